@@ -1,0 +1,60 @@
+/**
+ * POST /v1/events with 100 events through the local runtime (a child process, as `npm start`,
+ * with its aggregator running): latency percentiles per round and the median p95 over rounds.
+ * Requests go one at a time, paced at RATE requests/s (default 10, i.e. 1,000 events/s, 360 times
+ * the seed plan's 10,000 interactions an hour); RATE=0 sends them back to back, which saturates
+ * the aggregator on the same machine. Embedded mode by default; DATABASE_URL, REDIS_URL and
+ * AWS_ENDPOINT_URL switch adapters as they do for `npm start`.
+ * `npx tsx bench/ingest-latency.ts` (RATE, ROUNDS, REQUESTS).
+ */
+import { randomUUID } from 'node:crypto';
+import { syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
+import { format, median, sampleLatency, spawnRuntime } from './support';
+
+const RATE = Number(process.env.RATE ?? 10);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const REQUESTS = Number(process.env.REQUESTS ?? 200);
+const EVENTS_PER_REQUEST = 100;
+
+async function main(): Promise<void> {
+  const passThrough = Object.fromEntries(
+    ['DATABASE_URL', 'REDIS_URL', 'AWS_ENDPOINT_URL'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+  ) as Record<string, string>;
+  const runtime = await spawnRuntime(passThrough);
+  const traffic = syntheticTraffic({ seed: 7, clock: { now: () => new Date() }, users: 20_000, days: 3 });
+  const nextBody = () => {
+    const events = Array.from({ length: EVENTS_PER_REQUEST }, () => {
+      const next = traffic.next();
+      if (next.done) throw new Error('the synthetic traffic ran out');
+      return { ...next.value, eventId: randomUUID() };
+    });
+    return JSON.stringify({ events });
+  };
+  const post = async (body: string) => {
+    const response = await fetch(`${runtime.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' }, body });
+    const answer = (await response.json()) as { accepted: number };
+    if (response.status !== 202 || answer.accepted !== EVENTS_PER_REQUEST) throw new Error(`unexpected answer ${response.status} ${JSON.stringify(answer)}`);
+  };
+  const paced = async (count: number) => {
+    const bodies = Array.from({ length: count }, nextBody);
+    return sampleLatency(count, (index) => post(bodies[index]!), RATE);
+  };
+  try {
+    process.stdout.write(`rate: ${RATE > 0 ? `${RATE} requests/s (${RATE * EVENTS_PER_REQUEST} events/s)` : 'back to back'}; adapters: ${Object.keys(passThrough).join(', ') || 'embedded'}\n`);
+    await paced(30);
+    const p95s: number[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const summary = await paced(REQUESTS);
+      p95s.push(summary.p95);
+      process.stdout.write(`round ${round}: ${REQUESTS} x POST of ${EVENTS_PER_REQUEST} events: ${format(summary)}\n`);
+    }
+    process.stdout.write(`median p95 over ${ROUNDS} rounds: ${median(p95s).toFixed(2)} ms (target < 20 ms)\n`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+/** What the benchmarks share: percentiles, a latency sampler and a PostgreSQL schema of their own. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export const median = (values: readonly number[]) => percentile([...values].sort((a, b) => a - b), 0.5);
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/**
+ * Runs `request` `count` times one after another and answers the latency percentiles in ms. With
+ * `ratePerSecond`, request i starts no earlier than i / rate seconds after the first; the pause
+ * before a request is not part of its latency.
+ */
+export async function sampleLatency(count: number, request: (index: number) => Promise<void>, ratePerSecond = 0): Promise<LatencySummary> {
+  const timings: number[] = [];
+  const first = performance.now();
+  for (let index = 0; index < count; index += 1) {
+    const wait = ratePerSecond > 0 ? first + (index * 1000) / ratePerSecond - performance.now() : 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const started = performance.now();
+    await request(index);
+    timings.push(performance.now() - started);
+  }
+  timings.sort((a, b) => a - b);
+  return { p50: percentile(timings, 0.5), p95: percentile(timings, 0.95), p99: percentile(timings, 0.99), max: timings[timings.length - 1]! };
+}
+
+export const format = (summary: LatencySummary) =>
+  `p50 ${summary.p50.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms, p99 ${summary.p99.toFixed(2)} ms, max ${summary.max.toFixed(2)} ms`;
+
+/** A URL whose connections work in `schema`, created when missing. */
+export async function schemaUrl(schema: string): Promise<string> {
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.end();
+  const url = new URL(DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
+export interface RuntimeProcess {
+  readonly url: string;
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm start` in a child process, as a user runs it, so the benchmark's own client does not share
+ * the runtime's event loop. Resolves once /health answers 200.
+ */
+export async function spawnRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
+  const dataDir = env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'bench-runtime-'));
+  const port = env['PORT'] ?? String(20_000 + Math.floor(Math.random() * 20_000));
+  const child = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'local.ts')], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, PORT: port },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let attempt = 0; ; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`the runtime exited with ${child.exitCode}`);
+    const healthy = await fetch(`${url}/health`).then((response) => response.status === 200, () => false);
+    if (healthy) break;
+    if (attempt > 600) throw new Error('the runtime did not become healthy within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    token: env['DEV_TOKEN'] ?? readFileSync(join(dataDir, 'dev-token'), 'utf8').trim(),
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      if (env['DATA_DIR'] === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Presets, SingleBar } from 'cli-progress';
+import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
+import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
+
+/*
+ * `npm run demo`: streams synthetic traffic into a running instance over its public API, the way
+ * a fleet of app clients would: batches of events, several in flight, retried on 5xx and network
+ * errors with backoff.
+ */
+
+const USAGE = `Usage: npm run demo -- [options]
+  --url URL          the running instance (default $DEMO_URL or http://127.0.0.1:3000)
+  --token TOKEN      bearer token (default $DEV_TOKEN, else \${DATA_DIR:-./.data}/dev-token)
+  --users N          pseudonymous users (default 2000)
+  --days N           days of history, at most ${MAX_DAYS} (default 21)
+  --seed N           PRNG seed; the same seed replays the same events (default: random, printed)
+  --batch N          events per request, at most ${MAX_EVENTS_PER_REQUEST} (default 500)
+  --concurrency N    requests in flight (default 4)`;
+
+const MAX_ATTEMPTS = 6;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Ends the run with a message for the user and an exit code, instead of a stack trace. */
+class Stop extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+interface DemoOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly users: number;
+  readonly days: number;
+  readonly seed: number;
+  readonly batch: number;
+  readonly concurrency: number;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Stop(`--${name} must be an integer 1..${max}, got ${raw}\n\n${USAGE}`, 2);
+  return value;
+}
+
+function defaultToken(): string | undefined {
+  if (process.env.DEV_TOKEN) return process.env.DEV_TOKEN;
+  const file = join(process.env.DATA_DIR ?? './.data', 'dev-token');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+function parseOptions(argv: string[]): DemoOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        users: { type: 'string' },
+        days: { type: 'string' },
+        seed: { type: 'string' },
+        batch: { type: 'string' },
+        concurrency: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new Stop(`${(error as Error).message}\n\n${USAGE}`, 2);
+  }
+  if (values.help) throw new Stop(USAGE, 0);
+  const token = values.token ?? defaultToken();
+  if (!token) throw new Stop('No token: pass --token, set DEV_TOKEN, or start the runtime once (`npm start`) so it writes .data/dev-token.', 2);
+  return {
+    url: (values.url ?? process.env.DEMO_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+    token,
+    users: integer('users', values.users, 2_000, MAX_USERS),
+    days: integer('days', values.days, 21, MAX_DAYS),
+    seed: integer('seed', values.seed, 1 + Math.floor(Math.random() * 2 ** 31), 2 ** 32 - 1),
+    batch: integer('batch', values.batch, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
+    concurrency: integer('concurrency', values.concurrency, 4, 64),
+  };
+}
+
+function unreachable(url: string, error: unknown): Stop {
+  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+  return new Stop(`Cannot reach ${url} (${cause}). Start the runtime with \`npm start\`, or point --url / DEMO_URL at a running instance.`, 1);
+}
+
+async function checkReachable(url: string): Promise<void> {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Stop(`${url}/health answered ${response.status}: the instance is not ready yet; try again in a moment.`, 1);
+  } catch (error) {
+    if (error instanceof Stop) throw error;
+    throw unreachable(url, error);
+  }
+}
+
+interface BatchResult {
+  readonly accepted: number;
+  readonly rejected: readonly { code: string }[];
+}
+
+const retryable = (status: number) => status >= 500 || status === 429;
+
+/** POSTs one batch; retries network errors, 429 and 5xx with exponential backoff and full jitter. */
+async function send(options: DemoOptions, events: readonly IncomingEvent[]): Promise<BatchResult> {
+  let lastProblem = '';
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    if (attempt > 1) await sleep(Math.random() * Math.min(10_000, 500 * 2 ** (attempt - 1)));
+    let response: Response;
+    try {
+      response = await fetch(`${options.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+        body: JSON.stringify({ events }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      lastProblem = unreachable(options.url, error).message;
+      continue;
+    }
+    if (response.status === 202) return (await response.json()) as BatchResult;
+    const text = await response.text();
+    if (retryable(response.status)) {
+      lastProblem = `${options.url}/v1/events answered ${response.status}`;
+      continue;
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new Stop(`The token was refused (${response.status}): pass --token, or set DEV_TOKEN to the token \`npm start\` printed.`, 1);
+    }
+    throw new Stop(`${options.url}/v1/events answered ${response.status}: ${text.slice(0, 500)}`, 1);
+  }
+  throw new Stop(`Gave up on a batch after ${MAX_ATTEMPTS} attempts. ${lastProblem}`, 1);
+}
+
+function* batches(events: Iterable<IncomingEvent>, size: number): Generator<IncomingEvent[]> {
+  let batch: IncomingEvent[] = [];
+  for (const event of events) {
+    batch.push(event);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  // One instant for the whole run, so the counting pass and the sending pass make the same events.
+  const startedAt = new Date();
+  const traffic = () => syntheticTraffic({ seed: options.seed, clock: { now: () => startedAt }, users: options.users, days: options.days });
+
+  await checkReachable(options.url);
+  let total = 0;
+  for (const counting = traffic(); !counting.next().done; ) total += 1;
+  console.log(`${total} events from ${options.users} users over ${options.days} days, seed ${options.seed} (pass --seed ${options.seed} to replay)`);
+
+  const bar = new SingleBar(
+    { format: '{bar} {percentage}% | {value}/{total} sent | accepted {accepted} | rejected {rejected} | ETA {eta_formatted}', hideCursor: true },
+    Presets.shades_classic,
+  );
+  const totals = { sent: 0, accepted: 0, rejected: 0, requests: 0 };
+  const rejectionCodes = new Map<string, number>();
+  bar.start(total, 0, { accepted: 0, rejected: 0 });
+
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onInterrupt);
+
+  const queue = batches(traffic(), options.batch);
+  let failure: Error | undefined;
+  // Workers share one batch iterator, so at most `concurrency` requests are in flight.
+  async function worker(): Promise<void> {
+    for (let next = queue.next(); !next.done && !interrupted && failure === undefined; next = queue.next()) {
+      const result = await send(options, next.value);
+      totals.requests += 1;
+      totals.sent += next.value.length;
+      totals.accepted += result.accepted;
+      totals.rejected += result.rejected.length;
+      for (const { code } of result.rejected) rejectionCodes.set(code, (rejectionCodes.get(code) ?? 0) + 1);
+      bar.update(totals.sent, { accepted: totals.accepted, rejected: totals.rejected });
+    }
+  }
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, () =>
+      worker().catch((error: unknown) => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+      }),
+    ),
+  );
+  bar.stop();
+  process.removeListener('SIGINT', onInterrupt);
+
+  const seconds = (Date.now() - started) / 1_000;
+  const codes = [...rejectionCodes].map(([code, count]) => `${code} ${count}`).join(', ');
+  console.log(
+    [
+      `${interrupted ? 'Interrupted after' : 'Sent'} ${totals.sent} of ${total} events in ${totals.requests} requests, ${seconds.toFixed(1)} s (${Math.round(totals.sent / Math.max(seconds, 0.001))} events/s)`,
+      `  accepted ${totals.accepted}`,
+      `  rejected ${totals.rejected}${codes ? ` (${codes})` : ''}`,
+    ].join('\n'),
+  );
+  if (failure !== undefined) throw failure;
+  return interrupted ? 130 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof Stop) {
+      (error.exitCode === 0 ? console.log : console.error)(error.message);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SqlDatabase, SqlExecutor } from './database';
+
+type WorkerReply = { id: number; rows?: unknown[]; error?: { message: string; code?: string } };
+
+/**
+ * The embedded mode's PostgreSQL: PGlite (PostgreSQL in WASM), in a data folder or in memory when
+ * `dataDir` is undefined, in a worker thread of its own, behind the SqlDatabase port. PGlite runs
+ * SQL synchronously, so in the main thread a long aggregation transaction would stall every HTTP
+ * request; in a worker it stalls nothing but its own queue. Kept apart from database.ts so the
+ * Lambda bundles never carry it.
+ */
+export async function embeddedDatabase(dataDir: string | undefined): Promise<SqlDatabase> {
+  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir } });
+  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let failure: Error | undefined;
+
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (message: { ready: boolean; error?: { message: string } }) =>
+      message.ready ? resolve() : reject(new Error(`PGlite did not start: ${message.error?.message ?? 'unknown'}`)),
+    );
+    worker.once('error', reject);
+  });
+  worker.on('message', (reply: WorkerReply) => {
+    const waiter = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (!waiter) return;
+    if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    else waiter.resolve(reply);
+  });
+  worker.on('error', (error) => {
+    failure = error;
+    for (const waiter of pending.values()) waiter.reject(error);
+    pending.clear();
+  });
+
+  const call = (message: Record<string, unknown>): Promise<WorkerReply> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, ...message });
+    });
+  };
+  const executor = (tx?: number): SqlExecutor => ({
+    async query<Row>(sql: string, params?: readonly unknown[]) {
+      const reply = await call({ op: 'query', sql, params, tx });
+      return { rows: (reply.rows ?? []) as Row[] };
+    },
+    async exec(script: string) {
+      await call({ op: 'exec', sql: script, tx });
+    },
+  });
+
+  return {
+    ...executor(),
+    async transaction(work) {
+      const tx = nextId++;
+      await call({ op: 'begin', tx });
+      try {
+        const value = await work(executor(tx));
+        await call({ op: 'commit', tx });
+        return value;
+      } catch (error) {
+        await call({ op: 'rollback', tx }).catch(() => undefined);
+        throw error;
+      }
+    },
+    async close() {
+      await call({ op: 'close' }).catch(() => undefined);
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// The thread that owns one PGlite instance for `workerDatabase` (pglite-database.ts). Plain
+// CommonJS so it starts the same under tsx, jest and plain node. Messages:
+//   { id, op: 'query' | 'exec', sql, params?, tx? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
+// Replies: { id, rows? } or { id, error: { message, code } }.
+const { parentPort, workerData } = require('node:worker_threads');
+
+const INT8_OID = 20;
+const ROLLBACK = Symbol('rollback');
+
+async function main() {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(workerData.dataDir, { parsers: { [INT8_OID]: (value) => Number(value) } });
+  // Open transactions: PGlite runs its other queries after the one open transaction ends.
+  const transactions = new Map();
+
+  const reply = (id, body) => parentPort.postMessage({ id, ...body });
+  const fail = (id, error) => reply(id, { error: { message: error && error.message ? error.message : String(error), code: error && error.code } });
+
+  const handlers = {
+    async query({ sql, params, tx }) {
+      const target = tx === undefined ? db : transactions.get(tx).handle;
+      return { rows: (await target.query(sql, params)).rows };
+    },
+    async exec({ sql, tx }) {
+      const target = tx === undefined ? db : transactions.get(tx).handle;
+      await target.exec(sql);
+      return {};
+    },
+    begin({ tx }) {
+      return new Promise((opened, failed) => {
+        const entry = { handle: undefined, finish: undefined, done: undefined };
+        const ended = new Promise((resolve) => (entry.finish = resolve));
+        entry.done = db.transaction(async (handle) => {
+          entry.handle = handle;
+          transactions.set(tx, entry);
+          opened({});
+          if ((await ended) === ROLLBACK) throw ROLLBACK;
+        });
+        entry.done.catch((error) => {
+          if (entry.handle === undefined) failed(error);
+        });
+      });
+    },
+    async commit({ tx }) {
+      return end(tx, 'commit');
+    },
+    async rollback({ tx }) {
+      return end(tx, ROLLBACK);
+    },
+    async close() {
+      await db.close();
+      return {};
+    },
+  };
+
+  async function end(tx, outcome) {
+    const entry = transactions.get(tx);
+    transactions.delete(tx);
+    entry.finish(outcome);
+    try {
+      await entry.done;
+    } catch (error) {
+      if (error !== ROLLBACK) throw error;
+    }
+    return {};
+  }
+
+  parentPort.on('message', (message) => {
+    handlers[message.op](message).then((body) => reply(message.id, body), (error) => fail(message.id, error));
+  });
+  parentPort.postMessage({ ready: true });
+}
+
+main().catch((error) => parentPort.postMessage({ ready: false, error: { message: String(error && error.message ? error.message : error) } }));

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { kAnonymity, optionalString, parseEnv } from './env';
+import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
+import { secretsManagerClient } from '../adapters/aws/clients';
+import { readSecretString } from '../adapters/aws/secrets';
+
+/**
+ * Configuration of the Lambda functions. Each function parses only the variables it uses, at cold
+ * start, and stops with a message naming a missing or bad one.
+ */
+const databaseEnv = z
+  .object({
+    DATABASE_URL: optionalString,
+    DATABASE_SECRET_ARN: optionalString,
+    DATABASE_HOST: optionalString,
+    DATABASE_NAME: z.string().default('analytics'),
+  })
+  .refine((env) => env.DATABASE_URL !== undefined || (env.DATABASE_SECRET_ARN !== undefined && env.DATABASE_HOST !== undefined), {
+    message: 'set DATABASE_URL, or DATABASE_SECRET_ARN with DATABASE_HOST',
+    path: ['DATABASE_URL'],
+  });
+
+export const ingestEnv = z
+  .object({ STREAM_NAME: z.string().min(1), PEPPER_SECRET_ARN: optionalString, PSEUDONYM_PEPPER: optionalString })
+  .refine((env) => env.PEPPER_SECRET_ARN !== undefined || env.PSEUDONYM_PEPPER !== undefined, {
+    message: 'set PEPPER_SECRET_ARN (or PSEUDONYM_PEPPER, hex, outside AWS)',
+    path: ['PEPPER_SECRET_ARN'],
+  });
+
+export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });
+export const queryEnv = z.object({ K_ANONYMITY: kAnonymity });
+
+/** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */
+export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
+  const config = parseEnv(ingestEnv, env);
+  const value = config.PSEUDONYM_PEPPER ?? (await readSecretString(secretsManagerClient(), config.PEPPER_SECRET_ARN as string));
+  return Buffer.from(value, /^[0-9a-f]+$/i.test(value) ? 'hex' : 'utf8');
+}
+
+/**
+ * PostgreSQL through RDS Proxy with the cluster's secret (TLS required by the proxy), or a plain
+ * `DATABASE_URL` (LocalStack's compose file, the emulated mode).
+ */
+export async function connectDatabase(env: NodeJS.ProcessEnv = process.env): Promise<SqlDatabase> {
+  const config = parseEnv(databaseEnv, env);
+  if (config.DATABASE_URL !== undefined) return postgresDatabase(config.DATABASE_URL, { max: 2 });
+  const secret = JSON.parse(await readSecretString(secretsManagerClient(), config.DATABASE_SECRET_ARN as string)) as { username: string; password: string };
+  const url = new URL(`postgres://${config.DATABASE_HOST}:5432/${config.DATABASE_NAME}`);
+  url.username = encodeURIComponent(secret.username);
+  url.password = encodeURIComponent(secret.password);
+  url.searchParams.set('sslmode', 'require');
+  return postgresDatabase(url.toString(), { max: 2 });
+}

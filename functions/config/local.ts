@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { kAnonymity, optionalString } from './env';
+
+/** The local runtime's configuration (README, "Configuration"). */
+export const localEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  DEV_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** Prepended to every Redis key and channel, so several runtimes (or test suites) can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().default(''),
+  AWS_ENDPOINT_URL: optionalString.pipe(z.url().optional()),
+  K_ANONYMITY: kAnonymity,
+  STREAM_NAME: z.string().min(1).default('analytics-events'),
+  SHARD_COUNT: z.coerce.number().int().min(1).max(64).default(2),
+  PSEUDONYM_PEPPER: optionalString.pipe(z.string().regex(/^[0-9a-f]{64,}$/i, 'must be at least 32 bytes of hex').optional()),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type LocalConfig = z.infer<typeof localEnv>;

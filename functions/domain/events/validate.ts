@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+import { eventSchema, type IncomingEvent, type StoredEvent } from './schema';
+import type { Pseudonymise } from '../privacy/pseudonymise';
+
+export type RejectionCode = 'invalid_event' | 'occurred_at_out_of_range' | 'duplicate_event_id' | 'stream_unavailable';
+
+export interface Rejection {
+  readonly index: number;
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+export type Validation = { ok: true; event: IncomingEvent } | { ok: false; code: RejectionCode; message: string };
+
+const HOUR_MS = 3_600_000;
+export const MAX_FUTURE_MS = 24 * HOUR_MS;
+export const MAX_AGE_MS = 30 * 24 * HOUR_MS;
+
+/** `attributes.valence: Too big: expected number to be <=1`: the field first, so a client can find it. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
+  return `${path || '(event)'}: ${issue.message}`;
+}
+
+/**
+ * Validates one event on its own. `freshness` applies the live window (not more than 24 h ahead,
+ * not older than 30 days); the history import turns it off.
+ */
+export function validateEvent(raw: unknown, now: Date, options: { freshness: boolean }): Validation {
+  const parsed = eventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const [first] = parsed.error.issues;
+    return { ok: false, code: 'invalid_event', message: first ? describeIssue(first) : 'invalid event' };
+  }
+  const event = parsed.data as IncomingEvent;
+  if (options.freshness) {
+    const age = now.getTime() - Date.parse(event.occurredAt);
+    if (age > MAX_AGE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: older than 30 days' };
+    if (-age > MAX_FUTURE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: more than 24 h in the future' };
+  }
+  return { ok: true, event };
+}
+
+export interface Pseudonymisers {
+  readonly user: Pseudonymise;
+  readonly session: Pseudonymise;
+}
+
+/** Drops the raw ids for their pseudonyms and normalises the timestamp to UTC. */
+export function toStoredEvent(event: IncomingEvent, pseudonymise: Pseudonymisers, receivedAt: Date): StoredEvent {
+  return {
+    v: 1,
+    eventId: event.eventId.toLowerCase(),
+    type: event.type,
+    occurredAt: new Date(event.occurredAt).toISOString(),
+    receivedAt: receivedAt.toISOString(),
+    subject: pseudonymise.user(event.userId),
+    session: pseudonymise.session(event.sessionId),
+    attributes: event.attributes,
+    context: event.context ?? {},
+  } as StoredEvent;
+}

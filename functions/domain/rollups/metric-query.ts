@@ -1,0 +1,231 @@
+import { findMetric, METRICS, type MetricDefinition } from './catalogue';
+import type { DistinctSketch } from './distinct-sketch';
+import type { QuantileSketch } from './quantile-sketch';
+import { groupingOf, INTERVAL_MS, INTERVALS, type Interval } from './rollup';
+
+/**
+ * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
+ * `from` and `to` are widened to whole buckets of the interval, so every point covers a whole
+ * bucket and the k-anonymity count covers exactly the points' span; the answer echoes the
+ * widened range.
+ */
+
+export const MAX_POINTS_PER_GROUP = 10_000;
+
+export class QueryError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+export interface MetricQueryParams {
+  readonly metric?: unknown;
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly interval?: unknown;
+  /** A comma-separated string (the query string) or a list. */
+  readonly groupBy?: unknown;
+}
+
+export interface MetricQuery {
+  readonly metric: MetricDefinition;
+  /** The metric whose rows answer the query. */
+  readonly rowsMetric: string;
+  readonly interval: Interval;
+  /** Epoch ms, aligned to the interval; `to` exclusive. */
+  readonly from: number;
+  readonly to: number;
+  /** In the requested order, which is the key order of each answered group. */
+  readonly groupBy: readonly string[];
+  readonly grouping: string;
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function instant(parameter: 'from' | 'to', raw: unknown): number {
+  const at = typeof raw === 'string' && ISO_INSTANT.test(raw) ? Date.parse(raw) : NaN;
+  if (Number.isNaN(at)) throw new QueryError(parameter, `must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z`);
+  return at;
+}
+
+export function validateMetricQuery(params: MetricQueryParams): MetricQuery {
+  const metric = typeof params.metric === 'string' ? findMetric(params.metric) : undefined;
+  if (!metric) {
+    throw new QueryError('metric', `unknown metric '${String(params.metric)}'; known: ${METRICS.map((m) => m.name).join(', ')}`);
+  }
+  if (!INTERVALS.includes(params.interval as Interval)) {
+    throw new QueryError('interval', `must be one of ${INTERVALS.join(', ')}`);
+  }
+  const interval = params.interval as Interval;
+  const requestedFrom = instant('from', params.from);
+  const requestedTo = instant('to', params.to);
+  if (requestedFrom >= requestedTo) throw new QueryError('to', 'must be after from');
+  const step = INTERVAL_MS[interval];
+  const from = Math.floor(requestedFrom / step) * step;
+  const to = Math.ceil(requestedTo / step) * step;
+  const points = (to - from) / step;
+  if (points > MAX_POINTS_PER_GROUP) {
+    throw new QueryError('interval', `the range holds ${points} ${interval} buckets, more than ${MAX_POINTS_PER_GROUP}; use a coarser interval or a shorter range`);
+  }
+  const groupBy = parseGroupBy(metric, params.groupBy);
+  return { metric, rowsMetric: 'readsFrom' in metric ? metric.readsFrom : metric.name, interval, from, to, groupBy, grouping: groupingOf(groupBy) };
+}
+
+function parseGroupBy(metric: MetricDefinition, raw: unknown): string[] {
+  if (raw === undefined || raw === '') return [];
+  const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw;
+  if (!Array.isArray(list) || !list.every((item): item is string => typeof item === 'string')) {
+    throw new QueryError('groupBy', 'must be a comma-separated list of dimensions');
+  }
+  for (const dimension of list) {
+    if (!metric.dimensions.includes(dimension)) {
+      throw new QueryError('groupBy', `unknown dimension '${dimension}' for metric ${metric.name}; allowed: ${metric.dimensions.join(', ')}`);
+    }
+  }
+  if (new Set(list).size !== list.length) throw new QueryError('groupBy', 'names a dimension twice');
+  return list;
+}
+
+/** A contiguous run of buckets of one interval: bucket starts in [from, to). */
+export interface Tile {
+  readonly interval: Interval;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Covers the minute-aligned [from, to) with the fewest, coarsest buckets: whole days, then
+ * whole hours at the edges, then minutes. Distinct users over 30 days then merge ~30 day
+ * sketches instead of 720 hour ones. Day and hour buckets are unions of whole minute buckets,
+ * so the tiles together hold exactly the events of the range.
+ */
+export function tileRange(from: number, to: number, levels: readonly Interval[] = ['day', 'hour', 'minute']): Tile[] {
+  const [interval, ...finer] = levels;
+  if (from >= to || !interval) return [];
+  const step = INTERVAL_MS[interval];
+  const start = Math.ceil(from / step) * step;
+  const end = Math.floor(to / step) * step;
+  if (start >= end) return tileRange(from, to, finer);
+  return [...tileRange(from, start, finer), { interval, from: start, to: end }, ...tileRange(end, to, finer)];
+}
+
+export interface ReadPlan {
+  /** The rows of the points. */
+  readonly series: { readonly metric: string; readonly interval: Interval; readonly grouping: string; readonly from: number; readonly to: number };
+  /** The rows whose users sketches, merged per group, give each group's distinct users over the range. */
+  readonly users: { readonly metric: string; readonly grouping: string; readonly tiles: readonly Tile[] };
+}
+
+export function planMetricQuery(query: MetricQuery): ReadPlan {
+  const { rowsMetric: metric, grouping, interval, from, to } = query;
+  return { series: { metric, interval, grouping, from, to }, users: { metric, grouping, tiles: tileRange(from, to) } };
+}
+
+/** A stored row as a point needs it. */
+export interface SeriesRow {
+  readonly bucket: number;
+  readonly groupKey: string;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  readonly quantiles: QuantileSketch | undefined;
+  readonly users: number;
+  readonly usersApprox: boolean;
+}
+
+export interface GroupUsersRow {
+  readonly groupKey: string;
+  readonly users: DistinctSketch;
+}
+
+export interface MetricPoint {
+  t: string;
+  count: number;
+  users: number;
+  usersApprox?: true;
+  sum?: number;
+  mean?: number;
+  min?: number;
+  max?: number;
+  p50?: number;
+  p95?: number;
+}
+
+export type Group = Record<string, string>;
+
+export interface MetricAnswer {
+  metric: string;
+  interval: Interval;
+  from: string;
+  to: string;
+  groupBy: string[];
+  series: { group: Group; points: MetricPoint[] }[];
+  suppressed: { group: Group; reason: 'k_anonymity' }[];
+}
+
+function isoInstant(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace('.000Z', 'Z');
+}
+
+export function buildMetricAnswer(
+  query: MetricQuery,
+  seriesRows: readonly SeriesRow[],
+  usersRows: readonly GroupUsersRow[],
+  options: { readonly k: number },
+): MetricAnswer {
+  const usersByGroup = new Map<string, DistinctSketch>();
+  for (const row of usersRows) {
+    const seen = usersByGroup.get(row.groupKey);
+    usersByGroup.set(row.groupKey, seen ? seen.merge(row.users) : row.users);
+  }
+  const rowsByGroup = new Map<string, SeriesRow[]>();
+  for (const row of seriesRows) {
+    const rows = rowsByGroup.get(row.groupKey) ?? [];
+    rows.push(row);
+    rowsByGroup.set(row.groupKey, rows);
+  }
+  const sortedDimensions = query.grouping === '' ? [] : query.grouping.split(',');
+  const groupOf = (groupKey: string): Group => {
+    const values = JSON.parse(groupKey) as string[];
+    return Object.fromEntries(query.groupBy.map((dimension) => [dimension, values[sortedDimensions.indexOf(dimension)]!]));
+  };
+  const answer: MetricAnswer = {
+    metric: query.metric.name,
+    interval: query.interval,
+    from: isoInstant(query.from),
+    to: isoInstant(query.to),
+    groupBy: [...query.groupBy],
+    series: [],
+    suppressed: [],
+  };
+  for (const groupKey of [...rowsByGroup.keys()].sort()) {
+    const users = usersByGroup.get(groupKey)?.estimate().count ?? 0;
+    if (users < options.k) {
+      answer.suppressed.push({ group: groupOf(groupKey), reason: 'k_anonymity' });
+      continue;
+    }
+    const rows = rowsByGroup.get(groupKey)!.sort((a, b) => a.bucket - b.bucket);
+    answer.series.push({ group: groupOf(groupKey), points: rows.map((row) => pointOf(query.metric, row)) });
+  }
+  return answer;
+}
+
+function pointOf(metric: MetricDefinition, row: SeriesRow): MetricPoint {
+  const point: MetricPoint = { t: isoInstant(row.bucket), count: metric.kind === 'distinct' ? row.users : row.count, users: row.users };
+  if (row.usersApprox) point.usersApprox = true;
+  if (metric.kind !== 'distribution' || !row.quantiles) return point;
+  return {
+    ...point,
+    sum: row.sum,
+    mean: row.sum / row.count,
+    min: row.min,
+    max: row.max,
+    p50: row.quantiles.quantile(0.5)!,
+    p95: row.quantiles.quantile(0.95)!,
+  };
+}

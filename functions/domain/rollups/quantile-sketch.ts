@@ -1,0 +1,219 @@
+/**
+ * DDSketch (Masson, Rim, Lee 2019) with 1% relative accuracy: a quantile it answers is within
+ * 1% of the true value at that rank, for values of either sign and zero (mood valence is
+ * -1..1). Bins are logarithmic buckets of magnitude, kept sparse in maps because the series we
+ * store hold few distinct magnitudes per bucket. Values of magnitude below MIN_INDEXABLE count
+ * as zero, which also bounds the number of bins (about 37,000 at most over all doubles), so no
+ * collapsing is needed.
+ */
+
+export const RELATIVE_ACCURACY = 0.01;
+const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+const LOG_GAMMA = Math.log(GAMMA);
+const MIN_INDEXABLE = 1e-9;
+const FORMAT_VERSION = 1;
+
+export class QuantileSketch {
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  private zeroCount = 0;
+  private readonly positive = new Map<number, number>();
+  private readonly negative = new Map<number, number>();
+
+  add(value: number): this {
+    if (!Number.isFinite(value)) throw new Error(`cannot add ${value} to a quantile sketch`);
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (value > MIN_INDEXABLE) increment(this.positive, binOf(value), 1);
+    else if (value < -MIN_INDEXABLE) increment(this.negative, binOf(-value), 1);
+    else this.zeroCount++;
+    return this;
+  }
+
+  /** Adds `other` into this sketch. */
+  merge(other: QuantileSketch): this {
+    this.count += other.count;
+    this.sum += other.sum;
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+    this.zeroCount += other.zeroCount;
+    for (const [bin, n] of other.positive) increment(this.positive, bin, n);
+    for (const [bin, n] of other.negative) increment(this.negative, bin, n);
+    return this;
+  }
+
+  /** The value at rank q * (count - 1), within the relative accuracy; undefined when empty. */
+  quantile(q: number): number | undefined {
+    if (q < 0 || q > 1 || Number.isNaN(q)) throw new RangeError(`quantile must be in 0..1, got ${q}`);
+    if (this.count === 0) return undefined;
+    const rank = q * (this.count - 1);
+    let seen = 0;
+    // Ascending value order: large negative magnitudes first, then zero, then positives.
+    for (const bin of [...this.negative.keys()].sort((a, b) => b - a)) {
+      seen += this.negative.get(bin)!;
+      if (seen > rank) return this.clamp(-valueOf(bin));
+    }
+    seen += this.zeroCount;
+    if (seen > rank) return this.clamp(0);
+    for (const bin of [...this.positive.keys()].sort((a, b) => a - b)) {
+      seen += this.positive.get(bin)!;
+      if (seen > rank) return this.clamp(valueOf(bin));
+    }
+    return this.max;
+  }
+
+  serialize(): Uint8Array {
+    const writer = new ByteWriter();
+    writer.byte(FORMAT_VERSION);
+    writer.varint(this.count);
+    writer.float(this.sum);
+    writer.float(this.min);
+    writer.float(this.max);
+    writer.varint(this.zeroCount);
+    writeBins(writer, this.positive);
+    writeBins(writer, this.negative);
+    return writer.bytes();
+  }
+
+  /** Accepts a Buffer (pg) or a Uint8Array (PGlite). */
+  static deserialize(bytes: Uint8Array): QuantileSketch {
+    const reader = new ByteReader(bytes);
+    const version = reader.byte();
+    if (version !== FORMAT_VERSION) throw new Error(`corrupt quantile sketch: unknown version ${version}`);
+    const sketch = new QuantileSketch();
+    sketch.count = reader.varint();
+    sketch.sum = reader.float();
+    sketch.min = reader.float();
+    sketch.max = reader.float();
+    sketch.zeroCount = reader.varint();
+    readBins(reader, sketch.positive);
+    readBins(reader, sketch.negative);
+    if (!reader.done()) throw new Error('corrupt quantile sketch: trailing bytes');
+    return sketch;
+  }
+
+  private clamp(value: number): number {
+    return Math.min(this.max, Math.max(this.min, value));
+  }
+}
+
+function binOf(magnitude: number): number {
+  return Math.ceil(Math.log(magnitude) / LOG_GAMMA);
+}
+
+/** The point of bin i's range (GAMMA^(i-1), GAMMA^i] whose relative distance to both ends is RELATIVE_ACCURACY. */
+function valueOf(bin: number): number {
+  return (2 * GAMMA ** bin) / (GAMMA + 1);
+}
+
+function increment(bins: Map<number, number>, bin: number, n: number): void {
+  bins.set(bin, (bins.get(bin) ?? 0) + n);
+}
+
+/** Bins as a count, then ascending (zig-zag first index, index deltas) with their counts. */
+function writeBins(writer: ByteWriter, bins: Map<number, number>): void {
+  const keys = [...bins.keys()].sort((a, b) => a - b);
+  // Two varints of at most 8 bytes per bin, reserved once.
+  writer.reserve(8 + keys.length * 16);
+  writer.varint(keys.length);
+  let previous = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    writer.varint(i === 0 ? (key >= 0 ? key * 2 : -key * 2 - 1) : key - previous);
+    writer.varint(bins.get(key)!);
+    previous = key;
+  }
+}
+
+function readBins(reader: ByteReader, bins: Map<number, number>): void {
+  const n = reader.varint();
+  let key = 0;
+  for (let i = 0; i < n; i++) {
+    const raw = reader.varint();
+    key = i === 0 ? (raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2) : key + raw;
+    bins.set(key, reader.varint());
+  }
+}
+
+/** LEB128 varints computed with arithmetic, not 32-bit bit operations, so counts up to 2^53 survive. */
+class ByteWriter {
+  private buffer = new Uint8Array(64);
+  private length = 0;
+  private readonly scratch = new DataView(new ArrayBuffer(8));
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
+
+  varint(value: number): void {
+    if (value < 0x80 && this.length < this.buffer.length) {
+      this.buffer[this.length++] = value;
+      return;
+    }
+    this.reserve(8);
+    while (value >= 0x80) {
+      this.buffer[this.length++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.buffer[this.length++] = value;
+  }
+
+  float(value: number): void {
+    this.reserve(8);
+    this.scratch.setFloat64(0, value, true);
+    this.buffer.set(new Uint8Array(this.scratch.buffer), this.length);
+    this.length += 8;
+  }
+
+  bytes(): Uint8Array {
+    return this.buffer.slice(0, this.length);
+  }
+
+  reserve(n: number): void {
+    if (this.length + n <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + n));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+}
+
+class ByteReader {
+  private offset = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  byte(): number {
+    if (this.offset >= this.bytes.length) throw new Error('corrupt quantile sketch: truncated');
+    return this.bytes[this.offset++]!;
+  }
+
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 0x80;
+    }
+  }
+
+  float(): number {
+    if (this.offset + 8 > this.bytes.length) throw new Error('corrupt quantile sketch: truncated');
+    const value = this.view.getFloat64(this.offset, true);
+    this.offset += 8;
+    return value;
+  }
+
+  done(): boolean {
+    return this.offset === this.bytes.length;
+  }
+}

@@ -1,0 +1,61 @@
+import middy from '@middy/core';
+import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import { kinesisClient } from '../adapters/aws/clients';
+import { KinesisEventStream } from '../adapters/aws/kinesis-stream';
+import { parseEnv } from '../config/env';
+import { ingestEnv, loadPepper } from '../config/lambda';
+import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
+import { makePseudonymiser } from '../domain/privacy/pseudonymise';
+import { makeIngest, type Ingest } from '../use-cases/ingest';
+import { HttpError, badRequest } from './http/errors';
+import { lazyHandler } from './lazy';
+import { bodyText, httpApi, json, type HttpEvent, type HttpResult } from './http/middleware';
+
+export interface IngestHandlerDeps {
+  readonly ingest: Ingest;
+  readonly logger: Logger;
+}
+
+function parseEventsBody(event: HttpEvent): unknown[] {
+  const text = bodyText(event);
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes (1 MiB); send fewer events per request`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest('malformed_json', 'the body is not valid JSON');
+  }
+  const events = typeof body === 'object' && body !== null ? (body as { events?: unknown }).events : undefined;
+  if (!Array.isArray(events)) throw badRequest('invalid_request', 'events: must be an array of events');
+  if (events.length < 1 || events.length > MAX_EVENTS_PER_REQUEST) {
+    throw badRequest('invalid_request', `events: must hold 1 to ${MAX_EVENTS_PER_REQUEST} events, got ${events.length}`);
+  }
+  return events;
+}
+
+/** POST /v1/events: 202 with the count accepted and each rejected event's index, code and message. */
+export function makeIngestHandler(deps: IngestHandlerDeps) {
+  return middy(async (event: HttpEvent): Promise<HttpResult> => {
+    const result = await deps.ingest(parseEventsBody(event));
+    deps.logger.info('ingested', { accepted: result.accepted, rejected: result.rejected.length });
+    return json(202, result);
+  }).use(httpApi({ logger: deps.logger }));
+}
+
+export const pseudonymisers = (pepper: Uint8Array) => ({ user: makePseudonymiser(pepper, 'user'), session: makePseudonymiser(pepper, 'session') });
+
+export const handler = lazyHandler(async () => {
+  const config = parseEnv(ingestEnv);
+  const pepper = await loadPepper();
+  return makeIngestHandler({
+    ingest: makeIngest({
+      stream: new KinesisEventStream(kinesisClient(), config.STREAM_NAME),
+      pseudonymise: pseudonymisers(pepper),
+      clock: { now: () => new Date() },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }),
+    logger: jsonLogger('ingest', logLevelFromEnv()),
+  });
+});

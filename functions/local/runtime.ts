@@ -1,0 +1,174 @@
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import type { LocalConfig } from '../config/local';
+import { jsonLogger, type Logger } from '../adapters/log';
+import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
+import { embeddedDatabase } from '../adapters/pg/pglite-database';
+import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
+import { SqlEventStream } from '../adapters/pg/sql-stream';
+import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
+import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
+import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { kinesisClient, sqsClient } from '../adapters/aws/clients';
+import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream';
+import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
+import { RedisLiveStore } from '../adapters/redis/redis-live-store';
+import { MemoryLiveStore } from '../adapters/local/memory-live-store';
+import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore } from '../ports';
+import { makeIngest } from '../use-cases/ingest';
+import { makeAggregate } from '../use-cases/aggregate';
+import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
+import { makeAggregateHandler } from '../handlers/aggregate';
+import { makeQueryHandler } from '../handlers/query';
+import { startHttpServer } from './http-server';
+import { StreamPoller } from './stream-poller';
+import { localTokenAuthority, type TokenAuthority } from './tokens';
+import { localPepper } from './pepper';
+
+export interface Runtime {
+  readonly url: string;
+  readonly tokens: TokenAuthority;
+  readonly mode: { readonly database: string; readonly stream: string; readonly streamName: string; readonly live: string };
+  /** Processes every record on the stream now; tests and benchmarks call it instead of waiting for the poll. */
+  drain(): Promise<void>;
+  readonly deadLetters: DeadLetterQueue;
+  stop(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** The event source mapping's settings, as the stack sets them for the aggregate function. */
+export const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
+
+interface Databases {
+  /** Rollups and everything else the product stores (Aurora's part in AWS). */
+  readonly analytics: SqlDatabase;
+  /** The embedded stream, the poller's checkpoints and the dead letters (Kinesis's and SQS's part). */
+  readonly streaming: SqlDatabase;
+  readonly label: string;
+}
+
+/**
+ * With DATABASE_URL, one PostgreSQL serves both parts. Embedded, each part gets a PGlite of its
+ * own in a worker thread: PGlite has one connection, so in one instance an ingest request would
+ * wait behind the aggregator's transaction, as it never does in AWS.
+ */
+async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)[]): Promise<Databases> {
+  if (config.DATABASE_URL) {
+    const db = postgresDatabase(config.DATABASE_URL, { max: 8 });
+    closers.push(() => db.close());
+    return { analytics: db, streaming: db, label: 'postgresql' };
+  }
+  const dataDir = resolve(config.DATA_DIR);
+  const analytics = await embeddedDatabase(join(dataDir, 'pg'));
+  closers.push(() => analytics.close());
+  const streaming = await embeddedDatabase(join(dataDir, 'stream'));
+  closers.push(() => streaming.close());
+  return { analytics, streaming, label: `pglite (${join(config.DATA_DIR, 'pg')}, ${join(config.DATA_DIR, 'stream')})` };
+}
+
+async function openStream(config: LocalConfig, db: SqlDatabase): Promise<{ stream: EventStreamWriter & EventStreamReader; deadLetters: DeadLetterQueue; label: string }> {
+  if (config.AWS_ENDPOINT_URL) {
+    const kinesis = kinesisClient({ endpoint: config.AWS_ENDPOINT_URL });
+    await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
+    const sqs = sqsClient({ endpoint: config.AWS_ENDPOINT_URL });
+    const queueUrl = await ensureQueue(sqs, `${config.STREAM_NAME}-aggregate-dlq`);
+    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}` };
+  }
+  return {
+    stream: new SqlEventStream(db, { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT }),
+    deadLetters: new SqlDeadLetterQueue(db),
+    label: 'embedded (a table of the database)',
+  };
+}
+
+function openLiveStore(config: LocalConfig): { live: LiveStore; label: string } {
+  if (config.REDIS_URL) return { live: new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }), { keyPrefix: config.REDIS_KEY_PREFIX }), label: 'redis' };
+  return { live: new MemoryLiveStore({ clock: systemClock }), label: 'in-process' };
+}
+
+/**
+ * The whole system on one machine: the same handlers as in AWS, behind a local HTTP server, with
+ * a poller in the place of the event source mapping. Adapters follow the configuration.
+ */
+export async function startRuntime(config: LocalConfig, logger: Logger = jsonLogger('local', config.LOG_LEVEL)): Promise<Runtime> {
+  // Closed in reverse on stop, and on a failed start so nothing is left holding the data folder.
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    return await assemble(config, logger, closers, closeAll);
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function assemble(config: LocalConfig, logger: Logger, closers: (() => Promise<void>)[], closeAll: () => Promise<void>): Promise<Runtime> {
+  const tokens = localTokenAuthority(config.DATA_DIR, config.DEV_TOKEN);
+  const { analytics, streaming, label: databaseLabel } = await openDatabases(config, closers);
+  await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
+  // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
+  await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+  const { stream, deadLetters, label: streamLabel } = await openStream(config, streaming);
+  const { live, label: liveLabel } = openLiveStore(config);
+  closers.push(() => live.close());
+
+  const ingestHandler = makeIngestHandler({
+    ingest: makeIngest({ stream, pseudonymise: pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER)), clock: systemClock, sleep }),
+    logger,
+  });
+  const rollups = new SqlRollupStore(analytics);
+  const queryHandler = makeQueryHandler({ rollups, k: config.K_ANONYMITY, clock: systemClock, logger });
+  const aggregateHandler = makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, clock: systemClock, logger }), logger });
+
+  const poller = new StreamPoller({
+    consumer: 'aggregate',
+    reader: stream,
+    checkpoints: new SqlCheckpointStore(streaming),
+    deadLetters,
+    handler: aggregateHandler,
+    ...AGGREGATE_MAPPING,
+    pollIntervalMs: 100,
+    clock: systemClock,
+    sleep,
+    logger,
+  });
+
+  let ready = false;
+  const http = await startHttpServer({
+    port: config.PORT,
+    host: config.HOST,
+    tokens,
+    logger,
+    handlers: {
+      ingest: ingestHandler,
+      query: queryHandler,
+    },
+    operations: {
+      '/health': async () => ({
+        status: ready ? 200 : 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ status: ready ? 'ok' : 'starting' }),
+      }),
+    },
+  });
+  closers.push(() => http.close());
+  poller.start();
+  closers.push(() => poller.stop());
+  ready = true;
+
+  return {
+    url: http.url,
+    tokens,
+    mode: { database: databaseLabel, stream: streamLabel, streamName: config.STREAM_NAME, live: liveLabel },
+    deadLetters,
+    drain: () => poller.drain(),
+    async stop() {
+      ready = false;
+      await closeAll();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Ports: what the use cases need from the outside world. Adapters in `functions/adapters/*`
+ * implement them for AWS, PostgreSQL, Redis and the embedded (in-process) mode; use cases
+ * receive them as arguments, so tests pass fakes or real services.
+ */
+
+export interface Clock {
+  now(): Date;
+}
+
+export type Sleep = (ms: number) => Promise<void>;
+
+/** A record as it is written to the stream: `data` is the JSON of a `StoredEvent`. */
+export interface StreamRecordInput {
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+}
+
+/** Per input record, in input order: whether the stream took it. */
+export type PutRecordResult =
+  | { readonly ok: true; readonly shardId: string; readonly sequenceNumber: string }
+  | { readonly ok: false; readonly errorCode: string; readonly errorMessage: string };
+
+/** The writing side of the event stream (Kinesis `PutRecords`, or the embedded stream). */
+export interface EventStreamWriter {
+  /** At most 500 records. Never throws for a per-record failure: those come back `ok: false`. */
+  putRecords(records: readonly StreamRecordInput[]): Promise<PutRecordResult[]>;
+}
+
+export interface StreamRecord {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+  readonly approximateArrivalTimestamp: Date;
+}
+
+/** The reading side, used by the local runtime's poller to play the event source mapping. */
+export interface EventStreamReader {
+  listShards(): Promise<string[]>;
+  /** Records of one shard strictly after `afterSequenceNumber` (from the start when undefined), oldest first. */
+  readShard(shardId: string, afterSequenceNumber: string | undefined, limit: number): Promise<StreamRecord[]>;
+}
+
+/** Where the poller keeps its per-shard position, so a restart resumes where it stopped. */
+export interface CheckpointStore {
+  get(consumer: string, shardId: string): Promise<string | undefined>;
+  set(consumer: string, shardId: string, sequenceNumber: string): Promise<void>;
+}
+
+/** What the event source mapping sends to its on-failure destination. */
+export interface DeadLetter {
+  readonly consumer: string;
+  readonly shardId: string;
+  readonly firstSequenceNumber: string;
+  readonly lastSequenceNumber: string;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly records: readonly { sequenceNumber: string; partitionKey: string; data: string }[];
+}
+
+export interface DeadLetterQueue {
+  send(letter: DeadLetter): Promise<void>;
+  /** Oldest first; for operators and tests. */
+  list(limit: number): Promise<DeadLetter[]>;
+}
+
+/**
+ * Real-time state (Redis in AWS, in-process in the embedded mode). A port of the operations
+ * the product needs, not a clone of Redis.
+ */
+export interface LiveStore {
+  setHash(key: string, fields: Readonly<Record<string, string | number>>): Promise<void>;
+  getHash(key: string): Promise<Record<string, string>>;
+  /** Adds to integer fields of a hash, creating it; sets the key's time to live. */
+  incrementHash(key: string, deltas: Readonly<Record<string, number>>, ttlSeconds: number): Promise<void>;
+  /** Adds members to a set and sets its time to live; answers the set's size afterwards. */
+  addToSet(key: string, members: readonly string[], ttlSeconds: number): Promise<number>;
+  /** Pushes to the head of a list, keeping at most `maxLength` newest entries. */
+  pushCapped(key: string, value: string, maxLength: number): Promise<void>;
+  range(key: string, start: number, stop: number): Promise<string[]>;
+  /** Sets the key only when absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  get(key: string): Promise<string | undefined>;
+  delete(keys: readonly string[]): Promise<void>;
+  publish(channel: string, message: string): Promise<void>;
+  /** Answers a function that ends the subscription. */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+import type { Clock, LiveStore } from '../ports';
+import type { RollupStore } from '../ports/rollups';
+import type { StoredEvent } from '../domain/events/schema';
+import type { Logger } from '../adapters/log';
+
+export interface AggregateDeps {
+  readonly rollups: RollupStore;
+  readonly live: LiveStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface AggregateResult {
+  readonly applied: number;
+  readonly duplicates: number;
+}
+
+/** Live counters: one hash per processing minute, read by the dashboard through `performance:realtime`. */
+export const REALTIME_KEY = 'performance:realtime';
+export const REALTIME_CHANNEL = 'performance:realtime';
+const MINUTE_TTL_SECONDS = 15 * 60;
+
+const minuteOf = (date: Date) => date.toISOString().slice(0, 16);
+
+/**
+ * Applies a batch to the rollups (deduplicated there, in the same transaction as the rollup
+ * writes, so a redelivered batch changes nothing) and then refreshes the live counters.
+ *
+ * The live counters are best-effort by design: PostgreSQL is the record, and failing a batch whose
+ * rollups already committed because Redis hiccuped would only make Redis count the redelivery
+ * twice. So a live-store failure is logged, not thrown.
+ */
+export function makeAggregate(deps: AggregateDeps) {
+  return async function aggregate(events: readonly StoredEvent[]): Promise<AggregateResult> {
+    if (events.length === 0) return { applied: 0, duplicates: 0 };
+    const result = await deps.rollups.applyEvents(events);
+    if (result.applied > 0) {
+      await refreshLiveCounters(deps, events, result.applied).catch((error: unknown) => {
+        deps.logger.warn('live counters not updated', { error: error instanceof Error ? error.name : 'unknown' });
+      });
+    }
+    return result;
+  };
+}
+
+async function refreshLiveCounters(deps: AggregateDeps, events: readonly StoredEvent[], applied: number): Promise<void> {
+  const now = deps.clock.now();
+  const minute = minuteOf(now);
+  const ingestLagMs = events.reduce((total, event) => total + Math.max(0, now.getTime() - Date.parse(event.receivedAt)), 0);
+  const minuteKey = `performance:minute:${minute}`;
+  await deps.live.incrementHash(minuteKey, { events: applied, ingest_ms_total: Math.round(ingestLagMs), ingest_samples: events.length }, MINUTE_TTL_SECONDS);
+  const activeUsers = await deps.live.addToSet(`performance:users:${minute}`, [...new Set(events.map((event) => event.subject))], MINUTE_TTL_SECONDS);
+  const totals = await deps.live.getHash(minuteKey);
+  const samples = Number(totals['ingest_samples'] ?? 0);
+  const snapshot = {
+    minute,
+    active_users: activeUsers,
+    events_per_min: Number(totals['events'] ?? 0),
+    avg_ingest_ms: samples > 0 ? Math.round(Number(totals['ingest_ms_total'] ?? 0) / samples) : 0,
+    updated_at: now.toISOString(),
+  };
+  await deps.live.setHash(REALTIME_KEY, snapshot);
+  await deps.live.publish(REALTIME_CHANNEL, JSON.stringify(snapshot));
+}
+
+export type Aggregate = ReturnType<typeof makeAggregate>;

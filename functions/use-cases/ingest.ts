@@ -1,0 +1,86 @@
+import type { Clock, EventStreamWriter, Sleep, StreamRecordInput } from '../ports';
+import type { StoredEvent } from '../domain/events/schema';
+import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } from '../domain/events/validate';
+
+export interface IngestDeps {
+  readonly stream: EventStreamWriter;
+  readonly pseudonymise: Pseudonymisers;
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  /** Attempts of PutRecords for records the stream turned away (throttling, internal errors). */
+  readonly putAttempts?: number;
+  readonly backoffBaseMs?: number;
+  readonly random?: () => number;
+}
+
+export interface IngestResult {
+  readonly accepted: number;
+  readonly rejected: Rejection[];
+}
+
+export interface IngestOptions {
+  /** Off for the history import, which brings events older than the live window. */
+  readonly freshness: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Validates each event on its own, pseudonymises the good ones and puts them on the stream. Only
+ * events the stream took count as accepted: records it turns away are retried with exponential
+ * backoff and full jitter, and still-failing ones are reported `stream_unavailable` so the client
+ * retries them (the aggregator dedupes by eventId, so a retry never counts twice).
+ */
+export function makeIngest(deps: IngestDeps) {
+  const putAttempts = deps.putAttempts ?? 4;
+  const backoffBaseMs = deps.backoffBaseMs ?? 25;
+  const random = deps.random ?? Math.random;
+
+  return async function ingest(rawEvents: readonly unknown[], options: IngestOptions = { freshness: true }): Promise<IngestResult> {
+    const now = deps.clock.now();
+    const rejected: Rejection[] = [];
+    const pending: { index: number; record: StreamRecordInput }[] = [];
+    const seenIds = new Set<string>();
+
+    rawEvents.forEach((raw, index) => {
+      const validation = validateEvent(raw, now, options);
+      if (!validation.ok) {
+        rejected.push({ index, code: validation.code, message: validation.message });
+        return;
+      }
+      const stored: StoredEvent = toStoredEvent(validation.event, deps.pseudonymise, now);
+      if (seenIds.has(stored.eventId)) {
+        rejected.push({ index, code: 'duplicate_event_id', message: `eventId: ${stored.eventId} appears earlier in this request` });
+        return;
+      }
+      seenIds.add(stored.eventId);
+      pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(stored)) } });
+    });
+
+    let accepted = 0;
+    let toPut = pending;
+    let lastError = '';
+    for (let attempt = 1; toPut.length > 0 && attempt <= putAttempts; attempt += 1) {
+      if (attempt > 1) await deps.sleep(random() * backoffBaseMs * 2 ** (attempt - 1));
+      const results = await deps.stream.putRecords(toPut.map((item) => item.record));
+      const failed: typeof toPut = [];
+      results.forEach((result, position) => {
+        const item = toPut[position];
+        if (item === undefined) return;
+        if (result.ok) accepted += 1;
+        else {
+          failed.push(item);
+          lastError = `${result.errorCode}: ${result.errorMessage}`;
+        }
+      });
+      toPut = failed;
+    }
+    for (const item of toPut) {
+      rejected.push({ index: item.index, code: 'stream_unavailable', message: `the stream did not take the event after ${putAttempts} attempts (${lastError}); retry it` });
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    return { accepted, rejected };
+  };
+}
+
+export type Ingest = ReturnType<typeof makeIngest>;

@@ -1,0 +1,13 @@
+import { buildMetricAnswer, planMetricQuery, validateMetricQuery, type MetricAnswer, type MetricQueryParams } from '../domain/rollups/metric-query';
+import type { RollupStore } from '../ports/rollups';
+
+/**
+ * GET /v1/metrics/{metric}. Throws QueryError (with the offending parameter) for bad input;
+ * groups of fewer than `k` distinct users over the range come back in `suppressed`.
+ */
+export async function queryMetric(store: RollupStore, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
+  const query = validateMetricQuery(request);
+  const plan = planMetricQuery(query);
+  const [series, users] = await Promise.all([store.readSeries(plan.series), store.readGroupUsers(plan.users)]);
+  return buildMetricAnswer(query, series, users, options);
+}

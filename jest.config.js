@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+// ESM-only packages that jest's CommonJS loader cannot require: turned into CommonJS by esbuild.
+const esmOnly = ['@middy', '@react-pdf', 'yoga-layout', 'color-string', 'color-name'];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  cacheDirectory: '<rootDir>/.jest-cache',
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
+    '^.+\\.m?js$': '<rootDir>/test/support/esm-transform.js',
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  testTimeout: 60000,
+};

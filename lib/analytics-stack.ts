@@ -1,0 +1,148 @@
+import { Aspects, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Alerting } from './alerting';
+import { Api } from './api';
+import { Cache } from './cache';
+import { Database } from './database';
+import { ExternalCache, ExternalDatabase } from './external-stores';
+import { FunctionUrls } from './function-urls';
+import { type FunctionBinding, HouseFunctionsOnly, type HouseFunctionProps } from './house-function';
+import { Ingestion } from './ingestion';
+import { Migrations } from './migrations';
+import { Network } from './network';
+import { Observability } from './observability';
+import { Processing } from './processing';
+import { QueryService } from './query-service';
+import type { Settings } from './settings';
+import { Storage } from './storage';
+
+export interface AnalyticsStackProps extends StackProps {
+  readonly settings: Settings;
+}
+
+interface DataPlane {
+  readonly database: FunctionBinding;
+  readonly cache: FunctionBinding;
+  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly migrationDependencies: Construct[];
+}
+
+/**
+ * The whole product in one stack. `target: 'localstack'` keeps the serverless parts and swaps
+ * the VPC stores and the HTTP API (absent from LocalStack community) for URLs and function URLs.
+ */
+export class AnalyticsStack extends Stack {
+  readonly settings: Settings;
+  readonly storage: Storage;
+  readonly ingestion: Ingestion;
+  readonly processing: Processing;
+  readonly queryService: QueryService;
+  readonly migrations: Migrations;
+  readonly alerting: Alerting;
+  readonly observability: Observability;
+  readonly api?: Api;
+  readonly functionUrls?: FunctionUrls;
+
+  constructor(scope: Construct, id: string, props: AnalyticsStackProps) {
+    super(scope, id, props);
+    const s = (this.settings = props.settings);
+    const local = s.target === 'localstack';
+    // Data outlives the stack in AWS; a LocalStack stack is disposable by definition.
+    const removalPolicy = local ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logRetention = s.logRetentionDays;
+
+    Aspects.of(this).add(new HouseFunctionsOnly());
+
+    this.storage = new Storage(this, 'Storage', { reportRetentionDays: s.reportRetentionDays, removalPolicy });
+    this.ingestion = new Ingestion(this, 'Ingestion', {
+      storage: this.storage,
+      shardCount: s.shardCount,
+      logRetention,
+      removalPolicy,
+    });
+
+    const data = local ? this.externalDataPlane(s) : this.awsDataPlane(s, logRetention);
+
+    this.processing = new Processing(this, 'Processing', {
+      stream: this.ingestion.stream,
+      database: data.database,
+      cache: data.cache,
+      placement: data.placement,
+      logRetention,
+      removalPolicy,
+    });
+    this.queryService = new QueryService(this, 'QueryService', {
+      database: data.database,
+      storage: this.storage,
+      kAnonymity: s.kAnonymity,
+      placement: data.placement,
+      logRetention,
+    });
+    this.migrations = new Migrations(this, 'Migrations', {
+      database: data.database,
+      dependsOn: data.migrationDependencies,
+      placement: data.placement,
+      logRetention,
+    });
+
+    const ingestFunction = this.ingestion.ingestFunction;
+    const queryFunction = this.queryService.queryFunction;
+    if (local) {
+      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { ingestFunction, queryFunction });
+    } else {
+      this.api = new Api(this, 'Api', {
+        ingestFunction,
+        queryFunction,
+        jwt:
+          s.jwtIssuer !== undefined && s.jwtAudience !== undefined
+            ? { issuer: s.jwtIssuer, audience: s.jwtAudience.split(',').map((a) => a.trim()) }
+            : undefined,
+        throttle: { rateLimit: s.throttleRateLimit, burstLimit: s.throttleBurstLimit },
+        logRetention,
+        removalPolicy,
+      });
+    }
+
+    this.alerting = new Alerting(this, 'Alerting', {
+      alertEmail: s.alertEmail,
+      alertPhone: s.alertPhone,
+      removalPolicy,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      stream: this.ingestion.stream,
+      aggregateFunction: this.processing.aggregateFunction,
+      deadLetterQueue: this.processing.deadLetterQueue,
+      functions: {
+        Ingest: ingestFunction,
+        Aggregate: this.processing.aggregateFunction,
+        Query: queryFunction,
+        Migrate: this.migrations.migrateFunction,
+      },
+      alarmTopic: this.alerting.warningTopic,
+    });
+  }
+
+  private awsDataPlane(s: Settings, logRetention: Settings['logRetentionDays']): DataPlane {
+    const network = new Network(this, 'Network');
+    const database = new Database(this, 'Database', {
+      network,
+      deletionProtection: s.deletionProtection,
+      logRetention,
+    });
+    const cache = new Cache(this, 'Cache', { network });
+    return {
+      database,
+      cache,
+      placement: { vpc: network.vpc, securityGroups: [network.functionSecurityGroup] },
+      migrationDependencies: [database.cluster, database.proxy],
+    };
+  }
+
+  private externalDataPlane(s: Settings): DataPlane {
+    return {
+      database: new ExternalDatabase(s.databaseUrl),
+      cache: new ExternalCache(s.redisUrl),
+      migrationDependencies: [],
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface ApiProps {
+  readonly ingestFunction: lambda.IFunction;
+  readonly queryFunction: lambda.IFunction;
+  /** An external identity provider; when absent a Cognito user pool is created for the API. */
+  readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The public HTTP API: JWT on every route except the OpenAPI document. */
+export class Api extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly authorizer: HttpJwtAuthorizer;
+  readonly userPool?: cognito.UserPool;
+  readonly userPoolClient?: cognito.UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+
+    let issuer: string;
+    let audience: string[];
+    if (props.jwt) {
+      issuer = props.jwt.issuer;
+      audience = [...props.jwt.audience];
+    } else {
+      this.userPool = new cognito.UserPool(this, 'UserPool', {
+        // Accounts are provisioned by administrators: a public sign-up would hand out tokens.
+        selfSignUpEnabled: false,
+        signInAliases: { username: true },
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { sms: false, otp: true },
+        passwordPolicy: { minLength: 14, requireSymbols: true },
+        featurePlan: cognito.FeaturePlan.ESSENTIALS,
+        removalPolicy: props.removalPolicy,
+      });
+      this.userPoolClient = this.userPool.addClient('ApiClient', {
+        authFlows: { userSrp: true },
+        generateSecret: false,
+        accessTokenValidity: Duration.hours(1),
+        idTokenValidity: Duration.hours(1),
+        preventUserExistenceErrors: true,
+      });
+      issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+      audience = [this.userPoolClient.userPoolClientId];
+      new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    }
+
+    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: audience });
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Therapeutic analytics API v1',
+      // The stage is created below, because only an explicit stage takes throttling and logs.
+      createDefaultStage: false,
+      defaultAuthorizer: this.authorizer,
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
+      // No IP address and no user agent: both are PII under the product's rules.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: apigw.AccessLogField.contextRequestId(),
+            requestTime: apigw.AccessLogField.contextRequestTime(),
+            routeKey: '$context.routeKey',
+            status: apigw.AccessLogField.contextStatus(),
+            responseLength: apigw.AccessLogField.contextResponseLength(),
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+
+    const ingest = new HttpLambdaIntegration('IngestIntegration', props.ingestFunction);
+    const query = new HttpLambdaIntegration('QueryIntegration', props.queryFunction);
+    this.httpApi.addRoutes({ path: '/v1/events', methods: [apigwv2.HttpMethod.POST], integration: ingest });
+    this.httpApi.addRoutes({ path: '/v1/metrics/{metric}', methods: [apigwv2.HttpMethod.GET], integration: query });
+    // The contract is public on purpose: clients generate their SDKs from it before they hold a token.
+    this.httpApi.addRoutes({
+      path: '/openapi.json',
+      methods: [apigwv2.HttpMethod.GET],
+      integration: query,
+      authorizer: new apigwv2.HttpNoneAuthorizer(),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
+  }
+}

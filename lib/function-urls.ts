@@ -1,0 +1,25 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export interface FunctionUrlsProps {
+  readonly ingestFunction: lambda.IFunction;
+  readonly queryFunction: lambda.IFunction;
+}
+
+/**
+ * The API's stand-in where API Gateway v2 is missing (LocalStack community). Without a JWT
+ * authorizer in front, the handlers' own token check is the only gate: local use only.
+ */
+export class FunctionUrls extends Construct {
+  readonly ingestUrl: lambda.FunctionUrl;
+  readonly queryUrl: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: FunctionUrlsProps) {
+    super(scope, id);
+    this.ingestUrl = props.ingestFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.queryUrl = props.queryFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    new CfnOutput(this, 'IngestUrl', { value: this.ingestUrl.url, description: 'POST /v1/events' });
+    new CfnOutput(this, 'QueryUrl', { value: this.queryUrl.url, description: 'GET /v1/metrics/{metric}, GET /openapi.json' });
+  }
+}

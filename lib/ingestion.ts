@@ -1,0 +1,55 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HouseFunction } from './house-function';
+import type { Storage } from './storage';
+
+export interface IngestionProps {
+  readonly storage: Storage;
+  /** 0 selects on-demand capacity; otherwise that many provisioned shards. */
+  readonly shardCount: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The event stream and the function that validates, pseudonymises and writes to it. */
+export class Ingestion extends Construct {
+  readonly key: kms.Key;
+  readonly stream: kinesis.Stream;
+  readonly ingestFunction: HouseFunction;
+
+  constructor(scope: Construct, id: string, props: IngestionProps) {
+    super(scope, id);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Event stream (pseudonymised events at rest)',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    const provisioned = props.shardCount > 0;
+    this.stream = new kinesis.Stream(this, 'Stream', {
+      encryption: kinesis.StreamEncryption.KMS,
+      encryptionKey: this.key,
+      streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
+      shardCount: provisioned ? props.shardCount : undefined,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // Ingest runs outside the VPC: it talks only to Kinesis, DynamoDB and Secrets Manager,
+    // public IAM-authenticated TLS APIs, and holds nothing a VPC would protect. Keeping it out
+    // means the public write path has no dependency on interface endpoints (a failed endpoint
+    // or AZ would otherwise drop events) and costs no ENI capacity as it scales with traffic.
+    this.ingestFunction = new HouseFunction(this, 'IngestFunction', {
+      handler: 'ingest',
+      description: 'POST /v1/events: validate, check consent, pseudonymise, put to Kinesis',
+      logRetention: props.logRetention,
+      memorySize: 1024,
+    })
+      .bindStream(this.stream, 'write')
+      .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'read')
+      .bindTable(props.storage.idempotencyTable, 'IDEMPOTENCY_TABLE_NAME', 'readWrite');
+  }
+}

@@ -1,0 +1,82 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface ObservabilityProps {
+  readonly stream: kinesis.IStream;
+  readonly aggregateFunction: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Every function whose errors should reach a person, keyed by a stable name for the alarm id. */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  readonly alarmTopic: sns.ITopic;
+}
+
+// Live counters are promised "near real time"; a consumer five minutes behind breaks that.
+export const ITERATOR_AGE_THRESHOLD_MS = 5 * 60 * 1000;
+
+/** Alarms on the signals that mean events are late or lost; all go to the warning topic. */
+export class Observability extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const action = new actions.SnsAction(props.alarmTopic);
+    const add = (alarm: cloudwatch.Alarm): void => {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms.push(alarm);
+    };
+
+    add(
+      props.aggregateFunction
+        .metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
+        .createAlarm(this, 'AggregateIteratorAge', {
+          alarmDescription: 'The aggregate consumer is falling behind the event stream',
+          threshold: ITERATOR_AGE_THRESHOLD_MS,
+          evaluationPeriods: 5,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    // Covers the stream side too: records waiting even when the consumer is not invoked at all.
+    add(
+      props.stream
+        .metricGetRecordsIteratorAgeMilliseconds({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
+        .createAlarm(this, 'StreamIteratorAge', {
+          alarmDescription: 'Records are waiting in the event stream',
+          threshold: ITERATOR_AGE_THRESHOLD_MS,
+          evaluationPeriods: 5,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    // Any message here is a batch the consumer gave up on: events missing from the rollups.
+    add(
+      props.deadLetterQueue
+        .metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
+        .createAlarm(this, 'DeadLetterQueueNotEmpty', {
+          alarmDescription: 'Failed aggregate batches are waiting in the DLQ for a replay',
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    for (const [name, fn] of Object.entries(props.functions)) {
+      add(
+        fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }).createAlarm(this, `${name}Errors`, {
+          alarmDescription: `The ${name} function is throwing`,
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+  }
+}

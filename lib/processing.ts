@@ -1,0 +1,78 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+
+export interface ProcessingProps {
+  readonly stream: kinesis.IStream;
+  readonly database: FunctionBinding;
+  readonly cache: FunctionBinding;
+  /** Present in AWS, where PostgreSQL and Redis live in the VPC; absent for LocalStack. */
+  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** Batch tuning of the stream-to-rollups path, exported so tests assert the same numbers. */
+export const AGGREGATE_EVENT_SOURCE = {
+  // The rollup upsert is per batch: larger batches mean fewer round trips to PostgreSQL.
+  batchSize: 500,
+  maxBatchingWindow: Duration.seconds(1),
+  retryAttempts: 5,
+  // Past an hour a record is stale for live counters; it goes to the DLQ for a replay instead.
+  maxRecordAge: Duration.hours(1),
+} as const;
+
+/** The aggregate consumer: Kinesis -> rollups in PostgreSQL and live counters in Redis. */
+export class Processing extends Construct {
+  readonly key: kms.Key;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly aggregateFunction: HouseFunction;
+
+  constructor(scope: Construct, id: string, props: ProcessingProps) {
+    super(scope, id);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Dead-letter queue of the aggregate consumer',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    // The DLQ holds only pointers to failed batches (shard, sequence range), not the events;
+    // they are still encrypted with our key so no AWS-owned key ever touches stream metadata.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.aggregateFunction = new HouseFunction(this, 'AggregateFunction', {
+      handler: 'aggregate',
+      description: 'Kinesis consumer: dedupe, rollups to PostgreSQL, live counters to Redis',
+      logRetention: props.logRetention,
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      vpc: props.placement?.vpc,
+      securityGroups: props.placement?.securityGroups,
+    })
+      .bind(props.database)
+      .bind(props.cache);
+
+    this.aggregateFunction.addEventSource(
+      new KinesisEventSource(props.stream, {
+        ...AGGREGATE_EVENT_SOURCE,
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        // Halving a failing batch isolates a poison record instead of blocking the shard.
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.deadLetterQueue),
+      }),
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import { z } from 'zod';
+
+// Values passed with `-c key=value` arrive as strings, values from cdk.json or tests as JSON
+// types: every schema below accepts both so the same key works from either place.
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max),
+  );
+
+const flag = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean({ error: "must be true or false" }),
+);
+
+const optionalText = <T extends z.ZodType<string>>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const logRetentions = new Set<number>(
+  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+const schema = z
+  .object({
+    target: z.enum(['aws', 'localstack']).default('aws'),
+    // k = 1 would release per-user figures, which is exactly what k-anonymity exists to stop.
+    kAnonymity: integer(2, 1000).default(10),
+    reportRetentionDays: integer(1, 3650).default(365),
+    logRetentionDays: integer(1, 3653)
+      .refine((d) => logRetentions.has(d), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)')
+      .default(30),
+    alertEmail: optionalText(z.email('must be an e-mail address')),
+    // E.164 is what SNS SMS accepts; anything else fails at deploy, later and less clearly.
+    alertPhone: optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123')),
+    // 0 means on-demand capacity; a positive count provisions that many shards.
+    shardCount: integer(0, 500).default(0),
+    jwtIssuer: optionalText(z.url('must be a URL')),
+    jwtAudience: optionalText(z.string().min(1)),
+    throttleRateLimit: integer(1, 10000).default(100),
+    throttleBurstLimit: integer(1, 5000).default(200),
+    deletionProtection: flag.default(true),
+    databaseUrl: z.string().default('postgres://postgres:postgres@host.docker.internal:5432/analytics'),
+    redisUrl: z.string().default('redis://host.docker.internal:6379'),
+  })
+  .superRefine((s, ctx) => {
+    // A JWT issuer without its audience would accept tokens minted for any client of that issuer.
+    if (s.jwtIssuer !== undefined && s.jwtAudience === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwtAudience'], message: 'is required when jwtIssuer is set' });
+    }
+    if (s.jwtAudience !== undefined && s.jwtIssuer === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwtIssuer'], message: 'is required when jwtAudience is set' });
+    }
+  });
+
+export type Settings = z.infer<typeof schema>;
+export const SETTING_KEYS = Object.keys(schema.shape) as readonly (keyof Settings)[];
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+/** Validates raw context values; throws a SettingsError naming every bad key. */
+export function parseSettings(raw: Readonly<Record<string, unknown>>): Settings {
+  const picked = Object.fromEntries(SETTING_KEYS.map((k) => [k, raw[k]]));
+  const result = schema.safeParse(picked);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `context "${i.path.join('.')}" ${i.message} (got ${JSON.stringify(raw[String(i.path[0])])})`);
+  throw new SettingsError(`Invalid CDK context: ${problems.join('; ')}`);
+}
+
+/** Reads every setting from CDK context (cdk.json, `-c`, or `new App({ context })`). */
+export function settingsFromContext(node: Node): Settings {
+  return parseSettings(Object.fromEntries(SETTING_KEYS.map((k) => [k, node.tryGetContext(k)])));
+}

@@ -1,0 +1,279 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { mockClient } from 'aws-sdk-client-mock';
+import { kinesisClient, sharedClientConfig } from '../../functions/adapters/aws/clients';
+import { KinesisEventStream, ensureStream } from '../../functions/adapters/aws/kinesis-stream';
+import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
+import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
+import type { EventStreamReader, EventStreamWriter, StreamRecord, StreamRecordInput } from '../../functions/ports';
+import { describeWithServices, freshPostgresUrl, urls } from '../support/services';
+
+type EventStream = EventStreamWriter & EventStreamReader;
+
+interface StreamFixture {
+  readonly stream: EventStream;
+  /** Another adapter instance over the same stream, as after a restart. */
+  reopen(): Promise<EventStreamReader>;
+  close(): Promise<void>;
+}
+
+const SHARD_COUNT = 3;
+
+function eventStreamContract(open: () => Promise<StreamFixture>): void {
+  let fixture: StreamFixture;
+
+  beforeAll(async () => {
+    fixture = await open();
+  });
+
+  afterAll(async () => {
+    await fixture.close();
+  });
+
+  it('reads back exactly the records put, per shard and in order', async () => {
+    // Prepare
+    const run = randomBytes(4).toString('hex');
+    const input = Array.from({ length: 30 }, (_, index) => record(`${run}-user-${index % 7}`, `${run}:${index}`));
+
+    // Act
+    const results = await fixture.stream.putRecords(input);
+    const byShard = await readAll(fixture.stream);
+
+    // Assess
+    expect(results.every((result) => result.ok)).toBe(true);
+    for (const shardId of await fixture.stream.listShards()) {
+      const expected = input
+        .map((item, index) => ({ item, result: results[index] }))
+        .filter(({ result }) => result?.ok && result.shardId === shardId)
+        .map(({ item, result }) => ({ partitionKey: item.partitionKey, text: text(item.data), sequenceNumber: result?.ok ? result.sequenceNumber : '' }));
+      const read = (byShard.get(shardId) ?? [])
+        .filter((item) => item.partitionKey.startsWith(run))
+        .map((item) => ({ partitionKey: item.partitionKey, text: text(item.data), sequenceNumber: item.sequenceNumber }));
+      expect(read).toEqual(expected);
+    }
+  });
+
+  it('puts every record of one partition key in the same shard', async () => {
+    // Prepare
+    const key = `user-${randomBytes(4).toString('hex')}`;
+
+    // Act
+    const first = await fixture.stream.putRecords([record(key, 'a'), record(key, 'b')]);
+    const second = await fixture.stream.putRecords([record(key, 'c')]);
+
+    // Assess
+    const shards = new Set([...first, ...second].map((result) => (result.ok ? result.shardId : 'failed')));
+    expect(shards.size).toBe(1);
+    expect(await fixture.stream.listShards()).toContain([...shards][0]);
+  });
+
+  it('chooses the shard from the MD5 of the partition key, as Kinesis does', async () => {
+    // Prepare
+    const keys = Array.from({ length: 12 }, (_, index) => `md5-${randomBytes(4).toString('hex')}-${index}`);
+    const shardIds = [...(await fixture.stream.listShards())].sort();
+
+    // Act
+    const results = await fixture.stream.putRecords(keys.map((key) => record(key, key)));
+
+    // Assess
+    const expected = keys.map((key) => {
+      const hash = BigInt(`0x${createHash('md5').update(key).digest('hex')}`);
+      return shardIds[Number((hash * BigInt(SHARD_COUNT)) >> 128n)];
+    });
+    expect(results.map((result) => (result.ok ? result.shardId : 'failed'))).toEqual(expected);
+  });
+
+  it('reads only the records after a given sequence number', async () => {
+    // Prepare
+    const key = `user-${randomBytes(4).toString('hex')}`;
+    const results = await fixture.stream.putRecords([record(key, 'one'), record(key, 'two'), record(key, 'three')]);
+    const [first] = results;
+    if (!first?.ok) throw new Error('put failed');
+
+    // Act
+    const later = await fixture.stream.readShard(first.shardId, first.sequenceNumber, 1_000);
+
+    // Assess
+    const mine = later.filter((item) => item.partitionKey === key);
+    expect(mine.map((item) => text(item.data))).toEqual(['two', 'three']);
+    expect(mine.map((item) => item.sequenceNumber)).toEqual(results.slice(1).map((result) => (result.ok ? result.sequenceNumber : '')));
+  });
+
+  it('takes a put of 500 records', async () => {
+    // Prepare
+    const run = randomBytes(4).toString('hex');
+    const input = Array.from({ length: 500 }, (_, index) => record(`${run}-${index}`, `${index}`));
+
+    // Act
+    const results = await fixture.stream.putRecords(input);
+    const byShard = await readAll(fixture.stream);
+
+    // Assess
+    expect(results.filter((result) => result.ok)).toHaveLength(500);
+    const read = [...byShard.values()].flat().filter((item) => item.partitionKey.startsWith(run));
+    expect(read).toHaveLength(500);
+    expect(new Set(results.map((result) => (result.ok ? result.shardId : ''))).size).toBe(SHARD_COUNT);
+  });
+
+  it('keeps accepted records for a new reader instance', async () => {
+    // Prepare
+    const key = `user-${randomBytes(4).toString('hex')}`;
+    const [result] = await fixture.stream.putRecords([record(key, 'kept')]);
+    if (!result?.ok) throw new Error('put failed');
+
+    // Act
+    const reader = await fixture.reopen();
+    const read = await readAll(reader);
+
+    // Assess
+    const found = (read.get(result.shardId) ?? []).filter((item) => item.partitionKey === key);
+    expect(found.map((item) => ({ text: text(item.data), sequenceNumber: item.sequenceNumber }))).toEqual([
+      { text: 'kept', sequenceNumber: result.sequenceNumber },
+    ]);
+    expect(found[0]?.approximateArrivalTimestamp).toBeInstanceOf(Date);
+  });
+}
+
+function record(partitionKey: string, body: string): StreamRecordInput {
+  return { partitionKey, data: new TextEncoder().encode(JSON.stringify({ body })) };
+}
+
+function text(data: Uint8Array): string {
+  return (JSON.parse(new TextDecoder().decode(data)) as { body: string }).body;
+}
+
+async function readAll(reader: EventStreamReader): Promise<Map<string, StreamRecord[]>> {
+  const byShard = new Map<string, StreamRecord[]>();
+  for (const shardId of await reader.listShards()) {
+    const records: StreamRecord[] = [];
+    for (;;) {
+      const page = await reader.readShard(shardId, records[records.length - 1]?.sequenceNumber, 1_000);
+      if (page.length === 0) break;
+      records.push(...page);
+    }
+    byShard.set(shardId, records);
+  }
+  return byShard;
+}
+
+/** `connect` answers a new connection to the same database where it can (PGlite in memory cannot). */
+async function sqlStreamFixture(connect: () => Promise<SqlDatabase>, cleanUp: () => Promise<void>): Promise<StreamFixture> {
+  const db = await connect();
+  await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+  const options = { streamName: 'events', shardCount: SHARD_COUNT };
+  const opened = [db];
+  return {
+    stream: new SqlEventStream(db, options),
+    async reopen() {
+      const another = await connect();
+      if (!opened.includes(another)) opened.push(another);
+      return new SqlEventStream(another, options);
+    },
+    async close() {
+      for (const each of opened) await each.close();
+      await cleanUp();
+    },
+  };
+}
+
+describe('SQL event stream on PGlite', () => {
+  eventStreamContract(async () => {
+    const db = await embeddedDatabase(undefined);
+    return sqlStreamFixture(async () => db, async () => undefined);
+  });
+});
+
+describeWithServices(['postgres'], 'SQL event stream on PostgreSQL', () => {
+  eventStreamContract(async () => {
+    const schema = await freshPostgresUrl();
+    return sqlStreamFixture(async () => postgresDatabase(schema.url), () => schema.drop());
+  });
+});
+
+describeWithServices(['moto'], 'Kinesis event stream on moto', () => {
+  eventStreamContract(async () => {
+    const client = kinesisClient({ endpoint: urls.moto });
+    const streamName = `contract-${randomBytes(6).toString('hex')}`;
+    await ensureStream(client, streamName, SHARD_COUNT);
+    const reopened: ReturnType<typeof kinesisClient>[] = [];
+    return {
+      stream: new KinesisEventStream(client, streamName),
+      async reopen() {
+        const another = kinesisClient({ endpoint: urls.moto });
+        reopened.push(another);
+        return new KinesisEventStream(another, streamName);
+      },
+      async close() {
+        for (const each of [client, ...reopened]) each.destroy();
+      },
+    };
+  });
+});
+
+describe('Kinesis event stream failures', () => {
+  // The mock replaces `send` of every KinesisClient, so it must not outlive these tests.
+  let kinesis: ReturnType<typeof mockClient>;
+
+  beforeEach(() => {
+    kinesis = mockClient(KinesisClient);
+  });
+
+  afterEach(() => {
+    kinesis.restore();
+  });
+
+  it('answers per-record failures in input order', async () => {
+    // Prepare
+    kinesis.on(PutRecordsCommand).resolves({
+      FailedRecordCount: 1,
+      Records: [
+        { ShardId: 'shardId-000000000000', SequenceNumber: '1' },
+        { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard' },
+      ],
+    });
+    const stream = new KinesisEventStream(new KinesisClient({ region: 'us-east-1' }), 'events');
+
+    // Act
+    const results = await stream.putRecords([record('a', 'one'), record('b', 'two')]);
+
+    // Assess
+    expect(results).toEqual([
+      { ok: true, shardId: 'shardId-000000000000', sequenceNumber: '1' },
+      { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded for shard' },
+    ]);
+  });
+
+  it('fails every record of a request Kinesis refused as a whole, without retrying it', async () => {
+    // Prepare
+    const throttled = Object.assign(new Error('Rate exceeded for stream'), { name: 'LimitExceededException' });
+    kinesis.on(PutRecordsCommand).rejects(throttled);
+    const stream = new KinesisEventStream(new KinesisClient({ region: 'us-east-1', maxAttempts: 1 }), 'events');
+
+    // Act
+    const results = await stream.putRecords([record('a', 'one'), record('b', 'two')]);
+
+    // Assess
+    expect(results).toEqual([
+      { ok: false, errorCode: 'LimitExceededException', errorMessage: 'Rate exceeded for stream' },
+      { ok: false, errorCode: 'LimitExceededException', errorMessage: 'Rate exceeded for stream' },
+    ]);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(1);
+  });
+});
+
+describe('AWS client configuration', () => {
+  it('defaults the region and, against an emulator, signs with placeholder credentials', () => {
+    // Act
+    const emulated = sharedClientConfig({ env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' } });
+    const real = sharedClientConfig({ env: { AWS_REGION: 'eu-west-1' } });
+    const configured = sharedClientConfig({ env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_PROFILE: 'dev' } });
+
+    // Assess
+    expect(emulated).toMatchObject({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    expect(real.region).toBe('eu-west-1');
+    expect(real.credentials).toBeUndefined();
+    expect(configured.credentials).toBeUndefined();
+  });
+});

@@ -1,0 +1,192 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
+import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
+import type { StoredEvent } from '../../functions/domain/events/schema';
+import type { RollupStore } from '../../functions/ports/rollups';
+import { queryMetric } from '../../functions/use-cases/query-metric';
+import { describeWithServices, freshPostgresUrl } from '../support/services';
+
+// The suite needs only the rollup tables, so other product migrations stay out of its way.
+const ROLLUP_MIGRATIONS = loadMigrations(PRODUCT_MIGRATIONS_DIR).filter((m) => m.name === '001-rollups.sql');
+
+const user = (): string => randomBytes(32).toString('hex');
+
+function event(type: string, attributes: object, subject: string, at: string, platform: string): StoredEvent {
+  return { v: 1, eventId: randomUUID(), type, occurredAt: at, receivedAt: at, subject, session: user(), attributes, context: { platform } } as StoredEvent;
+}
+
+function exactQuantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
+/** `another` opens a second connection to the same database, as a second Lambda instance would. */
+function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () => Promise<SqlDatabase>; close: () => Promise<void> }>): void {
+  let store: RollupStore;
+  let db: SqlDatabase;
+  let another: () => Promise<SqlDatabase>;
+  let close: () => Promise<void>;
+  const K = 5;
+
+  // 1,200 iOS users (over the explicit limit at the hour) send moods and choices at 10:00-10:19;
+  // 4 Android users (under k) send moods at 10:30.
+  const iosUsers = Array.from({ length: 1_200 }, user);
+  const androidUsers = Array.from({ length: K - 1 }, user);
+  const valences = iosUsers.map((_, i) => Math.round(((i % 201) / 100 - 1) * 100) / 100);
+  const responseTimes = iosUsers.map((_, i) => 200 + ((i * 7919) % 5_000));
+  const moods = iosUsers.map((u, i) => event('mood.reported', { valence: valences[i], arousal: 0.5 }, u, `2026-11-20T10:${String(i % 20).padStart(2, '0')}:30.000Z`, 'ios'));
+  const choices = iosUsers.map((u, i) =>
+    event('choice.made', { scenarioId: 'forest', sceneId: 's', choiceId: 'c', choiceType: i % 2 ? 'therapeutic' : 'narrative', therapeuticValue: 0.5, responseTimeMs: responseTimes[i] }, u, '2026-11-20T10:05:00.000Z', 'ios'),
+  );
+  const android = androidUsers.map((u) => event('mood.reported', { valence: 0.9, arousal: 0.5 }, u, '2026-11-20T10:30:00.000Z', 'android'));
+  const all = [...moods, ...choices, ...android];
+  const day = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' };
+
+  beforeAll(async () => {
+    const opened = await open();
+    await migrate(opened.db, 'product', ROLLUP_MIGRATIONS);
+    store = new SqlRollupStore(opened.db);
+    db = opened.db;
+    another = opened.another;
+    close = opened.close;
+    for (let i = 0; i < all.length; i += 500) await store.applyEvents(all.slice(i, i + 500));
+  });
+  afterAll(() => close());
+
+  it('answers exact counts, sums, min, max and users per point, and p50/p95 within 1%', async () => {
+    const answer = await queryMetric(store, { metric: 'mood.valence', ...day, interval: 'hour', groupBy: 'platform' }, { k: K });
+    expect(answer.series.map((s) => s.group)).toEqual([{ platform: 'ios' }]);
+    const [point] = answer.series[0]!.points;
+    const sum = valences.reduce((a, b) => a + b, 0);
+    expect(point).toMatchObject({ t: '2026-11-20T10:00:00Z', count: 1_200, min: -1, max: 1, usersApprox: true });
+    expect(point!.sum).toBeCloseTo(sum, 9);
+    expect(point!.mean).toBeCloseTo(sum / 1_200, 9);
+    expect(Math.abs(point!.users - 1_200)).toBeLessThan(36);
+    for (const [q, name] of [[0.5, 'p50'], [0.95, 'p95']] as const) {
+      const exact = exactQuantile(valences, q);
+      expect(Math.abs(point![name]! - exact)).toBeLessThanOrEqual(0.01 * Math.abs(exact));
+    }
+  });
+
+  it('answers minute points with exact users and response-time quantiles within 1%', async () => {
+    const minutes = await queryMetric(store, { metric: 'mood.valence', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:20:00Z', interval: 'minute' }, { k: K });
+    expect(minutes.series[0]!.points).toHaveLength(20);
+    expect(minutes.series[0]!.points.every((p) => p.count === 60 && p.users === 60 && p.usersApprox === undefined)).toBe(true);
+    const times = await queryMetric(store, { metric: 'choice.response_time', ...day, interval: 'day' }, { k: K });
+    const [point] = times.series[0]!.points;
+    expect(point).toMatchObject({ count: 1_200, min: Math.min(...responseTimes), max: Math.max(...responseTimes) });
+    for (const [q, name] of [[0.5, 'p50'], [0.95, 'p95']] as const) {
+      expect(Math.abs(point![name]! - exactQuantile(responseTimes, q))).toBeLessThanOrEqual(0.01 * exactQuantile(responseTimes, q));
+    }
+  });
+
+  it('groups by any subset of the dimensions', async () => {
+    const answer = await queryMetric(store, { metric: 'events', ...day, interval: 'day', groupBy: 'platform,type' }, { k: K });
+    const counts = answer.series.map((s) => [s.group, s.points[0]!.count]);
+    expect(counts).toEqual([
+      [{ platform: 'ios', type: 'choice.made' }, 1_200],
+      [{ platform: 'ios', type: 'mood.reported' }, 1_200],
+    ]);
+    const byType = await queryMetric(store, { metric: 'choice.response_time', ...day, interval: 'day', groupBy: 'choiceType' }, { k: K });
+    expect(byType.series.map((s) => [s.group.choiceType, s.points[0]!.count, s.points[0]!.users])).toEqual([
+      ['narrative', 600, 600],
+      ['therapeutic', 600, 600],
+    ]);
+  });
+
+  it('suppresses a group of k - 1 users and lists it; shows it at k', async () => {
+    const suppressed = await queryMetric(store, { metric: 'active_users', ...day, interval: 'hour', groupBy: 'platform' }, { k: K });
+    expect(suppressed.suppressed).toEqual([{ group: { platform: 'android' }, reason: 'k_anonymity' }]);
+    expect(suppressed.series.map((s) => s.group)).toEqual([{ platform: 'ios' }]);
+    const shown = await queryMetric(store, { metric: 'active_users', ...day, interval: 'hour', groupBy: 'platform' }, { k: K - 1 });
+    expect(shown.series[0]).toEqual({ group: { platform: 'android' }, points: [{ t: '2026-11-20T10:00:00Z', count: K - 1, users: K - 1 }] });
+  });
+
+  it('changes no figure when a batch is replayed, and counts duplicates within a batch once', async () => {
+    const before = await queryMetric(store, { metric: 'events', ...day, interval: 'minute', groupBy: 'type' }, { k: 1 });
+    expect(await store.applyEvents(all.slice(0, 500))).toEqual({ applied: 0, duplicates: 500 });
+    expect(await queryMetric(store, { metric: 'events', ...day, interval: 'minute', groupBy: 'type' }, { k: 1 })).toEqual(before);
+
+    const late = event('session.ended', { scenarioId: 'lake', durationSec: 90, completed: true }, iosUsers[0]!, '2026-11-20T23:00:00.000Z', 'ios');
+    expect(await store.applyEvents([late, late, { ...late }])).toEqual({ applied: 1, duplicates: 2 });
+    const completed = await queryMetric(store, { metric: 'sessions.completed', ...day, interval: 'day', groupBy: 'scenarioId' }, { k: 1 });
+    expect(completed.series).toEqual([{ group: { scenarioId: 'lake' }, points: [{ t: '2026-11-20T00:00:00Z', count: 1, users: 1 }] }]);
+    const duration = await queryMetric(store, { metric: 'session.duration', ...day, interval: 'day' }, { k: 1 });
+    expect(duration.series[0]!.points[0]).toMatchObject({ count: 1, sum: 90, min: 90, max: 90, p50: 90, p95: 90 });
+  });
+
+  it('counts every event once when two instances, each with its own row cache, interleave on the same rows', async () => {
+    // Two stores are two Lambda instances: each caches the rows it wrote, and must see the
+    // other's writes (the version check) or it would write back a stale count or users sketch.
+    const a = new SqlRollupStore(db);
+    const b = new SqlRollupStore(await another());
+    const people = Array.from({ length: 300 }, user);
+    const at = (i: number): string => `2026-12-01T08:0${i % 3}:${String(i % 60).padStart(2, '0')}.000Z`;
+    const platformOf = (i: number): string => (i % 3 === 0 ? 'web' : 'ios');
+    const moods = Array.from({ length: 1_500 }, (_, i) =>
+      event('mood.reported', { valence: ((i % 21) - 10) / 10, arousal: 0.5 }, people[(i * 7 + Math.floor(i / 300)) % 300]!, at(i), platformOf(i)),
+    );
+    const batch = (n: number): StoredEvent[] => moods.slice(n * 100, n * 100 + 100);
+    // A alone (its cache trusted), B in between (A must re-read what B changed), both at once.
+    for (const [who, n] of [[a, 0], [a, 1], [b, 2], [a, 3], [b, 4], [b, 5], [a, 6], [b, 7], [a, 8]] as const) await who.applyEvents(batch(n));
+    await Promise.all([a.applyEvents(batch(9)), b.applyEvents(batch(10)), a.applyEvents(batch(11)), b.applyEvents(batch(12))]);
+    // A replay through the other instance changes nothing.
+    expect(await b.applyEvents(batch(8))).toEqual({ applied: 0, duplicates: 100 });
+    await a.applyEvents(batch(13));
+    await b.applyEvents(batch(14));
+
+    const expected = new Map<string, { count: number; users: Set<string> }>();
+    moods.forEach((mood, i) => {
+      for (const key of [platformOf(i), `minute ${at(i).slice(0, 16)}`]) {
+        const entry = expected.get(key) ?? { count: 0, users: new Set<string>() };
+        entry.count++;
+        entry.users.add(mood.subject);
+        expected.set(key, entry);
+      }
+    });
+    const range = { from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z' };
+    for (const interval of ['hour', 'day'] as const) {
+      const answer = await queryMetric(b, { metric: 'events', ...range, interval, groupBy: 'platform' }, { k: 1 });
+      expect(answer.series.map((s) => [s.group.platform, s.points.map((p) => [p.count, p.users])])).toEqual(
+        ['ios', 'web'].map((platform) => [platform, [[expected.get(platform)!.count, expected.get(platform)!.users.size]]]),
+      );
+    }
+    const minutes = await queryMetric(a, { metric: 'mood.valence', ...range, interval: 'minute' }, { k: 1 });
+    expect(minutes.series[0]!.points.map((p) => [p.t.slice(0, 16), p.count, p.users, p.sum])).toEqual(
+      ['2026-12-01T08:00', '2026-12-01T08:01', '2026-12-01T08:02'].map((t) => {
+        const values = moods.filter((m) => m.occurredAt.startsWith(t)).map((m) => (m.attributes as { valence: number }).valence);
+        return [t, expected.get(`minute ${t}`)!.count, expected.get(`minute ${t}`)!.users.size, expect.closeTo(values.reduce((x, y) => x + y, 0), 9)];
+      }),
+    );
+  });
+}
+
+describe('SqlRollupStore on PGlite', () => {
+  rollupStoreContract(async () => {
+    const db = await embeddedDatabase(undefined);
+    // One PGlite serves both instances; each store still has its own cache.
+    return { db, another: async () => db, close: () => db.close() };
+  });
+});
+
+describeWithServices(['postgres'], 'SqlRollupStore on PostgreSQL', () => {
+  rollupStoreContract(async () => {
+    const fresh = await freshPostgresUrl();
+    const db = postgresDatabase(fresh.url);
+    const others: SqlDatabase[] = [];
+    return {
+      db,
+      async another() {
+        const other = postgresDatabase(fresh.url);
+        others.push(other);
+        return other;
+      },
+      async close() {
+        await Promise.all([db, ...others].map((d) => d.close()));
+        await fresh.drop();
+      },
+    };
+  });
+});

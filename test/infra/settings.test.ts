@@ -1,0 +1,53 @@
+import { parseSettings, SettingsError } from '../../lib/settings';
+import { synthStack } from './synth';
+
+describe('settings from CDK context', () => {
+  it('falls back to the documented defaults', () => {
+    expect(parseSettings({})).toMatchObject({
+      target: 'aws',
+      kAnonymity: 10,
+      reportRetentionDays: 365,
+      logRetentionDays: 30,
+      shardCount: 0,
+      deletionProtection: true,
+      alertEmail: undefined,
+      alertPhone: undefined,
+      jwtIssuer: undefined,
+      databaseUrl: 'postgres://postgres:postgres@host.docker.internal:5432/analytics',
+      redisUrl: 'redis://host.docker.internal:6379',
+    });
+  });
+
+  it('accepts strings as `cdk -c key=value` passes them', () => {
+    expect(parseSettings({ kAnonymity: '25', shardCount: '4', deletionProtection: 'false' })).toMatchObject({
+      kAnonymity: 25,
+      shardCount: 4,
+      deletionProtection: false,
+    });
+  });
+
+  it.each([
+    ['kAnonymity', 'abc'],
+    ['kAnonymity', 1],
+    ['kAnonymity', 2.5],
+    ['reportRetentionDays', 0],
+    ['logRetentionDays', 31],
+    ['shardCount', -1],
+    ['target', 'gcp'],
+    ['alertEmail', 'not-an-address'],
+    ['alertPhone', '07700 900123'],
+    ['jwtIssuer', 'issuer'],
+    ['deletionProtection', 'maybe'],
+  ])('rejects %s = %j with an error naming the key', (key, value) => {
+    expect(() => parseSettings({ [key]: value })).toThrow(SettingsError);
+    expect(() => parseSettings({ [key]: value })).toThrow(new RegExp(`"${key}"`));
+  });
+
+  it('requires the audience when an issuer is given, naming jwtAudience', () => {
+    expect(() => parseSettings({ jwtIssuer: 'https://id.example.com/' })).toThrow(/"jwtAudience" is required when jwtIssuer is set/);
+  });
+
+  it('stops the stack from being built when a context value is bad', () => {
+    expect(() => synthStack({ kAnonymity: 'abc' })).toThrow(/"kAnonymity"/);
+  });
+});

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parseEnv } from '../../functions/config/env';
+import { localEnv } from '../../functions/config/local';
+import { startRuntime, type Runtime } from '../../functions/local/runtime';
+
+export interface TestRuntime {
+  readonly runtime: Runtime;
+  readonly dataDir: string;
+  request(method: string, path: string, options?: { body?: unknown; rawBody?: string; token?: string | null }): Promise<{ status: number; body: any }>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The local runtime on a free port with a throw-away DATA_DIR; `env` picks its adapters. */
+export async function startTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'analytics-'));
+  const config = parseEnv(localEnv, { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', STREAM_NAME: `events-${randomBytes(4).toString('hex')}`, ...env });
+  let runtime = await startRuntime(config);
+  const handle: TestRuntime = {
+    get runtime() {
+      return runtime;
+    },
+    dataDir,
+    async request(method, path, options = {}) {
+      const token = options.token === undefined ? runtime.tokens.devToken : options.token;
+      const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+      const response = await fetch(`${runtime.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+        body,
+      });
+      const text = await response.text();
+      return { status: response.status, body: text.length > 0 ? JSON.parse(text) : undefined };
+    },
+    async restart() {
+      await runtime.stop();
+      runtime = await startRuntime(config);
+    },
+    async stop() {
+      await runtime.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}

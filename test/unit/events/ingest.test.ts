@@ -1,0 +1,129 @@
+import type { EventStreamWriter, PutRecordResult, StreamRecordInput } from '../../../functions/ports';
+import { makePseudonymiser } from '../../../functions/domain/privacy/pseudonymise';
+import { makeIngest } from '../../../functions/use-cases/ingest';
+import type { StoredEvent } from '../../../functions/domain/events/schema';
+import { makeEvent, SAMPLE_ATTRIBUTES } from '../../support/events';
+
+const NOW = new Date('2026-11-20T12:00:00Z');
+const pepper = new Uint8Array(32).fill(7);
+const pseudonymise = { user: makePseudonymiser(pepper, 'user'), session: makePseudonymiser(pepper, 'session') };
+
+/** A stream that turns away the records `refuse` picks, attempt by attempt. */
+class FakeStream implements EventStreamWriter {
+  readonly taken: StoredEvent[] = [];
+  calls = 0;
+  constructor(private readonly refuse: (attempt: number, position: number) => boolean = () => false) {}
+  async putRecords(records: readonly StreamRecordInput[]): Promise<PutRecordResult[]> {
+    this.calls += 1;
+    return records.map((record, position) => {
+      if (this.refuse(this.calls, position)) return { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'slow down' };
+      this.taken.push(JSON.parse(new TextDecoder().decode(record.data)) as StoredEvent);
+      return { ok: true, shardId: 'shardId-000000000000', sequenceNumber: String(this.taken.length) };
+    });
+  }
+}
+
+function ingestWith(stream: EventStreamWriter, sleeps: number[] = []) {
+  return makeIngest({ stream, pseudonymise, clock: { now: () => NOW }, sleep: async (ms) => void sleeps.push(ms), random: () => 1 });
+}
+
+const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
+
+describe('ingest', () => {
+  it('accepts one valid event of every type and puts each on the stream under its pseudonym', async () => {
+    const stream = new FakeStream();
+    const events = (Object.keys(SAMPLE_ATTRIBUTES) as (keyof typeof SAMPLE_ATTRIBUTES)[]).map((type) => makeEvent({ occurredAt: at(5) }, type));
+
+    const result = await ingestWith(stream)(events);
+
+    expect(result).toEqual({ accepted: 9, rejected: [] });
+    expect(stream.taken.map((e) => e.type).sort()).toEqual(Object.keys(SAMPLE_ATTRIBUTES).sort());
+    expect(stream.taken.every((e) => e.subject === pseudonymise.user('user-1'))).toBe(true);
+  });
+
+  it('never lets the raw user id, session id, a text field or unknown attributes reach the stream', async () => {
+    const stream = new FakeStream();
+    const event = makeEvent({
+      userId: 'raw-user-canary',
+      sessionId: 'raw-session-canary',
+      occurredAt: at(1),
+      attributes: { valence: 0.1, arousal: 0.2, text: 'I feel text-canary', favouriteColour: 'attr-canary' },
+    });
+
+    await ingestWith(stream)([event]);
+
+    const onStream = JSON.stringify(stream.taken);
+    for (const canary of ['raw-user-canary', 'raw-session-canary', 'text-canary', 'attr-canary', 'favouriteColour']) expect(onStream).not.toContain(canary);
+    expect(stream.taken[0]?.attributes).toEqual({ valence: 0.1, arousal: 0.2 });
+  });
+
+  it('rejects each bad event with its index and a message naming the field, and accepts the rest', async () => {
+    const stream = new FakeStream();
+    const events = [
+      makeEvent({ occurredAt: at(1) }),
+      makeEvent({ occurredAt: at(1), attributes: { valence: 3, arousal: 0.5 } }),
+      makeEvent({ occurredAt: at(1), type: 'no.such.type' }),
+      makeEvent({ occurredAt: at(1), eventId: 'not-a-uuid' }),
+      makeEvent({ occurredAt: at(31 * 24 * 60) }),
+      makeEvent({ occurredAt: new Date(NOW.getTime() + 25 * 3600_000).toISOString() }),
+      makeEvent({ occurredAt: at(1), type: 'assessment.completed', attributes: { instrument: 'PHQ-9', score: 30 } }),
+      'not an object',
+    ];
+
+    const result = await ingestWith(stream)(events);
+
+    expect(result.accepted).toBe(1);
+    expect(result.rejected.map((r) => [r.index, r.code])).toEqual([
+      [1, 'invalid_event'],
+      [2, 'invalid_event'],
+      [3, 'invalid_event'],
+      [4, 'occurred_at_out_of_range'],
+      [5, 'occurred_at_out_of_range'],
+      [6, 'invalid_event'],
+      [7, 'invalid_event'],
+    ]);
+    const messages = result.rejected.map((r) => r.message);
+    expect(messages[0]).toMatch(/^attributes\.valence: /);
+    expect(messages[1]).toMatch(/^type: /);
+    expect(messages[2]).toMatch(/^eventId: /);
+    expect(messages[3]).toMatch(/^occurredAt: older than 30 days/);
+    expect(messages[4]).toMatch(/^occurredAt: more than 24 h in the future/);
+    expect(messages[5]).toMatch(/^attributes\.score: must be at most 27/);
+  });
+
+  it('checks PHQ-9 items against the instrument: count, range and sum', async () => {
+    const ingest = ingestWith(new FakeStream());
+    const phq = (items: number[], score: number) => makeEvent({ occurredAt: at(1), type: 'assessment.completed', attributes: { instrument: 'PHQ-9', score, items } });
+
+    const result = await ingest([phq([1, 1, 1], 3), phq([4, 0, 0, 0, 0, 0, 0, 0, 0], 4), phq([1, 1, 1, 1, 1, 1, 1, 1, 1], 5), phq([0, 0, 0, 0, 0, 0, 0, 0, 3], 3)]);
+
+    expect(result.rejected.map((r) => r.message)).toEqual([
+      'attributes.items: PHQ-9 has 9 items',
+      'attributes.items[0]: must be at most 3',
+      'attributes.score: must equal the sum of items (9)',
+    ]);
+    expect(result.accepted).toBe(1);
+  });
+
+  it('rejects a second event with the same eventId in one request', async () => {
+    const event = makeEvent({ occurredAt: at(1) });
+
+    const result = await ingestWith(new FakeStream())([event, { ...event }]);
+
+    expect(result).toEqual({ accepted: 1, rejected: [{ index: 1, code: 'duplicate_event_id', message: expect.stringMatching(/^eventId: /) }] });
+  });
+
+  it('retries records the stream turned away, with growing backoff, and reports only those that never got through', async () => {
+    const sleeps: number[] = [];
+    // Record 0 gets through on the second attempt; record 1 is refused every time.
+    const stream = new FakeStream((attempt, position) => (attempt === 1 ? true : position === 1 || (attempt > 2 && position === 0)));
+    const events = [makeEvent({ occurredAt: at(1) }), makeEvent({ occurredAt: at(1) })];
+
+    const result = await ingestWith(stream, sleeps)(events);
+
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([{ index: 1, code: 'stream_unavailable', message: expect.stringContaining('ProvisionedThroughputExceededException') }]);
+    expect(stream.calls).toBe(4);
+    expect(sleeps).toEqual([50, 100, 200]);
+  });
+});

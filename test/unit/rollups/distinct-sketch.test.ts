@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { DistinctSketch, EXPLICIT_LIMIT, memberHash } from '../../../functions/domain/rollups/distinct-sketch';
+
+const pseudonyms = (n: number): string[] => Array.from({ length: n }, () => randomBytes(32).toString('hex'));
+
+describe('DistinctSketch', () => {
+  it('counts exactly, with duplicates, up to the explicit limit', () => {
+    const members = pseudonyms(EXPLICIT_LIMIT);
+    const sketch = DistinctSketch.ofMembers([...members, ...members.slice(0, 100)]);
+    expect(sketch.estimate()).toEqual({ count: EXPLICIT_LIMIT, approximate: false });
+    expect(sketch.isExplicit).toBe(true);
+  });
+
+  it('turns into HyperLogLog one member over the limit, within 2% of the truth', () => {
+    const members = pseudonyms(EXPLICIT_LIMIT + 1);
+    const sketch = DistinctSketch.ofMembers(members);
+    expect(sketch.isExplicit).toBe(false);
+    const { count, approximate } = sketch.estimate();
+    expect(approximate).toBe(true);
+    expect(Math.abs(count - members.length) / members.length).toBeLessThan(0.02);
+  });
+
+  it('stays explicit when merging two explicit sketches under the limit, and converts over it', () => {
+    const a = pseudonyms(600);
+    const b = pseudonyms(400);
+    const merged = DistinctSketch.ofMembers(a).merge(DistinctSketch.ofMembers([...b, ...a.slice(0, 50)]));
+    expect(merged.estimate()).toEqual({ count: 1000, approximate: false });
+    const over = merged.merge(DistinctSketch.ofMembers(pseudonyms(100)));
+    expect(over.isExplicit).toBe(false);
+    expect(Math.abs(over.estimate().count - 1100)).toBeLessThan(30);
+  });
+
+  it.each([2_000, 20_000, 100_000, 1_000_000])('estimates %i members within 3%', (n) => {
+    const hashes = new BigUint64Array(n);
+    const bytes = randomBytes(n * 8);
+    for (let i = 0; i < n; i++) hashes[i] = bytes.readBigUInt64LE(i * 8);
+    const { count } = DistinctSketch.fromHashes(hashes).estimate();
+    expect(Math.abs(count - n) / n).toBeLessThan(0.03);
+  });
+
+  it('merges HLL with HLL and with explicit as the sketch of the union', () => {
+    const a = pseudonyms(3_000);
+    const b = pseudonyms(2_000);
+    const c = pseudonyms(10);
+    const union = DistinctSketch.ofMembers([...a, ...b, ...c]);
+    const merged = DistinctSketch.ofMembers(a).merge(DistinctSketch.ofMembers(b)).merge(DistinctSketch.ofMembers(c));
+    expect(merged.serialize()).toEqual(union.serialize());
+    expect(DistinctSketch.ofMembers(c).merge(DistinctSketch.ofMembers(a)).serialize()).toEqual(DistinctSketch.ofMembers([...a, ...c]).serialize());
+  });
+
+  it.each([
+    ['empty', 0],
+    ['explicit', 700],
+    ['sparse HLL', 2_000],
+    ['dense HLL', 50_000],
+  ])('round-trips a %s sketch through bytes, also from an unaligned Buffer', (_, n) => {
+    const sketch = DistinctSketch.ofMembers(pseudonyms(n));
+    const bytes = sketch.serialize();
+    const unaligned = Buffer.concat([Buffer.from([0, 0, 0]), bytes]).subarray(3);
+    const back = DistinctSketch.deserialize(unaligned);
+    expect(back.estimate()).toEqual(sketch.estimate());
+    expect(back.serialize()).toEqual(bytes);
+  });
+
+  it('keeps a sparse HLL small and caps a dense one at 16 KiB', () => {
+    expect(DistinctSketch.ofMembers(pseudonyms(2_000)).serialize().length).toBeLessThan(6_000);
+    expect(DistinctSketch.ofMembers(pseudonyms(50_000)).serialize().length).toBe(16_385);
+  });
+
+  it('takes the hash of a hex pseudonym from its first 64 bits and mixes anything else', () => {
+    expect(memberHash('00000000000000ff' + 'a'.repeat(48))).toBe(255n);
+    expect(memberHash('user-1')).not.toBe(memberHash('user-2'));
+    const members = Array.from({ length: 5_000 }, (_, i) => `user-${i}`);
+    expect(Math.abs(DistinctSketch.ofMembers(members).estimate().count - 5_000)).toBeLessThan(150);
+  });
+
+  it.each([
+    ['explicit', 500],
+    ['HLL', 5_000],
+  ])('answers the same %s sketch from a merge that adds no member, so it need not be rewritten', (_, n) => {
+    const members = pseudonyms(n);
+    const sketch = DistinctSketch.ofMembers(members);
+    expect(sketch.merge(DistinctSketch.ofMembers(members.slice(0, 300)))).toBe(sketch);
+    expect(sketch.merge(DistinctSketch.ofMembers(pseudonyms(50)))).not.toBe(sketch);
+  });
+
+  it('refuses corrupt bytes', () => {
+    expect(() => DistinctSketch.deserialize(Uint8Array.of(9))).toThrow(/unknown kind/);
+    expect(() => DistinctSketch.deserialize(Uint8Array.of(1, 2, 3))).toThrow(/whole hashes/);
+  });
+});
