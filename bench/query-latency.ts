@@ -1,7 +1,7 @@
 /**
  * GET /v1/metrics for a 30-day range at hour interval over 1,000,000 stored events, through the
  * local runtime (a child process, as `npm start`) on PostgreSQL. The events come from the demo's
- * synthetic traffic (29 days, 5,000 users), folded into a schema of their own that is kept for
+ * synthetic traffic (29 days, 6,000 users), folded into a schema of their own that is kept for
  * later runs (BENCH_RELOAD=1 rebuilds it). Prints latency percentiles per round and the median p95.
  * `npx tsx bench/query-latency.ts` (DATABASE_URL, EVENTS, ROUNDS, REQUESTS).
  */
@@ -32,7 +32,7 @@ async function load(url: string, now: Date): Promise<number> {
     let batch: StoredEvent[] = [];
     let count = 0;
     const started = performance.now();
-    for (const event of syntheticTraffic({ seed: 42, clock: { now: () => now }, users: 5_000, days: 29 })) {
+    for (const event of syntheticTraffic({ seed: 42, clock: { now: () => now }, users: 6_000, days: 29 })) {
       batch.push(toStoredEvent(event, pseudonymise, now));
       count += 1;
       if (batch.length === 500 || count === EVENTS) {

@@ -68,7 +68,19 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
   return { analytics, streaming, label: `pglite (${join(config.DATA_DIR, 'pg')}, ${join(config.DATA_DIR, 'stream')})` };
 }
 
-async function openStream(config: LocalConfig, db: SqlDatabase): Promise<{ stream: EventStreamWriter & EventStreamReader; deadLetters: DeadLetterQueue; label: string }> {
+/** Kinesis keeps records 24 hours by default; the embedded stream does the same. */
+const STREAM_RETENTION_MS = 24 * 3_600_000;
+const TRIM_EVERY_MS = 10 * 60_000;
+
+interface OpenedStream {
+  readonly stream: EventStreamWriter & EventStreamReader;
+  readonly deadLetters: DeadLetterQueue;
+  readonly label: string;
+  /** Drops records past retention; Kinesis does it by itself. */
+  readonly trim?: () => Promise<number>;
+}
+
+async function openStream(config: LocalConfig, db: SqlDatabase): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
     const kinesis = kinesisClient({ endpoint: config.AWS_ENDPOINT_URL });
     await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
@@ -76,10 +88,12 @@ async function openStream(config: LocalConfig, db: SqlDatabase): Promise<{ strea
     const queueUrl = await ensureQueue(sqs, `${config.STREAM_NAME}-aggregate-dlq`);
     return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}` };
   }
+  const stream = new SqlEventStream(db, { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT });
   return {
-    stream: new SqlEventStream(db, { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT }),
+    stream,
     deadLetters: new SqlDeadLetterQueue(db),
     label: 'embedded (a table of the database)',
+    trim: () => stream.trimBefore(new Date(systemClock.now().getTime() - STREAM_RETENTION_MS)),
   };
 }
 
@@ -112,7 +126,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
-  const { stream, deadLetters, label: streamLabel } = await openStream(config, streaming);
+  const { stream, deadLetters, label: streamLabel, trim } = await openStream(config, streaming);
   const { live, label: liveLabel } = openLiveStore(config);
   closers.push(() => live.close());
 
@@ -158,6 +172,13 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   closers.push(() => http.close());
   poller.start();
   closers.push(() => poller.stop());
+  if (trim) {
+    const trimmer = setInterval(() => {
+      trim().catch((error: unknown) => logger.warn('stream trim failed', { error: error instanceof Error ? error.message : 'unknown' }));
+    }, TRIM_EVERY_MS);
+    trimmer.unref();
+    closers.push(async () => clearInterval(trimmer));
+  }
   ready = true;
 
   return {

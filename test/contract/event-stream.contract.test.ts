@@ -183,6 +183,23 @@ describe('SQL event stream on PGlite', () => {
     const db = await embeddedDatabase(undefined);
     return sqlStreamFixture(async () => db, async () => undefined);
   });
+
+  it('trims records past the retention period and keeps the rest readable', async () => {
+    const db = await embeddedDatabase(undefined);
+    await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+    const stream = new SqlEventStream(db, { streamName: 'trimmed', shardCount: 1 });
+    await stream.putRecords([{ partitionKey: 'a', data: new Uint8Array([1]) }]);
+    await db.query(`UPDATE stream_records SET arrived_at = now() - interval '25 hours'`);
+    await stream.putRecords([{ partitionKey: 'a', data: new Uint8Array([2]) }]);
+
+    const trimmed = await stream.trimBefore(new Date(Date.now() - 24 * 3_600_000));
+
+    const [shard] = await stream.listShards();
+    const left = await stream.readShard(shard!, undefined, 10);
+    await db.close();
+    expect(trimmed).toBe(1);
+    expect(left.map((record) => [...record.data])).toEqual([[2]]);
+  });
 });
 
 describeWithServices(['postgres'], 'SQL event stream on PostgreSQL', () => {

@@ -170,6 +170,19 @@ describe('in-process live store', () => {
       close: () => store.close(),
     };
   });
+
+  it('forgets keys that expired without being read again, so a long run does not grow without bound', async () => {
+    let now = Date.parse('2026-11-20T10:00:00Z');
+    const store = new MemoryLiveStore({ clock: { now: () => new Date(now) } });
+    for (let minute = 0; minute < 120; minute += 1) {
+      now += 60_000;
+      await store.addToSet(`performance:users:${minute}`, ['a', 'b'], 15 * 60);
+    }
+
+    // 15 minutes of TTL and a sweep at most once a minute: about 16 sets remain of 120 written.
+    expect(store.size).toBeLessThanOrEqual(17);
+    expect(store.size).toBeGreaterThanOrEqual(15);
+  });
 });
 
 describeWithServices(['redis'], 'Redis live store', () => {

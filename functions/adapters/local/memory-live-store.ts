@@ -18,8 +18,11 @@ interface Entry {
  * The embedded mode's live store: the LiveStore port over Maps in this process. Expired keys are
  * dropped when read, which is all the port promises; nothing sweeps them in the background.
  */
+const SWEEP_EVERY_MS = 60_000;
+
 export class MemoryLiveStore implements LiveStore {
   private readonly entries = new Map<string, Entry>();
+  private lastSweep = 0;
   private readonly channels = new EventEmitter();
 
   constructor(private readonly options: { readonly clock: Clock }) {
@@ -127,7 +130,24 @@ export class MemoryLiveStore implements LiveStore {
   }
 
   private expireIn(key: string, ttlSeconds: number): void {
+    const now = this.options.clock.now().getTime();
     const entry = this.entries.get(key);
-    if (entry) entry.expiresAt = this.options.clock.now().getTime() + ttlSeconds * 1000;
+    if (entry) entry.expiresAt = now + ttlSeconds * 1000;
+    this.sweepExpired(now);
+  }
+
+  /**
+   * Keys written once and never read again (a minute's active-user set) would otherwise stay in
+   * memory for the life of the process; a sweep at most once a minute keeps the cost amortised.
+   */
+  private sweepExpired(now: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.entries) if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.entries.delete(key);
+  }
+
+  /** How many keys are held, expired ones not yet swept included; for operators and tests. */
+  get size(): number {
+    return this.entries.size;
   }
 }

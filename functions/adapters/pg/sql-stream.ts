@@ -69,6 +69,18 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader {
     }
   }
 
+  /**
+   * Drops records that arrived before `cutoff`, as Kinesis does once its retention period has
+   * passed, so the embedded stream does not grow for ever. Answers how many went.
+   */
+  async trimBefore(cutoff: Date): Promise<number> {
+    const { rows } = await this.db.query<{ trimmed: number }>(
+      `WITH gone AS (DELETE FROM stream_records WHERE stream = $1 AND arrived_at < $2 RETURNING 1) SELECT count(*)::int AS trimmed FROM gone`,
+      [this.options.streamName, cutoff],
+    );
+    return rows[0]?.trimmed ?? 0;
+  }
+
   async listShards(): Promise<string[]> {
     return [...this.shardIds];
   }
