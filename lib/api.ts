@@ -7,6 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ROUTES } from '../functions/handlers/http/roles';
 
 export interface ApiProps {
   readonly ingestFunction: lambda.IFunction;
@@ -93,17 +94,21 @@ export class Api extends Construct {
       },
     });
 
-    const ingest = new HttpLambdaIntegration('IngestIntegration', props.ingestFunction);
-    const query = new HttpLambdaIntegration('QueryIntegration', props.queryFunction);
-    this.httpApi.addRoutes({ path: '/v1/events', methods: [apigwv2.HttpMethod.POST], integration: ingest });
-    this.httpApi.addRoutes({ path: '/v1/metrics/{metric}', methods: [apigwv2.HttpMethod.GET], integration: query });
-    // The contract is public on purpose: clients generate their SDKs from it before they hold a token.
-    this.httpApi.addRoutes({
-      path: '/openapi.json',
-      methods: [apigwv2.HttpMethod.GET],
-      integration: query,
-      authorizer: new apigwv2.HttpNoneAuthorizer(),
-    });
+    // Routes come from the same table the handlers authorise by, so the two cannot drift. Public
+    // routes (the OpenAPI contract, which clients need before they hold a token) skip the JWT check.
+    const integrations = {
+      ingest: new HttpLambdaIntegration('IngestIntegration', props.ingestFunction),
+      query: new HttpLambdaIntegration('QueryIntegration', props.queryFunction),
+    };
+    for (const [routeKey, route] of Object.entries(ROUTES)) {
+      const [method, path] = routeKey.split(' ') as [keyof typeof apigwv2.HttpMethod, string];
+      this.httpApi.addRoutes({
+        path,
+        methods: [apigwv2.HttpMethod[method]],
+        integration: integrations[route.handler],
+        ...(route.roles === 'public' ? { authorizer: new apigwv2.HttpNoneAuthorizer() } : {}),
+      });
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
   }
