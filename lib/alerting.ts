@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { customerManagedKey } from './keys';
 
 export interface AlertingProps {
   readonly alertEmail?: string;
@@ -20,11 +21,7 @@ export class Alerting extends Construct {
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Alert topics',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
+    this.key = customerManagedKey(this, 'Alert topics', props.removalPolicy);
     // CloudWatch publishes alarm notifications itself; without this an encrypted topic
     // silently drops every alarm.
     this.key.addToResourcePolicy(

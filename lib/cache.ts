@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { FunctionBinding, HouseFunction } from './house-function';
 import type { Network } from './network';
+import { customerManagedKey } from './keys';
 
 export interface CacheProps {
   readonly network: Network;
@@ -25,11 +26,7 @@ export class Cache extends Construct implements FunctionBinding {
     super(scope, id);
     const { vpc, isolatedSubnets } = props.network;
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'ElastiCache Serverless data at rest',
-      enableKeyRotation: true,
-      removalPolicy: CACHE_REMOVAL,
-    });
+    this.key = customerManagedKey(this, 'ElastiCache Serverless data at rest', CACHE_REMOVAL);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc,
       description: 'Valkey: reachable from the cache functions',

@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { FunctionBinding, HouseFunction } from './house-function';
 import type { Network } from './network';
+import { customerManagedKey } from './keys';
 
 export const DATABASE_NAME = 'analytics';
 
@@ -31,11 +32,7 @@ export class Database extends Construct implements FunctionBinding {
     const { vpc, isolatedSubnets } = props.network;
     const removalPolicy = props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY;
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Aurora storage and credentials',
-      enableKeyRotation: true,
-      removalPolicy: props.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
+    this.key = customerManagedKey(this, 'Aurora storage and credentials', props.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
 
     const clusterSecurityGroup = new ec2.SecurityGroup(this, 'ClusterSecurityGroup', {
       vpc,

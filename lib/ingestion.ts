@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HouseFunction } from './house-function';
 import type { Storage } from './storage';
+import { customerManagedKey } from './keys';
 
 export interface IngestionProps {
   readonly storage: Storage;
@@ -23,11 +24,7 @@ export class Ingestion extends Construct {
   constructor(scope: Construct, id: string, props: IngestionProps) {
     super(scope, id);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Event stream (pseudonymised events at rest)',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
+    this.key = customerManagedKey(this, 'Event stream (pseudonymised events at rest)', props.removalPolicy);
     const provisioned = props.shardCount > 0;
     this.stream = new kinesis.Stream(this, 'Stream', {
       encryption: kinesis.StreamEncryption.KMS,

@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+import { customerManagedKey } from './keys';
 
 export interface ProcessingProps {
   readonly stream: kinesis.IStream;
@@ -37,11 +38,7 @@ export class Processing extends Construct {
   constructor(scope: Construct, id: string, props: ProcessingProps) {
     super(scope, id);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Dead-letter queue of the aggregate consumer',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
+    this.key = customerManagedKey(this, 'Dead-letter queue of the aggregate consumer', props.removalPolicy);
     // The DLQ holds only pointers to failed batches (shard, sequence range), not the events;
     // they are still encrypted with our key so no AWS-owned key ever touches stream metadata.
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

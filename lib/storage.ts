@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { customerManagedKey } from './keys';
 
 export interface StorageProps {
   readonly reportRetentionDays: number;
@@ -28,11 +29,7 @@ export class Storage extends Construct {
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Consent and idempotency tables, report bucket, pseudonym pepper',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
+    this.key = customerManagedKey(this, 'Consent and idempotency tables, report bucket, pseudonym pepper', props.removalPolicy);
 
     const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
