@@ -1,109 +1,74 @@
 /**
- * Aggregator throughput: realistic StoredEvents folded into the rollups on real PostgreSQL in
- * batches of 500, as the Kinesis event source mapping delivers them. Prints the median events/s
- * and the Node process's CPU time per event (user + system, less noisy on a shared machine)
- * over several runs. `npx tsx bench/aggregate-throughput.ts` (DATABASE_URL, EVENTS, RUNS).
+ * Aggregator throughput, measured at the HANDLER: the demo generator's realistic, time-ordered
+ * traffic, pseudonymised into StoredEvents as ingest does and encoded as Kinesis records (base64
+ * JSON), goes through makeAggregateHandler in KinesisStreamEvent batches of 500, wired as in
+ * production (makeAggregate over SqlRollupStore on real PostgreSQL, an in-memory live store in
+ * place of Redis). Decoding, validation, rollups, sketches, the transaction and the live counters
+ * are all inside the measured time; generating and encoding the records is not.
+ *
+ * Each run uses a fresh schema (dropped afterwards). Prints per run the events/s and the Node
+ * process's CPU time per event (user + system, less noisy on a shared machine), then the medians.
+ *
+ *   npx tsx bench/aggregate-throughput.ts      (env: DATABASE_URL, EVENTS=200000, RUNS=3)
+ *
+ * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/aggregate-throughput.ts
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { MemoryLiveStore } from '../functions/adapters/local/memory-live-store';
+import { jsonLogger } from '../functions/adapters/log';
 import { postgresDatabase } from '../functions/adapters/pg/database';
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../functions/adapters/pg/sql-rollup-store';
-import { CHOICE_TYPES, INTERVENTION_TYPES, PLATFORMS, type StoredEvent } from '../functions/domain/events/schema';
+import { syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
+import { toStoredEvent } from '../functions/domain/events/validate';
+import { makeAggregateHandler } from '../functions/handlers/aggregate';
+import { pseudonymisers } from '../functions/handlers/ingest';
+import { makeAggregate } from '../functions/use-cases/aggregate';
+import { dropSchema, median, schemaUrl } from './support';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const EVENTS = Number(process.env.EVENTS ?? 100_000);
+const EVENTS = Number(process.env.EVENTS ?? 200_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const BATCH = 500;
-const USERS = 2_000;
-const SCENARIOS = Array.from({ length: 12 }, (_, i) => `scenario-${i}`);
+const USERS = 5_000;
+const DAYS = 29;
+const NOW = new Date('2026-11-20T12:00:00Z');
+const clock = { now: () => NOW };
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
-const users = Array.from({ length: USERS }, () => ({ subject: randomBytes(32).toString('hex'), platform: pick(PLATFORMS) }));
-
-function attributesOf(type: StoredEvent['type']): object {
-  switch (type) {
-    case 'session.started':
-      return { scenarioId: pick(SCENARIOS) };
-    case 'session.ended':
-      return { scenarioId: pick(SCENARIOS), durationSec: Math.round(60 + Math.random() * 1_800), completed: Math.random() < 0.7 };
-    case 'choice.made':
-      return {
-        scenarioId: pick(SCENARIOS),
-        sceneId: 'scene-1',
-        choiceId: 'choice-1',
-        choiceType: pick(CHOICE_TYPES),
-        therapeuticValue: Math.random(),
-        responseTimeMs: Math.round(Math.exp(7.5 + Math.random() * 2)),
-      };
-    case 'intervention.delivered':
-      return { interventionType: pick(INTERVENTION_TYPES), urgency: pick(['standard', 'elevated', 'crisis']), completion: pick(['completed', 'skipped', 'abandoned']) };
-    case 'mood.reported':
-      return { valence: Math.random() * 2 - 1, arousal: Math.random() };
-    case 'assessment.completed':
-      return { instrument: 'PHQ-9', score: Math.floor(Math.random() * 28) };
-    case 'progress.milestone':
-      return { goalId: 'goal-1', milestone: 'skill_acquired' };
-    case 'crisis.signal':
-      return { severity: 'low', source: 'classifier' };
-    case 'engagement.heartbeat':
-      return { screen: 'home', activeSec: 30 };
+/** EVENTS events of the demo generator, as the Kinesis event source mapping delivers them. */
+function kinesisBatches(): KinesisStreamEvent[] {
+  const pseudonymise = pseudonymisers(new Uint8Array(32).fill(7));
+  const batches: KinesisStreamEvent[] = [];
+  let records: KinesisStreamRecord[] = [];
+  let count = 0;
+  for (const incoming of syntheticTraffic({ seed: 42, clock, users: USERS, days: DAYS })) {
+    if (count === EVENTS) break;
+    const stored = toStoredEvent(incoming, pseudonymise, new Date(Date.parse(incoming.occurredAt) + 1_500));
+    const sequenceNumber = String(49_000_000_000_000 + count++);
+    records.push({
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: stored.subject,
+        sequenceNumber,
+        data: Buffer.from(JSON.stringify(stored)).toString('base64'),
+        approximateArrivalTimestamp: Date.parse(stored.receivedAt) / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/aggregate',
+      awsRegion: 'eu-west-1',
+      eventSourceARN: 'arn:aws:kinesis:eu-west-1:000000000000:stream/events',
+    });
+    if (records.length === BATCH) {
+      batches.push({ Records: records });
+      records = [];
+    }
   }
-}
-
-// A mix where choices and heartbeats dominate, as in the app; every type appears.
-const MIX: StoredEvent['type'][] = [
-  ...Array<StoredEvent['type']>(8).fill('choice.made'),
-  ...Array<StoredEvent['type']>(4).fill('engagement.heartbeat'),
-  'session.started',
-  'session.ended',
-  'intervention.delivered',
-  'mood.reported',
-  'assessment.completed',
-  'progress.milestone',
-  'crisis.signal',
-];
-
-/** Batches whose events fall within a few minutes, time moving on ~2 minutes per batch. */
-function generate(count: number, start: number): StoredEvent[][] {
-  const batches: StoredEvent[][] = [];
-  for (let b = 0; b * BATCH < count; b++) {
-    const batchStart = start + b * 120_000;
-    batches.push(
-      Array.from({ length: Math.min(BATCH, count - b * BATCH) }, () => {
-        const user = pick(users);
-        const type = pick(MIX);
-        const at = new Date(batchStart + Math.floor(Math.random() * 180_000)).toISOString();
-        return {
-          v: 1,
-          eventId: randomUUID(),
-          type,
-          occurredAt: at,
-          receivedAt: at,
-          subject: user.subject,
-          session: randomBytes(32).toString('hex'),
-          attributes: attributesOf(type),
-          context: { platform: user.platform, appVersion: '4.2.1' },
-        } as StoredEvent;
-      }),
-    );
-  }
+  if (records.length > 0) batches.push({ Records: records });
+  if (count < EVENTS) throw new Error(`the generator gave ${count} events, fewer than EVENTS=${EVENTS}`);
   return batches;
-}
-
-async function withSchema<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const schema = `bench_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  try {
-    const url = new URL(DATABASE_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  }
 }
 
 interface RunResult {
@@ -112,38 +77,43 @@ interface RunResult {
   cpuPerEvent: number;
 }
 
-async function run(): Promise<RunResult> {
-  return withSchema(async (url) => {
-    const db = postgresDatabase(url, { max: 1 });
-    try {
-      await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR).filter((m) => m.name === '001-rollups.sql'));
-      const store = new SqlRollupStore(db);
-      const batches = generate(EVENTS, Date.parse('2026-11-20T06:00:00Z'));
-      const started = process.hrtime.bigint();
-      const cpu = process.cpuUsage();
-      for (const batch of batches) await store.applyEvents(batch);
-      const used = process.cpuUsage(cpu);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      return { rate: EVENTS / seconds, cpuPerEvent: (used.user + used.system) / EVENTS };
-    } finally {
-      await db.close();
-    }
-  });
+async function run(batches: readonly KinesisStreamEvent[]): Promise<RunResult> {
+  const schema = `bench_${randomBytes(6).toString('hex')}`;
+  const db = postgresDatabase(await schemaUrl(schema), { max: 1 });
+  try {
+    await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR).filter((m) => m.name === '001-rollups.sql'));
+    const logger = jsonLogger('bench', 'silent');
+    const handler = makeAggregateHandler({
+      aggregate: makeAggregate({ rollups: new SqlRollupStore(db), live: new MemoryLiveStore({ clock }), clock, logger }),
+      logger,
+    });
+    const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    let failed = 0;
+    for (const batch of batches) failed += (await handler(batch)).batchItemFailures.length;
+    const used = process.cpuUsage(cpu);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (failed > 0) throw new Error(`${failed} records failed to decode`);
+    return { rate: EVENTS / seconds, cpuPerEvent: (used.user + used.system) / EVENTS };
+  } finally {
+    await db.close();
+    await dropSchema(schema);
+  }
 }
 
 async function main(): Promise<void> {
+  const batches = kinesisBatches();
   const rates: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const { rate, cpuPerEvent } = await run();
+    const { rate, cpuPerEvent } = await run(batches);
     rates.push(rate);
     cpus.push(cpuPerEvent);
     console.log(`run ${i + 1}: ${Math.round(rate)} events/s, Node CPU ${cpuPerEvent.toFixed(1)} µs/event`);
   }
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(
     `median: ${Math.round(median(rates))} events/s, Node CPU ${median(cpus).toFixed(1)} µs/event ` +
-      `(${EVENTS} events, batches of ${BATCH}, ${USERS} users, ${RUNS} runs)`,
+      `(${EVENTS} events in ${batches.length} batches of ${BATCH}, ${USERS} users over ${DAYS} days, ${RUNS} runs)`,
   );
 }
 

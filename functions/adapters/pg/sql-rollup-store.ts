@@ -19,12 +19,27 @@ import type { SqlDatabase, SqlExecutor } from './database';
  * when it carries the version the database holds, which is checked under the lock:
  * - while every write since the row was last checked was this store's own (the sequence moved by
  *   exactly one per transaction of ours), no other writer can have changed it: no read at all;
- * - otherwise (another Lambda instance wrote in between, or the row is not cached) the batch's
- *   keys are sent with the cached versions and only rows whose version differs come back whole.
+ * - otherwise (another Lambda instance wrote in between) the keys of those cached rows are sent
+ *   with the cached versions and only rows whose version differs come back whole;
+ * - a row that is not cached is written as new without a read (see UPSERT), and read and merged
+ *   only when it turns out to exist.
  */
 export const CACHE_ROWS = 100_000;
 
-const NEXT_WRITE = 'UPDATE rollup_writer SET seq = seq + 1 RETURNING seq';
+// The write's number (taking the writer lock) and the batch's event ids not processed before, in
+// one round trip: one row per new id, or a single row with a NULL id when there is none. The ids
+// are inserted FROM the locked writer row, so the lock is always taken first (two appliers of
+// overlapping batches never wait on each other's ids while holding the lock the other needs).
+// `LIMIT 1` tells the planner the writer is one row: unbounded, its guess of thousands of rows
+// made the statement costly enough to be JIT-compiled (~80 ms) every time.
+const BEGIN_WRITE = `
+  WITH w AS (UPDATE rollup_writer SET seq = seq + 1 RETURNING seq),
+  s AS (SELECT seq FROM w LIMIT 1),
+  p AS (
+    INSERT INTO rollup_processed_events (event_id) SELECT unnest($1::uuid[]) FROM s
+    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+  )
+  SELECT s.seq, p.event_id FROM s LEFT JOIN p ON true`;
 
 // Rows of the batch's keys whose version is not the one cached (NULL: not cached); a cached key
 // whose row is gone comes back with NULLs.
@@ -41,19 +56,37 @@ const READ_CHANGED = `
 // has length 0 and keeps the stored value: most hour and day rows already hold the batch's users,
 // and rewriting those sketches would be most of the bytes written. (An empty value rather than
 // NULL, which would fail the NOT NULL check before the conflict is seen.)
+//
+// Rows the store has no copy of are written optimistically as new (`fresh`): on time-ordered
+// traffic nearly all of them are (a new minute, hour or day), so reading them first would be a
+// round trip that finds nothing. A fresh row that turns out to exist is left untouched (DO
+// NOTHING); the count of inserted rows tells when that happened, and only then are those rows
+// read back, merged and written again. Known rows (cached and current) are upserted as before.
 const UPSERT = `
-  INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, version)
-  SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000), group_key, count, sum, min, max,
-         CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END,
-         substring($1::bytea FROM u_offset + 1 FOR u_length), users_count, users_approx, $17::int8
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::float8[],
-              $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[])
-    AS t(metric, interval, grouping, bucket_ms, group_key, count, sum, min, max,
-         q_offset, q_length, u_offset, u_length, users_count, users_approx)
-  ON CONFLICT (metric, interval, grouping, bucket, group_key) DO UPDATE SET
-    count = EXCLUDED.count, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, qsketch = EXCLUDED.qsketch,
-    users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollups.users ELSE EXCLUDED.users END,
-    users_count = EXCLUDED.users_count, users_approx = EXCLUDED.users_approx, version = EXCLUDED.version`;
+  WITH t AS MATERIALIZED (
+    SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000) AS bucket, group_key, count, sum, min, max,
+           CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END AS qsketch,
+           substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::float8[],
+                $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[])
+      AS u(metric, interval, grouping, bucket_ms, group_key, count, sum, min, max,
+           q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh)
+  ), inserted AS (
+    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, version)
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, $17::int8
+    FROM t WHERE fresh
+    ON CONFLICT (metric, interval, grouping, bucket, group_key) DO NOTHING
+    RETURNING 1
+  ), updated AS (
+    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, version)
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, $17::int8
+    FROM t WHERE NOT fresh
+    ON CONFLICT (metric, interval, grouping, bucket, group_key) DO UPDATE SET
+      count = EXCLUDED.count, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, qsketch = EXCLUDED.qsketch,
+      users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollups.users ELSE EXCLUDED.users END,
+      users_count = EXCLUDED.users_count, users_approx = EXCLUDED.users_approx, version = EXCLUDED.version
+  )
+  SELECT count(*)::int4 AS inserted FROM inserted`;
 
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
 interface CachedRow {
@@ -82,12 +115,6 @@ interface ChangedRow {
   users_approx: boolean;
 }
 
-/** What a committed fold leaves in the cache. */
-interface Folded {
-  ids: string[];
-  rows: CachedRow[];
-}
-
 /**
  * Array parameters as PostgreSQL array literals, built here: pg's own conversion prepares and
  * escapes every element in turn, which was a tenth of the client's time per batch. Key texts come
@@ -111,19 +138,137 @@ function numberArray(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 
-/** Concatenates byte strings, answering each one's offset and length (0 for undefined). */
-function pack(parts: readonly (Uint8Array | undefined)[]): { blob: Buffer; offsets: number[]; lengths: number[] } {
-  const offsets: number[] = [];
-  const lengths: number[] = [];
-  let total = 0;
-  for (const part of parts) {
-    offsets.push(total);
-    lengths.push(part?.length ?? 0);
-    total += part?.length ?? 0;
+function fromStored(row: ChangedRow, seq: number): CachedRow {
+  return {
+    version: row.version!,
+    checkedAt: seq,
+    count: row.count,
+    sum: row.sum,
+    min: row.min,
+    max: row.max,
+    quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
+    users: DistinctSketch.deserialize(row.users),
+    usersCount: row.users_count,
+    usersApprox: row.users_approx,
+  };
+}
+
+/**
+ * The row holding `base` (undefined: none) and the batch's `delta`, merged into `base` in place,
+ * and the users sketch to write (undefined when the stored one already holds the batch's users).
+ */
+function mergeDelta(base: CachedRow | undefined, delta: RollupRow, seq: number): { row: CachedRow; users: Uint8Array | undefined } {
+  if (!base) {
+    const estimate = delta.users.estimate();
+    const row: CachedRow = {
+      version: seq,
+      checkedAt: seq,
+      count: delta.count,
+      sum: delta.sum,
+      min: delta.min,
+      max: delta.max,
+      quantiles: delta.quantiles,
+      users: delta.users,
+      usersCount: estimate.count,
+      usersApprox: estimate.approximate,
+    };
+    return { row, users: delta.users.serialize() };
   }
-  const blob = Buffer.allocUnsafe(total);
-  parts.forEach((part, i) => part && blob.set(part, offsets[i]));
-  return { blob, offsets, lengths };
+  const row = base;
+  row.version = seq;
+  row.checkedAt = seq;
+  row.count += delta.count;
+  row.sum += delta.sum;
+  if (delta.min < row.min) row.min = delta.min;
+  if (delta.max > row.max) row.max = delta.max;
+  if (delta.quantiles) row.quantiles = row.quantiles ? row.quantiles.merge(delta.quantiles) : delta.quantiles;
+  // The cached row owns its sketch (the cache is dropped on any failure), so it may grow in place.
+  const users = row.users.mergeOwned(delta.users);
+  if (users === row.users) return { row, users: undefined };
+  const estimate = users.estimate();
+  row.users = users;
+  row.usersCount = estimate.count;
+  row.usersApprox = estimate.approximate;
+  return { row, users: users.serialize() };
+}
+
+function upsertParams(
+  deltas: readonly RollupRow[],
+  rows: readonly CachedRow[],
+  newUsers: readonly (Uint8Array | undefined)[],
+  fresh: readonly boolean[],
+  seq: number,
+): unknown[] {
+  // One pass over the rows fills every column; the sketches go into one buffer, quantile
+  // sketches first, then the users sketches.
+  const n = rows.length;
+  const quantiles = new Array<Uint8Array | undefined>(n);
+  let quantileBytes = 0;
+  let userBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const bytes = rows[i]!.quantiles?.serialize();
+    quantiles[i] = bytes;
+    quantileBytes += bytes?.length ?? 0;
+    userBytes += newUsers[i]?.length ?? 0;
+  }
+  const blob = Buffer.allocUnsafe(quantileBytes + userBytes);
+  const [metric, interval, grouping, groupKey] = [new Array<string>(n), new Array<string>(n), new Array<string>(n), new Array<string>(n)];
+  const [bucket, count, sum, min, max, usersCount] = [new Array<number>(n), new Array<number>(n), new Array<number>(n), new Array<number>(n), new Array<number>(n), new Array<number>(n)];
+  const [qOffset, qLength, uOffset, uLength] = [new Array<number>(n), new Array<number>(n), new Array<number>(n), new Array<number>(n)];
+  const approx = new Array<string>(n);
+  const isFresh = new Array<string>(n);
+  let q = 0;
+  let u = quantileBytes;
+  for (let i = 0; i < n; i++) {
+    const delta = deltas[i]!;
+    const row = rows[i]!;
+    metric[i] = delta.metric;
+    interval[i] = delta.interval;
+    grouping[i] = delta.grouping;
+    groupKey[i] = delta.groupKey;
+    bucket[i] = delta.bucket;
+    count[i] = row.count;
+    sum[i] = row.sum;
+    min[i] = row.min;
+    max[i] = row.max;
+    usersCount[i] = row.usersCount;
+    approx[i] = row.usersApprox ? 't' : 'f';
+    isFresh[i] = fresh[i] ? 't' : 'f';
+    const quantile = quantiles[i];
+    qOffset[i] = q;
+    qLength[i] = quantile?.length ?? 0;
+    if (quantile) {
+      blob.set(quantile, q);
+      q += quantile.length;
+    }
+    const users = newUsers[i];
+    uOffset[i] = u;
+    uLength[i] = users?.length ?? 0;
+    if (users) {
+      blob.set(users, u);
+      u += users.length;
+    }
+  }
+  return [
+    blob,
+    textArray(metric),
+    textArray(interval),
+    textArray(grouping),
+    numberArray(bucket),
+    textArray(groupKey),
+    numberArray(count),
+    numberArray(sum),
+    numberArray(min),
+    numberArray(max),
+    numberArray(qOffset),
+    numberArray(qLength),
+    numberArray(uOffset),
+    numberArray(uLength),
+    numberArray(usersCount),
+    `{${approx.join(',')}}`,
+    seq,
+    `{${isFresh.join(',')}}`,
+  ];
 }
 
 export class SqlRollupStore implements RollupStore {
@@ -156,20 +301,24 @@ export class SqlRollupStore implements RollupStore {
       if (!firstById.has(id)) firstById.set(id, event);
     }
     try {
-      const { seq, applied, folded } = await this.db.transaction(async (tx) => {
-        const { seq } = (await tx.query<{ seq: number }>(NEXT_WRITE)).rows[0]!;
+      const { seq, applied } = await this.db.transaction(async (tx) => {
+        const begun = tx.query<{ seq: number; event_id: string | null }>(BEGIN_WRITE, [[...firstById.keys()]]);
+        // Settled here too, so a throw below cannot leave its rejection unhandled.
+        begun.catch(() => undefined);
+        // Computed while the database takes the lock and records the ids: nearly always every
+        // event is new, and otherwise the deltas are computed again from the new ones.
+        const unique = [...firstById.values()];
+        const speculative = computeRollups(unique);
+        const { rows } = await begun;
+        const seq = rows[0]!.seq;
         if (this.lastSeq !== seq - 1) this.runStart = seq;
-        const inserted = await tx.query<{ event_id: string }>(
-          `INSERT INTO rollup_processed_events (event_id) SELECT unnest($1::uuid[])
-           ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-          [[...firstById.keys()]],
-        );
-        const fresh = inserted.rows.map((row) => firstById.get(row.event_id)!);
-        const folded = fresh.length > 0 ? await this.fold(tx, seq, computeRollups(fresh)) : undefined;
-        return { seq, applied: fresh.length, folded };
+        const fresh: StoredEvent[] = [];
+        for (const row of rows) if (row.event_id !== null) fresh.push(firstById.get(row.event_id)!);
+        const deltas = fresh.length === unique.length ? speculative : fresh.length > 0 ? computeRollups(fresh) : undefined;
+        if (deltas) await this.fold(tx, seq, deltas);
+        return { seq, applied: fresh.length };
       });
       this.lastSeq = seq;
-      if (folded) this.remember(folded);
       return { applied, duplicates: events.length - applied };
     } catch (error) {
       // Cached rows may have been merged into in place, and whether the commit happened is unknown.
@@ -179,43 +328,25 @@ export class SqlRollupStore implements RollupStore {
     }
   }
 
-  private async fold(tx: SqlExecutor, seq: number, deltas: RollupRow[]): Promise<Folded> {
+  /** Merges the deltas into the rows they change and writes those, caching them as it goes. */
+  private async fold(tx: SqlExecutor, seq: number, deltas: RollupRow[]): Promise<void> {
     const ids = deltas.map(rollupKeyId);
     const bases = new Array<CachedRow | undefined>(deltas.length);
+    const fresh = new Array<boolean>(deltas.length).fill(false);
     const check: number[] = [];
     for (let i = 0; i < deltas.length; i++) {
       const cached = this.cache.get(ids[i]!);
-      if (cached && cached.checkedAt >= this.runStart) bases[i] = cached;
+      if (!cached) fresh[i] = true;
+      else if (cached.checkedAt >= this.runStart) bases[i] = cached;
       else check.push(i);
     }
     if (check.length > 0) {
-      const changed = await tx.query<ChangedRow>(READ_CHANGED, [
-        textArray(check.map((i) => deltas[i]!.metric)),
-        textArray(check.map((i) => deltas[i]!.interval)),
-        textArray(check.map((i) => deltas[i]!.grouping)),
-        numberArray(check.map((i) => deltas[i]!.bucket)),
-        textArray(check.map((i) => deltas[i]!.groupKey)),
-        `{${check.map((i) => this.cache.get(ids[i]!)?.version ?? 'NULL').join(',')}}`,
-      ]);
+      const changed = await this.readChanged(tx, deltas, check, (i) => this.cache.get(ids[i]!)!.version);
       // Unchanged cached rows are current; changed ones are replaced by what the database holds.
       for (const i of check) bases[i] = this.cache.get(ids[i]!);
       for (const row of changed.rows) {
         const i = check[row.i - 1]!;
-        bases[i] =
-          row.version === null
-            ? undefined
-            : {
-                version: row.version,
-                checkedAt: seq,
-                count: row.count,
-                sum: row.sum,
-                min: row.min,
-                max: row.max,
-                quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
-                users: DistinctSketch.deserialize(row.users),
-                usersCount: row.users_count,
-                usersApprox: row.users_approx,
-              };
+        bases[i] = row.version === null ? undefined : fromStored(row, seq);
       }
     }
 
@@ -224,75 +355,70 @@ export class SqlRollupStore implements RollupStore {
     const rows = new Array<CachedRow>(deltas.length);
     const newUsers = new Array<Uint8Array | undefined>(deltas.length);
     for (let i = 0; i < deltas.length; i++) {
-      const delta = deltas[i]!;
-      const base = bases[i];
-      let row: CachedRow;
-      if (!base) {
-        const estimate = delta.users.estimate();
-        row = {
-          version: seq,
-          checkedAt: seq,
-          count: delta.count,
-          sum: delta.sum,
-          min: delta.min,
-          max: delta.max,
-          quantiles: delta.quantiles,
-          users: delta.users,
-          usersCount: estimate.count,
-          usersApprox: estimate.approximate,
-        };
-        newUsers[i] = delta.users.serialize();
-      } else {
-        row = base;
-        row.version = seq;
-        row.checkedAt = seq;
-        row.count += delta.count;
-        row.sum += delta.sum;
-        if (delta.min < row.min) row.min = delta.min;
-        if (delta.max > row.max) row.max = delta.max;
-        if (delta.quantiles) row.quantiles = row.quantiles ? row.quantiles.merge(delta.quantiles) : delta.quantiles;
-        const users = row.users.merge(delta.users);
-        if (users !== row.users) {
-          const estimate = users.estimate();
-          row.users = users;
-          row.usersCount = estimate.count;
-          row.usersApprox = estimate.approximate;
-          newUsers[i] = users.serialize();
-        }
-      }
-      rows[i] = row;
+      const merged = mergeDelta(bases[i], deltas[i]!, seq);
+      rows[i] = merged.row;
+      newUsers[i] = merged.users;
     }
 
-    const quantiles = pack(rows.map((r) => r.quantiles?.serialize()));
-    const users = pack(newUsers);
-    const usersOffsets = users.offsets.map((offset) => offset + quantiles.blob.length);
-    await tx.query(UPSERT, [
-      Buffer.concat([quantiles.blob, users.blob]),
-      textArray(deltas.map((d) => d.metric)),
-      textArray(deltas.map((d) => d.interval)),
-      textArray(deltas.map((d) => d.grouping)),
-      numberArray(deltas.map((d) => d.bucket)),
-      textArray(deltas.map((d) => d.groupKey)),
-      numberArray(rows.map((r) => r.count)),
-      numberArray(rows.map((r) => r.sum)),
-      numberArray(rows.map((r) => r.min)),
-      numberArray(rows.map((r) => r.max)),
-      numberArray(quantiles.offsets),
-      numberArray(quantiles.lengths),
-      numberArray(usersOffsets),
-      numberArray(users.lengths),
-      numberArray(rows.map((r) => r.usersCount)),
-      `{${rows.map((r) => (r.usersApprox ? 't' : 'f')).join(',')}}`,
-      seq,
-    ]);
-    return { ids, rows };
+    const freshCount = fresh.reduce((n, f) => (f ? n + 1 : n), 0);
+    const upserted = tx.query<{ inserted: number }>(UPSERT, upsertParams(deltas, rows, newUsers, fresh, seq));
+    // Settled here too, so a throw below cannot leave its rejection unhandled.
+    upserted.catch(() => undefined);
+    // The cache is brought up to date while the database writes: should the transaction fail,
+    // apply drops the whole cache, so no row of an uncommitted write is ever trusted.
+    this.remember(ids, rows);
+    const { inserted } = (await upserted).rows[0]!;
+    if (inserted < freshCount) {
+      // Rows we had no copy of that exist after all (another instance wrote them, or this one
+      // forgot them): read what the database held, merge the batch into it and write that.
+      const missed = [];
+      for (let i = 0; i < deltas.length; i++) if (fresh[i]) missed.push(i);
+      // What we just inserted carries this write's version and is left out.
+      const existing = await this.readChanged(tx, deltas, missed, () => seq);
+      const redo: number[] = [];
+      for (const row of existing.rows) {
+        if (row.version === null) continue;
+        const i = missed[row.i - 1]!;
+        const merged = mergeDelta(fromStored(row, seq), deltas[i]!, seq);
+        rows[i] = merged.row;
+        newUsers[i] = merged.users;
+        redo.push(i);
+      }
+      if (redo.length > 0) {
+        const params = upsertParams(
+          redo.map((i) => deltas[i]!),
+          redo.map((i) => rows[i]!),
+          redo.map((i) => newUsers[i]),
+          redo.map(() => false),
+          seq,
+        );
+        this.remember(
+          redo.map((i) => ids[i]!),
+          redo.map((i) => rows[i]!),
+        );
+        await tx.query(UPSERT, params);
+      }
+    }
   }
 
-  /** Caches a committed fold's rows as the most recently used, evicting the least recently used beyond the bound. */
-  private remember({ ids, rows }: Folded): void {
+  /** Rows of the given deltas' keys whose version is not `version(i)`, numbered 1.. in `indexes` order. */
+  private readChanged(tx: SqlExecutor, deltas: readonly RollupRow[], indexes: readonly number[], version: (i: number) => number) {
+    return tx.query<ChangedRow>(READ_CHANGED, [
+      textArray(indexes.map((i) => deltas[i]!.metric)),
+      textArray(indexes.map((i) => deltas[i]!.interval)),
+      textArray(indexes.map((i) => deltas[i]!.grouping)),
+      numberArray(indexes.map((i) => deltas[i]!.bucket)),
+      textArray(indexes.map((i) => deltas[i]!.groupKey)),
+      numberArray(indexes.map(version)),
+    ]);
+  }
+
+  /** Caches a fold's rows as the most recently used, evicting the least recently used beyond the bound. */
+  private remember(ids: readonly string[], rows: readonly CachedRow[]): void {
     const limit = this.options.cacheRows ?? CACHE_ROWS;
     for (let i = 0; i < ids.length; i++) {
-      this.cache.delete(ids[i]!);
+      // Moved to the end (most recent); a row new to the cache is simply added there.
+      if (this.cache.has(ids[i]!)) this.cache.delete(ids[i]!);
       this.cache.set(ids[i]!, rows[i]!);
     }
     if (this.cache.size <= limit) return;

@@ -63,12 +63,15 @@ export class DistinctSketch {
 
   /** From hashes in any order, duplicates allowed. */
   static fromHashes(hashes: readonly bigint[] | BigUint64Array): DistinctSketch {
-    const sorted = BigUint64Array.from(hashes).sort();
+    // Filled by index: BigUint64Array.from goes through the iterator protocol element by element.
+    const sorted = new BigUint64Array(hashes.length);
+    for (let i = 0; i < hashes.length; i++) sorted[i] = hashes[i]!;
+    if (sorted.length > 1) sorted.sort();
     let n = 0;
     for (let i = 0; i < sorted.length; i++) {
       if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
     }
-    return DistinctSketch.ofSorted(sorted.subarray(0, n));
+    return DistinctSketch.ofSorted(n === sorted.length ? sorted : sorted.subarray(0, n));
   }
 
   static ofMembers(members: Iterable<string>): DistinctSketch {
@@ -95,6 +98,20 @@ export class DistinctSketch {
       else addHashes(registers, side.hashes!);
     }
     return new DistinctSketch(undefined, registers);
+  }
+
+  /**
+   * The union, reusing this sketch's registers when it is already HyperLogLog (no 16 KiB copy per
+   * merge). For an owner that holds the only reference to this sketch, such as a store's cached
+   * row: anyone else holding it would see it change. Answers this very sketch when `other` adds
+   * nothing, as `merge` does.
+   */
+  mergeOwned(other: DistinctSketch): DistinctSketch {
+    if (!this.registers) return this.merge(other);
+    if (this.covers(other)) return this;
+    if (other.registers) maxInto(this.registers, other.registers);
+    else addHashes(this.registers, other.hashes!);
+    return new DistinctSketch(undefined, this.registers);
   }
 
   /** True when every member of `other` is already counted here. */

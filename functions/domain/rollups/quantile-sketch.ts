@@ -19,8 +19,9 @@ export class QuantileSketch {
   min = Infinity;
   max = -Infinity;
   private zeroCount = 0;
-  private readonly positive = new Map<number, number>();
-  private readonly negative = new Map<number, number>();
+  // Created on first use: most stored sketches (a minute of one group) hold a few values of one sign.
+  private positive: Map<number, number> | undefined;
+  private negative: Map<number, number> | undefined;
 
   add(value: number): this {
     if (!Number.isFinite(value)) throw new Error(`cannot add ${value} to a quantile sketch`);
@@ -28,8 +29,8 @@ export class QuantileSketch {
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    if (value > MIN_INDEXABLE) increment(this.positive, binOf(value), 1);
-    else if (value < -MIN_INDEXABLE) increment(this.negative, binOf(-value), 1);
+    if (value > MIN_INDEXABLE) increment((this.positive ??= new Map<number, number>()), binOf(value), 1);
+    else if (value < -MIN_INDEXABLE) increment((this.negative ??= new Map<number, number>()), binOf(-value), 1);
     else this.zeroCount++;
     return this;
   }
@@ -41,8 +42,14 @@ export class QuantileSketch {
     this.min = Math.min(this.min, other.min);
     this.max = Math.max(this.max, other.max);
     this.zeroCount += other.zeroCount;
-    for (const [bin, n] of other.positive) increment(this.positive, bin, n);
-    for (const [bin, n] of other.negative) increment(this.negative, bin, n);
+    if (other.positive) {
+      const bins = (this.positive ??= new Map<number, number>());
+      for (const [bin, n] of other.positive) increment(bins, bin, n);
+    }
+    if (other.negative) {
+      const bins = (this.negative ??= new Map<number, number>());
+      for (const [bin, n] of other.negative) increment(bins, bin, n);
+    }
     return this;
   }
 
@@ -53,21 +60,24 @@ export class QuantileSketch {
     const rank = q * (this.count - 1);
     let seen = 0;
     // Ascending value order: large negative magnitudes first, then zero, then positives.
-    for (const bin of [...this.negative.keys()].sort((a, b) => b - a)) {
-      seen += this.negative.get(bin)!;
+    const negative = this.negative ?? new Map<number, number>();
+    const positive = this.positive ?? new Map<number, number>();
+    for (const bin of [...negative.keys()].sort((a, b) => b - a)) {
+      seen += negative.get(bin)!;
       if (seen > rank) return this.clamp(-valueOf(bin));
     }
     seen += this.zeroCount;
     if (seen > rank) return this.clamp(0);
-    for (const bin of [...this.positive.keys()].sort((a, b) => a - b)) {
-      seen += this.positive.get(bin)!;
+    for (const bin of [...positive.keys()].sort((a, b) => a - b)) {
+      seen += positive.get(bin)!;
       if (seen > rank) return this.clamp(valueOf(bin));
     }
     return this.max;
   }
 
   serialize(): Uint8Array {
-    const writer = new ByteWriter();
+    const writer = WRITER;
+    writer.reset();
     writer.byte(FORMAT_VERSION);
     writer.varint(this.count);
     writer.float(this.sum);
@@ -90,8 +100,8 @@ export class QuantileSketch {
     sketch.min = reader.float();
     sketch.max = reader.float();
     sketch.zeroCount = reader.varint();
-    readBins(reader, sketch.positive);
-    readBins(reader, sketch.negative);
+    sketch.positive = readBins(reader);
+    sketch.negative = readBins(reader);
     if (!reader.done()) throw new Error('corrupt quantile sketch: trailing bytes');
     return sketch;
   }
@@ -115,8 +125,9 @@ function increment(bins: Map<number, number>, bin: number, n: number): void {
 }
 
 /** Bins as a count, then ascending (zig-zag first index, index deltas) with their counts. */
-function writeBins(writer: ByteWriter, bins: Map<number, number>): void {
-  const keys = [...bins.keys()].sort((a, b) => a - b);
+function writeBins(writer: ByteWriter, bins: Map<number, number> | undefined): void {
+  if (!bins) return writer.varint(0);
+  const keys = bins.size === 1 ? [bins.keys().next().value!] : [...bins.keys()].sort((a, b) => a - b);
   // Two varints of at most 8 bytes per bin, reserved once.
   writer.reserve(8 + keys.length * 16);
   writer.varint(keys.length);
@@ -129,14 +140,17 @@ function writeBins(writer: ByteWriter, bins: Map<number, number>): void {
   }
 }
 
-function readBins(reader: ByteReader, bins: Map<number, number>): void {
+function readBins(reader: ByteReader): Map<number, number> | undefined {
   const n = reader.varint();
+  if (n === 0) return undefined;
+  const bins = new Map<number, number>();
   let key = 0;
   for (let i = 0; i < n; i++) {
     const raw = reader.varint();
     key = i === 0 ? (raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2) : key + raw;
     bins.set(key, reader.varint());
   }
+  return bins;
 }
 
 /** LEB128 varints computed with arithmetic, not 32-bit bit operations, so counts up to 2^53 survive. */
@@ -144,6 +158,12 @@ class ByteWriter {
   private buffer = new Uint8Array(64);
   private length = 0;
   private readonly scratch = new DataView(new ArrayBuffer(8));
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+
+  /** Starts a new value, reusing the buffer (one writer serves every serialisation, which never nest). */
+  reset(): void {
+    this.length = 0;
+  }
 
   byte(value: number): void {
     this.reserve(1);
@@ -166,7 +186,7 @@ class ByteWriter {
   float(value: number): void {
     this.reserve(8);
     this.scratch.setFloat64(0, value, true);
-    this.buffer.set(new Uint8Array(this.scratch.buffer), this.length);
+    this.buffer.set(this.scratchBytes, this.length);
     this.length += 8;
   }
 
@@ -217,3 +237,5 @@ class ByteReader {
     return this.offset === this.bytes.length;
   }
 }
+
+const WRITER = new ByteWriter();

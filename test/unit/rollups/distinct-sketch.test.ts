@@ -89,3 +89,24 @@ describe('DistinctSketch', () => {
     expect(() => DistinctSketch.deserialize(Uint8Array.of(1, 2, 3))).toThrow(/whole hashes/);
   });
 });
+
+describe('DistinctSketch.mergeOwned', () => {
+  it('answers what merge answers, reusing HyperLogLog registers, and this very sketch when nothing is added', () => {
+    const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `user-${from + i}`);
+    for (const [a, b] of [
+      [ids(0, 10), ids(5, 20)],
+      [ids(0, 2_000), ids(1_500, 1_600)],
+      [ids(0, 2_000), ids(2_000, 5_000)],
+      [ids(0, 100), ids(0, 3_000)],
+    ] as const) {
+      const left = DistinctSketch.ofMembers(a);
+      const expected = left.merge(DistinctSketch.ofMembers(b));
+      const owned = DistinctSketch.ofMembers(a);
+      const merged = owned.mergeOwned(DistinctSketch.ofMembers(b));
+      expect(merged === owned).toBe(expected === left);
+      expect(merged.estimate()).toEqual(expected.estimate());
+      expect(merged.serialize()).toEqual(expected.serialize());
+      expect(merged.mergeOwned(DistinctSketch.ofMembers(b.slice(0, 50)))).toBe(merged);
+    }
+  });
+});
