@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../domain/events/schema';
-import type { GroupUsersRow, ReadPlan, SeriesRow } from '../domain/rollups/metric-query';
+import type { GroupTileMaxima, GroupUsersRow, ReadPlan, SeriesRow } from '../domain/rollups/metric-query';
 
 /** Time-bucketed metric rollups (PostgreSQL): written by the aggregator, read by metric queries. */
 export interface RollupStore {
@@ -10,6 +10,8 @@ export interface RollupStore {
   applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }>;
   /** The rows of `plan.series`: one per group and bucket with events. */
   readSeries(plan: ReadPlan['series']): Promise<SeriesRow[]>;
-  /** The users sketches of the rows of `plan.users`'s tiles, one per stored row (the caller merges per group). */
-  readGroupUsers(plan: ReadPlan['users']): Promise<GroupUsersRow[]>;
+  /** Per group, the largest distinct-users count of any one stored row of `plan`'s tiles. */
+  readGroupTileMaxima(plan: ReadPlan['users']): Promise<GroupTileMaxima>;
+  /** The users sketches of the rows of `plan`'s tiles for `groupKeys`, one per stored row (the caller merges per group). */
+  readGroupUsers(plan: ReadPlan['users'], groupKeys: readonly string[]): Promise<GroupUsersRow[]>;
 }

@@ -1,4 +1,4 @@
-import { buildMetricAnswer, planMetricQuery, validateMetricQuery, type MetricAnswer, type MetricQueryParams } from '../domain/rollups/metric-query';
+import { buildMetricAnswer, groupsNeedingUsers, planMetricQuery, validateMetricQuery, type MetricAnswer, type MetricQueryParams } from '../domain/rollups/metric-query';
 import type { RollupStore } from '../ports/rollups';
 
 /**
@@ -8,6 +8,8 @@ import type { RollupStore } from '../ports/rollups';
 export async function queryMetric(store: RollupStore, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   const plan = planMetricQuery(query);
-  const [series, users] = await Promise.all([store.readSeries(plan.series), store.readGroupUsers(plan.users)]);
-  return buildMetricAnswer(query, series, users, options);
+  const [series, maxima] = await Promise.all([store.readSeries(plan.series), store.readGroupTileMaxima(plan.users)]);
+  const unsettled = groupsNeedingUsers(series, maxima, options.k);
+  const users = unsettled.length > 0 ? await store.readGroupUsers(plan.users, unsettled) : [];
+  return buildMetricAnswer(query, series, maxima, users, options);
 }

@@ -66,23 +66,24 @@ const UPSERT = `
   WITH t AS MATERIALIZED (
     SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000) AS bucket, group_key, count, sum, min, max,
            CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END AS qsketch,
-           substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh
+           substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh, p50, p95
     FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::float8[],
-                $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[])
+                $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[], $19::float8[], $20::float8[])
       AS u(metric, interval, grouping, bucket_ms, group_key, count, sum, min, max,
-           q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh)
+           q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh, p50, p95)
   ), inserted AS (
-    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, version)
-    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, $17::int8
+    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, $17::int8
     FROM t WHERE fresh
     ON CONFLICT (metric, interval, grouping, bucket, group_key) DO NOTHING
     RETURNING 1
   ), updated AS (
-    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, version)
-    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, users, users_count, users_approx, $17::int8
+    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, $17::int8
     FROM t WHERE NOT fresh
     ON CONFLICT (metric, interval, grouping, bucket, group_key) DO UPDATE SET
       count = EXCLUDED.count, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, qsketch = EXCLUDED.qsketch,
+      p50 = EXCLUDED.p50, p95 = EXCLUDED.p95,
       users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollups.users ELSE EXCLUDED.users END,
       users_count = EXCLUDED.users_count, users_approx = EXCLUDED.users_approx, version = EXCLUDED.version
   )
@@ -217,6 +218,7 @@ function upsertParams(
   const [qOffset, qLength, uOffset, uLength] = [new Array<number>(n), new Array<number>(n), new Array<number>(n), new Array<number>(n)];
   const approx = new Array<string>(n);
   const isFresh = new Array<string>(n);
+  const [p50, p95] = [new Array<string>(n), new Array<string>(n)];
   let q = 0;
   let u = quantileBytes;
   for (let i = 0; i < n; i++) {
@@ -234,6 +236,8 @@ function upsertParams(
     usersCount[i] = row.usersCount;
     approx[i] = row.usersApprox ? 't' : 'f';
     isFresh[i] = fresh[i] ? 't' : 'f';
+    p50[i] = String(row.quantiles?.quantile(0.5) ?? 'NULL');
+    p95[i] = String(row.quantiles?.quantile(0.95) ?? 'NULL');
     const quantile = quantiles[i];
     qOffset[i] = q;
     qLength[i] = quantile?.length ?? 0;
@@ -268,6 +272,8 @@ function upsertParams(
     `{${approx.join(',')}}`,
     seq,
     `{${isFresh.join(',')}}`,
+    `{${p50.join(',')}}`,
+    `{${p95.join(',')}}`,
   ];
 }
 
@@ -430,6 +436,8 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeries(plan: ReadPlan['series']): Promise<SeriesRow[]> {
+    // Only the narrow columns: the sketches make a row up to a page wide, and a 30-day hourly
+    // series is thousands of rows. (json_agg in PostgreSQL was measured slower than plain rows.)
     const result = await this.db.query<{
       bucket_ms: number;
       group_key: string;
@@ -437,11 +445,12 @@ export class SqlRollupStore implements RollupStore {
       sum: number;
       min: number;
       max: number;
-      qsketch: Uint8Array | null;
+      p50: number | null;
+      p95: number | null;
       users_count: number;
       users_approx: boolean;
     }>(
-      `SELECT (extract(epoch FROM bucket) * 1000)::int8 AS bucket_ms, group_key, count, sum, min, max, qsketch, users_count, users_approx
+      `SELECT (extract(epoch FROM bucket) * 1000)::int8 AS bucket_ms, group_key, count, sum, min, max, p50, p95, users_count, users_approx
        FROM rollups
        WHERE metric = $1 AND interval = $2 AND grouping = $3 AND bucket >= to_timestamp($4::int8 / 1000) AND bucket < to_timestamp($5::int8 / 1000)`,
       [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
@@ -453,20 +462,38 @@ export class SqlRollupStore implements RollupStore {
       sum: row.sum,
       min: row.min,
       max: row.max,
-      quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
+      ...(row.p50 !== null && row.p95 !== null ? { p50: row.p50, p95: row.p95 } : {}),
       users: row.users_count,
       usersApprox: row.users_approx,
     }));
   }
 
-  async readGroupUsers(plan: ReadPlan['users']): Promise<GroupUsersRow[]> {
-    if (plan.tiles.length === 0) return [];
+  /**
+   * Exact where it decides: a row's count is exact up to the explicit limit (1,024), above any
+   * k the configuration allows (at most 1,000).
+   */
+  async readGroupTileMaxima(plan: ReadPlan['users']): Promise<Map<string, number>> {
+    if (plan.tiles.length === 0) return new Map();
+    const result = await this.db.query<{ group_key: string; max_users: number }>(
+      `SELECT r.group_key, max(r.users_count)::int4 AS max_users
+       FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
+       JOIN rollups r ON r.metric = $1 AND r.grouping = $2 AND r.interval = t.interval
+         AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)
+       GROUP BY r.group_key`,
+      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to)],
+    );
+    return new Map(result.rows.map((row) => [row.group_key, row.max_users]));
+  }
+
+  async readGroupUsers(plan: ReadPlan['users'], groupKeys: readonly string[]): Promise<GroupUsersRow[]> {
+    if (plan.tiles.length === 0 || groupKeys.length === 0) return [];
     const result = await this.db.query<{ group_key: string; users: Uint8Array }>(
       `SELECT r.group_key, r.users
        FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
        JOIN rollups r ON r.metric = $1 AND r.grouping = $2 AND r.interval = t.interval
-         AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)`,
-      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to)],
+         AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)
+       WHERE r.group_key = ANY($6::text[])`,
+      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to), groupKeys],
     );
     return result.rows.map((row) => ({ groupKey: row.group_key, users: DistinctSketch.deserialize(row.users) }));
   }

@@ -1,6 +1,5 @@
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import type { DistinctSketch } from './distinct-sketch';
-import type { QuantileSketch } from './quantile-sketch';
 import { groupingOf, INTERVAL_MS, INTERVALS, type Interval } from './rollup';
 
 /**
@@ -116,7 +115,7 @@ export function tileRange(from: number, to: number, levels: readonly Interval[] 
 export interface ReadPlan {
   /** The rows of the points. */
   readonly series: { readonly metric: string; readonly interval: Interval; readonly grouping: string; readonly from: number; readonly to: number };
-  /** The rows whose users sketches, merged per group, give each group's distinct users over the range. */
+  /** The rows whose users, per group, give each group's distinct users over the range. */
   readonly users: { readonly metric: string; readonly grouping: string; readonly tiles: readonly Tile[] };
 }
 
@@ -133,7 +132,9 @@ export interface SeriesRow {
   readonly sum: number;
   readonly min: number;
   readonly max: number;
-  readonly quantiles: QuantileSketch | undefined;
+  /** Distributions only. */
+  readonly p50?: number;
+  readonly p95?: number;
   readonly users: number;
   readonly usersApprox: boolean;
 }
@@ -141,6 +142,20 @@ export interface SeriesRow {
 export interface GroupUsersRow {
   readonly groupKey: string;
   readonly users: DistinctSketch;
+}
+
+/** Per group, the most distinct users any one tile of the range holds. */
+export type GroupTileMaxima = ReadonlyMap<string, number>;
+
+/**
+ * The groups whose range-wide distinct users a tile maximum cannot settle: a group with k users
+ * in any one tile has at least k over the range, so only groups below k in every tile need their
+ * sketches merged, and those sketches are small (fewer than k members each).
+ */
+export function groupsNeedingUsers(seriesRows: readonly SeriesRow[], maxima: GroupTileMaxima, k: number): string[] {
+  const groups = new Set<string>();
+  for (const row of seriesRows) if ((maxima.get(row.groupKey) ?? 0) < k) groups.add(row.groupKey);
+  return [...groups];
 }
 
 export interface MetricPoint {
@@ -172,9 +187,14 @@ function isoInstant(epochMs: number): string {
   return new Date(epochMs).toISOString().replace('.000Z', 'Z');
 }
 
+/**
+ * `usersRows` need only cover the groups `groupsNeedingUsers` named; every other group has k
+ * users in one tile of the range already.
+ */
 export function buildMetricAnswer(
   query: MetricQuery,
   seriesRows: readonly SeriesRow[],
+  maxima: GroupTileMaxima,
   usersRows: readonly GroupUsersRow[],
   options: { readonly k: number },
 ): MetricAnswer {
@@ -204,8 +224,8 @@ export function buildMetricAnswer(
     suppressed: [],
   };
   for (const groupKey of [...rowsByGroup.keys()].sort()) {
-    const users = usersByGroup.get(groupKey)?.estimate().count ?? 0;
-    if (users < options.k) {
+    const settled = (maxima.get(groupKey) ?? 0) >= options.k;
+    if (!settled && (usersByGroup.get(groupKey)?.estimate().count ?? 0) < options.k) {
       answer.suppressed.push({ group: groupOf(groupKey), reason: 'k_anonymity' });
       continue;
     }
@@ -218,14 +238,6 @@ export function buildMetricAnswer(
 function pointOf(metric: MetricDefinition, row: SeriesRow): MetricPoint {
   const point: MetricPoint = { t: isoInstant(row.bucket), count: metric.kind === 'distinct' ? row.users : row.count, users: row.users };
   if (row.usersApprox) point.usersApprox = true;
-  if (metric.kind !== 'distribution' || !row.quantiles) return point;
-  return {
-    ...point,
-    sum: row.sum,
-    mean: row.sum / row.count,
-    min: row.min,
-    max: row.max,
-    p50: row.quantiles.quantile(0.5)!,
-    p95: row.quantiles.quantile(0.95)!,
-  };
+  if (metric.kind !== 'distribution') return point;
+  return { ...point, sum: row.sum, mean: row.sum / row.count, min: row.min, max: row.max, p50: row.p50, p95: row.p95 };
 }

@@ -7,6 +7,7 @@ import {
   tileRange,
   validateMetricQuery,
   type MetricQueryParams,
+  type ReadPlan,
 } from '../../../functions/domain/rollups/metric-query';
 import { computeRollups, INTERVAL_MS, type RollupRow } from '../../../functions/domain/rollups/rollup';
 import type { RollupStore } from '../../../functions/ports/rollups';
@@ -92,16 +93,25 @@ describe('tileRange', () => {
 
 /** The store port over rows computed in memory: the pure query path without a database. */
 function memoryStore(rows: readonly RollupRow[]): RollupStore {
+  const inTiles = (plan: ReadPlan['users']) =>
+    rows.filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to));
   return {
     applyEvents: () => Promise.reject(new Error('read-only')),
     readSeries: async (plan) =>
       rows
         .filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to)
-        .map((r) => ({ ...r, users: r.users.estimate().count, usersApprox: r.users.estimate().approximate })),
-    readGroupUsers: async (plan) =>
-      rows
-        .filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to))
-        .map((r) => ({ groupKey: r.groupKey, users: r.users })),
+        .map((r) => ({
+          ...r,
+          ...(r.quantiles ? { p50: r.quantiles.quantile(0.5), p95: r.quantiles.quantile(0.95) } : {}),
+          users: r.users.estimate().count,
+          usersApprox: r.users.estimate().approximate,
+        })),
+    readGroupTileMaxima: async (plan) => {
+      const maxima = new Map<string, number>();
+      for (const r of inTiles(plan)) maxima.set(r.groupKey, Math.max(maxima.get(r.groupKey) ?? 0, r.users.estimate().count));
+      return maxima;
+    },
+    readGroupUsers: async (plan, groupKeys) => inTiles(plan).filter((r) => groupKeys.includes(r.groupKey)).map((r) => ({ groupKey: r.groupKey, users: r.users })),
   };
 }
 
@@ -148,6 +158,26 @@ describe('queryMetric', () => {
       ],
       suppressed: [{ group: { platform: 'android' }, reason: 'k_anonymity' }],
     });
+  });
+
+  it('merges users across days when no single day reaches k: distinct people count, repeat visits do not', async () => {
+    const people = (count: number) => Array.from({ length: count }, () => randomBytes(32).toString('hex'));
+    const visit = (subjects: string[], platform: string, at: string) =>
+      moods(platform, subjects.length, at, 0).map((event, i) => ({ ...event, subject: subjects[i]! }));
+    const [monday, tuesday, regulars] = [people(k - 2), people(k - 2), people(k - 2)];
+    const spread = memoryStore(
+      computeRollups([
+        ...visit(monday, 'web', '2026-11-16T09:00:00.000Z'),
+        ...visit(tuesday, 'web', '2026-11-17T09:00:00.000Z'),
+        ...visit(regulars, 'desktop', '2026-11-16T09:00:00.000Z'),
+        ...visit(regulars, 'desktop', '2026-11-17T09:00:00.000Z'),
+      ]),
+    );
+
+    const answer = await queryMetric(spread, { metric: 'events', from: '2026-11-16T00:00:00Z', to: '2026-11-18T00:00:00Z', interval: 'day', groupBy: 'platform' }, { k });
+
+    expect(answer.series.map((s) => s.group)).toEqual([{ platform: 'web' }]);
+    expect(answer.suppressed).toEqual([{ group: { platform: 'desktop' }, reason: 'k_anonymity' }]);
   });
 
   it('decides suppression on the users of the whole range, not per point', async () => {

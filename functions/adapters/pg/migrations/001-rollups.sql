@@ -33,6 +33,10 @@ CREATE TABLE rollups (
   max double precision NOT NULL,
   -- DDSketch (distributions only) and the distinct-users sketch; formats in functions/domain/rollups.
   qsketch bytea,
+  -- The DDSketch's median and 95th percentile, kept at write time so a series is read without
+  -- deserialising a sketch per point (distributions only).
+  p50 double precision,
+  p95 double precision,
   users bytea NOT NULL,
   -- The users sketch's estimate, so a point is read without its sketch.
   users_count integer NOT NULL,
