@@ -271,7 +271,11 @@ export class StreamPoller {
       const waited = clock.now().getTime() - oldest.approximateArrivalTimestamp.getTime();
       if (waited < maxBatchingWindowMs) {
         await sleep(maxBatchingWindowMs - waited);
-        records = await reader.readShard(shardId, after, batchSize);
+        // Only what arrived during the wait: a shard's sequence numbers become visible in order, so
+        // the records already read are the start of what a fresh read from `after` would answer,
+        // and reading them again would only cost the stream (and the writers waiting on it) time.
+        const last = records[records.length - 1] as StreamRecord;
+        records = [...records, ...(await reader.readShard(shardId, last.sequenceNumber, batchSize - records.length))];
       }
     }
     if (records.length > 0) await this.process(shardId, records);

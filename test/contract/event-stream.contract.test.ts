@@ -117,6 +117,22 @@ function eventStreamContract(open: () => Promise<StreamFixture>): void {
     expect(new Set(results.map((result) => (result.ok ? result.shardId : ''))).size).toBe(SHARD_COUNT);
   });
 
+  it('reads back binary data byte for byte', async () => {
+    // Prepare
+    const key = `user-${randomBytes(4).toString('hex')}`;
+    const data = [new Uint8Array(randomBytes(3_000)), new Uint8Array([0, 255, 10, 13]), new Uint8Array(randomBytes(57))];
+
+    // Act
+    const results = await fixture.stream.putRecords(data.map((bytes) => ({ partitionKey: key, data: bytes })));
+    const [first] = results;
+    if (!first?.ok) throw new Error('put failed');
+    const read = (await fixture.stream.readShard(first.shardId, String(BigInt(first.sequenceNumber) - 1n), 10)).filter((item) => item.partitionKey === key);
+
+    // Assess
+    expect(read.map((item) => Buffer.from(item.data).toString('hex'))).toEqual(data.map((bytes) => Buffer.from(bytes).toString('hex')));
+    expect(read.every((item) => Object.getPrototypeOf(item.data) === Uint8Array.prototype)).toBe(true);
+  });
+
   it('keeps accepted records for a new reader instance', async () => {
     // Prepare
     const key = `user-${randomBytes(4).toString('hex')}`;
@@ -206,6 +222,51 @@ describeWithServices(['postgres'], 'SQL event stream on PostgreSQL', () => {
   eventStreamContract(async () => {
     const schema = await freshPostgresUrl();
     return sqlStreamFixture(async () => postgresDatabase(schema.url), () => schema.drop());
+  });
+
+  it('makes sequence numbers visible in commit order under concurrent writers', async () => {
+    // Prepare: writers on connections of their own, and a reader that moves past what it saw
+    const schema = await freshPostgresUrl();
+    const db = postgresDatabase(schema.url, { max: 8 });
+    const readerDb = postgresDatabase(schema.url, { max: 1 });
+    try {
+      await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+      const writer = new SqlEventStream(db, { streamName: 'concurrent', shardCount: 1 });
+      const reader = new SqlEventStream(readerDb, { streamName: 'concurrent', shardCount: 1 });
+      const [shardId] = await reader.listShards();
+      const seen: string[] = [];
+      let writing = true;
+      const polling = (async () => {
+        for (let more = true; more; ) {
+          more = writing;
+          const page = await reader.readShard(shardId!, seen[seen.length - 1], 1_000);
+          seen.push(...page.map((item) => item.sequenceNumber));
+          if (page.length > 0) more = true;
+        }
+      })();
+
+      // Act
+      const puts = await Promise.all(
+        Array.from({ length: 40 }, (_, call) =>
+          writer.putRecords(Array.from({ length: 25 }, (__, index) => ({ partitionKey: `k-${call}-${index}`, data: new Uint8Array([call, index]) }))),
+        ),
+      );
+      writing = false;
+      await polling;
+
+      // Assess: a reader that only ever asked "after the last one I saw" missed nothing
+      const put = puts.flat().map((result) => (result.ok ? result.sequenceNumber : 'failed'));
+      expect(put).not.toContain('failed');
+      expect([...seen].sort()).toEqual([...put].sort());
+      for (const call of puts) {
+        const numbers = call.map((result) => (result.ok ? BigInt(result.sequenceNumber) : 0n));
+        expect(numbers.every((value, index) => index === 0 || value > numbers[index - 1]!)).toBe(true);
+      }
+    } finally {
+      await readerDb.close();
+      await db.close();
+      await schema.drop();
+    }
   });
 });
 

@@ -370,4 +370,40 @@ describe('stream poller over the embedded stream', () => {
     // Assess
     expect(test.delivered).toEqual(bodies(6, 1));
   });
+  it('waits out the batching window and hands over what arrived during it in the same batch', async () => {
+    // Prepare: a sleep during which more records arrive, once
+    const test = setUp(1);
+    const batches: string[][] = [];
+    const reads: (string | undefined)[] = [];
+    let arrivals: string[] = ['user-0:3', 'user-0:4', 'user-0:5'];
+    const arrive = async (): Promise<void> => {
+      const now = arrivals;
+      arrivals = [];
+      if (now.length > 0) await test.put(now);
+    };
+    const reader = {
+      listShards: () => test.stream.listShards(),
+      readShard: (shardId: string, after: string | undefined, limit: number) => {
+        reads.push(after);
+        return test.stream.readShard(shardId, after, limit);
+      },
+    };
+    const poller = test.poller(
+      async (event) => {
+        batches.push(event.Records.map(bodyOf));
+      },
+      { reader, maxBatchingWindowMs: 60_000, batchSize: 5, sleep: arrive },
+    );
+    await test.put(['user-0:0', 'user-0:1', 'user-0:2']);
+
+    // Act
+    poller.start();
+    for (let waited = 0; batches.flat().length < 6 && waited < 5_000; waited += 5) await sleep(5);
+    await poller.stop();
+
+    // Assess: one batch of batchSize, in order, then the rest
+    expect(batches[0]).toEqual(['user-0:0', 'user-0:1', 'user-0:2', 'user-0:3', 'user-0:4']);
+    expect(batches.flat()).toEqual(['user-0:0', 'user-0:1', 'user-0:2', 'user-0:3', 'user-0:4', 'user-0:5']);
+    expect(reads.slice(0, 2)).toEqual([undefined, expect.any(String)]);
+  });
 });
