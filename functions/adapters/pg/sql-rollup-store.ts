@@ -236,8 +236,11 @@ function upsertParams(
     usersCount[i] = row.usersCount;
     approx[i] = row.usersApprox ? 't' : 'f';
     isFresh[i] = fresh[i] ? 't' : 'f';
-    p50[i] = String(row.quantiles?.quantile(0.5) ?? 'NULL');
-    p95[i] = String(row.quantiles?.quantile(0.95) ?? 'NULL');
+    // Hour and day rows only: most rows a batch writes are minute rows, and a minute series spans
+    // few enough points to read their sketches instead.
+    const [median, high] = (delta.interval !== 'minute' && row.quantiles?.quantiles([0.5, 0.95])) || [];
+    p50[i] = String(median ?? 'NULL');
+    p95[i] = String(high ?? 'NULL');
     const quantile = quantiles[i];
     qOffset[i] = q;
     qLength[i] = quantile?.length ?? 0;
@@ -438,6 +441,8 @@ export class SqlRollupStore implements RollupStore {
   async readSeries(plan: ReadPlan['series']): Promise<SeriesRow[]> {
     // Only the narrow columns: the sketches make a row up to a page wide, and a 30-day hourly
     // series is thousands of rows. (json_agg in PostgreSQL was measured slower than plain rows.)
+    // Minute rows keep no quantile columns, so their sketch is read.
+    const sketch = plan.interval === 'minute' ? 'qsketch' : 'NULL::bytea AS qsketch';
     const result = await this.db.query<{
       bucket_ms: number;
       group_key: string;
@@ -447,25 +452,29 @@ export class SqlRollupStore implements RollupStore {
       max: number;
       p50: number | null;
       p95: number | null;
+      qsketch: Uint8Array | null;
       users_count: number;
       users_approx: boolean;
     }>(
-      `SELECT (extract(epoch FROM bucket) * 1000)::int8 AS bucket_ms, group_key, count, sum, min, max, p50, p95, users_count, users_approx
+      `SELECT (extract(epoch FROM bucket) * 1000)::int8 AS bucket_ms, group_key, count, sum, min, max, p50, p95, ${sketch}, users_count, users_approx
        FROM rollups
        WHERE metric = $1 AND interval = $2 AND grouping = $3 AND bucket >= to_timestamp($4::int8 / 1000) AND bucket < to_timestamp($5::int8 / 1000)`,
       [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
     );
-    return result.rows.map((row) => ({
-      bucket: row.bucket_ms,
-      groupKey: row.group_key,
-      count: row.count,
-      sum: row.sum,
-      min: row.min,
-      max: row.max,
-      ...(row.p50 !== null && row.p95 !== null ? { p50: row.p50, p95: row.p95 } : {}),
-      users: row.users_count,
-      usersApprox: row.users_approx,
-    }));
+    return result.rows.map((row) => {
+      const [p50, p95] = row.qsketch ? QuantileSketch.deserialize(row.qsketch).quantiles([0.5, 0.95]) : [row.p50, row.p95];
+      return {
+        bucket: row.bucket_ms,
+        groupKey: row.group_key,
+        count: row.count,
+        sum: row.sum,
+        min: row.min,
+        max: row.max,
+        ...(typeof p50 === 'number' && typeof p95 === 'number' ? { p50, p95 } : {}),
+        users: row.users_count,
+        usersApprox: row.users_approx,
+      };
+    });
   }
 
   /**

@@ -55,24 +55,38 @@ export class QuantileSketch {
 
   /** The value at rank q * (count - 1), within the relative accuracy; undefined when empty. */
   quantile(q: number): number | undefined {
-    if (q < 0 || q > 1 || Number.isNaN(q)) throw new RangeError(`quantile must be in 0..1, got ${q}`);
-    if (this.count === 0) return undefined;
-    const rank = q * (this.count - 1);
+    return this.quantiles([q])[0];
+  }
+
+  /** Several quantiles in one ascending walk over the bins (the writer keeps p50 and p95 per row). */
+  quantiles(qs: readonly number[]): (number | undefined)[] {
+    for (const q of qs) if (q < 0 || q > 1 || Number.isNaN(q)) throw new RangeError(`quantile must be in 0..1, got ${q}`);
+    if (this.count === 0) return qs.map(() => undefined);
+    const answers = new Array<number | undefined>(qs.length);
+    const order = qs.map((q, index) => ({ rank: q * (this.count - 1), index })).sort((a, b) => a.rank - b.rank);
+    let next = 0;
     let seen = 0;
+    const settle = (value: number) => {
+      while (next < order.length && seen > order[next]!.rank) answers[order[next++]!.index] = value;
+    };
     // Ascending value order: large negative magnitudes first, then zero, then positives.
-    const negative = this.negative ?? new Map<number, number>();
-    const positive = this.positive ?? new Map<number, number>();
-    for (const bin of [...negative.keys()].sort((a, b) => b - a)) {
-      seen += negative.get(bin)!;
-      if (seen > rank) return this.clamp(-valueOf(bin));
+    if (this.negative) {
+      for (const bin of [...this.negative.keys()].sort((a, b) => b - a)) {
+        seen += this.negative.get(bin)!;
+        settle(this.clamp(-valueOf(bin)));
+      }
     }
     seen += this.zeroCount;
-    if (seen > rank) return this.clamp(0);
-    for (const bin of [...positive.keys()].sort((a, b) => a - b)) {
-      seen += positive.get(bin)!;
-      if (seen > rank) return this.clamp(valueOf(bin));
+    settle(this.clamp(0));
+    if (this.positive) {
+      for (const bin of [...this.positive.keys()].sort((a, b) => a - b)) {
+        if (next === order.length) break;
+        seen += this.positive.get(bin)!;
+        settle(this.clamp(valueOf(bin)));
+      }
     }
-    return this.max;
+    while (next < order.length) answers[order[next++]!.index] = this.max;
+    return answers;
   }
 
   serialize(): Uint8Array {

@@ -31,6 +31,14 @@ describe('QuantileSketch', () => {
     expect(sketch.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
   });
 
+  it.each(generators)('answers several quantiles in one walk exactly as one at a time, for %s', (_, next) => {
+    const sketch = new QuantileSketch();
+    for (let i = 0; i < 5_000; i++) sketch.add(next());
+    const asked = [0.95, 0.5, 1, 0, 0.25];
+
+    expect(sketch.quantiles(asked)).toEqual(asked.map((q) => sketch.quantile(q)));
+  });
+
   it('merges two sketches into the sketch of the union', () => {
     const a = new QuantileSketch();
     const b = new QuantileSketch();

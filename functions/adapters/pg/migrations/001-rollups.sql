@@ -33,8 +33,8 @@ CREATE TABLE rollups (
   max double precision NOT NULL,
   -- DDSketch (distributions only) and the distinct-users sketch; formats in functions/domain/rollups.
   qsketch bytea,
-  -- The DDSketch's median and 95th percentile, kept at write time so a series is read without
-  -- deserialising a sketch per point (distributions only).
+  -- The DDSketch's median and 95th percentile, kept at write time so a long series is read
+  -- without deserialising a sketch per point (distributions, hour and day rows only).
   p50 double precision,
   p95 double precision,
   users bytea NOT NULL,
