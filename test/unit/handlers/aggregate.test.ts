@@ -3,7 +3,7 @@ import { jsonLogger } from '../../../functions/adapters/log';
 import { makeAggregateHandler } from '../../../functions/handlers/aggregate';
 import { makePseudonymiser } from '../../../functions/domain/privacy/pseudonymise';
 import { toStoredEvent, validateEvent } from '../../../functions/domain/events/validate';
-import type { IncomingEvent, StoredEvent } from '../../../functions/domain/events/schema';
+import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { makeEvent } from '../../support/events';
 
 const pepper = new Uint8Array(32).fill(3);
