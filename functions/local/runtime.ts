@@ -61,7 +61,7 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
     return { analytics: db, streaming: db, label: 'postgresql' };
   }
   const dataDir = resolve(config.DATA_DIR);
-  const analytics = await embeddedDatabase(join(dataDir, 'pg'));
+  const analytics = await embeddedDatabase(join(dataDir, 'pg'), { niceness: 10 });
   closers.push(() => analytics.close());
   const streaming = await embeddedDatabase(join(dataDir, 'stream'));
   closers.push(() => streaming.close());

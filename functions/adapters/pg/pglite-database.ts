@@ -2,6 +2,15 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SqlDatabase, SqlExecutor } from './database';
 
+export interface EmbeddedDatabaseOptions {
+  /**
+   * Scheduling niceness of the database's thread (Linux: per thread), 0 to 19. The aggregator's
+   * database runs at a higher niceness than the stream's, so on a small machine its batches do
+   * not delay ingest requests: in AWS the two never share a CPU.
+   */
+  readonly niceness?: number;
+}
+
 type WorkerReply = { id: number; rows?: unknown[]; error?: { message: string; code?: string } };
 
 /**
@@ -11,8 +20,8 @@ type WorkerReply = { id: number; rows?: unknown[]; error?: { message: string; co
  * request; in a worker it stalls nothing but its own queue. Kept apart from database.ts so the
  * Lambda bundles never carry it.
  */
-export async function embeddedDatabase(dataDir: string | undefined): Promise<SqlDatabase> {
-  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir } });
+export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<SqlDatabase> {
+  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, niceness: options.niceness ?? 0 } });
   const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let failure: Error | undefined;

@@ -1,4 +1,4 @@
-// The thread that owns one PGlite instance for `workerDatabase` (pglite-database.ts). Plain
+// The thread that owns one PGlite instance for `embeddedDatabase` (pglite-database.ts). Plain
 // CommonJS so it starts the same under tsx, jest and plain node. Messages:
 //   { id, op: 'query' | 'exec', sql, params?, tx? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
 // Replies: { id, rows? } or { id, error: { message, code } }.
@@ -8,6 +8,15 @@ const INT8_OID = 20;
 const ROLLBACK = Symbol('rollback');
 
 async function main() {
+  if (workerData.niceness > 0) {
+    // setpriority(2) with pid 0 applies to the calling thread on Linux; elsewhere it may apply to
+    // the process or fail, and the database works the same, only without the precedence.
+    try {
+      require('node:os').setPriority(0, workerData.niceness);
+    } catch {
+      // no precedence then
+    }
+  }
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(workerData.dataDir, { parsers: { [INT8_OID]: (value) => Number(value) } });
   // Open transactions: PGlite runs its other queries after the one open transaction ends.
