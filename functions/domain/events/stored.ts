@@ -44,7 +44,11 @@ export function decodeStoredEvent(data: Uint8Array): { ok: true; event: StoredEv
     return { ok: false, reason: 'not JSON' };
   }
   const fast = fastDecode(json);
-  if (fast) return { ok: true, event: fast };
+  return fast ? { ok: true, event: fast } : decodeWithSchemas(json);
+}
+
+/** The schemas' answer for a parsed record: the reference the fast path must agree with. */
+export function decodeWithSchemas(json: unknown): { ok: true; event: StoredEvent } | { ok: false; reason: string } {
   const parsed = envelope.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `bad envelope at ${parsed.error.issues[0]?.path.join('.') ?? '?'}` };
   const attributes = ATTRIBUTE_SCHEMAS[parsed.data.type].safeParse(parsed.data.attributes);

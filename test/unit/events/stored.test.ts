@@ -1,28 +1,10 @@
-import { z } from 'zod';
-import { decodeStoredEvent } from '../../../functions/domain/events/stored';
-import { ATTRIBUTE_SCHEMAS, EVENT_TYPES, eventContextSchema, type EventType } from '../../../functions/domain/events/schema';
+import { decodeStoredEvent, decodeWithSchemas } from '../../../functions/domain/events/stored';
+import { EVENT_TYPES, type EventType } from '../../../functions/domain/events/schema';
 import { mulberry32 } from '../../../functions/domain/demo/synthetic-traffic';
 import { SAMPLE_ATTRIBUTES } from '../../support/events';
 
-// The decoder as it was, zod alone: the hand-written fast path must answer exactly what it does.
-const envelope = z.object({
-  v: z.literal(1),
-  eventId: z.uuid(),
-  type: z.enum(EVENT_TYPES),
-  occurredAt: z.iso.datetime(),
-  receivedAt: z.iso.datetime(),
-  subject: z.string().regex(/^[0-9a-f]{64}$/),
-  session: z.string().regex(/^[0-9a-f]{64}$/),
-  attributes: z.record(z.string(), z.unknown()),
-  context: eventContextSchema,
-});
-function reference(json: unknown) {
-  const parsed = envelope.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `bad envelope at ${parsed.error.issues[0]?.path.join('.') ?? '?'}` };
-  const attributes = ATTRIBUTE_SCHEMAS[parsed.data.type].safeParse(parsed.data.attributes);
-  if (!attributes.success) return { ok: false, reason: `bad attributes at ${attributes.error.issues[0]?.path.join('.') ?? '?'}` };
-  return { ok: true, event: { ...parsed.data, attributes: attributes.data } };
-}
+// The reference is the schemas alone: the hand-written fast path must answer exactly what they do.
+const reference = decodeWithSchemas;
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const HEX = 'a'.repeat(32) + '0123456789abcdef'.repeat(2);
