@@ -88,7 +88,7 @@ export class AnalyticsStack extends Stack {
     const ingestFunction = this.ingestion.ingestFunction;
     const queryFunction = this.queryService.queryFunction;
     if (local) {
-      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { ingestFunction, queryFunction });
+      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { ingestFunction, queryFunction, jwtSecret: this.settings.functionUrlJwtSecret });
     } else {
       this.api = new Api(this, 'Api', {
         ingestFunction,

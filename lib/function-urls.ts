@@ -3,13 +3,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
 export interface FunctionUrlsProps {
-  readonly ingestFunction: lambda.IFunction;
-  readonly queryFunction: lambda.IFunction;
+  readonly ingestFunction: lambda.Function;
+  readonly queryFunction: lambda.Function;
+  /** HS256 secret the handlers verify bearer tokens with, in place of API Gateway's authorizer. */
+  readonly jwtSecret: string;
 }
 
 /**
  * The API's stand-in where API Gateway v2 is missing (LocalStack community). Without a JWT
- * authorizer in front, the handlers' own token check is the only gate: local use only.
+ * authorizer in front, the handlers route by path and verify HS256 tokens themselves: local use
+ * only.
  */
 export class FunctionUrls extends Construct {
   readonly ingestUrl: lambda.FunctionUrl;
@@ -17,6 +20,7 @@ export class FunctionUrls extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionUrlsProps) {
     super(scope, id);
+    for (const fn of [props.ingestFunction, props.queryFunction]) fn.addEnvironment('FUNCTION_URL_JWT_SECRET', props.jwtSecret);
     this.ingestUrl = props.ingestFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.queryUrl = props.queryFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     new CfnOutput(this, 'IngestUrl', { value: this.ingestUrl.url, description: 'POST /v1/events' });

@@ -43,6 +43,9 @@ const schema = z
     deletionProtection: flag.default(true),
     databaseUrl: z.string().default('postgres://postgres:postgres@host.docker.internal:5432/analytics'),
     redisUrl: z.string().default('redis://host.docker.internal:6379'),
+    // LocalStack only: the function URLs have no JWT authorizer, so the handlers check HS256
+    // tokens signed with this (`npm run token -- --secret ...`). Never deployed to AWS.
+    functionUrlJwtSecret: z.string().min(16, 'must be at least 16 characters').default('localstack-development-only-secret'),
   })
   .superRefine((s, ctx) => {
     // A JWT issuer without its audience would accept tokens minted for any client of that issuer.

@@ -3,6 +3,7 @@ import { kAnonymity, optionalString, parseEnv } from './env';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { secretsManagerClient } from '../adapters/aws/clients';
 import { readSecretString } from '../adapters/aws/secrets';
+import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
 
 /**
  * Configuration of the Lambda functions. Each function parses only the variables it uses, at cold
@@ -28,6 +29,14 @@ export const ingestEnv = z
   });
 
 export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });
+
+/** Set only in the LocalStack variant, whose function URLs have no JWT authorizer in front. */
+const functionUrlEnv = z.object({ FUNCTION_URL_JWT_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()) });
+
+export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env): BearerVerifier | undefined {
+  const secret = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET;
+  return secret === undefined ? undefined : hs256Verifier(secret);
+}
 export const queryEnv = z.object({ K_ANONYMITY: kAnonymity });
 
 /** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */

@@ -3,17 +3,19 @@ import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { kinesisClient } from '../adapters/aws/clients';
 import { KinesisEventStream } from '../adapters/aws/kinesis-stream';
 import { parseEnv } from '../config/env';
-import { ingestEnv, loadPepper } from '../config/lambda';
+import { functionUrlVerifier, ingestEnv, loadPepper } from '../config/lambda';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
 import { makeIngest, type Ingest } from '../use-cases/ingest';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
+import type { BearerVerifier } from './http/bearer';
 import { bodyText, httpApi, json, type HttpEvent, type HttpResult } from './http/middleware';
 
 export interface IngestHandlerDeps {
   readonly ingest: Ingest;
   readonly logger: Logger;
+  readonly verifyBearer?: BearerVerifier;
 }
 
 function parseEventsBody(event: HttpEvent): unknown[] {
@@ -41,7 +43,7 @@ export function makeIngestHandler(deps: IngestHandlerDeps) {
     const result = await deps.ingest(parseEventsBody(event));
     deps.logger.info('ingested', { accepted: result.accepted, rejected: result.rejected.length });
     return json(202, result);
-  }).use(httpApi({ logger: deps.logger }));
+  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer }));
 }
 
 export const pseudonymisers = (pepper: Uint8Array) => ({ user: makePseudonymiser(pepper, 'user'), session: makePseudonymiser(pepper, 'session') });
@@ -57,5 +59,6 @@ export const handler = lazyHandler(async () => {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }),
     logger: jsonLogger('ingest', logLevelFromEnv()),
+    verifyBearer: functionUrlVerifier(),
   });
 });

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
-import { connectDatabase, queryEnv } from '../config/lambda';
+import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import type { Clock } from '../ports';
@@ -10,6 +10,7 @@ import type { RollupStore } from '../ports/rollups';
 import { queryMetric } from '../use-cases/query-metric';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
+import type { BearerVerifier } from './http/bearer';
 import { httpApi, json, type HttpEvent, type HttpResult } from './http/middleware';
 import type { RouteKey } from './http/roles';
 
@@ -18,6 +19,7 @@ export interface QueryHandlerDeps {
   readonly k: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly verifyBearer?: BearerVerifier;
 }
 
 const METRIC_PARAMETERS = new Set(['from', 'to', 'interval', 'groupBy']);
@@ -46,7 +48,7 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
     const route = routes[event.routeKey as RouteKey];
     if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
     return route(event);
-  }).use(httpApi({ logger: deps.logger }));
+  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer }));
 }
 
 export const handler = lazyHandler(async () => {
@@ -56,5 +58,6 @@ export const handler = lazyHandler(async () => {
     k: config.K_ANONYMITY,
     clock: { now: () => new Date() },
     logger: jsonLogger('query', logLevelFromEnv()),
+    verifyBearer: functionUrlVerifier(),
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
-import { ROUTES, type RouteKey } from '../handlers/http/roles';
+import { ROUTES, resolveRoute, type ResolvedRoute } from '../handlers/http/roles';
 import type { TokenAuthority } from './tokens';
 
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -19,29 +19,6 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Routes the runtime answers itself (`/health`, `/metrics`), outside the API. */
   readonly operations: Readonly<Record<string, () => Promise<{ status: number; contentType: string; body: string }>>>;
-}
-
-interface MatchedRoute {
-  readonly routeKey: RouteKey;
-  readonly pathParameters: Record<string, string>;
-}
-
-function matchRoute(method: string, path: string): MatchedRoute | undefined {
-  for (const routeKey of Object.keys(ROUTES) as RouteKey[]) {
-    const [routeMethod, template] = routeKey.split(' ') as [string, string];
-    if (routeMethod !== method) continue;
-    const names: string[] = [];
-    const pattern = template.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    });
-    const match = new RegExp(`^${pattern}$`).exec(path);
-    if (!match) continue;
-    const pathParameters: Record<string, string> = {};
-    names.forEach((name, index) => (pathParameters[name] = decodeURIComponent(match[index + 1] ?? '')));
-    return { routeKey, pathParameters };
-  }
-  return undefined;
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
@@ -70,7 +47,7 @@ function send(response: ServerResponse, status: number, headers: Record<string, 
 const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
 /** The API Gateway v2 event a route would receive, with the claims its JWT authorizer would pass. */
-function toLambdaEvent(request: IncomingMessage, url: URL, route: MatchedRoute, body: Buffer, claims: Record<string, string> | undefined): HttpEvent {
+function toLambdaEvent(request: IncomingMessage, url: URL, route: ResolvedRoute, body: Buffer, claims: Record<string, string> | undefined): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   const queryStringParameters: Record<string, string> = {};
@@ -113,7 +90,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
         const result = await operation();
         return send(response, result.status, { 'content-type': result.contentType }, result.body);
       }
-      const route = matchRoute(method, url.pathname);
+      const route = resolveRoute(method, url.pathname);
       if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
       const isPublic = ROUTES[route.routeKey].roles === 'public';
       const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jwt from 'jsonwebtoken';
 import type { Role } from '../handlers/http/roles';
+import { hs256Verifier, signHs256 } from '../handlers/http/bearer';
 
 /**
  * The local runtime's stand-in for API Gateway's JWT authorizer: HS256 tokens signed with a
@@ -15,8 +15,6 @@ export interface TokenAuthority {
   issue(role: Role, subject: string, ttlSeconds?: number): string;
 }
 
-const ISSUER = 'therapeutic-analytics-local';
-
 function readOrCreate(path: string, make: () => string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const value = make();
@@ -28,20 +26,10 @@ export function localTokenAuthority(dataDir: string, devToken: string | undefine
   mkdirSync(dataDir, { recursive: true });
   const secret = readOrCreate(join(dataDir, 'jwt-secret'), () => randomBytes(32).toString('hex'));
   const token = devToken ?? readOrCreate(join(dataDir, 'dev-token'), () => randomBytes(24).toString('base64url'));
+  const verifyJwt = hs256Verifier(secret);
   return {
     devToken: token,
-    verify(bearer) {
-      if (bearer === token) return { sub: 'dev', role: 'admin' };
-      try {
-        const claims = jwt.verify(bearer, secret, { algorithms: ['HS256'], issuer: ISSUER });
-        if (typeof claims !== 'object') return undefined;
-        return Object.fromEntries(Object.entries(claims).map(([key, value]) => [key, String(value)]));
-      } catch {
-        return undefined;
-      }
-    },
-    issue(role, subject, ttlSeconds = 12 * 3600) {
-      return jwt.sign({ role }, secret, { algorithm: 'HS256', issuer: ISSUER, subject, expiresIn: ttlSeconds });
-    },
+    verify: (bearer) => (bearer === token ? { sub: 'dev', role: 'admin' } : verifyJwt(bearer)),
+    issue: (role, subject, ttlSeconds = 12 * 3600) => signHs256(secret, role, subject, ttlSeconds),
   };
 }

@@ -48,6 +48,17 @@ describe('target=localstack', () => {
     }
   });
 
+  it('gives the function-URL handlers the secret they verify bearer tokens with, and only them', () => {
+    const secret = synthStack({ target: 'localstack', functionUrlJwtSecret: 'a-secret-from-context' }).template;
+    const envOf = (name: keyof typeof HOUSE_FUNCTIONS) => lambdaNamed(secret, HOUSE_FUNCTIONS[name]).resource.Properties.Environment.Variables;
+
+    expect(envOf('ingest').FUNCTION_URL_JWT_SECRET).toBe('a-secret-from-context');
+    expect(envOf('query').FUNCTION_URL_JWT_SECRET).toBe('a-secret-from-context');
+    expect(envOf('aggregate').FUNCTION_URL_JWT_SECRET).toBeUndefined();
+    const aws = synthStack().template;
+    expect(lambdaNamed(aws, HOUSE_FUNCTIONS.ingest).resource.Properties.Environment.Variables.FUNCTION_URL_JWT_SECRET).toBeUndefined();
+  });
+
   it('points the database functions at the compose file PostgreSQL and Redis by default', () => {
     const url = 'postgres://postgres:postgres@host.docker.internal:5432/analytics';
     expect(env('aggregate')).toMatchObject({ DATABASE_URL: url, REDIS_URL: 'redis://host.docker.internal:6379' });

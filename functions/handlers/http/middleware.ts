@@ -2,7 +2,8 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../adapters/log';
 import { HttpError } from './errors';
-import { authorize } from './roles';
+import type { BearerVerifier } from './bearer';
+import { ROUTES, authorize, resolveRoute } from './roles';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -13,6 +14,26 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 
 export interface HttpApiOptions {
   readonly logger: Logger;
+  /**
+   * Checks bearer tokens itself when no API Gateway authorizer did (a Lambda function URL in the
+   * LocalStack variant); unset in AWS, where a request without verified claims is refused.
+   */
+  readonly verifyBearer?: BearerVerifier;
+}
+
+/** What API Gateway would have done before the handler: name the route, verify the token. */
+function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | undefined): void {
+  if (!(event.routeKey in ROUTES)) {
+    const route = resolveRoute(event.requestContext.http.method, event.rawPath);
+    if (route) {
+      event.routeKey = route.routeKey;
+      event.pathParameters = route.pathParameters;
+    }
+  }
+  if (!verifyBearer || event.requestContext.authorizer?.jwt) return;
+  const token = /^Bearer\s+(.+)$/i.exec(event.headers?.['authorization'] ?? '')?.[1];
+  const claims = token ? verifyBearer(token) : undefined;
+  if (claims) event.requestContext.authorizer = { principalId: claims['sub'] ?? '', integrationLatency: 0, jwt: { claims, scopes: [] } };
 }
 
 /**
@@ -24,6 +45,7 @@ export function httpApi(options: HttpApiOptions): middy.MiddlewareObj<HttpEvent,
   if (!options.logger) throw new TypeError('httpApi: option logger is required');
   return {
     before: function checkRole(request) {
+      asApiGatewayWould(request.event, options.verifyBearer);
       authorize(request.event);
     },
     onError: function answerError(request) {

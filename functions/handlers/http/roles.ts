@@ -16,6 +16,37 @@ export const ROUTES = {
 
 export type RouteKey = keyof typeof ROUTES;
 
+export interface ResolvedRoute {
+  readonly routeKey: RouteKey;
+  readonly pathParameters: Record<string, string>;
+}
+
+const ROUTE_PATTERNS = (Object.keys(ROUTES) as RouteKey[]).map((routeKey) => {
+  const [method, template] = routeKey.split(' ') as [string, string];
+  const names: string[] = [];
+  const pattern = template.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { routeKey, method, names, regex: new RegExp(`^${pattern}$`) };
+});
+
+/**
+ * The route a method and path fall on, as API Gateway would match them: for callers that have
+ * no route key of their own (the local HTTP server, Lambda function URLs).
+ */
+export function resolveRoute(method: string, path: string): ResolvedRoute | undefined {
+  for (const route of ROUTE_PATTERNS) {
+    if (route.method !== method) continue;
+    const match = route.regex.exec(path);
+    if (!match) continue;
+    const pathParameters: Record<string, string> = {};
+    route.names.forEach((name, index) => (pathParameters[name] = decodeURIComponent(match[index + 1] ?? '')));
+    return { routeKey: route.routeKey, pathParameters };
+  }
+  return undefined;
+}
+
 function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }

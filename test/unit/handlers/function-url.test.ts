@@ -1,0 +1,72 @@
+import type { Context } from 'aws-lambda';
+import { jsonLogger } from '../../../functions/adapters/log';
+import { hs256Verifier, signHs256 } from '../../../functions/handlers/http/bearer';
+import type { HttpEvent } from '../../../functions/handlers/http/middleware';
+import { makeQueryHandler } from '../../../functions/handlers/query';
+import type { RollupStore } from '../../../functions/ports/rollups';
+
+const SECRET = 'localstack-development-only-secret';
+const logger = jsonLogger('test', 'silent');
+const emptyStore: RollupStore = {
+  applyEvents: () => Promise.reject(new Error('read-only')),
+  readSeries: async () => [],
+  readGroupTileMaxima: async () => new Map(),
+  readGroupUsers: async () => [],
+};
+
+/** A request as a Lambda function URL delivers it: route key `$default`, no authorizer. */
+function functionUrlEvent(path: string, query: Record<string, string>, authorization?: string): HttpEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers: authorization ? { authorization } : {},
+    queryStringParameters: query,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'url-id',
+      domainName: 'url-id.lambda-url.us-east-1.localhost.localstack.cloud',
+      domainPrefix: 'url-id',
+      http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: '$default',
+      stage: '$default',
+      time: '25/Nov/2026:10:00:00 +0000',
+      timeEpoch: 0,
+    },
+  } as unknown as HttpEvent;
+}
+
+const query = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', interval: 'hour' };
+
+describe('the query handler behind a Lambda function URL (the LocalStack variant)', () => {
+  const handler = makeQueryHandler({ rollups: emptyStore, k: 10, clock: { now: () => new Date() }, logger, verifyBearer: hs256Verifier(SECRET) });
+  const invoke = (event: HttpEvent) => handler(event, {} as Context);
+
+  it('routes by path and answers a request whose token it verified itself', async () => {
+    const token = signHs256(SECRET, 'analyst', 'someone', 600);
+
+    const response = await invoke(functionUrlEvent('/v1/metrics/events', query, `Bearer ${token}`));
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body as string)).toMatchObject({ metric: 'events', series: [], suppressed: [] });
+  });
+
+  it.each([
+    ['no token', undefined, 401],
+    ['a token signed with another secret', `Bearer ${signHs256('some-other-secret-of-16+', 'analyst', 'x', 600)}`, 401],
+    ['a role the route refuses', `Bearer ${signHs256(SECRET, 'ingest', 'x', 600)}`, 403],
+  ])('refuses %s', async (_case, authorization, status) => {
+    const response = await invoke(functionUrlEvent('/v1/metrics/events', query, authorization));
+
+    expect(response.statusCode).toBe(status);
+  });
+
+  it('answers 404 for a path no route has', async () => {
+    const response = await invoke(functionUrlEvent('/v1/nothing-here', {}, `Bearer ${signHs256(SECRET, 'admin', 'x', 600)}`));
+
+    expect(response.statusCode).toBe(404);
+  });
+});
