@@ -183,8 +183,15 @@ export interface MetricAnswer {
   suppressed: { group: Group; reason: 'k_anonymity' }[];
 }
 
+// A 30-day hourly answer renders the same 720 instants once per group: format each once.
+const renderedInstants = new Map<number, string>();
 function isoInstant(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace('.000Z', 'Z');
+  let rendered = renderedInstants.get(epochMs);
+  if (rendered === undefined) {
+    if (renderedInstants.size > 100_000) renderedInstants.clear();
+    renderedInstants.set(epochMs, (rendered = new Date(epochMs).toISOString().replace('.000Z', 'Z')));
+  }
+  return rendered;
 }
 
 /**
