@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
 import { ROUTES, resolveRoute, type ResolvedRoute } from '../handlers/http/roles';
+import { bearerToken } from '../handlers/http/bearer';
 import type { TokenAuthority } from './tokens';
 
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -93,7 +94,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       const route = resolveRoute(method, url.pathname);
       if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
       const isPublic = ROUTES[route.routeKey].roles === 'public';
-      const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      const bearer = bearerToken(request.headers.authorization);
       const claims = bearer ? options.tokens.verify(bearer) : undefined;
       if (!isPublic && !claims) {
         return send(response, 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }, errorBody('unauthorized', 'a valid bearer token is required'));

@@ -10,6 +10,11 @@ export type BearerVerifier = (token: string) => Record<string, string> | undefin
 
 const ISSUER = 'therapeutic-analytics-local';
 
+/** The token of an `Authorization: Bearer …` header, if that is what the header holds. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1];
+}
+
 export function hs256Verifier(secret: string): BearerVerifier {
   return (token) => {
     try {

@@ -2,7 +2,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../adapters/log';
 import { HttpError } from './errors';
-import type { BearerVerifier } from './bearer';
+import { bearerToken, type BearerVerifier } from './bearer';
 import { ROUTES, authorize, resolveRoute } from './roles';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -31,7 +31,7 @@ function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | unde
     }
   }
   if (!verifyBearer || event.requestContext.authorizer?.jwt) return;
-  const token = /^Bearer\s+(.+)$/i.exec(event.headers?.['authorization'] ?? '')?.[1];
+  const token = bearerToken(event.headers?.['authorization']);
   const claims = token ? verifyBearer(token) : undefined;
   if (claims) event.requestContext.authorizer = { principalId: claims['sub'] ?? '', integrationLatency: 0, jwt: { claims, scopes: [] } };
 }
