@@ -221,6 +221,14 @@ function upsertParams(
   const [p50, p95] = [new Array<string>(n), new Array<string>(n)];
   let q = 0;
   let u = quantileBytes;
+  // Copies row i's sketch (if any) into the blob at `at`, records its slice, answers the next free offset.
+  const place = (bytes: Uint8Array | undefined, i: number, at: number, offsets: number[], lengths: number[]): number => {
+    offsets[i] = at;
+    lengths[i] = bytes?.length ?? 0;
+    if (!bytes) return at;
+    blob.set(bytes, at);
+    return at + bytes.length;
+  };
   for (let i = 0; i < n; i++) {
     const delta = deltas[i]!;
     const row = rows[i]!;
@@ -241,20 +249,8 @@ function upsertParams(
     const [median, high] = (delta.interval !== 'minute' && row.quantiles?.quantiles([0.5, 0.95])) || [];
     p50[i] = String(median ?? 'NULL');
     p95[i] = String(high ?? 'NULL');
-    const quantile = quantiles[i];
-    qOffset[i] = q;
-    qLength[i] = quantile?.length ?? 0;
-    if (quantile) {
-      blob.set(quantile, q);
-      q += quantile.length;
-    }
-    const users = newUsers[i];
-    uOffset[i] = u;
-    uLength[i] = users?.length ?? 0;
-    if (users) {
-      blob.set(users, u);
-      u += users.length;
-    }
+    q = place(quantiles[i], i, q, qOffset, qLength);
+    u = place(newUsers[i], i, u, uOffset, uLength);
   }
   return [
     blob,
