@@ -1,4 +1,15 @@
-import { buildMetricAnswer, groupsNeedingUsers, planMetricQuery, validateMetricQuery, type MetricAnswer, type MetricQueryParams } from '../domain/rollups/metric-query';
+import {
+  buildMetricAnswer,
+  groupsNeedingUsers,
+  planMetricQuery,
+  projectSeriesRows,
+  validateMetricQuery,
+  type GroupUsersRow,
+  type MetricAnswer,
+  type MetricQueryParams,
+  type ReadPlan,
+  type SeriesRow,
+} from '../domain/rollups/metric-query';
 import type { RollupStore } from '../ports/rollups';
 
 /**
@@ -8,8 +19,39 @@ import type { RollupStore } from '../ports/rollups';
 export async function queryMetric(store: RollupStore, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   const plan = planMetricQuery(query);
-  const [series, maxima] = await Promise.all([store.readSeries(plan.series), store.readGroupTileMaxima(plan.users)]);
+  const [series, partMaxima] = await Promise.all([readSeries(store, plan.series), Promise.all(plan.users.map((part) => store.readGroupTileMaxima(part.rows)))]);
+  // A stored group's maximum is a lower bound of its projected group's distinct users.
+  const maxima = new Map<string, number>();
+  plan.users.forEach((part, i) => {
+    for (const [storedKey, users] of partMaxima[i]!) {
+      const groupKey = part.project ? part.project(storedKey) : storedKey;
+      maxima.set(groupKey, Math.max(maxima.get(groupKey) ?? 0, users));
+    }
+  });
   const unsettled = groupsNeedingUsers(series, maxima, options.k);
-  const users = unsettled.length > 0 ? await store.readGroupUsers(plan.users, unsettled) : [];
+  const users = unsettled.length > 0 ? await readGroupUsers(store, plan.users, partMaxima, new Set(unsettled)) : [];
   return buildMetricAnswer(query, series, maxima, users, options);
+}
+
+async function readSeries(store: RollupStore, plan: ReadPlan['series']): Promise<SeriesRow[]> {
+  return plan.project ? projectSeriesRows(await store.readSeriesSketches(plan.rows), plan.project) : store.readSeries(plan.rows);
+}
+
+/** The users sketches of `groupKeys`, per stored row; a projected part's stored keys are those its maxima listed. */
+async function readGroupUsers(
+  store: RollupStore,
+  parts: ReadPlan['users'],
+  partMaxima: readonly ReadonlyMap<string, number>[],
+  groupKeys: ReadonlySet<string>,
+): Promise<GroupUsersRow[]> {
+  const rows = await Promise.all(
+    parts.map(async (part, i) => {
+      const { project } = part;
+      if (!project) return store.readGroupUsers(part.rows, [...groupKeys]);
+      const storedKeys = [...partMaxima[i]!.keys()].filter((key) => groupKeys.has(project(key)));
+      const stored = storedKeys.length > 0 ? await store.readGroupUsers(part.rows, storedKeys) : [];
+      return stored.map((row) => ({ groupKey: project(row.groupKey), users: row.users }));
+    }),
+  );
+  return rows.flat();
 }

@@ -94,6 +94,13 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       ['narrative', 600, 600],
       ['therapeutic', 600, 600],
     ]);
+    // Minute rows keep only the total and the finest grouping: `type` is summed from `platform,type`.
+    const minutes = await queryMetric(store, { metric: 'events', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:40:00Z', interval: 'minute', groupBy: 'type' }, { k: K });
+    expect(minutes.series.map((s) => [s.group.type, s.points.length, s.points.reduce((n, p) => n + p.count, 0)])).toEqual([
+      ['choice.made', 1, 1_200],
+      ['mood.reported', 21, 1_200 + K - 1],
+    ]);
+    expect(minutes.series[1]!.points.at(-1)).toEqual({ t: '2026-11-20T10:30:00Z', count: K - 1, users: K - 1 });
   });
 
   it('suppresses a group of k - 1 users and lists it; shows it at k', async () => {

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
-import type { GroupUsersRow, ReadPlan, SeriesRow } from '../../domain/rollups/metric-query';
+import type { GroupUsersRow, SeriesRow, SeriesSelection, SeriesSketchRow, TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { computeRollups, rollupKeyId, type RollupRow } from '../../domain/rollups/rollup';
 import type { RollupStore } from '../../ports/rollups';
@@ -434,7 +434,7 @@ export class SqlRollupStore implements RollupStore {
     }
   }
 
-  async readSeries(plan: ReadPlan['series']): Promise<SeriesRow[]> {
+  async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
     // Only the narrow columns: the sketches make a row up to a page wide, and a 30-day hourly
     // series is thousands of rows. (json_agg in PostgreSQL was measured slower than plain rows.)
     // Minute rows keep no quantile columns, so their sketch is read.
@@ -477,7 +477,35 @@ export class SqlRollupStore implements RollupStore {
    * Exact where it decides: a row's count is exact up to the explicit limit (1,024), above any
    * k the configuration allows (at most 1,000).
    */
-  async readGroupTileMaxima(plan: ReadPlan['users']): Promise<Map<string, number>> {
+  async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
+    const result = await this.db.query<{
+      bucket_ms: number;
+      group_key: string;
+      count: number;
+      sum: number;
+      min: number;
+      max: number;
+      qsketch: Uint8Array | null;
+      users: Uint8Array;
+    }>(
+      `SELECT (extract(epoch FROM bucket) * 1000)::int8 AS bucket_ms, group_key, count, sum, min, max, qsketch, users
+       FROM rollups
+       WHERE metric = $1 AND interval = $2 AND grouping = $3 AND bucket >= to_timestamp($4::int8 / 1000) AND bucket < to_timestamp($5::int8 / 1000)`,
+      [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
+    );
+    return result.rows.map((row) => ({
+      bucket: row.bucket_ms,
+      groupKey: row.group_key,
+      count: row.count,
+      sum: row.sum,
+      min: row.min,
+      max: row.max,
+      quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
+      users: DistinctSketch.deserialize(row.users),
+    }));
+  }
+
+  async readGroupTileMaxima(plan: TileSelection): Promise<Map<string, number>> {
     if (plan.tiles.length === 0) return new Map();
     const result = await this.db.query<{ group_key: string; max_users: number }>(
       `SELECT r.group_key, max(r.users_count)::int4 AS max_users
@@ -490,7 +518,7 @@ export class SqlRollupStore implements RollupStore {
     return new Map(result.rows.map((row) => [row.group_key, row.max_users]));
   }
 
-  async readGroupUsers(plan: ReadPlan['users'], groupKeys: readonly string[]): Promise<GroupUsersRow[]> {
+  async readGroupUsers(plan: TileSelection, groupKeys: readonly string[]): Promise<GroupUsersRow[]> {
     if (plan.tiles.length === 0 || groupKeys.length === 0) return [];
     const result = await this.db.query<{ group_key: string; users: Uint8Array }>(
       `SELECT r.group_key, r.users

@@ -1,6 +1,7 @@
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import type { DistinctSketch } from './distinct-sketch';
-import { groupingOf, INTERVAL_MS, INTERVALS, type Interval } from './rollup';
+import type { QuantileSketch } from './quantile-sketch';
+import { groupingOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection } from './rollup';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
@@ -112,16 +113,84 @@ export function tileRange(from: number, to: number, levels: readonly Interval[] 
   return [...tileRange(from, start, finer), { interval, from: start, to: end }, ...tileRange(end, to, finer)];
 }
 
+/** The stored rows of one grouping at one interval, buckets in [from, to). */
+export interface SeriesSelection {
+  readonly metric: string;
+  readonly interval: Interval;
+  readonly grouping: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The stored rows of one grouping within the tiles. */
+export interface TileSelection {
+  readonly metric: string;
+  readonly grouping: string;
+  readonly tiles: readonly Tile[];
+}
+
+/**
+ * What a query reads. `project` is set where the query's grouping is not stored at that
+ * interval: the rows then come from a finer stored grouping and `project` maps their keys onto
+ * the query's groups.
+ */
 export interface ReadPlan {
   /** The rows of the points. */
-  readonly series: { readonly metric: string; readonly interval: Interval; readonly grouping: string; readonly from: number; readonly to: number };
+  readonly series: { readonly rows: SeriesSelection; readonly project?: KeyProjection };
   /** The rows whose users, per group, give each group's distinct users over the range. */
-  readonly users: { readonly metric: string; readonly grouping: string; readonly tiles: readonly Tile[] };
+  readonly users: readonly { readonly rows: TileSelection; readonly project?: KeyProjection }[];
 }
 
 export function planMetricQuery(query: MetricQuery): ReadPlan {
   const { rowsMetric: metric, grouping, interval, from, to } = query;
-  return { series: { metric, interval, grouping, from, to }, users: { metric, grouping, tiles: tileRange(from, to) } };
+  const series = rowSource(metric, interval, grouping);
+  const tiles = tileRange(from, to);
+  const minutes = rowSource(metric, 'minute', grouping);
+  const users = minutes.project
+    ? [
+        { rows: { metric, grouping, tiles: tiles.filter((t) => t.interval !== 'minute') } },
+        { rows: { metric, grouping: minutes.grouping, tiles: tiles.filter((t) => t.interval === 'minute') }, project: minutes.project },
+      ].filter((part) => part.rows.tiles.length > 0)
+    : [{ rows: { metric, grouping, tiles } }];
+  return { series: { rows: { metric, interval, grouping: series.grouping, from, to }, ...(series.project && { project: series.project }) }, users };
+}
+
+/** A stored row with its sketches, to be summed with the other rows of its projected group. */
+export interface SeriesSketchRow {
+  readonly bucket: number;
+  readonly groupKey: string;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  /** Distributions only. */
+  readonly quantiles: QuantileSketch | undefined;
+  readonly users: DistinctSketch;
+}
+
+/** One point per bucket and projected group. The rows' quantile sketches are merged into in place. */
+export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: KeyProjection): SeriesRow[] {
+  const points = new Map<string, { -readonly [K in keyof SeriesSketchRow]: SeriesSketchRow[K] }>();
+  for (const row of rows) {
+    const groupKey = project(row.groupKey);
+    const id = `${row.bucket}\u0000${groupKey}`;
+    const point = points.get(id);
+    if (!point) {
+      points.set(id, { ...row, groupKey });
+      continue;
+    }
+    point.count += row.count;
+    point.sum += row.sum;
+    point.min = Math.min(point.min, row.min);
+    point.max = Math.max(point.max, row.max);
+    if (point.quantiles && row.quantiles) point.quantiles.merge(row.quantiles);
+    point.users = point.users.merge(row.users);
+  }
+  return [...points.values()].map(({ quantiles, users, ...point }) => {
+    const [p50, p95] = quantiles?.quantiles([0.5, 0.95]) ?? [];
+    const estimate = users.estimate();
+    return { ...point, ...(p50 !== undefined && p95 !== undefined && { p50, p95 }), users: estimate.count, usersApprox: estimate.approximate };
+  });
 }
 
 /** A stored row as a point needs it. */

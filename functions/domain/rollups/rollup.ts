@@ -4,9 +4,12 @@ import { DistinctSketch, memberHash } from './distinct-sketch';
 import { QuantileSketch } from './quantile-sketch';
 
 /**
- * Time-bucketed rollups. Every event adds to each of its metrics' rows at every interval and for
- * EVERY subset of the metric's dimensions (a cube: 2^d groupings, d <= 3), so a query for any
- * groupBy reads exactly its own rows and never merges sketches across groups.
+ * Time-bucketed rollups. Every event adds to each of its metrics' hour and day rows for EVERY
+ * subset of the metric's dimensions (a cube: 2^d groupings, d <= 3), so a query over days or
+ * months reads exactly its own rows and never merges sketches across groups. Minute rows are
+ * kept for the total and the finest grouping only: they are most of the rows written (a minute
+ * holds few events, so nearly every one of them is new), and a minute series spans few buckets,
+ * so a grouping in between is summed from the finest rows when it is read (`rowSource`).
  */
 
 export const INTERVALS = ['minute', 'hour', 'day'] as const;
@@ -55,6 +58,7 @@ interface Grouping {
   readonly name: string;
   /** Positions in the metric's `dimensions`, in sorted dimension-name order. */
   readonly positions: readonly number[];
+  readonly storedAtMinute: boolean;
 }
 
 function cubeOf(dimensions: readonly string[]): Grouping[] {
@@ -65,18 +69,51 @@ function cubeOf(dimensions: readonly string[]): Grouping[] {
       .filter((_, position) => (mask & (1 << position)) !== 0)
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map(({ position }) => position);
-    groupings.push({ name: groupingOf(positions.map((p) => dimensions[p]!)), positions });
+    const storedAtMinute = positions.length === 0 || positions.length === dimensions.length;
+    groupings.push({ name: groupingOf(positions.map((p) => dimensions[p]!)), positions, storedAtMinute });
   }
   return groupings;
 }
 
 const CUBES = new Map<StoredMetric, Grouping[]>(STORED_METRICS.map((metric) => [metric, cubeOf(metric.dimensions)]));
+const CUBES_BY_NAME = new Map([...CUBES].map(([metric, cube]) => [metric.name, cube]));
+
+/** Turns a stored row's group key into the key of a coarser grouping. */
+export type KeyProjection = (storedKey: string) => string;
+
+/**
+ * Where the rows of a metric's grouping at an interval are stored: in that grouping itself, or
+ * (a grouping between the total and the finest, at minute interval) in the finest grouping,
+ * whose keys `project` maps onto the grouping's keys.
+ */
+export function rowSource(metric: string, interval: Interval, grouping: string): { grouping: string; project?: KeyProjection } {
+  const wanted = CUBES_BY_NAME.get(metric)?.find((g) => g.name === grouping);
+  if (!wanted) throw new Error(`'${grouping}' is not a grouping of a stored metric '${metric}'`);
+  const cube = CUBES_BY_NAME.get(metric)!;
+  if (interval !== 'minute' || wanted.storedAtMinute) return { grouping };
+  const finest = cube[cube.length - 1]!;
+  // Positions of the wanted dimensions within the finest key (both in sorted dimension order).
+  const picks = wanted.positions.map((position) => finest.positions.indexOf(position));
+  const projected = new Map<string, string>();
+  return {
+    grouping: finest.name,
+    project: (storedKey) => {
+      let key = projected.get(storedKey);
+      if (key === undefined) {
+        const values = JSON.parse(storedKey) as string[];
+        projected.set(storedKey, (key = groupKeyOf(picks.map((p) => values[p]!))));
+      }
+      return key;
+    },
+  };
+}
 
 /** One group of one grouping of a metric: the key parts every row of the group shares. */
 interface GroupRef {
   readonly metric: StoredMetric;
   readonly grouping: string;
   readonly groupKey: string;
+  readonly storedAtMinute: boolean;
 }
 
 /**
@@ -112,7 +149,7 @@ function groupRefsOf(metric: StoredMetric, cube: readonly Grouping[], values: re
     const groupKey = groupKeyOf(grouping.positions.map((p) => values[p]!));
     const id = `${metric.name}\u0000${grouping.name}\u0000${groupKey}`;
     let ref = refIndex.get(id);
-    if (!ref) refIndex.set(id, (ref = { metric, grouping: grouping.name, groupKey }));
+    if (!ref) refIndex.set(id, (ref = { metric, grouping: grouping.name, groupKey, storedAtMinute: grouping.storedAtMinute }));
     return ref;
   });
   return node.refs;
@@ -161,7 +198,8 @@ export function computeRollups(events: readonly StoredEvent[]): RollupRow[] {
         const ref = refs[g]!;
         let rows = groups.get(ref);
         if (!rows) groups.set(ref, (rows = { byInterval: INTERVALS.map(() => new Map<number, Accumulator>()), last: INTERVALS.map(() => undefined) }));
-        for (let i = 0; i < INTERVALS.length; i++) {
+        // INTERVALS[0] is the minute.
+        for (let i = ref.storedAtMinute ? 0 : 1; i < INTERVALS.length; i++) {
           const bucket = buckets[i]!;
           let row = rows.last[i];
           if (row === undefined || row.bucket !== bucket) {

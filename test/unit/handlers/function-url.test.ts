@@ -10,6 +10,7 @@ const logger = jsonLogger('test', 'silent');
 const emptyStore: RollupStore = {
   applyEvents: () => Promise.reject(new Error('read-only')),
   readSeries: async () => [],
+  readSeriesSketches: async () => [],
   readGroupTileMaxima: async () => new Map(),
   readGroupUsers: async () => [],
 };

@@ -7,7 +7,8 @@ import {
   tileRange,
   validateMetricQuery,
   type MetricQueryParams,
-  type ReadPlan,
+  type SeriesSelection,
+  type TileSelection,
 } from '../../../functions/domain/rollups/metric-query';
 import { computeRollups, INTERVAL_MS, type RollupRow } from '../../../functions/domain/rollups/rollup';
 import type { RollupStore } from '../../../functions/ports/rollups';
@@ -53,8 +54,21 @@ describe('validateMetricQuery', () => {
 
   it('reads active users from the events rows', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, metric: 'active_users', groupBy: 'platform' }));
-    expect(plan.series).toMatchObject({ metric: 'events', grouping: 'platform', interval: 'hour' });
-    expect(plan.users.metric).toBe('events');
+    expect(plan.series).toEqual({ rows: { metric: 'events', grouping: 'platform', interval: 'hour', from: plan.series.rows.from, to: plan.series.rows.to } });
+    expect(plan.users.map((part) => part.rows.metric)).toEqual(['events']);
+  });
+
+  it('sums a minute series of a grouping between the total and the finest from the finest rows', () => {
+    const plan = planMetricQuery(validateMetricQuery({ ...base, from: '2026-11-20T09:58:00Z', to: '2026-11-20T12:00:00Z', interval: 'minute', groupBy: 'type' }));
+    expect(plan.series.rows).toMatchObject({ metric: 'events', grouping: 'platform,type', interval: 'minute' });
+    expect(plan.series.project!('["ios","mood.reported"]')).toBe('["mood.reported"]');
+    expect(plan.users.map((part) => [part.rows.grouping, part.rows.tiles.map((t) => t.interval), part.project !== undefined])).toEqual([
+      ['type', ['hour'], false],
+      ['platform,type', ['minute'], true],
+    ]);
+    const total = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z' }));
+    expect(total.series.project).toBeUndefined();
+    expect(total.series.rows.grouping).toBe('');
   });
 });
 
@@ -93,19 +107,21 @@ describe('tileRange', () => {
 
 /** The store port over rows computed in memory: the pure query path without a database. */
 function memoryStore(rows: readonly RollupRow[]): RollupStore {
-  const inTiles = (plan: ReadPlan['users']) =>
+  const selected = (plan: SeriesSelection) =>
+    rows.filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to);
+  const inTiles = (plan: TileSelection) =>
     rows.filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to));
   return {
     applyEvents: () => Promise.reject(new Error('read-only')),
     readSeries: async (plan) =>
-      rows
-        .filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to)
+      selected(plan)
         .map((r) => ({
           ...r,
           ...(r.quantiles ? { p50: r.quantiles.quantile(0.5), p95: r.quantiles.quantile(0.95) } : {}),
           users: r.users.estimate().count,
           usersApprox: r.users.estimate().approximate,
         })),
+    readSeriesSketches: async (plan) => selected(plan),
     readGroupTileMaxima: async (plan) => {
       const maxima = new Map<string, number>();
       for (const r of inTiles(plan)) maxima.set(r.groupKey, Math.max(maxima.get(r.groupKey) ?? 0, r.users.estimate().count));
@@ -193,6 +209,42 @@ describe('queryMetric', () => {
     ]);
     const narrower = await queryMetric(store, { metric: 'active_users', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:16:00Z', interval: 'minute' }, { k: 2 * k - 1 });
     expect(narrower.suppressed).toEqual([{ group: {}, reason: 'k_anonymity' }]);
+  });
+
+  it('sums a minute series of a grouping the minute rows skip from the finest rows: counts, users, quantiles, and the gate', async () => {
+    const sessions = (platform: string, users: number, at: string, durations: (i: number) => number, scenarioId = 'forest') =>
+      moods(platform, users, at, 0).map((event, i) => ({ ...event, type: 'session.ended', attributes: { scenarioId, durationSec: durations(i), completed: true } })) as StoredEvent[];
+    const durations = Array.from({ length: 200 }, (_, i) => 10 + i);
+    const mixed = memoryStore(
+      computeRollups([
+        ...sessions('ios', 150, '2026-11-20T10:15:10.000Z', (i) => durations[i]!),
+        ...sessions('android', 50, '2026-11-20T10:15:50.000Z', (i) => durations[150 + i]!),
+        ...sessions('web', k - 1, '2026-11-20T10:40:00.000Z', () => 60, 'lake'),
+      ]),
+    );
+    const range = { from: '2026-11-20T10:10:00Z', to: '2026-11-20T11:05:00Z', interval: 'minute' };
+
+    const answer = await queryMetric(mixed, { metric: 'session.duration', ...range, groupBy: 'scenarioId' }, { k });
+
+    expect(answer.suppressed).toEqual([{ group: { scenarioId: 'lake' }, reason: 'k_anonymity' }]);
+    expect(answer.series).toHaveLength(1);
+    const [point, ...others] = answer.series[0]!.points;
+    expect(others).toEqual([]);
+    expect(point).toMatchObject({ t: '2026-11-20T10:15:00Z', count: 200, users: 200, sum: durations.reduce((a, b) => a + b, 0), min: 10, max: 209 });
+    expect(Math.abs(point!.p50! - 109.5)).toBeLessThanOrEqual(0.01 * 110);
+    expect(Math.abs(point!.p95! - 199.05)).toBeLessThanOrEqual(0.01 * 200);
+    // Each platform's group alone is under k: only the summed group reaches it.
+    const few = memoryStore(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:16:10.000Z', () => 30)]));
+    const summed = await queryMetric(few, { metric: 'sessions.completed', ...range, groupBy: 'scenarioId' }, { k });
+    expect(summed.series).toEqual([
+      {
+        group: { scenarioId: 'forest' },
+        points: [
+          { t: '2026-11-20T10:15:00Z', count: k - 1, users: k - 1 },
+          { t: '2026-11-20T10:16:00Z', count: 1, users: 1 },
+        ],
+      },
+    ]);
   });
 
   it('marks estimated users on points and counts them in the gate', async () => {

@@ -56,13 +56,20 @@ describe('computeRollups', () => {
     expect(stats(row('events', 'minute', '2026-11-20T11:59:00Z'))).toMatchObject({ count: 1 });
   });
 
-  it('stores every subset of the dimensions, a missing platform as unknown', () => {
+  it('stores every subset of the dimensions at hour and day, a missing platform as unknown', () => {
     expect(stats(row('events', 'day', '2026-11-20T00:00:00Z', { platform: 'ios' }))).toMatchObject({ count: 3, users: 1 });
     expect(stats(row('events', 'day', '2026-11-20T00:00:00Z', { platform: 'unknown' }))).toMatchObject({ count: 1, users: 1 });
     expect(stats(row('events', 'day', '2026-11-20T00:00:00Z', { type: 'session.ended' }))).toMatchObject({ count: 2, users: 2 });
     expect(stats(row('events', 'day', '2026-11-20T00:00:00Z', { type: 'session.ended', platform: 'ios' }))).toMatchObject({ count: 1 });
     const groupings = new Set(rows.filter((r) => r.metric === 'interventions').map((r) => r.grouping));
     expect([...groupings].sort()).toEqual(['', 'completion', 'completion,interventionType', 'completion,interventionType,urgency', 'completion,urgency', 'interventionType', 'interventionType,urgency', 'urgency']);
+  });
+
+  it('keeps minute rows of the total and the finest grouping only', () => {
+    const minuteGroupings = (metric: string) => [...new Set(rows.filter((r) => r.metric === metric && r.interval === 'minute').map((r) => r.grouping))].sort();
+    expect(minuteGroupings('interventions')).toEqual(['', 'completion,interventionType,urgency']);
+    expect(minuteGroupings('events')).toEqual(['', 'platform,type']);
+    expect(minuteGroupings('mood.valence')).toEqual(['', 'platform']);
   });
 
   it('feeds sessions, completed sessions and durations from their events', () => {
