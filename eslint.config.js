@@ -46,12 +46,14 @@ module.exports = defineConfig(
     rules: {
       'jest/no-focused-tests': 'error',
       'jest/no-disabled-tests': 'error',
-      // CDK assertions (aws-cdk-lib/assertions) assert without `expect`.
+      // CDK assertions (aws-cdk-lib/assertions) assert without `expect`; so do shared checks
+      // named expectSomething.
       'jest/expect-expect': [
         'error',
         {
           assertFunctionNames: [
             'expect',
+            'expect*',
             '**.hasResourceProperties',
             '**.hasResource',
             '**.resourceCountIs',

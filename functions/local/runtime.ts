@@ -6,6 +6,7 @@ import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { embeddedDatabase } from '../adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
 import { SqlEventStream } from '../adapters/pg/sql-stream';
+import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
@@ -14,7 +15,7 @@ import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { MemoryLiveStore } from '../adapters/local/memory-live-store';
-import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore } from '../ports';
+import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, StreamRecord } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeAggregate } from '../use-cases/aggregate';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
@@ -80,7 +81,7 @@ interface OpenedStream {
   readonly trim?: () => Promise<number>;
 }
 
-async function openStream(config: LocalConfig, db: SqlDatabase): Promise<OpenedStream> {
+async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
     const kinesis = kinesisClient({ endpoint: config.AWS_ENDPOINT_URL });
     await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
@@ -88,13 +89,40 @@ async function openStream(config: LocalConfig, db: SqlDatabase): Promise<OpenedS
     const queueUrl = await ensureQueue(sqs, `${config.STREAM_NAME}-aggregate-dlq`);
     return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}` };
   }
-  const stream = new SqlEventStream(db, { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT });
-  return {
-    stream,
-    deadLetters: new SqlDeadLetterQueue(db),
-    label: 'embedded (a table of the database)',
-    trim: () => stream.trimBefore(new Date(systemClock.now().getTime() - STREAM_RETENTION_MS)),
-  };
+  const options = { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT };
+  const sqlStream = new SqlEventStream(db, options);
+  const retention = () => new Date(systemClock.now().getTime() - STREAM_RETENTION_MS);
+  if (config.DATABASE_URL) {
+    return { stream: sqlStream, deadLetters: new SqlDeadLetterQueue(db), label: 'a table of the database', trim: () => sqlStream.trimBefore(retention()) };
+  }
+  const path = join(resolve(config.DATA_DIR), 'stream-log');
+  const stream = LmdbEventStream.open(path, options);
+  closers.push(() => stream.close());
+  await adoptEarlierStream(sqlStream, stream);
+  return { stream, deadLetters: new SqlDeadLetterQueue(db), label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: () => stream.trimBefore(retention()) };
+}
+
+/**
+ * A data folder of an earlier version keeps its stream in the embedded database: its records,
+ * consumed or not, move to the LMDB stream with their sequence numbers (so the poller's
+ * checkpoints stay valid), once, before anything reads or writes the new stream.
+ */
+async function adoptEarlierStream(earlier: SqlEventStream, stream: LmdbEventStream): Promise<void> {
+  if (stream.isStarted()) return;
+  const records: StreamRecord[] = [];
+  for (const shardId of await earlier.listShards()) {
+    for (let after: string | undefined; ; ) {
+      const page = await earlier.readShard(shardId, after, 1_000);
+      if (page.length === 0) break;
+      records.push(...page);
+      after = page[page.length - 1]!.sequenceNumber;
+    }
+  }
+  const lastSequence = await earlier.lastSequence();
+  if (records.length === 0 && lastSequence === 0) return;
+  await stream.adopt(records, lastSequence);
+  // Every record there arrived before now.
+  await earlier.trimBefore(new Date(Date.now() + 60_000));
 }
 
 function openLiveStore(config: LocalConfig): { live: LiveStore; label: string } {
@@ -126,7 +154,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
-  const { stream, deadLetters, label: streamLabel, trim } = await openStream(config, streaming);
+  const { stream, deadLetters, label: streamLabel, trim } = await openStream(config, streaming, closers);
   const { live, label: liveLabel } = openLiveStore(config);
   closers.push(() => live.close());
 

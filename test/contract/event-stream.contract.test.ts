@@ -1,8 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { kinesisClient, sharedClientConfig } from '../../functions/adapters/aws/clients';
 import { KinesisEventStream, ensureStream } from '../../functions/adapters/aws/kinesis-stream';
+import { LmdbEventStream } from '../../functions/adapters/local/lmdb-event-stream';
 import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
@@ -225,47 +229,137 @@ describeWithServices(['postgres'], 'SQL event stream on PostgreSQL', () => {
   });
 
   it('makes sequence numbers visible in commit order under concurrent writers', async () => {
-    // Prepare: writers on connections of their own, and a reader that moves past what it saw
+    // Writers on connections of their own, and a reader on another
     const schema = await freshPostgresUrl();
     const db = postgresDatabase(schema.url, { max: 8 });
     const readerDb = postgresDatabase(schema.url, { max: 1 });
     try {
       await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
-      const writer = new SqlEventStream(db, { streamName: 'concurrent', shardCount: 1 });
-      const reader = new SqlEventStream(readerDb, { streamName: 'concurrent', shardCount: 1 });
-      const [shardId] = await reader.listShards();
-      const seen: string[] = [];
-      let writing = true;
-      const polling = (async () => {
-        for (let more = true; more; ) {
-          more = writing;
-          const page = await reader.readShard(shardId!, seen[seen.length - 1], 1_000);
-          seen.push(...page.map((item) => item.sequenceNumber));
-          if (page.length > 0) more = true;
-        }
-      })();
-
-      // Act
-      const puts = await Promise.all(
-        Array.from({ length: 40 }, (_, call) =>
-          writer.putRecords(Array.from({ length: 25 }, (__, index) => ({ partitionKey: `k-${call}-${index}`, data: new Uint8Array([call, index]) }))),
-        ),
-      );
-      writing = false;
-      await polling;
-
-      // Assess: a reader that only ever asked "after the last one I saw" missed nothing
-      const put = puts.flat().map((result) => (result.ok ? result.sequenceNumber : 'failed'));
-      expect(put).not.toContain('failed');
-      expect([...seen].sort()).toEqual([...put].sort());
-      for (const call of puts) {
-        const numbers = call.map((result) => (result.ok ? BigInt(result.sequenceNumber) : 0n));
-        expect(numbers.every((value, index) => index === 0 || value > numbers[index - 1]!)).toBe(true);
-      }
+      const options = { streamName: 'concurrent', shardCount: 1 };
+      await expectCommitOrder(new SqlEventStream(db, options), new SqlEventStream(readerDb, options));
     } finally {
       await readerDb.close();
       await db.close();
       await schema.drop();
+    }
+  });
+});
+
+/**
+ * Concurrent puts while a reader polls "after the last one I saw": the reader misses nothing, so
+ * sequence numbers became visible in the order they were given out; each put's numbers rise.
+ */
+async function expectCommitOrder(writer: EventStreamWriter, reader: EventStreamReader): Promise<void> {
+  const [shardId] = await reader.listShards();
+  const seen: string[] = [];
+  let writing = true;
+  const polling = (async () => {
+    for (let more = true; more; ) {
+      more = writing;
+      const page = await reader.readShard(shardId!, seen[seen.length - 1], 1_000);
+      seen.push(...page.map((item) => item.sequenceNumber));
+      if (page.length > 0) more = true;
+    }
+  })();
+
+  const puts = await Promise.all(
+    Array.from({ length: 40 }, (_, call) =>
+      writer.putRecords(Array.from({ length: 25 }, (__, index) => ({ partitionKey: `k-${call}-${index}`, data: new Uint8Array([call, index]) }))),
+    ),
+  );
+  writing = false;
+  await polling;
+
+  const put = puts.flat().map((result) => (result.ok ? result.sequenceNumber : 'failed'));
+  expect(put).not.toContain('failed');
+  expect([...seen].sort()).toEqual([...put].sort());
+  for (const call of puts) {
+    const numbers = call.map((result) => (result.ok ? BigInt(result.sequenceNumber) : 0n));
+    expect(numbers.every((value, index) => index === 0 || value > numbers[index - 1]!)).toBe(true);
+  }
+}
+
+describe('LMDB event stream (the embedded mode)', () => {
+  const folders: string[] = [];
+  const folder = () => {
+    const path = mkdtempSync(join(tmpdir(), 'lmdb-stream-'));
+    folders.push(path);
+    return path;
+  };
+  afterAll(() => {
+    for (const path of folders) rmSync(path, { recursive: true, force: true });
+  });
+
+  eventStreamContract(async () => {
+    const path = folder();
+    const options = { streamName: 'events', shardCount: SHARD_COUNT };
+    const opened = [LmdbEventStream.open(path, options)];
+    return {
+      stream: opened[0]!,
+      async reopen() {
+        opened.push(LmdbEventStream.open(path, options));
+        return opened[opened.length - 1]!;
+      },
+      async close() {
+        for (const stream of opened) await stream.close();
+      },
+    };
+  });
+
+  it('makes sequence numbers visible in commit order under concurrent writers', async () => {
+    const path = folder();
+    const options = { streamName: 'concurrent', shardCount: 1 };
+    const [writer, reader] = [LmdbEventStream.open(path, options), LmdbEventStream.open(path, options)];
+    try {
+      await expectCommitOrder(writer, reader);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
+  it('trims records past the retention period and keeps the rest readable', async () => {
+    const stream = LmdbEventStream.open(folder(), { streamName: 'trimmed', shardCount: 1 });
+    try {
+      await stream.putRecords([{ partitionKey: 'a', data: new Uint8Array([1]) }]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const cutoff = new Date();
+      await stream.putRecords([{ partitionKey: 'a', data: new Uint8Array([2]) }]);
+
+      const trimmed = await stream.trimBefore(cutoff);
+
+      const [shard] = await stream.listShards();
+      expect(trimmed).toBe(1);
+      expect((await stream.readShard(shard!, undefined, 10)).map((record) => [...record.data])).toEqual([[2]]);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('adopts the records of an earlier stream with their numbers and numbers new ones after them', async () => {
+    const earlier = await embeddedDatabase(undefined);
+    const stream = LmdbEventStream.open(folder(), { streamName: 'adopted', shardCount: 2 });
+    try {
+      await migrate(earlier, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+      const sql = new SqlEventStream(earlier, { streamName: 'adopted', shardCount: 2 });
+      const old = await sql.putRecords(Array.from({ length: 6 }, (_, i) => record(`user-${i}`, `old-${i}`)));
+      const oldRecords = [...(await readAll(sql)).values()].flat();
+
+      expect(stream.isStarted()).toBe(false);
+      await stream.adopt(oldRecords, 6);
+      const [fresh] = await stream.putRecords([record('user-0', 'new')]);
+
+      expect(stream.isStarted()).toBe(true);
+      expect(fresh).toMatchObject({ ok: true, sequenceNumber: '7' });
+      const read = [...(await readAll(stream)).values()].flat();
+      expect(read.map((item) => [item.sequenceNumber, text(item.data)]).sort()).toEqual([
+        ...old.map((result, i) => [result.ok ? result.sequenceNumber : '', `old-${i}`]),
+        ['7', 'new'],
+      ].sort());
+      await expect(stream.adopt(oldRecords, 6)).rejects.toThrow(/already holds records/);
+    } finally {
+      await stream.close();
+      await earlier.close();
     }
   });
 });

@@ -1,3 +1,12 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
+import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
+import { pseudonymisers } from '../../functions/handlers/ingest';
+import { localPepper } from '../../functions/local/pepper';
+import { makeIngest } from '../../functions/use-cases/ingest';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { makeEvent } from '../support/events';
 
@@ -46,5 +55,31 @@ describe('the embedded runtime', () => {
     expect(posted.body.accepted).toBe(5);
     const metric = await app.request('GET', `/v1/metrics/mood.valence?${range}&interval=hour`);
     expect(totalCount(metric.body)).toBe(9);
+  });
+
+  it('takes over the events an earlier version left in the stream table of its data folder', async () => {
+    // An earlier version kept the embedded stream in the embedded database, DATA_DIR/stream.
+    const dataDir = mkdtempSync(join(tmpdir(), 'analytics-earlier-'));
+    const db = await embeddedDatabase(join(dataDir, 'stream'));
+    await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+    const ingest = makeIngest({
+      stream: new SqlEventStream(db, { streamName: 'earlier', shardCount: 2 }),
+      pseudonymise: pseudonymisers(localPepper(dataDir, undefined)),
+      clock: { now: () => new Date() },
+      sleep: async () => undefined,
+    });
+    expect((await ingest(moods(6, 30))).accepted).toBe(6);
+    await db.close();
+
+    const upgraded = await startTestRuntime({ DATA_DIR: dataDir, STREAM_NAME: 'earlier', K_ANONYMITY: '3' });
+    try {
+      await upgraded.runtime.drain();
+      const metric = await upgraded.request('GET', `/v1/metrics/mood.valence?${range}&interval=hour`);
+      expect(totalCount(metric.body)).toBe(6);
+      expect(existsSync(join(dataDir, 'stream-log'))).toBe(true);
+    } finally {
+      await upgraded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   EventStreamReader,
   EventStreamWriter,
@@ -6,6 +5,7 @@ import type {
   StreamRecord,
   StreamRecordInput,
 } from '../../ports';
+import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 import type { SqlDatabase } from './database';
 
 export interface SqlEventStreamOptions {
@@ -13,8 +13,6 @@ export interface SqlEventStreamOptions {
   readonly streamName: string;
   readonly shardCount: number;
 }
-
-const HASH_SPACE_BITS = 128n;
 
 /**
  * The embedded event stream: Kinesis semantics (shards chosen by the MD5 of the partition key,
@@ -27,15 +25,12 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader {
     private readonly db: SqlDatabase,
     private readonly options: SqlEventStreamOptions,
   ) {
-    if (!Number.isInteger(options.shardCount) || options.shardCount < 1) {
-      throw new RangeError(`shardCount must be a positive integer, got ${options.shardCount}`);
-    }
-    this.shardIds = Array.from({ length: options.shardCount }, (_, index) => shardIdOf(index));
+    this.shardIds = kinesisShardIds(options.shardCount);
   }
 
   async putRecords(records: readonly StreamRecordInput[]): Promise<PutRecordResult[]> {
     if (records.length === 0) return [];
-    const shards = records.map((record) => this.shardFor(record.partitionKey));
+    const shards = records.map((record) => shardOf(record.partitionKey, this.shardIds));
     try {
       // One statement, so one round trip (and, outside a transaction, its own transaction): the
       // function takes the stream's advisory lock, numbers the records in input order and inserts
@@ -75,6 +70,14 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader {
     return rows[0]?.trimmed ?? 0;
   }
 
+  /** The last sequence number given out (0 before the first put), whatever has been trimmed since. */
+  async lastSequence(): Promise<number> {
+    const { rows } = await this.db.query<{ last: number | string }>(
+      `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last FROM stream_records_sequence_seq`,
+    );
+    return Number(rows[0]?.last ?? 0);
+  }
+
   async listShards(): Promise<string[]> {
     return [...this.shardIds];
   }
@@ -109,15 +112,4 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader {
       };
     });
   }
-
-  /** As Kinesis does: the 128-bit MD5 of the key, shards owning equal slices of the hash space. */
-  private shardFor(partitionKey: string): string {
-    const hash = BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
-    const index = Number((hash * BigInt(this.options.shardCount)) >> HASH_SPACE_BITS);
-    return this.shardIds[index] as string;
-  }
-}
-
-function shardIdOf(index: number): string {
-  return `shardId-${String(index).padStart(12, '0')}`;
 }
