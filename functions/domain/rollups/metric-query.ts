@@ -1,7 +1,6 @@
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import type { DistinctSketch } from './distinct-sketch';
-import type { QuantileSketch } from './quantile-sketch';
-import { groupingOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection } from './rollup';
+import { groupingOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow } from './rollup';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
@@ -156,17 +155,7 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
 }
 
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
-export interface SeriesSketchRow {
-  readonly bucket: number;
-  readonly groupKey: string;
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
-  /** Distributions only. */
-  readonly quantiles: QuantileSketch | undefined;
-  readonly users: DistinctSketch;
-}
+export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey' | 'count' | 'sum' | 'min' | 'max' | 'quantiles' | 'users'>;
 
 /** One point per bucket and projected group. The rows' quantile sketches are merged into in place. */
 export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: KeyProjection): SeriesRow[] {
@@ -194,13 +183,7 @@ export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: Key
 }
 
 /** A stored row as a point needs it. */
-export interface SeriesRow {
-  readonly bucket: number;
-  readonly groupKey: string;
-  readonly count: number;
-  readonly sum: number;
-  readonly min: number;
-  readonly max: number;
+export interface SeriesRow extends Pick<RollupRow, 'bucket' | 'groupKey' | 'count' | 'sum' | 'min' | 'max'> {
   /** Distributions only. */
   readonly p50?: number;
   readonly p95?: number;
