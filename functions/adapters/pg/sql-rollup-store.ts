@@ -91,8 +91,7 @@ const UPSERT = `
   )
   SELECT count(*)::int4 AS inserted FROM inserted`;
 
-// date_part answers a double, extract a numeric (since PostgreSQL 14): several times the work per
-// row of a long series.
+// A double is all a bucket instant needs; extract would answer a numeric (since PostgreSQL 14).
 const BUCKET_MS = `(date_part('epoch', bucket) * 1000)::int8 AS bucket_ms`;
 // The rows of a SeriesSelection ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms).
 const FROM_SELECTION = `FROM rollups
