@@ -264,9 +264,9 @@ function upsertParams(
     isFresh[i] = fresh[i] ? 't' : 'f';
     // Hour and day rows only: most rows a batch writes are minute rows, and a minute series spans
     // few enough points to read their sketches instead.
-    const [median, high] = (delta.interval !== 'minute' && row.quantiles?.quantiles([0.5, 0.95])) || [];
-    p50[i] = String(median ?? 'NULL');
-    p95[i] = String(high ?? 'NULL');
+    const kept = delta.interval === 'minute' ? undefined : row.quantiles?.pointQuantiles();
+    p50[i] = String(kept?.p50 ?? 'NULL');
+    p95[i] = String(kept?.p95 ?? 'NULL');
     q = place(quantiles[i], i, q, qOffset, qLength);
     u = place(newUsers[i], i, u, uOffset, uLength);
   }
@@ -464,7 +464,7 @@ export class SqlRollupStore implements RollupStore {
       [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
     );
     return result.rows.map((row) => {
-      const [p50, p95] = row.qsketch ? QuantileSketch.deserialize(row.qsketch).quantiles([0.5, 0.95]) : [row.p50, row.p95];
+      const quantiles = row.qsketch ? QuantileSketch.deserialize(row.qsketch).pointQuantiles() : row.p50 !== null && row.p95 !== null ? { p50: row.p50, p95: row.p95 } : undefined;
       return {
         bucket: row.bucket_ms,
         groupKey: row.group_key,
@@ -472,7 +472,7 @@ export class SqlRollupStore implements RollupStore {
         sum: row.sum,
         min: row.min,
         max: row.max,
-        ...(typeof p50 === 'number' && typeof p95 === 'number' ? { p50, p95 } : {}),
+        ...quantiles,
         users: row.users_count,
         usersApprox: row.users_approx,
       };

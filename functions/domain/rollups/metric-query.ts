@@ -144,7 +144,8 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
   const { rowsMetric: metric, grouping, interval, from, to } = query;
   const series = rowSource(metric, interval, grouping);
   const tiles = tileRange(from, to);
-  const minutes = rowSource(metric, 'minute', grouping);
+  // One source (and one memo of projected keys) when the series is itself at minute interval.
+  const minutes = interval === 'minute' ? series : rowSource(metric, 'minute', grouping);
   const users = minutes.project
     ? [
         { rows: { metric, grouping, tiles: tiles.filter((t) => t.interval !== 'minute') } },
@@ -176,9 +177,8 @@ export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: Key
     point.users = point.users.merge(row.users);
   }
   return [...points.values()].map(({ quantiles, users, ...point }) => {
-    const [p50, p95] = quantiles?.quantiles([0.5, 0.95]) ?? [];
     const estimate = users.estimate();
-    return { ...point, ...(p50 !== undefined && p95 !== undefined && { p50, p95 }), users: estimate.count, usersApprox: estimate.approximate };
+    return { ...point, ...quantiles?.pointQuantiles(), users: estimate.count, usersApprox: estimate.approximate };
   });
 }
 

@@ -22,9 +22,13 @@ export class QuantileSketch {
   // Created on first use: most stored sketches (a minute of one group) hold a few values of one sign.
   private positive: Map<number, number> | undefined;
   private negative: Map<number, number> | undefined;
+  // The bins' keys in ascending order, kept until the next change: a writer reads the quantiles
+  // of a row and then serialises it, and each would sort them otherwise.
+  private sortedKeys: { readonly positive: readonly number[]; readonly negative: readonly number[] } | undefined;
 
   add(value: number): this {
     if (!Number.isFinite(value)) throw new Error(`cannot add ${value} to a quantile sketch`);
+    this.sortedKeys = undefined;
     this.count++;
     this.sum += value;
     if (value < this.min) this.min = value;
@@ -37,6 +41,7 @@ export class QuantileSketch {
 
   /** Adds `other` into this sketch. */
   merge(other: QuantileSketch): this {
+    this.sortedKeys = undefined;
     this.count += other.count;
     this.sum += other.sum;
     this.min = Math.min(this.min, other.min);
@@ -58,7 +63,13 @@ export class QuantileSketch {
     return this.quantiles([q])[0];
   }
 
-  /** Several quantiles in one ascending walk over the bins (the writer keeps p50 and p95 per row). */
+  /** The quantiles a metric point reports (and hour and day rows keep); undefined when empty. */
+  pointQuantiles(): { p50: number; p95: number } | undefined {
+    const [p50, p95] = this.quantiles([0.5, 0.95]);
+    return p50 === undefined || p95 === undefined ? undefined : { p50, p95 };
+  }
+
+  /** Several quantiles in one ascending walk over the bins. */
   quantiles(qs: readonly number[]): (number | undefined)[] {
     for (const q of qs) if (q < 0 || q > 1 || Number.isNaN(q)) throw new RangeError(`quantile must be in 0..1, got ${q}`);
     if (this.count === 0) return qs.map(() => undefined);
@@ -69,21 +80,17 @@ export class QuantileSketch {
     const settle = (value: number) => {
       while (next < order.length && seen > order[next]!.rank) answers[order[next++]!.index] = value;
     };
-    // Ascending value order: large negative magnitudes first, then zero, then positives.
-    if (this.negative) {
-      for (const bin of [...this.negative.keys()].sort((a, b) => b - a)) {
-        seen += this.negative.get(bin)!;
-        settle(this.clamp(-valueOf(bin)));
-      }
+    const keys = this.sorted();
+    // Ascending value order: large negative magnitudes first (the negative keys backwards), then zero, then positives.
+    for (let i = keys.negative.length - 1; i >= 0; i--) {
+      seen += this.negative!.get(keys.negative[i]!)!;
+      settle(this.clamp(-valueOf(keys.negative[i]!)));
     }
     seen += this.zeroCount;
     settle(this.clamp(0));
-    if (this.positive) {
-      for (const bin of [...this.positive.keys()].sort((a, b) => a - b)) {
-        if (next === order.length) break;
-        seen += this.positive.get(bin)!;
-        settle(this.clamp(valueOf(bin)));
-      }
+    for (let i = 0; i < keys.positive.length && next < order.length; i++) {
+      seen += this.positive!.get(keys.positive[i]!)!;
+      settle(this.clamp(valueOf(keys.positive[i]!)));
     }
     while (next < order.length) answers[order[next++]!.index] = this.max;
     return answers;
@@ -98,8 +105,9 @@ export class QuantileSketch {
     writer.float(this.min);
     writer.float(this.max);
     writer.varint(this.zeroCount);
-    writeBins(writer, this.positive);
-    writeBins(writer, this.negative);
+    const keys = this.sorted();
+    writeBins(writer, this.positive, keys.positive);
+    writeBins(writer, this.negative, keys.negative);
     return writer.bytes();
   }
 
@@ -120,6 +128,10 @@ export class QuantileSketch {
     return sketch;
   }
 
+  private sorted(): { readonly positive: readonly number[]; readonly negative: readonly number[] } {
+    return (this.sortedKeys ??= { positive: ascendingKeys(this.positive), negative: ascendingKeys(this.negative) });
+  }
+
   private clamp(value: number): number {
     return Math.min(this.max, Math.max(this.min, value));
   }
@@ -138,10 +150,13 @@ function increment(bins: Map<number, number>, bin: number, n: number): void {
   bins.set(bin, (bins.get(bin) ?? 0) + n);
 }
 
+function ascendingKeys(bins: Map<number, number> | undefined): number[] {
+  if (!bins) return [];
+  return bins.size === 1 ? [bins.keys().next().value!] : [...bins.keys()].sort((a, b) => a - b);
+}
+
 /** Bins as a count, then ascending (zig-zag first index, index deltas) with their counts. */
-function writeBins(writer: ByteWriter, bins: Map<number, number> | undefined): void {
-  if (!bins) return writer.varint(0);
-  const keys = bins.size === 1 ? [bins.keys().next().value!] : [...bins.keys()].sort((a, b) => a - b);
+function writeBins(writer: ByteWriter, bins: Map<number, number> | undefined, keys: readonly number[]): void {
   // Two varints of at most 8 bytes per bin, reserved once.
   writer.reserve(8 + keys.length * 16);
   writer.varint(keys.length);
@@ -149,7 +164,7 @@ function writeBins(writer: ByteWriter, bins: Map<number, number> | undefined): v
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     writer.varint(i === 0 ? (key >= 0 ? key * 2 : -key * 2 - 1) : key - previous);
-    writer.varint(bins.get(key)!);
+    writer.varint(bins!.get(key)!);
     previous = key;
   }
 }

@@ -87,9 +87,9 @@ export type KeyProjection = (storedKey: string) => string;
  * whose keys `project` maps onto the grouping's keys.
  */
 export function rowSource(metric: string, interval: Interval, grouping: string): { grouping: string; project?: KeyProjection } {
-  const wanted = CUBES_BY_NAME.get(metric)?.find((g) => g.name === grouping);
+  const cube = CUBES_BY_NAME.get(metric) ?? [];
+  const wanted = cube.find((g) => g.name === grouping);
   if (!wanted) throw new Error(`'${grouping}' is not a grouping of a stored metric '${metric}'`);
-  const cube = CUBES_BY_NAME.get(metric)!;
   if (interval !== 'minute' || wanted.storedAtMinute) return { grouping };
   const finest = cube[cube.length - 1]!;
   // Positions of the wanted dimensions within the finest key (both in sorted dimension order).

@@ -68,8 +68,26 @@ describe('QuantileSketch', () => {
     expect(back.serialize()).toEqual(bytes);
   });
 
+  it('answers from every value added or merged after an earlier read or serialisation', () => {
+    const sketch = new QuantileSketch();
+    for (const value of [-5, 1, 2, 3]) sketch.add(value);
+    const before = sketch.serialize();
+    expect(sketch.pointQuantiles()).toEqual({ p50: expect.closeTo(1, 1), p95: expect.closeTo(2, 1) });
+
+    for (let i = 0; i < 20; i++) sketch.add(-100);
+    sketch.merge(new QuantileSketch().add(1_000).add(-0.5));
+
+    const reference = new QuantileSketch();
+    for (const value of [-5, 1, 2, 3, ...Array<number>(20).fill(-100), 1_000, -0.5]) reference.add(value);
+    for (const q of [0, 0.1, 0.5, 0.9, 0.95, 1]) expect(sketch.quantile(q)).toBe(reference.quantile(q));
+    expect(sketch.pointQuantiles()).toEqual(reference.pointQuantiles());
+    expect(sketch.serialize()).toEqual(reference.serialize());
+    expect(sketch.serialize()).not.toEqual(before);
+  });
+
   it('answers undefined when empty and refuses bad input', () => {
     expect(new QuantileSketch().quantile(0.5)).toBeUndefined();
+    expect(new QuantileSketch().pointQuantiles()).toBeUndefined();
     expect(() => new QuantileSketch().add(NaN)).toThrow();
     expect(() => new QuantileSketch().quantile(1.5)).toThrow(RangeError);
     expect(() => QuantileSketch.deserialize(Uint8Array.of(1, 0x80))).toThrow(/truncated/);
