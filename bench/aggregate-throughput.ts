@@ -81,7 +81,7 @@ async function run(batches: readonly KinesisStreamEvent[]): Promise<RunResult> {
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   const db = postgresDatabase(await schemaUrl(schema), { max: 1 });
   try {
-    await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR).filter((m) => m.name === '001-rollups.sql'));
+    await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
     const logger = jsonLogger('bench', 'silent');
     const handler = makeAggregateHandler({
       aggregate: makeAggregate({ rollups: new SqlRollupStore(db), live: new MemoryLiveStore({ clock }), clock, logger }),

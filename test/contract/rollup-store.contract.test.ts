@@ -4,12 +4,28 @@ import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import type { StoredEvent } from '../../functions/domain/events/schema';
+import { computeRollups } from '../../functions/domain/rollups/rollup';
 import type { RollupStore } from '../../functions/ports/rollups';
 import { queryMetric } from '../../functions/use-cases/query-metric';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 
-// The suite needs only the rollup tables, so other product migrations stay out of its way.
-const ROLLUP_MIGRATIONS = loadMigrations(PRODUCT_MIGRATIONS_DIR).filter((m) => m.name === '001-rollups.sql');
+const ROLLUP_MIGRATIONS = loadMigrations(PRODUCT_MIGRATIONS_DIR);
+
+/** Rows as the first schema (001, before the partitions) stored them, written straight into its table. */
+async function writeFirstSchemaRows(db: SqlDatabase, events: readonly StoredEvent[]): Promise<void> {
+  const { rows } = await db.query<{ seq: number }>('UPDATE rollup_writer SET seq = seq + 1 RETURNING seq');
+  for (const row of computeRollups(events)) {
+    const estimate = row.users.estimate();
+    const quantiles = row.quantiles?.pointQuantiles();
+    await db.query(
+      `INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
+       VALUES ($1, $2, $3, to_timestamp($4::int8 / 1000), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [row.metric, row.interval, row.grouping, row.bucket, row.groupKey, row.count, row.sum, row.min, row.max,
+       row.quantiles?.serialize() ?? null, quantiles?.p50 ?? null, quantiles?.p95 ?? null,
+       row.users.serialize(), estimate.count, estimate.approximate, rows[0]!.seq],
+    );
+  }
+}
 
 const user = (): string => randomBytes(32).toString('hex');
 
@@ -122,6 +138,36 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect(completed.series).toEqual([{ group: { scenarioId: 'lake' }, points: [{ t: '2026-11-20T00:00:00Z', count: 1, users: 1 }] }]);
     const duration = await queryMetric(store, { metric: 'session.duration', ...day, interval: 'day' }, { k: 1 });
     expect(duration.series[0]!.points[0]).toMatchObject({ count: 1, sum: 90, min: 90, max: 90, p50: 90, p95: 90 });
+  });
+
+  it('keeps every figure of rows written before the move to partitions, and adds to them after it', async () => {
+    const [earlier, current] = await Promise.all([open(), open()]);
+    try {
+      await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS.filter((m) => m.name === '001-rollups.sql'));
+      const before = all.slice(0, 1_000);
+      await writeFirstSchemaRows(earlier.db, before);
+      expect(await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS)).toContain('002-rollups-by-interval.sql');
+      const moved = new SqlRollupStore(earlier.db);
+      const queries = [
+        { metric: 'mood.valence', ...day, interval: 'hour', groupBy: 'platform' },
+        { metric: 'events', ...day, interval: 'day', groupBy: 'platform,type' },
+        { metric: 'active_users', ...day, interval: 'hour', groupBy: 'platform' },
+        { metric: 'choice.response_time', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:10:00Z', interval: 'minute', groupBy: 'choiceType' },
+      ];
+      const answers = (target: RollupStore) => Promise.all(queries.map((q) => queryMetric(target, q, { k: K })));
+      // `moved` gets the rest of the events after the migration, through the new write path, into
+      // the rows the migration moved (the same hours and days); the reference gets them all, in
+      // the same two parts (so that its sums add up in the same order).
+      await migrate(current.db, 'product', ROLLUP_MIGRATIONS);
+      const reference = new SqlRollupStore(current.db);
+      for (const part of [before, all.slice(1_000)]) await reference.applyEvents(part);
+      await moved.applyEvents(all.slice(1_000));
+      const expected = await answers(reference);
+      expect(expected.map((answer) => answer.series.length)).toEqual([1, 2, 1, 2]);
+      expect(await answers(moved)).toEqual(expected);
+    } finally {
+      await Promise.all([earlier.close(), current.close()]);
+    }
   });
 
   it('counts every event once when two instances, each with its own row cache, interleave on the same rows', async () => {

@@ -41,14 +41,22 @@ const BEGIN_WRITE = `
   )
   SELECT s.seq, p.event_id FROM s LEFT JOIN p ON true`;
 
+// Minute rows carry their sketches inline; hour and day rows keep theirs in rollup_sketches, so
+// that the rows a long series reads stay narrow (see migration 002). A row `r` with its sketches:
+const JOIN_SKETCHES = `LEFT JOIN rollup_sketches s ON r.interval <> 'minute' AND s.metric = r.metric AND s.interval = r.interval
+    AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key`;
+const USERS_SKETCH = `COALESCE(s.users, r.users) AS users`;
+const SKETCHES = `COALESCE(s.qsketch, r.qsketch) AS qsketch, ${USERS_SKETCH}`;
+
 // Rows of the batch's keys whose version is not the one cached (NULL: not cached); a cached key
 // whose row is gone comes back with NULLs.
 const READ_CHANGED = `
-  SELECT k.i::int4 AS i, r.version, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
+  SELECT k.i::int4 AS i, r.version, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[])
     WITH ORDINALITY AS k(metric, interval, grouping, bucket_ms, group_key, version, i)
   LEFT JOIN rollups r ON r.metric = k.metric AND r.interval = k.interval AND r.grouping = k.grouping
     AND r.bucket = to_timestamp(k.bucket_ms / 1000) AND r.group_key = k.group_key
+  ${JOIN_SKETCHES}
   WHERE r.version IS DISTINCT FROM k.version`;
 
 // All sketches travel as ONE bytea parameter (sent in binary by pg), each row naming its slice:
@@ -68,34 +76,52 @@ const UPSERT = `
   WITH t AS MATERIALIZED (
     SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000) AS bucket, group_key, count, sum, min, max,
            CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END AS qsketch,
-           substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh, p50, p95
+           substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh, p50, p95,
+           interval = 'minute' AS inline
     FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::float8[],
                 $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[], $19::float8[], $20::float8[])
       AS u(metric, interval, grouping, bucket_ms, group_key, count, sum, min, max,
            q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh, p50, p95)
+  ), rows AS (
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max,
+           CASE WHEN inline THEN qsketch END AS qsketch, p50, p95, CASE WHEN inline THEN users ELSE ''::bytea END AS users,
+           users_count, users_approx, fresh
+    FROM t
   ), inserted AS (
     INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
     SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, $17::int8
-    FROM t WHERE fresh ORDER BY metric, interval, grouping, bucket, group_key
+    FROM rows WHERE fresh ORDER BY metric, interval, grouping, bucket, group_key
     ON CONFLICT (metric, interval, grouping, bucket, group_key) DO NOTHING
-    RETURNING 1
+    RETURNING metric, interval, grouping, bucket, group_key
   ), updated AS (
     INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
     SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, $17::int8
-    FROM t WHERE NOT fresh
+    FROM rows WHERE NOT fresh
     ON CONFLICT (metric, interval, grouping, bucket, group_key) DO UPDATE SET
       count = EXCLUDED.count, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, qsketch = EXCLUDED.qsketch,
       p50 = EXCLUDED.p50, p95 = EXCLUDED.p95,
       users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollups.users ELSE EXCLUDED.users END,
       users_count = EXCLUDED.users_count, users_approx = EXCLUDED.users_approx, version = EXCLUDED.version
+  ), sketched AS (
+    -- Hour and day sketches that changed, of the rows written above (a fresh row left alone
+    -- because it exists is merged and written again by the caller).
+    INSERT INTO rollup_sketches (metric, interval, grouping, bucket, group_key, qsketch, users)
+    SELECT t.metric, t.interval, t.grouping, t.bucket, t.group_key, t.qsketch, t.users
+    FROM t LEFT JOIN inserted i
+      ON t.fresh AND i.metric = t.metric AND i.interval = t.interval AND i.grouping = t.grouping AND i.bucket = t.bucket AND i.group_key = t.group_key
+    WHERE NOT t.inline AND CASE WHEN t.fresh THEN i.metric IS NOT NULL ELSE t.qsketch IS NOT NULL OR octet_length(t.users) > 0 END
+    ORDER BY t.metric, t.interval, t.grouping, t.bucket, t.group_key
+    ON CONFLICT (metric, interval, grouping, bucket, group_key) DO UPDATE SET
+      qsketch = EXCLUDED.qsketch,
+      users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollup_sketches.users ELSE EXCLUDED.users END
   )
   SELECT count(*)::int4 AS inserted FROM inserted`;
 
 // A double is all a bucket instant needs; extract would answer a numeric (since PostgreSQL 14).
-const BUCKET_MS = `(date_part('epoch', bucket) * 1000)::int8 AS bucket_ms`;
-// The rows of a SeriesSelection ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms).
-const FROM_SELECTION = `FROM rollups
-  WHERE metric = $1 AND interval = $2 AND grouping = $3 AND bucket >= to_timestamp($4::int8 / 1000) AND bucket < to_timestamp($5::int8 / 1000)`;
+const BUCKET_MS = `(date_part('epoch', r.bucket) * 1000)::int8 AS bucket_ms`;
+// The rows `r` of a SeriesSelection ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms).
+const SELECTION = `r.metric = $1 AND r.interval = $2 AND r.grouping = $3
+  AND r.bucket >= to_timestamp($4::int8 / 1000) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
 /** The columns every read of a SeriesSelection answers. */
 interface SelectedRow {
@@ -453,16 +479,21 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
-    // Only the narrow columns: the sketches make a row up to a page wide, and a 30-day hourly
-    // series is thousands of rows. (json_agg in PostgreSQL was measured slower than plain rows.)
-    // Minute rows keep no quantile columns, so their sketch is read.
-    const sketch = plan.interval === 'minute' ? 'qsketch' : 'NULL::bytea AS qsketch';
+    const selection = [plan.metric, plan.interval, plan.grouping, plan.from, plan.to];
+    if (!plan.values) {
+      const result = await this.db.query<Pick<SelectedRow, 'bucket_ms' | 'group_key' | 'count'> & { users_count: number; users_approx: boolean }>(
+        `SELECT ${BUCKET_MS}, group_key, count, users_count, users_approx FROM rollups r WHERE ${SELECTION}`,
+        selection,
+      );
+      return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, count: row.count, users: row.users_count, usersApprox: row.users_approx }));
+    }
+    // No sketches but a minute row's quantiles: a 30-day hourly series is thousands of rows.
+    // (json_agg in PostgreSQL was measured slower than plain rows.) Minute rows keep no quantile
+    // columns, so their sketch is read.
+    const sketch = plan.interval === 'minute' ? 'r.qsketch' : 'NULL::bytea AS qsketch';
     const result = await this.db.query<
       SelectedRow & { p50: number | null; p95: number | null; qsketch: Uint8Array | null; users_count: number; users_approx: boolean }
-    >(
-      `SELECT ${BUCKET_MS}, group_key, count, sum, min, max, p50, p95, ${sketch}, users_count, users_approx ${FROM_SELECTION}`,
-      [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
-    );
+    >(`SELECT ${BUCKET_MS}, group_key, count, sum, min, max, p50, p95, ${sketch}, users_count, users_approx FROM rollups r WHERE ${SELECTION}`, selection);
     return result.rows.map((row) => {
       const quantiles = row.qsketch ? QuantileSketch.deserialize(row.qsketch).pointQuantiles() : row.p50 !== null && row.p95 !== null ? { p50: row.p50, p95: row.p95 } : undefined;
       return {
@@ -481,7 +512,7 @@ export class SqlRollupStore implements RollupStore {
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
     const result = await this.db.query<SelectedRow & { qsketch: Uint8Array | null; users: Uint8Array }>(
-      `SELECT ${BUCKET_MS}, group_key, count, sum, min, max, qsketch, users ${FROM_SELECTION}`,
+      `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
       [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
     );
     // Minute rows of a short range only, so the rest-destructuring costs nothing that matters.
@@ -514,10 +545,11 @@ export class SqlRollupStore implements RollupStore {
   async readGroupUsers(plan: TileSelection, groupKeys: readonly string[]): Promise<GroupUsersRow[]> {
     if (plan.tiles.length === 0 || groupKeys.length === 0) return [];
     const result = await this.db.query<{ group_key: string; users: Uint8Array }>(
-      `SELECT r.group_key, r.users
+      `SELECT r.group_key, ${USERS_SKETCH}
        FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
        JOIN rollups r ON r.metric = $1 AND r.grouping = $2 AND r.interval = t.interval
          AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)
+       ${JOIN_SKETCHES}
        WHERE r.group_key = ANY($6::text[])`,
       [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to), groupKeys],
     );

@@ -119,6 +119,12 @@ export interface SeriesSelection {
   readonly grouping: string;
   readonly from: number;
   readonly to: number;
+  /**
+   * Whether the points show values (sum, min, max, quantiles): distributions only. A counter's
+   * point is its count and users, and a 30-day answer is thousands of rows, so a counter's rows
+   * are read without the columns it does not show.
+   */
+  readonly values: boolean;
 }
 
 /** The stored rows of one grouping within the tiles. */
@@ -142,6 +148,7 @@ export interface ReadPlan {
 
 export function planMetricQuery(query: MetricQuery): ReadPlan {
   const { rowsMetric: metric, grouping, interval, from, to } = query;
+  const values = query.metric.kind === 'distribution';
   const series = rowSource(metric, interval, grouping);
   const tiles = tileRange(from, to);
   // One source (and one memo of projected keys) when the series is itself at minute interval.
@@ -152,7 +159,7 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
         { rows: { metric, grouping: minutes.grouping, tiles: tiles.filter((t) => t.interval === 'minute') }, project: minutes.project },
       ].filter((part) => part.rows.tiles.length > 0)
     : [{ rows: { metric, grouping, tiles } }];
-  return { series: { rows: { metric, interval, grouping: series.grouping, from, to }, ...(series.project && { project: series.project }) }, users };
+  return { series: { rows: { metric, interval, grouping: series.grouping, from, to, values }, ...(series.project && { project: series.project }) }, users };
 }
 
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
@@ -183,8 +190,11 @@ export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: Key
 }
 
 /** A stored row as a point needs it. */
-export interface SeriesRow extends Pick<RollupRow, 'bucket' | 'groupKey' | 'count' | 'sum' | 'min' | 'max'> {
-  /** Distributions only. */
+export interface SeriesRow extends Pick<RollupRow, 'bucket' | 'groupKey' | 'count'> {
+  /** Where the selection asked for `values`. */
+  readonly sum?: number;
+  readonly min?: number;
+  readonly max?: number;
   readonly p50?: number;
   readonly p95?: number;
   readonly users: number;
@@ -301,7 +311,7 @@ function pointOf(metric: MetricDefinition, row: SeriesRow): MetricPoint {
   const count = metric.kind === 'distinct' ? row.users : row.count;
   if (metric.kind !== 'distribution') return row.usersApprox ? { t, count, users: row.users, usersApprox: true } : { t, count, users: row.users };
   const { sum, min, max, p50, p95 } = row;
-  const mean = sum / row.count;
+  const mean = sum! / row.count;
   return row.usersApprox
     ? { t, count, users: row.users, usersApprox: true, sum, mean, min, max, p50, p95 }
     : { t, count, users: row.users, sum, mean, min, max, p50, p95 };

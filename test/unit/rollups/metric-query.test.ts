@@ -54,8 +54,11 @@ describe('validateMetricQuery', () => {
 
   it('reads active users from the events rows', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, metric: 'active_users', groupBy: 'platform' }));
-    expect(plan.series).toEqual({ rows: { metric: 'events', grouping: 'platform', interval: 'hour', from: plan.series.rows.from, to: plan.series.rows.to } });
+    expect(plan.series).toEqual({ rows: { metric: 'events', grouping: 'platform', interval: 'hour', from: plan.series.rows.from, to: plan.series.rows.to, values: false } });
     expect(plan.users.map((part) => part.rows.metric)).toEqual(['events']);
+    // Only a distribution's points show sum, min, max and quantiles, so only its rows are read with them.
+    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'mood.valence' })).series.rows.values).toBe(true);
+    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'sessions' })).series.rows.values).toBe(false);
   });
 
   it('sums a minute series of a grouping between the total and the finest from the finest rows', () => {
