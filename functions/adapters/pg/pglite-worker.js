@@ -5,6 +5,19 @@
 const { parentPort, workerData } = require('node:worker_threads');
 
 const INT8_OID = 20;
+const BYTEA_OID = 17;
+
+// PGlite's own bytea conversions build and parse one string per byte; the aggregator sends its
+// sketches as one bytea of hundreds of kilobytes a batch, which made them the costliest step of
+// an embedded batch. Node converts hex natively. A parsed value gets a buffer of its own (not a
+// slice of Node's shared pool), since posting a view to the other thread copies its whole buffer.
+const byteaToHex = (bytes) => `\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
+function byteaFromHex(text) {
+  const hex = text.slice(2);
+  const bytes = Buffer.allocUnsafeSlow(hex.length / 2);
+  bytes.write(hex, 'hex');
+  return bytes;
+}
 const ROLLBACK = Symbol('rollback');
 
 async function main() {
@@ -18,7 +31,10 @@ async function main() {
     }
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(workerData.dataDir, { parsers: { [INT8_OID]: (value) => Number(value) } });
+  const db = await PGlite.create(workerData.dataDir, {
+    parsers: { [INT8_OID]: (value) => Number(value), [BYTEA_OID]: byteaFromHex },
+    serializers: { [BYTEA_OID]: byteaToHex },
+  });
   // Open transactions: PGlite runs its other queries after the one open transaction ends.
   const transactions = new Map();
 
