@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SqlDatabase, SqlExecutor } from './database';
 
 export interface EmbeddedDatabaseOptions {
@@ -11,7 +11,16 @@ export interface EmbeddedDatabaseOptions {
   readonly niceness?: number;
 }
 
+/** An embedded database that other threads of the process may use too. */
+export interface EmbeddedDatabase extends SqlDatabase {
+  /** A port for `embeddedDatabaseClient` in another thread (transfer it with postMessage). */
+  connect(): MessagePort;
+}
+
 type WorkerReply = { id: number; rows?: unknown[]; error?: { message: string; code?: string } };
+
+/** The thread's end of a connection: the worker itself or a port of a MessageChannel to it. */
+type Endpoint = Pick<Worker, 'postMessage' | 'on'> | Pick<MessagePort, 'postMessage' | 'on'>;
 
 /**
  * The embedded mode's PostgreSQL: PGlite (PostgreSQL in WASM), in a data folder or in memory when
@@ -20,26 +29,52 @@ type WorkerReply = { id: number; rows?: unknown[]; error?: { message: string; co
  * request; in a worker it stalls nothing but its own queue. Kept apart from database.ts so the
  * Lambda bundles never carry it.
  */
-export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<SqlDatabase> {
+export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, niceness: options.niceness ?? 0 } });
-  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  let nextId = 1;
-  let failure: Error | undefined;
-
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (message: { ready: boolean; error?: { message: string } }) =>
       message.ready ? resolve() : reject(new Error(`PGlite did not start: ${message.error?.message ?? 'unknown'}`)),
     );
     worker.once('error', reject);
   });
-  worker.on('message', (reply: WorkerReply) => {
+  const client = clientOver(worker);
+  return {
+    ...client,
+    connect() {
+      const { port1, port2 } = new MessageChannel();
+      worker.postMessage({ op: 'connect', port: port2 }, [port2]);
+      return port1;
+    },
+    async close() {
+      await client.close();
+      await worker.terminate();
+    },
+  };
+}
+
+/** The database behind a port from `EmbeddedDatabase.connect`; closing it closes the port, not the database. */
+export function embeddedDatabaseClient(port: MessagePort): SqlDatabase {
+  const client = clientOver(port);
+  return {
+    ...client,
+    async close() {
+      port.close();
+    },
+  };
+}
+
+function clientOver(endpoint: Endpoint): SqlDatabase {
+  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let failure: Error | undefined;
+  endpoint.on('message', (reply: WorkerReply) => {
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
     if (!waiter) return;
     if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     else waiter.resolve(reply);
   });
-  worker.on('error', (error) => {
+  endpoint.on('error', (error: Error) => {
     failure = error;
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
@@ -50,7 +85,7 @@ export async function embeddedDatabase(dataDir: string | undefined, options: Emb
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...message });
+      endpoint.postMessage({ id, ...message });
     });
   };
   const executor = (tx?: number): SqlExecutor => ({
@@ -79,7 +114,6 @@ export async function embeddedDatabase(dataDir: string | undefined, options: Emb
     },
     async close() {
       await call({ op: 'close' }).catch(() => undefined);
-      await worker.terminate();
     },
   };
 }

@@ -1,7 +1,8 @@
 // The thread that owns one PGlite instance for `embeddedDatabase` (pglite-database.ts). Plain
 // CommonJS so it starts the same under tsx, jest and plain node. Messages:
 //   { id, op: 'query' | 'exec', sql, params?, tx? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
-// Replies: { id, rows? } or { id, error: { message, code } }.
+// Replies: { id, rows? } or { id, error: { message, code } }. { op: 'connect', port } serves the
+// same messages on a port of another thread, with transactions of its own.
 const { parentPort, workerData } = require('node:worker_threads');
 
 const INT8_OID = 20;
@@ -35,10 +36,16 @@ async function main() {
     parsers: { [INT8_OID]: (value) => Number(value), [BYTEA_OID]: byteaFromHex },
     serializers: { [BYTEA_OID]: byteaToHex },
   });
+  serve(db, parentPort);
+  parentPort.postMessage({ ready: true });
+}
+
+/** Answers one connection's messages; its transactions are its own (ids are per connection). */
+function serve(db, endpoint) {
   // Open transactions: PGlite runs its other queries after the one open transaction ends.
   const transactions = new Map();
 
-  const reply = (id, body) => parentPort.postMessage({ id, ...body });
+  const reply = (id, body) => endpoint.postMessage({ id, ...body });
   const fail = (id, error) => reply(id, { error: { message: error && error.message ? error.message : String(error), code: error && error.code } });
 
   const handlers = {
@@ -90,10 +97,10 @@ async function main() {
     return {};
   }
 
-  parentPort.on('message', (message) => {
+  endpoint.on('message', (message) => {
+    if (message.op === 'connect') return serve(db, message.port);
     handlers[message.op](message).then((body) => reply(message.id, body), (error) => fail(message.id, error));
   });
-  parentPort.postMessage({ ready: true });
 }
 
 main().catch((error) => parentPort.postMessage({ ready: false, error: { message: String(error && error.message ? error.message : error) } }));

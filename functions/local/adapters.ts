@@ -1,0 +1,81 @@
+/** The stream, dead letters and live store of each local mode, as the runtime and its aggregator thread open them. */
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import type { LocalConfig } from '../config/local';
+import type { SqlDatabase } from '../adapters/pg/database';
+import { SqlEventStream } from '../adapters/pg/sql-stream';
+import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
+import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
+import { kinesisClient, sqsClient } from '../adapters/aws/clients';
+import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream';
+import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
+import { RedisLiveStore } from '../adapters/redis/redis-live-store';
+import { MemoryLiveStore } from '../adapters/local/memory-live-store';
+import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, StreamRecord } from '../ports';
+
+export const systemClock: Clock = { now: () => new Date() };
+export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Kinesis keeps records 24 hours by default; the embedded stream does the same. */
+const STREAM_RETENTION_MS = 24 * 3_600_000;
+export const TRIM_EVERY_MS = 10 * 60_000;
+
+export interface OpenedStream {
+  readonly stream: EventStreamWriter & EventStreamReader;
+  readonly deadLetters: DeadLetterQueue;
+  readonly label: string;
+  /** Drops records past retention; Kinesis does it by itself. */
+  readonly trim?: () => Promise<number>;
+}
+
+export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<OpenedStream> {
+  if (config.AWS_ENDPOINT_URL) {
+    const kinesis = kinesisClient({ endpoint: config.AWS_ENDPOINT_URL });
+    await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
+    const sqs = sqsClient({ endpoint: config.AWS_ENDPOINT_URL });
+    const queueUrl = await ensureQueue(sqs, `${config.STREAM_NAME}-aggregate-dlq`);
+    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}` };
+  }
+  const options = { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT };
+  const sqlStream = new SqlEventStream(db, options);
+  const retention = () => new Date(systemClock.now().getTime() - STREAM_RETENTION_MS);
+  if (config.DATABASE_URL) {
+    return { stream: sqlStream, deadLetters: new SqlDeadLetterQueue(db), label: 'a table of the database', trim: () => sqlStream.trimBefore(retention()) };
+  }
+  const path = join(resolve(config.DATA_DIR), 'stream-log');
+  const stream = LmdbEventStream.open(path, options);
+  closers.push(() => stream.close());
+  await adoptEarlierStream(sqlStream, stream);
+  return { stream, deadLetters: new SqlDeadLetterQueue(db), label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: () => stream.trimBefore(retention()) };
+}
+
+/**
+ * A data folder of an earlier version keeps its stream in the embedded database: its records,
+ * consumed or not, move to the LMDB stream with their sequence numbers (so the poller's
+ * checkpoints stay valid), once, before anything reads or writes the new stream.
+ */
+async function adoptEarlierStream(earlier: SqlEventStream, stream: LmdbEventStream): Promise<void> {
+  if (stream.isStarted()) return;
+  const records: StreamRecord[] = [];
+  for (const shardId of await earlier.listShards()) {
+    for (let after: string | undefined; ; ) {
+      const page = await earlier.readShard(shardId, after, 1_000);
+      if (page.length === 0) break;
+      records.push(...page);
+      after = page[page.length - 1]!.sequenceNumber;
+    }
+  }
+  const lastSequence = await earlier.lastSequence();
+  if (records.length === 0 && lastSequence === 0) return;
+  await stream.adopt(records, lastSequence);
+  // Every record there arrived before now.
+  await earlier.trimBefore(new Date(Date.now() + 60_000));
+}
+
+export function openLiveStore(config: LocalConfig): LiveStore {
+  if (config.REDIS_URL) return new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }), { keyPrefix: config.REDIS_KEY_PREFIX });
+  return new MemoryLiveStore({ clock: systemClock });
+}
+
+export const liveStoreLabel = (config: LocalConfig): string => (config.REDIS_URL ? 'redis' : 'in-process');
+

@@ -1,0 +1,163 @@
+import { setPriority } from 'node:os';
+import { Worker, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { LocalConfig } from '../config/local';
+import { jsonLogger, type Logger } from '../adapters/log';
+import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
+import { embeddedDatabaseClient } from '../adapters/pg/pglite-database';
+import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
+import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { makeAggregate } from '../use-cases/aggregate';
+import { makeAggregateHandler } from '../handlers/aggregate';
+import { StreamPoller } from './stream-poller';
+import { openLiveStore, openStream, sleep, systemClock } from './adapters';
+
+/** The event source mapping's settings, as the stack sets them for the aggregate function. */
+export const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
+
+/**
+ * In AWS the aggregate function never shares a CPU with ingest. In one process it did: its
+ * batches (folding rollups, serialising sketches, and the garbage that leaves) ran on the event
+ * loop that answers HTTP, and an ingest request that arrived during one waited for it (main
+ * thread busy stretches of 20-85 ms, 235 of them over 10 ms in 45 s of ingest at 1,000 events/s).
+ * Here the poller and the aggregate handler run in a worker thread of their own, with a heap and
+ * garbage collector of their own, at a lower scheduling priority than HTTP.
+ */
+const NICENESS = 10;
+
+interface ThreadData {
+  readonly config: LocalConfig;
+  /** Embedded mode: connections to the main thread's PGlite databases. */
+  readonly analytics?: MessagePort;
+  readonly streaming?: MessagePort;
+}
+
+type Request = { id: number; op: 'drain' | 'stop' };
+type Reply = { id: number; error?: string };
+
+/** The main thread's handle on the aggregator thread. */
+export class AggregatorThread {
+  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    logger: Logger,
+  ) {
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.error === undefined) waiter?.resolve();
+      else waiter?.reject(new Error(reply.error));
+    });
+    worker.on('error', (error) => {
+      logger.error('aggregator thread failed', { error: error.message });
+      this.fail(error);
+    });
+    worker.on('exit', (code) => this.fail(new Error(`the aggregator thread exited with ${code}`)));
+  }
+
+  /** Starts the thread; resolves once its poller runs. The ports are transferred to it. */
+  static async start(config: LocalConfig, databases: { analytics: MessagePort; streaming: MessagePort } | undefined, logger: Logger): Promise<AggregatorThread> {
+    const data: ThreadData = { config, ...databases };
+    // TypeScript in a worker: the thread loads this very module through tsx (under `npm start`,
+    // jest and plain node alike), then runs the worker side.
+    const worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(__filename)}).runAggregatorThread();`, {
+      eval: true,
+      workerData: data,
+      transferList: databases ? [databases.analytics, databases.streaming] : [],
+    });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (message: { ready: boolean; error?: string }) =>
+        message.ready ? resolve() : reject(new Error(`the aggregator thread did not start: ${message.error ?? 'unknown'}`)),
+      );
+      worker.once('error', reject);
+    });
+    return new AggregatorThread(worker, logger);
+  }
+
+  /** Every record on the stream now, aggregated and checkpointed. */
+  drain(): Promise<void> {
+    return this.call('drain');
+  }
+
+  /** Stops after the batch in flight (checkpointed, so nothing is lost) and ends the thread. */
+  async stop(): Promise<void> {
+    await this.call('stop').catch(() => undefined);
+    await this.worker.terminate();
+  }
+
+  private call(op: Request['op']): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op } satisfies Request);
+    });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** The worker side: the aggregate consumer, wired as the runtime wired it in its own thread before. */
+export async function runAggregatorThread(): Promise<void> {
+  const port = parentPort!;
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    try {
+      // setpriority(2) with pid 0 applies to the calling thread on Linux; elsewhere the thread
+      // runs the same, only without yielding to HTTP.
+      setPriority(0, NICENESS);
+    } catch {
+      // no precedence then
+    }
+    const { config, analytics: analyticsPort, streaming: streamingPort } = workerData as ThreadData;
+    const logger = jsonLogger('local', config.LOG_LEVEL);
+    let analytics: SqlDatabase;
+    let streaming: SqlDatabase;
+    if (analyticsPort && streamingPort) {
+      analytics = embeddedDatabaseClient(analyticsPort);
+      streaming = embeddedDatabaseClient(streamingPort);
+    } else {
+      analytics = streaming = postgresDatabase(config.DATABASE_URL!, { max: 4 });
+    }
+    closers.push(() => analytics.close());
+    if (streaming !== analytics) closers.push(() => streaming.close());
+    const { stream, deadLetters } = await openStream(config, streaming, closers);
+    const live = openLiveStore(config);
+    closers.push(() => live.close());
+    const poller = new StreamPoller({
+      consumer: 'aggregate',
+      reader: stream,
+      checkpoints: new SqlCheckpointStore(streaming),
+      deadLetters,
+      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups: new SqlRollupStore(analytics), live, clock: systemClock, logger }), logger }),
+      ...AGGREGATE_MAPPING,
+      pollIntervalMs: 100,
+      clock: systemClock,
+      sleep,
+      logger,
+    });
+    poller.start();
+    port.on('message', ({ id, op }: Request) => {
+      const done = op === 'drain' ? poller.drain() : stopAll(poller, closers);
+      done.then(
+        () => port.postMessage({ id } satisfies Reply),
+        (error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies Reply),
+      );
+    });
+    port.postMessage({ ready: true });
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    port.postMessage({ ready: false, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+async function stopAll(poller: StreamPoller, closers: (() => Promise<void>)[]): Promise<void> {
+  await poller.stop();
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+}
