@@ -14,27 +14,8 @@
 ALTER TABLE rollups RENAME TO rollups_unpartitioned;
 ALTER INDEX rollups_pkey RENAME TO rollups_unpartitioned_pkey;
 
-CREATE TABLE rollups (
-  metric text COLLATE "C" NOT NULL,
-  interval text COLLATE "C" NOT NULL CHECK (interval IN ('minute', 'hour', 'day')),
-  grouping text COLLATE "C" NOT NULL,
-  bucket timestamptz NOT NULL,
-  group_key text COLLATE "C" NOT NULL,
-  count bigint NOT NULL,
-  sum double precision NOT NULL,
-  min double precision NOT NULL,
-  max double precision NOT NULL,
-  -- Minute rows only (see rollup_sketches).
-  qsketch bytea,
-  p50 double precision,
-  p95 double precision,
-  -- Minute rows only; empty in hour and day rows (see rollup_sketches).
-  users bytea NOT NULL,
-  users_count integer NOT NULL,
-  users_approx boolean NOT NULL,
-  version bigint NOT NULL,
-  PRIMARY KEY (metric, interval, grouping, bucket, group_key)
-) PARTITION BY LIST (interval);
+-- The same columns, key and checks; in hour and day rows `qsketch` is NULL and `users` empty.
+CREATE TABLE rollups (LIKE rollups_unpartitioned INCLUDING ALL) PARTITION BY LIST (interval);
 
 -- Free space on each page keeps the current bucket's updates HOT. A batch updates every current
 -- hour row, and the new versions of all the rows on a page must fit beside the old ones (the old
@@ -59,7 +40,6 @@ CREATE TABLE rollup_sketches (
 ) WITH (fillfactor = 70);
 
 -- Sketch bytes are hashes and bin counts: compression only costs CPU.
-ALTER TABLE rollups ALTER COLUMN users SET STORAGE EXTERNAL;
 ALTER TABLE rollups ALTER COLUMN qsketch SET STORAGE EXTERNAL;
 ALTER TABLE rollup_sketches ALTER COLUMN users SET STORAGE EXTERNAL;
 ALTER TABLE rollup_sketches ALTER COLUMN qsketch SET STORAGE EXTERNAL;
