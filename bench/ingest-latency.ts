@@ -4,7 +4,9 @@
  * Requests go one at a time, paced at RATE requests/s (default 10, i.e. 1,000 events/s, 360 times
  * the seed plan's 10,000 interactions an hour); RATE=0 sends them back to back, which saturates
  * the aggregator on the same machine. Embedded mode by default; DATABASE_URL, REDIS_URL and
- * AWS_ENDPOINT_URL switch adapters as they do for `npm start`.
+ * AWS_ENDPOINT_URL switch adapters as they do for `npm start`. Then it tells whether the
+ * aggregator kept up: how long after the last answer every accepted event is counted in
+ * GET /v1/metrics.
  * `npx tsx bench/ingest-latency.ts` (RATE, ROUNDS, REQUESTS).
  */
 import { randomUUID } from 'node:crypto';
@@ -21,7 +23,8 @@ async function main(): Promise<void> {
     ['DATABASE_URL', 'REDIS_URL', 'AWS_ENDPOINT_URL'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
   ) as Record<string, string>;
   const runtime = await spawnRuntime(passThrough);
-  const traffic = syntheticTraffic({ seed: 7, clock: { now: () => new Date() }, users: 20_000, days: 3 });
+  const started = new Date();
+  const traffic = syntheticTraffic({ seed: 7, clock: { now: () => started }, users: 20_000, days: 3 });
   const nextBody = () => {
     const events = Array.from({ length: EVENTS_PER_REQUEST }, () => {
       const next = traffic.next();
@@ -49,8 +52,25 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round}: ${REQUESTS} x POST of ${EVENTS_PER_REQUEST} events: ${format(summary)}\n`);
     }
     process.stdout.write(`median p95 over ${ROUNDS} rounds: ${median(p95s).toFixed(2)} ms (target < 20 ms)\n`);
+    const accepted = (30 + ROUNDS * REQUESTS) * EVENTS_PER_REQUEST;
+    process.stdout.write(`all ${accepted} events counted ${await countedAfter(runtime, started, accepted)} ms after the last answer\n`);
   } finally {
     await runtime.stop();
+  }
+}
+
+/** Milliseconds until the day totals of `events` over the traffic's days reach `accepted`. */
+async function countedAfter(runtime: { url: string; token: string }, started: Date, accepted: number): Promise<number> {
+  const lastAnswer = performance.now();
+  const dayStart = (ms: number) => new Date(Math.floor(ms / 86_400_000) * 86_400_000).toISOString();
+  const range = `from=${dayStart(started.getTime() - 3 * 86_400_000)}&to=${dayStart(started.getTime() + 86_400_000)}&interval=day`;
+  for (;;) {
+    const response = await fetch(`${runtime.url}/v1/metrics/events?${range}`, { headers: { authorization: `Bearer ${runtime.token}` } });
+    const body = (await response.json()) as { series: { points: { count: number }[] }[] };
+    const counted = body.series.flatMap((series) => series.points).reduce((sum, point) => sum + point.count, 0);
+    if (counted >= accepted) return Math.round(performance.now() - lastAnswer);
+    if (performance.now() - lastAnswer > 300_000) throw new Error(`only ${counted} of ${accepted} events counted 5 minutes after the last answer`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
