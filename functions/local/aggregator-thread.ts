@@ -11,7 +11,7 @@ import { makeAggregateHandler } from '../handlers/aggregate';
 import { StreamPoller } from './stream-poller';
 import { openLiveStore, openStream, sleep, systemClock } from './adapters';
 
-/** The event source mapping's settings, as the stack sets them for the aggregate function. */
+/** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 export const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
 
 /**

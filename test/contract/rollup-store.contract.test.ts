@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
-import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { embeddedDatabase, embeddedDatabaseClient } from '../../functions/adapters/pg/pglite-database';
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import type { StoredEvent } from '../../functions/domain/events/schema';
@@ -219,8 +219,9 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
 describe('SqlRollupStore on PGlite', () => {
   rollupStoreContract(async () => {
     const db = await embeddedDatabase(undefined);
-    // One PGlite serves both instances; each store still has its own cache.
-    return { db, another: async () => db, close: () => db.close() };
+    // The second instance reaches the same PGlite through a connection of its own, as the
+    // local runtime's aggregator thread does.
+    return { db, another: async () => embeddedDatabaseClient(db.connect()), close: () => db.close() };
   });
 });
 
