@@ -8,11 +8,12 @@ import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
+import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { StreamPoller } from './stream-poller';
 import { openLiveStore, openStream, sleep, systemClock } from './adapters';
 
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
-export const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
+const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
 
 /**
  * In AWS the aggregate function never shares a CPU with ingest. In one process it did: its
@@ -32,30 +33,13 @@ interface ThreadData {
 }
 
 type Request = { id: number; op: 'drain' | 'stop' };
-type Reply = { id: number; error?: string };
 
 /** The main thread's handle on the aggregator thread. */
 export class AggregatorThread {
-  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  private nextId = 1;
-  private failure: Error | undefined;
-
   private constructor(
     private readonly worker: Worker,
-    logger: Logger,
-  ) {
-    worker.on('message', (reply: Reply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (reply.error === undefined) waiter?.resolve();
-      else waiter?.reject(new Error(reply.error));
-    });
-    worker.on('error', (error) => {
-      logger.error('aggregator thread failed', { error: error.message });
-      this.fail(error);
-    });
-    worker.on('exit', (code) => this.fail(new Error(`the aggregator thread exited with ${code}`)));
-  }
+    private readonly calls: ThreadCaller,
+  ) {}
 
   /** Starts the thread; resolves once its poller runs. The ports are transferred to it. */
   static async start(config: LocalConfig, databases: { analytics: MessagePort; streaming: MessagePort } | undefined, logger: Logger): Promise<AggregatorThread> {
@@ -67,39 +51,22 @@ export class AggregatorThread {
       workerData: data,
       transferList: databases ? [databases.analytics, databases.streaming] : [],
     });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', (message: { ready: boolean; error?: string }) =>
-        message.ready ? resolve() : reject(new Error(`the aggregator thread did not start: ${message.error ?? 'unknown'}`)),
-      );
-      worker.once('error', reject);
-    });
-    return new AggregatorThread(worker, logger);
+    await workerReady(worker, 'the aggregator thread');
+    const calls = threadCaller(worker);
+    worker.on('error', (error) => logger.error('aggregator thread failed', { error: error.message }));
+    worker.on('exit', (code) => calls.fail(new Error(`the aggregator thread exited with ${code}`)));
+    return new AggregatorThread(worker, calls);
   }
 
   /** Every record on the stream now, aggregated and checkpointed. */
-  drain(): Promise<void> {
-    return this.call('drain');
+  async drain(): Promise<void> {
+    await this.calls.call({ op: 'drain' });
   }
 
   /** Stops after the batch in flight (checkpointed, so nothing is lost) and ends the thread. */
   async stop(): Promise<void> {
-    await this.call('stop').catch(() => undefined);
+    await this.calls.call({ op: 'stop' }).catch(() => undefined);
     await this.worker.terminate();
-  }
-
-  private call(op: Request['op']): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op } satisfies Request);
-    });
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
   }
 }
 
@@ -146,14 +113,14 @@ export async function runAggregatorThread(): Promise<void> {
     port.on('message', ({ id, op }: Request) => {
       const done = op === 'drain' ? poller.drain() : stopAll(poller, closers);
       done.then(
-        () => port.postMessage({ id } satisfies Reply),
-        (error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies Reply),
+        () => port.postMessage({ id } satisfies ThreadReply),
+        (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),
       );
     });
     port.postMessage({ ready: true });
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
-    port.postMessage({ ready: false, error: error instanceof Error ? error.message : String(error) });
+    port.postMessage({ ready: false, error: replyError(error) });
   }
 }
 

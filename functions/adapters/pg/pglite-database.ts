@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { threadCaller, workerReady, type ThreadEndpoint } from '../thread-calls';
 import type { SqlDatabase, SqlExecutor } from './database';
 
 export interface EmbeddedDatabaseOptions {
@@ -17,11 +18,6 @@ export interface EmbeddedDatabase extends SqlDatabase {
   connect(): MessagePort;
 }
 
-type WorkerReply = { id: number; rows?: unknown[]; error?: { message: string; code?: string } };
-
-/** The thread's end of a connection: the worker itself or a port of a MessageChannel to it. */
-type Endpoint = Pick<Worker, 'postMessage' | 'on'> | Pick<MessagePort, 'postMessage' | 'on'>;
-
 /**
  * The embedded mode's PostgreSQL: PGlite (PostgreSQL in WASM), in a data folder or in memory when
  * `dataDir` is undefined, in a worker thread of its own, behind the SqlDatabase port. PGlite runs
@@ -31,12 +27,7 @@ type Endpoint = Pick<Worker, 'postMessage' | 'on'> | Pick<MessagePort, 'postMess
  */
 export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, niceness: options.niceness ?? 0 } });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', (message: { ready: boolean; error?: { message: string } }) =>
-      message.ready ? resolve() : reject(new Error(`PGlite did not start: ${message.error?.message ?? 'unknown'}`)),
-    );
-    worker.once('error', reject);
-  });
+  await workerReady(worker, 'PGlite');
   const client = clientOver(worker);
   return {
     ...client,
@@ -63,35 +54,14 @@ export function embeddedDatabaseClient(port: MessagePort): SqlDatabase {
   };
 }
 
-function clientOver(endpoint: Endpoint): SqlDatabase {
-  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  let nextId = 1;
-  let failure: Error | undefined;
-  endpoint.on('message', (reply: WorkerReply) => {
-    const waiter = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (!waiter) return;
-    if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-    else waiter.resolve(reply);
-  });
-  endpoint.on('error', (error: Error) => {
-    failure = error;
-    for (const waiter of pending.values()) waiter.reject(error);
-    pending.clear();
-  });
-
-  const call = (message: Record<string, unknown>): Promise<WorkerReply> => {
-    if (failure) return Promise.reject(failure);
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      endpoint.postMessage({ id, ...message });
-    });
-  };
+function clientOver(endpoint: ThreadEndpoint): SqlDatabase {
+  const { call } = threadCaller(endpoint);
+  // Per connection: the database's thread keeps each connection's transactions apart.
+  let nextTransaction = 1;
   const executor = (tx?: number): SqlExecutor => ({
     async query<Row>(sql: string, params?: readonly unknown[]) {
       const reply = await call({ op: 'query', sql, params, tx });
-      return { rows: (reply.rows ?? []) as Row[] };
+      return { rows: (reply['rows'] ?? []) as Row[] };
     },
     async exec(script: string) {
       await call({ op: 'exec', sql: script, tx });
@@ -101,7 +71,7 @@ function clientOver(endpoint: Endpoint): SqlDatabase {
   return {
     ...executor(),
     async transaction(work) {
-      const tx = nextId++;
+      const tx = nextTransaction++;
       await call({ op: 'begin', tx });
       try {
         const value = await work(executor(tx));

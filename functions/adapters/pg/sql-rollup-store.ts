@@ -107,7 +107,7 @@ const UPSERT = `
     -- because it exists is merged and written again by the caller).
     INSERT INTO rollup_sketches (metric, interval, grouping, bucket, group_key, qsketch, users)
     SELECT t.metric, t.interval, t.grouping, t.bucket, t.group_key, t.qsketch, t.users
-    FROM t LEFT JOIN inserted i
+    FROM t LEFT JOIN (SELECT * FROM inserted WHERE interval <> 'minute') i
       ON t.fresh AND i.metric = t.metric AND i.interval = t.interval AND i.grouping = t.grouping AND i.bucket = t.bucket AND i.group_key = t.group_key
     WHERE NOT t.inline AND CASE WHEN t.fresh THEN i.metric IS NOT NULL ELSE t.qsketch IS NOT NULL OR octet_length(t.users) > 0 END
     ORDER BY t.metric, t.interval, t.grouping, t.bucket, t.group_key
@@ -122,6 +122,7 @@ const BUCKET_MS = `(date_part('epoch', r.bucket) * 1000)::int8 AS bucket_ms`;
 // The rows `r` of a SeriesSelection ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms).
 const SELECTION = `r.metric = $1 AND r.interval = $2 AND r.grouping = $3
   AND r.bucket >= to_timestamp($4::int8 / 1000) AND r.bucket < to_timestamp($5::int8 / 1000)`;
+const selectionParams = (plan: SeriesSelection) => [plan.metric, plan.interval, plan.grouping, plan.from, plan.to];
 
 /** The columns every read of a SeriesSelection answers. */
 interface SelectedRow {
@@ -479,11 +480,10 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
-    const selection = [plan.metric, plan.interval, plan.grouping, plan.from, plan.to];
     if (!plan.values) {
       const result = await this.db.query<Pick<SelectedRow, 'bucket_ms' | 'group_key' | 'count'> & { users_count: number; users_approx: boolean }>(
         `SELECT ${BUCKET_MS}, group_key, count, users_count, users_approx FROM rollups r WHERE ${SELECTION}`,
-        selection,
+        selectionParams(plan),
       );
       return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, count: row.count, users: row.users_count, usersApprox: row.users_approx }));
     }
@@ -493,7 +493,7 @@ export class SqlRollupStore implements RollupStore {
     const sketch = plan.interval === 'minute' ? 'r.qsketch' : 'NULL::bytea AS qsketch';
     const result = await this.db.query<
       SelectedRow & { p50: number | null; p95: number | null; qsketch: Uint8Array | null; users_count: number; users_approx: boolean }
-    >(`SELECT ${BUCKET_MS}, group_key, count, sum, min, max, p50, p95, ${sketch}, users_count, users_approx FROM rollups r WHERE ${SELECTION}`, selection);
+    >(`SELECT ${BUCKET_MS}, group_key, count, sum, min, max, p50, p95, ${sketch}, users_count, users_approx FROM rollups r WHERE ${SELECTION}`, selectionParams(plan));
     return result.rows.map((row) => {
       const quantiles = row.qsketch ? QuantileSketch.deserialize(row.qsketch).pointQuantiles() : row.p50 !== null && row.p95 !== null ? { p50: row.p50, p95: row.p95 } : undefined;
       return {
@@ -513,7 +513,7 @@ export class SqlRollupStore implements RollupStore {
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
     const result = await this.db.query<SelectedRow & { qsketch: Uint8Array | null; users: Uint8Array }>(
       `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
-      [plan.metric, plan.interval, plan.grouping, plan.from, plan.to],
+      selectionParams(plan),
     );
     // Minute rows of a short range only, so the rest-destructuring costs nothing that matters.
     return result.rows.map(({ bucket_ms: bucket, group_key: groupKey, count, sum, min, max, ...row }) => ({

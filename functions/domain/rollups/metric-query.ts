@@ -1,6 +1,6 @@
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import type { DistinctSketch } from './distinct-sketch';
-import { groupingOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow } from './rollup';
+import { groupingOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
@@ -163,25 +163,16 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
 }
 
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
-export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey' | 'count' | 'sum' | 'min' | 'max' | 'quantiles' | 'users'>;
+export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey'> & RollupValues;
 
-/** One point per bucket and projected group. The rows' quantile sketches are merged into in place. */
+/** One point per bucket and projected group. */
 export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: KeyProjection): SeriesRow[] {
-  const points = new Map<string, { -readonly [K in keyof SeriesSketchRow]: SeriesSketchRow[K] }>();
+  const points = new Map<string, SeriesSketchRow>();
   for (const row of rows) {
     const groupKey = project(row.groupKey);
     const id = `${row.bucket}\u0000${groupKey}`;
     const point = points.get(id);
-    if (!point) {
-      points.set(id, { ...row, groupKey });
-      continue;
-    }
-    point.count += row.count;
-    point.sum += row.sum;
-    point.min = Math.min(point.min, row.min);
-    point.max = Math.max(point.max, row.max);
-    if (point.quantiles && row.quantiles) point.quantiles.merge(row.quantiles);
-    point.users = point.users.merge(row.users);
+    points.set(id, point ? mergeRollupRows(point, row) : { ...row, groupKey });
   }
   return [...points.values()].map(({ quantiles, users, ...point }) => {
     const estimate = users.estimate();

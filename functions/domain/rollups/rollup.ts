@@ -237,8 +237,11 @@ export function computeRollups(events: readonly StoredEvent[]): RollupRow[] {
   }));
 }
 
-/** The row holding both rows' events; both must have the same key. */
-export function mergeRollupRows(a: RollupRow, b: RollupRow): RollupRow {
+/** What a row holds of its events, whatever its key. */
+export type RollupValues = Pick<RollupRow, 'count' | 'sum' | 'min' | 'max' | 'quantiles' | 'users'>;
+
+/** The row holding both rows' events, keyed as `a` (both must belong to the same point). */
+export function mergeRollupRows<Row extends RollupValues>(a: Row, b: RollupValues): Row {
   let quantiles: QuantileSketch | undefined;
   if (a.quantiles || b.quantiles) {
     quantiles = new QuantileSketch();
@@ -246,11 +249,7 @@ export function mergeRollupRows(a: RollupRow, b: RollupRow): RollupRow {
     if (b.quantiles) quantiles.merge(b.quantiles);
   }
   return {
-    metric: a.metric,
-    interval: a.interval,
-    bucket: a.bucket,
-    grouping: a.grouping,
-    groupKey: a.groupKey,
+    ...a,
     count: a.count + b.count,
     sum: a.sum + b.sum,
     min: Math.min(a.min, b.min),
