@@ -84,6 +84,8 @@ export class AnalyticsStack extends Stack {
       placement: data.placement,
       logRetention,
     });
+    // The roll-up reads the watermark the migrations add.
+    this.processing.rollUpSchedule.node.addDependency(this.migrations);
 
     const ingestFunction = this.ingestion.ingestFunction;
     const queryFunction = this.queryService.queryFunction;
@@ -115,6 +117,7 @@ export class AnalyticsStack extends Stack {
       functions: {
         Ingest: ingestFunction,
         Aggregate: this.processing.aggregateFunction,
+        RollUp: this.processing.rollUpFunction,
         Query: queryFunction,
         Migrate: this.migrations.migrateFunction,
       },

@@ -1,4 +1,6 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -29,11 +31,22 @@ export const AGGREGATE_EVENT_SOURCE = {
   maxRecordAge: Duration.hours(1),
 } as const;
 
-/** The aggregate consumer: Kinesis -> rollups in PostgreSQL and live counters in Redis. */
+/**
+ * How often the roll-up folds closed minutes into hour and day rows: EventBridge's finest rate.
+ * Reads are exact whatever the lag; a shorter one only keeps the minutes a query sums fewer.
+ */
+export const ROLL_UP_SCHEDULE = events.Schedule.rate(Duration.minutes(1));
+
+/**
+ * The aggregate consumer (Kinesis -> minute rollups in PostgreSQL and live counters in Redis)
+ * and the roll-up that folds closed minutes into hour and day rollups.
+ */
 export class Processing extends Construct {
   readonly key: kms.Key;
   readonly deadLetterQueue: sqs.Queue;
   readonly aggregateFunction: HouseFunction;
+  readonly rollUpFunction: HouseFunction;
+  readonly rollUpSchedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ProcessingProps) {
     super(scope, id);
@@ -71,5 +84,24 @@ export class Processing extends Construct {
         onFailure: new SqsDlq(this.deadLetterQueue),
       }),
     );
+
+    this.rollUpFunction = new HouseFunction(this, 'RollUpFunction', {
+      handler: 'roll-up',
+      description: 'Scheduled: folds closed minutes of the rollups into hour and day rows',
+      logRetention: props.logRetention,
+      memorySize: 1024,
+      // Catching up after a pause goes on over several runs; each stops 30 s before this.
+      timeout: Duration.minutes(5),
+      // Runs would only queue on the rollups' writer lock behind each other.
+      reservedConcurrentExecutions: 1,
+      vpc: props.placement?.vpc,
+      securityGroups: props.placement?.securityGroups,
+    }).bind(props.database);
+    this.rollUpSchedule = new events.Rule(this, 'RollUpSchedule', {
+      description: 'Runs the roll-up of the minute rollups',
+      schedule: ROLL_UP_SCHEDULE,
+      // A missed run is made good by the next one: no retries piling up behind the lock.
+      targets: [new targets.LambdaFunction(this.rollUpFunction, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
   }
 }

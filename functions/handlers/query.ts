@@ -6,7 +6,7 @@ import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import type { Clock } from '../ports';
-import type { RollupStore } from '../ports/rollups';
+import type { RollupReader } from '../ports/rollups';
 import { queryMetric } from '../use-cases/query-metric';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
@@ -15,7 +15,7 @@ import { httpApi, json, type HttpEvent, type HttpResult } from './http/middlewar
 import type { RouteKey } from './http/roles';
 
 export interface QueryHandlerDeps {
-  readonly rollups: RollupStore;
+  readonly rollups: RollupReader;
   readonly k: number;
   readonly clock: Clock;
   readonly logger: Logger;

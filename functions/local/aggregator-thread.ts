@@ -8,12 +8,17 @@ import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
+import { makeRollUp } from '../use-cases/roll-up';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
+import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
 import { openLiveStore, openStream, sleep, systemClock } from './adapters';
 
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
+
+/** The stack's roll-up schedule (ROLL_UP_SCHEDULE in lib/processing.ts). */
+const ROLL_UP_EVERY_MS = 60_000;
 
 /**
  * In AWS the aggregate function never shares a CPU with ingest. In one process it did: its
@@ -32,7 +37,7 @@ interface ThreadData {
   readonly streaming?: MessagePort;
 }
 
-type Request = { id: number; op: 'drain' | 'stop' };
+type Request = { id: number; op: 'drain' | 'roll-up' | 'stop' };
 
 /** The main thread's handle on the aggregator thread. */
 export class AggregatorThread {
@@ -61,6 +66,11 @@ export class AggregatorThread {
   /** Every record on the stream now, aggregated and checkpointed. */
   async drain(): Promise<void> {
     await this.calls.call({ op: 'drain' });
+  }
+
+  /** Folds the closed minutes into hour and day rollups now (after a run in flight). */
+  async rollUp(): Promise<void> {
+    await this.calls.call({ op: 'roll-up' });
   }
 
   /** Stops after the batch in flight (checkpointed, so nothing is lost) and ends the thread. */
@@ -97,12 +107,14 @@ export async function runAggregatorThread(): Promise<void> {
     const { stream, deadLetters } = await openStream(config, streaming, closers);
     const live = openLiveStore(config);
     closers.push(() => live.close());
+    // One store for both, so the roll-up's writes and the batches' share one row cache.
+    const rollups = new SqlRollupStore(analytics);
     const poller = new StreamPoller({
       consumer: 'aggregate',
       reader: stream,
       checkpoints: new SqlCheckpointStore(streaming),
       deadLetters,
-      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups: new SqlRollupStore(analytics), live, clock: systemClock, logger }), logger }),
+      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, clock: systemClock, logger }), logger }),
       ...AGGREGATE_MAPPING,
       pollIntervalMs: 100,
       clock: systemClock,
@@ -110,8 +122,10 @@ export async function runAggregatorThread(): Promise<void> {
       logger,
     });
     poller.start();
+    const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
+    const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     port.on('message', ({ id, op }: Request) => {
-      const done = op === 'drain' ? poller.drain() : stopAll(poller, closers);
+      const done = op === 'drain' ? poller.drain() : op === 'roll-up' ? rollUps.runNow() : stopAll([rollUps, poller], closers);
       done.then(
         () => port.postMessage({ id } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),
@@ -124,7 +138,7 @@ export async function runAggregatorThread(): Promise<void> {
   }
 }
 
-async function stopAll(poller: StreamPoller, closers: (() => Promise<void>)[]): Promise<void> {
-  await poller.stop();
+async function stopAll(running: readonly { stop(): Promise<void> }[], closers: (() => Promise<void>)[]): Promise<void> {
+  for (const part of running) await part.stop();
   for (const close of closers.reverse()) await close().catch(() => undefined);
 }

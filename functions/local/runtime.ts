@@ -12,6 +12,7 @@ import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
 import { TRIM_EVERY_MS, liveStoreLabel, openStream, sleep, systemClock } from './adapters';
 import { AggregatorThread } from './aggregator-thread';
+import { RepeatingJob } from './repeating-job';
 import { startHttpServer } from './http-server';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
 import { localPepper } from './pepper';
@@ -22,6 +23,8 @@ export interface Runtime {
   readonly mode: { readonly database: string; readonly stream: string; readonly streamName: string; readonly live: string };
   /** Processes every record on the stream now; tests and benchmarks call it instead of waiting for the poll. */
   drain(): Promise<void>;
+  /** Folds the closed minutes into hour and day rollups now, as the schedule does every minute. */
+  rollUp(): Promise<void>;
   readonly deadLetters: DeadLetterQueue;
   stop(): Promise<void>;
 }
@@ -115,11 +118,8 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   });
   closers.push(() => http.close());
   if (trim) {
-    const trimmer = setInterval(() => {
-      trim().catch((error: unknown) => logger.warn('stream trim failed', { error: error instanceof Error ? error.message : 'unknown' }));
-    }, TRIM_EVERY_MS);
-    trimmer.unref();
-    closers.push(async () => clearInterval(trimmer));
+    const trimmer = new RepeatingJob('stream trim', TRIM_EVERY_MS, trim, logger).start();
+    closers.push(() => trimmer.stop());
   }
   ready = true;
 
@@ -129,6 +129,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     mode: { database: databaseLabel, stream: streamLabel, streamName: config.STREAM_NAME, live: liveStoreLabel(config) },
     deadLetters,
     drain: () => aggregator.drain(),
+    rollUp: () => aggregator.rollUp(),
     async stop() {
       ready = false;
       await closeAll();

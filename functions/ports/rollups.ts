@@ -1,13 +1,17 @@
 import type { StoredEvent } from '../domain/events/schema';
 import type { GroupTileMaxima, GroupUsersRow, SeriesRow, SeriesSelection, SeriesSketchRow, TileSelection } from '../domain/rollups/metric-query';
 
-/** Time-bucketed metric rollups (PostgreSQL): written by the aggregator, read by metric queries. */
-export interface RollupStore {
-  /**
-   * Folds the events into the rollups exactly once per eventId: events seen before (a replayed
-   * stream batch) and repeats within the batch are counted in `duplicates` and change nothing.
-   */
-  applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }>;
+export interface RollUpStep {
+  /** Epoch ms: hour and day rows now hold every event of the minutes before it. */
+  readonly rolledUpTo: number;
+  /** How many minute rows the step folded. */
+  readonly minuteRows: number;
+  /** False when minutes before `until` remain for further steps. */
+  readonly done: boolean;
+}
+
+/** What metric queries read of the rollups. */
+export interface RollupReader {
   /** The selected rows: one per group and bucket with events. */
   readSeries(rows: SeriesSelection): Promise<SeriesRow[]>;
   /** The selected rows with their sketches, to be summed into coarser groups. */
@@ -16,4 +20,19 @@ export interface RollupStore {
   readGroupTileMaxima(rows: TileSelection): Promise<GroupTileMaxima>;
   /** The users sketches of the selected rows of `groupKeys`, one per stored row (the caller merges per group). */
   readGroupUsers(rows: TileSelection, groupKeys: readonly string[]): Promise<GroupUsersRow[]>;
+}
+
+/** Time-bucketed metric rollups (PostgreSQL): written by the aggregator and the roll-up, read by metric queries. */
+export interface RollupStore extends RollupReader {
+  /**
+   * Folds the events into the rollups exactly once per eventId: events seen before (a replayed
+   * stream batch) and repeats within the batch are counted in `duplicates` and change nothing.
+   */
+  applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }>;
+  /**
+   * One step of the roll-up: folds minutes before `until` (epoch ms) into hour and day rows, as
+   * many as one step may take. Reads answer the same before and after; the roll-up only makes
+   * them, and the aggregator's writes, cheaper.
+   */
+  rollUp(until: number): Promise<RollUpStep>;
 }

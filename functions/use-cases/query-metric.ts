@@ -10,13 +10,13 @@ import {
   type ReadPlan,
   type SeriesRow,
 } from '../domain/rollups/metric-query';
-import type { RollupStore } from '../ports/rollups';
+import type { RollupReader } from '../ports/rollups';
 
 /**
  * GET /v1/metrics/{metric}. Throws QueryError (with the offending parameter) for bad input;
  * groups of fewer than `k` distinct users over the range come back in `suppressed`.
  */
-export async function queryMetric(store: RollupStore, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
+export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   const plan = planMetricQuery(query);
   const [series, partMaxima] = await Promise.all([readSeries(store, plan.series), Promise.all(plan.users.map((part) => store.readGroupTileMaxima(part.rows)))]);
@@ -33,13 +33,13 @@ export async function queryMetric(store: RollupStore, request: MetricQueryParams
   return buildMetricAnswer(query, series, maxima, users, options);
 }
 
-async function readSeries(store: RollupStore, plan: ReadPlan['series']): Promise<SeriesRow[]> {
+async function readSeries(store: RollupReader, plan: ReadPlan['series']): Promise<SeriesRow[]> {
   return plan.project ? projectSeriesRows(await store.readSeriesSketches(plan.rows), plan.project) : store.readSeries(plan.rows);
 }
 
 /** The users sketches of `groupKeys`, per stored row; a projected part's stored keys are those its maxima listed. */
 async function readGroupUsers(
-  store: RollupStore,
+  store: RollupReader,
   parts: ReadPlan['users'],
   partMaxima: readonly ReadonlyMap<string, number>[],
   groupKeys: ReadonlySet<string>,

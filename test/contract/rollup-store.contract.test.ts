@@ -5,7 +5,8 @@ import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import type { StoredEvent } from '../../functions/domain/events/schema';
 import { computeRollups } from '../../functions/domain/rollups/rollup';
-import type { RollupStore } from '../../functions/ports/rollups';
+import type { RollupReader, RollupStore } from '../../functions/ports/rollups';
+import type { MetricAnswer } from '../../functions/domain/rollups/metric-query';
 import { queryMetric } from '../../functions/use-cases/query-metric';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 
@@ -14,7 +15,7 @@ const ROLLUP_MIGRATIONS = loadMigrations(PRODUCT_MIGRATIONS_DIR);
 /** Rows as the first schema (001, before the partitions) stored them, written straight into its table. */
 async function writeFirstSchemaRows(db: SqlDatabase, events: readonly StoredEvent[]): Promise<void> {
   const { rows } = await db.query<{ seq: number }>('UPDATE rollup_writer SET seq = seq + 1 RETURNING seq');
-  for (const row of computeRollups(events)) {
+  for (const row of computeRollups(events, Infinity)) {
     const estimate = row.users.estimate();
     const quantiles = row.quantiles?.pointQuantiles();
     await db.query(
@@ -31,6 +32,19 @@ const user = (): string => randomBytes(32).toString('hex');
 
 function event(type: string, attributes: object, subject: string, at: string, platform: string): StoredEvent {
   return { v: 1, eventId: randomUUID(), type, occurredAt: at, receivedAt: at, subject, session: user(), attributes, context: { platform } } as StoredEvent;
+}
+
+/** Every roll-up step up to `until`. */
+async function rollUpAll(store: RollupStore, until: string): Promise<number> {
+  let steps = 0;
+  while (!(await store.rollUp(Date.parse(until))).done) steps++;
+  return steps + 1;
+}
+
+/** Sums added up in another order differ in the last bits. */
+function sumsToTwelveDigits(answer: MetricAnswer): MetricAnswer {
+  const round = (n: number | undefined) => (n === undefined ? n : Number(n.toPrecision(12)));
+  return { ...answer, series: answer.series.map((s) => ({ ...s, points: s.points.map((p) => ({ ...p, sum: round(p.sum), mean: round(p.mean) })) })) };
 }
 
 function exactQuantile(values: readonly number[], q: number): number {
@@ -110,7 +124,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       ['narrative', 600, 600],
       ['therapeutic', 600, 600],
     ]);
-    // Minute rows keep only the total and the finest grouping: `type` is summed from `platform,type`.
+    // Minute rows keep only the finest grouping: `type` is summed from `platform,type`.
     const minutes = await queryMetric(store, { metric: 'events', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:40:00Z', interval: 'minute', groupBy: 'type' }, { k: K });
     expect(minutes.series.map((s) => [s.group.type, s.points.length, s.points.reduce((n, p) => n + p.count, 0)])).toEqual([
       ['choice.made', 1, 1_200],
@@ -140,13 +154,13 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect(duration.series[0]!.points[0]).toMatchObject({ count: 1, sum: 90, min: 90, max: 90, p50: 90, p95: 90 });
   });
 
-  it('keeps every figure of rows written before the move to partitions, and adds to them after it', async () => {
+  it('keeps every figure of rows written before the move to partitions and the roll-up, and adds to them after it', async () => {
     const [earlier, current] = await Promise.all([open(), open()]);
     try {
       await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS.filter((m) => m.name === '001-rollups.sql'));
       const before = all.slice(0, 1_000);
       await writeFirstSchemaRows(earlier.db, before);
-      expect(await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS)).toContain('002-rollups-by-interval.sql');
+      expect(await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS)).toEqual(['002-rollups-by-interval.sql', '003-roll-up-watermark.sql']);
       const moved = new SqlRollupStore(earlier.db);
       const queries = [
         { metric: 'mood.valence', ...day, interval: 'hour', groupBy: 'platform' },
@@ -154,20 +168,123 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
         { metric: 'active_users', ...day, interval: 'hour', groupBy: 'platform' },
         { metric: 'choice.response_time', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:10:00Z', interval: 'minute', groupBy: 'choiceType' },
       ];
-      const answers = (target: RollupStore) => Promise.all(queries.map((q) => queryMetric(target, q, { k: K })));
-      // `moved` gets the rest of the events after the migration, through the new write path, into
-      // the rows the migration moved (the same hours and days); the reference gets them all, in
-      // the same two parts (so that its sums add up in the same order).
+      const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: K }))));
+      // `moved` gets the rest of the events after the migration, through the new write path: the
+      // watermark stands after the last stored minute, so the moods and choices of those minutes
+      // go into the hour and day rows the migrations moved, and the Android moods (10:30) into
+      // minute rows only. The reference gets every event into minute rows.
       await migrate(current.db, 'product', ROLLUP_MIGRATIONS);
       const reference = new SqlRollupStore(current.db);
-      for (const part of [before, all.slice(1_000)]) await reference.applyEvents(part);
+      await reference.applyEvents(all);
       await moved.applyEvents(all.slice(1_000));
       const expected = await answers(reference);
       expect(expected.map((answer) => answer.series.length)).toEqual([1, 2, 1, 2]);
       expect(await answers(moved)).toEqual(expected);
+      // And once both are rolled up.
+      for (const store of [moved, reference]) await rollUpAll(store, '2026-11-21T00:00:00Z');
+      expect(await answers(moved)).toEqual(expected);
+      expect(await answers(reference)).toEqual(expected);
     } finally {
       await Promise.all([earlier.close(), current.close()]);
     }
+  });
+
+  describe('the roll-up', () => {
+    // Three hours of traffic on 22 November, a few events the next morning, and events that
+    // arrive late for minutes already rolled up. Platforms: 3 users on android (k = 3 shows them),
+    // 2 on web (suppressed).
+    const people = Array.from({ length: 40 }, user);
+    const platformOf = (i: number): string => (i % 20 === 0 ? 'web' : i % 13 === 0 ? 'android' : 'ios');
+    const minuteOf = (i: number): string => `2026-11-22T${String(10 + Math.floor(i / 60) % 3).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`;
+    const traffic = (i: number, at: string): StoredEvent => {
+      const who = people[i % 40]!;
+      const platform = platformOf(i % 40);
+      switch (i % 3) {
+        case 0:
+          return event('mood.reported', { valence: ((i % 21) - 10) / 10, arousal: 0.5 }, who, at, platform);
+        case 1:
+          return event('session.ended', { scenarioId: i % 2 ? 'forest' : 'lake', durationSec: 30 + (i % 97), completed: i % 4 === 1 }, who, at, platform);
+        default:
+          return event('choice.made', { scenarioId: 'forest', sceneId: 's', choiceId: 'c', choiceType: 'therapeutic', therapeuticValue: 0.5, responseTimeMs: 300 + i }, who, at, platform);
+      }
+    };
+    const early = Array.from({ length: 540 }, (_, i) => traffic(i, `${minuteOf(i % 90)}:${String(i % 60).padStart(2, '0')}.000Z`));
+    const late = Array.from({ length: 60 }, (_, i) => traffic(1_000 + i, `2026-11-22T10:${String(15 + (i % 30)).padStart(2, '0')}:07.000Z`));
+    const later = Array.from({ length: 360 }, (_, i) => traffic(2_000 + i, `${minuteOf(90 + (i % 90))}:${String(i % 60).padStart(2, '0')}.000Z`));
+    const nextDay = Array.from({ length: 30 }, (_, i) => traffic(3_000 + i, `2026-11-23T09:${String(i).padStart(2, '0')}:00.000Z`));
+    const range = { from: '2026-11-22T00:00:00Z', to: '2026-11-24T00:00:00Z' };
+    const queries = [
+      { metric: 'events', ...range, interval: 'hour', groupBy: 'type' },
+      { metric: 'events', ...range, interval: 'day', groupBy: 'platform,type' },
+      { metric: 'mood.valence', ...range, interval: 'hour' },
+      { metric: 'session.duration', ...range, interval: 'day', groupBy: 'platform' },
+      { metric: 'sessions.completed', ...range, interval: 'hour', groupBy: 'scenarioId' },
+      { metric: 'active_users', ...range, interval: 'hour', groupBy: 'platform' },
+      { metric: 'events', from: '2026-11-22T10:40:00Z', to: '2026-11-22T10:55:00Z', interval: 'minute', groupBy: 'type' },
+    ];
+    const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: 3 }))));
+    const batches = (list: readonly StoredEvent[]) => Array.from({ length: Math.ceil(list.length / 100) }, (_, n) => list.slice(n * 100, n * 100 + 100));
+
+    it('changes no answer before, during or after it, late events and replays included', async () => {
+      // The reference is never rolled up: every answer of it is summed from minute rows.
+      const [subject, plain] = await Promise.all([open(), open()]);
+      try {
+        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
+        const store = new SqlRollupStore(subject.db);
+        const reference = new SqlRollupStore(plain.db);
+        const both = async (list: readonly StoredEvent[]) => {
+          for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+        };
+
+        await both(early);
+        // Part of an hour: the 10:00 rows hold 10:00-10:46, and the rest of the hour is summed from minutes.
+        expect(await rollUpAll(store, '2026-11-22T10:47:30Z')).toBe(1);
+        expect(await store.rollUp(Date.parse('2026-11-22T10:47:30Z'))).toEqual({ rolledUpTo: Date.parse('2026-11-22T10:47:00Z'), minuteRows: 0, done: true });
+        const expected = await answers(reference);
+        expect(expected[5]!.suppressed).toEqual([{ group: { platform: 'web' }, reason: 'k_anonymity' }]);
+        expect(await answers(store)).toEqual(expected);
+
+        // Late events for 10:15-10:44 go into the hour and day rows as they come; later ones into minutes.
+        await both([...late, ...later, ...nextDay]);
+        const withLate = await answers(reference);
+        expect(withLate).not.toEqual(expected);
+        expect(await answers(store)).toEqual(withLate);
+
+        // Two days of minutes, in steps of at most ROLL_UP_SPAN_MS each.
+        expect(await rollUpAll(store, '2026-11-24T00:00:00Z')).toBeGreaterThan(1);
+        expect(await answers(store)).toEqual(withLate);
+        expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
+        expect(await answers(store)).toEqual(withLate);
+      } finally {
+        await Promise.all([subject.close(), plain.close()]);
+      }
+    });
+
+    it('counts every event once when the roll-up runs in another instance while batches are applied', async () => {
+      const [subject, plain] = await Promise.all([open(), open()]);
+      try {
+        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
+        const writer = new SqlRollupStore(subject.db);
+        const roller = new SqlRollupStore(await subject.another());
+        const reference = new SqlRollupStore(plain.db);
+        const all = [...early, ...later, ...late, ...nextDay];
+        for (const batch of batches(all)) await reference.applyEvents(batch);
+        // The roll-up chases the batches minute by minute through the three hours, then passes them.
+        const stops = Array.from({ length: 12 }, (_, i) => `2026-11-22T${String(10 + Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}:00Z`);
+        await Promise.all([
+          (async () => {
+            for (const batch of batches(all)) await writer.applyEvents(batch);
+          })(),
+          (async () => {
+            for (const until of stops) await rollUpAll(roller, until);
+          })(),
+        ]);
+        await rollUpAll(roller, '2026-11-24T00:00:00Z');
+        expect(await answers(writer)).toEqual(await answers(reference));
+      } finally {
+        await Promise.all([subject.close(), plain.close()]);
+      }
+    });
   });
 
   it('counts every event once when two instances, each with its own row cache, interleave on the same rows', async () => {

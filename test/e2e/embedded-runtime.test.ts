@@ -57,6 +57,17 @@ describe('the embedded runtime', () => {
     expect(totalCount(metric.body)).toBe(9);
   });
 
+  it('answers the same once the roll-up has folded the minutes into hours and days', async () => {
+    await app.request('POST', '/v1/events', { body: { events: [...moods(3, 95), ...moods(4, 100)] } });
+    await app.runtime.drain();
+    const queries = ['mood.valence', 'active_users'].flatMap((metric) => ['hour', 'day'].map((interval) => `/v1/metrics/${metric}?${range}&interval=${interval}`));
+    const before = await Promise.all(queries.map((path) => app.request('GET', path)));
+    expect(totalCount(before[0]!.body)).toBe(16);
+
+    await app.runtime.rollUp();
+    expect(await Promise.all(queries.map((path) => app.request('GET', path)))).toEqual(before);
+  });
+
   it('takes over the events an earlier version left in the stream table of its data folder', async () => {
     // An earlier version kept the embedded stream in the embedded database, DATA_DIR/stream.
     const dataDir = mkdtempSync(join(tmpdir(), 'analytics-earlier-'));

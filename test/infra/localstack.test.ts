@@ -64,7 +64,8 @@ describe('target=localstack', () => {
     expect(env('aggregate')).toMatchObject({ DATABASE_URL: url, REDIS_URL: 'redis://host.docker.internal:6379' });
     expect(env('query')).toMatchObject({ DATABASE_URL: url, K_ANONYMITY: '10' });
     expect(env('migrate')).toMatchObject({ DATABASE_URL: url });
-    for (const name of ['aggregate', 'query', 'migrate'] as const) {
+    expect(env('rollUp')).toMatchObject({ DATABASE_URL: url });
+    for (const name of ['aggregate', 'rollUp', 'query', 'migrate'] as const) {
       expect(env(name)).not.toHaveProperty('DATABASE_SECRET_ARN');
       expect(env(name)).not.toHaveProperty('DATABASE_HOST');
     }

@@ -26,6 +26,16 @@ describe('stream processing, migrations and alarms', () => {
     });
   });
 
+  it('runs the roll-up every minute, one at a time, only once the migrations are applied', () => {
+    const rollUp = lambdaNamed(template, HOUSE_FUNCTIONS.rollUp);
+    expect(rollUp.resource.Properties).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 300 });
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } }));
+    expect(rule!.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [rollUp.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })]);
+    const [migrations] = Object.keys(template.findResources('Custom::DatabaseMigrations'));
+    expect(rule!.DependsOn).toContain(migrations);
+    template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [rollUp.id, 'Arn'] }, Principal: 'events.amazonaws.com' });
+  });
+
   it('sends batches that exhaust their retries to the encrypted SQS dead-letter queue', () => {
     const destination = new Capture();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

@@ -37,6 +37,7 @@ export function logicalIdOf(template: Template, type: string, prefix: string): s
 export const HOUSE_FUNCTIONS = {
   ingest: 'IngestionIngestFunction',
   aggregate: 'ProcessingAggregateFunction',
+  rollUp: 'ProcessingRollUpFunction',
   query: 'QueryServiceQueryFunction',
   migrate: 'MigrationsMigrateFunction',
 } as const;

@@ -78,6 +78,17 @@ describeWithServices(['postgres', 'redis', 'moto'], 'the pipeline through the lo
     expect(await app.request('GET', `/v1/metrics/events?${range}&interval=minute`)).toEqual(before);
   });
 
+  it('answers the same once the roll-up has folded the minutes, and a replay after it changes nothing', async () => {
+    const queries = [`/v1/metrics/events?${range}&interval=hour&groupBy=type`, `/v1/metrics/session.duration?${range}&interval=day`, `/v1/metrics/events?${range}&interval=minute`];
+    const before = await Promise.all(queries.map((path) => app.request('GET', path)));
+
+    await app.runtime.rollUp();
+    expect(await Promise.all(queries.map((path) => app.request('GET', path)))).toEqual(before);
+    await app.request('POST', '/v1/events', { body: { events } });
+    await app.runtime.drain();
+    expect(await Promise.all(queries.map((path) => app.request('GET', path)))).toEqual(before);
+  });
+
   it('sends a poison record to the DLQ and still counts the rest of its batch', async () => {
     const stream = new KinesisEventStream(kinesisClient({ endpoint: urls.moto }), streamNameOf(app));
     const good = makeEvent({ userId: 'patient-0', occurredAt: at(2, 5) }, 'engagement.heartbeat');

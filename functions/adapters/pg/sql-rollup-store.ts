@@ -1,9 +1,9 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
-import type { GroupUsersRow, SeriesRow, SeriesSelection, SeriesSketchRow, TileSelection } from '../../domain/rollups/metric-query';
+import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
-import { computeRollups, rollupKeyId, type RollupRow } from '../../domain/rollups/rollup';
-import type { RollupStore } from '../../ports/rollups';
+import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow } from '../../domain/rollups/rollup';
+import type { RollUpStep, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 
 /**
@@ -26,6 +26,17 @@ import type { SqlDatabase, SqlExecutor } from './database';
  */
 export const CACHE_ROWS = 100_000;
 
+/**
+ * How many hours of minutes one roll-up transaction folds at most (from the first minute with
+ * rows): catching up after a pause goes in steps that each hold the writer lock briefly.
+ */
+export const ROLL_UP_SPAN_MS = 6 * 3_600_000;
+
+/** A timestamptz as epoch ms: a double is all an instant needs (extract would answer a numeric since PostgreSQL 14). */
+function epochMs(expression: string): string {
+  return `(date_part('epoch', ${expression}) * 1000)::int8`;
+}
+
 // The write's number (taking the writer lock) and the batch's event ids not processed before, in
 // one round trip: one row per new id, or a single row with a NULL id when there is none. The ids
 // are inserted FROM the locked writer row, so the lock is always taken first (two appliers of
@@ -33,13 +44,31 @@ export const CACHE_ROWS = 100_000;
 // `LIMIT 1` tells the planner the writer is one row: unbounded, its guess of thousands of rows
 // made the statement costly enough to be JIT-compiled (~80 ms) every time.
 const BEGIN_WRITE = `
-  WITH w AS (UPDATE rollup_writer SET seq = seq + 1 RETURNING seq),
-  s AS (SELECT seq FROM w LIMIT 1),
+  WITH w AS (UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, rolled_up_to),
+  s AS (SELECT seq, ${epochMs('rolled_up_to')} AS rolled_up_to FROM w LIMIT 1),
   p AS (
     INSERT INTO rollup_processed_events (event_id) SELECT unnest($1::uuid[]) FROM s
     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
   )
-  SELECT s.seq, p.event_id FROM s LEFT JOIN p ON true`;
+  SELECT s.seq, s.rolled_up_to, p.event_id FROM s LEFT JOIN p ON true`;
+
+// The roll-up's write: the writer lock (its number) and the watermark it starts from.
+const BEGIN_ROLL_UP = `UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, ${epochMs('rolled_up_to')} AS rolled_up_to`;
+const READ_WATERMARK = `SELECT ${epochMs('rolled_up_to')} AS rolled_up_to FROM rollup_writer`;
+const MOVE_WATERMARK = `UPDATE rollup_writer SET rolled_up_to = to_timestamp($1::int8 / 1000)`;
+
+// The finest groupings' minute rows ($1 metrics, $2 groupings) in [$3, $4) (epoch ms).
+const FINEST_MINUTES = `unnest($1::text[], $2::text[]) AS f(metric, grouping)
+  JOIN rollups r ON r.metric = f.metric AND r.interval = 'minute' AND r.grouping = f.grouping
+    AND r.bucket >= to_timestamp($3::int8 / 1000) AND r.bucket < to_timestamp($4::int8 / 1000)`;
+// The first minute with rows at or after $3: one index probe per grouping.
+const FIRST_MINUTE = `
+  SELECT ${epochMs('min(m.bucket)')} AS bucket_ms
+  FROM unnest($1::text[], $2::text[]) AS f(metric, grouping)
+  CROSS JOIN LATERAL (
+    SELECT min(r.bucket) AS bucket FROM rollups r
+    WHERE r.metric = f.metric AND r.interval = 'minute' AND r.grouping = f.grouping AND r.bucket >= to_timestamp($3::int8 / 1000)
+  ) m`;
 
 // Minute rows carry their sketches inline; hour and day rows keep theirs in rollup_sketches, so
 // that the rows a long series reads stay narrow (see migration 002). A row `r` with its sketches:
@@ -117,12 +146,55 @@ const UPSERT = `
   )
   SELECT count(*)::int4 AS inserted FROM inserted`;
 
-// A double is all a bucket instant needs; extract would answer a numeric (since PostgreSQL 14).
-const BUCKET_MS = `(date_part('epoch', r.bucket) * 1000)::int8 AS bucket_ms`;
+const BUCKET_MS = `${epochMs('r.bucket')} AS bucket_ms`;
 // The rows `r` of a SeriesSelection ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms).
 const SELECTION = `r.metric = $1 AND r.interval = $2 AND r.grouping = $3
   AND r.bucket >= to_timestamp($4::int8 / 1000) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 const selectionParams = (plan: SeriesSelection) => [plan.metric, plan.interval, plan.grouping, plan.from, plan.to];
+
+// The parts of an hour or day series (`part`): rows the roll-up has completed (the bucket ends at
+// or before the watermark), as stored; and the rows it has not, each summed from the row holding
+// its minutes before the watermark and the minute rows from the watermark on ($6 the interval in
+// ms, $7 the grouping the minutes are stored in). One statement, so that the rows and the
+// watermark come from one snapshot: read apart, a roll-up in between would count its minutes twice.
+const [WHOLE, STARTED, MINUTES] = [0, 1, 2];
+const OPEN_SERIES = (values: boolean) => `
+  WITH w AS (SELECT rolled_up_to AS at, rolled_up_to - $6::int8 * interval '1 millisecond' AS last_whole FROM rollup_writer)
+  SELECT ${WHOLE} AS part, ${BUCKET_MS}, r.group_key, r.count,
+         ${values ? 'r.sum, r.min, r.max, r.p50, r.p95' : 'NULL::float8 AS sum, NULL::float8 AS min, NULL::float8 AS max, NULL::float8 AS p50, NULL::float8 AS p95'},
+         r.users_count, r.users_approx, NULL::bytea AS qsketch, NULL::bytea AS users
+  FROM w, rollups r WHERE ${SELECTION} AND r.bucket <= w.last_whole
+  UNION ALL
+  SELECT ${STARTED}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, NULL, NULL, r.users_count, r.users_approx, ${SKETCHES}
+  FROM w, rollups r ${JOIN_SKETCHES} WHERE ${SELECTION} AND r.bucket > w.last_whole
+  UNION ALL
+  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, NULL, NULL, r.users_count, r.users_approx, r.qsketch, r.users
+  FROM w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
+    AND r.bucket >= greatest(w.at, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
+
+/** A row of a series read; the value columns only where the selection asked for values. */
+interface SeriesReadRow {
+  bucket_ms: number;
+  group_key: string;
+  count: number;
+  sum?: number | null;
+  min?: number | null;
+  max?: number | null;
+  p50?: number | null;
+  p95?: number | null;
+  qsketch?: Uint8Array | null;
+  users_count: number;
+  users_approx: boolean;
+}
+
+/** The point of a row that holds its whole bucket. */
+function wholeRow(row: SeriesReadRow, values: boolean): SeriesRow {
+  const base = { bucket: row.bucket_ms, groupKey: row.group_key, count: row.count, users: row.users_count, usersApprox: row.users_approx };
+  if (!values) return base;
+  // Hour and day rows keep their quantiles in columns; a minute row's are read from its sketch.
+  const quantiles = row.qsketch ? QuantileSketch.deserialize(row.qsketch).pointQuantiles() : row.p50 != null && row.p95 != null ? { p50: row.p50, p95: row.p95 } : undefined;
+  return { ...base, sum: row.sum!, min: row.min!, max: row.max!, ...quantiles };
+}
 
 /** The columns every read of a SeriesSelection answers. */
 interface SelectedRow {
@@ -146,6 +218,20 @@ interface CachedRow {
   users: DistinctSketch;
   usersCount: number;
   usersApprox: boolean;
+}
+
+/** A minute row of a finest grouping, as the roll-up reads it. */
+interface MinuteRow {
+  metric: string;
+  grouping: string;
+  group_key: string;
+  bucket_ms: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  qsketch: Uint8Array | null;
+  users: Uint8Array;
 }
 
 interface ChangedRow {
@@ -328,7 +414,9 @@ export class SqlRollupStore implements RollupStore {
   private lastSeq: number | undefined;
   /** The first write of the current run of consecutive writes of ours. */
   private runStart = 0;
-  /** Applications of one store take turns (they would wait for each other's lock anyway). */
+  /** The roll-up watermark as of our last write: a batch's deltas are computed against it while the lock is taken. */
+  private rolledUpTo = 0;
+  /** Writes of one store take turns (they would wait for each other's lock anyway). */
   private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -338,44 +426,112 @@ export class SqlRollupStore implements RollupStore {
 
   applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
     if (events.length === 0) return Promise.resolve({ applied: 0, duplicates: 0 });
-    const result = this.turn.then(() => this.apply(events));
+    return this.write((tx, began) => this.apply(tx, began, events));
+  }
+
+  /**
+   * One write transaction in this store's turn. `work` takes the writer lock first and reports
+   * the write's number through `began`.
+   */
+  private write<T>(work: (tx: SqlExecutor, began: (seq: number) => void) => Promise<T>): Promise<T> {
+    const result = this.turn.then(async () => {
+      let seq: number | undefined;
+      const began = (number: number) => {
+        seq = number;
+        if (this.lastSeq !== number - 1) this.runStart = number;
+      };
+      try {
+        const value = await this.db.transaction((tx) => work(tx, began));
+        this.lastSeq = seq;
+        return value;
+      } catch (error) {
+        // Cached rows may have been merged into in place, and whether the commit happened is unknown.
+        this.cache.clear();
+        this.lastSeq = undefined;
+        throw error;
+      }
+    });
     this.turn = result.catch(() => undefined);
     return result;
   }
 
-  private async apply(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
+  private async apply(tx: SqlExecutor, began: (seq: number) => void, events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
     const firstById = new Map<string, StoredEvent>();
     // uuid comes back lower-case, whatever case the client sent.
     for (const event of events) {
       const id = event.eventId.toLowerCase();
       if (!firstById.has(id)) firstById.set(id, event);
     }
-    try {
-      const { seq, applied } = await this.db.transaction(async (tx) => {
-        const begun = tx.query<{ seq: number; event_id: string | null }>(BEGIN_WRITE, [[...firstById.keys()]]);
-        // Settled here too, so a throw below cannot leave its rejection unhandled.
-        begun.catch(() => undefined);
-        // Computed while the database takes the lock and records the ids: nearly always every
-        // event is new, and otherwise the deltas are computed again from the new ones.
-        const unique = [...firstById.values()];
-        const speculative = computeRollups(unique);
-        const { rows } = await begun;
-        const seq = rows[0]!.seq;
-        if (this.lastSeq !== seq - 1) this.runStart = seq;
-        const fresh: StoredEvent[] = [];
-        for (const row of rows) if (row.event_id !== null) fresh.push(firstById.get(row.event_id)!);
-        const deltas = fresh.length === unique.length ? speculative : fresh.length > 0 ? computeRollups(fresh) : undefined;
-        if (deltas) await this.fold(tx, seq, deltas);
-        return { seq, applied: fresh.length };
-      });
-      this.lastSeq = seq;
-      return { applied, duplicates: events.length - applied };
-    } catch (error) {
-      // Cached rows may have been merged into in place, and whether the commit happened is unknown.
-      this.cache.clear();
-      this.lastSeq = undefined;
-      throw error;
-    }
+    const begun = tx.query<{ seq: number; rolled_up_to: number; event_id: string | null }>(BEGIN_WRITE, [[...firstById.keys()]]);
+    // Settled here too, so a throw below cannot leave its rejection unhandled.
+    begun.catch(() => undefined);
+    // Computed while the database takes the lock and records the ids: nearly always every event
+    // is new and the watermark where it was, and otherwise the deltas are computed again.
+    const unique = [...firstById.values()];
+    const guessedWatermark = this.rolledUpTo;
+    const speculative = computeRollups(unique, guessedWatermark);
+    const { rows } = await begun;
+    const seq = rows[0]!.seq;
+    began(seq);
+    this.rolledUpTo = rows[0]!.rolled_up_to;
+    const fresh: StoredEvent[] = [];
+    for (const row of rows) if (row.event_id !== null) fresh.push(firstById.get(row.event_id)!);
+    if (fresh.length === 0) return { applied: 0, duplicates: events.length };
+    const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo);
+    await this.fold(tx, seq, deltas);
+    return { applied: fresh.length, duplicates: events.length - fresh.length };
+  }
+
+  /**
+   * Folds the minute rows of minutes before `until` (epoch ms, minute-aligned) that are not rolled
+   * up yet into the hour and day rows of every grouping, and moves the watermark past them: at
+   * most ROLL_UP_SPAN_MS of minutes from the first one with rows, so `done` says whether minutes
+   * before `until` remain. Minutes may still get events after they are rolled up: the aggregator
+   * then writes those events' hour and day rows itself.
+   */
+  async rollUp(until: number): Promise<RollUpStep> {
+    const end = bucketStart(until, 'minute');
+    const { rows: current } = await this.db.query<{ rolled_up_to: number }>(READ_WATERMARK);
+    if (current[0]!.rolled_up_to >= end) return { rolledUpTo: current[0]!.rolled_up_to, minuteRows: 0, done: true };
+    return this.write(async (tx, began) => {
+      const { rows } = await tx.query<{ seq: number; rolled_up_to: number }>(BEGIN_ROLL_UP);
+      const { seq, rolled_up_to: from } = rows[0]!;
+      began(seq);
+      this.rolledUpTo = from;
+      if (from >= end) return { rolledUpTo: from, minuteRows: 0, done: true };
+      const metrics = FINEST_GROUPINGS.map((g) => g.metric);
+      const groupings = FINEST_GROUPINGS.map((g) => g.grouping);
+      const { rows: first } = await tx.query<{ bucket_ms: number | null }>(FIRST_MINUTE, [textArray(metrics), textArray(groupings), from]);
+      const next = first[0]!.bucket_ms;
+      const to = next === null ? end : Math.min(end, Math.max(from, bucketStart(next, 'hour')) + ROLL_UP_SPAN_MS);
+      let minuteRows = 0;
+      if (next !== null && next < to) {
+        const { rows: minutes } = await tx.query<MinuteRow>(
+          `SELECT r.metric, r.grouping, r.group_key, ${BUCKET_MS}, r.count, r.sum, r.min, r.max, r.qsketch, r.users FROM ${FINEST_MINUTES}`,
+          [textArray(metrics), textArray(groupings), from, to],
+        );
+        minuteRows = minutes.length;
+        const deltas = rollUpMinutes(
+          minutes.map((row) => ({
+            metric: row.metric,
+            interval: 'minute',
+            bucket: row.bucket_ms,
+            grouping: row.grouping,
+            groupKey: row.group_key,
+            count: row.count,
+            sum: row.sum,
+            min: row.min,
+            max: row.max,
+            quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
+            users: DistinctSketch.deserialize(row.users),
+          })),
+        );
+        if (deltas.length > 0) await this.fold(tx, seq, deltas);
+      }
+      await tx.query(MOVE_WATERMARK, [to]);
+      this.rolledUpTo = to;
+      return { rolledUpTo: to, minuteRows, done: to >= end };
+    });
   }
 
   /** Merges the deltas into the rows they change and writes those, caching them as it goes. */
@@ -416,7 +572,7 @@ export class SqlRollupStore implements RollupStore {
     upserted.catch(() => undefined);
     // The cache is brought up to date while the database writes: should the transaction fail,
     // apply drops the whole cache, so no row of an uncommitted write is ever trusted.
-    this.remember(ids, rows);
+    this.remember(deltas, ids, rows);
     const { inserted } = (await upserted).rows[0]!;
     if (inserted < freshCount) {
       // Rows we had no copy of that exist after all (another instance wrote them, or this one
@@ -443,6 +599,7 @@ export class SqlRollupStore implements RollupStore {
           seq,
         );
         this.remember(
+          redo.map((i) => deltas[i]!),
           redo.map((i) => ids[i]!),
           redo.map((i) => rows[i]!),
         );
@@ -464,12 +621,18 @@ export class SqlRollupStore implements RollupStore {
   }
 
   /** Caches a fold's rows as the most recently used, evicting the least recently used beyond the bound. */
-  private remember(ids: readonly string[], rows: readonly CachedRow[]): void {
+  private remember(deltas: readonly RollupRow[], ids: readonly string[], rows: readonly CachedRow[]): void {
     const limit = this.options.cacheRows ?? CACHE_ROWS;
+    // Minute rows before the batch's last two minutes are done with (a batch of traffic from
+    // the past spans many minutes, each written once): caching them would only evict the rows
+    // that are written again, and make garbage of the rest.
+    let newestMinute = -Infinity;
+    for (const delta of deltas) if (delta.interval === 'minute' && delta.bucket > newestMinute) newestMinute = delta.bucket;
     for (let i = 0; i < ids.length; i++) {
       // Moved to the end (most recent); a row new to the cache is simply added there.
       if (this.cache.has(ids[i]!)) this.cache.delete(ids[i]!);
-      this.cache.set(ids[i]!, rows[i]!);
+      const delta = deltas[i]!;
+      if (delta.interval !== 'minute' || delta.bucket >= newestMinute - INTERVAL_MS.minute) this.cache.set(ids[i]!, rows[i]!);
     }
     if (this.cache.size <= limit) return;
     let excess = this.cache.size - limit;
@@ -480,34 +643,40 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
-    if (!plan.values) {
-      const result = await this.db.query<Pick<SelectedRow, 'bucket_ms' | 'group_key' | 'count'> & { users_count: number; users_approx: boolean }>(
-        `SELECT ${BUCKET_MS}, group_key, count, users_count, users_approx FROM rollups r WHERE ${SELECTION}`,
-        selectionParams(plan),
-      );
-      return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, count: row.count, users: row.users_count, usersApprox: row.users_approx }));
+    if (plan.interval === 'minute') {
+      // Minute rows are whole from the first write. No values columns for a counter, and a
+      // quantile sketch only where the point shows quantiles.
+      const columns = plan.values ? 'count, sum, min, max, qsketch' : 'count';
+      const result = await this.db.query<SeriesReadRow>(`SELECT ${BUCKET_MS}, group_key, ${columns}, users_count, users_approx FROM rollups r WHERE ${SELECTION}`, selectionParams(plan));
+      return result.rows.map((row) => wholeRow(row, plan.values));
     }
-    // No sketches but a minute row's quantiles: a 30-day hourly series is thousands of rows.
-    // (json_agg in PostgreSQL was measured slower than plain rows.) Minute rows keep no quantile
-    // columns, so their sketch is read.
-    const sketch = plan.interval === 'minute' ? 'r.qsketch' : 'NULL::bytea AS qsketch';
-    const result = await this.db.query<
-      SelectedRow & { p50: number | null; p95: number | null; qsketch: Uint8Array | null; users_count: number; users_approx: boolean }
-    >(`SELECT ${BUCKET_MS}, group_key, count, sum, min, max, p50, p95, ${sketch}, users_count, users_approx FROM rollups r WHERE ${SELECTION}`, selectionParams(plan));
-    return result.rows.map((row) => {
-      const quantiles = row.qsketch ? QuantileSketch.deserialize(row.qsketch).pointQuantiles() : row.p50 !== null && row.p95 !== null ? { p50: row.p50, p95: row.p95 } : undefined;
-      return {
-        bucket: row.bucket_ms,
-        groupKey: row.group_key,
+    const minutes = rowSource(plan.metric, 'minute', plan.grouping);
+    const result = await this.db.query<SeriesReadRow & { part: number; users: Uint8Array | null }>(OPEN_SERIES(plan.values), [
+      ...selectionParams(plan),
+      INTERVAL_MS[plan.interval],
+      minutes.grouping,
+    ]);
+    const points: SeriesRow[] = [];
+    const open: SeriesSketchRow[] = [];
+    for (const row of result.rows) {
+      if (row.part === WHOLE) {
+        points.push(wholeRow(row, plan.values));
+        continue;
+      }
+      const { project } = minutes;
+      open.push({
+        bucket: bucketStart(row.bucket_ms, plan.interval),
+        groupKey: row.part === MINUTES && project ? project(row.group_key) : row.group_key,
         count: row.count,
-        sum: row.sum,
-        min: row.min,
-        max: row.max,
-        ...quantiles,
-        users: row.users_count,
-        usersApprox: row.users_approx,
-      };
-    });
+        sum: row.sum!,
+        min: row.min!,
+        max: row.max!,
+        quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
+        users: DistinctSketch.deserialize(row.users!),
+      });
+    }
+    if (open.length > 0) points.push(...projectSeriesRows(open, (groupKey) => groupKey));
+    return points;
   }
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
@@ -544,15 +713,31 @@ export class SqlRollupStore implements RollupStore {
 
   async readGroupUsers(plan: TileSelection, groupKeys: readonly string[]): Promise<GroupUsersRow[]> {
     if (plan.tiles.length === 0 || groupKeys.length === 0) return [];
-    const result = await this.db.query<{ group_key: string; users: Uint8Array }>(
-      `SELECT r.group_key, ${USERS_SKETCH}
+    // Hour and day tiles hold the minutes before the watermark; the minute rows from it on are
+    // read too, from the grouping they are stored in. A minute that both hold (the watermark
+    // moved between the parts) is in the union twice, which changes no distinct count.
+    const minutes = rowSource(plan.metric, 'minute', plan.grouping);
+    const result = await this.db.query<{ group_key: string; users: Uint8Array; part: number }>(
+      `SELECT r.group_key, ${USERS_SKETCH}, ${STARTED} AS part
        FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
        JOIN rollups r ON r.metric = $1 AND r.grouping = $2 AND r.interval = t.interval
          AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)
        ${JOIN_SKETCHES}
-       WHERE r.group_key = ANY($6::text[])`,
-      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to), groupKeys],
+       WHERE r.group_key = ANY($6::text[])
+       UNION ALL
+       SELECT r.group_key, r.users, ${MINUTES}
+       FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
+       CROSS JOIN rollup_writer w
+       JOIN rollups r ON t.interval <> 'minute' AND r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
+         AND r.bucket >= greatest(w.rolled_up_to, to_timestamp(t.from_ms / 1000)) AND r.bucket < to_timestamp(t.to_ms / 1000)`,
+      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to), groupKeys, minutes.grouping],
     );
-    return result.rows.map((row) => ({ groupKey: row.group_key, users: DistinctSketch.deserialize(row.users) }));
+    const wanted = new Set(groupKeys);
+    const rows: GroupUsersRow[] = [];
+    for (const row of result.rows) {
+      const groupKey = row.part === MINUTES && minutes.project ? minutes.project(row.group_key) : row.group_key;
+      if (wanted.has(groupKey)) rows.push({ groupKey, users: DistinctSketch.deserialize(row.users) });
+    }
+    return rows;
   }
 }

@@ -74,6 +74,28 @@ export class DistinctSketch {
     return DistinctSketch.ofSorted(n === sorted.length ? sorted : sorted.subarray(0, n));
   }
 
+  /** The union of many sketches at once (the pairwise `merge` would copy the growing union each time). */
+  static union(sketches: readonly DistinctSketch[]): DistinctSketch {
+    if (sketches.length === 1) return sketches[0]!;
+    if (sketches.every((sketch) => sketch.hashes)) {
+      let length = 0;
+      for (const sketch of sketches) length += sketch.hashes!.length;
+      const all = new BigUint64Array(length);
+      let at = 0;
+      for (const sketch of sketches) {
+        all.set(sketch.hashes!, at);
+        at += sketch.hashes!.length;
+      }
+      return DistinctSketch.fromHashes(all);
+    }
+    const registers = new Uint8Array(M);
+    for (const sketch of sketches) {
+      if (sketch.registers) maxInto(registers, sketch.registers);
+      else addHashes(registers, sketch.hashes!);
+    }
+    return new DistinctSketch(undefined, registers);
+  }
+
   static ofMembers(members: Iterable<string>): DistinctSketch {
     return DistinctSketch.fromHashes(Array.from(members, memberHash));
   }

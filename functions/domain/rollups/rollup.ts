@@ -7,9 +7,15 @@ import { QuantileSketch } from './quantile-sketch';
  * Time-bucketed rollups. Every event adds to each of its metrics' hour and day rows for EVERY
  * subset of the metric's dimensions (a cube: 2^d groupings, d <= 3), so a query over days or
  * months reads exactly its own rows and never merges sketches across groups. Minute rows are
- * kept for the total and the finest grouping only: they are most of the rows written (a minute
- * holds few events, so nearly every one of them is new), and a minute series spans few buckets,
- * so a grouping in between is summed from the finest rows when it is read (`rowSource`).
+ * kept for the finest grouping only: they are most of the rows written (a minute holds few
+ * events, so nearly every one of them is new), and a minute series spans few buckets, so any
+ * coarser grouping is summed from the finest rows when it is read (`rowSource`).
+ *
+ * The aggregator writes minute rows only (`computeRollups`); the roll-up later folds closed
+ * minutes into the hour and day rows of the whole cube (`rollUpMinutes`). An hour row is
+ * rewritten once per roll-up rather than once per batch, and a batch writes a third of the rows
+ * it would otherwise. Events of minutes the roll-up has already passed (`rolledUpTo`) arrive
+ * late: the aggregator adds those to the hour and day rows itself.
  */
 
 export const INTERVALS = ['minute', 'hour', 'day'] as const;
@@ -69,7 +75,7 @@ function cubeOf(dimensions: readonly string[]): Grouping[] {
       .filter((_, position) => (mask & (1 << position)) !== 0)
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map(({ position }) => position);
-    const storedAtMinute = positions.length === 0 || positions.length === dimensions.length;
+    const storedAtMinute = positions.length === dimensions.length;
     groupings.push({ name: groupingOf(positions.map((p) => dimensions[p]!)), positions, storedAtMinute });
   }
   return groupings;
@@ -77,13 +83,20 @@ function cubeOf(dimensions: readonly string[]): Grouping[] {
 
 const CUBES = new Map<StoredMetric, Grouping[]>(STORED_METRICS.map((metric) => [metric, cubeOf(metric.dimensions)]));
 const CUBES_BY_NAME = new Map([...CUBES].map(([metric, cube]) => [metric.name, cube]));
+const STORED_BY_NAME = new Map(STORED_METRICS.map((metric) => [metric.name, metric]));
+
+/** The finest grouping of each stored metric: the minute rows the roll-up folds. */
+export const FINEST_GROUPINGS: readonly { readonly metric: string; readonly grouping: string }[] = [...CUBES].map(([metric, cube]) => ({
+  metric: metric.name,
+  grouping: cube[cube.length - 1]!.name,
+}));
 
 /** Turns a stored row's group key into the key of a coarser grouping. */
 export type KeyProjection = (storedKey: string) => string;
 
 /**
  * Where the rows of a metric's grouping at an interval are stored: in that grouping itself, or
- * (a grouping between the total and the finest, at minute interval) in the finest grouping,
+ * (a grouping coarser than the finest, at minute interval) in the finest grouping,
  * whose keys `project` maps onto the grouping's keys.
  */
 export function rowSource(metric: string, interval: Interval, grouping: string): { grouping: string; project?: KeyProjection } {
@@ -133,6 +146,14 @@ let valueIndex = new Map<StoredMetric, ValueNode>();
 /** One GroupRef per row key (combinations share their coarser groups), by metric, grouping and group key. */
 let refIndex = new Map<string, GroupRef>();
 
+/** Called between batches only: within one, a key must keep a single GroupRef. */
+function boundGroupIndex(): void {
+  if (combinations <= MAX_COMBINATIONS) return;
+  combinations = 0;
+  valueIndex = new Map();
+  refIndex = new Map();
+}
+
 function groupRefsOf(metric: StoredMetric, cube: readonly Grouping[], values: readonly string[]): GroupRef[] {
   let root = valueIndex.get(metric);
   if (!root) valueIndex.set(metric, (root = { next: new Map(), refs: undefined }));
@@ -155,7 +176,7 @@ function groupRefsOf(metric: StoredMetric, cube: readonly Grouping[], values: re
   return node.refs;
 }
 
-/** A row while a batch is folded: hashes are collected and turned into a sketch once at the end. */
+/** A row while a batch is folded: hashes (or sketches) are collected and turned into one sketch at the end. */
 interface Accumulator {
   readonly ref: GroupRef;
   readonly interval: Interval;
@@ -166,62 +187,39 @@ interface Accumulator {
   max: number;
   readonly quantiles: QuantileSketch | undefined;
   readonly hashes: bigint[];
+  readonly sketches: DistinctSketch[];
 }
 
 /** A group's rows of the batch, per interval by bucket (a batch spans few buckets; the last one is kept at hand). */
-interface GroupRows {
-  readonly byInterval: Map<number, Accumulator>[];
-  readonly last: (Accumulator | undefined)[];
+class GroupRows {
+  private readonly byInterval = INTERVALS.map(() => new Map<number, Accumulator>());
+  private readonly last: (Accumulator | undefined)[] = INTERVALS.map(() => undefined);
+
+  constructor(private readonly ref: GroupRef) {}
+
+  /** The row of `bucket` at INTERVALS[i], created (and listed in `created`) on first use. */
+  row(i: number, bucket: number, created: Accumulator[]): Accumulator {
+    let row = this.last[i];
+    if (row !== undefined && row.bucket === bucket) return row;
+    row = this.byInterval[i]!.get(bucket);
+    if (!row) {
+      const quantiles = this.ref.metric.kind === 'distribution' ? new QuantileSketch() : undefined;
+      row = { ref: this.ref, interval: INTERVALS[i]!, bucket, count: 0, sum: 0, min: Infinity, max: -Infinity, quantiles, hashes: [], sketches: [] };
+      this.byInterval[i]!.set(bucket, row);
+      created.push(row);
+    }
+    this.last[i] = row;
+    return row;
+  }
 }
 
-/** The rollup deltas of a batch: one row per key the batch touches. */
-export function computeRollups(events: readonly StoredEvent[]): RollupRow[] {
-  // Dropped between batches only: within one, a key must keep a single GroupRef.
-  if (combinations > MAX_COMBINATIONS) {
-    combinations = 0;
-    valueIndex = new Map();
-    refIndex = new Map();
-  }
-  const groups = new Map<GroupRef, GroupRows>();
-  const accumulators: Accumulator[] = [];
-  const buckets = new Array<number>(INTERVALS.length);
-  for (const event of events) {
-    const at = Date.parse(event.occurredAt);
-    const hash = memberHash(event.subject);
-    for (let i = 0; i < INTERVALS.length; i++) buckets[i] = bucketStart(at, INTERVALS[i]!);
-    for (const [metric, cube] of CUBES) {
-      const contribution = metric.extract(event);
-      if (!contribution) continue;
-      const value = contribution.value;
-      const refs = groupRefsOf(metric, cube, contribution.dimensions);
-      for (let g = 0; g < refs.length; g++) {
-        const ref = refs[g]!;
-        let rows = groups.get(ref);
-        if (!rows) groups.set(ref, (rows = { byInterval: INTERVALS.map(() => new Map<number, Accumulator>()), last: INTERVALS.map(() => undefined) }));
-        // INTERVALS[0] is the minute.
-        for (let i = ref.storedAtMinute ? 0 : 1; i < INTERVALS.length; i++) {
-          const bucket = buckets[i]!;
-          let row = rows.last[i];
-          if (row === undefined || row.bucket !== bucket) {
-            row = rows.byInterval[i]!.get(bucket);
-            if (!row) {
-              const quantiles = metric.kind === 'distribution' ? new QuantileSketch() : undefined;
-              row = { ref, interval: INTERVALS[i]!, bucket, count: 0, sum: 0, min: Infinity, max: -Infinity, quantiles, hashes: [] };
-              rows.byInterval[i]!.set(bucket, row);
-              accumulators.push(row);
-            }
-            rows.last[i] = row;
-          }
-          row.count++;
-          row.sum += value;
-          if (value < row.min) row.min = value;
-          if (value > row.max) row.max = value;
-          row.quantiles?.add(value);
-          row.hashes.push(hash);
-        }
-      }
-    }
-  }
+function rowsOf(groups: Map<GroupRef, GroupRows>, ref: GroupRef): GroupRows {
+  let rows = groups.get(ref);
+  if (!rows) groups.set(ref, (rows = new GroupRows(ref)));
+  return rows;
+}
+
+function finished(accumulators: readonly Accumulator[]): RollupRow[] {
   return accumulators.map((row) => ({
     metric: row.ref.metric.name,
     interval: row.interval,
@@ -233,8 +231,83 @@ export function computeRollups(events: readonly StoredEvent[]): RollupRow[] {
     min: row.min,
     max: row.max,
     quantiles: row.quantiles,
-    users: DistinctSketch.fromHashes(row.hashes),
+    users: row.sketches.length === 0 ? DistinctSketch.fromHashes(row.hashes) : DistinctSketch.union(row.sketches),
   }));
+}
+
+// INTERVALS[0] is the minute.
+const MINUTE = 0;
+
+/**
+ * The rollup deltas of a batch: one row per key the batch touches. Minute rows for every event;
+ * hour and day rows only for events of minutes before `rolledUpTo` (epoch ms), which the roll-up
+ * has passed (see the top of this module).
+ */
+export function computeRollups(events: readonly StoredEvent[], rolledUpTo: number): RollupRow[] {
+  boundGroupIndex();
+  const groups = new Map<GroupRef, GroupRows>();
+  const accumulators: Accumulator[] = [];
+  const buckets = new Array<number>(INTERVALS.length);
+  for (const event of events) {
+    const at = Date.parse(event.occurredAt);
+    const hash = memberHash(event.subject);
+    for (let i = 0; i < INTERVALS.length; i++) buckets[i] = bucketStart(at, INTERVALS[i]!);
+    const intervals = buckets[MINUTE]! < rolledUpTo ? INTERVALS.length : MINUTE + 1;
+    for (const [metric, cube] of CUBES) {
+      const contribution = metric.extract(event);
+      if (!contribution) continue;
+      const value = contribution.value;
+      const refs = groupRefsOf(metric, cube, contribution.dimensions);
+      for (let g = 0; g < refs.length; g++) {
+        const ref = refs[g]!;
+        for (let i = ref.storedAtMinute ? MINUTE : MINUTE + 1; i < intervals; i++) {
+          const row = rowsOf(groups, ref).row(i, buckets[i]!, accumulators);
+          row.count++;
+          row.sum += value;
+          if (value < row.min) row.min = value;
+          if (value > row.max) row.max = value;
+          row.quantiles?.add(value);
+          row.hashes.push(hash);
+        }
+      }
+    }
+  }
+  return finished(accumulators);
+}
+
+/**
+ * The hour and day rows, of every grouping, that hold the given minute rows of their metrics'
+ * finest groupings (`FINEST_GROUPINGS`): what the roll-up adds when it folds those minutes.
+ */
+export function rollUpMinutes(minuteRows: readonly RollupRow[]): RollupRow[] {
+  boundGroupIndex();
+  const groups = new Map<GroupRef, GroupRows>();
+  const accumulators: Accumulator[] = [];
+  for (const minute of minuteRows) {
+    const metric = STORED_BY_NAME.get(minute.metric);
+    const cube = metric && CUBES.get(metric)!;
+    const finest = cube?.[cube.length - 1];
+    if (!metric || !cube || minute.interval !== 'minute' || minute.grouping !== finest!.name) {
+      throw new Error(`not a minute row of a finest grouping: ${minute.metric} ${minute.interval} '${minute.grouping}'`);
+    }
+    // The key lists values in sorted dimension-name order; the cube wants the metric's order.
+    const keyValues = JSON.parse(minute.groupKey) as string[];
+    const values = new Array<string>(metric.dimensions.length);
+    finest!.positions.forEach((position, j) => (values[position] = keyValues[j]!));
+    const refs = groupRefsOf(metric, cube, values);
+    for (let g = 0; g < refs.length; g++) {
+      for (let i = MINUTE + 1; i < INTERVALS.length; i++) {
+        const row = rowsOf(groups, refs[g]!).row(i, bucketStart(minute.bucket, INTERVALS[i]!), accumulators);
+        row.count += minute.count;
+        row.sum += minute.sum;
+        if (minute.min < row.min) row.min = minute.min;
+        if (minute.max > row.max) row.max = minute.max;
+        if (minute.quantiles) row.quantiles?.merge(minute.quantiles);
+        row.sketches.push(minute.users);
+      }
+    }
+  }
+  return finished(accumulators);
 }
 
 /** What a row holds of its events, whatever its key. */

@@ -3,12 +3,11 @@ import { jsonLogger } from '../../../functions/adapters/log';
 import { hs256Verifier, signHs256 } from '../../../functions/handlers/http/bearer';
 import type { HttpEvent } from '../../../functions/handlers/http/middleware';
 import { makeQueryHandler } from '../../../functions/handlers/query';
-import type { RollupStore } from '../../../functions/ports/rollups';
+import type { RollupReader } from '../../../functions/ports/rollups';
 
 const SECRET = 'localstack-development-only-secret';
 const logger = jsonLogger('test', 'silent');
-const emptyStore: RollupStore = {
-  applyEvents: () => Promise.reject(new Error('read-only')),
+const emptyStore: RollupReader = {
   readSeries: async () => [],
   readSeriesSketches: async () => [],
   readGroupTileMaxima: async () => new Map(),

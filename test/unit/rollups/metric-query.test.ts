@@ -11,7 +11,7 @@ import {
   type TileSelection,
 } from '../../../functions/domain/rollups/metric-query';
 import { computeRollups, INTERVAL_MS, type RollupRow } from '../../../functions/domain/rollups/rollup';
-import type { RollupStore } from '../../../functions/ports/rollups';
+import type { RollupReader } from '../../../functions/ports/rollups';
 import { queryMetric } from '../../../functions/use-cases/query-metric';
 
 const base = { metric: 'events', from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', interval: 'hour' };
@@ -61,7 +61,7 @@ describe('validateMetricQuery', () => {
     expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'sessions' })).series.rows.values).toBe(false);
   });
 
-  it('sums a minute series of a grouping between the total and the finest from the finest rows', () => {
+  it('sums a minute series of a coarser grouping than the finest from the finest rows', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, from: '2026-11-20T09:58:00Z', to: '2026-11-20T12:00:00Z', interval: 'minute', groupBy: 'type' }));
     expect(plan.series.rows).toMatchObject({ metric: 'events', grouping: 'platform,type', interval: 'minute' });
     expect(plan.series.project!('["ios","mood.reported"]')).toBe('["mood.reported"]');
@@ -70,8 +70,10 @@ describe('validateMetricQuery', () => {
       ['platform,type', ['minute'], true],
     ]);
     const total = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z' }));
-    expect(total.series.project).toBeUndefined();
-    expect(total.series.rows.grouping).toBe('');
+    expect(total.series.rows.grouping).toBe('platform,type');
+    expect(total.series.project!('["ios","mood.reported"]')).toBe('[]');
+    const finest = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z', groupBy: 'type,platform' }));
+    expect(finest.series.project).toBeUndefined();
   });
 });
 
@@ -109,14 +111,13 @@ describe('tileRange', () => {
 });
 
 /** The store port over rows computed in memory: the pure query path without a database. */
-function memoryStore(rows: readonly RollupRow[]): RollupStore {
+function memoryStore(rows: readonly RollupRow[]): RollupReader {
   const selected = (plan: SeriesSelection) =>
     rows.filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to);
   const inTiles = (plan: TileSelection) =>
     rows.filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to));
   return {
-    applyEvents: () => Promise.reject(new Error('read-only')),
-    readSeries: async (plan) =>
+      readSeries: async (plan) =>
       selected(plan)
         .map((r) => ({
           ...r,
@@ -155,7 +156,7 @@ describe('queryMetric', () => {
       ...moods('ios', k, '2026-11-20T10:15:00.000Z', 0.5),
       ...moods('android', k - 1, '2026-11-20T10:20:00.000Z', -0.5),
       ...moods('ios', 2, '2026-11-20T12:00:00.000Z', 0),
-    ]),
+    ], Infinity),
   );
 
   it('shows a group of k users and suppresses one of k - 1, listing it', async () => {
@@ -190,7 +191,7 @@ describe('queryMetric', () => {
         ...visit(tuesday, 'web', '2026-11-17T09:00:00.000Z'),
         ...visit(regulars, 'desktop', '2026-11-16T09:00:00.000Z'),
         ...visit(regulars, 'desktop', '2026-11-17T09:00:00.000Z'),
-      ]),
+      ], Infinity),
     );
 
     const answer = await queryMetric(spread, { metric: 'events', from: '2026-11-16T00:00:00Z', to: '2026-11-18T00:00:00Z', interval: 'day', groupBy: 'platform' }, { k });
@@ -223,7 +224,7 @@ describe('queryMetric', () => {
         ...sessions('ios', 150, '2026-11-20T10:15:10.000Z', (i) => durations[i]!),
         ...sessions('android', 50, '2026-11-20T10:15:50.000Z', (i) => durations[150 + i]!),
         ...sessions('web', k - 1, '2026-11-20T10:40:00.000Z', () => 60, 'lake'),
-      ]),
+      ], Infinity),
     );
     const range = { from: '2026-11-20T10:10:00Z', to: '2026-11-20T11:05:00Z', interval: 'minute' };
 
@@ -237,7 +238,7 @@ describe('queryMetric', () => {
     expect(Math.abs(point!.p50! - 109.5)).toBeLessThanOrEqual(0.01 * 110);
     expect(Math.abs(point!.p95! - 199.05)).toBeLessThanOrEqual(0.01 * 200);
     // Each platform's group alone is under k: only the summed group reaches it.
-    const few = memoryStore(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:16:10.000Z', () => 30)]));
+    const few = memoryStore(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:16:10.000Z', () => 30)], Infinity));
     const summed = await queryMetric(few, { metric: 'sessions.completed', ...range, groupBy: 'scenarioId' }, { k });
     expect(summed.series).toEqual([
       {
@@ -251,7 +252,7 @@ describe('queryMetric', () => {
   });
 
   it('marks estimated users on points and counts them in the gate', async () => {
-    const many = memoryStore(computeRollups(moods('web', 1_500, '2026-11-20T10:00:00.000Z', 0.1)));
+    const many = memoryStore(computeRollups(moods('web', 1_500, '2026-11-20T10:00:00.000Z', 0.1), Infinity));
     const answer = await queryMetric(many, { metric: 'mood.valence', from: '2026-11-20T10:00:00Z', to: '2026-11-20T11:00:00Z', interval: 'hour' }, { k: 10 });
     const point = answer.series[0]!.points[0]!;
     expect(point.usersApprox).toBe(true);

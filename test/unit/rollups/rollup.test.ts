@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { METRICS, STORED_METRICS } from '../../../functions/domain/rollups/catalogue';
-import { computeRollups, mergeRollupRows, type RollupRow } from '../../../functions/domain/rollups/rollup';
+import { computeRollups, FINEST_GROUPINGS, mergeRollupRows, rollUpMinutes, type RollupRow } from '../../../functions/domain/rollups/rollup';
 
 function event(type: string, attributes: object, options: { user: string; at: string; platform?: string }): StoredEvent {
   return {
@@ -32,7 +32,7 @@ const events: StoredEvent[] = [
   event('assessment.completed', { instrument: 'PHQ-9', score: 12 }, { user: U3, at: '2026-11-21T00:01:00.000Z', platform: 'android' }),
 ];
 
-const rows = computeRollups(events);
+const rows = computeRollups(events, Infinity);
 function row(metric: string, interval: string, bucket: string, group: Record<string, string> = {}): RollupRow | undefined {
   const dimensions = Object.keys(group).sort();
   return rows.find(
@@ -52,8 +52,9 @@ describe('computeRollups', () => {
     expect(stats(row('events', 'day', '2026-11-21T00:00:00Z'))).toMatchObject({ count: 2, users: 1 });
     expect(stats(row('events', 'hour', '2026-11-20T10:00:00Z'))).toMatchObject({ count: 3, users: 2 });
     expect(stats(row('events', 'hour', '2026-11-20T11:00:00Z'))).toMatchObject({ count: 1, users: 1 });
-    expect(stats(row('events', 'minute', '2026-11-20T10:05:00Z'))).toMatchObject({ count: 2, users: 2 });
-    expect(stats(row('events', 'minute', '2026-11-20T11:59:00Z'))).toMatchObject({ count: 1 });
+    expect(stats(row('events', 'minute', '2026-11-20T10:05:00Z', { type: 'session.ended', platform: 'ios' }))).toMatchObject({ count: 1, users: 1 });
+    expect(stats(row('events', 'minute', '2026-11-20T10:05:00Z', { type: 'session.ended', platform: 'unknown' }))).toMatchObject({ count: 1, users: 1 });
+    expect(stats(row('events', 'minute', '2026-11-20T11:59:00Z', { type: 'choice.made', platform: 'web' }))).toMatchObject({ count: 1 });
   });
 
   it('stores every subset of the dimensions at hour and day, a missing platform as unknown', () => {
@@ -65,11 +66,11 @@ describe('computeRollups', () => {
     expect([...groupings].sort()).toEqual(['', 'completion', 'completion,interventionType', 'completion,interventionType,urgency', 'completion,urgency', 'interventionType', 'interventionType,urgency', 'urgency']);
   });
 
-  it('keeps minute rows of the total and the finest grouping only', () => {
+  it('keeps minute rows of the finest grouping only', () => {
     const minuteGroupings = (metric: string) => [...new Set(rows.filter((r) => r.metric === metric && r.interval === 'minute').map((r) => r.grouping))].sort();
-    expect(minuteGroupings('interventions')).toEqual(['', 'completion,interventionType,urgency']);
-    expect(minuteGroupings('events')).toEqual(['', 'platform,type']);
-    expect(minuteGroupings('mood.valence')).toEqual(['', 'platform']);
+    expect(minuteGroupings('interventions')).toEqual(['completion,interventionType,urgency']);
+    expect(minuteGroupings('events')).toEqual(['platform,type']);
+    expect(minuteGroupings('mood.valence')).toEqual(['platform']);
   });
 
   it('feeds sessions, completed sessions and durations from their events', () => {
@@ -97,9 +98,9 @@ describe('computeRollups', () => {
   });
 
   it('merges two batches into the rows of the whole', () => {
-    const whole = computeRollups(events);
-    const first = computeRollups(events.slice(0, 4));
-    const second = computeRollups(events.slice(4));
+    const whole = computeRollups(events, Infinity);
+    const first = computeRollups(events.slice(0, 4), Infinity);
+    const second = computeRollups(events.slice(4), Infinity);
     const key = (r: RollupRow) => [r.metric, r.interval, r.bucket, r.grouping, r.groupKey].join('|');
     const merged = new Map(first.map((r) => [key(r), r]));
     for (const r of second) merged.set(key(r), merged.has(key(r)) ? mergeRollupRows(merged.get(key(r))!, r) : r);
@@ -109,5 +110,42 @@ describe('computeRollups', () => {
       expect([m.count, m.sum, m.min, m.max, m.users.estimate().count]).toEqual([r.count, r.sum, r.min, r.max, r.users.estimate().count]);
       expect(m.quantiles?.quantile(0.5)).toBe(r.quantiles?.quantile(0.5));
     }
+  });
+});
+
+describe('the roll-up of minute rows', () => {
+  const key = (r: RollupRow) => [r.metric, r.interval, r.bucket, r.grouping, r.groupKey].join('|');
+  const figures = (r: RollupRow) => [r.count, r.sum, r.min, r.max, r.users.estimate().count, r.quantiles?.quantile(0.5), r.quantiles?.quantile(0.95)];
+  const byKey = (list: readonly RollupRow[]) => new Map(list.map((r) => [key(r), figures(r)]));
+  const coarse = rows.filter((r) => r.interval !== 'minute');
+
+  it('writes minute rows only for events of minutes the roll-up has not passed', () => {
+    const minutes = computeRollups(events, -Infinity);
+    expect(minutes.every((r) => r.interval === 'minute')).toBe(true);
+    expect(byKey(minutes)).toEqual(byKey(rows.filter((r) => r.interval === 'minute')));
+    // Rolled up to 12:00: the events before it also go into their hour and day rows.
+    const partly = computeRollups(events, Date.parse('2026-11-20T12:00:00Z'));
+    const early = events.filter((e) => e.occurredAt < '2026-11-20T12:00');
+    expect(byKey(partly.filter((r) => r.interval !== 'minute'))).toEqual(byKey(computeRollups(early, Infinity).filter((r) => r.interval !== 'minute')));
+  });
+
+  it('folds the finest minute rows into the same hour and day rows, of every grouping, as the events give', () => {
+    const minutes = computeRollups(events, -Infinity);
+    expect(new Set(minutes.map((r) => r.grouping))).toEqual(new Set(FINEST_GROUPINGS.filter((g) => minutes.some((r) => r.metric === g.metric)).map((g) => g.grouping)));
+    expect(byKey(rollUpMinutes(minutes))).toEqual(byKey(coarse));
+  });
+
+  it('adds up to the whole when the minutes are folded in parts', () => {
+    const minutes = computeRollups(events, -Infinity);
+    const merged = new Map<string, RollupRow>();
+    for (const part of [minutes.filter((r) => r.bucket < Date.parse('2026-11-20T11:00:00Z')), minutes.filter((r) => r.bucket >= Date.parse('2026-11-20T11:00:00Z'))]) {
+      for (const r of rollUpMinutes(part)) merged.set(key(r), merged.has(key(r)) ? mergeRollupRows(merged.get(key(r))!, r) : r);
+    }
+    expect(byKey([...merged.values()])).toEqual(byKey(coarse));
+  });
+
+  it('refuses rows it cannot fold', () => {
+    const total = rows.find((r) => r.metric === 'events' && r.interval === 'hour' && r.grouping === '')!;
+    expect(() => rollUpMinutes([total])).toThrow(/not a minute row of a finest grouping/);
   });
 });

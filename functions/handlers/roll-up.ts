@@ -1,0 +1,24 @@
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { jsonLogger, logLevelFromEnv } from '../adapters/log';
+import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { connectDatabase } from '../config/lambda';
+import { makeRollUp, type RollUp, type RollUpResult } from '../use-cases/roll-up';
+import { lazyHandler } from './lazy';
+
+/** Time kept back from the function's timeout: a step in flight when it is reached still commits. */
+export const STEP_RESERVE_MS = 30_000;
+
+/**
+ * The scheduled roll-up (EventBridge, every minute). A run that cannot catch up in one invocation
+ * (after a pause) stops in time and the next one goes on from the watermark.
+ */
+export function makeRollUpHandler(rollUp: RollUp) {
+  return async function handleSchedule(_event: Pick<ScheduledEvent, 'time'>, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RollUpResult> {
+    return rollUp(() => context.getRemainingTimeInMillis() > STEP_RESERVE_MS);
+  };
+}
+
+export const handler = lazyHandler(async () => {
+  const logger = jsonLogger('roll-up', logLevelFromEnv());
+  return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase()), clock: { now: () => new Date() }, logger }));
+});
