@@ -6,17 +6,27 @@
  * place of Redis). Decoding, validation, rollups, sketches, the transaction and the live counters
  * are all inside the measured time; generating and encoding the records is not.
  *
- * Each run uses a fresh schema (dropped afterwards). Prints per run the events/s and the Node
- * process's CPU time per event (user + system, less noisy on a shared machine), then the medians.
+ * Each run uses a fresh schema (dropped afterwards). Prints per run the events/s and the CPU time
+ * per event of the Node process and of its PostgreSQL backend (user + system, from /proc when
+ * PostgreSQL runs on this machine): their sum is the work of one event on one core, and is less
+ * noisy than the wall clock on a shared machine. Then the medians.
  * After the measured batches, the roll-up (the scheduled function's step loop) folds all their
  * minutes into hour and day rows; its time is reported apart, as events/s of traffic it folds, and
  * with the handler's as the whole cost per event.
  *
- *   npx tsx bench/aggregate-throughput.ts      (env: DATABASE_URL, EVENTS=200000, RUNS=3)
+ * Two shapes of the same traffic (SHAPE=history,live by default):
+ * - history: as generated, 29 days of it, so the 200,000 events come about 19 to a minute (a
+ *   backfill, such as the demo or a history import): nearly every minute row a batch writes is new;
+ * - live: the same events re-timed to arrive at 20,000 a second, the target rate: a batch spans
+ *   25 ms, so it adds to minute rows the batches before it wrote.
+ *
+ *   npx tsx bench/aggregate-throughput.ts      (env: DATABASE_URL, EVENTS=200000, RUNS=3, SHAPE)
  *
  * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/aggregate-throughput.ts
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { MemoryLiveStore } from '../functions/adapters/local/memory-live-store';
 import { jsonLogger } from '../functions/adapters/log';
@@ -37,15 +47,19 @@ const USERS = 5_000;
 const DAYS = 29;
 const NOW = new Date('2026-11-20T12:00:00Z');
 const clock = { now: () => NOW };
+const LIVE_RATE = 20_000;
+const SHAPES = (process.env.SHAPE ?? 'history,live').split(',') as ('history' | 'live')[];
 
 /** EVENTS events of the demo generator, as the Kinesis event source mapping delivers them. */
-function kinesisBatches(): KinesisStreamEvent[] {
+function kinesisBatches(shape: 'history' | 'live'): KinesisStreamEvent[] {
+  const liveStart = NOW.getTime() - (EVENTS / LIVE_RATE) * 1000;
   const pseudonymise = pseudonymisers(new Uint8Array(32).fill(7));
   const batches: KinesisStreamEvent[] = [];
   let records: KinesisStreamRecord[] = [];
   let count = 0;
-  for (const incoming of syntheticTraffic({ seed: 42, clock, users: USERS, days: DAYS })) {
+  for (const generated of syntheticTraffic({ seed: 42, clock, users: USERS, days: DAYS })) {
     if (count === EVENTS) break;
+    const incoming = shape === 'live' ? { ...generated, occurredAt: new Date(liveStart + (count * 1000) / LIVE_RATE).toISOString() } : generated;
     const stored = toStoredEvent(incoming, pseudonymise, new Date(Date.parse(incoming.occurredAt) + 1_500));
     const sequenceNumber = String(49_000_000_000_000 + count++);
     records.push({
@@ -76,6 +90,8 @@ function kinesisBatches(): KinesisStreamEvent[] {
 
 interface RunResult {
   rate: number;
+  /** Node CPU plus PostgreSQL backend CPU per event, µs (NaN when PostgreSQL is not local). */
+  bothCpuPerEvent: number;
   /** Events/s of traffic whose minutes the roll-up folds, and of the handler and the roll-up together. */
   rollUpRate: number;
   combinedRate: number;
@@ -94,35 +110,62 @@ async function run(batches: readonly KinesisStreamEvent[]): Promise<RunResult> {
       aggregate: makeAggregate({ rollups, live: new MemoryLiveStore({ clock }), clock, logger }),
       logger,
     });
+    const backend = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const started = process.hrtime.bigint();
     const cpu = process.cpuUsage();
+    const backendCpu = backendCpuMicros(backend);
     let failed = 0;
     for (const batch of batches) failed += (await handler(batch)).batchItemFailures.length;
     const used = process.cpuUsage(cpu);
+    const backendUsed = backendCpuMicros(backend) - backendCpu;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (failed > 0) throw new Error(`${failed} records failed to decode`);
     const rollUpStarted = process.hrtime.bigint();
     while (!(await rollups.rollUp(NOW.getTime())).done);
     const rollUpSeconds = Number(process.hrtime.bigint() - rollUpStarted) / 1e9;
-    return { rate: EVENTS / seconds, cpuPerEvent: (used.user + used.system) / EVENTS, rollUpRate: EVENTS / rollUpSeconds, combinedRate: EVENTS / (seconds + rollUpSeconds) };
+    const cpuPerEvent = (used.user + used.system) / EVENTS;
+    return { rate: EVENTS / seconds, cpuPerEvent, bothCpuPerEvent: cpuPerEvent + backendUsed / EVENTS, rollUpRate: EVENTS / rollUpSeconds, combinedRate: EVENTS / (seconds + rollUpSeconds) };
   } finally {
     await db.close();
     await dropSchema(schema);
   }
 }
 
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  } catch {
+    return NaN;
+  }
+})();
+
+/** User + system CPU of a local process so far, µs; NaN when it cannot be read (PostgreSQL elsewhere). */
+function backendCpuMicros(pid: number): number {
+  try {
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 async function main(): Promise<void> {
-  const batches = kinesisBatches();
+  for (const shape of SHAPES) await measure(shape);
+}
+
+async function measure(shape: 'history' | 'live'): Promise<void> {
+  const batches = kinesisBatches(shape);
   const results: RunResult[] = [];
   const line = (r: RunResult) =>
-    `${Math.round(r.rate)} events/s, Node CPU ${r.cpuPerEvent.toFixed(1)} µs/event; roll-up ${Math.round(r.rollUpRate)} events/s; both ${Math.round(r.combinedRate)} events/s`;
+    `${Math.round(r.rate)} events/s, CPU ${r.bothCpuPerEvent.toFixed(1)} µs/event (Node ${r.cpuPerEvent.toFixed(1)}), ${Math.round(1e6 / r.bothCpuPerEvent)} events per CPU-second; roll-up ${Math.round(r.rollUpRate)} events/s; both ${Math.round(r.combinedRate)} events/s`;
   for (let i = 0; i < RUNS; i++) {
     results.push(await run(batches));
-    console.log(`run ${i + 1}: ${line(results.at(-1)!)}`);
+    console.log(`${shape} run ${i + 1}: ${line(results.at(-1)!)}`);
   }
   const of = (pick: (r: RunResult) => number) => median(results.map(pick));
-  const medians = { rate: of((r) => r.rate), cpuPerEvent: of((r) => r.cpuPerEvent), rollUpRate: of((r) => r.rollUpRate), combinedRate: of((r) => r.combinedRate) };
-  console.log(`median: ${line(medians)} (${EVENTS} events in ${batches.length} batches of ${BATCH}, ${USERS} users over ${DAYS} days, ${RUNS} runs)`);
+  const medians = { rate: of((r) => r.rate), cpuPerEvent: of((r) => r.cpuPerEvent), bothCpuPerEvent: of((r) => r.bothCpuPerEvent), rollUpRate: of((r) => r.rollUpRate), combinedRate: of((r) => r.combinedRate) };
+  console.log(`${shape} median: ${line(medians)} (${EVENTS} events in ${batches.length} batches of ${BATCH}, ${USERS} users over ${DAYS} days, ${RUNS} runs)`);
 }
 
 main().catch((error: unknown) => {

@@ -109,4 +109,26 @@ describe('DistinctSketch.mergeOwned', () => {
       expect(merged.mergeOwned(DistinctSketch.ofMembers(b.slice(0, 50)))).toBe(merged);
     }
   });
+
+  it('keeps its estimate right while it grows in place, batch after batch', () => {
+    // A cached row: estimated after every merge into it, from explicit deltas and from HyperLogLog ones.
+    let owned = DistinctSketch.ofMembers(pseudonyms(3_000));
+    const all = [owned];
+    for (let batch = 0; batch < 20; batch++) {
+      expect(owned.estimate()).toEqual(DistinctSketch.deserialize(owned.serialize()).estimate());
+      const delta = DistinctSketch.ofMembers(pseudonyms(batch % 4 === 0 ? 2_000 : 300));
+      all.push(delta);
+      owned = owned.mergeOwned(delta);
+    }
+    expect(owned.estimate()).toEqual(DistinctSketch.union(all.slice(1).concat(DistinctSketch.deserialize(owned.serialize()))).estimate());
+    expect(Math.abs(owned.estimate().count - 17_500) / 17_500).toBeLessThan(0.02);
+  });
+
+  it('answers the union of many sketches at once as pairwise merges do', () => {
+    const parts = [pseudonyms(10), pseudonyms(500), pseudonyms(700), pseudonyms(2_000)].map((members) => DistinctSketch.ofMembers(members));
+    for (const some of [parts.slice(0, 2), parts.slice(0, 3), parts]) {
+      const pairwise = some.reduce((a, b) => a.merge(b));
+      expect(DistinctSketch.union(some).serialize()).toEqual(pairwise.serialize());
+    }
+  });
 });
