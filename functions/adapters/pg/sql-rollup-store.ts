@@ -158,17 +158,20 @@ const selectionParams = (plan: SeriesSelection) => [plan.metric, plan.interval, 
 // ms, $7 the grouping the minutes are stored in). One statement, so that the rows and the
 // watermark come from one snapshot: read apart, a roll-up in between would count its minutes twice.
 const [WHOLE, STARTED, MINUTES] = [0, 1, 2];
+// A counter's rows carry no value columns (its sum is its count, its min and max 1): a 30-day
+// answer is thousands of rows, and every column is parsed for each of them.
 const OPEN_SERIES = (values: boolean) => `
   WITH w AS (SELECT rolled_up_to AS at, rolled_up_to - $6::int8 * interval '1 millisecond' AS last_whole FROM rollup_writer)
-  SELECT ${WHOLE} AS part, ${BUCKET_MS}, r.group_key, r.count,
-         ${values ? 'r.sum, r.min, r.max, r.p50, r.p95' : 'NULL::float8 AS sum, NULL::float8 AS min, NULL::float8 AS max, NULL::float8 AS p50, NULL::float8 AS p95'},
-         r.users_count, r.users_approx, NULL::bytea AS qsketch, NULL::bytea AS users
+  SELECT ${WHOLE} AS part, ${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, NULL::bytea AS users
+         ${values ? ', r.sum, r.min, r.max, r.p50, r.p95, NULL::bytea AS qsketch' : ''}
   FROM w, rollups r WHERE ${SELECTION} AND r.bucket <= w.last_whole
   UNION ALL
-  SELECT ${STARTED}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, NULL, NULL, r.users_count, r.users_approx, ${SKETCHES}
+  SELECT ${STARTED}, ${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, ${USERS_SKETCH}
+         ${values ? ', r.sum, r.min, r.max, NULL, NULL, COALESCE(s.qsketch, r.qsketch)' : ''}
   FROM w, rollups r ${JOIN_SKETCHES} WHERE ${SELECTION} AND r.bucket > w.last_whole
   UNION ALL
-  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, NULL, NULL, r.users_count, r.users_approx, r.qsketch, r.users
+  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, r.users
+         ${values ? ', r.sum, r.min, r.max, NULL, NULL, r.qsketch' : ''}
   FROM w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
     AND r.bucket >= greatest(w.at, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
@@ -681,9 +684,9 @@ export class SqlRollupStore implements RollupStore {
         bucket: bucketStart(row.bucket_ms, plan.interval),
         groupKey: row.part === MINUTES && project ? project(row.group_key) : row.group_key,
         count: row.count,
-        sum: row.sum!,
-        min: row.min!,
-        max: row.max!,
+        sum: row.sum ?? row.count,
+        min: row.min ?? 1,
+        max: row.max ?? 1,
         quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
         users: DistinctSketch.deserialize(row.users!),
       });
