@@ -6,6 +6,11 @@ import { Pool, types } from 'pg';
  */
 export interface SqlDatabase {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+  /**
+   * Rows as arrays of their column values in select order: no object per row, which is a fifth of
+   * reading a 30-day series of thousands of rows.
+   */
+  queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
@@ -13,7 +18,7 @@ export interface SqlDatabase {
   close(): Promise<void>;
 }
 
-export type SqlExecutor = Pick<SqlDatabase, 'query' | 'exec'>;
+export type SqlExecutor = Pick<SqlDatabase, 'query' | 'queryArrays' | 'exec'>;
 
 const INT8_OID = 20;
 // Counts and sums in this schema stay far below 2^53; numbers are easier to use than strings.
@@ -26,6 +31,10 @@ export function postgresDatabase(connectionString: string, options: { max?: numb
       const result = await pool.query(sql, params as unknown[] | undefined);
       return { rows: result.rows as Row[] };
     },
+    async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
+      const result = await pool.query({ text: sql, values: params as unknown[] | undefined, rowMode: 'array' });
+      return { rows: result.rows as unknown as Row[] };
+    },
     async exec(script) {
       await pool.query(script);
     },
@@ -37,6 +46,10 @@ export function postgresDatabase(connectionString: string, options: { max?: numb
           async query<Row>(sql: string, params?: readonly unknown[]) {
             const result = await client.query(sql, params as unknown[] | undefined);
             return { rows: result.rows as Row[] };
+          },
+          async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
+            const result = await client.query({ text: sql, values: params as unknown[] | undefined, rowMode: 'array' });
+            return { rows: result.rows as unknown as Row[] };
           },
           async exec(script) {
             await client.query(script);

@@ -63,6 +63,10 @@ function clientOver(endpoint: ThreadEndpoint): SqlDatabase {
       const reply = await call({ op: 'query', sql, params, tx });
       return { rows: (reply['rows'] ?? []) as Row[] };
     },
+    async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
+      const reply = await call({ op: 'query', sql, params, tx, rowMode: 'array' });
+      return { rows: (reply['rows'] ?? []) as Row[] };
+    },
     async exec(script: string) {
       await call({ op: 'exec', sql: script, tx });
     },

@@ -1,6 +1,6 @@
 // The thread that owns one PGlite instance for `embeddedDatabase` (pglite-database.ts). Plain
 // CommonJS so it starts the same under tsx, jest and plain node. Messages:
-//   { id, op: 'query' | 'exec', sql, params?, tx? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
+//   { id, op: 'query' | 'exec', sql, params?, tx?, rowMode? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
 // Replies: { id, rows? } or { id, error: { message, code } }. { op: 'connect', port } serves the
 // same messages on a port of another thread, with transactions of its own.
 const { parentPort, workerData } = require('node:worker_threads');
@@ -49,9 +49,9 @@ function serve(db, endpoint) {
   const fail = (id, error) => reply(id, { error: { message: error && error.message ? error.message : String(error), code: error && error.code } });
 
   const handlers = {
-    async query({ sql, params, tx }) {
+    async query({ sql, params, tx, rowMode }) {
       const target = tx === undefined ? db : transactions.get(tx).handle;
-      return { rows: (await target.query(sql, params)).rows };
+      return { rows: (await target.query(sql, params, rowMode ? { rowMode } : undefined)).rows };
     },
     async exec({ sql, tx }) {
       const target = tx === undefined ? db : transactions.get(tx).handle;

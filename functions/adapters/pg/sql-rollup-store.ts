@@ -157,58 +157,66 @@ const selectionParams = (plan: SeriesSelection) => [plan.metric, plan.interval, 
 // its minutes before the watermark and the minute rows from the watermark on ($6 the interval in
 // ms, $7 the grouping the minutes are stored in). One statement, so that the rows and the
 // watermark come from one snapshot: read apart, a roll-up in between would count its minutes twice.
-const [WHOLE, STARTED, MINUTES] = [0, 1, 2];
-// A counter's rows carry no value columns (its sum is its count, its min and max 1): a 30-day
-// answer is thousands of rows, and every column is parsed for each of them.
+const [STARTED, MINUTES] = [1, 2];
+// The columns of a series row (SeriesReadRow): a counter's rows carry no value columns (its sum
+// is its count, its min and max 1), as every field of thousands of rows is parsed.
+const SERIES_COLUMNS = (values: boolean, users: string, valueColumns: string) =>
+  `${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, ${users}${values ? `, ${valueColumns}` : ''}`;
 const OPEN_SERIES = (values: boolean) => `
   WITH w AS (SELECT rolled_up_to AS at, rolled_up_to - $6::int8 * interval '1 millisecond' AS last_whole FROM rollup_writer)
-  SELECT ${WHOLE} AS part, ${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, NULL::bytea AS users
-         ${values ? ', r.sum, r.min, r.max, r.p50, r.p95, NULL::bytea AS qsketch' : ''}
+  SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, r.p50, r.p95, NULL::bytea')}
   FROM w, rollups r WHERE ${SELECTION} AND r.bucket <= w.last_whole
   UNION ALL
-  SELECT ${STARTED}, ${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, ${USERS_SKETCH}
-         ${values ? ', r.sum, r.min, r.max, NULL, NULL, COALESCE(s.qsketch, r.qsketch)' : ''}
+  SELECT ${STARTED}, ${SERIES_COLUMNS(values, USERS_SKETCH, 'r.sum, r.min, r.max, NULL, NULL, COALESCE(s.qsketch, r.qsketch)')}
   FROM w, rollups r ${JOIN_SKETCHES} WHERE ${SELECTION} AND r.bucket > w.last_whole
   UNION ALL
-  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, r.users
-         ${values ? ', r.sum, r.min, r.max, NULL, NULL, r.qsketch' : ''}
+  SELECT ${MINUTES}, ${SERIES_COLUMNS(values, 'r.users', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')}
   FROM w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
     AND r.bucket >= greatest(w.at, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
+// Minute rows are whole from their first write; only a minute row's quantiles come from its sketch.
+const MINUTE_SERIES = (values: boolean) => `
+  SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')} FROM rollups r WHERE ${SELECTION}`;
 
-/** A row of a series read; the value columns only where the selection asked for values. */
-interface SeriesReadRow {
-  bucket_ms: number;
-  group_key: string;
-  count: number;
-  sum?: number | null;
-  min?: number | null;
-  max?: number | null;
-  p50?: number | null;
-  p95?: number | null;
-  qsketch?: Uint8Array | null;
-  users_count: number;
-  users_approx: boolean;
-}
+/**
+ * A series row as read (an array: no object per row): the part (NULL for a row that holds its
+ * whole bucket, else STARTED or MINUTES), then SERIES_COLUMNS, the value columns only where the
+ * selection asked for values.
+ */
+type SeriesReadRow = [
+  part: number | null,
+  bucketMs: number,
+  groupKey: string,
+  count: number,
+  usersCount: number,
+  usersApprox: boolean,
+  users: Uint8Array | null,
+  sum?: number,
+  min?: number,
+  max?: number,
+  p50?: number | null,
+  p95?: number | null,
+  qsketch?: Uint8Array | null,
+];
 
 /**
  * The point of a row that holds its whole bucket. One object literal per kind of point, so all
  * points share a shape: spreading one object into another was most of a 30-day read's time.
  */
 function wholeRow(row: SeriesReadRow, values: boolean): SeriesRow {
-  if (!values) return { bucket: row.bucket_ms, groupKey: row.group_key, count: row.count, users: row.users_count, usersApprox: row.users_approx };
+  if (!values) return { bucket: row[1], groupKey: row[2], count: row[3], users: row[4], usersApprox: row[5] };
   // Hour and day rows keep their quantiles in columns; a minute row's are read from its sketch.
-  const quantiles = row.qsketch ? QuantileSketch.deserialize(row.qsketch).pointQuantiles() : undefined;
+  const quantiles = row[12] ? QuantileSketch.deserialize(row[12]).pointQuantiles() : undefined;
   return {
-    bucket: row.bucket_ms,
-    groupKey: row.group_key,
-    count: row.count,
-    sum: row.sum!,
-    min: row.min!,
-    max: row.max!,
-    p50: quantiles?.p50 ?? row.p50 ?? undefined,
-    p95: quantiles?.p95 ?? row.p95 ?? undefined,
-    users: row.users_count,
-    usersApprox: row.users_approx,
+    bucket: row[1],
+    groupKey: row[2],
+    count: row[3],
+    sum: row[7]!,
+    min: row[8]!,
+    max: row[9]!,
+    p50: quantiles?.p50 ?? row[10] ?? undefined,
+    p95: quantiles?.p95 ?? row[11] ?? undefined,
+    users: row[4],
+    usersApprox: row[5],
   };
 }
 
@@ -660,35 +668,30 @@ export class SqlRollupStore implements RollupStore {
 
   async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
     if (plan.interval === 'minute') {
-      // Minute rows are whole from the first write. No values columns for a counter, and a
-      // quantile sketch only where the point shows quantiles.
-      const columns = plan.values ? 'count, sum, min, max, qsketch' : 'count';
-      const result = await this.db.query<SeriesReadRow>(`SELECT ${BUCKET_MS}, group_key, ${columns}, users_count, users_approx FROM rollups r WHERE ${SELECTION}`, selectionParams(plan));
+      const result = await this.db.queryArrays<SeriesReadRow>(MINUTE_SERIES(plan.values), selectionParams(plan));
       return result.rows.map((row) => wholeRow(row, plan.values));
     }
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    const result = await this.db.query<SeriesReadRow & { part: number; users: Uint8Array | null }>(OPEN_SERIES(plan.values), [
-      ...selectionParams(plan),
-      INTERVAL_MS[plan.interval],
-      minutes.grouping,
-    ]);
+    const result = await this.db.queryArrays<SeriesReadRow>(OPEN_SERIES(plan.values), [...selectionParams(plan), INTERVAL_MS[plan.interval], minutes.grouping]);
     const points: SeriesRow[] = [];
     const open: SeriesSketchRow[] = [];
     for (const row of result.rows) {
-      if (row.part === WHOLE) {
+      const part = row[0];
+      if (part === null) {
         points.push(wholeRow(row, plan.values));
         continue;
       }
       const { project } = minutes;
+      const count = row[3];
       open.push({
-        bucket: bucketStart(row.bucket_ms, plan.interval),
-        groupKey: row.part === MINUTES && project ? project(row.group_key) : row.group_key,
-        count: row.count,
-        sum: row.sum ?? row.count,
-        min: row.min ?? 1,
-        max: row.max ?? 1,
-        quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
-        users: DistinctSketch.deserialize(row.users!),
+        bucket: bucketStart(row[1], plan.interval),
+        groupKey: part === MINUTES && project ? project(row[2]) : row[2],
+        count,
+        sum: row[7] ?? count,
+        min: row[8] ?? 1,
+        max: row[9] ?? 1,
+        quantiles: row[12] ? QuantileSketch.deserialize(row[12]) : undefined,
+        users: DistinctSketch.deserialize(row[6]!),
       });
     }
     if (open.length > 0) points.push(...projectSeriesRows(open, (groupKey) => groupKey));
