@@ -2,7 +2,7 @@ import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
-import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow } from '../../domain/rollups/rollup';
+import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 import type { RollUpStep, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 
@@ -13,10 +13,11 @@ import type { SqlDatabase, SqlExecutor } from './database';
  * increments the single rollup_writer row, whose row lock serialises the short read-merge-write
  * (released by commit or rollback, never leaked) and whose value numbers the write.
  *
- * Each store keeps the rows it last wrote or read (an LRU of CACHE_ROWS rows): a batch touches
- * ~1,500 rows, mostly the same hour and day rows as the batch before, whose users sketches run to
- * 8 KiB each, so reading them back every batch was most of the time. A cached row is trusted
- * when it carries the version the database holds, which is checked under the lock:
+ * Each store keeps the rows it last wrote or read (an LRU of CACHE_ROWS rows): in live traffic a
+ * batch adds to the current minute's rows, which the batch before wrote, and a roll-up to the
+ * current hour and day rows, which the run before wrote; their users sketches run to 16 KiB, so
+ * reading them back every time would be most of the work. A cached row is trusted when it
+ * carries the version the database holds, which is checked under the lock:
  * - while every write since the row was last checked was this store's own (the sequence moved by
  *   exactly one per transaction of ours), no other writer can have changed it: no read at all;
  * - otherwise (another Lambda instance wrote in between) the keys of those cached rows are sent
@@ -220,16 +221,6 @@ function wholeRow(row: SeriesReadRow, values: boolean): SeriesRow {
   };
 }
 
-/** The columns every read of a SeriesSelection answers. */
-interface SelectedRow {
-  bucket_ms: number;
-  group_key: string;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
 interface CachedRow {
   version: number;
@@ -244,12 +235,8 @@ interface CachedRow {
   usersApprox: boolean;
 }
 
-/** A minute row of a finest grouping, as the roll-up reads it. */
-interface MinuteRow {
-  metric: string;
-  grouping: string;
-  group_key: string;
-  bucket_ms: number;
+/** What a stored row holds of its events, with its sketches, as read. */
+interface StoredValues {
   count: number;
   sum: number;
   min: number;
@@ -258,15 +245,17 @@ interface MinuteRow {
   users: Uint8Array;
 }
 
-interface ChangedRow {
+/** A minute row of a finest grouping, as the roll-up reads it. */
+interface MinuteRow extends StoredValues {
+  metric: string;
+  grouping: string;
+  group_key: string;
+  bucket_ms: number;
+}
+
+interface ChangedRow extends StoredValues {
   i: number;
   version: number | null;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  qsketch: Uint8Array | null;
-  users: Uint8Array;
   users_count: number;
   users_approx: boolean;
 }
@@ -294,19 +283,20 @@ function numberArray(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 
-function fromStored(row: ChangedRow, seq: number): CachedRow {
+/** A stored row's values with its sketches deserialised. */
+function valuesOf(row: StoredValues): RollupValues {
   return {
-    version: row.version!,
-    checkedAt: seq,
     count: row.count,
     sum: row.sum,
     min: row.min,
     max: row.max,
     quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
     users: DistinctSketch.deserialize(row.users),
-    usersCount: row.users_count,
-    usersApprox: row.users_approx,
   };
+}
+
+function fromStored(row: ChangedRow, seq: number): CachedRow {
+  return { version: row.version!, checkedAt: seq, ...valuesOf(row), usersCount: row.users_count, usersApprox: row.users_approx };
 }
 
 /**
@@ -536,19 +526,7 @@ export class SqlRollupStore implements RollupStore {
         );
         minuteRows = minutes.length;
         const deltas = rollUpMinutes(
-          minutes.map((row) => ({
-            metric: row.metric,
-            interval: 'minute',
-            bucket: row.bucket_ms,
-            grouping: row.grouping,
-            groupKey: row.group_key,
-            count: row.count,
-            sum: row.sum,
-            min: row.min,
-            max: row.max,
-            quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
-            users: DistinctSketch.deserialize(row.users),
-          })),
+          minutes.map((row) => ({ metric: row.metric, interval: 'minute', bucket: row.bucket_ms, grouping: row.grouping, groupKey: row.group_key, ...valuesOf(row) })),
         );
         if (deltas.length > 0) await this.fold(tx, seq, deltas);
       }
@@ -699,19 +677,14 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
-    const result = await this.db.query<SelectedRow & { qsketch: Uint8Array | null; users: Uint8Array }>(
+    const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
       `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
       selectionParams(plan),
     );
-    // Minute rows of a short range only, so the rest-destructuring costs nothing that matters.
-    return result.rows.map(({ bucket_ms: bucket, group_key: groupKey, count, sum, min, max, ...row }) => ({
-      bucket,
-      groupKey,
-      count, sum, min, max,
-      quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
-      users: DistinctSketch.deserialize(row.users),
-    }));
+    // Minute rows of a short range only, so the spread costs nothing that matters.
+    return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, ...valuesOf(row) }));
   }
+
 
   /**
    * Exact where it decides: a row's count is exact up to the explicit limit (1,024), above any
