@@ -159,10 +159,13 @@ const selectionParams = (plan: SeriesSelection) => [plan.metric, plan.interval, 
 // ms, $7 the grouping the minutes are stored in). One statement, so that the rows and the
 // watermark come from one snapshot: read apart, a roll-up in between would count its minutes twice.
 const [STARTED, MINUTES] = [1, 2];
-// The columns of a series row (SeriesReadRow): a counter's rows carry no value columns (its sum
-// is its count, its min and max 1), as every field of thousands of rows is parsed.
+// The columns of a series row (SeriesReadRow). Every field of thousands of rows is parsed, so a
+// counter's rows carry no value columns (its sum is its count, its min and max 1), and the bucket
+// comes as whole minutes after the selection's start ($4): a short int4 parses in a fraction of
+// the time of a 13-digit int8 of epoch milliseconds.
 const SERIES_COLUMNS = (values: boolean, users: string, valueColumns: string) =>
-  `${BUCKET_MS}, r.group_key, r.count, r.users_count, r.users_approx, ${users}${values ? `, ${valueColumns}` : ''}`;
+  `((date_part('epoch', r.bucket) - $4::int8 / 1000) / 60)::int4 AS minutes_from,
+   r.group_key, r.count, r.users_count, r.users_approx, ${users}${values ? `, ${valueColumns}` : ''}`;
 const OPEN_SERIES = (values: boolean) => `
   WITH w AS (SELECT rolled_up_to AS at, rolled_up_to - $6::int8 * interval '1 millisecond' AS last_whole FROM rollup_writer)
   SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, r.p50, r.p95, NULL::bytea')}
@@ -185,7 +188,7 @@ const MINUTE_SERIES = (values: boolean) => `
  */
 type SeriesReadRow = [
   part: number | null,
-  bucketMs: number,
+  minutesFrom: number,
   groupKey: string,
   count: number,
   usersCount: number,
@@ -203,12 +206,13 @@ type SeriesReadRow = [
  * The point of a row that holds its whole bucket. One object literal per kind of point, so all
  * points share a shape: spreading one object into another was most of a 30-day read's time.
  */
-function wholeRow(row: SeriesReadRow, values: boolean): SeriesRow {
-  if (!values) return { bucket: row[1], groupKey: row[2], count: row[3], users: row[4], usersApprox: row[5] };
+function wholeRow(row: SeriesReadRow, plan: SeriesSelection): SeriesRow {
+  const bucket = plan.from + row[1] * INTERVAL_MS.minute;
+  if (!plan.values) return { bucket, groupKey: row[2], count: row[3], users: row[4], usersApprox: row[5] };
   // Hour and day rows keep their quantiles in columns; a minute row's are read from its sketch.
   const quantiles = row[12] ? QuantileSketch.deserialize(row[12]).pointQuantiles() : undefined;
   return {
-    bucket: row[1],
+    bucket,
     groupKey: row[2],
     count: row[3],
     sum: row[7]!,
@@ -645,9 +649,11 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
+    // Buckets come back as whole minutes after `from` (SERIES_COLUMNS).
+    if (plan.from % INTERVAL_MS.minute !== 0) throw new Error(`a series selection starts on a minute, not at ${plan.from}`);
     if (plan.interval === 'minute') {
       const result = await this.db.queryArrays<SeriesReadRow>(MINUTE_SERIES(plan.values), selectionParams(plan));
-      return result.rows.map((row) => wholeRow(row, plan.values));
+      return result.rows.map((row) => wholeRow(row, plan));
     }
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
     const result = await this.db.queryArrays<SeriesReadRow>(OPEN_SERIES(plan.values), [...selectionParams(plan), INTERVAL_MS[plan.interval], minutes.grouping]);
@@ -656,13 +662,13 @@ export class SqlRollupStore implements RollupStore {
     for (const row of result.rows) {
       const part = row[0];
       if (part === null) {
-        points.push(wholeRow(row, plan.values));
+        points.push(wholeRow(row, plan));
         continue;
       }
       const { project } = minutes;
       const count = row[3];
       open.push({
-        bucket: bucketStart(row[1], plan.interval),
+        bucket: bucketStart(plan.from + row[1] * INTERVAL_MS.minute, plan.interval),
         groupKey: part === MINUTES && project ? project(row[2]) : row[2],
         count,
         sum: row[7] ?? count,
