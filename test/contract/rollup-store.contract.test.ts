@@ -5,7 +5,7 @@ import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import type { StoredEvent } from '../../functions/domain/events/schema';
 import { computeRollups } from '../../functions/domain/rollups/rollup';
-import type { RollupReader, RollupStore } from '../../functions/ports/rollups';
+import type { RollUpStep, RollupReader, RollupStore } from '../../functions/ports/rollups';
 import type { MetricAnswer } from '../../functions/domain/rollups/metric-query';
 import { queryMetric } from '../../functions/use-cases/query-metric';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
@@ -255,6 +255,27 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
         expect(await answers(store)).toEqual(withLate);
         expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
         expect(await answers(store)).toEqual(withLate);
+      } finally {
+        await Promise.all([subject.close(), plain.close()]);
+      }
+    });
+
+    it('folds in steps of at most the row bound, whole minutes each', async () => {
+      const [subject, plain] = await Promise.all([open(), open()]);
+      try {
+        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
+        const store = new SqlRollupStore(subject.db, { rollUpStepRows: 60 });
+        const reference = new SqlRollupStore(plain.db);
+        for (const batch of batches([...early, ...later])) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+        const steps: RollUpStep[] = [];
+        do steps.push(await store.rollUp(Date.parse('2026-11-22T13:00:00Z')));
+        while (!steps.at(-1)!.done);
+        const folded = steps.reduce((n, step) => n + step.minuteRows, 0);
+        expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(folded / 60));
+        // A step stops before the minute that would take it over the bound.
+        expect(Math.max(...steps.map((step) => step.minuteRows))).toBeLessThanOrEqual(60);
+        expect(steps.map((step) => step.rolledUpTo % 60_000)).toEqual(steps.map(() => 0));
+        expect(await answers(store)).toEqual(await answers(reference));
       } finally {
         await Promise.all([subject.close(), plain.close()]);
       }

@@ -33,6 +33,13 @@ export const CACHE_ROWS = 100_000;
  */
 export const ROLL_UP_SPAN_MS = 6 * 3_600_000;
 
+/**
+ * And at most this many minute rows (whole minutes; at least one). Six hours of live traffic at
+ * the target rate are ~100,000 minute rows whose users sketches run to 16 KiB each: more than a
+ * step's function has memory for.
+ */
+export const ROLL_UP_STEP_ROWS = 10_000;
+
 /** A timestamptz as epoch ms: a double is all an instant needs (extract would answer a numeric since PostgreSQL 14). */
 function epochMs(expression: string): string {
   return `(date_part('epoch', ${expression}) * 1000)::int8`;
@@ -62,6 +69,11 @@ const MOVE_WATERMARK = `UPDATE rollup_writer SET rolled_up_to = to_timestamp($1:
 const FINEST_MINUTES = `unnest($1::text[], $2::text[]) AS f(metric, grouping)
   JOIN rollups r ON r.metric = f.metric AND r.interval = 'minute' AND r.grouping = f.grouping
     AND r.bucket >= to_timestamp($3::int8 / 1000) AND r.bucket < to_timestamp($4::int8 / 1000)`;
+// How many minute rows of the finest groupings each minute in [$3, $4) holds.
+const MINUTE_ROW_COUNTS = `
+  SELECT ${epochMs('r.bucket')} AS bucket_ms, count(*)::int4 AS rows
+  FROM ${FINEST_MINUTES}
+  GROUP BY r.bucket ORDER BY r.bucket`;
 // The first minute with rows at or after $3: one index probe per grouping.
 const FIRST_MINUTE = `
   SELECT ${epochMs('min(m.bucket)')} AS bucket_ms
@@ -439,7 +451,7 @@ export class SqlRollupStore implements RollupStore {
 
   constructor(
     private readonly db: SqlDatabase,
-    private readonly options: { cacheRows?: number } = {},
+    private readonly options: { cacheRows?: number; rollUpStepRows?: number } = {},
   ) {}
 
   applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
@@ -503,9 +515,9 @@ export class SqlRollupStore implements RollupStore {
   /**
    * Folds the minute rows of minutes before `until` (epoch ms, minute-aligned) that are not rolled
    * up yet into the hour and day rows of every grouping, and moves the watermark past them: at
-   * most ROLL_UP_SPAN_MS of minutes from the first one with rows, so `done` says whether minutes
-   * before `until` remain. Minutes may still get events after they are rolled up: the aggregator
-   * then writes those events' hour and day rows itself.
+   * most ROLL_UP_SPAN_MS of minutes from the first one with rows, and ROLL_UP_STEP_ROWS minute
+   * rows, so `done` says whether minutes before `until` remain. Minutes may still get events after
+   * they are rolled up: the aggregator then writes those events' hour and day rows itself.
    */
   async rollUp(until: number): Promise<RollUpStep> {
     const end = bucketStart(until, 'minute');
@@ -521,9 +533,18 @@ export class SqlRollupStore implements RollupStore {
       const groupings = FINEST_GROUPINGS.map((g) => g.grouping);
       const { rows: first } = await tx.query<{ bucket_ms: number | null }>(FIRST_MINUTE, [textArray(metrics), textArray(groupings), from]);
       const next = first[0]!.bucket_ms;
-      const to = next === null ? end : Math.min(end, Math.max(from, bucketStart(next, 'hour')) + ROLL_UP_SPAN_MS);
+      let to = next === null ? end : Math.min(end, Math.max(from, bucketStart(next, 'hour')) + ROLL_UP_SPAN_MS);
       let minuteRows = 0;
       if (next !== null && next < to) {
+        const { rows: counts } = await tx.query<{ bucket_ms: number; rows: number }>(MINUTE_ROW_COUNTS, [textArray(metrics), textArray(groupings), next, to]);
+        let held = 0;
+        for (const minute of counts) {
+          held += minute.rows;
+          if (held > (this.options.rollUpStepRows ?? ROLL_UP_STEP_ROWS) && minute.bucket_ms > next) {
+            to = minute.bucket_ms;
+            break;
+          }
+        }
         const { rows: minutes } = await tx.query<MinuteRow>(
           `SELECT r.metric, r.grouping, r.group_key, ${BUCKET_MS}, r.count, r.sum, r.min, r.max, r.qsketch, r.users FROM ${FINEST_MINUTES}`,
           [textArray(metrics), textArray(groupings), from, to],
