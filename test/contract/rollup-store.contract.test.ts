@@ -224,87 +224,85 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     ];
     const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: 3 }))));
     const batches = (list: readonly StoredEvent[]) => Array.from({ length: Math.ceil(list.length / 100) }, (_, n) => list.slice(n * 100, n * 100 + 100));
+    /** A migrated database for the store under test and one for the reference, closed afterwards. */
+    async function withTwoDatabases(test: (subject: Awaited<ReturnType<typeof open>>, plain: SqlDatabase) => Promise<void>): Promise<void> {
+      const [subject, plain] = await Promise.all([open(), open()]);
+      try {
+        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
+        await test(subject, plain.db);
+      } finally {
+        await Promise.all([subject.close(), plain.close()]);
+      }
+    }
 
     it('changes no answer before, during or after it, late events and replays included', async () => {
       // The reference is never rolled up: every answer of it is summed from minute rows.
-      const [subject, plain] = await Promise.all([open(), open()]);
-      try {
-        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
-        const store = new SqlRollupStore(subject.db);
-        const reference = new SqlRollupStore(plain.db);
-        const both = async (list: readonly StoredEvent[]) => {
-          for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
-        };
+      await withTwoDatabases(async (subject, plain) => {
+      const store = new SqlRollupStore(subject.db);
+      const reference = new SqlRollupStore(plain);
+      const both = async (list: readonly StoredEvent[]) => {
+        for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+      };
 
-        await both(early);
-        // Part of an hour: the 10:00 rows hold 10:00-10:46, and the rest of the hour is summed from minutes.
-        expect(await rollUpAll(store, '2026-11-22T10:47:30Z')).toBe(1);
-        expect(await store.rollUp(Date.parse('2026-11-22T10:47:30Z'))).toEqual({ rolledUpTo: Date.parse('2026-11-22T10:47:00Z'), minuteRows: 0, done: true });
-        const expected = await answers(reference);
-        expect(expected[5]!.suppressed).toEqual([{ group: { platform: 'web' }, reason: 'k_anonymity' }]);
-        expect(await answers(store)).toEqual(expected);
+      await both(early);
+      // Part of an hour: the 10:00 rows hold 10:00-10:46, and the rest of the hour is summed from minutes.
+      expect(await rollUpAll(store, '2026-11-22T10:47:30Z')).toBe(1);
+      expect(await store.rollUp(Date.parse('2026-11-22T10:47:30Z'))).toEqual({ rolledUpTo: Date.parse('2026-11-22T10:47:00Z'), minuteRows: 0, done: true });
+      const expected = await answers(reference);
+      expect(expected[5]!.suppressed).toEqual([{ group: { platform: 'web' }, reason: 'k_anonymity' }]);
+      expect(await answers(store)).toEqual(expected);
 
-        // Late events for 10:15-10:44 go into the hour and day rows as they come; later ones into minutes.
-        await both([...late, ...later, ...nextDay]);
-        const withLate = await answers(reference);
-        expect(withLate).not.toEqual(expected);
-        expect(await answers(store)).toEqual(withLate);
+      // Late events for 10:15-10:44 go into the hour and day rows as they come; later ones into minutes.
+      await both([...late, ...later, ...nextDay]);
+      const withLate = await answers(reference);
+      expect(withLate).not.toEqual(expected);
+      expect(await answers(store)).toEqual(withLate);
 
-        // Two days of minutes, in steps of at most ROLL_UP_SPAN_MS each.
-        expect(await rollUpAll(store, '2026-11-24T00:00:00Z')).toBeGreaterThan(1);
-        expect(await answers(store)).toEqual(withLate);
-        expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
-        expect(await answers(store)).toEqual(withLate);
-      } finally {
-        await Promise.all([subject.close(), plain.close()]);
-      }
+      // Two days of minutes, in steps of at most ROLL_UP_SPAN_MS each.
+      expect(await rollUpAll(store, '2026-11-24T00:00:00Z')).toBeGreaterThan(1);
+      expect(await answers(store)).toEqual(withLate);
+      expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
+      expect(await answers(store)).toEqual(withLate);
+      });
     });
 
     it('folds in steps of at most the row bound, whole minutes each', async () => {
-      const [subject, plain] = await Promise.all([open(), open()]);
-      try {
-        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
-        const store = new SqlRollupStore(subject.db, { rollUpStepRows: 60 });
-        const reference = new SqlRollupStore(plain.db);
-        for (const batch of batches([...early, ...later])) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
-        const steps: RollUpStep[] = [];
-        do steps.push(await store.rollUp(Date.parse('2026-11-22T13:00:00Z')));
-        while (!steps.at(-1)!.done);
-        const folded = steps.reduce((n, step) => n + step.minuteRows, 0);
-        expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(folded / 60));
-        // A step stops before the minute that would take it over the bound.
-        expect(Math.max(...steps.map((step) => step.minuteRows))).toBeLessThanOrEqual(60);
-        expect(steps.map((step) => step.rolledUpTo % 60_000)).toEqual(steps.map(() => 0));
-        expect(await answers(store)).toEqual(await answers(reference));
-      } finally {
-        await Promise.all([subject.close(), plain.close()]);
-      }
+      await withTwoDatabases(async (subject, plain) => {
+      const store = new SqlRollupStore(subject.db, { rollUpStepRows: 60 });
+      const reference = new SqlRollupStore(plain);
+      for (const batch of batches([...early, ...later])) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+      const steps: RollUpStep[] = [];
+      do steps.push(await store.rollUp(Date.parse('2026-11-22T13:00:00Z')));
+      while (!steps.at(-1)!.done);
+      const folded = steps.reduce((n, step) => n + step.minuteRows, 0);
+      expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(folded / 60));
+      // A step stops before the minute that would take it over the bound.
+      expect(Math.max(...steps.map((step) => step.minuteRows))).toBeLessThanOrEqual(60);
+      expect(steps.map((step) => step.rolledUpTo % 60_000)).toEqual(steps.map(() => 0));
+      expect(await answers(store)).toEqual(await answers(reference));
+      });
     });
 
     it('counts every event once when the roll-up runs in another instance while batches are applied', async () => {
-      const [subject, plain] = await Promise.all([open(), open()]);
-      try {
-        await Promise.all([migrate(subject.db, 'product', ROLLUP_MIGRATIONS), migrate(plain.db, 'product', ROLLUP_MIGRATIONS)]);
-        const writer = new SqlRollupStore(subject.db);
-        const roller = new SqlRollupStore(await subject.another());
-        const reference = new SqlRollupStore(plain.db);
-        const all = [...early, ...later, ...late, ...nextDay];
-        for (const batch of batches(all)) await reference.applyEvents(batch);
-        // The roll-up chases the batches minute by minute through the three hours, then passes them.
-        const stops = Array.from({ length: 12 }, (_, i) => `2026-11-22T${String(10 + Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}:00Z`);
-        await Promise.all([
-          (async () => {
-            for (const batch of batches(all)) await writer.applyEvents(batch);
-          })(),
-          (async () => {
-            for (const until of stops) await rollUpAll(roller, until);
-          })(),
-        ]);
-        await rollUpAll(roller, '2026-11-24T00:00:00Z');
-        expect(await answers(writer)).toEqual(await answers(reference));
-      } finally {
-        await Promise.all([subject.close(), plain.close()]);
-      }
+      await withTwoDatabases(async (subject, plain) => {
+      const writer = new SqlRollupStore(subject.db);
+      const roller = new SqlRollupStore(await subject.another());
+      const reference = new SqlRollupStore(plain);
+      const all = [...early, ...later, ...late, ...nextDay];
+      for (const batch of batches(all)) await reference.applyEvents(batch);
+      // The roll-up chases the batches minute by minute through the three hours, then passes them.
+      const stops = Array.from({ length: 12 }, (_, i) => `2026-11-22T${String(10 + Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}:00Z`);
+      await Promise.all([
+        (async () => {
+          for (const batch of batches(all)) await writer.applyEvents(batch);
+        })(),
+        (async () => {
+          for (const until of stops) await rollUpAll(roller, until);
+        })(),
+      ]);
+      await rollUpAll(roller, '2026-11-24T00:00:00Z');
+      expect(await answers(writer)).toEqual(await answers(reference));
+      });
     });
   });
 
