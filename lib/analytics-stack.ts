@@ -65,6 +65,7 @@ export class AnalyticsStack extends Stack {
 
     this.processing = new Processing(this, 'Processing', {
       stream: this.ingestion.stream,
+      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays },
       database: data.database,
       cache: data.cache,
       placement: data.placement,
@@ -86,6 +87,7 @@ export class AnalyticsStack extends Stack {
     });
     // The roll-up reads the watermark the migrations add.
     this.processing.rollUpSchedule.node.addDependency(this.migrations);
+    this.processing.purgeSchedule.node.addDependency(this.migrations);
 
     const ingestFunction = this.ingestion.ingestFunction;
     const queryFunction = this.queryService.queryFunction;
@@ -118,6 +120,7 @@ export class AnalyticsStack extends Stack {
         Ingest: ingestFunction,
         Aggregate: this.processing.aggregateFunction,
         RollUp: this.processing.rollUpFunction,
+        Purge: this.processing.purgeFunction,
         Query: queryFunction,
         Migrate: this.migrations.migrateFunction,
       },

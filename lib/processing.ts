@@ -13,6 +13,8 @@ import { customerManagedKey } from './keys';
 
 export interface ProcessingProps {
   readonly stream: kinesis.IStream;
+  /** Days kept of each kind of data the purge deletes (see functions/domain/privacy/retention.ts). */
+  readonly retention: { readonly idempotencyKeyDays: number; readonly minuteRollupDays: number; readonly hourRollupDays: number };
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
   /** Present in AWS, where PostgreSQL and Redis live in the VPC; absent for LocalStack. */
@@ -47,6 +49,8 @@ export class Processing extends Construct {
   readonly aggregateFunction: HouseFunction;
   readonly rollUpFunction: HouseFunction;
   readonly rollUpSchedule: events.Rule;
+  readonly purgeFunction: HouseFunction;
+  readonly purgeSchedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ProcessingProps) {
     super(scope, id);
@@ -102,6 +106,27 @@ export class Processing extends Construct {
       schedule: ROLL_UP_SCHEDULE,
       // A missed run is made good by the next one: no retries piling up behind the lock.
       targets: [new targets.LambdaFunction(this.rollUpFunction, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+
+    this.purgeFunction = new HouseFunction(this, 'PurgeFunction', {
+      handler: 'purge',
+      description: 'Scheduled: deletes the event ids, minute rollups and hour rollups past their retention',
+      logRetention: props.logRetention,
+      timeout: Duration.minutes(15),
+      reservedConcurrentExecutions: 1,
+      environment: {
+        RETENTION_IDEMPOTENCY_KEY_DAYS: String(props.retention.idempotencyKeyDays),
+        RETENTION_MINUTE_ROLLUP_DAYS: String(props.retention.minuteRollupDays),
+        RETENTION_HOUR_ROLLUP_DAYS: String(props.retention.hourRollupDays),
+      },
+      vpc: props.placement?.vpc,
+      securityGroups: props.placement?.securityGroups,
+    }).bind(props.database);
+    this.purgeSchedule = new events.Rule(this, 'PurgeSchedule', {
+      description: 'Runs the retention purge',
+      schedule: events.Schedule.rate(Duration.days(1)),
+      // A failed purge is made good by the next day's.
+      targets: [new targets.LambdaFunction(this.purgeFunction, { retryAttempts: 2 })],
     });
   }
 }

@@ -1,4 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_RETENTION, MIN_IDEMPOTENCY_KEY_DAYS } from '../functions/domain/privacy/retention';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 
@@ -28,6 +29,10 @@ const schema = z
     // k = 1 would release per-user figures, which is exactly what k-anonymity exists to stop.
     kAnonymity: integer(2, 1000).default(10),
     reportRetentionDays: integer(1, 3650).default(365),
+    // An event id is remembered while ingest still accepts the event (30 days) and a day more.
+    idempotencyKeyRetentionDays: integer(MIN_IDEMPOTENCY_KEY_DAYS, 3650).default(DEFAULT_RETENTION.idempotencyKeyDays),
+    minuteRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.minuteRollupDays),
+    hourRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.hourRollupDays),
     logRetentionDays: integer(1, 3653)
       .refine((d) => logRetentions.has(d), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)')
       .default(30),

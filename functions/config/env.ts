@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RETENTION, MIN_IDEMPOTENCY_KEY_DAYS, type RetentionPolicy } from '../domain/privacy/retention';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -19,3 +20,20 @@ export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: NodeJS.P
 export const optionalString = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
 
 export const kAnonymity = z.coerce.number().int().min(2).max(1000).default(10);
+
+const days = (min: number, fallback: number) => z.coerce.number().int().min(min).max(3650).default(fallback);
+
+/** Retention in days per kind of data (the purge function's and the local runtime's). */
+export const retentionEnv = z.object({
+  RETENTION_IDEMPOTENCY_KEY_DAYS: days(MIN_IDEMPOTENCY_KEY_DAYS, DEFAULT_RETENTION.idempotencyKeyDays),
+  RETENTION_MINUTE_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.minuteRollupDays),
+  RETENTION_HOUR_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.hourRollupDays),
+});
+
+export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPolicy {
+  return {
+    idempotencyKeyDays: env.RETENTION_IDEMPOTENCY_KEY_DAYS,
+    minuteRollupDays: env.RETENTION_MINUTE_ROLLUP_DAYS,
+    hourRollupDays: env.RETENTION_HOUR_ROLLUP_DAYS,
+  };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kAnonymity, optionalString } from './env';
+import { kAnonymity, optionalString, retentionEnv } from './env';
 
 /** The local runtime's configuration (README, "Configuration"). */
 export const localEnv = z.object({
@@ -17,6 +17,7 @@ export const localEnv = z.object({
   SHARD_COUNT: z.coerce.number().int().min(1).max(64).default(2),
   PSEUDONYM_PEPPER: optionalString.pipe(z.string().regex(/^[0-9a-f]{64,}$/i, 'must be at least 32 bytes of hex').optional()),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  ...retentionEnv.shape,
 });
 
 export type LocalConfig = z.infer<typeof localEnv>;

@@ -9,6 +9,8 @@ import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp } from '../use-cases/roll-up';
+import { makePurge } from '../use-cases/purge';
+import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
@@ -19,6 +21,8 @@ const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttem
 
 /** The stack's roll-up schedule (ROLL_UP_SCHEDULE in lib/processing.ts). */
 const ROLL_UP_EVERY_MS = 60_000;
+/** Daily in the stack; hourly here, where a runtime seldom lives a day. */
+const PURGE_EVERY_MS = 3_600_000;
 
 /**
  * In AWS the aggregate function never shares a CPU with ingest. In one process it did: its
@@ -124,8 +128,9 @@ export async function runAggregatorThread(): Promise<void> {
     poller.start();
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
+    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
     port.on('message', ({ id, op }: Request) => {
-      const done = op === 'drain' ? poller.drain() : op === 'roll-up' ? rollUps.runNow() : stopAll([rollUps, poller], closers);
+      const done = op === 'drain' ? poller.drain() : op === 'roll-up' ? rollUps.runNow() : stopAll([rollUps, purges, poller], closers);
       done.then(
         () => port.postMessage({ id } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),

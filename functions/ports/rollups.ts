@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../domain/events/schema';
+import type { PurgeCutoffs } from '../domain/privacy/retention';
 import type { GroupTileMaxima, GroupUsersRow, SeriesRow, SeriesSelection, SeriesSketchRow, TileSelection } from '../domain/rollups/metric-query';
 
 export interface RollUpStep {
@@ -35,4 +36,16 @@ export interface RollupStore extends RollupReader {
    * them, and the aggregator's writes, cheaper.
    */
   rollUp(until: number): Promise<RollUpStep>;
+  /**
+   * Deletes event ids, minute rows and hour rows from before their cutoffs; minute rows the
+   * roll-up has not folded yet are kept whatever their age. Day rows are kept.
+   */
+  purge(cutoffs: PurgeCutoffs): Promise<PurgeResult>;
+}
+
+/** How many of each were deleted. */
+export interface PurgeResult {
+  readonly idempotencyKeys: number;
+  readonly minuteRows: number;
+  readonly hourRows: number;
 }

@@ -306,6 +306,48 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     });
   });
 
+  it('purges event ids, minute rows and hour rows past their cutoffs, keeping unfolded minutes and every day row', async () => {
+    const fresh = await open();
+    try {
+      await migrate(fresh.db, 'product', ROLLUP_MIGRATIONS);
+      const store = new SqlRollupStore(fresh.db);
+      const mood = (at: string) => event('mood.reported', { valence: 0.5, arousal: 0.5 }, user(), at, 'ios');
+      const old = mood('2026-10-01T10:00:00.000Z');
+      const unfolded = mood('2026-10-05T10:00:00.000Z');
+      const recent = mood('2026-11-20T10:00:00.000Z');
+      await store.applyEvents([old]);
+      await rollUpAll(store, '2026-10-03T00:00:00Z');
+      await store.applyEvents([unfolded, recent]);
+      const count = async (from: string, to: string, interval: string) =>
+        (await queryMetric(store, { metric: 'mood.valence', from, to, interval }, { k: 1 })).series.flatMap((s) => s.points).reduce((n, p) => n + p.count, 0);
+      const figures = () =>
+        Promise.all([
+          count('2026-10-01T10:00:00Z', '2026-10-01T11:00:00Z', 'minute'),
+          count('2026-10-01T00:00:00Z', '2026-10-02T00:00:00Z', 'hour'),
+          count('2026-10-01T00:00:00Z', '2026-10-02T00:00:00Z', 'day'),
+          count('2026-10-05T10:00:00Z', '2026-10-05T11:00:00Z', 'minute'),
+          count('2026-10-05T00:00:00Z', '2026-10-06T00:00:00Z', 'hour'),
+          count('2026-11-20T10:00:00Z', '2026-11-20T11:00:00Z', 'minute'),
+        ]);
+      expect(await figures()).toEqual([1, 1, 1, 1, 1, 1]);
+
+      // Ids processed within the last day are kept by a cutoff a day ago.
+      const keepIds = { idempotencyKeys: Date.now() - 86_400_000, minuteRollups: Date.parse('2026-11-01T00:00:00Z'), hourRollups: Date.parse('2026-10-02T00:00:00Z') };
+      // Minute rows before 1 November go but for 5 October's, which the roll-up has not folded;
+      // hour rows before 2 October go; the day rows stay. (A mood feeds two metrics: `events`, a
+      // minute row and four hour rows, and `mood.valence`, a minute row and two hour rows.)
+      expect(await store.purge(keepIds)).toEqual({ idempotencyKeys: 0, minuteRows: 2, hourRows: 6 });
+      expect(await figures()).toEqual([0, 0, 1, 1, 1, 1]);
+      expect(await store.applyEvents([recent])).toEqual({ applied: 0, duplicates: 1 });
+
+      // Past their retention, ids are forgotten: the same event would now count again.
+      expect((await store.purge({ ...keepIds, idempotencyKeys: Date.now() + 60_000 })).idempotencyKeys).toBe(3);
+      expect(await store.applyEvents([recent])).toEqual({ applied: 1, duplicates: 0 });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('counts every event once when two instances, each with its own row cache, interleave on the same rows', async () => {
     // Two stores are two Lambda instances: each caches the rows it wrote, and must see the
     // other's writes (the version check) or it would write back a stale count or users sketch.

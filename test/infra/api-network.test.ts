@@ -95,7 +95,7 @@ describe('network', () => {
     });
   });
 
-  it.each(['aggregate', 'rollUp', 'query', 'migrate'] as const)('runs %s in the isolated subnets with the function security group', (name) => {
+  it.each(['aggregate', 'rollUp', 'purge', 'query', 'migrate'] as const)('runs %s in the isolated subnets with the function security group', (name) => {
     expect(lambdaNamed(template, HOUSE_FUNCTIONS[name]).resource.Properties.VpcConfig).toEqual({
       SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^NetworkFunctionSecurityGroup/), 'GroupId'] }],
       SubnetIds: [{ Ref: expect.stringMatching(/^NetworkVpcisolatedSubnet1/) }, { Ref: expect.stringMatching(/^NetworkVpcisolatedSubnet2/) }],
@@ -154,6 +154,7 @@ describe('function configuration in AWS', () => {
   it('gives migrate and the roll-up the database', () => {
     expect(env('migrate')).toMatchObject(database);
     expect(env('rollUp')).toMatchObject(database);
+    expect(env('purge')).toMatchObject(database);
   });
 
   it('lets database functions read the credentials secret and ingest read the pepper', () => {
@@ -171,7 +172,7 @@ describe('function configuration in AWS', () => {
           ]),
         },
       });
-    for (const name of ['aggregate', 'rollUp', 'query', 'migrate'] as const) readsSecret(roleOf(name), /^DatabaseClusterSecretAttachment/);
+    for (const name of ['aggregate', 'rollUp', 'purge', 'query', 'migrate'] as const) readsSecret(roleOf(name), /^DatabaseClusterSecretAttachment/);
     readsSecret(roleOf('ingest'), /^StoragePepperSecret/);
   });
 });

@@ -65,7 +65,8 @@ describe('target=localstack', () => {
     expect(env('query')).toMatchObject({ DATABASE_URL: url, K_ANONYMITY: '10' });
     expect(env('migrate')).toMatchObject({ DATABASE_URL: url });
     expect(env('rollUp')).toMatchObject({ DATABASE_URL: url });
-    for (const name of ['aggregate', 'rollUp', 'query', 'migrate'] as const) {
+    expect(env('purge')).toMatchObject({ DATABASE_URL: url });
+    for (const name of ['aggregate', 'rollUp', 'purge', 'query', 'migrate'] as const) {
       expect(env(name)).not.toHaveProperty('DATABASE_SECRET_ARN');
       expect(env(name)).not.toHaveProperty('DATABASE_HOST');
     }

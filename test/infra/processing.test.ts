@@ -36,6 +36,24 @@ describe('stream processing, migrations and alarms', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [rollUp.id, 'Arn'] }, Principal: 'events.amazonaws.com' });
   });
 
+  it('runs the retention purge daily with the retention from context, once the migrations are applied', () => {
+    const custom = synthStack({ idempotencyKeyRetentionDays: 60, minuteRollupRetentionDays: 7, hourRollupRetentionDays: 90 }).template;
+    const purge = lambdaNamed(custom, HOUSE_FUNCTIONS.purge);
+    expect(purge.resource.Properties.Environment.Variables).toMatchObject({
+      RETENTION_IDEMPOTENCY_KEY_DAYS: '60',
+      RETENTION_MINUTE_ROLLUP_DAYS: '7',
+      RETENTION_HOUR_ROLLUP_DAYS: '90',
+    });
+    expect(lambdaNamed(template, HOUSE_FUNCTIONS.purge).resource.Properties.Environment.Variables).toMatchObject({
+      RETENTION_IDEMPOTENCY_KEY_DAYS: '31',
+      RETENTION_MINUTE_ROLLUP_DAYS: '14',
+      RETENTION_HOUR_ROLLUP_DAYS: '400',
+    });
+    const [rule] = Object.values(custom.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 day)' } }));
+    expect(rule!.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [purge.id, 'Arn'] } })]);
+    expect(rule!.DependsOn).toContain(Object.keys(custom.findResources('Custom::DatabaseMigrations'))[0]);
+  });
+
   it('sends batches that exhaust their retries to the encrypted SQS dead-letter queue', () => {
     const destination = new Capture();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

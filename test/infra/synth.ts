@@ -38,6 +38,7 @@ export const HOUSE_FUNCTIONS = {
   ingest: 'IngestionIngestFunction',
   aggregate: 'ProcessingAggregateFunction',
   rollUp: 'ProcessingRollUpFunction',
+  purge: 'ProcessingPurgeFunction',
   query: 'QueryServiceQueryFunction',
   migrate: 'MigrationsMigrateFunction',
 } as const;

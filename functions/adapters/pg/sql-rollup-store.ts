@@ -3,7 +3,8 @@ import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
-import type { RollUpStep, RollupStore } from '../../ports/rollups';
+import type { PurgeCutoffs } from '../../domain/privacy/retention';
+import type { PurgeResult, RollUpStep, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 
 /**
@@ -60,8 +61,20 @@ const BEGIN_WRITE = `
   )
   SELECT s.seq, s.rolled_up_to, p.event_id FROM s LEFT JOIN p ON true`;
 
-// The roll-up's write: the writer lock (its number) and the watermark it starts from.
-const BEGIN_ROLL_UP = `UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, ${epochMs('rolled_up_to')} AS rolled_up_to`;
+// The writer lock for a write other than a batch (its number), and the roll-up's watermark.
+const LOCK_WRITER = `UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, ${epochMs('rolled_up_to')} AS rolled_up_to`;
+
+// Retention ($1 event ids, $2 minute rows, $3 hour rows: epoch ms cutoffs). Minute rows from the
+// watermark on are still to be folded into hours and days, so they stay whatever their age.
+const PURGE = `
+  WITH keys AS (DELETE FROM rollup_processed_events WHERE processed_at < to_timestamp($1::int8 / 1000) RETURNING 1),
+  minutes AS (
+    DELETE FROM rollups r USING rollup_writer w
+    WHERE r.interval = 'minute' AND r.bucket < least(to_timestamp($2::int8 / 1000), w.rolled_up_to) RETURNING 1
+  ),
+  hours AS (DELETE FROM rollups WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000) RETURNING 1),
+  hour_sketches AS (DELETE FROM rollup_sketches WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000))
+  SELECT (SELECT count(*) FROM keys)::int4 AS keys, (SELECT count(*) FROM minutes)::int4 AS minutes, (SELECT count(*) FROM hours)::int4 AS hours`;
 const READ_WATERMARK = `SELECT ${epochMs('rolled_up_to')} AS rolled_up_to FROM rollup_writer`;
 const MOVE_WATERMARK = `UPDATE rollup_writer SET rolled_up_to = to_timestamp($1::int8 / 1000)`;
 
@@ -524,7 +537,7 @@ export class SqlRollupStore implements RollupStore {
     const { rows: current } = await this.db.query<{ rolled_up_to: number }>(READ_WATERMARK);
     if (current[0]!.rolled_up_to >= end) return { rolledUpTo: current[0]!.rolled_up_to, minuteRows: 0, done: true };
     return this.write(async (tx, began) => {
-      const { rows } = await tx.query<{ seq: number; rolled_up_to: number }>(BEGIN_ROLL_UP);
+      const { rows } = await tx.query<{ seq: number; rolled_up_to: number }>(LOCK_WRITER);
       const { seq, rolled_up_to: from } = rows[0]!;
       began(seq);
       this.rolledUpTo = from;
@@ -633,6 +646,17 @@ export class SqlRollupStore implements RollupStore {
         await tx.query(UPSERT, params);
       }
     }
+  }
+
+  purge(cutoffs: PurgeCutoffs): Promise<PurgeResult> {
+    return this.write(async (tx, began) => {
+      // Under the writer lock and numbered, so other instances re-check the rows they cached.
+      began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);
+      const { rows } = await tx.query<{ keys: number; minutes: number; hours: number }>(PURGE, [cutoffs.idempotencyKeys, cutoffs.minuteRollups, cutoffs.hourRollups]);
+      // Rows of ours may be gone, and a cached row is trusted without a read while only we write.
+      this.cache.clear();
+      return { idempotencyKeys: rows[0]!.keys, minuteRows: rows[0]!.minutes, hourRows: rows[0]!.hours };
+    });
   }
 
   /** Rows of the given deltas' keys whose version is not `version(i)`, numbered 1.. in `indexes` order. */

@@ -1,0 +1,14 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import { jsonLogger, logLevelFromEnv } from '../adapters/log';
+import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { parseEnv, retentionEnv, retentionPolicy } from '../config/env';
+import { connectDatabase } from '../config/lambda';
+import { makePurge } from '../use-cases/purge';
+import { lazyHandler } from './lazy';
+
+/** The scheduled retention purge (EventBridge, daily): what the policy no longer keeps is deleted. */
+export const handler = lazyHandler(async () => {
+  const policy = retentionPolicy(parseEnv(retentionEnv));
+  const purge = makePurge({ rollups: new SqlRollupStore(await connectDatabase()), policy, clock: { now: () => new Date() }, logger: jsonLogger('purge', logLevelFromEnv()) });
+  return (_event: Pick<ScheduledEvent, 'time'>) => purge();
+});

@@ -1,0 +1,22 @@
+import type { Logger } from '../adapters/log';
+import { purgeCutoffs, type RetentionPolicy } from '../domain/privacy/retention';
+import type { Clock } from '../ports';
+import type { PurgeResult, RollupStore } from '../ports/rollups';
+
+export interface PurgeDeps {
+  readonly rollups: RollupStore;
+  readonly policy: RetentionPolicy;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally). */
+export function makePurge(deps: PurgeDeps) {
+  return async function purge(): Promise<PurgeResult> {
+    const result = await deps.rollups.purge(purgeCutoffs(deps.policy, deps.clock.now()));
+    deps.logger.info('purged', { ...result });
+    return result;
+  };
+}
+
+export type Purge = ReturnType<typeof makePurge>;

@@ -1,0 +1,45 @@
+import { ConfigError, parseEnv, retentionEnv, retentionPolicy } from '../../../functions/config/env';
+import { jsonLogger } from '../../../functions/adapters/log';
+import { DEFAULT_RETENTION, purgeCutoffs, type PurgeCutoffs } from '../../../functions/domain/privacy/retention';
+import type { RollupStore } from '../../../functions/ports/rollups';
+import { makePurge } from '../../../functions/use-cases/purge';
+
+const DAY = 86_400_000;
+
+describe('retention', () => {
+  it('cuts each kind of data off its own number of days before now', () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400 }, now)).toEqual({
+      idempotencyKeys: now.getTime() - 31 * DAY,
+      minuteRollups: now.getTime() - 14 * DAY,
+      hourRollups: now.getTime() - 400 * DAY,
+    });
+  });
+
+  it('reads the policy from the environment, with the defaults where unset', () => {
+    expect(retentionPolicy(parseEnv(retentionEnv, {}))).toEqual(DEFAULT_RETENTION);
+    expect(retentionPolicy(parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: '3', RETENTION_HOUR_ROLLUP_DAYS: '90' }))).toEqual({
+      idempotencyKeyDays: 31,
+      minuteRollupDays: 3,
+      hourRollupDays: 90,
+    });
+  });
+
+  it('refuses to forget event ids while ingest still accepts their events', () => {
+    // Ingest takes events up to 30 days old: an id forgotten sooner lets a resent event count twice.
+    expect(() => parseEnv(retentionEnv, { RETENTION_IDEMPOTENCY_KEY_DAYS: '30' })).toThrow(ConfigError);
+    expect(() => parseEnv(retentionEnv, { RETENTION_IDEMPOTENCY_KEY_DAYS: '30' })).toThrow(/RETENTION_IDEMPOTENCY_KEY_DAYS/);
+    expect(() => parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: 'two' })).toThrow(/RETENTION_MINUTE_ROLLUP_DAYS/);
+  });
+
+  it('purges with the cutoffs of the time the clock gives, and logs what went', async () => {
+    const now = new Date('2026-11-25T12:00:00Z');
+    const asked: PurgeCutoffs[] = [];
+    const rollups = { purge: async (cutoffs: PurgeCutoffs) => (asked.push(cutoffs), { idempotencyKeys: 5, minuteRows: 7, hourRows: 2 }) };
+    const lines: string[] = [];
+    const purge = makePurge({ rollups: rollups as unknown as RollupStore, policy: DEFAULT_RETENTION, clock: { now: () => now }, logger: jsonLogger('test', 'info', (line) => lines.push(line)) });
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2 });
+    expect(asked).toEqual([purgeCutoffs(DEFAULT_RETENTION, now)]);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'purged', idempotencyKeys: 5, minuteRows: 7, hourRows: 2 });
+  });
+});
