@@ -1,0 +1,54 @@
+import { ROLES, ROUTES, type Role, type RouteKey } from '../../functions/handlers/http/roles';
+import { makeEvent } from '../support/events';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+
+const now = Date.now();
+const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now).toISOString()}`;
+
+/**
+ * Who may call what (DESIGN.md: analysts see aggregates only, clinicians the alerts of their own
+ * users, ingest only sends events), with a well-formed request to each route. Written out here,
+ * not read from ROUTES, so a change to the code's table must be made here too; a route added to
+ * ROUTES without a row here fails the first test.
+ */
+const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
+  'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
+  'GET /v1/metrics/{metric}': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/metrics/events?${range}&interval=minute` },
+  'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
+};
+
+const cases = (Object.keys(TABLE) as RouteKey[]).flatMap((route) =>
+  ROLES.map((role) => {
+    const { allowed } = TABLE[route];
+    return [route, role, allowed === 'public' || allowed.includes(role)] as const;
+  }),
+);
+
+/** Every route against every role, through the local runtime's HTTP server and the handlers. */
+describe('roles on every route', () => {
+  let app: TestRuntime;
+
+  beforeAll(async () => {
+    app = await startTestRuntime();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('has a row for every route', () => {
+    expect(Object.keys(TABLE).sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it.each(cases)('%s as %s: allowed %s', async (route, role, allowed) => {
+    const sample = TABLE[route];
+    const response = await app.request(sample.method, sample.path, { body: sample.body, token: app.runtime.tokens.issue(role, `${role}-1`) });
+    // Allowed: the handler answers (2xx); refused: 403 forbidden before any handler runs.
+    expect([response.status < 300, response.status === 403 && response.body.error?.code === 'forbidden']).toEqual([allowed, !allowed]);
+  });
+
+  it.each(Object.keys(TABLE) as RouteKey[])('%s without a token: 401 unless public', async (route) => {
+    const sample = TABLE[route];
+    const response = await app.request(sample.method, sample.path, { body: sample.body, token: null });
+    expect(response.status).toBe(sample.allowed === 'public' ? 200 : 401);
+  });
+});
