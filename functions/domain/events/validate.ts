@@ -1,8 +1,17 @@
 import type { z } from 'zod';
 import { eventSchema, type IncomingEvent, type StoredEvent } from './schema';
+import { findPii, type PiiKind } from '../privacy/pii';
 import type { Pseudonymise } from '../privacy/pseudonymise';
 
-export type RejectionCode = 'invalid_event' | 'occurred_at_out_of_range' | 'duplicate_event_id' | 'stream_unavailable';
+const PII_NAMES: Readonly<Record<PiiKind, string>> = {
+  email: 'an e-mail address',
+  phone: 'a phone number',
+  ip_address: 'an IP address',
+  card_number: 'a payment card number',
+  national_id: 'a national id number',
+};
+
+export type RejectionCode = 'invalid_event' | 'pii_detected' | 'occurred_at_out_of_range' | 'duplicate_event_id' | 'stream_unavailable';
 
 export interface Rejection {
   readonly index: number;
@@ -33,6 +42,9 @@ export function validateEvent(raw: unknown, now: Date, options: { freshness: boo
     return { ok: false, code: 'invalid_event', message: first ? describeIssue(first) : 'invalid event' };
   }
   const event = parsed.data as IncomingEvent;
+  const pii = findPii(event);
+  // The value is not echoed: the answer and its logs would carry what they refuse.
+  if (pii) return { ok: false, code: 'pii_detected', message: `${pii.field}: holds what looks like ${PII_NAMES[pii.kind]}; personal data may not be sent` };
   if (options.freshness) {
     const age = now.getTime() - Date.parse(event.occurredAt);
     if (age > MAX_AGE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: older than 30 days' };

@@ -57,6 +57,25 @@ describe('ingest', () => {
     expect(stream.taken[0]?.attributes).toEqual({ valence: 0.1, arousal: 0.2 });
   });
 
+  it('rejects an event whose kept fields hold PII with pii_detected, naming the field and not echoing the value', async () => {
+    const stream = new FakeStream();
+    const events = [
+      makeEvent({ occurredAt: at(1), type: 'choice.made', attributes: { ...SAMPLE_ATTRIBUTES['choice.made'], sceneId: 'jane.doe@example.org' } }),
+      makeEvent({ occurredAt: at(1), type: 'engagement.heartbeat', attributes: { screen: 'call-07700900123', activeSec: 5 } }),
+      // Ids that only ever reach the stream as pseudonyms are not refused for what they hold.
+      makeEvent({ occurredAt: at(1), userId: 'jane.doe@example.org' }),
+    ];
+
+    const result = await ingestWith(stream)(events);
+
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([
+      { index: 0, code: 'pii_detected', message: 'attributes.sceneId: holds what looks like an e-mail address; personal data may not be sent' },
+      { index: 1, code: 'pii_detected', message: 'attributes.screen: holds what looks like a phone number; personal data may not be sent' },
+    ]);
+    expect(JSON.stringify([result, stream.taken])).not.toMatch(/jane|07700900123/);
+  });
+
   it('rejects each bad event with its index and a message naming the field, and accepts the rest', async () => {
     const stream = new FakeStream();
     const events = [
