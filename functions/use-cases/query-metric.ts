@@ -10,6 +10,7 @@ import {
   type ReadPlan,
   type SeriesRow,
 } from '../domain/rollups/metric-query';
+import { releaseGate } from '../domain/privacy/release-gate';
 import type { RollupReader } from '../ports/rollups';
 
 /**
@@ -28,9 +29,10 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
       maxima.set(groupKey, Math.max(maxima.get(groupKey) ?? 0, users));
     }
   });
-  const unsettled = groupsNeedingUsers(series, maxima, options.k);
+  const gate = releaseGate(options.k);
+  const unsettled = groupsNeedingUsers(series, maxima, gate.k);
   const users = unsettled.length > 0 ? await readGroupUsers(store, plan.users, partMaxima, new Set(unsettled)) : [];
-  return buildMetricAnswer(query, series, maxima, users, options);
+  return buildMetricAnswer(query, series, maxima, users, gate);
 }
 
 async function readSeries(store: RollupReader, plan: ReadPlan['series']): Promise<SeriesRow[]> {

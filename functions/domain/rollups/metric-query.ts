@@ -1,3 +1,4 @@
+import type { ReleaseGate, Suppression } from '../privacy/release-gate';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import type { DistinctSketch } from './distinct-sketch';
 import { groupingOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
@@ -233,7 +234,7 @@ export interface MetricAnswer {
   to: string;
   groupBy: string[];
   series: { group: Group; points: MetricPoint[] }[];
-  suppressed: { group: Group; reason: 'k_anonymity' }[];
+  suppressed: Suppression<Group>[];
 }
 
 // A 30-day hourly answer renders the same 720 instants once per group: format each once.
@@ -256,7 +257,7 @@ export function buildMetricAnswer(
   seriesRows: readonly SeriesRow[],
   maxima: GroupTileMaxima,
   usersRows: readonly GroupUsersRow[],
-  options: { readonly k: number },
+  gate: ReleaseGate,
 ): MetricAnswer {
   const usersByGroup = new Map<string, DistinctSketch>();
   for (const row of usersRows) {
@@ -284,9 +285,8 @@ export function buildMetricAnswer(
     suppressed: [],
   };
   for (const groupKey of [...rowsByGroup.keys()].sort()) {
-    const settled = (maxima.get(groupKey) ?? 0) >= options.k;
-    if (!settled && (usersByGroup.get(groupKey)?.estimate().count ?? 0) < options.k) {
-      answer.suppressed.push({ group: groupOf(groupKey), reason: 'k_anonymity' });
+    if (!gate.admits(maxima.get(groupKey) ?? 0, () => usersByGroup.get(groupKey)?.estimate().count ?? 0)) {
+      answer.suppressed.push(gate.suppression(groupOf(groupKey)));
       continue;
     }
     const rows = rowsByGroup.get(groupKey)!.sort((a, b) => a.bucket - b.bucket);

@@ -6,13 +6,15 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * Every route of the API and who may call it: the one place roles are enforced (the local
- * runtime routes by it too). `public` routes need no token.
+ * runtime routes by it too). `public` routes need no token. `releases` marks a route that
+ * answers cross-user aggregates, which must pass the release gate (test/e2e/release-gate.test.ts
+ * tries each with a group of k - 1 users).
  */
 export const ROUTES = {
   'POST /v1/events': { handler: 'ingest', roles: ['admin', 'ingest'] },
-  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'] },
+  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
-} as const satisfies Record<string, { handler: string; roles: readonly Role[] | 'public' }>;
+} as const satisfies Record<string, { handler: string; roles: readonly Role[] | 'public'; releases?: true }>;
 
 export type RouteKey = keyof typeof ROUTES;
 
