@@ -157,10 +157,10 @@ export class DistinctSketch {
       for (let i = 0; i < M; i++) if (other.registers[i]! > registers[i]!) return false;
       return true;
     }
-    const hashes = other.hashes!;
-    for (let i = 0; i < hashes.length; i++) {
-      const [index, rank] = registerOf(hashes[i]!);
-      if (rank > registers[index]!) return false;
+    const words = wordsOf(other.hashes!);
+    for (let i = 0; i < words.length; i += 2) {
+      const high = words[i + 1 - LOW_WORD]!;
+      if (rankOf(high, words[i + LOW_WORD]!) > registers[registerIndex(high)]!) return false;
     }
     return true;
   }
@@ -270,34 +270,37 @@ function indexOf(sorted: BigUint64Array, value: bigint, from: number): number {
   return lo;
 }
 
-/** The register a hash lands in and its rank there. */
-function registerOf(hash: bigint): [number, number] {
-  const high = Number(hash >> 32n);
-  const low = Number(hash & 0xffffffffn);
-  const rest = high & ((1 << LOW_BITS) - 1);
-  // Rank: position of the first 1 bit in the Q bits after the index; Q + 1 when all are 0.
-  const rank = rest !== 0 ? Math.clz32(rest) - P + 1 : low !== 0 ? LOW_BITS + Math.clz32(low) + 1 : Q + 1;
-  return [high >>> LOW_BITS, rank];
-}
-
 // Which 32-bit half of a 64-bit word comes first in memory.
 const LOW_WORD = new Uint8Array(new BigUint64Array([1n]).buffer)[0] === 1 ? 0 : 1;
 
 /**
+ * The hashes as 32-bit halves, hash i's high half at 2i + 1 - LOW_WORD and its low half at
+ * 2i + LOW_WORD: taking each hash apart with BigInt arithmetic was most of a large row's merge.
+ */
+function wordsOf(hashes: BigUint64Array): Uint32Array {
+  return new Uint32Array(hashes.buffer, hashes.byteOffset, hashes.length * 2);
+}
+
+/** A hash's register: the top P bits of its high half. */
+const registerIndex = (high: number): number => high >>> LOW_BITS;
+
+/** Its rank: the position of the first 1 bit in the Q bits after the index; Q + 1 when all are 0. */
+function rankOf(high: number, low: number): number {
+  const rest = high & ((1 << LOW_BITS) - 1);
+  return rest !== 0 ? Math.clz32(rest) - P + 1 : low !== 0 ? LOW_BITS + Math.clz32(low) + 1 : Q + 1;
+}
+
+/**
  * Adds the hashes to the registers (and the histogram of their values, if given); answers whether
- * any register grew. The hashes are read as 32-bit halves: registerOf's BigInt arithmetic per
- * hash was most of a large row's merge.
+ * any register grew.
  */
 function addHashes(registers: Uint8Array, hashes: BigUint64Array, histogram?: Int32Array): boolean {
-  const words = new Uint32Array(hashes.buffer, hashes.byteOffset, hashes.length * 2);
+  const words = wordsOf(hashes);
   let grew = false;
   for (let i = 0; i < words.length; i += 2) {
-    const low = words[i + LOW_WORD]!;
     const high = words[i + 1 - LOW_WORD]!;
-    const rest = high & ((1 << LOW_BITS) - 1);
-    // As in registerOf.
-    const rank = rest !== 0 ? Math.clz32(rest) - P + 1 : low !== 0 ? LOW_BITS + Math.clz32(low) + 1 : Q + 1;
-    const index = high >>> LOW_BITS;
+    const rank = rankOf(high, words[i + LOW_WORD]!);
+    const index = registerIndex(high);
     if (rank > registers[index]!) {
       if (histogram) moveInHistogram(histogram, registers[index]!, rank);
       registers[index] = rank;
