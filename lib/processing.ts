@@ -9,6 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+import { ROLL_UP_EVERY_MS } from '../functions/use-cases/roll-up';
 import { customerManagedKey } from './keys';
 
 export interface ProcessingProps {
@@ -33,11 +34,6 @@ export const AGGREGATE_EVENT_SOURCE = {
   maxRecordAge: Duration.hours(1),
 } as const;
 
-/**
- * How often the roll-up folds closed minutes into hour and day rows: EventBridge's finest rate.
- * Reads are exact whatever the lag; a shorter one only keeps the minutes a query sums fewer.
- */
-export const ROLL_UP_SCHEDULE = events.Schedule.rate(Duration.minutes(1));
 
 /**
  * The aggregate consumer (Kinesis -> minute rollups in PostgreSQL and live counters in Redis)
@@ -103,7 +99,7 @@ export class Processing extends Construct {
     }).bind(props.database);
     this.rollUpSchedule = new events.Rule(this, 'RollUpSchedule', {
       description: 'Runs the roll-up of the minute rollups',
-      schedule: ROLL_UP_SCHEDULE,
+      schedule: events.Schedule.rate(Duration.millis(ROLL_UP_EVERY_MS)),
       // A missed run is made good by the next one: no retries piling up behind the lock.
       targets: [new targets.LambdaFunction(this.rollUpFunction, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });

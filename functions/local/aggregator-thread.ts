@@ -8,7 +8,7 @@ import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
-import { makeRollUp } from '../use-cases/roll-up';
+import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
 import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
@@ -19,8 +19,6 @@ import { openLiveStore, openStream, sleep, systemClock } from './adapters';
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
 
-/** The stack's roll-up schedule (ROLL_UP_SCHEDULE in lib/processing.ts). */
-const ROLL_UP_EVERY_MS = 60_000;
 /** Daily in the stack; hourly here, where a runtime seldom lives a day. */
 const PURGE_EVERY_MS = 3_600_000;
 

@@ -15,6 +15,13 @@ export interface RollUpDeps {
  */
 export const ROLL_UP_LAG_MS = 15_000;
 
+/**
+ * How often the roll-up runs (the stack's schedule and the local runtime's job): EventBridge's
+ * finest rate. Reads are exact whatever the lag; a shorter one only keeps the minutes a query
+ * sums fewer.
+ */
+export const ROLL_UP_EVERY_MS = 60_000;
+
 export interface RollUpResult {
   /** Epoch ms: hour and day rows hold every event of the minutes before it. */
   readonly rolledUpTo: number;
