@@ -723,7 +723,7 @@ export class SqlRollupStore implements RollupStore {
         users: DistinctSketch.deserialize(row[6]!),
       });
     }
-    if (open.length > 0) points.push(...projectSeriesRows(open, (groupKey) => groupKey));
+    if (open.length > 0) points.push(...projectSeriesRows(open));
     return points;
   }
 

@@ -166,11 +166,11 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
 export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey'> & RollupValues;
 
-/** One point per bucket and projected group. */
-export function projectSeriesRows(rows: readonly SeriesSketchRow[], project: KeyProjection): SeriesRow[] {
+/** One point per bucket and group: the rows' own groups, or those `project` maps their keys onto. */
+export function projectSeriesRows(rows: readonly SeriesSketchRow[], project?: KeyProjection): SeriesRow[] {
   const points = new Map<string, SeriesSketchRow>();
   for (const row of rows) {
-    const groupKey = project(row.groupKey);
+    const groupKey = project ? project(row.groupKey) : row.groupKey;
     const id = `${row.bucket}\u0000${groupKey}`;
     const point = points.get(id);
     points.set(id, point ? mergeRollupRows(point, row) : { ...row, groupKey });
