@@ -30,7 +30,7 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
     }
   });
   const gate = releaseGate(options.k);
-  const unsettled = groupsNeedingUsers(series, maxima, gate.k);
+  const unsettled = groupsNeedingUsers(series, maxima, gate);
   const users = unsettled.length > 0 ? await readGroupUsers(store, plan.users, partMaxima, new Set(unsettled)) : [];
   return buildMetricAnswer(query, series, maxima, users, gate);
 }

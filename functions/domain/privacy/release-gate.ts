@@ -9,11 +9,11 @@ export interface Suppression<Group> {
 }
 
 export interface ReleaseGate {
-  readonly k: number;
+  /** Whether a count of distinct users a group is known to reach (a lower bound) admits it already. */
+  settles(atLeast: number): boolean;
   /**
-   * Whether a group may be released. `atLeast` is a count of distinct users the group is known to
-   * reach (a lower bound): when it reaches k, `users` (which may have to merge sketches) is not
-   * called.
+   * Whether a group may be released: when the lower bound `atLeast` settles it, `users` (which may
+   * have to merge sketches) is not called.
    */
   admits(atLeast: number, users: () => number): boolean;
   suppression<Group>(group: Group): Suppression<Group>;
@@ -23,7 +23,7 @@ export interface ReleaseGate {
 export function releaseGate(k: number): ReleaseGate {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a whole number of users, got ${k}`);
   return {
-    k,
+    settles: (atLeast) => atLeast >= k,
     admits: (atLeast, users) => atLeast >= k || users() >= k,
     suppression: (group) => ({ group, reason: 'k_anonymity' }),
   };

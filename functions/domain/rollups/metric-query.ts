@@ -206,9 +206,9 @@ export type GroupTileMaxima = ReadonlyMap<string, number>;
  * in any one tile has at least k over the range, so only groups below k in every tile need their
  * sketches merged, and those sketches are small (fewer than k members each).
  */
-export function groupsNeedingUsers(seriesRows: readonly SeriesRow[], maxima: GroupTileMaxima, k: number): string[] {
+export function groupsNeedingUsers(seriesRows: readonly SeriesRow[], maxima: GroupTileMaxima, gate: ReleaseGate): string[] {
   const groups = new Set<string>();
-  for (const row of seriesRows) if ((maxima.get(row.groupKey) ?? 0) < k) groups.add(row.groupKey);
+  for (const row of seriesRows) if (!gate.settles(maxima.get(row.groupKey) ?? 0)) groups.add(row.groupKey);
   return [...groups];
 }
 

@@ -9,6 +9,7 @@ describe('the release gate', () => {
   });
 
   it('takes a known lower bound of k without counting', () => {
+    expect([releaseGate(5).settles(5), releaseGate(5).settles(4)]).toEqual([true, false]);
     let counted = 0;
     const count = () => (counted++, 3);
     expect(releaseGate(5).admits(5, count)).toBe(true);
