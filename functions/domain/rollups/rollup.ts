@@ -260,8 +260,11 @@ export function computeRollups(events: readonly StoredEvent[], rolledUpTo: numbe
       const refs = groupRefsOf(metric, cube, contribution.dimensions);
       for (let g = 0; g < refs.length; g++) {
         const ref = refs[g]!;
-        for (let i = ref.storedAtMinute ? MINUTE : MINUTE + 1; i < intervals; i++) {
-          const row = rowsOf(groups, ref).row(i, buckets[i]!, accumulators);
+        const first = ref.storedAtMinute ? MINUTE : MINUTE + 1;
+        if (first >= intervals) continue;
+        const rows = rowsOf(groups, ref);
+        for (let i = first; i < intervals; i++) {
+          const row = rows.row(i, buckets[i]!, accumulators);
           row.count++;
           row.sum += value;
           if (value < row.min) row.min = value;
@@ -296,8 +299,9 @@ export function rollUpMinutes(minuteRows: readonly RollupRow[]): RollupRow[] {
     finest!.positions.forEach((position, j) => (values[position] = keyValues[j]!));
     const refs = groupRefsOf(metric, cube, values);
     for (let g = 0; g < refs.length; g++) {
+      const rows = rowsOf(groups, refs[g]!);
       for (let i = MINUTE + 1; i < INTERVALS.length; i++) {
-        const row = rowsOf(groups, refs[g]!).row(i, bucketStart(minute.bucket, INTERVALS[i]!), accumulators);
+        const row = rows.row(i, bucketStart(minute.bucket, INTERVALS[i]!), accumulators);
         row.count += minute.count;
         row.sum += minute.sum;
         if (minute.min < row.min) row.min = minute.min;
