@@ -70,14 +70,19 @@ export class DistinctSketch {
   /** From hashes in any order, duplicates allowed. */
   static fromHashes(hashes: readonly bigint[] | BigUint64Array): DistinctSketch {
     // Filled by index: BigUint64Array.from goes through the iterator protocol element by element.
-    const sorted = new BigUint64Array(hashes.length);
-    for (let i = 0; i < hashes.length; i++) sorted[i] = hashes[i]!;
-    if (sorted.length > 1) sorted.sort();
+    const copy = new BigUint64Array(hashes.length);
+    for (let i = 0; i < hashes.length; i++) copy[i] = hashes[i]!;
+    return DistinctSketch.ofOwned(copy);
+  }
+
+  /** From hashes in any order, duplicates allowed, in an array the sketch may sort and keep. */
+  private static ofOwned(hashes: BigUint64Array): DistinctSketch {
+    if (hashes.length > 1) hashes.sort();
     let n = 0;
-    for (let i = 0; i < sorted.length; i++) {
-      if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+    for (let i = 0; i < hashes.length; i++) {
+      if (n === 0 || hashes[i] !== hashes[n - 1]) hashes[n++] = hashes[i]!;
     }
-    return DistinctSketch.ofSorted(n === sorted.length ? sorted : sorted.subarray(0, n));
+    return DistinctSketch.ofSorted(n === hashes.length ? hashes : hashes.subarray(0, n));
   }
 
   /** The union of many sketches at once (the pairwise `merge` would copy the growing union each time). */
@@ -92,7 +97,7 @@ export class DistinctSketch {
         all.set(sketch.hashes!, at);
         at += sketch.hashes!.length;
       }
-      return DistinctSketch.fromHashes(all);
+      return DistinctSketch.ofOwned(all);
     }
     const registers = new Uint8Array(M);
     for (const sketch of sketches) {
