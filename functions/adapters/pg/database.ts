@@ -1,4 +1,4 @@
-import { Pool, types } from 'pg';
+import { Pool, types, type PoolClient } from 'pg';
 
 /**
  * The SQL surface the pg adapters need. Two implementations: a `pg` pool (PostgreSQL, Aurora
@@ -24,38 +24,32 @@ const INT8_OID = 20;
 // Counts and sums in this schema stay far below 2^53; numbers are easier to use than strings.
 types.setTypeParser(INT8_OID, (value) => Number(value));
 
-export function postgresDatabase(connectionString: string, options: { max?: number } = {}): SqlDatabase {
-  const pool = new Pool({ connectionString, max: options.max ?? 4 });
+/** The statements of a pool (each on a connection it picks) or of one checked-out connection. */
+function executorOver(target: Pool | PoolClient): SqlExecutor {
   return {
     async query<Row>(sql: string, params?: readonly unknown[]) {
-      const result = await pool.query(sql, params as unknown[] | undefined);
+      const result = await target.query(sql, params as unknown[] | undefined);
       return { rows: result.rows as Row[] };
     },
     async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
-      const result = await pool.query({ text: sql, values: params as unknown[] | undefined, rowMode: 'array' });
+      const result = await target.query({ text: sql, values: params as unknown[] | undefined, rowMode: 'array' });
       return { rows: result.rows as unknown as Row[] };
     },
     async exec(script) {
-      await pool.query(script);
+      await target.query(script);
     },
+  };
+}
+
+export function postgresDatabase(connectionString: string, options: { max?: number } = {}): SqlDatabase {
+  const pool = new Pool({ connectionString, max: options.max ?? 4 });
+  return {
+    ...executorOver(pool),
     async transaction(work) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const executor: SqlExecutor = {
-          async query<Row>(sql: string, params?: readonly unknown[]) {
-            const result = await client.query(sql, params as unknown[] | undefined);
-            return { rows: result.rows as Row[] };
-          },
-          async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
-            const result = await client.query({ text: sql, values: params as unknown[] | undefined, rowMode: 'array' });
-            return { rows: result.rows as unknown as Row[] };
-          },
-          async exec(script) {
-            await client.query(script);
-          },
-        };
-        const value = await work(executor);
+        const value = await work(executorOver(client));
         await client.query('COMMIT');
         return value;
       } catch (error) {
