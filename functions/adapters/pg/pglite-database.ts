@@ -58,15 +58,13 @@ function clientOver(endpoint: ThreadEndpoint): SqlDatabase {
   const { call } = threadCaller(endpoint);
   // Per connection: the database's thread keeps each connection's transactions apart.
   let nextTransaction = 1;
+  const rowsOf = async <Row>(sql: string, params: readonly unknown[] | undefined, tx: number | undefined, rowMode?: 'array') => {
+    const reply = await call({ op: 'query', sql, params, tx, rowMode });
+    return { rows: (reply['rows'] ?? []) as Row[] };
+  };
   const executor = (tx?: number): SqlExecutor => ({
-    async query<Row>(sql: string, params?: readonly unknown[]) {
-      const reply = await call({ op: 'query', sql, params, tx });
-      return { rows: (reply['rows'] ?? []) as Row[] };
-    },
-    async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
-      const reply = await call({ op: 'query', sql, params, tx, rowMode: 'array' });
-      return { rows: (reply['rows'] ?? []) as Row[] };
-    },
+    query: (sql, params) => rowsOf(sql, params, tx),
+    queryArrays: (sql, params) => rowsOf(sql, params, tx, 'array'),
     async exec(script: string) {
       await call({ op: 'exec', sql: script, tx });
     },
