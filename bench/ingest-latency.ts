@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
+import { putConsent } from '../functions/local/consent-client';
 import { format, median, sampleLatency, spawnRuntime } from './support';
 
 const RATE = Number(process.env.RATE ?? 10);
@@ -25,22 +26,27 @@ async function main(): Promise<void> {
   const runtime = await spawnRuntime(passThrough);
   const started = new Date();
   const traffic = syntheticTraffic({ seed: 7, clock: { now: () => started }, users: 20_000, days: 3 });
+  const consented = new Set<string>();
   const nextBody = () => {
     const events = Array.from({ length: EVENTS_PER_REQUEST }, () => {
       const next = traffic.next();
       if (next.done) throw new Error('the synthetic traffic ran out');
       return { ...next.value, eventId: randomUUID() };
     });
-    return JSON.stringify({ events });
+    return { userIds: events.map((event) => event.userId), body: JSON.stringify({ events }) };
   };
   const post = async (body: string) => {
     const response = await fetch(`${runtime.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' }, body });
     const answer = (await response.json()) as { accepted: number };
     if (response.status !== 202 || answer.accepted !== EVENTS_PER_REQUEST) throw new Error(`unexpected answer ${response.status} ${JSON.stringify(answer)}`);
   };
+  // Users consent before their first event, as in the app; untimed.
   const paced = async (count: number) => {
-    const bodies = Array.from({ length: count }, nextBody);
-    return sampleLatency(count, (index) => post(bodies[index]!), RATE);
+    const requests = Array.from({ length: count }, nextBody);
+    const newUsers = requests.flatMap((request) => request.userIds).filter((userId) => !consented.has(userId));
+    await putConsent(runtime.url, runtime.token, newUsers);
+    for (const userId of newUsers) consented.add(userId);
+    return sampleLatency(count, (index) => post(requests[index]!.body), RATE);
   };
   try {
     process.stdout.write(`rate: ${RATE > 0 ? `${RATE} requests/s (${RATE * EVENTS_PER_REQUEST} events/s)` : 'back to back'}; adapters: ${Object.keys(passThrough).join(', ') || 'embedded'}\n`);

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
+import { putConsent } from '../functions/local/consent-client';
 
 /*
  * `npm run demo`: streams synthetic traffic into a running instance over its public API, the way
@@ -181,10 +182,19 @@ async function main(): Promise<number> {
   process.once('SIGINT', onInterrupt);
 
   const queue = batches(traffic(), options.batch);
+  // Every demo user opts in (analytics and safety monitoring) before their first event is sent;
+  // a worker whose batch holds a user another worker is still consenting waits for that PUT.
+  const consents = new Map<string, Promise<void>>();
+  const consentOf = (userId: string): Promise<void> => {
+    let done = consents.get(userId);
+    if (done === undefined) consents.set(userId, (done = putConsent(options.url, options.token, [userId])));
+    return done;
+  };
   let failure: Error | undefined;
   // Workers share one batch iterator, so at most `concurrency` requests are in flight.
   async function worker(): Promise<void> {
     for (let next = queue.next(); !next.done && !interrupted && failure === undefined; next = queue.next()) {
+      await Promise.all([...new Set(next.value.map((event) => event.userId))].map(consentOf));
       const result = await send(options, next.value);
       totals.requests += 1;
       totals.sent += next.value.length;

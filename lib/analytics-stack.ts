@@ -11,6 +11,7 @@ import { Ingestion } from './ingestion';
 import { Migrations } from './migrations';
 import { Network } from './network';
 import { Observability } from './observability';
+import { PrivacyService } from './privacy-service';
 import { Processing } from './processing';
 import { QueryService } from './query-service';
 import type { Settings } from './settings';
@@ -37,6 +38,7 @@ export class AnalyticsStack extends Stack {
   readonly ingestion: Ingestion;
   readonly processing: Processing;
   readonly queryService: QueryService;
+  readonly privacyService: PrivacyService;
   readonly migrations: Migrations;
   readonly alerting: Alerting;
   readonly observability: Observability;
@@ -65,7 +67,7 @@ export class AnalyticsStack extends Stack {
 
     this.processing = new Processing(this, 'Processing', {
       stream: this.ingestion.stream,
-      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays },
+      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays },
       database: data.database,
       cache: data.cache,
       placement: data.placement,
@@ -74,8 +76,13 @@ export class AnalyticsStack extends Stack {
     });
     this.queryService = new QueryService(this, 'QueryService', {
       database: data.database,
-      storage: this.storage,
       kAnonymity: s.kAnonymity,
+      placement: data.placement,
+      logRetention,
+    });
+    this.privacyService = new PrivacyService(this, 'PrivacyService', {
+      database: data.database,
+      storage: this.storage,
       placement: data.placement,
       logRetention,
     });
@@ -91,12 +98,14 @@ export class AnalyticsStack extends Stack {
 
     const ingestFunction = this.ingestion.ingestFunction;
     const queryFunction = this.queryService.queryFunction;
+    const privacyFunction = this.privacyService.privacyFunction;
     if (local) {
-      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { ingestFunction, queryFunction, jwtSecret: this.settings.functionUrlJwtSecret });
+      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { ingestFunction, queryFunction, privacyFunction, jwtSecret: this.settings.functionUrlJwtSecret });
     } else {
       this.api = new Api(this, 'Api', {
         ingestFunction,
         queryFunction,
+        privacyFunction,
         jwt:
           s.jwtIssuer !== undefined && s.jwtAudience !== undefined
             ? { issuer: s.jwtIssuer, audience: s.jwtAudience.split(',').map((a) => a.trim()) }
@@ -122,6 +131,7 @@ export class AnalyticsStack extends Stack {
         RollUp: this.processing.rollUpFunction,
         Purge: this.processing.purgeFunction,
         Query: queryFunction,
+        Privacy: privacyFunction,
         Migrate: this.migrations.migrateFunction,
       },
       alarmTopic: this.alerting.warningTopic,

@@ -12,6 +12,7 @@ import { ROUTES } from '../functions/handlers/http/roles';
 export interface ApiProps {
   readonly ingestFunction: lambda.IFunction;
   readonly queryFunction: lambda.IFunction;
+  readonly privacyFunction: lambda.IFunction;
   /** An external identity provider; when absent a Cognito user pool is created for the API. */
   readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -99,6 +100,7 @@ export class Api extends Construct {
     const integrations = {
       ingest: new HttpLambdaIntegration('IngestIntegration', props.ingestFunction),
       query: new HttpLambdaIntegration('QueryIntegration', props.queryFunction),
+      privacy: new HttpLambdaIntegration('PrivacyIntegration', props.privacyFunction),
     };
     for (const [routeKey, route] of Object.entries(ROUTES)) {
       const [method, path] = routeKey.split(' ') as [keyof typeof apigwv2.HttpMethod, string];

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 export interface FunctionUrlsProps {
   readonly ingestFunction: lambda.Function;
   readonly queryFunction: lambda.Function;
+  readonly privacyFunction: lambda.Function;
   /** HS256 secret the handlers verify bearer tokens with, in place of API Gateway's authorizer. */
   readonly jwtSecret: string;
 }
@@ -17,13 +18,16 @@ export interface FunctionUrlsProps {
 export class FunctionUrls extends Construct {
   readonly ingestUrl: lambda.FunctionUrl;
   readonly queryUrl: lambda.FunctionUrl;
+  readonly privacyUrl: lambda.FunctionUrl;
 
   constructor(scope: Construct, id: string, props: FunctionUrlsProps) {
     super(scope, id);
-    for (const fn of [props.ingestFunction, props.queryFunction]) fn.addEnvironment('FUNCTION_URL_JWT_SECRET', props.jwtSecret);
+    for (const fn of [props.ingestFunction, props.queryFunction, props.privacyFunction]) fn.addEnvironment('FUNCTION_URL_JWT_SECRET', props.jwtSecret);
     this.ingestUrl = props.ingestFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.queryUrl = props.queryFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.privacyUrl = props.privacyFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     new CfnOutput(this, 'IngestUrl', { value: this.ingestUrl.url, description: 'POST /v1/events' });
     new CfnOutput(this, 'QueryUrl', { value: this.queryUrl.url, description: 'GET /v1/metrics/{metric}, GET /openapi.json' });
+    new CfnOutput(this, 'PrivacyUrl', { value: this.privacyUrl.url, description: 'PUT /v1/consent/{userId}' });
   }
 }

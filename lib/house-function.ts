@@ -12,7 +12,7 @@ import type { Construct, IConstruct } from 'constructs';
 export const PROJECT_ROOT = path.join(__dirname, '..');
 
 /** The handler names that have an entry in functions/handlers/. */
-export type HandlerName = 'ingest' | 'aggregate' | 'roll-up' | 'purge' | 'query' | 'migrate';
+export type HandlerName = 'ingest' | 'aggregate' | 'roll-up' | 'purge' | 'query' | 'privacy' | 'migrate';
 
 /** Something a function can be connected to with one call: sets its variables and grants access. */
 export interface FunctionBinding {

@@ -1,3 +1,4 @@
+import type { RetentionPolicy } from '../functions/domain/privacy/retention';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -15,7 +16,7 @@ import { customerManagedKey } from './keys';
 export interface ProcessingProps {
   readonly stream: kinesis.IStream;
   /** Days kept of each kind of data the purge deletes (see functions/domain/privacy/retention.ts). */
-  readonly retention: { readonly idempotencyKeyDays: number; readonly minuteRollupDays: number; readonly hourRollupDays: number };
+  readonly retention: RetentionPolicy;
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
   /** Present in AWS, where PostgreSQL and Redis live in the VPC; absent for LocalStack. */
@@ -106,7 +107,7 @@ export class Processing extends Construct {
 
     this.purgeFunction = new HouseFunction(this, 'PurgeFunction', {
       handler: 'purge',
-      description: 'Scheduled: deletes the event ids, minute rollups and hour rollups past their retention',
+      description: 'Scheduled: deletes the event ids, minute rollups, hour rollups and audit entries past their retention',
       logRetention: props.logRetention,
       timeout: Duration.minutes(15),
       reservedConcurrentExecutions: 1,
@@ -114,6 +115,7 @@ export class Processing extends Construct {
         RETENTION_IDEMPOTENCY_KEY_DAYS: String(props.retention.idempotencyKeyDays),
         RETENTION_MINUTE_ROLLUP_DAYS: String(props.retention.minuteRollupDays),
         RETENTION_HOUR_ROLLUP_DAYS: String(props.retention.hourRollupDays),
+        RETENTION_AUDIT_DAYS: String(props.retention.auditDays),
       },
       vpc: props.placement?.vpc,
       securityGroups: props.placement?.securityGroups,

@@ -2,11 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
-import type { Storage } from './storage';
 
 export interface QueryServiceProps {
   readonly database: FunctionBinding;
-  readonly storage: Storage;
   readonly kAnonymity: number;
   readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
   readonly logRetention: logs.RetentionDays;
@@ -29,7 +27,6 @@ export class QueryService extends Construct {
       securityGroups: props.placement?.securityGroups,
       environment: { K_ANONYMITY: String(props.kAnonymity) },
     })
-      .bind(props.database)
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'readWrite');
+      .bind(props.database);
   }
 }

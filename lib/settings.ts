@@ -1,5 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_RETENTION, MIN_IDEMPOTENCY_KEY_DAYS } from '../functions/domain/privacy/retention';
+import { DEFAULT_RETENTION, MIN_AUDIT_DAYS, MIN_IDEMPOTENCY_KEY_DAYS } from '../functions/domain/privacy/retention';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 
@@ -33,6 +33,7 @@ const schema = z
     idempotencyKeyRetentionDays: integer(MIN_IDEMPOTENCY_KEY_DAYS, 3650).default(DEFAULT_RETENTION.idempotencyKeyDays),
     minuteRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.minuteRollupDays),
     hourRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.hourRollupDays),
+    auditRetentionDays: integer(MIN_AUDIT_DAYS, 3650).default(DEFAULT_RETENTION.auditDays),
     logRetentionDays: integer(1, 3653)
       .refine((d) => logRetentions.has(d), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)')
       .default(30),

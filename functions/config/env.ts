@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_RETENTION, MIN_IDEMPOTENCY_KEY_DAYS, type RetentionPolicy } from '../domain/privacy/retention';
+import { DEFAULT_RETENTION, MIN_AUDIT_DAYS, MIN_IDEMPOTENCY_KEY_DAYS, type RetentionPolicy } from '../domain/privacy/retention';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -28,6 +28,7 @@ export const retentionEnv = z.object({
   RETENTION_IDEMPOTENCY_KEY_DAYS: days(MIN_IDEMPOTENCY_KEY_DAYS, DEFAULT_RETENTION.idempotencyKeyDays),
   RETENTION_MINUTE_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.minuteRollupDays),
   RETENTION_HOUR_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.hourRollupDays),
+  RETENTION_AUDIT_DAYS: days(MIN_AUDIT_DAYS, DEFAULT_RETENTION.auditDays),
 });
 
 export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPolicy {
@@ -35,5 +36,6 @@ export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPol
     idempotencyKeyDays: env.RETENTION_IDEMPOTENCY_KEY_DAYS,
     minuteRollupDays: env.RETENTION_MINUTE_ROLLUP_DAYS,
     hourRollupDays: env.RETENTION_HOUR_ROLLUP_DAYS,
+    auditDays: env.RETENTION_AUDIT_DAYS,
   };
 }

@@ -21,12 +21,19 @@ const databaseEnv = z
     path: ['DATABASE_URL'],
   });
 
-export const ingestEnv = z
-  .object({ STREAM_NAME: z.string().min(1), PEPPER_SECRET_ARN: optionalString, PSEUDONYM_PEPPER: optionalString })
+/** The CloudWatch namespace of the functions' embedded metrics. */
+export const METRICS_NAMESPACE = 'TherapeuticAnalytics';
+
+const pepperEnv = z
+  .object({ PEPPER_SECRET_ARN: optionalString, PSEUDONYM_PEPPER: optionalString })
   .refine((env) => env.PEPPER_SECRET_ARN !== undefined || env.PSEUDONYM_PEPPER !== undefined, {
     message: 'set PEPPER_SECRET_ARN (or PSEUDONYM_PEPPER, hex, outside AWS)',
     path: ['PEPPER_SECRET_ARN'],
   });
+
+export const ingestEnv = z.object({ STREAM_NAME: z.string().min(1), CONSENT_TABLE_NAME: z.string().min(1) });
+
+export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1) });
 
 export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });
 
@@ -41,7 +48,7 @@ export const queryEnv = z.object({ K_ANONYMITY: kAnonymity });
 
 /** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */
 export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
-  const config = parseEnv(ingestEnv, env);
+  const config = parseEnv(pepperEnv, env);
   const value = config.PSEUDONYM_PEPPER ?? (await readSecretString(secretsManagerClient(), config.PEPPER_SECRET_ARN as string));
   return Buffer.from(value, /^[0-9a-f]+$/i.test(value) ? 'hex' : 'utf8');
 }

@@ -1,12 +1,16 @@
 import middy from '@middy/core';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
-import { kinesisClient } from '../adapters/aws/clients';
+import { dynamoDbClient, kinesisClient } from '../adapters/aws/clients';
+import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
+import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { KinesisEventStream } from '../adapters/aws/kinesis-stream';
+import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { parseEnv } from '../config/env';
-import { functionUrlVerifier, ingestEnv, loadPepper } from '../config/lambda';
+import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper } from '../config/lambda';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
-import { makeIngest, type Ingest } from '../use-cases/ingest';
+import type { Metrics } from '../ports';
+import { makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
@@ -15,7 +19,16 @@ import { bodyText, httpApi, json, type HttpEvent, type HttpResult } from './http
 export interface IngestHandlerDeps {
   readonly ingest: Ingest;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly verifyBearer?: BearerVerifier;
+}
+
+/** Accepted events, and rejected ones by code: `consent_missing` counts events refused for want of consent. */
+function countOutcome(metrics: Metrics, result: IngestResult): void {
+  if (result.accepted > 0) metrics.count('events_accepted_total', result.accepted);
+  const byCode = new Map<string, number>();
+  for (const rejection of result.rejected) byCode.set(rejection.code, (byCode.get(rejection.code) ?? 0) + 1);
+  for (const [code, count] of byCode) metrics.count('events_rejected_total', count, { code });
 }
 
 function parseEventsBody(event: HttpEvent): unknown[] {
@@ -42,6 +55,7 @@ export function makeIngestHandler(deps: IngestHandlerDeps) {
   return middy(async (event: HttpEvent): Promise<HttpResult> => {
     const result = await deps.ingest(parseEventsBody(event));
     deps.logger.info('ingested', { accepted: result.accepted, rejected: result.rejected.length });
+    countOutcome(deps.metrics, result);
     return json(202, result);
   }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer }));
 }
@@ -51,14 +65,17 @@ export const pseudonymisers = (pepper: Uint8Array) => ({ user: makePseudonymiser
 export const handler = lazyHandler(async () => {
   const config = parseEnv(ingestEnv);
   const pepper = await loadPepper();
+  const clock = { now: () => new Date() };
   return makeIngestHandler({
     ingest: makeIngest({
       stream: new KinesisEventStream(kinesisClient(), config.STREAM_NAME),
+      consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
       pseudonymise: pseudonymisers(pepper),
-      clock: { now: () => new Date() },
+      clock,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }),
     logger: jsonLogger('ingest', logLevelFromEnv()),
+    metrics: emfMetrics(METRICS_NAMESPACE, 'ingest'),
     verifyBearer: functionUrlVerifier(),
   });
 });

@@ -1,6 +1,7 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { jsonLogger, logLevelFromEnv } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { parseEnv, retentionEnv, retentionPolicy } from '../config/env';
 import { connectDatabase } from '../config/lambda';
 import { makePurge } from '../use-cases/purge';
@@ -9,6 +10,7 @@ import { lazyHandler } from './lazy';
 /** The scheduled retention purge (EventBridge, daily): what the policy no longer keeps is deleted. */
 export const handler = lazyHandler(async () => {
   const policy = retentionPolicy(parseEnv(retentionEnv));
-  const purge = makePurge({ rollups: new SqlRollupStore(await connectDatabase()), policy, clock: { now: () => new Date() }, logger: jsonLogger('purge', logLevelFromEnv()) });
+  const db = await connectDatabase();
+  const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), policy, clock: { now: () => new Date() }, logger: jsonLogger('purge', logLevelFromEnv()) });
   return (_event: Pick<ScheduledEvent, 'time'>) => purge();
 });

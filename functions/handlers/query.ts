@@ -7,6 +7,8 @@ import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import type { Clock } from '../ports';
 import type { RollupReader } from '../ports/rollups';
+import type { AuditLog } from '../ports/audit';
+import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { queryMetric } from '../use-cases/query-metric';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
@@ -16,6 +18,7 @@ import type { RouteKey } from './http/roles';
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
+  readonly audit: AuditLog;
   readonly k: number;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -48,13 +51,15 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
     const route = routes[event.routeKey as RouteKey];
     if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
     return route(event);
-  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer }));
+  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } }));
 }
 
 export const handler = lazyHandler(async () => {
   const config = parseEnv(queryEnv);
+  const db = await connectDatabase();
   return makeQueryHandler({
-    rollups: new SqlRollupStore(await connectDatabase()),
+    rollups: new SqlRollupStore(db),
+    audit: new SqlAuditLog(db),
     k: config.K_ANONYMITY,
     clock: { now: () => new Date() },
     logger: jsonLogger('query', logLevelFromEnv()),

@@ -6,7 +6,10 @@ import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlEventStream } from '../adapters/pg/sql-stream';
 import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
 import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
-import { kinesisClient, sqsClient } from '../adapters/aws/clients';
+import { dynamoDbClient, kinesisClient, sqsClient } from '../adapters/aws/clients';
+import { DynamoConsentRegistry, ensureConsentTable } from '../adapters/aws/dynamo-consent-registry';
+import { LmdbConsentRegistry } from '../adapters/local/lmdb-consent-registry';
+import type { ConsentRegistry } from '../ports/consent';
 import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream';
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
@@ -79,3 +82,17 @@ export function openLiveStore(config: LocalConfig): LiveStore {
 
 export const liveStoreLabel = (config: LocalConfig): string => (config.REDIS_URL ? 'redis' : 'in-process');
 
+
+/** DynamoDB when an AWS endpoint is configured (table `<stream>-consent`), else an LMDB file in the data folder. */
+export async function openConsentRegistry(config: LocalConfig, closers: (() => Promise<void>)[]): Promise<{ registry: ConsentRegistry; label: string }> {
+  if (config.AWS_ENDPOINT_URL) {
+    const client = dynamoDbClient({ endpoint: config.AWS_ENDPOINT_URL });
+    const tableName = `${config.STREAM_NAME}-consent`;
+    await ensureConsentTable(client, tableName);
+    return { registry: new DynamoConsentRegistry(client, tableName), label: `dynamodb table ${tableName}` };
+  }
+  const path = join(resolve(config.DATA_DIR), 'consent');
+  const registry = LmdbConsentRegistry.open(path);
+  closers.push(() => registry.close());
+  return { registry, label: `embedded (LMDB, ${join(config.DATA_DIR, 'consent')})` };
+}

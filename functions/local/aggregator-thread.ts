@@ -10,6 +10,7 @@ import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
+import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
@@ -126,7 +127,7 @@ export async function runAggregatorThread(): Promise<void> {
     poller.start();
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
-    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
+    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
     port.on('message', ({ id, op }: Request) => {
       const done = op === 'drain' ? poller.drain() : op === 'roll-up' ? rollUps.runNow() : stopAll([rollUps, purges, poller], closers);
       done.then(

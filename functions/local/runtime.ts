@@ -6,11 +6,16 @@ import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { embeddedDatabase } from '../adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import type { DeadLetterQueue } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
-import { TRIM_EVERY_MS, liveStoreLabel, openStream, sleep, systemClock } from './adapters';
+import { makePrivacyHandler } from '../handlers/privacy';
+import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
+import { makeRecordConsent } from '../use-cases/consent';
+import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openStream, sleep, systemClock } from './adapters';
+import { PrometheusCounters } from './prometheus-metrics';
 import { AggregatorThread } from './aggregator-thread';
 import { RepeatingJob } from './repeating-job';
 import { startHttpServer } from './http-server';
@@ -20,7 +25,7 @@ import { localPepper } from './pepper';
 export interface Runtime {
   readonly url: string;
   readonly tokens: TokenAuthority;
-  readonly mode: { readonly database: string; readonly stream: string; readonly streamName: string; readonly live: string };
+  readonly mode: { readonly database: string; readonly stream: string; readonly streamName: string; readonly live: string; readonly consent: string };
   /** Processes every record on the stream now; tests and benchmarks call it instead of waiting for the poll. */
   drain(): Promise<void>;
   /** Folds the closed minutes into hour and day rollups now, as the schedule does every minute. */
@@ -89,11 +94,24 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
   const { stream, deadLetters, label: streamLabel, trim } = await openStream(config, streaming, closers);
 
+  const audit = new SqlAuditLog(analytics);
+  const { registry, label: consentLabel } = await openConsentRegistry(config, closers);
+  // One cache for both handlers, as if they were one instance: a withdrawal is seen by the next request.
+  const consent = new CachedConsentRegistry(registry, systemClock);
+  const pseudonymise = pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER));
+  const metrics = new PrometheusCounters();
   const ingestHandler = makeIngestHandler({
-    ingest: makeIngest({ stream, pseudonymise: pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER)), clock: systemClock, sleep }),
+    ingest: makeIngest({ stream, consent, pseudonymise, clock: systemClock, sleep }),
+    logger,
+    metrics,
+  });
+  const privacyHandler = makePrivacyHandler({
+    recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
+    audit,
+    clock: systemClock,
     logger,
   });
-  const queryHandler = makeQueryHandler({ rollups: new SqlRollupStore(analytics), k: config.K_ANONYMITY, clock: systemClock, logger });
+  const queryHandler = makeQueryHandler({ rollups: new SqlRollupStore(analytics), audit, k: config.K_ANONYMITY, clock: systemClock, logger });
   // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
   const aggregator = await AggregatorThread.start(config, connect?.(), logger);
   closers.push(() => aggregator.stop());
@@ -107,6 +125,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     handlers: {
       ingest: ingestHandler,
       query: queryHandler,
+      privacy: privacyHandler,
     },
     operations: {
       '/health': async () => ({
@@ -114,6 +133,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
         contentType: 'application/json',
         body: JSON.stringify({ status: ready ? 'ok' : 'starting' }),
       }),
+      '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: metrics.render() }),
     },
   });
   closers.push(() => http.close());
@@ -126,7 +146,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   return {
     url: http.url,
     tokens,
-    mode: { database: databaseLabel, stream: streamLabel, streamName: config.STREAM_NAME, live: liveStoreLabel(config) },
+    mode: { database: databaseLabel, stream: streamLabel, streamName: config.STREAM_NAME, live: liveStoreLabel(config), consent: consentLabel },
     deadLetters,
     drain: () => aggregator.drain(),
     rollUp: () => aggregator.rollUp(),

@@ -88,3 +88,8 @@ export interface LiveStore {
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** Operational counters (CloudWatch embedded metrics in AWS, Prometheus text locally). */
+export interface Metrics {
+  count(name: string, value: number, dimensions?: Readonly<Record<string, string>>): void;
+}

@@ -40,8 +40,11 @@ export interface RollupStore extends RollupReader {
    * Deletes event ids, minute rows and hour rows from before their cutoffs; minute rows the
    * roll-up has not folded yet are kept whatever their age. Day rows are kept.
    */
-  purge(cutoffs: PurgeCutoffs): Promise<PurgeResult>;
+  purge(cutoffs: RollupPurgeCutoffs): Promise<PurgeResult>;
 }
+
+/** The cutoffs the rollup store enforces (the audit trail has its own). */
+export type RollupPurgeCutoffs = Pick<PurgeCutoffs, 'idempotencyKeys' | 'minuteRollups' | 'hourRollups'>;
 
 /** How many of each were deleted. */
 export interface PurgeResult {

@@ -1,9 +1,12 @@
 import type { Clock, EventStreamWriter, Sleep, StreamRecordInput } from '../ports';
+import type { ConsentRegistry } from '../ports/consent';
 import type { StoredEvent } from '../domain/events/schema';
+import { consents, type ConsentRecord } from '../domain/privacy/consent';
 import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } from '../domain/events/validate';
 
 export interface IngestDeps {
   readonly stream: EventStreamWriter;
+  readonly consent: Pick<ConsentRegistry, 'getMany'>;
   readonly pseudonymise: Pseudonymisers;
   readonly clock: Clock;
   readonly sleep: Sleep;
@@ -26,7 +29,8 @@ export interface IngestOptions {
 const encoder = new TextEncoder();
 
 /**
- * Validates each event on its own, pseudonymises the good ones and puts them on the stream. Only
+ * Validates each event on its own, pseudonymises the good ones, keeps those whose user gave
+ * analytics consent (opt-in: no record is no consent) and puts them on the stream. Only
  * events the stream took count as accepted: records it turns away are retried with exponential
  * backoff and full jitter, and still-failing ones are reported `stream_unavailable` so the client
  * retries them (the aggregator dedupes by eventId, so a retry never counts twice).
@@ -39,7 +43,7 @@ export function makeIngest(deps: IngestDeps) {
   return async function ingest(rawEvents: readonly unknown[], options: IngestOptions = { freshness: true }): Promise<IngestResult> {
     const now = deps.clock.now();
     const rejected: Rejection[] = [];
-    const pending: { index: number; record: StreamRecordInput }[] = [];
+    const valid: { index: number; stored: StoredEvent }[] = [];
     const seenIds = new Set<string>();
 
     rawEvents.forEach((raw, index) => {
@@ -54,8 +58,18 @@ export function makeIngest(deps: IngestDeps) {
         return;
       }
       seenIds.add(stored.eventId);
-      pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(stored)) } });
+      valid.push({ index, stored });
     });
+
+    const consent = valid.length > 0 ? await deps.consent.getMany(valid.map((item) => item.stored.subject)) : new Map<string, ConsentRecord>();
+    const pending: { index: number; record: StreamRecordInput }[] = [];
+    for (const { index, stored } of valid) {
+      if (!consents(consent.get(stored.subject), 'analytics')) {
+        rejected.push({ index, code: 'consent_missing', message: 'userId: the user has not given analytics consent; the event was not stored' });
+        continue;
+      }
+      pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(stored)) } });
+    }
 
     let accepted = 0;
     let toPut = pending;

@@ -160,7 +160,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS.filter((m) => m.name === '001-rollups.sql'));
       const before = all.slice(0, 1_000);
       await writeFirstSchemaRows(earlier.db, before);
-      expect(await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS)).toEqual(['002-rollups-by-interval.sql', '003-roll-up-watermark.sql']);
+      expect(await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS)).toEqual(expect.arrayContaining(['002-rollups-by-interval.sql', '003-roll-up-watermark.sql']));
       const moved = new SqlRollupStore(earlier.db);
       const queries = [
         { metric: 'mood.valence', ...day, interval: 'hour', groupBy: 'platform' },

@@ -7,6 +7,7 @@ import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
 import { pseudonymisers } from '../../functions/handlers/ingest';
 import { localPepper } from '../../functions/local/pepper';
 import { makeIngest } from '../../functions/use-cases/ingest';
+import { DEMO_CONSENT } from '../../functions/local/consent-client';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { makeEvent } from '../support/events';
 
@@ -36,7 +37,7 @@ describe('the embedded runtime', () => {
   });
 
   it('counts posted events and keeps them across a restart', async () => {
-    await app.request('POST', '/v1/events', { body: { events: moods(4, 10) } });
+    await app.postEvents(moods(4, 10));
     await app.runtime.drain();
 
     await app.restart();
@@ -47,7 +48,7 @@ describe('the embedded runtime', () => {
   });
 
   it('processes after a restart the events it answered 202 for but had not aggregated yet', async () => {
-    const posted = await app.request('POST', '/v1/events', { body: { events: moods(5, 70) } });
+    const posted = await app.postEvents(moods(5, 70));
     // Stop at once: the poller may or may not have run; the stream table holds what was accepted.
     await app.restart();
     await app.runtime.drain();
@@ -58,7 +59,7 @@ describe('the embedded runtime', () => {
   });
 
   it('answers the same once the roll-up has folded the minutes into hours and days', async () => {
-    await app.request('POST', '/v1/events', { body: { events: [...moods(3, 95), ...moods(4, 100)] } });
+    await app.postEvents([...moods(3, 95), ...moods(4, 100)]);
     await app.runtime.drain();
     const queries = ['mood.valence', 'active_users'].flatMap((metric) => ['hour', 'day'].map((interval) => `/v1/metrics/${metric}?${range}&interval=${interval}`));
     const before = await Promise.all(queries.map((path) => app.request('GET', path)));
@@ -75,6 +76,8 @@ describe('the embedded runtime', () => {
     await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
     const ingest = makeIngest({
       stream: new SqlEventStream(db, { streamName: 'earlier', shardCount: 2 }),
+      // That version had no consent registry.
+      consent: { getMany: async (subjects) => new Map(subjects.map((subject) => [subject, { subject, scopes: DEMO_CONSENT, updatedAt: '' }])) },
       pseudonymise: pseudonymisers(localPepper(dataDir, undefined)),
       clock: { now: () => new Date() },
       sleep: async () => undefined,

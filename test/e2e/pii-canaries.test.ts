@@ -5,6 +5,7 @@ import { jsonLogger } from '../../functions/adapters/log';
 import { parseEnv } from '../../functions/config/env';
 import { localEnv } from '../../functions/config/local';
 import { startRuntime } from '../../functions/local/runtime';
+import { putConsent } from '../../functions/local/consent-client';
 import { makeEvent, SAMPLE_ATTRIBUTES } from '../support/events';
 
 /** A 16-digit card number that passes the Luhn check, distinct per i. */
@@ -84,6 +85,7 @@ describe('PII canaries through the embedded runtime', () => {
       }
       // Only the pseudonymised user id may hold PII and still be taken: its event is counted under a pseudonym.
       const pseudonymOnly = makeEvent({ userId: 'canary-user@example.org' });
+      await putConsent(runtime.url, runtime.tokens.devToken, ['canary-user@example.org']);
       expect(await (await fetch(`${runtime.url}/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },

@@ -23,7 +23,7 @@ describe('the release gate on every route that releases aggregates', () => {
 
   beforeAll(async () => {
     app = await startTestRuntime({ K_ANONYMITY: String(K) });
-    const posted = await app.request('POST', '/v1/events', { body: { events: [...moods('android', K - 1), ...moods('ios', K)] } });
+    const posted = await app.postEvents([...moods('android', K - 1), ...moods('ios', K)]);
     if (posted.body.accepted !== 2 * K - 1) throw new Error(`the runtime took ${posted.body.accepted} of ${2 * K - 1} events`);
     await app.runtime.drain();
   });

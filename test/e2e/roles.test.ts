@@ -1,5 +1,6 @@
 import { ROLES, ROUTES, type Role, type RouteKey } from '../../functions/handlers/http/roles';
 import { makeEvent } from '../support/events';
+import { DEMO_CONSENT } from '../../functions/local/consent-client';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 
 const now = Date.now();
@@ -13,7 +14,9 @@ const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now
  */
 const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
+  'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
   'GET /v1/metrics/{metric}': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/metrics/events?${range}&interval=minute` },
+  'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };
 

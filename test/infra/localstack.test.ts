@@ -34,15 +34,15 @@ describe('target=localstack', () => {
     });
   });
 
-  it('exposes ingest and query through function URLs, as outputs', () => {
-    template.resourceCountIs('AWS::Lambda::Url', 2);
-    for (const name of ['ingest', 'query'] as const) {
+  it('exposes ingest, query and privacy through function URLs, as outputs', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 3);
+    for (const name of ['ingest', 'query', 'privacy'] as const) {
       template.hasResourceProperties('AWS::Lambda::Url', {
         TargetFunctionArn: { 'Fn::GetAtt': [lambdaNamed(template, HOUSE_FUNCTIONS[name]).id, 'Arn'] },
         AuthType: 'NONE',
       });
     }
-    for (const [output, url] of [['FunctionUrlsIngestUrl', 'IngestFunctionFunctionUrl'], ['FunctionUrlsQueryUrl', 'QueryFunctionFunctionUrl']]) {
+    for (const [output, url] of [['FunctionUrlsIngestUrl', 'IngestFunctionFunctionUrl'], ['FunctionUrlsQueryUrl', 'QueryFunctionFunctionUrl'], ['FunctionUrlsPrivacyUrl', 'PrivacyFunctionFunctionUrl']]) {
       const outputs = template.findOutputs('*', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(url!), 'FunctionUrl'] } });
       expect(Object.keys(outputs)).toEqual([expect.stringMatching(new RegExp(`^${output}`))]);
     }

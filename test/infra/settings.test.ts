@@ -10,6 +10,7 @@ describe('settings from CDK context', () => {
       idempotencyKeyRetentionDays: 31,
       minuteRollupRetentionDays: 14,
       hourRollupRetentionDays: 400,
+      auditRetentionDays: 2190,
       logRetentionDays: 30,
       shardCount: 0,
       deletionProtection: true,

@@ -40,5 +40,6 @@ export const HOUSE_FUNCTIONS = {
   rollUp: 'ProcessingRollUpFunction',
   purge: 'ProcessingPurgeFunction',
   query: 'QueryServiceQueryFunction',
+  privacy: 'PrivacyServicePrivacyFunction',
   migrate: 'MigrationsMigrateFunction',
 } as const;

@@ -5,11 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { parseEnv } from '../../functions/config/env';
 import { localEnv } from '../../functions/config/local';
 import { startRuntime, type Runtime } from '../../functions/local/runtime';
+import { putConsent } from '../../functions/local/consent-client';
+import type { ConsentScopes } from '../../functions/domain/privacy/consent';
 
 export interface TestRuntime {
   readonly runtime: Runtime;
   readonly dataDir: string;
   request(method: string, path: string, options?: { body?: unknown; rawBody?: string; token?: string | null }): Promise<{ status: number; body: any }>;
+  /** PUT /v1/consent for each user (analytics and safety monitoring unless `scopes` says otherwise). */
+  consent(userIds: Iterable<string>, scopes?: ConsentScopes): Promise<void>;
+  /** Grants consent to every user of the events, then POSTs them: what a consenting client does. */
+  postEvents(events: readonly Record<string, unknown>[]): Promise<{ status: number; body: any }>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -34,6 +40,13 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
       });
       const text = await response.text();
       return { status: response.status, body: text.length > 0 ? JSON.parse(text) : undefined };
+    },
+    consent(userIds, scopes) {
+      return putConsent(runtime.url, runtime.tokens.devToken, userIds, scopes);
+    },
+    async postEvents(events) {
+      await handle.consent(events.map((event) => String(event['userId'])));
+      return handle.request('POST', '/v1/events', { body: { events } });
     },
     async restart() {
       await runtime.stop();

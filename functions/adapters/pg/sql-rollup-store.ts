@@ -3,8 +3,8 @@ import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
-import type { PurgeCutoffs } from '../../domain/privacy/retention';
-import type { PurgeResult, RollUpStep, RollupStore } from '../../ports/rollups';
+
+import type { PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 
 /**
@@ -648,7 +648,7 @@ export class SqlRollupStore implements RollupStore {
     }
   }
 
-  purge(cutoffs: PurgeCutoffs): Promise<PurgeResult> {
+  purge(cutoffs: RollupPurgeCutoffs): Promise<PurgeResult> {
     return this.write(async (tx, began) => {
       // Under the writer lock and numbered, so other instances re-check the rows they cached.
       began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);

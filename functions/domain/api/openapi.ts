@@ -1,6 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema } from '../events/schema';
+import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
+import { consentBodySchema } from '../privacy/consent';
+import { AUDIT_ACTIONS } from '../privacy/audit';
 import { METRICS } from '../rollups/catalogue';
 import { INTERVALS } from '../rollups/rollup';
 
@@ -113,6 +115,34 @@ const metricQuery = z.object({
     .meta({ param: { description: "Comma-separated dimensions of the metric, e.g. type,platform.", example: 'type,platform' } }),
 });
 
+const consentRecord = z
+  .object({
+    subject: z.string().meta({ description: 'The pseudonym the consent is kept under.' }),
+    scopes: consentBodySchema,
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'ConsentRecord' });
+
+const auditPage = z
+  .object({
+    entries: z.array(
+      z.object({
+        seq: z.number().int(),
+        at: z.iso.datetime(),
+        actor: z.string(),
+        role: z.string(),
+        action: z.enum(AUDIT_ACTIONS),
+        resource: z.string(),
+        purpose: z.string(),
+        details: z.record(z.string(), z.unknown()),
+        prevHash: z.string(),
+        hash: z.string(),
+      }),
+    ),
+    next: z.number().int().nullable().meta({ description: 'Pass as `before` for the next page; null on the last.' }),
+  })
+  .meta({ id: 'AuditPage' });
+
 const errorResponse = (description: string): ResponseConfig => ({
   description,
   content: { 'application/json': { schema: errorEnvelope } },
@@ -159,6 +189,44 @@ export function openApiDocument(): object {
     responses: {
       200: { description: 'The series, k-anonymity applied.', content: { 'application/json': { schema: metricSeries } } },
       400: errorResponse('A bad range, interval, or a groupBy dimension the metric does not have.'),
+      401: unauthorized,
+      403: forbidden,
+    },
+  });
+
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/consent/{userId}',
+    operationId: 'putConsent',
+    summary: "Replace a user's consent (opt-in: without analytics consent their events are refused)",
+    security,
+    request: {
+      params: z.object({ userId: userIdSchema.meta({ param: { description: "The app's user id; pseudonymised on arrival, never stored." } }) }),
+      body: { required: true, content: { 'application/json': { schema: consentBodySchema } } },
+    },
+    responses: {
+      200: { description: 'The consent as recorded, under the pseudonym.', content: { 'application/json': { schema: consentRecord } } },
+      400: errorResponse('The body is not JSON, or a scope is missing, not a boolean or unknown.'),
+      401: unauthorized,
+      403: forbidden,
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/audit',
+    operationId: 'getAudit',
+    summary: 'The audit trail, newest first (admin)',
+    security,
+    request: {
+      query: z.object({
+        before: z.string().regex(/^\d+$/).optional().meta({ param: { description: 'Entries before this seq: the `next` of the previous page.' } }),
+        limit: z.string().regex(/^\d+$/).optional().meta({ param: { description: 'Entries per page, 1 to 1000 (default 100).' } }),
+      }),
+    },
+    responses: {
+      200: { description: 'A page of entries, each with the hash of the one before it.', content: { 'application/json': { schema: auditPage } } },
+      400: errorResponse('A bad before or limit, or an unknown parameter.'),
       401: unauthorized,
       403: forbidden,
     },

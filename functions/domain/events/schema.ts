@@ -126,10 +126,13 @@ export const eventContextSchema = z.object({
 });
 export type EventContext = z.infer<typeof eventContextSchema>;
 
+/** The app's user id, as events carry it and as the consent and erasure routes take it in their path. */
+export const userIdSchema = z.string().min(1).max(256);
+
 const envelopeFields = {
   eventId: z.uuid(),
   occurredAt: z.iso.datetime({ offset: true }),
-  userId: z.string().min(1).max(256),
+  userId: userIdSchema,
   sessionId: identifier,
   context: eventContextSchema.optional(),
 };

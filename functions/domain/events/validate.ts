@@ -11,7 +11,7 @@ const PII_NAMES: Readonly<Record<PiiKind, string>> = {
   national_id: 'a national id number',
 };
 
-export type RejectionCode = 'invalid_event' | 'pii_detected' | 'occurred_at_out_of_range' | 'duplicate_event_id' | 'stream_unavailable';
+export type RejectionCode = 'invalid_event' | 'pii_detected' | 'occurred_at_out_of_range' | 'duplicate_event_id' | 'consent_missing' | 'stream_unavailable';
 
 export interface Rejection {
   readonly index: number;

@@ -1,9 +1,11 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../adapters/log';
-import { HttpError } from './errors';
+import type { AuditLog } from '../../ports/audit';
+import type { Clock } from '../../ports';
+import { HttpError, badRequest } from './errors';
 import { bearerToken, type BearerVerifier } from './bearer';
-import { ROUTES, authorize, resolveRoute } from './roles';
+import { ROUTES, authorize, resolveRoute, type Role, type RouteKey } from './roles';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -19,6 +21,58 @@ export interface HttpApiOptions {
    * LocalStack variant); unset in AWS, where a request without verified claims is refused.
    */
   readonly verifyBearer?: BearerVerifier;
+  /** Where successful calls of audited routes are recorded; required by handlers that serve one. */
+  readonly audit?: { readonly log: AuditLog; readonly clock: Clock };
+}
+
+/** Who called, as the role check found them, for the audit entry written after the handler. */
+const callers = new WeakMap<HttpEvent, { role: Role | 'public'; purpose: string }>();
+const auditNotes = new WeakMap<HttpEvent, Record<string, unknown>>();
+
+/**
+ * Adds to the audit entry of this call what only the handler knows (a receipt's counts, the
+ * scopes recorded). Never a user's id or pseudonym: the trail cannot be erased.
+ */
+export function noteForAudit(event: HttpEvent, details: Readonly<Record<string, unknown>>): void {
+  auditNotes.set(event, { ...auditNotes.get(event), ...details });
+}
+
+const PURPOSE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The caller's stated purpose of use (header `x-purpose`), recorded with every audited call. */
+function purposeOf(event: HttpEvent): string {
+  const stated = event.headers?.['x-purpose'];
+  if (stated === undefined || stated === '') return 'unstated';
+  if (!PURPOSE.test(stated)) throw badRequest('invalid_header', 'x-purpose: must be 1 to 64 lowercase letters, digits or underscores, e.g. quality_improvement', { header: 'x-purpose' });
+  return stated;
+}
+
+/** The request as the audit trail records it: parameters, but never the user id in a path. */
+function requestDetails(event: HttpEvent): Record<string, unknown> {
+  const { userId: _userId, ...path } = event.pathParameters ?? {};
+  return { ...event.queryStringParameters, ...path };
+}
+
+async function appendAudit(options: HttpApiOptions, event: HttpEvent): Promise<void> {
+  const route = ROUTES[event.routeKey as RouteKey];
+  const action = route && 'audit' in route ? route.audit : undefined;
+  if (action === undefined) return;
+  if (!options.audit) throw new Error(`${event.routeKey} is audited but its handler was given no audit log`);
+  const caller = callers.get(event);
+  try {
+    await options.audit.log.append({
+      at: options.audit.clock.now().toISOString(),
+      actor: String(event.requestContext.authorizer?.jwt?.claims?.['sub'] ?? 'unknown'),
+      role: caller?.role ?? 'unknown',
+      action,
+      resource: event.routeKey,
+      purpose: caller?.purpose ?? 'unstated',
+      details: { ...requestDetails(event), ...auditNotes.get(event) },
+    });
+  } catch {
+    // No unrecorded release: without its audit entry the answer is withheld.
+    throw new HttpError(503, 'audit_unavailable', 'the audit trail could not record this call, so its answer is withheld; retry');
+  }
 }
 
 /** What API Gateway would have done before the handler: name the route, verify the token. */
@@ -46,7 +100,11 @@ export function httpApi(options: HttpApiOptions): middy.MiddlewareObj<HttpEvent,
   return {
     before: function checkRole(request) {
       asApiGatewayWould(request.event, options.verifyBearer);
-      authorize(request.event);
+      const role = authorize(request.event);
+      callers.set(request.event, { role, purpose: purposeOf(request.event) });
+    },
+    after: async function recordInAuditTrail(request) {
+      if ((request.response?.statusCode ?? 200) < 300) await appendAudit(options, request.event);
     },
     onError: function answerError(request) {
       const error = request.error;

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { AuditAction } from '../../domain/privacy/audit';
 import { HttpError } from './errors';
 
 export const ROLES = ['admin', 'analyst', 'clinician', 'ingest'] as const;
@@ -8,13 +9,17 @@ export type Role = (typeof ROLES)[number];
  * Every route of the API and who may call it: the one place roles are enforced (the local
  * runtime routes by it too). `public` routes need no token. `releases` marks a route that
  * answers cross-user aggregates, which must pass the release gate (test/e2e/release-gate.test.ts
- * tries each with a group of k - 1 users).
+ * tries each with a group of k - 1 users). `audit` names what a successful call appends to the
+ * audit trail; a route that reads analytics data or changes anything must have one
+ * (test/e2e/audit.test.ts).
  */
 export const ROUTES = {
   'POST /v1/events': { handler: 'ingest', roles: ['admin', 'ingest'] },
-  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true },
+  'PUT /v1/consent/{userId}': { handler: 'privacy', roles: ['admin', 'ingest'], audit: 'consent' },
+  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read' },
+  'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
-} as const satisfies Record<string, { handler: string; roles: readonly Role[] | 'public'; releases?: true }>;
+} as const satisfies Record<string, { handler: string; roles: readonly Role[] | 'public'; releases?: true; audit?: AuditAction }>;
 
 export type RouteKey = keyof typeof ROUTES;
 

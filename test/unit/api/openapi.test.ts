@@ -87,13 +87,14 @@ describe('openApiDocument', () => {
       const operations = Object.entries(doc.paths as Json).flatMap(([path, item]) =>
         Object.keys(item as Json).map((method) => `${method.toUpperCase()} ${path}`),
       );
-      expect(operations.sort()).toEqual(['GET /health', 'GET /openapi.json', 'GET /v1/metrics/{metric}', 'POST /v1/events'].sort());
+      expect(operations.sort()).toEqual(['GET /health', 'GET /openapi.json', 'GET /v1/metrics/{metric}', 'POST /v1/events', 'PUT /v1/consent/{userId}', 'GET /v1/audit'].sort());
     });
 
     it('protects the /v1 routes with a bearer JWT and leaves /health and /openapi.json open', () => {
       expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
       expect(doc.paths['/v1/events'].post.security).toEqual([{ bearerAuth: [] }]);
       expect(doc.paths['/v1/metrics/{metric}'].get.security).toEqual([{ bearerAuth: [] }]);
+      expect(doc.paths['/v1/consent/{userId}'].put.security).toEqual([{ bearerAuth: [] }]);
       expect(doc.paths['/health'].get.security).toBeUndefined();
       expect(doc.paths['/openapi.json'].get.security).toBeUndefined();
     });

@@ -1,6 +1,8 @@
 import type { EventStreamWriter, PutRecordResult, StreamRecordInput } from '../../../functions/ports';
 import { makePseudonymiser } from '../../../functions/domain/privacy/pseudonymise';
 import { makeIngest } from '../../../functions/use-cases/ingest';
+import type { ConsentRecord, ConsentScopes } from '../../../functions/domain/privacy/consent';
+import type { ConsentRegistry } from '../../../functions/ports/consent';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { makeEvent, SAMPLE_ATTRIBUTES } from '../../support/events';
 
@@ -23,13 +25,59 @@ class FakeStream implements EventStreamWriter {
   }
 }
 
-function ingestWith(stream: EventStreamWriter, sleeps: number[] = []) {
-  return makeIngest({ stream, pseudonymise, clock: { now: () => NOW }, sleep: async (ms) => void sleeps.push(ms), random: () => 1 });
+/** Consent per pseudonym; everyone the test does not name has analytics consent. */
+class FakeConsent implements Pick<ConsentRegistry, 'getMany'> {
+  readonly lookups: string[][] = [];
+  constructor(private readonly scopesOf: (subject: string) => ConsentScopes | undefined = () => ({ analytics: true, research: false, safety_monitoring: true })) {}
+  async getMany(subjects: readonly string[]): Promise<Map<string, ConsentRecord>> {
+    this.lookups.push([...subjects]);
+    const found = new Map<string, ConsentRecord>();
+    for (const subject of subjects) {
+      const scopes = this.scopesOf(subject);
+      if (scopes) found.set(subject, { subject, scopes, updatedAt: NOW.toISOString() });
+    }
+    return found;
+  }
+}
+
+function ingestWith(stream: EventStreamWriter, sleeps: number[] = [], consent: FakeConsent = new FakeConsent()) {
+  return makeIngest({ stream, consent, pseudonymise, clock: { now: () => NOW }, sleep: async (ms) => void sleeps.push(ms), random: () => 1 });
 }
 
 const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
 
 describe('ingest', () => {
+  it('refuses with consent_missing, and never puts on the stream, the events of users without analytics consent', async () => {
+    const stream = new FakeStream();
+    const withdrawn = pseudonymise.user('withdrawn');
+    const consent = new FakeConsent((subject) =>
+      subject === pseudonymise.user('never-asked') ? undefined : { analytics: subject !== withdrawn, research: true, safety_monitoring: true },
+    );
+    const events = ['consenting', 'never-asked', 'withdrawn', 'consenting'].map((userId) => makeEvent({ userId, occurredAt: at(2) }));
+
+    const result = await ingestWith(stream, [], consent)(events);
+
+    expect(result.accepted).toBe(2);
+    expect(result.rejected.map((r) => [r.index, r.code])).toEqual([
+      [1, 'consent_missing'],
+      [2, 'consent_missing'],
+    ]);
+    expect(result.rejected[0]!.message).toMatch(/^userId: /);
+    expect(result.rejected[0]!.message).not.toContain('never-asked');
+    expect(stream.taken.map((e) => e.subject)).toEqual([pseudonymise.user('consenting'), pseudonymise.user('consenting')]);
+  });
+
+  it('asks the registry once per request, by pseudonym, and not at all when nothing is valid', async () => {
+    const consent = new FakeConsent();
+    const ingest = ingestWith(new FakeStream(), [], consent);
+
+    await ingest(['a', 'b', 'a'].map((userId) => makeEvent({ userId, occurredAt: at(2) })));
+    await ingest([makeEvent({ occurredAt: 'yesterday' })]);
+
+    expect(consent.lookups).toHaveLength(1);
+    expect(new Set(consent.lookups[0])).toEqual(new Set([pseudonymise.user('a'), pseudonymise.user('b')]));
+  });
+
   it('accepts one valid event of every type and puts each on the stream under its pseudonym', async () => {
     const stream = new FakeStream();
     const events = (Object.keys(SAMPLE_ATTRIBUTES) as (keyof typeof SAMPLE_ATTRIBUTES)[]).map((type) => makeEvent({ occurredAt: at(5) }, type));

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { jsonLogger } from '../../../functions/adapters/log';
 import { hs256Verifier, signHs256 } from '../../../functions/handlers/http/bearer';
 import type { HttpEvent } from '../../../functions/handlers/http/middleware';
+import { RecordingAuditLog } from '../../support/audit';
 import { makeQueryHandler } from '../../../functions/handlers/query';
 import type { RollupReader } from '../../../functions/ports/rollups';
 
@@ -42,7 +43,8 @@ function functionUrlEvent(path: string, query: Record<string, string>, authoriza
 const query = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', interval: 'hour' };
 
 describe('the query handler behind a Lambda function URL (the LocalStack variant)', () => {
-  const handler = makeQueryHandler({ rollups: emptyStore, k: 10, clock: { now: () => new Date() }, logger, verifyBearer: hs256Verifier(SECRET) });
+  const audit = new RecordingAuditLog();
+  const handler = makeQueryHandler({ rollups: emptyStore, audit, k: 10, clock: { now: () => new Date('2026-11-25T10:00:00Z') }, logger, verifyBearer: hs256Verifier(SECRET) });
   const invoke = (event: HttpEvent) => handler(event, {} as Context);
 
   it('routes by path and answers a request whose token it verified itself', async () => {
@@ -52,6 +54,28 @@ describe('the query handler behind a Lambda function URL (the LocalStack variant
 
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body as string)).toMatchObject({ metric: 'events', series: [], suppressed: [] });
+    expect(audit.records.at(-1)).toEqual({
+      at: '2026-11-25T10:00:00.000Z',
+      actor: 'someone',
+      role: 'analyst',
+      action: 'read',
+      resource: 'GET /v1/metrics/{metric}',
+      purpose: 'unstated',
+      details: { ...query, metric: 'events' },
+    });
+  });
+
+  it('withholds the answer with 503 audit_unavailable when the read cannot be audited', async () => {
+    const token = signHs256(SECRET, 'analyst', 'someone', 600);
+    audit.failing = true;
+    try {
+      const response = await invoke(functionUrlEvent('/v1/metrics/events', query, `Bearer ${token}`));
+
+      expect(response.statusCode).toBe(503);
+      expect(JSON.parse(response.body as string)).toEqual({ error: { code: 'audit_unavailable', message: expect.any(String) } });
+    } finally {
+      audit.failing = false;
+    }
   });
 
   it.each([

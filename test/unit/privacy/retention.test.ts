@@ -9,19 +9,21 @@ const DAY = 86_400_000;
 describe('retention', () => {
   it('cuts each kind of data off its own number of days before now', () => {
     const now = new Date('2026-11-25T12:00:00Z');
-    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400 }, now)).toEqual({
+    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190 }, now)).toEqual({
       idempotencyKeys: now.getTime() - 31 * DAY,
       minuteRollups: now.getTime() - 14 * DAY,
       hourRollups: now.getTime() - 400 * DAY,
+      audit: now.getTime() - 2190 * DAY,
     });
   });
 
   it('reads the policy from the environment, with the defaults where unset', () => {
     expect(retentionPolicy(parseEnv(retentionEnv, {}))).toEqual(DEFAULT_RETENTION);
-    expect(retentionPolicy(parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: '3', RETENTION_HOUR_ROLLUP_DAYS: '90' }))).toEqual({
+    expect(retentionPolicy(parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: '3', RETENTION_HOUR_ROLLUP_DAYS: '90', RETENTION_AUDIT_DAYS: '3000' }))).toEqual({
       idempotencyKeyDays: 31,
       minuteRollupDays: 3,
       hourRollupDays: 90,
+      auditDays: 3000,
     });
   });
 
@@ -32,14 +34,21 @@ describe('retention', () => {
     expect(() => parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: 'two' })).toThrow(/RETENTION_MINUTE_ROLLUP_DAYS/);
   });
 
+  it('refuses an audit trail kept less than a year', () => {
+    expect(() => parseEnv(retentionEnv, { RETENTION_AUDIT_DAYS: '364' })).toThrow(/RETENTION_AUDIT_DAYS/);
+  });
+
   it('purges with the cutoffs of the time the clock gives, and logs what went', async () => {
     const now = new Date('2026-11-25T12:00:00Z');
     const asked: PurgeCutoffs[] = [];
     const rollups = { purge: async (cutoffs: PurgeCutoffs) => (asked.push(cutoffs), { idempotencyKeys: 5, minuteRows: 7, hourRows: 2 }) };
     const lines: string[] = [];
-    const purge = makePurge({ rollups: rollups as unknown as RollupStore, policy: DEFAULT_RETENTION, clock: { now: () => now }, logger: jsonLogger('test', 'info', (line) => lines.push(line)) });
-    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2 });
+    const auditCutoffs: Date[] = [];
+    const audit = { purgeBefore: async (cutoff: Date) => (auditCutoffs.push(cutoff), 4) };
+    const purge = makePurge({ rollups: rollups as unknown as RollupStore, audit, policy: DEFAULT_RETENTION, clock: { now: () => now }, logger: jsonLogger('test', 'info', (line) => lines.push(line)) });
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4 });
     expect(asked).toEqual([purgeCutoffs(DEFAULT_RETENTION, now)]);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'purged', idempotencyKeys: 5, minuteRows: 7, hourRows: 2 });
+    expect(auditCutoffs).toEqual([new Date(now.getTime() - 2190 * 86_400_000)]);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'purged', idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4 });
   });
 });

@@ -1,0 +1,103 @@
+import middy from '@middy/core';
+import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import { dynamoDbClient } from '../adapters/aws/clients';
+import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
+import { parseEnv } from '../config/env';
+import { connectDatabase, functionUrlVerifier, loadPepper, privacyEnv } from '../config/lambda';
+import { userIdSchema } from '../domain/events/schema';
+import { describeIssue } from '../domain/events/validate';
+import { consentBodySchema } from '../domain/privacy/consent';
+import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
+import type { Clock } from '../ports';
+import type { AuditLog } from '../ports/audit';
+import { makeRecordConsent, type RecordConsent } from '../use-cases/consent';
+import { HttpError, badRequest } from './http/errors';
+import { lazyHandler } from './lazy';
+import type { BearerVerifier } from './http/bearer';
+import { bodyText, httpApi, json, noteForAudit, type HttpEvent, type HttpResult } from './http/middleware';
+import type { RouteKey } from './http/roles';
+import { pseudonymisers } from './ingest';
+
+export interface PrivacyHandlerDeps {
+  readonly recordConsent: RecordConsent;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly verifyBearer?: BearerVerifier;
+}
+
+function userIdFromPath(event: HttpEvent): string {
+  const parsed = userIdSchema.safeParse(event.pathParameters?.['userId']);
+  if (!parsed.success) throw badRequest('invalid_parameter', 'userId: must be 1 to 256 characters', { parameter: 'userId' });
+  return parsed.data;
+}
+
+function jsonBody(event: HttpEvent): unknown {
+  try {
+    return JSON.parse(bodyText(event));
+  } catch {
+    throw badRequest('malformed_json', 'the body is not valid JSON');
+  }
+}
+
+async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const userId = userIdFromPath(event);
+  const body = consentBodySchema.safeParse(jsonBody(event));
+  if (!body.success) {
+    const [first] = body.error.issues;
+    throw badRequest('invalid_request', first ? describeIssue(first) : 'invalid consent', { field: first?.path.join('.') });
+  }
+  const record = await deps.recordConsent(userId, body.data);
+  noteForAudit(event, { scopes: record.scopes });
+  deps.logger.info('consent recorded', { analytics: record.scopes.analytics, research: record.scopes.research, safetyMonitoring: record.scopes.safety_monitoring });
+  return json(200, record);
+}
+
+const AUDIT_PAGE = { default: 100, max: 1_000 } as const;
+
+function positiveInteger(event: HttpEvent, name: string, max: number): number | undefined {
+  const text = event.queryStringParameters?.[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > max) throw badRequest('invalid_parameter', `${name}: must be an integer from 1 to ${max}`, { parameter: name });
+  return value;
+}
+
+/** GET /v1/audit: newest first, `limit` per page, `before` the `next` of the previous page. */
+async function getAudit(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const unknown = Object.keys(event.queryStringParameters ?? {}).find((name) => name !== 'before' && name !== 'limit');
+  if (unknown !== undefined) throw badRequest('invalid_parameter', `${unknown}: unknown parameter; allowed: before, limit`, { parameter: unknown });
+  const limit = positiveInteger(event, 'limit', AUDIT_PAGE.max) ?? AUDIT_PAGE.default;
+  const entries = await deps.audit.list({ beforeSeq: positiveInteger(event, 'before', Number.MAX_SAFE_INTEGER), limit });
+  const last = entries[entries.length - 1];
+  return json(200, { entries, next: entries.length === limit && last !== undefined && last.seq > 1 ? last.seq : null }, { 'cache-control': 'no-store' });
+}
+
+/** Consent and the audit trail: the data subject's and the auditor's side of the API. */
+export function makePrivacyHandler(deps: PrivacyHandlerDeps) {
+  const routes: Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>> = {
+    'PUT /v1/consent/{userId}': (event) => putConsent(deps, event),
+    'GET /v1/audit': (event) => getAudit(deps, event),
+  };
+  return middy(async (event: HttpEvent): Promise<HttpResult> => {
+    const route = routes[event.routeKey as RouteKey];
+    if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
+    return route(event);
+  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } }));
+}
+
+export const handler = lazyHandler(async () => {
+  const config = parseEnv(privacyEnv);
+  const clock = { now: () => new Date() };
+  return makePrivacyHandler({
+    recordConsent: makeRecordConsent({
+      registry: new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME),
+      pseudonymiseUser: pseudonymisers(await loadPepper()).user,
+      clock,
+    }),
+    audit: new SqlAuditLog(await connectDatabase()),
+    clock,
+    logger: jsonLogger('privacy', logLevelFromEnv()),
+    verifyBearer: functionUrlVerifier(),
+  });
+});

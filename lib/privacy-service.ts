@@ -1,0 +1,36 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+import type { Storage } from './storage';
+
+export interface PrivacyServiceProps {
+  readonly database: FunctionBinding;
+  readonly storage: Storage;
+  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The data subject's side of the API (consent), in a function of its own: the only one that may
+ * write the consent registry, and the only reader of the pepper besides ingest.
+ */
+export class PrivacyService extends Construct {
+  readonly privacyFunction: HouseFunction;
+
+  constructor(scope: Construct, id: string, props: PrivacyServiceProps) {
+    super(scope, id);
+    this.privacyFunction = new HouseFunction(this, 'PrivacyFunction', {
+      handler: 'privacy',
+      description: 'PUT /v1/consent/{userId}',
+      logRetention: props.logRetention,
+      // API Gateway gives up at 30 s; finish (or fail) before it does.
+      timeout: Duration.seconds(29),
+      vpc: props.placement?.vpc,
+      securityGroups: props.placement?.securityGroups,
+    })
+      .bind(props.database)
+      .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'readWrite');
+  }
+}

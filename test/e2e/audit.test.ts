@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { ROUTES, type RouteKey } from '../../functions/handlers/http/roles';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+
+const run = promisify(execFile);
+const now = Date.now();
+const range = { from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), interval: 'hour' };
+
+/**
+ * A call of every audited route (`audit` in ROUTES) and the entry it must leave. A route marked
+ * audited without a row here fails the first test.
+ */
+const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
+  'GET /v1/metrics/{metric}': { method: 'GET', path: `/v1/metrics/events?${new URLSearchParams(range)}`, role: 'analyst', details: { metric: 'events', ...range } },
+  'PUT /v1/consent/{userId}': {
+    method: 'PUT',
+    path: '/v1/consent/raw-user-canary-5',
+    role: 'ingest',
+    body: { analytics: true, research: false, safety_monitoring: true },
+    details: { scopes: { analytics: true, research: false, safety_monitoring: true } },
+  },
+};
+
+describe('the audit trail through the embedded runtime', () => {
+  let app: TestRuntime;
+  const call = (method: string, path: string, token: string, options: { body?: unknown; purpose?: string } = {}) =>
+    fetch(`${app.runtime.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(options.purpose ? { 'x-purpose': options.purpose } : {}) },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  const newest = async (limit = 1) => (await app.request('GET', `/v1/audit?limit=${limit}`)).body;
+
+  beforeAll(async () => {
+    app = await startTestRuntime();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('has a row for every audited route', () => {
+    const audited = (Object.keys(ROUTES) as RouteKey[]).filter((route) => 'audit' in ROUTES[route]);
+    expect(Object.keys(AUDITED).sort()).toEqual(audited.sort());
+  });
+
+  it.each(Object.entries(AUDITED))('%s appends one entry with who, role, what, purpose and when, and no user id or pseudonym', async (route, sample) => {
+    const before = (await newest()).entries[0]?.seq ?? 0;
+    const token = app.runtime.tokens.issue(sample.role, `${sample.role}-person-1`);
+
+    const response = await call(sample.method, sample.path, token, { body: sample.body, purpose: 'quality_improvement' });
+    const answer = await response.text();
+    const page = await newest(2);
+
+    expect(response.status).toBe(200);
+    expect(page.entries[0]).toEqual({
+      seq: before + 1,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      actor: `${sample.role}-person-1`,
+      role: sample.role,
+      action: ROUTES[route as RouteKey] && 'audit' in ROUTES[route as RouteKey] ? (ROUTES[route as RouteKey] as { audit: string }).audit : 'none',
+      resource: route,
+      purpose: 'quality_improvement',
+      details: sample.details,
+      prevHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    if (page.entries[1]) expect(page.entries[0].prevHash).toBe(page.entries[1].hash);
+    const trail = JSON.stringify(page);
+    expect(trail).not.toContain('raw-user-canary-5');
+    const subject = (JSON.parse(answer) as { subject?: string }).subject;
+    if (subject !== undefined) expect(trail).not.toContain(subject);
+  });
+
+  it('records no entry for a refused call, and refuses a malformed purpose naming the header', async () => {
+    const before = (await newest()).entries[0]?.seq;
+    const clinician = app.runtime.tokens.issue('clinician', 'c-1');
+
+    const refused = await call('GET', `/v1/metrics/events?${new URLSearchParams(range)}`, clinician);
+    const badPurpose = await call('GET', `/v1/metrics/events?${new URLSearchParams(range)}`, app.runtime.tokens.devToken, { purpose: 'Quality Improvement!' });
+
+    expect(refused.status).toBe(403);
+    expect([badPurpose.status, ((await badPurpose.json()) as any).error]).toEqual([400, expect.objectContaining({ code: 'invalid_header', details: { header: 'x-purpose' } })]);
+    expect((await newest()).entries[0]?.seq).toBe(before);
+  });
+
+  it('pages newest first with limit and before, and refuses a bad limit naming it', async () => {
+    for (let i = 0; i < 3; i += 1) await app.request('GET', `/v1/metrics/events?${new URLSearchParams(range)}`);
+
+    const first = await newest(2);
+    const second = (await app.request('GET', `/v1/audit?limit=2&before=${first.next}`)).body;
+    const bad = await app.request('GET', '/v1/audit?limit=0');
+
+    expect(first.entries.map((e: any) => e.seq)).toEqual([first.entries[0].seq, first.entries[0].seq - 1]);
+    expect(second.entries[0].seq).toBe(first.entries[1].seq - 1);
+    expect([bad.status, bad.body.error.details]).toEqual([400, { parameter: 'limit' }]);
+  });
+
+  it('npm run audit:verify finds the trail intact, then the entry someone changed', async () => {
+    // A runtime of its own: the embedded database takes one process at a time, so it is stopped first.
+    const own = await startTestRuntime();
+    await own.request('GET', `/v1/metrics/events?${new URLSearchParams(range)}`);
+    await own.runtime.stop();
+    const verify = () =>
+      run('npx', ['tsx', 'bin/audit-verify.ts'], { env: { ...process.env, DATA_DIR: own.dataDir, DATABASE_URL: '' }, cwd: join(__dirname, '..', '..') }).then(
+        ({ stdout }) => ({ status: 0, stdout }),
+        (error: { code: number; stdout: string }) => ({ status: error.code, stdout: error.stdout }),
+      );
+    try {
+      const intact = await verify();
+      const db = await embeddedDatabase(join(own.dataDir, 'pg'));
+      await db.exec(`ALTER TABLE audit_log DISABLE TRIGGER USER;
+        UPDATE audit_log SET body = replace(body, '"admin"', '"analyst"') WHERE seq = 1;
+        ALTER TABLE audit_log ENABLE TRIGGER USER;`);
+      await db.close();
+      const broken = await verify();
+
+      expect(intact).toEqual({ status: 0, stdout: expect.stringMatching(/^audit trail intact: 1 entries verified/) });
+      expect(broken).toEqual({ status: 1, stdout: expect.stringContaining('audit trail BROKEN at entry 1: its hash does not match its content') });
+    } finally {
+      rmSync(own.dataDir, { recursive: true, force: true });
+    }
+  });
+});
