@@ -6,7 +6,7 @@ import { Cache } from './cache';
 import { Database } from './database';
 import { ExternalCache, ExternalDatabase } from './external-stores';
 import { FunctionUrls } from './function-urls';
-import { type FunctionBinding, HouseFunctionsOnly, type HouseFunctionProps } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, HouseFunctionsOnly } from './house-function';
 import { Ingestion } from './ingestion';
 import { Migrations } from './migrations';
 import { Network } from './network';
@@ -24,7 +24,7 @@ export interface AnalyticsStackProps extends StackProps {
 interface DataPlane {
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
-  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly placement?: FunctionPlacement;
   readonly migrationDependencies: Construct[];
 }
 
@@ -139,7 +139,7 @@ export class AnalyticsStack extends Stack {
   }
 
   private awsDataPlane(s: Settings, logRetention: Settings['logRetentionDays']): DataPlane {
-    const network = new Network(this, 'Network');
+    const network = new Network(this, 'Network', { logRetention });
     const database = new Database(this, 'Database', {
       network,
       deletionProtection: s.deletionProtection,
@@ -158,6 +158,10 @@ export class AnalyticsStack extends Stack {
     return {
       database: new ExternalDatabase(s.databaseUrl),
       cache: new ExternalCache(s.redisUrl),
+      placement: {
+        outsideVpcReason:
+          'LocalStack target only: LocalStack community has no VPC, RDS or ElastiCache, so the functions reach the compose PostgreSQL and Redis by URL. The AWS target places them in the isolated subnets.',
+      },
       migrationDependencies: [],
     };
   }

@@ -2,12 +2,15 @@ import * as path from 'node:path';
 import { Annotations, Duration, type IAspect, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct } from 'constructs';
+import { logsKey } from './keys';
+import { acknowledgeFinding } from './nag';
 
 export const PROJECT_ROOT = path.join(__dirname, '..');
 
@@ -30,10 +33,30 @@ export interface HouseFunctionProps {
   /** Given only to functions that reach VPC-only stores; the function lands in isolated subnets. */
   readonly vpc?: ec2.IVpc;
   readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Why a function without `vpc` runs outside the VPC; recorded as the acknowledgement of the
+   * HIPAA rule that wants every Lambda in a VPC. Without it that rule reports the function.
+   */
+  readonly outsideVpcReason?: string;
   readonly reservedConcurrentExecutions?: number;
   /** Folders (relative to the project root) copied beside the bundle, under their last path segment. */
   readonly bundledFolders?: readonly string[];
 }
+
+/** Placement of a function: in the VPC with its security groups, or outside with the reason why. */
+export type FunctionPlacement = Pick<HouseFunctionProps, 'vpc' | 'securityGroups' | 'outsideVpcReason'>;
+
+// What Lambda needs to manage the function's ENIs in the VPC (AWSLambdaVPCAccessExecutionRole
+// without its logs:* on every log group). EC2 takes no resource ARNs for the Describe calls, and
+// the ENIs do not exist before Lambda creates them.
+const VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 const HOUSE_FUNCTION = Symbol.for('therapeutic-analytics.HouseFunction');
 
@@ -65,6 +88,7 @@ export class HouseFunction extends NodejsFunction {
       retention: props.logRetention,
       // Logs of a therapeutic product are evidence for audits: keep them when the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: logsKey(scope),
     });
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, 'functions', 'handlers', `${props.handler}.ts`),
@@ -115,6 +139,67 @@ export class HouseFunction extends NodejsFunction {
       },
     });
     Object.defineProperty(this, HOUSE_FUNCTION, { value: true });
+    this.scopeExecutionRole(logGroup, props);
+    this.acknowledgeHouseFindings(props);
+  }
+
+  /**
+   * Replaces the AWS managed execution policies, which allow logs:CreateLogGroup/PutLogEvents on
+   * every log group of the account, with writes to this function's own group (and, in the VPC,
+   * the ENI actions alone).
+   */
+  private scopeExecutionRole(logGroup: logs.ILogGroup, props: HouseFunctionProps): void {
+    const role = this.role?.node.defaultChild;
+    if (!(role instanceof iam.CfnRole)) throw new Error(`${this.node.path}: expected the function's own execution role`);
+    // The L2 role keeps its list of managed policies private; the L1 property is what is deployed.
+    role.managedPolicyArns = undefined;
+    logGroup.grantWrite(this);
+    if (props.vpc) this.addToRolePolicy(new iam.PolicyStatement({ actions: VPC_ENI_ACTIONS, resources: ['*'] }));
+  }
+
+  /** Findings every house function has by construction, acknowledged once here. */
+  private acknowledgeHouseFindings(props: HouseFunctionProps): void {
+    const role = this.role!;
+    acknowledgeFinding(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      props.vpc
+        ? 'Only actions without resource-level permissions are on *: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the Lambda ENI actions (EC2 Describe* and ENIs Lambda creates at deploy). Every other grant names its resource ARN; test/infra/function-permissions.test.ts pins the action list.'
+        : 'Only X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) are on *: X-Ray has no resource-level permissions. Every other grant names its resource ARN; test/infra/function-permissions.test.ts pins the action list.',
+    );
+    acknowledgeFinding(
+      role,
+      'HIPAA.Security-IAMNoInlinePolicy',
+      "The policy is CDK's per-role grant policy, attached to this one execution role only; a customer-managed policy could be attached to other principals, which per-function least privilege is meant to prevent.",
+    );
+    acknowledgeFinding(
+      this.node.defaultChild!,
+      'AwsSolutions-L1',
+      'nodejs22.x is the house runtime (an LTS Lambda supports into 2027), fixed once in HouseFunction with the matching esbuild target and tested; moving to nodejs24.x is a deliberate upgrade of runtime and bundling together, not a per-function setting.',
+    );
+    if (props.vpc === undefined && props.outsideVpcReason !== undefined) {
+      acknowledgeFinding(this.node.defaultChild!, 'HIPAA.Security-LambdaInsideVPC', props.outsideVpcReason);
+    }
+  }
+
+  /**
+   * A function behind the HTTP API: invoked synchronously, so a DLQ would never receive anything,
+   * and its concurrency is bounded by the stage's throttle.
+   */
+  servesApi(): this {
+    return this.acknowledge(
+      'HIPAA.Security-LambdaDLQ',
+      'Invoked synchronously (API Gateway, or the function URL on LocalStack): a failure is an error response to the caller, who retries; a DLQ only receives asynchronous invocations.',
+    ).acknowledge(
+      'HIPAA.Security-LambdaConcurrency',
+      "Concurrency is bounded in front of the function by the API stage's throttle (rate and burst from settings); reserving concurrency would also take it from the account pool and fail deployment in accounts with a low limit.",
+    );
+  }
+
+  /** Acknowledges a cdk-nag finding on the function resource itself (see lib/nag.ts). */
+  acknowledge(id: string, reason: string): this {
+    acknowledgeFinding(this.node.defaultChild!, id, reason);
+    return this;
   }
 
   /** Connects anything that knows how to bind itself (database, cache, ...). */
@@ -123,18 +208,32 @@ export class HouseFunction extends NodejsFunction {
     return this;
   }
 
-  /** STREAM_NAME plus the grant the function needs for its side of the stream. */
+  /**
+   * STREAM_NAME plus the grant the function needs for its side of the stream. Writers get what
+   * the stream adapter calls (PutRecords) and, on an encrypted stream, kms:GenerateDataKey, which
+   * is all a Kinesis producer uses the key for: not grantWrite's ListShards, Encrypt, ReEncrypt*.
+   */
   bindStream(stream: kinesis.IStream, access: 'write' | 'read' = 'write', envName = 'STREAM_NAME'): this {
     this.addEnvironment(envName, stream.streamName);
-    if (access === 'write') stream.grantWrite(this);
-    else stream.grantRead(this);
+    if (access === 'write') {
+      stream.grant(this, 'kinesis:PutRecords');
+      stream.encryptionKey?.grant(this, 'kms:GenerateDataKey');
+    } else {
+      stream.grantRead(this);
+    }
     return this;
   }
 
-  bindTable(table: dynamodb.ITable, envName: string, access: 'read' | 'readWrite' = 'readWrite'): this {
+  /**
+   * The table's name plus the item actions the function calls: `lookup` batch reads by key,
+   * `keep` also puts and deletes items. Not grantReadData's Scan and Query, which would let a
+   * consent check list the registry, nor grantWriteData's wildcard KMS actions.
+   */
+  bindTable(table: dynamodb.ITable, envName: string, access: 'lookup' | 'keep'): this {
     this.addEnvironment(envName, table.tableName);
-    if (access === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
+    const writes = access === 'keep';
+    table.grant(this, 'dynamodb:BatchGetItem', ...(writes ? ['dynamodb:PutItem', 'dynamodb:DeleteItem'] : []));
+    table.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:DescribeKey', ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : []));
     return this;
   }
 

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { HouseFunction } from './house-function';
 import type { Storage } from './storage';
 import { customerManagedKey } from './keys';
+import { acknowledgeFinding } from './nag';
 
 export interface IngestionProps {
   readonly storage: Storage;
@@ -34,19 +35,23 @@ export class Ingestion extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
-    // Ingest runs outside the VPC: it talks only to Kinesis, DynamoDB and Secrets Manager,
-    // public IAM-authenticated TLS APIs, and holds nothing a VPC would protect. Keeping it out
-    // means the public write path has no dependency on interface endpoints (a failed endpoint
-    // or AZ would otherwise drop events) and costs no ENI capacity as it scales with traffic.
     this.ingestFunction = new HouseFunction(this, 'IngestFunction', {
       handler: 'ingest',
       description: 'POST /v1/events: validate, check consent, pseudonymise, put to Kinesis',
       logRetention: props.logRetention,
       memorySize: 1024,
+      outsideVpcReason:
+        'Ingest talks only to Kinesis, DynamoDB and Secrets Manager, public IAM-authenticated TLS APIs, and holds nothing a VPC would protect. Outside the VPC the public write path does not depend on interface endpoints (a failed endpoint or AZ would drop events) and costs no ENI capacity as it scales with traffic.',
     })
       .bindStream(this.stream, 'write')
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'read')
-      .bindTable(props.storage.idempotencyTable, 'IDEMPOTENCY_TABLE_NAME', 'readWrite');
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'lookup')
+      .servesApi();
+
+    acknowledgeFinding(
+      this.stream.node.defaultChild!,
+      'AwsSolutions-KDS3',
+      'The privacy issue requires customer-managed keys for stream data: the key policy and its CloudTrail record cover pseudonymised events only. aws/kinesis would allow neither.',
+    );
   }
 }

@@ -1,5 +1,13 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { logsKey } from './keys';
+import { acknowledgeFinding } from './nag';
+
+export interface NetworkProps {
+  readonly logRetention: logs.RetentionDays;
+}
 
 /**
  * Isolated subnets only: nothing in the VPC can reach the internet, so the path for health
@@ -11,14 +19,32 @@ export class Network extends Construct {
   readonly functionSecurityGroup: ec2.SecurityGroup;
   readonly isolatedSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+      // Nothing here uses the default group; without rules it cannot become an accidental way in.
+      restrictDefaultSecurityGroup: true,
     });
+    // Who talked to the database and cache, and what was refused: the network's audit trail.
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', {
+          retention: props.logRetention,
+          encryptionKey: logsKey(this),
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+      ),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    acknowledgeFinding(
+      this.vpc.node.findChild('FlowLog').node.findChild('IAMRole'),
+      'HIPAA.Security-IAMNoInlinePolicy',
+      "CDK's grant policy for the flow log's delivery role, attached to that role only: writes to the flow log group and PassRole of itself.",
+    );
 
     // Gateway endpoints are free and keep S3/DynamoDB traffic off interface-endpoint hours.
     this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.isolatedSubnets] });

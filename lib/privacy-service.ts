@@ -1,13 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
 import type { Storage } from './storage';
 
 export interface PrivacyServiceProps {
   readonly database: FunctionBinding;
   readonly storage: Storage;
-  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -26,11 +26,11 @@ export class PrivacyService extends Construct {
       logRetention: props.logRetention,
       // API Gateway gives up at 30 s; finish (or fail) before it does.
       timeout: Duration.seconds(29),
-      vpc: props.placement?.vpc,
-      securityGroups: props.placement?.securityGroups,
+      ...props.placement,
     })
       .bind(props.database)
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'readWrite');
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'keep')
+      .servesApi();
   }
 }

@@ -5,13 +5,14 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
 import { ROLL_UP_EVERY_MS } from '../functions/use-cases/roll-up';
 import { customerManagedKey } from './keys';
+import { acknowledgeFinding } from './nag';
 
 export interface ProcessingProps {
   readonly stream: kinesis.IStream;
@@ -20,7 +21,7 @@ export interface ProcessingProps {
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
   /** Present in AWS, where PostgreSQL and Redis live in the VPC; absent for LocalStack. */
-  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -35,6 +36,24 @@ export const AGGREGATE_EVENT_SOURCE = {
   maxRecordAge: Duration.hours(1),
 } as const;
 
+/**
+ * The on-failure destination of the event source mapping, granting only what sending to a queue
+ * encrypted with a customer-managed key takes (sqs:SendMessage, kms:GenerateDataKey and
+ * kms:Decrypt). SqsDlq grants GetQueueAttributes, GetQueueUrl, Encrypt and ReEncrypt* on top.
+ */
+// The event of a scheduled run carries no data, only the time it fired.
+const SCHEDULED_RUN_NEEDS_NO_DLQ =
+  'Invoked by an EventBridge schedule whose event carries no data: a failed run is made good by the next one (each run works from the database state, not the event), and the Errors alarm reaches a person. A queued copy of a schedule tick would have nothing to replay.';
+
+class EncryptedQueueDestination implements lambda.IEventSourceDlq {
+  constructor(private readonly queue: sqs.Queue) {}
+
+  bind(_target: lambda.IEventSourceMapping, targetHandler: lambda.IFunction): lambda.DlqDestinationConfig {
+    this.queue.grant(targetHandler, 'sqs:SendMessage');
+    this.queue.encryptionMasterKey?.grant(targetHandler, 'kms:GenerateDataKey', 'kms:Decrypt');
+    return { destination: this.queue.queueArn };
+  }
+}
 
 /**
  * The aggregate consumer (Kinesis -> minute rollups in PostgreSQL and live counters in Redis)
@@ -62,6 +81,11 @@ export class Processing extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
+    acknowledgeFinding(
+      this.deadLetterQueue.node.defaultChild!,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter destination itself (on-failure destination of the Kinesis event source mapping, which the rule does not recognise as a DLQ); its messages are replayed by hand and an alarm fires on the first one.',
+    );
 
     this.aggregateFunction = new HouseFunction(this, 'AggregateFunction', {
       handler: 'aggregate',
@@ -69,11 +93,18 @@ export class Processing extends Construct {
       logRetention: props.logRetention,
       memorySize: 1024,
       timeout: Duration.minutes(2),
-      vpc: props.placement?.vpc,
-      securityGroups: props.placement?.securityGroups,
+      ...props.placement,
     })
       .bind(props.database)
-      .bind(props.cache);
+      .bind(props.cache)
+      .acknowledge(
+        'HIPAA.Security-LambdaDLQ',
+        "Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping's on-failure destination (the encrypted dead-letter queue below), which a function DLQ cannot replace.",
+      )
+      .acknowledge(
+        'HIPAA.Security-LambdaConcurrency',
+        'Concurrency is bounded by the event source mapping: one invocation per shard at a time (parallelization factor 1), so it cannot exceed the shard count.',
+      );
 
     this.aggregateFunction.addEventSource(
       new KinesisEventSource(props.stream, {
@@ -82,7 +113,7 @@ export class Processing extends Construct {
         // Halving a failing batch isolates a poison record instead of blocking the shard.
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
-        onFailure: new SqsDlq(this.deadLetterQueue),
+        onFailure: new EncryptedQueueDestination(this.deadLetterQueue),
       }),
     );
 
@@ -95,9 +126,10 @@ export class Processing extends Construct {
       timeout: Duration.minutes(5),
       // Runs would only queue on the rollups' writer lock behind each other.
       reservedConcurrentExecutions: 1,
-      vpc: props.placement?.vpc,
-      securityGroups: props.placement?.securityGroups,
-    }).bind(props.database);
+      ...props.placement,
+    })
+      .bind(props.database)
+      .acknowledge('HIPAA.Security-LambdaDLQ', SCHEDULED_RUN_NEEDS_NO_DLQ);
     this.rollUpSchedule = new events.Rule(this, 'RollUpSchedule', {
       description: 'Runs the roll-up of the minute rollups',
       schedule: events.Schedule.rate(Duration.millis(ROLL_UP_EVERY_MS)),
@@ -117,9 +149,10 @@ export class Processing extends Construct {
         RETENTION_HOUR_ROLLUP_DAYS: String(props.retention.hourRollupDays),
         RETENTION_AUDIT_DAYS: String(props.retention.auditDays),
       },
-      vpc: props.placement?.vpc,
-      securityGroups: props.placement?.securityGroups,
-    }).bind(props.database);
+      ...props.placement,
+    })
+      .bind(props.database)
+      .acknowledge('HIPAA.Security-LambdaDLQ', SCHEDULED_RUN_NEEDS_NO_DLQ);
     this.purgeSchedule = new events.Rule(this, 'PurgeSchedule', {
       description: 'Runs the retention purge',
       schedule: events.Schedule.rate(Duration.days(1)),

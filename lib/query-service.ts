@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionBinding, HouseFunction, type HouseFunctionProps } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
 
 export interface QueryServiceProps {
   readonly database: FunctionBinding;
   readonly kAnonymity: number;
-  readonly placement?: Pick<HouseFunctionProps, 'vpc' | 'securityGroups'>;
+  readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -23,10 +23,10 @@ export class QueryService extends Construct {
       memorySize: 1024,
       // API Gateway gives up at 30 s; finish (or fail) before it does.
       timeout: Duration.seconds(29),
-      vpc: props.placement?.vpc,
-      securityGroups: props.placement?.securityGroups,
+      ...props.placement,
       environment: { K_ANONYMITY: String(props.kAnonymity) },
     })
-      .bind(props.database);
+      .bind(props.database)
+      .servesApi();
   }
 }

@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { customerManagedKey } from './keys';
+import { acknowledgeFinding } from './nag';
 
 export interface StorageProps {
   readonly reportRetentionDays: number;
@@ -14,6 +16,8 @@ export interface StorageProps {
 
 // Infrequent Access bills 30 days minimum, so moving objects earlier would cost more, not less.
 const INFREQUENT_ACCESS_AFTER_DAYS = 30;
+// Who read which report is audit evidence: HIPAA keeps such documentation for six years.
+const ACCESS_LOG_RETENTION_DAYS = 6 * 366;
 
 /** The key-value stores read on the ingest path, the report bucket and the pseudonym pepper. */
 export class Storage extends Construct {
@@ -23,11 +27,17 @@ export class Storage extends Construct {
   /** pk `eventId`; rows expire through `expiresAt` once a retry can no longer arrive. */
   readonly idempotencyTable: dynamodb.Table;
   readonly reportBucket: s3.Bucket;
+  /** S3 server access logs of the report bucket: who read or wrote which report, and when. */
+  readonly accessLogBucket: s3.Bucket;
   /** HMAC key for pseudonymisation: generated, never seen by a person, rotatable. */
   readonly pepperSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
+    // Log delivery by bucket policy (scoped to the report bucket), not by the legacy
+    // LogDeliveryWrite ACL, which object ownership BUCKET_OWNER_ENFORCED turns off. Set here, not
+    // only in cdk.json, so the stack tests build the same bucket as `cdk synth`.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
     this.key = customerManagedKey(this, 'Consent and idempotency tables, report bucket, pseudonym pepper', props.removalPolicy);
 
@@ -52,8 +62,28 @@ export class Storage extends Construct {
       timeToLiveAttribute: 'expiresAt',
     });
 
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      // S3 log delivery writes only to buckets encrypted with S3-managed keys.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: props.removalPolicy,
+      lifecycleRules: [
+        {
+          id: 'access-log-retention',
+          expiration: Duration.days(ACCESS_LOG_RETENTION_DAYS),
+          noncurrentVersionExpiration: Duration.days(7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+
     const retention = props.reportRetentionDays;
     this.reportBucket = new s3.Bucket(this, 'ReportBucket', {
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'report-bucket/',
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
       // One data key per bucket instead of per object: far fewer KMS calls for report batches.
@@ -86,5 +116,40 @@ export class Storage extends Construct {
       // Losing the pepper would make every stored pseudonym unlinkable to new events.
       removalPolicy: props.removalPolicy,
     });
+
+    this.acknowledgeFindings();
+  }
+
+  private acknowledgeFindings(): void {
+    const noReplication =
+      'Single-region by design: the data stays in the deployment region (data residency of health-derived data); versioning, the retention lifecycle and RETAIN on stack removal protect against loss, and a second region would be a decision of the data controller.';
+    acknowledgeFinding(this.reportBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', noReplication);
+    acknowledgeFinding(this.accessLogBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', noReplication);
+    for (const id of ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled']) {
+      acknowledgeFinding(
+        this.accessLogBucket.node.defaultChild!,
+        id,
+        'This is the access-log bucket: logging it into itself would loop, and into another bucket would only move the question. Writes come from the S3 log delivery service alone (bucket policy).',
+      );
+    }
+    acknowledgeFinding(
+      this.accessLogBucket.node.defaultChild!,
+      'HIPAA.Security-S3DefaultEncryptionKMS',
+      'S3 server access log delivery supports only SSE-S3 on the destination bucket; the logs hold request metadata (keys, times, principals), not report contents.',
+    );
+    for (const table of [this.consentTable, this.idempotencyTable]) {
+      acknowledgeFinding(
+        table.node.defaultChild!,
+        'HIPAA.Security-DynamoDBInBackupPlan',
+        'Point-in-time recovery is on (35 days of continuous backups, encrypted with the storage key); an AWS Backup plan would duplicate it for data that is either a small legal record (consent, with deletion protection) or short-lived (idempotency keys).',
+      );
+    }
+    for (const id of ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled']) {
+      acknowledgeFinding(
+        this.pepperSecret.node.defaultChild!,
+        id,
+        'The pepper keys the pseudonyms: every stored pseudonym (consent records, rollups) is an HMAC under it, so an automatic rotation would silently unlink all of them. Rotating it is a planned re-keying of the stored pseudonyms, not a schedule.',
+      );
+    }
   }
 }

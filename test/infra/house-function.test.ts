@@ -57,7 +57,7 @@ describe('HouseFunction', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['kinesis:PutRecord', 'kinesis:PutRecords']),
+            Action: 'kinesis:PutRecords',
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Stream'), 'Arn'] },
           }),
         ]),

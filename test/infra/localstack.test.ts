@@ -13,7 +13,8 @@ describe('target=localstack', () => {
   it('keeps the serverless parts: stream, tables, bucket, topics, DLQ, functions', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
-    template.resourceCountIs('AWS::S3::Bucket', 1);
+    // The report bucket and its access-log bucket.
+    template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourceCountIs('AWS::SNS::Topic', 2);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     for (const prefix of Object.values(HOUSE_FUNCTIONS)) {

@@ -1,0 +1,113 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { HOUSE_FUNCTIONS, lambdaNamed, synthStack } from './synth';
+
+type HouseFunctionName = keyof typeof HOUSE_FUNCTIONS;
+
+// Every house function writes its own log group (not logs:* on the account, as the AWS managed
+// execution policy would) and sends X-Ray segments.
+const LOGS_AND_TRACING = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+// In the VPC (AWS target): Lambda's ENI management, and the cluster credentials from Secrets Manager.
+const IN_VPC = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
+const DATABASE_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+// The only actions allowed on Resource "*": neither X-Ray nor the ENI calls take resource ARNs.
+const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...IN_VPC]);
+
+/**
+ * What each function's execution role may do, and why. `everywhere` holds on both targets;
+ * `awsOnly` is added on the AWS target (VPC placement, RDS Proxy credentials). A function added
+ * to HOUSE_FUNCTIONS needs a row here before this file compiles.
+ */
+const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonly string[]; readonly awsOnly?: readonly string[] }> = {
+  ingest: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // Events to the stream (PutRecords only) under the stream's key: a producer needs GenerateDataKey.
+      'kinesis:PutRecords',
+      'kms:GenerateDataKey',
+      // The pseudonymisation pepper.
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      // Consent lookups by key on the consent table (no Scan or Query), under the storage key.
+      'dynamodb:BatchGetItem',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+    ],
+  },
+  aggregate: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // The Kinesis event source mapping polls with the function's role (CDK's grantRead of the stream).
+      'kinesis:DescribeStream',
+      'kinesis:DescribeStreamConsumer',
+      'kinesis:DescribeStreamSummary',
+      'kinesis:GetRecords',
+      'kinesis:GetShardIterator',
+      'kinesis:ListShards',
+      'kinesis:ListStreams',
+      'kinesis:SubscribeToShard',
+      // Decrypt records (stream key); send failed batches to the DLQ (GenerateDataKey, Decrypt on its key).
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sqs:SendMessage',
+    ],
+    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+  },
+  rollUp: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  purge: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  query: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  privacy: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // The pseudonymisation pepper: consent is recorded under the pseudonym.
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      // The only writer of the consent registry (records replaced and, on erasure, removed), by key.
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+    ],
+    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+  },
+  migrate: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+};
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+/** The statements of every policy attached to the function's role, and the role's managed policies. */
+function permissionsOf(template: Template, name: HouseFunctionName): { statements: Statement[]; managedPolicies: unknown[] } {
+  const roleId = lambdaNamed(template, HOUSE_FUNCTIONS[name]).resource.Properties.Role['Fn::GetAtt'][0] as string;
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+  const statements = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && list(r.Properties.Roles).some((role: any) => role.Ref === roleId))
+    .flatMap((r) => list(r.Properties.PolicyDocument.Statement) as Statement[]);
+  return { statements, managedPolicies: list(resources[roleId]!.Properties.ManagedPolicyArns ?? []) };
+}
+
+describe.each([
+  ['aws', {}],
+  ['localstack', { target: 'localstack' }],
+])('execution roles on the %s target', (target, context) => {
+  const { template } = synthStack(context);
+  const names = Object.keys(HOUSE_FUNCTIONS) as HouseFunctionName[];
+
+  it.each(names)('grant %s exactly the actions of its row in EXPECTED_ACTIONS', (name) => {
+    const { statements } = permissionsOf(template, name);
+    const expected = EXPECTED_ACTIONS[name];
+    const actions = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
+    expect([...actions].sort()).toEqual([...new Set([...expected.everywhere, ...(target === 'aws' ? (expected.awsOnly ?? []) : [])])].sort());
+  });
+
+  it.each(names)('give %s no AWS managed policy (they grant logs:* on every log group)', (name) => {
+    expect(permissionsOf(template, name).managedPolicies).toEqual([]);
+  });
+
+  it.each(names)('name a resource in every statement of %s, except for actions that take none', (name) => {
+    const wildcard = permissionsOf(template, name).statements.filter((s) => list(s.Resource).includes('*'));
+    for (const statement of wildcard) expect(list(statement.Action).filter((a) => !WITHOUT_RESOURCE_ARNS.has(a))).toEqual([]);
+  });
+});
