@@ -9,13 +9,14 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime';
 const run = promisify(execFile);
 const now = Date.now();
 const range = { from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), interval: 'hour' };
+const rangeQuery = new URLSearchParams(range).toString();
 
 /**
  * A call of every audited route (`audit` in ROUTES) and the entry it must leave. A route marked
  * audited without a row here fails the first test.
  */
 const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
-  'GET /v1/metrics/{metric}': { method: 'GET', path: `/v1/metrics/events?${new URLSearchParams(range)}`, role: 'analyst', details: { metric: 'events', ...range } },
+  'GET /v1/metrics/{metric}': { method: 'GET', path: `/v1/metrics/events?${rangeQuery}`, role: 'analyst', details: { metric: 'events', ...range } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',
@@ -68,19 +69,18 @@ describe('the audit trail through the embedded runtime', () => {
       prevHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    if (page.entries[1]) expect(page.entries[0].prevHash).toBe(page.entries[1].hash);
+    expect(page.entries[0].prevHash).toBe(page.entries[1]?.hash ?? '0'.repeat(64));
     const trail = JSON.stringify(page);
-    expect(trail).not.toContain('raw-user-canary-5');
     const subject = (JSON.parse(answer) as { subject?: string }).subject;
-    if (subject !== undefined) expect(trail).not.toContain(subject);
+    expect(['raw-user-canary-5', ...(subject === undefined ? [] : [subject])].filter((secret) => trail.includes(secret))).toEqual([]);
   });
 
   it('records no entry for a refused call, and refuses a malformed purpose naming the header', async () => {
     const before = (await newest()).entries[0]?.seq;
     const clinician = app.runtime.tokens.issue('clinician', 'c-1');
 
-    const refused = await call('GET', `/v1/metrics/events?${new URLSearchParams(range)}`, clinician);
-    const badPurpose = await call('GET', `/v1/metrics/events?${new URLSearchParams(range)}`, app.runtime.tokens.devToken, { purpose: 'Quality Improvement!' });
+    const refused = await call('GET', `/v1/metrics/events?${rangeQuery}`, clinician);
+    const badPurpose = await call('GET', `/v1/metrics/events?${rangeQuery}`, app.runtime.tokens.devToken, { purpose: 'Quality Improvement!' });
 
     expect(refused.status).toBe(403);
     expect([badPurpose.status, ((await badPurpose.json()) as any).error]).toEqual([400, expect.objectContaining({ code: 'invalid_header', details: { header: 'x-purpose' } })]);
@@ -88,7 +88,7 @@ describe('the audit trail through the embedded runtime', () => {
   });
 
   it('pages newest first with limit and before, and refuses a bad limit naming it', async () => {
-    for (let i = 0; i < 3; i += 1) await app.request('GET', `/v1/metrics/events?${new URLSearchParams(range)}`);
+    for (let i = 0; i < 3; i += 1) await app.request('GET', `/v1/metrics/events?${rangeQuery}`);
 
     const first = await newest(2);
     const second = (await app.request('GET', `/v1/audit?limit=2&before=${first.next}`)).body;
@@ -102,7 +102,7 @@ describe('the audit trail through the embedded runtime', () => {
   it('npm run audit:verify finds the trail intact, then the entry someone changed', async () => {
     // A runtime of its own: the embedded database takes one process at a time, so it is stopped first.
     const own = await startTestRuntime();
-    await own.request('GET', `/v1/metrics/events?${new URLSearchParams(range)}`);
+    await own.request('GET', `/v1/metrics/events?${rangeQuery}`);
     await own.runtime.stop();
     const verify = () =>
       run('npx', ['tsx', 'bin/audit-verify.ts'], { env: { ...process.env, DATA_DIR: own.dataDir, DATABASE_URL: '' }, cwd: join(__dirname, '..', '..') }).then(
