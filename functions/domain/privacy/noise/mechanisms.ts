@@ -7,6 +7,7 @@ import {
   timesPowerOfTwo,
   type Dyadic,
 } from './dyadic';
+import { decimalRational } from './exact-decimal';
 import { rational, sampleDiscreteGaussian, sampleDiscreteLaplace, type Rational } from './exact-samplers';
 import { bitLength, type RandomBits } from './random-bits';
 
@@ -112,8 +113,9 @@ export function gaussianMechanism(random: RandomBits, query: RealQuery & DeltaQu
  * Solving ε = ρ + 2√(ρL), L = ln(1/δ), for √ρ gives √ρ = √(L + ε) - √L = ε / (√(L + ε) + √L),
  * the second form free of cancellation. That conversion is not the tightest known, so the noise
  * is a little more than necessary (about 1 % above the classical formula at ε = 1, δ = 1e-6).
- * The result is raised by a relative 1e-9, far above the float error of the few operations, and
- * taken as the exact rational value of that double: the σ² used is never below the formula's.
+ * The result is raised by a relative 1e-9, far above the float error of the few operations (and
+ * the 1e-16 between a double ε and its decimal), and taken as the exact rational value of that
+ * double: the σ² used is never below the formula's.
  */
 export function gaussianVariance(epsilon: number, delta: number, sensitivity: number): Rational {
   checkEpsilon(epsilon);
@@ -166,9 +168,12 @@ function onGrid(query: RealQuery): { units: bigint; sensitivityUnits: bigint; ex
   };
 }
 
-/** Δ/ε as an exact rational: a double ε is exactly a rational, so no rounding shrinks the scale. */
+/**
+ * Δ/ε as an exact rational, ε read as the decimal it prints as (exact-decimal.ts): the release is
+ * exactly ε-DP for the ε the budget is charged, with no rounding that shrinks the scale.
+ */
 function scaleOf(sensitivity: bigint, epsilon: number): Rational {
-  const e = rationalOf(epsilon);
+  const e = decimalRational(epsilon);
   return rational(sensitivity * e.denominator, e.numerator);
 }
 
