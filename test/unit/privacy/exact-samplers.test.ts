@@ -61,7 +61,8 @@ describe('the discrete Laplace sampler', () => {
   });
 
   it('would be caught at a scale 10 % off', () => {
-    // Variance at scale 2.2 is 22 % above that at 2; the check's 6 standard errors are about 10 %.
+    // Variance at scale 2.2 (9.52) is 21 % above that at 2 (7.84); the check's 6 standard errors are
+    // about 10 %, so a correct sampler at 2.2 still passes it with probability 5e-10 (6.1 of its own SEs).
     const random = cryptoRandom();
     const noise = draw(N, () => Number(sampleDiscreteLaplace(random, rational(11n, 5n))));
     const { variance, fourthMoment } = discreteLaplaceMoments(2);
