@@ -82,6 +82,7 @@ export class AnalyticsStack extends Stack {
     });
     this.privacyService = new PrivacyService(this, 'PrivacyService', {
       database: data.database,
+      cache: data.cache,
       storage: this.storage,
       placement: data.placement,
       logRetention,

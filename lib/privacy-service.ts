@@ -6,14 +6,16 @@ import type { Storage } from './storage';
 
 export interface PrivacyServiceProps {
   readonly database: FunctionBinding;
+  readonly cache: FunctionBinding;
   readonly storage: Storage;
   readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
 }
 
 /**
- * The data subject's side of the API (consent), in a function of its own: the only one that may
- * write the consent registry, and the only reader of the pepper besides ingest.
+ * The data subject's and the auditor's side of the API (consent, erasure, audit trail), in a
+ * function of its own: the only one that may write the consent registry, and the only reader of
+ * the pepper besides ingest.
  */
 export class PrivacyService extends Construct {
   readonly privacyFunction: HouseFunction;
@@ -22,13 +24,14 @@ export class PrivacyService extends Construct {
     super(scope, id);
     this.privacyFunction = new HouseFunction(this, 'PrivacyFunction', {
       handler: 'privacy',
-      description: 'PUT /v1/consent/{userId}',
+      description: 'PUT /v1/consent/{userId}, DELETE /v1/users/{userId}/data, GET /v1/audit',
       logRetention: props.logRetention,
       // API Gateway gives up at 30 s; finish (or fail) before it does.
       timeout: Duration.seconds(29),
       ...props.placement,
     })
       .bind(props.database)
+      .bind(props.cache)
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
       .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'keep')
       .servesApi();

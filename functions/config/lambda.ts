@@ -33,7 +33,7 @@ const pepperEnv = z
 
 export const ingestEnv = z.object({ STREAM_NAME: z.string().min(1), CONSENT_TABLE_NAME: z.string().min(1) });
 
-export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1) });
+export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1), REDIS_URL: z.string().min(1) });
 
 export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });
 

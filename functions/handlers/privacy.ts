@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
+import { Redis } from 'ioredis';
+import { RedisLiveStore } from '../adapters/redis/redis-live-store';
+import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { dynamoDbClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
@@ -11,6 +15,7 @@ import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
 import { makeRecordConsent, type RecordConsent } from '../use-cases/consent';
+import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser, type EraseUser } from '../use-cases/erase-user';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
@@ -20,6 +25,7 @@ import { pseudonymisers } from './ingest';
 
 export interface PrivacyHandlerDeps {
   readonly recordConsent: RecordConsent;
+  readonly eraseUser: EraseUser;
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -53,6 +59,14 @@ async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<H
   return json(200, record);
 }
 
+/** DELETE /v1/users/{userId}/data: the receipt; its audit entry keeps the counts, not the pseudonym. */
+async function deleteUserData(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const receipt = await deps.eraseUser(userIdFromPath(event));
+  noteForAudit(event, { receiptId: receipt.receiptId, removed: Object.fromEntries(receipt.removed.map((step) => [step.store, step.count])) });
+  deps.logger.info('user data erased', { receiptId: receipt.receiptId, items: receipt.removed.reduce((sum, step) => sum + step.count, 0) });
+  return json(200, receipt, { 'cache-control': 'no-store' });
+}
+
 const AUDIT_PAGE = { default: 100, max: 1_000 } as const;
 
 function positiveInteger(event: HttpEvent, name: string, max: number): number | undefined {
@@ -73,10 +87,11 @@ async function getAudit(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<Htt
   return json(200, { entries, next: entries.length === limit && last !== undefined && last.seq > 1 ? last.seq : null }, { 'cache-control': 'no-store' });
 }
 
-/** Consent and the audit trail: the data subject's and the auditor's side of the API. */
+/** Consent, erasure and the audit trail: the data subject's and the auditor's side of the API. */
 export function makePrivacyHandler(deps: PrivacyHandlerDeps) {
   const routes: Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>> = {
     'PUT /v1/consent/{userId}': (event) => putConsent(deps, event),
+    'DELETE /v1/users/{userId}/data': (event) => deleteUserData(deps, event),
     'GET /v1/audit': (event) => getAudit(deps, event),
   };
   return middy(async (event: HttpEvent): Promise<HttpResult> => {
@@ -89,13 +104,20 @@ export function makePrivacyHandler(deps: PrivacyHandlerDeps) {
 export const handler = lazyHandler(async () => {
   const config = parseEnv(privacyEnv);
   const clock = { now: () => new Date() };
+  const consent = new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME);
+  const pseudonymiseUser = pseudonymisers(await loadPepper()).user;
+  const db = await connectDatabase();
+  const live = new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }));
   return makePrivacyHandler({
-    recordConsent: makeRecordConsent({
-      registry: new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME),
-      pseudonymiseUser: pseudonymisers(await loadPepper()).user,
+    recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
+    eraseUser: makeEraseUser({
+      pseudonymiseUser,
+      targets: erasureTargets({ consent, rollups: new SqlRollupStore(db), live, records: [] }),
+      retained: [...RETAINED_EVERYWHERE, ...RETAINED_IN_AWS],
       clock,
+      newId: randomUUID,
     }),
-    audit: new SqlAuditLog(await connectDatabase()),
+    audit: new SqlAuditLog(db),
     clock,
     logger: jsonLogger('privacy', logLevelFromEnv()),
     verifyBearer: functionUrlVerifier(),

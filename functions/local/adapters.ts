@@ -14,7 +14,7 @@ import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { MemoryLiveStore } from '../adapters/local/memory-live-store';
-import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, StreamRecord } from '../ports';
+import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, StreamRecord, SubjectRecords } from '../ports';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -29,7 +29,14 @@ export interface OpenedStream {
   readonly label: string;
   /** Drops records past retention; Kinesis does it by itself. */
   readonly trim?: () => Promise<number>;
+  /** The stream and dead letters where they can forget a user's records (not Kinesis and SQS). */
+  readonly erasable: readonly { readonly store: string; readonly what: string; readonly records: SubjectRecords }[];
 }
+
+const erasableRecords = (stream: SubjectRecords, deadLetters: SubjectRecords) => [
+  { store: 'event stream', what: 'records not yet expired', records: stream },
+  { store: 'dead-letter queue', what: 'records of failed batches', records: deadLetters },
+];
 
 export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
@@ -37,19 +44,21 @@ export async function openStream(config: LocalConfig, db: SqlDatabase, closers: 
     await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
     const sqs = sqsClient({ endpoint: config.AWS_ENDPOINT_URL });
     const queueUrl = await ensureQueue(sqs, `${config.STREAM_NAME}-aggregate-dlq`);
-    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}` };
+    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}`, erasable: [] };
   }
   const options = { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT };
   const sqlStream = new SqlEventStream(db, options);
   const retention = () => new Date(systemClock.now().getTime() - STREAM_RETENTION_MS);
   if (config.DATABASE_URL) {
-    return { stream: sqlStream, deadLetters: new SqlDeadLetterQueue(db), label: 'a table of the database', trim: () => sqlStream.trimBefore(retention()) };
+    const deadLetters = new SqlDeadLetterQueue(db);
+    return { stream: sqlStream, deadLetters, label: 'a table of the database', trim: () => sqlStream.trimBefore(retention()), erasable: erasableRecords(sqlStream, deadLetters) };
   }
   const path = join(resolve(config.DATA_DIR), 'stream-log');
   const stream = LmdbEventStream.open(path, options);
   closers.push(() => stream.close());
   await adoptEarlierStream(sqlStream, stream);
-  return { stream, deadLetters: new SqlDeadLetterQueue(db), label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: () => stream.trimBefore(retention()) };
+  const deadLetters = new SqlDeadLetterQueue(db);
+  return { stream, deadLetters, label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: () => stream.trimBefore(retention()), erasable: erasableRecords(stream, deadLetters) };
 }
 
 /**

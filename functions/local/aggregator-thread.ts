@@ -40,7 +40,7 @@ interface ThreadData {
   readonly streaming?: MessagePort;
 }
 
-type Request = { id: number; op: 'drain' | 'roll-up' | 'stop' };
+type Request = { id: number; op: 'drain' | 'roll-up' | 'stop' } | { id: number; op: 'remove-from-set'; key: string; members: string[] };
 
 /** The main thread's handle on the aggregator thread. */
 export class AggregatorThread {
@@ -74,6 +74,11 @@ export class AggregatorThread {
   /** Folds the closed minutes into hour and day rollups now (after a run in flight). */
   async rollUp(): Promise<void> {
     await this.calls.call({ op: 'roll-up' });
+  }
+
+  /** The live store is the thread's (in-process in the embedded mode): erasure reaches it here. */
+  async removeFromSet(key: string, members: readonly string[]): Promise<number> {
+    return Number((await this.calls.call({ op: 'remove-from-set', key, members: [...members] }))['value']);
   }
 
   /** Stops after the batch in flight (checkpointed, so nothing is lost) and ends the thread. */
@@ -128,10 +133,18 @@ export async function runAggregatorThread(): Promise<void> {
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
-    port.on('message', ({ id, op }: Request) => {
-      const done = op === 'drain' ? poller.drain() : op === 'roll-up' ? rollUps.runNow() : stopAll([rollUps, purges, poller], closers);
+    port.on('message', (request: Request) => {
+      const { id, op } = request;
+      const done: Promise<unknown> =
+        request.op === 'remove-from-set'
+          ? live.removeFromSet(request.key, request.members)
+          : op === 'drain'
+            ? poller.drain()
+            : op === 'roll-up'
+              ? rollUps.runNow()
+              : stopAll([rollUps, purges, poller], closers);
       done.then(
-        () => port.postMessage({ id } satisfies ThreadReply),
+        (value) => port.postMessage({ id, value } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),
       );
     });

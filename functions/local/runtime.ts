@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { LocalConfig } from '../config/local';
@@ -14,6 +15,7 @@ import { makeQueryHandler } from '../handlers/query';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
+import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
 import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openStream, sleep, systemClock } from './adapters';
 import { PrometheusCounters } from './prometheus-metrics';
 import { AggregatorThread } from './aggregator-thread';
@@ -92,7 +94,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
-  const { stream, deadLetters, label: streamLabel, trim } = await openStream(config, streaming, closers);
+  const { stream, deadLetters, label: streamLabel, trim, erasable } = await openStream(config, streaming, closers);
 
   const audit = new SqlAuditLog(analytics);
   const { registry, label: consentLabel } = await openConsentRegistry(config, closers);
@@ -105,18 +107,26 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     logger,
     metrics,
   });
+  // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
+  const aggregator = await AggregatorThread.start(config, connect?.(), logger);
+  closers.push(() => aggregator.stop());
   const privacyHandler = makePrivacyHandler({
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
+    eraseUser: makeEraseUser({
+      pseudonymiseUser: pseudonymise.user,
+      targets: erasureTargets({ consent, rollups: new SqlRollupStore(analytics), live: aggregator, records: erasable }),
+      // Kinesis and SQS (the emulated mode) cannot forget one user's records.
+      retained: [...RETAINED_EVERYWHERE, ...(erasable.length === 0 ? RETAINED_IN_AWS : [])],
+      clock: systemClock,
+      newId: randomUUID,
+    }),
     audit,
     clock: systemClock,
     logger,
   });
   const queryHandler = makeQueryHandler({ rollups: new SqlRollupStore(analytics), audit, k: config.K_ANONYMITY, clock: systemClock, logger });
-  // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
-  const aggregator = await AggregatorThread.start(config, connect?.(), logger);
-  closers.push(() => aggregator.stop());
-
   let ready = false;
+  let stopping: Promise<void> | undefined;
   const http = await startHttpServer({
     port: config.PORT,
     host: config.HOST,
@@ -150,9 +160,11 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     deadLetters,
     drain: () => aggregator.drain(),
     rollUp: () => aggregator.rollUp(),
-    async stop() {
+    // Once: a second stop (a test's cleanup after its own) must not close closed databases.
+    stop() {
       ready = false;
-      await closeAll();
+      stopping ??= closeAll();
+      return stopping;
     },
   };
 }

@@ -48,6 +48,15 @@ export interface CheckpointStore {
   set(consumer: string, shardId: string, sequenceNumber: string): Promise<void>;
 }
 
+/**
+ * A store of records keyed by subject that can forget one subject's records (erasure): the
+ * embedded stream and dead-letter queue. Kinesis and SQS cannot, and their records expire.
+ */
+export interface SubjectRecords {
+  /** Deletes the records whose partition key is the subject; answers how many. */
+  eraseRecordsOf(partitionKey: string): Promise<number>;
+}
+
 /** What the event source mapping sends to its on-failure destination. */
 export interface DeadLetter {
   readonly consumer: string;
@@ -76,6 +85,8 @@ export interface LiveStore {
   incrementHash(key: string, deltas: Readonly<Record<string, number>>, ttlSeconds: number): Promise<void>;
   /** Adds members to a set and sets its time to live; answers the set's size afterwards. */
   addToSet(key: string, members: readonly string[], ttlSeconds: number): Promise<number>;
+  /** Removes members from a set (erasure); answers how many were in it. */
+  removeFromSet(key: string, members: readonly string[]): Promise<number>;
   /** Pushes to the head of a list, keeping at most `maxLength` newest entries. */
   pushCapped(key: string, value: string, maxLength: number): Promise<void>;
   range(key: string, start: number, stop: number): Promise<string[]>;

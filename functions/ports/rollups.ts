@@ -41,6 +41,11 @@ export interface RollupStore extends RollupReader {
    * roll-up has not folded yet are kept whatever their age. Day rows are kept.
    */
   purge(cutoffs: RollupPurgeCutoffs): Promise<PurgeResult>;
+  /**
+   * Erasure: deletes the subject's event ids and records the erasure, after which the subject's
+   * events received before `erasedAt` are never applied. The rollups already written stay.
+   */
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number }>;
 }
 
 /** The cutoffs the rollup store enforces (the audit trail has its own). */

@@ -21,6 +21,12 @@ export const REALTIME_CHANNEL = 'performance:realtime';
 const MINUTE_TTL_SECONDS = 15 * 60;
 
 const minuteOf = (date: Date) => date.toISOString().slice(0, 16);
+const activeUsersKey = (minute: string) => `performance:users:${minute}`;
+
+/** The live sets of active users that may still exist at `now`: the ones an erasure must clean. */
+export function activeUserSetKeys(now: Date): string[] {
+  return Array.from({ length: MINUTE_TTL_SECONDS / 60 + 1 }, (_, back) => activeUsersKey(minuteOf(new Date(now.getTime() - back * 60_000))));
+}
 
 /**
  * Applies a batch to the rollups (deduplicated there, in the same transaction as the rollup
@@ -49,7 +55,7 @@ async function refreshLiveCounters(deps: AggregateDeps, events: readonly StoredE
   const ingestLagMs = events.reduce((total, event) => total + Math.max(0, now.getTime() - Date.parse(event.receivedAt)), 0);
   const minuteKey = `performance:minute:${minute}`;
   await deps.live.incrementHash(minuteKey, { events: applied, ingest_ms_total: Math.round(ingestLagMs), ingest_samples: events.length }, MINUTE_TTL_SECONDS);
-  const activeUsers = await deps.live.addToSet(`performance:users:${minute}`, [...new Set(events.map((event) => event.subject))], MINUTE_TTL_SECONDS);
+  const activeUsers = await deps.live.addToSet(activeUsersKey(minute), [...new Set(events.map((event) => event.subject))], MINUTE_TTL_SECONDS);
   const totals = await deps.live.getHash(minuteKey);
   const samples = Number(totals['ingest_samples'] ?? 0);
   const snapshot = {

@@ -87,6 +87,25 @@ async function sqlQueueFixture(db: SqlDatabase, cleanUp: () => Promise<void>): P
 
 describe('SQL dead-letter queue on PGlite', () => {
   deadLetterQueueContract(async () => sqlQueueFixture(await embeddedDatabase(undefined), async () => undefined));
+
+  it("erases one subject's records from the letters, and a letter left empty", async () => {
+    const db = await embeddedDatabase(undefined);
+    const fixture = await sqlQueueFixture(db, async () => undefined);
+    const dlq = fixture.queue as SqlDeadLetterQueue;
+    try {
+      await dlq.send(letter('shardId-000000000000', 10));
+      await dlq.send({ ...letter('shardId-000000000000', 20), records: [{ sequenceNumber: '20', partitionKey: 'user-1', data: 'e30=' }] });
+
+      const erased = await dlq.eraseRecordsOf('user-1');
+      const left = await dlq.list(10);
+
+      expect(erased).toBe(2);
+      expect(left).toEqual([{ ...letter('shardId-000000000000', 10), records: [letter('shardId-000000000000', 10).records[1]] }]);
+      expect(await dlq.eraseRecordsOf('user-1')).toBe(0);
+    } finally {
+      await fixture.close();
+    }
+  });
 });
 
 describeWithServices(['postgres'], 'SQL dead-letter queue on PostgreSQL', () => {

@@ -449,3 +449,39 @@ describe('AWS client configuration', () => {
     expect(configured.credentials).toBeUndefined();
   });
 });
+
+/** Erasure: the streams that can forget a subject's records forget exactly those. */
+describe.each([
+  [
+    'LMDB',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'stream-erase-'));
+      const stream = LmdbEventStream.open(dir, { streamName: 'events', shardCount: SHARD_COUNT });
+      return { stream, close: async () => (await stream.close(), rmSync(dir, { recursive: true, force: true })) };
+    },
+  ],
+  [
+    'SQL on PGlite',
+    async () => {
+      const db = await embeddedDatabase(undefined);
+      await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+      return { stream: new SqlEventStream(db, { streamName: 'events', shardCount: SHARD_COUNT }), close: () => db.close() };
+    },
+  ],
+])('%s event stream erasure', (_name, open) => {
+  it("deletes every record of one partition key and no other's", async () => {
+    const { stream, close } = await open();
+    try {
+      await stream.putRecords(['subject-a', 'subject-b', 'subject-a', 'subject-c', 'subject-a'].map((key, i) => record(key, `${key}-${i}`)));
+
+      const erased = await stream.eraseRecordsOf('subject-a');
+      const again = await stream.eraseRecordsOf('subject-a');
+      const left = [...(await readAll(stream)).values()].flat().map((item) => item.partitionKey).sort();
+
+      expect([erased, again]).toEqual([3, 0]);
+      expect(left).toEqual(['subject-b', 'subject-c']);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -68,6 +68,16 @@ function liveStoreContract(open: () => Promise<LiveStoreFixture>): void {
     expect([first, second, unchanged]).toEqual([2, 3, 3]);
   });
 
+  it('removes members from a set, answering how many were there', async () => {
+    await store.addToSet('users:minute', ['a', 'b', 'c'], 60);
+
+    const removed = await store.removeFromSet('users:minute', ['b', 'x']);
+    const nothing = await store.removeFromSet('users:missing', ['a']);
+
+    expect([removed, nothing]).toEqual([1, 0]);
+    expect(await store.addToSet('users:minute', [], 60)).toBe(2);
+  });
+
   it('keeps the newest entries of a capped list, newest first', async () => {
     // Act
     for (const alert of ['one', 'two', 'three', 'four']) await store.pushCapped('alerts:critical', alert, 3);

@@ -16,6 +16,15 @@ const rangeQuery = new URLSearchParams(range).toString();
  * audited without a row here fails the first test.
  */
 const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
+  'DELETE /v1/users/{userId}/data': {
+    method: 'DELETE',
+    path: '/v1/users/raw-user-canary-5/data',
+    role: 'admin',
+    details: {
+      receiptId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      removed: { 'consent registry': 0, postgresql: 0, 'live store': 0, 'event stream': 0, 'dead-letter queue': 0 },
+    },
+  },
   'GET /v1/metrics/{metric}': { method: 'GET', path: `/v1/metrics/events?${rangeQuery}`, role: 'analyst', details: { metric: 'events', ...range } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',

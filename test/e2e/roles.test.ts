@@ -16,6 +16,7 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
   'GET /v1/metrics/{metric}': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/metrics/events?${range}&interval=minute` },
+  'DELETE /v1/users/{userId}/data': { allowed: ['admin'], method: 'DELETE', path: '/v1/users/user-9/data' },
   'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };

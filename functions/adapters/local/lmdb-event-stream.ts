@@ -1,5 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { EventStreamReader, EventStreamWriter, PutRecordResult, StreamRecord, StreamRecordInput } from '../../ports';
+import type { EventStreamReader, EventStreamWriter, PutRecordResult, StreamRecord, StreamRecordInput, SubjectRecords } from '../../ports';
 import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 
 export interface LmdbEventStreamOptions {
@@ -37,7 +37,7 @@ interface StoredRecord {
  * a crash. LMDB has a single writer, so sequence numbers become visible in the order they were
  * taken: a reader that asks "after the last one I saw" never skips a slower writer's record.
  */
-export class LmdbEventStream implements EventStreamWriter, EventStreamReader {
+export class LmdbEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords {
   private readonly shardIds: string[];
 
   private constructor(
@@ -144,6 +144,22 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader {
       });
     }
     return expired.length;
+  }
+
+  async eraseRecordsOf(partitionKey: string): Promise<number> {
+    const stream = this.options.streamName;
+    // The partition key decides the shard, so only that shard can hold the subject's records.
+    const shardId = shardOf(partitionKey, this.shardIds);
+    const keys: RecordKey[] = [];
+    for (const { key, value } of this.records.getRange({ start: recordKey(stream, shardId, 0), end: recordKey(stream, shardId, Number.MAX_SAFE_INTEGER) })) {
+      if (value.partitionKey === partitionKey) keys.push(key);
+    }
+    if (keys.length > 0) {
+      await this.root.transaction(() => {
+        for (const key of keys) void this.records.remove(key);
+      });
+    }
+    return keys.length;
   }
 
   close(): Promise<void> {

@@ -57,6 +57,15 @@ export class MemoryLiveStore implements LiveStore {
     return set.size;
   }
 
+  async removeFromSet(key: string, members: readonly string[]): Promise<number> {
+    const set = this.live(key, 'set');
+    if (!set) return 0;
+    let removed = 0;
+    for (const member of members) if (set.delete(member)) removed += 1;
+    if (set.size === 0) this.entries.delete(key);
+    return removed;
+  }
+
   async pushCapped(key: string, value: string, maxLength: number): Promise<void> {
     const list = this.valueFor(key, 'list', () => [] as string[]);
     list.unshift(value);

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../domain/events/schema';
-import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
+import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
 import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
@@ -41,6 +41,9 @@ export const ROLL_UP_SPAN_MS = 6 * 3_600_000;
  */
 export const ROLL_UP_STEP_ROWS = 10_000;
 
+/** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
+const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
+
 /** A timestamptz as epoch ms: a double is all an instant needs (extract would answer a numeric since PostgreSQL 14). */
 function epochMs(expression: string): string {
   return `(date_part('epoch', ${expression}) * 1000)::int8`;
@@ -51,12 +54,16 @@ function epochMs(expression: string): string {
 // are inserted FROM the locked writer row, so the lock is always taken first (two appliers of
 // overlapping batches never wait on each other's ids while holding the lock the other needs).
 // `LIMIT 1` tells the planner the writer is one row: unbounded, its guess of thousands of rows
-// made the statement costly enough to be JIT-compiled (~80 ms) every time.
+// made the statement costly enough to be JIT-compiled (~80 ms) every time. An event of a subject
+// erased after it was received ($2 subject hashes, $3 receipt times in epoch ms) is left out, as
+// if processed already: under the lock, so an erasure and a batch never interleave.
 const BEGIN_WRITE = `
   WITH w AS (UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, rolled_up_to),
   s AS (SELECT seq, ${epochMs('rolled_up_to')} AS rolled_up_to FROM w LIMIT 1),
   p AS (
-    INSERT INTO rollup_processed_events (event_id) SELECT unnest($1::uuid[]) FROM s
+    INSERT INTO rollup_processed_events (event_id, subject_hash)
+    SELECT e.id, e.subject_hash FROM s, unnest($1::uuid[], $2::int8[], $3::int8[]) AS e(id, subject_hash, received_at)
+    WHERE NOT EXISTS (SELECT 1 FROM erased_subjects x WHERE x.subject_hash = e.subject_hash AND x.erased_at > to_timestamp(e.received_at / 1000.0))
     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
   )
   SELECT s.seq, s.rolled_up_to, p.event_id FROM s LEFT JOIN p ON true`;
@@ -73,8 +80,17 @@ const PURGE = `
     WHERE r.interval = 'minute' AND r.bucket < least(to_timestamp($2::int8 / 1000), w.rolled_up_to) RETURNING 1
   ),
   hours AS (DELETE FROM rollups WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000) RETURNING 1),
-  hour_sketches AS (DELETE FROM rollup_sketches WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000))
+  hour_sketches AS (DELETE FROM rollup_sketches WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000)),
+  erasures AS (DELETE FROM erased_subjects WHERE erased_at < to_timestamp($1::int8 / 1000))
   SELECT (SELECT count(*) FROM keys)::int4 AS keys, (SELECT count(*) FROM minutes)::int4 AS minutes, (SELECT count(*) FROM hours)::int4 AS hours`;
+// Erasure ($1 subject hash, $2 epoch ms): the tombstone first, then the subject's event ids.
+const ERASE_SUBJECT = `
+  WITH tombstone AS (
+    INSERT INTO erased_subjects (subject_hash, erased_at) VALUES ($1, to_timestamp($2::int8 / 1000.0))
+    ON CONFLICT (subject_hash) DO UPDATE SET erased_at = greatest(erased_subjects.erased_at, excluded.erased_at)
+  ),
+  ids AS (DELETE FROM rollup_processed_events WHERE subject_hash = $1 RETURNING 1)
+  SELECT count(*)::int4 AS ids FROM ids`;
 const READ_WATERMARK = `SELECT ${epochMs('rolled_up_to')} AS rolled_up_to FROM rollup_writer`;
 const MOVE_WATERMARK = `UPDATE rollup_writer SET rolled_up_to = to_timestamp($1::int8 / 1000)`;
 
@@ -505,12 +521,17 @@ export class SqlRollupStore implements RollupStore {
       const id = event.eventId.toLowerCase();
       if (!firstById.has(id)) firstById.set(id, event);
     }
-    const begun = tx.query<{ seq: number; rolled_up_to: number; event_id: string | null }>(BEGIN_WRITE, [[...firstById.keys()]]);
+    const firsts = [...firstById.values()];
+    const begun = tx.query<{ seq: number; rolled_up_to: number; event_id: string | null }>(BEGIN_WRITE, [
+      [...firstById.keys()],
+      firsts.map((event) => signedSubjectHash(event.subject)),
+      firsts.map((event) => Date.parse(event.receivedAt)),
+    ]);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
     begun.catch(() => undefined);
     // Computed while the database takes the lock and records the ids: nearly always every event
     // is new and the watermark where it was, and otherwise the deltas are computed again.
-    const unique = [...firstById.values()];
+    const unique = firsts;
     const guessedWatermark = this.rolledUpTo;
     const speculative = computeRollups(unique, guessedWatermark);
     const { rows } = await begun;
@@ -656,6 +677,14 @@ export class SqlRollupStore implements RollupStore {
       // Rows of ours may be gone, and a cached row is trusted without a read while only we write.
       this.cache.clear();
       return { idempotencyKeys: rows[0]!.keys, minuteRows: rows[0]!.minutes, hourRows: rows[0]!.hours };
+    });
+  }
+
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number }> {
+    return this.write(async (tx, began) => {
+      began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);
+      const { rows } = await tx.query<{ ids: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
+      return { eventIds: rows[0]!.ids };
     });
   }
 

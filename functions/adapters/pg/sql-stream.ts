@@ -1,4 +1,5 @@
 import type {
+  SubjectRecords,
   EventStreamReader,
   EventStreamWriter,
   PutRecordResult,
@@ -18,7 +19,7 @@ export interface SqlEventStreamOptions {
  * The embedded event stream: Kinesis semantics (shards chosen by the MD5 of the partition key,
  * per-shard order, string sequence numbers) in a table of the embedded PostgreSQL.
  */
-export class SqlEventStream implements EventStreamWriter, EventStreamReader {
+export class SqlEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords {
   private readonly shardIds: string[];
 
   constructor(
@@ -80,6 +81,14 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader {
 
   async listShards(): Promise<string[]> {
     return [...this.shardIds];
+  }
+
+  async eraseRecordsOf(partitionKey: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      'WITH gone AS (DELETE FROM stream_records WHERE stream = $1 AND partition_key = $2 RETURNING 1) SELECT count(*)::int4 AS n FROM gone',
+      [this.options.streamName, partitionKey],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   async readShard(shardId: string, afterSequenceNumber: string | undefined, limit: number): Promise<StreamRecord[]> {

@@ -65,6 +65,11 @@ export class RedisLiveStore implements LiveStore {
     return (await this.client.get(this.key(key))) ?? undefined;
   }
 
+  async removeFromSet(key: string, members: readonly string[]): Promise<number> {
+    if (members.length === 0) return 0;
+    return this.client.srem(this.key(key), ...members);
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.client.del(...keys.map((key) => this.key(key)));

@@ -123,6 +123,16 @@ const consentRecord = z
   })
   .meta({ id: 'ConsentRecord' });
 
+const erasureReceipt = z
+  .object({
+    receiptId: z.uuid(),
+    erasedAt: z.iso.datetime(),
+    subject: z.string().meta({ description: 'The pseudonym erased.' }),
+    removed: z.array(z.object({ store: z.string(), what: z.string(), count: z.number().int() })),
+    retained: z.array(z.object({ store: z.string(), what: z.string(), why: z.string() })),
+  })
+  .meta({ id: 'ErasureReceipt' });
+
 const auditPage = z
   .object({
     entries: z.array(
@@ -207,6 +217,21 @@ export function openApiDocument(): object {
     responses: {
       200: { description: 'The consent as recorded, under the pseudonym.', content: { 'application/json': { schema: consentRecord } } },
       400: errorResponse('The body is not JSON, or a scope is missing, not a boolean or unknown.'),
+      401: unauthorized,
+      403: forbidden,
+    },
+  });
+
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/users/{userId}/data',
+    operationId: 'eraseUserData',
+    summary: "Erase everything stored of a user (GDPR Art. 17), with a receipt (admin)",
+    security,
+    request: { params: z.object({ userId: userIdSchema.meta({ param: { description: "The app's user id; pseudonymised on arrival, never stored." } }) }) },
+    responses: {
+      200: { description: 'What was removed from which store, and what was kept and why.', content: { 'application/json': { schema: erasureReceipt } } },
+      400: errorResponse('A user id over 256 characters.'),
       401: unauthorized,
       403: forbidden,
     },

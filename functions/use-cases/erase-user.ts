@@ -1,0 +1,100 @@
+import type { Clock, LiveStore, SubjectRecords } from '../ports';
+import type { ConsentRegistry } from '../ports/consent';
+import type { RollupStore } from '../ports/rollups';
+import type { Pseudonymise } from '../domain/privacy/pseudonymise';
+import { activeUserSetKeys } from './aggregate';
+
+/** One store an erasure cleans: what it holds of a user, and how to delete it. */
+export interface ErasureTarget {
+  readonly store: string;
+  readonly what: string;
+  /** Deletes what the store holds of the subject; answers how many items went. */
+  erase(subject: string, erasedAt: Date): Promise<number>;
+}
+
+/** What an erasure leaves in place, and why: part of the receipt. */
+export interface Retained {
+  readonly store: string;
+  readonly what: string;
+  readonly why: string;
+}
+
+export interface ErasureReceipt {
+  readonly receiptId: string;
+  readonly erasedAt: string;
+  /** The pseudonym erased, so the requester can match the receipt to their own records. */
+  readonly subject: string;
+  readonly removed: readonly { readonly store: string; readonly what: string; readonly count: number }[];
+  readonly retained: readonly Retained[];
+}
+
+export interface EraseUserDeps {
+  readonly pseudonymiseUser: Pseudonymise;
+  /** In order: consent first, so no new event of the user is taken while the rest is cleaned. */
+  readonly targets: readonly ErasureTarget[];
+  readonly retained: readonly Retained[];
+  readonly clock: Clock;
+  readonly newId: () => string;
+}
+
+/**
+ * GDPR Art. 17: removes what every store holds of one user and answers a receipt of what went
+ * where. Safe to repeat: a second erasure of the same user removes nothing more and says so.
+ */
+export function makeEraseUser(deps: EraseUserDeps) {
+  return async function eraseUser(userId: string): Promise<ErasureReceipt> {
+    const subject = deps.pseudonymiseUser(userId);
+    const erasedAt = deps.clock.now();
+    const removed: ErasureReceipt['removed'][number][] = [];
+    for (const target of deps.targets) removed.push({ store: target.store, what: target.what, count: await target.erase(subject, erasedAt) });
+    return { receiptId: deps.newId(), erasedAt: erasedAt.toISOString(), subject, removed, retained: deps.retained };
+  };
+}
+
+export type EraseUser = ReturnType<typeof makeEraseUser>;
+
+export interface ErasableStores {
+  readonly consent: Pick<ConsentRegistry, 'remove'>;
+  readonly rollups: Pick<RollupStore, 'eraseSubject'>;
+  readonly live: Pick<LiveStore, 'removeFromSet'>;
+  /** Stores of raw records that can forget a subject's: the embedded stream and dead letters. */
+  readonly records: readonly { readonly store: string; readonly what: string; readonly records: SubjectRecords }[];
+}
+
+/** What every mode erases, consent first. */
+export function erasureTargets(stores: ErasableStores): ErasureTarget[] {
+  return [
+    { store: 'consent registry', what: 'consent record', erase: async (subject) => ((await stores.consent.remove(subject)) ? 1 : 0) },
+    {
+      store: 'postgresql',
+      what: "processed event ids; the erasure is recorded so that the user's events still in the stream are dropped",
+      erase: async (subject, erasedAt) => (await stores.rollups.eraseSubject(subject, erasedAt)).eventIds,
+    },
+    {
+      store: 'live store',
+      what: 'memberships of the per-minute active-user sets',
+      erase: async (subject, erasedAt) => {
+        let removed = 0;
+        for (const key of activeUserSetKeys(erasedAt)) removed += await stores.live.removeFromSet(key, [subject]);
+        return removed;
+      },
+    },
+    ...stores.records.map(({ store, what, records }) => ({ store, what, erase: (subject: string) => records.eraseRecordsOf(subject) })),
+  ];
+}
+
+/** Kept in every mode: released aggregates, and the audit trail, which never names a user. */
+export const RETAINED_EVERYWHERE: readonly Retained[] = [
+  {
+    store: 'postgresql',
+    what: 'rollups already written (counts, sums, sketches of distinct users as 64-bit hashes)',
+    why: 'aggregates released under k-anonymity stay as released: rewriting them would change figures others already hold, and they identify no one',
+  },
+  { store: 'audit trail', what: 'entries of this erasure and of earlier calls', why: 'they name who acted, never the user, and the trail is append-only' },
+];
+
+/** Kept where the stream is Kinesis and the dead letters SQS, which cannot delete one user's records. */
+export const RETAINED_IN_AWS: readonly Retained[] = [
+  { store: 'kinesis stream', what: 'records of the last 24 hours', why: 'Kinesis cannot delete records; they expire with the stream retention, and the aggregator drops them as erased' },
+  { store: 'dead-letter queue', what: 'failed batches holding the user, if any', why: 'SQS cannot delete one record of a message; messages expire after 14 days and are never replayed for an erased user' },
+];

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { open } from 'lmdb';
+import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { makeEvent } from '../support/events';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { describeWithServices, freshPostgresUrl, freshRedisPrefix, urls } from '../support/services';
+
+const at = new Date(Date.now() - 10 * 60_000).toISOString();
+const hour = Math.floor(Date.parse(at) / 3_600_000) * 3_600_000;
+const range = `from=${new Date(hour).toISOString()}&to=${new Date(hour + 3_600_000).toISOString()}&interval=hour`;
+const USERS = ['erase-me', 'keep-1', 'keep-2'];
+
+/** The tables of the current schema whose rows, as text, hold the secret (bytea shows as hex). */
+async function tablesHolding(db: SqlDatabase, secret: string): Promise<string[]> {
+  const hex = Buffer.from(secret, 'utf8').toString('hex');
+  const { rows: tables } = await db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+  const holding: string[] = [];
+  for (const { name } of tables) {
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM "${name}" t WHERE strpos(t::text, $1) > 0 OR strpos(t::text, $2) > 0`, [secret, hex]);
+    if ((rows[0]?.n ?? 0) > 0) holding.push(name);
+  }
+  return holding;
+}
+
+/** Every key and value of an LMDB environment (and its named databases) that holds the secret. */
+function lmdbHolding(path: string, names: readonly (string | null)[], secret: string): string[] {
+  const root = open({ path, compression: false, readOnly: true });
+  try {
+    return names.flatMap((name) => {
+      const db = name === null ? root : root.openDB({ name });
+      let found = 0;
+      for (const { key, value } of db.getRange({})) {
+        const text = `${String(key)} ${JSON.stringify(value, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v))}`;
+        if (text.includes(secret)) found += 1;
+      }
+      return found > 0 ? [`${path}:${name ?? 'root'}`] : [];
+    });
+  } finally {
+    void root.close();
+  }
+}
+
+/** Every Redis key under the prefix whose name or value holds the secret. */
+async function redisHolding(prefix: string, secret: string): Promise<string[]> {
+  const redis = new Redis(urls.redis);
+  try {
+    const holding: string[] = [];
+    for (const key of await redis.keys(`${prefix}*`)) {
+      const type = await redis.type(key);
+      const value =
+        type === 'set' ? await redis.smembers(key) : type === 'hash' ? await redis.hgetall(key) : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'string' ? await redis.get(key) : type;
+      if (`${key} ${JSON.stringify(value)}`.includes(secret)) holding.push(key);
+    }
+    return holding;
+  } finally {
+    await redis.quit();
+  }
+}
+
+/**
+ * A user with data in every store of the mode (consent, processed event ids, live sets, the
+ * stream, a dead letter), erased; then every store is read whole for the pseudonym.
+ */
+async function eraseAndScan(app: TestRuntime, scan: (subject: string) => Promise<string[]>) {
+  const consented = await app.request('PUT', '/v1/consent/erase-me', { body: { analytics: true, research: true, safety_monitoring: true } });
+  const subject = consented.body.subject as string;
+  await app.postEvents(USERS.flatMap((userId) => [makeEvent({ userId, occurredAt: at }), makeEvent({ userId, occurredAt: at }, 'session.started')]));
+  await app.runtime.drain();
+  await app.runtime.deadLetters.send({
+    consumer: 'aggregate',
+    shardId: 'shardId-000000000000',
+    firstSequenceNumber: '1',
+    lastSequenceNumber: '2',
+    reason: 'test: a failed batch holding the user and another',
+    attempts: 3,
+    records: [
+      { sequenceNumber: '1', partitionKey: subject, data: Buffer.from(JSON.stringify({ subject })).toString('base64') },
+      { sequenceNumber: '2', partitionKey: 'someone-else', data: Buffer.from('{}').toString('base64') },
+    ],
+  });
+  const before = await scan(subject);
+
+  const erased = await app.request('DELETE', '/v1/users/erase-me/data');
+  const again = await app.request('DELETE', '/v1/users/erase-me/data');
+  const refused = await app.request('POST', '/v1/events', { body: { events: [makeEvent({ userId: 'erase-me', occurredAt: at })] } });
+  await app.runtime.drain();
+  const metric = await app.request('GET', `/v1/metrics/events?${range}`);
+  const audit = await app.request('GET', '/v1/audit?limit=5');
+  return { subject, before, erased, again, refused, metric, audit };
+}
+
+function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: string[]): void {
+  const { subject, erased, again, refused, metric, audit } = result;
+  expect(erased.status).toBe(200);
+  expect(erased.body).toMatchObject({ subject, receiptId: expect.any(String), erasedAt: expect.any(String) });
+  const counts = Object.fromEntries(erased.body.removed.map((step: { store: string; count: number }) => [step.store, step.count]));
+  expect(counts).toEqual({ 'consent registry': 1, postgresql: 2, 'live store': 1, 'event stream': 2, 'dead-letter queue': 1 });
+  expect(again.body.removed.every((step: { count: number }) => step.count === 0)).toBe(true);
+  expect(erased.body.retained.map((kept: { store: string }) => kept.store)).toEqual(['postgresql', 'audit trail']);
+  expect(refused.body.rejected.map((r: { code: string }) => r.code)).toEqual(['consent_missing']);
+  // Released aggregates stay as released: all three users' events are still counted.
+  expect(metric.body.series[0].points[0].count).toBe(6);
+  const erasures = audit.body.entries.filter((entry: { action: string }) => entry.action === 'erase');
+  expect(erasures.map((entry: { details: { receiptId: string } }) => entry.details.receiptId)).toEqual([again.body.receiptId, erased.body.receiptId]);
+  expect(JSON.stringify(audit.body)).not.toContain(subject);
+  expect(after).toEqual([]);
+}
+
+describe('erasure in the embedded mode', () => {
+  it('removes the pseudonym from the databases, the stream, the dead letters and the consent registry', async () => {
+    const app = await startTestRuntime({ K_ANONYMITY: '2' });
+    try {
+      // The embedded stores take one opener at a time: they are read once the runtime has stopped.
+      const result = await eraseAndScan(app, async () => []);
+      const kept = (await app.request('PUT', '/v1/consent/keep-1', { body: { analytics: true, research: false, safety_monitoring: true } })).body.subject as string;
+      await app.runtime.stop();
+      const lmdbScan = (secret: string) => [...lmdbHolding(join(app.dataDir, 'consent'), [null], secret), ...lmdbHolding(join(app.dataDir, 'stream-log'), ['records'], secret)];
+      const after = lmdbScan(result.subject);
+      // The same scan finds a user who was not erased: it can see what it looks for.
+      expect(lmdbScan(kept)).toEqual([expect.stringContaining('consent'), expect.stringContaining('stream-log')]);
+      for (const part of ['pg', 'stream']) {
+        const db = await embeddedDatabase(join(app.dataDir, part));
+        after.push(...(await tablesHolding(db, result.subject)).map((table) => `${part}:${table}`));
+        await db.close();
+      }
+
+      expectErased(result, after);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describeWithServices(['postgres', 'redis'], 'erasure on PostgreSQL and Redis', () => {
+  it('removes the pseudonym from every table, every Redis key and the consent registry', async () => {
+    const postgres = await freshPostgresUrl();
+    const prefix = freshRedisPrefix();
+    const app = await startTestRuntime({ DATABASE_URL: postgres.url, REDIS_URL: urls.redis, REDIS_KEY_PREFIX: prefix, K_ANONYMITY: '2' });
+    const db = postgresDatabase(postgres.url, { max: 1 });
+    try {
+      const scan = async (subject: string) => [...(await tablesHolding(db, subject)), ...(await redisHolding(prefix, subject))];
+      const result = await eraseAndScan(app, scan);
+      const after = await scan(result.subject);
+      await app.runtime.stop();
+      after.push(...lmdbHolding(join(app.dataDir, 'consent'), [null], result.subject));
+
+      expect(result.before).toEqual(expect.arrayContaining(['stream_records', 'dead_letters', expect.stringContaining('performance:users:')]));
+      expectErased(result, after);
+    } finally {
+      await db.close();
+      await app.stop();
+      await postgres.drop();
+    }
+  });
+});
