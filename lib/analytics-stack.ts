@@ -77,6 +77,7 @@ export class AnalyticsStack extends Stack {
     this.queryService = new QueryService(this, 'QueryService', {
       database: data.database,
       kAnonymity: s.kAnonymity,
+      privacyBudget: { epsilon: s.privacyBudgetEpsilon, delta: s.privacyBudgetDelta },
       placement: data.placement,
       logRetention,
     });

@@ -38,7 +38,7 @@ export class FunctionUrls extends Construct {
       }
     }
     new CfnOutput(this, 'IngestUrl', { value: this.ingestUrl.url, description: 'POST /v1/events' });
-    new CfnOutput(this, 'QueryUrl', { value: this.queryUrl.url, description: 'GET /v1/metrics/{metric}, GET /openapi.json' });
+    new CfnOutput(this, 'QueryUrl', { value: this.queryUrl.url, description: 'GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json' });
     new CfnOutput(this, 'PrivacyUrl', { value: this.privacyUrl.url, description: 'PUT /v1/consent/{userId}, DELETE /v1/users/{userId}/data, GET /v1/audit' });
   }
 }

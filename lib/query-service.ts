@@ -6,11 +6,12 @@ import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './h
 export interface QueryServiceProps {
   readonly database: FunctionBinding;
   readonly kAnonymity: number;
+  readonly privacyBudget: { readonly epsilon: number; readonly delta: number };
   readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
 }
 
-/** The read side of the API: metrics and the OpenAPI document, served by one function. */
+/** The read side of the API: metrics, research exports, the privacy budget and the OpenAPI document. */
 export class QueryService extends Construct {
   readonly queryFunction: HouseFunction;
 
@@ -18,13 +19,17 @@ export class QueryService extends Construct {
     super(scope, id);
     this.queryFunction = new HouseFunction(this, 'QueryFunction', {
       handler: 'query',
-      description: 'GET /v1/metrics/{metric}, GET /openapi.json',
+      description: 'GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json',
       logRetention: props.logRetention,
       memorySize: 1024,
       // API Gateway gives up at 30 s; finish (or fail) before it does.
       timeout: Duration.seconds(29),
       ...props.placement,
-      environment: { K_ANONYMITY: String(props.kAnonymity) },
+      environment: {
+        K_ANONYMITY: String(props.kAnonymity),
+        PRIVACY_BUDGET_EPSILON: String(props.privacyBudget.epsilon),
+        PRIVACY_BUDGET_DELTA: String(props.privacyBudget.delta),
+      },
     })
       .bind(props.database)
       .servesApi();

@@ -11,6 +11,9 @@ const integer = (min: number, max: number) =>
     z.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max),
   );
 
+const decimal = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number({ error: 'must be a number' }).min(min).max(max));
+
 const flag = z.preprocess(
   (v) => (v === 'true' ? true : v === 'false' ? false : v),
   z.boolean({ error: "must be true or false" }),
@@ -34,6 +37,9 @@ const schema = z
     minuteRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.minuteRollupDays),
     hourRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.hourRollupDays),
     auditRetentionDays: integer(MIN_AUDIT_DAYS, 3650).default(DEFAULT_RETENTION.auditDays),
+    // The research dataset's total differential-privacy budget (sequential composition).
+    privacyBudgetEpsilon: decimal(0.001, 100).default(10),
+    privacyBudgetDelta: decimal(0, 0.01).default(0.00001),
     logRetentionDays: integer(1, 3653)
       .refine((d) => logRetentions.has(d), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)')
       .default(30),

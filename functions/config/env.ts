@@ -21,6 +21,12 @@ export const optionalString = z.preprocess((value) => (value === '' ? undefined 
 
 export const kAnonymity = z.coerce.number().int().min(2).max(1000).default(10);
 
+/** The research dataset's total privacy budget (sequential composition): ε, and δ for Gaussian releases. */
+export const privacyBudgetEnv = z.object({
+  PRIVACY_BUDGET_EPSILON: z.coerce.number().positive().max(100).default(10),
+  PRIVACY_BUDGET_DELTA: z.coerce.number().min(0).max(0.01).default(0.00001),
+});
+
 const days = (min: number, fallback: number) => z.coerce.number().int().min(min).max(3650).default(fallback);
 
 /** Retention in days per kind of data (the purge function's and the local runtime's). */

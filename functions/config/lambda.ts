@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kAnonymity, optionalString, parseEnv } from './env';
+import { kAnonymity, optionalString, parseEnv, privacyBudgetEnv } from './env';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { secretsManagerClient } from '../adapters/aws/clients';
 import { readSecretString } from '../adapters/aws/secrets';
@@ -44,7 +44,7 @@ export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env): Beare
   const secret = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET;
   return secret === undefined ? undefined : hs256Verifier(secret);
 }
-export const queryEnv = z.object({ K_ANONYMITY: kAnonymity });
+export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, ...privacyBudgetEnv.shape });
 
 /** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */
 export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {

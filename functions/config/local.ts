@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kAnonymity, optionalString, retentionEnv } from './env';
+import { kAnonymity, optionalString, privacyBudgetEnv, retentionEnv } from './env';
 
 /** The local runtime's configuration (README, "Configuration"). */
 export const localEnv = z.object({
@@ -18,6 +18,7 @@ export const localEnv = z.object({
   PSEUDONYM_PEPPER: optionalString.pipe(z.string().regex(/^[0-9a-f]{64,}$/i, 'must be at least 32 bytes of hex').optional()),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ...retentionEnv.shape,
+  ...privacyBudgetEnv.shape,
 });
 
 export type LocalConfig = z.infer<typeof localEnv>;

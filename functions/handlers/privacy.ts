@@ -9,17 +9,16 @@ import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
 import { parseEnv } from '../config/env';
 import { connectDatabase, functionUrlVerifier, loadPepper, privacyEnv } from '../config/lambda';
 import { userIdSchema } from '../domain/events/schema';
-import { describeIssue } from '../domain/events/validate';
 import { consentBodySchema } from '../domain/privacy/consent';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
 import { makeRecordConsent, type RecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser, type EraseUser } from '../use-cases/erase-user';
-import { HttpError, badRequest } from './http/errors';
+import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { bodyText, httpApi, json, noteForAudit, type HttpEvent, type HttpResult } from './http/middleware';
+import { httpApi, json, jsonBody, noteForAudit, type HttpEvent, type HttpResult } from './http/middleware';
 import type { RouteKey } from './http/roles';
 import { pseudonymisers } from './ingest';
 
@@ -38,21 +37,10 @@ function userIdFromPath(event: HttpEvent): string {
   return parsed.data;
 }
 
-function jsonBody(event: HttpEvent): unknown {
-  try {
-    return JSON.parse(bodyText(event));
-  } catch {
-    throw badRequest('malformed_json', 'the body is not valid JSON');
-  }
-}
-
 async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const userId = userIdFromPath(event);
   const body = consentBodySchema.safeParse(jsonBody(event));
-  if (!body.success) {
-    const [first] = body.error.issues;
-    throw badRequest('invalid_request', first ? describeIssue(first) : 'invalid consent', { field: first?.path.join('.') });
-  }
+  if (!body.success) throw invalidBody(body.error.issues);
   const record = await deps.recordConsent(userId, body.data);
   noteForAudit(event, { scopes: record.scopes });
   deps.logger.info('consent recorded', { analytics: record.scopes.analytics, research: record.scopes.research, safetyMonitoring: record.scopes.safety_monitoring });

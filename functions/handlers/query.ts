@@ -10,14 +10,23 @@ import type { RollupReader } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { queryMetric } from '../use-cases/query-metric';
-import { HttpError, badRequest } from './http/errors';
+import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { httpApi, json, type HttpEvent, type HttpResult } from './http/middleware';
-import type { RouteKey } from './http/roles';
+import { httpApi, json, jsonBody, noteForAudit, type HttpEvent, type HttpResult } from './http/middleware';
+import { roleFromClaims, type RouteKey } from './http/roles';
+import { RESEARCH_DATASET, researchExportSchema } from '../domain/privacy/research-release';
+import { remainingBudget, type PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
+import type { PrivacyLedger } from '../ports/privacy-ledger';
+import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
+import { SqlResearchValues } from '../adapters/pg/sql-research-values';
+import { cryptoRandomBits } from '../adapters/crypto-random';
+import { makeResearchExport, type ResearchExport } from '../use-cases/research-export';
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
+  readonly researchExport: ResearchExport;
+  readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly audit: AuditLog;
   readonly k: number;
   readonly clock: Clock;
@@ -40,11 +49,41 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
   }
 }
 
-/** The read side of the API: GET /v1/metrics/{metric} and GET /openapi.json. */
+/** POST /v1/research/exports: a differentially private release that spends from the research budget. */
+async function postResearchExport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const parsed = researchExportSchema.safeParse(jsonBody(event));
+  if (!parsed.success) throw invalidBody(parsed.error.issues);
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  const caller = { actor: String(claims?.['sub'] ?? 'unknown'), role: roleFromClaims(claims) ?? 'unknown' };
+  const result = await deps.researchExport(parsed.data, caller);
+  noteForAudit(event, { ...parsed.data, outcome: result.status });
+  if (result.status === 'refused') {
+    throw new HttpError(403, 'privacy_budget_exhausted', `the ${RESEARCH_DATASET} budget has epsilon ${result.remaining.epsilon} and delta ${result.remaining.delta} left; this release asks for more`, { remaining: result.remaining });
+  }
+  const request = parsed.data;
+  const answer = { dataset: RESEARCH_DATASET, metric: request.metric, from: request.from, to: request.to, mechanism: request.mechanism, maxContributionsPerUser: request.maxContributionsPerUser };
+  if (result.status === 'suppressed') return json(200, { ...answer, suppressed: { reason: result.reason } }, { 'cache-control': 'no-store' });
+  return json(200, { ...answer, ...result.release, budgetRemaining: result.remaining }, { 'cache-control': 'no-store' });
+}
+
+/** GET /v1/privacy/budget: each dataset's budget, what its releases spent, and what is left. */
+async function getBudget(deps: QueryHandlerDeps): Promise<HttpResult> {
+  const spends = await deps.budget.ledger.spent(RESEARCH_DATASET);
+  // Shown to 12 significant digits: a float sum of 0.1 and 0.2 would print its rounding.
+  const total = (part: 'epsilon' | 'delta') => Number(spends.reduce((sum, cost) => sum + cost[part], 0).toPrecision(12));
+  const spent = { epsilon: total('epsilon'), delta: total('delta') };
+  return json(200, {
+    datasets: [{ dataset: RESEARCH_DATASET, composition: 'sequential', budget: deps.budget.total, spent, remaining: remainingBudget(deps.budget.total, spends), releases: spends.length }],
+  });
+}
+
+/** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
   const document = JSON.stringify(openApiDocument());
   const routes: Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>> = {
     'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),
+    'POST /v1/research/exports': (event) => postResearchExport(deps, event),
+    'GET /v1/privacy/budget': () => getBudget(deps),
     'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
   };
   return middy(async (event: HttpEvent): Promise<HttpResult> => {
@@ -57,8 +96,13 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
 export const handler = lazyHandler(async () => {
   const config = parseEnv(queryEnv);
   const db = await connectDatabase();
+  const ledger = new SqlPrivacyLedger(db);
+  const clock = { now: () => new Date() };
+  const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
   return makeQueryHandler({
     rollups: new SqlRollupStore(db),
+    researchExport: makeResearchExport({ values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock }),
+    budget: { ledger, total },
     audit: new SqlAuditLog(db),
     k: config.K_ANONYMITY,
     clock: { now: () => new Date() },

@@ -8,6 +8,10 @@ import { embeddedDatabase } from '../adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
+import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
+import { SqlResearchValues } from '../adapters/pg/sql-research-values';
+import { cryptoRandomBits } from '../adapters/crypto-random';
+import { makeResearchExport } from '../use-cases/research-export';
 import type { DeadLetterQueue } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
@@ -124,7 +128,17 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     clock: systemClock,
     logger,
   });
-  const queryHandler = makeQueryHandler({ rollups: new SqlRollupStore(analytics), audit, k: config.K_ANONYMITY, clock: systemClock, logger });
+  const ledger = new SqlPrivacyLedger(analytics);
+  const privacyBudget = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
+  const queryHandler = makeQueryHandler({
+    rollups: new SqlRollupStore(analytics),
+    researchExport: makeResearchExport({ values: new SqlResearchValues(analytics), ledger, budget: privacyBudget, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock: systemClock }),
+    budget: { ledger, total: privacyBudget },
+    audit,
+    k: config.K_ANONYMITY,
+    clock: systemClock,
+    logger,
+  });
   let ready = false;
   let stopping: Promise<void> | undefined;
   const http = await startHttpServer({

@@ -64,11 +64,13 @@ export function makeIngest(deps: IngestDeps) {
     const consent = valid.length > 0 ? await deps.consent.getMany(valid.map((item) => item.stored.subject)) : new Map<string, ConsentRecord>();
     const pending: { index: number; record: StreamRecordInput }[] = [];
     for (const { index, stored } of valid) {
-      if (!consents(consent.get(stored.subject), 'analytics')) {
+      const record = consent.get(stored.subject);
+      if (!consents(record, 'analytics')) {
         rejected.push({ index, code: 'consent_missing', message: 'userId: the user has not given analytics consent; the event was not stored' });
         continue;
       }
-      pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(stored)) } });
+      const marked: StoredEvent = consents(record, 'research') ? { ...stored, research: true } : stored;
+      pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(marked)) } });
     }
 
     let accepted = 0;

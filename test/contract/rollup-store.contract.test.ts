@@ -157,20 +157,21 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
   it("erases a subject's event ids, drops its events received before the erasure and takes those received after", async () => {
     const subject = user();
     const at = '2026-11-21T09:00:00.000Z';
-    const earlier = event('mood.reported', { valence: 0.1, arousal: 0.5 }, subject, at, 'web');
+    const earlier: StoredEvent = { ...event('mood.reported', { valence: 0.1, arousal: 0.5 }, subject, at, 'web'), research: true };
+    const research = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM research_values WHERE event_id = $1', [earlier.eventId])).rows[0]!.n;
     expect(await store.applyEvents([earlier])).toEqual({ applied: 1, duplicates: 0 });
     const ids = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_processed_events WHERE event_id = $1', [earlier.eventId])).rows[0]!.n;
-    expect(await ids()).toBe(1);
+    expect([await ids(), await research()]).toEqual([1, 2]);
 
     const erasedAt = new Date('2026-11-21T09:30:00.000Z');
-    expect(await store.eraseSubject(subject, erasedAt)).toEqual({ eventIds: 1 });
+    expect(await store.eraseSubject(subject, erasedAt)).toEqual({ eventIds: 1, researchValues: 2 });
     const replayed = await store.applyEvents([earlier, { ...earlier, eventId: randomUUID() }]);
     const afterwards = await store.applyEvents([{ ...event('mood.reported', { valence: 0.2, arousal: 0.5 }, subject, at, 'web'), receivedAt: '2026-11-21T09:31:00.000Z' }]);
 
-    expect(await ids()).toBe(0);
+    expect([await ids(), await research()]).toEqual([0, 0]);
     expect(replayed).toEqual({ applied: 0, duplicates: 2 });
     expect(afterwards).toEqual({ applied: 1, duplicates: 0 });
-    expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0 });
+    expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0, researchValues: 0 });
   });
 
   it('keeps every figure of rows written before the move to partitions and the roll-up, and adds to them after it', async () => {

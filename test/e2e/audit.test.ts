@@ -16,6 +16,13 @@ const rangeQuery = new URLSearchParams(range).toString();
  * audited without a row here fails the first test.
  */
 const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
+  'POST /v1/research/exports': {
+    method: 'POST',
+    path: '/v1/research/exports',
+    role: 'analyst',
+    body: { metric: 'events', ...range, interval: undefined, epsilon: 0.1 },
+    details: { metric: 'events', from: range.from, to: range.to, epsilon: 0.1, mechanism: 'laplace', maxContributionsPerUser: 10, outcome: 'suppressed' },
+  },
   'DELETE /v1/users/{userId}/data': {
     method: 'DELETE',
     path: '/v1/users/raw-user-canary-5/data',

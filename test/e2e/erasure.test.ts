@@ -66,7 +66,9 @@ async function redisHolding(prefix: string, secret: string): Promise<string[]> {
 async function eraseAndScan(app: TestRuntime, scan: (subject: string) => Promise<string[]>) {
   const consented = await app.request('PUT', '/v1/consent/erase-me', { body: { analytics: true, research: true, safety_monitoring: true } });
   const subject = consented.body.subject as string;
-  await app.postEvents(USERS.flatMap((userId) => [makeEvent({ userId, occurredAt: at }), makeEvent({ userId, occurredAt: at }, 'session.started')]));
+  // Research consent too, so the user also has values in the research dataset.
+  await app.consent(USERS, { analytics: true, research: true, safety_monitoring: true });
+  await app.request('POST', '/v1/events', { body: { events: USERS.flatMap((userId) => [makeEvent({ userId, occurredAt: at }), makeEvent({ userId, occurredAt: at }, 'session.started')]) } });
   await app.runtime.drain();
   await app.runtime.deadLetters.send({
     consumer: 'aggregate',
@@ -96,7 +98,8 @@ function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: s
   expect(erased.status).toBe(200);
   expect(erased.body).toMatchObject({ subject, receiptId: expect.any(String), erasedAt: expect.any(String) });
   const counts = Object.fromEntries(erased.body.removed.map((step: { store: string; count: number }) => [step.store, step.count]));
-  expect(counts).toEqual({ 'consent registry': 1, postgresql: 2, 'live store': 1, 'event stream': 2, 'dead-letter queue': 1 });
+  // PostgreSQL: 2 event ids and 4 research values (events and mood.valence, events and sessions).
+  expect(counts).toEqual({ 'consent registry': 1, postgresql: 6, 'live store': 1, 'event stream': 2, 'dead-letter queue': 1 });
   expect(again.body.removed.every((step: { count: number }) => step.count === 0)).toBe(true);
   expect(erased.body.retained.map((kept: { store: string }) => kept.store)).toEqual(['postgresql', 'audit trail']);
   expect(refused.body.rejected.map((r: { code: string }) => r.code)).toEqual(['consent_missing']);
@@ -147,6 +150,8 @@ describeWithServices(['postgres', 'redis'], 'erasure on PostgreSQL and Redis', (
       after.push(...lmdbHolding(join(app.dataDir, 'consent'), [null], result.subject));
 
       expect(result.before).toEqual(expect.arrayContaining(['stream_records', 'dead_letters', expect.stringContaining('performance:users:')]));
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM research_values');
+      expect(rows[0]!.n).toBe(8);
       expectErased(result, after);
     } finally {
       await db.close();

@@ -10,12 +10,28 @@ const moods = (platform: string, users: number) =>
   Array.from({ length: users }, (_, i) => makeEvent({ userId: `${platform}-person-${i}`, occurredAt: at.toISOString(), context: { platform } }, 'mood.reported'));
 
 /**
- * Every route that releases cross-user aggregates (`releases` in ROUTES), asked for groups of
- * k - 1 and of k distinct users: the first comes back suppressed and listed, the second shown. A
- * route marked as a release without a row here fails the first test.
+ * Every route that releases cross-user aggregates (`releases` in ROUTES), asked about a group of
+ * k - 1 distinct users and one of k: `smallSuppressed` and `largeShown` must both come back true.
+ * Android has k - 1 users, iOS k; all of them consented to research as well. A route marked as a
+ * release without a row here fails the first test.
  */
-const RELEASES: Partial<Record<RouteKey, { path: string; small: Record<string, string>; large: Record<string, string> }>> = {
-  'GET /v1/metrics/{metric}': { path: `/v1/metrics/mood.valence?${range}&interval=hour&groupBy=platform`, small: { platform: 'android' }, large: { platform: 'ios' } },
+type Check = (app: TestRuntime) => Promise<{ smallSuppressed: boolean; largeShown: boolean }>;
+const researchExport = (app: TestRuntime, metric: string) =>
+  app.request('POST', '/v1/research/exports', { body: { metric, from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), epsilon: 0.1 } });
+const RELEASES: Partial<Record<RouteKey, Check>> = {
+  'GET /v1/metrics/{metric}': async (app) => {
+    const answer = await app.request('GET', `/v1/metrics/mood.valence?${range}&interval=hour&groupBy=platform`);
+    return {
+      smallSuppressed: JSON.stringify(answer.body.suppressed) === JSON.stringify([{ group: { platform: 'android' }, reason: 'k_anonymity' }]),
+      largeShown: JSON.stringify(answer.body.series.map((s: { group: unknown }) => s.group)) === JSON.stringify([{ platform: 'ios' }]),
+    };
+  },
+  // Android users alone sent assessments; everyone sent moods.
+  'POST /v1/research/exports': async (app) => {
+    const small = await researchExport(app, 'assessment.score');
+    const large = await researchExport(app, 'mood.valence');
+    return { smallSuppressed: small.body.suppressed?.reason === 'k_anonymity' && small.body.count === undefined, largeShown: large.status === 200 && typeof large.body.count?.value === 'number' };
+  },
 };
 
 describe('the release gate on every route that releases aggregates', () => {
@@ -23,8 +39,11 @@ describe('the release gate on every route that releases aggregates', () => {
 
   beforeAll(async () => {
     app = await startTestRuntime({ K_ANONYMITY: String(K) });
-    const posted = await app.postEvents([...moods('android', K - 1), ...moods('ios', K)]);
-    if (posted.body.accepted !== 2 * K - 1) throw new Error(`the runtime took ${posted.body.accepted} of ${2 * K - 1} events`);
+    const events = [...moods('android', K - 1), ...moods('ios', K)];
+    const assessments = events.filter((event) => String(event['userId']).startsWith('android')).map((event) => makeEvent({ userId: event['userId'], occurredAt: at.toISOString() }, 'assessment.completed'));
+    await app.consent(events.map((event) => String(event['userId'])), { analytics: true, research: true, safety_monitoring: true });
+    const posted = await app.request('POST', '/v1/events', { body: { events: [...events, ...assessments] } });
+    if (posted.body.accepted !== 3 * K - 2) throw new Error(`the runtime took ${posted.body.accepted} of ${3 * K - 2} events`);
     await app.runtime.drain();
   });
   afterAll(async () => {
@@ -36,10 +55,7 @@ describe('the release gate on every route that releases aggregates', () => {
     expect(Object.keys(RELEASES).sort()).toEqual(releasing.sort());
   });
 
-  it.each(Object.entries(RELEASES))('%s suppresses a group of k - 1 users and shows one of k', async (_route, release) => {
-    const answer = await app.request('GET', release.path);
-    expect(answer.status).toBe(200);
-    expect(answer.body.suppressed).toEqual([{ group: release.small, reason: 'k_anonymity' }]);
-    expect(answer.body.series.map((s: { group: unknown }) => s.group)).toEqual([release.large]);
+  it.each(Object.entries(RELEASES))('%s suppresses a group of k - 1 users and shows one of k', async (_route, check) => {
+    expect(await check(app)).toEqual({ smallSuppressed: true, largeShown: true });
   });
 });

@@ -17,6 +17,13 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
   'GET /v1/metrics/{metric}': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/metrics/events?${range}&interval=minute` },
   'DELETE /v1/users/{userId}/data': { allowed: ['admin'], method: 'DELETE', path: '/v1/users/user-9/data' },
+  'POST /v1/research/exports': {
+    allowed: ['admin', 'analyst'],
+    method: 'POST',
+    path: '/v1/research/exports',
+    body: { metric: 'mood.valence', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 },
+  },
+  'GET /v1/privacy/budget': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/privacy/budget' },
   'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };

@@ -124,7 +124,7 @@ describe('network', () => {
 });
 
 describe('function configuration in AWS', () => {
-  const { template } = synthStack({ kAnonymity: 25 });
+  const { template } = synthStack({ kAnonymity: 25, privacyBudgetEpsilon: '4.5', privacyBudgetDelta: 0.000001 });
   const env = (name: keyof typeof HOUSE_FUNCTIONS) => lambdaNamed(template, HOUSE_FUNCTIONS[name]).resource.Properties.Environment.Variables;
   const database = {
     DATABASE_SECRET_ARN: { Ref: expect.stringMatching(/^DatabaseClusterSecretAttachment/) },
@@ -147,8 +147,8 @@ describe('function configuration in AWS', () => {
     expect(env('aggregate').DATABASE_URL).toBeUndefined();
   });
 
-  it('gives query the database and the k-anonymity threshold from context', () => {
-    expect(env('query')).toMatchObject({ ...database, K_ANONYMITY: '25' });
+  it('gives query the database, the k-anonymity threshold and the privacy budget from context', () => {
+    expect(env('query')).toMatchObject({ ...database, K_ANONYMITY: '25', PRIVACY_BUDGET_EPSILON: '4.5', PRIVACY_BUDGET_DELTA: '0.000001' });
   });
 
   it('gives migrate and the roll-up the database', () => {

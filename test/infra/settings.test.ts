@@ -11,6 +11,8 @@ describe('settings from CDK context', () => {
       minuteRollupRetentionDays: 14,
       hourRollupRetentionDays: 400,
       auditRetentionDays: 2190,
+      privacyBudgetEpsilon: 10,
+      privacyBudgetDelta: 0.00001,
       logRetentionDays: 30,
       shardCount: 0,
       deletionProtection: true,

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
+import { researchValues } from '../../domain/privacy/research-release';
 import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
@@ -81,7 +82,8 @@ const PURGE = `
   ),
   hours AS (DELETE FROM rollups WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000) RETURNING 1),
   hour_sketches AS (DELETE FROM rollup_sketches WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000)),
-  erasures AS (DELETE FROM erased_subjects WHERE erased_at < to_timestamp($1::int8 / 1000))
+  erasures AS (DELETE FROM erased_subjects WHERE erased_at < to_timestamp($1::int8 / 1000)),
+  research AS (DELETE FROM research_values WHERE occurred_at < to_timestamp($3::int8 / 1000))
   SELECT (SELECT count(*) FROM keys)::int4 AS keys, (SELECT count(*) FROM minutes)::int4 AS minutes, (SELECT count(*) FROM hours)::int4 AS hours`;
 // Erasure ($1 subject hash, $2 epoch ms): the tombstone first, then the subject's event ids.
 const ERASE_SUBJECT = `
@@ -89,8 +91,14 @@ const ERASE_SUBJECT = `
     INSERT INTO erased_subjects (subject_hash, erased_at) VALUES ($1, to_timestamp($2::int8 / 1000.0))
     ON CONFLICT (subject_hash) DO UPDATE SET erased_at = greatest(erased_subjects.erased_at, excluded.erased_at)
   ),
-  ids AS (DELETE FROM rollup_processed_events WHERE subject_hash = $1 RETURNING 1)
-  SELECT count(*)::int4 AS ids FROM ids`;
+  ids AS (DELETE FROM rollup_processed_events WHERE subject_hash = $1 RETURNING 1),
+  research AS (DELETE FROM research_values WHERE subject_hash = $1 RETURNING 1)
+  SELECT (SELECT count(*) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research`;
+
+// The values research-consented events give the research dataset ($1..$5 arrays).
+const INSERT_RESEARCH_VALUES = `
+  INSERT INTO research_values (subject_hash, metric, occurred_at, value, event_id)
+  SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[])`;
 const READ_WATERMARK = `SELECT ${epochMs('rolled_up_to')} AS rolled_up_to FROM rollup_writer`;
 const MOVE_WATERMARK = `UPDATE rollup_writer SET rolled_up_to = to_timestamp($1::int8 / 1000)`;
 
@@ -543,6 +551,16 @@ export class SqlRollupStore implements RollupStore {
     if (fresh.length === 0) return { applied: 0, duplicates: events.length };
     const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo);
     await this.fold(tx, seq, deltas);
+    const research = researchValues(fresh);
+    if (research.length > 0) {
+      await tx.query(INSERT_RESEARCH_VALUES, [
+        research.map((row) => BigInt.asIntN(64, row.subjectHash).toString()),
+        research.map((row) => row.metric),
+        research.map((row) => row.occurredAt),
+        research.map((row) => row.value),
+        research.map((row) => row.eventId),
+      ]);
+    }
     return { applied: fresh.length, duplicates: events.length - fresh.length };
   }
 
@@ -680,11 +698,11 @@ export class SqlRollupStore implements RollupStore {
     });
   }
 
-  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number }> {
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number }> {
     return this.write(async (tx, began) => {
       began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);
-      const { rows } = await tx.query<{ ids: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
-      return { eventIds: rows[0]!.ids };
+      const { rows } = await tx.query<{ ids: number; research: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
+      return { eventIds: rows[0]!.ids, researchValues: rows[0]!.research };
     });
   }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
 import { consentBodySchema } from '../privacy/consent';
 import { AUDIT_ACTIONS } from '../privacy/audit';
+import { researchExportSchema } from '../privacy/research-release';
 import { METRICS } from '../rollups/catalogue';
 import { INTERVALS } from '../rollups/rollup';
 
@@ -217,6 +218,34 @@ export function openApiDocument(): object {
     responses: {
       200: { description: 'The consent as recorded, under the pseudonym.', content: { 'application/json': { schema: consentRecord } } },
       400: errorResponse('The body is not JSON, or a scope is missing, not a boolean or unknown.'),
+      401: unauthorized,
+      403: forbidden,
+    },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/research/exports',
+    operationId: 'researchExport',
+    summary: 'A differentially private count (and sum and mean) of a metric over research-consented users, spending from the research budget',
+    security,
+    request: { body: { required: true, content: { 'application/json': { schema: researchExportSchema } } } },
+    responses: {
+      200: { description: 'The noisy release with its standard deviations, or `suppressed` when fewer than k users contributed (nothing spent).', content: { 'application/json': { schema: { type: 'object' } } } },
+      400: errorResponse('The body is not JSON, or a field is missing, out of range or unknown.'),
+      401: unauthorized,
+      403: errorResponse('The role may not export, or the release would overspend the budget (`privacy_budget_exhausted`, with what is left).'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/privacy/budget',
+    operationId: 'getPrivacyBudget',
+    summary: "Each dataset's privacy budget, what its releases spent and what is left",
+    security,
+    responses: {
+      200: { description: 'Per dataset: budget, spent, remaining (sequential composition) and the number of releases.', content: { 'application/json': { schema: { type: 'object' } } } },
       401: unauthorized,
       403: forbidden,
     },

@@ -176,6 +176,8 @@ export type StoredEvent = {
     session: string;
     attributes: AttributesOf<T>;
     context: EventContext;
+    /** Present when the user had given research consent at ingest: the event may feed research exports. */
+    research?: true;
   };
 }[EventType];
 

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { describeIssue } from '../../domain/events/validate';
+
 /** An error with the status and body the API answers: `{"error": {"code", "message", "details"?}}`. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -12,3 +15,14 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (code: string, message: string, details?: unknown) => new HttpError(400, code, message, details);
+
+/** 400 for a JSON body its schema refused, naming the first field at fault (an unknown one too). */
+export function invalidBody(issues: readonly z.core.$ZodIssue[]): HttpError {
+  const [first] = issues;
+  if (!first) return badRequest('invalid_request', 'the body is not valid');
+  if (first.code === 'unrecognized_keys') {
+    const field = first.keys.join(', ');
+    return badRequest('invalid_request', `${field}: unknown field`, { field });
+  }
+  return badRequest('invalid_request', describeIssue(first), { field: first.path.join('.') });
+}

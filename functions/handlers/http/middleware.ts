@@ -125,3 +125,12 @@ export function bodyText(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): st
   if (event.body === undefined) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
+
+/** The request body parsed as JSON; 400 `malformed_json` when it is not. */
+export function jsonBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): unknown {
+  try {
+    return JSON.parse(bodyText(event));
+  } catch {
+    throw badRequest('malformed_json', 'the body is not valid JSON');
+  }
+}

@@ -17,6 +17,8 @@ export const ROUTES = {
   'POST /v1/events': { handler: 'ingest', roles: ['admin', 'ingest'] },
   'PUT /v1/consent/{userId}': { handler: 'privacy', roles: ['admin', 'ingest'], audit: 'consent' },
   'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read' },
+  'POST /v1/research/exports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export' },
+  'GET /v1/privacy/budget': { handler: 'query', roles: ['admin', 'analyst'] },
   'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase' },
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },

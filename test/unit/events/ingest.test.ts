@@ -67,6 +67,18 @@ describe('ingest', () => {
     expect(stream.taken.map((e) => e.subject)).toEqual([pseudonymise.user('consenting'), pseudonymise.user('consenting')]);
   });
 
+  it('marks for research only the events of users who consented to research', async () => {
+    const stream = new FakeStream();
+    const consent = new FakeConsent((subject) => ({ analytics: true, research: subject === pseudonymise.user('researcher'), safety_monitoring: false }));
+
+    await ingestWith(stream, [], consent)(['researcher', 'analytics-only'].map((userId) => makeEvent({ userId, occurredAt: at(2) })));
+
+    expect(stream.taken.map((e) => [e.subject, e.research])).toEqual([
+      [pseudonymise.user('researcher'), true],
+      [pseudonymise.user('analytics-only'), undefined],
+    ]);
+  });
+
   it('asks the registry once per request, by pseudonym, and not at all when nothing is valid', async () => {
     const consent = new FakeConsent();
     const ingest = ingestWith(new FakeStream(), [], consent);

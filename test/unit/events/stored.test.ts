@@ -42,6 +42,8 @@ describe('decodeStoredEvent', () => {
       cases.push(base, { ...base, extra: 1, attributes: { ...(base['attributes'] as object), text: 'free text' }, context: { platform: 'web', other: 'x' } });
       // Each envelope field, each attribute and each context field replaced by each odd value.
       for (const key of Object.keys(base)) for (const value of ODD_VALUES) cases.push({ ...base, [key]: value });
+      // The research mark: true, or any odd value in its place.
+      for (const value of [true, ...ODD_VALUES]) cases.push({ ...base, research: value });
       for (const key of [...Object.keys(SAMPLE_ATTRIBUTES[type]), 'unknownKey']) {
         for (const value of ODD_VALUES) cases.push({ ...base, attributes: { ...SAMPLE_ATTRIBUTES[type], [key]: value } });
       }

@@ -44,7 +44,12 @@ const query = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', interv
 
 describe('the query handler behind a Lambda function URL (the LocalStack variant)', () => {
   const audit = new RecordingAuditLog();
-  const handler = makeQueryHandler({ rollups: emptyStore, audit, k: 10, clock: { now: () => new Date('2026-11-25T10:00:00Z') }, logger, verifyBearer: hs256Verifier(SECRET) });
+  const unused = () => Promise.reject(new Error('not used by these tests'));
+  const handler = makeQueryHandler({
+    rollups: emptyStore,
+    researchExport: unused,
+    budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
+    audit, k: 10, clock: { now: () => new Date('2026-11-25T10:00:00Z') }, logger, verifyBearer: hs256Verifier(SECRET) });
   const invoke = (event: HttpEvent) => handler(event, {} as Context);
 
   it('routes by path and answers a request whose token it verified itself', async () => {
