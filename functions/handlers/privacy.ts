@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import middy from '@middy/core';
 import { Redis } from 'ioredis';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
@@ -15,11 +14,10 @@ import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
 import { makeRecordConsent, type RecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser, type EraseUser } from '../use-cases/erase-user';
-import { HttpError, badRequest, invalidBody } from './http/errors';
+import { badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { httpApi, json, jsonBody, noteForAudit, type HttpEvent, type HttpResult } from './http/middleware';
-import type { RouteKey } from './http/roles';
+import { json, jsonBody, noteForAudit, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { pseudonymisers } from './ingest';
 
 export interface PrivacyHandlerDeps {
@@ -77,16 +75,14 @@ async function getAudit(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<Htt
 
 /** Consent, erasure and the audit trail: the data subject's and the auditor's side of the API. */
 export function makePrivacyHandler(deps: PrivacyHandlerDeps) {
-  const routes: Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>> = {
-    'PUT /v1/consent/{userId}': (event) => putConsent(deps, event),
-    'DELETE /v1/users/{userId}/data': (event) => deleteUserData(deps, event),
-    'GET /v1/audit': (event) => getAudit(deps, event),
-  };
-  return middy(async (event: HttpEvent): Promise<HttpResult> => {
-    const route = routes[event.routeKey as RouteKey];
-    if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
-    return route(event);
-  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } }));
+  return routedHandler(
+    {
+      'PUT /v1/consent/{userId}': (event) => putConsent(deps, event),
+      'DELETE /v1/users/{userId}/data': (event) => deleteUserData(deps, event),
+      'GET /v1/audit': (event) => getAudit(deps, event),
+    },
+    { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
+  );
 }
 
 export const handler = lazyHandler(async () => {

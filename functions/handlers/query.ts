@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
@@ -13,8 +12,8 @@ import { queryMetric } from '../use-cases/query-metric';
 import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { httpApi, json, jsonBody, noteForAudit, type HttpEvent, type HttpResult } from './http/middleware';
-import { roleFromClaims, type RouteKey } from './http/roles';
+import { json, jsonBody, noteForAudit, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
+import { roleFromClaims } from './http/roles';
 import { RESEARCH_DATASET, researchExportSchema } from '../domain/privacy/research-release';
 import { remainingBudget, type PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
 import type { PrivacyLedger } from '../ports/privacy-ledger';
@@ -80,17 +79,15 @@ async function getBudget(deps: QueryHandlerDeps): Promise<HttpResult> {
 /** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
   const document = JSON.stringify(openApiDocument());
-  const routes: Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>> = {
-    'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),
-    'POST /v1/research/exports': (event) => postResearchExport(deps, event),
-    'GET /v1/privacy/budget': () => getBudget(deps),
-    'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
-  };
-  return middy(async (event: HttpEvent): Promise<HttpResult> => {
-    const route = routes[event.routeKey as RouteKey];
-    if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
-    return route(event);
-  }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } }));
+  return routedHandler(
+    {
+      'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),
+      'POST /v1/research/exports': (event) => postResearchExport(deps, event),
+      'GET /v1/privacy/budget': () => getBudget(deps),
+      'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
+    },
+    { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
+  );
 }
 
 export const handler = lazyHandler(async () => {

@@ -1,63 +1,15 @@
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { open } from 'lmdb';
-import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { postgresDatabase } from '../../functions/adapters/pg/database';
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { makeEvent } from '../support/events';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { describeWithServices, freshPostgresUrl, freshRedisPrefix, urls } from '../support/services';
+import { dumpLmdb, dumpRedis, dumpTables, holding } from '../support/store-dump';
 
 const at = new Date(Date.now() - 10 * 60_000).toISOString();
 const hour = Math.floor(Date.parse(at) / 3_600_000) * 3_600_000;
 const range = `from=${new Date(hour).toISOString()}&to=${new Date(hour + 3_600_000).toISOString()}&interval=hour`;
 const USERS = ['erase-me', 'keep-1', 'keep-2'];
-
-/** The tables of the current schema whose rows, as text, hold the secret (bytea shows as hex). */
-async function tablesHolding(db: SqlDatabase, secret: string): Promise<string[]> {
-  const hex = Buffer.from(secret, 'utf8').toString('hex');
-  const { rows: tables } = await db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
-  const holding: string[] = [];
-  for (const { name } of tables) {
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM "${name}" t WHERE strpos(t::text, $1) > 0 OR strpos(t::text, $2) > 0`, [secret, hex]);
-    if ((rows[0]?.n ?? 0) > 0) holding.push(name);
-  }
-  return holding;
-}
-
-/** Every key and value of an LMDB environment (and its named databases) that holds the secret. */
-function lmdbHolding(path: string, names: readonly (string | null)[], secret: string): string[] {
-  const root = open({ path, compression: false, readOnly: true });
-  try {
-    return names.flatMap((name) => {
-      const db = name === null ? root : root.openDB({ name });
-      let found = 0;
-      for (const { key, value } of db.getRange({})) {
-        const text = `${String(key)} ${JSON.stringify(value, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v))}`;
-        if (text.includes(secret)) found += 1;
-      }
-      return found > 0 ? [`${path}:${name ?? 'root'}`] : [];
-    });
-  } finally {
-    void root.close();
-  }
-}
-
-/** Every Redis key under the prefix whose name or value holds the secret. */
-async function redisHolding(prefix: string, secret: string): Promise<string[]> {
-  const redis = new Redis(urls.redis);
-  try {
-    const holding: string[] = [];
-    for (const key of await redis.keys(`${prefix}*`)) {
-      const type = await redis.type(key);
-      const value =
-        type === 'set' ? await redis.smembers(key) : type === 'hash' ? await redis.hgetall(key) : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'string' ? await redis.get(key) : type;
-      if (`${key} ${JSON.stringify(value)}`.includes(secret)) holding.push(key);
-    }
-    return holding;
-  } finally {
-    await redis.quit();
-  }
-}
 
 /**
  * A user with data in every store of the mode (consent, processed event ids, live sets, the
@@ -119,15 +71,15 @@ describe('erasure in the embedded mode', () => {
       const result = await eraseAndScan(app, async () => []);
       const kept = (await app.request('PUT', '/v1/consent/keep-1', { body: { analytics: true, research: false, safety_monitoring: true } })).body.subject as string;
       await app.runtime.stop();
-      const lmdbScan = (secret: string) => [...lmdbHolding(join(app.dataDir, 'consent'), [null], secret), ...lmdbHolding(join(app.dataDir, 'stream-log'), ['records'], secret)];
-      const after = lmdbScan(result.subject);
-      // The same scan finds a user who was not erased: it can see what it looks for.
-      expect(lmdbScan(kept)).toEqual([expect.stringContaining('consent'), expect.stringContaining('stream-log')]);
+      const dumps = [...dumpLmdb(join(app.dataDir, 'consent'), [null], 'consent'), ...dumpLmdb(join(app.dataDir, 'stream-log'), ['records'], 'stream-log')];
       for (const part of ['pg', 'stream']) {
         const db = await embeddedDatabase(join(app.dataDir, part));
-        after.push(...(await tablesHolding(db, result.subject)).map((table) => `${part}:${table}`));
+        dumps.push(...(await dumpTables(db, part)));
         await db.close();
       }
+      const after = holding(dumps, result.subject);
+      // The same scan finds a user who was not erased: it can see what it looks for.
+      expect(holding(dumps, kept)).toEqual(expect.arrayContaining(['consent:root', 'stream-log:records']));
 
       expectErased(result, after);
     } finally {
@@ -143,13 +95,13 @@ describeWithServices(['postgres', 'redis'], 'erasure on PostgreSQL and Redis', (
     const app = await startTestRuntime({ DATABASE_URL: postgres.url, REDIS_URL: urls.redis, REDIS_KEY_PREFIX: prefix, K_ANONYMITY: '2' });
     const db = postgresDatabase(postgres.url, { max: 1 });
     try {
-      const scan = async (subject: string) => [...(await tablesHolding(db, subject)), ...(await redisHolding(prefix, subject))];
+      const scan = async (subject: string) => holding([...(await dumpTables(db)), ...(await dumpRedis(prefix))], subject);
       const result = await eraseAndScan(app, scan);
       const after = await scan(result.subject);
       await app.runtime.stop();
-      after.push(...lmdbHolding(join(app.dataDir, 'consent'), [null], result.subject));
+      after.push(...holding(dumpLmdb(join(app.dataDir, 'consent'), [null], 'consent'), result.subject));
 
-      expect(result.before).toEqual(expect.arrayContaining(['stream_records', 'dead_letters', expect.stringContaining('performance:users:')]));
+      expect(result.before).toEqual(expect.arrayContaining(['postgresql:stream_records', 'postgresql:dead_letters', expect.stringContaining('performance:users:')]));
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM research_values');
       expect(rows[0]!.n).toBe(8);
       expectErased(result, after);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,13 @@ import { localEnv } from '../../functions/config/local';
 import { startRuntime } from '../../functions/local/runtime';
 import { putConsent } from '../../functions/local/consent-client';
 import { makeEvent, SAMPLE_ATTRIBUTES } from '../support/events';
+import { describeWithServices, freshPostgresUrl, freshRedisPrefix, urls } from '../support/services';
+import { dumpRedis, dumpTables, type Dump } from '../support/store-dump';
+import { postgresDatabase } from '../../functions/adapters/pg/database';
+import { dynamoDbClient, kinesisClient, sqsClient } from '../../functions/adapters/aws/clients';
+import { KinesisEventStream } from '../../functions/adapters/aws/kinesis-stream';
+import { SqsDeadLetterQueue, ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 /** A 16-digit card number that passes the Luhn check, distinct per i. */
 function cardNumber(i: number): string {
@@ -62,50 +70,113 @@ function filesUnder(dir: string): Buffer[] {
   });
 }
 
+interface CanaryRun {
+  /** Every canary planted, and the user id that may carry PII because only its pseudonym is kept. */
+  readonly everything: string[];
+  readonly logs: string[];
+  readonly answers: string[];
+  /** The stores' content, read while the runtime still runs (stores it holds open are read after). */
+  readonly dumps: Dump[];
+}
+
+/** 1,000 events of planted PII through a runtime with `env`, then every answer, log line and store dump. */
+async function plantCanaries(dataDir: string, env: Record<string, string>, dumpStores: () => Promise<Dump[]>): Promise<CanaryRun> {
+  const logs: string[] = [];
+  const runtime = await startRuntime(parseEnv(localEnv, { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'debug', ...env }), jsonLogger('local', 'debug', (line) => logs.push(line)));
+  const planted = Array.from({ length: 1_000 }, (_, i) => plantedEvent(i));
+  const answers: string[] = [];
+  try {
+    for (let from = 0; from < planted.length; from += 500) {
+      const response = await fetch(`${runtime.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
+        body: JSON.stringify({ events: planted.slice(from, from + 500).map((p) => p.event) }),
+      });
+      const text = await response.text();
+      answers.push(text);
+      const body = JSON.parse(text) as { accepted: number; rejected: { index: number; code: string; message: string }[] };
+      expect(body.accepted).toBe(0);
+      expect(body.rejected).toHaveLength(500);
+      expect(body.rejected.filter((r) => !(r.code === 'pii_detected' && /^attributes\.\w+: /.test(r.message))).slice(0, 3)).toEqual([]);
+    }
+    // Only the pseudonymised user id may hold PII and still be taken: its event is counted under a pseudonym.
+    const pseudonymOnly = makeEvent({ userId: 'canary-user@example.org' });
+    await putConsent(runtime.url, runtime.tokens.devToken, ['canary-user@example.org'], { analytics: true, research: true, safety_monitoring: true });
+    expect(
+      await (
+        await fetch(`${runtime.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
+          body: JSON.stringify({ events: [pseudonymOnly] }),
+        })
+      ).json(),
+    ).toEqual({ accepted: 1, rejected: [] });
+    await runtime.drain();
+    const dumps = await dumpStores();
+    return { everything: [...planted.flatMap((p) => p.canaries), 'canary-user@example.org'], logs, answers, dumps };
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** No canary in any text; and the search can find one, so a miss means none is there. */
+function expectNoCanary(run: CanaryRun, more: readonly string[]): void {
+  expect(run.everything).toHaveLength(new Set(run.everything).size);
+  // One pass over each text for all canaries at once.
+  const anyCanary = new RegExp(run.everything.map((value) => value.replace(/[.+]/g, '\\$&')).join('|'), 'g');
+  const texts = [...run.dumps.map((dump) => dump.text), ...more, ...run.logs, ...run.answers];
+  expect(texts.flatMap((text) => text.match(anyCanary) ?? [])).toEqual([]);
+  expect(run.logs.length).toBeGreaterThan(0);
+  expect(`stored ${run.everything[0]} here`.match(anyCanary)).toEqual([run.everything[0]]);
+}
+
 describe('PII canaries through the embedded runtime', () => {
   it('refuses 1,000 events carrying distinct planted PII in every string field, and no store, log or answer holds any of it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pii-canaries-'));
-    const logs: string[] = [];
-    const runtime = await startRuntime(parseEnv(localEnv, { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'debug' }), jsonLogger('local', 'debug', (line) => logs.push(line)));
-    const planted = Array.from({ length: 1_000 }, (_, i) => plantedEvent(i));
-    const answers: string[] = [];
     try {
-      for (let from = 0; from < planted.length; from += 500) {
-        const response = await fetch(`${runtime.url}/v1/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
-          body: JSON.stringify({ events: planted.slice(from, from + 500).map((p) => p.event) }),
-        });
-        const text = await response.text();
-        answers.push(text);
-        const body = JSON.parse(text) as { accepted: number; rejected: { index: number; code: string; message: string }[] };
-        expect(body.accepted).toBe(0);
-        expect(body.rejected).toHaveLength(500);
-        expect(body.rejected.filter((r) => !(r.code === 'pii_detected' && /^attributes\.\w+: /.test(r.message))).slice(0, 3)).toEqual([]);
-      }
-      // Only the pseudonymised user id may hold PII and still be taken: its event is counted under a pseudonym.
-      const pseudonymOnly = makeEvent({ userId: 'canary-user@example.org' });
-      await putConsent(runtime.url, runtime.tokens.devToken, ['canary-user@example.org']);
-      expect(await (await fetch(`${runtime.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
-        body: JSON.stringify({ events: [pseudonymOnly] }),
-      })).json()).toEqual({ accepted: 1, rejected: [] });
-      await runtime.drain();
+      const run = await plantCanaries(dataDir, {}, async () => []);
+      // Every file of the data folder (databases, stream, consent registry, pepper), as bytes.
+      expectNoCanary(run, filesUnder(dataDir).map((bytes) => bytes.toString('latin1')));
     } finally {
-      await runtime.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describeWithServices(['postgres', 'redis', 'moto'], 'PII canaries through PostgreSQL, Redis, Kinesis, DynamoDB and SQS', () => {
+  it('leaves none of 1,000 events of planted PII in any table, Redis key, stream record, consent item or dead letter', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pii-canaries-'));
+    const postgres = await freshPostgresUrl();
+    const prefix = freshRedisPrefix();
+    const streamName = `canaries-${randomBytes(4).toString('hex')}`;
+    const db = postgresDatabase(postgres.url, { max: 1 });
+    const dynamo = DynamoDBDocumentClient.from(dynamoDbClient({ endpoint: urls.moto }));
     try {
-      const everything = [...planted.flatMap((p) => p.canaries), 'canary-user@example.org'];
-      expect(everything).toHaveLength(new Set(everything).size);
-      // One pass over each text for all canaries at once.
-      const anyCanary = new RegExp(everything.map((value) => value.replace(/[.+]/g, '\\$&')).join('|'), 'g');
-      const texts = [...filesUnder(dataDir).map((bytes) => bytes.toString('latin1')), ...logs, ...answers];
-      expect(texts.flatMap((text) => text.match(anyCanary) ?? [])).toEqual([]);
-      // The search finds what is there: the runtime logged, and a canary in the texts is seen.
-      expect(logs.length).toBeGreaterThan(0);
-      expect(`stored ${everything[0]} here`.match(anyCanary)).toEqual([everything[0]]);
+      const run = await plantCanaries(dataDir, { DATABASE_URL: postgres.url, REDIS_URL: urls.redis, REDIS_KEY_PREFIX: prefix, AWS_ENDPOINT_URL: urls.moto, STREAM_NAME: streamName }, async () => {
+        const stream = new KinesisEventStream(kinesisClient({ endpoint: urls.moto }), streamName);
+        const records: string[] = [];
+        for (const shardId of await stream.listShards()) for (const record of await stream.readShard(shardId, undefined, 10_000)) records.push(`${record.partitionKey} ${Buffer.from(record.data).toString('utf8')}`);
+        const consent = await dynamo.send(new ScanCommand({ TableName: `${streamName}-consent` }));
+        const sqs = sqsClient({ endpoint: urls.moto });
+        const letters = await new SqsDeadLetterQueue(sqs, await ensureQueue(sqs, `${streamName}-aggregate-dlq`), { waitTimeSeconds: 0 }).list(100);
+        return [
+          ...(await dumpTables(db)),
+          ...(await dumpRedis(prefix)),
+          { where: 'kinesis', text: records.join('\n') },
+          { where: 'dynamodb:consent', text: JSON.stringify(consent.Items ?? []) },
+          { where: 'sqs:dead letters', text: JSON.stringify(letters) },
+        ];
+      });
+
+      // The stores were read: the accepted event is in the stream, its user in the registry and the tables.
+      expect(run.dumps.filter((dump) => dump.text.length > 0).map((dump) => dump.where)).toEqual(
+        expect.arrayContaining(['kinesis', 'dynamodb:consent', 'postgresql:rollups', 'postgresql:research_values', 'postgresql:audit_log']),
+      );
+      expectNoCanary(run, []);
     } finally {
+      await db.close();
+      dynamo.destroy();
+      await postgres.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

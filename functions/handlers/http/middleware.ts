@@ -1,4 +1,4 @@
-import type middy from '@middy/core';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../adapters/log';
 import type { AuditLog } from '../../ports/audit';
@@ -133,4 +133,15 @@ export function jsonBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): un
   } catch {
     throw badRequest('malformed_json', 'the body is not valid JSON');
   }
+}
+
+export type RouteHandlers = Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>>;
+
+/** A Lambda that serves several routes of ROUTES, each by its own function, behind `httpApi`. */
+export function routedHandler(routes: RouteHandlers, options: HttpApiOptions) {
+  return middy(async (event: HttpEvent): Promise<HttpResult> => {
+    const route = routes[event.routeKey as RouteKey];
+    if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
+    return route(event);
+  }).use(httpApi(options));
 }
