@@ -67,7 +67,7 @@ export class AnalyticsStack extends Stack {
 
     this.processing = new Processing(this, 'Processing', {
       stream: this.ingestion.stream,
-      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays },
+      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays, reportDays: s.reportRetentionDays },
       database: data.database,
       cache: data.cache,
       placement: data.placement,
@@ -76,6 +76,7 @@ export class AnalyticsStack extends Stack {
     });
     this.queryService = new QueryService(this, 'QueryService', {
       database: data.database,
+      storage: this.storage,
       kAnonymity: s.kAnonymity,
       privacyBudget: { epsilon: s.privacyBudgetEpsilon, delta: s.privacyBudgetDelta },
       placement: data.placement,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Annotations, Duration, type IAspect, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, Duration, type IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct } from 'constructs';
 import { logsKey } from './keys';
@@ -234,6 +235,23 @@ export class HouseFunction extends NodejsFunction {
     const writes = access === 'keep';
     table.grant(this, 'dynamodb:BatchGetItem', ...(writes ? ['dynamodb:PutItem', 'dynamodb:DeleteItem'] : []));
     table.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:DescribeKey', ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : []));
+    return this;
+  }
+
+  /**
+   * The bucket's name plus put and get of the objects under `prefix`, and the key's data-key
+   * actions an SSE-KMS object needs: not grantReadWrite's list, delete and wildcard actions.
+   */
+  bindBucket(bucket: s3.IBucket, envName: string, prefix: string): this {
+    this.addEnvironment(envName, bucket.bucketName);
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+    bucket.encryptionKey?.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
+    const bucketId = Stack.of(this).resolve((bucket.node.defaultChild as CfnElement).logicalId) as string;
+    acknowledgeFinding(
+      this.role!,
+      `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+      `Object keys are made per report (${prefix}<kind>/<id>.<format>), so the grant names the prefix, not each object: put and get only, no list or delete.`,
+    );
     return this;
   }
 

@@ -139,7 +139,7 @@ export class Processing extends Construct {
 
     this.purgeFunction = new HouseFunction(this, 'PurgeFunction', {
       handler: 'purge',
-      description: 'Scheduled: deletes the event ids, minute rollups, hour rollups and audit entries past their retention',
+      description: 'Scheduled: deletes the event ids, minute and hour rollups, audit entries and report index entries past their retention',
       logRetention: props.logRetention,
       timeout: Duration.minutes(15),
       reservedConcurrentExecutions: 1,
@@ -148,6 +148,7 @@ export class Processing extends Construct {
         RETENTION_MINUTE_ROLLUP_DAYS: String(props.retention.minuteRollupDays),
         RETENTION_HOUR_ROLLUP_DAYS: String(props.retention.hourRollupDays),
         RETENTION_AUDIT_DAYS: String(props.retention.auditDays),
+        RETENTION_REPORT_DAYS: String(props.retention.reportDays),
       },
       ...props.placement,
     })

@@ -2,9 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
+import type { Storage } from './storage';
 
 export interface QueryServiceProps {
   readonly database: FunctionBinding;
+  readonly storage: Storage;
   readonly kAnonymity: number;
   readonly privacyBudget: { readonly epsilon: number; readonly delta: number };
   readonly placement?: FunctionPlacement;
@@ -32,6 +34,7 @@ export class QueryService extends Construct {
       },
     })
       .bind(props.database)
+      .bindBucket(props.storage.reportBucket, 'REPORT_BUCKET', 'reports/')
       .servesApi();
   }
 }

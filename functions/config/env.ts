@@ -35,6 +35,7 @@ export const retentionEnv = z.object({
   RETENTION_MINUTE_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.minuteRollupDays),
   RETENTION_HOUR_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.hourRollupDays),
   RETENTION_AUDIT_DAYS: days(MIN_AUDIT_DAYS, DEFAULT_RETENTION.auditDays),
+  RETENTION_REPORT_DAYS: days(1, DEFAULT_RETENTION.reportDays),
 });
 
 export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPolicy {
@@ -43,5 +44,6 @@ export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPol
     minuteRollupDays: env.RETENTION_MINUTE_ROLLUP_DAYS,
     hourRollupDays: env.RETENTION_HOUR_ROLLUP_DAYS,
     auditDays: env.RETENTION_AUDIT_DAYS,
+    reportDays: env.RETENTION_REPORT_DAYS,
   };
 }

@@ -44,7 +44,7 @@ export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env): Beare
   const secret = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET;
   return secret === undefined ? undefined : hs256Verifier(secret);
 }
-export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, ...privacyBudgetEnv.shape });
+export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape });
 
 /** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */
 export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {

@@ -2,6 +2,7 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { jsonLogger, logLevelFromEnv } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
+import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { parseEnv, retentionEnv, retentionPolicy } from '../config/env';
 import { connectDatabase } from '../config/lambda';
 import { makePurge } from '../use-cases/purge';
@@ -11,6 +12,7 @@ import { lazyHandler } from './lazy';
 export const handler = lazyHandler(async () => {
   const policy = retentionPolicy(parseEnv(retentionEnv));
   const db = await connectDatabase();
-  const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), policy, clock: { now: () => new Date() }, logger: jsonLogger('purge', logLevelFromEnv()) });
+  // The report files expire by the bucket's lifecycle rule; the purge drops their index entries.
+  const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), reports: { index: new SqlReportIndex(db) }, policy, clock: { now: () => new Date() }, logger: jsonLogger('purge', logLevelFromEnv()) });
   return (_event: Pick<ScheduledEvent, 'time'>) => purge();
 });

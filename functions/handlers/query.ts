@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
@@ -14,7 +15,13 @@ import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
 import { json, jsonBody, noteForAudit, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { roleFromClaims } from './http/roles';
-import { RESEARCH_DATASET, researchExportSchema } from '../domain/privacy/research-release';
+import { RESEARCH_DATASET, researchExportSchema, researchReportSchema } from '../domain/privacy/research-release';
+import type { ObjectStore } from '../ports';
+import type { ReportIndex } from '../ports/reports';
+import { SqlReportIndex } from '../adapters/pg/sql-report-index';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store';
+import { s3Client } from '../adapters/aws/clients';
+import { makeResearchReport, type ResearchReport } from '../use-cases/research-report';
 import { remainingBudget, type PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
 import type { PrivacyLedger } from '../ports/privacy-ledger';
 import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
@@ -24,6 +31,7 @@ import { makeResearchExport, type ResearchExport } from '../use-cases/research-e
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
+  readonly reports: { readonly researchReport: ResearchReport; readonly index: ReportIndex; readonly objects: ObjectStore };
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly audit: AuditLog;
@@ -48,21 +56,48 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
   }
 }
 
+/** Who called, for the privacy ledger and the report index. */
+function callerOf(event: HttpEvent): { actor: string; role: string } {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  return { actor: String(claims?.['sub'] ?? 'unknown'), role: roleFromClaims(claims) ?? 'unknown' };
+}
+
+const budgetExhausted = (remaining: { epsilon: number; delta: number }) =>
+  new HttpError(403, 'privacy_budget_exhausted', `the ${RESEARCH_DATASET} budget has epsilon ${remaining.epsilon} and delta ${remaining.delta} left; this release asks for more`, { remaining });
+
 /** POST /v1/research/exports: a differentially private release that spends from the research budget. */
 async function postResearchExport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const parsed = researchExportSchema.safeParse(jsonBody(event));
   if (!parsed.success) throw invalidBody(parsed.error.issues);
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  const caller = { actor: String(claims?.['sub'] ?? 'unknown'), role: roleFromClaims(claims) ?? 'unknown' };
-  const result = await deps.researchExport(parsed.data, caller);
+  const result = await deps.researchExport(parsed.data, callerOf(event));
   noteForAudit(event, { ...parsed.data, outcome: result.status });
-  if (result.status === 'refused') {
-    throw new HttpError(403, 'privacy_budget_exhausted', `the ${RESEARCH_DATASET} budget has epsilon ${result.remaining.epsilon} and delta ${result.remaining.delta} left; this release asks for more`, { remaining: result.remaining });
-  }
+  if (result.status === 'refused') throw budgetExhausted(result.remaining);
   const request = parsed.data;
   const answer = { dataset: RESEARCH_DATASET, metric: request.metric, from: request.from, to: request.to, mechanism: request.mechanism, maxContributionsPerUser: request.maxContributionsPerUser };
   if (result.status === 'suppressed') return json(200, { ...answer, suppressed: { reason: result.reason } }, { 'cache-control': 'no-store' });
   return json(200, { ...answer, ...result.release, budgetRemaining: result.remaining }, { 'cache-control': 'no-store' });
+}
+
+/** POST /v1/reports: the research report, generated now (it is small), 201 with its index entry. */
+async function postReport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const parsed = researchReportSchema.safeParse(jsonBody(event));
+  if (!parsed.success) throw invalidBody(parsed.error.issues);
+  const result = await deps.reports.researchReport(parsed.data, callerOf(event));
+  noteForAudit(event, { ...parsed.data, outcome: result.status, ...(result.status === 'ready' && { report: result.report.id }) });
+  if (result.status === 'refused') throw budgetExhausted(result.remaining);
+  return json(201, result.report);
+}
+
+const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** GET /v1/reports/{id}: the index entry, and the report itself inline (research reports are a few lines of CSV). */
+async function getReport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const id = event.pathParameters?.['id'] ?? '';
+  if (!REPORT_ID.test(id)) throw badRequest('invalid_parameter', 'id: must be a report id (a lowercase UUID)', { parameter: 'id' });
+  const report = await deps.reports.index.get(id);
+  const file = report && (await deps.reports.objects.get(report.objectKey));
+  if (!report || !file) throw new HttpError(404, 'not_found', `no report ${id}`);
+  return json(200, { ...report, content: file.body }, { 'cache-control': 'no-store' });
 }
 
 /** GET /v1/privacy/budget: each dataset's budget, what its releases spent, and what is left. */
@@ -84,6 +119,8 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),
       'POST /v1/research/exports': (event) => postResearchExport(deps, event),
       'GET /v1/privacy/budget': () => getBudget(deps),
+      'POST /v1/reports': (event) => postReport(deps, event),
+      'GET /v1/reports/{id}': (event) => getReport(deps, event),
       'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
     },
     { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
@@ -96,9 +133,12 @@ export const handler = lazyHandler(async () => {
   const ledger = new SqlPrivacyLedger(db);
   const clock = { now: () => new Date() };
   const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
+  const release = { values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock };
+  const reports = { index: new SqlReportIndex(db), objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET) };
   return makeQueryHandler({
     rollups: new SqlRollupStore(db),
-    researchExport: makeResearchExport({ values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock }),
+    researchExport: makeResearchExport(release),
+    reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
     budget: { ledger, total },
     audit: new SqlAuditLog(db),
     k: config.K_ANONYMITY,

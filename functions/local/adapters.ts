@@ -10,11 +10,14 @@ import { dynamoDbClient, kinesisClient, sqsClient } from '../adapters/aws/client
 import { DynamoConsentRegistry, ensureConsentTable } from '../adapters/aws/dynamo-consent-registry';
 import { LmdbConsentRegistry } from '../adapters/local/lmdb-consent-registry';
 import type { ConsentRegistry } from '../ports/consent';
+import { s3Client } from '../adapters/aws/clients';
+import { S3ObjectStore, ensureBucket } from '../adapters/aws/s3-object-store';
+import { FileObjectStore } from '../adapters/local/file-object-store';
 import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream';
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { MemoryLiveStore } from '../adapters/local/memory-live-store';
-import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, StreamRecord, SubjectRecords } from '../ports';
+import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, ObjectStore, StreamRecord, SubjectRecords } from '../ports';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -104,4 +107,15 @@ export async function openConsentRegistry(config: LocalConfig, closers: (() => P
   const registry = LmdbConsentRegistry.open(path);
   closers.push(() => registry.close());
   return { registry, label: `embedded (LMDB, ${join(config.DATA_DIR, 'consent')})` };
+}
+
+/** S3 when an AWS endpoint is configured (bucket `<stream>-reports`), else files in `DATA_DIR/reports`. */
+export async function openObjectStore(config: LocalConfig): Promise<ObjectStore> {
+  if (config.AWS_ENDPOINT_URL) {
+    const client = s3Client({ endpoint: config.AWS_ENDPOINT_URL });
+    const bucket = `${config.STREAM_NAME}-reports`.toLowerCase();
+    await ensureBucket(client, bucket);
+    return new S3ObjectStore(client, bucket);
+  }
+  return new FileObjectStore(join(resolve(config.DATA_DIR), 'objects'));
 }

@@ -11,11 +11,12 @@ import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
+import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
-import { openLiveStore, openStream, sleep, systemClock } from './adapters';
+import { openLiveStore, openObjectStore, openStream, sleep, systemClock } from './adapters';
 
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
@@ -132,7 +133,7 @@ export async function runAggregatorThread(): Promise<void> {
     poller.start();
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
-    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
+    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) }, policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
     port.on('message', (request: Request) => {
       const { id, op } = request;
       const done: Promise<unknown> =

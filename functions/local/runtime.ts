@@ -12,6 +12,8 @@ import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
 import { SqlResearchValues } from '../adapters/pg/sql-research-values';
 import { cryptoRandomBits } from '../adapters/crypto-random';
 import { makeResearchExport } from '../use-cases/research-export';
+import { makeResearchReport } from '../use-cases/research-report';
+import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import type { DeadLetterQueue } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
@@ -20,7 +22,7 @@ import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
-import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openStream, sleep, systemClock } from './adapters';
+import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openObjectStore, openStream, sleep, systemClock } from './adapters';
 import { PrometheusCounters } from './prometheus-metrics';
 import { AggregatorThread } from './aggregator-thread';
 import { RepeatingJob } from './repeating-job';
@@ -130,9 +132,12 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   });
   const ledger = new SqlPrivacyLedger(analytics);
   const privacyBudget = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
+  const release = { values: new SqlResearchValues(analytics), ledger, budget: privacyBudget, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock: systemClock };
+  const reports = { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) };
   const queryHandler = makeQueryHandler({
     rollups: new SqlRollupStore(analytics),
-    researchExport: makeResearchExport({ values: new SqlResearchValues(analytics), ledger, budget: privacyBudget, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock: systemClock }),
+    researchExport: makeResearchExport(release),
+    reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
     budget: { ledger, total: privacyBudget },
     audit,
     k: config.K_ANONYMITY,

@@ -104,3 +104,12 @@ export interface LiveStore {
 export interface Metrics {
   count(name: string, value: number, dimensions?: Readonly<Record<string, string>>): void;
 }
+
+/** Where generated reports are kept (S3 in AWS, a folder of the data directory locally). */
+export interface ObjectStore {
+  put(key: string, body: string, contentType: string): Promise<void>;
+  /** undefined when there is no such object. */
+  get(key: string): Promise<{ readonly body: string; readonly contentType: string } | undefined>;
+  /** Retention, where no lifecycle rule does it: removing a missing key is no error. */
+  delete(key: string): Promise<void>;
+}

@@ -3,10 +3,14 @@ import { purgeCutoffs, type RetentionPolicy } from '../domain/privacy/retention'
 import type { Clock } from '../ports';
 import type { PurgeResult, RollupStore } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
+import type { ObjectStore } from '../ports';
+import type { ReportIndex } from '../ports/reports';
 
 export interface PurgeDeps {
   readonly rollups: RollupStore;
   readonly audit: Pick<AuditLog, 'purgeBefore'>;
+  /** `objects` where no lifecycle rule expires the report files (every local mode). */
+  readonly reports: { readonly index: Pick<ReportIndex, 'purgeBefore'>; readonly objects?: Pick<ObjectStore, 'delete'> };
   readonly policy: RetentionPolicy;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -14,9 +18,11 @@ export interface PurgeDeps {
 
 /** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally). */
 export function makePurge(deps: PurgeDeps) {
-  return async function purge(): Promise<PurgeResult & { auditEntries: number }> {
+  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number }> {
     const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
-    const result = { ...(await deps.rollups.purge(cutoffs)), auditEntries: await deps.audit.purgeBefore(new Date(cutoffs.audit)) };
+    const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
+    for (const key of expiredReports) await deps.reports.objects?.delete(key);
+    const result = { ...(await deps.rollups.purge(cutoffs)), auditEntries: await deps.audit.purgeBefore(new Date(cutoffs.audit)), reports: expiredReports.length };
     deps.logger.info('purged', result);
     return result;
   };

@@ -11,7 +11,8 @@ import { makeEvent, SAMPLE_ATTRIBUTES } from '../support/events';
 import { describeWithServices, freshPostgresUrl, freshRedisPrefix, urls } from '../support/services';
 import { dumpRedis, dumpTables, type Dump } from '../support/store-dump';
 import { postgresDatabase } from '../../functions/adapters/pg/database';
-import { dynamoDbClient, kinesisClient, sqsClient } from '../../functions/adapters/aws/clients';
+import { dynamoDbClient, kinesisClient, s3Client, sqsClient } from '../../functions/adapters/aws/clients';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { KinesisEventStream } from '../../functions/adapters/aws/kinesis-stream';
 import { SqsDeadLetterQueue, ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -112,6 +113,14 @@ async function plantCanaries(dataDir: string, env: Record<string, string>, dumpS
       ).json(),
     ).toEqual({ accepted: 1, rejected: [] });
     await runtime.drain();
+    // A research report, so the object store holds a file to search too.
+    const report = await fetch(`${runtime.url}/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
+      body: JSON.stringify({ kind: 'research', from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), epsilon: 0.1 }),
+    });
+    expect(report.status).toBe(201);
+    answers.push(await report.text());
     const dumps = await dumpStores();
     return { everything: [...planted.flatMap((p) => p.canaries), 'canary-user@example.org'], logs, answers, dumps };
   } finally {
@@ -159,18 +168,25 @@ describeWithServices(['postgres', 'redis', 'moto'], 'PII canaries through Postgr
         const consent = await dynamo.send(new ScanCommand({ TableName: `${streamName}-consent` }));
         const sqs = sqsClient({ endpoint: urls.moto });
         const letters = await new SqsDeadLetterQueue(sqs, await ensureQueue(sqs, `${streamName}-aggregate-dlq`), { waitTimeSeconds: 0 }).list(100);
+        const s3 = s3Client({ endpoint: urls.moto });
+        const bucket = `${streamName}-reports`;
+        const objects: string[] = [];
+        for (const { Key } of (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []) {
+          objects.push(`${Key} ${(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body?.transformToString()) ?? ''}`);
+        }
         return [
           ...(await dumpTables(db)),
           ...(await dumpRedis(prefix)),
           { where: 'kinesis', text: records.join('\n') },
           { where: 'dynamodb:consent', text: JSON.stringify(consent.Items ?? []) },
           { where: 'sqs:dead letters', text: JSON.stringify(letters) },
+          { where: 's3:reports', text: objects.join('\n') },
         ];
       });
 
       // The stores were read: the accepted event is in the stream, its user in the registry and the tables.
       expect(run.dumps.filter((dump) => dump.text.length > 0).map((dump) => dump.where)).toEqual(
-        expect.arrayContaining(['kinesis', 'dynamodb:consent', 'postgresql:rollups', 'postgresql:research_values', 'postgresql:audit_log']),
+        expect.arrayContaining(['kinesis', 'dynamodb:consent', 'postgresql:rollups', 'postgresql:research_values', 'postgresql:audit_log', 's3:reports']),
       );
       expectNoCanary(run, []);
     } finally {

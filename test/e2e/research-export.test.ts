@@ -91,3 +91,46 @@ describe('research exports and the privacy budget (epsilon 1, k 3)', () => {
     expect(answer.body.error).toMatchObject({ code: 'invalid_request', details: { field } });
   });
 });
+
+describe('the research report (epsilon 1, k 3)', () => {
+  let app: TestRuntime;
+  const body = { kind: 'research', ...range, epsilon: 0.4 };
+
+  beforeAll(async () => {
+    app = await startTestRuntime({ K_ANONYMITY: String(K), PRIVACY_BUDGET_EPSILON: '1' });
+    const researchers = ['r-1', 'r-2', 'r-3'];
+    await app.consent(researchers, RESEARCH);
+    await app.request('POST', '/v1/events', { body: { events: [...researchers.map(mood), assessment('r-1')] } });
+    await app.runtime.drain();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('releases every research metric with k users, lists the rest as suppressed, and spends the report epsilon once', async () => {
+    const created = await app.request('POST', '/v1/reports', { body });
+    const fetched = await app.request('GET', `/v1/reports/${created.body.id}`);
+    const budget = await app.request('GET', '/v1/privacy/budget');
+
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'research', createdBy: 'dev', role: 'admin', contentType: 'text/csv', summary: { released: ['events', 'mood.valence'] } });
+    expect(created.body.summary.suppressed).toEqual(expect.arrayContaining(['assessment.score', 'sessions']));
+    const lines = (fetched.body.content as string).trim().split('\n');
+    expect(lines[0]).toBe('metric,count,count_sd,sum,sum_sd,mean,clamped_to,suppressed');
+    expect(lines.find((line) => line.startsWith('mood.valence,'))).toMatch(/^mood\.valence,-?\d+,[\d.]+,-?[\d.e-]+,[\d.]+,-?[\d.e-]+,-1\.\.1,$/);
+    expect(lines.find((line) => line.startsWith('assessment.score,'))).toBe('assessment.score,,,,,,,k_anonymity');
+    expect(budget.body.datasets[0]).toMatchObject({ spent: { epsilon: 0.4 }, releases: 1 });
+  });
+
+  it('refuses a report that would overspend, and answers 404 for a report that does not exist and 400 for a bad id', async () => {
+    await app.request('POST', '/v1/reports', { body });
+
+    const refused = await app.request('POST', '/v1/reports', { body });
+    const missing = await app.request('GET', '/v1/reports/00000000-0000-4000-8000-000000000000');
+    const bad = await app.request('GET', '/v1/reports/not-an-id');
+
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'privacy_budget_exhausted']);
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'not_found']);
+    expect([bad.status, bad.body.error.details]).toEqual([400, { parameter: 'id' }]);
+  });
+});

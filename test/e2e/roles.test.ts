@@ -12,6 +12,7 @@ const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now
  * not read from ROUTES, so a change to the code's table must be made here too; a route added to
  * ROUTES without a row here fails the first test.
  */
+let reportId = '';
 const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
@@ -24,6 +25,20 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
     body: { metric: 'mood.valence', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 },
   },
   'GET /v1/privacy/budget': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/privacy/budget' },
+  'POST /v1/reports': {
+    allowed: ['admin', 'analyst'],
+    method: 'POST',
+    path: '/v1/reports',
+    body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 },
+  },
+  // The report made in beforeAll.
+  'GET /v1/reports/{id}': {
+    allowed: ['admin', 'analyst'],
+    method: 'GET',
+    get path() {
+      return `/v1/reports/${reportId}`;
+    },
+  },
   'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };
@@ -41,6 +56,7 @@ describe('roles on every route', () => {
 
   beforeAll(async () => {
     app = await startTestRuntime();
+    reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 } })).body.id as string;
   });
   afterAll(async () => {
     await app?.stop();

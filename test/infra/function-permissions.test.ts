@@ -54,7 +54,17 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
   },
   rollUp: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
   purge: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
-  query: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  query: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // Research reports: put and get under reports/ in the report bucket, under the storage key.
+      's3:GetObject',
+      's3:PutObject',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ],
+    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+  },
   privacy: {
     everywhere: [
       ...LOGS_AND_TRACING,

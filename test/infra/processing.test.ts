@@ -44,6 +44,7 @@ describe('stream processing, migrations and alarms', () => {
       RETENTION_MINUTE_ROLLUP_DAYS: '7',
       RETENTION_HOUR_ROLLUP_DAYS: '90',
       RETENTION_AUDIT_DAYS: '3000',
+      RETENTION_REPORT_DAYS: '365',
     });
     expect(lambdaNamed(template, HOUSE_FUNCTIONS.purge).resource.Properties.Environment.Variables).toMatchObject({
       RETENTION_IDEMPOTENCY_KEY_DAYS: '31',

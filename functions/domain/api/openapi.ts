@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
 import { consentBodySchema } from '../privacy/consent';
 import { AUDIT_ACTIONS } from '../privacy/audit';
-import { researchExportSchema } from '../privacy/research-release';
+import { researchExportSchema, researchReportSchema } from '../privacy/research-release';
 import { METRICS } from '../rollups/catalogue';
 import { INTERVALS } from '../rollups/rollup';
 
@@ -134,6 +134,20 @@ const erasureReceipt = z
   })
   .meta({ id: 'ErasureReceipt' });
 
+const reportEntry = z
+  .object({
+    id: z.uuid(),
+    kind: z.literal('research'),
+    createdAt: z.iso.datetime(),
+    createdBy: z.string(),
+    role: z.string(),
+    parameters: z.record(z.string(), z.unknown()),
+    summary: z.object({ released: z.array(z.string()), suppressed: z.array(z.string()) }),
+    objectKey: z.string(),
+    contentType: z.string(),
+  })
+  .meta({ id: 'ReportEntry' });
+
 const auditPage = z
   .object({
     entries: z.array(
@@ -248,6 +262,37 @@ export function openApiDocument(): object {
       200: { description: 'Per dataset: budget, spent, remaining (sequential composition) and the number of releases.', content: { 'application/json': { schema: { type: 'object' } } } },
       401: unauthorized,
       403: forbidden,
+    },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/reports',
+    operationId: 'createReport',
+    summary: 'The research report: every research metric over a range, differentially private, spending the report epsilon once',
+    security,
+    request: { body: { required: true, content: { 'application/json': { schema: researchReportSchema } } } },
+    responses: {
+      201: { description: 'The report, generated and stored; its index entry.', content: { 'application/json': { schema: reportEntry } } },
+      400: errorResponse('The body is not JSON, or a field is missing, out of range or unknown.'),
+      401: unauthorized,
+      403: errorResponse('The role may not create reports, or the report would overspend the budget (`privacy_budget_exhausted`).'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/reports/{id}',
+    operationId: 'getReport',
+    summary: 'A report: its index entry and its content',
+    security,
+    request: { params: z.object({ id: z.uuid().meta({ param: { description: 'The report id.' } }) }) },
+    responses: {
+      200: { description: 'The entry, with the CSV in `content`.', content: { 'application/json': { schema: reportEntry.extend({ content: z.string() }) } } },
+      400: errorResponse('An id that is not a report id.'),
+      401: unauthorized,
+      403: forbidden,
+      404: errorResponse('No such report (or its file has expired).'),
     },
   });
 

@@ -110,19 +110,45 @@ export function releaseResearch(random: RandomBits, rows: readonly { readonly su
 
 const MAX_RANGE_DAYS = 400;
 
-/** The body of POST /v1/research/exports. */
-export const researchExportSchema = z
-  .strictObject({
-    metric: z.enum(RESEARCH_METRIC_NAMES),
-    from: z.iso.datetime({ offset: true }),
-    to: z.iso.datetime({ offset: true }),
-    epsilon: z.number().positive().max(10),
-    mechanism: z.enum(['laplace', 'gaussian']).default('laplace'),
-    delta: z.number().positive().max(0.001).optional(),
-    maxContributionsPerUser: z.number().int().min(1).max(1_000).default(10),
-  })
-  .refine((body) => Date.parse(body.to) > Date.parse(body.from), { message: 'must be after from', path: ['to'] })
-  .refine((body) => Date.parse(body.to) - Date.parse(body.from) <= MAX_RANGE_DAYS * 86_400_000, { message: `the range may be at most ${MAX_RANGE_DAYS} days`, path: ['to'] })
-  .refine((body) => (body.mechanism === 'gaussian') === (body.delta !== undefined), { message: 'is required with the gaussian mechanism and only with it', path: ['delta'] });
+/** What every release from the research dataset states: the range, the privacy cost and the contribution bound. */
+const releaseParameters = {
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+  epsilon: z.number().positive().max(10),
+  mechanism: z.enum(['laplace', 'gaussian']).default('laplace'),
+  delta: z.number().positive().max(0.001).optional(),
+  maxContributionsPerUser: z.number().int().min(1).max(1_000).default(10),
+};
 
+type ReleaseParameters = { from: string; to: string; mechanism: 'laplace' | 'gaussian'; delta?: number | undefined };
+
+function withReleaseRules<Schema extends z.ZodType<ReleaseParameters>>(schema: Schema) {
+  return schema
+    .refine((body) => Date.parse(body.to) > Date.parse(body.from), { message: 'must be after from', path: ['to'] })
+    .refine((body) => Date.parse(body.to) - Date.parse(body.from) <= MAX_RANGE_DAYS * 86_400_000, { message: `the range may be at most ${MAX_RANGE_DAYS} days`, path: ['to'] })
+    .refine((body) => (body.mechanism === 'gaussian') === (body.delta !== undefined), { message: 'is required with the gaussian mechanism and only with it', path: ['delta'] });
+}
+
+/** The body of POST /v1/research/exports: one metric. */
+export const researchExportSchema = withReleaseRules(z.strictObject({ metric: z.enum(RESEARCH_METRIC_NAMES), ...releaseParameters }));
 export type ResearchExportRequest = z.infer<typeof researchExportSchema>;
+
+/** The body of POST /v1/reports: the research report, every research metric over the range. */
+export const researchReportSchema = withReleaseRules(z.strictObject({ kind: z.literal('research'), ...releaseParameters }));
+export type ResearchReportRequest = z.infer<typeof researchReportSchema>;
+
+/** One metric's line of the research report: its release, or why it was left out. */
+export type ReportLine = { readonly metric: string; readonly release: ResearchRelease } | { readonly metric: string; readonly suppressed: 'k_anonymity' };
+
+const csvNumber = (value: number | undefined) => (value === undefined ? '' : String(value));
+
+/** The research report as CSV: a line per metric, noisy figures with their standard deviations. */
+export function researchReportCsv(lines: readonly ReportLine[]): string {
+  const header = 'metric,count,count_sd,sum,sum_sd,mean,clamped_to,suppressed';
+  const rows = lines.map((line) =>
+    'release' in line
+      ? [line.metric, csvNumber(line.release.count.value), csvNumber(line.release.count.standardDeviation), csvNumber(line.release.sum?.value), csvNumber(line.release.sum?.standardDeviation), csvNumber(line.release.mean), `${line.release.bounds.lower}..${line.release.bounds.upper}`, ''].join(',')
+      : [line.metric, '', '', '', '', '', '', line.suppressed].join(','),
+  );
+  return `${[header, ...rows].join('\n')}\n`;
+}

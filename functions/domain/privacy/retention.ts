@@ -12,11 +12,12 @@ export interface RetentionPolicy {
   readonly minuteRollupDays: number;
   readonly hourRollupDays: number;
   readonly auditDays: number;
+  readonly reportDays: number;
 }
 
 const DAY_MS = 86_400_000;
 
-export const DEFAULT_RETENTION: RetentionPolicy = { idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190 };
+export const DEFAULT_RETENTION: RetentionPolicy = { idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190, reportDays: 365 };
 
 /** A year: an audit trail shorter than that would not cover one review cycle. */
 export const MIN_AUDIT_DAYS = 365;
@@ -29,6 +30,7 @@ export interface PurgeCutoffs {
   readonly minuteRollups: number;
   readonly hourRollups: number;
   readonly audit: number;
+  readonly reports: number;
 }
 
 export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
@@ -38,5 +40,6 @@ export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
     minuteRollups: before(policy.minuteRollupDays),
     hourRollups: before(policy.hourRollupDays),
     audit: before(policy.auditDays),
+    reports: before(policy.reportDays),
   };
 }

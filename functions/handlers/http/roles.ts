@@ -19,6 +19,8 @@ export const ROUTES = {
   'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read' },
   'POST /v1/research/exports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export' },
   'GET /v1/privacy/budget': { handler: 'query', roles: ['admin', 'analyst'] },
+  'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export' },
+  'GET /v1/reports/{id}': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read' },
   'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase' },
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },

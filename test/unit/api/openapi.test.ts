@@ -87,7 +87,7 @@ describe('openApiDocument', () => {
       const operations = Object.entries(doc.paths as Json).flatMap(([path, item]) =>
         Object.keys(item as Json).map((method) => `${method.toUpperCase()} ${path}`),
       );
-      expect(operations.sort()).toEqual(['GET /health', 'GET /openapi.json', 'GET /v1/metrics/{metric}', 'POST /v1/events', 'PUT /v1/consent/{userId}', 'GET /v1/audit', 'DELETE /v1/users/{userId}/data', 'POST /v1/research/exports', 'GET /v1/privacy/budget'].sort());
+      expect(operations.sort()).toEqual(['GET /health', 'GET /openapi.json', 'GET /v1/metrics/{metric}', 'POST /v1/events', 'PUT /v1/consent/{userId}', 'GET /v1/audit', 'DELETE /v1/users/{userId}/data', 'POST /v1/research/exports', 'GET /v1/privacy/budget', 'POST /v1/reports', 'GET /v1/reports/{id}'].sort());
     });
 
     it('protects the /v1 routes with a bearer JWT and leaves /health and /openapi.json open', () => {

@@ -9,11 +9,12 @@ const DAY = 86_400_000;
 describe('retention', () => {
   it('cuts each kind of data off its own number of days before now', () => {
     const now = new Date('2026-11-25T12:00:00Z');
-    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190 }, now)).toEqual({
+    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190, reportDays: 365 }, now)).toEqual({
       idempotencyKeys: now.getTime() - 31 * DAY,
       minuteRollups: now.getTime() - 14 * DAY,
       hourRollups: now.getTime() - 400 * DAY,
       audit: now.getTime() - 2190 * DAY,
+      reports: now.getTime() - 365 * DAY,
     });
   });
 
@@ -24,6 +25,7 @@ describe('retention', () => {
       minuteRollupDays: 3,
       hourRollupDays: 90,
       auditDays: 3000,
+      reportDays: 365,
     });
   });
 
@@ -45,8 +47,16 @@ describe('retention', () => {
     const lines: string[] = [];
     const auditCutoffs: Date[] = [];
     const audit = { purgeBefore: async (cutoff: Date) => (auditCutoffs.push(cutoff), 4) };
-    const purge = makePurge({ rollups: rollups as unknown as RollupStore, audit, policy: DEFAULT_RETENTION, clock: { now: () => now }, logger: jsonLogger('test', 'info', (line) => lines.push(line)) });
-    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4 });
+    const reportCutoffs: Date[] = [];
+    const deleted: string[] = [];
+    const reports = {
+      index: { purgeBefore: async (cutoff: Date) => (reportCutoffs.push(cutoff), ['reports/research/a.csv', 'reports/research/b.csv']) },
+      objects: { delete: async (key: string) => void deleted.push(key) },
+    };
+    const purge = makePurge({ rollups: rollups as unknown as RollupStore, audit, reports, policy: DEFAULT_RETENTION, clock: { now: () => now }, logger: jsonLogger('test', 'info', (line) => lines.push(line)) });
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2 });
+    expect(reportCutoffs).toEqual([new Date(now.getTime() - 365 * 86_400_000)]);
+    expect(deleted).toEqual(['reports/research/a.csv', 'reports/research/b.csv']);
     expect(asked).toEqual([purgeCutoffs(DEFAULT_RETENTION, now)]);
     expect(auditCutoffs).toEqual([new Date(now.getTime() - 2190 * 86_400_000)]);
     expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'purged', idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4 });

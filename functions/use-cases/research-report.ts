@@ -1,0 +1,93 @@
+import type { Clock, ObjectStore } from '../ports';
+import type { PrivacyLedger } from '../ports/privacy-ledger';
+import type { ReportEntry, ReportIndex } from '../ports/reports';
+import { releaseGate } from '../domain/privacy/release-gate';
+import type { PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
+import type { RandomBits } from '../domain/privacy/noise/random-bits';
+import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, researchReportCsv, type ReportLine, type ResearchReportRequest } from '../domain/privacy/research-release';
+import type { ResearchValueReader } from './research-export';
+
+export interface ResearchReportDeps {
+  readonly values: ResearchValueReader;
+  readonly ledger: PrivacyLedger;
+  readonly budget: PrivacyBudget;
+  readonly k: number;
+  readonly random: RandomBits;
+  readonly clock: Clock;
+  readonly objects: ObjectStore;
+  readonly index: ReportIndex;
+  readonly newId: () => string;
+}
+
+export type ResearchReportResult = { readonly status: 'ready'; readonly report: ReportEntry } | { readonly status: 'refused'; readonly remaining: { epsilon: number; delta: number } };
+
+// Each metric's share is a hair under ε/n, so n shares never add up past the ε the ledger records.
+const SHARE_MARGIN = 1 - 1e-12;
+
+/**
+ * The research report: every research metric over the range, each a differentially private
+ * release from the research dataset. Metrics with fewer than k research-consented users are listed
+ * as suppressed and spend nothing; the others share the report's ε (and δ) evenly, spent from the
+ * ledger as one release before any noise is drawn. The CSV goes to the object store, the entry
+ * to the report index.
+ */
+export function makeResearchReport(deps: ResearchReportDeps) {
+  return async function researchReport(request: ResearchReportRequest, caller: { actor: string; role: string }): Promise<ResearchReportResult> {
+    const id = deps.newId();
+    const from = new Date(request.from);
+    const to = new Date(request.to);
+    const gate = releaseGate(deps.k);
+    const data = await Promise.all(RESEARCH_METRIC_NAMES.map(async (metric) => ({ metric, rows: await deps.values.valuesOf(metric, from, to) })));
+    const admitted = data.filter(({ rows }) => gate.settles(new Set(rows.map((row) => row.subjectHash)).size));
+    const { kind: _kind, ...parameters } = request;
+    if (admitted.length > 0) {
+      const decision = await deps.ledger.spend(
+        {
+          dataset: RESEARCH_DATASET,
+          at: deps.clock.now(),
+          actor: caller.actor,
+          role: caller.role,
+          release: { report: id, kind: 'research', ...parameters, metrics: admitted.map(({ metric }) => metric) },
+          cost: { epsilon: request.epsilon, delta: request.mechanism === 'gaussian' ? (request.delta ?? 0) : 0 },
+        },
+        deps.budget,
+      );
+      if (!decision.ok) {
+        if (decision.reason === 'invalid_spend') throw new RangeError(decision.message);
+        return { status: 'refused', remaining: decision.remaining };
+      }
+    }
+    const share = (value: number) => (value / admitted.length) * SHARE_MARGIN;
+    const lines: ReportLine[] = data.map(({ metric, rows }) =>
+      admitted.some((each) => each.metric === metric)
+        ? {
+            metric,
+            release: releaseResearch(deps.random, rows, {
+              metric,
+              epsilon: share(request.epsilon),
+              mechanism: request.mechanism,
+              delta: request.delta === undefined ? undefined : share(request.delta),
+              maxContributionsPerUser: request.maxContributionsPerUser,
+            }),
+          }
+        : { metric, suppressed: 'k_anonymity' },
+    );
+    const objectKey = `reports/research/${id}.csv`;
+    await deps.objects.put(objectKey, researchReportCsv(lines), 'text/csv');
+    const report: ReportEntry = {
+      id,
+      kind: 'research',
+      createdAt: deps.clock.now().toISOString(),
+      createdBy: caller.actor,
+      role: caller.role,
+      parameters,
+      summary: { released: admitted.map(({ metric }) => metric), suppressed: lines.filter((line) => 'suppressed' in line).map((line) => line.metric) },
+      objectKey,
+      contentType: 'text/csv',
+    };
+    await deps.index.add(report);
+    return { status: 'ready', report };
+  };
+}
+
+export type ResearchReport = ReturnType<typeof makeResearchReport>;
