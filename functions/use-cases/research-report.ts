@@ -1,19 +1,10 @@
-import type { Clock, ObjectStore } from '../ports';
-import type { PrivacyLedger } from '../ports/privacy-ledger';
+import type { ObjectStore } from '../ports';
 import type { ReportEntry, ReportIndex } from '../ports/reports';
 import { releaseGate } from '../domain/privacy/release-gate';
-import type { PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
-import type { RandomBits } from '../domain/privacy/noise/random-bits';
 import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, researchReportCsv, type ReportLine, type ResearchReportRequest } from '../domain/privacy/research-release';
-import type { ResearchValueReader } from './research-export';
+import type { ResearchExportDeps } from './research-export';
 
-export interface ResearchReportDeps {
-  readonly values: ResearchValueReader;
-  readonly ledger: PrivacyLedger;
-  readonly budget: PrivacyBudget;
-  readonly k: number;
-  readonly random: RandomBits;
-  readonly clock: Clock;
+export interface ResearchReportDeps extends ResearchExportDeps {
   readonly objects: ObjectStore;
   readonly index: ReportIndex;
   readonly newId: () => string;
