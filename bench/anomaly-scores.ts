@@ -16,7 +16,7 @@ function line(name: string, seed: number, score: DetectionScore): string {
   return [
     name.padEnd(15),
     `seed ${seed}`,
-    `precision ${score.precision.toFixed(3)} (${score.truePositiveEvents}/${score.events} events)`,
+    `precision ${score.precision.toFixed(3)} (${score.trueAlarms} true alarms, ${score.falseAlarms.length} false, ${score.events} runs of flags)`,
     `recall ${score.recall.toFixed(3)} (${score.detected}/${score.planted})`,
     `delay mean ${mean.toFixed(2)} max ${Math.max(...score.delays)}`,
     score.falseAlarms.length ? `false alarms at ${score.falseAlarms.join(',')}` : '',

@@ -15,8 +15,8 @@ export const robustZScoreConfig = z.strictObject({
   /** Points seen before the first verdict; at least 5 so the MAD means something. */
   warmUp: z.number().int().min(5).optional(),
   // 4 rather than the textbook 3.5: at one point a minute, 3.5 on a 120-point window raised a false
-  // alarm every few hours of Gaussian noise (precision 0.90-0.98 over ten seeded series, against
-  // 0.98-1.00 at 4, with the same recall).
+  // alarm every few hours of Gaussian noise (precision 0.83-0.96 over ten seeded three-day series
+  // of bench/anomaly-scores.ts, against 0.96-1.00 at 4, recall 1.00 at both).
   threshold: z.number().positive().default(4),
   minScale: z.number().nonnegative().default(1e-6),
   minRelativeScale: z.number().nonnegative().max(1).default(0.01),

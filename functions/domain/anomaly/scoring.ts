@@ -7,11 +7,13 @@ import type { AnomalyLabel } from './synthetic-series';
  * How it counts:
  * - An event is a maximal run of consecutive flagged points (a three-point spike flagged three
  *   times, or a level shift flagged until the detector adapts, is one event).
- * - An event is a true positive when its first point lies in a label's tolerated window:
- *   [start, end - 1 + maxDelay] for a spike or a dip, [start, start + levelShiftSettling] for a
- *   level shift, whose first intervals a detector may keep flagging (in broken runs) while it
- *   adapts. Any other event is a false positive, however many points it spans.
- * - precision = true-positive events / all events (1 when nothing was flagged).
+ * - An event is put down to an anomaly when its first point lies in the anomaly's tolerated
+ *   window: [start, end - 1 + maxDelay] for a spike or a dip, [start, start + levelShiftSettling]
+ *   for a level shift, whose first intervals a detector may keep flagging (in broken runs) while
+ *   it adapts. Any other event is a false alarm, however many points it spans.
+ * - The true alarms are the anomalies at least one event was put down to, each counted once, so
+ *   a level shift flagged in five broken runs cannot outvote a false alarm.
+ * - precision = true alarms / (true alarms + false alarms); 1 when nothing was flagged.
  * - An anomaly is detected when a point in [start, start + maxDelay] is flagged; its delay is the
  *   first such point's index minus start. recall = detected anomalies / planted anomalies
  *   (1 when none were planted).
@@ -29,14 +31,16 @@ export const DEFAULT_SCORING: ScoringOptions = { maxDelay: 2, levelShiftSettling
 export interface DetectionScore {
   readonly planted: number;
   readonly detected: number;
+  /** Runs of consecutive flags. */
   readonly events: number;
-  readonly truePositiveEvents: number;
+  /** Anomalies at least one event was put down to. */
+  readonly trueAlarms: number;
   readonly precision: number;
   readonly recall: number;
   /** Delays of the detected anomalies, in intervals, in label order. */
   readonly delays: readonly number[];
   readonly missed: readonly AnomalyLabel[];
-  /** Index of the first point of each false-positive event. */
+  /** Index of the first point of each event put down to no anomaly. */
   readonly falseAlarms: readonly number[];
 }
 
@@ -45,7 +49,13 @@ export function scoreDetections(flags: readonly boolean[], labels: readonly Anom
   const tolerated = labels.map((label) =>
     label.kind === 'level-shift' ? { from: label.start, to: label.start + options.levelShiftSettling } : { from: label.start, to: label.end - 1 + options.maxDelay },
   );
-  const falseAlarms = eventStarts.filter((i) => !tolerated.some((window) => i >= window.from && i <= window.to));
+  const alarmed = new Set<number>();
+  const falseAlarms: number[] = [];
+  for (const i of eventStarts) {
+    const anomaly = tolerated.findIndex((window) => i >= window.from && i <= window.to);
+    if (anomaly === -1) falseAlarms.push(i);
+    else alarmed.add(anomaly);
+  }
 
   const delays: number[] = [];
   const missed: AnomalyLabel[] = [];
@@ -56,13 +66,13 @@ export function scoreDetections(flags: readonly boolean[], labels: readonly Anom
     else delays.push(delay);
   }
 
-  const truePositiveEvents = eventStarts.length - falseAlarms.length;
+  const trueAlarms = alarmed.size;
   return {
     planted: labels.length,
     detected: delays.length,
     events: eventStarts.length,
-    truePositiveEvents,
-    precision: eventStarts.length === 0 ? 1 : truePositiveEvents / eventStarts.length,
+    trueAlarms,
+    precision: eventStarts.length === 0 ? 1 : trueAlarms / (trueAlarms + falseAlarms.length),
     recall: labels.length === 0 ? 1 : delays.length / labels.length,
     delays,
     missed,
