@@ -76,7 +76,11 @@ export const seasonal: Detector<SeasonalConfig, SeasonalState> = {
       if (step - firstStep < config.initialSeasons * config.seasonLength) {
         return { state: { ...state, lastT: point.t, firstStep, points: [...state.points, point] }, verdict: undefined };
       }
-      return judge({ kind: 'seasonal', config, lastT: state.lastT, ...initialModel(config, firstStep, state.points) }, point, step);
+      const model = initialModel(config, firstStep, state.points);
+      // An outage took all but one season of the warm-up: one season tells nothing about how far
+      // a point strays from its position's term, so the warm-up starts again from here.
+      if (model === undefined) return { state: { ...state, lastT: point.t, firstStep: step, points: [point] }, verdict: undefined };
+      return judge({ kind: 'seasonal', config, lastT: state.lastT, ...model }, point, step);
     }
     return judge(state, point, step);
   },
@@ -132,11 +136,17 @@ function judge(state: SeasonalState & Running, point: SeriesPoint, step: number)
  * each position's term from its mean deviation from its season's (trend-corrected) mean, and the
  * level projected to the last point watched.
  */
-function initialModel(config: SeasonalConfig, firstStep: number, points: readonly SeriesPoint[]): Running {
+function initialModel(config: SeasonalConfig, firstStep: number, points: readonly SeriesPoint[]): Running | undefined {
   const { seasonLength, initialSeasons, intervalMs } = config;
   const seasonOf = (p: SeriesPoint) => Math.floor((Math.floor(p.t / intervalMs) - firstStep) / seasonLength);
+  // A season the series skipped altogether (an outage) has no mean; the trend is taken between
+  // the first and the last seasons that have one.
   const means = Array.from({ length: initialSeasons }, (_, season) => mean(points.filter((p) => seasonOf(p) === season).map((p) => p.value)));
-  const trend = (means[initialSeasons - 1]! - means[0]!) / ((initialSeasons - 1) * seasonLength);
+  const seen = means.flatMap((m, season) => (m === undefined ? [] : [{ season, mean: m }]));
+  const first = seen[0];
+  const last = seen[seen.length - 1];
+  if (first === undefined || last === undefined || seen.length < 2) return undefined;
+  const trend = (last.mean - first.mean) / ((last.season - first.season) * seasonLength);
   // The value a season's mean stands for sits in the middle of that season.
   const baseline = (p: SeriesPoint) => {
     const offset = Math.floor(p.t / intervalMs) - firstStep;
@@ -150,12 +160,12 @@ function initialModel(config: SeasonalConfig, firstStep: number, points: readonl
     counts[position]!++;
   }
   const terms = sums.map((sum, position) => (counts[position] ? sum / counts[position] : 0));
-  const lastStep = Math.floor(points[points.length - 1]!.t / intervalMs);
-  const lastMean = means[initialSeasons - 1]!;
-  const level = lastMean + trend * ((lastStep - firstStep) % seasonLength - (seasonLength - 1) / 2);
+  const lastPoint = points[points.length - 1]!;
+  const lastStep = Math.floor(lastPoint.t / intervalMs);
+  const level = baseline(lastPoint);
   // Residuals within the seasons the terms were fitted on are smaller than a forecast's: with n
   // seasons their variance is σ²(1 - 1/n) against σ²(1 + 1/n) ahead, hence the factor.
-  const inflation = Math.sqrt((initialSeasons + 1) / (initialSeasons - 1));
+  const inflation = Math.sqrt((seen.length + 1) / (seen.length - 1));
   const residuals = points.slice(-config.residualWindow).map((p) => {
     const position = positionOf(Math.floor(p.t / intervalMs), seasonLength);
     return inflation * (p.value - baseline(p) - terms[position]!);
@@ -167,7 +177,7 @@ function positionOf(step: number, seasonLength: number): number {
   return ((step % seasonLength) + seasonLength) % seasonLength;
 }
 
-function mean(values: readonly number[]): number {
-  if (values.length === 0) throw new RangeError('a season of the warm-up holds no points');
+function mean(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
   return values.reduce((a, b) => a + b, 0) / values.length;
 }

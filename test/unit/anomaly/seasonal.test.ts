@@ -81,6 +81,21 @@ describe('seasonal', () => {
     expect(flaggedIndices(verdicts)).toEqual([]);
   });
 
+  it('starts from the seasons it saw when an outage took one season of its warm-up, and warms up again when it took all but one', () => {
+    const threeSeasons = seasonal.parseConfig({ intervalMs: HOUR, seasonLength: 24, initialSeasons: 3 });
+    const oneSkipped = dailySeries(8).filter((_, i) => i < 24 || i >= 48);
+    const allButOneSkipped = dailySeries(8).filter((_, i) => i < 24 || i >= 72);
+
+    const skippedOne = observeAll(seasonal, seasonal.initialState(threeSeasons), oneSkipped);
+    const skippedTwo = observeAll(seasonal, seasonal.initialState(threeSeasons), allButOneSkipped);
+
+    // Hour 72 is the first after three seasons: 48 points in, one season later.
+    expect(skippedOne.verdicts.findIndex((verdict) => verdict !== undefined)).toBe(48);
+    expect(flaggedIndices(skippedOne.verdicts)).toEqual([]);
+    expect(skippedTwo.verdicts.findIndex((verdict) => verdict !== undefined)).toBe(24 + 3 * 24);
+    expect(flaggedIndices(skippedTwo.verdicts)).toEqual([]);
+  });
+
   it.each([30, 200])('resumes from a state stored as JSON after %i points exactly as if it had never stopped', (split) => {
     const points = dailySeries(12).map((point, i) => (i === 220 ? { ...point, value: point.value + 90 } : point));
     const straight = observeAll(seasonal, seasonal.initialState(hourly), points);
