@@ -20,6 +20,9 @@ export const robustZScoreConfig = z.strictObject({
   threshold: z.number().positive().default(4),
   minScale: z.number().nonnegative().default(1e-6),
   minRelativeScale: z.number().nonnegative().max(1).default(0.01),
+}).refine((config) => config.warmUp === undefined || config.warmUp <= config.windowSize, {
+  message: 'warmUp cannot exceed windowSize: the window holds all the detector remembers',
+  path: ['warmUp'],
 });
 export type RobustZScoreConfig = z.output<typeof robustZScoreConfig>;
 
@@ -33,9 +36,7 @@ export interface RobustZScoreState {
 
 export const robustZScore: Detector<RobustZScoreConfig, RobustZScoreState> = {
   parseConfig(input: unknown): RobustZScoreConfig {
-    const config = robustZScoreConfig.parse(input);
-    if (config.warmUp !== undefined && config.warmUp > config.windowSize) throw new RangeError(`warmUp (${config.warmUp}) cannot exceed windowSize (${config.windowSize})`);
-    return config;
+    return robustZScoreConfig.parse(input);
   },
 
   initialState(config: RobustZScoreConfig): RobustZScoreState {
