@@ -14,7 +14,7 @@ import { makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest'
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { bodyText, httpApi, json, type HttpEvent, type HttpResult } from './http/middleware';
+import { bodyText, httpApi, json, parseJson, type HttpEvent, type HttpResult } from './http/middleware';
 
 export interface IngestHandlerDeps {
   readonly ingest: Ingest;
@@ -36,12 +36,8 @@ function parseEventsBody(event: HttpEvent): unknown[] {
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new HttpError(413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes (1 MiB); send fewer events per request`);
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw badRequest('malformed_json', 'the body is not valid JSON');
-  }
+  // The text already decoded for the size check, not decoded again.
+  const body = parseJson(text);
   const events = typeof body === 'object' && body !== null ? (body as { events?: unknown }).events : undefined;
   if (!Array.isArray(events)) throw badRequest('invalid_request', 'events: must be an array of events');
   if (events.length < 1 || events.length > MAX_EVENTS_PER_REQUEST) {

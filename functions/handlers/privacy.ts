@@ -17,7 +17,7 @@ import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser, ty
 import { badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { json, jsonBody, noteForAudit, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
+import { json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { pseudonymisers } from './ingest';
 
 export interface PrivacyHandlerDeps {
@@ -65,8 +65,7 @@ function positiveInteger(event: HttpEvent, name: string, max: number): number | 
 
 /** GET /v1/audit: newest first, `limit` per page, `before` the `next` of the previous page. */
 async function getAudit(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
-  const unknown = Object.keys(event.queryStringParameters ?? {}).find((name) => name !== 'before' && name !== 'limit');
-  if (unknown !== undefined) throw badRequest('invalid_parameter', `${unknown}: unknown parameter; allowed: before, limit`, { parameter: unknown });
+  onlyParameters(event, ['before', 'limit']);
   const limit = positiveInteger(event, 'limit', AUDIT_PAGE.max) ?? AUDIT_PAGE.default;
   const entries = await deps.audit.list({ beforeSeq: positiveInteger(event, 'before', Number.MAX_SAFE_INTEGER), limit });
   const last = entries[entries.length - 1];

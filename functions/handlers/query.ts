@@ -13,7 +13,7 @@ import { queryMetric } from '../use-cases/query-metric';
 import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { json, jsonBody, noteForAudit, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
+import { json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { roleFromClaims } from './http/roles';
 import { RESEARCH_DATASET, researchExportSchema, researchReportSchema } from '../domain/privacy/research-release';
 import type { ObjectStore } from '../ports';
@@ -41,12 +41,11 @@ export interface QueryHandlerDeps {
   readonly verifyBearer?: BearerVerifier;
 }
 
-const METRIC_PARAMETERS = new Set(['from', 'to', 'interval', 'groupBy']);
+const METRIC_PARAMETERS = ['from', 'to', 'interval', 'groupBy'];
 
 async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  onlyParameters(event, METRIC_PARAMETERS);
   const query = event.queryStringParameters ?? {};
-  const unknown = Object.keys(query).find((name) => !METRIC_PARAMETERS.has(name));
-  if (unknown !== undefined) throw badRequest('invalid_parameter', `${unknown}: unknown parameter; allowed: ${[...METRIC_PARAMETERS].join(', ')}`, { parameter: unknown });
   try {
     const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k });
     return json(200, answer, { 'cache-control': 'no-store' });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { ROUTES, type RouteKey } from '../../functions/handlers/http/roles';
+import { makeEvent } from '../support/events';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 
 const run = promisify(execFile);
@@ -119,6 +120,10 @@ describe('the audit trail through the embedded runtime', () => {
     const refused = await call('GET', `/v1/metrics/events?${rangeQuery}`, clinician);
     const badPurpose = await call('GET', `/v1/metrics/events?${rangeQuery}`, app.runtime.tokens.devToken, { purpose: 'Quality Improvement!' });
 
+    // A route that is not audited ignores the header.
+    const ingested = await call('POST', '/v1/events', app.runtime.tokens.devToken, { body: { events: [makeEvent()] }, purpose: 'Quality Improvement!' });
+
+    expect(ingested.status).toBe(202);
     expect(refused.status).toBe(403);
     expect([badPurpose.status, ((await badPurpose.json()) as any).error]).toEqual([400, expect.objectContaining({ code: 'invalid_header', details: { header: 'x-purpose' } })]);
     expect((await newest()).entries[0]?.seq).toBe(before);

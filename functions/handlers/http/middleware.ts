@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../adapters/log';
 import type { AuditLog } from '../../ports/audit';
+import type { AuditAction } from '../../domain/privacy/audit';
 import type { Clock } from '../../ports';
 import { HttpError, badRequest } from './errors';
 import { bearerToken, type BearerVerifier } from './bearer';
@@ -25,8 +26,8 @@ export interface HttpApiOptions {
   readonly audit?: { readonly log: AuditLog; readonly clock: Clock };
 }
 
-/** Who called, as the role check found them, for the audit entry written after the handler. */
-const callers = new WeakMap<HttpEvent, { role: Role | 'public'; purpose: string }>();
+/** The audit entry an audited call will get, decided with the role check, before the handler runs. */
+const pendingAudits = new WeakMap<HttpEvent, { action: AuditAction; role: Role | 'public'; purpose: string }>();
 const auditNotes = new WeakMap<HttpEvent, Record<string, unknown>>();
 
 /**
@@ -53,20 +54,25 @@ function requestDetails(event: HttpEvent): Record<string, unknown> {
   return { ...event.queryStringParameters, ...path };
 }
 
-async function appendAudit(options: HttpApiOptions, event: HttpEvent): Promise<void> {
+/** For an audited route: what its entry will say of the caller. Other routes ignore `x-purpose`. */
+function planAudit(options: HttpApiOptions, event: HttpEvent, role: Role | 'public'): void {
   const route = ROUTES[event.routeKey as RouteKey];
-  const action = route && 'audit' in route ? route.audit : undefined;
-  if (action === undefined) return;
+  if (!('audit' in route)) return;
   if (!options.audit) throw new Error(`${event.routeKey} is audited but its handler was given no audit log`);
-  const caller = callers.get(event);
+  pendingAudits.set(event, { action: route.audit, role, purpose: purposeOf(event) });
+}
+
+async function appendAudit(options: HttpApiOptions, event: HttpEvent): Promise<void> {
+  const pending = pendingAudits.get(event);
+  if (!pending || !options.audit) return;
   try {
     await options.audit.log.append({
       at: options.audit.clock.now().toISOString(),
       actor: String(event.requestContext.authorizer?.jwt?.claims?.['sub'] ?? 'unknown'),
-      role: caller?.role ?? 'unknown',
-      action,
+      role: pending.role,
+      action: pending.action,
       resource: event.routeKey,
-      purpose: caller?.purpose ?? 'unstated',
+      purpose: pending.purpose,
       details: { ...requestDetails(event), ...auditNotes.get(event) },
     });
   } catch {
@@ -100,8 +106,7 @@ export function httpApi(options: HttpApiOptions): middy.MiddlewareObj<HttpEvent,
   return {
     before: function checkRole(request) {
       asApiGatewayWould(request.event, options.verifyBearer);
-      const role = authorize(request.event);
-      callers.set(request.event, { role, purpose: purposeOf(request.event) });
+      planAudit(options, request.event, authorize(request.event));
     },
     after: async function recordInAuditTrail(request) {
       if ((request.response?.statusCode ?? 200) < 300) await appendAudit(options, request.event);
@@ -126,14 +131,16 @@ export function bodyText(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): st
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 }
 
-/** The request body parsed as JSON; 400 `malformed_json` when it is not. */
-export function jsonBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): unknown {
+/** A request body's text parsed as JSON; 400 `malformed_json` when it is not. */
+export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(bodyText(event));
+    return JSON.parse(text);
   } catch {
     throw badRequest('malformed_json', 'the body is not valid JSON');
   }
 }
+
+export const jsonBody = (event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): unknown => parseJson(bodyText(event));
 
 export type RouteHandlers = Partial<Record<RouteKey, (event: HttpEvent) => Promise<HttpResult>>>;
 
@@ -144,4 +151,10 @@ export function routedHandler(routes: RouteHandlers, options: HttpApiOptions) {
     if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
     return route(event);
   }).use(httpApi(options));
+}
+
+/** Refuses a query parameter the route does not take, naming it and the ones it does. */
+export function onlyParameters(event: Pick<HttpEvent, 'queryStringParameters'>, allowed: readonly string[]): void {
+  const unknown = Object.keys(event.queryStringParameters ?? {}).find((name) => !allowed.includes(name));
+  if (unknown !== undefined) throw badRequest('invalid_parameter', `${unknown}: unknown parameter; allowed: ${allowed.join(', ')}`, { parameter: unknown });
 }
