@@ -1,0 +1,94 @@
+/**
+ * The vocabulary the monitoring parts share. Events and metric series become `Signal`s; the rules
+ * engine turns signals (and the passing of time) into `Transition`s of a rule's condition for one
+ * subject; the alert manager turns transitions into alerts with a lifecycle and notifications;
+ * delivery sends an `AlertMessage` on each of a rule's channels.
+ */
+import type { Verdict } from '../anomaly/detector';
+
+export const SEVERITIES = ['critical', 'warning'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Who an alert is about: a pseudonymous user id (64 hex) or a metric series key. Never a raw id. */
+export type Subject = { readonly kind: 'user'; readonly id: string } | { readonly kind: 'series'; readonly id: string };
+
+/** `user:<pseudonym>` or `series:<key>`: the subject as alerts, labels and payloads carry it. */
+export const subjectKey = (subject: Subject): string => `${subject.kind}:${subject.id}`;
+
+/**
+ * Where a rule's alerts go. `sns`: the topic of the alert's severity (its subscriptions page by
+ * SMS and e-mail); `email`: an SES e-mail from the alert template; `dashboard`: the Redis alert
+ * list of the severity and the live dashboard's pub/sub channel.
+ */
+export const CHANNELS = ['sns', 'email', 'dashboard'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export interface Routing {
+  readonly channels: readonly Channel[];
+  /** Alert labels whose values make the group key: alerts of one group notify together. */
+  readonly groupBy: readonly string[];
+  /** A firing alert is notified again only after this long without an acknowledgement. */
+  readonly repeatIntervalSec: number;
+  /** An unacknowledged critical alert is escalated after this long; unset: never. */
+  readonly escalateAfterSec?: number;
+}
+
+/** What the alert manager needs to know of the rule behind a transition. */
+export interface RuleRef {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly routing: Routing;
+}
+
+/** A value a rule can watch: per user from events, per series (one a minute) from the series watch. */
+export interface Signal {
+  /** e.g. `crisis.severity`, `phq9.item9`, `events.per_minute`. */
+  readonly name: string;
+  readonly subject: Subject;
+  readonly value: number;
+  /** When it happened: the event's `occurredAt`, or the start of the series' minute. */
+  readonly at: Date;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The event it came from: a record delivered twice is the same signal, and counts once. */
+  readonly eventId?: string;
+  /** On series signals judged by an anomaly detector. */
+  readonly anomaly?: Verdict & { readonly detector: 'robust_z' | 'seasonal' };
+}
+
+/** A rule's condition for one subject started or stopped holding. */
+export interface Transition {
+  readonly state: 'firing' | 'resolved';
+  readonly rule: RuleRef;
+  readonly subject: Subject;
+  readonly at: Date;
+  /** What a person reads first; no PII (a pseudonym at most). */
+  readonly summary: string;
+  readonly value?: number;
+  readonly eventId?: string;
+}
+
+/** One notification of one group of alerts, as every channel renders it. */
+export interface AlertMessage {
+  readonly kind: 'firing' | 'repeat' | 'resolved' | 'escalation';
+  readonly severity: Severity;
+  readonly groupKey: string;
+  readonly alerts: readonly {
+    readonly id: string;
+    readonly rule: string;
+    readonly subject: string;
+    readonly startsAt: string;
+    readonly summary: string;
+  }[];
+  /** The dashboard's page of the (first) alert: where the e-mail links to. */
+  readonly dashboardUrl: string;
+}
+
+export interface DeliveryOutcome {
+  readonly channel: Channel;
+  readonly status: 'delivered' | 'undelivered';
+  readonly attempts: number;
+  readonly at: Date;
+  /** Why the last attempt failed, when undelivered; no payload content. */
+  readonly error?: string;
+}
