@@ -183,20 +183,6 @@ export class HouseFunction extends NodejsFunction {
     }
   }
 
-  /**
-   * A function behind the HTTP API: invoked synchronously, so a DLQ would never receive anything,
-   * and its concurrency is bounded by the stage's throttle.
-   */
-  servesApi(): this {
-    return this.acknowledge(
-      'HIPAA.Security-LambdaDLQ',
-      'Invoked synchronously (API Gateway, or the function URL on LocalStack): a failure is an error response to the caller, who retries; a DLQ only receives asynchronous invocations.',
-    ).acknowledge(
-      'HIPAA.Security-LambdaConcurrency',
-      "Concurrency is bounded in front of the function by the API stage's throttle (rate and burst from settings); reserving concurrency would also take it from the account pool and fail deployment in accounts with a low limit.",
-    );
-  }
-
   /** Acknowledges a cdk-nag finding on the function resource itself (see lib/nag.ts). */
   acknowledge(id: string, reason: string): this {
     acknowledgeFinding(this.node.defaultChild!, id, reason);
@@ -274,5 +260,23 @@ export class HouseFunctionsOnly implements IAspect {
         `${node.node.path} is a plain NodejsFunction: build Lambdas with HouseFunction (lib/house-function.ts) so runtime, tracing, logging and bundling stay uniform.`,
       );
     }
+  }
+}
+
+/**
+ * A function behind the HTTP API. It finishes (or fails) before API Gateway gives up at 30 s, and
+ * it is invoked synchronously, so a DLQ would never receive anything and its concurrency is
+ * bounded by the stage's throttle.
+ */
+export class ApiFunction extends HouseFunction {
+  constructor(scope: Construct, id: string, props: Omit<HouseFunctionProps, 'timeout'>) {
+    super(scope, id, { ...props, timeout: Duration.seconds(29) });
+    this.acknowledge(
+      'HIPAA.Security-LambdaDLQ',
+      'Invoked synchronously (API Gateway, or the function URL on LocalStack): a failure is an error response to the caller, who retries; a DLQ only receives asynchronous invocations.',
+    ).acknowledge(
+      'HIPAA.Security-LambdaConcurrency',
+      "Concurrency is bounded in front of the function by the API stage's throttle (rate and burst from settings); reserving concurrency would also take it from the account pool and fail deployment in accounts with a low limit.",
+    );
   }
 }

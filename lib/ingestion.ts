@@ -3,7 +3,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HouseFunction } from './house-function';
+import { ApiFunction } from './house-function';
 import type { Storage } from './storage';
 import { customerManagedKey } from './keys';
 import { acknowledgeFinding } from './nag';
@@ -20,7 +20,7 @@ export interface IngestionProps {
 export class Ingestion extends Construct {
   readonly key: kms.Key;
   readonly stream: kinesis.Stream;
-  readonly ingestFunction: HouseFunction;
+  readonly ingestFunction: ApiFunction;
 
   constructor(scope: Construct, id: string, props: IngestionProps) {
     super(scope, id);
@@ -35,7 +35,7 @@ export class Ingestion extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
-    this.ingestFunction = new HouseFunction(this, 'IngestFunction', {
+    this.ingestFunction = new ApiFunction(this, 'IngestFunction', {
       handler: 'ingest',
       description: 'POST /v1/events: validate, check consent, pseudonymise, put to Kinesis',
       logRetention: props.logRetention,
@@ -45,8 +45,7 @@ export class Ingestion extends Construct {
     })
       .bindStream(this.stream, 'write')
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'lookup')
-      .servesApi();
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'lookup');
 
     acknowledgeFinding(
       this.stream.node.defaultChild!,

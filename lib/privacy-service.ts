@@ -1,7 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, ApiFunction } from './house-function';
 import type { Storage } from './storage';
 
 export interface PrivacyServiceProps {
@@ -18,22 +17,19 @@ export interface PrivacyServiceProps {
  * the pepper besides ingest.
  */
 export class PrivacyService extends Construct {
-  readonly privacyFunction: HouseFunction;
+  readonly privacyFunction: ApiFunction;
 
   constructor(scope: Construct, id: string, props: PrivacyServiceProps) {
     super(scope, id);
-    this.privacyFunction = new HouseFunction(this, 'PrivacyFunction', {
+    this.privacyFunction = new ApiFunction(this, 'PrivacyFunction', {
       handler: 'privacy',
       description: 'PUT /v1/consent/{userId}, DELETE /v1/users/{userId}/data, GET /v1/audit',
       logRetention: props.logRetention,
-      // API Gateway gives up at 30 s; finish (or fail) before it does.
-      timeout: Duration.seconds(29),
       ...props.placement,
     })
       .bind(props.database)
       .bind(props.cache)
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'keep')
-      .servesApi();
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'keep');
   }
 }

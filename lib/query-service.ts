@@ -1,7 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, ApiFunction } from './house-function';
 import type { Storage } from './storage';
 
 export interface QueryServiceProps {
@@ -15,17 +14,15 @@ export interface QueryServiceProps {
 
 /** The read side of the API: metrics, research exports, the privacy budget and the OpenAPI document. */
 export class QueryService extends Construct {
-  readonly queryFunction: HouseFunction;
+  readonly queryFunction: ApiFunction;
 
   constructor(scope: Construct, id: string, props: QueryServiceProps) {
     super(scope, id);
-    this.queryFunction = new HouseFunction(this, 'QueryFunction', {
+    this.queryFunction = new ApiFunction(this, 'QueryFunction', {
       handler: 'query',
       description: 'GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json',
       logRetention: props.logRetention,
       memorySize: 1024,
-      // API Gateway gives up at 30 s; finish (or fail) before it does.
-      timeout: Duration.seconds(29),
       ...props.placement,
       environment: {
         K_ANONYMITY: String(props.kAnonymity),
@@ -34,7 +31,6 @@ export class QueryService extends Construct {
       },
     })
       .bind(props.database)
-      .bindBucket(props.storage.reportBucket, 'REPORT_BUCKET', 'reports/')
-      .servesApi();
+      .bindBucket(props.storage.reportBucket, 'REPORT_BUCKET', 'reports/');
   }
 }
