@@ -69,7 +69,11 @@ export function makeIngest(deps: IngestDeps) {
         rejected.push({ index, code: 'consent_missing', message: 'userId: the user has not given analytics consent; the event was not stored' });
         continue;
       }
-      const marked: StoredEvent = consents(record, 'research') ? { ...stored, research: true } : stored;
+      const marked: StoredEvent = {
+        ...stored,
+        ...(consents(record, 'research') && { research: true }),
+        ...(consents(record, 'safety_monitoring') && { safety: true }),
+      };
       pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(marked)) } });
     }
 

@@ -178,6 +178,8 @@ export type StoredEvent = {
     context: EventContext;
     /** Present when the user had given research consent at ingest: the event may feed research exports. */
     research?: true;
+    /** Present when the user had given safety-monitoring consent at ingest: the detect function watches it. */
+    safety?: true;
   };
 }[EventType];
 

@@ -23,6 +23,7 @@ const envelope = z.object({
   attributes: z.record(z.string(), z.unknown()),
   context: eventContextSchema,
   research: z.literal(true).optional(),
+  safety: z.literal(true).optional(),
 });
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -177,14 +178,14 @@ function fastContext(context: unknown): Json | undefined {
 /** The event when the record is certainly valid, else undefined (the schemas then decide). */
 function fastDecode(json: unknown): StoredEvent | undefined {
   if (!isObject(json)) return undefined;
-  const { v, eventId, type, occurredAt, receivedAt, subject, session, attributes, research } = json;
+  const { v, eventId, type, occurredAt, receivedAt, subject, session, attributes, research, safety } = json;
   if (v !== 1 || !isString(eventId) || !UUID.test(eventId) || !isEventType(type)) return undefined;
   if (!isString(occurredAt) || !DATETIME.test(occurredAt) || !isString(receivedAt) || !DATETIME.test(receivedAt)) return undefined;
   if (!isString(subject) || !HEX64.test(subject) || !isString(session) || !HEX64.test(session)) return undefined;
-  if (!isObject(attributes) || (research !== undefined && research !== true)) return undefined;
+  if (!isObject(attributes) || (research !== undefined && research !== true) || (safety !== undefined && safety !== true)) return undefined;
   const parsedAttributes = ATTRIBUTES[type](attributes);
   if (!parsedAttributes) return undefined;
   const context = fastContext(json['context']);
   if (!context) return undefined;
-  return { v, eventId, type, occurredAt, receivedAt, subject, session, attributes: parsedAttributes, context, ...(research === true && { research }) } as StoredEvent;
+  return { v, eventId, type, occurredAt, receivedAt, subject, session, attributes: parsedAttributes, context, ...(research === true && { research }), ...(safety === true && { safety }) } as StoredEvent;
 }

@@ -79,6 +79,18 @@ describe('ingest', () => {
     ]);
   });
 
+  it('marks for the safety watch only the events of users who consented to safety monitoring', async () => {
+    const stream = new FakeStream();
+    const consent = new FakeConsent((subject) => ({ analytics: true, research: false, safety_monitoring: subject === pseudonymise.user('watched') }));
+
+    await ingestWith(stream, [], consent)(['watched', 'not-watched'].map((userId) => makeEvent({ userId, occurredAt: at(2) })));
+
+    expect(stream.taken.map((e) => [e.subject, e.safety])).toEqual([
+      [pseudonymise.user('watched'), true],
+      [pseudonymise.user('not-watched'), undefined],
+    ]);
+  });
+
   it('asks the registry once per request, by pseudonym, and not at all when nothing is valid', async () => {
     const consent = new FakeConsent();
     const ingest = ingestWith(new FakeStream(), [], consent);

@@ -44,6 +44,8 @@ describe('decodeStoredEvent', () => {
       for (const key of Object.keys(base)) for (const value of ODD_VALUES) cases.push({ ...base, [key]: value });
       // The research mark: true, or any odd value in its place.
       for (const value of [true, ...ODD_VALUES]) cases.push({ ...base, research: value });
+      // The safety-monitoring mark, the same.
+      for (const value of [true, ...ODD_VALUES]) cases.push({ ...base, safety: value });
       for (const key of [...Object.keys(SAMPLE_ATTRIBUTES[type]), 'unknownKey']) {
         for (const value of ODD_VALUES) cases.push({ ...base, attributes: { ...SAMPLE_ATTRIBUTES[type], [key]: value } });
       }
