@@ -5,10 +5,9 @@ import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { parseEnv } from '../config/env';
 import { aggregateEnv, connectDatabase } from '../config/lambda';
-import { decodeStoredEvent } from '../domain/events/stored';
-import type { StoredEvent } from '../domain/events/schema';
 import { makeAggregate, type Aggregate } from '../use-cases/aggregate';
 import { lazyHandler } from './lazy';
+import { decodeBatch } from './kinesis-batch';
 
 export interface AggregateHandlerDeps {
   readonly aggregate: Aggregate;
@@ -22,16 +21,7 @@ export interface AggregateHandlerDeps {
  */
 export function makeAggregateHandler(deps: AggregateHandlerDeps) {
   return async function handleKinesisBatch(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-    const events: StoredEvent[] = [];
-    const batchItemFailures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
-      const decoded = decodeStoredEvent(Buffer.from(record.kinesis.data, 'base64'));
-      if (decoded.ok) events.push(decoded.event);
-      else {
-        batchItemFailures.push({ itemIdentifier: record.kinesis.sequenceNumber });
-        deps.logger.warn('poison record', { sequenceNumber: record.kinesis.sequenceNumber, reason: decoded.reason });
-      }
-    }
+    const { events, batchItemFailures } = decodeBatch(event, deps.logger);
     const result = await deps.aggregate(events);
     deps.logger.info('aggregated', { records: event.Records.length, applied: result.applied, duplicates: result.duplicates, failed: batchItemFailures.length });
     return { batchItemFailures };
