@@ -102,8 +102,9 @@ export type CompositeRule = Extract<AlertRule, { kind: 'composite' }>;
 export type SignalRule = Exclude<AlertRule, { kind: 'composite' }>;
 
 const HOUR_SEC = 3_600;
-const criticalRouting = { channels: ['sns', 'email', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: HOUR_SEC, escalateAfterSec: 900 } as const;
-const warningRouting = { channels: ['sns', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: 4 * HOUR_SEC } as const;
+type RoutingInput = z.input<typeof routingSchema>;
+const criticalRouting: RoutingInput = { channels: ['sns', 'email', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: HOUR_SEC, escalateAfterSec: 900 };
+const warningRouting: RoutingInput = { channels: ['sns', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: 4 * HOUR_SEC };
 const safety = { labels: { category: 'safety' }, subject: 'user', match: {} } as const;
 
 const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
