@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { INITIAL_CONDITION, observeComposite, observeSignal, observeTime, watches, type ConditionState, type Step } from '../../../functions/domain/alerting/evaluate';
 import type { Signal, Subject } from '../../../functions/domain/alerting/model';
-import { alertRuleSchema, DEFAULT_RULES, type AlertRuleInput, type CompositeRule, type SignalRule } from '../../../functions/domain/alerting/rules';
+import { alertRuleSchema, DEFAULT_RULES, type CompositeRule, type SignalRule } from '../../../functions/domain/alerting/rules';
 import { signalsOfEvent } from '../../../functions/domain/alerting/signals';
 import type { EventType, StoredEvent } from '../../../functions/domain/events/schema';
 
@@ -10,9 +10,9 @@ const DAY = 86_400_000;
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const user: Subject = { kind: 'user', id: 'a'.repeat(64) };
 const series: Subject = { kind: 'series', id: 'events.per_minute:choice.made' };
-const base = { description: 'test', severity: 'warning', routing: { channels: ['dashboard'], repeatIntervalSec: 3600 } } as const;
+const base = { description: 'test', severity: 'warning', routing: { channels: ['dashboard'], repeatIntervalSec: 3600 } };
 
-const signalRule = (input: Record<string, unknown>): SignalRule => alertRuleSchema.parse({ ...base, id: 'r', subject: 'user', ...input } as AlertRuleInput) as SignalRule;
+const signalRule = (input: Record<string, unknown>): SignalRule => alertRuleSchema.parse({ ...base, id: 'r', subject: 'user', ...input }) as SignalRule;
 const lowMood = (extra: Record<string, unknown> = {}) => signalRule({ kind: 'threshold', signal: 'mood.valence', op: '<', value: -0.5, ...extra });
 const signal = (value: number, atMs: number, extra: Partial<Signal> = {}): Signal => ({ name: 'mood.valence', subject: user, value, at: new Date(atMs), labels: {}, eventId: randomUUID(), ...extra });
 
