@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { ZodError } from 'zod';
+import type { Signal, Subject } from '../../../functions/domain/alerting/model';
+import { DEFAULT_RULES } from '../../../functions/domain/alerting/rules';
+import { makeAlertRulesAdmin, makeRuleEngine } from '../../../functions/use-cases/rule-engine';
+import { pgliteStores, steppedClock, type AlertStores } from '../../support/alert-rules';
+
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+const SECOND = 1_000;
+const DAY = 86_400_000;
+const user: Subject = { kind: 'user', id: 'c'.repeat(64) };
+const routing = { channels: ['dashboard'], repeatIntervalSec: 3600 };
+const signal = (name: string, value: number, atMs: number): Signal => ({ name, subject: user, value, at: new Date(atMs), labels: {}, eventId: randomUUID() });
+const lowMood = (extra: Record<string, unknown> = {}) => ({
+  id: 'low-mood',
+  kind: 'threshold',
+  description: 'very low mood',
+  severity: 'warning',
+  routing,
+  subject: 'user',
+  signal: 'mood.valence',
+  op: '<',
+  value: -0.5,
+  ...extra,
+});
+const states = (transitions: readonly { rule: { id: string }; state: string }[]) => transitions.map((transition) => `${transition.rule.id} ${transition.state}`);
+
+describe('rule engine', () => {
+  const pglite = pgliteStores();
+  let stores: AlertStores;
+  beforeEach(async () => {
+    stores = await pglite.open();
+  });
+  afterEach(() => stores.close());
+  afterAll(() => pglite.closeAll());
+
+  it('takes a replaced rule into account once the cache time has passed, without a restart', async () => {
+    const clock = steppedClock(T0);
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock, cacheMs: 5 * SECOND });
+    const admin = makeAlertRulesAdmin({ rules: stores.rules });
+    expect(await engine.observe([signal('mood.valence', -0.9, T0)])).toEqual([]);
+
+    await admin.putRules({ rules: [lowMood()] }, 'admin-1');
+    clock.advance(4 * SECOND);
+    const cached = await engine.observe([signal('mood.valence', -0.9, T0 + 4 * SECOND)]);
+    clock.advance(SECOND);
+    const reread = await engine.observe([signal('mood.valence', -0.9, T0 + 5 * SECOND)]);
+
+    expect(cached).toEqual([]);
+    expect(states(reread)).toEqual(['low-mood firing']);
+  });
+
+  it('answers the rules in force, and refuses a bad document naming the field', async () => {
+    const admin = makeAlertRulesAdmin({ rules: stores.rules });
+
+    await expect(admin.putRules({ rules: [lowMood({ op: 'lt' })] }, 'admin-1')).rejects.toThrow(ZodError);
+    await expect(admin.putRules({ rules: [lowMood({ op: 'lt' })] }, 'admin-1')).rejects.toMatchObject({ issues: [expect.objectContaining({ path: ['rules', 0, 'op'] })] });
+    expect(await admin.getRules()).toEqual({ rules: DEFAULT_RULES });
+    expect((await admin.putRules({ rules: [lowMood()] }, 'admin-1')).rules.map((rule) => rule.id)).toEqual([...DEFAULT_RULES.map((rule) => rule.id), 'low-mood']);
+  });
+
+  it('flags a user at risk on a crisis and, on the tick 7 days later with no session, fires the absence rule', async () => {
+    const clock = steppedClock(T0);
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock });
+
+    expect(states(await engine.observe([signal('crisis.severity', 4, T0)]))).toEqual(['crisis-signal firing']);
+    clock.advance(7 * DAY - SECOND);
+    expect(await engine.tick()).toEqual([]);
+    clock.advance(SECOND);
+    const fired = await engine.tick();
+    clock.advance(DAY);
+    const quiet = await engine.tick();
+    const back = await engine.observe([signal('session.started', 1, T0 + 8 * DAY)]);
+
+    expect(fired).toMatchObject([{ state: 'firing', rule: { id: 'at-risk-no-session', severity: 'warning' }, subject: user }]);
+    expect(quiet).toEqual([]);
+    expect(states(back)).toEqual(['at-risk-no-session resolved']);
+  });
+
+  it('fires a rule with forSec on the tick once the condition has held long enough, and skips a disabled rule', async () => {
+    const clock = steppedClock(T0);
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock });
+    await makeAlertRulesAdmin({ rules: stores.rules }).putRules({ rules: [lowMood({ forSec: 600 }), { ...DEFAULT_RULES[0]!, enabled: false }] }, 'admin-1');
+
+    expect(await engine.observe([signal('mood.valence', -0.9, T0), signal('crisis.severity', 4, T0)])).toEqual([]);
+    clock.advance(599 * SECOND);
+    expect(await engine.tick()).toEqual([]);
+    clock.advance(SECOND);
+    expect(states(await engine.tick())).toEqual(['low-mood firing']);
+  });
+
+  it('fires a composite over a condition-only rule and a default, and resolves it when one stops', async () => {
+    const clock = steppedClock(T0);
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock });
+    const composite = { id: 'low-mood-after-rise', kind: 'composite', description: 'low mood after a PHQ-9 rise', severity: 'critical', routing, subject: 'user', op: 'all', conditions: ['low-mood', 'phq9-rise'], forSec: 0 };
+    await makeAlertRulesAdmin({ rules: stores.rules }).putRules({ rules: [lowMood({ notify: false }), composite] }, 'admin-1');
+
+    const rise = await engine.observe([signal('phq9.score', 10, T0), signal('phq9.score', 16, T0 + DAY)]);
+    const low = await engine.observe([signal('mood.valence', -0.9, T0 + DAY + SECOND)]);
+    const better = await engine.observe([signal('mood.valence', 0.3, T0 + 2 * DAY)]);
+
+    expect(states(rise)).toEqual(['phq9-rise firing']);
+    expect(states(low)).toEqual(['low-mood-after-rise firing']);
+    expect(states(better)).toEqual(['low-mood-after-rise resolved']);
+  });
+});
