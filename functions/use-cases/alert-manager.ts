@@ -10,14 +10,14 @@ import {
   type AlertState,
   type NotificationKind,
 } from '../domain/alerting/alert';
-import { subjectKey, type Severity, type Transition } from '../domain/alerting/model';
+import { SEVERITIES, subjectKey, type Severity, type Transition } from '../domain/alerting/model';
 import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
 import type { Clock } from '../ports';
 import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
 
 /** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
-export const STALE_CLAIM_MS = 60_000;
+const STALE_CLAIM_MS = 60_000;
 const MAX_LIST = 500;
 /** Per tick; the rest waits for the next tick. */
 const TICK_BATCH = 1000;
@@ -73,6 +73,13 @@ interface Claimed {
   readonly notificationId: string;
 }
 
+/** Escalations first: they are the alerts nobody has taken up yet. */
+const KIND_ORDER = ['escalation', 'firing', 'repeat', 'resolved'] as const satisfies readonly NotificationKind[];
+const noClaims = (): Record<NotificationKind, Claimed[]> => ({ firing: [], repeat: [], escalation: [], resolved: [] });
+const add = (claimed: Record<NotificationKind, Claimed[]>, kind: NotificationKind, won: Claimed | undefined): void => {
+  if (won) claimed[kind].push(won);
+};
+
 export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
   const { alerts, clock, newId, logger } = deps;
 
@@ -107,20 +114,24 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     else logger.info('alert notification sent', fields);
   }
 
-  /** Critical groups go out before warnings: a page about a person in crisis waits for nothing. */
-  async function notify(kind: NotificationKind, claimed: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
-    const groups = groupForNotification(claimed, (c) => c.alert);
-    const critical = groups.filter((g) => g[0]?.alert.severity === 'critical');
-    const rest = groups.filter((g) => g[0]?.alert.severity !== 'critical');
-    await Promise.all(critical.map((g) => notifyGroup(kind, g, active, now)));
-    await Promise.all(rest.map((g) => notifyGroup(kind, g, active, now)));
+  /**
+   * Each kind in turn, and within it critical groups before warnings: a page about a person in
+   * crisis waits for nothing. Groups of one severity go out side by side.
+   */
+  async function notifyAll(claimed: Record<NotificationKind, Claimed[]>, now: Date): Promise<void> {
+    if (Object.values(claimed).every((list) => list.length === 0)) return;
+    const active = await deps.silences.active(now);
+    for (const kind of KIND_ORDER) {
+      const groups = groupForNotification(claimed[kind], (c) => c.alert);
+      for (const severity of SEVERITIES) {
+        await Promise.all(groups.filter((g) => g[0]?.alert.severity === severity).map((g) => notifyGroup(kind, g, active, now)));
+      }
+    }
   }
 
   async function apply(transitions: readonly Transition[]): Promise<void> {
-    if (transitions.length === 0) return;
     const now = clock.now();
-    const fired: Claimed[] = [];
-    const resolved: Claimed[] = [];
+    const claimed = noClaims();
     // In order, claiming as we go: a firing and its resolution in one batch still page, then resolve.
     for (const t of transitions) {
       const print = fingerprint(t.rule.id, t.subject);
@@ -136,40 +147,31 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
           routing: t.rule.routing,
           at: t.at,
         });
-        if (alert.status !== 'firing' || alert.lastNotifiedAt !== undefined) continue;
-        const won = await claim(alert, 'firing', undefined, now);
-        if (won) fired.push(won);
+        if (alert.lastNotifiedAt === undefined) add(claimed, 'firing', await claim(alert, 'firing', undefined, now));
+        else if (isRepeatDue(alert, now)) add(claimed, 'repeat', await claim(alert, 'repeat', alert.lastNotifiedAt, now));
       } else {
         const notificationId = newId();
         const result = await alerts.resolve({ fingerprint: print, at: t.at, notificationId, now });
-        if (result?.resolvedNotificationId !== undefined) resolved.push({ alert: result.alert, notificationId });
+        if (result?.resolvedNotificationId !== undefined) add(claimed, 'resolved', { alert: result.alert, notificationId });
       }
     }
-    if (fired.length === 0 && resolved.length === 0) return;
-    const active = await deps.silences.active(now);
-    await notify('firing', fired, active, now);
-    await notify('resolved', resolved, active, now);
+    await notifyAll(claimed, now);
   }
 
   async function tick(): Promise<void> {
     const now = clock.now();
-    const open = await alerts.firing(TICK_BATCH);
-    const byKind: Record<NotificationKind, Claimed[]> = { firing: [], repeat: [], escalation: [], resolved: [] };
-    const take = (kind: NotificationKind, won: Claimed | undefined) => {
-      if (won) byKind[kind].push(won);
-    };
-    for (const alert of open) {
+    const claimed = noClaims();
+    for (const alert of await alerts.firing(TICK_BATCH)) {
       // An alert opened by an invocation that died before claiming its first notification.
-      if (alert.lastNotifiedAt === undefined) take('firing', await claim(alert, 'firing', undefined, now));
-      else if (isRepeatDue(alert, now)) take('repeat', await claim(alert, 'repeat', alert.lastNotifiedAt, now));
-      if (isEscalationDue(alert, now)) take('escalation', await claim(alert, 'escalation', undefined, now));
+      if (alert.lastNotifiedAt === undefined) add(claimed, 'firing', await claim(alert, 'firing', undefined, now));
+      else if (isRepeatDue(alert, now)) add(claimed, 'repeat', await claim(alert, 'repeat', alert.lastNotifiedAt, now));
+      if (isEscalationDue(alert, now)) add(claimed, 'escalation', await claim(alert, 'escalation', undefined, now));
     }
     const staleBefore = new Date(now.getTime() - STALE_CLAIM_MS);
     for (const stale of await alerts.staleClaims(staleBefore, TICK_BATCH)) {
-      if (await alerts.retake(stale.notificationId, staleBefore, now)) byKind[stale.kind].push({ alert: stale.alert, notificationId: stale.notificationId });
+      if (await alerts.retake(stale.notificationId, staleBefore, now)) add(claimed, stale.kind, { alert: stale.alert, notificationId: stale.notificationId });
     }
-    const active = await deps.silences.active(now);
-    for (const kind of ['escalation', 'firing', 'repeat', 'resolved'] as const) await notify(kind, byKind[kind], active, now);
+    await notifyAll(claimed, now);
   }
 
   async function acknowledge(id: string, actor: string): Promise<Alert | undefined> {

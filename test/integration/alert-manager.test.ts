@@ -86,6 +86,17 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     expect(await manager.list({})).toEqual([expect.objectContaining({ rule: 'crisis-signal', status: 'firing', subject: `user:${user(1).id}` })]);
   });
 
+  it('notifies a firing record that arrives after the repeat interval as a repeat, without waiting for a tick', async () => {
+    const { manager, advance, kinds } = harness([db]);
+    await manager.apply([fire(deterioration, 1)]);
+    advance(3599);
+    await manager.apply([fire(deterioration, 1, new Date(t0.getTime() + 3_599_000))]);
+    advance(3600);
+    await manager.apply([fire(deterioration, 1, new Date(t0.getTime() + 3_600_000))]);
+    expect(kinds()).toEqual(['firing:1', 'repeat:1']);
+    expect(await manager.list({})).toEqual([expect.objectContaining({ summary: 'phq9-rise for user 1', updatedAt: new Date(t0.getTime() + 3_600_000).toISOString() })]);
+  });
+
   it('notifies new alerts of one group in one message, critical groups before warnings', async () => {
     const { manager, fake } = harness([db]);
     await manager.apply([fire(deterioration, 3), fire(crisis, 1), fire(crisis, 2)]);

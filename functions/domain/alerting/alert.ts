@@ -102,7 +102,7 @@ export function alertMessage(kind: NotificationKind, alerts: readonly AlertState
   };
 }
 
-/** Groups items by their alert's notification bucket, critical buckets first, input order kept within each. */
+/** Groups items by their alert's notification bucket, keeping input order within each. */
 export function groupForNotification<T>(items: readonly T[], alertOf: (item: T) => AlertState): T[][] {
   const buckets = new Map<string, T[]>();
   for (const item of items) {
@@ -111,7 +111,5 @@ export function groupForNotification<T>(items: readonly T[], alertOf: (item: T) 
     if (bucket) bucket.push(item);
     else buckets.set(key, [item]);
   }
-  const groups = [...buckets.values()];
-  const isCritical = (group: T[]) => group[0] !== undefined && alertOf(group[0]).severity === 'critical';
-  return [...groups.filter(isCritical), ...groups.filter((group) => !isCritical(group))];
+  return [...buckets.values()];
 }

@@ -55,13 +55,13 @@ describe('grouping', () => {
     expect(groupKey({ rule: 'r' }, [])).toBe('{}');
   });
 
-  it('groups alerts of one group key, severity and channels together, critical groups first', () => {
+  it('groups alerts of one group key, severity and channels together', () => {
     const warning = state({ id: 'w', severity: 'warning', labels: { ...state().labels, severity: 'warning' } });
     const a = state({ id: 'a', subject: 'user:1' });
     const b = state({ id: 'b', subject: 'user:2' });
     const otherRule = state({ id: 'c', rule: 'phq9', labels: { ...state().labels, rule: 'phq9' } });
     const groups = groupForNotification([warning, a, otherRule, b], (x) => x);
-    expect(groups.map((g) => g.map((x) => x.id))).toEqual([['a', 'b'], ['c'], ['w']]);
+    expect(groups.map((g) => g.map((x) => x.id))).toEqual([['w'], ['a', 'b'], ['c']]);
   });
 
   it('builds one message for a group, linking to the first alert', () => {
