@@ -8,6 +8,7 @@ import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
 import type { AlertMessage, Channel, RuleRef, Transition } from '../../functions/domain/alerting/model';
 import type { Deliver } from '../../functions/ports/notifications';
 import { AlertResolvedError, InvalidSilenceError, makeAlertManager, type AlertManager } from '../../functions/use-cases/alert-manager';
+import { erasureTargets } from '../../functions/use-cases/erase-user';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 
 const t0 = new Date('2026-11-20T10:00:00.000Z');
@@ -230,6 +231,16 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     expect(await manager.eraseSubject(`user:${user(1).id}`)).toBe(2);
     expect((await manager.list({})).map((a) => a.subject)).toEqual([`user:${user(2).id}`]);
     expect(await manager.silences.list()).toEqual([]);
+  });
+
+  it("is one of the erasure's targets, erasing by the user's pseudonym", async () => {
+    const { manager } = harness([db]);
+    await manager.apply([fire(crisis, 1)]);
+    const none = { remove: async () => false, eraseSubject: async () => ({ eventIds: 0, researchValues: 0 }), removeFromSet: async () => 0 };
+    const targets = erasureTargets({ consent: none, rollups: none, live: none, records: [], alerts: manager });
+    const removed = await Promise.all(targets.map(async (target) => [target.what, await target.erase(user(1).id, t0)]));
+    expect(removed).toContainEqual([expect.stringContaining('alerts about the user'), 1]);
+    expect(await manager.list({})).toEqual([]);
   });
 }
 
