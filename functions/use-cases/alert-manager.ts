@@ -10,7 +10,7 @@ import {
   type AlertState,
   type NotificationKind,
 } from '../domain/alerting/alert';
-import { SEVERITIES, subjectKey, type Severity, type Transition } from '../domain/alerting/model';
+import { SEVERITIES, subjectKey, type Transition } from '../domain/alerting/model';
 import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
 import type { Clock } from '../ports';
 import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore } from '../ports/alerts';
@@ -55,7 +55,8 @@ export interface AlertManager {
   tick(): Promise<void>;
   /** Stops repeats and escalation. Throws `AlertResolvedError` for a resolved alert. */
   acknowledge(id: string, actor: string): Promise<Alert | undefined>;
-  list(query: { status?: Alert['status']; severity?: Severity; limit?: number; before?: Date }): Promise<Alert[]>;
+  /** Newest first; at most 500, 100 unless told. */
+  list(query: AlertQuery): Promise<Alert[]>;
   get(id: string): Promise<Alert | undefined>;
   readonly silences: {
     list(): Promise<Silence[]>;
@@ -180,10 +181,8 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     return result;
   }
 
-  function list(query: { status?: Alert['status']; severity?: Severity; limit?: number; before?: Date }): Promise<Alert[]> {
-    const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), MAX_LIST);
-    const store: AlertQuery = { ...query, limit };
-    return alerts.list(store);
+  function list(query: AlertQuery): Promise<Alert[]> {
+    return alerts.list({ ...query, limit: Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), MAX_LIST) });
   }
 
   const silences: AlertManager['silences'] = {

@@ -224,6 +224,25 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     expect(kinds()).toEqual(['firing:1']);
   });
 
+  it('notifies on the next tick an alert whose invocation died before claiming its first notification', async () => {
+    const { manager, kinds } = harness([db]);
+    const opened = await new SqlAlertStore(db).upsertFiring({
+      id: randomUUID(),
+      fingerprint: 'fp-orphan',
+      rule: crisis.id,
+      severity: 'critical',
+      subject: `user:${user(5).id}`,
+      labels: { rule: crisis.id },
+      summary: 'orphan',
+      routing: crisis.routing,
+      at: t0,
+    });
+    await manager.tick();
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:5']);
+    expect((await manager.get(opened.id))?.notifications).toHaveLength(2);
+  });
+
   it("erases a subject's alerts and the silences naming it", async () => {
     const { manager } = harness([db]);
     await manager.silences.create({ matchers: [{ name: 'subject', value: `user:${user(1).id}` }], endsAt: '2026-11-21T00:00:00Z', comment: 'known' }, 'admin-1');

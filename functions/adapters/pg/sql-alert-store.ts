@@ -1,5 +1,5 @@
 import type { Alert, AlertNotification, AlertState, AlertStatus, NotificationKind } from '../../domain/alerting/alert';
-import type { Routing, Severity } from '../../domain/alerting/model';
+import type { Channel, Routing, Severity } from '../../domain/alerting/model';
 import type { AlertQuery, AlertStore, FiringAlert, NotificationClaim, NotificationOutcome, Resolution, StaleClaim } from '../../ports/alerts';
 import type { SqlDatabase } from './database';
 
@@ -22,7 +22,7 @@ type AlertRow = {
   last_notified_at: Date | string | null;
 };
 
-type StoredOutcome = { channel: string; status: AlertNotification['status']; attempts: number; at: string; error?: string };
+type StoredOutcome = { channel: Channel; status: AlertNotification['status']; attempts: number; at: string; error?: string };
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
 

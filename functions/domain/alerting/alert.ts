@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { subjectKey, type AlertMessage, type RuleRef, type Routing, type Severity, type Subject } from './model';
+import { subjectKey, type AlertMessage, type Channel, type RuleRef, type Routing, type Severity, type Subject } from './model';
 
 export type AlertStatus = 'firing' | 'acknowledged' | 'resolved';
 export type NotificationKind = AlertMessage['kind'];
@@ -7,7 +7,7 @@ export type NotificationKind = AlertMessage['kind'];
 /** One channel's part of one notification, as `GET /v1/alerts` shows it. */
 export interface AlertNotification {
   readonly kind: NotificationKind;
-  readonly channel: string;
+  readonly channel: Channel;
   readonly status: 'delivered' | 'undelivered' | 'silenced';
   readonly attempts: number;
   readonly at: string;
