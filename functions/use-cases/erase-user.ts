@@ -2,7 +2,9 @@ import type { Clock, LiveStore, SubjectRecords } from '../ports';
 import type { ConsentRegistry } from '../ports/consent';
 import type { RollupStore } from '../ports/rollups';
 import type { Pseudonymise } from '../domain/privacy/pseudonymise';
+import { subjectKey } from '../domain/alerting/model';
 import { activeUserSetKeys } from './aggregate';
+import type { AlertManager } from './alert-manager';
 
 /** One store an erasure cleans: what it holds of a user, and how to delete it. */
 export interface ErasureTarget {
@@ -59,6 +61,8 @@ export interface ErasableStores {
   readonly live: Pick<LiveStore, 'removeFromSet'>;
   /** Stores of raw records that can forget a subject's: the embedded stream and dead letters. */
   readonly records: readonly { readonly store: string; readonly what: string; readonly records: SubjectRecords }[];
+  /** The alert lifecycle (alerts about the user, silences naming them); optional until every mode wires it. */
+  readonly alerts?: Pick<AlertManager, 'eraseSubject'>;
 }
 
 /** What every mode erases, consent first. */
@@ -82,8 +86,18 @@ export function erasureTargets(stores: ErasableStores): ErasureTarget[] {
         return removed;
       },
     },
+    ...(stores.alerts ? [alertsTarget(stores.alerts)] : []),
     ...stores.records.map(({ store, what, records }) => ({ store, what, erase: (subject: string) => records.eraseRecordsOf(subject) })),
   ];
+}
+
+function alertsTarget(alerts: Pick<AlertManager, 'eraseSubject'>): ErasureTarget {
+  return {
+    store: 'postgresql',
+    what: 'alerts about the user with their notification records, and silences naming the user',
+    // Alerts carry the subject key, not the bare pseudonym.
+    erase: (subject) => alerts.eraseSubject(subjectKey({ kind: 'user', id: subject })),
+  };
 }
 
 /** Kept in every mode: released aggregates, and the audit trail, which never names a user. */

@@ -1,0 +1,219 @@
+import type { Alert, AlertNotification, AlertState, AlertStatus, NotificationKind } from '../../domain/alerting/alert';
+import type { Channel, Routing, Severity } from '../../domain/alerting/model';
+import type { AlertQuery, AlertStore, FiringAlert, NotificationClaim, NotificationOutcome, Resolution, StaleClaim } from '../../ports/alerts';
+import type { SqlDatabase } from './database';
+
+type AlertRow = {
+  id: string;
+  fingerprint: string;
+  rule: string;
+  severity: Severity;
+  status: AlertStatus;
+  subject: string;
+  labels: Record<string, string>;
+  summary: string;
+  routing: Routing;
+  starts_at: Date | string;
+  updated_at: Date | string;
+  resolved_at: Date | string | null;
+  acknowledged_by: string | null;
+  acknowledged_at: Date | string | null;
+  escalated_at: Date | string | null;
+  last_notified_at: Date | string | null;
+};
+
+type StoredOutcome = { channel: Channel; status: AlertNotification['status']; attempts: number; at: string; error?: string };
+
+const iso = (value: Date | string): string => new Date(value).toISOString();
+
+function stateOf(row: AlertRow): AlertState {
+  return {
+    id: row.id,
+    fingerprint: row.fingerprint,
+    rule: row.rule,
+    severity: row.severity,
+    status: row.status,
+    subject: row.subject,
+    labels: row.labels,
+    summary: row.summary,
+    routing: row.routing,
+    startsAt: new Date(row.starts_at),
+    ...(row.last_notified_at !== null && { lastNotifiedAt: new Date(row.last_notified_at) }),
+    ...(row.escalated_at !== null && { escalatedAt: new Date(row.escalated_at) }),
+  };
+}
+
+function alertOf(row: AlertRow, notifications: readonly AlertNotification[]): Alert {
+  return {
+    id: row.id,
+    rule: row.rule,
+    severity: row.severity,
+    status: row.status,
+    subject: row.subject,
+    labels: row.labels,
+    summary: row.summary,
+    startsAt: iso(row.starts_at),
+    updatedAt: iso(row.updated_at),
+    ...(row.resolved_at !== null && { resolvedAt: iso(row.resolved_at) }),
+    ...(row.acknowledged_by !== null && { acknowledgedBy: row.acknowledged_by }),
+    ...(row.acknowledged_at !== null && { acknowledgedAt: iso(row.acknowledged_at) }),
+    ...(row.escalated_at !== null && { escalatedAt: iso(row.escalated_at) }),
+    notifications,
+  };
+}
+
+const UPSERT_FIRING = `
+  INSERT INTO alerts (id, fingerprint, rule, severity, status, subject, labels, summary, routing, starts_at, updated_at)
+  VALUES ($1, $2, $3, $4, 'firing', $5, $6::jsonb, $7, $8::jsonb, $9, $9)
+  ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO UPDATE SET
+    summary = CASE WHEN EXCLUDED.updated_at >= alerts.updated_at THEN EXCLUDED.summary ELSE alerts.summary END,
+    labels = EXCLUDED.labels,
+    routing = EXCLUDED.routing,
+    updated_at = GREATEST(alerts.updated_at, EXCLUDED.updated_at)
+  RETURNING *`;
+
+// A claim is a compare-and-set on the column the caller read, and the notification row in the same
+// statement: of callers that read the same state exactly one updates the row, the others find it
+// changed (PostgreSQL re-checks the WHERE on the updated row after waiting for its lock).
+const claimOn = (column: 'last_notified_at' | 'escalated_at') => `
+  WITH won AS (
+    UPDATE alerts SET ${column} = $3
+    WHERE id = $2 AND status = 'firing' AND ${column} IS NOT DISTINCT FROM $4::timestamptz
+    RETURNING id)
+  INSERT INTO alert_notifications (id, alert_id, kind, claimed_at) SELECT $1, id, $5, $3 FROM won
+  RETURNING id`;
+const CLAIM_NOTIFICATION = claimOn('last_notified_at');
+const CLAIM_ESCALATION = claimOn('escalated_at');
+
+export class SqlAlertStore implements AlertStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async upsertFiring(alert: FiringAlert): Promise<AlertState> {
+    const { rows } = await this.db.query<AlertRow>(UPSERT_FIRING, [
+      alert.id,
+      alert.fingerprint,
+      alert.rule,
+      alert.severity,
+      alert.subject,
+      JSON.stringify(alert.labels),
+      alert.summary,
+      JSON.stringify(alert.routing),
+      alert.at.toISOString(),
+    ]);
+    return stateOf(rows[0] as AlertRow);
+  }
+
+  async resolve(input: Resolution): Promise<{ alert: AlertState; resolvedNotificationId?: string } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<AlertRow>(
+        `UPDATE alerts SET status = 'resolved', resolved_at = $2, updated_at = GREATEST(updated_at, $2)
+         WHERE fingerprint = $1 AND status <> 'resolved' RETURNING *`,
+        [input.fingerprint, input.at.toISOString()],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      // Notified: a notification was tried on a channel, or is in flight (claimed, no outcome yet).
+      const claimed = await tx.query<{ id: string }>(
+        `INSERT INTO alert_notifications (id, alert_id, kind, claimed_at)
+         SELECT $1, $2, 'resolved', $3
+         WHERE EXISTS (SELECT 1 FROM alert_notifications WHERE alert_id = $2 AND sent IS DISTINCT FROM false)
+         ON CONFLICT DO NOTHING RETURNING id`,
+        [input.notificationId, row.id, input.now.toISOString()],
+      );
+      const resolvedNotificationId = claimed.rows[0]?.id;
+      return { alert: stateOf(row), ...(resolvedNotificationId !== undefined && { resolvedNotificationId }) };
+    });
+  }
+
+  async claim(claim: NotificationClaim): Promise<boolean> {
+    const { rows } = await this.db.query(claim.kind === 'escalation' ? CLAIM_ESCALATION : CLAIM_NOTIFICATION, [
+      claim.notificationId,
+      claim.alertId,
+      claim.at.toISOString(),
+      claim.expected?.toISOString() ?? null,
+      claim.kind,
+    ]);
+    return rows.length === 1;
+  }
+
+  async record(notificationId: string, outcomes: readonly NotificationOutcome[]): Promise<void> {
+    const stored: StoredOutcome[] = outcomes.map((o) => ({ channel: o.channel, status: o.status, attempts: o.attempts, at: o.at.toISOString(), ...(o.error !== undefined && { error: o.error }) }));
+    await this.db.query('UPDATE alert_notifications SET outcomes = $2::jsonb, sent = $3 WHERE id = $1 AND outcomes IS NULL', [
+      notificationId,
+      JSON.stringify(stored),
+      outcomes.some((o) => o.status !== 'silenced'),
+    ]);
+  }
+
+  async staleClaims(claimedBefore: Date, limit: number): Promise<StaleClaim[]> {
+    // A firing, repeat or escalation claim of an alert acknowledged or resolved since would now
+    // page about something settled; it is left unsent.
+    const { rows } = await this.db.query<AlertRow & { notification_id: string; notification_kind: NotificationKind }>(
+      `SELECT a.*, n.id AS notification_id, n.kind AS notification_kind
+       FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id
+       WHERE n.outcomes IS NULL AND n.claimed_at <= $1 AND (n.kind = 'resolved' OR a.status = 'firing')
+       ORDER BY n.claimed_at LIMIT $2`,
+      [claimedBefore.toISOString(), limit],
+    );
+    return rows.map((row) => ({ notificationId: row.notification_id, kind: row.notification_kind, alert: stateOf(row) }));
+  }
+
+  async retake(notificationId: string, claimedBefore: Date, at: Date): Promise<boolean> {
+    const { rows } = await this.db.query('UPDATE alert_notifications SET claimed_at = $3 WHERE id = $1 AND outcomes IS NULL AND claimed_at <= $2 RETURNING id', [
+      notificationId,
+      claimedBefore.toISOString(),
+      at.toISOString(),
+    ]);
+    return rows.length === 1;
+  }
+
+  async firing(limit: number): Promise<AlertState[]> {
+    const { rows } = await this.db.query<AlertRow>(`SELECT * FROM alerts WHERE status = 'firing' ORDER BY starts_at, id LIMIT $1`, [limit]);
+    return rows.map(stateOf);
+  }
+
+  async acknowledge(id: string, actor: string, at: Date): Promise<Alert | 'resolved' | undefined> {
+    await this.db.query(
+      `UPDATE alerts SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3, updated_at = GREATEST(updated_at, $3)
+       WHERE id = $1 AND status = 'firing'`,
+      [id, actor, at.toISOString()],
+    );
+    const alert = await this.get(id);
+    return alert?.status === 'resolved' ? 'resolved' : alert;
+  }
+
+  async get(id: string): Promise<Alert | undefined> {
+    const { rows } = await this.db.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [id]);
+    return (await this.withNotifications(rows))[0];
+  }
+
+  async list(query: AlertQuery): Promise<Alert[]> {
+    const { rows } = await this.db.query<AlertRow>(
+      `SELECT * FROM alerts
+       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR severity = $2) AND ($3::timestamptz IS NULL OR starts_at < $3)
+       ORDER BY starts_at DESC, id DESC LIMIT $4`,
+      [query.status ?? null, query.severity ?? null, query.before?.toISOString() ?? null, query.limit ?? 100],
+    );
+    return this.withNotifications(rows);
+  }
+
+  async eraseSubject(subject: string): Promise<number> {
+    const { rows } = await this.db.query('DELETE FROM alerts WHERE subject = $1 RETURNING id', [subject]);
+    return rows.length;
+  }
+
+  private async withNotifications(rows: readonly AlertRow[]): Promise<Alert[]> {
+    if (rows.length === 0) return [];
+    const { rows: sent } = await this.db.query<{ alert_id: string; kind: NotificationKind; outcomes: StoredOutcome[] }>(
+      'SELECT alert_id, kind, outcomes FROM alert_notifications WHERE alert_id = ANY($1::text[]) AND outcomes IS NOT NULL ORDER BY claimed_at, id',
+      [rows.map((row) => row.id)],
+    );
+    const byAlert = new Map<string, AlertNotification[]>();
+    for (const notification of sent) {
+      const list = byAlert.get(notification.alert_id) ?? [];
+      for (const outcome of notification.outcomes) list.push({ kind: notification.kind, ...outcome });
+      byAlert.set(notification.alert_id, list);
+    }
+    return rows.map((row) => alertOf(row, byAlert.get(row.id) ?? []));
+  }
+}

@@ -1,0 +1,113 @@
+import type { Alert, AlertState, AlertStatus, NotificationKind } from '../domain/alerting/alert';
+import type { Channel, Routing, Severity } from '../domain/alerting/model';
+import type { Silence, SilenceMatcher } from '../domain/alerting/silence';
+
+/** A firing transition as the store takes it: the alert to open, or the open one to refresh. */
+export interface FiringAlert {
+  /** Used only when no alert of the fingerprint is open. */
+  readonly id: string;
+  readonly fingerprint: string;
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly subject: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly summary: string;
+  readonly routing: Routing;
+  readonly at: Date;
+}
+
+/** One channel's outcome of a claimed notification. */
+export interface NotificationOutcome {
+  readonly channel: Channel;
+  readonly status: 'delivered' | 'undelivered' | 'silenced';
+  readonly attempts: number;
+  readonly at: Date;
+  readonly error?: string;
+}
+
+/**
+ * The right to send one notification of one alert, won by exactly one caller. `expected` is the
+ * alert's `lastNotifiedAt` (firing, repeat) or `escalatedAt` (escalation) as the caller read it:
+ * the claim is a compare-and-set on it, so of callers that read the same state only one wins.
+ */
+export interface NotificationClaim {
+  readonly notificationId: string;
+  readonly alertId: string;
+  readonly kind: Exclude<NotificationKind, 'resolved'>;
+  readonly expected: Date | undefined;
+  readonly at: Date;
+}
+
+/** A claim whose outcome never came (its sender crashed), taken over by `retake`. */
+export interface StaleClaim {
+  readonly notificationId: string;
+  readonly kind: NotificationKind;
+  readonly alert: AlertState;
+}
+
+export interface Resolution {
+  readonly fingerprint: string;
+  /** When the condition stopped holding. */
+  readonly at: Date;
+  /** The id of the 'resolved' notification, should one be claimed. */
+  readonly notificationId: string;
+  /** The claim's time, which staleness is measured from. */
+  readonly now: Date;
+}
+
+export interface AlertQuery {
+  readonly status?: AlertStatus;
+  readonly severity?: Severity;
+  readonly limit?: number;
+  /** Only alerts that started before this instant: the next page after the last one seen. */
+  readonly before?: Date;
+}
+
+export interface AlertStore {
+  /** Opens the alert of the fingerprint, or refreshes the open one (summary, labels, routing, updatedAt). */
+  upsertFiring(alert: FiringAlert): Promise<AlertState>;
+  /**
+   * Resolves the open alert of the fingerprint. Only the caller that resolved it gets it back;
+   * when it had been notified (not only silenced), the same transaction claims its 'resolved'
+   * notification as `resolvedNotificationId`.
+   */
+  resolve(resolution: Resolution): Promise<{ alert: AlertState; resolvedNotificationId?: string } | undefined>;
+  claim(claim: NotificationClaim): Promise<boolean>;
+  /** Records the outcomes of a claimed notification; the first record wins. */
+  record(notificationId: string, outcomes: readonly NotificationOutcome[]): Promise<void>;
+  /** Claims with no outcome claimed before `claimedBefore`, whose notification still makes sense. */
+  staleClaims(claimedBefore: Date, limit: number): Promise<StaleClaim[]>;
+  /** Takes a stale claim over; of concurrent callers one wins. */
+  retake(notificationId: string, claimedBefore: Date, at: Date): Promise<boolean>;
+  /** Open alerts with status firing, oldest first: the ones a tick may notify. */
+  firing(limit: number): Promise<AlertState[]>;
+  /** 'resolved' when the alert is resolved; an acknowledged alert is answered as it is. */
+  acknowledge(id: string, actor: string, at: Date): Promise<Alert | 'resolved' | undefined>;
+  get(id: string): Promise<Alert | undefined>;
+  /** Newest first (by startsAt). */
+  list(query: AlertQuery): Promise<Alert[]>;
+  /** Deletes the alerts (and their notifications) of a subject key; answers how many alerts. */
+  eraseSubject(subject: string): Promise<number>;
+}
+
+export interface NewSilence {
+  readonly id: string;
+  readonly matchers: readonly SilenceMatcher[];
+  readonly startsAt: Date;
+  readonly endsAt: Date;
+  readonly comment: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+export interface SilenceStore {
+  add(silence: NewSilence): Promise<Silence>;
+  /** Silences not ended by `now` or ended in the week before it, newest first: what an operator reviews. */
+  list(now: Date): Promise<Silence[]>;
+  /** Those in force at `at`. */
+  active(at: Date): Promise<Silence[]>;
+  /** Ends the silence at `at` (if it has not ended yet); false when there is no such silence. */
+  expire(id: string, actor: string, at: Date): Promise<boolean>;
+  /** Deletes silences with an equality matcher on the subject key; answers how many. */
+  eraseSubject(subject: string): Promise<number>;
+}

@@ -1,0 +1,204 @@
+import type { Logger } from '../adapters/log';
+import {
+  alertLabels,
+  alertMessage,
+  fingerprint,
+  groupForNotification,
+  isEscalationDue,
+  isRepeatDue,
+  type Alert,
+  type AlertState,
+  type NotificationKind,
+} from '../domain/alerting/alert';
+import { SEVERITIES, subjectKey, type Transition } from '../domain/alerting/model';
+import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
+import type { Clock } from '../ports';
+import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore } from '../ports/alerts';
+import type { Deliver } from '../ports/notifications';
+
+/** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
+const STALE_CLAIM_MS = 60_000;
+const MAX_LIST = 500;
+/** Per tick; the rest waits for the next tick. */
+const TICK_BATCH = 1000;
+
+/** Acknowledging a resolved alert: nothing is left to acknowledge (HTTP 409). */
+export class AlertResolvedError extends Error {
+  constructor(readonly alertId: string) {
+    super(`alert ${alertId} is resolved and can no longer be acknowledged`);
+    this.name = 'AlertResolvedError';
+  }
+}
+
+/** A silence whose window the clock refuses: already over, or longer than allowed (HTTP 400). */
+export class InvalidSilenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidSilenceError';
+  }
+}
+
+export interface AlertManagerDeps {
+  readonly alerts: AlertStore;
+  readonly silences: SilenceStore;
+  readonly deliver: Deliver;
+  readonly clock: Clock;
+  readonly newId: () => string;
+  readonly dashboardUrl: string;
+  readonly logger: Logger;
+}
+
+export interface AlertManager {
+  /** Opens, refreshes and resolves alerts from the rules engine's transitions, and notifies. */
+  apply(transitions: readonly Transition[]): Promise<void>;
+  /** Scheduled: repeats and escalations that are due, and notifications whose sender was lost. */
+  tick(): Promise<void>;
+  /** Stops repeats and escalation. Throws `AlertResolvedError` for a resolved alert. */
+  acknowledge(id: string, actor: string): Promise<Alert | undefined>;
+  /** Newest first; at most 500, 100 unless told. */
+  list(query: AlertQuery): Promise<Alert[]>;
+  get(id: string): Promise<Alert | undefined>;
+  readonly silences: {
+    list(): Promise<Silence[]>;
+    /** Throws `InvalidSilenceError` when the window is over or too long. */
+    create(input: SilenceInput, actor: string): Promise<Silence>;
+    /** Ends the silence now; false when there is no such silence. */
+    expire(id: string, actor: string): Promise<boolean>;
+  };
+  /** GDPR erasure: the alerts of a subject key and silences naming it; answers how many went. */
+  eraseSubject(subjectKey: string): Promise<number>;
+}
+
+interface Claimed {
+  readonly alert: AlertState;
+  readonly notificationId: string;
+}
+
+/** Escalations first: they are the alerts nobody has taken up yet. */
+const KIND_ORDER = ['escalation', 'firing', 'repeat', 'resolved'] as const satisfies readonly NotificationKind[];
+const noClaims = (): Record<NotificationKind, Claimed[]> => ({ firing: [], repeat: [], escalation: [], resolved: [] });
+const add = (claimed: Record<NotificationKind, Claimed[]>, kind: NotificationKind, won: Claimed | undefined): void => {
+  if (won) claimed[kind].push(won);
+};
+
+export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
+  const { alerts, clock, newId, logger } = deps;
+
+  async function claim(alert: AlertState, kind: NotificationClaim['kind'], expected: Date | undefined, at: Date): Promise<Claimed | undefined> {
+    const notificationId = newId();
+    const won = await alerts.claim({ notificationId, alertId: alert.id, kind, expected, at });
+    return won ? { alert, notificationId } : undefined;
+  }
+
+  /** One message for the unsilenced alerts of one group; silenced ones are recorded, not sent. */
+  async function notifyGroup(kind: NotificationKind, group: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
+    const first = group[0];
+    if (!first) return;
+    const channels = first.alert.routing.channels;
+    const muted = group.filter((c) => isSilenced(active, c.alert.labels, now));
+    const loud = group.filter((c) => !muted.includes(c));
+    const silencedOutcomes = channels.map((channel) => ({ channel, status: 'silenced' as const, attempts: 0, at: now }));
+    await Promise.all(muted.map((c) => alerts.record(c.notificationId, silencedOutcomes)));
+    if (loud.length === 0) return;
+    let outcomes;
+    try {
+      outcomes = await deps.deliver(alertMessage(kind, loud.map((c) => c.alert), deps.dashboardUrl), channels);
+    } catch (error) {
+      // Deliver should never throw; if it does, the claims stay open and a tick takes them over.
+      logger.error('delivery threw; left for retake', { kind, alerts: loud.length, error: error instanceof Error ? error.name : 'unknown' });
+      return;
+    }
+    await Promise.all(loud.map((c) => alerts.record(c.notificationId, outcomes)));
+    const failed = outcomes.filter((o) => o.status === 'undelivered').map((o) => o.channel);
+    const fields = { kind, severity: first.alert.severity, alerts: loud.length, silenced: muted.length, undelivered: failed.join(',') };
+    if (failed.length > 0) logger.warn('alert notification undelivered', fields);
+    else logger.info('alert notification sent', fields);
+  }
+
+  /**
+   * Each kind in turn, and within it critical groups before warnings: a page about a person in
+   * crisis waits for nothing. Groups of one severity go out side by side.
+   */
+  async function notifyAll(claimed: Record<NotificationKind, Claimed[]>, now: Date): Promise<void> {
+    if (Object.values(claimed).every((list) => list.length === 0)) return;
+    const active = await deps.silences.active(now);
+    for (const kind of KIND_ORDER) {
+      const groups = groupForNotification(claimed[kind], (c) => c.alert);
+      for (const severity of SEVERITIES) {
+        await Promise.all(groups.filter((g) => g[0]?.alert.severity === severity).map((g) => notifyGroup(kind, g, active, now)));
+      }
+    }
+  }
+
+  async function apply(transitions: readonly Transition[]): Promise<void> {
+    const now = clock.now();
+    const claimed = noClaims();
+    // In order, claiming as we go: a firing and its resolution in one batch still page, then resolve.
+    for (const t of transitions) {
+      const print = fingerprint(t.rule.id, t.subject);
+      if (t.state === 'firing') {
+        const alert = await alerts.upsertFiring({
+          id: newId(),
+          fingerprint: print,
+          rule: t.rule.id,
+          severity: t.rule.severity,
+          subject: subjectKey(t.subject),
+          labels: alertLabels(t.rule, t.subject),
+          summary: t.summary,
+          routing: t.rule.routing,
+          at: t.at,
+        });
+        if (alert.lastNotifiedAt === undefined) add(claimed, 'firing', await claim(alert, 'firing', undefined, now));
+        else if (isRepeatDue(alert, now)) add(claimed, 'repeat', await claim(alert, 'repeat', alert.lastNotifiedAt, now));
+      } else {
+        const notificationId = newId();
+        const result = await alerts.resolve({ fingerprint: print, at: t.at, notificationId, now });
+        if (result?.resolvedNotificationId !== undefined) add(claimed, 'resolved', { alert: result.alert, notificationId });
+      }
+    }
+    await notifyAll(claimed, now);
+  }
+
+  async function tick(): Promise<void> {
+    const now = clock.now();
+    const claimed = noClaims();
+    for (const alert of await alerts.firing(TICK_BATCH)) {
+      // An alert opened by an invocation that died before claiming its first notification.
+      if (alert.lastNotifiedAt === undefined) add(claimed, 'firing', await claim(alert, 'firing', undefined, now));
+      else if (isRepeatDue(alert, now)) add(claimed, 'repeat', await claim(alert, 'repeat', alert.lastNotifiedAt, now));
+      if (isEscalationDue(alert, now)) add(claimed, 'escalation', await claim(alert, 'escalation', undefined, now));
+    }
+    const staleBefore = new Date(now.getTime() - STALE_CLAIM_MS);
+    for (const stale of await alerts.staleClaims(staleBefore, TICK_BATCH)) {
+      if (await alerts.retake(stale.notificationId, staleBefore, now)) add(claimed, stale.kind, { alert: stale.alert, notificationId: stale.notificationId });
+    }
+    await notifyAll(claimed, now);
+  }
+
+  async function acknowledge(id: string, actor: string): Promise<Alert | undefined> {
+    const result = await alerts.acknowledge(id, actor, clock.now());
+    if (result === 'resolved') throw new AlertResolvedError(id);
+    return result;
+  }
+
+  function list(query: AlertQuery): Promise<Alert[]> {
+    return alerts.list({ ...query, limit: Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), MAX_LIST) });
+  }
+
+  const silences: AlertManager['silences'] = {
+    list: () => deps.silences.list(clock.now()),
+    async create(input, actor) {
+      const now = clock.now();
+      const window = silenceWindow(input, now);
+      if ('error' in window) throw new InvalidSilenceError(window.error);
+      return deps.silences.add({ id: newId(), matchers: input.matchers, ...window, comment: input.comment, createdBy: actor, createdAt: now });
+    },
+    expire: (id, actor) => deps.silences.expire(id, actor, clock.now()),
+  };
+
+  async function eraseSubject(subject: string): Promise<number> {
+    return (await alerts.eraseSubject(subject)) + (await deps.silences.eraseSubject(subject));
+  }
+
+  return { apply, tick, acknowledge, list, get: (id) => alerts.get(id), silences, eraseSubject };
+}

@@ -1,0 +1,181 @@
+import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
+import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
+import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
+import type { FiringAlert } from '../../functions/ports/alerts';
+import { describeWithServices, freshPostgresUrl } from '../support/services';
+
+const t0 = new Date('2026-11-20T10:00:00.000Z');
+const at = (sec: number) => new Date(t0.getTime() + sec * 1000);
+
+const firing = (n: number, over: Partial<FiringAlert> = {}): FiringAlert => ({
+  id: `alert-${n}-${over.at?.getTime() ?? 0}`,
+  fingerprint: `fp-${n}`,
+  rule: 'crisis-signal',
+  severity: 'critical',
+  subject: `user:${String(n).repeat(64).slice(0, 64)}`,
+  labels: { rule: 'crisis-signal', severity: 'critical', subject: `user:${n}` },
+  summary: `crisis ${n}`,
+  routing: { channels: ['sns'], groupBy: ['rule'], repeatIntervalSec: 600 },
+  at: t0,
+  ...over,
+});
+
+async function expectAlertLifecycle(db: SqlDatabase): Promise<void> {
+  const store = new SqlAlertStore(db);
+  const opened = await store.upsertFiring(firing(1));
+  const again = await store.upsertFiring(firing(1, { id: 'ignored', summary: 'crisis 1, again', at: at(5) }));
+  expect(again).toMatchObject({ id: opened.id, summary: 'crisis 1, again', status: 'firing', startsAt: t0 });
+  expect(again.lastNotifiedAt).toBeUndefined();
+
+  // The firing claim: of two callers that read "never notified", one wins.
+  const claim = { alertId: opened.id, kind: 'firing' as const, expected: undefined, at: at(5) };
+  expect(await store.claim({ ...claim, notificationId: 'n1' })).toBe(true);
+  expect(await store.claim({ ...claim, notificationId: 'n2' })).toBe(false);
+  // A repeat claim on a stale read loses; on the current one wins, once.
+  const repeat = { alertId: opened.id, kind: 'repeat' as const, at: at(700) };
+  expect(await store.claim({ ...repeat, notificationId: 'n3', expected: t0 })).toBe(false);
+  expect(await store.claim({ ...repeat, notificationId: 'n4', expected: at(5) })).toBe(true);
+  expect(await store.claim({ ...repeat, notificationId: 'n5', expected: at(5) })).toBe(false);
+  const escalation = { alertId: opened.id, kind: 'escalation' as const, expected: undefined, at: at(700) };
+  expect(await store.claim({ ...escalation, notificationId: 'n6' })).toBe(true);
+  expect(await store.claim({ ...escalation, notificationId: 'n7' })).toBe(false);
+
+  await store.record('n1', [
+    { channel: 'sns', status: 'delivered', attempts: 1, at: at(6) },
+    { channel: 'email', status: 'undelivered', attempts: 3, at: at(6), error: 'Throttling' },
+  ]);
+  await store.record('n1', [{ channel: 'sns', status: 'undelivered', attempts: 9, at: at(7) }]);
+  expect(await store.get(opened.id)).toEqual({
+    id: opened.id,
+    rule: 'crisis-signal',
+    severity: 'critical',
+    status: 'firing',
+    subject: firing(1).subject,
+    labels: firing(1).labels,
+    summary: 'crisis 1, again',
+    startsAt: t0.toISOString(),
+    updatedAt: at(5).toISOString(),
+    escalatedAt: at(700).toISOString(),
+    notifications: [
+      { kind: 'firing', channel: 'sns', status: 'delivered', attempts: 1, at: at(6).toISOString() },
+      { kind: 'firing', channel: 'email', status: 'undelivered', attempts: 3, at: at(6).toISOString(), error: 'Throttling' },
+    ],
+  });
+
+  // n4 and n6 have no outcome: stale after a minute, taken over by one caller.
+  expect(await store.staleClaims(at(700), 10)).toHaveLength(2);
+  const stale = await store.staleClaims(at(701), 10);
+  expect(stale.map((s) => [s.notificationId, s.kind, s.alert.id])).toEqual([
+    ['n4', 'repeat', opened.id],
+    ['n6', 'escalation', opened.id],
+  ]);
+  expect(await store.retake('n4', at(701), at(761))).toBe(true);
+  expect(await store.retake('n4', at(701), at(761))).toBe(false);
+  await store.record('n6', [{ channel: 'sns', status: 'delivered', attempts: 1, at: at(770) }]);
+  expect(await store.staleClaims(at(761), 10)).toEqual([expect.objectContaining({ notificationId: 'n4' })]);
+
+  // Acknowledged: no more claims, and stale ones of it are left unsent.
+  const acked = await store.acknowledge(opened.id, 'clinician-7', at(800));
+  expect(acked).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'clinician-7', acknowledgedAt: at(800).toISOString() });
+  expect(await store.acknowledge(opened.id, 'clinician-8', at(801))).toMatchObject({ acknowledgedBy: 'clinician-7' });
+  expect(await store.claim({ ...repeat, notificationId: 'n8', expected: at(700), at: at(2000) })).toBe(false);
+  expect(await store.staleClaims(at(2000), 10)).toEqual([]);
+  expect(await store.firing(10)).toEqual([]);
+
+  // Resolution: once, with a 'resolved' claim because it was notified.
+  expect(await store.resolve({ fingerprint: 'fp-1', at: at(900), notificationId: 'r1', now: at(901) })).toMatchObject({ alert: { id: opened.id, status: 'resolved' }, resolvedNotificationId: 'r1' });
+  expect(await store.resolve({ fingerprint: 'fp-1', at: at(900), notificationId: 'r2', now: at(901) })).toBeUndefined();
+  expect(await store.acknowledge(opened.id, 'clinician-7', at(950))).toBe('resolved');
+  expect(await store.acknowledge('nope', 'clinician-7', at(950))).toBeUndefined();
+  expect(await store.staleClaims(at(1000), 10)).toEqual([expect.objectContaining({ notificationId: 'r1', kind: 'resolved' })]);
+
+  // Firing again after resolution opens a new alert; one only silenced resolves without a claim.
+  const reopened = await store.upsertFiring(firing(1, { at: at(1000) }));
+  expect(reopened.id).not.toBe(opened.id);
+  expect(await store.claim({ notificationId: 'n9', alertId: reopened.id, kind: 'firing', expected: undefined, at: at(1000) })).toBe(true);
+  await store.record('n9', [{ channel: 'sns', status: 'silenced', attempts: 0, at: at(1000) }]);
+  expect(await store.firing(10)).toEqual([expect.objectContaining({ id: reopened.id, lastNotifiedAt: at(1000) })]);
+  expect(await store.resolve({ fingerprint: 'fp-1', at: at(1100), notificationId: 'r3', now: at(1100) })).toEqual({ alert: expect.objectContaining({ id: reopened.id }) });
+
+  // Listing: newest first, filters, paging by startsAt.
+  await store.upsertFiring(firing(2, { severity: 'warning', at: at(2000) }));
+  await store.upsertFiring(firing(3, { at: at(3000) }));
+  const ids = async (query: Parameters<SqlAlertStore['list']>[0]) => (await store.list(query)).map((a) => a.summary);
+  expect(await ids({})).toEqual(['crisis 3', 'crisis 2', 'crisis 1', 'crisis 1, again']);
+  expect(await ids({ status: 'firing' })).toEqual(['crisis 3', 'crisis 2']);
+  expect(await ids({ severity: 'warning' })).toEqual(['crisis 2']);
+  expect(await ids({ limit: 1, before: at(3000) })).toEqual(['crisis 2']);
+
+  expect(await store.eraseSubject(firing(1).subject)).toBe(2);
+  expect(await ids({})).toEqual(['crisis 3', 'crisis 2']);
+}
+
+async function expectSilences(db: SqlDatabase): Promise<void> {
+  const store = new SqlSilenceStore(db);
+  const subject = `user:${'b'.repeat(64)}`;
+  const base = { comment: 'maintenance', createdBy: 'admin-1', createdAt: t0 };
+  const s1 = await store.add({ ...base, id: 's1', matchers: [{ name: 'rule', value: 'crisis-.*', isRegex: true }], startsAt: t0, endsAt: at(3600) });
+  expect(s1).toEqual({ ...base, id: 's1', matchers: [{ name: 'rule', value: 'crisis-.*', isRegex: true }], startsAt: t0.toISOString(), endsAt: at(3600).toISOString(), createdAt: t0.toISOString() });
+  await store.add({ ...base, id: 's2', matchers: [{ name: 'subject', value: subject }], startsAt: at(600), endsAt: at(7200), createdAt: at(1) });
+
+  expect((await store.active(at(10))).map((s) => s.id)).toEqual(['s1']);
+  expect((await store.active(at(600))).map((s) => s.id).sort()).toEqual(['s1', 's2']);
+  expect((await store.list(at(10))).map((s) => s.id)).toEqual(['s2', 's1']);
+
+  expect(await store.expire('s2', 'admin-2', at(60))).toBe(true);
+  expect(await store.expire('s2', 'admin-3', at(70))).toBe(true);
+  expect(await store.expire('unknown', 'admin-2', at(60))).toBe(false);
+  expect((await store.list(at(70))).find((s) => s.id === 's2')).toMatchObject({ startsAt: at(60).toISOString(), endsAt: at(60).toISOString(), expiredBy: 'admin-2' });
+  expect((await store.active(at(600))).map((s) => s.id)).toEqual(['s1']);
+  expect((await store.list(at(8 * 86_400))).map((s) => s.id)).toEqual([]);
+
+  expect(await store.eraseSubject(subject)).toBe(1);
+  expect(await store.expire('s2', 'admin-2', at(60))).toBe(false);
+}
+
+async function expectOnMigrated(db: SqlDatabase, check: (db: SqlDatabase) => Promise<void>): Promise<void> {
+  await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
+  await check(db);
+}
+
+describe('SQL alert and silence stores (PGlite)', () => {
+  let db: SqlDatabase;
+  beforeAll(async () => {
+    db = await embeddedDatabase(undefined);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('keeps one open alert per fingerprint, and lets exactly one caller claim each notification', async () => {
+    await expectOnMigrated(db, expectAlertLifecycle);
+  });
+
+  it('keeps silences, answers the active ones, expires and erases them', async () => {
+    await expectOnMigrated(db, expectSilences);
+  });
+});
+
+describeWithServices(['postgres'], 'SQL alert and silence stores on PostgreSQL', () => {
+  let db: SqlDatabase;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshPostgresUrl();
+    db = postgresDatabase(fresh.url);
+    drop = fresh.drop;
+  });
+  afterAll(async () => {
+    await db.close();
+    await drop();
+  });
+
+  it('keeps one open alert per fingerprint, and lets exactly one caller claim each notification', async () => {
+    await expectOnMigrated(db, expectAlertLifecycle);
+  });
+
+  it('keeps silences, answers the active ones, expires and erases them', async () => {
+    await expectOnMigrated(db, expectSilences);
+  });
+});

@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../functions/adapters/log';
+import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
+import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
+import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
+import type { AlertMessage, Channel, RuleRef, Transition } from '../../functions/domain/alerting/model';
+import type { Deliver } from '../../functions/ports/notifications';
+import { AlertResolvedError, InvalidSilenceError, makeAlertManager, type AlertManager } from '../../functions/use-cases/alert-manager';
+import { erasureTargets } from '../../functions/use-cases/erase-user';
+import { describeWithServices, freshPostgresUrl } from '../support/services';
+
+const t0 = new Date('2026-11-20T10:00:00.000Z');
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+const crisis: RuleRef = {
+  id: 'crisis-signal',
+  severity: 'critical',
+  labels: { team: 'clinical' },
+  routing: { channels: ['sns', 'email'], groupBy: ['rule'], repeatIntervalSec: 600, escalateAfterSec: 300 },
+};
+const deterioration: RuleRef = {
+  id: 'phq9-rise',
+  severity: 'warning',
+  labels: {},
+  routing: { channels: ['dashboard'], groupBy: ['rule'], repeatIntervalSec: 3600 },
+};
+const user = (n: number) => ({ kind: 'user', id: String(n).padStart(64, '0') }) as const;
+const fire = (rule: RuleRef, n: number, at = t0): Transition => ({ state: 'firing', rule, subject: user(n), at, summary: `${rule.id} for user ${n}` });
+const resolve = (rule: RuleRef, n: number, at = t0): Transition => ({ state: 'resolved', rule, subject: user(n), at, summary: '' });
+
+/** Records every message; `failing` channels answer undelivered, `crash` makes it throw like a dying sender. */
+function fakeDeliver() {
+  const sent: { message: AlertMessage; channels: readonly Channel[] }[] = [];
+  const state = { failing: [] as Channel[], crash: false, now: t0 };
+  const deliver: Deliver = async (message, channels) => {
+    if (state.crash) throw new Error('process died');
+    sent.push({ message, channels });
+    return channels.map((channel) =>
+      state.failing.includes(channel)
+        ? { channel, status: 'undelivered' as const, attempts: 3, at: state.now, error: 'ServiceUnavailable' }
+        : { channel, status: 'delivered' as const, attempts: 1, at: state.now },
+    );
+  };
+  return { deliver, sent, state };
+}
+
+function harness(dbs: readonly SqlDatabase[]) {
+  const fake = fakeDeliver();
+  const clock = { now: () => fake.state.now };
+  const managers = dbs.map((db) =>
+    makeAlertManager({
+      alerts: new SqlAlertStore(db),
+      silences: new SqlSilenceStore(db),
+      deliver: fake.deliver,
+      clock,
+      newId: randomUUID,
+      dashboardUrl: 'https://dash.example',
+      logger: quiet,
+    }),
+  );
+  const advance = (sec: number) => {
+    fake.state.now = new Date(t0.getTime() + sec * 1000);
+  };
+  const kinds = () => fake.sent.map((s) => `${s.message.kind}:${s.message.alerts.map((a) => a.subject.slice(-1)).join(',')}`);
+  return { manager: managers[0] as AlertManager, managers, fake, advance, kinds };
+}
+
+async function migrated(db: SqlDatabase): Promise<SqlDatabase> {
+  await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
+  await db.query('TRUNCATE alerts, alert_notifications, silences');
+  return db;
+}
+
+function lifecycleSuite(open: () => Promise<SqlDatabase>) {
+  let db: SqlDatabase;
+  beforeEach(async () => {
+    db = await migrated(await open());
+  });
+
+  it('opens one alert for a repeated firing, and notifies it once', async () => {
+    const { manager, kinds } = harness([db]);
+    await manager.apply([fire(crisis, 1), fire(crisis, 1)]);
+    await manager.apply([fire(crisis, 1, new Date(t0.getTime() + 5000))]);
+    expect(kinds()).toEqual(['firing:1']);
+    expect(await manager.list({})).toEqual([expect.objectContaining({ rule: 'crisis-signal', status: 'firing', subject: `user:${user(1).id}` })]);
+  });
+
+  it('notifies a firing record that arrives after the repeat interval as a repeat, without waiting for a tick', async () => {
+    const { manager, advance, kinds } = harness([db]);
+    await manager.apply([fire(deterioration, 1)]);
+    advance(3599);
+    await manager.apply([fire(deterioration, 1, new Date(t0.getTime() + 3_599_000))]);
+    advance(3600);
+    await manager.apply([fire(deterioration, 1, new Date(t0.getTime() + 3_600_000))]);
+    expect(kinds()).toEqual(['firing:1', 'repeat:1']);
+    expect(await manager.list({})).toEqual([expect.objectContaining({ summary: 'phq9-rise for user 1', updatedAt: new Date(t0.getTime() + 3_600_000).toISOString() })]);
+  });
+
+  it('notifies new alerts of one group in one message, critical groups before warnings', async () => {
+    const { manager, fake } = harness([db]);
+    await manager.apply([fire(deterioration, 3), fire(crisis, 1), fire(crisis, 2)]);
+    expect(fake.sent.map((s) => [s.message.kind, s.message.severity, s.message.alerts.length, s.channels])).toEqual([
+      ['firing', 'critical', 2, ['sns', 'email']],
+      ['firing', 'warning', 1, ['dashboard']],
+    ]);
+    const [first] = await manager.list({ severity: 'critical', limit: 1 });
+    expect(fake.sent[0]?.message.dashboardUrl).toMatch(/^https:\/\/dash\.example\/alerts\/[0-9a-f-]{36}$/);
+    expect(fake.sent[0]?.message.alerts.map((a) => a.id)).toContain(first?.id);
+  });
+
+  it('repeats a firing alert only after the repeat interval, once per interval', async () => {
+    const { manager, advance, kinds } = harness([db]);
+    await manager.apply([fire(deterioration, 1)]);
+    advance(3599);
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1']);
+    advance(3600);
+    await manager.tick();
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1', 'repeat:1']);
+    advance(7200);
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1', 'repeat:1', 'repeat:1']);
+  });
+
+  it('escalates an unacknowledged critical alert once, after the set time', async () => {
+    const { manager, advance, kinds } = harness([db]);
+    await manager.apply([fire(crisis, 1)]);
+    advance(299);
+    await manager.tick();
+    advance(300);
+    await manager.tick();
+    advance(301);
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1', 'escalation:1']);
+    expect((await manager.list({}))[0]?.escalatedAt).toBe(new Date(t0.getTime() + 300_000).toISOString());
+  });
+
+  it('stops repeats and escalation once acknowledged, and refuses to acknowledge a resolved alert', async () => {
+    const { manager, advance, kinds } = harness([db]);
+    await manager.apply([fire(crisis, 1)]);
+    const [alert] = await manager.list({});
+    advance(10);
+    expect(await manager.acknowledge(alert?.id ?? '', 'clinician-7')).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'clinician-7' });
+    advance(100_000);
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1']);
+    await manager.apply([resolve(crisis, 1)]);
+    expect(kinds()).toEqual(['firing:1', 'resolved:1']);
+    await expect(manager.acknowledge(alert?.id ?? '', 'clinician-7')).rejects.toBeInstanceOf(AlertResolvedError);
+    expect(await manager.acknowledge(randomUUID(), 'clinician-7')).toBeUndefined();
+  });
+
+  it('sends a resolved notification for a notified alert, once', async () => {
+    const { manager, kinds } = harness([db]);
+    await manager.apply([fire(crisis, 1)]);
+    await manager.apply([resolve(crisis, 1, new Date(t0.getTime() + 60_000)), resolve(crisis, 1)]);
+    await manager.apply([resolve(crisis, 2)]);
+    expect(kinds()).toEqual(['firing:1', 'resolved:1']);
+    expect(await manager.list({})).toEqual([expect.objectContaining({ status: 'resolved', resolvedAt: new Date(t0.getTime() + 60_000).toISOString() })]);
+  });
+
+  it('stores a silenced alert with its notification marked silenced, sends nothing, and sends again once the silence is expired', async () => {
+    const { manager, advance, kinds } = harness([db]);
+    const silence = await manager.silences.create(
+      { matchers: [{ name: 'rule', value: 'crisis-.*', isRegex: true }], endsAt: new Date(t0.getTime() + 86_400_000).toISOString(), comment: 'drill' },
+      'admin-1',
+    );
+    await manager.apply([fire(crisis, 1)]);
+    expect(kinds()).toEqual([]);
+    const [alert] = await manager.list({});
+    expect(alert?.notifications).toEqual([
+      { kind: 'firing', channel: 'sns', status: 'silenced', attempts: 0, at: t0.toISOString() },
+      { kind: 'firing', channel: 'email', status: 'silenced', attempts: 0, at: t0.toISOString() },
+    ]);
+    expect(await manager.silences.expire(silence.id, 'admin-1')).toBe(true);
+    expect(await manager.silences.expire(randomUUID(), 'admin-1')).toBe(false);
+    advance(600);
+    await manager.tick();
+    expect(kinds()).toEqual(['escalation:1', 'repeat:1']);
+  });
+
+  it('sends no resolved notification for an alert that was only ever silenced', async () => {
+    const { manager, kinds } = harness([db]);
+    await manager.silences.create({ matchers: [{ name: 'subject', value: `user:${user(1).id}` }], endsAt: '2026-11-21T00:00:00Z', comment: 'known' }, 'admin-1');
+    await manager.apply([fire(crisis, 1)]);
+    await manager.apply([resolve(crisis, 1)]);
+    expect(kinds()).toEqual([]);
+    expect((await manager.list({}))[0]?.status).toBe('resolved');
+  });
+
+  it('refuses a silence whose end has passed', async () => {
+    const { manager } = harness([db]);
+    const input = { matchers: [{ name: 'rule', value: 'x' }], endsAt: '2026-11-19T00:00:00Z', comment: 'late' };
+    await expect(manager.silences.create(input, 'admin-1')).rejects.toBeInstanceOf(InvalidSilenceError);
+    expect(await manager.silences.list()).toEqual([]);
+  });
+
+  it('records a failed delivery as undelivered, visible in the list', async () => {
+    const { manager, fake } = harness([db]);
+    fake.state.failing = ['email'];
+    await manager.apply([fire(crisis, 1)]);
+    const [alert] = await manager.list({ status: 'firing' });
+    expect(alert?.notifications).toEqual([
+      { kind: 'firing', channel: 'sns', status: 'delivered', attempts: 1, at: t0.toISOString() },
+      { kind: 'firing', channel: 'email', status: 'undelivered', attempts: 3, at: t0.toISOString(), error: 'ServiceUnavailable' },
+    ]);
+    expect(await manager.get(alert?.id ?? '')).toEqual(alert);
+  });
+
+  it('takes over a notification whose sender died after claiming it, a minute later', async () => {
+    const { manager, fake, advance, kinds } = harness([db]);
+    fake.state.crash = true;
+    await manager.apply([fire(deterioration, 1)]);
+    fake.state.crash = false;
+    advance(59);
+    await manager.tick();
+    expect(kinds()).toEqual([]);
+    advance(60);
+    await manager.tick();
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1']);
+  });
+
+  it('notifies on the next tick an alert whose invocation died before claiming its first notification', async () => {
+    const { manager, kinds } = harness([db]);
+    const opened = await new SqlAlertStore(db).upsertFiring({
+      id: randomUUID(),
+      fingerprint: 'fp-orphan',
+      rule: crisis.id,
+      severity: 'critical',
+      subject: `user:${user(5).id}`,
+      labels: { rule: crisis.id },
+      summary: 'orphan',
+      routing: crisis.routing,
+      at: t0,
+    });
+    await manager.tick();
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:5']);
+    expect((await manager.get(opened.id))?.notifications).toHaveLength(2);
+  });
+
+  it("erases a subject's alerts and the silences naming it", async () => {
+    const { manager } = harness([db]);
+    await manager.silences.create({ matchers: [{ name: 'subject', value: `user:${user(1).id}` }], endsAt: '2026-11-21T00:00:00Z', comment: 'known' }, 'admin-1');
+    await manager.apply([fire(crisis, 1), fire(crisis, 2)]);
+    expect(await manager.eraseSubject(`user:${user(1).id}`)).toBe(2);
+    expect((await manager.list({})).map((a) => a.subject)).toEqual([`user:${user(2).id}`]);
+    expect(await manager.silences.list()).toEqual([]);
+  });
+
+  it("is one of the erasure's targets, erasing by the user's pseudonym", async () => {
+    const { manager } = harness([db]);
+    await manager.apply([fire(crisis, 1)]);
+    const none = { remove: async () => false, eraseSubject: async () => ({ eventIds: 0, researchValues: 0 }), removeFromSet: async () => 0 };
+    const targets = erasureTargets({ consent: none, rollups: none, live: none, records: [], alerts: manager });
+    const removed = await Promise.all(targets.map(async (target) => [target.what, await target.erase(user(1).id, t0)]));
+    expect(removed).toContainEqual([expect.stringContaining('alerts about the user'), 1]);
+    expect(await manager.list({})).toEqual([]);
+  });
+}
+
+describe('alert manager on PGlite', () => {
+  let db: SqlDatabase;
+  beforeAll(async () => {
+    db = await embeddedDatabase(undefined);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  lifecycleSuite(async () => db);
+});
+
+describeWithServices(['postgres'], 'alert manager on PostgreSQL', () => {
+  const dbs: SqlDatabase[] = [];
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshPostgresUrl();
+    drop = fresh.drop;
+    // Eight detectors: each its own pool, so their statements race on separate connections.
+    for (let i = 0; i < 8; i++) dbs.push(postgresDatabase(fresh.url, { max: 2 }));
+  });
+  afterAll(async () => {
+    await Promise.all(dbs.map((db) => db.close()));
+    await drop();
+  });
+
+  lifecycleSuite(async () => dbs[0] as SqlDatabase);
+
+  it('sends exactly one notification per alert when eight invocations apply the same records at once', async () => {
+    await migrated(dbs[0] as SqlDatabase);
+    const { managers, advance, fake } = harness(dbs);
+    const records = [fire(crisis, 1), fire(crisis, 2), fire(crisis, 1), fire(deterioration, 3), fire(deterioration, 4)];
+    await Promise.all(managers.map((m) => m.apply(records)));
+
+    const notified = (kind: AlertMessage['kind']) => fake.sent.filter((s) => s.message.kind === kind).flatMap((s) => s.message.alerts.map((a) => a.subject.slice(-1))).sort();
+    expect(notified('firing')).toEqual(['1', '2', '3', '4']);
+    const alerts = await managers[0]?.list({});
+    expect(alerts).toHaveLength(4);
+    // One notification per alert, one outcome per channel of its rule.
+    expect(alerts?.map((a) => [a.subject.slice(-1), a.notifications.length]).sort()).toEqual([['1', 2], ['2', 2], ['3', 1], ['4', 1]]);
+
+    advance(600);
+    await Promise.all(managers.map((m) => m.tick()));
+    expect(notified('repeat')).toEqual(['1', '2']);
+    expect(notified('escalation')).toEqual(['1', '2']);
+    advance(3600);
+    await Promise.all(managers.map((m) => m.tick()));
+    expect(notified('repeat')).toEqual(['1', '1', '2', '2', '3', '4']);
+    await Promise.all(managers.map((m) => m.apply([resolve(crisis, 1), resolve(deterioration, 3)])));
+    expect(notified('resolved')).toEqual(['1', '3']);
+  });
+});
