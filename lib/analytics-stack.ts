@@ -122,6 +122,8 @@ export class AnalyticsStack extends Stack {
     this.alerting = new Alerting(this, 'Alerting', {
       alertEmail: s.alertEmail,
       alertPhone: s.alertPhone,
+      alertEmailFrom: s.alertEmailFrom,
+      alertEmailTo: s.alertEmailTo,
       removalPolicy,
     });
     this.observability = new Observability(this, 'Observability', {

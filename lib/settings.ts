@@ -19,7 +19,7 @@ const flag = z.preprocess(
   z.boolean({ error: "must be true or false" }),
 );
 
-const optionalText = <T extends z.ZodType<string>>(schema: T) =>
+const optionalText = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 const logRetentions = new Set<number>(
@@ -46,6 +46,15 @@ const schema = z
     alertEmail: optionalText(z.email('must be an e-mail address')),
     // E.164 is what SNS SMS accepts; anything else fails at deploy, later and less clearly.
     alertPhone: optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123')),
+    // The SES sender and recipients of the critical alert e-mail (both or neither).
+    alertEmailFrom: optionalText(z.email('must be an e-mail address')),
+    alertEmailTo: optionalText(
+      z
+        .string()
+        .transform((v) => v.split(',').map((a) => a.trim()))
+        // Refined as a whole so the error names the key, not the position in the list.
+        .refine((list) => list.every((a) => z.email().safeParse(a).success), 'must be comma-separated e-mail addresses'),
+    ),
     // 0 means on-demand capacity; a positive count provisions that many shards.
     shardCount: integer(0, 500).default(0),
     jwtIssuer: optionalText(z.url('must be a URL')),
@@ -66,6 +75,13 @@ const schema = z
     }
     if (s.jwtAudience !== undefined && s.jwtIssuer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['jwtIssuer'], message: 'is required when jwtAudience is set' });
+    }
+    // A sender with nobody to send to, or recipients with no sender, would deploy an e-mail that never goes out.
+    if (s.alertEmailFrom !== undefined && s.alertEmailTo === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['alertEmailTo'], message: 'is required when alertEmailFrom is set' });
+    }
+    if (s.alertEmailTo !== undefined && s.alertEmailFrom === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['alertEmailFrom'], message: 'is required when alertEmailTo is set' });
     }
   });
 

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { kAnonymity, optionalString, parseEnv, privacyBudgetEnv } from './env';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
-import { secretsManagerClient } from '../adapters/aws/clients';
+import { secretsManagerClient, sesClient, snsClient } from '../adapters/aws/clients';
+import { SesChannel } from '../adapters/aws/ses-channel';
+import { SnsChannel } from '../adapters/aws/sns-channel';
+import { DashboardChannel } from '../adapters/dashboard-channel';
+import type { LiveStore } from '../ports';
+import type { NotificationChannel } from '../ports/notifications';
 import { readSecretString } from '../adapters/aws/secrets';
 import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
 
@@ -66,4 +71,41 @@ export async function connectDatabase(env: NodeJS.ProcessEnv = process.env): Pro
   url.password = encodeURIComponent(secret.password);
   url.searchParams.set('sslmode', 'require');
   return postgresDatabase(url.toString(), { max: 2 });
+}
+
+/** What `Alerting.grantDeliver` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */
+export const deliveryEnv = z
+  .object({
+    ALERT_TOPIC_CRITICAL_ARN: z.string().min(1),
+    ALERT_TOPIC_WARNING_ARN: z.string().min(1),
+    ALERT_EMAIL_TEMPLATE: optionalString,
+    ALERT_EMAIL_FROM: optionalString,
+    ALERT_EMAIL_TO: optionalString,
+  })
+  .refine(
+    (env) => {
+      const set = [env.ALERT_EMAIL_TEMPLATE, env.ALERT_EMAIL_FROM, env.ALERT_EMAIL_TO].filter((v) => v !== undefined).length;
+      return set === 0 || set === 3;
+    },
+    {
+      message: 'set ALERT_EMAIL_TEMPLATE, ALERT_EMAIL_FROM and ALERT_EMAIL_TO together, or none of them',
+      path: ['ALERT_EMAIL_FROM'],
+    },
+  );
+
+/**
+ * The notification channels of a function in AWS: SNS and the dashboard feed always, SES e-mail
+ * when configured (without it a rule routed to `email` is reported undelivered, not dropped).
+ */
+export function deliveryChannels(live: LiveStore, env: NodeJS.ProcessEnv = process.env): NotificationChannel[] {
+  const config = parseEnv(deliveryEnv, env);
+  const channels: NotificationChannel[] = [
+    new SnsChannel(snsClient(), { critical: config.ALERT_TOPIC_CRITICAL_ARN, warning: config.ALERT_TOPIC_WARNING_ARN }),
+    new DashboardChannel(live),
+  ];
+  if (config.ALERT_EMAIL_TEMPLATE !== undefined && config.ALERT_EMAIL_FROM !== undefined && config.ALERT_EMAIL_TO !== undefined) {
+    const to = config.ALERT_EMAIL_TO.split(',').map((address) => address.trim());
+    channels.push(new SesChannel(sesClient(), { templateName: config.ALERT_EMAIL_TEMPLATE, from: config.ALERT_EMAIL_FROM, to }));
+  }
+  return channels;
 }

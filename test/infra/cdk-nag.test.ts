@@ -1,22 +1,8 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { acknowledgeFinding } from '../../lib/nag';
-import { synthStack } from './synth';
-
-/** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */
-function findings(scope: IConstruct): string[] {
-  const lines: string[] = [];
-  for (const pack of [new AwsSolutionsChecks(), new HIPAASecurityChecks()]) {
-    for (const violation of pack.validateScope(scope).violations) {
-      for (const resource of violation.violatingResources) {
-        lines.push(`${violation.ruleName} (${violation.severity}) at ${resource.constructPath}: ${violation.description}`);
-      }
-    }
-  }
-  return lines.sort();
-}
+import { nagFindings as findings, synthStack } from './synth';
 
 function throwawayStack(): Stack {
   return new Stack(new App(), 'Throwaway');

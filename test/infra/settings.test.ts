@@ -45,6 +45,8 @@ describe('settings from CDK context', () => {
     ['target', 'gcp'],
     ['alertEmail', 'not-an-address'],
     ['alertPhone', '07700 900123'],
+    ['alertEmailFrom', 'not-an-address'],
+    ['alertEmailTo', 'a@example.org, not-an-address'],
     ['jwtIssuer', 'issuer'],
     ['deletionProtection', 'maybe'],
   ])('rejects %s = %j with an error naming the key', (key, value) => {
@@ -54,6 +56,12 @@ describe('settings from CDK context', () => {
 
   it('requires the audience when an issuer is given, naming jwtAudience', () => {
     expect(() => parseSettings({ jwtIssuer: 'https://id.example.com/' })).toThrow(/"jwtAudience" is required when jwtIssuer is set/);
+  });
+
+  it('reads alertEmailTo as a comma-separated list and wants it with alertEmailFrom, both ways', () => {
+    expect(parseSettings({ alertEmailFrom: 'alerts@example.org', alertEmailTo: 'a@example.org, b@example.org' }).alertEmailTo).toEqual(['a@example.org', 'b@example.org']);
+    expect(() => parseSettings({ alertEmailFrom: 'alerts@example.org' })).toThrow(/"alertEmailTo" is required when alertEmailFrom is set/);
+    expect(() => parseSettings({ alertEmailTo: 'a@example.org' })).toThrow(/"alertEmailFrom" is required when alertEmailTo is set/);
   });
 
   it('stops the stack from being built when a context value is bad', () => {

@@ -1,5 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { AnalyticsStack } from '../../lib/analytics-stack';
 import { settingsFromContext } from '../../lib/settings';
 
@@ -9,12 +11,16 @@ export interface Synthesised {
   readonly template: Template;
 }
 
-/** Builds the stack the way bin/app.ts does; bundling is skipped unless asked for. */
-export function synthStack(context: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): Synthesised {
+/**
+ * Builds the stack the way bin/app.ts does; bundling is skipped unless asked for. `extend` adds to
+ * the stack before synthesis, as a construct built by another part would.
+ */
+export function synthStack(context: Record<string, unknown> = {}, options: { bundle?: boolean; extend?: (stack: AnalyticsStack) => void } = {}): Synthesised {
   const app = new App({
     context: options.bundle ? context : { 'aws:cdk:bundling-stacks': [], ...context },
   });
   const stack = new AnalyticsStack(app, 'AnalyticsStack', { settings: settingsFromContext(app.node) });
+  options.extend?.(stack);
   return { app, stack, template: Template.fromStack(stack) };
 }
 
@@ -43,3 +49,16 @@ export const HOUSE_FUNCTIONS = {
   privacy: 'PrivacyServicePrivacyFunction',
   migrate: 'MigrationsMigrateFunction',
 } as const;
+
+/** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */
+export function nagFindings(scope: IConstruct): string[] {
+  const lines: string[] = [];
+  for (const pack of [new AwsSolutionsChecks(), new HIPAASecurityChecks()]) {
+    for (const violation of pack.validateScope(scope).violations) {
+      for (const resource of violation.violatingResources) {
+        lines.push(`${violation.ruleName} (${violation.severity}) at ${resource.constructPath}: ${violation.description}`);
+      }
+    }
+  }
+  return lines.sort();
+}

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -80,3 +81,4 @@ export const s3Client = (options?: AwsClientOptions): S3Client => build(S3Client
 export const snsClient = (options?: AwsClientOptions): SNSClient => build(SNSClient, options);
 export const secretsManagerClient = (options?: AwsClientOptions): SecretsManagerClient =>
   build(SecretsManagerClient, options);
+export const sesClient = (options?: AwsClientOptions): SESClient => build(SESClient, options);

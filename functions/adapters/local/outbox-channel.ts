@@ -1,0 +1,38 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { emailTemplateData, snsPublication } from '../../domain/alerting/message';
+import type { AlertMessage, Channel } from '../../domain/alerting/model';
+import type { NotificationChannel } from '../../ports/notifications';
+
+/** One line of the outbox: what the channel would have sent, as the AWS channel renders it. */
+export type OutboxEntry =
+  | { readonly channel: 'sns'; readonly severity: AlertMessage['severity']; readonly subject: string; readonly message: string }
+  | { readonly channel: 'email'; readonly severity: AlertMessage['severity']; readonly templateData: ReturnType<typeof emailTemplateData> };
+
+/**
+ * The embedded mode has no SNS or SES: each message is appended as a JSON line to a file in the
+ * data folder (`DATA_DIR/alerts/outbox.jsonl`), where a person or a test reads what was sent.
+ */
+export class OutboxChannel implements NotificationChannel {
+  constructor(
+    readonly channel: Extract<Channel, 'sns' | 'email'>,
+    private readonly path: string,
+  ) {}
+
+  async send(message: AlertMessage): Promise<void> {
+    // Critical only, as the SES channel does, so the outbox shows what AWS would send.
+    if (this.channel === 'email' && message.severity !== 'critical') return;
+    await mkdir(dirname(this.path), { recursive: true });
+    // One appendFile per line: lines from the two channels never interleave within a line.
+    await appendFile(this.path, `${JSON.stringify(this.entry(message))}\n`, 'utf8');
+  }
+
+  private entry(message: AlertMessage): OutboxEntry {
+    if (this.channel === 'email') return { channel: 'email', severity: message.severity, templateData: emailTemplateData(message) };
+    const publication = snsPublication(message);
+    return { channel: 'sns', severity: message.severity, subject: publication.Subject, message: publication.Message };
+  }
+}
+
+/** The sns and email channels of the embedded mode, writing to one outbox file. */
+export const outboxChannels = (path: string): OutboxChannel[] => [new OutboxChannel('sns', path), new OutboxChannel('email', path)];

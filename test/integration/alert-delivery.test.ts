@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { Redis } from 'ioredis';
+import { sesClient, snsClient, sqsClient } from '../../functions/adapters/aws/clients';
+import { ensureAlertTemplate, SesChannel } from '../../functions/adapters/aws/ses-channel';
+import { ensureAlertTopics, SnsChannel, type AlertTopics } from '../../functions/adapters/aws/sns-channel';
+import { ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
+import { ALERT_FEED_CHANNEL, alertFeedKey, DashboardChannel } from '../../functions/adapters/dashboard-channel';
+import { RedisLiveStore } from '../../functions/adapters/redis/redis-live-store';
+import { emailTemplateData, smsText, snsPublication } from '../../functions/domain/alerting/message';
+import type { AlertMessage, Severity } from '../../functions/domain/alerting/model';
+import { describeWithServices, freshRedisPrefix, urls } from '../support/services';
+
+const PSEUDONYM = 'c'.repeat(64);
+
+function message(severity: Severity, n = 1): AlertMessage {
+  const id = `7e0c5d0a-1b2c-4d3e-8f40-${String(n).padStart(12, '0')}`;
+  return {
+    kind: 'firing',
+    severity,
+    groupKey: `rule=crisis-signal/${n}`,
+    alerts: [{ id, rule: 'crisis-signal', subject: `user:${PSEUDONYM}`, startsAt: '2026-11-20T10:00:00.000Z', summary: `crisis signal of severity imminent (${n})` }],
+    dashboardUrl: `https://dashboard.example.org/alerts/${id}`,
+  };
+}
+
+/** What moto keeps of its models: `GET /moto-api/data.json`, by service and model name. */
+async function motoData(service: string, model: string): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${urls.moto}/moto-api/data.json`);
+  const data = (await response.json()) as Record<string, Record<string, Record<string, unknown>[]>>;
+  return data[service]?.[model] ?? [];
+}
+
+describeWithServices(['moto'], 'SnsChannel against moto', () => {
+  const sns = snsClient({ endpoint: urls.moto });
+  const sqs = sqsClient({ endpoint: urls.moto });
+  const prefix = `delivery-${randomBytes(4).toString('hex')}`;
+  let topics: AlertTopics;
+  const queues = {} as Record<Severity, string>;
+
+  beforeAll(async () => {
+    topics = await ensureAlertTopics(sns, prefix);
+    for (const severity of ['critical', 'warning'] as const) {
+      const queueUrl = await ensureQueue(sqs, `${prefix}-${severity}`);
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+      await sns.send(new SubscribeCommand({ TopicArn: topics[severity], Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
+      queues[severity] = queueUrl;
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(Object.values(queues).map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
+  });
+
+  async function receive(severity: Severity): Promise<{ Subject: string; Message: string }[]> {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues[severity], MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    return Messages.map((m) => JSON.parse(m.Body!) as { Subject: string; Message: string });
+  }
+
+  it('creates the two topics once: a second call answers the same ARNs', async () => {
+    expect(topics.critical).toMatch(new RegExp(`:${prefix}-alerts-critical$`));
+    expect(topics.warning).toMatch(new RegExp(`:${prefix}-alerts-warning$`));
+    expect(await ensureAlertTopics(sns, prefix)).toEqual(topics);
+  });
+
+  it('publishes to the topic of the severity, read back from a subscribed queue and from the topic', async () => {
+    const critical = message('critical', 1);
+    await new SnsChannel(sns, topics).send(critical);
+
+    const [received, ...others] = await receive('critical');
+    expect(others).toEqual([]);
+    expect(received!.Subject).toBe(snsPublication(critical).Subject);
+    // A queue is neither sms nor email: it gets the default variant.
+    expect(received!.Message).toBe(JSON.parse(snsPublication(critical).Message).default);
+    expect(received!.Message).toContain(critical.dashboardUrl);
+    expect(await receive('warning')).toEqual([]);
+
+    const topic = (await motoData('sns', 'Topic')).find((t) => t['arn'] === topics.critical);
+    const published = (topic!['sent_notifications'] as unknown[][]).map((n) => JSON.parse(n[1] as string) as Record<string, string>);
+    expect(published).toEqual([expect.objectContaining({ sms: smsText(critical) })]);
+  });
+
+  it('sends a warning to the warning topic only', async () => {
+    await new SnsChannel(sns, topics).send(message('warning', 2));
+
+    expect((await receive('warning')).map((m) => m.Subject)).toEqual(['[WARNING] crisis-signal firing (1 alert)']);
+    expect(await receive('critical')).toEqual([]);
+  });
+});
+
+describeWithServices(['moto'], 'SesChannel against moto', () => {
+  const ses = sesClient({ endpoint: urls.moto });
+  const run = randomBytes(4).toString('hex');
+  const templateName = `delivery-alert-${run}`;
+  const from = `alerts-${run}@example.org`;
+  const to = [`oncall-${run}@example.org`];
+
+  async function sentFrom(): Promise<Record<string, unknown>[]> {
+    return (await motoData('ses', 'TemplateMessage')).filter((m) => m['source'] === from);
+  }
+
+  it('creates the template twice without error and sends a critical alert from it', async () => {
+    await ensureAlertTemplate(ses, templateName, from);
+    await ensureAlertTemplate(ses, templateName, from);
+    const critical = message('critical', 3);
+
+    await new SesChannel(ses, { templateName, from, to }).send(critical);
+
+    const sent = await sentFrom();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ template: templateName, destinations: { ToAddresses: to } });
+    const data = JSON.parse(sent[0]!['template_data'] as string);
+    expect(data).toEqual(emailTemplateData(critical));
+    expect(data.dashboardUrl).toBe(critical.dashboardUrl);
+  });
+
+  it('sends no e-mail for a warning', async () => {
+    await ensureAlertTemplate(ses, templateName, from);
+    const before = (await sentFrom()).length;
+
+    await new SesChannel(ses, { templateName, from, to }).send(message('warning', 4));
+
+    expect(await sentFrom()).toHaveLength(before);
+  });
+
+  it('fails the send when the template is missing, so delivery retries and reports it', async () => {
+    await expect(new SesChannel(ses, { templateName: `missing-${run}`, from, to }).send(message('critical', 5))).rejects.toThrow(/does not exist/);
+  });
+});
+
+describeWithServices(['redis'], 'DashboardChannel against Redis', () => {
+  const prefix = freshRedisPrefix();
+  let live: RedisLiveStore;
+  let raw: Redis;
+
+  beforeAll(() => {
+    live = new RedisLiveStore(new Redis(urls.redis), { keyPrefix: prefix });
+    raw = new Redis(urls.redis);
+  });
+
+  afterAll(async () => {
+    await raw.del(`${prefix}${alertFeedKey('critical')}`, `${prefix}${alertFeedKey('warning')}`);
+    await raw.quit();
+    await live.close();
+  });
+
+  it('pushes to the capped list of the severity, newest first', async () => {
+    const channel = new DashboardChannel(live, 3);
+    for (let n = 1; n <= 5; n += 1) await channel.send(message('critical', n));
+    await channel.send(message('warning', 6));
+
+    const critical = (await raw.lrange(`${prefix}${alertFeedKey('critical')}`, 0, -1)).map((entry) => JSON.parse(entry) as AlertMessage);
+    expect(critical.map((entry) => entry.groupKey)).toEqual(['rule=crisis-signal/5', 'rule=crisis-signal/4', 'rule=crisis-signal/3']);
+    expect(critical[0]).toEqual(message('critical', 5));
+    expect(await raw.llen(`${prefix}${alertFeedKey('warning')}`)).toBe(1);
+  });
+
+  it('publishes each message to the live dashboard channel', async () => {
+    const received: string[] = [];
+    let arrived: () => void = () => {};
+    const first = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const unsubscribe = await live.subscribe(ALERT_FEED_CHANNEL, (text) => {
+      received.push(text);
+      arrived();
+    });
+
+    await new DashboardChannel(live).send(message('warning', 7));
+    await first;
+    await unsubscribe();
+
+    expect(received.map((text) => JSON.parse(text))).toEqual([message('warning', 7)]);
+  });
+});
