@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -80,3 +81,4 @@ export const s3Client = (options?: AwsClientOptions): S3Client => build(S3Client
 export const snsClient = (options?: AwsClientOptions): SNSClient => build(SNSClient, options);
 export const secretsManagerClient = (options?: AwsClientOptions): SecretsManagerClient =>
   build(SecretsManagerClient, options);
+export const cloudWatchClient = (options?: AwsClientOptions): CloudWatchClient => build(CloudWatchClient, options);
