@@ -163,11 +163,16 @@ async function readRollupMinutes(store: RollupReader, from: number, to: number):
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const instant = z.string().regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z').transform((s) => new Date(s));
 
+const WATCHED_KEYS = new Set(WATCHED_SERIES.map((series) => series.key));
+
 const anomalyQuery = z
   .object({
     from: instant,
     to: instant,
-    series: z.string().min(1).max(200).optional(),
+    series: z
+      .string()
+      .refine((key) => WATCHED_KEYS.has(key), { message: `must be a watched series, one of ${[...WATCHED_SERIES.map((s) => s.key)].join(', ')}` })
+      .optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .refine((query) => query.from < query.to, { message: 'must be after from', path: ['to'] });
