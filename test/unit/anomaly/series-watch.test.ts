@@ -188,6 +188,7 @@ describe('listAnomalies', () => {
     [{ from: '2026-11-20T00:00:00Z', to: '2026-11-19T00:00:00Z' }, 'to'],
     [{ from: '2026-11-19T00:00:00Z', to: '2026-11-20T00:00:00Z', limit: '0' }, 'limit'],
     [{ from: '2026-11-19T00:00:00Z', to: '2026-11-20T00:00:00Z', series: '' }, 'series'],
+    [{ from: '2026-11-19T00:00:00Z', to: '2026-11-20T00:00:00Z', series: 'events.per_minute{type=nope}' }, 'series'],
   ])('refuses %j, naming the parameter', async (params, parameter) => {
     const error = await listAnomalies(new MemoryAnomalies(), params, { k: 10 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryError);
