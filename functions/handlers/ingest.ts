@@ -10,6 +10,7 @@ import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper } from '.
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
 import type { Metrics } from '../ports';
+import { INGEST_METRIC_NAMES } from '../ports/anomalies';
 import { makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
@@ -28,7 +29,7 @@ function countOutcome(metrics: Metrics, result: IngestResult): void {
   if (result.accepted > 0) metrics.count('events_accepted_total', result.accepted);
   const byCode = new Map<string, number>();
   for (const rejection of result.rejected) byCode.set(rejection.code, (byCode.get(rejection.code) ?? 0) + 1);
-  for (const [code, count] of byCode) metrics.count('events_rejected_total', count, { code });
+  for (const [code, count] of byCode) metrics.count(INGEST_METRIC_NAMES.rejected, count, { code });
 }
 
 function parseEventsBody(event: HttpEvent): unknown[] {
@@ -49,7 +50,11 @@ function parseEventsBody(event: HttpEvent): unknown[] {
 /** POST /v1/events: 202 with the count accepted and each rejected event's index, code and message. */
 export function makeIngestHandler(deps: IngestHandlerDeps) {
   return middy(async (event: HttpEvent): Promise<HttpResult> => {
-    const result = await deps.ingest(parseEventsBody(event));
+    const events = parseEventsBody(event);
+    const started = performance.now();
+    const result = await deps.ingest(events);
+    // The use case's time (consent, pseudonymisation, the stream's put): what the series watch judges.
+    deps.metrics.observe(INGEST_METRIC_NAMES.latency, performance.now() - started);
     deps.logger.info('ingested', { accepted: result.accepted, rejected: result.rejected.length });
     countOutcome(deps.metrics, result);
     return json(202, result);

@@ -100,9 +100,11 @@ export interface LiveStore {
   close(): Promise<void>;
 }
 
-/** Operational counters (CloudWatch embedded metrics in AWS, Prometheus text locally). */
+/** Operational counters and measurements (CloudWatch embedded metrics in AWS, Prometheus text locally). */
 export interface Metrics {
   count(name: string, value: number, dimensions?: Readonly<Record<string, string>>): void;
+  /** One measurement of a distribution (a request's latency in ms): its percentiles are read back per minute. */
+  observe(name: string, value: number, dimensions?: Readonly<Record<string, string>>): void;
 }
 
 /** Where generated reports are kept (S3 in AWS, a folder of the data directory locally). */

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -82,3 +83,4 @@ export const snsClient = (options?: AwsClientOptions): SNSClient => build(SNSCli
 export const secretsManagerClient = (options?: AwsClientOptions): SecretsManagerClient =>
   build(SecretsManagerClient, options);
 export const sesClient = (options?: AwsClientOptions): SESClient => build(SESClient, options);
+export const cloudWatchClient = (options?: AwsClientOptions): CloudWatchClient => build(CloudWatchClient, options);

@@ -7,12 +7,10 @@ import {
   tileRange,
   validateMetricQuery,
   type MetricQueryParams,
-  type SeriesSelection,
-  type TileSelection,
 } from '../../../functions/domain/rollups/metric-query';
-import { computeRollups, INTERVAL_MS, type RollupRow } from '../../../functions/domain/rollups/rollup';
-import type { RollupReader } from '../../../functions/ports/rollups';
+import { computeRollups, INTERVAL_MS } from '../../../functions/domain/rollups/rollup';
 import { queryMetric } from '../../../functions/use-cases/query-metric';
+import { memoryRollupReader } from '../../support/memory-rollups';
 
 const base = { metric: 'events', from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', interval: 'hour' };
 
@@ -110,31 +108,6 @@ describe('tileRange', () => {
   });
 });
 
-/** The store port over rows computed in memory: the pure query path without a database. */
-function memoryStore(rows: readonly RollupRow[]): RollupReader {
-  const selected = (plan: SeriesSelection) =>
-    rows.filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to);
-  const inTiles = (plan: TileSelection) =>
-    rows.filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to));
-  return {
-      readSeries: async (plan) =>
-      selected(plan)
-        .map((r) => ({
-          ...r,
-          ...(r.quantiles ? { p50: r.quantiles.quantile(0.5), p95: r.quantiles.quantile(0.95) } : {}),
-          users: r.users.estimate().count,
-          usersApprox: r.users.estimate().approximate,
-        })),
-    readSeriesSketches: async (plan) => selected(plan),
-    readGroupTileMaxima: async (plan) => {
-      const maxima = new Map<string, number>();
-      for (const r of inTiles(plan)) maxima.set(r.groupKey, Math.max(maxima.get(r.groupKey) ?? 0, r.users.estimate().count));
-      return maxima;
-    },
-    readGroupUsers: async (plan, groupKeys) => inTiles(plan).filter((r) => groupKeys.includes(r.groupKey)).map((r) => ({ groupKey: r.groupKey, users: r.users })),
-  };
-}
-
 function moods(platform: string, users: number, at: string, valence: number): StoredEvent[] {
   return Array.from({ length: users }, () => ({
     v: 1,
@@ -151,7 +124,7 @@ function moods(platform: string, users: number, at: string, valence: number): St
 
 describe('queryMetric', () => {
   const k = 5;
-  const store = memoryStore(
+  const store = memoryRollupReader(
     computeRollups([
       ...moods('ios', k, '2026-11-20T10:15:00.000Z', 0.5),
       ...moods('android', k - 1, '2026-11-20T10:20:00.000Z', -0.5),
@@ -185,7 +158,7 @@ describe('queryMetric', () => {
     const visit = (subjects: string[], platform: string, at: string) =>
       moods(platform, subjects.length, at, 0).map((event, i) => ({ ...event, subject: subjects[i]! }));
     const [monday, tuesday, regulars] = [people(k - 2), people(k - 2), people(k - 2)];
-    const spread = memoryStore(
+    const spread = memoryRollupReader(
       computeRollups([
         ...visit(monday, 'web', '2026-11-16T09:00:00.000Z'),
         ...visit(tuesday, 'web', '2026-11-17T09:00:00.000Z'),
@@ -219,7 +192,7 @@ describe('queryMetric', () => {
     const sessions = (platform: string, users: number, at: string, durations: (i: number) => number, scenarioId = 'forest') =>
       moods(platform, users, at, 0).map((event, i) => ({ ...event, type: 'session.ended', attributes: { scenarioId, durationSec: durations(i), completed: true } })) as StoredEvent[];
     const durations = Array.from({ length: 200 }, (_, i) => 10 + i);
-    const mixed = memoryStore(
+    const mixed = memoryRollupReader(
       computeRollups([
         ...sessions('ios', 150, '2026-11-20T10:15:10.000Z', (i) => durations[i]!),
         ...sessions('android', 50, '2026-11-20T10:15:50.000Z', (i) => durations[150 + i]!),
@@ -238,7 +211,7 @@ describe('queryMetric', () => {
     expect(Math.abs(point!.p50! - 109.5)).toBeLessThanOrEqual(0.01 * 110);
     expect(Math.abs(point!.p95! - 199.05)).toBeLessThanOrEqual(0.01 * 200);
     // Each platform's group alone is under k: only the summed group reaches it.
-    const few = memoryStore(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:16:10.000Z', () => 30)], Infinity));
+    const few = memoryRollupReader(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:16:10.000Z', () => 30)], Infinity));
     const summed = await queryMetric(few, { metric: 'sessions.completed', ...range, groupBy: 'scenarioId' }, { k });
     expect(summed.series).toEqual([
       {
@@ -252,7 +225,7 @@ describe('queryMetric', () => {
   });
 
   it('marks estimated users on points and counts them in the gate', async () => {
-    const many = memoryStore(computeRollups(moods('web', 1_500, '2026-11-20T10:00:00.000Z', 0.1), Infinity));
+    const many = memoryRollupReader(computeRollups(moods('web', 1_500, '2026-11-20T10:00:00.000Z', 0.1), Infinity));
     const answer = await queryMetric(many, { metric: 'mood.valence', from: '2026-11-20T10:00:00Z', to: '2026-11-20T11:00:00Z', interval: 'hour' }, { k: 10 });
     const point = answer.series[0]!.points[0]!;
     expect(point.usersApprox).toBe(true);

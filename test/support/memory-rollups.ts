@@ -1,0 +1,27 @@
+import type { SeriesSelection, TileSelection } from '../../functions/domain/rollups/metric-query';
+import type { RollupRow } from '../../functions/domain/rollups/rollup';
+import type { RollupReader } from '../../functions/ports/rollups';
+
+/** The rollup reader port over rows computed in memory: the pure query paths without a database. */
+export function memoryRollupReader(rows: readonly RollupRow[]): RollupReader {
+  const selected = (plan: SeriesSelection) =>
+    rows.filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to);
+  const inTiles = (plan: TileSelection) =>
+    rows.filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to));
+  return {
+    readSeries: async (plan) =>
+      selected(plan).map((r) => ({
+        ...r,
+        ...(r.quantiles ? { p50: r.quantiles.quantile(0.5), p95: r.quantiles.quantile(0.95) } : {}),
+        users: r.users.estimate().count,
+        usersApprox: r.users.estimate().approximate,
+      })),
+    readSeriesSketches: async (plan) => selected(plan),
+    readGroupTileMaxima: async (plan) => {
+      const maxima = new Map<string, number>();
+      for (const r of inTiles(plan)) maxima.set(r.groupKey, Math.max(maxima.get(r.groupKey) ?? 0, r.users.estimate().count));
+      return maxima;
+    },
+    readGroupUsers: async (plan, groupKeys) => inTiles(plan).filter((r) => groupKeys.includes(r.groupKey)).map((r) => ({ groupKey: r.groupKey, users: r.users })),
+  };
+}
