@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ALERT_EMAIL_TEMPLATE } from '../functions/domain/alerting/message';
-import type { HouseFunction } from './house-function';
+import type { FunctionBinding, HouseFunction } from './house-function';
 import { customerManagedKey } from './keys';
 
 export interface AlertingProps {
@@ -18,7 +18,7 @@ export interface AlertingProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** The variables `grantDeliver` sets, for the function's configuration schema to read. */
+/** The variables `bindTo` sets, for the function's configuration schema to read. */
 export const DELIVERY_ENV = {
   criticalTopicArn: 'ALERT_TOPIC_CRITICAL_ARN',
   warningTopicArn: 'ALERT_TOPIC_WARNING_ARN',
@@ -31,7 +31,7 @@ export const DELIVERY_ENV = {
  * Where alerts go: `critical` pages a person (SMS and e-mail), `warning` is e-mail only; a
  * critical alert is also e-mailed through SES from a template that links to the dashboard.
  */
-export class Alerting extends Construct {
+export class Alerting extends Construct implements FunctionBinding {
   readonly key: kms.Key;
   readonly criticalTopic: sns.Topic;
   readonly warningTopic: sns.Topic;
@@ -101,7 +101,7 @@ export class Alerting extends Construct {
    * on both topics with the key's data-key actions (not grantPublish's wildcard GenerateDataKey*),
    * and, when the e-mail is configured, the templated send from the sender with this template.
    */
-  grantDeliver(fn: HouseFunction): void {
+  bindTo(fn: HouseFunction): void {
     fn.addEnvironment(DELIVERY_ENV.criticalTopicArn, this.criticalTopic.topicArn);
     fn.addEnvironment(DELIVERY_ENV.warningTopicArn, this.warningTopic.topicArn);
     fn.addToRolePolicy(

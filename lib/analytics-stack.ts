@@ -9,6 +9,7 @@ import { FunctionUrls } from './function-urls';
 import { type FunctionBinding, type FunctionPlacement, HouseFunctionsOnly } from './house-function';
 import { Ingestion } from './ingestion';
 import { Migrations } from './migrations';
+import { Monitoring } from './monitoring';
 import { Network } from './network';
 import { Observability } from './observability';
 import { PrivacyService } from './privacy-service';
@@ -41,6 +42,7 @@ export class AnalyticsStack extends Stack {
   readonly privacyService: PrivacyService;
   readonly migrations: Migrations;
   readonly alerting: Alerting;
+  readonly monitoring: Monitoring;
   readonly observability: Observability;
   readonly api?: Api;
   readonly functionUrls?: FunctionUrls;
@@ -99,16 +101,38 @@ export class AnalyticsStack extends Stack {
     this.processing.rollUpSchedule.node.addDependency(this.migrations);
     this.processing.purgeSchedule.node.addDependency(this.migrations);
 
-    const ingestFunction = this.ingestion.ingestFunction;
-    const queryFunction = this.queryService.queryFunction;
-    const privacyFunction = this.privacyService.privacyFunction;
+    // Before monitoring, whose functions deliver to its topics and template.
+    this.alerting = new Alerting(this, 'Alerting', {
+      alertEmail: s.alertEmail,
+      alertPhone: s.alertPhone,
+      alertEmailFrom: s.alertEmailFrom,
+      alertEmailTo: s.alertEmailTo,
+      removalPolicy,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stream: this.ingestion.stream,
+      database: data.database,
+      cache: data.cache,
+      delivery: this.alerting,
+      kAnonymity: s.kAnonymity,
+      dashboardUrl: s.dashboardUrl,
+      placement: data.placement,
+      logRetention,
+      removalPolicy,
+    });
+    this.monitoring.monitorSchedule.node.addDependency(this.migrations);
+
+    const handlers = {
+      ingest: this.ingestion.ingestFunction,
+      query: this.queryService.queryFunction,
+      privacy: this.privacyService.privacyFunction,
+      alerts: this.monitoring.alertsFunction,
+    };
     if (local) {
-      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { ingestFunction, queryFunction, privacyFunction, jwtSecret: this.settings.functionUrlJwtSecret });
+      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { handlers, jwtSecret: this.settings.functionUrlJwtSecret });
     } else {
       this.api = new Api(this, 'Api', {
-        ingestFunction,
-        queryFunction,
-        privacyFunction,
+        handlers,
         jwt:
           s.jwtIssuer !== undefined && s.jwtAudience !== undefined
             ? { issuer: s.jwtIssuer, audience: s.jwtAudience.split(',').map((a) => a.trim()) }
@@ -119,27 +143,24 @@ export class AnalyticsStack extends Stack {
       });
     }
 
-    this.alerting = new Alerting(this, 'Alerting', {
-      alertEmail: s.alertEmail,
-      alertPhone: s.alertPhone,
-      alertEmailFrom: s.alertEmailFrom,
-      alertEmailTo: s.alertEmailTo,
-      removalPolicy,
-    });
     this.observability = new Observability(this, 'Observability', {
       stream: this.ingestion.stream,
       aggregateFunction: this.processing.aggregateFunction,
       deadLetterQueue: this.processing.deadLetterQueue,
       functions: {
-        Ingest: ingestFunction,
+        Ingest: handlers.ingest,
         Aggregate: this.processing.aggregateFunction,
         RollUp: this.processing.rollUpFunction,
         Purge: this.processing.purgeFunction,
-        Query: queryFunction,
-        Privacy: privacyFunction,
+        Query: handlers.query,
+        Privacy: handlers.privacy,
         Migrate: this.migrations.migrateFunction,
+        Detect: this.monitoring.detectFunction,
+        Monitor: this.monitoring.monitorFunction,
+        Alerts: handlers.alerts,
       },
       alarmTopic: this.alerting.warningTopic,
+      safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },
     });
   }
 

@@ -7,14 +7,13 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES } from '../functions/handlers/http/roles';
+import { ROUTES, type RouteHandler } from '../functions/handlers/http/roles';
 import { logsKey } from './keys';
 import { acknowledgeFinding } from './nag';
 
 export interface ApiProps {
-  readonly ingestFunction: lambda.IFunction;
-  readonly queryFunction: lambda.IFunction;
-  readonly privacyFunction: lambda.IFunction;
+  /** The function behind each handler name of the route table. */
+  readonly handlers: Readonly<Record<RouteHandler, lambda.IFunction>>;
   /** An external identity provider; when absent a Cognito user pool is created for the API. */
   readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -106,11 +105,9 @@ export class Api extends Construct {
 
     // Routes come from the same table the handlers authorise by, so the two cannot drift. Public
     // routes (the OpenAPI contract, which clients need before they hold a token) skip the JWT check.
-    const integrations = {
-      ingest: new HttpLambdaIntegration('IngestIntegration', props.ingestFunction),
-      query: new HttpLambdaIntegration('QueryIntegration', props.queryFunction),
-      privacy: new HttpLambdaIntegration('PrivacyIntegration', props.privacyFunction),
-    };
+    const integrations = Object.fromEntries(
+      Object.entries(props.handlers).map(([name, fn]) => [name, new HttpLambdaIntegration(`${capitalised(name)}Integration`, fn)]),
+    ) as Record<RouteHandler, HttpLambdaIntegration>;
     for (const [routeKey, route] of Object.entries(ROUTES)) {
       const [method, path] = routeKey.split(' ') as [keyof typeof apigwv2.HttpMethod, string];
       const routes = this.httpApi.addRoutes({
@@ -133,3 +130,5 @@ export class Api extends Construct {
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
   }
 }
+
+export const capitalised = (name: string): string => name.charAt(0).toUpperCase() + name.slice(1);

@@ -1,12 +1,13 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { ROUTES, type RouteHandler, type RouteKey } from '../functions/handlers/http/roles';
+import { capitalised } from './api';
 import { acknowledgeFinding } from './nag';
 
 export interface FunctionUrlsProps {
-  readonly ingestFunction: lambda.Function;
-  readonly queryFunction: lambda.Function;
-  readonly privacyFunction: lambda.Function;
+  /** The function behind each handler name of the route table. */
+  readonly handlers: Readonly<Record<RouteHandler, lambda.Function>>;
   /** HS256 secret the handlers verify bearer tokens with, in place of API Gateway's authorizer. */
   readonly jwtSecret: string;
 }
@@ -17,18 +18,15 @@ export interface FunctionUrlsProps {
  * only.
  */
 export class FunctionUrls extends Construct {
-  readonly ingestUrl: lambda.FunctionUrl;
-  readonly queryUrl: lambda.FunctionUrl;
-  readonly privacyUrl: lambda.FunctionUrl;
+  readonly urls: Readonly<Record<RouteHandler, lambda.FunctionUrl>>;
 
   constructor(scope: Construct, id: string, props: FunctionUrlsProps) {
     super(scope, id);
-    for (const fn of [props.ingestFunction, props.queryFunction, props.privacyFunction]) fn.addEnvironment('FUNCTION_URL_JWT_SECRET', props.jwtSecret);
-    this.ingestUrl = props.ingestFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-    this.queryUrl = props.queryFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-    this.privacyUrl = props.privacyFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-    // addFunctionUrl grants lambda:InvokeFunctionUrl and lambda:InvokeFunction to everyone.
-    for (const fn of [props.ingestFunction, props.queryFunction, props.privacyFunction]) {
+    const urls: Partial<Record<RouteHandler, lambda.FunctionUrl>> = {};
+    for (const [name, fn] of Object.entries(props.handlers) as [RouteHandler, lambda.Function][]) {
+      fn.addEnvironment('FUNCTION_URL_JWT_SECRET', props.jwtSecret);
+      const url = (urls[name] = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE }));
+      // addFunctionUrl grants lambda:InvokeFunctionUrl and lambda:InvokeFunction to everyone.
       for (const permission of ['invoke-function-url', 'invoke-function']) {
         acknowledgeFinding(
           fn.node.findChild(permission),
@@ -36,9 +34,9 @@ export class FunctionUrls extends Construct {
           'LocalStack target only (never deployed to AWS): the function URL stands in for the HTTP API that LocalStack community lacks, and the handler verifies an HS256 bearer token on every route but the OpenAPI document.',
         );
       }
+      const routes = (Object.keys(ROUTES) as RouteKey[]).filter((route) => ROUTES[route].handler === name);
+      new CfnOutput(this, `${capitalised(name)}Url`, { value: url.url, description: routes.join(', ') });
     }
-    new CfnOutput(this, 'IngestUrl', { value: this.ingestUrl.url, description: 'POST /v1/events' });
-    new CfnOutput(this, 'QueryUrl', { value: this.queryUrl.url, description: 'GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json' });
-    new CfnOutput(this, 'PrivacyUrl', { value: this.privacyUrl.url, description: 'PUT /v1/consent/{userId}, DELETE /v1/users/{userId}/data, GET /v1/audit' });
+    this.urls = urls as Record<RouteHandler, lambda.FunctionUrl>;
   }
 }

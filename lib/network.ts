@@ -74,6 +74,9 @@ export class Network extends Construct {
       Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
       Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
       Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
+      // Alert e-mail (the SES API) and the ingest metrics the monitor reads (GetMetricData).
+      Email: ec2.InterfaceVpcEndpointAwsService.EMAIL,
+      CloudWatchMonitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
       Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
       // Active tracing sends segments from inside the function's network.
       XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,

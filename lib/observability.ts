@@ -14,7 +14,12 @@ export interface ObservabilityProps {
   /** Every function whose errors should reach a person, keyed by a stable name for the alarm id. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly alarmTopic: sns.ITopic;
+  /** The safety path: a late or failed detect batch may be an unseen crisis, so its alarms page. */
+  readonly safety: { readonly detectFunction: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue; readonly alarmTopic: sns.ITopic };
 }
+
+// The detect consumer is held to the alerting promise (seconds), not the dashboards' (minutes).
+export const DETECT_ITERATOR_AGE_THRESHOLD_MS = 30 * 1000;
 
 // Live counters are promised "near real time"; a consumer five minutes behind breaks that.
 export const ITERATOR_AGE_THRESHOLD_MS = 5 * 60 * 1000;
@@ -26,9 +31,10 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const action = new actions.SnsAction(props.alarmTopic);
-    const add = (alarm: cloudwatch.Alarm): void => {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
+    const page = new actions.SnsAction(props.safety.alarmTopic);
+    const add = (alarm: cloudwatch.Alarm, to: actions.SnsAction = action): void => {
+      alarm.addAlarmAction(to);
+      alarm.addOkAction(to);
       this.alarms.push(alarm);
     };
 
@@ -66,6 +72,30 @@ export class Observability extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
+    );
+    add(
+      props.safety.detectFunction
+        .metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
+        .createAlarm(this, 'DetectIteratorAge', {
+          alarmDescription: 'The detect consumer is behind the event stream: safety alerts are late',
+          threshold: DETECT_ITERATOR_AGE_THRESHOLD_MS,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      page,
+    );
+    add(
+      props.safety.deadLetterQueue
+        .metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
+        .createAlarm(this, 'DetectDeadLetterQueueNotEmpty', {
+          alarmDescription: 'The detect consumer gave up on a batch: its events were not checked for safety signals',
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      page,
     );
     for (const [name, fn] of Object.entries(props.functions)) {
       add(

@@ -7,12 +7,11 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
 import { ROLL_UP_EVERY_MS } from '../functions/use-cases/roll-up';
-import { customerManagedKey } from './keys';
-import { acknowledgeFinding } from './nag';
+import { EncryptedQueueDestination, encryptedDeadLetterQueue } from './dead-letters';
 
 export interface ProcessingProps {
   readonly stream: kinesis.IStream;
@@ -36,24 +35,9 @@ export const AGGREGATE_EVENT_SOURCE = {
   maxRecordAge: Duration.hours(1),
 } as const;
 
-/**
- * The on-failure destination of the event source mapping, granting only what sending to a queue
- * encrypted with a customer-managed key takes (sqs:SendMessage, kms:GenerateDataKey and
- * kms:Decrypt). SqsDlq grants GetQueueAttributes, GetQueueUrl, Encrypt and ReEncrypt* on top.
- */
 // The event of a scheduled run carries no data, only the time it fired.
-const SCHEDULED_RUN_NEEDS_NO_DLQ =
+export const SCHEDULED_RUN_NEEDS_NO_DLQ =
   'Invoked by an EventBridge schedule whose event carries no data: a failed run is made good by the next one (each run works from the database state, not the event), and the Errors alarm reaches a person. A queued copy of a schedule tick would have nothing to replay.';
-
-class EncryptedQueueDestination implements lambda.IEventSourceDlq {
-  constructor(private readonly queue: sqs.Queue) {}
-
-  bind(_target: lambda.IEventSourceMapping, targetHandler: lambda.IFunction): lambda.DlqDestinationConfig {
-    this.queue.grant(targetHandler, 'sqs:SendMessage');
-    this.queue.encryptionMasterKey?.grant(targetHandler, 'kms:GenerateDataKey', 'kms:Decrypt');
-    return { destination: this.queue.queueArn };
-  }
-}
 
 /**
  * The aggregate consumer (Kinesis -> minute rollups in PostgreSQL and live counters in Redis)
@@ -71,21 +55,7 @@ export class Processing extends Construct {
   constructor(scope: Construct, id: string, props: ProcessingProps) {
     super(scope, id);
 
-    this.key = customerManagedKey(this, 'Dead-letter queue of the aggregate consumer', props.removalPolicy);
-    // The DLQ holds only pointers to failed batches (shard, sequence range), not the events;
-    // they are still encrypted with our key so no AWS-owned key ever touches stream metadata.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
-    acknowledgeFinding(
-      this.deadLetterQueue.node.defaultChild!,
-      'AwsSolutions-SQS3',
-      'This queue is the dead-letter destination itself (on-failure destination of the Kinesis event source mapping, which the rule does not recognise as a DLQ); its messages are replayed by hand and an alarm fires on the first one.',
-    );
+    ({ key: this.key, queue: this.deadLetterQueue } = encryptedDeadLetterQueue(this, 'Dead-letter queue of the aggregate consumer', props.removalPolicy));
 
     this.aggregateFunction = new HouseFunction(this, 'AggregateFunction', {
       handler: 'aggregate',

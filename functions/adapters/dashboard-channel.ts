@@ -1,11 +1,10 @@
-import type { AlertMessage } from '../domain/alerting/model';
+import { alertFeedKey, type AlertMessage } from '../domain/alerting/model';
 import type { LiveStore } from '../ports';
 import type { NotificationChannel } from '../ports/notifications';
 
 /** Enough history for the dashboard's alert feed; older alerts are in `GET /v1/alerts`. */
 export const ALERT_FEED_LENGTH = 1_000;
 export const ALERT_FEED_CHANNEL = 'alerts';
-export const alertFeedKey = (severity: AlertMessage['severity']): string => `alerts:${severity}`;
 
 /**
  * The live dashboard's feed: the message on the capped list of its severity (read when a

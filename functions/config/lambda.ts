@@ -42,6 +42,11 @@ export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1), REDI
 
 export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });
 
+/** Detect and monitor notify: the dashboard feed is in Redis, and messages link to the dashboard. */
+export const notifyingEnv = z.object({ REDIS_URL: z.string().min(1), DASHBOARD_URL: z.url() });
+
+export const alertsEnv = z.object({ K_ANONYMITY: kAnonymity });
+
 /** Set only in the LocalStack variant, whose function URLs have no JWT authorizer in front. */
 const functionUrlEnv = z.object({ FUNCTION_URL_JWT_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()) });
 
@@ -73,7 +78,7 @@ export async function connectDatabase(env: NodeJS.ProcessEnv = process.env): Pro
   return postgresDatabase(url.toString(), { max: 2 });
 }
 
-/** What `Alerting.grantDeliver` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */
+/** What `Alerting.bindTo` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */
 export const deliveryEnv = z
   .object({
     ALERT_TOPIC_CRITICAL_ARN: z.string().min(1),

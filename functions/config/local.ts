@@ -16,6 +16,11 @@ export const localEnv = z.object({
   STREAM_NAME: z.string().min(1).default('analytics-events'),
   SHARD_COUNT: z.coerce.number().int().min(1).max(64).default(2),
   PSEUDONYM_PEPPER: optionalString.pipe(z.string().regex(/^[0-9a-f]{64,}$/i, 'must be at least 32 bytes of hex').optional()),
+  /** Where alert messages link to. */
+  DASHBOARD_URL: optionalString.pipe(z.url().optional()),
+  /** The critical alert e-mail's sender and recipients, in the emulated mode (SES); the embedded mode writes an outbox file. */
+  ALERT_EMAIL_FROM: z.email().default('alerts@example.org'),
+  ALERT_EMAIL_TO: z.string().default('on-call@example.org').pipe(z.string().transform((list) => list.split(',').map((address) => address.trim())).pipe(z.array(z.email()).min(1))),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ...retentionEnv.shape,
   ...privacyBudgetEnv.shape,

@@ -16,6 +16,8 @@ import { makeRecordConsent, type RecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser, type EraseUser } from '../use-cases/erase-user';
 import { badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
+import { alertConsole } from './monitoring-parts';
+import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import type { BearerVerifier } from './http/bearer';
 import { json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { pseudonymisers } from './ingest';
@@ -95,7 +97,15 @@ export const handler = lazyHandler(async () => {
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
     eraseUser: makeEraseUser({
       pseudonymiseUser,
-      targets: erasureTargets({ consent, rollups: new SqlRollupStore(db), live, records: [] }),
+      targets: erasureTargets({
+        consent,
+        rollups: new SqlRollupStore(db),
+        live,
+        records: [],
+        alerts: alertConsole(db, clock, randomUUID),
+        conditions: new SqlConditionStore(db),
+        alertFeed: live,
+      }),
       retained: [...RETAINED_EVERYWHERE, ...RETAINED_IN_AWS],
       clock,
       newId: randomUUID,

@@ -13,8 +13,7 @@ import { queryMetric } from '../use-cases/query-metric';
 import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
-import { json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
-import { roleFromClaims } from './http/roles';
+import { callerOf, json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { RESEARCH_DATASET, researchExportSchema, researchReportSchema } from '../domain/privacy/research-release';
 import type { ObjectStore } from '../ports';
 import type { ReportIndex } from '../ports/reports';
@@ -53,12 +52,6 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
     if (error instanceof QueryError) throw badRequest('invalid_parameter', `${error.parameter}: ${error.message}`, { parameter: error.parameter });
     throw error;
   }
-}
-
-/** Who called, for the privacy ledger and the report index. */
-function callerOf(event: HttpEvent): { actor: string; role: string } {
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  return { actor: String(claims?.['sub'] ?? 'unknown'), role: roleFromClaims(claims) ?? 'unknown' };
 }
 
 const budgetExhausted = (remaining: { epsilon: number; delta: number }) =>

@@ -41,13 +41,18 @@ const erasableRecords = (stream: SubjectRecords, deadLetters: SubjectRecords) =>
   { store: 'dead-letter queue', what: 'records of failed batches', records: deadLetters },
 ];
 
+/** A consumer's on-failure destination: an SQS queue `<stream>-<consumer>-dlq` when an AWS endpoint is configured, else a table of the database. */
+export async function openDeadLetters(config: LocalConfig, db: SqlDatabase, consumer: string): Promise<DeadLetterQueue> {
+  if (!config.AWS_ENDPOINT_URL) return new SqlDeadLetterQueue(db);
+  const sqs = sqsClient({ endpoint: config.AWS_ENDPOINT_URL });
+  return new SqsDeadLetterQueue(sqs, await ensureQueue(sqs, `${config.STREAM_NAME}-${consumer}-dlq`));
+}
+
 export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
     const kinesis = kinesisClient({ endpoint: config.AWS_ENDPOINT_URL });
     await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
-    const sqs = sqsClient({ endpoint: config.AWS_ENDPOINT_URL });
-    const queueUrl = await ensureQueue(sqs, `${config.STREAM_NAME}-aggregate-dlq`);
-    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: new SqsDeadLetterQueue(sqs, queueUrl), label: `kinesis at ${config.AWS_ENDPOINT_URL}`, erasable: [] };
+    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: await openDeadLetters(config, db, 'aggregate'), label: `kinesis at ${config.AWS_ENDPOINT_URL}`, erasable: [] };
   }
   const options = { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT };
   const sqlStream = new SqlEventStream(db, options);

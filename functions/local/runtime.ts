@@ -22,8 +22,13 @@ import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
-import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openObjectStore, openStream, sleep, systemClock } from './adapters';
+import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openLiveStore, openObjectStore, openStream, sleep, systemClock } from './adapters';
 import { PrometheusCounters } from './prometheus-metrics';
+import { MinuteMetrics } from '../adapters/local/minute-metrics';
+import { startMonitoring } from './monitoring';
+import { makeAlertsHandler } from '../handlers/alerts';
+import { alertRulesAdmin } from '../handlers/monitoring-parts';
+import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
 import { AggregatorThread } from './aggregator-thread';
 import { RepeatingJob } from './repeating-job';
 import { startHttpServer } from './http-server';
@@ -36,6 +41,10 @@ export interface Runtime {
   readonly mode: { readonly database: string; readonly stream: string; readonly streamName: string; readonly live: string; readonly consent: string };
   /** Processes every record on the stream now; tests and benchmarks call it instead of waiting for the poll. */
   drain(): Promise<void>;
+  /** Every record on the stream now through the safety rules (the detect consumer). */
+  detect(): Promise<void>;
+  /** One monitor run now: series anomalies, absences, repeats and escalations. */
+  monitor(): Promise<void>;
   /** Folds the closed minutes into hour and day rollups now, as the schedule does every minute. */
   rollUp(): Promise<void>;
   readonly deadLetters: DeadLetterQueue;
@@ -107,9 +116,14 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   // One cache for both handlers, as if they were one instance: a withdrawal is seen by the next request.
   const consent = new CachedConsentRegistry(registry, systemClock);
   const pseudonymise = pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER));
-  const metrics = new PrometheusCounters();
+  const prometheus = new PrometheusCounters();
+  // Also the monitor's record of ingest errors and latency per minute (CloudWatch's part in AWS).
+  const metrics = new MinuteMetrics(prometheus, systemClock);
+  const feed = openLiveStore(config);
+  closers.push(() => feed.close());
+  const monitoring = await startMonitoring({ config, analytics, streaming, stream, feed, operational: metrics, closers, logger });
   const ingestHandler = makeIngestHandler({
-    ingest: makeIngest({ stream, consent, pseudonymise, clock: systemClock, sleep }),
+    ingest: makeIngest({ stream: monitoring.ingestStream, consent, pseudonymise, clock: systemClock, sleep }),
     logger,
     metrics,
   });
@@ -120,7 +134,15 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
     eraseUser: makeEraseUser({
       pseudonymiseUser: pseudonymise.user,
-      targets: erasureTargets({ consent, rollups: new SqlRollupStore(analytics), live: aggregator, records: erasable }),
+      targets: erasureTargets({
+        consent,
+        rollups: new SqlRollupStore(analytics),
+        live: aggregator,
+        records: erasable,
+        alerts: monitoring.console,
+        conditions: monitoring.erasable.conditions,
+        alertFeed: feed,
+      }),
       // Kinesis and SQS (the emulated mode) cannot forget one user's records.
       retained: [...RETAINED_EVERYWHERE, ...(erasable.length === 0 ? RETAINED_IN_AWS : [])],
       clock: systemClock,
@@ -155,6 +177,15 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
       ingest: ingestHandler,
       query: queryHandler,
       privacy: privacyHandler,
+      alerts: makeAlertsHandler({
+        alerts: monitoring.console,
+        rules: alertRulesAdmin(analytics),
+        anomalies: new SqlAnomalyStore(analytics),
+        k: config.K_ANONYMITY,
+        audit,
+        clock: systemClock,
+        logger,
+      }),
     },
     operations: {
       '/health': async () => ({
@@ -162,7 +193,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
         contentType: 'application/json',
         body: JSON.stringify({ status: ready ? 'ok' : 'starting' }),
       }),
-      '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: metrics.render() }),
+      '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: prometheus.render() }),
     },
   });
   closers.push(() => http.close());
@@ -178,6 +209,8 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     mode: { database: databaseLabel, stream: streamLabel, streamName: config.STREAM_NAME, live: liveStoreLabel(config), consent: consentLabel },
     deadLetters,
     drain: () => aggregator.drain(),
+    detect: () => monitoring.drain(),
+    monitor: () => monitoring.monitor(),
     rollUp: () => aggregator.rollUp(),
     // Once: a second stop (a test's cleanup after its own) must not close closed databases.
     stop() {

@@ -220,6 +220,14 @@ export class StreamPoller {
     this.loop = undefined;
   }
 
+  /**
+   * Polls now instead of at the end of the idle interval: the local runtime's stand-in for
+   * enhanced fan-out, which pushes a record to its consumer as it arrives.
+   */
+  nudge(): void {
+    this.wake?.();
+  }
+
   /** One batch per shard, without waiting for a batching window; answers how many records it took. */
   pollOnce(): Promise<number> {
     return this.exclusively(() => this.pollShards(false));

@@ -90,6 +90,8 @@ export interface LiveStore {
   /** Pushes to the head of a list, keeping at most `maxLength` newest entries. */
   pushCapped(key: string, value: string, maxLength: number): Promise<void>;
   range(key: string, start: number, stop: number): Promise<string[]>;
+  /** Removes every entry of a list equal to `value` (erasure); answers how many went. */
+  removeFromList(key: string, value: string): Promise<number>;
   /** Sets the key only when absent; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   get(key: string): Promise<string | undefined>;

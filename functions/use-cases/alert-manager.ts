@@ -38,21 +38,21 @@ export class InvalidSilenceError extends Error {
   }
 }
 
-export interface AlertManagerDeps {
+export interface AlertConsoleDeps {
   readonly alerts: AlertStore;
   readonly silences: SilenceStore;
-  readonly deliver: Deliver;
   readonly clock: Clock;
   readonly newId: () => string;
+}
+
+export interface AlertManagerDeps extends AlertConsoleDeps {
+  readonly deliver: Deliver;
   readonly dashboardUrl: string;
   readonly logger: Logger;
 }
 
-export interface AlertManager {
-  /** Opens, refreshes and resolves alerts from the rules engine's transitions, and notifies. */
-  apply(transitions: readonly Transition[]): Promise<void>;
-  /** Scheduled: repeats and escalations that are due, and notifications whose sender was lost. */
-  tick(): Promise<void>;
+/** What people do with alerts (the API): nothing here notifies, so the API function holds no delivery rights. */
+export interface AlertConsole {
   /** Stops repeats and escalation. Throws `AlertResolvedError` for a resolved alert. */
   acknowledge(id: string, actor: string): Promise<Alert | undefined>;
   /** Newest first; at most 500, 100 unless told. */
@@ -67,6 +67,13 @@ export interface AlertManager {
   };
   /** GDPR erasure: the alerts of a subject key and silences naming it; answers how many went. */
   eraseSubject(subjectKey: string): Promise<number>;
+}
+
+export interface AlertManager extends AlertConsole {
+  /** Opens, refreshes and resolves alerts from the rules engine's transitions, and notifies. */
+  apply(transitions: readonly Transition[]): Promise<void>;
+  /** Scheduled: repeats and escalations that are due, and notifications whose sender was lost. */
+  tick(): Promise<void>;
 }
 
 interface Claimed {
@@ -175,6 +182,12 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     await notifyAll(claimed, now);
   }
 
+  return { ...makeAlertConsole(deps), apply, tick };
+}
+
+export function makeAlertConsole(deps: AlertConsoleDeps): AlertConsole {
+  const { alerts, clock, newId } = deps;
+
   async function acknowledge(id: string, actor: string): Promise<Alert | undefined> {
     const result = await alerts.acknowledge(id, actor, clock.now());
     if (result === 'resolved') throw new AlertResolvedError(id);
@@ -185,7 +198,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     return alerts.list({ ...query, limit: Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), MAX_LIST) });
   }
 
-  const silences: AlertManager['silences'] = {
+  const silences: AlertConsole['silences'] = {
     list: () => deps.silences.list(clock.now()),
     async create(input, actor) {
       const now = clock.now();
@@ -200,5 +213,5 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     return (await alerts.eraseSubject(subject)) + (await deps.silences.eraseSubject(subject));
   }
 
-  return { apply, tick, acknowledge, list, get: (id) => alerts.get(id), silences, eraseSubject };
+  return { acknowledge, list, get: (id) => alerts.get(id), silences, eraseSubject };
 }

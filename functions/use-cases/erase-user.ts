@@ -2,9 +2,10 @@ import type { Clock, LiveStore, SubjectRecords } from '../ports';
 import type { ConsentRegistry } from '../ports/consent';
 import type { RollupStore } from '../ports/rollups';
 import type { Pseudonymise } from '../domain/privacy/pseudonymise';
-import { subjectKey } from '../domain/alerting/model';
+import { SEVERITIES, alertFeedKey, subjectKey } from '../domain/alerting/model';
 import { activeUserSetKeys } from './aggregate';
-import type { AlertManager } from './alert-manager';
+import type { ConditionStore } from '../ports/alert-rules';
+import type { AlertConsole } from './alert-manager';
 
 /** One store an erasure cleans: what it holds of a user, and how to delete it. */
 export interface ErasureTarget {
@@ -61,8 +62,12 @@ export interface ErasableStores {
   readonly live: Pick<LiveStore, 'removeFromSet'>;
   /** Stores of raw records that can forget a subject's: the embedded stream and dead letters. */
   readonly records: readonly { readonly store: string; readonly what: string; readonly records: SubjectRecords }[];
-  /** The alert lifecycle (alerts about the user, silences naming them); optional until every mode wires it. */
-  readonly alerts?: Pick<AlertManager, 'eraseSubject'>;
+  /** The alert lifecycle: alerts about the user, silences naming them. */
+  readonly alerts: Pick<AlertConsole, 'eraseSubject'>;
+  /** What the rules engine keeps per user (last values, the at-risk flag). */
+  readonly conditions: Pick<ConditionStore, 'eraseSubject'>;
+  /** The dashboard's alert feeds, whose entries name the users alerted about. */
+  readonly alertFeed: Pick<LiveStore, 'range' | 'removeFromList'>;
 }
 
 /** What every mode erases, consent first. */
@@ -86,12 +91,31 @@ export function erasureTargets(stores: ErasableStores): ErasureTarget[] {
         return removed;
       },
     },
-    ...(stores.alerts ? [alertsTarget(stores.alerts)] : []),
+    alertsTarget(stores.alerts),
+    {
+      store: 'postgresql',
+      what: 'rule conditions kept for the user (last values, the at-risk flag)',
+      erase: (subject) => stores.conditions.eraseSubject({ kind: 'user', id: subject }),
+    },
+    {
+      store: 'live store',
+      what: 'entries of the dashboard alert feeds that name the user',
+      erase: async (subject) => {
+        const named = subjectKey({ kind: 'user', id: subject });
+        let removed = 0;
+        for (const key of SEVERITIES.map(alertFeedKey)) {
+          for (const entry of await stores.alertFeed.range(key, 0, -1)) {
+            if (entry.includes(named)) removed += await stores.alertFeed.removeFromList(key, entry);
+          }
+        }
+        return removed;
+      },
+    },
     ...stores.records.map(({ store, what, records }) => ({ store, what, erase: (subject: string) => records.eraseRecordsOf(subject) })),
   ];
 }
 
-function alertsTarget(alerts: Pick<AlertManager, 'eraseSubject'>): ErasureTarget {
+function alertsTarget(alerts: Pick<AlertConsole, 'eraseSubject'>): ErasureTarget {
   return {
     store: 'postgresql',
     what: 'alerts about the user with their notification records, and silences naming the user',
@@ -108,6 +132,11 @@ export const RETAINED_EVERYWHERE: readonly Retained[] = [
     why: 'aggregates released under k-anonymity stay as released: rewriting them would change figures others already hold, and they identify no one',
   },
   { store: 'audit trail', what: 'entries of this erasure and of earlier calls', why: 'they name who acted, never the user, and the trail is append-only' },
+  {
+    store: 'alert notifications',
+    what: 'SMS and e-mail alerts already sent (locally, the outbox file that stands in for them)',
+    why: 'a message delivered to a clinician cannot be recalled; it names the pseudonym only, never the user id',
+  },
 ];
 
 /** Kept where the stream is Kinesis and the dead letters SQS, which cannot delete one user's records. */

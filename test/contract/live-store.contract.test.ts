@@ -89,6 +89,19 @@ function liveStoreContract(open: () => Promise<LiveStoreFixture>): void {
     expect(await store.range('alerts:empty', 0, -1)).toEqual([]);
   });
 
+  it('removes every copy of one entry from a list, and nothing else', async () => {
+    // Prepare
+    for (const alert of ['one', 'two', 'one', 'three']) await store.pushCapped('alerts:warning', alert, 10);
+
+    // Act
+    const removed = await store.removeFromList('alerts:warning', 'one');
+    const none = await store.removeFromList('alerts:nothing', 'one');
+
+    // Assess
+    expect([removed, none]).toEqual([2, 0]);
+    expect(await store.range('alerts:warning', 0, -1)).toEqual(['three', 'two']);
+  });
+
   it('sets a key only when absent', async () => {
     // Act
     const first = await store.setIfAbsent('cooldown:rule-1', 'first', 60);

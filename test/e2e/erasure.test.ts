@@ -21,7 +21,10 @@ async function eraseAndScan(app: TestRuntime, scan: (subject: string) => Promise
   // Research consent too, so the user also has values in the research dataset.
   await app.consent(USERS, { analytics: true, research: true, safety_monitoring: true });
   await app.request('POST', '/v1/events', { body: { events: USERS.flatMap((userId) => [makeEvent({ userId, occurredAt: at }), makeEvent({ userId, occurredAt: at }, 'session.started')]) } });
+  // A crisis signal: an alert about the user, its rule condition and an entry in the dashboard feed.
+  await app.request('POST', '/v1/events', { body: { events: [makeEvent({ userId: 'erase-me', occurredAt: at, attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')] } });
   await app.runtime.drain();
+  await app.runtime.detect();
   await app.runtime.deadLetters.send({
     consumer: 'aggregate',
     shardId: 'shardId-000000000000',
@@ -49,14 +52,25 @@ function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: s
   const { subject, erased, again, refused, metric, audit } = result;
   expect(erased.status).toBe(200);
   expect(erased.body).toMatchObject({ subject, receiptId: expect.any(String), erasedAt: expect.any(String) });
-  const counts = Object.fromEntries(erased.body.removed.map((step: { store: string; count: number }) => [step.store, step.count]));
-  // PostgreSQL: 2 event ids and 4 research values (events and mood.valence, events and sessions).
-  expect(counts).toEqual({ 'consent registry': 1, postgresql: 6, 'live store': 1, 'event stream': 2, 'dead-letter queue': 1 });
+  const counts = erased.body.removed.map((step: { store: string; count: number }) => [step.store, step.count]);
+  expect(counts).toEqual([
+    ['consent registry', 1],
+    // 3 event ids and 5 research values (events and mood.valence, events and sessions, events).
+    ['postgresql', 8],
+    ['live store', 1],
+    // The alert, the conditions of the rules that watched the user's signals, the feed entry.
+    ['postgresql', 1],
+    ['postgresql', expect.any(Number)],
+    ['live store', 1],
+    ['event stream', 3],
+    ['dead-letter queue', 1],
+  ]);
+  expect(counts[4][1]).toBeGreaterThan(0);
   expect(again.body.removed.every((step: { count: number }) => step.count === 0)).toBe(true);
-  expect(erased.body.retained.map((kept: { store: string }) => kept.store)).toEqual(['postgresql', 'audit trail']);
+  expect(erased.body.retained.map((kept: { store: string }) => kept.store)).toEqual(['postgresql', 'audit trail', 'alert notifications']);
   expect(refused.body.rejected.map((r: { code: string }) => r.code)).toEqual(['consent_missing']);
   // Released aggregates stay as released: all three users' events are still counted.
-  expect(metric.body.series[0].points[0].count).toBe(6);
+  expect(metric.body.series[0].points[0].count).toBe(7);
   const erasures = audit.body.entries.filter((entry: { action: string }) => entry.action === 'erase');
   expect(erasures.map((entry: { details: { receiptId: string } }) => entry.details.receiptId)).toEqual([again.body.receiptId, erased.body.receiptId]);
   expect(JSON.stringify(audit.body)).not.toContain(subject);
@@ -101,7 +115,9 @@ describeWithServices(['postgres', 'redis'], 'erasure on PostgreSQL and Redis', (
       await app.runtime.stop();
       after.push(...holding(dumpLmdb(join(app.dataDir, 'consent'), [null], 'consent'), result.subject));
 
-      expect(result.before).toEqual(expect.arrayContaining(['postgresql:stream_records', 'postgresql:dead_letters', expect.stringContaining('performance:users:')]));
+      expect(result.before).toEqual(
+        expect.arrayContaining(['postgresql:stream_records', 'postgresql:dead_letters', 'postgresql:alerts', 'postgresql:alert_conditions', expect.stringContaining('performance:users:'), expect.stringContaining('alerts:critical')]),
+      );
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM research_values');
       expect(rows[0]!.n).toBe(8);
       expectErased(result, after);

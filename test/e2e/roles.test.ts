@@ -13,6 +13,8 @@ const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now
  * ROUTES without a row here fails the first test.
  */
 let reportId = '';
+let alertId = '';
+let silenceId = '';
 const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
@@ -40,6 +42,28 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
     },
   },
   'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
+  'GET /v1/alerts': { allowed: ['admin', 'clinician'], method: 'GET', path: '/v1/alerts' },
+  // The alert raised in beforeAll.
+  'POST /v1/alerts/{id}/ack': {
+    allowed: ['admin', 'clinician'],
+    method: 'POST',
+    get path() {
+      return `/v1/alerts/${alertId}/ack`;
+    },
+  },
+  'GET /v1/alert-rules': { allowed: ['admin', 'clinician'], method: 'GET', path: '/v1/alert-rules' },
+  'PUT /v1/alert-rules': { allowed: ['admin'], method: 'PUT', path: '/v1/alert-rules', body: { rules: [] } },
+  'GET /v1/silences': { allowed: ['admin', 'clinician'], method: 'GET', path: '/v1/silences' },
+  'POST /v1/silences': { allowed: ['admin'], method: 'POST', path: '/v1/silences', body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: new Date(now + 3_600_000).toISOString(), comment: 'roles test' } },
+  // The silence made in beforeAll.
+  'DELETE /v1/silences/{id}': {
+    allowed: ['admin'],
+    method: 'DELETE',
+    get path() {
+      return `/v1/silences/${silenceId}`;
+    },
+  },
+  'GET /v1/anomalies': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/anomalies?${range}` },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };
 
@@ -56,6 +80,11 @@ describe('roles on every route', () => {
 
   beforeAll(async () => {
     app = await startTestRuntime();
+    await app.consent(['in-crisis'], DEMO_CONSENT);
+    await app.postEvents([makeEvent({ userId: 'in-crisis', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
+    await app.runtime.detect();
+    alertId = (await app.request('GET', '/v1/alerts')).body.alerts[0].id as string;
+    silenceId = (await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: new Date(now + 3_600_000).toISOString(), comment: 'roles test' } })).body.id as string;
     reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 } })).body.id as string;
   });
   afterAll(async () => {

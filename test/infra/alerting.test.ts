@@ -19,7 +19,7 @@ function withDeliverer(stack: AnalyticsStack): void {
     logRetention: stack.settings.logRetentionDays,
     outsideVpcReason: 'A probe of the delivery grants: it reaches SNS and SES only, both public AWS endpoints.',
   });
-  stack.alerting.grantDeliver(fn);
+  stack.alerting.bindTo(fn);
 }
 
 function probeOf(template: Template): { id: string; properties: Record<string, any> } {

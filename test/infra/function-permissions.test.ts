@@ -10,7 +10,7 @@ const LOGS_AND_TRACING = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:Put
 const IN_VPC = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
 const DATABASE_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 // The only actions allowed on Resource "*": neither X-Ray nor the ENI calls take resource ARNs.
-const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...IN_VPC]);
+const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'cloudwatch:GetMetricData', ...IN_VPC]);
 
 /**
  * What each function's execution role may do, and why. `everywhere` holds on both targets;
@@ -83,6 +83,34 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
     awsOnly: [...IN_VPC, ...DATABASE_SECRET],
   },
   migrate: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  detect: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // Its enhanced fan-out consumer (CDK's grantRead of the stream plus SubscribeToShard).
+      'kinesis:DescribeStream',
+      'kinesis:DescribeStreamConsumer',
+      'kinesis:DescribeStreamSummary',
+      'kinesis:GetRecords',
+      'kinesis:GetShardIterator',
+      'kinesis:ListShards',
+      'kinesis:ListStreams',
+      'kinesis:SubscribeToShard',
+      // Publish to the two alert topics; decrypt records, send failed batches to its DLQ and
+      // encrypt for the topics (Decrypt, GenerateDataKey on their keys).
+      'sns:Publish',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sqs:SendMessage',
+    ],
+    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+  },
+  monitor: {
+    // The ingest metrics read back, and the alert topics for repeats and escalations.
+    everywhere: [...LOGS_AND_TRACING, 'cloudwatch:GetMetricData', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+  },
+  // Reads and configures in PostgreSQL only: it never notifies.
+  alerts: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
 };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

@@ -10,13 +10,15 @@ describe('target=localstack', () => {
     (type) => template.resourceCountIs(type, 0),
   );
 
-  it('keeps the serverless parts: stream, tables, bucket, topics, DLQ, functions', () => {
+  it('keeps the serverless parts: stream and its consumer, tables, bucket, topics, DLQs, functions', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     // The report bucket and its access-log bucket.
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourceCountIs('AWS::SNS::Topic', 2);
-    template.resourceCountIs('AWS::SQS::Queue', 1);
+    // The dead-letter queues of the aggregate and detect consumers.
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::Kinesis::StreamConsumer', 1);
     for (const prefix of Object.values(HOUSE_FUNCTIONS)) {
       const { resource } = lambdaNamed(template, prefix);
       expect(resource.Properties.Runtime).toBe('nodejs22.x');
@@ -35,15 +37,15 @@ describe('target=localstack', () => {
     });
   });
 
-  it('exposes ingest, query and privacy through function URLs, as outputs', () => {
-    template.resourceCountIs('AWS::Lambda::Url', 3);
-    for (const name of ['ingest', 'query', 'privacy'] as const) {
+  it('exposes ingest, query, privacy and alerts through function URLs, as outputs', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 4);
+    for (const name of ['ingest', 'query', 'privacy', 'alerts'] as const) {
       template.hasResourceProperties('AWS::Lambda::Url', {
         TargetFunctionArn: { 'Fn::GetAtt': [lambdaNamed(template, HOUSE_FUNCTIONS[name]).id, 'Arn'] },
         AuthType: 'NONE',
       });
     }
-    for (const [output, url] of [['FunctionUrlsIngestUrl', 'IngestFunctionFunctionUrl'], ['FunctionUrlsQueryUrl', 'QueryFunctionFunctionUrl'], ['FunctionUrlsPrivacyUrl', 'PrivacyFunctionFunctionUrl']]) {
+    for (const [output, url] of [['FunctionUrlsIngestUrl', 'IngestFunctionFunctionUrl'], ['FunctionUrlsQueryUrl', 'QueryFunctionFunctionUrl'], ['FunctionUrlsPrivacyUrl', 'PrivacyFunctionFunctionUrl'], ['FunctionUrlsAlertsUrl', 'AlertsFunctionFunctionUrl']]) {
       const outputs = template.findOutputs('*', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(url!), 'FunctionUrl'] } });
       expect(Object.keys(outputs)).toEqual([expect.stringMatching(new RegExp(`^${output}`))]);
     }

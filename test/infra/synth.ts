@@ -48,6 +48,9 @@ export const HOUSE_FUNCTIONS = {
   query: 'QueryServiceQueryFunction',
   privacy: 'PrivacyServicePrivacyFunction',
   migrate: 'MigrationsMigrateFunction',
+  detect: 'MonitoringDetectFunction',
+  monitor: 'MonitoringMonitorFunction',
+  alerts: 'MonitoringAlertsFunction',
 } as const;
 
 /** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */

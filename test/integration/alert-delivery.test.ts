@@ -6,7 +6,8 @@ import { sesClient, snsClient, sqsClient } from '../../functions/adapters/aws/cl
 import { ensureAlertTemplate, SesChannel } from '../../functions/adapters/aws/ses-channel';
 import { ensureAlertTopics, SnsChannel, type AlertTopics } from '../../functions/adapters/aws/sns-channel';
 import { ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
-import { ALERT_FEED_CHANNEL, alertFeedKey, DashboardChannel } from '../../functions/adapters/dashboard-channel';
+import { ALERT_FEED_CHANNEL, DashboardChannel } from '../../functions/adapters/dashboard-channel';
+import { alertFeedKey } from '../../functions/domain/alerting/model';
 import { RedisLiveStore } from '../../functions/adapters/redis/redis-live-store';
 import { emailTemplateData, smsText, snsPublication } from '../../functions/domain/alerting/message';
 import type { AlertMessage, Severity } from '../../functions/domain/alerting/model';

@@ -81,6 +81,16 @@ export class MemoryLiveStore implements LiveStore {
     return from > to ? [] : list.slice(from, to + 1);
   }
 
+  async removeFromList(key: string, value: string): Promise<number> {
+    const list = this.live(key, 'list');
+    if (!list) return 0;
+    const kept = list.filter((entry) => entry !== value);
+    const removed = list.length - kept.length;
+    list.splice(0, list.length, ...kept);
+    if (list.length === 0) this.entries.delete(key);
+    return removed;
+  }
+
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     if (this.liveEntry(key)) return false;
     this.entries.set(key, { kind: 'string', value });

@@ -57,6 +57,10 @@ export class RedisLiveStore implements LiveStore {
     return this.client.lrange(this.key(key), start, stop);
   }
 
+  async removeFromList(key: string, value: string): Promise<number> {
+    return this.client.lrem(this.key(key), 0, value);
+  }
+
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     return (await this.client.set(this.key(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
   }

@@ -12,6 +12,9 @@ export type Severity = (typeof SEVERITIES)[number];
 /** Who an alert is about: a pseudonymous user id (64 hex) or a metric series key. Never a raw id. */
 export type Subject = { readonly kind: 'user'; readonly id: string } | { readonly kind: 'series'; readonly id: string };
 
+/** The live store list of the dashboard's alert feed of one severity (`LPUSH alerts:critical`). */
+export const alertFeedKey = (severity: Severity): string => `alerts:${severity}`;
+
 /** `user:<pseudonym>` or `series:<key>`: the subject as alerts, labels and payloads carry it. */
 export const subjectKey = (subject: Subject): string => `${subject.kind}:${subject.id}`;
 

@@ -6,7 +6,7 @@ import type { AuditAction } from '../../domain/privacy/audit';
 import type { Clock } from '../../ports';
 import { HttpError, badRequest } from './errors';
 import { bearerToken, type BearerVerifier } from './bearer';
-import { ROUTES, authorize, resolveRoute, type Role, type RouteKey } from './roles';
+import { ROUTES, authorize, resolveRoute, roleFromClaims, type Role, type RouteKey } from './roles';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -151,6 +151,12 @@ export function routedHandler(routes: RouteHandlers, options: HttpApiOptions) {
     if (!route) throw new HttpError(404, 'not_found', `no route ${event.routeKey}`);
     return route(event);
   }).use(httpApi(options));
+}
+
+/** Who called, for the records that keep it (privacy ledger, report index, alert rules, silences, acknowledgements). */
+export function callerOf(event: HttpEvent): { actor: string; role: string } {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  return { actor: String(claims?.['sub'] ?? 'unknown'), role: roleFromClaims(claims) ?? 'unknown' };
 }
 
 /** Refuses a query parameter the route does not take, naming it and the ones it does. */

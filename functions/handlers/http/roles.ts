@@ -23,10 +23,23 @@ export const ROUTES = {
   'GET /v1/reports/{id}': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read' },
   'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase' },
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
+  // Alerts name pseudonymous users: a read is audited like any read of health data.
+  'GET /v1/alerts': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'read' },
+  'POST /v1/alerts/{id}/ack': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'configure' },
+  'GET /v1/alert-rules': { handler: 'alerts', roles: ['admin', 'clinician'] },
+  'PUT /v1/alert-rules': { handler: 'alerts', roles: ['admin'], audit: 'configure' },
+  'GET /v1/silences': { handler: 'alerts', roles: ['admin', 'clinician'] },
+  // Silencing a safety alert is a decision about patients' care: only an administrator makes it.
+  'POST /v1/silences': { handler: 'alerts', roles: ['admin'], audit: 'configure' },
+  'DELETE /v1/silences/{id}': { handler: 'alerts', roles: ['admin'], audit: 'configure' },
+  'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read' },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
 } as const satisfies Record<string, { handler: string; roles: readonly Role[] | 'public'; releases?: true; audit?: AuditAction }>;
 
 export type RouteKey = keyof typeof ROUTES;
+
+/** The functions that serve the API, by the name of their handler. */
+export type RouteHandler = (typeof ROUTES)[RouteKey]['handler'];
 
 export interface ResolvedRoute {
   readonly routeKey: RouteKey;

@@ -1,0 +1,36 @@
+import type { StoredEvent } from '../domain/events/schema';
+import type { Signal, Transition } from '../domain/alerting/model';
+import { signalsOfEvent } from '../domain/alerting/signals';
+
+/** What detect and monitor need of the rules engine and of the alert manager. */
+export interface SignalRules {
+  observe(signals: readonly Signal[]): Promise<Transition[]>;
+}
+
+export interface TransitionSink {
+  apply(transitions: readonly Transition[]): Promise<void>;
+}
+
+export interface DetectResult {
+  /** Events of users with safety-monitoring consent. */
+  readonly watched: number;
+  readonly signals: number;
+  readonly transitions: number;
+}
+
+export type Detect = (events: readonly StoredEvent[]) => Promise<DetectResult>;
+
+/**
+ * The safety watch of one stream batch: the signals of consented users' events through the rules,
+ * the resulting transitions through the alert lifecycle. Both are idempotent per event, so a
+ * batch retried after a failure, or a record delivered twice, notifies once.
+ */
+export function makeDetect(deps: { readonly rules: SignalRules; readonly alerts: TransitionSink }): Detect {
+  return async function detect(events) {
+    const watched = events.filter((event) => event.safety === true);
+    const signals = watched.flatMap(signalsOfEvent);
+    const transitions = signals.length > 0 ? await deps.rules.observe(signals) : [];
+    if (transitions.length > 0) await deps.alerts.apply(transitions);
+    return { watched: watched.length, signals: signals.length, transitions: transitions.length };
+  };
+}
