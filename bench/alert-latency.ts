@@ -8,11 +8,10 @@
  * `npx tsx bench/alert-latency.ts` (ROUNDS, ALERTS; AWS_ENDPOINT_URL, DATABASE_URL, REDIS_URL).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { snsClient, sqsClient } from '../functions/adapters/aws/clients';
 import { ensureAlertTopics } from '../functions/adapters/aws/sns-channel';
 import { putConsent } from '../functions/local/consent-client';
+import { tapTopic } from '../test/support/moto';
 import { dropSchema, median, percentile, schemaUrl, spawnRuntime } from './support';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -29,17 +28,14 @@ async function main(): Promise<void> {
   const sns = snsClient({ endpoint: ENDPOINT });
   const sqs = sqsClient({ endpoint: ENDPOINT });
   const topics = await ensureAlertTopics(sns, stream);
-  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${stream}-critical-tap` }))).QueueUrl!;
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:SendMessage', Resource: queueArn }] }) } }));
-  await sns.send(new SubscribeCommand({ TopicArn: topics.critical, Protocol: 'sqs', Endpoint: queueArn }));
+  const tap = await tapTopic(sns, sqs, topics.critical, `${stream}-critical-tap`);
 
   const runtime = await spawnRuntime({ AWS_ENDPOINT_URL: ENDPOINT, DATABASE_URL: await schemaUrl(schema), REDIS_URL, REDIS_KEY_PREFIX: `${stream}:`, STREAM_NAME: stream });
   const publishedAt = async (): Promise<number> => {
     for (;;) {
-      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 1 }));
-      const envelope = Messages?.[0]?.Body;
-      if (envelope) return Date.parse((JSON.parse(envelope) as { Timestamp: string }).Timestamp);
+      const [envelope, ...more] = await tap.receive();
+      if (more.length > 0) throw new Error('more than one notification for one crisis event');
+      if (envelope) return Date.parse(envelope.Timestamp);
     }
   };
   const alertOnce = async (userId: string): Promise<number> => {
@@ -69,7 +65,7 @@ async function main(): Promise<void> {
     process.stdout.write(`median p99 over ${ROUNDS} rounds: ${median(p99s)} ms (target < 1000 ms)\n`);
   } finally {
     await runtime.stop();
-    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+    await tap.close();
     await dropSchema(schema);
   }
 }

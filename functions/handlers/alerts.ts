@@ -67,7 +67,6 @@ async function acknowledge(deps: AlertsHandlerDeps, event: HttpEvent): Promise<H
   try {
     const alert = await deps.alerts.acknowledge(id, callerOf(event).actor);
     if (!alert) throw new HttpError(404, 'not_found', `no alert ${id}`);
-    noteForAudit(event, { alert: id });
     return json(200, alert);
   } catch (error) {
     if (error instanceof AlertResolvedError) throw new HttpError(409, 'alert_resolved', error.message);
@@ -102,7 +101,6 @@ async function postSilence(deps: AlertsHandlerDeps, event: HttpEvent): Promise<H
 async function deleteSilence(deps: AlertsHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const id = idFromPath(event);
   if (!(await deps.alerts.silences.expire(id, callerOf(event).actor))) throw new HttpError(404, 'not_found', `no silence ${id}`);
-  noteForAudit(event, { silence: id });
   return json(200, { id, expired: true });
 }
 

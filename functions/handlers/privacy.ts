@@ -50,7 +50,10 @@ async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<H
 /** DELETE /v1/users/{userId}/data: the receipt; its audit entry keeps the counts, not the pseudonym. */
 async function deleteUserData(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const receipt = await deps.eraseUser(userIdFromPath(event));
-  noteForAudit(event, { receiptId: receipt.receiptId, removed: Object.fromEntries(receipt.removed.map((step) => [step.store, step.count])) });
+  // Per store, summed: several steps can clean one store (PostgreSQL holds events, alerts, conditions).
+  const removed: Record<string, number> = {};
+  for (const step of receipt.removed) removed[step.store] = (removed[step.store] ?? 0) + step.count;
+  noteForAudit(event, { receiptId: receipt.receiptId, removed });
   deps.logger.info('user data erased', { receiptId: receipt.receiptId, items: receipt.removed.reduce((sum, step) => sum + step.count, 0) });
   return json(200, receipt, { 'cache-control': 'no-store' });
 }

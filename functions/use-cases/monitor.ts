@@ -8,7 +8,7 @@ export interface MonitorDeps {
   /** Closed minutes of the metric series since the last run, judged by the anomaly detectors. */
   readonly series: { tick(): Promise<Signal[]> };
   /** Rules on series signals, and rules on time passing (absence, for-durations). */
-  readonly rules: SignalRules & { tick(): Promise<Transition[]> };
+  readonly rules: SignalRules & { tick(): Promise<Transition[]>; stillFiring(): Promise<Transition[]> };
   /** The lifecycle: new transitions, then repeats, escalations and retries that have come due. */
   readonly alerts: TransitionSink & { tick(): Promise<void> };
 }
@@ -23,7 +23,8 @@ export function makeMonitor(deps: MonitorDeps): () => Promise<MonitorResult> {
   return async function monitor() {
     const points = await deps.series.tick();
     const transitions = [...(points.length > 0 ? await deps.rules.observe(points) : []), ...(await deps.rules.tick())];
-    if (transitions.length > 0) await deps.alerts.apply(transitions);
+    // After the new transitions, so an alert opened by them is found, not opened twice.
+    await deps.alerts.apply([...transitions, ...(await deps.rules.stillFiring())]);
     await deps.alerts.tick();
     return { points: points.length, anomalies: points.filter((point) => point.anomaly?.anomalous === true).length, transitions: transitions.length };
   };

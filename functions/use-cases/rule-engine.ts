@@ -1,6 +1,6 @@
 import type { Clock } from '../ports';
 import type { AlertRuleStore, ConditionStore } from '../ports/alert-rules';
-import { observeComposite, observeSignal, observeTime, watches, type AtRisk, type ConditionState, type Step } from '../domain/alerting/evaluate';
+import { observeComposite, observeSignal, observeTime, stillFiring, watches, type AtRisk, type ConditionState, type Step } from '../domain/alerting/evaluate';
 import { subjectKey, type Signal, type Subject, type Transition } from '../domain/alerting/model';
 import { alertRulesDocumentSchema, compositesInOrder, type AlertRule, type CompositeRule, type SignalRule } from '../domain/alerting/rules';
 
@@ -17,6 +17,12 @@ export interface RuleEngine {
   observe(signals: readonly Signal[]): Promise<Transition[]>;
   /** The scheduled check: absences, conditions that have now held for their `forSec`, and composites. */
   tick(): Promise<Transition[]>;
+  /**
+   * A firing transition for every active condition of an enabled rule: applied each minute, it
+   * opens any alert whose opening was lost between the condition's save and the alert's write,
+   * and changes nothing for alerts that exist (the lifecycle deduplicates by fingerprint).
+   */
+  stillFiring(): Promise<Transition[]>;
 }
 
 // Each retry follows a write by another invocation on the same (rule, subject); more than a few means a hot loop.
@@ -146,7 +152,19 @@ export function makeRuleEngine(deps: RuleEngineDeps): RuleEngine {
     return transitions;
   }
 
-  return { observe, tick };
+  async function stillFiringAll(): Promise<Transition[]> {
+    const transitions: Transition[] = [];
+    for (const rule of await enabledRules()) {
+      if (!rule.notify) continue;
+      for (const stored of await conditions.list(rule.id, 'active')) {
+        const transition = stillFiring(rule, stored.subject, stored.state);
+        if (transition) transitions.push(transition);
+      }
+    }
+    return transitions;
+  }
+
+  return { observe, tick, stillFiring: stillFiringAll };
 }
 
 export interface AlertRulesAdminDeps {

@@ -17,6 +17,9 @@ const rangeQuery = new URLSearchParams(range).toString();
  * audited without a row here fails the first test.
  */
 let reportId = '';
+let alertId = '';
+let silenceId = '';
+const silenceEnds = new Date(now + 3_600_000).toISOString();
 const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
   'POST /v1/research/exports': {
     method: 'POST',
@@ -54,6 +57,40 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     },
   },
   'GET /v1/metrics/{metric}': { method: 'GET', path: `/v1/metrics/events?${rangeQuery}`, role: 'analyst', details: { metric: 'events', ...range } },
+  'GET /v1/alerts': { method: 'GET', path: '/v1/alerts?status=firing', role: 'admin', details: { status: 'firing', severity: 'any', count: 1 } },
+  'POST /v1/alerts/{id}/ack': {
+    method: 'POST',
+    get path() {
+      return `/v1/alerts/${alertId}/ack`;
+    },
+    role: 'admin',
+    details: {
+      get id() {
+        return alertId;
+      },
+    },
+  },
+  'PUT /v1/alert-rules': { method: 'PUT', path: '/v1/alert-rules', role: 'admin', body: { rules: [] }, details: { rules: 5 } },
+  'POST /v1/silences': {
+    method: 'POST',
+    path: '/v1/silences',
+    role: 'admin',
+    body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: silenceEnds, comment: 'audit test' },
+    details: { silence: expect.stringMatching(/^[0-9a-f-]{36}$/), endsAt: silenceEnds },
+  },
+  'DELETE /v1/silences/{id}': {
+    method: 'DELETE',
+    get path() {
+      return `/v1/silences/${silenceId}`;
+    },
+    role: 'admin',
+    details: {
+      get id() {
+        return silenceId;
+      },
+    },
+  },
+  'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, count: 0 } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',
@@ -76,6 +113,10 @@ describe('the audit trail through the embedded runtime', () => {
   beforeAll(async () => {
     app = await startTestRuntime();
     reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: range.from, to: range.to, epsilon: 0.1 } })).body.id as string;
+    await app.postEvents([makeEvent({ userId: 'raw-user-canary-6', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
+    await app.runtime.detect();
+    alertId = (await app.request('GET', '/v1/alerts')).body.alerts[0].id as string;
+    silenceId = (await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: silenceEnds, comment: 'to end' } })).body.id as string;
   });
   afterAll(async () => {
     await app?.stop();

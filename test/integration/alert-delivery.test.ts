@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { sesClient, snsClient, sqsClient } from '../../functions/adapters/aws/clients';
 import { ensureAlertTemplate, SesChannel } from '../../functions/adapters/aws/ses-channel';
 import { ensureAlertTopics, SnsChannel, type AlertTopics } from '../../functions/adapters/aws/sns-channel';
-import { ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
 import { ALERT_FEED_CHANNEL, DashboardChannel } from '../../functions/adapters/dashboard-channel';
 import { alertFeedKey } from '../../functions/domain/alerting/model';
 import { RedisLiveStore } from '../../functions/adapters/redis/redis-live-store';
 import { emailTemplateData, smsText, snsPublication } from '../../functions/domain/alerting/message';
 import type { AlertMessage, Severity } from '../../functions/domain/alerting/model';
 import { describeWithServices, freshRedisPrefix, urls } from '../support/services';
+import { motoData, tapTopic, type TopicTap } from '../support/moto';
 
 const PSEUDONYM = 'c'.repeat(64);
 
@@ -26,38 +24,23 @@ function message(severity: Severity, n = 1): AlertMessage {
   };
 }
 
-/** What moto keeps of its models: `GET /moto-api/data.json`, by service and model name. */
-async function motoData(service: string, model: string): Promise<Record<string, unknown>[]> {
-  const response = await fetch(`${urls.moto}/moto-api/data.json`);
-  const data = (await response.json()) as Record<string, Record<string, Record<string, unknown>[]>>;
-  return data[service]?.[model] ?? [];
-}
-
 describeWithServices(['moto'], 'SnsChannel against moto', () => {
   const sns = snsClient({ endpoint: urls.moto });
   const sqs = sqsClient({ endpoint: urls.moto });
   const prefix = `delivery-${randomBytes(4).toString('hex')}`;
   let topics: AlertTopics;
-  const queues = {} as Record<Severity, string>;
+  const taps = {} as Record<Severity, TopicTap>;
 
   beforeAll(async () => {
     topics = await ensureAlertTopics(sns, prefix);
-    for (const severity of ['critical', 'warning'] as const) {
-      const queueUrl = await ensureQueue(sqs, `${prefix}-${severity}`);
-      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-      await sns.send(new SubscribeCommand({ TopicArn: topics[severity], Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
-      queues[severity] = queueUrl;
-    }
+    for (const severity of ['critical', 'warning'] as const) taps[severity] = await tapTopic(sns, sqs, topics[severity], `${prefix}-${severity}`);
   });
 
   afterAll(async () => {
-    await Promise.all(Object.values(queues).map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
+    await Promise.all(Object.values(taps).map((tap) => tap.close()));
   });
 
-  async function receive(severity: Severity): Promise<{ Subject: string; Message: string }[]> {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues[severity], MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    return Messages.map((m) => JSON.parse(m.Body!) as { Subject: string; Message: string });
-  }
+  const receive = (severity: Severity) => taps[severity].receive();
 
   it('creates the two topics once: a second call answers the same ARNs', async () => {
     expect(topics.critical).toMatch(new RegExp(`:${prefix}-alerts-critical$`));
@@ -77,7 +60,7 @@ describeWithServices(['moto'], 'SnsChannel against moto', () => {
     expect(received!.Message).toContain(critical.dashboardUrl);
     expect(await receive('warning')).toEqual([]);
 
-    const topic = (await motoData('sns', 'Topic')).find((t) => t['arn'] === topics.critical);
+    const topic = (await motoData(urls.moto, 'sns', 'Topic')).find((t) => t['arn'] === topics.critical);
     const published = (topic!['sent_notifications'] as unknown[][]).map((n) => JSON.parse(n[1] as string) as Record<string, string>);
     expect(published).toEqual([expect.objectContaining({ sms: smsText(critical) })]);
   });
@@ -98,7 +81,7 @@ describeWithServices(['moto'], 'SesChannel against moto', () => {
   const to = [`oncall-${run}@example.org`];
 
   async function sentFrom(): Promise<Record<string, unknown>[]> {
-    return (await motoData('ses', 'TemplateMessage')).filter((m) => m['source'] === from);
+    return (await motoData(urls.moto, 'ses', 'TemplateMessage')).filter((m) => m['source'] === from);
   }
 
   it('creates the template twice without error and sends a critical alert from it', async () => {

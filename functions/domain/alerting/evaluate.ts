@@ -110,6 +110,24 @@ function settle(rule: AlertRule, subject: Subject, state: ConditionState, moment
   return { state: next, transition };
 }
 
+/**
+ * The firing transition of a condition that is active now, as it was made when it became active:
+ * what the alert lifecycle needs to find again an alert whose opening was lost (the state was
+ * saved, then the invocation died before the alert was written). Undefined when nothing fires.
+ */
+export function stillFiring(rule: AlertRule, subject: Subject, state: ConditionState): Transition | undefined {
+  if (!state.active || !rule.notify) return undefined;
+  const value = state.lastValue ?? undefined;
+  return {
+    state: 'firing',
+    rule: ruleRef(rule),
+    subject,
+    at: new Date(state.since ?? state.lastAt ?? 0),
+    summary: summaryOf(rule, subject, 'firing', value),
+    ...(value === undefined ? {} : { value }),
+  };
+}
+
 function markAtRisk(current: ConditionState['atRisk'], at: number, days: number): NonNullable<ConditionState['atRisk']> {
   const until = at + days * DAY_MS;
   if (current === null || current.until < at) return { since: at, until };

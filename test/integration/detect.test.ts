@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import type { Logger } from '../../functions/adapters/log';
+import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
+import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
+import type { AlertMessage, Channel } from '../../functions/domain/alerting/model';
+import type { StoredEvent } from '../../functions/domain/events/schema';
+import { signalsOfEvent } from '../../functions/domain/alerting/signals';
+import { makeDetectHandler } from '../../functions/handlers/detect';
+import { alertManager, ruleEngine } from '../../functions/handlers/monitoring-parts';
+import type { Deliver } from '../../functions/ports/notifications';
+import { makeDetect } from '../../functions/use-cases/detect';
+import { makeMonitor } from '../../functions/use-cases/monitor';
+import { steppedClock } from '../support/alert-rules';
+import { describeWithServices, freshPostgresUrl } from '../support/services';
+
+const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+const pseudonym = (n: number) => n.toString(16).padStart(64, '0');
+
+function storedCrisis(user: number, safety = true): StoredEvent {
+  const at = new Date(T0 - 60_000).toISOString();
+  return {
+    v: 1,
+    eventId: randomUUID(),
+    type: 'crisis.signal',
+    occurredAt: at,
+    receivedAt: at,
+    subject: pseudonym(user),
+    session: pseudonym(1000 + user),
+    attributes: { severity: 'imminent', source: 'self_report' },
+    context: {},
+    ...(safety && { safety: true as const }),
+  };
+}
+
+/** A Kinesis batch as the event source mapping delivers it, with one poison record in the middle. */
+function batch(events: readonly StoredEvent[]): KinesisStreamEvent {
+  const records = events.map((event) => Buffer.from(JSON.stringify(event)));
+  records.splice(1, 0, Buffer.from('not json'));
+  return {
+    Records: records.map((data, index) => ({
+      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: String(index + 1), data: data.toString('base64'), approximateArrivalTimestamp: T0 / 1000 },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${index + 1}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/detect',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/events',
+    })),
+  };
+}
+
+function recordingDeliver(): { deliver: Deliver; sent: AlertMessage[] } {
+  const sent: AlertMessage[] = [];
+  return {
+    sent,
+    deliver: async (message, channels) => {
+      sent.push(message);
+      return channels.map((channel: Channel) => ({ channel, status: 'delivered' as const, attempts: 1, at: new Date(T0) }));
+    },
+  };
+}
+
+describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  const pools: SqlDatabase[] = [];
+  const open = () => {
+    const db = postgresDatabase(url, { max: 2 });
+    pools.push(db);
+    return db;
+  };
+
+  beforeEach(async () => {
+    ({ url, drop } = await freshPostgresUrl());
+    await migrate(open(), 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
+  });
+  afterEach(async () => {
+    for (const db of pools.splice(0)) await db.close();
+    await drop();
+  });
+
+  it('pages once per user when eight detect functions take the same records at once, and reports the poison record', async () => {
+    const clock = steppedClock(T0);
+    const { deliver, sent } = recordingDeliver();
+    const events = [storedCrisis(1), storedCrisis(2), storedCrisis(3, false)];
+    // The same records twice in one batch too: a producer's retry.
+    const records = batch([...events, events[0]!]);
+    const handlers = Array.from({ length: 8 }, () => {
+      const db = open();
+      const detect = makeDetect({ rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }) });
+      return makeDetectHandler({ detect, logger: silent });
+    });
+
+    const responses = await Promise.all(handlers.map((handle) => handle(records)));
+
+    expect(responses.map((response) => response.batchItemFailures)).toEqual(Array(8).fill([{ itemIdentifier: '2' }]));
+    const paged = sent.flatMap((message) => message.alerts.map((alert) => [message.kind, alert.subject]));
+    expect(paged.sort()).toEqual([
+      ['firing', `user:${pseudonym(1)}`],
+      ['firing', `user:${pseudonym(2)}`],
+    ]);
+  });
+
+  it('opens, on the next monitor run, an alert whose opening was lost after the rule condition was saved', async () => {
+    const clock = steppedClock(T0);
+    const db = open();
+    const { deliver, sent } = recordingDeliver();
+    const rules = ruleEngine(db, clock);
+    // The invocation dies between the rules engine's save and the alert's write.
+    await rules.observe(signalsOfEvent(storedCrisis(7)));
+    const monitor = makeMonitor({
+      series: { tick: async () => [] },
+      rules,
+      alerts: alertManager(db, { deliver, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }),
+    });
+
+    await monitor();
+    clock.advance(60_000);
+    await monitor();
+
+    expect(sent.map((message) => [message.kind, message.alerts.map((alert) => alert.subject)])).toEqual([['firing', [`user:${pseudonym(7)}`]]]);
+  });
+});
