@@ -16,6 +16,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { KinesisEventStream } from '../../functions/adapters/aws/kinesis-stream';
 import { SqsDeadLetterQueue, ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { motoData } from '../support/moto';
 
 /** A 16-digit card number that passes the Luhn check, distinct per i. */
 function cardNumber(i: number): string {
@@ -100,19 +101,24 @@ async function plantCanaries(dataDir: string, env: Record<string, string>, dumpS
       expect(body.rejected).toHaveLength(500);
       expect(body.rejected.filter((r) => !(r.code === 'pii_detected' && /^attributes\.\w+: /.test(r.message))).slice(0, 3)).toEqual([]);
     }
-    // Only the pseudonymised user id may hold PII and still be taken: its event is counted under a pseudonym.
-    const pseudonymOnly = makeEvent({ userId: 'canary-user@example.org' });
+    // Only the pseudonymised user id may hold PII and still be taken: its events are counted under a
+    // pseudonym, and its crisis signal raises an alert that names the pseudonym on every channel.
+    const pseudonymOnly = [makeEvent({ userId: 'canary-user@example.org' }), makeEvent({ userId: 'canary-user@example.org', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')];
     await putConsent(runtime.url, runtime.tokens.devToken, ['canary-user@example.org'], { analytics: true, research: true, safety_monitoring: true });
     expect(
       await (
         await fetch(`${runtime.url}/v1/events`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
-          body: JSON.stringify({ events: [pseudonymOnly] }),
+          body: JSON.stringify({ events: pseudonymOnly }),
         })
       ).json(),
-    ).toEqual({ accepted: 1, rejected: [] });
+    ).toEqual({ accepted: 2, rejected: [] });
     await runtime.drain();
+    await runtime.detect();
+    const alerts = await (await fetch(`${runtime.url}/v1/alerts`, { headers: { authorization: `Bearer ${runtime.tokens.devToken}` } })).text();
+    expect(JSON.parse(alerts).alerts).toHaveLength(1);
+    answers.push(alerts);
     // A research report, so the object store holds a file to search too.
     const report = await fetch(`${runtime.url}/v1/reports`, {
       method: 'POST',
@@ -145,7 +151,10 @@ describe('PII canaries through the embedded runtime', () => {
     try {
       const run = await plantCanaries(dataDir, {}, async () => []);
       // Every file of the data folder (databases, stream, consent registry, pepper), as bytes.
-      expectNoCanary(run, filesUnder(dataDir).map((bytes) => bytes.toString('latin1')));
+      const files = filesUnder(dataDir).map((bytes) => bytes.toString('latin1'));
+      // The outbox (the embedded mode's SNS and SES) was written, and is among the files searched.
+      expect(readFileSync(join(dataDir, 'alerts', 'outbox.jsonl'), 'utf8')).toContain('CRITICAL');
+      expectNoCanary(run, files);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -181,12 +190,14 @@ describeWithServices(['postgres', 'redis', 'moto'], 'PII canaries through Postgr
           { where: 'dynamodb:consent', text: JSON.stringify(consent.Items ?? []) },
           { where: 'sqs:dead letters', text: JSON.stringify(letters) },
           { where: 's3:reports', text: objects.join('\n') },
+          // What moto keeps of SNS publishes and SES e-mails: the alert's SMS, e-mail and page.
+          { where: 'sns and ses', text: JSON.stringify([...(await motoData(urls.moto, 'sns', 'Topic')), ...(await motoData(urls.moto, 'ses', 'TemplateMessage'))]) },
         ];
       });
 
       // The stores were read: the accepted event is in the stream, its user in the registry and the tables.
       expect(run.dumps.filter((dump) => dump.text.length > 0).map((dump) => dump.where)).toEqual(
-        expect.arrayContaining(['kinesis', 'dynamodb:consent', 'postgresql:rollups', 'postgresql:research_values', 'postgresql:audit_log', 's3:reports']),
+        expect.arrayContaining(['kinesis', 'dynamodb:consent', 'postgresql:rollups', 'postgresql:research_values', 'postgresql:audit_log', 'postgresql:alerts', 's3:reports', 'sns and ses']),
       );
       expectNoCanary(run, []);
     } finally {
