@@ -30,83 +30,58 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const action = new actions.SnsAction(props.alarmTopic);
+    const warn = new actions.SnsAction(props.alarmTopic);
     const page = new actions.SnsAction(props.safety.alarmTopic);
-    const add = (alarm: cloudwatch.Alarm, to: actions.SnsAction = action): void => {
-      alarm.addAlarmAction(to);
-      alarm.addOkAction(to);
+    // Every alarm here fires above a threshold, and no data (no traffic) is not a breach.
+    const alarmAbove = (metric: cloudwatch.Metric, id: string, options: { description: string; threshold: number; evaluationPeriods: number; to?: actions.SnsAction }): void => {
+      const alarm = metric.createAlarm(this, id, {
+        alarmDescription: options.description,
+        threshold: options.threshold,
+        evaluationPeriods: options.evaluationPeriods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(options.to ?? warn);
+      alarm.addOkAction(options.to ?? warn);
       this.alarms.push(alarm);
     };
+    const perMinute = { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) };
 
-    add(
-      props.aggregateFunction
-        .metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
-        .createAlarm(this, 'AggregateIteratorAge', {
-          alarmDescription: 'The aggregate consumer is falling behind the event stream',
-          threshold: ITERATOR_AGE_THRESHOLD_MS,
-          evaluationPeriods: 5,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
+    alarmAbove(props.aggregateFunction.metric('IteratorAge', perMinute), 'AggregateIteratorAge', {
+      description: 'The aggregate consumer is falling behind the event stream',
+      threshold: ITERATOR_AGE_THRESHOLD_MS,
+      evaluationPeriods: 5,
+    });
     // Covers the stream side too: records waiting even when the consumer is not invoked at all.
-    add(
-      props.stream
-        .metricGetRecordsIteratorAgeMilliseconds({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
-        .createAlarm(this, 'StreamIteratorAge', {
-          alarmDescription: 'Records are waiting in the event stream',
-          threshold: ITERATOR_AGE_THRESHOLD_MS,
-          evaluationPeriods: 5,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
+    alarmAbove(props.stream.metricGetRecordsIteratorAgeMilliseconds(perMinute), 'StreamIteratorAge', {
+      description: 'Records are waiting in the event stream',
+      threshold: ITERATOR_AGE_THRESHOLD_MS,
+      evaluationPeriods: 5,
+    });
     // Any message here is a batch the consumer gave up on: events missing from the rollups.
-    add(
-      props.deadLetterQueue
-        .metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
-        .createAlarm(this, 'DeadLetterQueueNotEmpty', {
-          alarmDescription: 'Failed aggregate batches are waiting in the DLQ for a replay',
-          threshold: 0,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
-    add(
-      props.safety.detectFunction
-        .metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
-        .createAlarm(this, 'DetectIteratorAge', {
-          alarmDescription: 'The detect consumer is behind the event stream: safety alerts are late',
-          threshold: DETECT_ITERATOR_AGE_THRESHOLD_MS,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      page,
-    );
-    add(
-      props.safety.deadLetterQueue
-        .metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })
-        .createAlarm(this, 'DetectDeadLetterQueueNotEmpty', {
-          alarmDescription: 'The detect consumer gave up on a batch: its events were not checked for safety signals',
-          threshold: 0,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      page,
-    );
+    alarmAbove(props.deadLetterQueue.metricApproximateNumberOfMessagesVisible(perMinute), 'DeadLetterQueueNotEmpty', {
+      description: 'Failed aggregate batches are waiting in the DLQ for a replay',
+      threshold: 0,
+      evaluationPeriods: 1,
+    });
+    alarmAbove(props.safety.detectFunction.metric('IteratorAge', perMinute), 'DetectIteratorAge', {
+      description: 'The detect consumer is behind the event stream: safety alerts are late',
+      threshold: DETECT_ITERATOR_AGE_THRESHOLD_MS,
+      evaluationPeriods: 1,
+      to: page,
+    });
+    alarmAbove(props.safety.deadLetterQueue.metricApproximateNumberOfMessagesVisible(perMinute), 'DetectDeadLetterQueueNotEmpty', {
+      description: 'The detect consumer gave up on a batch: its events were not checked for safety signals',
+      threshold: 0,
+      evaluationPeriods: 1,
+      to: page,
+    });
     for (const [name, fn] of Object.entries(props.functions)) {
-      add(
-        fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }).createAlarm(this, `${name}Errors`, {
-          alarmDescription: `The ${name} function is throwing`,
-          threshold: 0,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+      alarmAbove(fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), `${name}Errors`, {
+        description: `The ${name} function is throwing`,
+        threshold: 0,
+        evaluationPeriods: 1,
+      });
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Alert, AlertNotification, AlertState, AlertStatus, NotificationKind } from '../../domain/alerting/alert';
+import type { Alert, AlertCore, AlertNotification, AlertState, AlertStatus, NotificationKind } from '../../domain/alerting/alert';
 import type { Channel, Routing, Severity } from '../../domain/alerting/model';
 import type { AlertQuery, AlertStore, FiringAlert, NotificationClaim, NotificationOutcome, Resolution, StaleClaim } from '../../ports/alerts';
 import type { SqlDatabase } from './database';
@@ -26,16 +26,20 @@ type StoredOutcome = { channel: Channel; status: AlertNotification['status']; at
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
 
+const coreOf = (row: AlertRow): AlertCore => ({
+  id: row.id,
+  rule: row.rule,
+  severity: row.severity,
+  status: row.status,
+  subject: row.subject,
+  labels: row.labels,
+  summary: row.summary,
+});
+
 function stateOf(row: AlertRow): AlertState {
   return {
-    id: row.id,
+    ...coreOf(row),
     fingerprint: row.fingerprint,
-    rule: row.rule,
-    severity: row.severity,
-    status: row.status,
-    subject: row.subject,
-    labels: row.labels,
-    summary: row.summary,
     routing: row.routing,
     startsAt: new Date(row.starts_at),
     ...(row.last_notified_at !== null && { lastNotifiedAt: new Date(row.last_notified_at) }),
@@ -45,13 +49,7 @@ function stateOf(row: AlertRow): AlertState {
 
 function alertOf(row: AlertRow, notifications: readonly AlertNotification[]): Alert {
   return {
-    id: row.id,
-    rule: row.rule,
-    severity: row.severity,
-    status: row.status,
-    subject: row.subject,
-    labels: row.labels,
-    summary: row.summary,
+    ...coreOf(row),
     startsAt: iso(row.starts_at),
     updatedAt: iso(row.updated_at),
     ...(row.resolved_at !== null && { resolvedAt: iso(row.resolved_at) }),

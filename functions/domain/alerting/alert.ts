@@ -15,14 +15,7 @@ export interface AlertNotification {
 }
 
 /** An item of `GET /v1/alerts`. `subject` is a subject key (`user:<pseudonym>`), never a raw id. */
-export interface Alert {
-  readonly id: string;
-  readonly rule: string;
-  readonly severity: Severity;
-  readonly status: AlertStatus;
-  readonly subject: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly summary: string;
+export interface Alert extends AlertCore {
   readonly startsAt: string;
   readonly updatedAt: string;
   readonly resolvedAt?: string;
@@ -32,16 +25,20 @@ export interface Alert {
   readonly notifications: readonly AlertNotification[];
 }
 
-/** What the lifecycle decides on: an alert with the routing of its rule and its last notification. */
-export interface AlertState {
+/** What an alert is, whether people read it or the lifecycle decides on it. */
+export interface AlertCore {
   readonly id: string;
-  readonly fingerprint: string;
   readonly rule: string;
   readonly severity: Severity;
   readonly status: AlertStatus;
   readonly subject: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly summary: string;
+}
+
+/** What the lifecycle decides on: an alert with the routing of its rule and its last notification. */
+export interface AlertState extends AlertCore {
+  readonly fingerprint: string;
   readonly routing: Routing;
   readonly startsAt: Date;
   /** When the last firing or repeat notification was claimed; undefined: never notified. */
