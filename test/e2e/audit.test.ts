@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { ROUTES, type RouteKey } from '../../functions/handlers/http/roles';
+import { DEFAULT_RULES } from '../../functions/domain/alerting/rules';
 import { makeEvent } from '../support/events';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 
@@ -70,7 +71,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       },
     },
   },
-  'PUT /v1/alert-rules': { method: 'PUT', path: '/v1/alert-rules', role: 'admin', body: { rules: [] }, details: { rules: 5 } },
+  'PUT /v1/alert-rules': { method: 'PUT', path: '/v1/alert-rules', role: 'admin', body: { rules: [] }, details: { rules: DEFAULT_RULES.length } },
   'POST /v1/silences': {
     method: 'POST',
     path: '/v1/silences',

@@ -106,6 +106,7 @@ type RoutingInput = z.input<typeof routingSchema>;
 const criticalRouting: RoutingInput = { channels: ['sns', 'email', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: HOUR_SEC, escalateAfterSec: 900 };
 const warningRouting: RoutingInput = { channels: ['sns', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: 4 * HOUR_SEC };
 const safety = { labels: { category: 'safety' }, subject: 'user', match: {} } as const;
+const operations = { labels: { category: 'operations' }, subject: 'series', routing: warningRouting, severity: 'warning', kind: 'anomaly', detector: 'any' } as const;
 
 const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
   {
@@ -166,6 +167,29 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     signal: 'session.started',
     forSec: 7 * DAY_SEC,
     scope: 'at_risk',
+  },
+  // The metric series the monitor judges each minute (functions/domain/anomaly/watched-series.ts).
+  {
+    ...operations,
+    id: 'crisis-signals-surge',
+    description: 'Crisis signals per minute far above what the detectors expect: a classifier gone wrong, or something happening to many users',
+    signal: 'events.per_minute',
+    match: { type: 'crisis.signal' },
+    direction: 'spike',
+  },
+  {
+    ...operations,
+    id: 'ingest-errors-surge',
+    description: 'Refused events per minute far above what the detectors expect: a client release or an integration broke',
+    signal: 'ingest.errors_per_minute',
+    direction: 'spike',
+  },
+  {
+    ...operations,
+    id: 'ingest-slow',
+    description: 'The p95 latency of ingest far above what the detectors expect',
+    signal: 'ingest.latency_p95_ms',
+    direction: 'spike',
   },
 ];
 

@@ -50,6 +50,24 @@ describe('rule engine', () => {
     expect(states(reread)).toEqual(['low-mood firing']);
   });
 
+  it('fires the default operations rules on an anomalous point of their series, and resolves on the next normal one', async () => {
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock: steppedClock(T0) });
+    const series = (name: string, labels: Record<string, string>, atMs: number, anomalous: boolean): Signal => ({
+      name,
+      subject: { kind: 'series', id: `${name}{${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}}` },
+      value: anomalous ? 40 : 2,
+      at: new Date(atMs),
+      labels,
+      anomaly: { anomalous, score: anomalous ? 9 : 0.5, expected: 2, direction: anomalous ? 'spike' : 'none', detector: 'robust_z' },
+    });
+
+    const spikes = await engine.observe([series('events.per_minute', { type: 'crisis.signal' }, T0, true), series('events.per_minute', { type: 'mood.reported' }, T0, true), series('ingest.errors_per_minute', {}, T0, true)]);
+    const calm = await engine.observe([series('events.per_minute', { type: 'crisis.signal' }, T0 + 60_000, false), series('ingest.errors_per_minute', {}, T0 + 60_000, false)]);
+
+    expect(states(spikes).sort()).toEqual(['crisis-signals-surge firing', 'ingest-errors-surge firing']);
+    expect(states(calm).sort()).toEqual(['crisis-signals-surge resolved', 'ingest-errors-surge resolved']);
+  });
+
   it('answers the rules in force, and refuses a bad document naming the field', async () => {
     const admin = makeAlertRulesAdmin({ rules: stores.rules });
 

@@ -89,10 +89,13 @@ describe('alertRulesDocumentSchema', () => {
 });
 
 describe('DEFAULT_RULES', () => {
-  it('ships the safety triggers with their routing', () => {
+  it('ships the safety triggers and the operations anomaly rules with their routing', () => {
     const byId = new Map(DEFAULT_RULES.map((rule) => [rule.id, rule]));
 
-    expect([...byId.keys()]).toEqual(['crisis-signal', 'emotional-state-crisis', 'phq9-item9', 'phq9-rise', 'at-risk-no-session']);
+    expect([...byId.keys()]).toEqual(['crisis-signal', 'emotional-state-crisis', 'phq9-item9', 'phq9-rise', 'at-risk-no-session', 'crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']);
+    for (const id of ['crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']) {
+      expect(byId.get(id)).toMatchObject({ kind: 'anomaly', subject: 'series', severity: 'warning', direction: 'spike', labels: { category: 'operations' } });
+    }
     for (const id of ['crisis-signal', 'emotional-state-crisis', 'phq9-item9']) {
       expect(byId.get(id)).toMatchObject({ severity: 'critical', marksAtRisk: true, routing: { channels: ['sns', 'email', 'dashboard'], repeatIntervalSec: 3600, escalateAfterSec: 900 } });
     }
