@@ -1,6 +1,6 @@
 /** Reading back what the code sent to moto: its model dump, and SNS topics tapped by SQS queues. */
 import { SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
 
 /** What moto keeps of its models: `GET /moto-api/data.json`, by service and model name. */
@@ -18,7 +18,7 @@ export interface SnsEnvelope {
 }
 
 export interface TopicTap {
-  /** Up to 10 messages that arrived, waiting at most `waitSeconds` for the first. */
+  /** Up to 10 messages that arrived (and takes them off the queue), waiting at most `waitSeconds` for the first. */
   receive(waitSeconds?: number): Promise<SnsEnvelope[]>;
   close(): Promise<void>;
 }
@@ -31,6 +31,8 @@ export async function tapTopic(sns: SNSClient, sqs: SQSClient, topicArn: string,
   return {
     async receive(waitSeconds = 1) {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }));
+      // Taken off the queue: a message left there comes back after the visibility timeout (30 s), as if sent again.
+      if (Messages.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })) }));
       return Messages.map((m) => JSON.parse(m.Body!) as SnsEnvelope);
     },
     async close() {
