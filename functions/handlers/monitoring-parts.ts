@@ -2,7 +2,13 @@
  * The monitoring use cases over their PostgreSQL stores, wired once here for the detect, monitor
  * and alerts functions and for the local runtime, so each gets the same parts.
  */
-import type { Logger } from '../adapters/log';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import { RedisLiveStore } from '../adapters/redis/redis-live-store';
+import { parseEnv } from '../config/env';
+import { connectDatabase, deliveryChannels, notifyingEnv } from '../config/lambda';
+import { makeDeliver } from '../use-cases/deliver';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlAlertRuleStore } from '../adapters/pg/sql-alert-rules';
 import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
@@ -38,3 +44,17 @@ export const alertManager = (db: SqlDatabase, notifying: Notifying): AlertManage
 
 export const seriesWatch = (db: SqlDatabase, operational: OperationalSeries, clock: Clock, logger: Logger): SeriesWatch =>
   makeSeriesWatch({ rollups: new SqlRollupStore(db), operational, states: new SqlDetectorStateStore(db), anomalies: new SqlAnomalyStore(db), clock, logger });
+
+/**
+ * What the detect and monitor functions share in AWS, built at cold start: the database, the
+ * rules engine, and the alert manager delivering on the stack's topics, template and Redis feed.
+ */
+export async function notifyingFunction(service: string) {
+  const config = parseEnv(notifyingEnv);
+  const logger = jsonLogger(service, logLevelFromEnv());
+  const clock: Clock = { now: () => new Date() };
+  const db = await connectDatabase();
+  const live = new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 2_000 }));
+  const deliver = makeDeliver({ channels: deliveryChannels(live), sleep: (ms) => new Promise((done) => setTimeout(done, ms)), clock, logger });
+  return { logger, clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
+}

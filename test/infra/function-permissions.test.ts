@@ -10,6 +10,18 @@ const LOGS_AND_TRACING = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:Put
 const IN_VPC = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
 const DATABASE_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 // The only actions allowed on Resource "*": neither X-Ray nor the ENI calls take resource ARNs.
+// CDK's grantRead of the stream, what an event source mapping reads it with.
+const STREAM_CONSUMER = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamConsumer',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+  'kinesis:ListStreams',
+  'kinesis:SubscribeToShard',
+];
+
 const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'cloudwatch:GetMetricData', ...IN_VPC]);
 
 /**
@@ -36,15 +48,8 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
   aggregate: {
     everywhere: [
       ...LOGS_AND_TRACING,
-      // The Kinesis event source mapping polls with the function's role (CDK's grantRead of the stream).
-      'kinesis:DescribeStream',
-      'kinesis:DescribeStreamConsumer',
-      'kinesis:DescribeStreamSummary',
-      'kinesis:GetRecords',
-      'kinesis:GetShardIterator',
-      'kinesis:ListShards',
-      'kinesis:ListStreams',
-      'kinesis:SubscribeToShard',
+      // The Kinesis event source mapping polls with the function's role.
+      ...STREAM_CONSUMER,
       // Decrypt records (stream key); send failed batches to the DLQ (GenerateDataKey, Decrypt on its key).
       'kms:Decrypt',
       'kms:GenerateDataKey',
@@ -86,15 +91,8 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
   detect: {
     everywhere: [
       ...LOGS_AND_TRACING,
-      // Its enhanced fan-out consumer (CDK's grantRead of the stream plus SubscribeToShard).
-      'kinesis:DescribeStream',
-      'kinesis:DescribeStreamConsumer',
-      'kinesis:DescribeStreamSummary',
-      'kinesis:GetRecords',
-      'kinesis:GetShardIterator',
-      'kinesis:ListShards',
-      'kinesis:ListStreams',
-      'kinesis:SubscribeToShard',
+      // Its enhanced fan-out consumer subscribes to the shards with the function's role.
+      ...STREAM_CONSUMER,
       // Publish to the two alert topics; decrypt records, send failed batches to its DLQ and
       // encrypt for the topics (Decrypt, GenerateDataKey on their keys).
       'sns:Publish',
