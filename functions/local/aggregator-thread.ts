@@ -17,6 +17,8 @@ import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadRe
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
 import { openLiveStore, openObjectStore, openStream, sleep, systemClock } from './adapters';
+import { startDetectConsumer } from './monitoring';
+import type { LiveStore } from '../ports';
 
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
@@ -41,10 +43,15 @@ interface ThreadData {
   readonly streaming?: MessagePort;
 }
 
-type Request = { id: number; op: 'drain' | 'roll-up' | 'stop' } | { id: number; op: 'remove-from-set'; key: string; members: string[] };
+/** The live store operations the main thread makes on the thread's store (in-process in the embedded mode): erasure, and the monitor's dashboard feed. */
+const LIVE_OPERATIONS = ['removeFromSet', 'range', 'removeFromList', 'pushCapped', 'publish'] as const;
+type LiveOperation = (typeof LIVE_OPERATIONS)[number];
+export type ThreadLiveStore = Pick<LiveStore, LiveOperation>;
 
-/** The main thread's handle on the aggregator thread. */
-export class AggregatorThread {
+type Request = { id: number; op: 'drain' | 'detect' | 'nudge' | 'roll-up' | 'stop' } | { id: number; op: 'live'; method: LiveOperation; args: unknown[] };
+
+/** The main thread's handle on the aggregator thread, which also runs the detect consumer and holds the live store. */
+export class AggregatorThread implements ThreadLiveStore {
   private constructor(
     private readonly worker: Worker,
     private readonly calls: ThreadCaller,
@@ -77,9 +84,38 @@ export class AggregatorThread {
     await this.calls.call({ op: 'roll-up' });
   }
 
-  /** The live store is the thread's (in-process in the embedded mode): erasure reaches it here. */
-  async removeFromSet(key: string, members: readonly string[]): Promise<number> {
-    return Number((await this.calls.call({ op: 'remove-from-set', key, members: [...members] }))['value']);
+  /** Every record on the stream now, through the detect consumer's safety rules. */
+  async detect(): Promise<void> {
+    await this.calls.call({ op: 'detect' });
+  }
+
+  /** Wakes the detect consumer: ingest put records. */
+  nudgeDetect(): void {
+    this.calls.call({ op: 'nudge' }).catch(() => undefined);
+  }
+
+  removeFromSet(key: string, members: readonly string[]): Promise<number> {
+    return this.live('removeFromSet', key, [...members]) as Promise<number>;
+  }
+
+  range(key: string, start: number, stop: number): Promise<string[]> {
+    return this.live('range', key, start, stop) as Promise<string[]>;
+  }
+
+  removeFromList(key: string, value: string): Promise<number> {
+    return this.live('removeFromList', key, value) as Promise<number>;
+  }
+
+  async pushCapped(key: string, value: string, maxLength: number): Promise<void> {
+    await this.live('pushCapped', key, value, maxLength);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.live('publish', channel, message);
+  }
+
+  private async live(method: LiveOperation, ...args: unknown[]): Promise<unknown> {
+    return (await this.calls.call({ op: 'live', method, args }))['value'];
   }
 
   /** Stops after the batch in flight (checkpointed, so nothing is lost) and ends the thread. */
@@ -131,19 +167,26 @@ export async function runAggregatorThread(): Promise<void> {
       logger,
     });
     poller.start();
+    const detect = await startDetectConsumer({ config, analytics, streaming, stream, feed: live, closers, logger });
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) }, policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
     port.on('message', (request: Request) => {
       const { id, op } = request;
       const done: Promise<unknown> =
-        request.op === 'remove-from-set'
-          ? live.removeFromSet(request.key, request.members)
+        request.op === 'live'
+          ? LIVE_OPERATIONS.includes(request.method)
+            ? (live[request.method] as (...args: unknown[]) => Promise<unknown>).apply(live, request.args)
+            : Promise.reject(new TypeError(`not a live store operation: ${String(request.method)}`))
           : op === 'drain'
             ? poller.drain()
-            : op === 'roll-up'
-              ? rollUps.runNow()
-              : stopAll([rollUps, purges, poller], closers);
+            : op === 'detect'
+              ? detect.drain()
+              : op === 'nudge'
+                ? Promise.resolve(detect.nudge())
+                : op === 'roll-up'
+                  ? rollUps.runNow()
+                  : stopAll([rollUps, purges, poller], closers);
       done.then(
         (value) => port.postMessage({ id, value } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),

@@ -14,7 +14,7 @@ import { cryptoRandomBits } from '../adapters/crypto-random';
 import { makeResearchExport } from '../use-cases/research-export';
 import { makeResearchReport } from '../use-cases/research-report';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
-import type { DeadLetterQueue } from '../ports';
+import type { DeadLetterQueue, EventStreamWriter } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
@@ -22,7 +22,7 @@ import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
-import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openLiveStore, openObjectStore, openStream, sleep, systemClock } from './adapters';
+import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openObjectStore, openStream, sleep, systemClock } from './adapters';
 import { PrometheusCounters } from './prometheus-metrics';
 import { MinuteMetrics } from '../adapters/local/minute-metrics';
 import { startMonitoring } from './monitoring';
@@ -119,17 +119,23 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const prometheus = new PrometheusCounters();
   // Also the monitor's record of ingest errors and latency per minute (CloudWatch's part in AWS).
   const metrics = new MinuteMetrics(prometheus, systemClock);
-  const feed = openLiveStore(config);
-  closers.push(() => feed.close());
-  const monitoring = await startMonitoring({ config, analytics, streaming, stream, feed, operational: metrics, closers, logger });
-  const ingestHandler = makeIngestHandler({
-    ingest: makeIngest({ stream: monitoring.ingestStream, consent, pseudonymise, clock: systemClock, sleep }),
-    logger,
-    metrics,
-  });
   // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
   const aggregator = await AggregatorThread.start(config, connect?.(), logger);
   closers.push(() => aggregator.stop());
+  const monitoring = await startMonitoring({ config, analytics, feed: aggregator, operational: metrics, closers, logger });
+  // Each put wakes the detect consumer, after this turn, so the answer goes out first.
+  const ingestStream: EventStreamWriter = {
+    async putRecords(records) {
+      const results = await stream.putRecords(records);
+      setImmediate(() => aggregator.nudgeDetect());
+      return results;
+    },
+  };
+  const ingestHandler = makeIngestHandler({
+    ingest: makeIngest({ stream: ingestStream, consent, pseudonymise, clock: systemClock, sleep }),
+    logger,
+    metrics,
+  });
   const privacyHandler = makePrivacyHandler({
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
     eraseUser: makeEraseUser({
@@ -141,7 +147,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
         records: erasable,
         alerts: monitoring.console,
         conditions: monitoring.erasable.conditions,
-        alertFeed: feed,
+        alertFeed: aggregator,
       }),
       // Kinesis and SQS (the emulated mode) cannot forget one user's records.
       retained: [...RETAINED_EVERYWHERE, ...(erasable.length === 0 ? RETAINED_IN_AWS : [])],
@@ -209,7 +215,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     mode: { database: databaseLabel, stream: streamLabel, streamName: config.STREAM_NAME, live: liveStoreLabel(config), consent: consentLabel },
     deadLetters,
     drain: () => aggregator.drain(),
-    detect: () => monitoring.drain(),
+    detect: () => aggregator.detect(),
     monitor: () => monitoring.monitor(),
     rollUp: () => aggregator.rollUp(),
     // Once: a second stop (a test's cleanup after its own) must not close closed databases.

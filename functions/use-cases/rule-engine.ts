@@ -30,6 +30,15 @@ const MAX_ATTEMPTS = 5;
 
 const sameState = (a: ConditionState, b: ConditionState): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+const isQuiet = (state: ConditionState): boolean => !state.holds && !state.active && state.atRisk === null;
+
+/**
+ * A threshold or anomaly condition that has never held needs no row: nothing later depends on a
+ * value that did not cross, unlike a rate of change's previous value or an absence's last
+ * activity. Without this the detect consumer wrote a row per user for every calm choice.
+ */
+const needsNoRowUntilItHolds = (rule: SignalRule): boolean => rule.kind === 'threshold' || rule.kind === 'anomaly';
+
 export function makeRuleEngine(deps: RuleEngineDeps): RuleEngine {
   const cacheMs = deps.cacheMs ?? 5_000;
   let cache: { readonly rules: AlertRule[]; readonly loadedAt: number } | undefined;
@@ -46,12 +55,13 @@ export function makeRuleEngine(deps: RuleEngineDeps): RuleEngine {
    * Read, evaluate, write if the version is unchanged, else again: the transitions of the write
    * that succeeded, so two invocations racing on the same records report each transition once.
    */
-  async function update(ruleId: string, subject: Subject, evaluate: (state: ConditionState | undefined) => Step[]): Promise<Transition[]> {
+  async function update(ruleId: string, subject: Subject, evaluate: (state: ConditionState | undefined) => Step[], skipQuietStart = false): Promise<Transition[]> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       const stored = await conditions.get(ruleId, subject);
       const steps = evaluate(stored.version === 0 ? undefined : stored.state);
       const state = steps[steps.length - 1]?.state ?? stored.state;
       const transitions = steps.flatMap((step) => (step.transition ? [step.transition] : []));
+      if (skipQuietStart && stored.version === 0 && isQuiet(state)) return transitions;
       if (sameState(state, stored.state) || (await conditions.save(ruleId, subject, state, stored.version))) return transitions;
     }
     throw new Error(`the condition of ${ruleId} for ${subjectKey(subject)} changed under ${MAX_ATTEMPTS} attempts; the records will be retried`);
@@ -108,7 +118,9 @@ export function makeRuleEngine(deps: RuleEngineDeps): RuleEngine {
         subjects.set(subjectKey(signal.subject), touched);
       }
     }
-    const fromSignals = await Promise.all([...groups.values()].map((group) => update(group.rule.id, group.subject, observeAll(group.rule, group.signals))));
+    const fromSignals = await Promise.all(
+      [...groups.values()].map((group) => update(group.rule.id, group.subject, observeAll(group.rule, group.signals), needsNoRowUntilItHolds(group.rule))),
+    );
     const fromComposites = await Promise.all([...subjects.values()].map((touched) => evaluateComposites(rules, touched.subject, touched.rules, touched.at)));
     return [...fromSignals.flat(), ...fromComposites.flat()];
   }

@@ -68,6 +68,20 @@ describe('rule engine', () => {
     expect(states(calm).sort()).toEqual(['crisis-signals-surge resolved', 'ingest-errors-surge resolved']);
   });
 
+  it('keeps no condition for a threshold that never held, and keeps one from the moment it does', async () => {
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock: steppedClock(T0) });
+
+    await engine.observe([signal('emotional_state.crisis', 0, T0)]);
+    const calm = await stores.conditions.get('emotional-state-crisis', user);
+    const fired = await engine.observe([signal('emotional_state.crisis', 1, T0 + SECOND)]);
+    const resolved = await engine.observe([signal('emotional_state.crisis', 0, T0 + 2 * SECOND)]);
+
+    expect(calm.version).toBe(0);
+    expect(states(fired)).toEqual(['emotional-state-crisis firing']);
+    expect(states(resolved)).toEqual(['emotional-state-crisis resolved']);
+    expect((await stores.conditions.get('emotional-state-crisis', user)).version).toBeGreaterThan(0);
+  });
+
   it('answers the rules in force, and refuses a bad document naming the field', async () => {
     const admin = makeAlertRulesAdmin({ rules: stores.rules });
 
