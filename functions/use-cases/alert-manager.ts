@@ -97,12 +97,26 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     return won ? { alert, notificationId } : undefined;
   }
 
+  function brokenSilence(silence: Silence, error: unknown): void {
+    logger.error('silence could not be evaluated; the alert is notified', { silence: silence.id, error: error instanceof Error ? error.name : 'unknown' });
+  }
+
+  /** Silences in force; none when they cannot be read, since a page must not wait on its mute. */
+  async function activeSilences(now: Date): Promise<Silence[]> {
+    try {
+      return await deps.silences.active(now);
+    } catch (error) {
+      logger.error('silences could not be read; alerts are notified unsilenced', { error: error instanceof Error ? error.name : 'unknown' });
+      return [];
+    }
+  }
+
   /** One message for the unsilenced alerts of one group; silenced ones are recorded, not sent. */
   async function notifyGroup(kind: NotificationKind, group: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
     const first = group[0];
     if (!first) return;
     const channels = first.alert.routing.channels;
-    const muted = group.filter((c) => isSilenced(active, c.alert.labels, now));
+    const muted = group.filter((c) => isSilenced(active, c.alert.labels, now, brokenSilence));
     const loud = group.filter((c) => !muted.includes(c));
     const silencedOutcomes = channels.map((channel) => ({ channel, status: 'silenced' as const, attempts: 0, at: now }));
     await Promise.all(muted.map((c) => alerts.record(c.notificationId, silencedOutcomes)));
@@ -128,7 +142,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
    */
   async function notifyAll(claimed: Record<NotificationKind, Claimed[]>, now: Date): Promise<void> {
     if (Object.values(claimed).every((list) => list.length === 0)) return;
-    const active = await deps.silences.active(now);
+    const active = await activeSilences(now);
     for (const kind of KIND_ORDER) {
       const groups = groupForNotification(claimed[kind], (c) => c.alert);
       for (const severity of SEVERITIES) {

@@ -115,6 +115,28 @@ describe('monitoring through the local runtime (embedded)', () => {
     expect(badAnomalies.body.error.details.parameter).toBe('from');
   });
 
+  it('pages a crisis with a pathological silence in force, and refuses a pattern RE2 cannot run, naming the field', async () => {
+    const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+    // Backtracking engines take 2^n steps on a label without `!`, such as the alert's subject.
+    const pathological = await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'subject', value: '([^!]+)+!', isRegex: true }], endsAt, comment: 'fuzz' } });
+    const lookahead = await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'x' }, { name: 'rule', value: 'crisis(?=-signal)', isRegex: true }], endsAt, comment: 'x' } });
+    const consent = await app.request('PUT', '/v1/consent/raw-crisis-user-2', { body: WATCHED });
+    const sentBefore = outbox().length;
+
+    await send(app, [crisis('raw-crisis-user-2')]);
+
+    expect(pathological.status).toBe(201);
+    expect([lookahead.status, lookahead.body.error.details]).toEqual([400, { field: 'matchers.1.value' }]);
+    expect(lookahead.body.error.message).toMatch(/^matchers\[1\]\.value: is not a pattern RE2 accepts/);
+    const paged = (await alertsOf(app)).find((a) => a.subject === `user:${consent.body.subject}`)!;
+    expect(paged.notifications.map((n) => [n.channel, n.status]).sort()).toEqual([
+      ['dashboard', 'delivered'],
+      ['email', 'delivered'],
+      ['sns', 'delivered'],
+    ]);
+    expect(outbox().slice(sentBefore).map((line) => JSON.parse(line).channel).sort()).toEqual(['email', 'sns']);
+  });
+
   it('serves the default safety rules, and takes a rule change without a restart', async () => {
     const defaults = (await app.request('GET', '/v1/alert-rules')).body.rules as { id: string; enabled: boolean }[];
     expect(defaults.map((r) => r.id)).toEqual(expect.arrayContaining(['crisis-signal', 'emotional-state-crisis', 'phq9-item9', 'phq9-rise', 'at-risk-no-session']));

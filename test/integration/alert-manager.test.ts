@@ -6,6 +6,7 @@ import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions
 import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
 import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
 import type { AlertMessage, Channel, RuleRef, Transition } from '../../functions/domain/alerting/model';
+import type { SilenceStore } from '../../functions/ports/alerts';
 import type { Deliver } from '../../functions/ports/notifications';
 import { AlertResolvedError, InvalidSilenceError, makeAlertManager, type AlertManager } from '../../functions/use-cases/alert-manager';
 import { erasureTargets } from '../../functions/use-cases/erase-user';
@@ -46,18 +47,18 @@ function fakeDeliver() {
   return { deliver, sent, state };
 }
 
-function harness(dbs: readonly SqlDatabase[]) {
+function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlDatabase) => SilenceStore; logger?: Logger } = {}) {
   const fake = fakeDeliver();
   const clock = { now: () => fake.state.now };
   const managers = dbs.map((db) =>
     makeAlertManager({
       alerts: new SqlAlertStore(db),
-      silences: new SqlSilenceStore(db),
+      silences: options.silences?.(db) ?? new SqlSilenceStore(db),
       deliver: fake.deliver,
       clock,
       newId: randomUUID,
       dashboardUrl: 'https://dash.example',
-      logger: quiet,
+      logger: options.logger ?? quiet,
     }),
   );
   const advance = (sec: number) => {
@@ -189,6 +190,35 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     await manager.apply([resolve(crisis, 1)]);
     expect(kinds()).toEqual([]);
     expect((await manager.list({}))[0]?.status).toBe('resolved');
+  });
+
+  it('pages a crisis despite a silence it cannot evaluate, and logs which silence failed', async () => {
+    const errors: string[] = [];
+    const logger: Logger = { ...quiet, error: (message, fields) => errors.push(`${message} ${JSON.stringify(fields)}`) };
+    const { manager, kinds } = harness([db], { logger });
+    // A lookahead RE2 refuses, as a silence stored before RE2 was the engine could hold: written past the API's check.
+    const id = randomUUID();
+    await new SqlSilenceStore(db).add({ id, matchers: [{ name: 'rule', value: '(?=crisis).*', isRegex: true }], startsAt: t0, endsAt: new Date(t0.getTime() + 3_600_000), comment: 'legacy', createdBy: 'admin-1', createdAt: t0 });
+
+    await manager.apply([fire(crisis, 1)]);
+
+    expect(kinds()).toEqual(['firing:1']);
+    expect(errors).toEqual([expect.stringContaining(`silence could not be evaluated; the alert is notified {"silence":"${id}"`)]);
+  });
+
+  it('pages unsilenced when the silences cannot be read', async () => {
+    const errors: string[] = [];
+    const logger: Logger = { ...quiet, error: (message) => errors.push(message) };
+    const unreadable = (inner: SqlDatabase): SilenceStore => {
+      const store = new SqlSilenceStore(inner);
+      return { add: (s) => store.add(s), list: (now) => store.list(now), expire: (i, a, at) => store.expire(i, a, at), eraseSubject: (s) => store.eraseSubject(s), active: () => Promise.reject(new Error('connection lost')) };
+    };
+    const { manager, kinds } = harness([db], { silences: unreadable, logger });
+
+    await manager.apply([fire(crisis, 1)]);
+
+    expect(kinds()).toEqual(['firing:1']);
+    expect(errors).toEqual(['silences could not be read; alerts are notified unsilenced']);
   });
 
   it('refuses a silence whose end has passed', async () => {

@@ -1,9 +1,16 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 
 export const MAX_SILENCE_DAYS = 30;
 const MAX_MATCHERS = 16;
 /** Bounds the work of a regex on every alert: a long pattern is the usual way to a slow one. */
 export const MAX_MATCHER_VALUE_LENGTH = 256;
+/**
+ * RE2's program size is the work it does per character of a label: counted repeats make a short
+ * pattern big (`.{1000}` alone is over 1,000), an Alertmanager-style matcher is a few dozen.
+ */
+export const MAX_PATTERN_PROGRAM_SIZE = 1_000;
+const MAX_CACHED_PATTERNS = 512;
 
 /** Alertmanager's matcher: `isEqual: false` negates; a regex is anchored at both ends. */
 export interface SilenceMatcher {
@@ -24,12 +31,34 @@ export interface Silence {
   readonly expiredBy?: string;
 }
 
-function compiles(pattern: string): boolean {
+const compiled = new Map<string, RE2JS>();
+
+/**
+ * A matcher's pattern compiled by RE2 (linear in the label's length, no backtracking, so no
+ * pattern can stall the detector), cached: every alert of every group is matched against every
+ * active silence. Throws when RE2 refuses the pattern or it is over the size limit.
+ */
+export function compileMatcherPattern(pattern: string): RE2JS {
+  const cached = compiled.get(pattern);
+  if (cached) return cached;
+  const regex = RE2JS.compile(pattern);
+  if (regex.programSize() > MAX_PATTERN_PROGRAM_SIZE) {
+    throw new RangeError(`is too complex for a matcher: RE2 program size ${regex.programSize()}, at most ${MAX_PATTERN_PROGRAM_SIZE}`);
+  }
+  // First in, first out: patterns are few, and the evicted one only costs a compile.
+  if (compiled.size >= MAX_CACHED_PATTERNS) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(pattern, regex);
+  return regex;
+}
+
+/** Why a matcher's pattern is refused (RE2 syntax has no backreferences or lookarounds), or undefined. */
+export function patternProblem(pattern: string): string | undefined {
   try {
-    new RegExp(pattern, 'u');
-    return true;
-  } catch {
-    return false;
+    compileMatcherPattern(pattern);
+    return undefined;
+  } catch (error) {
+    if (error instanceof RangeError) return error.message;
+    return `is not a pattern RE2 accepts (no backreferences or lookarounds): ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 
@@ -40,7 +69,10 @@ const matcherSchema = z
     isRegex: z.boolean().optional(),
     isEqual: z.boolean().optional(),
   })
-  .refine((m) => m.isRegex !== true || compiles(m.value), { message: 'is not a valid regular expression', path: ['value'] });
+  .superRefine((m, ctx) => {
+    const problem = m.isRegex === true ? patternProblem(m.value) : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+  });
 
 /** The body of `POST /v1/silences`. The window against the clock is checked by `silenceWindow`. */
 export const silenceInputSchema = z
@@ -71,10 +103,13 @@ export function silenceWindow(input: SilenceInput, now: Date): { startsAt: Date;
   return { startsAt, endsAt };
 }
 
+type SilenceRule = Pick<Silence, 'startsAt' | 'endsAt' | 'matchers'>;
+
 function matcherMatches(matcher: SilenceMatcher, labels: Readonly<Record<string, string>>): boolean {
   // Alertmanager: a label the alert does not have has the empty value.
   const actual = labels[matcher.name] ?? '';
-  const hit = matcher.isRegex === true ? new RegExp(`^(?:${matcher.value})$`, 'u').test(actual) : actual === matcher.value;
+  // A full match, as Alertmanager anchors a regex matcher with ^(?:...)$.
+  const hit = matcher.isRegex === true ? compileMatcherPattern(matcher.value).testExact(actual) : actual === matcher.value;
   return matcher.isEqual === false ? !hit : hit;
 }
 
@@ -83,10 +118,23 @@ export function isSilenceActive(silence: Pick<Silence, 'startsAt' | 'endsAt'>, a
 }
 
 /** A silence mutes an alert when it is active and every one of its matchers matches. */
-export function silences(silence: Pick<Silence, 'startsAt' | 'endsAt' | 'matchers'>, labels: Readonly<Record<string, string>>, at: Date): boolean {
+/** Throws when a regex matcher cannot be compiled: `isSilenced` is the safe way in. */
+export function silences(silence: SilenceRule, labels: Readonly<Record<string, string>>, at: Date): boolean {
   return isSilenceActive(silence, at) && silence.matchers.every((matcher) => matcherMatches(matcher, labels));
 }
 
-export function isSilenced(all: readonly Pick<Silence, 'startsAt' | 'endsAt' | 'matchers'>[], labels: Readonly<Record<string, string>>, at: Date): boolean {
-  return all.some((silence) => silences(silence, labels, at));
+/**
+ * Whether any silence mutes the alert. A silence that cannot be evaluated (a pattern stored
+ * before RE2 was the engine, say) mutes nothing and is handed to `onBroken`: a broken silence
+ * must cost a needless page, never a missed one.
+ */
+export function isSilenced<S extends SilenceRule>(all: readonly S[], labels: Readonly<Record<string, string>>, at: Date, onBroken: (silence: S, error: unknown) => void = () => undefined): boolean {
+  return all.some((silence) => {
+    try {
+      return silences(silence, labels, at);
+    } catch (error) {
+      onBroken(silence, error);
+      return false;
+    }
+  });
 }

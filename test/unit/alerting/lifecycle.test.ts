@@ -9,7 +9,7 @@ import {
   type AlertState,
 } from '../../../functions/domain/alerting/alert';
 import type { RuleRef } from '../../../functions/domain/alerting/model';
-import { isSilenced, silenceInputSchema, silenceWindow, silences, type Silence } from '../../../functions/domain/alerting/silence';
+import { compileMatcherPattern, isSilenced, silenceInputSchema, silenceWindow, silences, type Silence } from '../../../functions/domain/alerting/silence';
 
 const user = { kind: 'user', id: 'a'.repeat(64) } as const;
 const rule: RuleRef = {
@@ -117,6 +117,52 @@ describe('silences', () => {
     // A label the alert lacks has the empty value.
     expect(silences(silence([{ name: 'zone', value: '' }]), labels, at(10))).toBe(true);
     expect(isSilenced([silence([{ name: 'rule', value: 'x' }]), silence([{ name: 'severity', value: 'critical' }])], labels, at(10))).toBe(true);
+  });
+
+  it('matches a pattern that backtracks catastrophically elsewhere in linear time, with the right answer', () => {
+    // `([^!]+)+!` against a long label without `!` takes a backtracking engine 2^n steps.
+    const pathological = silence([{ name: 'subject', value: '([^!]+)+!', isRegex: true }]);
+    const long = 'a'.repeat(100_000);
+
+    expect(silences(pathological, { subject: long }, at(10))).toBe(false);
+    expect(silences(pathological, { subject: `${long}!` }, at(10))).toBe(true);
+    expect(silences(silence([{ name: 'rule', value: '(a|aa)*b', isRegex: true }]), { rule: long }, at(10))).toBe(false);
+  });
+
+  it('compiles each pattern once', () => {
+    expect(compileMatcherPattern('crisis-(signal|state)')).toBe(compileMatcherPattern('crisis-(signal|state)'));
+  });
+
+  it('mutes nothing with a silence it cannot evaluate, and names that silence', () => {
+    // A lookahead, as a silence stored before RE2 was the engine might hold.
+    const broken = { ...silence([{ name: 'rule', value: '(?=crisis).*', isRegex: true }]), id: 'broken-1' };
+    const reported: string[] = [];
+
+    const muted = isSilenced([broken], labels, at(10), (s, error) => reported.push(`${s.id}: ${error instanceof Error ? 'error' : 'other'}`));
+
+    expect(muted).toBe(false);
+    expect(reported).toEqual(['broken-1: error']);
+    // Another silence in force still mutes.
+    expect(isSilenced([broken, silence([{ name: 'rule', value: 'crisis-signal' }])], labels, at(10))).toBe(true);
+  });
+
+  it.each([
+    ['a backreference', '(a)\\1', 'RE2 accepts'],
+    ['a lookahead', 'crisis(?=-signal)', 'RE2 accepts'],
+    ['a negative lookahead', '(?!phq9).*', 'RE2 accepts'],
+    ['a lookbehind', '(?<=user:)a+', 'RE2 accepts'],
+    ['a repeat RE2 caps', 'a{1001}', 'RE2 accepts'],
+    ['a pattern over the size limit', '.{600}.{600}', 'program size'],
+    ['an unbalanced group', 'a)|(b', 'RE2 accepts'],
+  ])('refuses a matcher pattern with %s, naming matchers.0.value', (_, value, reason) => {
+    const result = silenceInputSchema.safeParse({ matchers: [{ name: 'rule', value, isRegex: true }], endsAt: '2026-11-21T00:00:00Z', comment: 'c' });
+
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['matchers.0.value', expect.stringContaining(reason)]]);
+  });
+
+  it('takes the pathological pattern itself: under RE2 it is harmless', () => {
+    expect(silenceInputSchema.safeParse({ matchers: [{ name: 'subject', value: '([^!]+)+!', isRegex: true }], endsAt: '2026-11-21T00:00:00Z', comment: 'c' }).success).toBe(true);
   });
 
   it('takes a well-formed silence body', () => {
