@@ -40,9 +40,11 @@ const alertQuerySchema = z.strictObject({
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The alert's or silence's id from the path, once valid also noted for the audit entry. */
 function idFromPath(event: HttpEvent): string {
   const id = event.pathParameters?.['id'] ?? '';
   if (!ID.test(id)) throw badRequest('invalid_parameter', 'id: must be a lowercase UUID', { parameter: 'id' });
+  noteForAudit(event, { id });
   return id;
 }
 
@@ -50,8 +52,9 @@ function parameters<T>(event: HttpEvent, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const parameter = String(issue.path[0] ?? 'query');
-  throw badRequest('invalid_parameter', `${parameter}: ${issue.message}`, { parameter });
+  // A strict schema reports unknown parameters at the query's root: name the first of them.
+  const parameter = issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? 'query') : String(issue.path[0] ?? 'query');
+  throw badRequest('invalid_parameter', `${parameter}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message}`, { parameter });
 }
 
 /** GET /v1/alerts: newest first; `before` is the `startsAt` of the last alert of the previous page. */
@@ -107,9 +110,9 @@ async function deleteSilence(deps: AlertsHandlerDeps, event: HttpEvent): Promise
 async function getAnomalies(deps: AlertsHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   onlyParameters(event, ['from', 'to', 'series', 'limit']);
   try {
-    const answer = await listAnomalies(deps.anomalies, event.queryStringParameters ?? {}, { k: deps.k });
-    noteForAudit(event, { count: answer.anomalies.length });
-    return json(200, answer, { 'cache-control': 'no-store' });
+    const { anomalies, query } = await listAnomalies(deps.anomalies, event.queryStringParameters ?? {}, { k: deps.k });
+    noteForAudit(event, { from: query.from.toISOString(), to: query.to.toISOString(), series: query.series, limit: query.limit, count: anomalies.length });
+    return json(200, { anomalies }, { 'cache-control': 'no-store' });
   } catch (error) {
     if (error instanceof QueryError) throw badRequest('invalid_parameter', `${error.parameter}: ${error.message}`, { parameter: error.parameter });
     throw error;

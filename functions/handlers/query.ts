@@ -47,6 +47,8 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
   const query = event.queryStringParameters ?? {};
   try {
     const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k });
+    // The validated query as answered: the range widened to whole buckets is the data read.
+    noteForAudit(event, { metric: answer.metric, interval: answer.interval, from: answer.from, to: answer.to, groupBy: answer.groupBy });
     return json(200, answer, { 'cache-control': 'no-store' });
   } catch (error) {
     if (error instanceof QueryError) throw badRequest('invalid_parameter', `${error.parameter}: ${error.message}`, { parameter: error.parameter });
@@ -86,6 +88,7 @@ const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 async function getReport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const id = event.pathParameters?.['id'] ?? '';
   if (!REPORT_ID.test(id)) throw badRequest('invalid_parameter', 'id: must be a report id (a lowercase UUID)', { parameter: 'id' });
+  noteForAudit(event, { id });
   const report = await deps.reports.index.get(id);
   const file = report && (await deps.reports.objects.get(report.objectKey));
   if (!report || !file) throw new HttpError(404, 'not_found', `no report ${id}`);

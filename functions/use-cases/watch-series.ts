@@ -194,7 +194,11 @@ export interface AnomalyView {
  * than k distinct users is left out (the k-anonymity rule: a spike of two users' crisis signals
  * would single them out); operational series carry no users and always pass.
  */
-export async function listAnomalies(store: AnomalyStore, params: Record<string, unknown>, options: { readonly k: number }): Promise<{ anomalies: AnomalyView[] }> {
+export async function listAnomalies(
+  store: AnomalyStore,
+  params: Record<string, unknown>,
+  options: { readonly k: number },
+): Promise<{ anomalies: AnomalyView[]; query: z.infer<typeof anomalyQuery> }> {
   const parsed = anomalyQuery.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -203,5 +207,6 @@ export async function listAnomalies(store: AnomalyStore, params: Record<string, 
   const anomalies = await store.list({ ...parsed.data, minUsers: options.k });
   return {
     anomalies: anomalies.map(({ users: _users, t, ...anomaly }) => ({ ...anomaly, t: t.toISOString().replace('.000Z', 'Z') })),
+    query: parsed.data,
   };
 }

@@ -12,6 +12,9 @@ const run = promisify(execFile);
 const now = Date.now();
 const range = { from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), interval: 'hour' };
 const rangeQuery = new URLSearchParams(range).toString();
+/** The range as the metrics answer reads it, widened to whole hours. */
+const HOUR_MS = 3_600_000;
+const hourAligned = (iso: string, round: (x: number) => number) => new Date(round(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString().replace('.000Z', 'Z');
 
 /**
  * A call of every audited route (`audit` in ROUTES) and the entry it must leave. A route marked
@@ -57,7 +60,12 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       removed: { 'consent registry': 0, postgresql: 0, 'live store': 0, 'event stream': 0, 'dead-letter queue': 0 },
     },
   },
-  'GET /v1/metrics/{metric}': { method: 'GET', path: `/v1/metrics/events?${rangeQuery}`, role: 'analyst', details: { metric: 'events', ...range } },
+  'GET /v1/metrics/{metric}': {
+    method: 'GET',
+    path: `/v1/metrics/events?${rangeQuery}`,
+    role: 'analyst',
+    details: { metric: 'events', interval: 'hour', from: hourAligned(range.from, Math.floor), to: hourAligned(range.to, Math.ceil), groupBy: [] },
+  },
   'GET /v1/alerts': { method: 'GET', path: '/v1/alerts?status=firing', role: 'admin', details: { status: 'firing', severity: 'any', count: 1 } },
   'POST /v1/alerts/{id}/ack': {
     method: 'POST',
@@ -91,7 +99,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       },
     },
   },
-  'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, count: 0 } },
+  'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, limit: 100, count: 0 } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',
@@ -101,23 +109,31 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
   },
 };
 
+/** What the samples' paths name: a report, an alert and a silence of `target`. */
+async function prepare(target: TestRuntime): Promise<void> {
+  reportId = (await target.request('POST', '/v1/reports', { body: { kind: 'research', from: range.from, to: range.to, epsilon: 0.1 } })).body.id as string;
+  await target.postEvents([makeEvent({ userId: 'raw-user-canary-6', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
+  await target.runtime.detect();
+  alertId = (await target.request('GET', '/v1/alerts')).body.alerts[0].id as string;
+  silenceId = (await target.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: silenceEnds, comment: 'to end' } })).body.id as string;
+}
+
+type CallOptions = { body?: unknown; purpose?: string; headers?: Record<string, string> };
+const callOn = (target: TestRuntime, method: string, path: string, token: string, options: CallOptions = {}) =>
+  fetch(`${target.runtime.url}${path}`, {
+    method,
+    headers: { ...options.headers, authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(options.purpose ? { 'x-purpose': options.purpose } : {}) },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+
 describe('the audit trail through the embedded runtime', () => {
   let app: TestRuntime;
-  const call = (method: string, path: string, token: string, options: { body?: unknown; purpose?: string } = {}) =>
-    fetch(`${app.runtime.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(options.purpose ? { 'x-purpose': options.purpose } : {}) },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
+  const call = (method: string, path: string, token: string, options: CallOptions = {}) => callOn(app, method, path, token, options);
   const newest = async (limit = 1) => (await app.request('GET', `/v1/audit?limit=${limit}`)).body;
 
   beforeAll(async () => {
     app = await startTestRuntime();
-    reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: range.from, to: range.to, epsilon: 0.1 } })).body.id as string;
-    await app.postEvents([makeEvent({ userId: 'raw-user-canary-6', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
-    await app.runtime.detect();
-    alertId = (await app.request('GET', '/v1/alerts')).body.alerts[0].id as string;
-    silenceId = (await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: silenceEnds, comment: 'to end' } })).body.id as string;
+    await prepare(app);
   });
   afterAll(async () => {
     await app?.stop();
@@ -169,6 +185,59 @@ describe('the audit trail through the embedded runtime', () => {
     expect(refused.status).toBe(403);
     expect([badPurpose.status, ((await badPurpose.json()) as any).error]).toEqual([400, expect.objectContaining({ code: 'invalid_header', details: { header: 'x-purpose' } })]);
     expect((await newest()).entries[0]?.seq).toBe(before);
+  });
+
+  it('keeps canaries sent to every audited route (undeclared parameters and headers, a user id in the path, a purpose) out of GET /v1/audit and the audit table', async () => {
+    const RAW_ID = 'raw-user-canary-77';
+    const EMAIL = 'canary.person@example.org';
+    const headers = { 'x-user-id': RAW_ID, 'x-email': EMAIL, from: EMAIL, 'x-forwarded-user': RAW_ID };
+    const withCanaries = (path: string, userId: string, inQuery: boolean) => {
+      const url = path.replace('raw-user-canary-5', encodeURIComponent(userId));
+      return inQuery ? `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams({ userId: RAW_ID, email: EMAIL }).toString()}` : url;
+    };
+    const own = await startTestRuntime();
+    const audited = (Object.keys(ROUTES) as RouteKey[]).filter((route) => 'audit' in ROUTES[route]);
+    const outcomes: string[] = [];
+    const pseudonyms: string[] = [];
+    let trail = '';
+    let table = '';
+    try {
+      await prepare(own);
+      for (const route of audited) {
+        const sample = AUDITED[route];
+        if (!sample) throw new Error(`${route} has no sample call in AUDITED`);
+        const token = own.runtime.tokens.issue(sample.role, `${sample.role}-person-1`);
+        for (const [userId, inQuery] of [[RAW_ID, true], [EMAIL, false]] as const) {
+          const response = await callOn(own, sample.method, withCanaries(sample.path, userId, inQuery), token, { body: sample.body, headers });
+          const answer = (await response.json()) as { subject?: string; error?: { details?: { parameter?: string } } };
+          if (answer.subject !== undefined) pseudonyms.push(answer.subject);
+          // A route that refuses parameters it does not take may refuse the canaries; any other outcome is a failure.
+          const refusedCanary = inQuery && response.status === 400 && ['userId', 'email'].includes(answer.error?.details?.parameter ?? '');
+          if (response.status >= 300 && !refusedCanary) outcomes.push(`${route} ${inQuery ? 'query' : 'headers'}: ${response.status}`);
+        }
+        const purpose = await callOn(own, sample.method, withCanaries(sample.path, RAW_ID, false), token, { body: sample.body, purpose: 'raw_user_canary_77' });
+        if (purpose.status !== 400) outcomes.push(`${route} purpose: ${purpose.status}`);
+      }
+      const entries = (await own.request('GET', '/v1/audit?limit=1000')).body.entries as { resource: string }[];
+      trail = JSON.stringify(entries);
+      expect([...new Set(entries.map((entry) => entry.resource))].sort()).toEqual(audited.sort());
+      await own.runtime.stop();
+      const db = await embeddedDatabase(join(own.dataDir, 'pg'));
+      try {
+        const { rows } = await db.query<{ body: string }>('SELECT body FROM audit_log');
+        expect(rows).toHaveLength(entries.length);
+        table = rows.map((row) => row.body).join('\n');
+      } finally {
+        await db.close();
+      }
+    } finally {
+      rmSync(own.dataDir, { recursive: true, force: true });
+    }
+
+    expect(outcomes).toEqual([]);
+    expect(pseudonyms.length).toBeGreaterThan(0);
+    const secrets = [RAW_ID, EMAIL, encodeURIComponent(EMAIL), 'raw_user_canary_77', ...pseudonyms];
+    expect(secrets.filter((secret) => trail.includes(secret) || table.includes(secret))).toEqual([]);
   });
 
   it('pages newest first with limit and before, and refuses a bad limit naming it', async () => {

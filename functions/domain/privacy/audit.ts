@@ -4,6 +4,17 @@ import { createHash } from 'node:crypto';
 export const AUDIT_ACTIONS = ['read', 'export', 'consent', 'erase', 'configure'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/**
+ * Why a caller reads or changes data (header `x-purpose`), after HL7's PurposeOfUse: a closed
+ * list, so the trail records a reason and never free text.
+ */
+export const AUDIT_PURPOSES = ['treatment', 'safety_monitoring', 'quality_improvement', 'operations', 'research', 'public_health', 'legal', 'data_subject_request', 'audit'] as const;
+export type AuditPurpose = (typeof AUDIT_PURPOSES)[number];
+
+export function isAuditPurpose(value: string): value is AuditPurpose {
+  return (AUDIT_PURPOSES as readonly string[]).includes(value);
+}
+
 /** One entry as the caller describes it: never a user's id or pseudonym, only who acted and on what. */
 export interface AuditRecord {
   readonly at: string;

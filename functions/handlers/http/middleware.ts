@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../adapters/log';
 import type { AuditLog } from '../../ports/audit';
-import type { AuditAction } from '../../domain/privacy/audit';
+import { AUDIT_PURPOSES, isAuditPurpose, type AuditAction, type AuditPurpose } from '../../domain/privacy/audit';
 import type { Clock } from '../../ports';
 import { HttpError, badRequest } from './errors';
 import { bearerToken, type BearerVerifier } from './bearer';
@@ -27,31 +27,30 @@ export interface HttpApiOptions {
 }
 
 /** The audit entry an audited call will get, decided with the role check, before the handler runs. */
-const pendingAudits = new WeakMap<HttpEvent, { action: AuditAction; role: Role | 'public'; purpose: string }>();
+const pendingAudits = new WeakMap<HttpEvent, { action: AuditAction; details: readonly string[]; role: Role | 'public'; purpose: string }>();
 const auditNotes = new WeakMap<HttpEvent, Record<string, unknown>>();
 
 /**
- * Adds to the audit entry of this call what only the handler knows (a receipt's counts, the
- * scopes recorded). Never a user's id or pseudonym: the trail cannot be erased.
+ * Adds validated values to the audit entry of this call; only the names its route declares in
+ * `auditDetails` (ROUTES) are kept. Never a user's id or pseudonym: the trail cannot be erased.
  */
 export function noteForAudit(event: HttpEvent, details: Readonly<Record<string, unknown>>): void {
   auditNotes.set(event, { ...auditNotes.get(event), ...details });
 }
 
-const PURPOSE = /^[a-z][a-z0-9_]{0,63}$/;
-
 /** The caller's stated purpose of use (header `x-purpose`), recorded with every audited call. */
-function purposeOf(event: HttpEvent): string {
+function purposeOf(event: HttpEvent): AuditPurpose | 'unstated' {
   const stated = event.headers?.['x-purpose'];
   if (stated === undefined || stated === '') return 'unstated';
-  if (!PURPOSE.test(stated)) throw badRequest('invalid_header', 'x-purpose: must be 1 to 64 lowercase letters, digits or underscores, e.g. quality_improvement', { header: 'x-purpose' });
+  // A closed list: a free-form purpose would carry whatever a caller typed (a patient's name, say) into the trail.
+  if (!isAuditPurpose(stated)) throw badRequest('invalid_header', `x-purpose: must be one of ${AUDIT_PURPOSES.join(', ')}`, { header: 'x-purpose' });
   return stated;
 }
 
-/** The request as the audit trail records it: parameters, but never the user id in a path. */
-function requestDetails(event: HttpEvent): Record<string, unknown> {
-  const { userId: _userId, ...path } = event.pathParameters ?? {};
-  return { ...event.queryStringParameters, ...path };
+/** What the entry says of the request: the declared details the handler noted, nothing the caller sent as such. */
+function declaredDetails(event: HttpEvent, declared: readonly string[]): Record<string, unknown> {
+  const noted = auditNotes.get(event) ?? {};
+  return Object.fromEntries(declared.filter((name) => noted[name] !== undefined).map((name) => [name, noted[name]]));
 }
 
 /** For an audited route: what its entry will say of the caller. Other routes ignore `x-purpose`. */
@@ -59,7 +58,7 @@ function planAudit(options: HttpApiOptions, event: HttpEvent, role: Role | 'publ
   const route = ROUTES[event.routeKey as RouteKey];
   if (!('audit' in route)) return;
   if (!options.audit) throw new Error(`${event.routeKey} is audited but its handler was given no audit log`);
-  pendingAudits.set(event, { action: route.audit, role, purpose: purposeOf(event) });
+  pendingAudits.set(event, { action: route.audit, details: route.auditDetails, role, purpose: purposeOf(event) });
 }
 
 async function appendAudit(options: HttpApiOptions, event: HttpEvent): Promise<void> {
@@ -73,7 +72,7 @@ async function appendAudit(options: HttpApiOptions, event: HttpEvent): Promise<v
       action: pending.action,
       resource: event.routeKey,
       purpose: pending.purpose,
-      details: { ...requestDetails(event), ...auditNotes.get(event) },
+      details: declaredDetails(event, pending.details),
     });
   } catch {
     // No unrecorded release: without its audit entry the answer is withheld.

@@ -11,30 +11,38 @@ export type Role = (typeof ROLES)[number];
  * answers cross-user aggregates, which must pass the release gate (test/e2e/release-gate.test.ts
  * tries each with a group of k - 1 users). `audit` names what a successful call appends to the
  * audit trail; a route that reads analytics data or changes anything must have one
- * (test/e2e/audit.test.ts).
+ * (test/e2e/audit.test.ts). `auditDetails` declares the only details its entry may hold, each
+ * noted by the handler after validation: the trail cannot be erased, so nothing the caller sent
+ * reaches it unasked, and a user id in a path never does (not even as a pseudonym, which erasure
+ * could then not reach).
  */
+type RouteSpec = { handler: string; roles: readonly Role[] | 'public'; releases?: true } & (
+  | { audit?: never; auditDetails?: never }
+  | { audit: AuditAction; auditDetails: readonly string[] }
+);
+
 export const ROUTES = {
   'POST /v1/events': { handler: 'ingest', roles: ['admin', 'ingest'] },
-  'PUT /v1/consent/{userId}': { handler: 'privacy', roles: ['admin', 'ingest'], audit: 'consent' },
-  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read' },
-  'POST /v1/research/exports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export' },
+  'PUT /v1/consent/{userId}': { handler: 'privacy', roles: ['admin', 'ingest'], audit: 'consent', auditDetails: ['scopes'] },
+  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['metric', 'interval', 'from', 'to', 'groupBy'] },
+  'POST /v1/research/exports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['metric', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome'] },
   'GET /v1/privacy/budget': { handler: 'query', roles: ['admin', 'analyst'] },
-  'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export' },
-  'GET /v1/reports/{id}': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read' },
-  'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase' },
+  'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['kind', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome', 'report'] },
+  'GET /v1/reports/{id}': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read', auditDetails: ['id'] },
+  'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase', auditDetails: ['receiptId', 'removed'] },
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
   // Alerts name pseudonymous users: a read is audited like any read of health data.
-  'GET /v1/alerts': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'read' },
-  'POST /v1/alerts/{id}/ack': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'configure' },
+  'GET /v1/alerts': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'read', auditDetails: ['status', 'severity', 'count'] },
+  'POST /v1/alerts/{id}/ack': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'configure', auditDetails: ['id'] },
   'GET /v1/alert-rules': { handler: 'alerts', roles: ['admin', 'clinician'] },
-  'PUT /v1/alert-rules': { handler: 'alerts', roles: ['admin'], audit: 'configure' },
+  'PUT /v1/alert-rules': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['rules'] },
   'GET /v1/silences': { handler: 'alerts', roles: ['admin', 'clinician'] },
   // Silencing a safety alert is a decision about patients' care: only an administrator makes it.
-  'POST /v1/silences': { handler: 'alerts', roles: ['admin'], audit: 'configure' },
-  'DELETE /v1/silences/{id}': { handler: 'alerts', roles: ['admin'], audit: 'configure' },
-  'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read' },
+  'POST /v1/silences': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['silence', 'endsAt'] },
+  'DELETE /v1/silences/{id}': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['id'] },
+  'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'series', 'limit', 'count'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
-} as const satisfies Record<string, { handler: string; roles: readonly Role[] | 'public'; releases?: true; audit?: AuditAction }>;
+} as const satisfies Record<string, RouteSpec>;
 
 export type RouteKey = keyof typeof ROUTES;
 
