@@ -4,24 +4,55 @@
  * prose (the schemas refuse spaces), so what can hide in them is a token: an e-mail address, a
  * phone number, an IP address, a payment card number or a national id.
  *
+ * Numbers are written with any separator (`4111.1111.1111.1111`, `07700-900-123`,
+ * `192.168.001.001`, `ab-12-34-56-c`), so the value is normalised first (`normaliseForPii`) and
+ * the detectors look at digit groups joined by any of ` . - / _`, zero-padded or not.
+ *
  * The detectors lean towards the ids apps really send: a UUID is removed before the digit-based
- * ones look (its last group alone is 12 hex digits, often all decimal), and a long digit run
- * counts as a phone number only in a phone's shape (+ and country code, a trunk 0, or
- * 3-3-4 groups), not as any 9 digits, so a timestamp in an id passes.
+ * ones look (its last group alone is 12 hex digits, often all decimal); a long digit run counts
+ * as a phone number only in a phone's shape (+ and country code, 00 or a trunk 0 before a non-zero
+ * digit, or 3-3-4 groups), not as any 9 digits, so a timestamp or a zero-padded counter in an id
+ * passes; and a card number must start as cards do (2 to 6), so a millisecond timestamp that
+ * happens to pass the Luhn check is no card.
  */
 export type PiiKind = 'email' | 'phone' | 'ip_address' | 'card_number' | 'national_id';
 
+/**
+ * The value with its separators made plain: full-width and other compatibility forms folded
+ * (NFKC), invisible format characters (zero-width spaces, soft hyphens) dropped, every Unicode
+ * dash read as `-` and every space as one ` `, and spacing around a separator removed.
+ */
+export function normaliseForPii(value: string): string {
+  return value
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[\p{Pd}\u2212]/gu, '-')
+    .replace(/[\p{Zs}\s]+/gu, ' ')
+    .replace(/ ?([.\-/_@]) ?/g, '$1');
+}
+
+const SEPARATORS = [' ', '.', '-', '/', '_'] as const;
+
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`(^|[^\\d.])${OCTET}(\\.${OCTET}){3}($|[^\\d.])`);
+/**
+ * Four octets joined by one separator throughout; a digit or a fifth part on either side makes it
+ * something else (a version like 1.2.3.4.5, a longer number).
+ */
+const IPV4 = SEPARATORS.map((separator) => {
+  const s = `\\${separator}`;
+  return new RegExp(`(?<!\\d)(?<!\\d${s})(\\d{1,3})${s}(\\d{1,3})${s}(\\d{1,3})${s}(\\d{1,3})(?!\\d)(?!${s}\\d)`, 'g');
+});
 // Eight groups, or a compressed form with `::`.
 const IPV6 = /(^|[^0-9a-f:])(([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|([0-9a-f]{1,4}:)*[0-9a-f]{0,4}::([0-9a-f]{1,4}:?)*)($|[^0-9a-f:])/i;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const PHONE = /(^|\D)(\+\d{7,15}|0\d{9,10}|\d{3}[-.]\d{3}[-.]\d{4})($|\D)/;
-// US social security number, UK national insurance number.
-const NATIONAL_ID = /(^|\D)\d{3}-\d{2}-\d{4}($|\D)|(^|[^A-Za-z])[A-CEGHJ-PR-TW-Z]{2}\d{6}[A-D]($|[^A-Za-z0-9])/i;
-// 13 to 19 digits, single dashes allowed between them.
-const CARD = /\d(-?\d){12,18}/g;
+// US social security number (3-2-4, one separator throughout), UK national insurance number.
+const SSN = /(?<!\d)\d{3}([ .\-/_])\d{2}\1\d{4}(?!\d)/;
+const NI_NUMBER = /(?<![A-Za-z])[A-CEGHJ-PR-TW-Z]{2}[ .\-/_]?\d{2}[ .\-/_]?\d{2}[ .\-/_]?\d{2}[ .\-/_]?[A-D](?![A-Za-z0-9])/i;
+// Groups of 3 to 6 digits (4-4-4-4, Amex's 4-6-5) or one run of 13 to 19.
+const CARD_CANDIDATE = /(?<!\d)\d{3,6}(?:[ .\-/_]\d{3,6})+(?!\d)|(?<!\d)\d{13,19}(?!\d)/g;
+// Digit groups as phone numbers are written: a leading +, parentheses around a part.
+const PHONE_CANDIDATE = /(?<![\d+])(?:\+ ?)?\(?\d+(?:[ .\-/_()]{1,3}\d+)*/g;
+const MAX_PHONE_GROUPS = 5;
 
 function luhn(digits: string): boolean {
   let sum = 0;
@@ -33,14 +64,60 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+const isIpv4 = (text: string): boolean => IPV4.some((pattern) => [...text.matchAll(pattern)].some((m) => m.slice(1, 5).every((octet) => Number(octet) <= 255)));
+
+/** Any run of consecutive groups of the candidate that reads as a card number. */
+function hasCardNumber(text: string): boolean {
+  for (const [candidate] of text.matchAll(CARD_CANDIDATE)) {
+    const groups = candidate.split(/[ .\-/_]/);
+    for (let first = 0; first < groups.length; first++) {
+      let digits = '';
+      for (let last = first; last < groups.length && digits.length < 19; last++) {
+        digits += groups[last];
+        if (digits.length >= 13 && digits.length <= 19 && /^[2-6]/.test(digits) && luhn(digits)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** A North American number's groups (555 123 4567, 1 555 123 4567), or the digits of a national or 00 international one. */
+function phoneShaped(groups: readonly string[]): boolean {
+  const lengths = groups.map((group) => group.length).join(',');
+  if (lengths === '3,3,4' || (lengths === '1,3,3,4' && groups[0] === '1')) return true;
+  const digits = groups.join('');
+  return (/^0[1-9]/.test(digits) && digits.length >= 10 && digits.length <= 11) || (/^00[1-9]/.test(digits) && digits.length >= 11 && digits.length <= 17);
+}
+
+function hasPhoneNumber(text: string): boolean {
+  for (const [candidate] of text.matchAll(PHONE_CANDIDATE)) {
+    const groups = candidate.match(/\d+/g) ?? [];
+    if (candidate.startsWith('+')) {
+      // E.164: a country code and at most 15 digits in all, however grouped.
+      const digits = groups.slice(0, MAX_PHONE_GROUPS + 1).join('').length;
+      if (digits >= 7 && digits <= 15) return true;
+      continue;
+    }
+    for (let first = 0; first < groups.length; first++) {
+      // A phone's later groups have two digits or more: 0-1-2-3-4-5-6-7-8-9 is a count, not a number.
+      for (let last = first; last < Math.min(groups.length, first + MAX_PHONE_GROUPS); last++) {
+        if (last > first && groups[last]!.length < 2) break;
+        if (phoneShaped(groups.slice(first, last + 1))) return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** The kind of PII-like content in the value, or undefined. */
 export function piiIn(value: string): PiiKind | undefined {
-  if (EMAIL.test(value)) return 'email';
-  if (IPV4.test(value) || (value.includes(':') && IPV6.test(value))) return 'ip_address';
-  const withoutUuids = value.replace(UUID, '-');
-  for (const run of withoutUuids.match(CARD) ?? []) if (luhn(run.replace(/-/g, ''))) return 'card_number';
-  if (NATIONAL_ID.test(withoutUuids)) return 'national_id';
-  if (PHONE.test(withoutUuids)) return 'phone';
+  const text = normaliseForPii(value);
+  if (EMAIL.test(text)) return 'email';
+  if (isIpv4(text) || (text.includes(':') && IPV6.test(text))) return 'ip_address';
+  const withoutUuids = text.replace(UUID, '-');
+  if (hasCardNumber(withoutUuids)) return 'card_number';
+  if (SSN.test(withoutUuids) || NI_NUMBER.test(withoutUuids)) return 'national_id';
+  if (hasPhoneNumber(withoutUuids)) return 'phone';
   return undefined;
 }
 

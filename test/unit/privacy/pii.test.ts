@@ -1,41 +1,46 @@
-import { findPii, piiIn } from '../../../functions/domain/privacy/pii';
+import { findPii, normaliseForPii, piiIn } from '../../../functions/domain/privacy/pii';
+import { NEAR_MISSES, PII_FORMATS } from '../../support/pii-formats';
+
+const SAMPLES = [0, 7, 4_242, 65_537, 99_999];
 
 describe('PII-like content in kept string fields', () => {
+  it.each(PII_FORMATS.map((f) => [f.kind, f.format, f]))('finds %s written as %s, alone and inside an id', (kind, _format, f) => {
+    const values = SAMPLES.map((n) => f.make(n));
+
+    expect(new Set(values).size).toBe(SAMPLES.length);
+    expect(values.map((value) => [value, piiIn(value)])).toEqual(values.map((value) => [value, kind]));
+    expect(values.map((value) => piiIn(`ref-${value}`))).toEqual(values.map(() => kind));
+  });
+
   it.each([
     ['jane.doe@example.org', 'email'],
     ['reply-to-x.jane@ex.co.uk', 'email'],
     ['+447700900123', 'phone'],
     ['call-07700900123', 'phone'],
+    ['07700-900-123', 'phone'],
     ['555-123-4567', 'phone'],
     ['192.168.0.1', 'ip_address'],
+    ['192.168.001.001', 'ip_address'],
     ['host-10.0.0.7', 'ip_address'],
     ['fe80::1ff:fe23:4567:890a', 'ip_address'],
     ['2001:0db8:85a3:0000:0000:8a2e:0370:7334', 'ip_address'],
     ['4111111111111111', 'card_number'],
     ['card-4111-1111-1111-1111', 'card_number'],
+    ['4111.1111.1111.1111', 'card_number'],
     ['123-45-6789', 'national_id'],
+    ['123.45.6789', 'national_id'],
     ['ni-AB123456D', 'national_id'],
-  ])('finds %s: %s', (value, kind) => {
+    ['ab-12-34-56-c', 'national_id'],
+  ])('finds the reported %s: %s', (value, kind) => {
     expect(piiIn(value)).toBe(kind);
   });
 
-  it.each([
-    'forest-path',
-    'scene-12',
-    '550e8400-e29b-41d4-a716-446655440000',
-    // A UUID whose groups are all decimal digits: its last group is no phone number.
-    '12345678-1234-1234-1234-123456789012',
-    'goal-1700000000000',
-    '4111111111111112',
-    'user@tenant',
-    'v1.2.3',
-    'scene:ab:cd',
-    'breathing_4_7_8',
-    'c-20261125',
-    'en-GB',
-    'Europe/London',
-  ])('lets the id-like %s pass', (value) => {
+  it.each(NEAR_MISSES)('lets the id-like %s pass', (value) => {
     expect(piiIn(value)).toBeUndefined();
+  });
+
+  it('reads any dash as -, any space as one space, drops invisible characters and the spacing around separators', () => {
+    expect(normaliseForPii('4111\u2014111\u200b1 \u00a0 1111 . 1111\uff0d1111')).toBe('4111-1111 1111.1111-1111');
   });
 
   it('names the first field that holds any, in the attributes and then the context', () => {
