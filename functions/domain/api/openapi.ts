@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@aste
 import { z } from 'zod';
 import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
 import { consentBodySchema } from '../privacy/consent';
-import { AUDIT_ACTIONS } from '../privacy/audit';
+import { AUDIT_ACTIONS, AUDIT_PURPOSES } from '../privacy/audit';
 import { researchExportSchema, researchReportSchema } from '../privacy/research-release';
 import { METRICS } from '../rollups/catalogue';
 import { INTERVALS } from '../rollups/rollup';
@@ -158,7 +158,7 @@ const auditPage = z
         role: z.string(),
         action: z.enum(AUDIT_ACTIONS),
         resource: z.string(),
-        purpose: z.string(),
+        purpose: z.enum([...AUDIT_PURPOSES, 'unstated']),
         details: z.record(z.string(), z.unknown()),
         prevHash: z.string(),
         hash: z.string(),

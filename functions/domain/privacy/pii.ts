@@ -23,12 +23,15 @@ export type PiiKind = 'email' | 'phone' | 'ip_address' | 'card_number' | 'nation
  * dash read as `-` and every space as one ` `, and spacing around a separator removed.
  */
 export function normaliseForPii(value: string): string {
-  return value
-    .normalize('NFKC')
-    .replace(/\p{Cf}/gu, '')
-    .replace(/[\p{Pd}\u2212]/gu, '-')
-    .replace(/[\p{Zs}\s]+/gu, ' ')
-    .replace(/ ?([.\-/_@]) ?/g, '$1');
+  // Ingest runs this on every kept string: printable ASCII, nearly all of them, needs only the spacing.
+  const folded = /[^\x21-\x7e]/.test(value)
+    ? value
+        .normalize('NFKC')
+        .replace(/\p{Cf}/gu, '')
+        .replace(/[\p{Pd}\u2212]/gu, '-')
+        .replace(/[\p{Zs}\s]+/gu, ' ')
+    : value;
+  return folded.includes(' ') ? folded.replace(/ ?([.\-/_@]) ?/g, '$1') : folded;
 }
 
 const SEPARATORS = [' ', '.', '-', '/', '_'] as const;
@@ -64,7 +67,8 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-const isIpv4 = (text: string): boolean => IPV4.some((pattern) => [...text.matchAll(pattern)].some((m) => m.slice(1, 5).every((octet) => Number(octet) <= 255)));
+const isIpv4 = (text: string): boolean =>
+  SEPARATORS.some((separator, i) => text.includes(separator) && [...text.matchAll(IPV4[i]!)].some((m) => m.slice(1, 5).every((octet) => Number(octet) <= 255)));
 
 /** Any run of consecutive groups of the candidate that reads as a card number. */
 function hasCardNumber(text: string): boolean {
@@ -112,9 +116,14 @@ function hasPhoneNumber(text: string): boolean {
 /** The kind of PII-like content in the value, or undefined. */
 export function piiIn(value: string): PiiKind | undefined {
   const text = normaliseForPii(value);
-  if (EMAIL.test(text)) return 'email';
-  if (isIpv4(text) || (text.includes(':') && IPV6.test(text))) return 'ip_address';
+  if (text.includes('@') && EMAIL.test(text)) return 'email';
+  if (text.includes(':') && IPV6.test(text)) return 'ip_address';
+  // Every other kind has four digits or more (an IPv4 address) and the rest six or more.
   const withoutUuids = text.replace(UUID, '-');
+  const digits = withoutUuids.replace(/\D/g, '').length;
+  if (digits < 4) return undefined;
+  if (isIpv4(text)) return 'ip_address';
+  if (digits < 6) return undefined;
   if (hasCardNumber(withoutUuids)) return 'card_number';
   if (SSN.test(withoutUuids) || NI_NUMBER.test(withoutUuids)) return 'national_id';
   if (hasPhoneNumber(withoutUuids)) return 'phone';
