@@ -117,8 +117,10 @@ export function isSilenceActive(silence: Pick<Silence, 'startsAt' | 'endsAt'>, a
   return Date.parse(silence.startsAt) <= at.getTime() && at.getTime() < Date.parse(silence.endsAt);
 }
 
-/** A silence mutes an alert when it is active and every one of its matchers matches. */
-/** Throws when a regex matcher cannot be compiled: `isSilenced` is the safe way in. */
+/**
+ * A silence mutes an alert when it is active and every one of its matchers matches. Throws when a
+ * regex matcher cannot be compiled: `isSilenced` is the safe way in.
+ */
 export function silences(silence: SilenceRule, labels: Readonly<Record<string, string>>, at: Date): boolean {
   return isSilenceActive(silence, at) && silence.matchers.every((matcher) => matcherMatches(matcher, labels));
 }
