@@ -4,6 +4,11 @@ import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { AnalyticsStack } from '../lib/analytics-stack';
 import { settingsFromContext } from '../lib/settings';
 
+// aws-cdk-lib announces each bundled asset on stderr whatever the CLI's verbosity, so a quiet
+// `cdk synth -q` printed a line per function; only those announcements are dropped here.
+const write = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => (typeof chunk === 'string' && /^Bundling asset \S+\.\.\.\n?$/.test(chunk) ? true : write(chunk, ...rest)));
+
 const app = new App();
 new AnalyticsStack(app, 'AnalyticsStack', {
   settings: settingsFromContext(app.node),

@@ -1,7 +1,5 @@
 // `npm run audit:verify`: re-hashes the audit trail from its anchor to its head and says whether
-// any entry was changed, removed or reordered. Reads DATABASE_URL, or the embedded database in
-// DATA_DIR (stop `npm start` first: the embedded database takes one process at a time).
-// Exit status 0 intact, 1 broken, 2 could not check.
+// any entry was changed, removed or reordered.
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { parseEnv } from '../functions/config/env';
@@ -9,11 +7,24 @@ import { localEnv } from '../functions/config/local';
 import { postgresDatabase, type SqlDatabase } from '../functions/adapters/pg/database';
 import { embeddedDatabase } from '../functions/adapters/pg/pglite-database';
 import { SqlAuditLog } from '../functions/adapters/pg/sql-audit-log';
+import { dataDirHolder } from '../functions/local/data-dir-lock';
+import { cliOptions } from './cli-options';
+
+const USAGE = `Usage: npm run audit:verify
+Re-hashes the audit trail from its anchor to its head and says whether any entry was changed,
+removed or reordered. Reads the PostgreSQL at DATABASE_URL, or else the embedded database in
+\${DATA_DIR:-./.data}, which takes one process at a time: stop \`npm start\` first.
+Exit status: 0 intact, 1 broken, 2 could not check.`;
 
 async function open(): Promise<{ db: SqlDatabase; label: string }> {
   const config = parseEnv(localEnv);
   if (config.DATABASE_URL) return { db: postgresDatabase(config.DATABASE_URL, { max: 1 }), label: 'DATABASE_URL' };
-  const path = join(resolve(config.DATA_DIR), 'pg');
+  const dataDir = resolve(config.DATA_DIR);
+  const holder = dataDirHolder(dataDir);
+  if (holder !== undefined) {
+    throw new Error(`the runtime (process ${holder}) holds ${dataDir}: stop \`npm start\` first (Ctrl-C), then run this again; or set DATABASE_URL to check a PostgreSQL audit trail while it runs`);
+  }
+  const path = join(dataDir, 'pg');
   if (!existsSync(path)) throw new Error(`no embedded database at ${path}: run \`npm start\` once, or set DATA_DIR or DATABASE_URL`);
   return { db: await embeddedDatabase(path), label: path };
 }
@@ -35,6 +46,7 @@ async function main(): Promise<number> {
   }
 }
 
+cliOptions(USAGE, {});
 main().then(
   (status) => process.exit(status),
   (error: unknown) => {

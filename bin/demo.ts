@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
 import { putConsent } from '../functions/local/consent-client';
+import { cliOptions } from './cli-options';
 
 /*
  * `npm run demo`: streams synthetic traffic into a running instance over its public API, the way
@@ -58,26 +58,16 @@ function defaultToken(): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }
 
-function parseOptions(argv: string[]): DemoOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        users: { type: 'string' },
-        days: { type: 'string' },
-        seed: { type: 'string' },
-        batch: { type: 'string' },
-        concurrency: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new Stop(`${(error as Error).message}\n\n${USAGE}`, 2);
-  }
-  if (values.help) throw new Stop(USAGE, 0);
+function parseOptions(): DemoOptions {
+  const values = cliOptions(USAGE, {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    users: { type: 'string' },
+    days: { type: 'string' },
+    seed: { type: 'string' },
+    batch: { type: 'string' },
+    concurrency: { type: 'string' },
+  });
   const token = values.token ?? defaultToken();
   if (!token) throw new Stop('No token: pass --token, set DEV_TOKEN, or start the runtime once (`npm start`) so it writes .data/dev-token.', 2);
   return {
@@ -157,7 +147,7 @@ function* batches(events: Iterable<IncomingEvent>, size: number): Generator<Inco
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseOptions();
   // One instant for the whole run, so the counting pass and the sending pass make the same events.
   const startedAt = new Date();
   const traffic = () => syntheticTraffic({ seed: options.seed, clock: { now: () => startedAt }, users: options.users, days: options.days });

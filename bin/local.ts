@@ -2,8 +2,17 @@
 import { parseEnv } from '../functions/config/env';
 import { localEnv } from '../functions/config/local';
 import { startRuntime } from '../functions/local/runtime';
+import { cliOptions } from './cli-options';
+
+const USAGE = `Usage: npm start
+Runs the whole product on this machine: the API at http://127.0.0.1:\${PORT:-3000}, the stream
+consumers, the roll-up and the monitor. Configured by environment variables (README, "Running
+modes"): PORT, HOST, DATA_DIR (default ./.data), DEV_TOKEN, K_ANONYMITY, LOG_LEVEL, and
+DATABASE_URL, REDIS_URL, AWS_ENDPOINT_URL to use PostgreSQL, Redis and an AWS emulator instead
+of the embedded parts. Ctrl-C stops it; data stays in DATA_DIR.`;
 
 async function main(): Promise<void> {
+  cliOptions(USAGE, {});
   const config = parseEnv(localEnv);
   const runtime = await startRuntime(config);
   process.stdout.write(

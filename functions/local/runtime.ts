@@ -34,6 +34,7 @@ import { RepeatingJob } from './repeating-job';
 import { startHttpServer } from './http-server';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
 import { localPepper } from './pepper';
+import { lockDataDir } from './data-dir-lock';
 
 export interface Runtime {
   readonly url: string;
@@ -104,6 +105,9 @@ export async function startRuntime(config: LocalConfig, logger: Logger = jsonLog
 }
 
 async function assemble(config: LocalConfig, logger: Logger, closers: (() => Promise<void>)[], closeAll: () => Promise<void>): Promise<Runtime> {
+  // First taken, last given back: nothing else opens the data folder while this runtime has it.
+  const unlock = lockDataDir(resolve(config.DATA_DIR));
+  closers.push(async () => unlock());
   const tokens = localTokenAuthority(config.DATA_DIR, config.DEV_TOKEN);
   const { analytics, streaming, label: databaseLabel, connect } = await openDatabases(config, closers);
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));

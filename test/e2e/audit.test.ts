@@ -252,6 +252,21 @@ describe('the audit trail through the embedded runtime', () => {
     expect([bad.status, bad.body.error.details]).toEqual([400, { parameter: 'limit' }]);
   });
 
+  it('npm run audit:verify refuses a data folder a running runtime holds, and says how to run it', async () => {
+    const own = await startTestRuntime();
+    try {
+      const refused = await run('npx', ['tsx', 'bin/audit-verify.ts'], { env: { ...process.env, DATA_DIR: own.dataDir, DATABASE_URL: '' }, cwd: join(__dirname, '..', '..') }).then(
+        () => ({ status: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ status: error.code, stderr: error.stderr }),
+      );
+
+      expect(refused).toEqual({ status: 2, stderr: expect.stringContaining(`the runtime (process ${process.pid}) holds`) });
+      expect(refused.stderr).toContain('stop `npm start` first');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('npm run audit:verify finds the trail intact, then the entry someone changed', async () => {
     // A runtime of its own: the embedded database takes one process at a time, so it is stopped first.
     const own = await startTestRuntime();
