@@ -383,6 +383,7 @@ describe('stream poller over the embedded stream', () => {
     };
     const reader = {
       listShards: () => test.stream.listShards(),
+      streamId: () => test.stream.streamId(),
       readShard: (shardId: string, after: string | undefined, limit: number) => {
         reads.push(after);
         return test.stream.readShard(shardId, after, limit);

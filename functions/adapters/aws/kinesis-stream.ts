@@ -1,5 +1,6 @@
 import {
   CreateStreamCommand,
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
@@ -66,6 +67,13 @@ export class KinesisEventStream implements EventStreamWriter, EventStreamReader 
       // Kinesis refuses StreamName together with NextToken.
       input = { NextToken: output.NextToken };
     }
+  }
+
+  /** The ARN and the creation time: a stream created again under its name has the same ARN. */
+  async streamId(): Promise<string> {
+    const { StreamDescriptionSummary: summary } = await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }));
+    if (!summary?.StreamARN || !summary.StreamCreationTimestamp) throw new Error(`Kinesis described stream ${this.streamName} without its ARN or creation time`);
+    return `${summary.StreamARN}@${summary.StreamCreationTimestamp.toISOString()}`;
   }
 
   async readShard(shardId: string, afterSequenceNumber: string | undefined, limit: number): Promise<StreamRecord[]> {

@@ -1,0 +1,100 @@
+import type { EventType } from '../../functions/domain/events/schema';
+import { makeEvent } from '../support/events';
+import { startPrivateMoto, type PrivateMoto } from '../support/moto';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { describeWithServices, freshPostgresUrl } from '../support/services';
+
+const HOUR = 3_600_000;
+const from = new Date(Math.floor((Date.now() - 2 * HOUR) / HOUR) * HOUR).toISOString();
+const to = new Date(Date.now() + 2 * HOUR).toISOString();
+
+/** Twenty users, one event each: enough distinct users that k-anonymity releases the count. */
+const twentyEvents = (type: EventType, tag: string) => Array.from({ length: 20 }, (_, user) => makeEvent({ userId: `${tag}-${user}` }, type));
+
+/**
+ * The emulated mode (`AWS_ENDPOINT_URL` and `DATABASE_URL`) against a moto of its own, restarted
+ * empty as a developer's emulator is: the stream, the dead-letter queues and the consent table
+ * are gone, while the poller's checkpoints in PostgreSQL still point into the lost stream.
+ */
+describeWithServices(
+  ['postgres', 'moto'],
+  'the emulated runtime when the emulator restarts empty',
+  () => {
+    let moto: PrivateMoto;
+    let database: { url: string; drop: () => Promise<void> };
+    let app: TestRuntime;
+
+    beforeAll(async () => {
+      moto = await startPrivateMoto();
+      database = await freshPostgresUrl();
+      app = await startTestRuntime({ AWS_ENDPOINT_URL: moto.endpoint, DATABASE_URL: database.url });
+    });
+    afterAll(async () => {
+      await app?.stop();
+      await moto?.stop();
+      await database?.drop();
+    });
+
+    /**
+     * Posts as a client does: events answered `stream_unavailable` are sent again. Every answer
+     * must be a 202; answers how many were sent again.
+     */
+    async function postAll(events: readonly Record<string, unknown>[]): Promise<number> {
+      let pending = events;
+      let resent = 0;
+      for (let attempt = 1; pending.length > 0; attempt += 1) {
+        if (attempt > 20) throw new Error(`${pending.length} events still not accepted after 20 attempts`);
+        const answer = await app.postEvents(pending);
+        expect(answer.status).toBe(202);
+        const rejected = answer.body.rejected as { index: number; code: string }[];
+        expect(rejected.filter((rejection) => rejection.code !== 'stream_unavailable')).toEqual([]);
+        pending = rejected.map((rejection) => pending[rejection.index]!);
+        resent += pending.length;
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return resent;
+    }
+
+    async function countsByType(): Promise<Record<string, number>> {
+      const answer = await app.request('GET', `/v1/metrics/events?from=${from}&to=${to}&interval=hour&groupBy=type`);
+      expect(answer.status).toBe(200);
+      const counts: Record<string, number> = {};
+      for (const series of answer.body.series as { group: { type: string }; points: { count: number }[] }[]) {
+        counts[series.group.type] = series.points.reduce((sum, point) => sum + point.count, 0);
+      }
+      return counts;
+    }
+
+    it('recreates what the emulator lost and counts every event accepted after the restart exactly once', async () => {
+      // Prepare: counted before the restart, so the checkpoints point into the stream that goes
+      await postAll(twentyEvents('session.started', 'before'));
+      await app.runtime.drain();
+      expect(await countsByType()).toEqual({ 'session.started': 20 });
+
+      // Act
+      await moto.restart();
+      await postAll(twentyEvents('mood.reported', 'after'));
+      await app.runtime.drain();
+
+      // Assess
+      expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20 });
+      // The aggregate consumer's dead-letter queue answers again (recreated, empty).
+      expect(await app.runtime.deadLetters.list(10)).toEqual([]);
+    });
+
+    it('reads the new stream from its start when the runtime restarts after the emulator did', async () => {
+      // Prepare: the runtime is down while the emulator restarts; start-up creates the stream anew
+      await app.runtime.stop();
+      await moto.restart();
+
+      // Act
+      await app.restart();
+      await postAll(twentyEvents('engagement.heartbeat', 'later'));
+      await app.runtime.drain();
+
+      // Assess
+      expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20, 'engagement.heartbeat': 20 });
+    });
+  },
+  { commands: ['moto_server'] },
+);
