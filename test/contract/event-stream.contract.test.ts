@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { kinesisClient, sharedClientConfig } from '../../functions/adapters/aws/clients';
 import { KinesisEventStream, ensureStream } from '../../functions/adapters/aws/kinesis-stream';
@@ -153,6 +153,15 @@ function eventStreamContract(open: () => Promise<StreamFixture>): void {
       { text: 'kept', sequenceNumber: result.sequenceNumber },
     ]);
     expect(found[0]?.approximateArrivalTimestamp).toBeInstanceOf(Date);
+  });
+
+  it('answers the same stream id to every reader of the same stream', async () => {
+    // Act
+    const ids = [await fixture.stream.streamId(), await fixture.stream.streamId(), await (await fixture.reopen()).streamId()];
+
+    // Assess
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).not.toBe('');
   });
 }
 
@@ -306,6 +315,27 @@ describe('LMDB event stream (the embedded mode)', () => {
     };
   });
 
+  it('answers another stream id once its file was deleted, so checkpoints of the lost records are not trusted', async () => {
+    // Prepare
+    const path = folder();
+    const options = { streamName: 'replaced', shardCount: 1 };
+    const lost = LmdbEventStream.open(path, options);
+    const before = await lost.streamId();
+    await lost.putRecords([record('user-0', 'lost')]);
+    await lost.close();
+    rmSync(path, { recursive: true, force: true });
+
+    // Act
+    const fresh = LmdbEventStream.open(path, options);
+    const [put] = await fresh.putRecords([record('user-0', 'new')]);
+    const after = await fresh.streamId();
+    await fresh.close();
+
+    // Assess: the new file numbers from 1 again, under another id
+    expect(put).toMatchObject({ ok: true, sequenceNumber: '1' });
+    expect(after).not.toBe(before);
+  });
+
   it('makes sequence numbers visible in commit order under concurrent writers', async () => {
     const path = folder();
     const options = { streamName: 'concurrent', shardCount: 1 };
@@ -381,6 +411,27 @@ describeWithServices(['moto'], 'Kinesis event stream on moto', () => {
         for (const each of [client, ...reopened]) each.destroy();
       },
     };
+  });
+
+  it('answers another stream id once the stream was deleted and created again under its name', async () => {
+    // Prepare
+    const client = kinesisClient({ endpoint: urls.moto });
+    const streamName = `recreated-${randomBytes(6).toString('hex')}`;
+    const stream = new KinesisEventStream(client, streamName);
+    try {
+      await ensureStream(client, streamName, 1);
+      const before = await stream.streamId();
+      await client.send(new DeleteStreamCommand({ StreamName: streamName }));
+
+      // Act
+      await ensureStream(client, streamName, 1);
+
+      // Assess
+      expect(await stream.streamId()).not.toBe(before);
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
+      client.destroy();
+    }
   });
 });
 
