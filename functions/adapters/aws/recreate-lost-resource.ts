@@ -32,6 +32,9 @@ const DEFAULT_MAX_WAIT_MS = 5_000;
 export function recreateLostResource(options: RecreateLostResourceOptions): Pluggable<object, MetadataBearer> {
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   let recreation: { readonly done: Promise<boolean>; readonly startedAt: number } | undefined;
+  // Counts finished recreations: a call sent before the last one finished may still come back
+  // "not found", and must be sent again, not start another recreation.
+  let recreated = 0;
 
   function recreateOnce(): { readonly done: Promise<boolean>; readonly startedAt: number } {
     if (recreation) return recreation;
@@ -39,7 +42,10 @@ export function recreateLostResource(options: RecreateLostResourceOptions): Plug
     const current = {
       startedAt: Date.now(),
       done: options.recreate().then(
-        () => true,
+        () => {
+          recreated += 1;
+          return true;
+        },
         (error: unknown) => {
           options.logger.error('emulated resource not recreated', { resource: options.resource, error: error instanceof Error ? error.message : String(error) });
           return false;
@@ -57,16 +63,18 @@ export function recreateLostResource(options: RecreateLostResourceOptions): Plug
   const middleware: InitializeMiddleware<object, MetadataBearer> =
     (next) =>
     async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<MetadataBearer>> => {
+      const sentAfter = recreated;
       try {
         return await next(args);
       } catch (error) {
         if (!(error instanceof Error && options.lostWhen.includes(error.name))) throw error;
+        if (recreated !== sentAfter) return next(args);
         const { done, startedAt } = recreateOnce();
         const left = startedAt + maxWaitMs - Date.now();
         let timer: NodeJS.Timeout | undefined;
-        const recreated = await Promise.race([done, new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, left), false)))]);
+        const ready = await Promise.race([done, new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, left), false)))]);
         clearTimeout(timer);
-        if (!recreated) throw error;
+        if (!ready) throw error;
         return next(args);
       }
     };
