@@ -51,7 +51,7 @@ const emulatorLogger = (config: LocalConfig): Logger => jsonLogger('local', conf
  * one gone (functions/adapters/aws/recreate-lost-resource.ts). Each recreation goes through a
  * client of its own: its waiter's "not there yet" must not start another recreation.
  */
-function recreatedWhenLost<Client extends { middlewareStack: { use(plugin: ReturnType<typeof recreateLostResource>): void } }>(
+export function recreatedWhenLost<Client extends { middlewareStack: { use(plugin: ReturnType<typeof recreateLostResource>): void } }>(
   client: Client,
   options: Parameters<typeof recreateLostResource>[0],
 ): Client {

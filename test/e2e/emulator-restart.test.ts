@@ -98,6 +98,26 @@ describeWithServices(
       // Assess
       expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20, 'engagement.heartbeat': 20 });
     });
+
+    it('pages on every channel for a crisis signal that arrives after the emulator restarted', async () => {
+      // Prepare: the alert topics, the e-mail template and its verified sender are gone
+      await moto.restart();
+
+      // Act
+      await postAll([makeEvent({ userId: 'in-crisis', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
+      await app.runtime.detect();
+
+      // Assess
+      const { body } = await app.request('GET', '/v1/alerts');
+      const [alert, ...others] = body.alerts as { rule: string; notifications: { kind: string; channel: string; status: string }[] }[];
+      expect(others).toEqual([]);
+      expect(alert?.rule).toBe('crisis-signal');
+      expect(alert?.notifications.map((n) => [n.kind, n.channel, n.status]).sort()).toEqual([
+        ['firing', 'dashboard', 'delivered'],
+        ['firing', 'email', 'delivered'],
+        ['firing', 'sns', 'delivered'],
+      ]);
+    });
   },
   { commands: ['moto_server'] },
 );
