@@ -149,10 +149,12 @@ export async function openConsentRegistry(config: LocalConfig, closers: (() => P
 /** S3 when an AWS endpoint is configured (bucket `<stream>-reports`), else files in `DATA_DIR/reports`. */
 export async function openObjectStore(config: LocalConfig): Promise<ObjectStore> {
   if (config.AWS_ENDPOINT_URL) {
-    const client = s3Client({ endpoint: config.AWS_ENDPOINT_URL });
+    const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const bucket = `${config.STREAM_NAME}-reports`.toLowerCase();
-    await ensureBucket(client, bucket);
-    return new S3ObjectStore(client, bucket);
+    const create = () => ensureBucket(s3Client(endpoint), bucket);
+    await create();
+    // Recreated empty: reports written before the restart are gone, as the emulator lost them.
+    return new S3ObjectStore(recreatedWhenLost(s3Client(endpoint), { resource: `s3 bucket ${bucket}`, lostWhen: ['NoSuchBucket'], recreate: create, logger: emulatorLogger(config) }), bucket);
   }
   return new FileObjectStore(join(resolve(config.DATA_DIR), 'objects'));
 }

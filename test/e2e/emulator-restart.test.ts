@@ -118,6 +118,20 @@ describeWithServices(
         ['firing', 'sns', 'delivered'],
       ]);
     });
+
+    it('writes a report to the bucket the emulator lost', async () => {
+      // Prepare
+      await moto.restart();
+
+      // Act
+      const created = await app.request('POST', '/v1/reports', { body: { kind: 'research', from, to, epsilon: 0.1 } });
+      const read = await app.request('GET', `/v1/reports/${created.body.id}`);
+
+      // Assess
+      expect(created.status).toBe(201);
+      expect(read.status).toBe(200);
+      expect(typeof read.body.content).toBe('string');
+    });
   },
   { commands: ['moto_server'] },
 );
