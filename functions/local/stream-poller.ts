@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { jsonLogger, type Logger } from '../adapters/log';
-import type { Checkpoint, CheckpointStore, Clock, DeadLetter, DeadLetterQueue, EventStreamReader, Sleep, StreamRecord } from '../ports';
+import { ForeignSequenceNumberError, type Checkpoint, type CheckpointStore, type Clock, type DeadLetter, type DeadLetterQueue, type EventStreamReader, type Sleep, type StreamRecord } from '../ports';
 
 /**
  * The local runtime's player of a Lambda Kinesis event source mapping: one consumer, every shard
@@ -293,8 +293,7 @@ export class StreamPoller {
 
   private async pollShard(shardId: string, batching: boolean): Promise<number> {
     const { reader, batchSize, maxBatchingWindowMs, clock, sleep } = this.options;
-    const after = await this.position(shardId);
-    let records = await reader.readShard(shardId, after, batchSize);
+    let records = await this.readFromPosition(shardId);
     const oldest = records[0];
     if (batching && oldest && records.length < batchSize && maxBatchingWindowMs > 0) {
       const waited = clock.now().getTime() - oldest.approximateArrivalTimestamp.getTime();
@@ -309,6 +308,23 @@ export class StreamPoller {
     }
     if (records.length > 0) await this.process(shardId, records);
     return records.length;
+  }
+
+  /**
+   * A checkpoint past the shard's records (a stream file restored from an older copy keeps its id
+   * but not its later records) is reset to the shard's start, for the reason `resumeAfter` gives.
+   */
+  private async readFromPosition(shardId: string): Promise<StreamRecord[]> {
+    const { reader, batchSize, consumer, logger } = this.options;
+    const after = await this.position(shardId);
+    try {
+      return await reader.readShard(shardId, after, batchSize);
+    } catch (error) {
+      if (!(error instanceof ForeignSequenceNumberError) || after === undefined) throw error;
+      logger.warn('checkpoint is not a sequence number of this shard; reading it from its start', { consumer, shardId, checkpoint: after });
+      this.positions.set(shardId, undefined);
+      return reader.readShard(shardId, undefined, batchSize);
+    }
   }
 
   private async process(shardId: string, records: readonly StreamRecord[]): Promise<void> {

@@ -48,6 +48,15 @@ export interface EventStreamReader {
   streamId(): Promise<string>;
 }
 
+/**
+ * What `readShard` throws for a sequence number that is not one of the shard's: past the last
+ * record the shard ever held (an embedded stream file restored from an older copy), or of another
+ * stream (Kinesis's InvalidArgumentException). A consumer resuming there would skip records.
+ */
+export class ForeignSequenceNumberError extends Error {
+  override readonly name = 'ForeignSequenceNumberError';
+}
+
 /** A consumer's position in one shard: the last record it finished, on the stream it read. */
 export interface Checkpoint {
   readonly sequenceNumber: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
@@ -427,6 +427,39 @@ describe('stream poller over the embedded stream', () => {
 
     // Assess: all of the new file's records, once each: the next poller resumes after them, not from the start again
     expect(test.delivered).toEqual([...later, 'user-0:103']);
+  });
+
+  it('reads a stream file restored from an older copy from its start, not after a checkpoint past its records', async () => {
+    // Prepare: a copy taken after 3 records; 5 more handled; then the copy comes back
+    const test = setUp(1);
+    const [folder, copy] = [mkdtempSync(join(tmpdir(), 'poller-lmdb-')), mkdtempSync(join(tmpdir(), 'poller-copy-'))];
+    const options = { streamName: test.consumer, shardCount: 1 };
+    const encode = (items: readonly string[]) => items.map((body) => ({ partitionKey: keyOf(body), data: new TextEncoder().encode(body) }));
+    const handler: StreamHandler = async (event) => {
+      test.delivered.push(...event.Records.map(bodyOf));
+    };
+    const original = LmdbEventStream.open(folder, options);
+    await original.putRecords(encode(['user-0:1', 'user-0:2', 'user-0:3']));
+    await original.close();
+    cpSync(folder, copy, { recursive: true });
+    const later = LmdbEventStream.open(folder, options);
+    await later.putRecords(encode(['user-0:4', 'user-0:5', 'user-0:6', 'user-0:7', 'user-0:8']));
+    await test.poller(handler, { reader: later }).drain();
+    await later.close();
+    const restored = LmdbEventStream.open(copy, options);
+
+    try {
+      // Act
+      await restored.putRecords(encode(['user-0:new-1', 'user-0:new-2']));
+      test.delivered.length = 0;
+      await test.poller(handler, { reader: restored }).drain();
+    } finally {
+      await restored.close();
+      for (const path of [folder, copy]) rmSync(path, { recursive: true, force: true });
+    }
+
+    // Assess: the new records, after the restored ones again (the aggregate dedupes those by eventId)
+    expect(test.delivered).toEqual(['user-0:1', 'user-0:2', 'user-0:3', 'user-0:new-1', 'user-0:new-2']);
   });
 
   it('waits out the batching window and hands over what arrived during it in the same batch', async () => {

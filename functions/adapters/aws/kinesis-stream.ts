@@ -9,12 +9,13 @@ import {
   type KinesisClient,
   type ListShardsCommandInput,
 } from '@aws-sdk/client-kinesis';
-import type {
-  EventStreamReader,
+import {
+  ForeignSequenceNumberError,
+  type EventStreamReader,
   EventStreamWriter,
-  PutRecordResult,
-  StreamRecord,
-  StreamRecordInput,
+  type PutRecordResult,
+  type StreamRecord,
+  type StreamRecordInput,
 } from '../../ports';
 
 // GetRecords may answer empty pages while the iterator walks over trimmed or sparse parts of a
@@ -77,15 +78,23 @@ export class KinesisEventStream implements EventStreamWriter, EventStreamReader 
   }
 
   async readShard(shardId: string, afterSequenceNumber: string | undefined, limit: number): Promise<StreamRecord[]> {
-    const { ShardIterator } = await this.client.send(
-      new GetShardIteratorCommand({
-        StreamName: this.streamName,
-        ShardId: shardId,
-        ...(afterSequenceNumber === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: afterSequenceNumber }),
-      }),
-    );
+    const { ShardIterator } = await this.client
+      .send(
+        new GetShardIteratorCommand({
+          StreamName: this.streamName,
+          ShardId: shardId,
+          ...(afterSequenceNumber === undefined
+            ? { ShardIteratorType: 'TRIM_HORIZON' }
+            : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: afterSequenceNumber }),
+        }),
+      )
+      .catch((error: unknown) => {
+        // Kinesis refuses a starting sequence number that "did not come from this stream".
+        if (afterSequenceNumber !== undefined && error instanceof Error && error.name === 'InvalidArgumentException') {
+          throw new ForeignSequenceNumberError(error.message, { cause: error });
+        }
+        throw error;
+      });
     let iterator = ShardIterator;
     for (let page = 0; iterator && page < MAX_EMPTY_PAGES; page += 1) {
       const output = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));

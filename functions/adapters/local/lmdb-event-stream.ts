@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { EventStreamReader, EventStreamWriter, PutRecordResult, StreamRecord, StreamRecordInput, SubjectRecords } from '../../ports';
+import { ForeignSequenceNumberError, type EventStreamReader, EventStreamWriter, PutRecordResult, StreamRecord, StreamRecordInput, SubjectRecords } from '../../ports';
 import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 
 export interface LmdbEventStreamOptions {
@@ -133,6 +133,9 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader, Su
     await new Promise((resolve) => setImmediate(resolve));
     const stream = this.options.streamName;
     const after = afterSequenceNumber === undefined ? 0 : Number(afterSequenceNumber);
+    if (after > (this.heads.get(stream) ?? 0)) {
+      throw new ForeignSequenceNumberError(`sequence number ${afterSequenceNumber} is past the last one stream ${stream} gave out`);
+    }
     const range = this.records.getRange({ start: recordKey(stream, shardId, after + 1), end: recordKey(stream, shardId, Number.MAX_SAFE_INTEGER), limit });
     return range.map(({ key, value }) => ({
       shardId,
