@@ -28,6 +28,11 @@ export interface IngestOptions {
 
 const encoder = new TextEncoder();
 
+/** The consent registry did not answer (an emulator down, a throttled table): nothing was stored, and the events can be sent again. */
+export class ConsentUnavailableError extends Error {
+  override readonly name = 'ConsentUnavailableError';
+}
+
 /**
  * Validates each event on its own, pseudonymises the good ones, keeps those whose user gave
  * analytics consent (opt-in: no record is no consent) and puts them on the stream. Only
@@ -61,7 +66,12 @@ export function makeIngest(deps: IngestDeps) {
       valid.push({ index, stored });
     });
 
-    const consent = valid.length > 0 ? await deps.consent.getMany(valid.map((item) => item.stored.subject)) : new Map<string, ConsentRecord>();
+    let consent = new Map<string, ConsentRecord>();
+    try {
+      if (valid.length > 0) consent = await deps.consent.getMany(valid.map((item) => item.stored.subject));
+    } catch (error) {
+      throw new ConsentUnavailableError('the consent registry did not answer', { cause: error });
+    }
     const pending: { index: number; record: StreamRecordInput }[] = [];
     for (const { index, stored } of valid) {
       const record = consent.get(stored.subject);
