@@ -12,7 +12,7 @@ import {
 import {
   ForeignSequenceNumberError,
   type EventStreamReader,
-  EventStreamWriter,
+  type EventStreamWriter,
   type PutRecordResult,
   type StreamRecord,
   type StreamRecordInput,

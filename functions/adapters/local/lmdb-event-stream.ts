@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ForeignSequenceNumberError, type EventStreamReader, EventStreamWriter, PutRecordResult, StreamRecord, StreamRecordInput, SubjectRecords } from '../../ports';
+import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type PutRecordResult, type StreamRecord, type StreamRecordInput, type SubjectRecords } from '../../ports';
 import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 
 export interface LmdbEventStreamOptions {
