@@ -22,7 +22,7 @@ function status(): Record<ServiceName, ServiceStatus> {
 export const urls = serviceUrls();
 
 /** True when `command` is an executable file in a folder of PATH. */
-export function onPath(command: string): boolean {
+function onPath(command: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((folder) => {
     try {
       accessSync(join(folder, command), constants.X_OK);
