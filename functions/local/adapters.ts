@@ -59,26 +59,31 @@ export function recreatedWhenLost<Client extends { middlewareStack: { use(plugin
   return client;
 }
 
+/** A client for one job (creating a resource), closed after it so its sockets do not linger. */
+export async function withClient<Client extends { destroy(): void }, T>(client: Client, job: (client: Client) => Promise<T>): Promise<T> {
+  try {
+    return await job(client);
+  } finally {
+    client.destroy();
+  }
+}
+
 /** A consumer's on-failure destination: an SQS queue `<stream>-<consumer>-dlq` when an AWS endpoint is configured, else a table of the database. */
 export async function openDeadLetters(config: LocalConfig, db: SqlDatabase, consumer: string, logger = emulatorLogger(config)): Promise<DeadLetterQueue> {
   if (!config.AWS_ENDPOINT_URL) return new SqlDeadLetterQueue(db);
   const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
   const queueName = `${config.STREAM_NAME}-${consumer}-dlq`;
-  const queueUrl = await ensureQueue(sqsClient(endpoint), queueName);
+  const create = () => withClient(sqsClient(endpoint), (client) => ensureQueue(client, queueName));
+  const queueUrl = await create();
   // moto and LocalStack derive a queue's URL from its name, so the URL held here stays valid.
-  const sqs = recreatedWhenLost(sqsClient(endpoint), {
-    resource: `sqs queue ${queueName}`,
-    lostWhen: ['QueueDoesNotExist'],
-    recreate: async () => void (await ensureQueue(sqsClient(endpoint), queueName)),
-    logger,
-  });
+  const sqs = recreatedWhenLost(sqsClient(endpoint), { resource: `sqs queue ${queueName}`, lostWhen: ['QueueDoesNotExist'], recreate: async () => void (await create()), logger });
   return new SqsDeadLetterQueue(sqs, queueUrl);
 }
 
 export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[], logger = emulatorLogger(config)): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
-    const create = () => ensureStream(kinesisClient(endpoint), config.STREAM_NAME, config.SHARD_COUNT);
+    const create = () => withClient(kinesisClient(endpoint), (client) => ensureStream(client, config.STREAM_NAME, config.SHARD_COUNT));
     await create();
     const kinesis = recreatedWhenLost(kinesisClient(endpoint), { resource: `kinesis stream ${config.STREAM_NAME}`, lostWhen: ['ResourceNotFoundException'], recreate: create, logger });
     return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: await openDeadLetters(config, db, 'aggregate', logger), label: `kinesis at ${config.AWS_ENDPOINT_URL}`, erasable: [] };
@@ -134,7 +139,7 @@ export async function openConsentRegistry(config: LocalConfig, closers: (() => P
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const tableName = `${config.STREAM_NAME}-consent`;
-    const create = () => ensureConsentTable(dynamoDbClient(endpoint), tableName);
+    const create = () => withClient(dynamoDbClient(endpoint), (client) => ensureConsentTable(client, tableName));
     await create();
     // Recreated empty: the consents the emulator forgot are gone, and no consent is no consent.
     const client = recreatedWhenLost(dynamoDbClient(endpoint), { resource: `dynamodb table ${tableName}`, lostWhen: ['ResourceNotFoundException'], recreate: create, logger: emulatorLogger(config) });
@@ -151,7 +156,7 @@ export async function openObjectStore(config: LocalConfig): Promise<ObjectStore>
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const bucket = `${config.STREAM_NAME}-reports`.toLowerCase();
-    const create = () => ensureBucket(s3Client(endpoint), bucket);
+    const create = () => withClient(s3Client(endpoint), (client) => ensureBucket(client, bucket));
     await create();
     // Recreated empty: reports written before the restart are gone, as the emulator lost them.
     return new S3ObjectStore(recreatedWhenLost(s3Client(endpoint), { resource: `s3 bucket ${bucket}`, lostWhen: ['NoSuchBucket'], recreate: create, logger: emulatorLogger(config) }), bucket);

@@ -19,7 +19,7 @@ import { MONITOR_EVERY_MS, makeMonitor } from '../use-cases/monitor';
 import { makeDetectHandler } from '../handlers/detect';
 import { alertConsole, alertManager, ruleEngine, seriesWatch } from '../handlers/monitoring-parts';
 import type { AlertConsole } from '../use-cases/alert-manager';
-import { openDeadLetters, recreatedWhenLost, sleep, systemClock } from './adapters';
+import { openDeadLetters, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
 
@@ -58,8 +58,8 @@ async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, '
   if (!config.AWS_ENDPOINT_URL) return [...outboxChannels(join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl')), dashboard];
   const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
   const templateName = `${config.STREAM_NAME}-alert`;
-  const createTemplate = () => ensureAlertTemplate(sesClient(endpoint), templateName, config.ALERT_EMAIL_FROM);
-  const createTopics = () => ensureAlertTopics(snsClient(endpoint), config.STREAM_NAME);
+  const createTemplate = () => withClient(sesClient(endpoint), (client) => ensureAlertTemplate(client, templateName, config.ALERT_EMAIL_FROM));
+  const createTopics = () => withClient(snsClient(endpoint), (client) => ensureAlertTopics(client, config.STREAM_NAME));
   await createTemplate();
   const topics = await createTopics();
   // A page must not be lost to an emulator restart: topics (same ARNs), template and sender come back.
