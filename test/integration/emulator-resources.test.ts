@@ -77,6 +77,36 @@ describeWithServices(
       expect(recreations).toBe(2);
     });
 
+    it('fails the call when a recreation fails, and recreates on the next call', async () => {
+      // Prepare: the first recreation fails, as against an emulator still starting
+      const endpoint = { endpoint: moto.endpoint };
+      const queueUrl = await ensureQueue(sqsClient(endpoint), 'retried');
+      let recreations = 0;
+      const sqs = sqsClient(endpoint);
+      sqs.middlewareStack.use(
+        recreateLostResource({
+          resource: 'sqs queue retried',
+          lostWhen: ['QueueDoesNotExist'],
+          recreate: async () => {
+            recreations += 1;
+            if (recreations === 1) throw new Error('the emulator is still starting');
+            await ensureQueue(sqsClient(endpoint), 'retried');
+          },
+          logger: silent,
+        }),
+      );
+      await moto.restart();
+
+      // Act
+      const first = sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'first' }));
+      await expect(first).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
+      const second = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'second' }));
+
+      // Assess
+      expect(typeof second.MessageId).toBe('string');
+      expect(recreations).toBe(2);
+    });
+
     it('fails a call as it would have when the recreation does not finish in time', async () => {
       // Prepare: a recreation that never ends, as an emulator that hangs
       const endpoint = { endpoint: moto.endpoint };
