@@ -4,7 +4,8 @@
  * moto, then posts 20 events of new users as a client does (consent first, events answered
  * `stream_unavailable` sent again) and measures, from the moment moto answers again, the time until
  * all 20 are accepted and until all 20 are counted by GET /v1/metrics/events. It also checks that
- * the count is exact and that no answer was a 5xx.
+ * the count is exact and that no answer was a 5xx. The same rounds without a restart first give
+ * the baseline: what the 20 consents, the post and the poll cost anyway.
  * `npx tsx bench/emulator-restart.ts` (ROUNDS; DATABASE_URL). Needs `moto_server` on PATH.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -67,23 +68,31 @@ async function main(): Promise<void> {
     }
   };
 
+  let round = 0;
+  /** One round: 20 new users' consents and events, timed from `start` until accepted and until counted. */
+  const timedRound = async (start: () => Promise<void>, label: string) => {
+    await start();
+    const began = performance.now();
+    round += 1;
+    await postAll(round);
+    const accepted = performance.now() - began;
+    await untilCounted(EVENTS * (round + 1));
+    const countedAfter = performance.now() - began;
+    const total = await counted();
+    if (total !== EVENTS * (round + 1)) throw new Error(`counted ${total}, expected ${EVENTS * (round + 1)}`);
+    console.log(`${label}: ${EVENTS} accepted ${accepted.toFixed(0)} ms and counted ${countedAfter.toFixed(0)} ms; ${total} counted in all`);
+    return { accepted, countedAfter };
+  };
+  const summary = (rounds: { accepted: number; countedAfter: number }[]) =>
+    `accepted ${median(rounds.map((r) => r.accepted)).toFixed(0)} ms, counted ${median(rounds.map((r) => r.countedAfter)).toFixed(0)} ms`;
   try {
     await postAll(0);
     await untilCounted(EVENTS);
-    const accepted: number[] = [];
-    const countedAfter: number[] = [];
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      await moto.restart();
-      const back = performance.now();
-      await postAll(round);
-      accepted.push(performance.now() - back);
-      await untilCounted(EVENTS * (round + 1));
-      countedAfter.push(performance.now() - back);
-      const total = await counted();
-      if (total !== EVENTS * (round + 1)) throw new Error(`counted ${total}, expected ${EVENTS * (round + 1)}`);
-      console.log(`round ${round}: ${EVENTS} accepted ${accepted[round - 1]!.toFixed(0)} ms and counted ${countedAfter[round - 1]!.toFixed(0)} ms after moto answered again; ${total} counted in all`);
-    }
-    console.log(`median over ${ROUNDS} restarts: accepted ${median(accepted).toFixed(0)} ms, counted ${median(countedAfter).toFixed(0)} ms; ${serverErrors} answers 5xx`);
+    const baseline = [];
+    for (let index = 0; index < ROUNDS; index += 1) baseline.push(await timedRound(async () => undefined, 'without a restart'));
+    const restarted = [];
+    for (let index = 0; index < ROUNDS; index += 1) restarted.push(await timedRound(() => moto.restart(), 'after moto answered again'));
+    console.log(`median over ${ROUNDS} rounds: without a restart ${summary(baseline)}; after a restart ${summary(restarted)}; ${serverErrors} answers 5xx`);
   } finally {
     await runtime.stop();
     await moto.stop();
