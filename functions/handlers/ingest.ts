@@ -11,7 +11,8 @@ import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema'
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
 import type { Metrics } from '../ports';
 import { INGEST_METRIC_NAMES } from '../ports/anomalies';
-import { ConsentUnavailableError, makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest';
+import { ConsentUnavailableError } from '../ports/consent';
+import { makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';

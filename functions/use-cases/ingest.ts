@@ -1,5 +1,5 @@
 import type { Clock, EventStreamWriter, Sleep, StreamRecordInput } from '../ports';
-import type { ConsentRegistry } from '../ports/consent';
+import { ConsentUnavailableError, type ConsentRegistry } from '../ports/consent';
 import type { StoredEvent } from '../domain/events/schema';
 import { consents, type ConsentRecord } from '../domain/privacy/consent';
 import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } from '../domain/events/validate';
@@ -27,11 +27,6 @@ export interface IngestOptions {
 }
 
 const encoder = new TextEncoder();
-
-/** The consent registry did not answer (an emulator down, a throttled table): nothing was stored, and the events can be sent again. */
-export class ConsentUnavailableError extends Error {
-  override readonly name = 'ConsentUnavailableError';
-}
 
 /**
  * Validates each event on its own, pseudonymises the good ones, keeps those whose user gave

@@ -119,6 +119,23 @@ describeWithServices(
       ]);
     });
 
+    it('answers 503, not 500, for consent and events while the emulator does not answer', async () => {
+      // Prepare
+      await moto.stop();
+
+      try {
+        // Act
+        const consent = await app.request('PUT', '/v1/consent/while-down', { body: { analytics: true, research: false, safety_monitoring: true } });
+        const events = await app.request('POST', '/v1/events', { body: { events: [makeEvent({ userId: 'also-while-down' })] } });
+
+        // Assess
+        expect([consent.status, consent.body.error.code]).toEqual([503, 'consent_unavailable']);
+        expect([events.status, events.body.error.code]).toEqual([503, 'consent_unavailable']);
+      } finally {
+        await moto.restart();
+      }
+    });
+
     it('writes a report to the bucket the emulator lost', async () => {
       // Prepare
       await moto.restart();
