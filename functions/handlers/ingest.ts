@@ -11,6 +11,7 @@ import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema'
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
 import type { Metrics } from '../ports';
 import { INGEST_METRIC_NAMES } from '../ports/anomalies';
+import { ConsentUnavailableError } from '../ports/consent';
 import { makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
@@ -52,7 +53,11 @@ export function makeIngestHandler(deps: IngestHandlerDeps) {
   return middy(async (event: HttpEvent): Promise<HttpResult> => {
     const events = parseEventsBody(event);
     const started = performance.now();
-    const result = await deps.ingest(events);
+    const result = await deps.ingest(events).catch((error: unknown) => {
+      // Not the client's fault and not a crash: the client sends the events again later.
+      if (error instanceof ConsentUnavailableError) throw new HttpError(503, 'consent_unavailable', 'the consent registry did not answer, so no event was stored; send them again');
+      throw error;
+    });
     // The use case's time (consent, pseudonymisation, the stream's put): what the series watch judges.
     deps.metrics.observe(INGEST_METRIC_NAMES.latency, performance.now() - started);
     deps.logger.info('ingested', { accepted: result.accepted, rejected: result.rejected.length });

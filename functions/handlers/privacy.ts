@@ -12,9 +12,10 @@ import { consentBodySchema } from '../domain/privacy/consent';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
+import { ConsentUnavailableError } from '../ports/consent';
 import { makeRecordConsent, type RecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser, type EraseUser } from '../use-cases/erase-user';
-import { badRequest, invalidBody } from './http/errors';
+import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import { alertConsole } from './monitoring-parts';
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
@@ -41,7 +42,10 @@ async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<H
   const userId = userIdFromPath(event);
   const body = consentBodySchema.safeParse(jsonBody(event));
   if (!body.success) throw invalidBody(body.error.issues);
-  const record = await deps.recordConsent(userId, body.data);
+  const record = await deps.recordConsent(userId, body.data).catch((error: unknown) => {
+    if (error instanceof ConsentUnavailableError) throw new HttpError(503, 'consent_unavailable', 'the consent registry did not answer, so the consent was not recorded; send it again');
+    throw error;
+  });
   noteForAudit(event, { scopes: record.scopes });
   deps.logger.info('consent recorded', { analytics: record.scopes.analytics, research: record.scopes.research, safetyMonitoring: record.scopes.safety_monitoring });
   return json(200, record);

@@ -2,6 +2,8 @@
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { LocalConfig } from '../config/local';
+import { jsonLogger, type Logger } from '../adapters/log';
+import { recreateLostResource } from '../adapters/aws/recreate-lost-resource';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlEventStream } from '../adapters/pg/sql-stream';
 import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
@@ -41,18 +43,50 @@ const erasableRecords = (stream: SubjectRecords, deadLetters: SubjectRecords) =>
   { store: 'dead-letter queue', what: 'records of failed batches', records: deadLetters },
 ];
 
-/** A consumer's on-failure destination: an SQS queue `<stream>-<consumer>-dlq` when an AWS endpoint is configured, else a table of the database. */
-export async function openDeadLetters(config: LocalConfig, db: SqlDatabase, consumer: string): Promise<DeadLetterQueue> {
-  if (!config.AWS_ENDPOINT_URL) return new SqlDeadLetterQueue(db);
-  const sqs = sqsClient({ endpoint: config.AWS_ENDPOINT_URL });
-  return new SqsDeadLetterQueue(sqs, await ensureQueue(sqs, `${config.STREAM_NAME}-${consumer}-dlq`));
+const emulatorLogger = (config: LocalConfig): Logger => jsonLogger('local', config.LOG_LEVEL);
+
+/**
+ * The emulated mode creates its stream, queues and table at start-up, where the stack would; an
+ * emulator restarted empty forgets them, so their clients create them again when a call finds
+ * one gone (functions/adapters/aws/recreate-lost-resource.ts). Each recreation goes through a
+ * client of its own: its waiter's "not there yet" must not start another recreation.
+ */
+export function recreatedWhenLost<Client extends { middlewareStack: { use(plugin: ReturnType<typeof recreateLostResource>): void } }>(
+  client: Client,
+  options: Parameters<typeof recreateLostResource>[0],
+): Client {
+  client.middlewareStack.use(recreateLostResource(options));
+  return client;
 }
 
-export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[]): Promise<OpenedStream> {
+/** A client for one job (creating a resource), closed after it so its sockets do not linger. */
+export async function withClient<Client extends { destroy(): void }, T>(client: Client, job: (client: Client) => Promise<T>): Promise<T> {
+  try {
+    return await job(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A consumer's on-failure destination: an SQS queue `<stream>-<consumer>-dlq` when an AWS endpoint is configured, else a table of the database. */
+export async function openDeadLetters(config: LocalConfig, db: SqlDatabase, consumer: string, logger = emulatorLogger(config)): Promise<DeadLetterQueue> {
+  if (!config.AWS_ENDPOINT_URL) return new SqlDeadLetterQueue(db);
+  const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
+  const queueName = `${config.STREAM_NAME}-${consumer}-dlq`;
+  const create = () => withClient(sqsClient(endpoint), (client) => ensureQueue(client, queueName));
+  const queueUrl = await create();
+  // moto and LocalStack derive a queue's URL from its name, so the URL held here stays valid.
+  const sqs = recreatedWhenLost(sqsClient(endpoint), { resource: `sqs queue ${queueName}`, lostWhen: ['QueueDoesNotExist'], recreate: async () => void (await create()), logger });
+  return new SqsDeadLetterQueue(sqs, queueUrl);
+}
+
+export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[], logger = emulatorLogger(config)): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
-    const kinesis = kinesisClient({ endpoint: config.AWS_ENDPOINT_URL });
-    await ensureStream(kinesis, config.STREAM_NAME, config.SHARD_COUNT);
-    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: await openDeadLetters(config, db, 'aggregate'), label: `kinesis at ${config.AWS_ENDPOINT_URL}`, erasable: [] };
+    const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
+    const create = () => withClient(kinesisClient(endpoint), (client) => ensureStream(client, config.STREAM_NAME, config.SHARD_COUNT));
+    await create();
+    const kinesis = recreatedWhenLost(kinesisClient(endpoint), { resource: `kinesis stream ${config.STREAM_NAME}`, lostWhen: ['ResourceNotFoundException'], recreate: create, logger });
+    return { stream: new KinesisEventStream(kinesis, config.STREAM_NAME), deadLetters: await openDeadLetters(config, db, 'aggregate', logger), label: `kinesis at ${config.AWS_ENDPOINT_URL}`, erasable: [] };
   }
   const options = { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT };
   const sqlStream = new SqlEventStream(db, options);
@@ -103,9 +137,12 @@ export const liveStoreLabel = (config: LocalConfig): string => (config.REDIS_URL
 /** DynamoDB when an AWS endpoint is configured (table `<stream>-consent`), else an LMDB file in the data folder. */
 export async function openConsentRegistry(config: LocalConfig, closers: (() => Promise<void>)[]): Promise<{ registry: ConsentRegistry; label: string }> {
   if (config.AWS_ENDPOINT_URL) {
-    const client = dynamoDbClient({ endpoint: config.AWS_ENDPOINT_URL });
+    const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const tableName = `${config.STREAM_NAME}-consent`;
-    await ensureConsentTable(client, tableName);
+    const create = () => withClient(dynamoDbClient(endpoint), (client) => ensureConsentTable(client, tableName));
+    await create();
+    // Recreated empty: the consents the emulator forgot are gone, and no consent is no consent.
+    const client = recreatedWhenLost(dynamoDbClient(endpoint), { resource: `dynamodb table ${tableName}`, lostWhen: ['ResourceNotFoundException'], recreate: create, logger: emulatorLogger(config) });
     return { registry: new DynamoConsentRegistry(client, tableName), label: `dynamodb table ${tableName}` };
   }
   const path = join(resolve(config.DATA_DIR), 'consent');
@@ -117,10 +154,12 @@ export async function openConsentRegistry(config: LocalConfig, closers: (() => P
 /** S3 when an AWS endpoint is configured (bucket `<stream>-reports`), else files in `DATA_DIR/reports`. */
 export async function openObjectStore(config: LocalConfig): Promise<ObjectStore> {
   if (config.AWS_ENDPOINT_URL) {
-    const client = s3Client({ endpoint: config.AWS_ENDPOINT_URL });
+    const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const bucket = `${config.STREAM_NAME}-reports`.toLowerCase();
-    await ensureBucket(client, bucket);
-    return new S3ObjectStore(client, bucket);
+    const create = () => withClient(s3Client(endpoint), (client) => ensureBucket(client, bucket));
+    await create();
+    // Recreated empty: reports written before the restart are gone, as the emulator lost them.
+    return new S3ObjectStore(recreatedWhenLost(s3Client(endpoint), { resource: `s3 bucket ${bucket}`, lostWhen: ['NoSuchBucket'], recreate: create, logger: emulatorLogger(config) }), bucket);
   }
   return new FileObjectStore(join(resolve(config.DATA_DIR), 'objects'));
 }

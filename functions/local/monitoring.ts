@@ -19,7 +19,7 @@ import { MONITOR_EVERY_MS, makeMonitor } from '../use-cases/monitor';
 import { makeDetectHandler } from '../handlers/detect';
 import { alertConsole, alertManager, ruleEngine, seriesWatch } from '../handlers/monitoring-parts';
 import type { AlertConsole } from '../use-cases/alert-manager';
-import { openDeadLetters, sleep, systemClock } from './adapters';
+import { openDeadLetters, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
 
@@ -53,22 +53,28 @@ interface MonitoringStores {
 }
 
 /** Alerts reach SNS and SES on the emulator when one is configured; otherwise an outbox file in the data folder stands in for both. */
-async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, 'pushCapped' | 'publish'>): Promise<NotificationChannel[]> {
+async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, 'pushCapped' | 'publish'>, logger: Logger): Promise<NotificationChannel[]> {
   const dashboard = new DashboardChannel(feed);
   if (!config.AWS_ENDPOINT_URL) return [...outboxChannels(join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl')), dashboard];
-  const sns = snsClient({ endpoint: config.AWS_ENDPOINT_URL });
-  const ses = sesClient({ endpoint: config.AWS_ENDPOINT_URL });
+  const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
   const templateName = `${config.STREAM_NAME}-alert`;
-  await ensureAlertTemplate(ses, templateName, config.ALERT_EMAIL_FROM);
+  const createTemplate = () => withClient(sesClient(endpoint), (client) => ensureAlertTemplate(client, templateName, config.ALERT_EMAIL_FROM));
+  const createTopics = () => withClient(snsClient(endpoint), (client) => ensureAlertTopics(client, config.STREAM_NAME));
+  await createTemplate();
+  const topics = await createTopics();
+  // A page must not be lost to an emulator restart: topics (same ARNs), template and sender come back.
+  const sns = recreatedWhenLost(snsClient(endpoint), { resource: 'sns alert topics', lostWhen: ['NotFoundException'], recreate: async () => void (await createTopics()), logger });
+  // An emulator restarted empty forgets the verified sender first (MessageRejected), then the template.
+  const ses = recreatedWhenLost(sesClient(endpoint), { resource: `ses template ${templateName}`, lostWhen: ['MessageRejected', 'TemplateDoesNotExistException'], recreate: createTemplate, logger });
   return [
-    new SnsChannel(sns, await ensureAlertTopics(sns, config.STREAM_NAME)),
+    new SnsChannel(sns, topics),
     new SesChannel(ses, { templateName, from: config.ALERT_EMAIL_FROM, to: config.ALERT_EMAIL_TO }),
     dashboard,
   ];
 }
 
 async function notifyingParts({ config, analytics, feed, logger }: MonitoringStores) {
-  const deliver = makeDeliver({ channels: await notificationChannels(config, feed), sleep, clock: systemClock, logger });
+  const deliver = makeDeliver({ channels: await notificationChannels(config, feed, logger), sleep, clock: systemClock, logger });
   const dashboardUrl = config.DASHBOARD_URL ?? `http://${config.HOST}:${config.PORT}`;
   return { rules: ruleEngine(analytics, systemClock), alerts: alertManager(analytics, { deliver, dashboardUrl, clock: systemClock, newId: randomUUID, logger }) };
 }
@@ -85,7 +91,7 @@ export async function startDetectConsumer(
     consumer: 'detect',
     reader: stream,
     checkpoints: new SqlCheckpointStore(streaming),
-    deadLetters: await openDeadLetters(config, streaming, 'detect'),
+    deadLetters: await openDeadLetters(config, streaming, 'detect', logger),
     handler: makeDetectHandler({ detect: makeDetect(await notifyingParts(options)), logger }),
     ...DETECT_MAPPING,
     clock: systemClock,

@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { jsonLogger, type Logger } from '../adapters/log';
-import type { CheckpointStore, Clock, DeadLetter, DeadLetterQueue, EventStreamReader, Sleep, StreamRecord } from '../ports';
+import { ForeignSequenceNumberError, type Checkpoint, type CheckpointStore, type Clock, type DeadLetter, type DeadLetterQueue, type EventStreamReader, type Sleep, type StreamRecord } from '../ports';
 
 /**
  * The local runtime's player of a Lambda Kinesis event source mapping: one consumer, every shard
@@ -140,6 +140,21 @@ export function expiredPrefixLength(records: readonly StreamRecord[], now: Date,
   return index < 0 ? records.length : index;
 }
 
+/**
+ * Where a consumer resumes a shard. A checkpoint taken on another stream (the same name, deleted
+ * and created again) is worthless: the new stream numbers its records from 1 again, so resuming
+ * after the old number would skip its first records. Starting the new stream at its beginning
+ * loses nothing, and what was already handled (records read between the stream's change and
+ * its detection) is handled again, which the consumers absorb: the aggregate dedupes by eventId,
+ * the alert lifecycle by fingerprint. A checkpoint that names no stream predates the naming and
+ * is trusted, as it was before.
+ */
+export function resumeAfter(checkpoint: Checkpoint | undefined, streamId: string): { readonly after: string | undefined; readonly reset: boolean } {
+  if (checkpoint === undefined) return { after: undefined, reset: false };
+  if (checkpoint.streamId === undefined || checkpoint.streamId === streamId) return { after: checkpoint.sequenceNumber, reset: false };
+  return { after: undefined, reset: true };
+}
+
 export function toKinesisEvent(records: readonly StreamRecord[], eventSourceArn: string): KinesisStreamEvent {
   const awsRegion = eventSourceArn.split(':')[3] ?? 'us-east-1';
   const account = eventSourceArn.split(':')[4] ?? '000000000000';
@@ -186,7 +201,10 @@ export function toDeadLetter(consumer: string, failed: readonly StreamRecord[], 
 
 export class StreamPoller {
   private readonly options: Required<StreamPollerOptions>;
-  private readonly positions = new Map<string, string | undefined>();
+  /** Per shard, the checkpoint last read or written; undefined: from the shard's start. */
+  private readonly positions = new Map<string, Checkpoint | undefined>();
+  /** The stream as the poll in progress found it: its checkpoints are written as taken on it. */
+  private streamId = '';
   private turn: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -263,6 +281,9 @@ export class StreamPoller {
 
   private async pollShards(batching: boolean): Promise<number> {
     let taken = 0;
+    // Asked before the reads: if the stream is replaced during them, what they took is checkpointed
+    // as of the earlier stream, so the next poll sees the change and reads the new one from its start.
+    this.streamId = await this.options.reader.streamId();
     for (const shardId of await this.options.reader.listShards()) {
       if (batching && this.stopping) break;
       taken += await this.pollShard(shardId, batching);
@@ -272,8 +293,7 @@ export class StreamPoller {
 
   private async pollShard(shardId: string, batching: boolean): Promise<number> {
     const { reader, batchSize, maxBatchingWindowMs, clock, sleep } = this.options;
-    const after = await this.position(shardId);
-    let records = await reader.readShard(shardId, after, batchSize);
+    let records = await this.readFromPosition(shardId);
     const oldest = records[0];
     if (batching && oldest && records.length < batchSize && maxBatchingWindowMs > 0) {
       const waited = clock.now().getTime() - oldest.approximateArrivalTimestamp.getTime();
@@ -288,6 +308,23 @@ export class StreamPoller {
     }
     if (records.length > 0) await this.process(shardId, records);
     return records.length;
+  }
+
+  /**
+   * A checkpoint past the shard's records (a stream file restored from an older copy keeps its id
+   * but not its later records) is reset to the shard's start, for the reason `resumeAfter` gives.
+   */
+  private async readFromPosition(shardId: string): Promise<StreamRecord[]> {
+    const { reader, batchSize, consumer, logger } = this.options;
+    const after = await this.position(shardId);
+    try {
+      return await reader.readShard(shardId, after, batchSize);
+    } catch (error) {
+      if (!(error instanceof ForeignSequenceNumberError) || after === undefined) throw error;
+      logger.warn('checkpoint is not a sequence number of this shard; reading it from its start', { consumer, shardId, checkpoint: after });
+      this.positions.set(shardId, undefined);
+      return reader.readShard(shardId, undefined, batchSize);
+    }
   }
 
   private async process(shardId: string, records: readonly StreamRecord[]): Promise<void> {
@@ -345,13 +382,26 @@ export class StreamPoller {
     if (!this.positions.has(shardId)) {
       this.positions.set(shardId, await this.options.checkpoints.get(this.options.consumer, shardId));
     }
-    return this.positions.get(shardId);
+    const checkpoint = this.positions.get(shardId);
+    const { after, reset } = resumeAfter(checkpoint, this.streamId);
+    if (reset) {
+      this.options.logger.warn('checkpoint taken on an earlier stream of this name; reading the new one from its start', {
+        consumer: this.options.consumer,
+        shardId,
+        checkpoint: checkpoint?.sequenceNumber,
+      });
+      // Only in memory until the first record of the new stream is checkpointed: a crash before
+      // then finds the old checkpoint again and resets again.
+      this.positions.set(shardId, undefined);
+    }
+    return after;
   }
 
   private async checkpoint(shardId: string, record: StreamRecord | undefined): Promise<void> {
     if (!record) return;
-    await this.options.checkpoints.set(this.options.consumer, shardId, record.sequenceNumber);
-    this.positions.set(shardId, record.sequenceNumber);
+    const checkpoint = { sequenceNumber: record.sequenceNumber, streamId: this.streamId };
+    await this.options.checkpoints.set(this.options.consumer, shardId, checkpoint);
+    this.positions.set(shardId, checkpoint);
   }
 }
 

@@ -1,5 +1,13 @@
 import type { ConsentRecord } from '../domain/privacy/consent';
 
+/**
+ * The registry did not answer (an emulator down, a throttled table): nothing was read or stored,
+ * and the caller can try again. The handlers answer it 503, not 500: no one's input was at fault.
+ */
+export class ConsentUnavailableError extends Error {
+  override readonly name = 'ConsentUnavailableError';
+}
+
 /** The consent registry (DynamoDB in AWS, LMDB in the data folder locally). */
 export interface ConsentRegistry {
   /** Replaces the subject's record. */

@@ -40,12 +40,34 @@ export interface EventStreamReader {
   listShards(): Promise<string[]>;
   /** Records of one shard strictly after `afterSequenceNumber` (from the start when undefined), oldest first. */
   readShard(shardId: string, afterSequenceNumber: string | undefined, limit: number): Promise<StreamRecord[]>;
+  /**
+   * Which stream this is. It changes when the stream is deleted and created again under the same
+   * name (an emulator restarted empty, an embedded stream file deleted or replaced): sequence
+   * numbers taken on the earlier stream mean nothing on the new one, which numbers from 1 again.
+   */
+  streamId(): Promise<string>;
+}
+
+/**
+ * What `readShard` throws for a sequence number that is not one of the shard's: past the last
+ * record the shard ever held (an embedded stream file restored from an older copy), or of another
+ * stream (Kinesis's InvalidArgumentException). A consumer resuming there would skip records.
+ */
+export class ForeignSequenceNumberError extends Error {
+  override readonly name = 'ForeignSequenceNumberError';
+}
+
+/** A consumer's position in one shard: the last record it finished, on the stream it read. */
+export interface Checkpoint {
+  readonly sequenceNumber: string;
+  /** The reader's `streamId()` when the record was read; absent on checkpoints taken before they named their stream. */
+  readonly streamId?: string;
 }
 
 /** Where the poller keeps its per-shard position, so a restart resumes where it stopped. */
 export interface CheckpointStore {
-  get(consumer: string, shardId: string): Promise<string | undefined>;
-  set(consumer: string, shardId: string, sequenceNumber: string): Promise<void>;
+  get(consumer: string, shardId: string): Promise<Checkpoint | undefined>;
+  set(consumer: string, shardId: string, checkpoint: Required<Checkpoint>): Promise<void>;
 }
 
 /**

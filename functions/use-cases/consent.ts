@@ -1,5 +1,5 @@
 import type { Clock } from '../ports';
-import type { ConsentRegistry } from '../ports/consent';
+import { ConsentUnavailableError, type ConsentRegistry } from '../ports/consent';
 import type { ConsentRecord, ConsentScopes } from '../domain/privacy/consent';
 import type { Pseudonymise } from '../domain/privacy/pseudonymise';
 
@@ -13,7 +13,9 @@ export interface RecordConsentDeps {
 export function makeRecordConsent(deps: RecordConsentDeps) {
   return async function recordConsent(userId: string, scopes: ConsentScopes): Promise<ConsentRecord> {
     const record: ConsentRecord = { subject: deps.pseudonymiseUser(userId), scopes, updatedAt: deps.clock.now().toISOString() };
-    await deps.registry.put(record);
+    await deps.registry.put(record).catch((error: unknown) => {
+      throw new ConsentUnavailableError('the consent registry did not answer', { cause: error });
+    });
     return record;
   };
 }

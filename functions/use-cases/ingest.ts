@@ -1,5 +1,5 @@
 import type { Clock, EventStreamWriter, Sleep, StreamRecordInput } from '../ports';
-import type { ConsentRegistry } from '../ports/consent';
+import { ConsentUnavailableError, type ConsentRegistry } from '../ports/consent';
 import type { StoredEvent } from '../domain/events/schema';
 import { consents, type ConsentRecord } from '../domain/privacy/consent';
 import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } from '../domain/events/validate';
@@ -61,7 +61,12 @@ export function makeIngest(deps: IngestDeps) {
       valid.push({ index, stored });
     });
 
-    const consent = valid.length > 0 ? await deps.consent.getMany(valid.map((item) => item.stored.subject)) : new Map<string, ConsentRecord>();
+    let consent = new Map<string, ConsentRecord>();
+    try {
+      if (valid.length > 0) consent = await deps.consent.getMany(valid.map((item) => item.stored.subject));
+    } catch (error) {
+      throw new ConsentUnavailableError('the consent registry did not answer', { cause: error });
+    }
     const pending: { index: number; record: StreamRecordInput }[] = [];
     for (const { index, stored } of valid) {
       const record = consent.get(stored.subject);

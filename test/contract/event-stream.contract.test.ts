@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { kinesisClient, sharedClientConfig } from '../../functions/adapters/aws/clients';
 import { KinesisEventStream, ensureStream } from '../../functions/adapters/aws/kinesis-stream';
@@ -11,7 +11,7 @@ import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
-import type { EventStreamReader, EventStreamWriter, StreamRecord, StreamRecordInput } from '../../functions/ports';
+import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type StreamRecord, type StreamRecordInput } from '../../functions/ports';
 import { describeWithServices, freshPostgresUrl, urls } from '../support/services';
 
 type EventStream = EventStreamWriter & EventStreamReader;
@@ -153,6 +153,15 @@ function eventStreamContract(open: () => Promise<StreamFixture>): void {
       { text: 'kept', sequenceNumber: result.sequenceNumber },
     ]);
     expect(found[0]?.approximateArrivalTimestamp).toBeInstanceOf(Date);
+  });
+
+  it('answers the same stream id to every reader of the same stream', async () => {
+    // Act
+    const ids = [await fixture.stream.streamId(), await fixture.stream.streamId(), await (await fixture.reopen()).streamId()];
+
+    // Assess
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).not.toBe('');
   });
 }
 
@@ -306,6 +315,41 @@ describe('LMDB event stream (the embedded mode)', () => {
     };
   });
 
+  it('answers another stream id once its file was deleted, so checkpoints of the lost records are not trusted', async () => {
+    // Prepare
+    const path = folder();
+    const options = { streamName: 'replaced', shardCount: 1 };
+    const lost = LmdbEventStream.open(path, options);
+    const before = await lost.streamId();
+    await lost.putRecords([record('user-0', 'lost')]);
+    await lost.close();
+    rmSync(path, { recursive: true, force: true });
+
+    // Act
+    const fresh = LmdbEventStream.open(path, options);
+    const [put] = await fresh.putRecords([record('user-0', 'new')]);
+    const after = await fresh.streamId();
+    await fresh.close();
+
+    // Assess: the new file numbers from 1 again, under another id
+    expect(put).toMatchObject({ ok: true, sequenceNumber: '1' });
+    expect(after).not.toBe(before);
+  });
+
+  it('refuses to read after a sequence number it never gave out, as a file restored from an older copy would be asked', async () => {
+    const stream = LmdbEventStream.open(folder(), { streamName: 'restored', shardCount: 1 });
+    try {
+      const [put] = await stream.putRecords([record('user-0', 'only')]);
+      const [shard] = await stream.listShards();
+
+      await expect(stream.readShard(shard!, '2', 10)).rejects.toBeInstanceOf(ForeignSequenceNumberError);
+      expect(put).toMatchObject({ ok: true, sequenceNumber: '1' });
+      expect(await stream.readShard(shard!, '1', 10)).toEqual([]);
+    } finally {
+      await stream.close();
+    }
+  });
+
   it('makes sequence numbers visible in commit order under concurrent writers', async () => {
     const path = folder();
     const options = { streamName: 'concurrent', shardCount: 1 };
@@ -382,6 +426,27 @@ describeWithServices(['moto'], 'Kinesis event stream on moto', () => {
       },
     };
   });
+
+  it('answers another stream id once the stream was deleted and created again under its name', async () => {
+    // Prepare
+    const client = kinesisClient({ endpoint: urls.moto });
+    const streamName = `recreated-${randomBytes(6).toString('hex')}`;
+    const stream = new KinesisEventStream(client, streamName);
+    try {
+      await ensureStream(client, streamName, 1);
+      const before = await stream.streamId();
+      await client.send(new DeleteStreamCommand({ StreamName: streamName }));
+
+      // Act
+      await ensureStream(client, streamName, 1);
+
+      // Assess
+      expect(await stream.streamId()).not.toBe(before);
+    } finally {
+      await client.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
+      client.destroy();
+    }
+  });
 });
 
 describe('Kinesis event stream failures', () => {
@@ -432,6 +497,23 @@ describe('Kinesis event stream failures', () => {
       { ok: false, errorCode: 'LimitExceededException', errorMessage: 'Rate exceeded for stream' },
     ]);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(1);
+  });
+
+  it('reports a starting sequence number Kinesis says did not come from this stream as foreign, and reads from the start as asked', async () => {
+    // Prepare
+    const foreign = Object.assign(new Error('StartingSequenceNumber 20 used in GetShardIterator on shard shardId-000000000000 in stream events is invalid because it did not come from this stream.'), { name: 'InvalidArgumentException' });
+    kinesis.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' }).rejects(foreign);
+    kinesis.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'from-the-start' });
+    kinesis.on(GetRecordsCommand).resolves({ Records: [], MillisBehindLatest: 0 });
+    const stream = new KinesisEventStream(new KinesisClient({ region: 'us-east-1', maxAttempts: 1 }), 'events');
+
+    // Act
+    const resumed = stream.readShard('shardId-000000000000', '20', 10);
+    const fromStart = await stream.readShard('shardId-000000000000', undefined, 10);
+
+    // Assess
+    await expect(resumed).rejects.toBeInstanceOf(ForeignSequenceNumberError);
+    expect(fromStart).toEqual([]);
   });
 });
 

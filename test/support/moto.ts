@@ -1,4 +1,6 @@
-/** Reading back what the code sent to moto: its model dump, and SNS topics tapped by SQS queues. */
+/** Reading back what the code sent to moto (its model dump, SNS topics tapped by SQS queues), and a moto of a suite's own. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
@@ -38,5 +40,57 @@ export async function tapTopic(sns: SNSClient, sqs: SQSClient, topicArn: string,
     async close() {
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     },
+  };
+}
+
+export interface PrivateMoto {
+  readonly endpoint: string;
+  /** Stops the server and starts an empty one on the same port: the emulator restart a developer sees. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A moto server of the suite's own on a free port, for tests that restart or stop the emulator:
+ * the shared one on :5000 serves other suites at the same time. Needs `moto_server` on PATH
+ * (describeWithServices(..., { commands: ['moto_server'] })).
+ */
+export async function startPrivateMoto(): Promise<PrivateMoto> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let server: ChildProcess;
+  const start = async () => {
+    // Its own process group, so stopping it also stops whatever a launcher (a pyenv shim) started.
+    server = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: true });
+    for (let waited = 0; ; waited += 100) {
+      if (server.exitCode !== null) throw new Error(`moto_server on port ${port} exited with ${server.exitCode}`);
+      const answered = await fetch(`${endpoint}/moto-api/`).then((response) => response.ok, () => false);
+      if (answered) return;
+      if (waited > 30_000) throw new Error(`moto_server on port ${port} did not answer within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const stop = async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    process.kill(-server.pid!, 'SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    endpoint,
+    async restart() {
+      await stop();
+      await start();
+    },
+    stop,
   };
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { serviceUrls, SERVICES_FILE } = require('./service-urls') as {
@@ -20,15 +21,36 @@ function status(): Record<ServiceName, ServiceStatus> {
 
 export const urls = serviceUrls();
 
+/** True when `command` is an executable file in a folder of PATH. */
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((folder) => {
+    try {
+      accessSync(join(folder, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * `describe` when every named service answered the global probe, otherwise a skipped
  * `describe` (the probe printed why; under REQUIRE_SERVICES=1 the run already failed).
+ * `commands` the suite starts itself (a private `moto_server` it can restart) must be on PATH:
+ * a missing one skips the suite with a printed reason, or fails it under REQUIRE_SERVICES=1.
  */
-export function describeWithServices(services: readonly ServiceName[], name: string, body: () => void): void {
+export function describeWithServices(services: readonly ServiceName[], name: string, body: () => void, options: { readonly commands?: readonly string[] } = {}): void {
   const found = status();
   const missing = services.filter((service) => !found[service].ok);
-  const run = missing.length === 0 ? describe : describe.skip;
-  run(missing.length === 0 ? name : `${name} [skipped: ${missing.join(', ')} unreachable]`, body);
+  const absent = (options.commands ?? []).filter((command) => !onPath(command));
+  if (absent.length > 0) {
+    const why = `${name}: ${absent.join(', ')} not on PATH`;
+    if (process.env.REQUIRE_SERVICES === '1') throw new Error(`REQUIRE_SERVICES=1 but ${why}`);
+    console.warn(`Skipped: ${why}`);
+  }
+  const reasons = [...(missing.length > 0 ? [`${missing.join(', ')} unreachable`] : []), ...(absent.length > 0 ? [`${absent.join(', ')} not on PATH`] : [])];
+  const run = reasons.length === 0 ? describe : describe.skip;
+  run(reasons.length === 0 ? name : `${name} [skipped: ${reasons.join('; ')}]`, body);
 }
 
 /** A PostgreSQL URL whose connections use a fresh schema, so suites running in parallel do not meet. */

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { type SqlDatabase } from '../../functions/adapters/pg/database';
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
@@ -6,11 +9,13 @@ import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../function
 import { SqlCheckpointStore } from '../../functions/adapters/pg/sql-checkpoint-store';
 import { SqlDeadLetterQueue } from '../../functions/adapters/pg/sql-dead-letter-queue';
 import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
+import { LmdbEventStream } from '../../functions/adapters/local/lmdb-event-stream';
 import {
   StreamPoller,
   expiredPrefixLength,
   nextStep,
   outcomeOf,
+  resumeAfter,
   splitInHalves,
   toKinesisEvent,
   type StreamHandler,
@@ -138,6 +143,25 @@ describe('stream poller decisions', () => {
       invokeIdentityArn: 'arn:aws:iam::123456789012:role/local-stream-poller',
       awsRegion: 'eu-west-1',
       eventSourceARN: 'arn:aws:kinesis:eu-west-1:123456789012:stream/events',
+    });
+  });
+
+  it('resumes after a checkpoint of this stream, and from the start of a stream its checkpoint was not taken on', () => {
+    // Act
+    const decisions = {
+      none: resumeAfter(undefined, 'stream-b'),
+      same: resumeAfter({ sequenceNumber: '20', streamId: 'stream-b' }, 'stream-b'),
+      earlierStream: resumeAfter({ sequenceNumber: '20', streamId: 'stream-a' }, 'stream-b'),
+      // Taken before checkpoints named their stream: trusted, as it was.
+      unnamed: resumeAfter({ sequenceNumber: '20' }, 'stream-b'),
+    };
+
+    // Assess
+    expect(decisions).toEqual({
+      none: { after: undefined, reset: false },
+      same: { after: '20', reset: false },
+      earlierStream: { after: undefined, reset: true },
+      unnamed: { after: '20', reset: false },
     });
   });
 
@@ -370,6 +394,74 @@ describe('stream poller over the embedded stream', () => {
     // Assess
     expect(test.delivered).toEqual(bodies(6, 1));
   });
+  it('reads a stream file deleted and begun again from its start, though its checkpoints point past its records', async () => {
+    // Prepare: 12 records handled and checkpointed, then the file is lost with them
+    const test = setUp(1);
+    const folder = mkdtempSync(join(tmpdir(), 'poller-lmdb-'));
+    const options = { streamName: test.consumer, shardCount: 1 };
+    const handler: StreamHandler = async (event) => {
+      test.delivered.push(...event.Records.map(bodyOf));
+    };
+    const lost = LmdbEventStream.open(folder, options);
+    try {
+      await lost.putRecords(bodies(12, 1).map((body) => ({ partitionKey: keyOf(body), data: new TextEncoder().encode(body) })));
+      await test.poller(handler, { reader: lost }).drain();
+    } finally {
+      await lost.close();
+    }
+    rmSync(folder, { recursive: true, force: true });
+    const fresh = LmdbEventStream.open(folder, options);
+    const later = ['user-0:100', 'user-0:101', 'user-0:102'];
+
+    try {
+      // Act
+      await fresh.putRecords(later.map((body) => ({ partitionKey: keyOf(body), data: new TextEncoder().encode(body) })));
+      test.delivered.length = 0;
+      await test.poller(handler, { reader: fresh }).drain();
+      await fresh.putRecords([{ partitionKey: 'user-0', data: new TextEncoder().encode('user-0:103') }]);
+      await test.poller(handler, { reader: fresh }).drain();
+    } finally {
+      await fresh.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+
+    // Assess: all of the new file's records, once each: the next poller resumes after them, not from the start again
+    expect(test.delivered).toEqual([...later, 'user-0:103']);
+  });
+
+  it('reads a stream file restored from an older copy from its start, not after a checkpoint past its records', async () => {
+    // Prepare: a copy taken after 3 records; 5 more handled; then the copy comes back
+    const test = setUp(1);
+    const [folder, copy] = [mkdtempSync(join(tmpdir(), 'poller-lmdb-')), mkdtempSync(join(tmpdir(), 'poller-copy-'))];
+    const options = { streamName: test.consumer, shardCount: 1 };
+    const encode = (items: readonly string[]) => items.map((body) => ({ partitionKey: keyOf(body), data: new TextEncoder().encode(body) }));
+    const handler: StreamHandler = async (event) => {
+      test.delivered.push(...event.Records.map(bodyOf));
+    };
+    const original = LmdbEventStream.open(folder, options);
+    await original.putRecords(encode(['user-0:1', 'user-0:2', 'user-0:3']));
+    await original.close();
+    cpSync(folder, copy, { recursive: true });
+    const later = LmdbEventStream.open(folder, options);
+    await later.putRecords(encode(['user-0:4', 'user-0:5', 'user-0:6', 'user-0:7', 'user-0:8']));
+    await test.poller(handler, { reader: later }).drain();
+    await later.close();
+    const restored = LmdbEventStream.open(copy, options);
+
+    try {
+      // Act
+      await restored.putRecords(encode(['user-0:new-1', 'user-0:new-2']));
+      test.delivered.length = 0;
+      await test.poller(handler, { reader: restored }).drain();
+    } finally {
+      await restored.close();
+      for (const path of [folder, copy]) rmSync(path, { recursive: true, force: true });
+    }
+
+    // Assess: the new records, after the restored ones again (the aggregate dedupes those by eventId)
+    expect(test.delivered).toEqual(['user-0:1', 'user-0:2', 'user-0:3', 'user-0:new-1', 'user-0:new-2']);
+  });
+
   it('waits out the batching window and hands over what arrived during it in the same batch', async () => {
     // Prepare: a sleep during which more records arrive, once
     const test = setUp(1);
@@ -383,6 +475,7 @@ describe('stream poller over the embedded stream', () => {
     };
     const reader = {
       listShards: () => test.stream.listShards(),
+      streamId: () => test.stream.streamId(),
       readShard: (shardId: string, after: string | undefined, limit: number) => {
         reads.push(after);
         return test.stream.readShard(shardId, after, limit);

@@ -1,5 +1,6 @@
 import {
   CreateStreamCommand,
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
@@ -8,12 +9,13 @@ import {
   type KinesisClient,
   type ListShardsCommandInput,
 } from '@aws-sdk/client-kinesis';
-import type {
-  EventStreamReader,
-  EventStreamWriter,
-  PutRecordResult,
-  StreamRecord,
-  StreamRecordInput,
+import {
+  ForeignSequenceNumberError,
+  type EventStreamReader,
+  type EventStreamWriter,
+  type PutRecordResult,
+  type StreamRecord,
+  type StreamRecordInput,
 } from '../../ports';
 
 // GetRecords may answer empty pages while the iterator walks over trimmed or sparse parts of a
@@ -68,16 +70,31 @@ export class KinesisEventStream implements EventStreamWriter, EventStreamReader 
     }
   }
 
+  /** The ARN and the creation time: a stream created again under its name has the same ARN. */
+  async streamId(): Promise<string> {
+    const { StreamDescriptionSummary: summary } = await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }));
+    if (!summary?.StreamARN || !summary.StreamCreationTimestamp) throw new Error(`Kinesis described stream ${this.streamName} without its ARN or creation time`);
+    return `${summary.StreamARN}@${summary.StreamCreationTimestamp.toISOString()}`;
+  }
+
   async readShard(shardId: string, afterSequenceNumber: string | undefined, limit: number): Promise<StreamRecord[]> {
-    const { ShardIterator } = await this.client.send(
-      new GetShardIteratorCommand({
-        StreamName: this.streamName,
-        ShardId: shardId,
-        ...(afterSequenceNumber === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: afterSequenceNumber }),
-      }),
-    );
+    const { ShardIterator } = await this.client
+      .send(
+        new GetShardIteratorCommand({
+          StreamName: this.streamName,
+          ShardId: shardId,
+          ...(afterSequenceNumber === undefined
+            ? { ShardIteratorType: 'TRIM_HORIZON' }
+            : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: afterSequenceNumber }),
+        }),
+      )
+      .catch((error: unknown) => {
+        // Kinesis refuses a starting sequence number that "did not come from this stream".
+        if (afterSequenceNumber !== undefined && error instanceof Error && error.name === 'InvalidArgumentException') {
+          throw new ForeignSequenceNumberError(error.message, { cause: error });
+        }
+        throw error;
+      });
     let iterator = ShardIterator;
     for (let page = 0; iterator && page < MAX_EMPTY_PAGES; page += 1) {
       const output = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));

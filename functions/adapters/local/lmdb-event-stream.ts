@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { EventStreamReader, EventStreamWriter, PutRecordResult, StreamRecord, StreamRecordInput, SubjectRecords } from '../../ports';
+import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type PutRecordResult, type StreamRecord, type StreamRecordInput, type SubjectRecords } from '../../ports';
 import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 
 export interface LmdbEventStreamOptions {
@@ -46,13 +47,29 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader, Su
     /** Per stream, the last sequence number given out. */
     private readonly heads: Database<number, string>,
     private readonly options: LmdbEventStreamOptions,
+    private readonly id: string,
   ) {
     this.shardIds = kinesisShardIds(options.shardCount);
   }
 
   static open(path: string, options: LmdbEventStreamOptions): LmdbEventStream {
     const root = open({ path, compression: false });
-    return new LmdbEventStream(root, root.openDB({ name: 'records' }), root.openDB({ name: 'heads' }), options);
+    // Per stream, an id drawn when the file first holds it: a file deleted or replaced holds
+    // another (or none, and draws one), so checkpoints taken on the earlier file are not trusted.
+    // Drawn in a write transaction, as the runtime's two threads open the file together.
+    const ids = root.openDB<string, string>({ name: 'ids' });
+    const id = root.transactionSync(() => {
+      const known = ids.get(options.streamName);
+      if (known !== undefined) return known;
+      const drawn = randomUUID();
+      void ids.put(options.streamName, drawn);
+      return drawn;
+    });
+    return new LmdbEventStream(root, root.openDB({ name: 'records' }), root.openDB({ name: 'heads' }), options, id);
+  }
+
+  async streamId(): Promise<string> {
+    return `lmdb:${this.id}`;
   }
 
   async putRecords(inputs: readonly StreamRecordInput[]): Promise<PutRecordResult[]> {
@@ -116,6 +133,9 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader, Su
     await new Promise((resolve) => setImmediate(resolve));
     const stream = this.options.streamName;
     const after = afterSequenceNumber === undefined ? 0 : Number(afterSequenceNumber);
+    if (after > (this.heads.get(stream) ?? 0)) {
+      throw new ForeignSequenceNumberError(`sequence number ${afterSequenceNumber} is past the last one stream ${stream} gave out`);
+    }
     const range = this.records.getRange({ start: recordKey(stream, shardId, after + 1), end: recordKey(stream, shardId, Number.MAX_SAFE_INTEGER), limit });
     return range.map(({ key, value }) => ({
       shardId,

@@ -60,6 +60,14 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader, Sub
   }
 
   /**
+   * The stream's name: its records and the poller's checkpoints live in one database, so they
+   * cannot outlive each other, but a checkpoint of another stream name is not one of this stream.
+   */
+  async streamId(): Promise<string> {
+    return `sql:${this.options.streamName}`;
+  }
+
+  /**
    * Drops records that arrived before `cutoff`, as Kinesis does once its retention period has
    * passed, so the embedded stream does not grow for ever. Answers how many went.
    */

@@ -3,7 +3,10 @@ import { jsonLogger } from '../../../functions/adapters/log';
 import { hs256Verifier, signHs256 } from '../../../functions/handlers/http/bearer';
 import type { HttpEvent } from '../../../functions/handlers/http/middleware';
 import { makeIngestHandler } from '../../../functions/handlers/ingest';
-import type { Metrics } from '../../../functions/ports';
+import type { EventStreamWriter, Metrics } from '../../../functions/ports';
+import { makeIngest } from '../../../functions/use-cases/ingest';
+import { pseudonymisers } from '../../../functions/handlers/ingest';
+import { makeEvent } from '../../support/events';
 import { INGEST_METRIC_NAMES } from '../../../functions/ports/anomalies';
 
 const SECRET = 'ingest-test-secret';
@@ -39,5 +42,32 @@ describe('the ingest handler', () => {
     expect(observed).toEqual([[INGEST_METRIC_NAMES.latency, expect.any(Number)]]);
     expect(observed[0]![1]).toBeGreaterThanOrEqual(0);
     expect(counted).toContainEqual([INGEST_METRIC_NAMES.rejected, 1, { code: 'invalid_event' }]);
+  });
+
+  it('answers 503 consent_unavailable and stores nothing when the consent registry does not answer', async () => {
+    // Prepare: the registry's connection refused, as while the emulator restarts
+    const put: unknown[] = [];
+    const stream: EventStreamWriter = { putRecords: async (records) => (put.push(...records), records.map(() => ({ ok: true, shardId: 's', sequenceNumber: '1' }))) };
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' });
+    const handler = makeIngestHandler({
+      ingest: makeIngest({
+        stream,
+        consent: { getMany: () => Promise.reject(unreachable) },
+        pseudonymise: pseudonymisers(new Uint8Array(32)),
+        clock: { now: () => new Date() },
+        sleep: async () => undefined,
+      }),
+      logger: jsonLogger('test', 'silent'),
+      metrics: { count: () => undefined, observe: () => undefined },
+      verifyBearer: hs256Verifier(SECRET),
+    });
+
+    // Act
+    const response = await handler(post({ events: [makeEvent()] }), {} as Context);
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body as string)).toMatchObject({ error: { code: 'consent_unavailable' } });
+    expect(put).toEqual([]);
   });
 });
