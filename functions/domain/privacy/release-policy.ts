@@ -8,15 +8,16 @@
  * 2. Complementary suppression. A parent cell (the total of a bucket, or a coarser bucket of the
  *    same group) minus the children released beside it leaves exactly the withheld children.
  *    Wherever some children of a released parent are withheld, they must hold at least k users
- *    together, or more children are withheld, smallest first, until they do. Every answer is
- *    assumed to release every parent, so the rule holds across answers, not only within one.
+ *    together, or the smallest released child is withheld with them. Every answer is assumed to
+ *    release every parent, so the rule holds across answers, not only within one.
  *
  * The withheld children's users together cannot be counted from the children's counts (a person
- * can be in several of them), so the rule uses a bound that needs no member ids: every user of
- * the parent is in some child, so the withheld children hold at least
- * parent users - sum of the released children's users. The bound is exact when children are
- * disjoint in people (platforms, instruments) and errs towards withholding when they are not.
- * Counts above the distinct sketch's exact range are estimates; they enter the bound widened by
+ * can be in several of them), so the rule takes the larger of two bounds that need no member ids:
+ * the users of any one withheld child, and, since every user of the parent is in some child,
+ * parent users - the sum of the released children's users (exact when children are disjoint in
+ * people, as platforms are; an underestimate when they are not). Every released child has k
+ * users, so withholding the smallest released one always settles a partition. Counts above the
+ * distinct sketch's exact range are estimates; they enter the bounds widened by
  * `approximateMargin` (relative) against the release.
  */
 
@@ -49,7 +50,10 @@ export interface ReleasePolicyOptions {
 
 export interface ReleasePolicy {
   readonly k: number;
-  /** Per cell of the table, whether it may be released; partitions must list every child that has events. */
+  /**
+   * Per cell of the table, whether it may be released; partitions must list every child that has
+   * events. Where cells tie, the earlier is withheld first: order cells the same way every time.
+   */
   releasable(cells: readonly ReleaseCell[], partitions: readonly Partition[]): boolean[];
 }
 
@@ -59,28 +63,26 @@ export function releasePolicy({ k, approximateMargin }: ReleasePolicyOptions): R
   const atLeast = (cell: ReleaseCell) => (cell.usersApprox ? Math.floor(cell.users * (1 - approximateMargin)) : cell.users);
   const atMost = (cell: ReleaseCell) => (cell.usersApprox ? Math.ceil(cell.users * (1 + approximateMargin)) : cell.users);
 
-  /** Withholds released children of `partition` until the withheld ones hold k users; true when it withheld any. */
+  /** Withholds the smallest released child of `partition` if the withheld ones may hold fewer than k users; true when it did. */
   function complement(cells: readonly ReleaseCell[], partition: Partition, released: boolean[]): boolean {
     // A parent under k is itself withheld, and so is every child of it.
     if (atLeast(partition.parent) < k) return false;
     let shownUsers = 0;
-    const shown: number[] = [];
+    let withheldUsers = 0;
+    let smallest: number | undefined;
     for (const child of partition.children) {
-      if (!released[child]) continue;
-      shown.push(child);
-      shownUsers += atMost(cells[child]!);
+      const cell = cells[child]!;
+      if (!released[child]) {
+        withheldUsers = Math.max(withheldUsers, atLeast(cell));
+        continue;
+      }
+      shownUsers += atMost(cell);
+      // Ties go to the earlier cell, so the same data always withholds the same cells.
+      if (smallest === undefined || cell.users < cells[smallest]!.users) smallest = child;
     }
-    if (shown.length === partition.children.length) return false;
-    let changed = false;
-    // Ties go to the earlier cell, so the same data always withholds the same cells.
-    shown.sort((a, b) => cells[a]!.users - cells[b]!.users || a - b);
-    for (const child of shown) {
-      if (atLeast(partition.parent) - shownUsers >= k) break;
-      released[child] = false;
-      shownUsers -= atMost(cells[child]!);
-      changed = true;
-    }
-    return changed;
+    if (withheldUsers === 0 || withheldUsers >= k || atLeast(partition.parent) - shownUsers >= k || smallest === undefined) return false;
+    released[smallest] = false;
+    return true;
   }
 
   return {

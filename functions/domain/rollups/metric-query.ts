@@ -224,7 +224,7 @@ export interface MetricRows {
  * The partitions the release policy sets the points against: each period's row by the points of
  * its group within it, and each marginal's row by the points of its bucket that share its key.
  */
-export function partitionsOf(query: MetricQuery, rows: MetricRows): Partition[] {
+function partitionsOf(query: MetricQuery, rows: MetricRows): Partition[] {
   const coarser = COARSER[query.interval];
   const children = new Map<string, number[]>();
   const childOf = (parent: string, child: number) => {
@@ -238,15 +238,17 @@ export function partitionsOf(query: MetricQuery, rows: MetricRows): Partition[] 
     const values = JSON.parse(row.groupKey) as string[];
     for (let d = 0; d < values.length; d++) childOf(`${d}\u0000${row.bucket}\u0000${groupKeyOf(values.filter((_, j) => j !== d))}`, i);
   });
+  const parents = new Map<string, SeriesRow>();
+  for (const row of rows.periods) parents.set(`p\u0000${row.bucket}\u0000${row.groupKey}`, row);
+  rows.marginals.forEach((marginal, d) => {
+    for (const row of marginal) parents.set(`${d}\u0000${row.bucket}\u0000${row.groupKey}`, row);
+  });
+  // In the points' order, so the same points always give the same partitions in the same order.
   const partitions: Partition[] = [];
-  const partitionsUnder = (prefix: string, parents: readonly SeriesRow[]) => {
-    for (const parent of parents) {
-      const of = children.get(`${prefix}\u0000${parent.bucket}\u0000${parent.groupKey}`);
-      if (of) partitions.push({ parent, children: of });
-    }
-  };
-  partitionsUnder('p', rows.periods);
-  rows.marginals.forEach((marginal, d) => partitionsUnder(String(d), marginal));
+  for (const [id, of] of children) {
+    const parent = parents.get(id);
+    if (parent) partitions.push({ parent, children: of });
+  }
   return partitions;
 }
 
@@ -256,10 +258,12 @@ export function partitionsOf(query: MetricQuery, rows: MetricRows): Partition[] 
  * which group (naming it would say that a small group exists) nor how much.
  */
 export function buildMetricAnswer(query: MetricQuery, rows: MetricRows, policy: ReleasePolicy): MetricAnswer {
-  const released = policy.releasable(rows.series, partitionsOf(query, rows));
+  // The policy withholds the earlier of tied cells: one order whatever order the store read them in.
+  const series = [...rows.series].sort((a, b) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0));
+  const released = policy.releasable(series, partitionsOf(query, { ...rows, series }));
   const rowsByGroup = new Map<string, SeriesRow[]>();
   let withheld = false;
-  rows.series.forEach((row, i) => {
+  series.forEach((row, i) => {
     if (row.bucket < query.from || row.bucket >= query.to) return;
     if (!released[i]) {
       withheld = true;
@@ -280,13 +284,7 @@ export function buildMetricAnswer(query: MetricQuery, rows: MetricRows, policy: 
     from: isoInstant(query.from),
     to: isoInstant(query.to),
     groupBy: [...query.groupBy],
-    series: [...rowsByGroup.keys()].sort().map((groupKey) => ({
-      group: groupOf(groupKey),
-      points: rowsByGroup
-        .get(groupKey)!
-        .sort((a, b) => a.bucket - b.bucket)
-        .map((row) => pointOf(query.metric, row)),
-    })),
+    series: [...rowsByGroup.keys()].sort().map((groupKey) => ({ group: groupOf(groupKey), points: rowsByGroup.get(groupKey)!.map((row) => pointOf(query.metric, row)) })),
     suppressed: withheld ? [WITHHELD] : [],
   };
 }

@@ -22,16 +22,25 @@ describe('the release policy', () => {
     expect(policy.releasable(cells, [{ parent: exact(51), children: [0, 1, 2] }])).toEqual([true, false, false]);
   });
 
-  it('counts people in several siblings once: the bound errs towards withholding', () => {
-    // Types of events: all 20 people sent the first type, 15 of them a second, 4 a third. Without
-    // the third, the total of 20 minus the first two proves nobody is left, and minus the first
-    // alone proves nobody either (it holds all 20): everything goes, though the second and third
-    // hold 15 people. Counts cannot tell overlapping people apart, so the bound withholds.
+  it('counts people in several siblings once: the bound from the parent errs towards withholding', () => {
+    // Types of events: all 20 people sent the first type, 15 of them a second, 4 a third. The
+    // total of 20 minus the first two proves nobody left (people overlap), so the second goes
+    // too, and carries its 15 people into what the total minus the first leaves.
     const cells = [exact(20), exact(15), exact(4)];
-    expect(policy.releasable(cells, [{ parent: exact(20), children: [0, 1, 2] }])).toEqual([false, false, false]);
-    // The same counts, people disjoint (a parent of 39): only the third is withheld... and with
-    // 4 people it cannot stand alone, so the second (smaller of the rest) goes with it.
-    expect(policy.releasable(cells, [{ parent: exact(39), children: [0, 1, 2] }])).toEqual([true, false, false]);
+    expect(policy.releasable(cells, [{ parent: exact(20), children: [0, 1, 2] }])).toEqual([true, false, false]);
+  });
+
+  it('takes a withheld sibling of k users as covering the rest', () => {
+    // Alone, the 2 would be the parent (52) minus the 20 and the 30: the 20, smaller, goes too.
+    const cells = [exact(20), exact(30), exact(2)];
+    expect(policy.releasable(cells, [{ parent: exact(52), children: [0, 1, 2] }])).toEqual([false, true, false]);
+    // When the 30 are withheld by another partition (a day minus its other hour would be one
+    // person), they are in what the parent minus the 20 leaves: 32 people, and the 20 stay.
+    const cascade = policy.releasable([...cells, exact(1)], [
+      { parent: exact(31), children: [1, 3] },
+      { parent: exact(52), children: [0, 1, 2] },
+    ]);
+    expect(cascade).toEqual([true, false, false, false]);
   });
 
   it('follows a withheld cell into its other partitions until nothing changes', () => {
@@ -43,9 +52,10 @@ describe('the release policy', () => {
       { parent: exact(30), children: [0, 2] }, // the day, ios (the same 30 people came at 11:00)
       { parent: exact(30), children: [1, 3] }, // the day, android
     ];
-    // 10:00 ios goes with android's one person; then the ios day minus 11:00 leaves nobody
-    // provable, so 11:00 ios goes; then 11:00 minus android would be ios: android goes too.
-    expect(policy.releasable(cells, partitions)).toEqual([false, false, false, false]);
+    // 10:00 android's one person takes 10:00 ios with it; the android day minus 11:00 would be
+    // that one person again, so 11:00 android goes, and 11:00 over every platform minus ios
+    // leaves its 30 people.
+    expect(policy.releasable(cells, partitions)).toEqual([false, false, true, false]);
   });
 
   it('ignores a parent under k: it is withheld itself, and all of its children with it', () => {
@@ -53,10 +63,11 @@ describe('the release policy', () => {
   });
 
   it('widens estimated counts against the release', () => {
-    // 2,000 estimated in the parent might be 1,940; the released 1,990 might be 2,050.
-    const cells = [{ users: 1_990, usersApprox: true }, exact(3)];
-    expect(policy.releasable(cells, [{ parent: { users: 2_000, usersApprox: true }, children: [0, 1] }])).toEqual([false, false]);
-    expect(releasePolicy({ k: 10, approximateMargin: 0 }).releasable(cells, [{ parent: { users: 2_000, usersApprox: true }, children: [0, 1] }])).toEqual([true, false]);
+    // Exactly, 2,003 - 1,800 - 190 leaves 13 people; within the margin, maybe none.
+    const cells = [{ users: 1_800, usersApprox: true }, exact(3), { users: 190, usersApprox: true }];
+    const partitions = [{ parent: { users: 2_003, usersApprox: true }, children: [0, 1, 2] }];
+    expect(policy.releasable(cells, partitions)).toEqual([true, false, false]);
+    expect(releasePolicy({ k: 10, approximateMargin: 0 }).releasable(cells, partitions)).toEqual([true, false, true]);
   });
 
   it('refuses a k that is no whole number of users and a margin outside [0, 1)', () => {
