@@ -25,12 +25,8 @@ const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
 export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   const plan = planMetricQuery(query);
-  const [series, periods, marginals] = await Promise.all([
-    readSeries(store, plan.series),
-    plan.periods ? readSeries(store, plan.periods) : [],
-    Promise.all(plan.marginals.map((marginal) => readSeries(store, marginal))),
-  ]);
-  return buildMetricAnswer(query, { series, periods, marginals }, releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }));
+  const rows = await Promise.all(plan.levels.map((level) => readSeries(store, level)));
+  return buildMetricAnswer(query, plan, rows, releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }));
 }
 
 async function readSeries(store: RollupReader, plan: SeriesPlan): Promise<SeriesRow[]> {

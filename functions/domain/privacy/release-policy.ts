@@ -1,24 +1,31 @@
 /**
  * Which cells of a table of aggregates may be released when the same people can ask for any
  * other table too (PRIVACY.md, "Disclosure control across answers"). A cell is one point of one
- * group: its figures sum the events of its distinct users. Two rules, both needed:
+ * group: its figures sum the events of its distinct users. A partition is a cell (the parent)
+ * and the cells that sum to it along one axis (its groups, or its finer buckets). Rules:
  *
- * 1. A cell of fewer than k distinct users is withheld (not only a group over the whole range:
- *    a one-minute point of one person would otherwise be that person's value).
- * 2. Complementary suppression. A parent cell (the total of a bucket, or a coarser bucket of the
- *    same group) minus the children released beside it leaves exactly the withheld children.
- *    Wherever some children of a released parent are withheld, they must hold at least k users
- *    together, or the smallest released child is withheld with them. Every answer is assumed to
- *    release every parent, so the rule holds across answers, not only within one.
+ * 1. A cell of fewer than k distinct users is withheld (a one-minute point of one person would
+ *    otherwise be that person's value).
+ * 2. Where a released parent has withheld children, parent minus the released children is their
+ *    sum: that sum must cover at least k users, and must not be a single withheld cell (which
+ *    would then be known, and with it whatever it was withheld to cover elsewhere).
+ * 3. A withheld parent must not be the sum of released children: one of them is withheld too.
+ *
+ * Where a rule fails, the smallest released child is withheld, so figures at coarser levels
+ * survive and decisions only flow from parents to children. The table is swept until nothing
+ * changes; each sweep only withholds, so it ends.
  *
  * The withheld children's users together cannot be counted from the children's counts (a person
- * can be in several of them), so the rule takes the larger of two bounds that need no member ids:
+ * can be in several of them), so rule 2 takes the larger of two bounds that need no member ids:
  * the users of any one withheld child, and, since every user of the parent is in some child,
  * parent users - the sum of the released children's users (exact when children are disjoint in
- * people, as platforms are; an underestimate when they are not). Every released child has k
- * users, so withholding the smallest released one always settles a partition. Counts above the
- * distinct sketch's exact range are estimates; they enter the bounds widened by
- * `approximateMargin` (relative) against the release.
+ * people, as platforms are; an underestimate when they are not). Counts above the distinct
+ * sketch's exact range are estimates; they enter the bounds widened by `approximateMargin`
+ * (relative) against the release.
+ *
+ * These are the classic conditions of cell suppression, each partition on its own. Several
+ * partitions combined (a rectangle of withheld cells in a two-way table) can narrow a withheld
+ * cell down without singling it out; an exact audit by linear programming is not done.
  */
 
 export interface ReleaseCell {
@@ -28,10 +35,9 @@ export interface ReleaseCell {
   readonly usersApprox: boolean;
 }
 
-/** A parent cell and ALL its children along one axis (a dimension, or the finer buckets of a period). */
+/** A parent cell and ALL its children along one axis (a dimension, or the finer buckets of a period), as indexes into the table's cells. */
 export interface Partition {
-  readonly parent: ReleaseCell;
-  /** Indexes into the table's cells. */
+  readonly parent: number;
   readonly children: readonly number[];
 }
 
@@ -63,16 +69,19 @@ export function releasePolicy({ k, approximateMargin }: ReleasePolicyOptions): R
   const atLeast = (cell: ReleaseCell) => (cell.usersApprox ? Math.floor(cell.users * (1 - approximateMargin)) : cell.users);
   const atMost = (cell: ReleaseCell) => (cell.usersApprox ? Math.ceil(cell.users * (1 + approximateMargin)) : cell.users);
 
-  /** Withholds the smallest released child of `partition` if the withheld ones may hold fewer than k users; true when it did. */
+  /** Withholds the smallest released child of `partition` where rule 2 or 3 fails; true when it did. */
   function complement(cells: readonly ReleaseCell[], partition: Partition, released: boolean[]): boolean {
+    const parent = cells[partition.parent]!;
     // A parent under k is itself withheld, and so is every child of it.
-    if (atLeast(partition.parent) < k) return false;
+    if (atLeast(parent) < k) return false;
     let shownUsers = 0;
+    let withheld = 0;
     let withheldUsers = 0;
     let smallest: number | undefined;
     for (const child of partition.children) {
       const cell = cells[child]!;
       if (!released[child]) {
+        withheld++;
         withheldUsers = Math.max(withheldUsers, atLeast(cell));
         continue;
       }
@@ -80,7 +89,10 @@ export function releasePolicy({ k, approximateMargin }: ReleasePolicyOptions): R
       // Ties go to the earlier cell, so the same data always withholds the same cells.
       if (smallest === undefined || cell.users < cells[smallest]!.users) smallest = child;
     }
-    if (withheldUsers === 0 || withheldUsers >= k || atLeast(partition.parent) - shownUsers >= k || smallest === undefined) return false;
+    const holds = released[partition.parent]
+      ? withheld === 0 || (withheld >= 2 && Math.max(withheldUsers, atLeast(parent) - shownUsers) >= k)
+      : withheld > 0;
+    if (holds || smallest === undefined) return false;
     released[smallest] = false;
     return true;
   }

@@ -118,34 +118,43 @@ export interface SeriesPlan {
   readonly project?: KeyProjection;
 }
 
+/** One level of the lattice of cells a query's points sit in: an interval and a grouping. */
+export interface LevelPlan extends SeriesPlan {
+  readonly interval: Interval;
+  readonly grouping: string;
+}
+
 /**
- * What a query reads: the points and every parent the release policy sets them against, over
- * whole periods of the next coarser interval, because whether a point may be released depends on
- * its siblings in its period and must not depend on where the query's range happens to cut it.
+ * What a query reads: every level the release policy sets its points against, coarsest first,
+ * the query's own last. Those are the coarser intervals (a day's row is the sum of its hours)
+ * and the groupings with fewer dimensions (a bucket's total is the sum of its groups), crossed.
+ * Policy decisions only ever flow from coarser levels to finer ones, so an answer decides each
+ * point as every other answer that holds it does. Each level spans whole periods of the next
+ * coarser interval, because a point's siblings in its period decide it, wherever the query's
+ * range happens to cut.
  */
 export interface ReadPlan {
-  readonly series: SeriesPlan;
-  /** The same grouping at the next coarser interval (none for day). */
-  readonly periods?: SeriesPlan;
-  /** Per dimension of the grouping, in sorted order, the grouping without it at the query's interval. */
-  readonly marginals: readonly SeriesPlan[];
+  readonly levels: readonly LevelPlan[];
 }
 
 export function planMetricQuery(query: MetricQuery): ReadPlan {
-  const { rowsMetric: metric, grouping, interval } = query;
-  const coarser = COARSER[interval];
-  const span = INTERVAL_MS[coarser ?? interval];
-  const from = Math.floor(query.from / span) * span;
-  const to = Math.ceil(query.to / span) * span;
-  const seriesOf = (at: Interval, of: string, values: boolean): SeriesPlan => {
-    const source = rowSource(metric, at, of);
-    return { rows: { metric, interval: at, grouping: source.grouping, from, to, values }, ...(source.project && { project: source.project }) };
-  };
-  const dimensions = grouping === '' ? [] : grouping.split(',');
+  const { rowsMetric: metric, interval } = query;
+  const intervals = INTERVALS.slice(INTERVALS.indexOf(interval)).reverse();
+  const dimensions = query.grouping === '' ? [] : query.grouping.split(',');
+  const groupings = Array.from({ length: 1 << dimensions.length }, (_, mask) => dimensions.filter((__, i) => (mask & (1 << i)) !== 0))
+    .sort((a, b) => a.length - b.length || groupingOf(a).localeCompare(groupingOf(b)))
+    .map(groupingOf);
   return {
-    series: seriesOf(interval, grouping, query.metric.kind === 'distribution'),
-    ...(coarser && { periods: seriesOf(coarser, grouping, false) }),
-    marginals: dimensions.map((_, i) => seriesOf(interval, groupingOf(dimensions.filter((__, j) => j !== i)), false)),
+    levels: intervals.flatMap((at) => {
+      const span = INTERVAL_MS[COARSER[at] ?? at];
+      const from = Math.floor(query.from / span) * span;
+      const to = Math.ceil(query.to / span) * span;
+      return groupings.map((grouping): LevelPlan => {
+        const source = rowSource(metric, at, grouping);
+        const values = at === interval && grouping === query.grouping && query.metric.kind === 'distribution';
+        return { interval: at, grouping, rows: { metric, interval: at, grouping: source.grouping, from, to, values }, ...(source.project && { project: source.project }) };
+      });
+    }),
   };
 }
 
@@ -213,43 +222,62 @@ function isoInstant(epochMs: number): string {
   return rendered;
 }
 
-/** The rows a query read, as `planMetricQuery` planned them. */
-export interface MetricRows {
-  readonly series: readonly SeriesRow[];
-  readonly periods: readonly SeriesRow[];
-  readonly marginals: readonly (readonly SeriesRow[])[];
+/** The rows of each level a query read, in the plan's order. */
+export type MetricRows = readonly (readonly SeriesRow[])[];
+
+interface Table {
+  /** Every level's rows, each level's in bucket and key order, levels in the plan's order. */
+  readonly cells: readonly SeriesRow[];
+  readonly partitions: readonly Partition[];
+  /** Where the query's own level starts in `cells`. */
+  readonly own: number;
 }
 
+const byBucketAndKey = (a: SeriesRow, b: SeriesRow) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
+
 /**
- * The partitions the release policy sets the points against: each period's row by the points of
- * its group within it, and each marginal's row by the points of its bucket that share its key.
+ * The cells of every level and the partitions between them: a cell's parent along time is the
+ * same group's row at the next coarser interval, and along each of its grouping's dimensions the
+ * row of the grouping without it in the same bucket. Cells and partitions come in one order for
+ * the same data, so the policy withholds the same cells in every answer.
  */
-function partitionsOf(query: MetricQuery, rows: MetricRows): Partition[] {
-  const coarser = COARSER[query.interval];
-  const children = new Map<string, number[]>();
-  const childOf = (parent: string, child: number) => {
-    const list = children.get(parent);
-    if (list) list.push(child);
-    else children.set(parent, [child]);
+function tableOf(plan: ReadPlan, rows: MetricRows): Table {
+  const cells: SeriesRow[] = [];
+  const index = new Map<string, number>();
+  const levelOf = (interval: Interval, grouping: string) => `${interval}\u0000${grouping}`;
+  plan.levels.forEach((level, i) => {
+    for (const row of [...rows[i]!].sort(byBucketAndKey)) {
+      index.set(`${levelOf(level.interval, level.grouping)}\u0000${row.bucket}\u0000${row.groupKey}`, cells.length);
+      cells.push(row);
+    }
+  });
+  const partitions = new Map<string, { parent: number; children: number[] }>();
+  const childOf = (parentId: string, childLevel: string, child: number) => {
+    const parent = index.get(parentId);
+    if (parent === undefined) return;
+    const id = `${parent}\u0000${childLevel}`;
+    const partition = partitions.get(id);
+    if (partition) partition.children.push(child);
+    else partitions.set(id, { parent, children: [child] });
   };
-  rows.series.forEach((row, i) => {
-    if (coarser) childOf(`p\u0000${bucketStart(row.bucket, coarser)}\u0000${row.groupKey}`, i);
-    if (rows.marginals.length === 0) return;
-    const values = JSON.parse(row.groupKey) as string[];
-    for (let d = 0; d < values.length; d++) childOf(`${d}\u0000${row.bucket}\u0000${groupKeyOf(values.filter((_, j) => j !== d))}`, i);
+  let start = 0;
+  plan.levels.forEach((level, i) => {
+    const childLevel = levelOf(level.interval, level.grouping);
+    const coarser = COARSER[level.interval];
+    const dimensions = level.grouping === '' ? [] : level.grouping.split(',');
+    for (let cell = start; cell < start + rows[i]!.length; cell++) {
+      const { bucket, groupKey } = cells[cell]!;
+      if (coarser) childOf(`${levelOf(coarser, level.grouping)}\u0000${bucketStart(bucket, coarser)}\u0000${groupKey}`, childLevel, cell);
+      if (dimensions.length === 0) continue;
+      const values = JSON.parse(groupKey) as string[];
+      for (let d = 0; d < dimensions.length; d++) {
+        const without = (_: unknown, j: number) => j !== d;
+        childOf(`${levelOf(level.interval, groupingOf(dimensions.filter(without)))}\u0000${bucket}\u0000${groupKeyOf(values.filter(without))}`, childLevel, cell);
+      }
+    }
+    start += rows[i]!.length;
   });
-  const parents = new Map<string, SeriesRow>();
-  for (const row of rows.periods) parents.set(`p\u0000${row.bucket}\u0000${row.groupKey}`, row);
-  rows.marginals.forEach((marginal, d) => {
-    for (const row of marginal) parents.set(`${d}\u0000${row.bucket}\u0000${row.groupKey}`, row);
-  });
-  // In the points' order, so the same points always give the same partitions in the same order.
-  const partitions: Partition[] = [];
-  for (const [id, of] of children) {
-    const parent = parents.get(id);
-    if (parent) partitions.push({ parent, children: of });
-  }
-  return partitions;
+  return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length };
 }
 
 /**
@@ -257,22 +285,22 @@ function partitionsOf(query: MetricQuery, rows: MetricRows): Partition[] {
  * are left out like empty buckets, and `suppressed` says only that something was withheld, never
  * which group (naming it would say that a small group exists) nor how much.
  */
-export function buildMetricAnswer(query: MetricQuery, rows: MetricRows, policy: ReleasePolicy): MetricAnswer {
-  // The policy withholds the earlier of tied cells: one order whatever order the store read them in.
-  const series = [...rows.series].sort((a, b) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0));
-  const released = policy.releasable(series, partitionsOf(query, { ...rows, series }));
+export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy): MetricAnswer {
+  const { cells, partitions, own } = tableOf(plan, rows);
+  const released = policy.releasable(cells, partitions);
   const rowsByGroup = new Map<string, SeriesRow[]>();
   let withheld = false;
-  series.forEach((row, i) => {
-    if (row.bucket < query.from || row.bucket >= query.to) return;
+  for (let i = own; i < cells.length; i++) {
+    const row = cells[i]!;
+    if (row.bucket < query.from || row.bucket >= query.to) continue;
     if (!released[i]) {
       withheld = true;
-      return;
+      continue;
     }
     const list = rowsByGroup.get(row.groupKey);
     if (list) list.push(row);
     else rowsByGroup.set(row.groupKey, [row]);
-  });
+  }
   const sortedDimensions = query.grouping === '' ? [] : query.grouping.split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];

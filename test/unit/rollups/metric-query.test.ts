@@ -49,34 +49,39 @@ describe('validateMetricQuery', () => {
     expect(query.grouping).toBe('platform,type');
   });
 
-  it('reads active users from the events rows', () => {
+  it('reads active users from the events rows, at every level the policy sets a point against', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, metric: 'active_users', groupBy: 'platform' }));
-    expect(plan.series).toEqual({ rows: { metric: 'events', grouping: 'platform', interval: 'hour', from: plan.series.rows.from, to: plan.series.rows.to, values: false } });
-    // The release policy's parents: the same grouping by day, and the total by hour, users only.
-    expect([plan.periods!, ...plan.marginals].map(({ rows }) => [rows.metric, rows.interval, rows.grouping, rows.values])).toEqual([
-      ['events', 'day', 'platform', false],
-      ['events', 'hour', '', false],
+    const day = [Date.parse('2026-11-20T00:00:00Z'), Date.parse('2026-11-21T00:00:00Z')];
+    expect(plan.levels.map(({ interval, grouping, rows }) => [interval, grouping, rows.metric, rows.grouping, rows.from, rows.to, rows.values])).toEqual([
+      ['day', '', 'events', '', ...day, false],
+      ['day', 'platform', 'events', 'platform', ...day, false],
+      ['hour', '', 'events', '', ...day, false],
+      ['hour', 'platform', 'events', 'platform', ...day, false],
     ]);
-    // Only a distribution's points show sum and quantiles, so only its rows are read with them.
-    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'mood.valence' })).series.rows.values).toBe(true);
-    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'sessions' })).series.rows.values).toBe(false);
+    // Only a distribution's points show sum and quantiles, so only its own level is read with them.
+    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'mood.valence' })).levels.map((level) => level.rows.values)).toEqual([false, true]);
+    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'sessions' })).levels.map((level) => level.rows.values)).toEqual([false, false]);
   });
 
-  it('sums a minute series of a coarser grouping than the finest from the finest rows', () => {
+  it('sums a minute series of a coarser grouping than the finest from the finest rows, over whole hours', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, from: '2026-11-20T09:58:00Z', to: '2026-11-20T12:00:00Z', interval: 'minute', groupBy: 'type' }));
-    expect(plan.series.rows).toMatchObject({ metric: 'events', grouping: 'platform,type', interval: 'minute' });
-    expect(plan.series.project!('["ios","mood.reported"]')).toBe('["mood.reported"]');
-    // Every point's siblings are read: the series and its parents cover whole hours.
-    expect([plan.series, plan.periods!, ...plan.marginals].map(({ rows, project }) => [rows.interval, rows.grouping, project?.('["ios","mood.reported"]'), rows.from, rows.to])).toEqual([
-      ['minute', 'platform,type', '["mood.reported"]', Date.parse('2026-11-20T09:00:00Z'), Date.parse('2026-11-20T12:00:00Z')],
-      ['hour', 'type', undefined, Date.parse('2026-11-20T09:00:00Z'), Date.parse('2026-11-20T12:00:00Z')],
-      ['minute', 'platform,type', '[]', Date.parse('2026-11-20T09:00:00Z'), Date.parse('2026-11-20T12:00:00Z')],
+    const hours = [Date.parse('2026-11-20T09:00:00Z'), Date.parse('2026-11-20T12:00:00Z')];
+    const day = [Date.parse('2026-11-20T00:00:00Z'), Date.parse('2026-11-21T00:00:00Z')];
+    expect(plan.levels.map(({ interval, grouping, rows, project }) => [interval, grouping, rows.grouping, project?.('["ios","mood.reported"]'), rows.from, rows.to])).toEqual([
+      ['day', '', '', undefined, ...day],
+      ['day', 'type', 'type', undefined, ...day],
+      ['hour', '', '', undefined, ...day],
+      ['hour', 'type', 'type', undefined, ...day],
+      ['minute', '', 'platform,type', '[]', ...hours],
+      ['minute', 'type', 'platform,type', '["mood.reported"]', ...hours],
     ]);
-    const total = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z' }));
-    expect(total.series.rows.grouping).toBe('platform,type');
-    expect(total.series.project!('["ios","mood.reported"]')).toBe('[]');
     const finest = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z', groupBy: 'type,platform' }));
-    expect(finest.series.project).toBeUndefined();
+    expect(finest.levels.filter((level) => level.interval === 'minute').map((level) => [level.grouping, level.project === undefined])).toEqual([
+      ['', false],
+      ['platform', false],
+      ['type', false],
+      ['platform,type', true],
+    ]);
   });
 });
 
@@ -178,6 +183,8 @@ describe('queryMetric', () => {
         ...sessions('ios', 150, '2026-11-20T10:15:10.000Z', (i) => durations[i]!),
         ...sessions('android', 50, '2026-11-20T10:15:50.000Z', (i) => durations[150 + i]!),
         ...sessions('web', k - 1, '2026-11-20T10:40:00.000Z', () => 60, 'lake'),
+        // Without a third scenario, forest would be the total minus lake's k - 1, and go with it.
+        ...sessions('web', k, '2026-11-20T10:15:20.000Z', () => 45, 'meadow'),
       ], Infinity),
     );
     const range = { from: '2026-11-20T10:10:00Z', to: '2026-11-20T11:05:00Z', interval: 'minute' };
