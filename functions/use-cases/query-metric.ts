@@ -7,6 +7,7 @@ import {
   type MetricQueryParams,
   type SeriesPlan,
   type SeriesRow,
+  type SeriesSketchRow,
 } from '../domain/rollups/metric-query';
 import { ESTIMATE_RELATIVE_ERROR } from '../domain/rollups/distinct-sketch';
 import { releasePolicy } from '../domain/privacy/release-policy';
@@ -25,10 +26,23 @@ const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
 export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   const plan = planMetricQuery(query);
-  const rows = await Promise.all(plan.levels.map((level) => readSeries(store, level)));
-  return buildMetricAnswer(query, plan, rows, releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }));
+  return buildMetricAnswer(query, plan, await readLevels(store, plan.levels), releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }));
 }
 
-async function readSeries(store: RollupReader, plan: SeriesPlan): Promise<SeriesRow[]> {
-  return plan.project ? projectSeriesRows(await store.readSeriesSketches(plan.rows), plan.project) : store.readSeries(plan.rows);
+/**
+ * Each level's rows. Minute levels of groupings not stored at minute are all summed from the
+ * finest grouping's rows over the same span: those are read once and projected per level
+ * (projecting builds new rows and leaves the read ones as they were).
+ */
+async function readLevels(store: RollupReader, levels: readonly SeriesPlan[]): Promise<SeriesRow[][]> {
+  const finest = new Map<string, Promise<SeriesSketchRow[]>>();
+  return Promise.all(
+    levels.map(async ({ rows, project }) => {
+      if (!project) return store.readSeries(rows);
+      const id = `${rows.interval}\u0000${rows.grouping}\u0000${rows.from}\u0000${rows.to}`;
+      let read = finest.get(id);
+      if (!read) finest.set(id, (read = store.readSeriesSketches(rows)));
+      return projectSeriesRows(await read, project);
+    }),
+  );
 }
