@@ -98,10 +98,18 @@ describe('disclosure control across answers, attacked through the API', () => {
   });
 
   it('differencing a coarser bucket and the finer ones inside it leaves nobody alone', async () => {
-    for (const groupBy of ['', '&groupBy=platform']) {
-      const [minutes, hours, days] = await Promise.all(['minute', 'hour', 'day'].map((interval) => ask('mood.valence', dayA, interval, groupBy)));
-      expect(leavesNobodyAlone(leftOver(hours!, minutes!, 3_600_000))).toBe(true);
-      expect(leavesNobodyAlone(leftOver(days!, hours!, DAY))).toBe(true);
+    const levels = async (groupBy: string) => Promise.all(['minute', 'hour', 'day'].map((interval) => ask('mood.valence', dayA, interval, groupBy)));
+    const [[minutes, hours, days], [minutesByPlatform, hoursByPlatform, daysByPlatform]] = await Promise.all([levels(''), levels('&groupBy=platform')]);
+    for (const [parents, children, span] of [
+      [hours, minutes, 3_600_000],
+      [days, hours, DAY],
+      [hoursByPlatform, minutesByPlatform, 3_600_000],
+      [daysByPlatform, hoursByPlatform, DAY],
+      // Across both axes: the hour's total minus its minutes by platform.
+      [hours, minutesByPlatform, 3_600_000],
+      [days, hoursByPlatform, DAY],
+    ] as const) {
+      expect(leavesNobodyAlone(leftOver(parents!, children!, span))).toBe(true);
     }
     // Day B: the day holds 13 people; 03:00 holds one. The hours shown beside the day must not
     // be the day minus that one person: 10:00 is withheld with 03:00.

@@ -243,39 +243,46 @@ const byBucketAndKey = (a: SeriesRow, b: SeriesRow) => a.bucket - b.bucket || (a
  */
 function tableOf(plan: ReadPlan, rows: MetricRows): Table {
   const cells: SeriesRow[] = [];
-  const index = new Map<string, number>();
+  // Per level, each cell's index by bucket and key.
+  const levels = new Map<string, Map<string, number>>();
   const levelOf = (interval: Interval, grouping: string) => `${interval}\u0000${grouping}`;
   plan.levels.forEach((level, i) => {
+    const index = new Map<string, number>();
+    levels.set(levelOf(level.interval, level.grouping), index);
     for (const row of [...rows[i]!].sort(byBucketAndKey)) {
-      index.set(`${levelOf(level.interval, level.grouping)}\u0000${row.bucket}\u0000${row.groupKey}`, cells.length);
+      index.set(`${row.bucket}\u0000${row.groupKey}`, cells.length);
       cells.push(row);
     }
   });
-  const partitions = new Map<string, { parent: number; children: number[] }>();
-  const childOf = (parentId: string, childLevel: string, child: number) => {
-    const parent = index.get(parentId);
+  // A parent's partitions, one per level of children (its finer buckets, its groups by another dimension).
+  const partitions = new Map<number, { parent: number; children: number[] }>();
+  const childOf = (parent: number | undefined, childLevel: number, child: number) => {
     if (parent === undefined) return;
-    const id = `${parent}\u0000${childLevel}`;
+    const id = parent * plan.levels.length + childLevel;
     const partition = partitions.get(id);
     if (partition) partition.children.push(child);
     else partitions.set(id, { parent, children: [child] });
   };
   let start = 0;
-  plan.levels.forEach((level, i) => {
-    const childLevel = levelOf(level.interval, level.grouping);
+  plan.levels.forEach((level, childLevel) => {
     const coarser = COARSER[level.interval];
+    const periods = coarser && levels.get(levelOf(coarser, level.grouping));
     const dimensions = level.grouping === '' ? [] : level.grouping.split(',');
-    for (let cell = start; cell < start + rows[i]!.length; cell++) {
+    // Per dimension, the grouping without it and each key's key there (a level holds few keys).
+    const marginals = dimensions.map((_, d) => {
+      const without = (__: unknown, j: number) => j !== d;
+      return { index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter(without))))!, keys: new Map<string, string>(), without };
+    });
+    for (let cell = start; cell < start + rows[childLevel]!.length; cell++) {
       const { bucket, groupKey } = cells[cell]!;
-      if (coarser) childOf(`${levelOf(coarser, level.grouping)}\u0000${bucketStart(bucket, coarser)}\u0000${groupKey}`, childLevel, cell);
-      if (dimensions.length === 0) continue;
-      const values = JSON.parse(groupKey) as string[];
-      for (let d = 0; d < dimensions.length; d++) {
-        const without = (_: unknown, j: number) => j !== d;
-        childOf(`${levelOf(level.interval, groupingOf(dimensions.filter(without)))}\u0000${bucket}\u0000${groupKeyOf(values.filter(without))}`, childLevel, cell);
+      if (periods) childOf(periods.get(`${bucketStart(bucket, coarser)}\u0000${groupKey}`), childLevel, cell);
+      for (const marginal of marginals) {
+        let key = marginal.keys.get(groupKey);
+        if (key === undefined) marginal.keys.set(groupKey, (key = groupKeyOf((JSON.parse(groupKey) as string[]).filter(marginal.without))));
+        childOf(marginal.index.get(`${bucket}\u0000${key}`), childLevel, cell);
       }
     }
-    start += rows[i]!.length;
+    start += rows[childLevel]!.length;
   });
   return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length };
 }
