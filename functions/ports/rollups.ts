@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../domain/events/schema';
 import type { PurgeCutoffs } from '../domain/privacy/retention';
-import type { GroupTileMaxima, GroupUsersRow, SeriesRow, SeriesSelection, SeriesSketchRow, TileSelection } from '../domain/rollups/metric-query';
+import type { SeriesRow, SeriesSelection, SeriesSketchRow } from '../domain/rollups/metric-query';
 
 export interface RollUpStep {
   /** Epoch ms: hour and day rows now hold every event of the minutes before it. */
@@ -17,10 +17,6 @@ export interface RollupReader {
   readSeries(rows: SeriesSelection): Promise<SeriesRow[]>;
   /** The selected rows with their sketches, to be summed into coarser groups. */
   readSeriesSketches(rows: SeriesSelection): Promise<SeriesSketchRow[]>;
-  /** Per group, the largest distinct-users count of any one selected row. */
-  readGroupTileMaxima(rows: TileSelection): Promise<GroupTileMaxima>;
-  /** The users sketches of the selected rows of `groupKeys`, one per stored row (the caller merges per group). */
-  readGroupUsers(rows: TileSelection, groupKeys: readonly string[]): Promise<GroupUsersRow[]>;
 }
 
 /** Time-bucketed metric rollups (PostgreSQL): written by the aggregator and the roll-up, read by metric queries. */

@@ -1,59 +1,48 @@
 import {
   buildMetricAnswer,
-  groupsNeedingUsers,
   planMetricQuery,
   projectSeriesRows,
   validateMetricQuery,
-  type GroupUsersRow,
   type MetricAnswer,
   type MetricQueryParams,
-  type ReadPlan,
+  type SeriesPlan,
   type SeriesRow,
+  type SeriesSketchRow,
 } from '../domain/rollups/metric-query';
-import { releaseGate } from '../domain/privacy/release-gate';
+import { ESTIMATE_RELATIVE_ERROR } from '../domain/rollups/distinct-sketch';
+import { releasePolicy } from '../domain/privacy/release-policy';
 import type { RollupReader } from '../ports/rollups';
 
 /**
+ * An estimated count of users (above the sketch's exact range, so far above any k) enters the
+ * release policy's bounds widened by four standard errors of the sketch, about 3 %.
+ */
+const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
+
+/**
  * GET /v1/metrics/{metric}. Throws QueryError (with the offending parameter) for bad input;
- * groups of fewer than `k` distinct users over the range come back in `suppressed`.
+ * points the release policy withholds are left out, and `suppressed` says that some were.
  */
 export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   const plan = planMetricQuery(query);
-  const [series, partMaxima] = await Promise.all([readSeries(store, plan.series), Promise.all(plan.users.map((part) => store.readGroupTileMaxima(part.rows)))]);
-  // A stored group's maximum is a lower bound of its projected group's distinct users.
-  const maxima = new Map<string, number>();
-  plan.users.forEach((part, i) => {
-    for (const [storedKey, users] of partMaxima[i]!) {
-      const groupKey = part.project ? part.project(storedKey) : storedKey;
-      maxima.set(groupKey, Math.max(maxima.get(groupKey) ?? 0, users));
-    }
-  });
-  const gate = releaseGate(options.k);
-  const unsettled = groupsNeedingUsers(series, maxima, gate);
-  const users = unsettled.length > 0 ? await readGroupUsers(store, plan.users, partMaxima, new Set(unsettled)) : [];
-  return buildMetricAnswer(query, series, maxima, users, gate);
+  return buildMetricAnswer(query, plan, await readLevels(store, plan.levels), releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }));
 }
 
-async function readSeries(store: RollupReader, plan: ReadPlan['series']): Promise<SeriesRow[]> {
-  return plan.project ? projectSeriesRows(await store.readSeriesSketches(plan.rows), plan.project) : store.readSeries(plan.rows);
-}
-
-/** The users sketches of `groupKeys`, per stored row; a projected part's stored keys are those its maxima listed. */
-async function readGroupUsers(
-  store: RollupReader,
-  parts: ReadPlan['users'],
-  partMaxima: readonly ReadonlyMap<string, number>[],
-  groupKeys: ReadonlySet<string>,
-): Promise<GroupUsersRow[]> {
-  const rows = await Promise.all(
-    parts.map(async (part, i) => {
-      const { project } = part;
-      if (!project) return store.readGroupUsers(part.rows, [...groupKeys]);
-      const storedKeys = [...partMaxima[i]!.keys()].filter((key) => groupKeys.has(project(key)));
-      const stored = storedKeys.length > 0 ? await store.readGroupUsers(part.rows, storedKeys) : [];
-      return stored.map((row) => ({ groupKey: project(row.groupKey), users: row.users }));
+/**
+ * Each level's rows. Minute levels of groupings not stored at minute are all summed from the
+ * finest grouping's rows over the same span: those are read once and projected per level
+ * (projecting builds new rows and leaves the read ones as they were).
+ */
+async function readLevels(store: RollupReader, levels: readonly SeriesPlan[]): Promise<SeriesRow[][]> {
+  const finest = new Map<string, Promise<SeriesSketchRow[]>>();
+  return Promise.all(
+    levels.map(async ({ rows, project }) => {
+      if (!project) return store.readSeries(rows);
+      const id = `${rows.interval}\u0000${rows.grouping}\u0000${rows.from}\u0000${rows.to}`;
+      let read = finest.get(id);
+      if (!read) finest.set(id, (read = store.readSeriesSketches(rows)));
+      return projectSeriesRows(await read, project);
     }),
   );
-  return rows.flat();
 }

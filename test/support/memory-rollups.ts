@@ -1,4 +1,4 @@
-import type { SeriesSelection, TileSelection } from '../../functions/domain/rollups/metric-query';
+import type { SeriesSelection } from '../../functions/domain/rollups/metric-query';
 import type { RollupRow } from '../../functions/domain/rollups/rollup';
 import type { RollupReader } from '../../functions/ports/rollups';
 
@@ -6,8 +6,6 @@ import type { RollupReader } from '../../functions/ports/rollups';
 export function memoryRollupReader(rows: readonly RollupRow[]): RollupReader {
   const selected = (plan: SeriesSelection) =>
     rows.filter((r) => r.metric === plan.metric && r.interval === plan.interval && r.grouping === plan.grouping && r.bucket >= plan.from && r.bucket < plan.to);
-  const inTiles = (plan: TileSelection) =>
-    rows.filter((r) => r.metric === plan.metric && r.grouping === plan.grouping && plan.tiles.some((t) => r.interval === t.interval && r.bucket >= t.from && r.bucket < t.to));
   return {
     readSeries: async (plan) =>
       selected(plan).map((r) => ({
@@ -17,11 +15,5 @@ export function memoryRollupReader(rows: readonly RollupRow[]): RollupReader {
         usersApprox: r.users.estimate().approximate,
       })),
     readSeriesSketches: async (plan) => selected(plan),
-    readGroupTileMaxima: async (plan) => {
-      const maxima = new Map<string, number>();
-      for (const r of inTiles(plan)) maxima.set(r.groupKey, Math.max(maxima.get(r.groupKey) ?? 0, r.users.estimate().count));
-      return maxima;
-    },
-    readGroupUsers: async (plan, groupKeys) => inTiles(plan).filter((r) => groupKeys.includes(r.groupKey)).map((r) => ({ groupKey: r.groupKey, users: r.users })),
   };
 }

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
-import { projectSeriesRows, type GroupUsersRow, type SeriesRow, type SeriesSelection, type SeriesSketchRow, type TileSelection } from '../../domain/rollups/metric-query';
+import { projectSeriesRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 
@@ -781,53 +781,5 @@ export class SqlRollupStore implements RollupStore {
     );
     // Minute rows of a short range only, so the spread costs nothing that matters.
     return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, ...valuesOf(row) }));
-  }
-
-
-  /**
-   * Exact where it decides: a row's count is exact up to the explicit limit (1,024), above any
-   * k the configuration allows (at most 1,000).
-   */
-  async readGroupTileMaxima(plan: TileSelection): Promise<Map<string, number>> {
-    if (plan.tiles.length === 0) return new Map();
-    const result = await this.db.query<{ group_key: string; max_users: number }>(
-      `SELECT r.group_key, max(r.users_count)::int4 AS max_users
-       FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
-       JOIN rollups r ON r.metric = $1 AND r.grouping = $2 AND r.interval = t.interval
-         AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)
-       GROUP BY r.group_key`,
-      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to)],
-    );
-    return new Map(result.rows.map((row) => [row.group_key, row.max_users]));
-  }
-
-  async readGroupUsers(plan: TileSelection, groupKeys: readonly string[]): Promise<GroupUsersRow[]> {
-    if (plan.tiles.length === 0 || groupKeys.length === 0) return [];
-    // Hour and day tiles hold the minutes before the watermark; the minute rows from it on are
-    // read too, from the grouping they are stored in. A minute that both hold (the watermark
-    // moved between the parts) is in the union twice, which changes no distinct count.
-    const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    const result = await this.db.query<{ group_key: string; users: Uint8Array; part: number }>(
-      `SELECT r.group_key, ${USERS_SKETCH}, ${STARTED} AS part
-       FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
-       JOIN rollups r ON r.metric = $1 AND r.grouping = $2 AND r.interval = t.interval
-         AND r.bucket >= to_timestamp(t.from_ms / 1000) AND r.bucket < to_timestamp(t.to_ms / 1000)
-       ${JOIN_SKETCHES}
-       WHERE r.group_key = ANY($6::text[])
-       UNION ALL
-       SELECT r.group_key, r.users, ${MINUTES}
-       FROM unnest($3::text[], $4::int8[], $5::int8[]) AS t(interval, from_ms, to_ms)
-       CROSS JOIN rollup_writer w
-       JOIN rollups r ON t.interval <> 'minute' AND r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
-         AND r.bucket >= greatest(w.rolled_up_to, to_timestamp(t.from_ms / 1000)) AND r.bucket < to_timestamp(t.to_ms / 1000)`,
-      [plan.metric, plan.grouping, plan.tiles.map((t) => t.interval), plan.tiles.map((t) => t.from), plan.tiles.map((t) => t.to), groupKeys, minutes.grouping],
-    );
-    const wanted = new Set(groupKeys);
-    const rows: GroupUsersRow[] = [];
-    for (const row of result.rows) {
-      const groupKey = row.part === MINUTES && minutes.project ? minutes.project(row.group_key) : row.group_key;
-      if (wanted.has(groupKey)) rows.push({ groupKey, users: DistinctSketch.deserialize(row.users) });
-    }
-    return rows;
   }
 }

@@ -79,8 +79,6 @@ const point = z.object({
   usersApprox: z.literal(true).optional().meta({ description: 'Present when users is a sketch estimate.' }),
   sum: z.number().optional(),
   mean: z.number().optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
   p50: z.number().optional(),
   p95: z.number().optional(),
 });
@@ -93,13 +91,18 @@ const metricSeries = z
     to: z.iso.datetime({ offset: true }),
     groupBy: z.array(z.string()),
     series: z.array(z.object({ group, points: z.array(point) })),
-    suppressed: z.array(z.object({ group, reason: z.literal('k_anonymity') })),
+    suppressed: z
+      .array(z.object({ reason: z.literal('k_anonymity') }))
+      .max(1)
+      .meta({ description: 'One entry when the release policy withheld any point of the range; it names no group and counts nothing.' }),
   })
   .meta({
     id: 'MetricSeries',
     description:
-      'Buckets with no events are left out. Distributions add sum, mean, min, max, p50 and p95 to each point. ' +
-      'A group with fewer than k distinct users over the range is listed in suppressed instead of series.',
+      'Buckets with no events are left out. Distributions add sum, mean, p50 and p95 to each point (no min or max: each is one event). ' +
+      'A point of fewer than k distinct users is withheld, and so are points whose parent (the bucket over all groups, ' +
+      'or the day or hour holding the point) minus the points shown would leave fewer than k people (PRIVACY.md). ' +
+      'Withheld points are left out like empty buckets; suppressed says only that some were.',
   });
 
 const metricParams = z.object({

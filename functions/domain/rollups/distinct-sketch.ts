@@ -18,6 +18,8 @@ const M = 1 << P;
 /** Bits of the hash left after the register index; a register holds a rank in 0..Q+1. */
 const Q = 64 - P;
 const LOW_BITS = 32 - P;
+/** The relative standard error of an HLL estimate (1.04 / sqrt(registers)), about 0.8 %. */
+export const ESTIMATE_RELATIVE_ERROR = 1.04 / Math.sqrt(M);
 
 const KIND_EXPLICIT = 1;
 const KIND_SPARSE = 2;

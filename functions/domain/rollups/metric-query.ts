@@ -1,13 +1,11 @@
-import type { ReleaseGate, Suppression } from '../privacy/release-gate';
+import { WITHHELD, type Partition, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
-import type { DistinctSketch } from './distinct-sketch';
-import { groupingOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
+import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
  * `from` and `to` are widened to whole buckets of the interval, so every point covers a whole
- * bucket and the k-anonymity count covers exactly the points' span; the answer echoes the
- * widened range.
+ * bucket, which is the cell the release policy decides on; the answer echoes the widened range.
  */
 
 export const MAX_POINTS_PER_GROUP = 10_000;
@@ -90,28 +88,11 @@ function parseGroupBy(metric: MetricDefinition, raw: unknown): string[] {
   return list;
 }
 
-/** A contiguous run of buckets of one interval: bucket starts in [from, to). */
-export interface Tile {
-  readonly interval: Interval;
-  readonly from: number;
-  readonly to: number;
-}
-
 /**
- * Covers the minute-aligned [from, to) with the fewest, coarsest buckets: whole days, then
- * whole hours at the edges, then minutes. Distinct users over 30 days then merge ~30 day
- * sketches instead of 720 hour ones. Day and hour buckets are unions of whole minute buckets,
- * so the tiles together hold exactly the events of the range.
+ * The next coarser interval: its buckets are unions of whole buckets of this one, so a period's
+ * row is partitioned by the points within it (the release policy's time axis).
  */
-export function tileRange(from: number, to: number, levels: readonly Interval[] = ['day', 'hour', 'minute']): Tile[] {
-  const [interval, ...finer] = levels;
-  if (from >= to || !interval) return [];
-  const step = INTERVAL_MS[interval];
-  const start = Math.ceil(from / step) * step;
-  const end = Math.floor(to / step) * step;
-  if (start >= end) return tileRange(from, to, finer);
-  return [...tileRange(from, start, finer), { interval, from: start, to: end }, ...tileRange(end, to, finer)];
-}
+const COARSER: Readonly<Record<Interval, Interval | undefined>> = { minute: 'hour', hour: 'day', day: undefined };
 
 /** The stored rows of one grouping at one interval, buckets in [from, to). */
 export interface SeriesSelection {
@@ -121,46 +102,60 @@ export interface SeriesSelection {
   readonly from: number;
   readonly to: number;
   /**
-   * Whether the points show values (sum, min, max, quantiles): distributions only. A counter's
-   * point is its count and users, and a 30-day answer is thousands of rows, so a counter's rows
-   * are read without the columns it does not show.
+   * Whether the points show values (sum, quantiles): distributions only. A counter's point is its
+   * count and users, and a 30-day answer is thousands of rows, so a counter's rows are read
+   * without the columns it does not show; so are the rows the release policy reads for users.
    */
   readonly values: boolean;
 }
 
-/** The stored rows of one grouping within the tiles. */
-export interface TileSelection {
-  readonly metric: string;
+/**
+ * A series to read. `project` is set where the grouping is not stored at that interval: the
+ * rows then come from a finer stored grouping and `project` maps their keys onto the grouping's.
+ */
+export interface SeriesPlan {
+  readonly rows: SeriesSelection;
+  readonly project?: KeyProjection;
+}
+
+/** One level of the lattice of cells a query's points sit in: an interval and a grouping. */
+export interface LevelPlan extends SeriesPlan {
+  readonly interval: Interval;
   readonly grouping: string;
-  readonly tiles: readonly Tile[];
 }
 
 /**
- * What a query reads. `project` is set where the query's grouping is not stored at that
- * interval: the rows then come from a finer stored grouping and `project` maps their keys onto
- * the query's groups.
+ * What a query reads: every level the release policy sets its points against, coarsest first,
+ * the query's own last. Those are the coarser intervals (a day's row is the sum of its hours)
+ * and the groupings with fewer dimensions (a bucket's total is the sum of its groups), crossed.
+ * Policy decisions only ever flow from coarser levels to finer ones, so an answer decides each
+ * point as every other answer that holds it does. Each level spans whole periods of the next
+ * coarser interval, because a point's siblings in its period decide it, wherever the query's
+ * range happens to cut.
  */
 export interface ReadPlan {
-  /** The rows of the points. */
-  readonly series: { readonly rows: SeriesSelection; readonly project?: KeyProjection };
-  /** The rows whose users, per group, give each group's distinct users over the range. */
-  readonly users: readonly { readonly rows: TileSelection; readonly project?: KeyProjection }[];
+  readonly levels: readonly LevelPlan[];
 }
 
 export function planMetricQuery(query: MetricQuery): ReadPlan {
-  const { rowsMetric: metric, grouping, interval, from, to } = query;
-  const values = query.metric.kind === 'distribution';
-  const series = rowSource(metric, interval, grouping);
-  const tiles = tileRange(from, to);
-  // One source (and one memo of projected keys) when the series is itself at minute interval.
-  const minutes = interval === 'minute' ? series : rowSource(metric, 'minute', grouping);
-  const users = minutes.project
-    ? [
-        { rows: { metric, grouping, tiles: tiles.filter((t) => t.interval !== 'minute') } },
-        { rows: { metric, grouping: minutes.grouping, tiles: tiles.filter((t) => t.interval === 'minute') }, project: minutes.project },
-      ].filter((part) => part.rows.tiles.length > 0)
-    : [{ rows: { metric, grouping, tiles } }];
-  return { series: { rows: { metric, interval, grouping: series.grouping, from, to, values }, ...(series.project && { project: series.project }) }, users };
+  const { rowsMetric: metric, interval } = query;
+  const intervals = INTERVALS.slice(INTERVALS.indexOf(interval)).reverse();
+  const dimensions = query.grouping === '' ? [] : query.grouping.split(',');
+  const groupings = Array.from({ length: 1 << dimensions.length }, (_, mask) => dimensions.filter((__, i) => (mask & (1 << i)) !== 0))
+    .sort((a, b) => a.length - b.length || groupingOf(a).localeCompare(groupingOf(b)))
+    .map(groupingOf);
+  return {
+    levels: intervals.flatMap((at) => {
+      const span = INTERVAL_MS[COARSER[at] ?? at];
+      const from = Math.floor(query.from / span) * span;
+      const to = Math.ceil(query.to / span) * span;
+      return groupings.map((grouping): LevelPlan => {
+        const source = rowSource(metric, at, grouping);
+        const values = at === interval && grouping === query.grouping && query.metric.kind === 'distribution';
+        return { interval: at, grouping, rows: { metric, interval: at, grouping: source.grouping, from, to, values }, ...(source.project && { project: source.project }) };
+      });
+    }),
+  };
 }
 
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
@@ -193,25 +188,6 @@ export interface SeriesRow extends Pick<RollupRow, 'bucket' | 'groupKey' | 'coun
   readonly usersApprox: boolean;
 }
 
-export interface GroupUsersRow {
-  readonly groupKey: string;
-  readonly users: DistinctSketch;
-}
-
-/** Per group, the most distinct users any one tile of the range holds. */
-export type GroupTileMaxima = ReadonlyMap<string, number>;
-
-/**
- * The groups whose range-wide distinct users a tile maximum cannot settle: a group with k users
- * in any one tile has at least k over the range, so only groups below k in every tile need their
- * sketches merged, and those sketches are small (fewer than k members each).
- */
-export function groupsNeedingUsers(seriesRows: readonly SeriesRow[], maxima: GroupTileMaxima, gate: ReleaseGate): string[] {
-  const groups = new Set<string>();
-  for (const row of seriesRows) if (!gate.settles(maxima.get(row.groupKey) ?? 0)) groups.add(row.groupKey);
-  return [...groups];
-}
-
 export interface MetricPoint {
   t: string;
   count: number;
@@ -219,8 +195,6 @@ export interface MetricPoint {
   usersApprox?: true;
   sum?: number;
   mean?: number;
-  min?: number;
-  max?: number;
   p50?: number;
   p95?: number;
 }
@@ -234,7 +208,7 @@ export interface MetricAnswer {
   to: string;
   groupBy: string[];
   series: { group: Group; points: MetricPoint[] }[];
-  suppressed: Suppression<Group>[];
+  suppressed: Withheld[];
 }
 
 // A 30-day hourly answer renders the same 720 instants once per group: format each once.
@@ -248,62 +222,117 @@ function isoInstant(epochMs: number): string {
   return rendered;
 }
 
+/** The rows of each level a query read, in the plan's order. */
+export type MetricRows = readonly (readonly SeriesRow[])[];
+
+interface Table {
+  /** Every level's rows, each level's in bucket and key order, levels in the plan's order. */
+  readonly cells: readonly SeriesRow[];
+  readonly partitions: readonly Partition[];
+  /** Where the query's own level starts in `cells`. */
+  readonly own: number;
+}
+
+const byBucketAndKey = (a: SeriesRow, b: SeriesRow) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
+
 /**
- * `usersRows` need only cover the groups `groupsNeedingUsers` named; every other group has k
- * users in one tile of the range already.
+ * The cells of every level and the partitions between them: a cell's parent along time is the
+ * same group's row at the next coarser interval, and along each of its grouping's dimensions the
+ * row of the grouping without it in the same bucket. Cells and partitions come in one order for
+ * the same data, so the policy withholds the same cells in every answer.
  */
-export function buildMetricAnswer(
-  query: MetricQuery,
-  seriesRows: readonly SeriesRow[],
-  maxima: GroupTileMaxima,
-  usersRows: readonly GroupUsersRow[],
-  gate: ReleaseGate,
-): MetricAnswer {
-  const usersByGroup = new Map<string, DistinctSketch>();
-  for (const row of usersRows) {
-    const seen = usersByGroup.get(row.groupKey);
-    usersByGroup.set(row.groupKey, seen ? seen.merge(row.users) : row.users);
-  }
+function tableOf(plan: ReadPlan, rows: MetricRows): Table {
+  const cells: SeriesRow[] = [];
+  // Per level, each cell's index by bucket and key.
+  const levels = new Map<string, Map<string, number>>();
+  const levelOf = (interval: Interval, grouping: string) => `${interval}\u0000${grouping}`;
+  plan.levels.forEach((level, i) => {
+    const index = new Map<string, number>();
+    levels.set(levelOf(level.interval, level.grouping), index);
+    for (const row of [...rows[i]!].sort(byBucketAndKey)) {
+      index.set(`${row.bucket}\u0000${row.groupKey}`, cells.length);
+      cells.push(row);
+    }
+  });
+  // A parent's partitions, one per level of children (its finer buckets, its groups by another dimension).
+  const partitions = new Map<number, { parent: number; children: number[] }>();
+  const childOf = (parent: number | undefined, childLevel: number, child: number) => {
+    if (parent === undefined) return;
+    const id = parent * plan.levels.length + childLevel;
+    const partition = partitions.get(id);
+    if (partition) partition.children.push(child);
+    else partitions.set(id, { parent, children: [child] });
+  };
+  let start = 0;
+  plan.levels.forEach((level, childLevel) => {
+    const coarser = COARSER[level.interval];
+    const periods = coarser && levels.get(levelOf(coarser, level.grouping));
+    const dimensions = level.grouping === '' ? [] : level.grouping.split(',');
+    // Per dimension, the grouping without it and each key's key there (a level holds few keys).
+    const marginals = dimensions.map((_, d) => {
+      const without = (__: unknown, j: number) => j !== d;
+      return { index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter(without))))!, keys: new Map<string, string>(), without };
+    });
+    for (let cell = start; cell < start + rows[childLevel]!.length; cell++) {
+      const { bucket, groupKey } = cells[cell]!;
+      if (periods) childOf(periods.get(`${bucketStart(bucket, coarser)}\u0000${groupKey}`), childLevel, cell);
+      for (const marginal of marginals) {
+        let key = marginal.keys.get(groupKey);
+        if (key === undefined) marginal.keys.set(groupKey, (key = groupKeyOf((JSON.parse(groupKey) as string[]).filter(marginal.without))));
+        childOf(marginal.index.get(`${bucket}\u0000${key}`), childLevel, cell);
+      }
+    }
+    start += rows[childLevel]!.length;
+  });
+  return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length };
+}
+
+/**
+ * The answer: the points of the query's range that the release policy lets out. Withheld points
+ * are left out like empty buckets, and `suppressed` says only that something was withheld, never
+ * which group (naming it would say that a small group exists) nor how much.
+ */
+export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy): MetricAnswer {
+  const { cells, partitions, own } = tableOf(plan, rows);
+  const released = policy.releasable(cells, partitions);
   const rowsByGroup = new Map<string, SeriesRow[]>();
-  for (const row of seriesRows) {
-    const rows = rowsByGroup.get(row.groupKey) ?? [];
-    rows.push(row);
-    rowsByGroup.set(row.groupKey, rows);
+  let withheld = false;
+  for (let i = own; i < cells.length; i++) {
+    const row = cells[i]!;
+    if (row.bucket < query.from || row.bucket >= query.to) continue;
+    if (!released[i]) {
+      withheld = true;
+      continue;
+    }
+    const list = rowsByGroup.get(row.groupKey);
+    if (list) list.push(row);
+    else rowsByGroup.set(row.groupKey, [row]);
   }
   const sortedDimensions = query.grouping === '' ? [] : query.grouping.split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];
     return Object.fromEntries(query.groupBy.map((dimension) => [dimension, values[sortedDimensions.indexOf(dimension)]!]));
   };
-  const answer: MetricAnswer = {
+  return {
     metric: query.metric.name,
     interval: query.interval,
     from: isoInstant(query.from),
     to: isoInstant(query.to),
     groupBy: [...query.groupBy],
-    series: [],
-    suppressed: [],
+    series: [...rowsByGroup.keys()].sort().map((groupKey) => ({ group: groupOf(groupKey), points: rowsByGroup.get(groupKey)!.map((row) => pointOf(query.metric, row)) })),
+    suppressed: withheld ? [WITHHELD] : [],
   };
-  for (const groupKey of [...rowsByGroup.keys()].sort()) {
-    if (!gate.admits(maxima.get(groupKey) ?? 0, () => usersByGroup.get(groupKey)?.estimate().count ?? 0)) {
-      answer.suppressed.push(gate.suppression(groupOf(groupKey)));
-      continue;
-    }
-    const rows = rowsByGroup.get(groupKey)!.sort((a, b) => a.bucket - b.bucket);
-    answer.series.push({ group: groupOf(groupKey), points: rows.map((row) => pointOf(query.metric, row)) });
-  }
-  return answer;
 }
 
 // Each kind of point is built by one object literal, so all points of an answer share one shape
-// (spreading a point into a wider one was the most expensive step of a 30-day answer).
+// (spreading a point into a wider one was the most expensive step of a 30-day answer). No `min`
+// or `max`: each is one event's value, the extreme one; p95 never answers the largest value of a
+// point (its rank is below the last), so one outlier among k people is not released.
 function pointOf(metric: MetricDefinition, row: SeriesRow): MetricPoint {
   const t = isoInstant(row.bucket);
   const count = metric.kind === 'distinct' ? row.users : row.count;
   if (metric.kind !== 'distribution') return row.usersApprox ? { t, count, users: row.users, usersApprox: true } : { t, count, users: row.users };
-  const { sum, min, max, p50, p95 } = row;
+  const { sum, p50, p95 } = row;
   const mean = sum! / row.count;
-  return row.usersApprox
-    ? { t, count, users: row.users, usersApprox: true, sum, mean, min, max, p50, p95 }
-    : { t, count, users: row.users, sum, mean, min, max, p50, p95 };
+  return row.usersApprox ? { t, count, users: row.users, usersApprox: true, sum, mean, p50, p95 } : { t, count, users: row.users, sum, mean, p50, p95 };
 }

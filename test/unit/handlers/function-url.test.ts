@@ -11,8 +11,6 @@ const logger = jsonLogger('test', 'silent');
 const emptyStore: RollupReader = {
   readSeries: async () => [],
   readSeriesSketches: async () => [],
-  readGroupTileMaxima: async () => new Map(),
-  readGroupUsers: async () => [],
 };
 
 /** A request as a Lambda function URL delivers it: route key `$default`, no authorizer. */

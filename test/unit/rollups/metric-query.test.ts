@@ -4,11 +4,10 @@ import {
   MAX_POINTS_PER_GROUP,
   QueryError,
   planMetricQuery,
-  tileRange,
   validateMetricQuery,
   type MetricQueryParams,
 } from '../../../functions/domain/rollups/metric-query';
-import { computeRollups, INTERVAL_MS } from '../../../functions/domain/rollups/rollup';
+import { computeRollups } from '../../../functions/domain/rollups/rollup';
 import { queryMetric } from '../../../functions/use-cases/query-metric';
 import { memoryRollupReader } from '../../support/memory-rollups';
 
@@ -50,61 +49,39 @@ describe('validateMetricQuery', () => {
     expect(query.grouping).toBe('platform,type');
   });
 
-  it('reads active users from the events rows', () => {
+  it('reads active users from the events rows, at every level the policy sets a point against', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, metric: 'active_users', groupBy: 'platform' }));
-    expect(plan.series).toEqual({ rows: { metric: 'events', grouping: 'platform', interval: 'hour', from: plan.series.rows.from, to: plan.series.rows.to, values: false } });
-    expect(plan.users.map((part) => part.rows.metric)).toEqual(['events']);
-    // Only a distribution's points show sum, min, max and quantiles, so only its rows are read with them.
-    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'mood.valence' })).series.rows.values).toBe(true);
-    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'sessions' })).series.rows.values).toBe(false);
+    const day = [Date.parse('2026-11-20T00:00:00Z'), Date.parse('2026-11-21T00:00:00Z')];
+    expect(plan.levels.map(({ interval, grouping, rows }) => [interval, grouping, rows.metric, rows.grouping, rows.from, rows.to, rows.values])).toEqual([
+      ['day', '', 'events', '', ...day, false],
+      ['day', 'platform', 'events', 'platform', ...day, false],
+      ['hour', '', 'events', '', ...day, false],
+      ['hour', 'platform', 'events', 'platform', ...day, false],
+    ]);
+    // Only a distribution's points show sum and quantiles, so only its own level is read with them.
+    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'mood.valence' })).levels.map((level) => level.rows.values)).toEqual([false, true]);
+    expect(planMetricQuery(validateMetricQuery({ ...base, metric: 'sessions' })).levels.map((level) => level.rows.values)).toEqual([false, false]);
   });
 
-  it('sums a minute series of a coarser grouping than the finest from the finest rows', () => {
+  it('sums a minute series of a coarser grouping than the finest from the finest rows, over whole hours', () => {
     const plan = planMetricQuery(validateMetricQuery({ ...base, from: '2026-11-20T09:58:00Z', to: '2026-11-20T12:00:00Z', interval: 'minute', groupBy: 'type' }));
-    expect(plan.series.rows).toMatchObject({ metric: 'events', grouping: 'platform,type', interval: 'minute' });
-    expect(plan.series.project!('["ios","mood.reported"]')).toBe('["mood.reported"]');
-    expect(plan.users.map((part) => [part.rows.grouping, part.rows.tiles.map((t) => t.interval), part.project !== undefined])).toEqual([
-      ['type', ['hour'], false],
-      ['platform,type', ['minute'], true],
+    const hours = [Date.parse('2026-11-20T09:00:00Z'), Date.parse('2026-11-20T12:00:00Z')];
+    const day = [Date.parse('2026-11-20T00:00:00Z'), Date.parse('2026-11-21T00:00:00Z')];
+    expect(plan.levels.map(({ interval, grouping, rows, project }) => [interval, grouping, rows.grouping, project?.('["ios","mood.reported"]'), rows.from, rows.to])).toEqual([
+      ['day', '', '', undefined, ...day],
+      ['day', 'type', 'type', undefined, ...day],
+      ['hour', '', '', undefined, ...day],
+      ['hour', 'type', 'type', undefined, ...day],
+      ['minute', '', 'platform,type', '[]', ...hours],
+      ['minute', 'type', 'platform,type', '["mood.reported"]', ...hours],
     ]);
-    const total = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z' }));
-    expect(total.series.rows.grouping).toBe('platform,type');
-    expect(total.series.project!('["ios","mood.reported"]')).toBe('[]');
     const finest = planMetricQuery(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T06:00:00Z', groupBy: 'type,platform' }));
-    expect(finest.series.project).toBeUndefined();
-  });
-});
-
-describe('tileRange', () => {
-  const at = (iso: string) => Date.parse(iso);
-
-  it('covers 30 days with 30 day buckets, and the edges with hours and minutes', () => {
-    expect(tileRange(at('2026-11-01T00:00:00Z'), at('2026-12-01T00:00:00Z'))).toEqual([{ interval: 'day', from: at('2026-11-01T00:00:00Z'), to: at('2026-12-01T00:00:00Z') }]);
-    expect(tileRange(at('2026-11-01T22:58:00Z'), at('2026-11-04T01:02:00Z'))).toEqual([
-      { interval: 'minute', from: at('2026-11-01T22:58:00Z'), to: at('2026-11-01T23:00:00Z') },
-      { interval: 'hour', from: at('2026-11-01T23:00:00Z'), to: at('2026-11-02T00:00:00Z') },
-      { interval: 'day', from: at('2026-11-02T00:00:00Z'), to: at('2026-11-04T00:00:00Z') },
-      { interval: 'hour', from: at('2026-11-04T00:00:00Z'), to: at('2026-11-04T01:00:00Z') },
-      { interval: 'minute', from: at('2026-11-04T01:00:00Z'), to: at('2026-11-04T01:02:00Z') },
+    expect(finest.levels.filter((level) => level.interval === 'minute').map((level) => [level.grouping, level.project === undefined])).toEqual([
+      ['', false],
+      ['platform', false],
+      ['type', false],
+      ['platform,type', true],
     ]);
-  });
-
-  it('tiles random minute-aligned ranges exactly, contiguously, with aligned tiles', () => {
-    for (let i = 0; i < 200; i++) {
-      const from = Math.floor(Math.random() * 100_000) * INTERVAL_MS.minute;
-      const to = from + (1 + Math.floor(Math.random() * 20_000)) * INTERVAL_MS.minute;
-      const tiles = tileRange(from, to);
-      let cursor = from;
-      for (const tile of tiles) {
-        expect(tile.from).toBe(cursor);
-        expect(tile.from % INTERVAL_MS[tile.interval]).toBe(0);
-        expect(tile.to % INTERVAL_MS[tile.interval]).toBe(0);
-        expect(tile.to).toBeGreaterThan(tile.from);
-        cursor = tile.to;
-      }
-      expect(cursor).toBe(to);
-      expect(tiles.length).toBeLessThanOrEqual(5);
-    }
   });
 });
 
@@ -124,71 +101,80 @@ function moods(platform: string, users: number, at: string, valence: number): St
 
 describe('queryMetric', () => {
   const k = 5;
+  const day = { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' };
+  const withheld = [{ reason: 'k_anonymity' }];
   const store = memoryRollupReader(
     computeRollups([
       ...moods('ios', k, '2026-11-20T10:15:00.000Z', 0.5),
       ...moods('android', k - 1, '2026-11-20T10:20:00.000Z', -0.5),
-      ...moods('ios', 2, '2026-11-20T12:00:00.000Z', 0),
+      ...moods('web', k + 1, '2026-11-20T10:30:00.000Z', 0.25),
     ], Infinity),
   );
 
-  it('shows a group of k users and suppresses one of k - 1, listing it', async () => {
-    const answer = await queryMetric(store, { metric: 'mood.valence', from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', interval: 'hour', groupBy: 'platform' }, { k });
+  it('shows a point of k users, withholds the rest of its bucket until the total minus it covers k, and names no group', async () => {
+    const answer = await queryMetric(store, { metric: 'mood.valence', ...day, interval: 'hour', groupBy: 'platform' }, { k });
+    // Android's k - 1 alone would be the total minus iOS and web: iOS, the smaller, goes too.
     expect(answer).toEqual({
       metric: 'mood.valence',
       interval: 'hour',
-      from: '2026-11-20T00:00:00Z',
-      to: '2026-11-21T00:00:00Z',
+      ...day,
       groupBy: ['platform'],
-      series: [
-        {
-          group: { platform: 'ios' },
-          points: [
-            { t: '2026-11-20T10:00:00Z', count: k, users: k, sum: 0.5 * k, mean: 0.5, min: 0.5, max: 0.5, p50: 0.5, p95: 0.5 },
-            { t: '2026-11-20T12:00:00Z', count: 2, users: 2, sum: 0, mean: 0, min: 0, max: 0, p50: 0, p95: 0 },
-          ],
-        },
-      ],
-      suppressed: [{ group: { platform: 'android' }, reason: 'k_anonymity' }],
+      series: [{ group: { platform: 'web' }, points: [{ t: '2026-11-20T10:00:00Z', count: k + 1, users: k + 1, sum: 0.25 * (k + 1), mean: 0.25, p50: 0.25, p95: 0.25 }] }],
+      suppressed: withheld,
     });
+    const total = await queryMetric(store, { metric: 'mood.valence', ...day, interval: 'hour' }, { k });
+    expect(total).toMatchObject({ series: [{ group: {}, points: [{ t: '2026-11-20T10:00:00Z', count: 3 * k, users: 3 * k }] }], suppressed: [] });
+    // What the total minus the groups shown leaves: iOS and Android, 2k - 1 people.
+    expect(total.series[0]!.points[0]!.count - answer.series[0]!.points[0]!.count).toBe(2 * k - 1);
   });
 
-  it('merges users across days when no single day reaches k: distinct people count, repeat visits do not', async () => {
+  it('withholds a point under k even where its group has k users over the range', async () => {
     const people = (count: number) => Array.from({ length: count }, () => randomBytes(32).toString('hex'));
     const visit = (subjects: string[], platform: string, at: string) =>
       moods(platform, subjects.length, at, 0).map((event, i) => ({ ...event, subject: subjects[i]! }));
-    const [monday, tuesday, regulars] = [people(k - 2), people(k - 2), people(k - 2)];
-    const spread = memoryRollupReader(
-      computeRollups([
-        ...visit(monday, 'web', '2026-11-16T09:00:00.000Z'),
-        ...visit(tuesday, 'web', '2026-11-17T09:00:00.000Z'),
-        ...visit(regulars, 'desktop', '2026-11-16T09:00:00.000Z'),
-        ...visit(regulars, 'desktop', '2026-11-17T09:00:00.000Z'),
-      ], Infinity),
-    );
+    const [monday, tuesday] = [people(k - 2), people(k - 2)];
+    const spread = memoryRollupReader(computeRollups([...visit(monday, 'web', '2026-11-16T09:00:00.000Z'), ...visit(tuesday, 'web', '2026-11-17T09:00:00.000Z')], Infinity));
 
     const answer = await queryMetric(spread, { metric: 'events', from: '2026-11-16T00:00:00Z', to: '2026-11-18T00:00:00Z', interval: 'day', groupBy: 'platform' }, { k });
 
-    expect(answer.series.map((s) => s.group)).toEqual([{ platform: 'web' }]);
-    expect(answer.suppressed).toEqual([{ group: { platform: 'desktop' }, reason: 'k_anonymity' }]);
+    expect(answer.series).toEqual([]);
+    expect(answer.suppressed).toEqual(withheld);
   });
 
-  it('decides suppression on the users of the whole range, not per point', async () => {
-    const answer = await queryMetric(store, { metric: 'active_users', from: '2026-11-20T10:00:00Z', to: '2026-11-20T11:00:00Z', interval: 'minute' }, { k: 2 * k - 1 });
-    expect(answer.series).toEqual([
-      {
-        group: {},
-        points: [
-          { t: '2026-11-20T10:15:00Z', count: k, users: k },
-          { t: '2026-11-20T10:20:00Z', count: k - 1, users: k - 1 },
-        ],
-      },
-    ]);
-    const narrower = await queryMetric(store, { metric: 'active_users', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:16:00Z', interval: 'minute' }, { k: 2 * k - 1 });
-    expect(narrower.suppressed).toEqual([{ group: {}, reason: 'k_anonymity' }]);
+  it('withholds more points of a day when those under k would be the day minus the rest', async () => {
+    const hours = memoryRollupReader(
+      computeRollups([...moods('ios', 1, '2026-11-20T03:10:00.000Z', -1), ...moods('ios', k, '2026-11-20T10:10:00.000Z', 0), ...moods('ios', k + 1, '2026-11-20T11:10:00.000Z', 0)], Infinity),
+    );
+    const hourly = await queryMetric(hours, { metric: 'mood.valence', ...day, interval: 'hour' }, { k });
+    const daily = await queryMetric(hours, { metric: 'mood.valence', ...day, interval: 'day' }, { k });
+
+    // The day (2k + 2) minus 11:00 (k + 1) leaves 03:00 and 10:00 together: k + 1 people.
+    expect(hourly.series[0]!.points.map((p) => [p.t, p.users])).toEqual([['2026-11-20T11:00:00Z', k + 1]]);
+    expect(daily.series[0]!.points.map((p) => p.users)).toEqual([2 * k + 2]);
+    expect(daily.series[0]!.points[0]!.count - hourly.series[0]!.points[0]!.count).toBeGreaterThanOrEqual(k);
   });
 
-  it('sums a minute series of a grouping the minute rows skip from the finest rows: counts, users, quantiles, and the gate', async () => {
+  it('decides a minute on its hour, not on where the range cuts: a one-minute range shows what the hour shows', async () => {
+    const hour = await queryMetric(store, { metric: 'active_users', from: '2026-11-20T10:00:00Z', to: '2026-11-20T11:00:00Z', interval: 'minute' }, { k });
+    // 10:15 (k), 10:20 (k - 1) and 10:30 (k + 1): 10:20 is withheld, and 10:15, the smaller of the others, with it.
+    expect(hour.series).toEqual([{ group: {}, points: [{ t: '2026-11-20T10:30:00Z', count: k + 1, users: k + 1 }] }]);
+    const minute = await queryMetric(store, { metric: 'active_users', from: '2026-11-20T10:15:00Z', to: '2026-11-20T10:16:00Z', interval: 'minute' }, { k });
+    expect(minute).toMatchObject({ series: [], suppressed: withheld });
+  });
+
+  it('never releases the largest value of a point: no min or max, and p95 below one outlier', async () => {
+    const scores = (users: number, score: number) =>
+      moods('ios', users, '2026-11-20T10:15:00.000Z', 0).map((event) => ({ ...event, type: 'assessment.completed', attributes: { instrument: 'PHQ-9', score } })) as StoredEvent[];
+    const assessed = memoryRollupReader(computeRollups([...scores(k, 4), ...scores(1, 23)], Infinity));
+
+    const answer = await queryMetric(assessed, { metric: 'assessment.score', ...day, interval: 'hour' }, { k });
+
+    const point = answer.series[0]!.points[0]!;
+    expect(Object.keys(point).sort()).toEqual(['count', 'mean', 'p50', 'p95', 'sum', 't', 'users']);
+    expect(point.p95).toBeCloseTo(4, 1);
+  });
+
+  it('sums a minute series of a grouping the minute rows skip from the finest rows: counts, users, quantiles, and the policy', async () => {
     const sessions = (platform: string, users: number, at: string, durations: (i: number) => number, scenarioId = 'forest') =>
       moods(platform, users, at, 0).map((event, i) => ({ ...event, type: 'session.ended', attributes: { scenarioId, durationSec: durations(i), completed: true } })) as StoredEvent[];
     const durations = Array.from({ length: 200 }, (_, i) => 10 + i);
@@ -197,34 +183,28 @@ describe('queryMetric', () => {
         ...sessions('ios', 150, '2026-11-20T10:15:10.000Z', (i) => durations[i]!),
         ...sessions('android', 50, '2026-11-20T10:15:50.000Z', (i) => durations[150 + i]!),
         ...sessions('web', k - 1, '2026-11-20T10:40:00.000Z', () => 60, 'lake'),
+        // Without a third scenario, forest would be the total minus lake's k - 1, and go with it.
+        ...sessions('web', k, '2026-11-20T10:15:20.000Z', () => 45, 'meadow'),
       ], Infinity),
     );
     const range = { from: '2026-11-20T10:10:00Z', to: '2026-11-20T11:05:00Z', interval: 'minute' };
 
     const answer = await queryMetric(mixed, { metric: 'session.duration', ...range, groupBy: 'scenarioId' }, { k });
 
-    expect(answer.suppressed).toEqual([{ group: { scenarioId: 'lake' }, reason: 'k_anonymity' }]);
-    expect(answer.series).toHaveLength(1);
+    expect(answer.suppressed).toEqual(withheld);
+    expect(answer.series.map((s) => s.group)).toEqual([{ scenarioId: 'forest' }]);
     const [point, ...others] = answer.series[0]!.points;
     expect(others).toEqual([]);
-    expect(point).toMatchObject({ t: '2026-11-20T10:15:00Z', count: 200, users: 200, sum: durations.reduce((a, b) => a + b, 0), min: 10, max: 209 });
+    expect(point).toMatchObject({ t: '2026-11-20T10:15:00Z', count: 200, users: 200, sum: durations.reduce((a, b) => a + b, 0) });
     expect(Math.abs(point!.p50! - 109.5)).toBeLessThanOrEqual(0.01 * 110);
     expect(Math.abs(point!.p95! - 199.05)).toBeLessThanOrEqual(0.01 * 200);
     // Each platform's group alone is under k: only the summed group reaches it.
-    const few = memoryRollupReader(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:16:10.000Z', () => 30)], Infinity));
+    const few = memoryRollupReader(computeRollups([...sessions('ios', k - 1, '2026-11-20T10:15:10.000Z', () => 30), ...sessions('android', 1, '2026-11-20T10:15:50.000Z', () => 30)], Infinity));
     const summed = await queryMetric(few, { metric: 'sessions.completed', ...range, groupBy: 'scenarioId' }, { k });
-    expect(summed.series).toEqual([
-      {
-        group: { scenarioId: 'forest' },
-        points: [
-          { t: '2026-11-20T10:15:00Z', count: k - 1, users: k - 1 },
-          { t: '2026-11-20T10:16:00Z', count: 1, users: 1 },
-        ],
-      },
-    ]);
+    expect(summed).toMatchObject({ series: [{ group: { scenarioId: 'forest' }, points: [{ t: '2026-11-20T10:15:00Z', count: k, users: k }] }], suppressed: [] });
   });
 
-  it('marks estimated users on points and counts them in the gate', async () => {
+  it('marks estimated users on points and releases them', async () => {
     const many = memoryRollupReader(computeRollups(moods('web', 1_500, '2026-11-20T10:00:00.000Z', 0.1), Infinity));
     const answer = await queryMetric(many, { metric: 'mood.valence', from: '2026-11-20T10:00:00Z', to: '2026-11-20T11:00:00Z', interval: 'hour' }, { k: 10 });
     const point = answer.series[0]!.points[0]!;
