@@ -129,9 +129,19 @@ export interface CrisisExpectation {
   readonly atRisk: boolean;
 }
 
-export type CrisisOutcome = 'paged once' | 'paged once, unlisted in a group page' | 'paged once, while the tap was down' | 'lost with the emulator' | 'missed' | 'undelivered' | 'paged twice' | 'paged without consent' | 'not paged (no consent)';
+export type CrisisOutcome =
+  | 'paged once'
+  | 'paged once, unlisted in a group page'
+  | 'paged once, while the tap was down'
+  | 'lost with the emulator'
+  | 'alert raised, never paged'
+  | 'missed'
+  | 'undelivered'
+  | 'paged twice'
+  | 'paged without consent'
+  | 'not paged (no consent)';
 
-export const CRISIS_FAILURES: ReadonlySet<CrisisOutcome> = new Set(['missed', 'undelivered', 'paged twice', 'paged without consent']);
+export const CRISIS_FAILURES: ReadonlySet<CrisisOutcome> = new Set(['alert raised, never paged', 'missed', 'undelivered', 'paged twice', 'paged without consent']);
 
 const inside = (at: number, windows: readonly (readonly [number, number])[]) => windows.some(([from, to]) => at >= from && at <= to);
 
@@ -170,6 +180,8 @@ export function reconcileCrises(expected: readonly CrisisExpectation[], pages: r
       unlisted -= 1;
       outcome = 'paged once, unlisted in a group page';
     } else if (record.undelivered > 0) outcome = 'undelivered';
+    // Raised, but its notification never got an outcome: a sender that died with it, not yet taken over.
+    else if (recorded.has(crisis.subject)) outcome = 'alert raised, never paged';
     else outcome = crisis.atRisk ? 'lost with the emulator' : 'missed';
     outcomes.set(crisis.subject, outcome);
   }
