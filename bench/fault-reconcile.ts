@@ -135,13 +135,14 @@ export type CrisisOutcome =
   | 'paged once, while the tap was down'
   | 'lost with the emulator'
   | 'alert raised, never paged'
+  | 'recorded as paged, never received'
   | 'missed'
   | 'undelivered'
   | 'paged twice'
   | 'paged without consent'
   | 'not paged (no consent)';
 
-export const CRISIS_FAILURES: ReadonlySet<CrisisOutcome> = new Set(['alert raised, never paged', 'missed', 'undelivered', 'paged twice', 'paged without consent']);
+export const CRISIS_FAILURES: ReadonlySet<CrisisOutcome> = new Set(['alert raised, never paged', 'recorded as paged, never received', 'missed', 'undelivered', 'paged twice', 'paged without consent']);
 
 const inside = (at: number, windows: readonly (readonly [number, number])[]) => windows.some(([from, to]) => at >= from && at <= to);
 
@@ -179,7 +180,8 @@ export function reconcileCrises(expected: readonly CrisisExpectation[], pages: r
     else if (record.delivered === 1 && unlisted > 0) {
       unlisted -= 1;
       outcome = 'paged once, unlisted in a group page';
-    } else if (record.undelivered > 0) outcome = 'undelivered';
+    } else if (record.delivered === 1) outcome = 'recorded as paged, never received';
+    else if (record.undelivered > 0) outcome = 'undelivered';
     // Raised, but its notification never got an outcome: a sender that died with it, not yet taken over.
     else if (recorded.has(crisis.subject)) outcome = 'alert raised, never paged';
     else outcome = crisis.atRisk ? 'lost with the emulator' : 'missed';
