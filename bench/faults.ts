@@ -19,7 +19,7 @@ import { ANALYTICS_ONLY, EventClient, makeUsers, metricTotal, runLoad, sendProbe
 import { SnsPager, criticalAlerts, outboxPages } from './fault-pager';
 import { CRISIS_FAILURES, failures, newLedger, reconcileCounts, reconcileCrises, streamOf, table, tallyOutcomes, type AlertRecord, type CrisisExpectation, type CrisisOutcome, type Ledger, type Page, type Recovery, type StreamLoss, type Verdict } from './fault-reconcile';
 import { RuntimeChild, freePort, healthy, privateMoto, privateRedis, privateSchema, sleep, type RestartableService } from './fault-services';
-import { dropSchema } from './support';
+import { DATABASE_URL, dropSchema } from './support';
 
 const QUICK = process.argv.includes('--quick');
 
@@ -61,9 +61,9 @@ const SETTINGS: Settings = QUICK
       users: { users: 200, crises: 150 },
       wiredFaults: ['pg', 'redis', 'pg', 'moto', 'pg', 'kill'],
       embeddedFaults: ['kill', 'kill'],
-      calmMs: 6_000,
-      recoveryBoundMs: 40_000,
-      settleBoundMs: 45_000,
+      calmMs: 5_000,
+      recoveryBoundMs: 30_000,
+      settleBoundMs: 30_000,
     };
 
 interface RoundServices {
@@ -318,7 +318,8 @@ async function wiredRound(work: string, runId: string, users: LoadUsers, base: R
 
 async function embeddedRound(work: string, users: LoadUsers, base: Record<string, string>, subjectOf: (userId: string) => string): Promise<Verdict> {
   const dataDir = join(work, 'embedded-data');
-  const env = { ...base, PORT: String(await freePort()), DATA_DIR: dataDir, STREAM_NAME: 'faults' };
+  // Blank, not absent: the runtime inherits this shell's environment, which may name shared services.
+  const env = { ...base, PORT: String(await freePort()), DATA_DIR: dataDir, STREAM_NAME: 'faults', DATABASE_URL: '', REDIS_URL: '', AWS_ENDPOINT_URL: '' };
   const runtime = new RuntimeChild(`http://127.0.0.1:${env.PORT}`, env, join(work, 'embedded-runtime.log'));
   try {
     return await runRound('embedded', SETTINGS.embeddedFaults, { env, outbox: join(dataDir, 'alerts', 'outbox.jsonl'), detailsFile: join(work, 'embedded-details.json') }, runtime, base.DEV_TOKEN!, users, subjectOf);
@@ -331,6 +332,10 @@ async function main(): Promise<void> {
   process.env.AWS_ACCESS_KEY_ID ??= 'testing';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
   process.env.AWS_REGION ??= 'us-east-1';
+  // Node 20 is this project's engine; the SDK's notice about Node 22 would fill every log.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Only loopback: the script breaks connections and restarts servers, never anyone else's.
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(DATABASE_URL).hostname)) throw new Error(`DATABASE_URL must point at a loopback address, not ${new URL(DATABASE_URL).hostname}`);
   const started = Date.now();
   const runId = randomBytes(4).toString('hex');
   const work = mkdtempSync(join(tmpdir(), 'faults-'));
