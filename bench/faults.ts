@@ -421,7 +421,11 @@ async function retrying<T>(read: () => Promise<T>, withinMs: number): Promise<T 
 const fmtMs = (ms: number | undefined, boundMs = SETTINGS.recoveryBoundMs) => (ms === undefined ? `not within ${boundMs / 1000} s` : `${ms} ms`);
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+main().then(
+  // Exits now: a bounded wait that lost its race (a probe's, a stop's) would hold the process for its full length.
+  () => process.exit(),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
