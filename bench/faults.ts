@@ -237,12 +237,13 @@ class Round {
     });
     await this.services.pager?.drain();
     const alerts = (await retrying(() => criticalAlerts(this.runtime.url, this.token), 10_000)) ?? [];
-    crises = reconcileCrises(expected, await pages(), alerts, this.tapDown);
-    this.writeDetails(subjectOf, expected, crises, alerts);
+    const received = await pages();
+    crises = reconcileCrises(expected, received, alerts, this.tapDown);
+    this.writeDetails(subjectOf, expected, crises, alerts, received);
     return { round: this.name, counts: reconcileCounts(this.ledger, counted, this.loss), crises, recoveries: this.recoveries, unexpectedExits: this.runtime.unexpectedExits.length };
   }
 
-  private writeDetails(subjectOf: (userId: string) => string, expected: readonly CrisisExpectation[], crises: ReadonlyMap<string, CrisisOutcome>, alerts: readonly AlertRecord[]): void {
+  private writeDetails(subjectOf: (userId: string) => string, expected: readonly CrisisExpectation[], crises: ReadonlyMap<string, CrisisOutcome>, alerts: readonly AlertRecord[], pages: readonly Page[]): void {
     const refused = new Map<string, number>();
     for (const code of this.ledger.refused.values()) refused.set(code, (refused.get(code) ?? 0) + 1);
     const acceptedBySubject = new Map<string, { sentAt: number; answeredAt: number }>();
@@ -253,7 +254,14 @@ class Round {
       abandoned: this.ledger.abandoned.size,
       loss: this.loss && { ...this.loss, alertedWhileDown: this.loss.alertedWhileDown.size },
       tapDown: this.tapDown,
-      crises: expected.map((crisis) => ({ ...crisis, outcome: crises.get(crisis.subject), accepted: acceptedBySubject.get(crisis.subject), alert: alerts.find((alert) => alert.subject === crisis.subject) })),
+      crises: expected.map((crisis) => ({
+        ...crisis,
+        outcome: crises.get(crisis.subject),
+        accepted: acceptedBySubject.get(crisis.subject),
+        alert: alerts.find((alert) => alert.subject === crisis.subject),
+        // When SNS accepted each Publish that listed it: two equal times would be one message read twice, not two pages.
+        pages: pages.filter((page) => page.subjects.includes(crisis.subject)).map((page) => ({ kind: page.kind, at: new Date(page.at).toISOString() })),
+      })),
     };
     writeFileSync(this.services.detailsFile, JSON.stringify(details, null, 2));
   }
