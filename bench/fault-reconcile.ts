@@ -13,7 +13,7 @@ export interface Ledger {
   readonly accepted: Map<string, { readonly sentAt: number; readonly answeredAt: number }>;
   /** Some attempt got no answer or a 5xx: the event may have reached the stream even if never accepted. */
   readonly unanswered: Set<string>;
-  /** Refused for good (consent_missing, a 4xx...): not the product's promise. */
+  /** Refused for good (consent_missing, a 4xx...): not the product's promise (though an earlier unanswered attempt may have stored it). */
   readonly refused: Map<string, string>;
   /** Still failing when the client gave up. */
   readonly abandoned: Set<string>;
@@ -72,7 +72,8 @@ export function reconcileCounts(ledger: Ledger, counted: number, loss?: StreamLo
   const onLostStream = loss ? [...ledger.accepted.values()].filter((event) => streamOf(event, loss) !== 'new').length : 0;
   const emulatorLoss = loss ? Math.max(0, onLostStream - loss.countedWhileDown) : 0;
   const expected = accepted - emulatorLoss;
-  const maybeStored = [...ledger.unanswered].filter((id) => !ledger.accepted.has(id) && !ledger.refused.has(id)).length;
+  // A later refusal (consent lost meanwhile, say) does not undo what an unanswered attempt may have stored.
+  const maybeStored = [...ledger.unanswered].filter((id) => !ledger.accepted.has(id)).length;
   return {
     accepted,
     onLostStream,

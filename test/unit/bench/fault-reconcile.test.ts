@@ -15,17 +15,17 @@ import {
 } from '../../../bench/fault-reconcile';
 
 /** A ledger of `accepted` events answered at the given times, and other events in the given states. */
-function ledgerOf(accepted: readonly [sentAt: number, answeredAt: number][], others: { unanswered?: number; refused?: number } = {}): Ledger {
+function ledgerOf(accepted: readonly [sentAt: number, answeredAt: number][], others: { unanswered?: number; refused?: number; unansweredThenRefused?: number } = {}): Ledger {
   const ledger = newLedger();
   accepted.forEach(([sentAt, answeredAt], index) => {
     ledger.sent.set(`a${index}`, { kind: 'load', userId: 'u' });
     ledger.accepted.set(`a${index}`, { sentAt, answeredAt });
   });
   for (let index = 0; index < (others.unanswered ?? 0); index += 1) ledger.unanswered.add(`n${index}`);
-  for (let index = 0; index < (others.refused ?? 0); index += 1) {
-    // Unanswered once, then refused for good: it can no longer be stored.
-    ledger.unanswered.add(`r${index}`);
-    ledger.refused.set(`r${index}`, 'consent_missing');
+  for (let index = 0; index < (others.refused ?? 0); index += 1) ledger.refused.set(`r${index}`, 'consent_missing');
+  for (let index = 0; index < (others.unansweredThenRefused ?? 0); index += 1) {
+    ledger.unanswered.add(`ur${index}`);
+    ledger.refused.set(`ur${index}`, 'consent_missing');
   }
   return ledger;
 }
@@ -75,11 +75,11 @@ describe('the fault script reconciliation', () => {
       expect(reconcileCounts(ledgerOf(times(5, 0)), 6)).toMatchObject({ missing: 0, extra: 1 });
     });
 
-    it('lets an unanswered event that was never accepted be counted, but not an event refused for good', () => {
-      const ledger = ledgerOf(times(5, 0), { unanswered: 2, refused: 3 });
+    it('lets an event of an unanswered attempt be counted even if never accepted, but not one only ever refused', () => {
+      const ledger = ledgerOf(times(5, 0), { unanswered: 2, unansweredThenRefused: 1, refused: 3 });
 
-      expect(reconcileCounts(ledger, 7)).toMatchObject({ maybeStored: 2, extra: 0 });
-      expect(reconcileCounts(ledger, 8)).toMatchObject({ maybeStored: 2, extra: 1 });
+      expect(reconcileCounts(ledger, 8)).toMatchObject({ maybeStored: 3, extra: 0 });
+      expect(reconcileCounts(ledger, 9)).toMatchObject({ maybeStored: 3, extra: 1 });
     });
 
     it('charges the emulator with what was on its lost stream and not yet counted when it died, and the product with the rest', () => {
