@@ -243,3 +243,22 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const line = (cells: readonly string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
+
+/** The three tables the script prints (and RELIABILITY.md quotes). */
+export function renderReport(verdicts: readonly Verdict[]): string {
+  const counts = table(
+    ['round', 'accepted', 'on lost stream', 'lost with emulator', 'expected', 'counted', 'maybe stored', 'missing', 'extra'],
+    verdicts.map(({ round, counts: c }) => [round, c.accepted, c.onLostStream, c.emulatorLoss, c.expected, c.counted, c.maybeStored, c.missing, c.extra].map(String)),
+  );
+  const crises = table(
+    ['round', 'crisis outcome', 'signals'],
+    verdicts.flatMap((v) => [...tallyOutcomes(v.crises)].map(([outcome, n]) => [v.round, outcome, String(n)])),
+  );
+  const recoveries = table(
+    ['round', 'fault', '/health not 200 seen', '/health 200 after', 'probe counted after', 'note'],
+    verdicts.flatMap((v) => v.recoveries.map((r) => [r.round, r.fault, r.sawUnhealthy ? 'yes' : 'no', formatMs(r.healthyAfterMs, r.boundMs), formatMs(r.probeCountedAfterMs, r.boundMs), r.note ?? ''])),
+  );
+  return `\nEvents (GET /v1/metrics/events, interval=day, against the client's ledger)\n${counts}\n\nCrisis signals (pages read back against GET /v1/alerts)\n${crises}\n\nRecovery per fault\n${recoveries}\n`;
+}
+
+export const formatMs = (ms: number | undefined, boundMs: number) => (ms === undefined ? `not within ${boundMs / 1000} s` : `${ms} ms`);

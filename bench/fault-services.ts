@@ -180,3 +180,45 @@ export class RuntimeChild {
     await exitOf(child);
   }
 }
+
+/** Samples /health every 100 ms from now until `stop`: whether it ever answered otherwise than 200, and when it last became 200. */
+export function sampleHealth(url: string): { stop(): Promise<{ sawUnhealthy: boolean; healthyAt?: number }> } {
+  const samples: { at: number; ok: boolean }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      samples.push({ at, ok: await healthy(url) });
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      let lastBad = samples.length - 1;
+      while (lastBad >= 0 && samples[lastBad]!.ok) lastBad -= 1;
+      const recovered = samples[lastBad + 1];
+      return { sawUnhealthy: lastBad >= 0, ...(recovered && { healthyAt: recovered.at }) };
+    },
+  };
+}
+
+/** Polls `done` every 250 ms until it answers true (its errors count as false); the time it did, or undefined past `deadline`. */
+export async function until(deadline: number, done: () => Promise<boolean>): Promise<number | undefined> {
+  for (;;) {
+    if (await done().catch(() => false)) return Date.now();
+    if (Date.now() > deadline) return undefined;
+    await sleep(250);
+  }
+}
+
+/** `read`'s answer, tried again (errors included) for up to `withinMs`; undefined if it never answered. */
+export async function retrying<T>(read: () => Promise<T>, withinMs: number): Promise<T | undefined> {
+  let value: T | undefined;
+  await until(Date.now() + withinMs, async () => {
+    value = await read();
+    return true;
+  });
+  return value;
+}

@@ -17,8 +17,8 @@ import { makePseudonymiser } from '../functions/domain/privacy/pseudonymise';
 import { DEMO_CONSENT, putConsent } from '../functions/local/consent-client';
 import { ANALYTICS_ONLY, EventClient, makeUsers, metricTotal, runLoad, sendProbe, type LoadPlan, type LoadUsers } from './fault-load';
 import { SnsPager, criticalAlerts, outboxPages } from './fault-pager';
-import { CRISIS_FAILURES, failures, newLedger, reconcileCounts, reconcileCrises, streamOf, table, tallyOutcomes, type AlertRecord, type CrisisExpectation, type CrisisOutcome, type Ledger, type Page, type Recovery, type StreamLoss, type Verdict } from './fault-reconcile';
-import { RuntimeChild, freePort, healthy, privateMoto, privateRedis, privateSchema, sleep, type RestartableService } from './fault-services';
+import { CRISIS_FAILURES, failures, formatMs, newLedger, reconcileCounts, reconcileCrises, renderReport, streamOf, type AlertRecord, type CrisisExpectation, type CrisisOutcome, type Ledger, type Page, type Recovery, type StreamLoss, type Verdict } from './fault-reconcile';
+import { RuntimeChild, freePort, healthy, privateMoto, privateRedis, privateSchema, retrying, sampleHealth, sleep, until, type RestartableService } from './fault-services';
 import { DATABASE_URL, dropSchema } from './support';
 
 const QUICK = process.argv.includes('--quick');
@@ -359,7 +359,7 @@ async function main(): Promise<void> {
   const verdicts: Verdict[] = [];
   verdicts.push(await wiredRound(work, runId, makeUsers(`${runId}w`, sizes), { ...base, PORT: String(await freePort()) }, subjectOf));
   if (SETTINGS.embeddedFaults.length > 0) verdicts.push(await embeddedRound(work, makeUsers(`${runId}e`, sizes), base, subjectOf));
-  report(verdicts, Date.now() - started);
+  process.stdout.write(`${renderReport(verdicts)}\nrun took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   const found = verdicts.flatMap(failures);
   if (found.length > 0) {
     process.stdout.write(`\nFAILED (${found.length}):\n${found.map((line) => `  - ${line}`).join('\n')}\nruntime logs: ${work}\n`);
@@ -370,65 +370,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(verdicts: readonly Verdict[], elapsedMs: number): void {
-  const counts = table(
-    ['round', 'accepted', 'on lost stream', 'lost with emulator', 'expected', 'counted', 'maybe stored', 'missing', 'extra'],
-    verdicts.map(({ round, counts: c }) => [round, c.accepted, c.onLostStream, c.emulatorLoss, c.expected, c.counted, c.maybeStored, c.missing, c.extra].map(String)),
-  );
-  const crises = table(
-    ['round', 'crisis outcome', 'signals'],
-    verdicts.flatMap((v) => [...tallyOutcomes(v.crises)].map(([outcome, n]) => [v.round, outcome, String(n)])),
-  );
-  const recoveries = table(
-    ['round', 'fault', '/health not 200 seen', '/health 200 after', 'probe counted after', 'note'],
-    verdicts.flatMap((v) => v.recoveries.map((r) => [r.round, r.fault, r.sawUnhealthy ? 'yes' : 'no', fmtMs(r.healthyAfterMs, r.boundMs), fmtMs(r.probeCountedAfterMs, r.boundMs), r.note ?? ''])),
-  );
-  process.stdout.write(`\nEvents (GET /v1/metrics/events, interval=day, against the client's ledger)\n${counts}\n\nCrisis signals (pages read back against GET /v1/alerts)\n${crises}\n\nRecovery per fault\n${recoveries}\n`);
-  process.stdout.write(`\nrun took ${(elapsedMs / 1000).toFixed(0)} s\n`);
-}
-
-/** Samples /health every 100 ms from now until `stop`: whether it ever answered otherwise than 200, and when it last became 200. */
-function sampleHealth(url: string): { stop(): Promise<{ sawUnhealthy: boolean; healthyAt?: number }> } {
-  const samples: { at: number; ok: boolean }[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const at = Date.now();
-      samples.push({ at, ok: await healthy(url) });
-      await sleep(100);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      let lastBad = samples.length - 1;
-      while (lastBad >= 0 && samples[lastBad]!.ok) lastBad -= 1;
-      const recovered = samples[lastBad + 1];
-      return { sawUnhealthy: lastBad >= 0, ...(recovered && { healthyAt: recovered.at }) };
-    },
-  };
-}
-
-/** Polls `done` every 250 ms until it answers true (its errors count as false); the time it did, or undefined past `deadline`. */
-async function until(deadline: number, done: () => Promise<boolean>): Promise<number | undefined> {
-  for (;;) {
-    if (await done().catch(() => false)) return Date.now();
-    if (Date.now() > deadline) return undefined;
-    await sleep(250);
-  }
-}
-
-async function retrying<T>(read: () => Promise<T>, withinMs: number): Promise<T | undefined> {
-  let value: T | undefined;
-  await until(Date.now() + withinMs, async () => {
-    value = await read();
-    return true;
-  });
-  return value;
-}
-
-const fmtMs = (ms: number | undefined, boundMs = SETTINGS.recoveryBoundMs) => (ms === undefined ? `not within ${boundMs / 1000} s` : `${ms} ms`);
+const fmtMs = (ms: number | undefined) => formatMs(ms, SETTINGS.recoveryBoundMs);
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
 
 main().then(
