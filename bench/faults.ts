@@ -44,13 +44,13 @@ interface Settings {
   readonly settleBoundMs: number;
 }
 
-// Bounded: at most `maxEvents` events (and a tenth as many requests) per round, whatever happens.
+// Bounded: at most `maxEvents` events per round (in requests of `batchSize`, retries aside), whatever happens.
 const SETTINGS: Settings = QUICK
   ? {
       load: { ratePerSecond: 80, batchSize: 20, workers: 2, crisisEvery: 50, maxEvents: 1_600, retryGraceMs: 5_000 },
       users: { users: 40, crises: 40 },
       wiredFaults: ['pg', 'redis', 'moto', 'kill'],
-      // Each embedded start is 15-40 s on a busy machine: the quick run leaves the round out.
+      // An embedded start takes 7-40 s on this busy machine: the quick run leaves the round out.
       embeddedFaults: [],
       calmMs: 1_500,
       recoveryBoundMs: 15_000,
