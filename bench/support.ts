@@ -1,5 +1,5 @@
 /** What the benchmarks share: percentiles, a latency sampler and a PostgreSQL schema of their own. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,19 @@ export async function dropSchema(schema: string): Promise<void> {
   await client.end();
 }
 
+/**
+ * `npm start` as a child process (tsx, `bin/local.ts`), its stderr sent to `stderr` and its stdout
+ * (the banner and the JSON log) to `stdout` or nowhere. tsx runs the script in a grandchild: `detached` gives both a process group of their own,
+ * so one signal to the group reaches the runtime itself (a SIGKILL is not relayed).
+ */
+export function launchRuntime(env: Record<string, string>, options: { readonly stderr: 'inherit' | number; readonly stdout?: number; readonly detached?: boolean }): ChildProcess {
+  return spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'local.ts')], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', options.stdout ?? 'ignore', options.stderr],
+    detached: options.detached ?? false,
+  });
+}
+
 export interface RuntimeProcess {
   readonly url: string;
   readonly token: string;
@@ -74,10 +87,7 @@ export interface RuntimeProcess {
 export async function spawnRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
   const dataDir = env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'bench-runtime-'));
   const port = env['PORT'] ?? String(20_000 + Math.floor(Math.random() * 20_000));
-  const child = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'local.ts')], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, PORT: port },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = launchRuntime({ ...env, DATA_DIR: dataDir, PORT: port }, { stderr: 'inherit' });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let attempt = 0; ; attempt += 1) {
