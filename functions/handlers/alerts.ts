@@ -8,6 +8,7 @@ import { alertsEnv, connectDatabase, functionUrlVerifier } from '../config/lambd
 import { QueryError } from '../domain/rollups/metric-query';
 import { silenceInputSchema } from '../domain/alerting/silence';
 import { SEVERITIES } from '../domain/alerting/model';
+import { boundedInstant } from '../domain/api/input-bounds';
 import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
 import type { AnomalyStore } from '../ports/anomalies';
@@ -35,7 +36,7 @@ const alertQuerySchema = z.strictObject({
   status: z.enum(['firing', 'acknowledged', 'resolved']).optional(),
   severity: z.enum(SEVERITIES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.iso.datetime({ offset: true }).transform((text) => new Date(text)).optional(),
+  before: boundedInstant.transform((text) => new Date(text)).optional(),
 });
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -50,8 +51,9 @@ function parameters<T>(event: HttpEvent, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const parameter = String(issue.path[0] ?? 'query');
-  throw badRequest('invalid_parameter', `${parameter}: ${issue.message}`, { parameter });
+  // An unknown parameter's issue sits on the query as a whole and names the key apart.
+  const parameter = issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? '') : String(issue.path[0] ?? '');
+  throw badRequest('invalid_parameter', `${parameter}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message}`, { parameter });
 }
 
 /** GET /v1/alerts: newest first; `before` is the `startsAt` of the last alert of the previous page. */
