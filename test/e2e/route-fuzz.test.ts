@@ -147,6 +147,15 @@ function unroutedArbitrary(tokens: Tokens): fc.Arbitrary<RawRequest> {
     .map(({ method, segments, headers, body }) => ({ method, path: `/${segments.join('/')}`, headers, body }));
 }
 
+function isJsonObject(body: Buffer | undefined): boolean {
+  try {
+    const value: unknown = JSON.parse(body?.toString('utf8') ?? '');
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 /** The answer broke no promise: no 5xx, the envelope on a 4xx, the field named when one is at fault. */
 function expectPromisesKept(req: RawRequest, response: RawResponse): void {
   const where = `${req.method} ${req.path.slice(0, 300)}`;
@@ -160,6 +169,7 @@ function expectPromisesKept(req: RawRequest, response: RawResponse): void {
   }
   const error = body?.error;
   if (typeof error?.code !== 'string' || typeof error?.message !== 'string') throw new Error(`${where} answered ${response.status} without {"error":{"code","message"}}: ${response.text.slice(0, 300)}`);
+  if (error.code === 'body_not_object' && isJsonObject(req.body)) throw new Error(`${where} answered body_not_object to a JSON object: ${response.text.slice(0, 300)}`);
   if (response.status !== 400 || WHOLE_REQUEST_CODES.has(error.code)) return;
   // A parameter may have an empty name (`?=1`); it is still named.
   const named = typeof error.details?.parameter === 'string' || ['field', 'header'].some((key) => typeof error.details?.[key] === 'string' && error.details[key] !== '');

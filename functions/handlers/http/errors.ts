@@ -20,11 +20,11 @@ export const badRequest = (code: string, message: string, details?: unknown) => 
 export function invalidBody(issues: readonly z.core.$ZodIssue[]): HttpError {
   const [first] = issues;
   if (!first) return badRequest('invalid_request', 'the body is not valid');
-  // No field to name: the body itself is of the wrong type (an array, a string, null).
-  if (first.path.length === 0) return badRequest('body_not_object', `the body must be a JSON object: ${first.message}`);
   if (first.code === 'unrecognized_keys') {
     const field = first.keys.join(', ');
     return badRequest('invalid_request', `${field}: unknown field`, { field });
   }
+  // No field to name: the body itself is of the wrong type (an array, a string, null).
+  if (first.path.length === 0) return badRequest('body_not_object', `the body must be a JSON object: ${first.message}`);
   return badRequest('invalid_request', describeIssue(first), { field: first.path.join('.') });
 }
