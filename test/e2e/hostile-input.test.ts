@@ -109,6 +109,24 @@ describe('hostile input the issue reported, through the local runtime', () => {
     expect([answer.status, answer.body.error.details]).toEqual([400, { field }]);
   });
 
+  const nest = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+  it.each([
+    ['PUT', '/v1/alert-rules', 'rules'],
+    ['POST', '/v1/silences', 'matchers'],
+    ['POST', '/v1/research/exports', 'metric'],
+  ])('%s %s answers a %s nested 100,000 deep with 400, not a stack overflow', async (method, path, field) => {
+    const answer = await app.request(method, path, { rawBody: `{"${field}": ${nest(100_000)}}` });
+
+    expect([answer.status, answer.body.error.code]).toEqual([400, 'invalid_request']);
+  });
+
+  it('rejects, in its 202, an event nested 100,000 deep', async () => {
+    const answer = await app.request('POST', '/v1/events', { rawBody: `{"events": [${nest(100_000)}]}` });
+
+    expect([answer.status, answer.body.rejected]).toEqual([202, [expect.objectContaining({ index: 0, code: 'invalid_event' })]]);
+  });
+
   it('refuses a NUL in a user id, in the consent path and in an event', async () => {
     const consent = await app.request('PUT', '/v1/consent/a%00b', { body: { analytics: true, research: false, safety_monitoring: false } });
     const ingest = await post('/v1/events', { events: [makeEvent({ userId: 'a\u0000b' })] });
