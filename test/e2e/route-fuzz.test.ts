@@ -195,7 +195,8 @@ describe('every route under hostile input (fast-check)', () => {
     const posted = await app.request('POST', '/v1/events', { body: { events: researchers.map((userId) => makeEvent({ userId, occurredAt: at.toISOString() }, 'mood.reported')) } });
     if (posted.body.accepted !== researchers.length) throw new Error(`the runtime took ${posted.body.accepted} of ${researchers.length} events`);
     await app.runtime.drain();
-  });
+    // Start, consent and drain: on a CI machine shared with other suites, longer than jest's 60 s default.
+  }, 180_000);
   afterAll(async () => {
     const byStatus = [...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');
     console.log(`route fuzz: ${cases} cases over ${Object.keys(ROUTES).length} routes and unrouted paths (${RUNS_PER_ROUTE} per route, FUZZ_RUNS_PER_ROUTE to change); answers ${byStatus}`);
