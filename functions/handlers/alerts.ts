@@ -8,6 +8,7 @@ import { alertsEnv, connectDatabase, functionUrlVerifier } from '../config/lambd
 import { QueryError } from '../domain/rollups/metric-query';
 import { silenceInputSchema } from '../domain/alerting/silence';
 import { SEVERITIES } from '../domain/alerting/model';
+import { boundedInstant } from '../domain/api/input-bounds';
 import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
 import type { AnomalyStore } from '../ports/anomalies';
@@ -35,7 +36,7 @@ const alertQuerySchema = z.strictObject({
   status: z.enum(['firing', 'acknowledged', 'resolved']).optional(),
   severity: z.enum(SEVERITIES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.iso.datetime({ offset: true }).transform((text) => new Date(text)).optional(),
+  before: boundedInstant.transform((text) => new Date(text)).optional(),
 });
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

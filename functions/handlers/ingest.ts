@@ -41,9 +41,9 @@ function parseEventsBody(event: HttpEvent): unknown[] {
   // The text already decoded for the size check, not decoded again.
   const body = parseJson(text);
   const events = typeof body === 'object' && body !== null ? (body as { events?: unknown }).events : undefined;
-  if (!Array.isArray(events)) throw badRequest('invalid_request', 'events: must be an array of events');
+  if (!Array.isArray(events)) throw badRequest('invalid_request', 'events: must be an array of events', { field: 'events' });
   if (events.length < 1 || events.length > MAX_EVENTS_PER_REQUEST) {
-    throw badRequest('invalid_request', `events: must hold 1 to ${MAX_EVENTS_PER_REQUEST} events, got ${events.length}`);
+    throw badRequest('invalid_request', `events: must hold 1 to ${MAX_EVENTS_PER_REQUEST} events, got ${events.length}`, { field: 'events' });
   }
   return events;
 }

@@ -8,6 +8,7 @@ import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
 import { parseEnv } from '../config/env';
 import { connectDatabase, functionUrlVerifier, loadPepper, privacyEnv } from '../config/lambda';
 import { userIdSchema } from '../domain/events/schema';
+import { PLAIN_TEXT_MESSAGE } from '../domain/api/input-bounds';
 import { consentBodySchema } from '../domain/privacy/consent';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import type { Clock } from '../ports';
@@ -34,7 +35,7 @@ export interface PrivacyHandlerDeps {
 
 function userIdFromPath(event: HttpEvent): string {
   const parsed = userIdSchema.safeParse(event.pathParameters?.['userId']);
-  if (!parsed.success) throw badRequest('invalid_parameter', 'userId: must be 1 to 256 characters', { parameter: 'userId' });
+  if (!parsed.success) throw badRequest('invalid_parameter', `userId: must be 1 to 256 characters and ${PLAIN_TEXT_MESSAGE}`, { parameter: 'userId' });
   return parsed.data;
 }
 

@@ -1,16 +1,24 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
-import { ROUTES, resolveRoute, type ResolvedRoute } from '../handlers/http/roles';
+import { ROUTES, resolveRoute, type ResolvedRoute, type RouteKey } from '../handlers/http/roles';
 import { bearerToken } from '../handlers/http/bearer';
+import { HttpError } from '../handlers/http/errors';
+import { MAX_BODY_BYTES } from '../domain/events/schema';
 import type { TokenAuthority } from './tokens';
 
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 /** What API Gateway would refuse before a Lambda sees it (its payload limit is 10 MB). */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Routes with a tighter limit than API Gateway's, refused here before they are buffered (in AWS
+ * the handler refuses them, after API Gateway buffered up to its 10 MB).
+ */
+const ROUTE_BODY_LIMITS: Partial<Record<RouteKey, number>> = { 'POST /v1/events': MAX_BODY_BYTES };
+const bodyLimitOf = (route: RouteKey) => ROUTE_BODY_LIMITS[route] ?? MAX_REQUEST_BYTES;
 
 export interface HttpServerOptions {
   readonly port: number;
@@ -22,30 +30,61 @@ export interface HttpServerOptions {
   readonly operations: Readonly<Record<string, () => Promise<{ status: number; contentType: string; body: string }>>>;
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * The body, or undefined when it is over `limit` bytes. An oversize body is read to its end and
+ * dropped chunk by chunk (memory stays at `limit`), not cut off: destroying the socket while the
+ * client still sends makes the kernel answer its next bytes with a reset, and the client never
+ * sees the 413. Chunked bodies, which declare no length, are counted the same way.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] | undefined = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit) chunks = undefined;
+      else chunks?.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => resolve(chunks && Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
+
+/** The request target as a URL; `//host/x` is a path here, not another host, and a target that is no path at all is a 400. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(`http://localhost${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+  } catch {
+    throw new HttpError(400, 'malformed_request', 'the request target is not a valid path');
+  }
+}
+
+const megabytes = (bytes: number) => `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
 
 function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   response.writeHead(status, headers);
   response.end(body);
 }
 
-const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+const errorBody = (code: string, message: string, details?: unknown) => JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } });
+
+/**
+ * What node's HTTP parser refused (headers over its limit, a request that is not HTTP/1.1)
+ * answered in the API's envelope instead of node's bare status line. The rest of what the client
+ * sends is read and dropped until it closes, for the reason readBody gives.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+  const [status, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, errorBody('headers_too_large', 'the request line and headers are over 16 KiB; send long parameters in a body')]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, errorBody('request_timeout', 'the request was not received in time')]
+        : [400, errorBody('malformed_request', 'the request is not valid HTTP/1.1')];
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.resume();
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
 
 /** The API Gateway v2 event a route would receive, with the claims its JWT authorizer would pass. */
 function toLambdaEvent(request: IncomingMessage, url: URL, route: ResolvedRoute, body: Buffer, claims: Record<string, string> | undefined): HttpEvent {
@@ -84,7 +123,7 @@ function toLambdaEvent(request: IncomingMessage, url: URL, route: ResolvedRoute,
 export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     void (async () => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
+      const url = requestUrl(request.url);
       const method = request.method ?? 'GET';
       const operation = method === 'GET' ? options.operations[url.pathname] : undefined;
       if (operation) {
@@ -99,17 +138,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       if (!isPublic && !claims) {
         return send(response, 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }, errorBody('unauthorized', 'a valid bearer token is required'));
       }
-      const body = await readBody(request);
-      if (body === undefined) return send(response, 413, { 'content-type': 'application/json' }, errorBody('payload_too_large', 'the request is over 10 MB'));
+      const limit = bodyLimitOf(route.routeKey);
+      const body = await readBody(request, limit);
+      if (body === undefined) return send(response, 413, { 'content-type': 'application/json' }, errorBody('payload_too_large', `the body is over ${megabytes(limit)} (${limit} bytes)`));
       const handler = options.handlers[ROUTES[route.routeKey].handler];
       if (!handler) return send(response, 501, { 'content-type': 'application/json' }, errorBody('not_implemented', `no handler for ${route.routeKey}`));
       const result = await handler(toLambdaEvent(request, url, route, body, claims), { awsRequestId: 'local' } as Context);
       send(response, result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>, typeof result.body === 'string' ? result.body : '');
     })().catch((error: unknown) => {
+      if (error instanceof HttpError) return send(response, error.status, { 'content-type': 'application/json' }, errorBody(error.code, error.message, error.details));
       options.logger.error('local http server error', { error: error instanceof Error ? error.name : 'unknown' });
       if (!response.headersSent) send(response, 500, { 'content-type': 'application/json' }, errorBody('internal', 'internal error'));
     });
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;

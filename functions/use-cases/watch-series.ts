@@ -19,6 +19,7 @@ import { rowSource } from '../domain/rollups/rollup';
 import type { Clock } from '../ports';
 import type { Anomaly, AnomalyStore, DetectorStateStore, DetectorStateUpdate, OperationalSeries, StoredDetectorState } from '../ports/anomalies';
 import type { RollupReader } from '../ports/rollups';
+import { boundedInstantMs, INSTANT_RANGE_MESSAGE } from '../domain/api/input-bounds';
 
 /** A minute is judged once it has been closed this long, so the aggregator's late batches are in. */
 export const DEFAULT_SETTLE_MS = 90_000;
@@ -161,7 +162,11 @@ async function readRollupMinutes(store: RollupReader, from: number, to: number):
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const instant = z.string().regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z').transform((s) => new Date(s));
+const instant = z
+  .string()
+  .regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z')
+  .refine((text) => !Number.isNaN(boundedInstantMs(text)), { message: INSTANT_RANGE_MESSAGE })
+  .transform((s) => new Date(s));
 
 const WATCHED_KEYS = new Set(WATCHED_SERIES.map((series) => series.key));
 

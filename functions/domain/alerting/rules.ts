@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from '../api/input-bounds';
 import { CHANNELS, SEVERITIES, type RuleRef } from './model';
 
 /**
@@ -22,7 +23,7 @@ const labelName = z
   .string()
   .max(64)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a label name (letters, digits and _)');
-const labelValue = z.string().max(256);
+const labelValue = plainText(z.string().max(256));
 const seconds = z.number().int().min(0).max(365 * DAY_SEC);
 
 export const COMPARISONS = ['>', '>=', '<', '<=', '==', '!='] as const;
@@ -40,7 +41,7 @@ export const routingSchema = z.strictObject({
 
 const common = {
   id: slug,
-  description: z.string().min(1).max(500),
+  description: plainText(z.string().min(1).max(500)),
   severity: z.enum(SEVERITIES),
   labels: z.record(labelName, labelValue).default({}),
   routing: routingSchema,

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { boundedInstant, plainText } from '../api/input-bounds';
 
 export const MAX_SILENCE_DAYS = 30;
 const MAX_MATCHERS = 16;
@@ -65,7 +66,7 @@ export function patternProblem(pattern: string): string | undefined {
 const matcherSchema = z
   .strictObject({
     name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'must be a label name'),
-    value: z.string().max(MAX_MATCHER_VALUE_LENGTH),
+    value: plainText(z.string().max(MAX_MATCHER_VALUE_LENGTH)),
     isRegex: z.boolean().optional(),
     isEqual: z.boolean().optional(),
   })
@@ -78,9 +79,9 @@ const matcherSchema = z
 export const silenceInputSchema = z
   .strictObject({
     matchers: z.array(matcherSchema).min(1).max(MAX_MATCHERS),
-    startsAt: z.iso.datetime({ offset: true }).optional(),
-    endsAt: z.iso.datetime({ offset: true }),
-    comment: z.string().trim().min(1).max(500),
+    startsAt: boundedInstant.optional(),
+    endsAt: boundedInstant,
+    comment: plainText(z.string().trim().min(1).max(500)),
   })
   .refine((s) => s.startsAt === undefined || Date.parse(s.endsAt) > Date.parse(s.startsAt), { message: 'must be after startsAt', path: ['endsAt'] })
   .refine((s) => s.startsAt === undefined || Date.parse(s.endsAt) - Date.parse(s.startsAt) <= MAX_SILENCE_DAYS * 86_400_000, {

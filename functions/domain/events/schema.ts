@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant, plainText } from '../api/input-bounds';
 
 /**
  * The v1 event contract. Objects strip keys they do not name, so unknown attributes (and a
@@ -127,11 +128,11 @@ export const eventContextSchema = z.object({
 export type EventContext = z.infer<typeof eventContextSchema>;
 
 /** The app's user id, as events carry it and as the consent and erasure routes take it in their path. */
-export const userIdSchema = z.string().min(1).max(256);
+export const userIdSchema = plainText(z.string().min(1).max(256));
 
 const envelopeFields = {
   eventId: z.uuid(),
-  occurredAt: z.iso.datetime({ offset: true }),
+  occurredAt: boundedInstant,
   userId: userIdSchema,
   sessionId: identifier,
   context: eventContextSchema.optional(),

@@ -5,6 +5,7 @@ import { memberHash } from '../rollups/distinct-sketch';
 import { boundContributions } from './noise/contribution-bounding';
 import { discreteGaussianMechanism, discreteLaplaceMechanism, gaussianMechanism, laplaceMechanism, type NoisyRelease, type PrivacyCost } from './noise/mechanisms';
 import type { RandomBits } from './noise/random-bits';
+import { boundedInstant } from '../api/input-bounds';
 
 /** The dataset research releases spend from: events of users who gave research consent. */
 export const RESEARCH_DATASET = 'research';
@@ -110,13 +111,23 @@ export function releaseResearch(random: RandomBits, rows: readonly { readonly su
 
 const MAX_RANGE_DAYS = 400;
 
+/**
+ * The ε and δ one release may ask for. Below ε = 0.01 the noise drowns any answer (a count's
+ * standard deviation passes 140 users) and its scale stops being a number the samplers take; above
+ * 10 the guarantee is gone. Gaussian noise needs δ > 0; δ above 1e-3 is no longer "cryptographically
+ * small" for the few thousand users a study holds. The schema refuses anything outside, so no
+ * ledger spend is ever recorded for a release that cannot run.
+ */
+export const EPSILON_RANGE = { min: 0.01, max: 10 } as const;
+export const DELTA_RANGE = { min: 1e-10, max: 1e-3 } as const;
+
 /** What every release from the research dataset states: the range, the privacy cost and the contribution bound. */
 const releaseParameters = {
-  from: z.iso.datetime({ offset: true }),
-  to: z.iso.datetime({ offset: true }),
-  epsilon: z.number().positive().max(10),
+  from: boundedInstant,
+  to: boundedInstant,
+  epsilon: z.number().min(EPSILON_RANGE.min).max(EPSILON_RANGE.max),
   mechanism: z.enum(['laplace', 'gaussian']).default('laplace'),
-  delta: z.number().positive().max(0.001).optional(),
+  delta: z.number().min(DELTA_RANGE.min).max(DELTA_RANGE.max).optional(),
   maxContributionsPerUser: z.number().int().min(1).max(1_000).default(10),
 };
 

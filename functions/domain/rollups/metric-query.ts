@@ -1,4 +1,5 @@
 import { WITHHELD, type Partition, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
+import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
 
@@ -45,8 +46,8 @@ export interface MetricQuery {
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function instant(parameter: 'from' | 'to', raw: unknown): number {
-  const at = typeof raw === 'string' && ISO_INSTANT.test(raw) ? Date.parse(raw) : NaN;
-  if (Number.isNaN(at)) throw new QueryError(parameter, `must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z`);
+  const at = typeof raw === 'string' && ISO_INSTANT.test(raw) ? boundedInstantMs(raw) : NaN;
+  if (Number.isNaN(at)) throw new QueryError(parameter, `must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z, from ${INSTANT_RANGE.from} and before ${INSTANT_RANGE.to}`);
   return at;
 }
 

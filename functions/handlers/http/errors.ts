@@ -24,5 +24,7 @@ export function invalidBody(issues: readonly z.core.$ZodIssue[]): HttpError {
     const field = first.keys.join(', ');
     return badRequest('invalid_request', `${field}: unknown field`, { field });
   }
+  // No field to name: the body itself is of the wrong type (an array, a string, null).
+  if (first.path.length === 0) return badRequest('body_not_object', `the body must be a JSON object: ${first.message}`);
   return badRequest('invalid_request', describeIssue(first), { field: first.path.join('.') });
 }

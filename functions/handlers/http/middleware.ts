@@ -161,5 +161,6 @@ export function callerOf(event: HttpEvent): { actor: string; role: string } {
 /** Refuses a query parameter the route does not take, naming it and the ones it does. */
 export function onlyParameters(event: Pick<HttpEvent, 'queryStringParameters'>, allowed: readonly string[]): void {
   const unknown = Object.keys(event.queryStringParameters ?? {}).find((name) => !allowed.includes(name));
-  if (unknown !== undefined) throw badRequest('invalid_parameter', `${unknown}: unknown parameter; allowed: ${allowed.join(', ')}`, { parameter: unknown });
+  if (unknown === undefined) return;
+  throw badRequest('invalid_parameter', `${unknown === '' ? '(a parameter without a name)' : unknown}: unknown parameter; allowed: ${allowed.join(', ')}`, { parameter: unknown });
 }

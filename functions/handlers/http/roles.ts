@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { AuditAction } from '../../domain/privacy/audit';
-import { HttpError } from './errors';
+import { HttpError, badRequest } from './errors';
 
 export const ROLES = ['admin', 'analyst', 'clinician', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
@@ -64,6 +64,15 @@ const ROUTE_PATTERNS = (Object.keys(ROUTES) as RouteKey[]).map((routeKey) => {
   return { routeKey, method, names, regex: new RegExp(`^${pattern}$`) };
 });
 
+/** A path parameter as the handlers get it: percent-decoded, or 400 when its escapes are not UTF-8. */
+function decodeParameter(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest('invalid_parameter', `${name}: is not valid percent-encoding of UTF-8 text`, { parameter: name });
+  }
+}
+
 /**
  * The route a method and path fall on, as API Gateway would match them: for callers that have
  * no route key of their own (the local HTTP server, Lambda function URLs).
@@ -74,7 +83,7 @@ export function resolveRoute(method: string, path: string): ResolvedRoute | unde
     const match = route.regex.exec(path);
     if (!match) continue;
     const pathParameters: Record<string, string> = {};
-    route.names.forEach((name, index) => (pathParameters[name] = decodeURIComponent(match[index + 1] ?? '')));
+    route.names.forEach((name, index) => (pathParameters[name] = decodeParameter(name, match[index + 1] ?? '')));
     return { routeKey: route.routeKey, pathParameters };
   }
   return undefined;
