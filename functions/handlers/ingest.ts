@@ -6,7 +6,8 @@ import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { KinesisEventStream } from '../adapters/aws/kinesis-stream';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { parseEnv } from '../config/env';
-import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper } from '../config/lambda';
+import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper, recordKeyStore } from '../config/lambda';
+import { CachedRecordKeys } from '../adapters/cached-record-keys';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
 import type { Metrics } from '../ports';
@@ -71,6 +72,7 @@ export const handler = lazyHandler(async () => {
     ingest: makeIngest({
       stream: new KinesisEventStream(kinesisClient(), config.STREAM_NAME),
       consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
+      keys: new CachedRecordKeys(recordKeyStore(), clock),
       pseudonymise: pseudonymisers(pepper),
       clock,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
