@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordKey } from '../../domain/privacy/sealed-record';
 import type { RecordKeyStore } from '../../ports/record-keys';
 import { newRecordKey } from '../record-key-material';
@@ -55,8 +55,8 @@ export class DynamoRecordKeyStore implements RecordKeyStore {
   }
 
   async deleteKeyOf(subject: string): Promise<string | undefined> {
-    const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { id: subjectId(subject) }, ConsistentRead: true }));
-    const keyId = answer.Item?.['keyId'] as string | undefined;
+    // A batch read (of one), so the function needs no GetItem beyond the BatchGetItem it has.
+    const keyId = (await this.read([subject])).get(subject)?.keyId;
     if (keyId === undefined) return undefined;
     await this.documents.send(
       new TransactWriteCommand({
