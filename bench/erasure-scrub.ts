@@ -13,6 +13,8 @@ import { join, relative } from 'node:path';
 import { parseEnv } from '../functions/config/env';
 import { localEnv } from '../functions/config/local';
 import { putConsent } from '../functions/local/consent-client';
+import { localPepper } from '../functions/local/pepper';
+import { makePseudonymiser } from '../functions/domain/privacy/pseudonymise';
 import { startRuntime } from '../functions/local/runtime';
 import { format, sampleLatency } from './support';
 
@@ -69,8 +71,9 @@ async function main(): Promise<void> {
     const left = filesHolding(dataDir, needles);
     console.log(`${USERS} users x ${EVENTS} events; ${ERASURES} x DELETE /v1/users/{userId}/data (erase, then scrub): ${format(summary)}`);
     console.log(`files of the data folder still holding an erased pseudonym or canary after a clean stop: ${left.length === 0 ? 'none' : left.join(', ')}`);
-    // The scan can see: a user who was not erased is still found.
-    console.log(`files holding a kept user's canary (the scan's control): ${filesHolding(dataDir, [Buffer.from(canaries.get(users[USERS - 1]!)!)]).join(', ') || 'none'}`);
+    // The scan can see: a user who was not erased is still found (their canary is sealed, their pseudonym is not).
+    const kept = makePseudonymiser(localPepper(dataDir, undefined), 'user')(users[USERS - 1]!);
+    console.log(`files holding a kept user's pseudonym (the scan's control): ${filesHolding(dataDir, [Buffer.from(kept)]).join(', ') || 'none'}`);
   } finally {
     await runtime.stop();
     rmSync(dataDir, { recursive: true, force: true });
