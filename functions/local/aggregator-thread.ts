@@ -161,7 +161,13 @@ export async function runAggregatorThread(): Promise<void> {
     if (streaming !== analytics) closers.push(() => streaming.close());
     const { stream, deadLetters } = await openStream(config, streaming, closers);
     const keys = await openRecordKeys(config, streaming);
-    const metrics: Pick<Metrics, 'count'> = { count: (name, value, dimensions) => port.postMessage({ count: { name, value, dimensions } satisfies CountMessage }) };
+    // Held until the ready message is out: the runtime takes the thread's first message for it,
+    // and the pollers may count erased records before then.
+    let started = false;
+    const early: CountMessage[] = [];
+    const metrics: Pick<Metrics, 'count'> = {
+      count: (name, value, dimensions) => (started ? port.postMessage({ count: { name, value, dimensions } }) : early.push({ name, value, dimensions })),
+    };
     const live = openLiveStore(config);
     closers.push(() => live.close());
     // One store for both, so the roll-up's writes and the batches' share one row cache.
@@ -205,6 +211,8 @@ export async function runAggregatorThread(): Promise<void> {
       );
     });
     port.postMessage({ ready: true });
+    started = true;
+    for (const count of early.splice(0)) port.postMessage({ count });
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     port.postMessage({ ready: false, error: replyError(error) });

@@ -3,8 +3,12 @@ import type { SqlDatabase } from './database';
 
 /** The product's tables an erasure deletes from (the analytics database). */
 export const ERASED_ANALYTICS_TABLES = ['alerts', 'alert_notifications', 'silences', 'alert_conditions', 'rollup_processed_events', 'research_values'] as const;
-/** The stream database's (the embedded stream, dead letters, record keys). */
-export const ERASED_STREAM_TABLES = ['record_keys', 'dead_letters', 'stream_records'] as const;
+/**
+ * The stream database's: record keys and dead letters. Not the stream table, whose records are
+ * sealed under the deleted key and keyed by its random id (rewriting a day of stream on every
+ * erasure would hold ingest's puts back for nothing).
+ */
+export const ERASED_STREAM_TABLES = ['record_keys', 'dead_letters'] as const;
 
 /**
  * Makes the rows an erasure deleted unreadable in the database's files. DELETE only marks a row
