@@ -99,8 +99,8 @@ function outboxTarget(path: string | undefined): ErasureTarget[] {
 /**
  * What makes an erasure hold against a hex editor: the tables it deleted from are rewritten, and
  * where the data folder holds the database (embedded) its write-ahead log is retired too; the
- * consent registry's file is written anew. Run in the request: measured at well under a second
- * on a small data folder (README, "Erasure").
+ * consent registry's file is written anew. Run in the request: about a second at most on a small
+ * data folder (PRIVACY.md, "Erasure against a hex editor"; bench/erasure-scrub.ts).
  */
 function erasureScrubs(config: LocalConfig, stores: { analytics: SqlDatabase; streaming: SqlDatabase; consent: StorageScrub | undefined }): StorageScrub[] {
   const embedded = config.DATABASE_URL === undefined;
