@@ -69,6 +69,7 @@ export class AnalyticsStack extends Stack {
 
     this.processing = new Processing(this, 'Processing', {
       stream: this.ingestion.stream,
+      recordKeyTable: this.storage.recordKeyTable,
       retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays, reportDays: s.reportRetentionDays },
       database: data.database,
       cache: data.cache,
@@ -111,6 +112,7 @@ export class AnalyticsStack extends Stack {
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stream: this.ingestion.stream,
+      recordKeyTable: this.storage.recordKeyTable,
       database: data.database,
       cache: data.cache,
       delivery: this.alerting,

@@ -215,13 +215,14 @@ export class HouseFunction extends NodejsFunction {
 
   /**
    * The table's name plus the item actions the function calls: `lookup` batch reads by key,
-   * `keep` also puts and deletes items. Not grantReadData's Scan and Query, which would let a
-   * consent check list the registry, nor grantWriteData's wildcard KMS actions.
+   * `create` also puts items, `erase` also deletes them, `keep` does both. Not grantReadData's Scan
+   * and Query, which would let a consent check list the registry, nor grantWriteData's wildcard KMS
+   * actions.
    */
-  bindTable(table: dynamodb.ITable, envName: string, access: 'lookup' | 'keep'): this {
+  bindTable(table: dynamodb.ITable, envName: string, access: 'lookup' | 'create' | 'erase' | 'keep'): this {
     this.addEnvironment(envName, table.tableName);
-    const writes = access === 'keep';
-    table.grant(this, 'dynamodb:BatchGetItem', ...(writes ? ['dynamodb:PutItem', 'dynamodb:DeleteItem'] : []));
+    const writes = access === 'create' || access === 'keep';
+    table.grant(this, 'dynamodb:BatchGetItem', ...(writes ? ['dynamodb:PutItem'] : []), ...(access === 'erase' || access === 'keep' ? ['dynamodb:DeleteItem'] : []));
     table.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:DescribeKey', ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : []));
     return this;
   }

@@ -45,7 +45,9 @@ export class Ingestion extends Construct {
     })
       .bindStream(this.stream, 'write')
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'lookup');
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'lookup')
+      // Makes a user's record key on their first event; never deletes one.
+      .bindTable(props.storage.recordKeyTable, 'RECORD_KEY_TABLE_NAME', 'create');
 
     acknowledgeFinding(
       this.stream.node.defaultChild!,

@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -17,6 +18,8 @@ import { MONITOR_EVERY_MS } from '../functions/use-cases/monitor';
 
 export interface MonitoringProps {
   readonly stream: kinesis.IStream;
+  /** The keys the stream's records are sealed under: read by key id, never listed or written. */
+  readonly recordKeyTable: dynamodb.ITable;
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
   /** Topics, template and sender: what a function needs to notify (lib/alerting.ts). */
@@ -81,6 +84,7 @@ export class Monitoring extends Construct {
       .bind(props.database)
       .bind(props.cache)
       .bind(props.delivery)
+      .bindTable(props.recordKeyTable, 'RECORD_KEY_TABLE_NAME', 'lookup')
       .acknowledge(
         'HIPAA.Security-LambdaDLQ',
         "Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping's on-failure destination (the encrypted dead-letter queue of this construct), which a function DLQ cannot replace.",

@@ -30,6 +30,8 @@ export class PrivacyService extends Construct {
       .bind(props.database)
       .bind(props.cache)
       .bindSecret(props.storage.pepperSecret, 'PEPPER_SECRET_ARN')
-      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'keep');
+      .bindTable(props.storage.consentTable, 'CONSENT_TABLE_NAME', 'keep')
+      // Erasure deletes the user's record key (crypto-shredding of their stream records).
+      .bindTable(props.storage.recordKeyTable, 'RECORD_KEY_TABLE_NAME', 'erase');
   }
 }

@@ -3,6 +3,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -15,6 +16,8 @@ import { EncryptedQueueDestination, encryptedDeadLetterQueue } from './dead-lett
 
 export interface ProcessingProps {
   readonly stream: kinesis.IStream;
+  /** The keys the stream's records are sealed under: read by key id, never listed or written. */
+  readonly recordKeyTable: dynamodb.ITable;
   /** Days kept of each kind of data the purge deletes (see functions/domain/privacy/retention.ts). */
   readonly retention: RetentionPolicy;
   readonly database: FunctionBinding;
@@ -67,6 +70,7 @@ export class Processing extends Construct {
     })
       .bind(props.database)
       .bind(props.cache)
+      .bindTable(props.recordKeyTable, 'RECORD_KEY_TABLE_NAME', 'lookup')
       .acknowledge(
         'HIPAA.Security-LambdaDLQ',
         "Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping's on-failure destination (the encrypted dead-letter queue below), which a function DLQ cannot replace.",

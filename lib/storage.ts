@@ -24,6 +24,12 @@ export class Storage extends Construct {
   readonly key: kms.Key;
   /** pk `subject`: the pseudonymous user id, so consent lookups never need the raw id. */
   readonly consentTable: dynamodb.Table;
+  /**
+   * pk `id`: per-user keys that seal stream records (`subject#<pseudonym>` and `key#<key id>`,
+   * functions/adapters/aws/dynamo-record-keys.ts). Erasure deletes a user's key, which erases their
+   * records in Kinesis and the dead-letter queues, which cannot delete them (crypto-shredding).
+   */
+  readonly recordKeyTable: dynamodb.Table;
   /** pk `eventId`; rows expire through `expiresAt` once a retry can no longer arrive. */
   readonly idempotencyTable: dynamodb.Table;
   readonly reportBucket: s3.Bucket;
@@ -54,6 +60,13 @@ export class Storage extends Construct {
       partitionKey: { name: 'subject', type: dynamodb.AttributeType.STRING },
       // Consent is a legal record: an accidental `cdk destroy` must not be able to drop it.
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+    });
+
+    this.recordKeyTable = new dynamodb.Table(this, 'RecordKeyTable', {
+      ...tableDefaults,
+      // No continuous backups: a restored deleted key would bring an erased user's records back.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
     });
 
     this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
@@ -142,6 +155,13 @@ export class Storage extends Construct {
         table.node.defaultChild!,
         'HIPAA.Security-DynamoDBInBackupPlan',
         'Point-in-time recovery is on (35 days of continuous backups, encrypted with the storage key); an AWS Backup plan would duplicate it for data that is either a small legal record (consent, with deletion protection) or short-lived (idempotency keys).',
+      );
+    }
+    for (const id of ['AwsSolutions-DDB3', 'HIPAA.Security-DynamoDBPITREnabled', 'HIPAA.Security-DynamoDBInBackupPlan']) {
+      acknowledgeFinding(
+        this.recordKeyTable.node.defaultChild!,
+        id,
+        "Erasure deletes a user's record key so their records in Kinesis and the dead-letter queues can never be read again; a backup would keep deleted keys for its retention and undo that. Losing the table loses at most the records not yet consumed (24 hours of stream retention), which a backup of keys alone could not replay anyway.",
       );
     }
     for (const id of ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled']) {

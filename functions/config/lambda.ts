@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { kAnonymity, optionalString, parseEnv, privacyBudgetEnv } from './env';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
-import { secretsManagerClient, sesClient, snsClient } from '../adapters/aws/clients';
+import { dynamoDbClient, secretsManagerClient, sesClient, snsClient } from '../adapters/aws/clients';
+import { DynamoRecordKeyStore } from '../adapters/aws/dynamo-record-keys';
 import { SesChannel } from '../adapters/aws/ses-channel';
 import { SnsChannel } from '../adapters/aws/sns-channel';
 import { DashboardChannel } from '../adapters/dashboard-channel';
@@ -37,6 +38,13 @@ const pepperEnv = z
   });
 
 export const ingestEnv = z.object({ STREAM_NAME: z.string().min(1), CONSENT_TABLE_NAME: z.string().min(1) });
+
+/** The table of the keys that seal stream records: ingest makes them, consumers read them, erasure deletes them. */
+const recordKeysEnv = z.object({ RECORD_KEY_TABLE_NAME: z.string().min(1) });
+
+export function recordKeyStore(env: NodeJS.ProcessEnv = process.env): DynamoRecordKeyStore {
+  return new DynamoRecordKeyStore(dynamoDbClient(), parseEnv(recordKeysEnv, env).RECORD_KEY_TABLE_NAME);
+}
 
 export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1), REDIS_URL: z.string().min(1) });
 

@@ -4,26 +4,31 @@ import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { parseEnv } from '../config/env';
-import { aggregateEnv, connectDatabase } from '../config/lambda';
+import { METRICS_NAMESPACE, aggregateEnv, connectDatabase, recordKeyStore } from '../config/lambda';
+import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { makeAggregate, type Aggregate } from '../use-cases/aggregate';
 import { lazyHandler } from './lazy';
-import { decodeBatch } from './kinesis-batch';
+import { decodeBatch, type BatchDecoder } from './kinesis-batch';
 
 export interface AggregateHandlerDeps {
   readonly aggregate: Aggregate;
   readonly logger: Logger;
+  /** The users' record keys: a record whose key is gone is an erased user's, skipped. */
+  readonly keys: BatchDecoder['keys'];
+  readonly metrics: BatchDecoder['metrics'];
 }
 
 /**
  * Kinesis batch in, partial batch response out. Undecodable records are reported as failed (and
- * reach the DLQ after the mapping's retries) while the rest of the batch is applied; a store
+ * reach the DLQ after the mapping's retries) while the rest of the batch is applied; erased
+ * users' records (their key deleted) are skipped and acknowledged; a store
  * failure throws, so the whole batch is retried and, with bisect on, split.
  */
 export function makeAggregateHandler(deps: AggregateHandlerDeps) {
   return async function handleKinesisBatch(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-    const { events, batchItemFailures } = decodeBatch(event, deps.logger);
+    const { events, batchItemFailures, erased } = await decodeBatch(event, { consumer: 'aggregate', ...deps });
     const result = await deps.aggregate(events);
-    deps.logger.info('aggregated', { records: event.Records.length, applied: result.applied, duplicates: result.duplicates, failed: batchItemFailures.length });
+    deps.logger.info('aggregated', { records: event.Records.length, applied: result.applied, duplicates: result.duplicates, failed: batchItemFailures.length, erased });
     return { batchItemFailures };
   };
 }
@@ -40,5 +45,7 @@ export const handler = lazyHandler(async () => {
       logger,
     }),
     logger,
+    keys: recordKeyStore(),
+    metrics: emfMetrics(METRICS_NAMESPACE, 'aggregate'),
   });
 });

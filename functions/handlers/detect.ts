@@ -1,19 +1,22 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import { makeDetect, type Detect } from '../use-cases/detect';
-import { decodeBatch } from './kinesis-batch';
+import { decodeBatch, type BatchDecoder } from './kinesis-batch';
 import { lazyHandler } from './lazy';
+import { emfMetrics } from '../adapters/aws/emf-metrics';
+import { METRICS_NAMESPACE, recordKeyStore } from '../config/lambda';
 import { notifyingFunction } from './monitoring-parts';
 
 /**
  * Kinesis batch in (through the enhanced fan-out consumer), partial batch response out: the
- * poison records are reported as failed, the rest go through the safety rules. A store failure
+ * poison records are reported as failed, erased users' records skipped, the rest go through the
+ * safety rules. A store failure
  * throws, so the batch is retried and split; rules and alerts count each event once, so a retry
  * never pages twice.
  */
-export function makeDetectHandler(deps: { readonly detect: Detect; readonly logger: Logger }) {
+export function makeDetectHandler(deps: { readonly detect: Detect; readonly logger: Logger; readonly keys: BatchDecoder['keys']; readonly metrics: BatchDecoder['metrics'] }) {
   return async function handleKinesisBatch(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-    const { events, batchItemFailures } = decodeBatch(event, deps.logger);
+    const { events, batchItemFailures } = await decodeBatch(event, { consumer: 'detect', ...deps });
     const result = await deps.detect(events);
     if (result.transitions > 0) deps.logger.info('detected', { records: event.Records.length, ...result, failed: batchItemFailures.length });
     return { batchItemFailures };
@@ -22,5 +25,5 @@ export function makeDetectHandler(deps: { readonly detect: Detect; readonly logg
 
 export const handler = lazyHandler(async () => {
   const { logger, rules, alerts } = await notifyingFunction('detect');
-  return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger });
+  return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger, keys: recordKeyStore(), metrics: emfMetrics(METRICS_NAMESPACE, 'detect') });
 });

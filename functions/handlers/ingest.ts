@@ -6,12 +6,14 @@ import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { KinesisEventStream } from '../adapters/aws/kinesis-stream';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { parseEnv } from '../config/env';
-import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper } from '../config/lambda';
+import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper, recordKeyStore } from '../config/lambda';
+import { CachedRecordKeys } from '../adapters/cached-record-keys';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
 import type { Metrics } from '../ports';
 import { INGEST_METRIC_NAMES } from '../ports/anomalies';
 import { ConsentUnavailableError } from '../ports/consent';
+import { RecordKeysUnavailableError } from '../ports/record-keys';
 import { makeIngest, type Ingest, type IngestResult } from '../use-cases/ingest';
 import { HttpError, badRequest } from './http/errors';
 import { lazyHandler } from './lazy';
@@ -56,6 +58,7 @@ export function makeIngestHandler(deps: IngestHandlerDeps) {
     const result = await deps.ingest(events).catch((error: unknown) => {
       // Not the client's fault and not a crash: the client sends the events again later.
       if (error instanceof ConsentUnavailableError) throw new HttpError(503, 'consent_unavailable', 'the consent registry did not answer, so no event was stored; send them again');
+      if (error instanceof RecordKeysUnavailableError) throw new HttpError(503, 'keys_unavailable', 'the record key store did not answer, so no event was stored; send them again');
       throw error;
     });
     // The use case's time (consent, pseudonymisation, the stream's put): what the series watch judges.
@@ -76,6 +79,7 @@ export const handler = lazyHandler(async () => {
     ingest: makeIngest({
       stream: new KinesisEventStream(kinesisClient(), config.STREAM_NAME),
       consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
+      keys: new CachedRecordKeys(recordKeyStore(), clock),
       pseudonymise: pseudonymisers(pepper),
       clock,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

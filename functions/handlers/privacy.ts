@@ -6,7 +6,7 @@ import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { dynamoDbClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
 import { parseEnv } from '../config/env';
-import { connectDatabase, functionUrlVerifier, loadPepper, privacyEnv } from '../config/lambda';
+import { connectDatabase, functionUrlVerifier, loadPepper, privacyEnv, recordKeyStore } from '../config/lambda';
 import { userIdSchema } from '../domain/events/schema';
 import { PLAIN_TEXT_MESSAGE } from '../domain/api/input-bounds';
 import { consentBodySchema } from '../domain/privacy/consent';
@@ -107,6 +107,7 @@ export const handler = lazyHandler(async () => {
       pseudonymiseUser,
       targets: erasureTargets({
         consent,
+        keys: recordKeyStore(),
         rollups: new SqlRollupStore(db),
         live,
         records: [],

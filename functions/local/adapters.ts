@@ -12,6 +12,9 @@ import { dynamoDbClient, kinesisClient, sqsClient } from '../adapters/aws/client
 import { DynamoConsentRegistry, ensureConsentTable } from '../adapters/aws/dynamo-consent-registry';
 import { LmdbConsentRegistry } from '../adapters/local/lmdb-consent-registry';
 import type { ConsentRegistry } from '../ports/consent';
+import type { RecordKeyStore } from '../ports/record-keys';
+import { DynamoRecordKeyStore, ensureRecordKeyTable } from '../adapters/aws/dynamo-record-keys';
+import { SqlRecordKeyStore } from '../adapters/pg/sql-record-keys';
 import { s3Client } from '../adapters/aws/clients';
 import { S3ObjectStore, ensureBucket } from '../adapters/aws/s3-object-store';
 import { FileObjectStore } from '../adapters/local/file-object-store';
@@ -19,7 +22,7 @@ import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { MemoryLiveStore } from '../adapters/local/memory-live-store';
-import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, ObjectStore, StreamRecord, SubjectRecords } from '../ports';
+import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, LiveStore, ObjectStore, StorageScrub, StreamRecord, SubjectRecords } from '../ports';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -135,7 +138,10 @@ export const liveStoreLabel = (config: LocalConfig): string => (config.REDIS_URL
 
 
 /** DynamoDB when an AWS endpoint is configured (table `<stream>-consent`), else an LMDB file in the data folder. */
-export async function openConsentRegistry(config: LocalConfig, closers: (() => Promise<void>)[]): Promise<{ registry: ConsentRegistry; label: string }> {
+export async function openConsentRegistry(
+  config: LocalConfig,
+  closers: (() => Promise<void>)[],
+): Promise<{ registry: ConsentRegistry; label: string; scrub?: StorageScrub }> {
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const tableName = `${config.STREAM_NAME}-consent`;
@@ -148,7 +154,20 @@ export async function openConsentRegistry(config: LocalConfig, closers: (() => P
   const path = join(resolve(config.DATA_DIR), 'consent');
   const registry = LmdbConsentRegistry.open(path);
   closers.push(() => registry.close());
-  return { registry, label: `embedded (LMDB, ${join(config.DATA_DIR, 'consent')})` };
+  return { registry, label: `embedded (LMDB, ${join(config.DATA_DIR, 'consent')})`, scrub: registry };
+}
+
+/**
+ * The keys that seal the stream's records: DynamoDB beside the consent table when an AWS endpoint
+ * is configured (table `<stream>-record-keys`), as in AWS; else a table of the stream's database,
+ * which both the HTTP thread and the aggregator's thread reach, and which the erasure rewrites.
+ */
+export async function openRecordKeys(config: LocalConfig, streaming: SqlDatabase): Promise<RecordKeyStore> {
+  if (!config.AWS_ENDPOINT_URL) return new SqlRecordKeyStore(streaming);
+  const client = dynamoDbClient({ endpoint: config.AWS_ENDPOINT_URL });
+  const tableName = `${config.STREAM_NAME}-record-keys`;
+  await ensureRecordKeyTable(client, tableName);
+  return new DynamoRecordKeyStore(client, tableName);
 }
 
 /** S3 when an AWS endpoint is configured (bucket `<stream>-reports`), else files in `DATA_DIR/reports`. */

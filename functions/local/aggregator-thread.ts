@@ -16,9 +16,9 @@ import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller } from './stream-poller';
-import { openLiveStore, openObjectStore, openStream, sleep, systemClock } from './adapters';
+import { openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
 import { startDetectConsumer } from './monitoring';
-import type { LiveStore } from '../ports';
+import type { LiveStore, Metrics } from '../ports';
 
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
@@ -48,6 +48,13 @@ const LIVE_OPERATIONS = ['removeFromSet', 'range', 'removeFromList', 'pushCapped
 type LiveOperation = (typeof LIVE_OPERATIONS)[number];
 export type ThreadLiveStore = Pick<LiveStore, LiveOperation>;
 
+/** A count the thread reports to the runtime's metrics (replies to calls carry an id instead). */
+interface CountMessage {
+  readonly name: string;
+  readonly value: number;
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
 type Request = { id: number; op: 'drain' | 'detect' | 'nudge' | 'roll-up' | 'stop' } | { id: number; op: 'live'; method: LiveOperation; args: unknown[] };
 
 /** The main thread's handle on the aggregator thread, which also runs the detect consumer and holds the live store. */
@@ -57,8 +64,8 @@ export class AggregatorThread implements ThreadLiveStore {
     private readonly calls: ThreadCaller,
   ) {}
 
-  /** Starts the thread; resolves once its poller runs. The ports are transferred to it. */
-  static async start(config: LocalConfig, databases: { analytics: MessagePort; streaming: MessagePort } | undefined, logger: Logger): Promise<AggregatorThread> {
+  /** Starts the thread; resolves once its poller runs. The ports are transferred to it. The thread's counts go to `metrics`. */
+  static async start(config: LocalConfig, databases: { analytics: MessagePort; streaming: MessagePort } | undefined, logger: Logger, metrics: Pick<Metrics, 'count'>): Promise<AggregatorThread> {
     const data: ThreadData = { config, ...databases };
     // TypeScript in a worker: the thread loads this very module through tsx (under `npm start`,
     // jest and plain node alike), then runs the worker side.
@@ -69,6 +76,9 @@ export class AggregatorThread implements ThreadLiveStore {
     });
     await workerReady(worker, 'the aggregator thread');
     const calls = threadCaller(worker);
+    worker.on('message', (message: { count?: CountMessage }) => {
+      if (message.count) metrics.count(message.count.name, message.count.value, message.count.dimensions);
+    });
     worker.on('error', (error) => logger.error('aggregator thread failed', { error: error.message }));
     worker.on('exit', (code) => calls.fail(new Error(`the aggregator thread exited with ${code}`)));
     return new AggregatorThread(worker, calls);
@@ -150,6 +160,14 @@ export async function runAggregatorThread(): Promise<void> {
     closers.push(() => analytics.close());
     if (streaming !== analytics) closers.push(() => streaming.close());
     const { stream, deadLetters } = await openStream(config, streaming, closers);
+    const keys = await openRecordKeys(config, streaming);
+    // Held until the ready message is out: the runtime takes the thread's first message for it,
+    // and the pollers may count erased records before then.
+    let started = false;
+    const early: CountMessage[] = [];
+    const metrics: Pick<Metrics, 'count'> = {
+      count: (name, value, dimensions) => (started ? port.postMessage({ count: { name, value, dimensions } }) : early.push({ name, value, dimensions })),
+    };
     const live = openLiveStore(config);
     closers.push(() => live.close());
     // One store for both, so the roll-up's writes and the batches' share one row cache.
@@ -159,7 +177,7 @@ export async function runAggregatorThread(): Promise<void> {
       reader: stream,
       checkpoints: new SqlCheckpointStore(streaming),
       deadLetters,
-      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, clock: systemClock, logger }), logger }),
+      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, clock: systemClock, logger }), logger, keys, metrics }),
       ...AGGREGATE_MAPPING,
       pollIntervalMs: 100,
       clock: systemClock,
@@ -167,7 +185,7 @@ export async function runAggregatorThread(): Promise<void> {
       logger,
     });
     poller.start();
-    const detect = await startDetectConsumer({ config, analytics, streaming, stream, feed: live, closers, logger });
+    const detect = await startDetectConsumer({ config, analytics, streaming, stream, keys, metrics, feed: live, closers, logger });
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) }, policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
@@ -193,6 +211,8 @@ export async function runAggregatorThread(): Promise<void> {
       );
     });
     port.postMessage({ ready: true });
+    started = true;
+    for (const count of early.splice(0)) port.postMessage({ count });
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     port.postMessage({ ready: false, error: replyError(error) });

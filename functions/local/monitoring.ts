@@ -10,7 +10,8 @@ import { SesChannel, ensureAlertTemplate } from '../adapters/aws/ses-channel';
 import { SnsChannel, ensureAlertTopics } from '../adapters/aws/sns-channel';
 import { DashboardChannel } from '../adapters/dashboard-channel';
 import { outboxChannels } from '../adapters/local/outbox-channel';
-import type { EventStreamReader, LiveStore } from '../ports';
+import type { EventStreamReader, LiveStore, Metrics } from '../ports';
+import type { RecordKeyStore } from '../ports/record-keys';
 import type { OperationalSeries } from '../ports/anomalies';
 import type { NotificationChannel } from '../ports/notifications';
 import { makeDeliver } from '../use-cases/deliver';
@@ -52,10 +53,14 @@ interface MonitoringStores {
   readonly logger: Logger;
 }
 
+/** The file that stands in for SNS and SES in the embedded mode; undefined when an emulator has them. */
+export const outboxPath = (config: LocalConfig): string | undefined => (config.AWS_ENDPOINT_URL ? undefined : join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl'));
+
 /** Alerts reach SNS and SES on the emulator when one is configured; otherwise an outbox file in the data folder stands in for both. */
 async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, 'pushCapped' | 'publish'>, logger: Logger): Promise<NotificationChannel[]> {
   const dashboard = new DashboardChannel(feed);
-  if (!config.AWS_ENDPOINT_URL) return [...outboxChannels(join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl')), dashboard];
+  const outbox = outboxPath(config);
+  if (outbox !== undefined) return [...outboxChannels(outbox), dashboard];
   const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
   const templateName = `${config.STREAM_NAME}-alert`;
   const createTemplate = () => withClient(sesClient(endpoint), (client) => ensureAlertTemplate(client, templateName, config.ALERT_EMAIL_FROM));
@@ -84,15 +89,21 @@ async function notifyingParts({ config, analytics, feed, logger }: MonitoringSto
  * HTTP thread its batches held ingest's answers back (p95 up by 5-7 ms at 1,000 events/s).
  */
 export async function startDetectConsumer(
-  options: MonitoringStores & { readonly streaming: SqlDatabase; readonly stream: EventStreamReader; readonly closers: (() => Promise<void>)[] },
+  options: MonitoringStores & {
+    readonly streaming: SqlDatabase;
+    readonly stream: EventStreamReader;
+    readonly keys: Pick<RecordKeyStore, 'keysById'>;
+    readonly metrics: Pick<Metrics, 'count'>;
+    readonly closers: (() => Promise<void>)[];
+  },
 ): Promise<DetectConsumer> {
-  const { config, streaming, stream, closers, logger } = options;
+  const { config, streaming, stream, keys, metrics, closers, logger } = options;
   const poller = new StreamPoller({
     consumer: 'detect',
     reader: stream,
     checkpoints: new SqlCheckpointStore(streaming),
     deadLetters: await openDeadLetters(config, streaming, 'detect', logger),
-    handler: makeDetectHandler({ detect: makeDetect(await notifyingParts(options)), logger }),
+    handler: makeDetectHandler({ detect: makeDetect(await notifyingParts(options)), logger, keys, metrics }),
     ...DETECT_MAPPING,
     clock: systemClock,
     sleep,

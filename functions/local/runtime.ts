@@ -14,7 +14,7 @@ import { cryptoRandomBits } from '../adapters/crypto-random';
 import { makeResearchExport } from '../use-cases/research-export';
 import { makeResearchReport } from '../use-cases/research-report';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
-import type { DeadLetterQueue, EventStreamWriter } from '../ports';
+import type { DeadLetterQueue, EventStreamWriter, StorageScrub } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
@@ -22,10 +22,15 @@ import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
-import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openObjectStore, openStream, sleep, systemClock } from './adapters';
+import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
+import { CachedRecordKeys } from '../adapters/cached-record-keys';
+import { ERASED_ANALYTICS_TABLES, ERASED_STREAM_TABLES, SqlScrub } from '../adapters/pg/sql-scrub';
+import { eraseOutboxLines } from '../adapters/local/outbox-channel';
+import { subjectKey } from '../domain/alerting/model';
+import type { ErasureTarget } from '../use-cases/erase-user';
 import { PrometheusCounters } from './prometheus-metrics';
 import { MinuteMetrics } from '../adapters/local/minute-metrics';
-import { startMonitoring } from './monitoring';
+import { outboxPath, startMonitoring } from './monitoring';
 import { makeAlertsHandler } from '../handlers/alerts';
 import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
@@ -86,6 +91,27 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
   };
 }
 
+/** The embedded mode's outbox, the stand-in for SMS and e-mail, is a file of the data folder the erasure reaches. */
+function outboxTarget(path: string | undefined): ErasureTarget[] {
+  if (path === undefined) return [];
+  return [{ store: 'alert outbox', what: 'lines of the outbox file (the stand-in for SMS and e-mail) that name the user', erase: (subject) => eraseOutboxLines(path, subjectKey({ kind: 'user', id: subject })) }];
+}
+
+/**
+ * What makes an erasure hold against a hex editor: the tables it deleted from are rewritten, and
+ * where the data folder holds the database (embedded) its write-ahead log is retired too; the
+ * consent registry's file is written anew. Run in the request: about a second at most on a small
+ * data folder (PRIVACY.md, "Erasure against a hex editor"; bench/erasure-scrub.ts).
+ */
+function erasureScrubs(config: LocalConfig, stores: { analytics: SqlDatabase; streaming: SqlDatabase; consent: StorageScrub | undefined }): StorageScrub[] {
+  const embedded = config.DATABASE_URL === undefined;
+  return [
+    ...(stores.consent ? [stores.consent] : []),
+    new SqlScrub('postgresql', stores.analytics, ERASED_ANALYTICS_TABLES, { retireWal: embedded }),
+    new SqlScrub('stream database', stores.streaming, ERASED_STREAM_TABLES, { retireWal: embedded }),
+  ];
+}
+
 /**
  * The whole system on one machine: the same handlers as in AWS, behind a local HTTP server, with
  * a poller in the place of the event source mapping. Adapters follow the configuration.
@@ -116,7 +142,9 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const { stream, deadLetters, label: streamLabel, trim, erasable } = await openStream(config, streaming, closers);
 
   const audit = new SqlAuditLog(analytics);
-  const { registry, label: consentLabel } = await openConsentRegistry(config, closers);
+  const { registry, label: consentLabel, scrub: consentScrub } = await openConsentRegistry(config, closers);
+  // One cache for ingest and erasure, as for consent: an erasure drops the key ingest holds.
+  const keys = new CachedRecordKeys(await openRecordKeys(config, streaming), systemClock);
   // One cache for both handlers, as if they were one instance: a withdrawal is seen by the next request.
   const consent = new CachedConsentRegistry(registry, systemClock);
   const pseudonymise = pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER));
@@ -124,7 +152,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   // Also the monitor's record of ingest errors and latency per minute (CloudWatch's part in AWS).
   const metrics = new MinuteMetrics(prometheus, systemClock);
   // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
-  const aggregator = await AggregatorThread.start(config, connect?.(), logger);
+  const aggregator = await AggregatorThread.start(config, connect?.(), logger, metrics);
   closers.push(() => aggregator.stop());
   const monitoring = await startMonitoring({ config, analytics, feed: aggregator, operational: metrics, closers, logger });
   // Each put wakes the detect consumer, after this turn, so the answer goes out first.
@@ -136,7 +164,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     },
   };
   const ingestHandler = makeIngestHandler({
-    ingest: makeIngest({ stream: ingestStream, consent, pseudonymise, clock: systemClock, sleep }),
+    ingest: makeIngest({ stream: ingestStream, consent, keys, pseudonymise, clock: systemClock, sleep }),
     logger,
     metrics,
   });
@@ -144,15 +172,20 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
     eraseUser: makeEraseUser({
       pseudonymiseUser: pseudonymise.user,
-      targets: erasureTargets({
-        consent,
-        rollups: new SqlRollupStore(analytics),
-        live: aggregator,
-        records: erasable,
-        alerts: monitoring.console,
-        conditions: monitoring.erasable.conditions,
-        alertFeed: aggregator,
-      }),
+      targets: [
+        ...erasureTargets({
+          consent,
+          keys,
+          rollups: new SqlRollupStore(analytics),
+          live: aggregator,
+          records: erasable,
+          alerts: monitoring.console,
+          conditions: monitoring.erasable.conditions,
+          alertFeed: aggregator,
+        }),
+        ...outboxTarget(outboxPath(config)),
+      ],
+      scrubs: erasureScrubs(config, { analytics, streaming, consent: consentScrub }),
       // Kinesis and SQS (the emulated mode) cannot forget one user's records.
       retained: [...RETAINED_EVERYWHERE, ...(erasable.length === 0 ? RETAINED_IN_AWS : [])],
       clock: systemClock,

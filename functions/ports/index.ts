@@ -79,6 +79,16 @@ export interface SubjectRecords {
   eraseRecordsOf(partitionKey: string): Promise<number>;
 }
 
+/**
+ * Makes what a store deleted unreadable in its files (rewrites pages, retires old logs): the last
+ * step of an erasure, where a deletion alone leaves the bytes behind.
+ */
+export interface StorageScrub {
+  readonly store: string;
+  readonly what: string;
+  scrub(): Promise<void>;
+}
+
 /** What the event source mapping sends to its on-failure destination. */
 export interface DeadLetter {
   readonly consumer: string;

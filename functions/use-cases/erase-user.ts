@@ -1,5 +1,6 @@
-import type { Clock, LiveStore, SubjectRecords } from '../ports';
+import type { Clock, LiveStore, StorageScrub, SubjectRecords } from '../ports';
 import type { ConsentRegistry } from '../ports/consent';
+import type { RecordKeyStore } from '../ports/record-keys';
 import type { RollupStore } from '../ports/rollups';
 import type { Pseudonymise } from '../domain/privacy/pseudonymise';
 import { SEVERITIES, alertFeedKey, subjectKey } from '../domain/alerting/model';
@@ -7,12 +8,17 @@ import { activeUserSetKeys } from './aggregate';
 import type { ConditionStore } from '../ports/alert-rules';
 import type { AlertConsole } from './alert-manager';
 
+/** What one erasure learns on its way, for the steps after: the id of the user's record key. */
+export interface ErasureFindings {
+  recordKeyId?: string;
+}
+
 /** One store an erasure cleans: what it holds of a user, and how to delete it. */
 export interface ErasureTarget {
   readonly store: string;
   readonly what: string;
   /** Deletes what the store holds of the subject; answers how many items went. */
-  erase(subject: string, erasedAt: Date): Promise<number>;
+  erase(subject: string, erasedAt: Date, findings: ErasureFindings): Promise<number>;
 }
 
 /** What an erasure leaves in place, and why: part of the receipt. */
@@ -28,6 +34,8 @@ export interface ErasureReceipt {
   /** The pseudonym erased, so the requester can match the receipt to their own records. */
   readonly subject: string;
   readonly removed: readonly { readonly store: string; readonly what: string; readonly count: number }[];
+  /** What was done so that the deleted data cannot be read back from the stores' files. */
+  readonly scrubbed: readonly { readonly store: string; readonly what: string }[];
   readonly retained: readonly Retained[];
 }
 
@@ -35,6 +43,8 @@ export interface EraseUserDeps {
   readonly pseudonymiseUser: Pseudonymise;
   /** In order: consent first, so no new event of the user is taken while the rest is cleaned. */
   readonly targets: readonly ErasureTarget[];
+  /** After the targets: their files rewritten so no deleted byte stays readable (the local modes). */
+  readonly scrubs?: readonly StorageScrub[];
   readonly retained: readonly Retained[];
   readonly clock: Clock;
   readonly newId: () => string;
@@ -49,8 +59,14 @@ export function makeEraseUser(deps: EraseUserDeps) {
     const subject = deps.pseudonymiseUser(userId);
     const erasedAt = deps.clock.now();
     const removed: ErasureReceipt['removed'][number][] = [];
-    for (const target of deps.targets) removed.push({ store: target.store, what: target.what, count: await target.erase(subject, erasedAt) });
-    return { receiptId: deps.newId(), erasedAt: erasedAt.toISOString(), subject, removed, retained: deps.retained };
+    const findings: ErasureFindings = {};
+    for (const target of deps.targets) removed.push({ store: target.store, what: target.what, count: await target.erase(subject, erasedAt, findings) });
+    const scrubbed: ErasureReceipt['scrubbed'][number][] = [];
+    for (const scrub of deps.scrubs ?? []) {
+      await scrub.scrub();
+      scrubbed.push({ store: scrub.store, what: scrub.what });
+    }
+    return { receiptId: deps.newId(), erasedAt: erasedAt.toISOString(), subject, removed, scrubbed, retained: deps.retained };
   };
 }
 
@@ -58,6 +74,8 @@ export type EraseUser = ReturnType<typeof makeEraseUser>;
 
 export interface ErasableStores {
   readonly consent: Pick<ConsentRegistry, 'remove'>;
+  /** The key the user's stream records are sealed under: deleting it erases them wherever they are. */
+  readonly keys: Pick<RecordKeyStore, 'deleteKeyOf'>;
   readonly rollups: Pick<RollupStore, 'eraseSubject'>;
   readonly live: Pick<LiveStore, 'removeFromSet'>;
   /** Stores of raw records that can forget a subject's: the embedded stream and dead letters. */
@@ -111,7 +129,20 @@ export function erasureTargets(stores: ErasableStores): ErasureTarget[] {
         return removed;
       },
     },
-    ...stores.records.map(({ store, what, records }) => ({ store, what, erase: (subject: string) => records.eraseRecordsOf(subject) })),
+    {
+      store: 'record keys',
+      what: "the key the user's stream records and dead letters are sealed under: without it they cannot be read, wherever they are",
+      erase: async (subject, _erasedAt, findings) => {
+        findings.recordKeyId = await stores.keys.deleteKeyOf(subject);
+        return findings.recordKeyId === undefined ? 0 : 1;
+      },
+    },
+    // Records are keyed by their key's id; those an earlier version put, by the pseudonym.
+    ...stores.records.map(({ store, what, records }): ErasureTarget => ({
+      store,
+      what,
+      erase: async (subject, _erasedAt, findings) => (await records.eraseRecordsOf(subject)) + (findings.recordKeyId === undefined ? 0 : await records.eraseRecordsOf(findings.recordKeyId)),
+    })),
   ];
 }
 
@@ -134,13 +165,21 @@ export const RETAINED_EVERYWHERE: readonly Retained[] = [
   { store: 'audit trail', what: 'entries of this erasure and of earlier calls', why: 'they name who acted, never the user, and the trail is append-only' },
   {
     store: 'alert notifications',
-    what: 'SMS and e-mail alerts already sent (locally, the outbox file that stands in for them)',
+    what: 'SMS and e-mail alerts already sent (the embedded mode removes the lines of its outbox file that stand in for them)',
     why: 'a message delivered to a clinician cannot be recalled; it names the pseudonym only, never the user id',
   },
 ];
 
 /** Kept where the stream is Kinesis and the dead letters SQS, which cannot delete one user's records. */
 export const RETAINED_IN_AWS: readonly Retained[] = [
-  { store: 'kinesis stream', what: 'records of the last 24 hours', why: 'Kinesis cannot delete records; they expire with the stream retention, and the aggregator drops them as erased' },
-  { store: 'dead-letter queue', what: 'failed batches holding the user, if any', why: 'SQS cannot delete one record of a message; messages expire after 14 days and are never replayed for an erased user' },
+  {
+    store: 'kinesis stream',
+    what: 'records of the last 24 hours, sealed under the deleted key',
+    why: 'Kinesis cannot delete records: with the key gone they cannot be read or linked to the user (their partition key is the key\'s random id), consumers skip them, and they expire with the stream retention',
+  },
+  {
+    store: 'dead-letter queue',
+    what: 'failed batches holding the user, if any, sealed under the deleted key',
+    why: 'SQS cannot delete one record of a message: the records cannot be read without the key, and messages expire after 14 days',
+  },
 ];

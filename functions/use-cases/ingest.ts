@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock, EventStreamWriter, Sleep, StreamRecordInput } from '../ports';
 import { ConsentUnavailableError, type ConsentRegistry } from '../ports/consent';
+import { RecordKeysUnavailableError, type RecordKeyStore } from '../ports/record-keys';
+import { IV_BYTES, sealRecord, type RecordKey } from '../domain/privacy/sealed-record';
 import type { StoredEvent } from '../domain/events/schema';
 import { consents, type ConsentRecord } from '../domain/privacy/consent';
 import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } from '../domain/events/validate';
@@ -7,6 +10,8 @@ import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } fro
 export interface IngestDeps {
   readonly stream: EventStreamWriter;
   readonly consent: Pick<ConsentRegistry, 'getMany'>;
+  /** Each user's key: their records are sealed under it, so erasing the key erases the records. */
+  readonly keys: Pick<RecordKeyStore, 'keysFor'>;
   readonly pseudonymise: Pseudonymisers;
   readonly clock: Clock;
   readonly sleep: Sleep;
@@ -30,7 +35,8 @@ const encoder = new TextEncoder();
 
 /**
  * Validates each event on its own, pseudonymises the good ones, keeps those whose user gave
- * analytics consent (opt-in: no record is no consent) and puts them on the stream. Only
+ * analytics consent (opt-in: no record is no consent), seals each under its user's key (the
+ * partition key is the key's random id, not the pseudonym) and puts them on the stream. Only
  * events the stream took count as accepted: records it turns away are retried with exponential
  * backoff and full jitter, and still-failing ones are reported `stream_unavailable` so the client
  * retries them (the aggregator dedupes by eventId, so a retry never counts twice).
@@ -67,7 +73,7 @@ export function makeIngest(deps: IngestDeps) {
     } catch (error) {
       throw new ConsentUnavailableError('the consent registry did not answer', { cause: error });
     }
-    const pending: { index: number; record: StreamRecordInput }[] = [];
+    const consenting: { index: number; stored: StoredEvent }[] = [];
     for (const { index, stored } of valid) {
       const record = consent.get(stored.subject);
       if (!consents(record, 'analytics')) {
@@ -79,8 +85,19 @@ export function makeIngest(deps: IngestDeps) {
         ...(consents(record, 'research') && { research: true }),
         ...(consents(record, 'safety_monitoring') && { safety: true }),
       };
-      pending.push({ index, record: { partitionKey: stored.subject, data: encoder.encode(JSON.stringify(marked)) } });
+      consenting.push({ index, stored: marked });
     }
+    let keys = new Map<string, RecordKey>();
+    try {
+      if (consenting.length > 0) keys = await deps.keys.keysFor(consenting.map((item) => item.stored.subject));
+    } catch (error) {
+      throw new RecordKeysUnavailableError('the record key store did not answer', { cause: error });
+    }
+    const pending: { index: number; record: StreamRecordInput }[] = consenting.map(({ index, stored }) => {
+      const key = keys.get(stored.subject);
+      if (key === undefined) throw new Error('the record key store answered no key for a user');
+      return { index, record: { partitionKey: key.keyId, data: sealRecord(key, encoder.encode(JSON.stringify(stored)), randomBytes(IV_BYTES)) } };
+    });
 
     let accepted = 0;
     let toPut = pending;

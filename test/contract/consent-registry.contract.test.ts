@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +8,7 @@ import { LmdbConsentRegistry } from '../../functions/adapters/local/lmdb-consent
 import type { ConsentRecord } from '../../functions/domain/privacy/consent';
 import type { ConsentRegistry } from '../../functions/ports/consent';
 import { describeWithServices, urls } from '../support/services';
+import { filesHolding } from '../support/store-dump';
 
 interface RegistryFixture {
   readonly registry: ConsentRegistry;
@@ -78,6 +79,34 @@ describe('consent registry contract: LMDB (embedded)', () => {
         rmSync(dir, { recursive: true, force: true });
       },
     };
+  });
+
+  it('scrubs: no removed pseudonym stays in any byte of its folder, the live records and later writes carry on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'consent-'));
+    const registry = LmdbConsentRegistry.open(dir);
+    try {
+      const subjects = Array.from({ length: 300 }, () => randomBytes(32).toString('hex'));
+      for (const subject of subjects) await registry.put(record(subject, true));
+      const removed = [subjects[0]!, subjects[150]!, subjects[299]!];
+      for (const subject of removed) await registry.remove(subject);
+      // What LMDB leaves behind: the removed records' bytes in freed and live pages.
+      expect(filesHolding(dir, removed.map((subject) => Buffer.from(subject)))).toEqual(['data.mdb']);
+
+      // Reads during the scrub wait for the new file instead of failing.
+      const [, during] = await Promise.all([registry.scrub(), registry.getMany([subjects[1]!])]);
+
+      expect(during.size).toBe(1);
+      expect(filesHolding(dir, removed.map((subject) => Buffer.from(subject)))).toEqual([]);
+      // The new file was written beside the registry's folder; nothing of it is left there.
+      expect(existsSync(`${dir}-rewrite`)).toBe(false);
+      const kept = subjects.filter((subject) => !removed.includes(subject));
+      expect([...(await registry.getMany(subjects)).keys()].sort()).toEqual([...kept].sort());
+      await registry.put(record('after-scrub', false));
+      expect((await registry.getMany(['after-scrub'])).get('after-scrub')).toEqual(record('after-scrub', false));
+    } finally {
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps its records across a reopen', async () => {

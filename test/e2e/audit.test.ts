@@ -57,7 +57,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     role: 'admin',
     details: {
       receiptId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      removed: { 'consent registry': 0, postgresql: 0, 'live store': 0, 'event stream': 0, 'dead-letter queue': 0 },
+      removed: { 'consent registry': 0, postgresql: 0, 'live store': 0, 'record keys': 0, 'event stream': 0, 'dead-letter queue': 0, 'alert outbox': 0 },
     },
   },
   'GET /v1/metrics/{metric}': {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
+import { SqlRecordKeyStore } from '../../functions/adapters/pg/sql-record-keys';
 import { pseudonymisers } from '../../functions/handlers/ingest';
 import { localPepper } from '../../functions/local/pepper';
 import { makeIngest } from '../../functions/use-cases/ingest';
@@ -78,6 +79,7 @@ describe('the embedded runtime', () => {
       stream: new SqlEventStream(db, { streamName: 'earlier', shardCount: 2 }),
       // That version had no consent registry.
       consent: { getMany: async (subjects) => new Map(subjects.map((subject) => [subject, { subject, scopes: DEMO_CONSENT, updatedAt: '' }])) },
+      keys: new SqlRecordKeyStore(db),
       pseudonymise: pseudonymisers(localPepper(dataDir, undefined)),
       clock: { now: () => new Date() },
       sleep: async () => undefined,

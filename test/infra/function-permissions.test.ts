@@ -43,6 +43,9 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'dynamodb:BatchGetItem',
       'kms:Decrypt',
       'kms:DescribeKey',
+      // A user's record key made on their first event (a put, never a delete), under the storage key.
+      'dynamodb:PutItem',
+      'kms:Encrypt',
     ],
   },
   aggregate: {
@@ -54,6 +57,9 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'sqs:SendMessage',
+      // The record keys that open the batch's records, read by key id (no Scan or Query).
+      'dynamodb:BatchGetItem',
+      'kms:DescribeKey',
     ],
     awsOnly: [...IN_VPC, ...DATABASE_SECRET],
   },
@@ -99,6 +105,9 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'sqs:SendMessage',
+      // The record keys that open the batch's records, read by key id (no Scan or Query).
+      'dynamodb:BatchGetItem',
+      'kms:DescribeKey',
     ],
     awsOnly: [...IN_VPC, ...DATABASE_SECRET],
   },

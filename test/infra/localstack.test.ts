@@ -12,7 +12,8 @@ describe('target=localstack', () => {
 
   it('keeps the serverless parts: stream and its consumer, tables, bucket, topics, DLQs, functions', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
-    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    // Consent, idempotency, and the record keys that seal the stream's records.
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
     // The report bucket and its access-log bucket.
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourceCountIs('AWS::SNS::Topic', 2);

@@ -288,8 +288,9 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     const none = { remove: async () => false, eraseSubject: async () => ({ eventIds: 0, researchValues: 0 }), removeFromSet: async () => 0 };
     const noConditions = { eraseSubject: async () => 0 };
     const noFeed = { range: async () => [], removeFromList: async () => 0 };
-    const targets = erasureTargets({ consent: none, rollups: none, live: none, records: [], alerts: manager, conditions: noConditions, alertFeed: noFeed });
-    const removed = await Promise.all(targets.map(async (target) => [target.what, await target.erase(user(1).id, t0)]));
+    const noKeys = { deleteKeyOf: async () => undefined };
+    const targets = erasureTargets({ consent: none, keys: noKeys, rollups: none, live: none, records: [], alerts: manager, conditions: noConditions, alertFeed: noFeed });
+    const removed = await Promise.all(targets.map(async (target) => [target.what, await target.erase(user(1).id, t0, {})]));
     expect(removed).toContainEqual([expect.stringContaining('alerts about the user'), 1]);
     expect(await manager.list({})).toEqual([]);
   });

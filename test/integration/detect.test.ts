@@ -13,6 +13,7 @@ import { makeDetect } from '../../functions/use-cases/detect';
 import { makeMonitor } from '../../functions/use-cases/monitor';
 import { steppedClock } from '../support/alert-rules';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { MemoryRecordKeys } from '../support/record-keys';
 
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
@@ -91,7 +92,8 @@ describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
     const handlers = Array.from({ length: 8 }, () => {
       const db = open();
       const detect = makeDetect({ rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }) });
-      return makeDetectHandler({ detect, logger: silent });
+      // Plain JSON records (as an earlier version put them): no key is asked for.
+      return makeDetectHandler({ detect, logger: silent, keys: new MemoryRecordKeys(), metrics: { count: () => undefined } });
     });
 
     const responses = await Promise.all(handlers.map((handle) => handle(records)));

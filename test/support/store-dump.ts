@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Redis } from 'ioredis';
 import { open } from 'lmdb';
 import type { SqlDatabase } from '../../functions/adapters/pg/database';
@@ -58,4 +60,24 @@ export async function dumpRedis(prefix: string): Promise<Dump[]> {
 export function holding(dumps: readonly Dump[], secret: string): string[] {
   const hex = Buffer.from(secret, 'utf8').toString('hex');
   return dumps.filter((dump) => dump.text.includes(secret) || dump.text.includes(hex)).map((dump) => dump.where);
+}
+
+/**
+ * The files under `dir` (recursively, every byte: database pages, write-ahead log, LMDB files,
+ * the outbox) that hold any of the needles, as paths relative to `dir`: what a hex editor finds.
+ */
+export function filesHolding(dir: string, needles: readonly Buffer[]): string[] {
+  const found: string[] = [];
+  const visit = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isFile()) {
+        const bytes = readFileSync(full);
+        if (needles.some((needle) => bytes.includes(needle))) found.push(relative(dir, full));
+      }
+    }
+  };
+  visit(dir);
+  return found.sort();
 }

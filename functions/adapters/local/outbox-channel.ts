@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { emailTemplateData, snsPublication } from '../../domain/alerting/message';
 import type { AlertMessage, Channel } from '../../domain/alerting/model';
@@ -36,3 +36,27 @@ export class OutboxChannel implements NotificationChannel {
 
 /** The sns and email channels of the embedded mode, writing to one outbox file. */
 export const outboxChannels = (path: string): OutboxChannel[] => [new OutboxChannel('sns', path), new OutboxChannel('email', path)];
+
+/**
+ * Erasure: the outbox without the lines that name `text` (a subject key), written to a new file
+ * that replaces the old one, so the removed lines are in no file of the data folder. A line
+ * appended by another thread between the read and the rename would be lost with them; the
+ * outbox is a stand-in for delivered messages, read by people and tests, not a record the
+ * product replays. Answers how many lines went.
+ */
+export async function eraseOutboxLines(path: string, text: string): Promise<number> {
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const lines = content.split('\n').filter((line) => line.length > 0);
+  const kept = lines.filter((line) => !line.includes(text));
+  if (kept.length === lines.length) return 0;
+  const fresh = `${path}.rewrite`;
+  await writeFile(fresh, kept.map((line) => `${line}\n`).join(''), 'utf8');
+  await rename(fresh, path);
+  return lines.length - kept.length;
+}

@@ -133,6 +133,9 @@ const erasureReceipt = z
     erasedAt: z.iso.datetime(),
     subject: z.string().meta({ description: 'The pseudonym erased.' }),
     removed: z.array(z.object({ store: z.string(), what: z.string(), count: z.number().int() })),
+    scrubbed: z
+      .array(z.object({ store: z.string(), what: z.string() }))
+      .meta({ description: 'What was rewritten so the deleted data cannot be read back from the stores\' files (the local modes).' }),
     retained: z.array(z.object({ store: z.string(), what: z.string(), why: z.string() })),
   })
   .meta({ id: 'ErasureReceipt' });

@@ -5,23 +5,39 @@ import type { ConsentRecord, ConsentScopes } from '../../../functions/domain/pri
 import type { ConsentRegistry } from '../../../functions/ports/consent';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { makeEvent, SAMPLE_ATTRIBUTES } from '../../support/events';
+import { MemoryRecordKeys } from '../../support/record-keys';
+import { openRecord, sealedHeader } from '../../../functions/domain/privacy/sealed-record';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const pepper = new Uint8Array(32).fill(7);
 const pseudonymise = { user: makePseudonymiser(pepper, 'user'), session: makePseudonymiser(pepper, 'session') };
 
-/** A stream that turns away the records `refuse` picks, attempt by attempt. */
+/** The record keys every ingest of this file seals under. */
+const keys = new MemoryRecordKeys();
+
+/** A stream that turns away the records `refuse` picks, attempt by attempt; it opens what it takes with the users' keys. */
 class FakeStream implements EventStreamWriter {
   readonly taken: StoredEvent[] = [];
+  readonly records: StreamRecordInput[] = [];
   calls = 0;
   constructor(private readonly refuse: (attempt: number, position: number) => boolean = () => false) {}
   async putRecords(records: readonly StreamRecordInput[]): Promise<PutRecordResult[]> {
     this.calls += 1;
+    const opened = await Promise.all(records.map((record) => this.open(record)));
     return records.map((record, position) => {
       if (this.refuse(this.calls, position)) return { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'slow down' };
-      this.taken.push(JSON.parse(new TextDecoder().decode(record.data)) as StoredEvent);
+      this.records.push(record);
+      this.taken.push(opened[position]!);
       return { ok: true, shardId: 'shardId-000000000000', sequenceNumber: String(this.taken.length) };
     });
+  }
+  private async open(record: StreamRecordInput): Promise<StoredEvent> {
+    const header = sealedHeader(record.data);
+    if (!header.sealed) throw new Error('ingest put a record that is not sealed');
+    const key = (await keys.keysById([header.keyId])).get(header.keyId);
+    const plaintext = key && openRecord(record.data, key);
+    if (!plaintext) throw new Error('a sealed record does not open under its key');
+    return JSON.parse(new TextDecoder().decode(plaintext)) as StoredEvent;
   }
 }
 
@@ -41,12 +57,31 @@ class FakeConsent implements Pick<ConsentRegistry, 'getMany'> {
 }
 
 function ingestWith(stream: EventStreamWriter, sleeps: number[] = [], consent: FakeConsent = new FakeConsent()) {
-  return makeIngest({ stream, consent, pseudonymise, clock: { now: () => NOW }, sleep: async (ms) => void sleeps.push(ms), random: () => 1 });
+  return makeIngest({ stream, consent, keys, pseudonymise, clock: { now: () => NOW }, sleep: async (ms) => void sleeps.push(ms), random: () => 1 });
 }
 
 const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
 
 describe('ingest', () => {
+  it("seals each record under its user's key, partitioned by the key's random id: the stream holds neither the pseudonym nor the attributes in the clear", async () => {
+    const stream = new FakeStream();
+    const events = [makeEvent({ userId: 'sealed-user', occurredAt: at(2), attributes: { goalId: 'canary-goal-7f3a', milestone: 'breakthrough' } }, 'progress.milestone'), makeEvent({ userId: 'sealed-user', occurredAt: at(2) })];
+
+    await ingestWith(stream)(events);
+
+    const subject = pseudonymise.user('sealed-user');
+    const [key] = (await keys.keysFor([subject])).values();
+    expect(stream.records.map((record) => record.partitionKey)).toEqual([key!.keyId, key!.keyId]);
+    expect(stream.taken.map((event) => event.subject)).toEqual([subject, subject]);
+    for (const record of stream.records) {
+      const bytes = Buffer.from(record.data);
+      for (const secret of [subject, 'canary-goal-7f3a', 'breakthrough']) expect(bytes.includes(secret)).toBe(false);
+      expect(bytes.includes(Buffer.from(subject, 'hex'))).toBe(false);
+    }
+    // A fresh IV per record: two records of one user never share a ciphertext prefix.
+    expect(Buffer.from(stream.records[0]!.data).subarray(18, 30)).not.toEqual(Buffer.from(stream.records[1]!.data).subarray(18, 30));
+  });
+
   it('refuses with consent_missing, and never puts on the stream, the events of users without analytics consent', async () => {
     const stream = new FakeStream();
     const withdrawn = pseudonymise.user('withdrawn');

@@ -5,10 +5,13 @@ import { makePseudonymiser } from '../../../functions/domain/privacy/pseudonymis
 import { toStoredEvent, validateEvent } from '../../../functions/domain/events/validate';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { makeEvent } from '../../support/events';
+import { MemoryRecordKeys } from '../../support/record-keys';
 
 const pepper = new Uint8Array(32).fill(3);
 const pseudonymise = { user: makePseudonymiser(pepper, 'user'), session: makePseudonymiser(pepper, 'session') };
 const logger = jsonLogger('test', 'silent');
+// Plain JSON records (as an earlier version put them): no key is asked for.
+const decoding = { logger, keys: new MemoryRecordKeys(), metrics: { count: () => undefined } };
 
 function stored(overrides: Record<string, unknown> = {}): StoredEvent {
   const validation = validateEvent(makeEvent(overrides), new Date(), { freshness: true });
@@ -40,7 +43,7 @@ function kinesisEvent(payloads: (StoredEvent | string)[]): KinesisStreamEvent {
 describe('aggregate handler', () => {
   it('applies the decodable records and reports only the poison one as a batch item failure', async () => {
     const applied: StoredEvent[][] = [];
-    const handler = makeAggregateHandler({ aggregate: async (events) => (applied.push([...events]), { applied: events.length, duplicates: 0 }), logger });
+    const handler = makeAggregateHandler({ aggregate: async (events) => (applied.push([...events]), { applied: events.length, duplicates: 0 }), ...decoding });
     const [first, last] = [stored(), stored()];
 
     const response = await handler(kinesisEvent([first, '{"v": 1, "type": "mood.reported"', last]));
@@ -50,7 +53,7 @@ describe('aggregate handler', () => {
   });
 
   it('treats a record with a raw user id instead of a pseudonym as poison', async () => {
-    const handler = makeAggregateHandler({ aggregate: async (events) => ({ applied: events.length, duplicates: 0 }), logger });
+    const handler = makeAggregateHandler({ aggregate: async (events) => ({ applied: events.length, duplicates: 0 }), ...decoding });
     const forged = { ...stored(), subject: 'jane.doe@example.org' };
 
     const response = await handler(kinesisEvent([forged]));
@@ -59,7 +62,7 @@ describe('aggregate handler', () => {
   });
 
   it('throws when the store fails, so the whole batch is retried (and bisected) by the mapping', async () => {
-    const handler = makeAggregateHandler({ aggregate: () => Promise.reject(new Error('connection reset')), logger });
+    const handler = makeAggregateHandler({ aggregate: () => Promise.reject(new Error('connection reset')), ...decoding });
 
     await expect(handler(kinesisEvent([stored()]))).rejects.toThrow('connection reset');
   });

@@ -8,6 +8,7 @@ import { makeIngest } from '../../../functions/use-cases/ingest';
 import { pseudonymisers } from '../../../functions/handlers/ingest';
 import { makeEvent } from '../../support/events';
 import { INGEST_METRIC_NAMES } from '../../../functions/ports/anomalies';
+import { MemoryRecordKeys } from '../../support/record-keys';
 
 const SECRET = 'ingest-test-secret';
 
@@ -44,15 +45,21 @@ describe('the ingest handler', () => {
     expect(counted).toContainEqual([INGEST_METRIC_NAMES.rejected, 1, { code: 'invalid_event' }]);
   });
 
-  it('answers 503 consent_unavailable and stores nothing when the consent registry does not answer', async () => {
-    // Prepare: the registry's connection refused, as while the emulator restarts
+  const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' });
+  const consenting = { getMany: async (subjects: readonly string[]) => new Map(subjects.map((subject) => [subject, { subject, scopes: { analytics: true, research: false, safety_monitoring: false }, updatedAt: new Date().toISOString() }])) };
+  const failingKeys = Object.assign(new MemoryRecordKeys(), { keysFor: () => Promise.reject(unreachable) });
+
+  it.each([
+    ['consent_unavailable', 'the consent registry', { consent: { getMany: () => Promise.reject(unreachable) }, keys: new MemoryRecordKeys() }],
+    ['keys_unavailable', 'the record key store', { consent: consenting, keys: failingKeys }],
+  ])('answers 503 %s and stores nothing when %s does not answer', async (code, _store, stores) => {
+    // Prepare: the store's connection refused, as while the emulator restarts
     const put: unknown[] = [];
     const stream: EventStreamWriter = { putRecords: async (records) => (put.push(...records), records.map(() => ({ ok: true, shardId: 's', sequenceNumber: '1' }))) };
-    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' });
     const handler = makeIngestHandler({
       ingest: makeIngest({
         stream,
-        consent: { getMany: () => Promise.reject(unreachable) },
+        ...stores,
         pseudonymise: pseudonymisers(new Uint8Array(32)),
         clock: { now: () => new Date() },
         sleep: async () => undefined,
@@ -67,7 +74,7 @@ describe('the ingest handler', () => {
 
     // Assess
     expect(response.statusCode).toBe(503);
-    expect(JSON.parse(response.body as string)).toMatchObject({ error: { code: 'consent_unavailable' } });
+    expect(JSON.parse(response.body as string)).toMatchObject({ error: { code } });
     expect(put).toEqual([]);
   });
 });
