@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const server = await startHttpServer({
     port: 0,
     handlers: { ingest: async () => ({ statusCode: 202, body: '{}' }) },
-    tokens: { devToken: TOKEN, verify: (bearer) => (bearer === TOKEN ? { sub: 'bench', role: 'admin' } : undefined), issue: () => TOKEN },
+    tokens: { devToken: TOKEN, verify: (bearer) => (bearer === TOKEN ? { claims: { sub: 'bench', role: 'admin' } } : { rejected: 'bad_signature' }), issue: () => TOKEN },
     logger: jsonLogger('bench', 'silent'),
     operations: {},
   });

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
 import { ROUTES, resolveRoute, type ResolvedRoute, type RouteKey } from '../handlers/http/roles';
-import { bearerToken } from '../handlers/http/bearer';
+import { bearerToken, unauthorized } from '../handlers/http/bearer';
 import { HttpError } from '../handlers/http/errors';
 import { MAX_BODY_BYTES } from '../domain/events/schema';
 import type { TokenAuthority } from './tokens';
@@ -134,9 +134,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
       const isPublic = ROUTES[route.routeKey].roles === 'public';
       const bearer = bearerToken(request.headers.authorization);
-      const claims = bearer ? options.tokens.verify(bearer) : undefined;
-      if (!isPublic && !claims) {
-        return send(response, 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }, errorBody('unauthorized', 'a valid bearer token is required'));
+      const verdict = bearer ? options.tokens.verify(bearer) : { rejected: 'missing' as const };
+      const claims = 'claims' in verdict ? verdict.claims : undefined;
+      if (!isPublic && 'rejected' in verdict) {
+        const { code, message, details } = unauthorized(verdict.rejected);
+        return send(response, 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }, errorBody(code, message, details));
       }
       const limit = bodyLimitOf(route.routeKey);
       const body = await readBody(request, limit);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Role } from '../handlers/http/roles';
-import { hs256Verifier, signHs256 } from '../handlers/http/bearer';
+import { hs256Verifier, signHs256, type BearerVerdict } from '../handlers/http/bearer';
 
 /**
  * The local runtime's stand-in for API Gateway's JWT authorizer: HS256 tokens signed with a
@@ -11,7 +11,7 @@ import { hs256Verifier, signHs256 } from '../handlers/http/bearer';
  */
 export interface TokenAuthority {
   readonly devToken: string;
-  verify(bearer: string): Record<string, string> | undefined;
+  verify(bearer: string): BearerVerdict;
   issue(role: Role, subject: string, ttlSeconds?: number): string;
 }
 
@@ -29,7 +29,7 @@ export function localTokenAuthority(dataDir: string, devToken: string | undefine
   const verifyJwt = hs256Verifier(secret);
   return {
     devToken: token,
-    verify: (bearer) => (bearer === token ? { sub: 'dev', role: 'admin' } : verifyJwt(bearer)),
+    verify: (bearer) => (bearer === token ? { claims: { sub: 'dev', role: 'admin' } } : verifyJwt(bearer)),
     issue: (role, subject, ttlSeconds = 12 * 3600) => signHs256(secret, role, subject, ttlSeconds),
   };
 }

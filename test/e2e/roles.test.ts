@@ -2,6 +2,7 @@ import { ROLES, ROUTES, type Role, type RouteKey } from '../../functions/handler
 import { makeEvent } from '../support/events';
 import { DEMO_CONSENT } from '../../functions/local/consent-client';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { signHs256 } from '../../functions/handlers/http/bearer';
 
 const now = Date.now();
 const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now).toISOString()}`;
@@ -106,5 +107,17 @@ describe('roles on every route', () => {
     const sample = TABLE[route];
     const response = await app.request(sample.method, sample.path, { body: sample.body, token: null });
     expect(response.status).toBe(sample.allowed === 'public' ? 200 : 401);
+  });
+
+  it.each([
+    ['missing', (): string | null => null],
+    ['malformed', (): string | null => 'not-a-token'],
+    ['expired', (): string | null => app.runtime.tokens.issue('analyst', 'x', -60)],
+    ['bad_signature', (): string | null => signHs256('a-secret-this-runtime-does-not-hold', 'analyst', 'x', 600)],
+  ] as const)('says why a token was refused (%s), and nothing about the key', async (reason, token) => {
+    const response = await app.request('GET', `/v1/metrics/events?${range}&interval=hour`, { token: token() });
+
+    expect([response.status, response.body.error.code, response.body.error.details]).toEqual([401, 'unauthorized', { reason }]);
+    expect(response.body.error.message).not.toMatch(/secret|HS256|invalid signature|jwt /i);
   });
 });

@@ -5,7 +5,7 @@ import type { AuditLog } from '../../ports/audit';
 import { AUDIT_PURPOSES, isAuditPurpose, type AuditAction, type AuditPurpose } from '../../domain/privacy/audit';
 import type { Clock } from '../../ports';
 import { HttpError, badRequest } from './errors';
-import { bearerToken, type BearerVerifier } from './bearer';
+import { bearerToken, unauthorized, type BearerVerifier } from './bearer';
 import { ROUTES, authorize, resolveRoute, roleFromClaims, type Role, type RouteKey } from './roles';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -91,8 +91,13 @@ function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | unde
   }
   if (!verifyBearer || event.requestContext.authorizer?.jwt) return;
   const token = bearerToken(event.headers?.['authorization']);
-  const claims = token ? verifyBearer(token) : undefined;
-  if (claims) event.requestContext.authorizer = { principalId: claims['sub'] ?? '', integrationLatency: 0, jwt: { claims, scopes: [] } };
+  const verdict = token ? verifyBearer(token) : { rejected: 'missing' as const };
+  if ('claims' in verdict) {
+    event.requestContext.authorizer = { principalId: verdict.claims['sub'] ?? '', integrationLatency: 0, jwt: { claims: verdict.claims, scopes: [] } };
+  } else if (event.routeKey in ROUTES && ROUTES[event.routeKey as RouteKey].roles !== 'public') {
+    const { code, message, details } = unauthorized(verdict.rejected);
+    throw new HttpError(401, code, message, details);
+  }
 }
 
 /**

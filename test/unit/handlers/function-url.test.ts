@@ -83,13 +83,14 @@ describe('the query handler behind a Lambda function URL (the LocalStack variant
   });
 
   it.each([
-    ['no token', undefined, 401],
-    ['a token signed with another secret', `Bearer ${signHs256('some-other-secret-of-16+', 'analyst', 'x', 600)}`, 401],
-    ['a role the route refuses', `Bearer ${signHs256(SECRET, 'ingest', 'x', 600)}`, 403],
-  ])('refuses %s', async (_case, authorization, status) => {
+    ['no token', undefined, 401, { reason: 'missing' }],
+    ['a token signed with another secret', `Bearer ${signHs256('some-other-secret-of-16+', 'analyst', 'x', 600)}`, 401, { reason: 'bad_signature' }],
+    ['an expired token', `Bearer ${signHs256(SECRET, 'analyst', 'x', -60)}`, 401, { reason: 'expired' }],
+    ['a role the route refuses', `Bearer ${signHs256(SECRET, 'ingest', 'x', 600)}`, 403, undefined],
+  ])('refuses %s', async (_case, authorization, status, details) => {
     const response = await invoke(functionUrlEvent('/v1/metrics/events', query, authorization));
 
-    expect(response.statusCode).toBe(status);
+    expect([response.statusCode, JSON.parse(response.body as string).error.details]).toEqual([status, details]);
   });
 
   it('answers 404 for a path no route has', async () => {
