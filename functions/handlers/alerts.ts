@@ -20,6 +20,7 @@ import { callerOf, json, jsonBody, noteForAudit, onlyParameters, routedHandler, 
 import type { BearerVerifier } from './http/bearer';
 import { lazyHandler } from './lazy';
 import { alertConsole, alertRulesAdmin } from './monitoring-parts';
+import { issueMessage } from '../domain/api/issue-message';
 
 export interface AlertsHandlerDeps {
   readonly alerts: AlertConsole;
@@ -55,7 +56,7 @@ function parameters<T>(event: HttpEvent, schema: z.ZodType<T>): T {
   const issue = parsed.error.issues[0]!;
   // A strict schema reports unknown parameters at the query's root: name the first of them.
   const parameter = issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? 'query') : String(issue.path[0] ?? 'query');
-  throw badRequest('invalid_parameter', `${parameter}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issue.message}`, { parameter });
+  throw badRequest('invalid_parameter', `${parameter}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issueMessage(issue)}`, { parameter });
 }
 
 /** GET /v1/alerts: newest first; `before` is the `startsAt` of the last alert of the previous page. */

@@ -20,6 +20,7 @@ import type { Clock } from '../ports';
 import type { Anomaly, AnomalyStore, DetectorStateStore, DetectorStateUpdate, OperationalSeries, StoredDetectorState } from '../ports/anomalies';
 import type { RollupReader } from '../ports/rollups';
 import { boundedInstantMs, INSTANT_RANGE_MESSAGE } from '../domain/api/input-bounds';
+import { issueMessage } from '../domain/api/issue-message';
 
 /** A minute is judged once it has been closed this long, so the aggregator's late batches are in. */
 export const DEFAULT_SETTLE_MS = 90_000;
@@ -207,7 +208,7 @@ export async function listAnomalies(
   const parsed = anomalyQuery.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new QueryError(String(issue.path[0] ?? 'query'), issue.message);
+    throw new QueryError(String(issue.path[0] ?? 'query'), issueMessage(issue));
   }
   const anomalies = await store.list({ ...parsed.data, minUsers: options.k });
   return {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { eventSchema, type IncomingEvent, type StoredEvent } from './schema';
 import { findPii, type PiiKind } from '../privacy/pii';
 import type { Pseudonymise } from '../privacy/pseudonymise';
+import { issueMessage } from '../api/issue-message';
 
 const PII_NAMES: Readonly<Record<PiiKind, string>> = {
   email: 'an e-mail address',
@@ -28,7 +29,7 @@ export const MAX_AGE_MS = 30 * 24 * HOUR_MS;
 /** `attributes.valence: Too big: expected number to be <=1`: the field first, so a client can find it. */
 export function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
-  return `${path || '(event)'}: ${issue.message}`;
+  return `${path || '(event)'}: ${issueMessage(issue)}`;
 }
 
 /**

@@ -46,6 +46,7 @@ export interface MetricQuery {
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function instant(parameter: 'from' | 'to', raw: unknown): number {
+  if (raw === undefined || raw === '') throw new QueryError(parameter, `is required: an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z`);
   const at = typeof raw === 'string' && ISO_INSTANT.test(raw) ? boundedInstantMs(raw) : NaN;
   if (Number.isNaN(at)) throw new QueryError(parameter, `must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z, from ${INSTANT_RANGE.from} and before ${INSTANT_RANGE.to}`);
   return at;
@@ -56,6 +57,7 @@ export function validateMetricQuery(params: MetricQueryParams): MetricQuery {
   if (!metric) {
     throw new QueryError('metric', `unknown metric '${String(params.metric)}'; known: ${METRICS.map((m) => m.name).join(', ')}`);
   }
+  if (params.interval === undefined || params.interval === '') throw new QueryError('interval', `is required: one of ${INTERVALS.join(', ')}`);
   if (!INTERVALS.includes(params.interval as Interval)) {
     throw new QueryError('interval', `must be one of ${INTERVALS.join(', ')}`);
   }

@@ -217,6 +217,14 @@ describe('ingest', () => {
     expect(messages[5]).toMatch(/^attributes\.score: must be at most 27/);
   });
 
+  it('says a field left out is required, naming it', async () => {
+    const { sessionId: _left, ...withoutSession } = makeEvent({ occurredAt: at(1) });
+
+    const result = await ingestWith(new FakeStream())([withoutSession]);
+
+    expect(result.rejected).toEqual([{ index: 0, code: 'invalid_event', message: 'sessionId: is required (string)' }]);
+  });
+
   it('checks PHQ-9 items against the instrument: count, range and sum', async () => {
     const ingest = ingestWith(new FakeStream());
     const phq = (items: number[], score: number) => makeEvent({ occurredAt: at(1), type: 'assessment.completed', attributes: { instrument: 'PHQ-9', score, items } });

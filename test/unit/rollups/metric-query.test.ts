@@ -27,6 +27,9 @@ describe('validateMetricQuery', () => {
   it.each<[string, MetricQueryParams, string, RegExp]>([
     ['an unknown metric', { ...base, metric: 'nope' }, 'metric', /unknown metric 'nope'; known: events, /],
     ['an unknown interval', { ...base, interval: 'week' }, 'interval', /minute, hour, day/],
+    ['a missing interval', { ...base, interval: undefined }, 'interval', /^is required: one of minute, hour, day$/],
+    ['a missing from', { ...base, from: undefined }, 'from', /^is required: an ISO-8601 instant/],
+    ['an empty to', { ...base, to: '' }, 'to', /^is required: an ISO-8601 instant/],
     ['a from that is no instant', { ...base, from: 'yesterday' }, 'from', /ISO-8601/],
     ['a to without offset', { ...base, to: '2026-11-21T00:00:00' }, 'to', /ISO-8601/],
     ['to before from', { ...base, to: '2026-11-19T00:00:00Z' }, 'to', /after from/],
