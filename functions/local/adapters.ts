@@ -1,7 +1,8 @@
 /** The stream, dead letters and live store of each local mode, as the runtime and its aggregator thread open them. */
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisClient } from '../adapters/redis/redis-client';
 import type { LocalConfig } from '../config/local';
+import type { Logger } from '../adapters/log';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlEventStream } from '../adapters/pg/sql-stream';
 import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
@@ -92,8 +93,8 @@ async function adoptEarlierStream(earlier: SqlEventStream, stream: LmdbEventStre
   await earlier.trimBefore(new Date(Date.now() + 60_000));
 }
 
-export function openLiveStore(config: LocalConfig): LiveStore {
-  if (config.REDIS_URL) return new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }), { keyPrefix: config.REDIS_KEY_PREFIX });
+export function openLiveStore(config: LocalConfig, logger: Logger): LiveStore {
+  if (config.REDIS_URL) return new RedisLiveStore(redisClient(config.REDIS_URL, { logger }), { keyPrefix: config.REDIS_KEY_PREFIX });
   return new MemoryLiveStore({ clock: systemClock });
 }
 

@@ -1,6 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { jsonLogger, type Logger } from '../adapters/log';
 import type { CheckpointStore, Clock, DeadLetter, DeadLetterQueue, EventStreamReader, Sleep, StreamRecord } from '../ports';
+import { isUnavailable } from '../ports/unavailable';
 
 /**
  * The local runtime's player of a Lambda Kinesis event source mapping: one consumer, every shard
@@ -184,8 +185,24 @@ export function toDeadLetter(consumer: string, failed: readonly StreamRecord[], 
   };
 }
 
+/** The longest wait between attempts while a store is unreachable. */
+const MAX_BACKOFF_MS = 5_000;
+
+/** What the poller's owner reports on /health. */
+export interface PollerStatus {
+  readonly running: boolean;
+  /** When the loop last finished a poll, whatever its outcome: a loop that stops advancing this is stuck. */
+  readonly lastPollAt: Date | undefined;
+  /** Polls and invocations in a row that failed because a store was unreachable or the poll threw. */
+  readonly consecutiveFailures: number;
+  readonly lastError: string | undefined;
+}
+
 export class StreamPoller {
   private readonly options: Required<StreamPollerOptions>;
+  private lastPollAt: Date | undefined;
+  private consecutiveFailures = 0;
+  private lastError: string | undefined;
   private readonly positions = new Map<string, string | undefined>();
   private turn: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | undefined;
@@ -238,16 +255,41 @@ export class StreamPoller {
     while ((await this.pollOnce()) > 0);
   }
 
+  status(): PollerStatus {
+    return { running: this.loop !== undefined && !this.stopping, lastPollAt: this.lastPollAt, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError };
+  }
+
   private async run(): Promise<void> {
     while (!this.stopping) {
       let taken = 0;
       try {
         taken = await this.exclusively(() => this.pollShards(true));
+        this.recovered();
       } catch (error) {
-        this.options.logger.error('stream poll failed', { consumer: this.options.consumer, error: messageOf(error) });
+        this.failed(error);
+        this.options.logger.error('stream poll failed', { consumer: this.options.consumer, error: messageOf(error), failures: this.consecutiveFailures });
       }
-      if (taken === 0 && !this.stopping) await this.idle(this.options.pollIntervalMs);
+      this.lastPollAt = this.options.clock.now();
+      if (this.stopping) break;
+      // After a failure (the checkpoint store unreachable, say) the next poll waits longer each time, not the 100 ms of an idle shard.
+      if (this.consecutiveFailures > 0) await this.idle(this.backoffMs());
+      else if (taken === 0) await this.idle(this.options.pollIntervalMs);
     }
+  }
+
+  private failed(error: unknown): void {
+    this.consecutiveFailures += 1;
+    this.lastError = messageOf(error);
+  }
+
+  private recovered(): void {
+    if (this.consecutiveFailures > 0) this.options.logger.warn('stream consumer recovered', { consumer: this.options.consumer, failures: this.consecutiveFailures });
+    this.consecutiveFailures = 0;
+    this.lastError = undefined;
+  }
+
+  private backoffMs(): number {
+    return Math.min(Math.max(this.options.pollIntervalMs, 100) * 2 ** (this.consecutiveFailures - 1), MAX_BACKOFF_MS);
   }
 
   private idle(ms: number): Promise<void> {
@@ -304,8 +346,21 @@ export class StreamPoller {
       try {
         outcome = outcomeOf(segment.records, await handler(toKinesisEvent(segment.records, eventSourceArn)));
       } catch (error) {
+        if (isUnavailable(error)) {
+          // Not the records' fault: the same batch, whole, once the store is back. Spending the
+          // retry budget (and bisecting) here would dead-letter good records during an outage.
+          this.failed(error);
+          this.options.logger.error('stream batch waits for an unavailable store', { consumer: this.options.consumer, shardId, records: segment.records.length, error: messageOf(error), failures: this.consecutiveFailures });
+          // Stopping leaves the batch unprocessed and unacknowledged: the next start takes it from the checkpoint.
+          if (this.stopping) return;
+          await this.idle(this.backoffMs());
+          if (this.stopping) return;
+          queue.unshift(segment);
+          continue;
+        }
         outcome = { kind: 'error', message: messageOf(error) };
       }
+      this.recovered();
       const step = nextStep(segment, outcome, this.options);
       if (step.kind === 'done') {
         await this.checkpoint(shardId, segment.records[segment.records.length - 1]);
