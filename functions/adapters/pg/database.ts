@@ -94,10 +94,11 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * failover terminated it) makes the pool emit `error`; without a listener Node treats that as an
  * uncaught exception and ends the process (or the worker thread). Here it is logged and the pool
  * drops the connection. Opening a connection is retried with exponential backoff, since no
- * statement has been sent yet. A statement whose connection breaks under it is not retried here,
- * because whether it committed is unknown: it fails with StoreUnavailableError, and its owner
- * retries the whole unit of work (the stream poller its batch, which the aggregator dedupes by
- * event id; an API client its request, answered 503).
+ * statement has been sent yet, and fails as StoreUnavailableError after the last attempt. A
+ * statement whose connection breaks under it is not retried here, because whether it committed
+ * is unknown: it fails with StoreUnavailableError, and its owner retries the whole unit of work
+ * (the stream poller its batch, which the aggregator dedupes by event id; an API client its
+ * request, answered 503).
  */
 export function postgresDatabase(connectionString: string, options: PostgresOptions = {}): SqlDatabase {
   const logger = options.logger ?? jsonLogger('postgres', logLevelFromEnv());
@@ -118,10 +119,12 @@ export function postgresDatabase(connectionString: string, options: PostgresOpti
       try {
         return await pool.connect();
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        // Whatever refused it (network, server starting, out of slots, a login refused during a
+        // credentials rotation), no statement ran, so trying again is safe; and to the caller the
+        // store is unavailable, not its work faulty.
         if (attempt >= attempts) throw new StoreUnavailableError('PostgreSQL', error);
         const delay = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-        logger.warn('PostgreSQL connection refused, retrying', { attempt, delayMs: delay, error: (error as Error).message });
+        logger.warn('PostgreSQL connection failed, retrying', { attempt, delayMs: delay, error: (error as Error).message });
         await new Promise((done) => setTimeout(done, delay));
       }
     }
