@@ -56,6 +56,14 @@ const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 } as const;
 const STABLE_AFTER_MS = 60_000;
 /** How long the health check waits for the thread to answer: longer, and its event loop is stuck. */
 const STATUS_TIMEOUT_MS = 2_000;
+/**
+ * The watchdog asks the thread for its status this often, and ends it after this many unanswered
+ * asks in a row: a thread whose event loop is blocked (a runaway loop, a catastrophic regular
+ * expression) neither aggregates nor detects, and would never die by itself.
+ */
+const WATCHDOG = { everyMs: 5_000, missesToEnd: 3 } as const;
+/** A stop waits this long for the batch in flight before it ends the thread anyway (a stuck thread never answers). */
+const STOP_TIMEOUT_MS = 10_000;
 
 /** Connections to the embedded databases for one thread; a restarted thread needs new ones, since a port dies with its thread. */
 export type ConnectDatabases = () => { analytics: MessagePort; streaming: MessagePort };
@@ -76,6 +84,16 @@ interface Life {
   readonly worker: Worker;
   readonly calls: ThreadCaller;
   readonly startedAt: Date;
+  watchdog?: NodeJS.Timeout;
+  /** Set when the watchdog ended the thread: the reason its exit is reported with. */
+  ended?: string;
+}
+
+/** Resolves to `fallback` after `ms` unless `work` settles first. */
+function within<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -124,11 +142,37 @@ export class AggregatorThread implements ThreadLiveStore {
     const life: Life = { worker, calls: threadCaller(worker), startedAt: new Date() };
     this.life = life;
     void exited.then((code) => this.exited(life, code));
+    this.watch(life, 0);
     if (this.stopping) await this.stop();
   }
 
+  private watch(life: Life, misses: number): void {
+    life.watchdog = setTimeout(() => void this.check(life, misses), WATCHDOG.everyMs);
+    // The watchdog never keeps the process alive by itself.
+    life.watchdog.unref();
+  }
+
+  private async check(life: Life, misses: number): Promise<void> {
+    const answered = (await this.ask(life)) !== undefined;
+    if (this.life !== life || this.stopping) return;
+    if (answered || misses + 1 < WATCHDOG.missesToEnd) return this.watch(life, answered ? 0 : misses + 1);
+    life.ended = `ended by the watchdog: no answer to ${WATCHDOG.missesToEnd} status requests ${WATCHDOG.everyMs / 1000} s apart (event loop blocked)`;
+    this.logger.error('aggregator thread does not answer; ending it', { reason: life.ended, threadId: life.worker.threadId });
+    await life.worker.terminate();
+  }
+
+  /** The thread's pollers, or undefined when it does not answer in time. */
+  private ask(life: Life): Promise<AggregatorThreadStatus['pollers'] | undefined> {
+    const reply = life.calls.call({ op: 'status' }).then(
+      (answer) => answer['value'] as AggregatorThreadStatus['pollers'],
+      () => undefined,
+    );
+    return within(reply, STATUS_TIMEOUT_MS, undefined);
+  }
+
   private exited(life: Life, code: number): void {
-    const reason = `exited with code ${code}`;
+    clearTimeout(life.watchdog);
+    const reason = life.ended ?? `exited with code ${code}`;
     life.calls.fail(new Error(`the aggregator thread ${reason}`));
     if (this.life !== life) return;
     this.life = undefined;
@@ -167,12 +211,8 @@ export class AggregatorThread implements ThreadLiveStore {
     const life = this.life;
     if (!life) return { running: false, ...known };
     const running = { running: true, threadId: life.worker.threadId, startedAt: life.startedAt, ...known };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STATUS_TIMEOUT_MS)));
-    const reply = await Promise.race([life.calls.call({ op: 'status' }).catch(() => undefined), timeout]);
-    clearTimeout(timer);
-    if (!reply) return { ...running, unresponsive: true };
-    return { ...running, pollers: reply['value'] as AggregatorThreadStatus['pollers'] };
+    const pollers = await this.ask(life);
+    return pollers ? { ...running, pollers } : { ...running, unresponsive: true };
   }
 
   /** Every record on the stream now, aggregated and checkpointed. */
@@ -226,7 +266,12 @@ export class AggregatorThread implements ThreadLiveStore {
     clearTimeout(this.restartTimer);
     const life = this.life;
     if (!life) return;
-    await life.calls.call({ op: 'stop' }).catch(() => undefined);
+    clearTimeout(life.watchdog);
+    await within(
+      life.calls.call({ op: 'stop' }).catch(() => undefined),
+      STOP_TIMEOUT_MS,
+      undefined,
+    );
     await life.worker.terminate();
   }
 }

@@ -1,7 +1,7 @@
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { makeEvent } from '../support/events';
 import { waitFor } from '../support/wait';
-import { threadInspector, uncaughtException, unhandledRejection, type ThreadInspector } from '../support/thread-faults';
+import { blockedEventLoop, threadInspector, uncaughtException, unhandledRejection, type ThreadInspector } from '../support/thread-faults';
 
 const USERS = 6;
 const DAY = 86_400_000;
@@ -58,6 +58,14 @@ describe('the runtime when its aggregator thread dies', () => {
 
     expect(down.parts.aggregator.status).toBe('down');
     expect(up.parts.aggregator.thread).toMatchObject({ running: true, restarts: 2 });
+    expect(up.parts.aggregator.thread.threadId).not.toBe(before.threadId);
+  });
+
+  it('ends a thread whose event loop is blocked and starts a new one', async () => {
+    const { before, down, up } = await crash(blockedEventLoop());
+
+    expect(down.parts.aggregator).toMatchObject({ status: 'down', reason: 'the aggregator thread does not answer: its event loop is blocked' });
+    expect(up.parts.aggregator.thread).toMatchObject({ running: true, restarts: 3, lastExit: { reason: expect.stringContaining('ended by the watchdog') } });
     expect(up.parts.aggregator.thread.threadId).not.toBe(before.threadId);
   });
 

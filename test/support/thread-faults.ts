@@ -56,3 +56,6 @@ export const uncaughtException = (message: string) => `setImmediate(() => { thro
 
 /** A promise rejected with nobody listening: Node ends the thread for it by default. */
 export const unhandledRejection = (message: string) => `setImmediate(() => { Promise.reject(new Error(${JSON.stringify(message)})); })`;
+
+/** The thread's event loop blocked for good, as by a runaway loop or a catastrophic regular expression. */
+export const blockedEventLoop = () => 'setImmediate(() => { for (;;); })';
