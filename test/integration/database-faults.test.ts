@@ -65,6 +65,7 @@ describeWithServices(['postgres', 'redis'], 'the runtime when PostgreSQL termina
       DATABASE_APPLICATION_NAME: applicationName,
       REDIS_URL: urls.redis,
       REDIS_KEY_PREFIX: freshRedisPrefix(),
+      LOG_LEVEL: 'error',
       K_ANONYMITY: '3',
     });
     // Up front: consent is audited, and the audit trail withholds answers while PostgreSQL is out.
@@ -85,6 +86,8 @@ describeWithServices(['postgres', 'redis'], 'the runtime when PostgreSQL termina
     }
 
     const { body } = await waitFor(health, (answer) => answer.status === 200);
+    // The thread lived through it: no exit, no restart.
+    expect(body.parts.aggregator.thread.lastExit).toBeUndefined();
     expect(body.parts.aggregator.thread).toMatchObject({ running: true, restarts: 0 });
     expect(accepted.size).toBeGreaterThan(0);
   });
@@ -98,6 +101,9 @@ describeWithServices(['postgres', 'redis'], 'the runtime when PostgreSQL termina
       // Ingest answers the client (503, or 202 naming the events to send again), never a 500.
       await post(batchOf(100));
       await post(batchOf(101));
+      // A read answers 503 `unavailable`: the request may be sent again, unlike a 500's.
+      const read = await app.request('GET', `/v1/metrics/events?from=${new Date(Date.now() - DAY).toISOString()}&to=${new Date().toISOString()}&interval=day`);
+      expect(read).toEqual({ status: 503, body: { error: { code: 'unavailable', message: 'a store is unavailable; retry shortly' } } });
     } finally {
       await admin.query(`ALTER ROLE ${role} LOGIN`);
     }
@@ -105,6 +111,7 @@ describeWithServices(['postgres', 'redis'], 'the runtime when PostgreSQL termina
 
     const up = await waitFor(health, (answer) => answer.status === 200);
     expect(up.body.status).toBe('ok');
+    expect(up.body.parts.aggregator.thread.lastExit).toBeUndefined();
     expect(up.body.parts.aggregator.thread).toMatchObject({ running: true, restarts: 0 });
   });
 
