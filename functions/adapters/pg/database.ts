@@ -113,6 +113,10 @@ export function postgresDatabase(connectionString: string, options: PostgresOpti
   pool.on('error', (error: Error & { code?: string }) => {
     logger.warn('an idle PostgreSQL connection was lost; the pool opens a new one when needed', { error: error.message, code: error.code });
   });
+  // For a connection's whole life: after a failed statement the pool drops the connection and
+  // stops listening to it, and the server's closing message can still arrive as an `error`
+  // event, which with no listener ended the aggregator's thread.
+  pool.on('connect', (client) => client.on('error', () => undefined));
 
   async function connect(): Promise<PoolClient> {
     for (let attempt = 1; ; attempt += 1) {
