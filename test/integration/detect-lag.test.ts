@@ -36,12 +36,13 @@ describeWithServices(['postgres'], 'a stalled detect consumer', () => {
   });
 
   it('pages as a critical alert on every channel once its lag passes the detect-lag rule, and resolves when it catches up', async () => {
-    // Prepare: the shipped rule pages at 30 s; an operator's lower threshold keeps the test short.
-    const rule = DEFAULT_RULES.find((r) => r.id === 'detect-lag')!;
-    expect((await app.request('PUT', '/v1/alert-rules', { body: { rules: [{ ...rule, value: 1 }] } })).status).toBe(200);
+    // Prepare: a first record through, so the consumer's checkpoint row exists; then, as the
+    // shipped rule pages at 30 s, an operator's lower threshold keeps the test short.
     await post(0);
     await app.runtime.detect();
     expect(await detectLag()).toBeUndefined();
+    const rule = DEFAULT_RULES.find((r) => r.id === 'detect-lag')!;
+    expect((await app.request('PUT', '/v1/alert-rules', { body: { rules: [{ ...rule, value: 2 }] } })).status).toBe(200);
 
     // Act: the checkpoint row locked, then a record the consumer takes but cannot acknowledge.
     await locker.query('BEGIN');
