@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AGGREGATE_LAG_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
 
 export interface ObservabilityProps {
   readonly stream: kinesis.IStream;
@@ -19,10 +20,11 @@ export interface ObservabilityProps {
 }
 
 // The detect consumer is held to the alerting promise (seconds), not the dashboards' (minutes).
-export const DETECT_ITERATOR_AGE_THRESHOLD_MS = 30 * 1000;
+// The same limits as the local runtime's /health and its detect-lag rule, so both modes page alike.
+export const DETECT_ITERATOR_AGE_THRESHOLD_MS = DETECT_LAG_LIMIT_MS;
 
 // Live counters are promised "near real time"; a consumer five minutes behind breaks that.
-export const ITERATOR_AGE_THRESHOLD_MS = 5 * 60 * 1000;
+export const ITERATOR_AGE_THRESHOLD_MS = AGGREGATE_LAG_LIMIT_MS;
 
 /** Alarms on the signals that mean events are late or lost; all go to the warning topic. */
 export class Observability extends Construct {

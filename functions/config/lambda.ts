@@ -77,13 +77,15 @@ export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<
  */
 export async function connectDatabase(env: NodeJS.ProcessEnv = process.env): Promise<SqlDatabase> {
   const config = parseEnv(databaseEnv, env);
-  if (config.DATABASE_URL !== undefined) return postgresDatabase(config.DATABASE_URL, { max: 2 });
+  // Named after the function, so its connections can be told apart in pg_stat_activity.
+  const options = { max: 2, applicationName: env['AWS_LAMBDA_FUNCTION_NAME']?.slice(0, 63) };
+  if (config.DATABASE_URL !== undefined) return postgresDatabase(config.DATABASE_URL, options);
   const secret = JSON.parse(await readSecretString(secretsManagerClient(), config.DATABASE_SECRET_ARN as string)) as { username: string; password: string };
   const url = new URL(`postgres://${config.DATABASE_HOST}:5432/${config.DATABASE_NAME}`);
   url.username = encodeURIComponent(secret.username);
   url.password = encodeURIComponent(secret.password);
   url.searchParams.set('sslmode', 'require');
-  return postgresDatabase(url.toString(), { max: 2 });
+  return postgresDatabase(url.toString(), options);
 }
 
 /** What `Alerting.bindTo` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */

@@ -8,6 +8,8 @@ export const localEnv = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   DEV_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16, 'must be at least 16 characters').optional()),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  /** How this runtime's PostgreSQL connections are named in pg_stat_activity, to find (or terminate) them. */
+  DATABASE_APPLICATION_NAME: z.string().min(1).max(63).default('analytics-local'),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   /** Prepended to every Redis key and channel, so several runtimes (or test suites) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().default(''),

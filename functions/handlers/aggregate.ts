@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { Redis } from 'ioredis';
+import { redisClient } from '../adapters/redis/redis-client';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
@@ -40,7 +40,7 @@ export const handler = lazyHandler(async () => {
   return makeAggregateHandler({
     aggregate: makeAggregate({
       rollups: new SqlRollupStore(await connectDatabase()),
-      live: new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 2_000 })),
+      live: new RedisLiveStore(redisClient(config.REDIS_URL, { logger })),
       clock,
       logger,
     }),

@@ -3,7 +3,7 @@
  * and alerts functions and for the local runtime, so each gets the same parts.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { redisClient } from '../adapters/redis/redis-client';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { parseEnv } from '../config/env';
@@ -54,7 +54,7 @@ export async function notifyingFunction(service: string) {
   const logger = jsonLogger(service, logLevelFromEnv());
   const clock: Clock = { now: () => new Date() };
   const db = await connectDatabase();
-  const live = new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 2_000 }));
+  const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
   const deliver = makeDeliver({ channels: deliveryChannels(live), sleep: (ms) => new Promise((done) => setTimeout(done, ms)), clock, logger });
   return { logger, clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
 }

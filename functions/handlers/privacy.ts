@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { redisClient } from '../adapters/redis/redis-client';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
@@ -100,7 +100,7 @@ export const handler = lazyHandler(async () => {
   const consent = new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME);
   const pseudonymiseUser = pseudonymisers(await loadPepper()).user;
   const db = await connectDatabase();
-  const live = new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }));
+  const live = new RedisLiveStore(redisClient(config.REDIS_URL));
   return makePrivacyHandler({
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
     eraseUser: makeEraseUser({

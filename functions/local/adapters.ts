@@ -1,6 +1,6 @@
 /** The stream, dead letters and live store of each local mode, as the runtime and its aggregator thread open them. */
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisClient } from '../adapters/redis/redis-client';
 import type { LocalConfig } from '../config/local';
 import { jsonLogger, type Logger } from '../adapters/log';
 import { recreateLostResource } from '../adapters/aws/recreate-lost-resource';
@@ -129,8 +129,8 @@ async function adoptEarlierStream(earlier: SqlEventStream, stream: LmdbEventStre
   await earlier.trimBefore(new Date(Date.now() + 60_000));
 }
 
-export function openLiveStore(config: LocalConfig): LiveStore {
-  if (config.REDIS_URL) return new RedisLiveStore(new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }), { keyPrefix: config.REDIS_KEY_PREFIX });
+export function openLiveStore(config: LocalConfig, logger: Logger): LiveStore {
+  if (config.REDIS_URL) return new RedisLiveStore(redisClient(config.REDIS_URL, { logger }), { keyPrefix: config.REDIS_KEY_PREFIX });
   return new MemoryLiveStore({ clock: systemClock });
 }
 

@@ -15,7 +15,7 @@ import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
-import { StreamPoller } from './stream-poller';
+import { StreamPoller, type PollerStatus } from './stream-poller';
 import { openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
 import { startDetectConsumer } from './monitoring';
 import type { LiveStore, Metrics } from '../ports';
@@ -55,18 +55,90 @@ interface CountMessage {
   readonly dimensions?: Readonly<Record<string, string>>;
 }
 
-type Request = { id: number; op: 'drain' | 'detect' | 'nudge' | 'roll-up' | 'stop' } | { id: number; op: 'live'; method: LiveOperation; args: unknown[] };
+type Request = { id: number; op: 'drain' | 'detect' | 'nudge' | 'roll-up' | 'status' | 'stop' } | { id: number; op: 'live'; method: LiveOperation; args: unknown[] };
 
-/** The main thread's handle on the aggregator thread, which also runs the detect consumer and holds the live store. */
+/** A thread that comes back after a crash waits this long first, doubling per crash in a row. */
+const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 } as const;
+/** A thread that ran this long before it died counts as healthy: the next restart waits the least again. */
+const STABLE_AFTER_MS = 60_000;
+/** How long the health check waits for the thread to answer: longer, and its event loop is stuck. */
+const STATUS_TIMEOUT_MS = 2_000;
+/**
+ * The watchdog asks the thread for its status this often, and ends it after this many unanswered
+ * asks in a row: a thread whose event loop is blocked (a runaway loop, a catastrophic regular
+ * expression) neither aggregates nor detects, and would never die by itself.
+ */
+const WATCHDOG = { everyMs: 5_000, missesToEnd: 3 } as const;
+/** A stop waits this long for the batch in flight before it ends the thread anyway (a stuck thread never answers). */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Connections to the embedded databases for one thread; a restarted thread needs new ones, since a port dies with its thread. */
+export type ConnectDatabases = () => { analytics: MessagePort; streaming: MessagePort };
+
+/** What the thread says of itself, and what the main thread knows of its lives. */
+export interface AggregatorThreadStatus {
+  readonly running: boolean;
+  readonly threadId?: number;
+  readonly restarts: number;
+  readonly startedAt?: Date;
+  readonly lastExit?: { readonly at: Date; readonly reason: string };
+  /** The pollers' state from inside the thread; absent when it is not running or did not answer in time. */
+  readonly pollers?: { readonly aggregate: PollerStatus; readonly detect: PollerStatus };
+  readonly unresponsive?: boolean;
+}
+
+interface Life {
+  readonly worker: Worker;
+  readonly calls: ThreadCaller;
+  readonly startedAt: Date;
+  watchdog?: NodeJS.Timeout;
+  /** Set when the watchdog ended the thread: the reason its exit is reported with. */
+  ended?: string;
+}
+
+/** Resolves to `fallback` after `ms` unless `work` settles first. */
+function within<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The main thread's handle on the aggregator thread, which also runs the detect consumer and holds
+ * the live store. It supervises the thread: when the thread dies (an uncaught exception or an
+ * unhandled rejection ends a worker thread, by Node's default) the handle logs it as an error and
+ * starts a new one after a backoff, which resumes both consumers from their checkpoints, so a
+ * batch that was in flight is processed again and deduplicated, not lost. Calls made while no
+ * thread runs fail at once rather than wait.
+ */
 export class AggregatorThread implements ThreadLiveStore {
+  private life: Life | undefined;
+  private restarts = 0;
+  private crashesInRow = 0;
+  private lastExit: { at: Date; reason: string } | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+
   private constructor(
-    private readonly worker: Worker,
-    private readonly calls: ThreadCaller,
+    private readonly config: LocalConfig,
+    private readonly connect: ConnectDatabases | undefined,
+    private readonly logger: Logger,
+    private readonly metrics: Pick<Metrics, 'count'>,
   ) {}
 
-  /** Starts the thread; resolves once its poller runs. The ports are transferred to it. The thread's counts go to `metrics`. */
-  static async start(config: LocalConfig, databases: { analytics: MessagePort; streaming: MessagePort } | undefined, logger: Logger, metrics: Pick<Metrics, 'count'>): Promise<AggregatorThread> {
-    const data: ThreadData = { config, ...databases };
+  /**
+   * Starts the thread; resolves once its poller runs. A thread that cannot start the first time
+   * fails the start-up. The thread's counts go to `metrics`.
+   */
+  static async start(config: LocalConfig, connect: ConnectDatabases | undefined, logger: Logger, metrics: Pick<Metrics, 'count'>): Promise<AggregatorThread> {
+    const thread = new AggregatorThread(config, connect, logger, metrics);
+    await thread.spawn();
+    return thread;
+  }
+
+  private async spawn(): Promise<void> {
+    const databases = this.connect?.();
+    const data: ThreadData = { config: this.config, ...databases };
     // TypeScript in a worker: the thread loads this very module through tsx (under `npm start`,
     // jest and plain node alike), then runs the worker side.
     const worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(__filename)}).runAggregatorThread();`, {
@@ -74,14 +146,87 @@ export class AggregatorThread implements ThreadLiveStore {
       workerData: data,
       transferList: databases ? [databases.analytics, databases.streaming] : [],
     });
-    await workerReady(worker, 'the aggregator thread');
-    const calls = threadCaller(worker);
+    worker.on('error', (error) => this.logger.error('aggregator thread failed', { error: error.message, threadId: worker.threadId }));
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    // A thread that ends before it is ready (process.exit in it) posts no message and raises no error.
+    await Promise.race([workerReady(worker, 'the aggregator thread'), exited.then((code) => Promise.reject(new Error(`the aggregator thread exited with ${code} while starting`)))]);
     worker.on('message', (message: { count?: CountMessage }) => {
-      if (message.count) metrics.count(message.count.name, message.count.value, message.count.dimensions);
+      if (message.count) this.metrics.count(message.count.name, message.count.value, message.count.dimensions);
     });
-    worker.on('error', (error) => logger.error('aggregator thread failed', { error: error.message }));
-    worker.on('exit', (code) => calls.fail(new Error(`the aggregator thread exited with ${code}`)));
-    return new AggregatorThread(worker, calls);
+    const life: Life = { worker, calls: threadCaller(worker), startedAt: new Date() };
+    this.life = life;
+    void exited.then((code) => this.exited(life, code));
+    this.watch(life, 0);
+    if (this.stopping) await this.stop();
+  }
+
+  private watch(life: Life, misses: number): void {
+    life.watchdog = setTimeout(() => void this.check(life, misses), WATCHDOG.everyMs);
+    // The watchdog never keeps the process alive by itself.
+    life.watchdog.unref();
+  }
+
+  private async check(life: Life, misses: number): Promise<void> {
+    const answered = (await this.ask(life)) !== undefined;
+    if (this.life !== life || this.stopping) return;
+    if (answered || misses + 1 < WATCHDOG.missesToEnd) return this.watch(life, answered ? 0 : misses + 1);
+    life.ended = `ended by the watchdog: no answer to ${WATCHDOG.missesToEnd} status requests ${WATCHDOG.everyMs / 1000} s apart (event loop blocked)`;
+    this.logger.error('aggregator thread does not answer; ending it', { reason: life.ended, threadId: life.worker.threadId });
+    await life.worker.terminate();
+  }
+
+  /** The thread's pollers, or undefined when it does not answer in time. */
+  private ask(life: Life): Promise<AggregatorThreadStatus['pollers'] | undefined> {
+    const reply = life.calls.call({ op: 'status' }).then(
+      (answer) => answer['value'] as AggregatorThreadStatus['pollers'],
+      () => undefined,
+    );
+    return within(reply, STATUS_TIMEOUT_MS, undefined);
+  }
+
+  private exited(life: Life, code: number): void {
+    clearTimeout(life.watchdog);
+    const reason = life.ended ?? `exited with code ${code}`;
+    life.calls.fail(new Error(`the aggregator thread ${reason}`));
+    if (this.life !== life) return;
+    this.life = undefined;
+    if (this.stopping) return;
+    this.lastExit = { at: new Date(), reason };
+    if (Date.now() - life.startedAt.getTime() >= STABLE_AFTER_MS) this.crashesInRow = 0;
+    this.scheduleRestart(reason);
+  }
+
+  private scheduleRestart(reason: string): void {
+    const delayMs = Math.min(RESTART_BACKOFF_MS.first * 2 ** this.crashesInRow, RESTART_BACKOFF_MS.max);
+    this.crashesInRow += 1;
+    // Loud: until the new thread runs, nothing is counted and no safety rule runs.
+    this.logger.error('aggregator thread died; aggregation and safety detection are stopped until it restarts', { reason, restartInMs: delayMs, restarts: this.restarts });
+    this.restartTimer = setTimeout(() => {
+      this.restarts += 1;
+      this.spawn().then(
+        () => this.logger.warn('aggregator thread restarted; both consumers resume from their checkpoints', { restarts: this.restarts }),
+        (error: unknown) => {
+          if (this.stopping) return;
+          this.lastExit = { at: new Date(), reason: error instanceof Error ? error.message : String(error) };
+          this.scheduleRestart(this.lastExit.reason);
+        },
+      );
+    }, delayMs);
+  }
+
+  private get calls(): ThreadCaller {
+    if (!this.life) throw new Error(this.stopping ? 'the aggregator thread is stopped' : 'the aggregator thread is restarting');
+    return this.life.calls;
+  }
+
+  /** For /health: whether a thread runs, its lives, and its pollers' state as it reports them. */
+  async status(): Promise<AggregatorThreadStatus> {
+    const known = { restarts: this.restarts, ...(this.lastExit && { lastExit: this.lastExit }) };
+    const life = this.life;
+    if (!life) return { running: false, ...known };
+    const running = { running: true, threadId: life.worker.threadId, startedAt: life.startedAt, ...known };
+    const pollers = await this.ask(life);
+    return pollers ? { ...running, pollers } : { ...running, unresponsive: true };
   }
 
   /** Every record on the stream now, aggregated and checkpointed. */
@@ -101,7 +246,8 @@ export class AggregatorThread implements ThreadLiveStore {
 
   /** Wakes the detect consumer: ingest put records. */
   nudgeDetect(): void {
-    this.calls.call({ op: 'nudge' }).catch(() => undefined);
+    // No thread, nothing to wake: the new one polls from its checkpoint anyway.
+    this.life?.calls.call({ op: 'nudge' }).catch(() => undefined);
   }
 
   removeFromSet(key: string, members: readonly string[]): Promise<number> {
@@ -130,8 +276,17 @@ export class AggregatorThread implements ThreadLiveStore {
 
   /** Stops after the batch in flight (checkpointed, so nothing is lost) and ends the thread. */
   async stop(): Promise<void> {
-    await this.calls.call({ op: 'stop' }).catch(() => undefined);
-    await this.worker.terminate();
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const life = this.life;
+    if (!life) return;
+    clearTimeout(life.watchdog);
+    await within(
+      life.calls.call({ op: 'stop' }).catch(() => undefined),
+      STOP_TIMEOUT_MS,
+      undefined,
+    );
+    await life.worker.terminate();
   }
 }
 
@@ -155,7 +310,7 @@ export async function runAggregatorThread(): Promise<void> {
       analytics = embeddedDatabaseClient(analyticsPort);
       streaming = embeddedDatabaseClient(streamingPort);
     } else {
-      analytics = streaming = postgresDatabase(config.DATABASE_URL!, { max: 4 });
+      analytics = streaming = postgresDatabase(config.DATABASE_URL!, { max: 4, applicationName: config.DATABASE_APPLICATION_NAME, logger });
     }
     closers.push(() => analytics.close());
     if (streaming !== analytics) closers.push(() => streaming.close());
@@ -168,7 +323,7 @@ export async function runAggregatorThread(): Promise<void> {
     const metrics: Pick<Metrics, 'count'> = {
       count: (name, value, dimensions) => (started ? port.postMessage({ count: { name, value, dimensions } }) : early.push({ name, value, dimensions })),
     };
-    const live = openLiveStore(config);
+    const live = openLiveStore(config, logger);
     closers.push(() => live.close());
     // One store for both, so the roll-up's writes and the batches' share one row cache.
     const rollups = new SqlRollupStore(analytics);
@@ -204,7 +359,9 @@ export async function runAggregatorThread(): Promise<void> {
                 ? Promise.resolve(detect.nudge())
                 : op === 'roll-up'
                   ? rollUps.runNow()
-                  : stopAll([rollUps, purges, poller], closers);
+                  : op === 'status'
+                    ? Promise.resolve({ aggregate: poller.status(), detect: detect.status() })
+                    : stopAll([rollUps, purges, poller], closers);
       done.then(
         (value) => port.postMessage({ id, value } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),

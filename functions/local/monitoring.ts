@@ -16,13 +16,15 @@ import type { OperationalSeries } from '../ports/anomalies';
 import type { NotificationChannel } from '../ports/notifications';
 import { makeDeliver } from '../use-cases/deliver';
 import { makeDetect } from '../use-cases/detect';
+import { LAG_WATCH_EVERY_MS, makeLagWatch } from '../use-cases/consumer-lag';
+import type { ConsumerLag } from '../domain/operations/health';
 import { MONITOR_EVERY_MS, makeMonitor } from '../use-cases/monitor';
 import { makeDetectHandler } from '../handlers/detect';
 import { alertConsole, alertManager, ruleEngine, seriesWatch } from '../handlers/monitoring-parts';
 import type { AlertConsole } from '../use-cases/alert-manager';
 import { openDeadLetters, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
 import { RepeatingJob } from './repeating-job';
-import { StreamPoller } from './stream-poller';
+import { StreamPoller, type PollerStatus } from './stream-poller';
 
 /**
  * The stack's detect event source mapping (lib/monitoring.ts), played by a poller. Enhanced
@@ -43,6 +45,7 @@ export interface DetectConsumer {
   drain(): Promise<void>;
   /** Polls now: ingest calls it after each put, as fan-out pushes records on arrival. */
   nudge(): void;
+  status(): PollerStatus;
 }
 
 interface MonitoringStores {
@@ -111,16 +114,25 @@ export async function startDetectConsumer(
   });
   poller.start();
   closers.push(() => poller.stop());
-  return { drain: () => poller.drain(), nudge: () => poller.nudge() };
+  return { drain: () => poller.drain(), nudge: () => poller.nudge(), status: () => poller.status() };
 }
 
-/** The monitor job and the alerts console, in the runtime's main thread. */
-export async function startMonitoring(options: MonitoringStores & { readonly operational: OperationalSeries; readonly closers: (() => Promise<void>)[] }): Promise<LocalMonitoring> {
+/**
+ * The monitor job, the watch on the detect consumer's lag and the alerts console, in the runtime's
+ * main thread: the lag is read from the stream and the checkpoints, so a detect consumer that
+ * stalls, or whose thread died, is paged about from outside it.
+ */
+export async function startMonitoring(
+  options: MonitoringStores & { readonly operational: OperationalSeries; readonly lag: (consumer: string) => Promise<ConsumerLag>; readonly closers: (() => Promise<void>)[] },
+): Promise<LocalMonitoring> {
   const { analytics, operational, closers, logger } = options;
   const { rules, alerts } = await notifyingParts(options);
   const monitor = makeMonitor({ series: seriesWatch(analytics, operational, systemClock, logger), rules, alerts });
   const monitorJob = new RepeatingJob('monitor', MONITOR_EVERY_MS, () => monitor(), logger).start();
   closers.push(() => monitorJob.stop());
+  const watchLag = makeLagWatch({ consumer: 'detect', lag: options.lag, rules, alerts, clock: systemClock });
+  const lagJob = new RepeatingJob('detect lag watch', LAG_WATCH_EVERY_MS, () => watchLag(), logger).start();
+  closers.push(() => lagJob.stop());
   return {
     console: alertConsole(analytics, systemClock, randomUUID),
     monitor: () => monitorJob.runNow(),

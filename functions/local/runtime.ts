@@ -35,6 +35,10 @@ import { makeAlertsHandler } from '../handlers/alerts';
 import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
 import { AggregatorThread } from './aggregator-thread';
+import { makeHealthCheck } from './health';
+import { httpStatusOf } from '../domain/operations/health';
+import { makeConsumerLag } from '../use-cases/consumer-lag';
+import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { RepeatingJob } from './repeating-job';
 import { startHttpServer } from './http-server';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
@@ -72,9 +76,9 @@ interface Databases {
  * own in a worker thread: PGlite has one connection, so in one instance an ingest request would
  * wait behind the aggregator's transaction, as it never does in AWS.
  */
-async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)[]): Promise<Databases> {
+async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)[], logger: Logger): Promise<Databases> {
   if (config.DATABASE_URL) {
-    const db = postgresDatabase(config.DATABASE_URL, { max: 8 });
+    const db = postgresDatabase(config.DATABASE_URL, { max: 8, applicationName: config.DATABASE_APPLICATION_NAME, logger });
     closers.push(() => db.close());
     return { analytics: db, streaming: db, label: 'postgresql' };
   }
@@ -135,7 +139,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const unlock = lockDataDir(resolve(config.DATA_DIR));
   closers.push(async () => unlock());
   const tokens = localTokenAuthority(config.DATA_DIR, config.DEV_TOKEN);
-  const { analytics, streaming, label: databaseLabel, connect } = await openDatabases(config, closers);
+  const { analytics, streaming, label: databaseLabel, connect } = await openDatabases(config, closers, logger);
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
@@ -152,9 +156,11 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   // Also the monitor's record of ingest errors and latency per minute (CloudWatch's part in AWS).
   const metrics = new MinuteMetrics(prometheus, systemClock);
   // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
-  const aggregator = await AggregatorThread.start(config, connect?.(), logger, metrics);
+  const aggregator = await AggregatorThread.start(config, connect, logger, metrics);
   closers.push(() => aggregator.stop());
-  const monitoring = await startMonitoring({ config, analytics, feed: aggregator, operational: metrics, closers, logger });
+  const lag = makeConsumerLag({ reader: stream, checkpoints: new SqlCheckpointStore(streaming), clock: systemClock });
+  const monitoring = await startMonitoring({ config, analytics, feed: aggregator, operational: metrics, lag, closers, logger });
+  const health = makeHealthCheck({ config, analytics, streaming, stream, thread: aggregator, lag, logger, closers });
   // Each put wakes the detect consumer, after this turn, so the answer goes out first.
   const ingestStream: EventStreamWriter = {
     async putRecords(records) {
@@ -231,11 +237,11 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
       }),
     },
     operations: {
-      '/health': async () => ({
-        status: ready ? 200 : 503,
-        contentType: 'application/json',
-        body: JSON.stringify({ status: ready ? 'ok' : 'starting' }),
-      }),
+      '/health': async () => {
+        if (!ready) return { status: 503, contentType: 'application/json', body: JSON.stringify({ status: 'starting' }) };
+        const report = await health();
+        return { status: httpStatusOf(report), contentType: 'application/json', body: JSON.stringify(report) };
+      },
       '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: prometheus.render() }),
     },
   });

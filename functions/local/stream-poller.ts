@@ -1,6 +1,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { jsonLogger, type Logger } from '../adapters/log';
 import { ForeignSequenceNumberError, type Checkpoint, type CheckpointStore, type Clock, type DeadLetter, type DeadLetterQueue, type EventStreamReader, type Sleep, type StreamRecord } from '../ports';
+import { isUnavailable } from '../ports/unavailable';
+import { resumeAfter } from '../domain/stream/checkpoint';
 
 /**
  * The local runtime's player of a Lambda Kinesis event source mapping: one consumer, every shard
@@ -140,21 +142,6 @@ export function expiredPrefixLength(records: readonly StreamRecord[], now: Date,
   return index < 0 ? records.length : index;
 }
 
-/**
- * Where a consumer resumes a shard. A checkpoint taken on another stream (the same name, deleted
- * and created again) is worthless: the new stream numbers its records from 1 again, so resuming
- * after the old number would skip its first records. Starting the new stream at its beginning
- * loses nothing, and what was already handled (records read between the stream's change and
- * its detection) is handled again, which the consumers absorb: the aggregate dedupes by eventId,
- * the alert lifecycle by fingerprint. A checkpoint that names no stream predates the naming and
- * is trusted, as it was before.
- */
-export function resumeAfter(checkpoint: Checkpoint | undefined, streamId: string): { readonly after: string | undefined; readonly reset: boolean } {
-  if (checkpoint === undefined) return { after: undefined, reset: false };
-  if (checkpoint.streamId === undefined || checkpoint.streamId === streamId) return { after: checkpoint.sequenceNumber, reset: false };
-  return { after: undefined, reset: true };
-}
-
 export function toKinesisEvent(records: readonly StreamRecord[], eventSourceArn: string): KinesisStreamEvent {
   const awsRegion = eventSourceArn.split(':')[3] ?? 'us-east-1';
   const account = eventSourceArn.split(':')[4] ?? '000000000000';
@@ -199,8 +186,24 @@ export function toDeadLetter(consumer: string, failed: readonly StreamRecord[], 
   };
 }
 
+/** The longest wait between attempts while a store is unreachable. */
+const MAX_BACKOFF_MS = 5_000;
+
+/** What the poller's owner reports on /health. */
+export interface PollerStatus {
+  readonly running: boolean;
+  /** When the loop last finished a poll, whatever its outcome: a loop that stops advancing this is stuck. */
+  readonly lastPollAt: Date | undefined;
+  /** Polls and invocations in a row that failed because a store was unreachable or the poll threw. */
+  readonly consecutiveFailures: number;
+  readonly lastError: string | undefined;
+}
+
 export class StreamPoller {
   private readonly options: Required<StreamPollerOptions>;
+  private lastPollAt: Date | undefined;
+  private consecutiveFailures = 0;
+  private lastError: string | undefined;
   /** Per shard, the checkpoint last read or written; undefined: from the shard's start. */
   private readonly positions = new Map<string, Checkpoint | undefined>();
   /** The stream as the poll in progress found it: its checkpoints are written as taken on it. */
@@ -256,16 +259,41 @@ export class StreamPoller {
     while ((await this.pollOnce()) > 0);
   }
 
+  status(): PollerStatus {
+    return { running: this.loop !== undefined && !this.stopping, lastPollAt: this.lastPollAt, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError };
+  }
+
   private async run(): Promise<void> {
     while (!this.stopping) {
       let taken = 0;
       try {
         taken = await this.exclusively(() => this.pollShards(true));
+        this.recovered();
       } catch (error) {
-        this.options.logger.error('stream poll failed', { consumer: this.options.consumer, error: messageOf(error) });
+        this.failed(error);
+        this.options.logger.error('stream poll failed', { consumer: this.options.consumer, error: messageOf(error), failures: this.consecutiveFailures });
       }
-      if (taken === 0 && !this.stopping) await this.idle(this.options.pollIntervalMs);
+      this.lastPollAt = this.options.clock.now();
+      if (this.stopping) break;
+      // After a failure (the checkpoint store unreachable, say) the next poll waits longer each time, not the 100 ms of an idle shard.
+      if (this.consecutiveFailures > 0) await this.idle(this.backoffMs());
+      else if (taken === 0) await this.idle(this.options.pollIntervalMs);
     }
+  }
+
+  private failed(error: unknown): void {
+    this.consecutiveFailures += 1;
+    this.lastError = messageOf(error);
+  }
+
+  private recovered(): void {
+    if (this.consecutiveFailures > 0) this.options.logger.warn('stream consumer recovered', { consumer: this.options.consumer, failures: this.consecutiveFailures });
+    this.consecutiveFailures = 0;
+    this.lastError = undefined;
+  }
+
+  private backoffMs(): number {
+    return Math.min(Math.max(this.options.pollIntervalMs, 100) * 2 ** (this.consecutiveFailures - 1), MAX_BACKOFF_MS);
   }
 
   private idle(ms: number): Promise<void> {
@@ -341,8 +369,21 @@ export class StreamPoller {
       try {
         outcome = outcomeOf(segment.records, await handler(toKinesisEvent(segment.records, eventSourceArn)));
       } catch (error) {
+        if (isUnavailable(error)) {
+          // Not the records' fault: the same batch, whole, once the store is back. Spending the
+          // retry budget (and bisecting) here would dead-letter good records during an outage.
+          this.failed(error);
+          this.options.logger.error('stream batch waits for an unavailable store', { consumer: this.options.consumer, shardId, records: segment.records.length, error: messageOf(error), failures: this.consecutiveFailures });
+          // Stopping leaves the batch unprocessed and unacknowledged: the next start takes it from the checkpoint.
+          if (this.stopping) return;
+          await this.idle(this.backoffMs());
+          if (this.stopping) return;
+          queue.unshift(segment);
+          continue;
+        }
         outcome = { kind: 'error', message: messageOf(error) };
       }
+      this.recovered();
       const step = nextStep(segment, outcome, this.options);
       if (step.kind === 'done') {
         await this.checkpoint(shardId, segment.records[segment.records.length - 1]);

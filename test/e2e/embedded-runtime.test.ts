@@ -31,7 +31,10 @@ describe('the embedded runtime', () => {
   });
 
   it('answers /health and serves the OpenAPI document without a token', async () => {
-    expect(await app.request('GET', '/health', { token: null })).toEqual({ status: 200, body: { status: 'ok' } });
+    const health = await app.request('GET', '/health', { token: null });
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+    // Embedded: no Redis and no emulator to report.
+    expect(Object.keys(health.body.parts).sort()).toEqual(['aggregateLag', 'aggregator', 'database', 'detectLag', 'detector']);
     const openapi = await app.request('GET', '/openapi.json', { token: null });
     expect(openapi.status).toBe(200);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/metrics/{metric}']));

@@ -15,13 +15,13 @@ import {
   expiredPrefixLength,
   nextStep,
   outcomeOf,
-  resumeAfter,
   splitInHalves,
   toKinesisEvent,
   type StreamHandler,
   type StreamPollerOptions,
 } from '../../functions/local/stream-poller';
 import type { Clock, DeadLetter, StreamRecord } from '../../functions/ports';
+import { resumeAfter } from '../../functions/domain/stream/checkpoint';
 
 const silent = { warn: () => undefined, error: () => undefined };
 const systemClock: Clock = { now: () => new Date() };

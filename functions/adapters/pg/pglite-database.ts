@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { threadCaller, workerReady, type ThreadEndpoint } from '../thread-calls';
 import type { SqlDatabase, SqlExecutor } from './database';
+import { StoreUnavailableError } from '../../ports/unavailable';
 
 export interface EmbeddedDatabaseOptions {
   /**
@@ -28,7 +29,11 @@ export interface EmbeddedDatabase extends SqlDatabase {
 export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, niceness: options.niceness ?? 0 } });
   await workerReady(worker, 'PGlite');
-  const client = clientOver(worker);
+  const { client, fail } = clientOver(worker);
+  // PGlite is not restarted (it owns the data folder, which a crash may have left mid-write): its
+  // callers see it unavailable, so stream consumers wait instead of dead-lettering their batches.
+  worker.on('error', (error) => fail(new StoreUnavailableError('PGlite', error)));
+  worker.on('exit', (code) => fail(new StoreUnavailableError('PGlite', new Error(`its thread exited with ${code}`))));
   return {
     ...client,
     connect() {
@@ -45,7 +50,8 @@ export async function embeddedDatabase(dataDir: string | undefined, options: Emb
 
 /** The database behind a port from `EmbeddedDatabase.connect`; closing it closes the port, not the database. */
 export function embeddedDatabaseClient(port: MessagePort): SqlDatabase {
-  const client = clientOver(port);
+  const { client, fail } = clientOver(port);
+  port.on('close', () => fail(new StoreUnavailableError('PGlite', new Error('its connection closed'))));
   return {
     ...client,
     async close() {
@@ -54,8 +60,8 @@ export function embeddedDatabaseClient(port: MessagePort): SqlDatabase {
   };
 }
 
-function clientOver(endpoint: ThreadEndpoint): SqlDatabase {
-  const { call } = threadCaller(endpoint);
+function clientOver(endpoint: ThreadEndpoint): { client: SqlDatabase; fail: (error: Error) => void } {
+  const { call, fail } = threadCaller(endpoint);
   // Per connection: the database's thread keeps each connection's transactions apart.
   let nextTransaction = 1;
   const rowsOf = async <Row>(sql: string, params: readonly unknown[] | undefined, tx: number | undefined, rowMode?: 'array') => {
@@ -70,7 +76,7 @@ function clientOver(endpoint: ThreadEndpoint): SqlDatabase {
     },
   });
 
-  return {
+  const client: SqlDatabase = {
     ...executor(),
     async transaction(work) {
       const tx = nextTransaction++;
@@ -88,4 +94,5 @@ function clientOver(endpoint: ThreadEndpoint): SqlDatabase {
       await call({ op: 'close' }).catch(() => undefined);
     },
   };
+  return { client, fail };
 }

@@ -44,6 +44,7 @@ async function main() {
 function serve(db, endpoint) {
   // Open transactions: PGlite runs its other queries after the one open transaction ends.
   const transactions = new Map();
+  let closed = false;
 
   const reply = (id, body) => endpoint.postMessage({ id, ...body });
   const fail = (id, error) => reply(id, { error: { message: error && error.message ? error.message : String(error), code: error && error.code } });
@@ -65,6 +66,8 @@ function serve(db, endpoint) {
         entry.done = db.transaction(async (handle) => {
           entry.handle = handle;
           transactions.set(tx, entry);
+          // Opened after its connection closed (it waited behind another transaction): nobody will end it.
+          if (closed) end(tx, ROLLBACK).catch(() => undefined);
           opened({});
           if ((await ended) === ROLLBACK) throw ROLLBACK;
         });
@@ -96,6 +99,14 @@ function serve(db, endpoint) {
     }
     return {};
   }
+
+  // A connection whose thread died (the aggregator thread crashed mid-batch) can never commit or
+  // roll back its open transaction, and PGlite runs nothing else until that transaction ends:
+  // without this every other connection, the restarted thread's included, would wait for ever.
+  endpoint.on('close', () => {
+    closed = true;
+    for (const tx of [...transactions.keys()]) end(tx, ROLLBACK).catch(() => undefined);
+  });
 
   endpoint.on('message', (message) => {
     if (message.op === 'connect') return serve(db, message.port);

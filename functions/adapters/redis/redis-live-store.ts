@@ -117,6 +117,8 @@ export class RedisLiveStore implements LiveStore {
   private subscriberConnection(): Redis {
     if (!this.subscriber) {
       const subscriber = this.client.duplicate();
+      // Its connection faults are the client's: reported (and logged) once, where the owner listens.
+      subscriber.on('error', (error: Error) => this.client.emit('error', error));
       subscriber.on('message', (channel: string, message: string) => {
         for (const handler of this.handlers.get(channel) ?? []) handler(message);
       });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { plainText } from '../api/input-bounds';
 import { CHANNELS, SEVERITIES, type RuleRef } from './model';
+import { DETECT_LAG_LIMIT_MS } from '../operations/health';
 
 /**
  * Declarative alert rules, as `PUT /v1/alert-rules` takes them and PostgreSQL keeps them. A rule
@@ -168,6 +169,20 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     signal: 'session.started',
     forSec: 7 * DAY_SEC,
     scope: 'at_risk',
+  },
+  {
+    // Pages through the same lifecycle as a crisis: a stalled detect consumer means crisis pages are not going out.
+    id: 'detect-lag',
+    kind: 'threshold',
+    description: 'The detect consumer is behind the event stream: safety alerts are late',
+    severity: 'critical',
+    routing: criticalRouting,
+    labels: { category: 'operations' },
+    subject: 'series',
+    signal: 'stream.lag_seconds',
+    match: { consumer: 'detect' },
+    op: '>',
+    value: DETECT_LAG_LIMIT_MS / 1000,
   },
   // The metric series the monitor judges each minute (functions/domain/anomaly/watched-series.ts).
   {

@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../events/schema';
+import type { ConsumerLag } from '../operations/health';
 import type { Signal } from './model';
 
 /** Crisis severities as numbers, so a rule can say "high or worse" as `>= 3`. */
@@ -32,4 +33,12 @@ export function signalsOfEvent(event: StoredEvent): Signal[] {
     default:
       return [];
   }
+}
+
+/**
+ * How far a stream consumer is behind, in seconds, as a series signal the rules watch: a detect
+ * consumer that stalls is a safety signal, since every second of it is a page not sent.
+ */
+export function consumerLagSignal(consumer: string, lag: ConsumerLag, at: Date): Signal {
+  return { name: 'stream.lag_seconds', subject: { kind: 'series', id: `stream.${consumer}` }, value: Math.round(lag.oldestAgeMs / 1000), at, labels: { consumer } };
 }

@@ -5,6 +5,7 @@ import type { AuditLog } from '../../ports/audit';
 import { AUDIT_PURPOSES, isAuditPurpose, type AuditAction, type AuditPurpose } from '../../domain/privacy/audit';
 import type { Clock } from '../../ports';
 import { HttpError, badRequest } from './errors';
+import { isUnavailable } from '../../ports/unavailable';
 import { bearerToken, unauthorized, type BearerVerifier } from './bearer';
 import { ROUTES, authorize, resolveRoute, roleFromClaims, type Role, type RouteKey } from './roles';
 
@@ -121,6 +122,12 @@ export function httpApi(options: HttpApiOptions): middy.MiddlewareObj<HttpEvent,
         request.response = json(error.status, {
           error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
         });
+        return;
+      }
+      if (isUnavailable(error)) {
+        // A store out of reach is no fault of the request: the client may send it again.
+        options.logger.error('a store is unavailable', { route: request.event.routeKey, error: error?.name ?? 'unknown' });
+        request.response = json(503, { error: { code: 'unavailable', message: 'a store is unavailable; retry shortly' } }, { 'retry-after': '1' });
         return;
       }
       options.logger.error('unhandled error', { route: request.event.routeKey, error: error?.name ?? 'unknown' });

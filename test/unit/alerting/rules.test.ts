@@ -92,7 +92,7 @@ describe('DEFAULT_RULES', () => {
   it('ships the safety triggers and the operations anomaly rules with their routing', () => {
     const byId = new Map(DEFAULT_RULES.map((rule) => [rule.id, rule]));
 
-    expect([...byId.keys()]).toEqual(['crisis-signal', 'emotional-state-crisis', 'phq9-item9', 'phq9-rise', 'at-risk-no-session', 'crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']);
+    expect([...byId.keys()]).toEqual(['crisis-signal', 'emotional-state-crisis', 'phq9-item9', 'phq9-rise', 'at-risk-no-session', 'detect-lag', 'crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']);
     for (const id of ['crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']) {
       expect(byId.get(id)).toMatchObject({ kind: 'anomaly', subject: 'series', severity: 'warning', direction: 'spike', labels: { category: 'operations' } });
     }
@@ -101,6 +101,8 @@ describe('DEFAULT_RULES', () => {
     }
     expect(byId.get('phq9-rise')).toMatchObject({ kind: 'rate_of_change', severity: 'warning', routing: { channels: ['sns', 'dashboard'], repeatIntervalSec: 14_400 } });
     expect(byId.get('at-risk-no-session')).toMatchObject({ kind: 'absence', scope: 'at_risk', forSec: 7 * 86_400 });
+    // A stalled detect consumer pages like a crisis, at the stack's detect iterator-age alarm limit.
+    expect(byId.get('detect-lag')).toMatchObject({ kind: 'threshold', subject: 'series', severity: 'critical', signal: 'stream.lag_seconds', match: { consumer: 'detect' }, op: '>', value: 30, routing: { channels: ['sns', 'email', 'dashboard'] } });
   });
 
   it('are replaced by a stored rule of the same id, and other stored rules follow them', () => {

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DEFAULT_RULES } from '../../functions/domain/alerting/rules';
+import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { makeEvent } from '../support/events';
+import { waitFor } from '../support/wait';
+
+type AlertView = { rule: string; severity: string; status: string; subject: string; notifications: { kind: string; channel: string; status: string }[] };
+
+/**
+ * A detect consumer that stalls for real: the runtime on PostgreSQL, where another session holds
+ * the lock on the detect consumer's checkpoint row (as a stuck migration or a forgotten console
+ * transaction would), so its batch cannot be acknowledged and the records behind it age.
+ */
+describeWithServices(['postgres'], 'a stalled detect consumer', () => {
+  let app: TestRuntime;
+  let dropSchema: () => Promise<void>;
+  let locker: Client;
+  const detectLag = async () => ((await app.request('GET', '/v1/alerts')).body.alerts as AlertView[]).find((alert) => alert.rule === 'detect-lag');
+  const post = (n: number) => app.request('POST', '/v1/events', { body: { events: [makeEvent({ userId: `lag-user-${n % 3}` })] } });
+
+  beforeAll(async () => {
+    const postgres = await freshPostgresUrl();
+    dropSchema = postgres.drop;
+    app = await startTestRuntime({ DATABASE_URL: postgres.url, K_ANONYMITY: '3' });
+    locker = new Client({ connectionString: postgres.url });
+    await locker.connect();
+    await app.consent(['lag-user-0', 'lag-user-1', 'lag-user-2']);
+  });
+  afterAll(async () => {
+    await locker?.end();
+    await app?.stop();
+    await dropSchema?.();
+  });
+
+  it('pages as a critical alert on every channel once its lag passes the detect-lag rule, and resolves when it catches up', async () => {
+    // Prepare: a first record through, so the consumer's checkpoint row exists; then, as the
+    // shipped rule pages at 30 s, an operator's lower threshold keeps the test short.
+    await post(0);
+    await app.runtime.detect();
+    expect(await detectLag()).toBeUndefined();
+    const rule = DEFAULT_RULES.find((r) => r.id === 'detect-lag')!;
+    expect((await app.request('PUT', '/v1/alert-rules', { body: { rules: [{ ...rule, value: 2 }] } })).status).toBe(200);
+
+    // Act: the checkpoint row locked, then a record the consumer takes but cannot acknowledge.
+    await locker.query('BEGIN');
+    await locker.query(`SELECT 1 FROM checkpoints WHERE consumer = 'detect' FOR UPDATE`);
+    let firing: AlertView | undefined;
+    try {
+      await post(1);
+      firing = await waitFor(detectLag, (alert) => alert?.status === 'firing');
+    } finally {
+      await locker.query('ROLLBACK');
+    }
+
+    // Assess
+    expect(firing).toMatchObject({ severity: 'critical', subject: 'series:stream.detect' });
+    const notified = await waitFor(detectLag, (alert) => (alert?.notifications.length ?? 0) >= 3);
+    expect(notified!.notifications.filter((n) => n.kind === 'firing').map((n) => [n.channel, n.status]).sort()).toEqual([
+      ['dashboard', 'delivered'],
+      ['email', 'delivered'],
+      ['sns', 'delivered'],
+    ]);
+    const outbox = readFileSync(join(app.dataDir, 'alerts', 'outbox.jsonl'), 'utf8');
+    expect(outbox).toContain('detect-lag');
+    expect((await waitFor(detectLag, (alert) => alert?.status === 'resolved'))!.severity).toBe('critical');
+  });
+});
