@@ -16,7 +16,7 @@ import { SqlAnomalyStore, SqlDetectorStateStore } from '../adapters/pg/sql-anoma
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlSilenceStore } from '../adapters/pg/sql-silence-store';
-import type { Clock } from '../ports';
+import type { Clock, Sleep } from '../ports';
 import type { OperationalSeries } from '../ports/anomalies';
 import type { Deliver } from '../ports/notifications';
 import { makeAlertConsole, makeAlertManager, type AlertConsole, type AlertManager } from '../use-cases/alert-manager';
@@ -33,6 +33,7 @@ export const ruleEngine = (db: SqlDatabase, clock: Clock): RuleEngine =>
 
 export interface Notifying {
   readonly deliver: Deliver;
+  readonly sleep: Sleep;
   readonly dashboardUrl: string;
   readonly clock: Clock;
   readonly newId: () => string;
@@ -55,6 +56,7 @@ export async function notifyingFunction(service: string) {
   const clock: Clock = { now: () => new Date() };
   const db = await connectDatabase();
   const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
-  const deliver = makeDeliver({ channels: deliveryChannels(live), sleep: (ms) => new Promise((done) => setTimeout(done, ms)), clock, logger });
-  return { logger, clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
+  const sleep: Sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+  const deliver = makeDeliver({ channels: deliveryChannels(live), sleep, clock, logger });
+  return { logger, clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
 }

@@ -84,7 +84,7 @@ async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, '
 async function notifyingParts({ config, analytics, feed, logger }: MonitoringStores) {
   const deliver = makeDeliver({ channels: await notificationChannels(config, feed, logger), sleep, clock: systemClock, logger });
   const dashboardUrl = config.DASHBOARD_URL ?? `http://${config.HOST}:${config.PORT}`;
-  return { rules: ruleEngine(analytics, systemClock), alerts: alertManager(analytics, { deliver, dashboardUrl, clock: systemClock, newId: randomUUID, logger }) };
+  return { rules: ruleEngine(analytics, systemClock), alerts: alertManager(analytics, { deliver, sleep, dashboardUrl, clock: systemClock, newId: randomUUID, logger }) };
 }
 
 /**

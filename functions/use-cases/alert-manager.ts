@@ -12,12 +12,20 @@ import {
 } from '../domain/alerting/alert';
 import { SEVERITIES, subjectKey, type Transition } from '../domain/alerting/model';
 import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
-import type { Clock } from '../ports';
+import type { Clock, Sleep } from '../ports';
+import { isUnavailable } from '../ports/unavailable';
 import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
 
 /** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
 const STALE_CLAIM_MS = 60_000;
+/**
+ * Keeping a sent notification's outcome is retried while the store is unreachable, for well under
+ * STALE_CLAIM_MS in all (0.2 + 0.4 + ... + 6.4 s): an outcome lost to a database blip left the
+ * claim open, and its retake a minute later paged the same crisis a second time. Recording is
+ * idempotent (the first record wins), so a retry whose predecessor did commit changes nothing.
+ */
+const RECORD_RETRY = { attempts: 7, firstDelayMs: 200 } as const;
 const MAX_LIST = 500;
 /** Per tick; the rest waits for the next tick. */
 const TICK_BATCH = 1000;
@@ -47,6 +55,7 @@ export interface AlertConsoleDeps {
 
 export interface AlertManagerDeps extends AlertConsoleDeps {
   readonly deliver: Deliver;
+  readonly sleep: Sleep;
   readonly dashboardUrl: string;
   readonly logger: Logger;
 }
@@ -111,6 +120,18 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     }
   }
 
+  /** A sent notification's outcomes, kept through a store outage (see RECORD_RETRY). */
+  async function recordSent(notificationId: string, outcomes: Parameters<AlertStore['record']>[1]): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await alerts.record(notificationId, outcomes);
+      } catch (error) {
+        if (!isUnavailable(error) || attempt >= RECORD_RETRY.attempts) throw error;
+        await deps.sleep(RECORD_RETRY.firstDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
   /** One message for the unsilenced alerts of one group; silenced ones are recorded, not sent. */
   async function notifyGroup(kind: NotificationKind, group: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
     const first = group[0];
@@ -129,7 +150,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
       logger.error('delivery threw; left for retake', { kind, alerts: loud.length, error: error instanceof Error ? error.name : 'unknown' });
       return;
     }
-    await Promise.all(loud.map((c) => alerts.record(c.notificationId, outcomes)));
+    await Promise.all(loud.map((c) => recordSent(c.notificationId, outcomes)));
     const failed = outcomes.filter((o) => o.status === 'undelivered').map((o) => o.channel);
     const fields = { kind, severity: first.alert.severity, alerts: loud.length, silenced: muted.length, undelivered: failed.join(',') };
     if (failed.length > 0) logger.warn('alert notification undelivered', fields);

@@ -6,7 +6,8 @@ import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions
 import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
 import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
 import type { AlertMessage, Channel, RuleRef, Transition } from '../../functions/domain/alerting/model';
-import type { SilenceStore } from '../../functions/ports/alerts';
+import type { AlertStore, SilenceStore } from '../../functions/ports/alerts';
+import { StoreUnavailableError } from '../../functions/ports/unavailable';
 import type { Deliver } from '../../functions/ports/notifications';
 import { AlertResolvedError, InvalidSilenceError, makeAlertManager, type AlertManager } from '../../functions/use-cases/alert-manager';
 import { erasureTargets } from '../../functions/use-cases/erase-user';
@@ -47,12 +48,14 @@ function fakeDeliver() {
   return { deliver, sent, state };
 }
 
-function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlDatabase) => SilenceStore; logger?: Logger } = {}) {
+function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlDatabase) => SilenceStore; alerts?: (db: SqlDatabase) => AlertStore; logger?: Logger } = {}) {
   const fake = fakeDeliver();
   const clock = { now: () => fake.state.now };
+  const slept: number[] = [];
   const managers = dbs.map((db) =>
     makeAlertManager({
-      alerts: new SqlAlertStore(db),
+      alerts: options.alerts?.(db) ?? new SqlAlertStore(db),
+      sleep: async (ms) => void slept.push(ms),
       silences: options.silences?.(db) ?? new SqlSilenceStore(db),
       deliver: fake.deliver,
       clock,
@@ -65,7 +68,7 @@ function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlData
     fake.state.now = new Date(t0.getTime() + sec * 1000);
   };
   const kinds = () => fake.sent.map((s) => `${s.message.kind}:${s.message.alerts.map((a) => a.subject.slice(-1)).join(',')}`);
-  return { manager: managers[0] as AlertManager, managers, fake, advance, kinds };
+  return { manager: managers[0] as AlertManager, managers, fake, advance, kinds, slept };
 }
 
 async function migrated(db: SqlDatabase): Promise<SqlDatabase> {
@@ -252,6 +255,33 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     await manager.tick();
     await manager.tick();
     expect(kinds()).toEqual(['firing:1']);
+  });
+
+  it('keeps the outcome of a sent page through a database blip, so the page is never taken over and sent again', async () => {
+    // Prepare: the store loses its connection twice as the sent page's outcome is written
+    let blips = 2;
+    const { manager, advance, kinds, slept } = harness([db], {
+      alerts: (store) =>
+        Object.assign(new SqlAlertStore(store), {
+          async record(...args: Parameters<SqlAlertStore['record']>) {
+            if (blips > 0) {
+              blips -= 1;
+              throw new StoreUnavailableError('postgresql', new Error('terminating connection due to administrator command'));
+            }
+            return SqlAlertStore.prototype.record.apply(this, args);
+          },
+        }),
+    });
+
+    // Act
+    await manager.apply([fire(crisis, 1)]);
+    advance(120);
+    await manager.tick();
+
+    // Assess
+    expect(kinds()).toEqual(['firing:1']);
+    expect(slept).toEqual([200, 400]);
+    expect((await manager.list({}))[0]?.notifications).toEqual([expect.objectContaining({ channel: 'sns', status: 'delivered' }), expect.objectContaining({ channel: 'email', status: 'delivered' })]);
   });
 
   it('notifies on the next tick an alert whose invocation died before claiming its first notification', async () => {

@@ -91,7 +91,7 @@ describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
     const records = batch([...events, events[0]!]);
     const handlers = Array.from({ length: 8 }, () => {
       const db = open();
-      const detect = makeDetect({ rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }) });
+      const detect = makeDetect({ rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep: async () => undefined, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }) });
       // Plain JSON records (as an earlier version put them): no key is asked for.
       return makeDetectHandler({ detect, logger: silent, keys: new MemoryRecordKeys(), metrics: { count: () => undefined } });
     });
@@ -116,7 +116,7 @@ describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
     const monitor = makeMonitor({
       series: { tick: async () => [] },
       rules,
-      alerts: alertManager(db, { deliver, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }),
+      alerts: alertManager(db, { deliver, sleep: async () => undefined, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }),
     });
 
     await monitor();
