@@ -164,9 +164,12 @@ export async function openConsentRegistry(
  */
 export async function openRecordKeys(config: LocalConfig, streaming: SqlDatabase): Promise<RecordKeyStore> {
   if (!config.AWS_ENDPOINT_URL) return new SqlRecordKeyStore(streaming);
-  const client = dynamoDbClient({ endpoint: config.AWS_ENDPOINT_URL });
+  const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
   const tableName = `${config.STREAM_NAME}-record-keys`;
-  await ensureRecordKeyTable(client, tableName);
+  const create = () => withClient(dynamoDbClient(endpoint), (client) => ensureRecordKeyTable(client, tableName));
+  await create();
+  // Recreated empty: the keys went with the stream whose records they sealed, so nothing readable is lost.
+  const client = recreatedWhenLost(dynamoDbClient(endpoint), { resource: `dynamodb table ${tableName}`, lostWhen: ['ResourceNotFoundException'], recreate: create, logger: emulatorLogger(config) });
   return new DynamoRecordKeyStore(client, tableName);
 }
 

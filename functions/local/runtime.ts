@@ -147,8 +147,12 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
 
   const audit = new SqlAuditLog(analytics);
   const { registry, label: consentLabel, scrub: consentScrub } = await openConsentRegistry(config, closers);
-  // One cache for ingest and erasure, as for consent: an erasure drops the key ingest holds.
-  const keys = new CachedRecordKeys(await openRecordKeys(config, streaming), systemClock);
+  // One cache for ingest and erasure, as for consent: an erasure drops the key ingest holds. Not
+  // on an emulator, which can restart empty: a cached key it forgot would seal new records the
+  // consumers can no longer open, and they would be skipped as erased. Uncached, ingest finds the
+  // table gone, it is recreated, and new keys seal what comes next.
+  const recordKeys = await openRecordKeys(config, streaming);
+  const keys = config.AWS_ENDPOINT_URL ? recordKeys : new CachedRecordKeys(recordKeys, systemClock);
   // One cache for both handlers, as if they were one instance: a withdrawal is seen by the next request.
   const consent = new CachedConsentRegistry(registry, systemClock);
   const pseudonymise = pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER));

@@ -77,10 +77,12 @@ describeWithServices(
       await postAll(twentyEvents('mood.reported', 'after'));
       // A client that never saw its 202s sends the first events again: they reach the new stream.
       await postAll(before);
+      // The first users go on: their keys went with the emulator, so new ones must seal these.
+      await postAll(twentyEvents('progress.milestone', 'before'));
       await app.runtime.drain();
 
-      // Assess: the second set counted once, the first still once
-      expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20 });
+      // Assess: the second and third sets counted once, the first still once
+      expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20, 'progress.milestone': 20 });
       // The aggregate consumer's dead-letter queue answers again (recreated, empty).
       expect(await app.runtime.deadLetters.list(10)).toEqual([]);
     });
@@ -96,7 +98,7 @@ describeWithServices(
       await app.runtime.drain();
 
       // Assess
-      expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20, 'engagement.heartbeat': 20 });
+      expect(await countsByType()).toEqual({ 'session.started': 20, 'mood.reported': 20, 'progress.milestone': 20, 'engagement.heartbeat': 20 });
     });
 
     it('pages on every channel for a crisis signal that arrives after the emulator restarted', async () => {
