@@ -42,8 +42,22 @@ const tcpOpen = (port: number) =>
 export const healthy = (url: string) => fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then((response) => response.status === 200, () => false);
 
 /** A process group we started: killed as a whole, so nothing of it outlives a restart. */
+/** Until no process of the child's group is left (the runtime under tsx ends after it), for at most 10 s. */
+async function groupGone(child: ChildProcess): Promise<void> {
+  for (let waited = 0; child.pid !== undefined && waited < 10_000; waited += 50) {
+    try {
+      process.kill(-child.pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(50);
+  }
+}
+
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  // The whole group, even when tsx's parent process is gone: the runtime under it may live on,
+  // holding the data folder a new runtime would need.
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -167,6 +181,7 @@ export class RuntimeChild {
     if (!child) return;
     killGroup(child, 'SIGKILL');
     await exitOf(child);
+    await groupGone(child);
   }
 
   /** A clean stop (SIGINT), waited for up to 20 s, then SIGKILL. */

@@ -112,7 +112,12 @@ class Round {
       if (this.intentionalRestart || this.runtime.running) return;
       this.intentionalRestart = true;
       log(`${this.name}: the runtime exited by itself; starting it again`);
-      this.runtime.start().finally(() => (this.intentionalRestart = false)).catch((error: unknown) => log(`${this.name}: restart failed: ${String(error)}`));
+      // What is left of it goes first, as a supervisor would make sure: the data folder takes one runtime.
+      this.runtime
+        .kill9()
+        .then(() => this.runtime.start())
+        .finally(() => (this.intentionalRestart = false))
+        .catch((error: unknown) => log(`${this.name}: restart failed: ${String(error)}`));
     }, 250);
     this.stopTimers.push(() => clearInterval(watchdog));
   }
