@@ -110,6 +110,11 @@ async function expectAlertLifecycle(db: SqlDatabase): Promise<void> {
 
   expect(await store.eraseSubject(firing(1).subject)).toBe(2);
   expect(await ids({})).toEqual(['crisis 3', 'crisis 2']);
+
+  // A resolution dated before the alert started is kept at its start: never resolvedAt < startsAt.
+  const late = await store.upsertFiring(firing(1, { at: at(1500) }));
+  await store.resolve({ fingerprint: 'fp-1', at: at(1200), notificationId: 'r4', now: at(1501) });
+  expect((await store.list({})).find((a) => a.id === late.id)).toMatchObject({ startsAt: at(1500).toISOString(), resolvedAt: at(1500).toISOString() });
 }
 
 async function expectSilences(db: SqlDatabase): Promise<void> {

@@ -7,6 +7,10 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { makeEvent } from '../support/events';
 import { waitFor } from '../support/wait';
 
+// The rule cache (5 s), the lag watch (every 5 s) and the monitor stack up; on a loaded 2-core
+// machine 30 s was once not enough. Waiting ends as soon as the state comes.
+const PATIENT = { attempts: 600, everyMs: 200 };
+
 type AlertView = { rule: string; severity: string; status: string; subject: string; notifications: { kind: string; channel: string; status: string }[] };
 
 /**
@@ -50,14 +54,14 @@ describeWithServices(['postgres'], 'a stalled detect consumer', () => {
     let firing: AlertView | undefined;
     try {
       await post(1);
-      firing = await waitFor(detectLag, (alert) => alert?.status === 'firing');
+      firing = await waitFor(detectLag, (alert) => alert?.status === 'firing', PATIENT);
     } finally {
       await locker.query('ROLLBACK');
     }
 
     // Assess
     expect(firing).toMatchObject({ severity: 'critical', subject: 'series:stream.detect' });
-    const notified = await waitFor(detectLag, (alert) => (alert?.notifications.length ?? 0) >= 3);
+    const notified = await waitFor(detectLag, (alert) => (alert?.notifications.length ?? 0) >= 3, PATIENT);
     expect(notified!.notifications.filter((n) => n.kind === 'firing').map((n) => [n.channel, n.status]).sort()).toEqual([
       ['dashboard', 'delivered'],
       ['email', 'delivered'],
@@ -65,6 +69,6 @@ describeWithServices(['postgres'], 'a stalled detect consumer', () => {
     ]);
     const outbox = readFileSync(join(app.dataDir, 'alerts', 'outbox.jsonl'), 'utf8');
     expect(outbox).toContain('detect-lag');
-    expect((await waitFor(detectLag, (alert) => alert?.status === 'resolved'))!.severity).toBe('critical');
+    expect((await waitFor(detectLag, (alert) => alert?.status === 'resolved', PATIENT))!.severity).toBe('critical');
   });
 });

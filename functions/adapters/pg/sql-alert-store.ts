@@ -104,7 +104,8 @@ export class SqlAlertStore implements AlertStore {
   async resolve(input: Resolution): Promise<{ alert: AlertState; resolvedNotificationId?: string } | undefined> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<AlertRow>(
-        `UPDATE alerts SET status = 'resolved', resolved_at = $2, updated_at = GREATEST(updated_at, $2)
+        // Never before it started, whatever the caller's clock or the resolving event's time said.
+        `UPDATE alerts SET status = 'resolved', resolved_at = GREATEST(starts_at, $2), updated_at = GREATEST(updated_at, $2)
          WHERE fingerprint = $1 AND status <> 'resolved' RETURNING *`,
         [input.fingerprint, input.at.toISOString()],
       );

@@ -98,11 +98,15 @@ function settle(rule: AlertRule, subject: Subject, state: ConditionState, moment
   const changed = active !== state.active;
   if (!changed || !rule.notify) return { state: next };
   const kind = active ? 'firing' : 'resolved';
+  // A resolution is never dated before the condition began to hold: an absence fires on the tick
+  // (now), and a session that arrives later with an earlier occurredAt (history, a slow client)
+  // ends it now, not before it began.
+  const at = kind === 'resolved' && state.since !== null ? Math.max(moment.at, state.since) : moment.at;
   const transition: Transition = {
     state: kind,
     rule: ruleRef(rule),
     subject,
-    at: new Date(moment.at),
+    at: new Date(at),
     summary: summaryOf(rule, subject, kind, moment.value),
     ...(moment.value === undefined ? {} : { value: moment.value }),
     ...(moment.eventId === undefined ? {} : { eventId: moment.eventId }),

@@ -121,6 +121,14 @@ describe('absence', () => {
     expect(run(quiet, [session(T0 + 5 * DAY)], late.state).transitions).toEqual(['resolved']);
   });
 
+  it('dates the resolution no earlier than the firing when the ending session arrives late, with an earlier occurredAt', () => {
+    const fired = observeTime(quiet, run(quiet, [session(T0)]).state, user, T0 + 4 * DAY);
+
+    const resolved = observeSignal(quiet, fired.state, session(T0 + 3 * DAY + 1));
+
+    expect([fired.transition?.at, resolved.transition?.state, resolved.transition?.at]).toEqual([new Date(T0 + 4 * DAY), 'resolved', new Date(T0 + 4 * DAY)]);
+  });
+
   it('with at_risk scope watches only flagged users, counting from the flag, and resolves when the flag runs out', () => {
     const flag = { since: T0, until: T0 + 30 * DAY };
 
