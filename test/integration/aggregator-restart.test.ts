@@ -84,14 +84,20 @@ describe('the runtime when its aggregator thread dies', () => {
     expect(counted).toBe(posted);
   });
 
-  it('pages the crisis put before the first crash exactly once on each channel', async () => {
+  it('pages the crisis put before the first crash exactly once on each channel, at most a minute late', async () => {
     await app.runtime.detect();
     // A thread that died between saving the rule's condition and opening the alert left the
-    // opening to the monitor's still-firing pass, which runs each minute: run it now.
-    await app.runtime.monitor();
+    // opening to the monitor's still-firing pass; one that died after claiming the page left the
+    // claim to be taken over once it is a minute old. The monitor runs each minute: run it as
+    // the clock goes until the page is out.
+    const crisisPages = async () => {
+      await app.runtime.monitor();
+      const alerts = (await app.request('GET', '/v1/alerts')).body.alerts as { rule: string; notifications: { kind: string; channel: string; status: string }[] }[];
+      return alerts.filter((alert) => alert.rule === 'crisis-signal').map((alert) => alert.notifications.filter((n) => n.kind === 'firing').map((n) => `${n.channel}:${n.status}`).sort());
+    };
+    await waitFor(crisisPages, (pages) => pages.flat().length >= 3, { attempts: 100, everyMs: 1000 });
 
-    const alerts = (await app.request('GET', '/v1/alerts')).body.alerts as { rule: string; notifications: { kind: string; channel: string; status: string }[] }[];
-    const paged = alerts.filter((alert) => alert.rule === 'crisis-signal');
-    expect(paged.map((alert) => alert.notifications.filter((n) => n.kind === 'firing').map((n) => `${n.channel}:${n.status}`).sort())).toEqual([['dashboard:delivered', 'email:delivered', 'sns:delivered']]);
-  });
+    // Once more, so a second page would show.
+    expect(await crisisPages()).toEqual([['dashboard:delivered', 'email:delivered', 'sns:delivered']]);
+  }, 180_000);
 });

@@ -70,5 +70,5 @@ describeWithServices(['postgres'], 'a stalled detect consumer', () => {
     const outbox = readFileSync(join(app.dataDir, 'alerts', 'outbox.jsonl'), 'utf8');
     expect(outbox).toContain('detect-lag');
     expect((await waitFor(detectLag, (alert) => alert?.status === 'resolved', PATIENT))!.severity).toBe('critical');
-  });
+  }, 360_000);
 });
