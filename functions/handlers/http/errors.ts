@@ -21,7 +21,8 @@ export function invalidBody(issues: readonly z.core.$ZodIssue[]): HttpError {
   const [first] = issues;
   if (!first) return badRequest('invalid_request', 'the body is not valid');
   if (first.code === 'unrecognized_keys') {
-    const field = first.keys.join(', ');
+    // A key may be the empty string: quoted, it is still named.
+    const field = first.keys.map((key) => (key === '' ? '""' : key)).join(', ');
     return badRequest('invalid_request', `${field}: unknown field`, { field });
   }
   // No field to name: the body itself is of the wrong type (an array, a string, null).
