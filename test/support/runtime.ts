@@ -59,3 +59,14 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
   };
   return handle;
 }
+
+/** Every event counted over the day either side of now (GET /v1/metrics/events, ungrouped, by day), after a drain. */
+export async function countedEvents(app: TestRuntime): Promise<number> {
+  await app.runtime.drain();
+  const day = 86_400_000;
+  const from = new Date(Date.now() - day).toISOString();
+  const to = new Date(Date.now() + day).toISOString();
+  const metric = await app.request('GET', `/v1/metrics/events?from=${from}&to=${to}&interval=day`);
+  expect(metric.status).toBe(200);
+  return metric.body.series.flatMap((s: { points: { count: number }[] }) => s.points).reduce((sum: number, p: { count: number }) => sum + p.count, 0);
+}
