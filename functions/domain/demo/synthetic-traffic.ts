@@ -39,8 +39,8 @@ export const MAX_USERS = 999_999;
 /**
  * The share of demo users who also consent to research (analytics and safety monitoring: all of
  * them), enough for the research report to release its metrics over k users. Decided from the
- * user's number alone, by a generator of its own, so it draws nothing from the traffic's stream
- * (the same seed makes the same events as before) and is the same whatever the seed.
+ * user's number alone, by a generator of its own: it draws nothing from the traffic's stream, so
+ * who consents changes no event, and the same users consent whatever the seed.
  */
 export const RESEARCH_CONSENT_SHARE = 0.4;
 
@@ -117,7 +117,7 @@ const CALMING: Record<(typeof CHOICE_TYPES)[number], number> = {
  */
 /** Per distressed choice, scaled by how far the user's severity is past 0.6. */
 const CRISIS_FROM_DISTRESS = 0.015;
-/** Per session of a user of severity over 0.8, at its start. */
+/** Per session of a user of severity over 0.6, at its start. */
 const SELF_REPORTED_CRISIS = 0.0025;
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
