@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
-import { putConsent } from '../functions/local/consent-client';
+import { LIVE_HORIZON_MS } from '../functions/domain/alerting/signals';
+import { demoConsentOf, putConsent } from '../functions/local/consent-client';
 import { cliOptions } from './cli-options';
 
 /*
@@ -154,7 +155,13 @@ async function main(): Promise<number> {
 
   await checkReachable(options.url);
   let total = 0;
-  for (const counting = traffic(); !counting.next().done; ) total += 1;
+  // The days are yielded in order but a session past midnight steps back, so the range is a min and a max.
+  const range = { first: '', last: '' };
+  for (const event of traffic()) {
+    total += 1;
+    if (range.first === '' || event.occurredAt < range.first) range.first = event.occurredAt;
+    if (event.occurredAt > range.last) range.last = event.occurredAt;
+  }
   console.log(`${total} events from ${options.users} users over ${options.days} days, seed ${options.seed} (pass --seed ${options.seed} to replay)`);
 
   const bar = new SingleBar(
@@ -172,12 +179,12 @@ async function main(): Promise<number> {
   process.once('SIGINT', onInterrupt);
 
   const queue = batches(traffic(), options.batch);
-  // Every demo user opts in (analytics and safety monitoring) before their first event is sent;
-  // a worker whose batch holds a user another worker is still consenting waits for that PUT.
+  // Every demo user opts in (analytics and safety monitoring, and some research) before their first
+  // event is sent; a worker whose batch holds a user another worker is still consenting waits for that PUT.
   const consents = new Map<string, Promise<void>>();
   const consentOf = (userId: string): Promise<void> => {
     let done = consents.get(userId);
-    if (done === undefined) consents.set(userId, (done = putConsent(options.url, options.token, [userId])));
+    if (done === undefined) consents.set(userId, (done = putConsent(options.url, options.token, [userId], demoConsentOf(userId))));
     return done;
   };
   let failure: Error | undefined;
@@ -212,6 +219,8 @@ async function main(): Promise<number> {
       `${interrupted ? 'Interrupted after' : 'Sent'} ${totals.sent} of ${total} events in ${totals.requests} requests, ${seconds.toFixed(1)} s (${Math.round(totals.sent / Math.max(seconds, 0.001))} events/s)`,
       `  accepted ${totals.accepted}`,
       `  rejected ${totals.rejected}${codes ? ` (${codes})` : ''}`,
+      `The events occurred from ${range.first} to ${range.last}: query that range (from=${range.first}&to=${range.last}).`,
+      `Only the last ${LIVE_HORIZON_MS / 3_600_000} h of them were live when sent; the rest is history, which raises no alert (README, Monitoring and alerts).`,
     ].join('\n'),
   );
   if (failure !== undefined) throw failure;

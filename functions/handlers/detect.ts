@@ -7,10 +7,13 @@ import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { METRICS_NAMESPACE, recordKeyStore } from '../config/lambda';
 import { notifyingFunction } from './monitoring-parts';
 
+/** Safety signals of events that arrived later than the live horizon: history, watched by no rule. A count, no subject. */
+export const HISTORY_SIGNALS_METRIC = 'safety_signals_history_total';
+
 /**
  * Kinesis batch in (through the enhanced fan-out consumer), partial batch response out: the
  * poison records are reported as failed, erased users' records skipped, the rest go through the
- * safety rules. A store failure
+ * safety rules (history counted and skipped). A store failure
  * throws, so the batch is retried and split; rules and alerts count each event once, so a retry
  * never pages twice.
  */
@@ -18,6 +21,7 @@ export function makeDetectHandler(deps: { readonly detect: Detect; readonly logg
   return async function handleKinesisBatch(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
     const { events, batchItemFailures } = await decodeBatch(event, { consumer: 'detect', ...deps });
     const result = await deps.detect(events);
+    if (result.history > 0) deps.metrics.count(HISTORY_SIGNALS_METRIC, result.history);
     if (result.transitions > 0) deps.logger.info('detected', { records: event.Records.length, ...result, failed: batchItemFailures.length });
     return { batchItemFailures };
   };

@@ -1,7 +1,11 @@
 import type { ConsentScopes } from '../domain/privacy/consent';
+import { joinsResearch } from '../domain/demo/synthetic-traffic';
 
-/** What a user of the demo (and of the tests) agrees to: analytics and safety monitoring, not research. */
+/** What a user of the tests and benchmarks agrees to: analytics and safety monitoring, not research. */
 export const DEMO_CONSENT: ConsentScopes = { analytics: true, research: false, safety_monitoring: true };
+
+/** What a user of `npm run demo` agrees to: `DEMO_CONSENT`, and research for a share of them. */
+export const demoConsentOf = (userId: string): ConsentScopes => ({ ...DEMO_CONSENT, research: joinsResearch(userId) });
 
 /**
  * PUT /v1/consent/{userId} for each user, a few at a time: the opt-in a client app sends when a

@@ -6,6 +6,24 @@ import type { Signal } from './model';
 export const CRISIS_SEVERITY = { low: 1, moderate: 2, high: 3, imminent: 4 } as const;
 
 /**
+ * How long after it happened an event may reach ingest and still be watched by the safety rules:
+ * 24 h. A phone that was offline for a night (8-16 h) queues its events and sends them in the
+ * morning, and a crisis among them must still page: someone may still be at risk. An event older
+ * than a day when it arrives is history (the demo's weeks of traffic, an import, a backfill): it
+ * is counted in analytics and reports, but a page about it at 3 a.m. reaches no one who can act
+ * on that moment, and the rules must not keep state from it that would change what a live event
+ * does. Measured against `receivedAt`, not the detect consumer's clock, so a consumer catching up
+ * on a backlog still pages (its lag pages on its own, `detect-lag`). Ingest accepts occurredAt up
+ * to 24 h ahead for the same reason in the other direction: clocks of phones.
+ */
+export const LIVE_HORIZON_MS = 24 * 3_600_000;
+
+/** Whether the event reached ingest within the live horizon of its occurredAt; otherwise it is history. */
+export function arrivedLive(event: Pick<StoredEvent, 'occurredAt' | 'receivedAt'>): boolean {
+  return Date.parse(event.receivedAt) - Date.parse(event.occurredAt) <= LIVE_HORIZON_MS;
+}
+
+/**
  * The values a user's event gives the rules engine. The caller has checked the user's
  * `safety_monitoring` consent. Nothing but numbers and closed vocabularies leaves the event.
  */

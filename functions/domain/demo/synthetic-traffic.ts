@@ -36,6 +36,24 @@ export function mulberry32(seed: number): Random {
 export const MAX_DAYS = 29;
 export const MAX_USERS = 999_999;
 
+/**
+ * The share of demo users who also consent to research (analytics and safety monitoring: all of
+ * them), enough for the research report to release its metrics over k users. Decided from the
+ * user's number alone, by a generator of its own: it draws nothing from the traffic's stream, so
+ * who consents changes no event, and the same users consent whatever the seed.
+ */
+export const RESEARCH_CONSENT_SHARE = 0.4;
+
+const DEMO_USER_ID = /^demo-user-(\d{6})$/;
+
+const demoUserId = (index: number): string => `demo-user-${String(index).padStart(6, '0')}`;
+
+/** Whether the demo user of this id consents to research; false for any id the demo does not make. */
+export function joinsResearch(userId: string): boolean {
+  const index = DEMO_USER_ID.exec(userId)?.[1];
+  return index !== undefined && mulberry32(Number(index))() < RESEARCH_CONSENT_SHARE;
+}
+
 export interface SyntheticTrafficOptions {
   readonly seed: number;
   readonly clock: Clock;
@@ -91,6 +109,17 @@ const CALMING: Record<(typeof CHOICE_TYPES)[number], number> = {
   social_interaction: 0.2,
 };
 
+/*
+ * Crisis is rare: the target is about one crisis.signal per 1,000 sessions (the classifier's,
+ * which follow a choice that ends in crisis, and self-reports by the most severe users), so a
+ * demo day of some 850 sessions holds about one, as a clinic's would, and a crisis a reader posts
+ * stands out. Both come only from severe users, so they cluster in the same few people.
+ */
+/** Per distressed choice, scaled by how far the user's severity is past 0.6. */
+const CRISIS_FROM_DISTRESS = 0.015;
+/** Per session of a user of severity over 0.6, at its start. */
+const SELF_REPORTED_CRISIS = 0.0025;
+
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
@@ -131,7 +160,7 @@ function makeUser(random: Random, index: number, days: number): DemoUser {
   const slopeMagnitude = 0.008 + random() * 0.014;
   const slopePerDay = outcome === 'improving' ? -slopeMagnitude : outcome === 'deteriorating' ? slopeMagnitude : normal(random) * 0.002;
   return {
-    id: `demo-user-${String(index).padStart(6, '0')}`,
+    id: demoUserId(index),
     engagement,
     outcome,
     joinDay,
@@ -151,15 +180,26 @@ function activeProbability(user: DemoUser, day: number): number {
   return day < user.lapseDay ? 0.7 : 0.04;
 }
 
+/**
+ * PHQ-9 item 9 (thoughts of being better off dead or of self-harm) is answered above 0 far less
+ * often than the other items, and more often the more severe the depression. Outpatients who fill
+ * in the PHQ-9 at every visit answer it above 0 in a minority of administrations (Simon et al.
+ * 2013, Psychiatric Services 64:1195, 207,265 PHQ-9s of 84,418 outpatients; the samples they cite
+ * answer "more than half the days" or worse in up to 10 %); a digital programme's users are milder
+ * on average. The target here is about 10 % of administrations above 0 (about 5 % at the mildest
+ * severity, about 20 % at the most severe), one in ten of those 2 or 3: a mean of
+ * 1.2 x severity - 1.25 and a wider spread than the other items' give that once rounded.
+ */
+const item9Spread = (severity: number) => ({ mean: 1.2 * severity - 1.25, sd: 0.9 });
+
 /** Per-item scores whose sum is the score, each item drawn around the user's severity. */
 function assessment(random: Random, instrument: Instrument, severity: number): AttributesOf<'assessment.completed'> {
   const spec = INSTRUMENTS[instrument];
   // WHO-5 measures well-being: high is good, the other two measure symptoms.
   const level = instrument === 'WHO-5' ? 1 - severity : severity;
   const items = Array.from({ length: spec.items }, (_, item) => {
-    // PHQ-9 item 9 (thoughts of self-harm) runs well below the other items.
-    const weight = instrument === 'PHQ-9' && item === 8 ? 0.35 : 1;
-    return clamp(Math.round(level * weight * spec.maxItem + normal(random) * 0.6), 0, spec.maxItem);
+    const { mean, sd } = instrument === 'PHQ-9' && item === 8 ? item9Spread(level) : { mean: level * spec.maxItem, sd: 0.6 };
+    return clamp(Math.round(mean + normal(random) * sd), 0, spec.maxItem);
   });
   return { instrument, score: items.reduce((total, item) => total + item, 0), items };
 }
@@ -176,7 +216,7 @@ function mood(random: Random, severity: number, state: EmotionalState): Attribut
 function nextState(random: Random, state: EmotionalState, calming: number, severity: number): EmotionalState {
   const index = EMOTIONAL_STATES.indexOf(state);
   // Crisis is reached only from distress, and only by users who are doing badly.
-  if (state === 'distressed' && random() < 0.03 * Math.max(0, severity - 0.6)) return 'crisis';
+  if (state === 'distressed' && random() < CRISIS_FROM_DISTRESS * Math.max(0, severity - 0.6)) return 'crisis';
   if (random() < calming) return EMOTIONAL_STATES[Math.max(0, index - 1)] as EmotionalState;
   if (random() < 0.12 * severity) return EMOTIONAL_STATES[Math.min(4, index + 1)] as EmotionalState;
   return state;
@@ -201,7 +241,7 @@ function session(random: Random, user: DemoUser, severity: number, start: number
   let t = start;
   let state = EMOTIONAL_STATES[clamp(Math.round(severity * 3.5 + normal(random) * 0.8), 0, 4)] as EmotionalState;
   emit('session.started', t, { scenarioId, channel: pick(random, CHANNELS) });
-  if (severity > 0.8 && random() < 0.02) {
+  if (severity > 0.6 && random() < SELF_REPORTED_CRISIS) {
     emit('crisis.signal', t + 2_000, { severity: weighted(random, { moderate: 0.6, high: 0.4 }), source: 'self_report' });
   }
   if (random() < 0.6) emit('mood.reported', (t += 15_000), mood(random, severity, state));

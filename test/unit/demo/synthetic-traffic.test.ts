@@ -1,4 +1,4 @@
-import { MAX_DAYS, mulberry32, syntheticTraffic } from '../../../functions/domain/demo/synthetic-traffic';
+import { MAX_DAYS, RESEARCH_CONSENT_SHARE, joinsResearch, mulberry32, syntheticTraffic } from '../../../functions/domain/demo/synthetic-traffic';
 import { EVENT_TYPES, eventSchema, type IncomingEvent } from '../../../functions/domain/events/schema';
 import { MAX_AGE_MS } from '../../../functions/domain/events/validate';
 
@@ -114,6 +114,62 @@ describe('syntheticTraffic', () => {
     const lastWeekSilent = [...activeDays.values()].filter((days) => [...days].every((day) => day >= 7) && days.size >= 4);
     expect([...activeDays.values()].filter((days) => days.size >= 15).length).toBeGreaterThan(30);
     expect(lastWeekSilent.length).toBeGreaterThan(10);
+  });
+});
+
+describe('syntheticTraffic: clinical rates', () => {
+  // A population the size of a small clinic's over the default three weeks, on a seed no other test pins.
+  const events = generate(11, 1_000, 21);
+  const sessions = events.filter((event) => event.type === 'session.started').length;
+
+  it('answers PHQ-9 item 9 above 0 in 7-14 % of administrations, the minority published samples show, and mostly with 1', () => {
+    const item9 = events.flatMap((event) => (event.type === 'assessment.completed' && event.attributes.instrument === 'PHQ-9' ? [event.attributes.items?.[8] ?? 0] : []));
+    const above0 = item9.filter((answer) => answer > 0);
+
+    expect(item9.length).toBeGreaterThan(1_000);
+    expect(above0.length / item9.length).toBeGreaterThan(0.07);
+    expect(above0.length / item9.length).toBeLessThan(0.14);
+    expect(above0.filter((answer) => answer === 1).length / above0.length).toBeGreaterThan(0.75);
+  });
+
+  it('sends about one crisis signal per 1,000 sessions (0.4-2)', () => {
+    const crises = events.filter((event) => event.type === 'crisis.signal');
+
+    expect(sessions).toBeGreaterThan(5_000);
+    expect((1_000 * crises.length) / sessions).toBeGreaterThan(0.4);
+    expect((1_000 * crises.length) / sessions).toBeLessThan(2);
+  });
+
+  it('ends fewer than 1 in 1,000 choices in crisis, the state the emotional-state-crisis rule pages on', () => {
+    const choices = events.filter((event) => event.type === 'choice.made');
+    const inCrisis = choices.filter((event) => event.type === 'choice.made' && event.attributes.emotionalStateAfter === 'crisis');
+
+    expect(choices.length).toBeGreaterThan(10_000);
+    expect(inCrisis.length / choices.length).toBeLessThan(0.001);
+  });
+});
+
+describe('joinsResearch', () => {
+  const ids = Array.from({ length: 2_000 }, (_, index) => `demo-user-${String(index + 1).padStart(6, '0')}`);
+
+  it(`puts about ${RESEARCH_CONSENT_SHARE * 100} % of demo users in research, the same users every time`, () => {
+    const researchers = ids.filter(joinsResearch);
+
+    expect(researchers.length / ids.length).toBeGreaterThan(RESEARCH_CONSENT_SHARE - 0.04);
+    expect(researchers.length / ids.length).toBeLessThan(RESEARCH_CONSENT_SHARE + 0.04);
+    expect(ids.filter(joinsResearch)).toEqual(researchers);
+  });
+
+  it('spreads them over the population rather than taking a block of ids', () => {
+    const firstHalf = ids.slice(0, 1_000).filter(joinsResearch).length;
+    const secondHalf = ids.slice(1_000).filter(joinsResearch).length;
+
+    expect(Math.abs(firstHalf - secondHalf)).toBeLessThan(80);
+    expect(firstHalf).toBeGreaterThan(0);
+  });
+
+  it('leaves out any id the demo does not make', () => {
+    expect(['user-7', 'demo-user-1', 'demo-user-0000012', ''].filter(joinsResearch)).toEqual([]);
   });
 });
 
