@@ -111,7 +111,7 @@ export function withheldLine(reason: 'k_anonymity' | 'no_research_consent', k: n
 const INSUFFICIENT_MEAN: Suppression = {
   reason: 'insufficient_data',
   figure: 'mean',
-  message: "the noisy count is too small to carry a mean: the mean's 95 % interval spans the metric's whole range",
+  message: "the noisy count is too small to carry a mean: the mean's 95 % interval would span the metric's whole range",
 };
 
 export interface ResearchRelease {
