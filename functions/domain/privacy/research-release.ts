@@ -76,7 +76,7 @@ export interface Interval {
 /** A count or sum as released: post-processed into its possible range, with its noise and a 95 % interval. */
 export type ReleasedFigure = Omit<NoisyRelease, 'spent'> & { readonly interval: Interval };
 
-/** A mean as released: inside the metric's bounds; its standard deviation is a first-order approximation (see {@link releaseResearch}). */
+/** A mean as released: inside the metric's bounds; its standard deviation is a first-order approximation (see {@link releaseResearch}). Any figure reads as one. */
 export interface ReleasedMean {
   readonly value: number;
   readonly standardDeviation: number;
@@ -263,8 +263,7 @@ export function reportSuppressions(lines: readonly ReportLine[]): (Suppression &
 }
 
 const csvNumber = (value: number | undefined) => (value === undefined ? '' : String(value));
-const csvFigure = (figure: Omit<ReleasedMean, 'interval'> & { readonly interval?: Interval } | undefined) =>
-  [figure?.value, figure?.standardDeviation, figure?.interval?.lower, figure?.interval?.upper].map(csvNumber);
+const csvFigure = (figure: ReleasedMean | undefined) => [figure?.value, figure?.standardDeviation, figure?.interval.lower, figure?.interval.upper].map(csvNumber);
 
 /**
  * The research report as CSV: a line per metric, each figure with its noise's standard deviation
