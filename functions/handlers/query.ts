@@ -68,7 +68,7 @@ async function postResearchExport(deps: QueryHandlerDeps, event: HttpEvent): Pro
   if (result.status === 'refused') throw budgetExhausted(result.remaining);
   const request = parsed.data;
   const answer = { dataset: RESEARCH_DATASET, metric: request.metric, from: request.from, to: request.to, mechanism: request.mechanism, maxContributionsPerUser: request.maxContributionsPerUser };
-  if (result.status === 'suppressed') return json(200, { ...answer, suppressed: { reason: result.reason } }, { 'cache-control': 'no-store' });
+  if (result.status === 'suppressed') return json(200, { ...answer, suppressed: [result.suppressed] }, { 'cache-control': 'no-store' });
   return json(200, { ...answer, ...result.release, budgetRemaining: result.remaining }, { 'cache-control': 'no-store' });
 }
 

@@ -1,8 +1,8 @@
 import type { ObjectStore } from '../ports';
 import type { ReportEntry, ReportIndex } from '../ports/reports';
 import { releaseGate } from '../domain/privacy/release-gate';
-import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, researchReportCsv, type ReportLine, type ResearchReportRequest } from '../domain/privacy/research-release';
-import type { ResearchExportDeps } from './research-export';
+import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, reportSuppressions, researchReportCsv, type ReportLine, type ResearchReportRequest, type Suppression } from '../domain/privacy/research-release';
+import { withheldFor, type ResearchExportDeps } from './research-export';
 
 export interface ResearchReportDeps extends ResearchExportDeps {
   readonly objects: ObjectStore;
@@ -18,7 +18,7 @@ const SHARE_MARGIN = 1 - 1e-12;
 /**
  * The research report: every research metric over the range, each a differentially private
  * release from the research dataset. Metrics with fewer than k research-consented users are listed
- * as suppressed and spend nothing; the others share the report's ε (and δ) evenly, spent from the
+ * as suppressed (with the reason `withheldFor` gives) and spend nothing; the others share the report's ε (and δ) evenly, spent from the
  * ledger as one release before any noise is drawn. The CSV goes to the object store, the entry
  * to the report index.
  */
@@ -49,19 +49,23 @@ export function makeResearchReport(deps: ResearchReportDeps) {
       }
     }
     const share = (value: number) => (value / admitted.length) * SHARE_MARGIN;
-    const lines: ReportLine[] = data.map(({ metric, rows }) =>
-      admitted.some((each) => each.metric === metric)
-        ? {
-            metric,
-            release: releaseResearch(deps.random, rows, {
+    // Asked once, and only when a line is withheld.
+    let withheld: Promise<Suppression> | undefined;
+    const lines: ReportLine[] = await Promise.all(
+      data.map(async ({ metric, rows }) =>
+        admitted.some((each) => each.metric === metric)
+          ? {
               metric,
-              epsilon: share(request.epsilon),
-              mechanism: request.mechanism,
-              delta: request.delta === undefined ? undefined : share(request.delta),
-              maxContributionsPerUser: request.maxContributionsPerUser,
-            }),
-          }
-        : { metric, suppressed: 'k_anonymity' },
+              release: releaseResearch(deps.random, rows, {
+                metric,
+                epsilon: share(request.epsilon),
+                mechanism: request.mechanism,
+                delta: request.delta === undefined ? undefined : share(request.delta),
+                maxContributionsPerUser: request.maxContributionsPerUser,
+              }),
+            }
+          : { metric, suppressed: await (withheld ??= withheldFor(deps.values, deps.k)) },
+      ),
     );
     const objectKey = `reports/research/${id}.csv`;
     await deps.objects.put(objectKey, researchReportCsv(lines), 'text/csv');
@@ -72,7 +76,7 @@ export function makeResearchReport(deps: ResearchReportDeps) {
       createdBy: caller.actor,
       role: caller.role,
       parameters,
-      summary: { released: admitted.map(({ metric }) => metric), suppressed: lines.filter((line) => 'suppressed' in line).map((line) => line.metric) },
+      summary: { released: admitted.map(({ metric }) => metric), suppressed: reportSuppressions(lines) },
       objectKey,
       contentType: 'text/csv',
     };

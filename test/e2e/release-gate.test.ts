@@ -39,7 +39,7 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
   'POST /v1/research/exports': async (app) => {
     const small = await researchExport(app, 'assessment.score');
     const large = await researchExport(app, 'mood.valence');
-    return { smallSuppressed: small.body.suppressed?.reason === 'k_anonymity' && small.body.count === undefined, largeShown: large.status === 200 && typeof large.body.count?.value === 'number' };
+    return { smallSuppressed: small.body.suppressed?.[0]?.reason === 'k_anonymity' && small.body.count === undefined, largeShown: large.status === 200 && typeof large.body.count?.value === 'number' };
   },
   // One report over everything: assessment.score (k - 1 users) suppressed, mood.valence (2k - 1) released.
   'POST /v1/reports': async (app) => {

@@ -40,12 +40,12 @@ describe('research exports and the privacy budget (epsilon 1, k 3)', () => {
     const answer = await exportOf({ metric: 'assessment.score', epsilon: 0.5 });
 
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ dataset: 'research', metric: 'assessment.score', suppressed: { reason: 'k_anonymity' } });
+    expect(answer.body).toMatchObject({ dataset: 'research', metric: 'assessment.score', suppressed: [{ reason: 'k_anonymity', message: `fewer than ${K} research-consented users contributed to this metric over the range` }] });
     expect(answer.body.count).toBeUndefined();
     expect((await app.request('GET', '/v1/privacy/budget')).body.datasets[0].releases).toBe(0);
   });
 
-  it('releases a noisy count, sum and mean with their standard deviations, and records the spend', async () => {
+  it('releases a noisy count and sum with their noise, standard deviations and 95 % intervals (and a mean where the count carries it), and records the spend', async () => {
     const answer = await exportOf({ metric: 'mood.valence', epsilon: 0.3, maxContributionsPerUser: 1 });
 
     expect(answer.status).toBe(200);
@@ -57,12 +57,13 @@ describe('research exports and the privacy budget (epsilon 1, k 3)', () => {
       mechanism: 'laplace',
       spent: { epsilon: 0.3, delta: 0 },
       bounds: { lower: -1, upper: 1 },
-      count: { value: expect.any(Number), standardDeviation: expect.closeTo(expectedSd, 9) },
-      sum: { value: expect.any(Number), granularity: 2 ** -9 },
-      mean: expect.any(Number),
+      count: { value: expect.any(Number), standardDeviation: expect.closeTo(expectedSd, 9), noise: { distribution: 'discrete_laplace', scale: countScale }, interval: { confidence: 0.95 } },
+      sum: { value: expect.any(Number), granularity: 2 ** -9, noise: { distribution: 'discrete_laplace', scale: countScale } },
       budgetRemaining: { epsilon: 0.7, delta: 0.000001 },
     });
-    expect(Number.isInteger(answer.body.count.value)).toBe(true);
+    // Four users at ε 0.15 for the count: a mean comes out only if the noise made the count look far larger.
+    expect(answer.body.mean === undefined).toBe(answer.body.suppressed.some((each: { reason: string; figure?: string }) => each.reason === 'insufficient_data' && each.figure === 'mean'));
+    expect(Number.isInteger(answer.body.count.value) && answer.body.count.value >= 0).toBe(true);
     expect(Number.isInteger(answer.body.sum.value / 2 ** -9)).toBe(true);
   });
 
@@ -114,11 +115,14 @@ describe('the research report (epsilon 1, k 3)', () => {
 
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ kind: 'research', createdBy: 'dev', role: 'admin', contentType: 'text/csv', summary: { released: ['events', 'mood.valence'] } });
-    expect(created.body.summary.suppressed).toEqual(expect.arrayContaining(['assessment.score', 'sessions']));
+    expect(created.body.summary.suppressed).toEqual(
+      expect.arrayContaining([expect.objectContaining({ metric: 'assessment.score', reason: 'k_anonymity' }), expect.objectContaining({ metric: 'sessions', reason: 'k_anonymity' })]),
+    );
     const lines = (fetched.body.content as string).trim().split('\n');
-    expect(lines[0]).toBe('metric,count,count_sd,sum,sum_sd,mean,clamped_to,suppressed');
-    expect(lines.find((line) => line.startsWith('mood.valence,'))).toMatch(/^mood\.valence,-?\d+,[\d.]+,-?[\d.e-]+,[\d.]+,-?[\d.e-]+,-1\.\.1,$/);
-    expect(lines.find((line) => line.startsWith('assessment.score,'))).toBe('assessment.score,,,,,,,k_anonymity');
+    expect(lines[0]).toBe('metric,count,count_sd,count_low,count_high,sum,sum_sd,sum_low,sum_high,mean,mean_sd,mean_low,mean_high,clamped_to,suppressed');
+    // Count, sum, each with its standard deviation and interval; a mean, or none with insufficient_data.
+    expect(lines.find((line) => line.startsWith('mood.valence,'))).toMatch(/^mood\.valence,\d+,[\d.]+,\d+,\d+,(-?[\d.e-]+,){4}((-?[\d.e-]+,){4}-1\.\.1,|,,,,-1\.\.1,insufficient_data)$/);
+    expect(lines.find((line) => line.startsWith('assessment.score,'))).toBe('assessment.score,,,,,,,,,,,,,,k_anonymity');
     expect(budget.body.datasets[0]).toMatchObject({ spent: { epsilon: 0.4 }, releases: 1 });
   });
 

@@ -12,4 +12,9 @@ export class SqlResearchValues implements ResearchValueReader {
     );
     return rows.map(([subjectHash, value]) => ({ subjectHash: BigInt(subjectHash), value }));
   }
+
+  async holdsAnyone(): Promise<boolean> {
+    const { rows } = await this.db.queryArrays<[boolean]>('SELECT EXISTS (SELECT 1 FROM research_values)');
+    return rows[0]?.[0] === true;
+  }
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
 import { consentBodySchema } from '../privacy/consent';
 import { AUDIT_ACTIONS, AUDIT_PURPOSES } from '../privacy/audit';
-import { researchExportSchema, researchReportSchema } from '../privacy/research-release';
+import { SUPPRESSION_REASONS, researchExportSchema, researchReportSchema } from '../privacy/research-release';
 import { METRICS } from '../rollups/catalogue';
 import { INTERVALS } from '../rollups/rollup';
 
@@ -148,7 +148,12 @@ const reportEntry = z
     createdBy: z.string(),
     role: z.string(),
     parameters: z.record(z.string(), z.unknown()),
-    summary: z.object({ released: z.array(z.string()), suppressed: z.array(z.string()) }),
+    summary: z.object({
+      released: z.array(z.string()),
+      suppressed: z
+        .array(z.object({ metric: z.string(), reason: z.enum(SUPPRESSION_REASONS), figure: z.literal('mean').optional(), message: z.string() }))
+        .meta({ description: 'A line withheld (k_anonymity, or no_research_consent when the research dataset holds no one), or with `figure` one figure of a released line (insufficient_data: the noisy count cannot carry the mean).' }),
+    }),
     objectKey: z.string(),
     contentType: z.string(),
   })
@@ -251,7 +256,7 @@ export function openApiDocument(): object {
     security,
     request: { body: { required: true, content: { 'application/json': { schema: researchExportSchema } } } },
     responses: {
-      200: { description: 'The noisy release with its standard deviations, or `suppressed` when fewer than k users contributed (nothing spent).', content: { 'application/json': { schema: { type: 'object' } } } },
+      200: { description: 'The noisy release, each figure with its noise, standard deviation and 95 % interval; `suppressed` lists `{reason, message}` entries: the whole release when fewer than k users contributed (nothing spent), or `figure: mean` when the count cannot carry it.', content: { 'application/json': { schema: { type: 'object' } } } },
       400: errorResponse('The body is not JSON, or a field is missing, out of range or unknown.'),
       401: unauthorized,
       403: errorResponse('The role may not export, or the release would overspend the budget (`privacy_budget_exhausted`, with what is left).'),

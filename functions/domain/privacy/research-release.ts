@@ -3,7 +3,8 @@ import type { StoredEvent } from '../events/schema';
 import { METRICS, type StoredMetric } from '../rollups/catalogue';
 import { memberHash } from '../rollups/distinct-sketch';
 import { boundContributions } from './noise/contribution-bounding';
-import { discreteGaussianMechanism, discreteLaplaceMechanism, gaussianMechanism, laplaceMechanism, type NoisyRelease, type PrivacyCost } from './noise/mechanisms';
+import { discreteGaussianMechanism, discreteLaplaceMechanism, gaussianMechanism, laplaceMechanism, type GridRelease, type NoisyRelease, type PrivacyCost } from './noise/mechanisms';
+import { noiseHalfWidth, type MissProbability } from './noise/noise-intervals';
 import type { RandomBits } from './noise/random-bits';
 import { boundedInstant } from '../api/input-bounds';
 
@@ -63,11 +64,63 @@ export interface ResearchQuery {
   readonly maxContributionsPerUser: number;
 }
 
+/** Every interval a release states holds the true figure with at least this probability. */
+export const CONFIDENCE = 0.95;
+
+export interface Interval {
+  readonly confidence: typeof CONFIDENCE;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** A count or sum as released: post-processed into its possible range, with its noise and a 95 % interval. */
+export type ReleasedFigure = Omit<NoisyRelease, 'spent'> & { readonly interval: Interval };
+
+/** A mean as released: inside the metric's bounds; its standard deviation is a first-order approximation (see {@link releaseResearch}). Any figure reads as one. */
+export interface ReleasedMean {
+  readonly value: number;
+  readonly standardDeviation: number;
+  readonly interval: Interval;
+}
+
+export const SUPPRESSION_REASONS = ['k_anonymity', 'no_research_consent', 'insufficient_data'] as const;
+
+/**
+ * Why a line, or one figure of a released line (`figure`), was not released. The metric answers'
+ * `{"reason": "k_anonymity"}`, with a message a reader can act on.
+ */
+export interface Suppression {
+  readonly reason: (typeof SUPPRESSION_REASONS)[number];
+  readonly figure?: 'mean';
+  readonly message: string;
+}
+
+/**
+ * A line withheld whole. With nobody in the research dataset at all, k-anonymity is not what stops
+ * it, and a new user needs to learn that research consent is what feeds it.
+ */
+export function withheldLine(reason: 'k_anonymity' | 'no_research_consent', k: number): Suppression {
+  return reason === 'k_anonymity'
+    ? { reason, message: `fewer than ${k} research-consented users contributed to this metric over the range` }
+    : {
+        reason,
+        message: 'the research dataset holds no one: only events of users who gave research consent (PUT /v1/consent/{userId} with "research": true) are released, and none are held',
+      };
+}
+
+const INSUFFICIENT_MEAN: Suppression = {
+  reason: 'insufficient_data',
+  figure: 'mean',
+  message: "the noisy count is too small to carry a mean: the mean's 95 % interval would span the metric's whole range",
+};
+
 export interface ResearchRelease {
-  readonly count: Omit<NoisyRelease, 'spent'>;
-  /** Distributions only: the noisy sum of the clamped values, and the mean it gives. */
-  readonly sum?: Omit<NoisyRelease, 'spent'>;
-  readonly mean?: number;
+  readonly count: ReleasedFigure;
+  /** Distributions only: the noisy sum of the clamped values, and the mean it gives when the count can carry one. */
+  readonly sum?: ReleasedFigure & { readonly granularity: number };
+  readonly mean?: ReleasedMean;
+  /** [] or the mean withheld as `insufficient_data`. */
+  readonly suppressed: readonly Suppression[];
   readonly spent: PrivacyCost;
   readonly bounds: { readonly lower: number; readonly upper: number };
 }
@@ -82,6 +135,17 @@ export function researchCost(query: ResearchQuery): PrivacyCost {
  * contribution bounding and noise from the exact mechanisms. For a distribution, ε and δ are
  * split evenly between the count and the sum (sequential composition). The sum's grid step is
  * the largest power of two at or below a thousandth of the clamping range.
+ *
+ * The noisy figures are then post-processed, which costs no privacy (a function of a DP output
+ * is DP): a count is at least 0, a sum of values that are all ≥ 0 (≤ 0) is too, and each carries
+ * its noise and a 95 % interval (`noiseHalfWidth`), cut to the same range. The mean is
+ * sum / count, with the interval the count's and the sum's 97.5 % intervals allow together (both
+ * hold with probability ≥ 95 %, by the union bound): the extremes of s/c over the box
+ * s ∈ sum ± h_s, c ∈ count ± h_c. It is withheld as `insufficient_data` when the count cannot
+ * carry it: when the count's interval reaches below one value (the data may hold none, and a
+ * ratio over a denominator near 0 is anything), or when the interval spans the metric's whole
+ * range (it says nothing the bounds did not). Otherwise the mean and its interval are cut to the
+ * bounds. Its standard deviation is the first-order one, √(Var sum + mean²·Var count) / count.
  */
 export function releaseResearch(random: RandomBits, rows: readonly { readonly subjectHash: bigint; readonly value: number }[], query: ResearchQuery): ResearchRelease {
   const bounds = RESEARCH_BOUNDS[query.metric];
@@ -101,12 +165,54 @@ export function releaseResearch(random: RandomBits, rows: readonly { readonly su
     query.mechanism === 'gaussian'
       ? discreteGaussianMechanism(random, { value: bounded.count, sensitivity: bounded.countSensitivity, epsilon, delta })
       : discreteLaplaceMechanism(random, { value: bounded.count, sensitivity: bounded.countSensitivity, epsilon });
-  const strip = ({ spent: _spent, ...release }: NoisyRelease) => release;
-  if (isCounter) return { count: strip(count), spent: researchCost(query), bounds };
+  const released = { count: postProcessed(count, { lower: 0, upper: Infinity }), spent: researchCost(query), bounds };
+  if (isCounter) return { ...released, suppressed: [] };
   const granularity = 2 ** Math.floor(Math.log2((bounds.upper - bounds.lower) / 1_000));
   const sumQuery = { value: bounded.sum, sensitivity: bounded.sumSensitivity, epsilon, granularity };
   const sum = query.mechanism === 'gaussian' ? gaussianMechanism(random, { ...sumQuery, delta }) : laplaceMechanism(random, sumQuery);
-  return { count: strip(count), sum: strip(sum), mean: sum.value / Math.max(1, count.value), spent: researchCost(query), bounds };
+  const sumRange = { lower: bounds.lower >= 0 ? 0 : -Infinity, upper: bounds.upper <= 0 ? 0 : Infinity };
+  const mean = meanOf(count, sum, bounds);
+  return { ...released, sum: { ...postProcessed(sum, sumRange), granularity }, ...(mean ? { mean, suppressed: [] } : { suppressed: [INSUFFICIENT_MEAN] }) };
+}
+
+const clamp = (value: number, range: { readonly lower: number; readonly upper: number }) => Math.min(range.upper, Math.max(range.lower, value));
+
+/**
+ * The half-width of an interval around a release that holds its true figure with probability at
+ * least 1 - α: the noise's, and for a sum, the λ/2 the exact sum may have been rounded by to reach
+ * the grid before the noise was added.
+ */
+function halfWidth(release: NoisyRelease & { readonly granularity?: number }, alpha: MissProbability): number {
+  const granularity = release.granularity ?? 1;
+  return noiseHalfWidth(release.noise, granularity, alpha) + (release.granularity === undefined ? 0 : granularity / 2);
+}
+
+function postProcessed(noisy: NoisyRelease & { readonly granularity?: number }, range: { readonly lower: number; readonly upper: number }): ReleasedFigure {
+  const { spent: _spent, ...release } = noisy;
+  const halfWidth95 = halfWidth(noisy, 0.05);
+  return {
+    ...release,
+    value: clamp(noisy.value, range),
+    interval: { confidence: CONFIDENCE, lower: clamp(noisy.value - halfWidth95, range), upper: clamp(noisy.value + halfWidth95, range) },
+  };
+}
+
+function meanOf(count: NoisyRelease, sum: GridRelease, bounds: { readonly lower: number; readonly upper: number }): ReleasedMean | undefined {
+  const countHalfWidth = halfWidth(count, 0.025);
+  const sumHalfWidth = halfWidth(sum, 0.025);
+  const fewest = count.value - countHalfWidth;
+  if (fewest < 1) return undefined;
+  const most = count.value + countHalfWidth;
+  const ratios = [sum.value - sumHalfWidth, sum.value + sumHalfWidth].flatMap((s) => [s / fewest, s / most]);
+  const lower = Math.min(...ratios);
+  const upper = Math.max(...ratios);
+  if (lower <= bounds.lower && upper >= bounds.upper) return undefined;
+  const value = clamp(sum.value / count.value, bounds);
+  return {
+    value,
+    standardDeviation: Math.sqrt(sum.variance + value * value * count.variance) / count.value,
+    interval: { confidence: CONFIDENCE, lower: clamp(lower, bounds), upper: clamp(upper, bounds) },
+  };
 }
 
 const MAX_RANGE_DAYS = 400;
@@ -149,17 +255,27 @@ export const researchReportSchema = withReleaseRules(z.strictObject({ kind: z.li
 export type ResearchReportRequest = z.infer<typeof researchReportSchema>;
 
 /** One metric's line of the research report: its release, or why it was left out. */
-export type ReportLine = { readonly metric: string; readonly release: ResearchRelease } | { readonly metric: string; readonly suppressed: 'k_anonymity' };
+export type ReportLine = { readonly metric: string; readonly release: ResearchRelease } | { readonly metric: string; readonly suppressed: Suppression };
+
+/** The report's suppressions, a line's or one of its figures', each under its metric: the summary lists these. */
+export function reportSuppressions(lines: readonly ReportLine[]): (Suppression & { readonly metric: string })[] {
+  return lines.flatMap((line) => ('release' in line ? line.release.suppressed : [line.suppressed]).map((suppression) => ({ metric: line.metric, ...suppression })));
+}
 
 const csvNumber = (value: number | undefined) => (value === undefined ? '' : String(value));
+const csvFigure = (figure: ReleasedMean | undefined) => [figure?.value, figure?.standardDeviation, figure?.interval.lower, figure?.interval.upper].map(csvNumber);
 
-/** The research report as CSV: a line per metric, noisy figures with their standard deviations. */
+/**
+ * The research report as CSV: a line per metric, each figure with its noise's standard deviation
+ * and its 95 % interval (low, high). `suppressed` holds the reason a line, or its mean, was
+ * withheld; the withheld figures' cells are empty.
+ */
 export function researchReportCsv(lines: readonly ReportLine[]): string {
-  const header = 'metric,count,count_sd,sum,sum_sd,mean,clamped_to,suppressed';
-  const rows = lines.map((line) =>
-    'release' in line
-      ? [line.metric, csvNumber(line.release.count.value), csvNumber(line.release.count.standardDeviation), csvNumber(line.release.sum?.value), csvNumber(line.release.sum?.standardDeviation), csvNumber(line.release.mean), `${line.release.bounds.lower}..${line.release.bounds.upper}`, ''].join(',')
-      : [line.metric, '', '', '', '', '', '', line.suppressed].join(','),
-  );
+  const header = 'metric,count,count_sd,count_low,count_high,sum,sum_sd,sum_low,sum_high,mean,mean_sd,mean_low,mean_high,clamped_to,suppressed';
+  const rows = lines.map((line) => {
+    if (!('release' in line)) return [line.metric, ...Array.from({ length: 13 }, () => ''), line.suppressed.reason].join(',');
+    const { count, sum, mean, bounds, suppressed } = line.release;
+    return [line.metric, ...csvFigure(count), ...csvFigure(sum), ...csvFigure(mean), `${bounds.lower}..${bounds.upper}`, suppressed.map((each) => each.reason).join(';')].join(',');
+  });
   return `${[header, ...rows].join('\n')}\n`;
 }

@@ -1,23 +1,6 @@
 import { boundContributions, type ContributionBounds } from '../../../functions/domain/privacy/noise/contribution-bounding';
 import { dyadic, toNumber, type Dyadic } from '../../../functions/domain/privacy/noise/dyadic';
-import { randomBits, type RandomBits } from '../../../functions/domain/privacy/noise/random-bits';
-import { cryptoRandom, expectWithinStandardErrors } from './noise-statistics';
-
-/**
- * A seeded byte source (xorshift32), for tests only: run twice from one seed, two boundings make
- * the same choices for the users they share, as the neighbouring datasets of the definition do.
- */
-function seededRandom(seed: number): RandomBits {
-  let state = seed | 0 || 1;
-  return randomBits((count) =>
-    Uint8Array.from({ length: count }, () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return state & 0xff;
-    }),
-  );
-}
+import { cryptoRandom, expectWithinStandardErrors, seededRandom } from './noise-statistics';
 
 const ADVERSARIAL = [1e308, -1e308, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0, 5e-324, -5e-324, 0.1, 1e-300];
 const BOUNDS: ContributionBounds[] = [

@@ -29,12 +29,22 @@ export interface PrivacyCost {
   readonly delta: number;
 }
 
+/**
+ * The noise's distribution, in the value's units: the discrete Laplace P[x] ∝ e^{-|x|/scale}, or
+ * the discrete Gaussian P[x] ∝ e^{-x²/2σ²} (σ is its parameter; its variance is a hair below σ²
+ * when σ² < 16). On a grid both live on λℤ. What an interval around the release needs.
+ */
+export type NoiseDistribution =
+  | { readonly distribution: 'discrete_laplace'; readonly scale: number }
+  | { readonly distribution: 'discrete_gaussian'; readonly sigma: number };
+
 export interface NoisyRelease {
   readonly value: number;
   readonly spent: PrivacyCost;
   /** The noise's exact variance (its distribution is known), for the release's error bar. */
   readonly variance: number;
   readonly standardDeviation: number;
+  readonly noise: NoiseDistribution;
 }
 
 export interface GridRelease extends NoisyRelease {
@@ -71,7 +81,8 @@ export function discreteLaplaceMechanism(random: RandomBits, query: CountQuery):
   checkEpsilon(epsilon);
   const scale = scaleOf(BigInt(sensitivity), epsilon);
   const noisy = BigInt(value) + sampleDiscreteLaplace(random, scale);
-  return withVariance(safeNumber(noisy), { epsilon, delta: 0 }, discreteLaplaceVariance(sensitivity / epsilon));
+  const noise = { distribution: 'discrete_laplace', scale: sensitivity / epsilon } as const;
+  return withVariance(safeNumber(noisy), { epsilon, delta: 0 }, discreteLaplaceVariance(sensitivity / epsilon), noise);
 }
 
 /** (ε, δ)-DP for a count whose L2 sensitivity is Δ: discrete Gaussian noise, σ² from {@link gaussianVariance}. */
@@ -80,7 +91,8 @@ export function discreteGaussianMechanism(random: RandomBits, query: CountQuery 
   checkCount(value, sensitivity);
   const sigmaSquared = gaussianVariance(epsilon, delta, sensitivity);
   const noisy = BigInt(value) + sampleDiscreteGaussian(random, sigmaSquared);
-  return withVariance(safeNumber(noisy), { epsilon, delta }, discreteGaussianVariance(toFloat(sigmaSquared)));
+  const noise = { distribution: 'discrete_gaussian', sigma: Math.sqrt(toFloat(sigmaSquared)) } as const;
+  return withVariance(safeNumber(noisy), { epsilon, delta }, discreteGaussianVariance(toFloat(sigmaSquared)), noise);
 }
 
 /** ε-DP for a real value whose L1 sensitivity is Δ, released on the grid λℤ. */
@@ -90,7 +102,8 @@ export function laplaceMechanism(random: RandomBits, query: RealQuery): GridRele
   const { units, sensitivityUnits, exponent } = onGrid(query);
   const noise = sampleDiscreteLaplace(random, scaleOf(sensitivityUnits, epsilon));
   const variance = granularity * granularity * discreteLaplaceVariance(Number(sensitivityUnits) / epsilon);
-  return { ...withVariance(gridValue(units + noise, exponent), { epsilon, delta: 0 }, variance), granularity };
+  const distribution = { distribution: 'discrete_laplace', scale: (granularity * Number(sensitivityUnits)) / epsilon } as const;
+  return { ...withVariance(gridValue(units + noise, exponent), { epsilon, delta: 0 }, variance, distribution), granularity };
 }
 
 /** (ε, δ)-DP for a real value whose L2 sensitivity is Δ, released on the grid λℤ. */
@@ -100,7 +113,8 @@ export function gaussianMechanism(random: RandomBits, query: RealQuery & DeltaQu
   const sigmaSquared = gaussianVariance(epsilon, delta, Number(sensitivityUnits));
   const noise = sampleDiscreteGaussian(random, sigmaSquared);
   const variance = granularity * granularity * discreteGaussianVariance(toFloat(sigmaSquared));
-  return { ...withVariance(gridValue(units + noise, exponent), { epsilon, delta }, variance), granularity };
+  const distribution = { distribution: 'discrete_gaussian', sigma: granularity * Math.sqrt(toFloat(sigmaSquared)) } as const;
+  return { ...withVariance(gridValue(units + noise, exponent), { epsilon, delta }, variance, distribution), granularity };
 }
 
 /**
@@ -183,8 +197,8 @@ function gridValue(units: bigint, exponent: number): number {
   return timesPowerOfTwo(Number(units), exponent);
 }
 
-function withVariance(value: number, spent: PrivacyCost, variance: number): NoisyRelease {
-  return { value, spent, variance, standardDeviation: Math.sqrt(variance) };
+function withVariance(value: number, spent: PrivacyCost, variance: number, noise: NoiseDistribution): NoisyRelease {
+  return { value, spent, variance, standardDeviation: Math.sqrt(variance), noise };
 }
 
 /** For a rational that came from a double (a power-of-two denominator): that double again. */
