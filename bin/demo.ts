@@ -17,8 +17,8 @@ import { cliOptions } from './cli-options';
 const USAGE = `Usage: npm run demo -- [options]
   --url URL          the running instance (default $DEMO_URL or http://127.0.0.1:3000)
   --token TOKEN      bearer token (default $DEV_TOKEN, else \${DATA_DIR:-./.data}/dev-token)
-  --users N          pseudonymous users (default 2000)
-  --days N           days of history, at most ${MAX_DAYS} (default 21)
+  --users N          pseudonymous users (default $DEMO_USERS or 2000)
+  --days N           days of history, at most ${MAX_DAYS} (default $DEMO_DAYS or 21)
   --seed N           PRNG seed; the same seed replays the same events (default: random, printed)
   --batch N          events per request, at most ${MAX_EVENTS_PER_REQUEST} (default 500)
   --concurrency N    requests in flight (default 4)`;
@@ -74,8 +74,8 @@ function parseOptions(): DemoOptions {
   return {
     url: (values.url ?? process.env.DEMO_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
     token,
-    users: integer('users', values.users, 2_000, MAX_USERS),
-    days: integer('days', values.days, 21, MAX_DAYS),
+    users: integer('users', values.users ?? process.env.DEMO_USERS, 2_000, MAX_USERS),
+    days: integer('days', values.days ?? process.env.DEMO_DAYS, 21, MAX_DAYS),
     seed: integer('seed', values.seed, 1 + Math.floor(Math.random() * 2 ** 31), 2 ** 32 - 1),
     batch: integer('batch', values.batch, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
     concurrency: integer('concurrency', values.concurrency, 4, 64),
