@@ -46,7 +46,8 @@ const alert = z
   })
   .meta({ id: 'Alert', description: 'One alert per rule and subject while it fires.' }) satisfies z.ZodType<Alert>;
 
-const alertExample = {
+// Typed, so an example cannot drift from the answer it shows.
+const alertExample: Alert = {
   id: ALERT_ID,
   rule: 'crisis-signal',
   severity: 'critical',
@@ -80,7 +81,7 @@ const silence = z
   })
   .meta({ id: 'Silence', description: "Mutes the notifications of alerts whose labels all its matchers match (Alertmanager's matchers)." }) satisfies z.ZodType<Silence>;
 
-const silenceExample = {
+const silenceExample: Silence = {
   id: '0b6e4f1a-2c3d-4e5f-8a9b-1c2d3e4f5a6b',
   matchers: [{ name: 'rule', value: 'ingest-slow' }],
   startsAt: '2026-11-20T10:00:00.000Z',
@@ -103,6 +104,18 @@ const anomaly = z
     direction: z.enum(['spike', 'dip']),
   })
   .meta({ id: 'Anomaly' }) satisfies z.ZodType<AnomalyView>;
+
+const anomalyExample: AnomalyView = {
+  series: 'ingest.latency_p95_ms',
+  name: 'ingest.latency_p95_ms',
+  labels: {},
+  detector: 'robust_z',
+  t: '2026-11-20T10:04:00Z',
+  value: 412,
+  expected: 38,
+  score: 9.1,
+  direction: 'spike',
+};
 
 const idParams = (what: string) => z.object({ id: z.uuid().meta({ param: { description: `The ${what} id (a lowercase UUID).`, example: ALERT_ID } }) });
 
@@ -188,7 +201,7 @@ export function registerMonitoring(registry: OpenAPIRegistry, routes: RouteTable
         content: {
           'application/json': {
             schema: z.object({ anomalies: z.array(anomaly) }),
-            example: { anomalies: [{ series: 'ingest.latency_p95_ms', name: 'ingest.latency_p95_ms', labels: {}, detector: 'robust_z', t: '2026-11-20T10:04:00Z', value: 412, expected: 38, score: 9.1, direction: 'spike' }] },
+            example: { anomalies: [anomalyExample] },
           },
         },
       },

@@ -1,11 +1,13 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
-import { consentBodySchema } from '../privacy/consent';
+import { consentBodySchema, type ConsentRecord } from '../privacy/consent';
 import { AUDIT_ACTIONS, AUDIT_PURPOSES } from '../privacy/audit';
 import { researchExportSchema, researchReportSchema } from '../privacy/research-release';
 import type { HealthReport } from '../operations/health';
+import type { AuditEntry } from '../privacy/audit';
 import { METRICS } from '../rollups/catalogue';
+import type { MetricAnswer } from '../rollups/metric-query';
 import { INTERVALS } from '../rollups/rollup';
 import { registerMonitoring } from './openapi-monitoring';
 import { registerRoute, type RouteDocument, type RouteTable } from './openapi-route';
@@ -97,7 +99,7 @@ const metricSeries = z
       'A point of fewer than k distinct users is withheld, and so are points whose parent (the bucket over all groups, ' +
       'or the day or hour holding the point) minus the points shown would leave fewer than k people (PRIVACY.md). ' +
       'Withheld points are left out like empty buckets; suppressed says only that some were.',
-  });
+  }) satisfies z.ZodType<MetricAnswer>;
 
 const DIMENSIONS = [...new Set(METRICS.flatMap((metric) => metric.dimensions))];
 const dimensionPattern = `(${DIMENSIONS.join('|')})`;
@@ -129,7 +131,8 @@ const metricQuery = z.object({
     }),
 });
 
-const metricExample = {
+// Typed, so an example cannot drift from the answer it shows.
+const metricExample: MetricAnswer = {
   metric: 'events',
   interval: 'hour',
   from: '2026-11-20T10:00:00Z',
@@ -145,7 +148,7 @@ const consentRecord = z
     scopes: consentBodySchema,
     updatedAt: z.iso.datetime(),
   })
-  .meta({ id: 'ConsentRecord' });
+  .meta({ id: 'ConsentRecord' }) satisfies z.ZodType<ConsentRecord>;
 
 const erasureReceipt = z
   .object({
@@ -218,6 +221,42 @@ const healthReport = z
   })
   .meta({ id: 'HealthReport' }) satisfies z.ZodType<HealthReport>;
 
+const consentExample: ConsentRecord = {
+  subject: '3f9a0c2e5b7d4a1f8e6c9b2d0a4f7e1c3b5d8a2f6e0c9b4d7a1f3e5c8b2d6a0f',
+  scopes: { analytics: true, research: false, safety_monitoring: true },
+  updatedAt: '2026-11-20T10:00:00.000Z',
+};
+
+const auditEntryExample: AuditEntry = {
+  seq: 42,
+  at: '2026-11-20T10:05:00.000Z',
+  actor: 'analyst-3',
+  role: 'analyst',
+  action: 'read',
+  resource: 'GET /v1/metrics/{metric}',
+  purpose: 'quality_improvement',
+  details: { metric: 'events', interval: 'hour', from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', groupBy: ['type'] },
+  prevHash: '5d41402abc4b2a76b9719d911017c592e2c9f1d3a8b7c6d5e4f3a2b1c0d9e8f7',
+  hash: '7c9e4f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6',
+};
+
+const healthExample: HealthReport = {
+  status: 'ok',
+  parts: { database: { status: 'ok' }, detectLag: { status: 'ok', recordsBehind: 0, oldestAgeMs: 0, limitMs: 30_000 } },
+};
+
+const erasureExample = {
+  receiptId: '2b7f6c1e-9a4d-4e3b-8c2a-5f1e0d9c8b7a',
+  erasedAt: '2026-11-20T11:00:00.000Z',
+  subject: consentExample.subject,
+  removed: [
+    { store: 'consent registry', what: 'consent record', count: 1 },
+    { store: 'postgresql', what: 'alerts about the user with their notification records, and silences naming the user', count: 2 },
+  ],
+  scrubbed: [],
+  retained: [{ store: 'audit trail', what: 'entries of this erasure and of earlier calls', why: 'they name who acted, never the user, and the trail is append-only' }],
+};
+
 const userIdParams = z.object({ userId: userIdSchema.meta({ param: { description: "The app's user id; pseudonymised on arrival, never stored.", example: 'user-8842' } }) });
 const noStore = z.object({ 'cache-control': z.literal('no-store') });
 const json = (schema: z.ZodType, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
@@ -272,7 +311,7 @@ export function openApiDocument(routes: RouteTable): object {
     responses: {
       200: {
         description: 'The consent as recorded, under the pseudonym.',
-        content: json(consentRecord, { subject: '3f9a0c2e5b7d4a1f8e6c9b2d0a4f7e1c3b5d8a2f6e0c9b4d7a1f3e5c8b2d6a0f', scopes: { analytics: true, research: false, safety_monitoring: true }, updatedAt: '2026-11-20T10:00:00.000Z' }),
+        content: json(consentRecord, consentExample),
       },
     },
     errors: [...bodyErrors, 'consent_unavailable'],
@@ -324,7 +363,7 @@ export function openApiDocument(routes: RouteTable): object {
     summary: 'Erase everything stored of a user (GDPR Art. 17), with a receipt',
     tags: ['Privacy'],
     request: { params: userIdParams },
-    responses: { 200: { description: 'What was removed from which store, and what was kept and why.', headers: noStore, content: json(erasureReceipt) } },
+    responses: { 200: { description: 'What was removed from which store, and what was kept and why.', headers: noStore, content: json(erasureReceipt, erasureExample) } },
   });
 
   route('GET /v1/audit', {
@@ -341,23 +380,7 @@ export function openApiDocument(routes: RouteTable): object {
       200: {
         description: 'A page of entries, each with the hash of the one before it.',
         headers: noStore,
-        content: json(auditPage, {
-          entries: [
-            {
-              seq: 42,
-              at: '2026-11-20T10:05:00.000Z',
-              actor: 'analyst-3',
-              role: 'analyst',
-              action: 'read',
-              resource: 'GET /v1/metrics/{metric}',
-              purpose: 'quality_improvement',
-              details: { metric: 'events', interval: 'hour', from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z', groupBy: ['type'] },
-              prevHash: '9b1d…',
-              hash: '4e7a…',
-            },
-          ],
-          next: 42,
-        }),
+        content: json(auditPage, { entries: [auditEntryExample], next: 42 }),
       },
     },
     errors: ['invalid_parameter'],
@@ -380,7 +403,7 @@ export function openApiDocument(routes: RouteTable): object {
     summary: 'Readiness and the health of each part (local runtime)',
     tags: ['Local runtime'],
     responses: {
-      200: { description: 'Ready; `ok` or `degraded`.', content: json(healthReport, { status: 'ok', parts: { database: { status: 'ok' }, detectLag: { status: 'ok', recordsBehind: 0, oldestAgeMs: 0, limitMs: 30000 } } }) },
+      200: { description: 'Ready; `ok` or `degraded`.', content: json(healthReport, healthExample) },
       503: { description: 'Starting (`{"status": "starting"}`), or a part that loses or delays data is down.', content: json(z.union([healthReport, z.object({ status: z.literal('starting') })]), { status: 'starting' }) },
     },
   });

@@ -99,6 +99,21 @@ describe('openApiDocument', () => {
       }
     });
 
+    it('holds only operations in its path items, and only declared schemes in their security', () => {
+      const schemes = Object.keys(doc.components.securitySchemes as Json);
+      for (const item of Object.values(doc.paths as Json)) for (const key of Object.keys(item as Json)) expect(HTTP_METHODS).toContain(key);
+      for (const [, operation] of operations) for (const requirement of (operation.security ?? []) as Json[]) for (const scheme of Object.keys(requirement)) expect(schemes).toContain(scheme);
+    });
+
+    it('gives every response header a schema and every named example a value', () => {
+      for (const [, operation] of operations) {
+        for (const response of Object.values(operation.responses as Json) as Json[]) {
+          for (const header of Object.values((response.headers ?? {}) as Json) as Json[]) expect(header.schema).toBeDefined();
+          for (const media of Object.values((response.content ?? {}) as Json) as Json[]) for (const example of Object.values((media.examples ?? {}) as Json) as Json[]) expect(example).toHaveProperty('value');
+        }
+      }
+    });
+
     it('resolves every $ref inside the document', () => {
       const refs = refsIn(doc);
       expect(refs.length).toBeGreaterThan(0);
@@ -151,6 +166,14 @@ describe('openApiDocument', () => {
 
     it.each(unauditedRoutes)('takes no x-purpose on %s, which is not audited', (routeKey) => {
       expect(purposeHeaderOf(routeKey)).toBeUndefined();
+    });
+
+    // The research answers are being reshaped (intervals, suppression reasons); their examples come with that.
+    const withoutExample = new Set(['POST /v1/research/exports', 'POST /v1/reports', 'GET /v1/reports/{id}', 'GET /openapi.json']);
+    it.each(routeKeys.filter((key) => !withoutExample.has(key)))('gives %s an example answer', (routeKey) => {
+      const operation = operationOf(routeKey)!;
+      const success = Object.keys(operation.responses as Json).find((status) => status.startsWith('2'))!;
+      expect(operation.responses[success].content['application/json'].example).toBeDefined();
     });
 
     it('gives operations unique ids and declares every tag they use', () => {
