@@ -64,7 +64,6 @@ const INITIALIZER_SCRIPT = `window.addEventListener('load', function () {
     presets: [SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout',
     validatorUrl: null,
-    persistAuthorization: false,
   });
 });
 `;

@@ -110,7 +110,7 @@ export type ErrorCode = keyof typeof ERRORS;
 const retryAfter = z.object({
   'retry-after': z.string().optional().meta({ description: 'Seconds to wait before sending the request again; sent with `unavailable`.', example: '1' }),
 });
-const wwwAuthenticate = z.object({ 'www-authenticate': z.string().optional().meta({ description: 'The scheme to authenticate with.', example: 'Bearer' }) });
+const wwwAuthenticate = z.object({ 'www-authenticate': z.string().optional().meta({ description: 'The scheme to authenticate with (the local runtime sends it).', example: 'Bearer' }) });
 
 const RESPONSE_HEADERS: Partial<Record<number, z.ZodObject>> = { 401: wwwAuthenticate, 503: retryAfter };
 
@@ -130,10 +130,10 @@ function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseCon
     }),
   });
   const schema = status === 401 ? z.union([envelope, gatewayMessage]) : envelope;
-  const examples = Object.fromEntries(
+  const examples: Record<string, { summary: string; value: unknown }> = Object.fromEntries(
     cases.map(([code, error]) => [code, { summary: error.when, value: { error: { code, message: error.example.message, ...(error.example.details && { details: error.example.details }) } } }]),
   );
-  if (status === 401) examples['gateway'] = { summary: "AWS: API Gateway's JWT authorizer refused the token before the function ran.", value: { message: 'Unauthorized' } as never };
+  if (status === 401) examples['gateway'] = { summary: "AWS: API Gateway's JWT authorizer refused the token before the function ran.", value: { message: 'Unauthorized' } };
   const headers = RESPONSE_HEADERS[status];
   return {
     description: cases.map(([code, error]) => `\`${code}\`: ${error.when}`).join(' '),
