@@ -121,7 +121,8 @@ const metricQuery = z.object({
   interval: z.enum(INTERVALS).meta({ param: { description: 'Width of the UTC buckets; at most 10,000 buckets per range.', example: 'hour' } }),
   groupBy: z
     .string()
-    .regex(new RegExp(`^${dimensionPattern}(,${dimensionPattern})*$`))
+    // As the handler reads it: spaces around a name are trimmed, and an empty list is no grouping.
+    .regex(new RegExp(`^( *${dimensionPattern} *(, *${dimensionPattern} *)*)?$`))
     .optional()
     .meta({
       param: {

@@ -344,6 +344,7 @@ describe('openApiDocument', () => {
       expect(operation['x-metric-dimensions']).toEqual(Object.fromEntries(METRICS.map((metric) => [metric.name, metric.dimensions])));
       const groupBy = new RegExp(parameter('groupBy').schema.pattern as string);
       expect(groupBy.test('type,platform')).toBe(true);
+      expect(groupBy.test('type, platform')).toBe(true);
       expect(groupBy.test('type;platform')).toBe(false);
       for (const metric of METRICS) {
         expect(operation.description).toContain(`| \`${metric.name}\` |`);
