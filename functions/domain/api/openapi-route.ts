@@ -107,6 +107,9 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** A JSON answer or body: its schema and, when given, an example. */
+export const json = (schema: z.ZodType, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
+
 const retryAfter = z.object({
   'retry-after': z.string().optional().meta({ description: 'Seconds to wait before sending the request again; sent with `unavailable`.', example: '1' }),
 });
