@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       `  live:     ${runtime.mode.live}`,
       `  admin token: ${runtime.tokens.devToken}`,
       `  try: curl -H "Authorization: Bearer ${runtime.tokens.devToken}" "${runtime.url}/v1/metrics/events?from=...&to=...&interval=hour"`,
+      `  API reference: ${runtime.url}/docs`,
       '  Ctrl-C stops it; data stays in DATA_DIR.',
       '',
     ].join('\n'),

@@ -7,8 +7,7 @@ import { parseEnv } from '../config/env';
 import { alertsEnv, connectDatabase, functionUrlVerifier } from '../config/lambda';
 import { QueryError } from '../domain/rollups/metric-query';
 import { silenceInputSchema } from '../domain/alerting/silence';
-import { SEVERITIES } from '../domain/alerting/model';
-import { boundedInstant } from '../domain/api/input-bounds';
+import { alertQuerySchema } from '../domain/alerting/alert';
 import type { Clock } from '../ports';
 import type { AuditLog } from '../ports/audit';
 import type { AnomalyStore } from '../ports/anomalies';
@@ -32,13 +31,6 @@ export interface AlertsHandlerDeps {
   readonly logger: Logger;
   readonly verifyBearer?: BearerVerifier;
 }
-
-const alertQuerySchema = z.strictObject({
-  status: z.enum(['firing', 'acknowledged', 'resolved']).optional(),
-  severity: z.enum(SEVERITIES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: boundedInstant.transform((text) => new Date(text)).optional(),
-});
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -98,7 +90,7 @@ async function postSilence(deps: AlertsHandlerDeps, event: HttpEvent): Promise<H
     noteForAudit(event, { silence: silence.id, endsAt: silence.endsAt });
     return json(201, silence);
   } catch (error) {
-    if (error instanceof InvalidSilenceError) throw badRequest('invalid_body', `endsAt: ${error.message}`, { field: 'endsAt' });
+    if (error instanceof InvalidSilenceError) throw badRequest('invalid_body', error.message, { field: 'endsAt' });
     throw error;
   }
 }

@@ -14,6 +14,7 @@ import { HttpError, badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
 import { callerOf, json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
+import { ROUTES } from './http/roles';
 import { RESEARCH_DATASET, researchExportSchema, researchReportSchema } from '../domain/privacy/research-release';
 import type { ObjectStore } from '../ports';
 import type { ReportIndex } from '../ports/reports';
@@ -108,7 +109,7 @@ async function getBudget(deps: QueryHandlerDeps): Promise<HttpResult> {
 
 /** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
-  const document = JSON.stringify(openApiDocument());
+  const document = JSON.stringify(openApiDocument(ROUTES));
   return routedHandler(
     {
       'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),

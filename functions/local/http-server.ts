@@ -26,8 +26,16 @@ export interface HttpServerOptions {
   readonly handlers: Readonly<Record<string, LambdaHttpHandler>>;
   readonly tokens: TokenAuthority;
   readonly logger: Logger;
-  /** Routes the runtime answers itself (`/health`, `/metrics`), outside the API. */
-  readonly operations: Readonly<Record<string, () => Promise<{ status: number; contentType: string; body: string }>>>;
+  /** Routes the runtime answers itself (`/health`, `/metrics`, `/docs`), outside the API. */
+  readonly operations: Readonly<Record<string, () => Promise<OperationAnswer>>>;
+}
+
+/** What the runtime answers on a route of its own; `headers` adds to the content type. */
+export interface OperationAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string | Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -61,7 +69,7 @@ function requestUrl(target: string | undefined): URL {
 
 const megabytes = (bytes: number) => `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
 
-function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
   response.writeHead(status, headers);
   response.end(body);
 }
@@ -128,7 +136,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       const operation = method === 'GET' ? options.operations[url.pathname] : undefined;
       if (operation) {
         const result = await operation();
-        return send(response, result.status, { 'content-type': result.contentType }, result.body);
+        return send(response, result.status, { ...result.headers, 'content-type': result.contentType }, result.body);
       }
       const route = resolveRoute(method, url.pathname);
       if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));

@@ -36,6 +36,7 @@ import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
 import { AggregatorThread } from './aggregator-thread';
 import { makeHealthCheck } from './health';
+import { apiReferencePages } from './api-reference';
 import { httpStatusOf } from '../domain/operations/health';
 import { makeConsumerLag } from '../use-cases/consumer-lag';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
@@ -247,6 +248,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
         return { status: httpStatusOf(report), contentType: 'application/json', body: JSON.stringify(report) };
       },
       '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: prometheus.render() }),
+      ...apiReferencePages(),
     },
   });
   closers.push(() => http.close());

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Logger } from '../adapters/log';
 import type { Verdict } from '../domain/anomaly/detector';
 import {
@@ -19,7 +18,7 @@ import { rowSource } from '../domain/rollups/rollup';
 import type { Clock } from '../ports';
 import type { Anomaly, AnomalyStore, DetectorStateStore, DetectorStateUpdate, OperationalSeries, StoredDetectorState } from '../ports/anomalies';
 import type { RollupReader } from '../ports/rollups';
-import { boundedInstantMs, INSTANT_RANGE_MESSAGE } from '../domain/api/input-bounds';
+import { anomalyQuerySchema, type AnomalyQueryParameters, type AnomalyView } from '../domain/anomaly/anomaly-query';
 import { issueMessage } from '../domain/api/issue-message';
 
 /** A minute is judged once it has been closed this long, so the aggregator's late batches are in. */
@@ -162,39 +161,6 @@ async function readRollupMinutes(store: RollupReader, from: number, to: number):
   return { eventsByType, sessionsCompleted, mood };
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const instant = z
-  .string()
-  .regex(ISO_INSTANT, 'must be an ISO-8601 instant with an offset, like 2026-11-20T10:00:00Z')
-  .refine((text) => !Number.isNaN(boundedInstantMs(text)), { message: INSTANT_RANGE_MESSAGE })
-  .transform((s) => new Date(s));
-
-const WATCHED_KEYS = new Set(WATCHED_SERIES.map((series) => series.key));
-
-const anomalyQuery = z
-  .object({
-    from: instant,
-    to: instant,
-    series: z
-      .string()
-      .refine((key) => WATCHED_KEYS.has(key), { message: `must be a watched series, one of ${[...WATCHED_SERIES.map((s) => s.key)].join(', ')}` })
-      .optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .refine((query) => query.from < query.to, { message: 'must be after from', path: ['to'] });
-
-export interface AnomalyView {
-  readonly series: string;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly detector: DetectorName;
-  readonly t: string;
-  readonly value: number;
-  readonly expected: number;
-  readonly score: number;
-  readonly direction: string;
-}
-
 /**
  * GET /v1/anomalies: newest first. An anomaly of an event-derived series whose minute had fewer
  * than k distinct users is left out (the k-anonymity rule: a spike of two users' crisis signals
@@ -204,8 +170,8 @@ export async function listAnomalies(
   store: AnomalyStore,
   params: Record<string, unknown>,
   options: { readonly k: number },
-): Promise<{ anomalies: AnomalyView[]; query: z.infer<typeof anomalyQuery> }> {
-  const parsed = anomalyQuery.safeParse(params);
+): Promise<{ anomalies: AnomalyView[]; query: AnomalyQueryParameters }> {
+  const parsed = anomalyQuerySchema.safeParse(params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new QueryError(String(issue.path[0] ?? 'query'), issueMessage(issue));

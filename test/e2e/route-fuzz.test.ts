@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ROUTES, type RouteKey } from '../../functions/handlers/http/roles';
+import { openApiDocument } from '../../functions/domain/api/openapi';
+import { ROUTES, resolveRoute, type RouteKey } from '../../functions/handlers/http/roles';
 import { DEMO_CONSENT } from '../../functions/local/consent-client';
 import { makeEvent } from '../support/events';
 import { encodeSafely, hostileString, hostileValue, malformedBody, malformedQueryPart, mutated, pathSegment } from '../support/hostile-input';
@@ -13,6 +14,9 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime';
  * one is at fault. The routes come from ROUTES, so a new route is fuzzed without a line here;
  * SEEDS holds a valid request per known route, which the mutations start from so that they reach
  * past the first check into the schemas, the use cases and the stores.
+ *
+ * An error answered on the route itself must be one the OpenAPI document lists for that route and
+ * status, so the document's codes are checked against what the handlers do.
  *
  * FUZZ_RUNS_PER_ROUTE sets the cases per route (CI default below); FUZZ_SEED replays a run.
  */
@@ -147,6 +151,41 @@ function unroutedArbitrary(tokens: Tokens): fc.Arbitrary<RawRequest> {
     .map(({ method, segments, headers, body }) => ({ method, path: `/${segments.join('/')}`, headers, body }));
 }
 
+const DOCUMENT = openApiDocument(ROUTES) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: any }> }> }>> };
+/** What the local runtime's front answers before routing, for any path: the document states these once, in its description. */
+const FRONT_CODES = new Set(['malformed_request', 'request_timeout', 'headers_too_large']);
+
+/** The codes the document lists for a route's answers of a status. */
+function documentedCodes(routeKey: RouteKey, status: number): string[] {
+  const [method, path] = routeKey.split(' ') as [string, string];
+  const schema = DOCUMENT.paths[path]?.[method.toLowerCase()]?.responses[String(status)]?.content?.['application/json']?.schema;
+  return (schema?.anyOf?.[0] ?? schema)?.properties?.error?.properties?.code?.enum ?? [];
+}
+
+/** The route a request fell on, when it fell on one (a bad escape in a path parameter still does). */
+function routeOf(req: RawRequest): RouteKey | undefined {
+  let path: string;
+  try {
+    // As the server reads the target: dot segments resolved.
+    path = new URL(`http://localhost${req.path}`).pathname;
+  } catch {
+    return undefined;
+  }
+  try {
+    return resolveRoute(req.method, path)?.routeKey;
+  } catch {
+    return resolveRoute(req.method, path.replace(/%/g, '%25'))?.routeKey;
+  }
+}
+
+/** An error on the route itself is one its document lists under that status. */
+function expectDocumented(routeKey: RouteKey, req: RawRequest, response: RawResponse): void {
+  if (response.status < 400 || routeOf(req) !== routeKey) return;
+  const code = (JSON.parse(response.text) as { error: { code: string } }).error.code;
+  if (FRONT_CODES.has(code) || documentedCodes(routeKey, response.status).includes(code)) return;
+  throw new Error(`${routeKey} answered ${response.status} ${code}, which its OpenAPI document does not list: ${response.text.slice(0, 300)}`);
+}
+
 function isJsonObject(body: Buffer | undefined): boolean {
   try {
     const value: unknown = JSON.parse(body?.toString('utf8') ?? '');
@@ -214,11 +253,12 @@ describe('every route under hostile input (fast-check)', () => {
     }
   }
 
-  it.each(Object.keys(ROUTES) as RouteKey[])('%s: never a 5xx, never a reset, a 4xx names its field', async (routeKey) => {
+  it.each(Object.keys(ROUTES) as RouteKey[])('%s: never a 5xx, never a reset, a 4xx names its field and is in the document', async (routeKey) => {
     await fc.assert(
       fc.asyncProperty(requestArbitrary(routeKey, tokens), async (req) => {
         const response = await send(req);
         expectPromisesKept(req, response);
+        expectDocumented(routeKey, req, response);
         const released = (response.status === 200 && req.path.startsWith('/v1/research/exports') && response.text.includes('"count"')) || (response.status === 201 && req.path.startsWith('/v1/reports') && !response.text.includes('"released":[]'));
         if (released && req.method === 'POST') releasesAnswered++;
       }),

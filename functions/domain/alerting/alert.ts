@@ -1,7 +1,21 @@
 import { createHash } from 'node:crypto';
-import { subjectKey, type AlertMessage, type Channel, type RuleRef, type Routing, type Severity, type Subject } from './model';
+import { z } from 'zod';
+import { boundedInstant } from '../api/input-bounds';
+import { SEVERITIES, subjectKey, type AlertMessage, type Channel, type RuleRef, type Routing, type Severity, type Subject } from './model';
 
-export type AlertStatus = 'firing' | 'acknowledged' | 'resolved';
+export const ALERT_STATUSES = ['firing', 'acknowledged', 'resolved'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** The query of `GET /v1/alerts`; `before` is the `startsAt` of the last alert of the previous page. */
+export const alertQuerySchema = z.strictObject({
+  status: z.enum(ALERT_STATUSES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: boundedInstant
+    .transform((text) => new Date(text))
+    .optional()
+    .meta({ description: 'Only alerts that started before this instant: the `startsAt` of the last alert of the previous page.' }),
+});
 export type NotificationKind = AlertMessage['kind'];
 
 /** One channel's part of one notification, as `GET /v1/alerts` shows it. */
