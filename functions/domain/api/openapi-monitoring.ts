@@ -6,7 +6,7 @@ import { DEFAULT_RULES, alertRulesDocumentSchema } from '../alerting/rules';
 import { silenceInputSchema, type Silence } from '../alerting/silence';
 import { anomalyQuerySchema, type AnomalyView } from '../anomaly/anomaly-query';
 import { DETECTORS } from '../anomaly/watched-series';
-import { registerRoute, type RouteTable } from './openapi-route';
+import { NO_STORE, registerRoute, type RouteTable } from './openapi-route';
 
 /*
  * Alerts, alert rules, silences and anomalies. Bodies and queries are the schemas the handlers
@@ -15,7 +15,6 @@ import { registerRoute, type RouteTable } from './openapi-route';
  */
 
 const ALERT_ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
-const noStore = z.object({ 'cache-control': z.literal('no-store') });
 const tags = ['Monitoring'];
 
 const alert = z
@@ -131,7 +130,7 @@ export function registerMonitoring(registry: OpenAPIRegistry, routes: RouteTable
     responses: {
       200: {
         description: 'A page of alerts; pass the last one\'s `startsAt` as `before` for the next.',
-        headers: noStore,
+        headers: NO_STORE,
         content: { 'application/json': { schema: z.object({ alerts: z.array(alert) }), example: { alerts: [alertExample] } } },
       },
     },
@@ -197,7 +196,7 @@ export function registerMonitoring(registry: OpenAPIRegistry, routes: RouteTable
     responses: {
       200: {
         description: 'The anomalies.',
-        headers: noStore,
+        headers: NO_STORE,
         content: {
           'application/json': {
             schema: z.object({ anomalies: z.array(anomaly) }),

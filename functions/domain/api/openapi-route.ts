@@ -110,6 +110,12 @@ export type ErrorCode = keyof typeof ERRORS;
 /** A JSON answer or body: its schema and, when given, an example. */
 export const json = (schema: z.ZodType, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined && { example }) } });
 
+/** The header of answers no cache may keep: they name figures a reader was allowed to see, once. */
+export const NO_STORE = z.object({ 'cache-control': z.literal('no-store') });
+
+/** What any route that reads a JSON body may answer about it. */
+export const BODY_ERRORS = ['malformed_json', 'body_not_object', 'invalid_request'] as const;
+
 const retryAfter = z.object({
   'retry-after': z.string().optional().meta({ description: 'Seconds to wait before sending the request again; sent with `unavailable`.', example: '1' }),
 });
