@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ const README_URL = 'http://127.0.0.1:3000';
 // The demo at a tenth of its default size: the same code path, a CI-sized run.
 const DEMO_USERS = '200';
 const READ_RETRY_MS = 30_000;
+const TRANSCRIPT = join(ROOT, '.jest-cache', 'readme-setup-transcript.txt');
 const STEP_TIMEOUT_MS = 180_000;
 
 async function freePort(): Promise<number> {
@@ -87,6 +88,7 @@ describe('README.md Set-up, step by step', () => {
   let runtime: ReturnType<typeof startInBackground> | undefined;
 
   beforeAll(async () => {
+    mkdirSync(join(ROOT, '.jest-cache'), { recursive: true });
     tree = installedTree();
     url = `http://127.0.0.1:${await freePort()}`;
     env = { ...process.env, PORT: new URL(url).port, DEMO_URL: url, DEMO_USERS, DATABASE_URL: '', REDIS_URL: '', AWS_ENDPOINT_URL: '', LOG_LEVEL: 'warn' };
@@ -108,15 +110,20 @@ describe('README.md Set-up, step by step', () => {
 
   it('works as written, in order', async () => {
     const local = (text: string) => text.replaceAll(README_URL, url);
-    const walked: string[] = [];
+    // What each step printed, kept in .jest-cache for a reader (and the issue notes) to see.
+    const transcript: string[] = [];
+    const record = (step: ReadmeStep, printed: string) => {
+      transcript.push(`$ ${step.command}\n${printed.trimEnd()}\n`);
+      writeFileSync(TRANSCRIPT, `${transcript.join('\n')}`);
+    };
     for (const step of steps) {
       if (step.directive === 'skip') continue;
-      walked.push(describeStep(step));
       const command = local(step.command);
       const expected = local(step.expected ?? '');
       if (step.directive === 'background') {
         runtime = startInBackground(tree, env, command);
         await waitForOutput(() => runtime?.output ?? '', expected, step);
+        record(step, runtime.output);
         continue;
       }
       if (step.directive === 'stop-runtime' && runtime) {
@@ -130,11 +137,12 @@ describe('README.md Set-up, step by step', () => {
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         result = await terminal.run(command);
       }
+      record(step, result.output);
       if (!matchesExpected(result.output, expected) || result.status !== 0) {
         throw new Error(`${describeStep(step)}\nexit status ${result.status}\n--- README says ---\n${expected}\n--- printed ---\n${result.output}`);
       }
     }
-    expect(walked).toEqual(steps.filter((step) => step.directive !== 'skip').map(describeStep));
+    expect(transcript).toHaveLength(steps.filter((step) => step.directive !== 'skip').length);
   }, 600_000);
 });
 
