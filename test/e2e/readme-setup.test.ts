@@ -9,7 +9,7 @@ const ROOT = join(__dirname, '..', '..');
 const README_URL = 'http://127.0.0.1:3000';
 // The demo at a tenth of its default size: the same code path, a CI-sized run.
 const DEMO_USERS = '200';
-const READ_RETRY_MS = 30_000;
+const READ_RETRY_MS = 90_000;
 const TRANSCRIPT = join(ROOT, '.jest-cache', 'readme-setup-transcript.txt');
 const STEP_TIMEOUT_MS = 180_000;
 
