@@ -26,8 +26,8 @@ function errorOf(params: MetricQueryParams): QueryError {
 describe('validateMetricQuery', () => {
   it.each<[string, MetricQueryParams, string, RegExp]>([
     ['an unknown metric', { ...base, metric: 'nope' }, 'metric', /unknown metric 'nope'; known: events, /],
-    ['an unknown interval', { ...base, interval: 'week' }, 'interval', /minute, hour, day/],
-    ['a missing interval', { ...base, interval: undefined }, 'interval', /^is required: one of minute, hour, day$/],
+    ['an unknown interval', { ...base, interval: 'year' }, 'interval', /minute, hour, day, week, month/],
+    ['a missing interval', { ...base, interval: undefined }, 'interval', /^is required: one of minute, hour, day, week, month$/],
     ['a missing from', { ...base, from: undefined }, 'from', /^is required: an ISO-8601 instant/],
     ['an empty to', { ...base, to: '' }, 'to', /^is required: an ISO-8601 instant/],
     ['a from that is no instant', { ...base, from: 'yesterday' }, 'from', /ISO-8601/],
@@ -120,6 +120,7 @@ describe('queryMetric', () => {
     expect(answer).toEqual({
       metric: 'mood.valence',
       interval: 'hour',
+      timeZone: 'UTC',
       ...day,
       groupBy: ['platform'],
       series: [{ group: { platform: 'web' }, points: [{ t: '2026-11-20T10:00:00Z', count: k + 1, users: k + 1, sum: 0.25 * (k + 1), mean: 0.25, p50: 0.25, p95: 0.25 }] }],
