@@ -29,15 +29,21 @@ function formatterOf(zone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** The zone's canonical IANA name (as Intl spells it), or undefined when Intl knows no such zone. */
+/**
+ * The zone's IANA name as the caller spelt it, its case corrected (and UTC for each alias of
+ * UTC), or undefined when Intl knows no such zone. Not Intl's canonical name: Node's ICU still
+ * turns Asia/Kolkata into Asia/Calcutta and Europe/Kyiv into Europe/Kiev.
+ */
 export function resolveTimeZone(name: string): string | undefined {
   // Intl also takes offsets like '+01:00', which are no zone: they have no daylight saving rules to follow.
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return undefined;
+  let canonical: string;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
     return undefined;
   }
+  return canonical === 'UTC' || canonical.toLowerCase() === name.toLowerCase() ? canonical : name;
 }
 
 /** Local wall-clock time of an instant, as if it were UTC (epoch ms). */

@@ -64,8 +64,8 @@ describe('local calendars', () => {
     expect(storedPieces(springStart, springEnd)).toEqual({ days: [], hours: Array.from({ length: 23 }, (_, i) => springStart + i * 3_600_000) });
   });
 
-  it('knows IANA zones by their canonical name and refuses what is no zone', () => {
-    expect(['Europe/London', 'europe/london', 'US/Eastern', 'Etc/UTC', 'UTC'].map(resolveTimeZone)).toEqual(['Europe/London', 'Europe/London', 'America/New_York', 'UTC', 'UTC']);
+  it('knows IANA zones by the name given, its case corrected, UTC by any alias, and refuses what is no zone', () => {
+    expect(['Europe/London', 'europe/london', 'Asia/Kolkata', 'US/Eastern', 'Etc/UTC', 'GMT', 'utc'].map(resolveTimeZone)).toEqual(['Europe/London', 'Europe/London', 'Asia/Kolkata', 'US/Eastern', 'UTC', 'UTC', 'UTC']);
     expect(['Nowhere/City', '+01:00', '', 'Europe/London\u0000'].map(resolveTimeZone)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
