@@ -20,7 +20,7 @@ export class QueryService extends Construct {
     super(scope, id);
     this.queryFunction = new ApiFunction(this, 'QueryFunction', {
       handler: 'query',
-      description: 'GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json',
+      description: 'GET /v1/metrics, GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json',
       logRetention: props.logRetention,
       memorySize: 1024,
       ...props.placement,
