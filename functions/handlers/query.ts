@@ -6,6 +6,7 @@ import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import { describeMetrics } from '../domain/rollups/catalogue';
+import { DAY_MS } from '../domain/rollups/calendar';
 import type { Clock } from '../ports';
 import type { RollupReader } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
@@ -37,6 +38,8 @@ export interface QueryHandlerDeps {
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly audit: AuditLog;
   readonly k: number;
+  /** Days hour rollups are kept; when given, local calendars older than that are refused, not answered short. */
+  readonly hourRollupDays?: number;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly verifyBearer?: BearerVerifier;
@@ -48,7 +51,8 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
   onlyParameters(event, METRIC_PARAMETERS);
   const query = event.queryStringParameters ?? {};
   try {
-    const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k });
+    const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * DAY_MS;
+    const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k, hoursKeptFrom });
     // The validated query as answered: the range widened to whole buckets is the data read.
     noteForAudit(event, { metric: answer.metric, interval: answer.interval, timeZone: answer.timeZone, from: answer.from, to: answer.to, groupBy: answer.groupBy });
     return json(200, answer, { 'cache-control': 'no-store' });
@@ -141,6 +145,7 @@ export const handler = lazyHandler(async () => {
     budget: { ledger, total },
     audit: new SqlAuditLog(db),
     k: config.K_ANONYMITY,
+    hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: { now: () => new Date() },
     logger: jsonLogger('query', logLevelFromEnv()),
     verifyBearer: functionUrlVerifier(),

@@ -2,6 +2,7 @@ import {
   buildMetricAnswer,
   planMetricQuery,
   projectSeriesRows,
+  requireKeptHours,
   validateMetricQuery,
   type LevelPlan,
   type MergedRows,
@@ -24,8 +25,9 @@ const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
  * GET /v1/metrics/{metric}. Throws QueryError (with the offending parameter) for bad input;
  * points the release policy withholds are left out, and `suppressed` says that some were.
  */
-export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
+export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number; readonly hoursKeptFrom?: number | undefined }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
+  if (options.hoursKeptFrom !== undefined) requireKeptHours(query, options.hoursKeptFrom);
   const plan = planMetricQuery(query);
   const { rows, merged } = await readLevels(store, plan.levels);
   return buildMetricAnswer(query, plan, rows, releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }), merged);

@@ -104,6 +104,18 @@ export function validateMetricQuery(params: MetricQueryParams): MetricQuery {
   return { ...common, storedInterval: interval, from, to };
 }
 
+/**
+ * Local buckets summed from hours need the hours: older ones are purged (RETENTION_HOUR_ROLLUP_DAYS),
+ * and a bucket summed without them would be short, so such a range is refused.
+ */
+export function requireKeptHours(query: MetricQuery, hoursKeptFrom: number): void {
+  if (!query.calendar || query.storedInterval !== 'hour' || query.from >= hoursKeptFrom) return;
+  throw new QueryError(
+    'from',
+    `local ${query.interval}s in ${query.timeZone} are summed from hour rows, kept since ${isoInstantInZone(Math.ceil(hoursKeptFrom / HOUR_MS) * HOUR_MS, query.timeZone)}; start the range after that, or ask in UTC, whose days are kept`,
+  );
+}
+
 function parseTimeZone(raw: unknown): string {
   if (raw === undefined || raw === '') return DEFAULT_TIME_ZONE;
   const zone = typeof raw === 'string' ? resolveTimeZone(raw) : undefined;

@@ -274,6 +274,13 @@ describe('queryMetric in a local calendar', () => {
     expect(utcDays.series.find((s) => s.group['platform'] === 'android')!.points).toEqual([expect.objectContaining({ t: '2026-10-24T00:00:00Z', count: k })]);
   });
 
+  it('refuses a local range that starts before the hours kept, which it would answer short; UTC days are kept', async () => {
+    const keptFrom = Date.parse('2026-10-24T06:00:00Z');
+    await expect(queryMetric(store, london, { k, hoursKeptFrom: keptFrom })).rejects.toMatchObject({ parameter: 'from', message: expect.stringMatching(/^local days in Europe\/London are summed from hour rows, kept since 2026-10-24T07:00:00\+01:00/) });
+    const utc = { ...london, timeZone: undefined, from: '2026-10-24T00:00:00Z', to: '2026-10-25T00:00:00Z' };
+    expect((await queryMetric(store, utc, { k, hoursKeptFrom: keptFrom })).series.length).toBeGreaterThan(0);
+  });
+
   it('sums a UTC week of its days and a local month of its days and hours alike, the largest value never released', async () => {
     const week = await queryMetric(store, { ...london, interval: 'week', timeZone: undefined, groupBy: undefined }, { k: 1 });
     expect(week).toMatchObject({ interval: 'week', from: '2026-10-19T00:00:00Z', to: '2026-10-26T00:00:00Z' });
