@@ -2,7 +2,7 @@ import { WITHHELD, type Partition, type ReleasePolicy, type Withheld } from '../
 import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
-import { calendarBounds, DAY_MS, HOUR_MS, isoInstantInZone, resolveTimeZone, type CalendarUnit } from './calendar';
+import { calendarBounds, DAY_MS, HOUR_MS, isoInstantInZone, resolveTimeZone, storedPieces, type CalendarUnit } from './calendar';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
@@ -252,18 +252,14 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
 export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey'> & RollupValues;
 
-/**
- * One row per bucket and group, sketches merged: the rows' own groups, or those `project` maps
- * their keys onto, in the buckets `bucketOf` maps theirs onto (their own when absent).
- */
-export function sumSketchRows(rows: readonly SeriesSketchRow[], project?: KeyProjection, bucketOf?: (bucket: number) => number): SeriesSketchRow[] {
+/** One row per bucket and group, sketches merged: the rows' own groups, or those `project` maps their keys onto. */
+export function sumSketchRows(rows: readonly SeriesSketchRow[], project?: KeyProjection): SeriesSketchRow[] {
   const points = new Map<string, SeriesSketchRow>();
   for (const row of rows) {
     const groupKey = project ? project(row.groupKey) : row.groupKey;
-    const bucket = bucketOf ? bucketOf(row.bucket) : row.bucket;
-    const id = `${bucket}\u0000${groupKey}`;
+    const id = `${row.bucket}\u0000${groupKey}`;
     const point = points.get(id);
-    points.set(id, point ? mergeRollupRows(point, row) : { ...row, bucket, groupKey });
+    points.set(id, point ? mergeRollupRows(point, row) : { ...row, groupKey });
   }
   return [...points.values()];
 }
@@ -474,32 +470,26 @@ function storedPoints(query: MetricQuery, { cells, own }: Table, released: reado
  * quantiles those of a union of released cells, each of k people or more.
  */
 function localPoints(query: MetricQuery, calendar: readonly number[], plan: ReadPlan, table: Table, released: readonly boolean[], merged: MergedRows, write: (epochMs: number) => string): Points {
-  const bucketIndex = (at: number): number => {
-    if (at < calendar[0]! || at >= calendar.at(-1)!) return -1;
-    let low = 0;
-    let high = calendar.length - 1;
-    while (high - low > 1) {
-      const middle = (low + high) >> 1;
-      if (calendar[middle]! <= at) low = middle;
-      else high = middle;
-    }
-    return low;
-  };
-  const dayInside = (day: number) => bucketIndex(day) >= 0 && bucketIndex(day) === bucketIndex(day + DAY_MS - 1);
+  // Each stored cell a bucket sums, by interval and bucket start: the start of the bucket it is in.
+  const bucketOfPiece = new Map<string, number>();
+  for (let i = 0; i + 1 < calendar.length; i++) {
+    const { days, hours } = storedPieces(calendar[i]!, calendar[i + 1]!);
+    for (const day of days) bucketOfPiece.set(`day\u0000${day}`, calendar[i]!);
+    for (const hour of hours) bucketOfPiece.set(`hour\u0000${hour}`, calendar[i]!);
+  }
   const withheldBuckets = new Set<string>();
   const pieces: SeriesSketchRow[] = [];
   plan.levels.forEach((level, l) => {
     if (!level.merged) return;
     for (const row of merged[l] ?? []) {
-      const piece = level.interval === 'day' ? dayInside(row.bucket) : !dayInside(bucketStart(row.bucket, 'day'));
-      if (!piece || bucketIndex(row.bucket) < 0) continue;
-      pieces.push(row);
-      if (!released[table.indexes[l]!.get(`${row.bucket}\u0000${row.groupKey}`)!]) withheldBuckets.add(`${calendar[bucketIndex(row.bucket)]}\u0000${row.groupKey}`);
+      const bucket = bucketOfPiece.get(`${level.interval}\u0000${row.bucket}`);
+      if (bucket === undefined) continue;
+      pieces.push({ ...row, bucket });
+      if (!released[table.indexes[l]!.get(`${row.bucket}\u0000${row.groupKey}`)!]) withheldBuckets.add(`${bucket}\u0000${row.groupKey}`);
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();
-  const summed = sumSketchRows(pieces, undefined, (bucket) => calendar[bucketIndex(bucket)]!).sort(byBucketAndKey);
-  for (const row of summed) {
+  for (const row of sumSketchRows(pieces).sort(byBucketAndKey)) {
     if (withheldBuckets.has(`${row.bucket}\u0000${row.groupKey}`)) continue;
     pushPoint(pointsByGroup, row.groupKey, pointOf(query.metric, seriesRowOf(row), write(row.bucket)));
   }
