@@ -1,7 +1,9 @@
 import { WITHHELD, type Partition, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
 import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
-import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
+import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
+import { DistinctSketch } from './distinct-sketch';
+import { QuantileSketch } from './quantile-sketch';
 import { calendarBounds, DAY_MS, HOUR_MS, isoInstantInZone, resolveTimeZone, storedPieces, type CalendarUnit } from './calendar';
 
 /**
@@ -252,16 +254,34 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
 export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey'> & RollupValues;
 
-/** One row per bucket and group, sketches merged: the rows' own groups, or those `project` maps their keys onto. */
+/**
+ * One row per bucket and group, sketches merged: the rows' own groups, or those `project` maps
+ * their keys onto. Each point's rows are merged at once: merging pairwise copied the growing
+ * union once per row, most of the time of a local day summed from 24 hours.
+ */
 export function sumSketchRows(rows: readonly SeriesSketchRow[], project?: KeyProjection): SeriesSketchRow[] {
-  const points = new Map<string, SeriesSketchRow>();
+  const points = new Map<string, SeriesSketchRow[]>();
   for (const row of rows) {
     const groupKey = project ? project(row.groupKey) : row.groupKey;
     const id = `${row.bucket}\u0000${groupKey}`;
     const point = points.get(id);
-    points.set(id, point ? mergeRollupRows(point, row) : { ...row, groupKey });
+    if (point) point.push(row);
+    else points.set(id, [project ? { ...row, groupKey } : row]);
   }
-  return [...points.values()];
+  return [...points.values()].map((parts) => (parts.length === 1 ? parts[0]! : { ...parts[0]!, ...sumValues(parts) }));
+}
+
+function sumValues(parts: readonly RollupValues[]): RollupValues {
+  let [count, sum, min, max] = [0, 0, Infinity, -Infinity];
+  let quantiles: QuantileSketch | undefined;
+  for (const part of parts) {
+    count += part.count;
+    sum += part.sum;
+    min = Math.min(min, part.min);
+    max = Math.max(max, part.max);
+    if (part.quantiles) (quantiles ??= new QuantileSketch()).merge(part.quantiles);
+  }
+  return { count, sum, min, max, quantiles, users: DistinctSketch.union(parts.map((part) => part.users)) };
 }
 
 /** A summed row as a point needs it: its sketches read. */
