@@ -43,9 +43,10 @@ async function readLevels(store: RollupReader, levels: readonly LevelPlan[]): Pr
   const finest = new Map<string, Promise<SeriesSketchRow[]>>();
   const merged: (SeriesSketchRow[] | undefined)[] = levels.map(() => undefined);
   const rows = await Promise.all(
-    levels.map(async ({ rows: selection, project, merged: summedLocally }, l) => {
+    levels.map(async ({ rows: selection, project, merged: summedLocally, spans }, l) => {
       if (summedLocally) {
-        merged[l] = await store.readSeriesSketches(selection);
+        const parts = await Promise.all((spans ?? [selection]).map((span) => store.readSeriesSketches({ ...selection, from: span.from, to: span.to })));
+        merged[l] = parts.flat();
         return projectSeriesRows(merged[l]);
       }
       if (!project) return store.readSeries(selection);

@@ -207,6 +207,12 @@ export interface LevelPlan extends SeriesPlan {
   readonly grouping: string;
   /** Its rows are summed into the query's local buckets, so they are read with their sketches. */
   readonly merged?: true;
+  /**
+   * Where set, only these spans of `rows` are read: the UTC days the local buckets cut, whose
+   * hours are the only ones they sum (a month cuts two). Each holds whole days, so every cell
+   * read has all its siblings and its parents for the release policy.
+   */
+  readonly spans?: readonly { readonly from: number; readonly to: number }[];
 }
 
 /**
@@ -245,10 +251,24 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
           rows: { metric, interval: at, grouping: source.grouping, from, to, values },
           ...(source.project && { project: source.project }),
           ...(merged && { merged }),
+          ...(merged && at === 'hour' && { spans: cutDays(query.calendar) }),
         };
       });
     }),
   };
+}
+
+/** The UTC days that local bounds fall inside, as spans of consecutive days. */
+function cutDays(calendar: readonly number[]): { from: number; to: number }[] {
+  const spans: { from: number; to: number }[] = [];
+  for (const bound of calendar) {
+    if (bound % DAY_MS === 0) continue;
+    const day = bucketStart(bound, 'day');
+    const last = spans.at(-1);
+    if (last && last.to >= day) last.to = Math.max(last.to, day + DAY_MS);
+    else spans.push({ from: day, to: day + DAY_MS });
+  }
+  return spans;
 }
 
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */

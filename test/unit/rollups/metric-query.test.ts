@@ -75,6 +75,8 @@ describe('validateMetricQuery', () => {
       ['hour', '', false, Date.parse('2026-10-24T00:00:00Z'), Date.parse('2026-10-26T00:00:00Z')],
       ['hour', 'type', true, Date.parse('2026-10-24T00:00:00Z'), Date.parse('2026-10-26T00:00:00Z')],
     ]);
+    // Of the hours of its grouping, only those of the UTC day the local bounds cut are read: the 24th (the 26th starts at a bound).
+    expect(plan.levels.map((level) => level.spans)).toEqual([undefined, undefined, undefined, [{ from: Date.parse('2026-10-24T00:00:00Z'), to: Date.parse('2026-10-25T00:00:00Z') }]]);
     // Minutes are the same instants everywhere: a zone half an hour off only changes how t is written.
     expect(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T01:00:00Z', timeZone: 'Asia/Kolkata' }).timeZone).toBe('Asia/Kolkata');
   });
