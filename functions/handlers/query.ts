@@ -6,7 +6,7 @@ import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import { describeMetrics } from '../domain/rollups/catalogue';
-import { DAY_MS } from '../domain/rollups/calendar';
+import { INTERVAL_MS } from '../domain/rollups/rollup';
 import type { Clock } from '../ports';
 import type { RollupReader } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
@@ -51,7 +51,7 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
   onlyParameters(event, METRIC_PARAMETERS);
   const query = event.queryStringParameters ?? {};
   try {
-    const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * DAY_MS;
+    const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
     const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k, hoursKeptFrom });
     // The validated query as answered: the range widened to whole buckets is the data read.
     noteForAudit(event, { metric: answer.metric, interval: answer.interval, timeZone: answer.timeZone, from: answer.from, to: answer.to, groupBy: answer.groupBy });

@@ -1,3 +1,5 @@
+import { INTERVAL_MS } from './rollup';
+
 /**
  * Local calendars: the days, ISO weeks (Monday to Sunday) and months of an IANA time zone, as
  * UTC instants. Built on the platform's Intl.DateTimeFormat (Node's tz database), so a new
@@ -5,11 +7,10 @@
  * the first instants whose local date is that day, which is 01:00 where a zone skips midnight.
  */
 
-export const CALENDAR_UNITS = ['day', 'week', 'month'] as const;
-export type CalendarUnit = (typeof CALENDAR_UNITS)[number];
+export type CalendarUnit = 'day' | 'week' | 'month';
 
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
+const HOUR_MS = INTERVAL_MS.hour;
+const DAY_MS = INTERVAL_MS.day;
 
 interface LocalDate {
   readonly year: number;
@@ -99,11 +100,6 @@ function nextPeriod(start: LocalDate, unit: CalendarUnit): LocalDate {
   if (unit === 'day') return addDays(start, 1);
   if (unit === 'week') return addDays(start, 7);
   return start.month === 12 ? { year: start.year + 1, month: 1, day: 1 } : { year: start.year, month: start.month + 1, day: 1 };
-}
-
-/** The start (epoch ms) of the local day, ISO week or month holding the instant. */
-export function calendarBucketStart(epochMs: number, unit: CalendarUnit, zone: string): number {
-  return startOfLocalDate(periodStart(localDateOf(epochMs, zone), unit), zone);
 }
 
 /**

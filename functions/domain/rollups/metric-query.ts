@@ -4,7 +4,7 @@ import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
 import { DistinctSketch } from './distinct-sketch';
 import { QuantileSketch } from './quantile-sketch';
-import { calendarBounds, DAY_MS, HOUR_MS, isoInstantInZone, resolveTimeZone, storedPieces, type CalendarUnit } from './calendar';
+import { calendarBounds, isoInstantInZone, resolveTimeZone, storedPieces, type CalendarUnit } from './calendar';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
@@ -114,7 +114,7 @@ export function requireKeptHours(query: MetricQuery, hoursKeptFrom: number): voi
   if (!query.calendar || query.storedInterval !== 'hour' || query.from >= hoursKeptFrom) return;
   throw new QueryError(
     'from',
-    `local ${query.interval}s in ${query.timeZone} are summed from hour rows, kept since ${isoInstantInZone(Math.ceil(hoursKeptFrom / HOUR_MS) * HOUR_MS, query.timeZone)}; start the range after that, or ask in UTC, whose days are kept`,
+    `local ${query.interval}s in ${query.timeZone} are summed from hour rows, kept since ${isoInstantInZone(Math.ceil(hoursKeptFrom / INTERVAL_MS.hour) * INTERVAL_MS.hour, query.timeZone)}; start the range after that, or ask in UTC, whose days are kept`,
   );
 }
 
@@ -127,7 +127,7 @@ function parseTimeZone(raw: unknown): string {
 
 /** Local buckets are sums of stored hours: each bound must be one. */
 function requireWholeHourOffsets(bounds: readonly number[], timeZone: string): void {
-  const cut = bounds.find((at) => at % HOUR_MS !== 0);
+  const cut = bounds.find((at) => at % INTERVAL_MS.hour !== 0);
   if (cut === undefined) return;
   throw new QueryError(
     'timeZone',
@@ -142,14 +142,14 @@ function requireWholeHourOffsets(bounds: readonly number[], timeZone: string): v
  */
 function localCalendar(unit: CalendarUnit, timeZone: string, requestedFrom: number, requestedTo: number): Pick<MetricQuery, 'storedInterval' | 'from' | 'to' | 'calendar'> {
   // Checked before the periods are listed, so a century of days costs nothing to refuse.
-  const days = Math.ceil((requestedTo - requestedFrom) / DAY_MS);
+  const days = Math.ceil((requestedTo - requestedFrom) / INTERVAL_MS.day);
   if (days > MAX_POINTS_PER_GROUP) throw new QueryError('to', `the range spans ${days} days, more than ${MAX_POINTS_PER_GROUP}; use a shorter range`);
   const calendar = calendarBounds(requestedFrom, requestedTo, unit, timeZone);
   requireWholeHourOffsets(calendar, timeZone);
-  const storedInterval = calendar.every((at) => at % DAY_MS === 0) ? 'day' : 'hour';
+  const storedInterval = calendar.every((at) => at % INTERVAL_MS.day === 0) ? 'day' : 'hour';
   const from = calendar[0]!;
   const to = calendar.at(-1)!;
-  const hours = (to - from) / HOUR_MS;
+  const hours = (to - from) / INTERVAL_MS.hour;
   if (storedInterval === 'hour' && hours > MAX_POINTS_PER_GROUP) {
     throw new QueryError('to', `local ${unit}s in ${timeZone} are summed from hours, and the range holds ${hours}, more than ${MAX_POINTS_PER_GROUP} (about 13 months); use a shorter range, or UTC`);
   }
@@ -262,11 +262,11 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
 function cutDays(calendar: readonly number[]): { from: number; to: number }[] {
   const spans: { from: number; to: number }[] = [];
   for (const bound of calendar) {
-    if (bound % DAY_MS === 0) continue;
+    if (bound % INTERVAL_MS.day === 0) continue;
     const day = bucketStart(bound, 'day');
     const last = spans.at(-1);
-    if (last && last.to >= day) last.to = Math.max(last.to, day + DAY_MS);
-    else spans.push({ from: day, to: day + DAY_MS });
+    if (last && last.to >= day) last.to = Math.max(last.to, day + INTERVAL_MS.day);
+    else spans.push({ from: day, to: day + INTERVAL_MS.day });
   }
   return spans;
 }
