@@ -82,7 +82,7 @@ const metricSeries = z
   .object({
     metric: z.enum(METRIC_NAMES),
     interval: z.enum(QUERY_INTERVALS),
-    timeZone: z.string().meta({ description: 'The zone the buckets follow, as its canonical IANA name (UTC unless asked).' }),
+    timeZone: z.string().meta({ description: 'The zone the buckets follow: the IANA name asked, its case corrected, and UTC for any alias of UTC or when none was asked.' }),
     from: z.iso.datetime({ offset: true }).meta({ description: 'The range as answered: widened to whole buckets, written like t.' }),
     to: z.iso.datetime({ offset: true }),
     groupBy: z.array(z.string()),

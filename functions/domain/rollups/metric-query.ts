@@ -52,7 +52,7 @@ export interface MetricQuery {
   /** The metric whose rows answer the query. */
   readonly rowsMetric: string;
   readonly interval: QueryInterval;
-  /** The canonical IANA name; buckets of a day or longer follow its calendar. */
+  /** The IANA name as asked, case corrected (UTC for its aliases); buckets of a day or longer follow its calendar. */
   readonly timeZone: string;
   /** The stored rows the points are read from: the interval itself, or those local buckets are summed from. */
   readonly storedInterval: Interval;
