@@ -81,6 +81,7 @@ export class AnalyticsStack extends Stack {
       database: data.database,
       storage: this.storage,
       kAnonymity: s.kAnonymity,
+      hourRollupRetentionDays: s.hourRollupRetentionDays,
       privacyBudget: { epsilon: s.privacyBudgetEpsilon, delta: s.privacyBudgetDelta },
       placement: data.placement,
       logRetention,

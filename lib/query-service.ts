@@ -7,6 +7,8 @@ export interface QueryServiceProps {
   readonly database: FunctionBinding;
   readonly storage: Storage;
   readonly kAnonymity: number;
+  /** Days hour rollups are kept: local calendars are summed from them. */
+  readonly hourRollupRetentionDays: number;
   readonly privacyBudget: { readonly epsilon: number; readonly delta: number };
   readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
@@ -20,12 +22,13 @@ export class QueryService extends Construct {
     super(scope, id);
     this.queryFunction = new ApiFunction(this, 'QueryFunction', {
       handler: 'query',
-      description: 'GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json',
+      description: 'GET /v1/metrics, GET /v1/metrics/{metric}, POST /v1/research/exports, GET /v1/privacy/budget, GET /openapi.json',
       logRetention: props.logRetention,
       memorySize: 1024,
       ...props.placement,
       environment: {
         K_ANONYMITY: String(props.kAnonymity),
+        RETENTION_HOUR_ROLLUP_DAYS: String(props.hourRollupRetentionDays),
         PRIVACY_BUDGET_EPSILON: String(props.privacyBudget.epsilon),
         PRIVACY_BUDGET_DELTA: String(props.privacyBudget.delta),
       },

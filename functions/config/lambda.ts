@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kAnonymity, optionalString, parseEnv, privacyBudgetEnv } from './env';
+import { kAnonymity, optionalString, parseEnv, privacyBudgetEnv, retentionEnv } from './env';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { dynamoDbClient, secretsManagerClient, sesClient, snsClient } from '../adapters/aws/clients';
 import { DynamoRecordKeyStore } from '../adapters/aws/dynamo-record-keys';
@@ -62,7 +62,8 @@ export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env): Beare
   const secret = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET;
   return secret === undefined ? undefined : hs256Verifier(secret);
 }
-export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape });
+// The hour rows' retention: local days, weeks and months are summed from hours, so none older is answered.
+export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape, RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS });
 
 /** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */
 export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {

@@ -5,6 +5,8 @@ import { parseEnv } from '../config/env';
 import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
+import { describeMetrics } from '../domain/rollups/catalogue';
+import { INTERVAL_MS } from '../domain/rollups/rollup';
 import type { Clock } from '../ports';
 import type { RollupReader } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
@@ -36,20 +38,23 @@ export interface QueryHandlerDeps {
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly audit: AuditLog;
   readonly k: number;
+  /** Days hour rollups are kept; when given, local calendars older than that are refused, not answered short. */
+  readonly hourRollupDays?: number;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly verifyBearer?: BearerVerifier;
 }
 
-const METRIC_PARAMETERS = ['from', 'to', 'interval', 'groupBy'];
+const METRIC_PARAMETERS = ['from', 'to', 'interval', 'groupBy', 'timeZone'];
 
 async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   onlyParameters(event, METRIC_PARAMETERS);
   const query = event.queryStringParameters ?? {};
   try {
-    const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k });
+    const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
+    const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k, hoursKeptFrom });
     // The validated query as answered: the range widened to whole buckets is the data read.
-    noteForAudit(event, { metric: answer.metric, interval: answer.interval, from: answer.from, to: answer.to, groupBy: answer.groupBy });
+    noteForAudit(event, { metric: answer.metric, interval: answer.interval, timeZone: answer.timeZone, from: answer.from, to: answer.to, groupBy: answer.groupBy });
     return json(200, answer, { 'cache-control': 'no-store' });
   } catch (error) {
     if (error instanceof QueryError) throw badRequest('invalid_parameter', `${error.parameter}: ${error.message}`, { parameter: error.parameter });
@@ -110,8 +115,10 @@ async function getBudget(deps: QueryHandlerDeps): Promise<HttpResult> {
 /** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
   const document = JSON.stringify(openApiDocument(ROUTES));
+  const catalogue = { metrics: describeMetrics() };
   return routedHandler(
     {
+      'GET /v1/metrics': async () => json(200, catalogue),
       'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),
       'POST /v1/research/exports': (event) => postResearchExport(deps, event),
       'GET /v1/privacy/budget': () => getBudget(deps),
@@ -138,6 +145,7 @@ export const handler = lazyHandler(async () => {
     budget: { ledger, total },
     audit: new SqlAuditLog(db),
     k: config.K_ANONYMITY,
+    hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: { now: () => new Date() },
     logger: jsonLogger('query', logLevelFromEnv()),
     verifyBearer: functionUrlVerifier(),

@@ -217,6 +217,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     budget: { ledger, total: privacyBudget },
     audit,
     k: config.K_ANONYMITY,
+    hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: systemClock,
     logger,
   });

@@ -2,10 +2,12 @@ import {
   buildMetricAnswer,
   planMetricQuery,
   projectSeriesRows,
+  requireKeptHours,
   validateMetricQuery,
+  type LevelPlan,
+  type MergedRows,
   type MetricAnswer,
   type MetricQueryParams,
-  type SeriesPlan,
   type SeriesRow,
   type SeriesSketchRow,
 } from '../domain/rollups/metric-query';
@@ -23,26 +25,36 @@ const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
  * GET /v1/metrics/{metric}. Throws QueryError (with the offending parameter) for bad input;
  * points the release policy withholds are left out, and `suppressed` says that some were.
  */
-export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number }): Promise<MetricAnswer> {
+export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number; readonly hoursKeptFrom?: number | undefined }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
+  if (options.hoursKeptFrom !== undefined) requireKeptHours(query, options.hoursKeptFrom);
   const plan = planMetricQuery(query);
-  return buildMetricAnswer(query, plan, await readLevels(store, plan.levels), releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }));
+  const { rows, merged } = await readLevels(store, plan.levels);
+  return buildMetricAnswer(query, plan, rows, releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }), merged);
 }
 
 /**
  * Each level's rows. Minute levels of groupings not stored at minute are all summed from the
  * finest grouping's rows over the same span: those are read once and projected per level
- * (projecting builds new rows and leaves the read ones as they were).
+ * (projecting builds new rows and leaves the read ones as they were). Levels merged into local
+ * buckets are read with their sketches, and their points taken from those.
  */
-async function readLevels(store: RollupReader, levels: readonly SeriesPlan[]): Promise<SeriesRow[][]> {
+async function readLevels(store: RollupReader, levels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
   const finest = new Map<string, Promise<SeriesSketchRow[]>>();
-  return Promise.all(
-    levels.map(async ({ rows, project }) => {
-      if (!project) return store.readSeries(rows);
-      const id = `${rows.interval}\u0000${rows.grouping}\u0000${rows.from}\u0000${rows.to}`;
+  const merged: (SeriesSketchRow[] | undefined)[] = levels.map(() => undefined);
+  const rows = await Promise.all(
+    levels.map(async ({ rows: selection, project, merged: summedLocally, spans }, l) => {
+      if (summedLocally) {
+        const parts = await Promise.all((spans ?? [selection]).map((span) => store.readSeriesSketches({ ...selection, from: span.from, to: span.to })));
+        merged[l] = parts.flat();
+        return projectSeriesRows(merged[l]);
+      }
+      if (!project) return store.readSeries(selection);
+      const id = `${selection.interval}\u0000${selection.grouping}\u0000${selection.from}\u0000${selection.to}`;
       let read = finest.get(id);
-      if (!read) finest.set(id, (read = store.readSeriesSketches(rows)));
+      if (!read) finest.set(id, (read = store.readSeriesSketches(selection)));
       return projectSeriesRows(await read, project);
     }),
   );
+  return { rows, merged };
 }

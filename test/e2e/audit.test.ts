@@ -64,7 +64,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     method: 'GET',
     path: `/v1/metrics/events?${rangeQuery}`,
     role: 'analyst',
-    details: { metric: 'events', interval: 'hour', from: hourAligned(range.from, Math.floor), to: hourAligned(range.to, Math.ceil), groupBy: [] },
+    details: { metric: 'events', interval: 'hour', timeZone: 'UTC', from: hourAligned(range.from, Math.floor), to: hourAligned(range.to, Math.ceil), groupBy: [] },
   },
   'GET /v1/alerts': { method: 'GET', path: '/v1/alerts?status=firing', role: 'admin', details: { status: 'firing', severity: 'any', count: 1 } },
   'POST /v1/alerts/{id}/ack': {

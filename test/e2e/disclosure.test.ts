@@ -145,6 +145,25 @@ describe('disclosure control across answers, attacked through the API', () => {
     }
   });
 
+  it('a local day, week or month minus the UTC hours and days inside it leaves nobody alone, in zones either side of UTC', async () => {
+    const get = async (query: string): Promise<Answer> => {
+      const response = await app.request('GET', `/v1/metrics/mood.valence?${query}`);
+      answers.push(response.body);
+      return response.body;
+    };
+    // Three UTC days around day B, by the hour and by the day: what the local buckets would be differenced with.
+    const around = `from=${at(dayB - DAY, 0, 0)}&to=${at(dayB + 2 * DAY, 0, 0)}`;
+    const [hours, days] = await Promise.all([get(`${around}&interval=hour`), get(`${around}&interval=day`)]);
+    expect(hours.series[0]!.points.map((p) => p.count)).not.toContain(1);
+    // Zones without daylight saving, so each local day is 24 hours.
+    for (const timeZone of ['Asia/Tokyo', 'Asia/Dubai', 'America/Bogota', 'Pacific/Honolulu']) {
+      const localDays = await get(`from=${at(dayB, 0, 0)}&to=${at(dayB + DAY, 0, 0)}&interval=day&timeZone=${timeZone}`);
+      // The night person is in one of these local days, with the twelve of 10:15 or without them.
+      expect(leavesNobodyAlone(leftOver(localDays, hours, DAY))).toBe(true);
+    }
+    for (const interval of ['week', 'month']) expect(leavesNobodyAlone(leftOver(await get(`${around}&interval=${interval}`), days, 31 * DAY))).toBe(true);
+  });
+
   it('shows no point of fewer than k users and never names what it withheld, in any answer above', () => {
     expect(answers.length).toBeGreaterThan(20);
     for (const answer of answers) {

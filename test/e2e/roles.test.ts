@@ -19,6 +19,7 @@ let silenceId = '';
 const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
+  'GET /v1/metrics': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/metrics' },
   'GET /v1/metrics/{metric}': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/metrics/events?${range}&interval=minute` },
   'DELETE /v1/users/{userId}/data': { allowed: ['admin'], method: 'DELETE', path: '/v1/users/user-9/data' },
   'POST /v1/research/exports': {

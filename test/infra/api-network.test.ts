@@ -5,7 +5,7 @@ describe('HTTP API', () => {
   const { template } = synthStack({ throttleRateLimit: 50, throttleBurstLimit: 80 });
   const authorizer = () => logicalIdOf(template, 'AWS::ApiGatewayV2::Authorizer', 'ApiHttpApiJwtAuthorizer');
 
-  it.each(['POST /v1/events', 'GET /v1/metrics/{metric}'])('guards %s with the JWT authorizer', (routeKey) => {
+  it.each(['POST /v1/events', 'GET /v1/metrics', 'GET /v1/metrics/{metric}'])('guards %s with the JWT authorizer', (routeKey) => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: routeKey,
       AuthorizationType: 'JWT',
@@ -21,13 +21,14 @@ describe('HTTP API', () => {
     });
   });
 
-  it('routes events to ingest and metrics and the document to query', () => {
+  it('routes events to ingest, and the catalogue, metrics and the document to query', () => {
     const integrationFor = (routeKey: string): string => {
       const route = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }))[0]!;
       const target = route.Properties.Target['Fn::Join'][1][1].Ref as string;
       return template.toJSON().Resources[target].Properties.IntegrationUri['Fn::GetAtt'][0];
     };
     expect(integrationFor('POST /v1/events')).toBe(lambdaNamed(template, HOUSE_FUNCTIONS.ingest).id);
+    expect(integrationFor('GET /v1/metrics')).toBe(lambdaNamed(template, HOUSE_FUNCTIONS.query).id);
     expect(integrationFor('GET /v1/metrics/{metric}')).toBe(lambdaNamed(template, HOUSE_FUNCTIONS.query).id);
     expect(integrationFor('GET /openapi.json')).toBe(lambdaNamed(template, HOUSE_FUNCTIONS.query).id);
   });

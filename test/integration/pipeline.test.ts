@@ -151,7 +151,8 @@ describeWithServices(['postgres', 'redis', 'moto'], 'the pipeline through the lo
 
   it.each([
     ['/v1/metrics/nope?' + range + '&interval=hour', 'metric'],
-    ['/v1/metrics/events?' + range + '&interval=week', 'interval'],
+    ['/v1/metrics/events?' + range + '&interval=fortnight', 'interval'],
+    ['/v1/metrics/events?' + range + '&interval=week&timeZone=Mars/Olympus_Mons', 'timeZone'],
     ['/v1/metrics/events?from=yesterday&to=2026-11-20T00:00:00Z&interval=hour', 'from'],
     ['/v1/metrics/events?' + range + '&interval=hour&groupBy=scenarioId', 'groupBy'],
     ['/v1/metrics/events?' + range + '&interval=hour&colour=red', 'colour'],

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
-import { projectSeriesRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
+import { projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 
@@ -226,6 +226,16 @@ const OPEN_SERIES = (values: boolean) => `
   SELECT ${MINUTES}, ${SERIES_COLUMNS(values, 'r.users', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')}
   FROM w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
     AND r.bucket >= greatest(w.at, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
+// The rows of an hour or day selection with their sketches (the roll-up's rows, whole or
+// started), and the minute rows from the watermark on ($6 the grouping they are stored in), in
+// one snapshot as OPEN_SERIES.
+const OPEN_SKETCHES = `
+  SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
+  FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}
+  UNION ALL
+  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+  FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
+    AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 // Minute rows are whole from their first write; only a minute row's quantiles come from its sketch.
 const MINUTE_SERIES = (values: boolean) => `
   SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')} FROM rollups r WHERE ${SELECTION}`;
@@ -775,11 +785,23 @@ export class SqlRollupStore implements RollupStore {
   }
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
-    const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
-      `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
-      selectionParams(plan),
-    );
-    // Minute rows of a short range only, so the spread costs nothing that matters.
-    return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, ...valuesOf(row) }));
+    if (plan.interval === 'minute') {
+      const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
+        `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
+        selectionParams(plan),
+      );
+      // Minute rows of a short range only, so the spread costs nothing that matters.
+      return result.rows.map((row) => ({ bucket: row.bucket_ms, groupKey: row.group_key, ...valuesOf(row) }));
+    }
+    // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
+    // has not folded yet, as readSeries reads them.
+    const minutes = rowSource(plan.metric, 'minute', plan.grouping);
+    const result = await this.db.query<StoredValues & { part: number | null; bucket_ms: number; group_key: string }>(OPEN_SKETCHES, [...selectionParams(plan), minutes.grouping]);
+    const rows = result.rows.map((row) => ({
+      bucket: row.part === null ? row.bucket_ms : bucketStart(row.bucket_ms, plan.interval),
+      groupKey: row.part !== null && minutes.project ? minutes.project(row.group_key) : row.group_key,
+      ...valuesOf(row),
+    }));
+    return sumSketchRows(rows);
   }
 }

@@ -53,7 +53,7 @@ export const ERRORS = {
   invalid_parameter: {
     status: 400,
     when: 'A path or query parameter is bad, unknown or not valid percent-encoding; `details.parameter` names it.',
-    example: { message: 'interval: must be one of minute, hour, day', details: { parameter: 'interval' } },
+    example: { message: 'interval: must be one of minute, hour, day, week, month', details: { parameter: 'interval' } },
     details: parameterDetails,
   },
   invalid_header: {

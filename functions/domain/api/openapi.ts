@@ -4,9 +4,8 @@ import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, event
 import { consentBodySchema, type ConsentRecord } from '../privacy/consent';
 import { AUDIT_ACTIONS, AUDIT_PURPOSES } from '../privacy/audit';
 import type { AuditEntry } from '../privacy/audit';
-import { METRICS } from '../rollups/catalogue';
-import type { MetricAnswer } from '../rollups/metric-query';
-import { INTERVALS } from '../rollups/rollup';
+import { describeMetrics, METRIC_KINDS, METRICS, type MetricDescription } from '../rollups/catalogue';
+import { DEFAULT_TIME_ZONE, QUERY_INTERVALS, type MetricAnswer } from '../rollups/metric-query';
 import { registerLocalRuntime } from './openapi-local-runtime';
 import { registerMonitoring } from './openapi-monitoring';
 import { registerResearch } from './openapi-research';
@@ -82,8 +81,9 @@ const point = z.object({
 const metricSeries = z
   .object({
     metric: z.enum(METRIC_NAMES),
-    interval: z.enum(INTERVALS),
-    from: z.iso.datetime({ offset: true }),
+    interval: z.enum(QUERY_INTERVALS),
+    timeZone: z.string().meta({ description: 'The zone the buckets follow: the IANA name asked, its case corrected, and UTC for any alias of UTC or when none was asked.' }),
+    from: z.iso.datetime({ offset: true }).meta({ description: 'The range as answered: widened to whole buckets, written like t.' }),
     to: z.iso.datetime({ offset: true }),
     groupBy: z.array(z.string()),
     series: z.array(z.object({ group, points: z.array(point) })),
@@ -98,7 +98,9 @@ const metricSeries = z
       'Buckets with no events are left out. Distributions add sum, mean, p50 and p95 to each point (no min or max: each is one event). ' +
       'A point of fewer than k distinct users is withheld, and so are points whose parent (the bucket over all groups, ' +
       'or the day or hour holding the point) minus the points shown would leave fewer than k people (PRIVACY.md). ' +
-      'Withheld points are left out like empty buckets; suppressed says only that some were.',
+      'Withheld points are left out like empty buckets; suppressed says only that some were. ' +
+      "t is a bucket's start: in UTC as ...Z, in another timeZone with the offset in force then (2026-10-25T00:00:00+01:00), so it reads as the local date and parses as the instant. " +
+      'A week, a month or a local day is summed from the stored UTC days and hours it is made of, and withheld when any of them is.',
   }) satisfies z.ZodType<MetricAnswer>;
 
 const DIMENSIONS = [...new Set(METRICS.flatMap((metric) => metric.dimensions))];
@@ -108,7 +110,7 @@ const dimensionPattern = `(${DIMENSIONS.join('|')})`;
 const metricCatalogue = [
   '| metric | kind | what it counts | groupBy dimensions |',
   '| --- | --- | --- | --- |',
-  ...METRICS.map((metric) => `| \`${metric.name}\` | ${metric.kind}${metric.unit ? ` (${metric.unit})` : ''} | ${metric.description} | ${metric.dimensions.map((d) => `\`${d}\``).join(', ')} |`),
+  ...METRICS.map((metric) => `| \`${metric.name}\` | ${metric.kind} (${metric.unit}) | ${metric.description} | ${metric.dimensions.map((d) => `\`${d}\``).join(', ')} |`),
 ].join('\n');
 
 const metricParams = z.object({
@@ -118,7 +120,25 @@ const metricParams = z.object({
 const metricQuery = z.object({
   from: z.iso.datetime({ offset: true }).meta({ param: { description: 'Start of the range (inclusive), ISO-8601; widened to the start of its bucket.', example: '2026-11-20T00:00:00Z' } }),
   to: z.iso.datetime({ offset: true }).meta({ param: { description: 'End of the range (exclusive), ISO-8601; widened to the end of its bucket.', example: '2026-11-21T00:00:00Z' } }),
-  interval: z.enum(INTERVALS).meta({ param: { description: 'Width of the UTC buckets; at most 10,000 buckets per range.', example: 'hour' } }),
+  interval: z.enum(QUERY_INTERVALS).meta({
+    param: {
+      description:
+        'Width of the buckets: minute, hour, day, week (ISO, Monday to Sunday) or month, on the calendar of timeZone. At most 10,000 buckets per range, ' +
+        'and at most 10,000 days; in a zone whose local days are not UTC days (most), local days, weeks and months are summed from stored hours, at most 10,000 of them (about 13 months).',
+      example: 'hour',
+    },
+  }),
+  timeZone: z
+    .string()
+    .optional()
+    .meta({
+      param: {
+        description:
+          `An IANA time zone (default ${DEFAULT_TIME_ZONE}): days, weeks and months start at its local midnight, 23 or 25 hours long across a daylight-saving change. ` +
+          'A zone whose offset is not whole hours (Asia/Kolkata, Australia/Adelaide) is refused for hour, day, week and month: its local buckets would cut the stored hours.',
+        example: 'Europe/London',
+      },
+    }),
   groupBy: z
     .string()
     // As the handler reads it: spaces around a name are trimmed, and an empty list is no grouping.
@@ -136,12 +156,23 @@ const metricQuery = z.object({
 const metricExample: MetricAnswer = {
   metric: 'events',
   interval: 'hour',
+  timeZone: 'UTC',
   from: '2026-11-20T10:00:00Z',
   to: '2026-11-20T12:00:00Z',
   groupBy: ['type'],
   series: [{ group: { type: 'choice.made' }, points: [{ t: '2026-11-20T10:00:00Z', count: 123, users: 45 }] }],
   suppressed: [{ reason: 'k_anonymity' }],
 };
+
+const metricDescription = z.object({
+  name: z.enum(METRIC_NAMES),
+  kind: z.enum(METRIC_KINDS).meta({ description: 'counter: a count of events; distribution: values with sum, mean, p50 and p95; distinct: a count of distinct users.' }),
+  unit: z.string(),
+  description: z.string(),
+  dimensions: z.array(z.string()).meta({ description: 'The dimensions groupBy takes for this metric.' }),
+}) satisfies z.ZodType<MetricDescription>;
+
+const metricList = z.object({ metrics: z.array(metricDescription) }).meta({ id: 'MetricCatalogue' });
 
 const consentRecord = z
   .object({
@@ -261,6 +292,13 @@ export function openApiDocument(routes: RouteTable): object {
     responses: { 200: { description: 'The series, k-anonymity applied.', headers: NO_STORE, content: json(metricSeries, metricExample) } },
     errors: ['invalid_parameter'],
     extensions: { 'x-metric-dimensions': Object.fromEntries(METRICS.map((metric) => [metric.name, metric.dimensions])) },
+  });
+
+  route('GET /v1/metrics', {
+    operationId: 'listMetrics',
+    summary: 'The metric catalogue: every metric with its kind, unit, description and groupBy dimensions',
+    tags: ['Metrics'],
+    responses: { 200: { description: 'Every metric GET /v1/metrics/{metric} answers, in catalogue order.', content: json(metricList, { metrics: describeMetrics().slice(0, 2) }) } },
   });
 
   route('PUT /v1/consent/{userId}', {

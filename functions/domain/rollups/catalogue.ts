@@ -6,7 +6,8 @@ import type { StoredEvent } from '../events/schema';
  * of the `events` rollups, which already carry a users sketch per group).
  */
 
-export type MetricKind = 'counter' | 'distribution' | 'distinct';
+export const METRIC_KINDS = ['counter', 'distribution', 'distinct'] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
 
 /** What one event contributes to a metric: a value (1 for counters) and its dimension values, in `dimensions` order. */
 export interface Contribution {
@@ -18,7 +19,8 @@ interface MetricBase {
   readonly name: string;
   readonly kind: MetricKind;
   readonly description: string;
-  readonly unit?: string;
+  /** What a point's count (counters) or values (distributions) are in. */
+  readonly unit: string;
   readonly dimensions: readonly string[];
 }
 
@@ -43,6 +45,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'events',
     kind: 'counter',
     description: 'every event',
+    unit: 'events',
     dimensions: ['type', 'platform'],
     extract: (event) => ({ value: 1, dimensions: [event.type, platformOf(event)] }),
   },
@@ -50,6 +53,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'sessions',
     kind: 'counter',
     description: 'session.started',
+    unit: 'sessions',
     dimensions: ['scenarioId', 'platform'],
     extract: (event) =>
       event.type === 'session.started' ? { value: 1, dimensions: [event.attributes.scenarioId, platformOf(event)] } : undefined,
@@ -58,6 +62,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'sessions.completed',
     kind: 'counter',
     description: 'session.ended with completed',
+    unit: 'sessions',
     dimensions: ['scenarioId', 'platform'],
     extract: (event) =>
       event.type === 'session.ended' && event.attributes.completed
@@ -90,6 +95,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'choice.therapeutic_value',
     kind: 'distribution',
     description: 'choice.made therapeuticValue',
+    unit: 'score from 0 to 1',
     dimensions: ['choiceType', 'scenarioId'],
     extract: (event) =>
       event.type === 'choice.made'
@@ -100,6 +106,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'interventions',
     kind: 'counter',
     description: 'intervention.delivered',
+    unit: 'interventions',
     dimensions: ['interventionType', 'completion', 'urgency'],
     extract: (event) =>
       event.type === 'intervention.delivered'
@@ -113,6 +120,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'mood.valence',
     kind: 'distribution',
     description: 'mood.reported valence',
+    unit: 'valence from -1 to 1',
     dimensions: ['platform'],
     extract: (event) => (event.type === 'mood.reported' ? { value: event.attributes.valence, dimensions: [platformOf(event)] } : undefined),
   },
@@ -120,6 +128,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'assessment.score',
     kind: 'distribution',
     description: 'assessment.completed score',
+    unit: "points of the instrument's scale",
     dimensions: ['instrument'],
     extract: (event) =>
       event.type === 'assessment.completed' ? { value: event.attributes.score, dimensions: [event.attributes.instrument] } : undefined,
@@ -128,6 +137,7 @@ export const METRICS: readonly MetricDefinition[] = [
     name: 'active_users',
     kind: 'distinct',
     description: 'distinct users of every event',
+    unit: 'users',
     dimensions: ['platform'],
     readsFrom: 'events',
   },
@@ -139,4 +149,19 @@ const BY_NAME = new Map(METRICS.map((metric) => [metric.name, metric]));
 
 export function findMetric(name: string): MetricDefinition | undefined {
   return BY_NAME.get(name);
+}
+
+/** An entry of GET /v1/metrics: what a caller needs to ask for the metric. */
+export interface MetricDescription {
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly unit: string;
+  readonly description: string;
+  /** The dimensions `groupBy` takes. */
+  readonly dimensions: readonly string[];
+}
+
+/** The catalogue as data, in catalogue order. */
+export function describeMetrics(): MetricDescription[] {
+  return METRICS.map(({ name, kind, unit, description, dimensions }) => ({ name, kind, unit, description, dimensions: [...dimensions] }));
 }

@@ -1,15 +1,30 @@
 import { WITHHELD, type Partition, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
 import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
-import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, mergeRollupRows, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
+import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
+import { DistinctSketch } from './distinct-sketch';
+import { QuantileSketch } from './quantile-sketch';
+import { calendarBounds, isoInstantInZone, resolveTimeZone, storedPieces, type CalendarUnit } from './calendar';
 
 /**
  * GET /v1/metrics/{metric}: validation, the read plan, and the answer of DESIGN.md "Metrics".
  * `from` and `to` are widened to whole buckets of the interval, so every point covers a whole
  * bucket, which is the cell the release policy decides on; the answer echoes the widened range.
+ *
+ * Weeks, months, and days of a time zone other than UTC are not stored: each such bucket is
+ * summed, sketches merged, from the stored UTC rows it is made of (the UTC days wholly inside it
+ * and the hours of the UTC days it cuts), so its counts, sums, users and quantiles are those of
+ * its own events. A bucket is released only when every stored cell it sums is released, so it
+ * shows nothing that the hour and day answers do not already show summed (PRIVACY.md).
  */
 
 export const MAX_POINTS_PER_GROUP = 10_000;
+
+/** The intervals a query may ask for: the stored ones, and the local calendar's weeks and months. */
+export const QUERY_INTERVALS = [...INTERVALS, 'week', 'month'] as const;
+export type QueryInterval = (typeof QUERY_INTERVALS)[number];
+
+export const DEFAULT_TIME_ZONE = 'UTC';
 
 export class QueryError extends Error {
   constructor(
@@ -28,16 +43,24 @@ export interface MetricQueryParams {
   readonly interval?: unknown;
   /** A comma-separated string (the query string) or a list. */
   readonly groupBy?: unknown;
+  /** An IANA time zone name; UTC when absent. */
+  readonly timeZone?: unknown;
 }
 
 export interface MetricQuery {
   readonly metric: MetricDefinition;
   /** The metric whose rows answer the query. */
   readonly rowsMetric: string;
-  readonly interval: Interval;
+  readonly interval: QueryInterval;
+  /** The IANA name as asked, case corrected (UTC for its aliases); buckets of a day or longer follow its calendar. */
+  readonly timeZone: string;
+  /** The stored rows the points are read from: the interval itself, or those local buckets are summed from. */
+  readonly storedInterval: Interval;
   /** Epoch ms, aligned to the interval; `to` exclusive. */
   readonly from: number;
   readonly to: number;
+  /** Local buckets summed from stored rows: bucket i is [calendar[i], calendar[i + 1]). */
+  readonly calendar?: readonly number[];
   /** In the requested order, which is the key order of each answered group. */
   readonly groupBy: readonly string[];
   readonly grouping: string;
@@ -57,14 +80,20 @@ export function validateMetricQuery(params: MetricQueryParams): MetricQuery {
   if (!metric) {
     throw new QueryError('metric', `unknown metric '${String(params.metric)}'; known: ${METRICS.map((m) => m.name).join(', ')}`);
   }
-  if (params.interval === undefined || params.interval === '') throw new QueryError('interval', `is required: one of ${INTERVALS.join(', ')}`);
-  if (!INTERVALS.includes(params.interval as Interval)) {
-    throw new QueryError('interval', `must be one of ${INTERVALS.join(', ')}`);
+  if (params.interval === undefined || params.interval === '') throw new QueryError('interval', `is required: one of ${QUERY_INTERVALS.join(', ')}`);
+  if (!QUERY_INTERVALS.includes(params.interval as QueryInterval)) {
+    throw new QueryError('interval', `must be one of ${QUERY_INTERVALS.join(', ')}`);
   }
-  const interval = params.interval as Interval;
+  const interval = params.interval as QueryInterval;
+  const timeZone = parseTimeZone(params.timeZone);
   const requestedFrom = instant('from', params.from);
   const requestedTo = instant('to', params.to);
   if (requestedFrom >= requestedTo) throw new QueryError('to', 'must be after from');
+  const groupBy = parseGroupBy(metric, params.groupBy);
+  const common = { metric, rowsMetric: 'readsFrom' in metric ? metric.readsFrom : metric.name, interval, timeZone, groupBy, grouping: groupingOf(groupBy) };
+  if (interval === 'week' || interval === 'month' || (interval === 'day' && timeZone !== DEFAULT_TIME_ZONE)) {
+    return { ...common, ...localCalendar(interval, timeZone, requestedFrom, requestedTo) };
+  }
   const step = INTERVAL_MS[interval];
   const from = Math.floor(requestedFrom / step) * step;
   const to = Math.ceil(requestedTo / step) * step;
@@ -72,8 +101,59 @@ export function validateMetricQuery(params: MetricQueryParams): MetricQuery {
   if (points > MAX_POINTS_PER_GROUP) {
     throw new QueryError('interval', `the range holds ${points} ${interval} buckets, more than ${MAX_POINTS_PER_GROUP}; use a coarser interval or a shorter range`);
   }
-  const groupBy = parseGroupBy(metric, params.groupBy);
-  return { metric, rowsMetric: 'readsFrom' in metric ? metric.readsFrom : metric.name, interval, from, to, groupBy, grouping: groupingOf(groupBy) };
+  // An hour of a zone whose offset is not whole hours is no stored hour (Asia/Kolkata's 10:00 is 04:30Z).
+  if (interval === 'hour' && timeZone !== DEFAULT_TIME_ZONE) requireWholeHourOffsets(calendarBounds(from, to, 'day', timeZone), timeZone);
+  return { ...common, storedInterval: interval, from, to };
+}
+
+/**
+ * Local buckets summed from hours need the hours: older ones are purged (RETENTION_HOUR_ROLLUP_DAYS),
+ * and a bucket summed without them would be short, so such a range is refused.
+ */
+export function requireKeptHours(query: MetricQuery, hoursKeptFrom: number): void {
+  if (!query.calendar || query.storedInterval !== 'hour' || query.from >= hoursKeptFrom) return;
+  throw new QueryError(
+    'from',
+    `local ${query.interval}s in ${query.timeZone} are summed from hour rows, kept since ${isoInstantInZone(Math.ceil(hoursKeptFrom / INTERVAL_MS.hour) * INTERVAL_MS.hour, query.timeZone)}; start the range after that, or ask in UTC, whose days are kept`,
+  );
+}
+
+function parseTimeZone(raw: unknown): string {
+  if (raw === undefined || raw === '') return DEFAULT_TIME_ZONE;
+  const zone = typeof raw === 'string' ? resolveTimeZone(raw) : undefined;
+  if (!zone) throw new QueryError('timeZone', `unknown time zone '${typeof raw === 'string' ? raw : typeof raw}': an IANA name like Europe/London or America/New_York`);
+  return zone;
+}
+
+/** Local buckets are sums of stored hours: each bound must be one. */
+function requireWholeHourOffsets(bounds: readonly number[], timeZone: string): void {
+  const cut = bounds.find((at) => at % INTERVAL_MS.hour !== 0);
+  if (cut === undefined) return;
+  throw new QueryError(
+    'timeZone',
+    `${timeZone} is not a whole number of hours from UTC at ${isoInstantInZone(cut, timeZone)}; its local buckets would cut stored hours, so they are not answered exactly: ask in UTC or a zone whole hours from it`,
+  );
+}
+
+/**
+ * The local days, weeks or months of the zone covering the range, summed from stored day rows
+ * where every bound is a UTC midnight (UTC itself), otherwise from hour rows, whose count bounds
+ * the range as the points of a stored interval are bounded.
+ */
+function localCalendar(unit: CalendarUnit, timeZone: string, requestedFrom: number, requestedTo: number): Pick<MetricQuery, 'storedInterval' | 'from' | 'to' | 'calendar'> {
+  // Checked before the periods are listed, so a century of days costs nothing to refuse.
+  const days = Math.ceil((requestedTo - requestedFrom) / INTERVAL_MS.day);
+  if (days > MAX_POINTS_PER_GROUP) throw new QueryError('to', `the range spans ${days} days, more than ${MAX_POINTS_PER_GROUP}; use a shorter range`);
+  const calendar = calendarBounds(requestedFrom, requestedTo, unit, timeZone);
+  requireWholeHourOffsets(calendar, timeZone);
+  const storedInterval = calendar.every((at) => at % INTERVAL_MS.day === 0) ? 'day' : 'hour';
+  const from = calendar[0]!;
+  const to = calendar.at(-1)!;
+  const hours = (to - from) / INTERVAL_MS.hour;
+  if (storedInterval === 'hour' && hours > MAX_POINTS_PER_GROUP) {
+    throw new QueryError('to', `local ${unit}s in ${timeZone} are summed from hours, and the range holds ${hours}, more than ${MAX_POINTS_PER_GROUP} (about 13 months); use a shorter range, or UTC`);
+  }
+  return { storedInterval, from, to, calendar };
 }
 
 function parseGroupBy(metric: MetricDefinition, raw: unknown): string[] {
@@ -125,6 +205,14 @@ export interface SeriesPlan {
 export interface LevelPlan extends SeriesPlan {
   readonly interval: Interval;
   readonly grouping: string;
+  /** Its rows are summed into the query's local buckets, so they are read with their sketches. */
+  readonly merged?: true;
+  /**
+   * Where set, only these spans of `rows` are read: the UTC days the local buckets cut, whose
+   * hours are the only ones they sum (a month cuts two). Each holds whole days, so every cell
+   * read has all its siblings and its parents for the release policy.
+   */
+  readonly spans?: readonly { readonly from: number; readonly to: number }[];
 }
 
 /**
@@ -141,7 +229,7 @@ export interface ReadPlan {
 }
 
 export function planMetricQuery(query: MetricQuery): ReadPlan {
-  const { rowsMetric: metric, interval } = query;
+  const { rowsMetric: metric, storedInterval: interval } = query;
   const intervals = INTERVALS.slice(INTERVALS.indexOf(interval)).reverse();
   const dimensions = query.grouping === '' ? [] : query.grouping.split(',');
   const groupings = Array.from({ length: 1 << dimensions.length }, (_, mask) => dimensions.filter((__, i) => (mask & (1 << i)) !== 0))
@@ -154,29 +242,77 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
       const to = Math.ceil(query.to / span) * span;
       return groupings.map((grouping): LevelPlan => {
         const source = rowSource(metric, at, grouping);
-        const values = at === interval && grouping === query.grouping && query.metric.kind === 'distribution';
-        return { interval: at, grouping, rows: { metric, interval: at, grouping: source.grouping, from, to, values }, ...(source.project && { project: source.project }) };
+        // A local bucket sums the query's grouping at every stored interval it is made of.
+        const merged = query.calendar !== undefined && grouping === query.grouping;
+        const values = (at === interval || merged) && grouping === query.grouping && query.metric.kind === 'distribution';
+        return {
+          interval: at,
+          grouping,
+          rows: { metric, interval: at, grouping: source.grouping, from, to, values },
+          ...(source.project && { project: source.project }),
+          ...(merged && { merged }),
+          ...(merged && at === 'hour' && { spans: cutDays(query.calendar) }),
+        };
       });
     }),
   };
 }
 
+/** The UTC days that local bounds fall inside, as spans of consecutive days. */
+function cutDays(calendar: readonly number[]): { from: number; to: number }[] {
+  const spans: { from: number; to: number }[] = [];
+  for (const bound of calendar) {
+    if (bound % INTERVAL_MS.day === 0) continue;
+    const day = bucketStart(bound, 'day');
+    const last = spans.at(-1);
+    if (last && last.to >= day) last.to = Math.max(last.to, day + INTERVAL_MS.day);
+    else spans.push({ from: day, to: day + INTERVAL_MS.day });
+  }
+  return spans;
+}
+
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
 export type SeriesSketchRow = Pick<RollupRow, 'bucket' | 'groupKey'> & RollupValues;
 
-/** One point per bucket and group: the rows' own groups, or those `project` maps their keys onto. */
-export function projectSeriesRows(rows: readonly SeriesSketchRow[], project?: KeyProjection): SeriesRow[] {
-  const points = new Map<string, SeriesSketchRow>();
+/**
+ * One row per bucket and group, sketches merged: the rows' own groups, or those `project` maps
+ * their keys onto. Each point's rows are merged at once: merging pairwise copied the growing
+ * union once per row, most of the time of a local day summed from 24 hours.
+ */
+export function sumSketchRows(rows: readonly SeriesSketchRow[], project?: KeyProjection): SeriesSketchRow[] {
+  const points = new Map<string, SeriesSketchRow[]>();
   for (const row of rows) {
     const groupKey = project ? project(row.groupKey) : row.groupKey;
     const id = `${row.bucket}\u0000${groupKey}`;
     const point = points.get(id);
-    points.set(id, point ? mergeRollupRows(point, row) : { ...row, groupKey });
+    if (point) point.push(row);
+    else points.set(id, [project ? { ...row, groupKey } : row]);
   }
-  return [...points.values()].map(({ quantiles, users, ...point }) => {
-    const estimate = users.estimate();
-    return { ...point, ...quantiles?.pointQuantiles(), users: estimate.count, usersApprox: estimate.approximate };
-  });
+  return [...points.values()].map((parts) => (parts.length === 1 ? parts[0]! : { ...parts[0]!, ...sumValues(parts) }));
+}
+
+function sumValues(parts: readonly RollupValues[]): RollupValues {
+  let [count, sum, min, max] = [0, 0, Infinity, -Infinity];
+  let quantiles: QuantileSketch | undefined;
+  for (const part of parts) {
+    count += part.count;
+    sum += part.sum;
+    min = Math.min(min, part.min);
+    max = Math.max(max, part.max);
+    if (part.quantiles) (quantiles ??= new QuantileSketch()).merge(part.quantiles);
+  }
+  return { count, sum, min, max, quantiles, users: DistinctSketch.union(parts.map((part) => part.users)) };
+}
+
+/** A summed row as a point needs it: its sketches read. */
+export function seriesRowOf({ quantiles, users, ...row }: SeriesSketchRow): SeriesRow {
+  const estimate = users.estimate();
+  return { ...row, ...quantiles?.pointQuantiles(), users: estimate.count, usersApprox: estimate.approximate };
+}
+
+/** One point per bucket and group: the rows' own groups, or those `project` maps their keys onto. */
+export function projectSeriesRows(rows: readonly SeriesSketchRow[], project?: KeyProjection): SeriesRow[] {
+  return sumSketchRows(rows, project).map(seriesRowOf);
 }
 
 /** A stored row as a point needs it. */
@@ -206,7 +342,8 @@ export type Group = Record<string, string>;
 
 export interface MetricAnswer {
   metric: string;
-  interval: Interval;
+  interval: QueryInterval;
+  timeZone: string;
   from: string;
   to: string;
   groupBy: string[];
@@ -225,8 +362,26 @@ function isoInstant(epochMs: number): string {
   return rendered;
 }
 
+/**
+ * How an answer writes instants: UTC as ...Z; in another zone with the offset then in force, so
+ * a local bucket reads as its local date (2026-10-25T00:00:00+01:00) and is still the instant.
+ */
+function instantWriter(timeZone: string): (epochMs: number) => string {
+  if (timeZone === DEFAULT_TIME_ZONE) return isoInstant;
+  // Points of every group share their buckets: each is written once per answer.
+  const written = new Map<number, string>();
+  return (epochMs) => {
+    let text = written.get(epochMs);
+    if (text === undefined) written.set(epochMs, (text = isoInstantInZone(epochMs, timeZone)));
+    return text;
+  };
+}
+
 /** The rows of each level a query read, in the plan's order. */
 export type MetricRows = readonly (readonly SeriesRow[])[];
+
+/** Per level of the plan, the rows with their sketches where the level is `merged`. */
+export type MergedRows = readonly (readonly SeriesSketchRow[] | undefined)[];
 
 interface Table {
   /** Every level's rows, each level's in bucket and key order, levels in the plan's order. */
@@ -234,9 +389,11 @@ interface Table {
   readonly partitions: readonly Partition[];
   /** Where the query's own level starts in `cells`. */
   readonly own: number;
+  /** Per level, each cell's index in `cells` by bucket and key. */
+  readonly indexes: readonly ReadonlyMap<string, number>[];
 }
 
-const byBucketAndKey = (a: SeriesRow, b: SeriesRow) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
+const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<SeriesRow, 'bucket' | 'groupKey'>) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
 
 /**
  * The cells of every level and the partitions between them: a cell's parent along time is the
@@ -287,30 +444,20 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
     }
     start += rows[childLevel]!.length;
   });
-  return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length };
+  return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length, indexes: plan.levels.map((level) => levels.get(levelOf(level.interval, level.grouping))!) };
 }
 
 /**
  * The answer: the points of the query's range that the release policy lets out. Withheld points
  * are left out like empty buckets, and `suppressed` says only that something was withheld, never
- * which group (naming it would say that a small group exists) nor how much.
+ * which group (naming it would say that a small group exists) nor how much. A query of local
+ * buckets passes `merged`, the sketch rows of its `merged` levels.
  */
-export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy): MetricAnswer {
-  const { cells, partitions, own } = tableOf(plan, rows);
-  const released = policy.releasable(cells, partitions);
-  const rowsByGroup = new Map<string, SeriesRow[]>();
-  let withheld = false;
-  for (let i = own; i < cells.length; i++) {
-    const row = cells[i]!;
-    if (row.bucket < query.from || row.bucket >= query.to) continue;
-    if (!released[i]) {
-      withheld = true;
-      continue;
-    }
-    const list = rowsByGroup.get(row.groupKey);
-    if (list) list.push(row);
-    else rowsByGroup.set(row.groupKey, [row]);
-  }
+export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy, merged?: MergedRows): MetricAnswer {
+  const table = tableOf(plan, rows);
+  const released = policy.releasable(table.cells, table.partitions);
+  const write = instantWriter(query.timeZone);
+  const { pointsByGroup, withheld } = query.calendar ? localPoints(query, query.calendar, plan, table, released, merged ?? [], write) : storedPoints(query, table, released, write);
   const sortedDimensions = query.grouping === '' ? [] : query.grouping.split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];
@@ -319,20 +466,81 @@ export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: Metr
   return {
     metric: query.metric.name,
     interval: query.interval,
-    from: isoInstant(query.from),
-    to: isoInstant(query.to),
+    timeZone: query.timeZone,
+    from: write(query.from),
+    to: write(query.to),
     groupBy: [...query.groupBy],
-    series: [...rowsByGroup.keys()].sort().map((groupKey) => ({ group: groupOf(groupKey), points: rowsByGroup.get(groupKey)!.map((row) => pointOf(query.metric, row)) })),
+    series: [...pointsByGroup.keys()].sort().map((groupKey) => ({ group: groupOf(groupKey), points: pointsByGroup.get(groupKey)! })),
     suppressed: withheld ? [WITHHELD] : [],
   };
+}
+
+interface Points {
+  /** Each group's points in bucket order, by group key. */
+  readonly pointsByGroup: Map<string, MetricPoint[]>;
+  readonly withheld: boolean;
+}
+
+function pushPoint(pointsByGroup: Map<string, MetricPoint[]>, groupKey: string, point: MetricPoint): void {
+  const list = pointsByGroup.get(groupKey);
+  if (list) list.push(point);
+  else pointsByGroup.set(groupKey, [point]);
+}
+
+/** The points of the query's own level: its cells within the range, as the policy decided them. */
+function storedPoints(query: MetricQuery, { cells, own }: Table, released: readonly boolean[], write: (epochMs: number) => string): Points {
+  const pointsByGroup = new Map<string, MetricPoint[]>();
+  let withheld = false;
+  for (let i = own; i < cells.length; i++) {
+    const row = cells[i]!;
+    if (row.bucket < query.from || row.bucket >= query.to) continue;
+    if (!released[i]) {
+      withheld = true;
+      continue;
+    }
+    pushPoint(pointsByGroup, row.groupKey, pointOf(query.metric, row, write(row.bucket)));
+  }
+  return { pointsByGroup, withheld };
+}
+
+/**
+ * The local buckets: each group's stored cells that lie wholly inside a bucket (UTC days wholly
+ * inside it, and hours of the UTC days it cuts), merged. A bucket is withheld when any cell it
+ * sums is: what it shows is then a sum of figures other answers release, its users and
+ * quantiles those of a union of released cells, each of k people or more.
+ */
+function localPoints(query: MetricQuery, calendar: readonly number[], plan: ReadPlan, table: Table, released: readonly boolean[], merged: MergedRows, write: (epochMs: number) => string): Points {
+  // Each stored cell a bucket sums, by interval and bucket start: the start of the bucket it is in.
+  const bucketOfPiece = new Map<string, number>();
+  for (let i = 0; i + 1 < calendar.length; i++) {
+    const { days, hours } = storedPieces(calendar[i]!, calendar[i + 1]!);
+    for (const day of days) bucketOfPiece.set(`day\u0000${day}`, calendar[i]!);
+    for (const hour of hours) bucketOfPiece.set(`hour\u0000${hour}`, calendar[i]!);
+  }
+  const withheldBuckets = new Set<string>();
+  const pieces: SeriesSketchRow[] = [];
+  plan.levels.forEach((level, l) => {
+    if (!level.merged) return;
+    for (const row of merged[l] ?? []) {
+      const bucket = bucketOfPiece.get(`${level.interval}\u0000${row.bucket}`);
+      if (bucket === undefined) continue;
+      pieces.push({ ...row, bucket });
+      if (!released[table.indexes[l]!.get(`${row.bucket}\u0000${row.groupKey}`)!]) withheldBuckets.add(`${bucket}\u0000${row.groupKey}`);
+    }
+  });
+  const pointsByGroup = new Map<string, MetricPoint[]>();
+  for (const row of sumSketchRows(pieces).sort(byBucketAndKey)) {
+    if (withheldBuckets.has(`${row.bucket}\u0000${row.groupKey}`)) continue;
+    pushPoint(pointsByGroup, row.groupKey, pointOf(query.metric, seriesRowOf(row), write(row.bucket)));
+  }
+  return { pointsByGroup, withheld: withheldBuckets.size > 0 };
 }
 
 // Each kind of point is built by one object literal, so all points of an answer share one shape
 // (spreading a point into a wider one was the most expensive step of a 30-day answer). No `min`
 // or `max`: each is one event's value, the extreme one; p95 never answers the largest value of a
 // point (its rank is below the last), so one outlier among k people is not released.
-function pointOf(metric: MetricDefinition, row: SeriesRow): MetricPoint {
-  const t = isoInstant(row.bucket);
+function pointOf(metric: MetricDefinition, row: SeriesRow, t: string): MetricPoint {
   const count = metric.kind === 'distinct' ? row.users : row.count;
   if (metric.kind !== 'distribution') return row.usersApprox ? { t, count, users: row.users, usersApprox: true } : { t, count, users: row.users };
   const { sum, p50, p95 } = row;

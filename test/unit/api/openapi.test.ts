@@ -335,6 +335,17 @@ describe('openApiDocument', () => {
     });
   });
 
+  describe('GET /v1/metrics', () => {
+    it('answers the catalogue, each metric with kind, unit, description and dimensions, with an example that fits it', () => {
+      const ok = doc.paths['/v1/metrics'].get.responses['200'].content['application/json'] as Json;
+      const answer = deref(ok.schema as Json);
+      const entry = answer.properties.metrics.items as Json;
+      expect(entry.required).toEqual(['name', 'kind', 'unit', 'description', 'dimensions']);
+      expect(entry.properties.kind.enum).toEqual(['counter', 'distribution', 'distinct']);
+      expect(ok.example.metrics[0]).toEqual({ name: 'events', kind: 'counter', unit: 'events', description: 'every event', dimensions: ['type', 'platform'] });
+    });
+  });
+
   describe('GET /v1/metrics/{metric}', () => {
     const operation = doc.paths['/v1/metrics/{metric}'].get as Json;
     const parameter = (name: string) => (operation.parameters as Json[]).find((p) => p.name === name) as Json;
@@ -355,16 +366,17 @@ describe('openApiDocument', () => {
       ]);
     });
 
-    it('takes from, to, interval and groupBy as query parameters', () => {
+    it('takes from, to, interval, groupBy and timeZone as query parameters', () => {
       expect(parameter('from')).toMatchObject({ in: 'query', schema: { type: 'string', format: 'date-time' } });
       expect(parameter('to')).toMatchObject({ in: 'query', schema: { type: 'string', format: 'date-time' } });
-      expect(parameter('interval')).toMatchObject({ in: 'query', schema: { enum: ['minute', 'hour', 'day'] } });
+      expect(parameter('interval')).toMatchObject({ in: 'query', schema: { enum: ['minute', 'hour', 'day', 'week', 'month'] } });
       expect(parameter('groupBy')).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
+      expect(parameter('timeZone')).toMatchObject({ in: 'query', required: false, schema: { type: 'string' }, example: 'Europe/London' });
     });
 
     it('answers 200 with series of points and whether anything was withheld, 400 and 401 with the envelope', () => {
       const answer = deref(operation.responses['200'].content['application/json'].schema as Json);
-      expect(answer.required).toEqual(expect.arrayContaining(['metric', 'interval', 'from', 'to', 'groupBy', 'series', 'suppressed']));
+      expect(answer.required).toEqual(expect.arrayContaining(['metric', 'interval', 'timeZone', 'from', 'to', 'groupBy', 'series', 'suppressed']));
       const pointSchema = answer.properties.series.items.properties.points.items as Json;
       expect(pointSchema.required).toEqual(['t', 'count', 'users']);
       expect(Object.keys(pointSchema.properties as Json).sort()).toEqual(['count', 'mean', 'p50', 'p95', 'sum', 't', 'users', 'usersApprox']);

@@ -65,7 +65,7 @@ describe('the query handler behind a Lambda function URL (the LocalStack variant
       action: 'read',
       resource: 'GET /v1/metrics/{metric}',
       purpose: 'unstated',
-      details: { ...query, metric: 'events', groupBy: [] },
+      details: { ...query, metric: 'events', timeZone: 'UTC', groupBy: [] },
     });
   });
 

@@ -26,8 +26,8 @@ function errorOf(params: MetricQueryParams): QueryError {
 describe('validateMetricQuery', () => {
   it.each<[string, MetricQueryParams, string, RegExp]>([
     ['an unknown metric', { ...base, metric: 'nope' }, 'metric', /unknown metric 'nope'; known: events, /],
-    ['an unknown interval', { ...base, interval: 'week' }, 'interval', /minute, hour, day/],
-    ['a missing interval', { ...base, interval: undefined }, 'interval', /^is required: one of minute, hour, day$/],
+    ['an unknown interval', { ...base, interval: 'year' }, 'interval', /minute, hour, day, week, month/],
+    ['a missing interval', { ...base, interval: undefined }, 'interval', /^is required: one of minute, hour, day, week, month$/],
     ['a missing from', { ...base, from: undefined }, 'from', /^is required: an ISO-8601 instant/],
     ['an empty to', { ...base, to: '' }, 'to', /^is required: an ISO-8601 instant/],
     ['a from that is no instant', { ...base, from: 'yesterday' }, 'from', /ISO-8601/],
@@ -39,6 +39,13 @@ describe('validateMetricQuery', () => {
     ['a dimension of another metric', { ...base, metric: 'active_users', groupBy: 'type' }, 'groupBy', /allowed: platform$/],
     ['a repeated dimension', { ...base, groupBy: ['type', 'type'] }, 'groupBy', /twice/],
     ['a groupBy that is no list', { ...base, groupBy: 3 }, 'groupBy', /comma-separated/],
+    ['an unknown time zone', { ...base, timeZone: 'Mars/Olympus_Mons' }, 'timeZone', /^unknown time zone 'Mars\/Olympus_Mons': an IANA name like Europe\/London/],
+    ['an offset for a time zone', { ...base, timeZone: '+01:00' }, 'timeZone', /unknown time zone/],
+    ['local days of a zone half an hour off the stored hours', { ...base, interval: 'day', timeZone: 'Asia/Kolkata' }, 'timeZone', /^Asia\/Kolkata is not a whole number of hours from UTC at 2026-11-20T00:00:00\+05:30/],
+    ['local months of Adelaide', { ...base, interval: 'month', timeZone: 'Australia/Adelaide' }, 'timeZone', /whole number of hours/],
+    ['local hours of Kolkata', { ...base, interval: 'hour', timeZone: 'Asia/Kolkata' }, 'timeZone', /whole number of hours/],
+    ['weeks over more than 10,000 days', { ...base, interval: 'week', from: '2000-01-01T00:00:00Z', to: '2030-01-01T00:00:00Z' }, 'to', /spans 10958 days, more than 10000/],
+    ['local months summed from more than 10,000 hours', { ...base, interval: 'month', timeZone: 'Europe/London', to: '2028-01-01T00:00:00Z' }, 'to', /summed from hours.*about 13 months/],
   ])('refuses %s, naming the parameter', (_, params, parameter, message) => {
     const error = errorOf(params);
     expect(error.parameter).toBe(parameter);
@@ -50,6 +57,28 @@ describe('validateMetricQuery', () => {
     expect([query.from, query.to]).toEqual([Date.parse('2026-11-20T09:00:00Z'), Date.parse('2026-11-20T13:00:00Z')]);
     expect(query.groupBy).toEqual(['type', 'platform']);
     expect(query.grouping).toBe('platform,type');
+  });
+
+  it('answers a local calendar from stored days where its days are UTC days, from hours where they are not', () => {
+    const utcMonths = validateMetricQuery({ ...base, interval: 'month', from: '2001-01-15T00:00:00Z', to: '2026-11-20T00:00:00Z' });
+    expect([utcMonths.timeZone, utcMonths.storedInterval, utcMonths.calendar!.length - 1]).toEqual(['UTC', 'day', 311]);
+    // Etc/UTC and GMT are UTC, and answered as such.
+    const etcUtc = validateMetricQuery({ ...base, interval: 'day', timeZone: 'Etc/UTC' });
+    expect([etcUtc.timeZone, etcUtc.storedInterval, etcUtc.calendar]).toEqual(['UTC', 'day', undefined]);
+    const autumn = validateMetricQuery({ ...base, interval: 'day', timeZone: 'europe/london', from: '2026-10-25T12:00:00+01:00', to: '2026-10-25T13:00:00Z' });
+    expect([autumn.timeZone, autumn.storedInterval, autumn.from, autumn.to]).toEqual(['Europe/London', 'hour', Date.parse('2026-10-24T23:00:00Z'), Date.parse('2026-10-26T00:00:00Z')]);
+    // The local days are summed from the query's grouping at both stored intervals, read with their sketches.
+    const plan = planMetricQuery({ ...autumn, ...validateMetricQuery({ ...base, interval: 'day', timeZone: 'Europe/London', from: '2026-10-25T12:00:00+01:00', to: '2026-10-25T13:00:00Z', groupBy: 'type' }) });
+    expect(plan.levels.map((level) => [level.interval, level.grouping, level.merged ?? false, level.rows.from, level.rows.to])).toEqual([
+      ['day', '', false, Date.parse('2026-10-24T00:00:00Z'), Date.parse('2026-10-26T00:00:00Z')],
+      ['day', 'type', true, Date.parse('2026-10-24T00:00:00Z'), Date.parse('2026-10-26T00:00:00Z')],
+      ['hour', '', false, Date.parse('2026-10-24T00:00:00Z'), Date.parse('2026-10-26T00:00:00Z')],
+      ['hour', 'type', true, Date.parse('2026-10-24T00:00:00Z'), Date.parse('2026-10-26T00:00:00Z')],
+    ]);
+    // Of the hours of its grouping, only those of the UTC day the local bounds cut are read: the 24th (the 26th starts at a bound).
+    expect(plan.levels.map((level) => level.spans)).toEqual([undefined, undefined, undefined, [{ from: Date.parse('2026-10-24T00:00:00Z'), to: Date.parse('2026-10-25T00:00:00Z') }]]);
+    // Minutes are the same instants everywhere: a zone half an hour off only changes how t is written.
+    expect(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T01:00:00Z', timeZone: 'Asia/Kolkata' }).timeZone).toBe('Asia/Kolkata');
   });
 
   it('reads active users from the events rows, at every level the policy sets a point against', () => {
@@ -120,6 +149,7 @@ describe('queryMetric', () => {
     expect(answer).toEqual({
       metric: 'mood.valence',
       interval: 'hour',
+      timeZone: 'UTC',
       ...day,
       groupBy: ['platform'],
       series: [{ group: { platform: 'web' }, points: [{ t: '2026-11-20T10:00:00Z', count: k + 1, users: k + 1, sum: 0.25 * (k + 1), mean: 0.25, p50: 0.25, p95: 0.25 }] }],
@@ -214,5 +244,56 @@ describe('queryMetric', () => {
     expect(point.usersApprox).toBe(true);
     expect(Math.abs(point.users - 1_500)).toBeLessThan(45);
     expect(point.count).toBe(1_500);
+  });
+});
+
+describe('queryMetric in a local calendar', () => {
+  const k = 5;
+  // London's 24 October 2026 (BST) is 23:00Z on the 23rd to 23:00Z on the 24th. One Android user
+  // sends a mood at 00:30 local, in the UTC hour 23:00Z of the 23rd, which holds nobody else.
+  const store = memoryRollupReader(
+    computeRollups([
+      ...moods('ios', k, '2026-10-24T10:00:00.000Z', 0.5),
+      ...moods('android', k, '2026-10-24T12:00:00.000Z', -0.5),
+      ...moods('android', 1, '2026-10-23T23:30:00.000Z', 0.9),
+    ], Infinity),
+  );
+  const london = { metric: 'mood.valence', from: '2026-10-24T00:00:00+01:00', to: '2026-10-25T00:00:00+01:00', interval: 'day', timeZone: 'Europe/London', groupBy: 'platform' };
+
+  it('writes local buckets with their offset and sums each from its own hours', async () => {
+    const total = await queryMetric(store, { ...london, groupBy: undefined }, { k: 1 });
+    expect(total).toMatchObject({ interval: 'day', timeZone: 'Europe/London', from: '2026-10-24T00:00:00+01:00', to: '2026-10-25T00:00:00+01:00', suppressed: [] });
+    expect(total.series[0]!.points).toEqual([{ t: '2026-10-24T00:00:00+01:00', count: 2 * k + 1, users: 2 * k + 1, sum: 0.9, mean: 0.9 / (2 * k + 1), p50: expect.any(Number), p95: expect.any(Number) }]);
+  });
+
+  it('withholds a local bucket when a stored cell it sums is withheld: it would be that cell plus figures other answers show', async () => {
+    const answer = await queryMetric(store, london, { k });
+    // Android's local day has k + 1 users, but its hour 23:00Z holds one: the local day minus
+    // Android's UTC day (released, k users) would be that one person's mood.
+    expect(answer.series).toEqual([{ group: { platform: 'ios' }, points: [expect.objectContaining({ t: '2026-10-24T00:00:00+01:00', count: k, users: k })] }]);
+    expect(answer.suppressed).toEqual([{ reason: 'k_anonymity' }]);
+    const utcDays = await queryMetric(store, { ...london, timeZone: undefined, from: '2026-10-24T00:00:00Z', to: '2026-10-25T00:00:00Z' }, { k });
+    expect(utcDays.series.find((s) => s.group['platform'] === 'android')!.points).toEqual([expect.objectContaining({ t: '2026-10-24T00:00:00Z', count: k })]);
+  });
+
+  it('refuses a local range that starts before the hours kept, which it would answer short; UTC days are kept', async () => {
+    const keptFrom = Date.parse('2026-10-24T06:00:00Z');
+    await expect(queryMetric(store, london, { k, hoursKeptFrom: keptFrom })).rejects.toMatchObject({ parameter: 'from', message: expect.stringMatching(/^local days in Europe\/London are summed from hour rows, kept since 2026-10-24T07:00:00\+01:00/) });
+    const utc = { ...london, timeZone: undefined, from: '2026-10-24T00:00:00Z', to: '2026-10-25T00:00:00Z' };
+    expect((await queryMetric(store, utc, { k, hoursKeptFrom: keptFrom })).series.length).toBeGreaterThan(0);
+  });
+
+  it('sums a UTC week of its days and a local month of its days and hours alike, the largest value never released', async () => {
+    const week = await queryMetric(store, { ...london, interval: 'week', timeZone: undefined, groupBy: undefined }, { k: 1 });
+    expect(week).toMatchObject({ interval: 'week', from: '2026-10-19T00:00:00Z', to: '2026-10-26T00:00:00Z' });
+    expect(week.series[0]!.points).toEqual([expect.objectContaining({ t: '2026-10-19T00:00:00Z', count: 2 * k + 1, users: 2 * k + 1 })]);
+    expect(week.series[0]!.points[0]!.p95).toBeLessThan(0.9);
+    const month = await queryMetric(store, { ...london, interval: 'month', groupBy: undefined }, { k: 1 });
+    expect(month).toMatchObject({ from: '2026-10-01T00:00:00+01:00', to: '2026-11-01T00:00:00+00:00' });
+    expect(month.series[0]!.points).toEqual([expect.objectContaining({ t: '2026-10-01T00:00:00+01:00', count: 2 * k + 1 })]);
+    // At k, the UTC day of the 23rd holds one person: the week and month holding it are withheld too.
+    for (const interval of ['week', 'month']) {
+      expect(await queryMetric(store, { ...london, interval, groupBy: undefined }, { k })).toMatchObject({ series: [], suppressed: [{ reason: 'k_anonymity' }] });
+    }
   });
 });
