@@ -122,8 +122,12 @@ const FIRST_MINUTE = `
 
 // Minute rows carry their sketches inline; hour and day rows keep theirs in rollup_sketches, so
 // that the rows a long series reads stay narrow (see migration 002). A row `r` with its sketches:
-const JOIN_SKETCHES = `LEFT JOIN rollup_sketches s ON r.interval <> 'minute' AND s.metric = r.metric AND s.interval = r.interval
-    AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key`;
+// Lateral, so the sketch is found by its whole key in the index whatever the planner estimates:
+// PGlite keeps no statistics, and as a plain join its guess of one row per side made it scan every
+// sketch of the grouping once per row read (a 30-day series took seconds).
+const JOIN_SKETCHES = `LEFT JOIN LATERAL (
+    SELECT s.qsketch, s.users FROM rollup_sketches s WHERE r.interval <> 'minute' AND s.metric = r.metric AND s.interval = r.interval
+      AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key) s ON true`;
 const USERS_SKETCH = `COALESCE(s.users, r.users) AS users`;
 const SKETCHES = `COALESCE(s.qsketch, r.qsketch) AS qsketch, ${USERS_SKETCH}`;
 
@@ -215,17 +219,32 @@ const [STARTED, MINUTES] = [1, 2];
 const SERIES_COLUMNS = (values: boolean, users: string, valueColumns: string) =>
   `((date_part('epoch', r.bucket) - $4::int8 / 1000) / 60)::int4 AS minutes_from,
    r.group_key, r.count, r.users_count, r.users_approx, ${users}${values ? `, ${valueColumns}` : ''}`;
+// The watermark is read by scalar subqueries (evaluated once, before the scans) rather than a
+// joined CTE, so it bounds each part's index range: joined, it was a filter applied to every row
+// of the 30 days, minute rows included.
+const WATERMARK = `(SELECT rolled_up_to FROM rollup_writer)`;
+const LAST_WHOLE = `(SELECT rolled_up_to - $6::int8 * interval '1 millisecond' FROM rollup_writer)`;
+// The rows the roll-up has completed are most of a series (11,405 rows for 30 days of events by
+// type and platform) and are sent as ONE text of lines (PACKED_COLUMNS): a result row costs the
+// driver (and PGlite's thread hop) far more than the bytes of a line, and PGlite took ~20 µs a
+// row, ten times the time the database spent finding it. Only the few rows of the open buckets,
+// which carry sketches, come as rows. (`users_approx` as 0 or 1; a NULL quantile as an empty
+// field, since concat_ws would drop a NULL and shift the fields after it.)
+const PACKED_COLUMNS = (values: boolean) =>
+  `((date_part('epoch', r.bucket) - $4::int8 / 1000) / 60)::int4, r.count, r.users_count, r.users_approx::int,
+   ${values ? `r.sum, r.min, r.max, COALESCE(r.p50::text, ''), COALESCE(r.p95::text, ''), ` : ''}r.group_key`;
 const OPEN_SERIES = (values: boolean) => `
-  WITH w AS (SELECT rolled_up_to AS at, rolled_up_to - $6::int8 * interval '1 millisecond' AS last_whole FROM rollup_writer)
-  SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, r.p50, r.p95, NULL::bytea')}
-  FROM w, rollups r WHERE ${SELECTION} AND r.bucket <= w.last_whole
+  SELECT NULL::int4 AS part, NULL::int4 AS minutes_from, NULL::text AS group_key, NULL::int8 AS count, NULL::int4 AS users_count,
+    NULL::bool AS users_approx, NULL::bytea AS users${values ? ', NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::float8, NULL::bytea' : ''},
+    string_agg(concat_ws(' ', ${PACKED_COLUMNS(values)}), E'\\n') AS packed
+  FROM rollups r WHERE ${SELECTION} AND r.bucket <= ${LAST_WHOLE}
   UNION ALL
-  SELECT ${STARTED}, ${SERIES_COLUMNS(values, USERS_SKETCH, 'r.sum, r.min, r.max, NULL, NULL, COALESCE(s.qsketch, r.qsketch)')}
-  FROM w, rollups r ${JOIN_SKETCHES} WHERE ${SELECTION} AND r.bucket > w.last_whole
+  SELECT ${STARTED}, ${SERIES_COLUMNS(values, USERS_SKETCH, 'r.sum, r.min, r.max, NULL, NULL, COALESCE(s.qsketch, r.qsketch)')}, NULL
+  FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION} AND r.bucket > ${LAST_WHOLE}
   UNION ALL
-  SELECT ${MINUTES}, ${SERIES_COLUMNS(values, 'r.users', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')}
-  FROM w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
-    AND r.bucket >= greatest(w.at, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
+  SELECT ${MINUTES}, ${SERIES_COLUMNS(values, 'r.users', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')}, NULL
+  FROM rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
+    AND r.bucket >= greatest(${WATERMARK}, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 // Minute rows are whole from their first write; only a minute row's quantiles come from its sketch.
 const MINUTE_SERIES = (values: boolean) => `
   SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')} FROM rollups r WHERE ${SELECTION}`;
@@ -272,6 +291,32 @@ function wholeRow(row: SeriesReadRow, plan: SeriesSelection): SeriesRow {
     users: row[4],
     usersApprox: row[5],
   };
+}
+
+/** The points of PACKED_COLUMNS lines, added to `points`. */
+function unpackRows(packed: string, plan: SeriesSelection, points: SeriesRow[]): void {
+  const fields = new Array<string>(plan.values ? 9 : 4);
+  for (const line of packed.split('\n')) {
+    let at = 0;
+    for (let f = 0; f < fields.length; f++) {
+      const space = line.indexOf(' ', at);
+      fields[f] = line.slice(at, space);
+      at = space + 1;
+    }
+    // The group key is the rest of the line: its values may hold spaces, never a raw line break (JSON).
+    const groupKey = line.slice(at);
+    const bucket = plan.from + Number(fields[0]) * INTERVAL_MS.minute;
+    const count = Number(fields[1]);
+    const users = Number(fields[2]);
+    const usersApprox = fields[3] === '1';
+    if (!plan.values) {
+      points.push({ bucket, groupKey, count, users, usersApprox });
+      continue;
+    }
+    const p50 = fields[7] === '' ? undefined : Number(fields[7]);
+    const p95 = fields[8] === '' ? undefined : Number(fields[8]);
+    points.push({ bucket, groupKey, count, sum: Number(fields[4]), min: Number(fields[5]), max: Number(fields[6]), p50, p95, users, usersApprox });
+  }
 }
 
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
@@ -754,7 +799,8 @@ export class SqlRollupStore implements RollupStore {
     for (const row of result.rows) {
       const part = row[0];
       if (part === null) {
-        points.push(wholeRow(row, plan));
+        const packed = row[row.length - 1] as string | null;
+        if (packed !== null) unpackRows(packed, plan, points);
         continue;
       }
       const { project } = minutes;

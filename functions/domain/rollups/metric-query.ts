@@ -246,14 +246,18 @@ const byBucketAndKey = (a: SeriesRow, b: SeriesRow) => a.bucket - b.bucket || (a
  */
 function tableOf(plan: ReadPlan, rows: MetricRows): Table {
   const cells: SeriesRow[] = [];
-  // Per level, each cell's index by bucket and key.
-  const levels = new Map<string, Map<string, number>>();
+  // Per level, each cell's index by group key, then bucket: a group's map is found once per key
+  // and probed by number, where a string built per cell and probe (bucket and key) was most of a
+  // 30-day answer's time.
+  const levels = new Map<string, Map<string, Map<number, number>>>();
   const levelOf = (interval: Interval, grouping: string) => `${interval}\u0000${grouping}`;
   plan.levels.forEach((level, i) => {
-    const index = new Map<string, number>();
+    const index = new Map<string, Map<number, number>>();
     levels.set(levelOf(level.interval, level.grouping), index);
     for (const row of [...rows[i]!].sort(byBucketAndKey)) {
-      index.set(`${row.bucket}\u0000${row.groupKey}`, cells.length);
+      let group = index.get(row.groupKey);
+      if (!group) index.set(row.groupKey, (group = new Map<number, number>()));
+      group.set(row.bucket, cells.length);
       cells.push(row);
     }
   });
@@ -271,19 +275,23 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
     const coarser = COARSER[level.interval];
     const periods = coarser && levels.get(levelOf(coarser, level.grouping));
     const dimensions = level.grouping === '' ? [] : level.grouping.split(',');
-    // Per dimension, the grouping without it and each key's key there (a level holds few keys).
-    const marginals = dimensions.map((_, d) => {
-      const without = (__: unknown, j: number) => j !== d;
-      return { index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter(without))))!, keys: new Map<string, string>(), without };
-    });
+    // Per dimension, the level of the grouping without it.
+    const marginals = dimensions.map((_, d) => ({ index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter((__, j) => j !== d))))!, d }));
+    // Per group key of the level, its group's cells in the coarser period and in each marginal.
+    const parentsOf = new Map<string, { period: Map<number, number> | undefined; marginals: (Map<number, number> | undefined)[] }>();
     for (let cell = start; cell < start + rows[childLevel]!.length; cell++) {
       const { bucket, groupKey } = cells[cell]!;
-      if (periods) childOf(periods.get(`${bucketStart(bucket, coarser)}\u0000${groupKey}`), childLevel, cell);
-      for (const marginal of marginals) {
-        let key = marginal.keys.get(groupKey);
-        if (key === undefined) marginal.keys.set(groupKey, (key = groupKeyOf((JSON.parse(groupKey) as string[]).filter(marginal.without))));
-        childOf(marginal.index.get(`${bucket}\u0000${key}`), childLevel, cell);
+      let parents = parentsOf.get(groupKey);
+      if (!parents) {
+        const values = JSON.parse(groupKey) as string[];
+        parents = {
+          period: periods?.get(groupKey),
+          marginals: marginals.map(({ index, d }) => index.get(groupKeyOf(values.filter((__, j) => j !== d)))),
+        };
+        parentsOf.set(groupKey, parents);
       }
+      if (coarser) childOf(parents.period?.get(bucketStart(bucket, coarser)), childLevel, cell);
+      for (const marginal of parents.marginals) childOf(marginal?.get(bucket), childLevel, cell);
     }
     start += rows[childLevel]!.length;
   });
