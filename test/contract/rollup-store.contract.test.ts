@@ -171,7 +171,8 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       }
       expect(traffic.length).toBeGreaterThan(1_000);
       expect(withheld).toBeGreaterThan(10);
-      expect(shown).toBeGreaterThan(1_000);
+      // And figures are compared, not only empty answers.
+      expect(shown).toBeGreaterThan(200);
     } finally {
       await subject.close();
     }
