@@ -9,7 +9,7 @@
  * Every grouping of a counter (`events`) and of a distribution (`choice.response_time`), the
  * three-dimension grouping of `interventions` and the distinct `active_users`. Prints p50/p95 per
  * round and the median p95 of the rounds per case, against the target.
- * `npx tsx bench/query-latency.ts` (TARGETS=pglite,postgres, DATABASE_URL, EVENTS, ROUNDS, REQUESTS).
+ * `npx tsx bench/query-latency.ts` (TARGETS=pglite,postgres, DATABASE_URL, EVENTS, ROUNDS, REQUESTS, WARMUP).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { dropSchema, format, median, sampleLatency, schemaUrl, spawnRuntime, typ
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const REQUESTS = Number(process.env.REQUESTS ?? 50);
+const WARMUP = Number(process.env.WARMUP ?? 10);
 const TARGETS = (process.env.TARGETS ?? 'pglite,postgres').split(',');
 const SCHEMA = `bench_query_${EVENTS}`;
 const DATA_DIR = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'bench-query-latency-pglite');
@@ -132,7 +133,7 @@ async function bench(target: string): Promise<void> {
     for (const { metric, groupBy } of CASES) {
       const path = `/v1/metrics/${metric}?${range}${groupBy ? `&groupBy=${groupBy}` : ''}`;
       const name = `${target} ${metric}${groupBy ? ` by ${groupBy}` : ''}`;
-      await sampleLatency(10, () => get(path));
+      await sampleLatency(WARMUP, () => get(path));
       check(path);
       const p95s: number[] = [];
       for (let round = 1; round <= ROUNDS; round += 1) {

@@ -297,29 +297,37 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
   return { bucket, groupKey: row[1], count: row[2], sum: row[5]!, min: row[6]!, max: row[7]!, p50: quantiles?.p50, p95: quantiles?.p95, users: row[3], usersApprox: row[4] };
 }
 
-/** The points of PACKED_LINE lines, added to `points`. */
+/**
+ * The points of PACKED_LINE lines, added to `points`: scanned in place, field by field, since
+ * splitting a level's text into lines first made garbage of a string per row.
+ */
 function unpackRows(packed: string, plan: SeriesSelection, points: SeriesRow[]): void {
-  const fields = new Array<string>(plan.values ? 9 : 4);
-  for (const line of packed.split('\n')) {
-    let at = 0;
-    for (let f = 0; f < fields.length; f++) {
-      const space = line.indexOf(' ', at);
-      fields[f] = line.slice(at, space);
+  const fieldCount = plan.values ? 9 : 4;
+  const fields = new Array<number>(fieldCount);
+  let at = 0;
+  while (at < packed.length) {
+    for (let f = 0; f < fieldCount; f++) {
+      const space = packed.indexOf(' ', at);
+      // An empty field is a NULL quantile.
+      fields[f] = space === at ? NaN : Number(packed.slice(at, space));
       at = space + 1;
     }
     // The group key is the rest of the line: its values may hold spaces, never a raw line break (JSON).
-    const groupKey = line.slice(at);
-    const bucket = plan.from + Number(fields[0]) * INTERVAL_MS.minute;
-    const count = Number(fields[1]);
-    const users = Number(fields[2]);
-    const usersApprox = fields[3] === '1';
+    let end = packed.indexOf('\n', at);
+    if (end < 0) end = packed.length;
+    const groupKey = packed.slice(at, end);
+    at = end + 1;
+    const bucket = plan.from + fields[0]! * INTERVAL_MS.minute;
+    const count = fields[1]!;
+    const users = fields[2]!;
+    const usersApprox = fields[3] === 1;
     if (!plan.values) {
       points.push({ bucket, groupKey, count, users, usersApprox });
       continue;
     }
-    const p50 = fields[7] === '' ? undefined : Number(fields[7]);
-    const p95 = fields[8] === '' ? undefined : Number(fields[8]);
-    points.push({ bucket, groupKey, count, sum: Number(fields[4]), min: Number(fields[5]), max: Number(fields[6]), p50, p95, users, usersApprox });
+    const p50 = Number.isNaN(fields[7]) ? undefined : fields[7];
+    const p95 = Number.isNaN(fields[8]) ? undefined : fields[8];
+    points.push({ bucket, groupKey, count, sum: fields[4]!, min: fields[5]!, max: fields[6]!, p50, p95, users, usersApprox });
   }
 }
 
