@@ -261,14 +261,15 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
       cells.push(row);
     }
   });
-  // A parent's partitions, one per level of children (its finer buckets, its groups by another dimension).
-  const partitions = new Map<number, { parent: number; children: number[] }>();
+  // A parent's partitions, one per level of children (its finer buckets, its groups by another
+  // dimension), in the order they are first met; found per child level by the parent's index.
+  const partitions: { parent: number; children: number[] }[] = [];
+  const byParent = plan.levels.map((): ({ parent: number; children: number[] } | undefined)[] => []);
   const childOf = (parent: number | undefined, childLevel: number, child: number) => {
     if (parent === undefined) return;
-    const id = parent * plan.levels.length + childLevel;
-    const partition = partitions.get(id);
+    const partition = byParent[childLevel]![parent];
     if (partition) partition.children.push(child);
-    else partitions.set(id, { parent, children: [child] });
+    else partitions.push((byParent[childLevel]![parent] = { parent, children: [child] }));
   };
   let start = 0;
   plan.levels.forEach((level, childLevel) => {
@@ -295,7 +296,7 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
     }
     start += rows[childLevel]!.length;
   });
-  return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length };
+  return { cells, partitions, own: start - rows.at(-1)!.length };
 }
 
 /**
