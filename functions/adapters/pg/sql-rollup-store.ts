@@ -122,8 +122,12 @@ const FIRST_MINUTE = `
 
 // Minute rows carry their sketches inline; hour and day rows keep theirs in rollup_sketches, so
 // that the rows a long series reads stay narrow (see migration 002). A row `r` with its sketches:
-const JOIN_SKETCHES = `LEFT JOIN rollup_sketches s ON r.interval <> 'minute' AND s.metric = r.metric AND s.interval = r.interval
-    AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key`;
+// Lateral (and kept so by OFFSET 0), so the sketch is found by its whole key in the index whatever
+// the planner estimates: PGlite keeps no statistics, and as a plain join its guess of one row per
+// side made it scan every sketch of the grouping once per row read (a 30-day series took seconds).
+const JOIN_SKETCHES = `LEFT JOIN LATERAL (
+    SELECT s.qsketch, s.users FROM rollup_sketches s WHERE r.interval <> 'minute' AND s.metric = r.metric AND s.interval = r.interval
+      AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key OFFSET 0) s ON true`;
 const USERS_SKETCH = `COALESCE(s.users, r.users) AS users`;
 const SKETCHES = `COALESCE(s.qsketch, r.qsketch) AS qsketch, ${USERS_SKETCH}`;
 
@@ -204,31 +208,66 @@ const selectionParams = (plan: SeriesSelection) => [plan.metric, plan.interval, 
 
 // The parts of an hour or day series (`part`): rows the roll-up has completed (the bucket ends at
 // or before the watermark), as stored; and the rows it has not, each summed from the row holding
-// its minutes before the watermark and the minute rows from the watermark on ($6 the interval in
-// ms, $7 the grouping the minutes are stored in). One statement, so that the rows and the
-// watermark come from one snapshot: read apart, a roll-up in between would count its minutes twice.
+// its minutes before the watermark and the minute rows from the watermark on. Every level a query
+// reads (SeriesSelection) is one row of `l`, all in ONE statement: PGlite spent ~10 ms planning
+// and passing each statement, and a query by three dimensions reads 16 levels. One statement is
+// also one snapshot, so no roll-up between two reads counts its minutes twice or not at all.
 const [STARTED, MINUTES] = [1, 2];
-// The columns of a series row (SeriesReadRow). Every field of thousands of rows is parsed, so a
-// counter's rows carry no value columns (its sum is its count, its min and max 1), and the bucket
-// comes as whole minutes after the selection's start ($4): a short int4 parses in a fraction of
-// the time of a 13-digit int8 of epoch milliseconds.
-const SERIES_COLUMNS = (values: boolean, users: string, valueColumns: string) =>
+// $1.. the levels' metrics, intervals, groupings, from and to (epoch ms), whether they want
+// values (sum, quantiles), their interval in ms, and the grouping their minutes are stored in.
+const LEVELS = `l AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::bool[], $7::int8[], $8::text[])
+      WITH ORDINALITY AS l(metric, interval, grouping, from_ms, to_ms, with_values, step_ms, minute_grouping, i))`;
+// Read once, before the scans (an InitPlan), so it bounds each part's index range: as a joined
+// CTE it was a filter on every row of the 30 days, minute rows included.
+const WATERMARK = `(SELECT rolled_up_to FROM rollup_writer)`;
+const LEVEL_ROWS = `r.metric = l.metric AND r.interval = l.interval AND r.grouping = l.grouping
+    AND r.bucket >= to_timestamp(l.from_ms / 1000) AND r.bucket < to_timestamp(l.to_ms / 1000)`;
+const LAST_WHOLE = `${WATERMARK} - l.step_ms * interval '1 millisecond'`;
+// Buckets as whole minutes after the level's start: a short int4 parses in a fraction of the time
+// of a 13-digit int8 of epoch milliseconds.
+const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::int4`;
+// The completed rows are most of a series (11,405 rows for 30 days of events by type and platform)
+// and come as ONE text per level, a line per row: a result row cost PGlite ~20 µs (and the pg
+// driver a field parse per column), ten times what finding it cost the database. Fields:
+// minutes_from, count, users_count, users_approx as 0 or 1, [sum, min, max, p50, p95 where the
+// level wants values; a NULL quantile as an empty field, which concat_ws would drop], group_key
+// last (JSON: it may hold spaces, never a raw line break).
+const PACKED_LINE = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int,
+    CASE WHEN l.with_values THEN concat_ws(' ', r.sum, r.min, r.max, COALESCE(r.p50::text, ''), COALESCE(r.p95::text, '')) END, r.group_key)`;
+// The open rows carry their sketches and come as rows (few: the open hour and day, the minutes
+// since the watermark). OFFSET 0 keeps each lateral subquery from being flattened into a join
+// the planner might run as a scan of the whole table: PGlite keeps no statistics to warn it.
+const OPEN_COLUMNS = (users: string, qsketch: string) =>
+  `${MINUTES_FROM} AS minutes_from, r.group_key, r.count, r.users_count, r.users_approx, ${users} AS users,
+   r.sum, r.min, r.max, CASE WHEN l.with_values THEN ${qsketch} END AS qsketch`;
+const SERIES_LEVELS = `
+  WITH ${LEVELS}
+  SELECT l.i::int4, NULL::int4 AS part, NULL::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+    NULL::float8, NULL::float8, NULL::float8, NULL::bytea, p.packed
+  FROM l CROSS JOIN LATERAL (
+    SELECT string_agg(${PACKED_LINE}, E'\\n') AS packed FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
+  ) p WHERE p.packed IS NOT NULL
+  UNION ALL
+  SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
+    SELECT ${OPEN_COLUMNS('COALESCE(s.users, r.users)', 'COALESCE(s.qsketch, r.qsketch)')}
+    FROM rollups r ${JOIN_SKETCHES} WHERE ${LEVEL_ROWS} AND r.bucket > ${LAST_WHOLE} OFFSET 0
+  ) o
+  UNION ALL
+  SELECT l.i::int4, ${MINUTES}, o.*, NULL FROM l CROSS JOIN LATERAL (
+    SELECT ${OPEN_COLUMNS('r.users', 'r.qsketch')}
+    FROM rollups r WHERE r.metric = l.metric AND r.interval = 'minute' AND r.grouping = l.minute_grouping
+      AND r.bucket >= greatest(${WATERMARK}, to_timestamp(l.from_ms / 1000)) AND r.bucket < to_timestamp(l.to_ms / 1000) OFFSET 0
+  ) o`;
+// A minute series: its rows are whole from their first write; a row's quantiles come from its
+// sketch. ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms.)
+const SERIES_COLUMNS = (values: boolean) =>
   `((date_part('epoch', r.bucket) - $4::int8 / 1000) / 60)::int4 AS minutes_from,
-   r.group_key, r.count, r.users_count, r.users_approx, ${users}${values ? `, ${valueColumns}` : ''}`;
-const OPEN_SERIES = (values: boolean) => `
-  WITH w AS (SELECT rolled_up_to AS at, rolled_up_to - $6::int8 * interval '1 millisecond' AS last_whole FROM rollup_writer)
-  SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, r.p50, r.p95, NULL::bytea')}
-  FROM w, rollups r WHERE ${SELECTION} AND r.bucket <= w.last_whole
-  UNION ALL
-  SELECT ${STARTED}, ${SERIES_COLUMNS(values, USERS_SKETCH, 'r.sum, r.min, r.max, NULL, NULL, COALESCE(s.qsketch, r.qsketch)')}
-  FROM w, rollups r ${JOIN_SKETCHES} WHERE ${SELECTION} AND r.bucket > w.last_whole
-  UNION ALL
-  SELECT ${MINUTES}, ${SERIES_COLUMNS(values, 'r.users', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')}
-  FROM w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $7
-    AND r.bucket >= greatest(w.at, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
+   r.group_key, r.count, r.users_count, r.users_approx${values ? ', r.sum, r.min, r.max, r.qsketch' : ''}`;
+const MINUTE_SERIES = (values: boolean) => `SELECT ${SERIES_COLUMNS(values)} FROM rollups r WHERE ${SELECTION}`;
 // The rows of an hour or day selection with their sketches (the roll-up's rows, whole or
 // started), and the minute rows from the watermark on ($6 the grouping they are stored in), in
-// one snapshot as OPEN_SERIES.
+// one snapshot, as SERIES_LEVELS reads them.
 const OPEN_SKETCHES = `
   SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
   FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}
@@ -236,52 +275,70 @@ const OPEN_SKETCHES = `
   SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
   FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
-// Minute rows are whole from their first write; only a minute row's quantiles come from its sketch.
-const MINUTE_SERIES = (values: boolean) => `
-  SELECT NULL::int4 AS part, ${SERIES_COLUMNS(values, 'NULL::bytea', 'r.sum, r.min, r.max, NULL, NULL, r.qsketch')} FROM rollups r WHERE ${SELECTION}`;
 
-/**
- * A series row as read (an array: no object per row): the part (NULL for a row that holds its
- * whole bucket, else STARTED or MINUTES), then SERIES_COLUMNS, the value columns only where the
- * selection asked for values.
- */
-type SeriesReadRow = [
+/** A row of SERIES_LEVELS (an array: no object per row). */
+type LevelReadRow = [
+  level: number,
   part: number | null,
   minutesFrom: number,
   groupKey: string,
   count: number,
   usersCount: number,
   usersApprox: boolean,
-  users: Uint8Array | null,
-  sum?: number,
-  min?: number,
-  max?: number,
-  p50?: number | null,
-  p95?: number | null,
-  qsketch?: Uint8Array | null,
+  users: Uint8Array,
+  sum: number,
+  min: number,
+  max: number,
+  qsketch: Uint8Array | null,
+  packed: string | null,
 ];
 
+/** A row of MINUTE_SERIES: SERIES_COLUMNS, the value columns only where the selection asked for values. */
+type MinuteReadRow = [minutesFrom: number, groupKey: string, count: number, usersCount: number, usersApprox: boolean, sum?: number, min?: number, max?: number, qsketch?: Uint8Array | null];
+
 /**
- * The point of a row that holds its whole bucket. One object literal per kind of point, so all
- * points share a shape: spreading one object into another was most of a 30-day read's time.
+ * The point of a minute row. One object literal per kind of point, so all points share a shape:
+ * spreading one object into another was most of a 30-day read's time.
  */
-function wholeRow(row: SeriesReadRow, plan: SeriesSelection): SeriesRow {
-  const bucket = plan.from + row[1] * INTERVAL_MS.minute;
-  if (!plan.values) return { bucket, groupKey: row[2], count: row[3], users: row[4], usersApprox: row[5] };
-  // Hour and day rows keep their quantiles in columns; a minute row's are read from its sketch.
-  const quantiles = row[12] ? QuantileSketch.deserialize(row[12]).pointQuantiles() : undefined;
-  return {
-    bucket,
-    groupKey: row[2],
-    count: row[3],
-    sum: row[7]!,
-    min: row[8]!,
-    max: row[9]!,
-    p50: quantiles?.p50 ?? row[10] ?? undefined,
-    p95: quantiles?.p95 ?? row[11] ?? undefined,
-    users: row[4],
-    usersApprox: row[5],
-  };
+function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
+  const bucket = plan.from + row[0] * INTERVAL_MS.minute;
+  if (!plan.values) return { bucket, groupKey: row[1], count: row[2], users: row[3], usersApprox: row[4] };
+  const quantiles = row[8] ? QuantileSketch.deserialize(row[8]).pointQuantiles() : undefined;
+  return { bucket, groupKey: row[1], count: row[2], sum: row[5]!, min: row[6]!, max: row[7]!, p50: quantiles?.p50, p95: quantiles?.p95, users: row[3], usersApprox: row[4] };
+}
+
+/**
+ * The points of PACKED_LINE lines, added to `points`: scanned in place, field by field, since
+ * splitting a level's text into lines first made garbage of a string per row.
+ */
+function unpackRows(packed: string, plan: SeriesSelection, points: SeriesRow[]): void {
+  const fieldCount = plan.values ? 9 : 4;
+  const fields = new Array<number>(fieldCount);
+  let at = 0;
+  while (at < packed.length) {
+    for (let f = 0; f < fieldCount; f++) {
+      const space = packed.indexOf(' ', at);
+      // An empty field is a NULL quantile.
+      fields[f] = space === at ? NaN : Number(packed.slice(at, space));
+      at = space + 1;
+    }
+    // The group key is the rest of the line: its values may hold spaces, never a raw line break (JSON).
+    let end = packed.indexOf('\n', at);
+    if (end < 0) end = packed.length;
+    const groupKey = packed.slice(at, end);
+    at = end + 1;
+    const bucket = plan.from + fields[0]! * INTERVAL_MS.minute;
+    const count = fields[1]!;
+    const users = fields[2]!;
+    const usersApprox = fields[3] === 1;
+    if (!plan.values) {
+      points.push({ bucket, groupKey, count, users, usersApprox });
+      continue;
+    }
+    const p50 = Number.isNaN(fields[7]) ? undefined : fields[7];
+    const p95 = Number.isNaN(fields[8]) ? undefined : fields[8];
+    points.push({ bucket, groupKey, count, sum: fields[4]!, min: fields[5]!, max: fields[6]!, p50, p95, users, usersApprox });
+  }
 }
 
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
@@ -495,6 +552,8 @@ export class SqlRollupStore implements RollupStore {
   private rolledUpTo = 0;
   /** Writes of one store take turns (they would wait for each other's lock anyway). */
   private turn: Promise<unknown> = Promise.resolve();
+  /** Series selections waiting to be read together (readSeries). */
+  private pendingSeries: { plan: SeriesSelection; resolve: (rows: SeriesRow[]) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(
     private readonly db: SqlDatabase,
@@ -750,38 +809,70 @@ export class SqlRollupStore implements RollupStore {
     }
   }
 
-  async readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
-    // Buckets come back as whole minutes after `from` (SERIES_COLUMNS).
-    if (plan.from % INTERVAL_MS.minute !== 0) throw new Error(`a series selection starts on a minute, not at ${plan.from}`);
-    if (plan.interval === 'minute') {
-      const result = await this.db.queryArrays<SeriesReadRow>(MINUTE_SERIES(plan.values), selectionParams(plan));
-      return result.rows.map((row) => wholeRow(row, plan));
-    }
-    const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    const result = await this.db.queryArrays<SeriesReadRow>(OPEN_SERIES(plan.values), [...selectionParams(plan), INTERVAL_MS[plan.interval], minutes.grouping]);
-    const points: SeriesRow[] = [];
-    const open: SeriesSketchRow[] = [];
-    for (const row of result.rows) {
-      const part = row[0];
-      if (part === null) {
-        points.push(wholeRow(row, plan));
-        continue;
+  /**
+   * Hour and day selections asked for in the same turn of the event loop (a query asks for every
+   * level it reads at once) are read together by one statement (SERIES_LEVELS).
+   */
+  readSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
+    // Buckets come back as whole minutes after `from`.
+    if (plan.from % INTERVAL_MS.minute !== 0) return Promise.reject(new Error(`a series selection starts on a minute, not at ${plan.from}`));
+    if (plan.interval === 'minute') return this.readMinuteSeries(plan);
+    return new Promise((resolve, reject) => {
+      if (this.pendingSeries.length === 0) queueMicrotask(() => void this.readPendingSeries());
+      this.pendingSeries.push({ plan, resolve, reject });
+    });
+  }
+
+  private async readMinuteSeries(plan: SeriesSelection): Promise<SeriesRow[]> {
+    const result = await this.db.queryArrays<MinuteReadRow>(MINUTE_SERIES(plan.values), selectionParams(plan));
+    return result.rows.map((row) => minutePoint(row, plan));
+  }
+
+  private async readPendingSeries(): Promise<void> {
+    const pending = this.pendingSeries;
+    this.pendingSeries = [];
+    const plans = pending.map(({ plan }) => plan);
+    try {
+      // Where each level's minutes are stored, and how their keys map onto the level's.
+      const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
+      const result = await this.db.queryArrays<LevelReadRow>(SERIES_LEVELS, [
+        textArray(plans.map((plan) => plan.metric)),
+        textArray(plans.map((plan) => plan.interval)),
+        textArray(plans.map((plan) => plan.grouping)),
+        numberArray(plans.map((plan) => plan.from)),
+        numberArray(plans.map((plan) => plan.to)),
+        `{${plans.map((plan) => plan.values).join(',')}}`,
+        numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
+        textArray(minutes.map((source) => source.grouping)),
+      ]);
+      const points = plans.map((): SeriesRow[] => []);
+      const open = plans.map((): SeriesSketchRow[] => []);
+      for (const row of result.rows) {
+        const level = row[0] - 1;
+        const plan = plans[level]!;
+        if (row[1] === null) {
+          unpackRows(row[12]!, plan, points[level]!);
+          continue;
+        }
+        const { project } = minutes[level]!;
+        open[level]!.push({
+          bucket: bucketStart(plan.from + row[2] * INTERVAL_MS.minute, plan.interval),
+          groupKey: row[1] === MINUTES && project ? project(row[3]) : row[3],
+          count: row[4],
+          sum: row[8],
+          min: row[9],
+          max: row[10],
+          quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
+          users: DistinctSketch.deserialize(row[7]),
+        });
       }
-      const { project } = minutes;
-      const count = row[3];
-      open.push({
-        bucket: bucketStart(plan.from + row[1] * INTERVAL_MS.minute, plan.interval),
-        groupKey: part === MINUTES && project ? project(row[2]) : row[2],
-        count,
-        sum: row[7] ?? count,
-        min: row[8] ?? 1,
-        max: row[9] ?? 1,
-        quantiles: row[12] ? QuantileSketch.deserialize(row[12]) : undefined,
-        users: DistinctSketch.deserialize(row[6]!),
+      pending.forEach(({ resolve }, level) => {
+        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!));
+        resolve(points[level]!);
       });
+    } catch (error) {
+      for (const { reject } of pending) reject(error);
     }
-    if (open.length > 0) points.push(...projectSeriesRows(open));
-    return points;
   }
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {

@@ -389,8 +389,8 @@ interface Table {
   readonly partitions: readonly Partition[];
   /** Where the query's own level starts in `cells`. */
   readonly own: number;
-  /** Per level, each cell's index in `cells` by bucket and key. */
-  readonly indexes: readonly ReadonlyMap<string, number>[];
+  /** Per level, each cell's index in `cells` by group key, then bucket. */
+  readonly indexes: readonly ReadonlyMap<string, ReadonlyMap<number, number>>[];
 }
 
 const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<SeriesRow, 'bucket' | 'groupKey'>) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
@@ -403,48 +403,57 @@ const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<Serie
  */
 function tableOf(plan: ReadPlan, rows: MetricRows): Table {
   const cells: SeriesRow[] = [];
-  // Per level, each cell's index by bucket and key.
-  const levels = new Map<string, Map<string, number>>();
+  // Per level, each cell's index by group key, then bucket: a group's map is found once per key
+  // and probed by number, where a string built per cell and probe (bucket and key) was most of a
+  // 30-day answer's time.
+  const levels = new Map<string, Map<string, Map<number, number>>>();
   const levelOf = (interval: Interval, grouping: string) => `${interval}\u0000${grouping}`;
   plan.levels.forEach((level, i) => {
-    const index = new Map<string, number>();
+    const index = new Map<string, Map<number, number>>();
     levels.set(levelOf(level.interval, level.grouping), index);
     for (const row of [...rows[i]!].sort(byBucketAndKey)) {
-      index.set(`${row.bucket}\u0000${row.groupKey}`, cells.length);
+      let group = index.get(row.groupKey);
+      if (!group) index.set(row.groupKey, (group = new Map<number, number>()));
+      group.set(row.bucket, cells.length);
       cells.push(row);
     }
   });
-  // A parent's partitions, one per level of children (its finer buckets, its groups by another dimension).
-  const partitions = new Map<number, { parent: number; children: number[] }>();
+  // A parent's partitions, one per level of children (its finer buckets, its groups by another
+  // dimension), in the order they are first met; found per child level by the parent's index.
+  const partitions: { parent: number; children: number[] }[] = [];
+  const byParent = plan.levels.map((): ({ parent: number; children: number[] } | undefined)[] => []);
   const childOf = (parent: number | undefined, childLevel: number, child: number) => {
     if (parent === undefined) return;
-    const id = parent * plan.levels.length + childLevel;
-    const partition = partitions.get(id);
+    const partition = byParent[childLevel]![parent];
     if (partition) partition.children.push(child);
-    else partitions.set(id, { parent, children: [child] });
+    else partitions.push((byParent[childLevel]![parent] = { parent, children: [child] }));
   };
   let start = 0;
   plan.levels.forEach((level, childLevel) => {
     const coarser = COARSER[level.interval];
     const periods = coarser && levels.get(levelOf(coarser, level.grouping));
     const dimensions = level.grouping === '' ? [] : level.grouping.split(',');
-    // Per dimension, the grouping without it and each key's key there (a level holds few keys).
-    const marginals = dimensions.map((_, d) => {
-      const without = (__: unknown, j: number) => j !== d;
-      return { index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter(without))))!, keys: new Map<string, string>(), without };
-    });
+    // Per dimension, the level of the grouping without it.
+    const marginals = dimensions.map((_, d) => ({ index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter((__, j) => j !== d))))!, d }));
+    // Per group key of the level, its group's cells in the coarser period and in each marginal.
+    const parentsOf = new Map<string, { period: Map<number, number> | undefined; marginals: (Map<number, number> | undefined)[] }>();
     for (let cell = start; cell < start + rows[childLevel]!.length; cell++) {
       const { bucket, groupKey } = cells[cell]!;
-      if (periods) childOf(periods.get(`${bucketStart(bucket, coarser)}\u0000${groupKey}`), childLevel, cell);
-      for (const marginal of marginals) {
-        let key = marginal.keys.get(groupKey);
-        if (key === undefined) marginal.keys.set(groupKey, (key = groupKeyOf((JSON.parse(groupKey) as string[]).filter(marginal.without))));
-        childOf(marginal.index.get(`${bucket}\u0000${key}`), childLevel, cell);
+      let parents = parentsOf.get(groupKey);
+      if (!parents) {
+        const values = JSON.parse(groupKey) as string[];
+        parents = {
+          period: periods?.get(groupKey),
+          marginals: marginals.map(({ index, d }) => index.get(groupKeyOf(values.filter((__, j) => j !== d)))),
+        };
+        parentsOf.set(groupKey, parents);
       }
+      if (coarser) childOf(parents.period?.get(bucketStart(bucket, coarser)), childLevel, cell);
+      for (const marginal of parents.marginals) childOf(marginal?.get(bucket), childLevel, cell);
     }
     start += rows[childLevel]!.length;
   });
-  return { cells, partitions: [...partitions.values()], own: start - rows.at(-1)!.length, indexes: plan.levels.map((level) => levels.get(levelOf(level.interval, level.grouping))!) };
+  return { cells, partitions, own: start - rows.at(-1)!.length, indexes: plan.levels.map((level) => levels.get(levelOf(level.interval, level.grouping))!) };
 }
 
 /**
@@ -525,7 +534,7 @@ function localPoints(query: MetricQuery, calendar: readonly number[], plan: Read
       const bucket = bucketOfPiece.get(`${level.interval}\u0000${row.bucket}`);
       if (bucket === undefined) continue;
       pieces.push({ ...row, bucket });
-      if (!released[table.indexes[l]!.get(`${row.bucket}\u0000${row.groupKey}`)!]) withheldBuckets.add(`${bucket}\u0000${row.groupKey}`);
+      if (!released[table.indexes[l]!.get(row.groupKey)!.get(row.bucket)!]) withheldBuckets.add(`${bucket}\u0000${row.groupKey}`);
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();
