@@ -317,21 +317,3 @@ export function rollUpMinutes(minuteRows: readonly RollupRow[]): RollupRow[] {
 /** What a row holds of its events, whatever its key. */
 export type RollupValues = Pick<RollupRow, 'count' | 'sum' | 'min' | 'max' | 'quantiles' | 'users'>;
 
-/** The row holding both rows' events, keyed as `a` (both must belong to the same point). */
-export function mergeRollupRows<Row extends RollupValues>(a: Row, b: RollupValues): Row {
-  let quantiles: QuantileSketch | undefined;
-  if (a.quantiles || b.quantiles) {
-    quantiles = new QuantileSketch();
-    if (a.quantiles) quantiles.merge(a.quantiles);
-    if (b.quantiles) quantiles.merge(b.quantiles);
-  }
-  return {
-    ...a,
-    count: a.count + b.count,
-    sum: a.sum + b.sum,
-    min: Math.min(a.min, b.min),
-    max: Math.max(a.max, b.max),
-    quantiles,
-    users: a.users.merge(b.users),
-  };
-}

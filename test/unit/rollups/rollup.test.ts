@@ -1,7 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { METRICS, STORED_METRICS } from '../../../functions/domain/rollups/catalogue';
-import { computeRollups, FINEST_GROUPINGS, mergeRollupRows, rollUpMinutes, type RollupRow } from '../../../functions/domain/rollups/rollup';
+import { QuantileSketch } from '../../../functions/domain/rollups/quantile-sketch';
+import { computeRollups, FINEST_GROUPINGS, rollUpMinutes, type RollupRow, type RollupValues } from '../../../functions/domain/rollups/rollup';
+
+/** The row holding both rows' events, keyed as `a`: what the stores do in SQL, as the reference these tests hold batches and parts to. */
+function mergeRollupRows<Row extends RollupValues>(a: Row, b: RollupValues): Row {
+  let quantiles: QuantileSketch | undefined;
+  if (a.quantiles || b.quantiles) {
+    quantiles = new QuantileSketch();
+    if (a.quantiles) quantiles.merge(a.quantiles);
+    if (b.quantiles) quantiles.merge(b.quantiles);
+  }
+  return {
+    ...a,
+    count: a.count + b.count,
+    sum: a.sum + b.sum,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    quantiles,
+    users: a.users.merge(b.users),
+  };
+}
 
 function event(type: string, attributes: object, options: { user: string; at: string; platform?: string }): StoredEvent {
   return {
