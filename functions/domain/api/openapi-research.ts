@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { CONFIDENCE, RESEARCH_DATASET, SUPPRESSION_REASONS, researchExportSchema, researchReportSchema, type ResearchRelease, type Suppression } from '../privacy/research-release';
+import { CONFIDENCE, INSUFFICIENT_MEAN, RESEARCH_DATASET, SUPPRESSION_REASONS, researchExportSchema, researchReportSchema, type ResearchRelease, type Suppression } from '../privacy/research-release';
 import { BODY_ERRORS, NO_STORE, json, registerRoute, type RouteTable } from './openapi-route';
 
 /*
@@ -97,12 +97,6 @@ const budgetAnswer = z
   })
   .meta({ id: 'PrivacyBudget' });
 
-const insufficientMean: Suppression = {
-  reason: 'insufficient_data',
-  figure: 'mean',
-  message: "the noisy count is too small to carry a mean: the mean's 95 % interval would span the metric's whole range",
-};
-
 const releaseExample = {
   count: { value: 3872, variance: 64_800.1, standardDeviation: 254.56, noise: { distribution: 'discrete_laplace', scale: 180 }, interval: { confidence: CONFIDENCE, lower: 3333, upper: 4411 } },
   sum: {
@@ -137,7 +131,7 @@ const reportExample = {
   createdBy: 'dev',
   role: 'admin',
   parameters: { from: '2026-11-13T00:00:00Z', to: '2026-12-05T00:00:00Z', epsilon: 1, mechanism: 'laplace', maxContributionsPerUser: 10 },
-  summary: { released: ['events', 'sessions', 'session.duration', 'mood.valence'], suppressed: [{ metric: 'session.duration', ...insufficientMean }] },
+  summary: { released: ['events', 'sessions', 'session.duration', 'mood.valence'], suppressed: [{ metric: 'session.duration', ...INSUFFICIENT_MEAN }] },
   objectKey: `reports/research/${REPORT_ID}.csv`,
   contentType: 'text/csv',
 };

@@ -108,7 +108,8 @@ export function withheldLine(reason: 'k_anonymity' | 'no_research_consent', k: n
       };
 }
 
-const INSUFFICIENT_MEAN: Suppression = {
+/** A released line's mean withheld: its count cannot carry one. */
+export const INSUFFICIENT_MEAN: Suppression = {
   reason: 'insufficient_data',
   figure: 'mean',
   message: "the noisy count is too small to carry a mean: the mean's 95 % interval would span the metric's whole range",
