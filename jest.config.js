@@ -13,6 +13,5 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   globalSetup: '<rootDir>/test/support/global-setup.js',
-  testSequencer: '<rootDir>/test/support/sequencer.js',
   testTimeout: 60000,
 };
