@@ -292,8 +292,9 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
       return groupings.map((grouping): LevelPlan => {
         const source = rowSource(metric, at, grouping);
         // A local bucket sums the query's grouping at every stored interval it is made of; a
-        // point of a filter that adds dimensions sums the selected cells of its own interval.
-        const merged = grouping === query.grouping && (query.calendar !== undefined || (filterAddsDimensions(query) && at === interval));
+        // point of a filter of several values of a dimension not grouped by sums the selected
+        // cells of its own interval.
+        const merged = grouping === query.grouping && (query.calendar !== undefined || (filterMergesCells(query) && at === interval));
         const values = (at === interval || merged) && grouping === query.grouping && query.metric.kind === 'distribution';
         return {
           interval: at,
@@ -308,9 +309,13 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
   };
 }
 
-/** Whether a point sums several cells of the read grouping: those of the filtered values of dimensions it is not grouped by. */
-function filterAddsDimensions(query: MetricQuery): boolean {
-  return Object.keys(query.filter).some((dimension) => !query.groupBy.includes(dimension));
+/**
+ * Whether a point sums several cells of the read grouping: the filter names several values of a
+ * dimension it is not grouped by. With one value of each, a point is one cell, read as it is
+ * stored, without the sketches a merge needs.
+ */
+function filterMergesCells(query: MetricQuery): boolean {
+  return Object.entries(query.filter).some(([dimension, values]) => values.length > 1 && !query.groupBy.includes(dimension));
 }
 
 /** The UTC days that local bounds fall inside, as spans of consecutive days. */
@@ -529,7 +534,7 @@ export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: Metr
   const write = instantWriter(query.timeZone);
   const select = cellSelector(query);
   const { pointsByGroup, withheld } =
-    query.calendar || filterAddsDimensions(query) ? mergedPoints(query, plan, table, released, merged ?? [], write, select) : storedPoints(query, table, released, write, select);
+    query.calendar || filterMergesCells(query) ? mergedPoints(query, plan, table, released, merged ?? [], write, select) : storedPoints(query, table, released, write, select);
   const sortedDimensions = query.groupBy.length === 0 ? [] : groupingOf(query.groupBy).split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];
@@ -583,18 +588,19 @@ function cellSelector(query: MetricQuery): CellSelector {
   };
 }
 
-/** The points of the query's own level: its selected cells within the range, as the policy decided them. */
+/** The points of the query's own level: its selected cells within the range, one per point, as the policy decided them. */
 function storedPoints(query: MetricQuery, { cells, own }: Table, released: readonly boolean[], write: (epochMs: number) => string, select: CellSelector): Points {
   const pointsByGroup = new Map<string, MetricPoint[]>();
   let withheld = false;
   for (let i = own; i < cells.length; i++) {
     const row = cells[i]!;
-    if (row.bucket < query.from || row.bucket >= query.to || select(row.groupKey) === undefined) continue;
+    const groupKey = row.bucket < query.from || row.bucket >= query.to ? undefined : select(row.groupKey);
+    if (groupKey === undefined) continue;
     if (!released[i]) {
       withheld = true;
       continue;
     }
-    pushPoint(pointsByGroup, row.groupKey, pointOf(query.metric, row, write(row.bucket)));
+    pushPoint(pointsByGroup, groupKey, pointOf(query.metric, row, write(row.bucket)));
   }
   return { pointsByGroup, withheld };
 }
