@@ -12,7 +12,7 @@ import { Ingestion } from './ingestion';
 import { Migrations } from './migrations';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
-import { Observability } from './observability';
+import { Observability, type ObservabilityProps } from './observability';
 import { PrivacyService } from './privacy-service';
 import { Processing } from './processing';
 import { QueryService } from './query-service';
@@ -26,6 +26,8 @@ export interface AnalyticsStackProps extends StackProps {
 interface DataPlane {
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
+  /** The stores the stack builds, for the operators' dashboard; none when they are external. */
+  readonly stores?: ObservabilityProps['stores'];
   readonly placement?: FunctionPlacement;
   readonly migrationDependencies: Construct[];
 }
@@ -174,6 +176,7 @@ export class AnalyticsStack extends Stack {
       },
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },
+      stores: data.stores,
     });
   }
 
@@ -202,6 +205,7 @@ export class AnalyticsStack extends Stack {
       database,
       cache,
       placement: { vpc: network.vpc, securityGroups: [network.functionSecurityGroup] },
+      stores: { cluster: database.cluster, proxy: database.proxy, cacheName: cache.serverlessCache.serverlessCacheName },
       migrationDependencies: [database.cluster, database.proxy],
     };
   }

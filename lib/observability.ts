@@ -6,7 +6,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import { AGGREGATE_LAG_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
+import { INGEST_METRIC_NAMES, METRICS_NAMESPACE } from '../functions/ports/anomalies';
 
 export interface ObservabilityProps {
   readonly stream: kinesis.IStream;
@@ -17,7 +19,10 @@ export interface ObservabilityProps {
   readonly alarmTopic: sns.ITopic;
   /** The safety path: a late or failed detect batch may be an unseen crisis, so its alarms page. */
   readonly safety: { readonly detectFunction: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue; readonly alarmTopic: sns.ITopic };
+  /** Aurora and the cache, where the stack builds them (not the LocalStack variant's external ones). */
+  readonly stores?: { readonly cluster: rds.IDatabaseCluster; readonly proxy: rds.IDatabaseProxy; readonly cacheName: string };
 }
+
 
 // The detect consumer is held to the alerting promise (seconds), not the dashboards' (minutes).
 // The same limits as the local runtime's /health and its detect-lag rule, so both modes page alike.
@@ -26,9 +31,14 @@ export const DETECT_ITERATOR_AGE_THRESHOLD_MS = DETECT_LAG_LIMIT_MS;
 // Live counters are promised "near real time"; a consumer five minutes behind breaks that.
 export const ITERATOR_AGE_THRESHOLD_MS = AGGREGATE_LAG_LIMIT_MS;
 
-/** Alarms on the signals that mean events are late or lost; all go to the warning topic. */
+/**
+ * Alarms on the signals that mean events are late or lost (the warning topic, the safety path's
+ * the critical one; README "Runbook" says what each means and what to do), and the operators'
+ * dashboard of the same signals with the stores' health.
+ */
 export class Observability extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -85,5 +95,55 @@ export class Observability extends Construct {
         evaluationPeriods: 1,
       });
     }
+    this.dashboard = this.buildDashboard(props, perMinute);
+  }
+
+  private buildDashboard(props: ObservabilityProps, perMinute: cloudwatch.MetricOptions): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    const ingest = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'ingest' }, statistic, period: Duration.minutes(1), label });
+    // Rejections carry their code as a dimension too: summed over every code.
+    const rejected = new cloudwatch.MathExpression({
+      expression: `SUM(SEARCH('{${METRICS_NAMESPACE},code,service} MetricName="${INGEST_METRIC_NAMES.rejected}" service="ingest"', 'Sum', 60))`,
+      label: 'rejected',
+      period: Duration.minutes(1),
+    });
+    const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 12, height: 6 });
+    dashboard.addWidgets(
+      graph('Ingest: events per minute', [ingest('events_accepted_total', cloudwatch.Stats.SUM, 'accepted'), rejected]),
+      graph('Ingest: latency (ms)', [ingest(INGEST_METRIC_NAMES.latency, cloudwatch.Stats.p(95), 'p95'), ingest(INGEST_METRIC_NAMES.latency, cloudwatch.Stats.p(50), 'p50')]),
+    );
+    dashboard.addWidgets(
+      graph('Iterator age per consumer (ms): how late counts and safety checks are', [
+        props.aggregateFunction.metric('IteratorAge', { ...perMinute, label: 'aggregate' }),
+        props.safety.detectFunction.metric('IteratorAge', { ...perMinute, label: 'detect (safety)' }),
+        props.stream.metricGetRecordsIteratorAgeMilliseconds({ ...perMinute, label: 'stream' }),
+      ]),
+      graph('Dead-letter queues: batches waiting for a replay', [
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...perMinute, label: 'aggregate' }),
+        props.safety.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...perMinute, label: 'detect (safety)' }),
+      ]),
+    );
+    dashboard.addWidgets(
+      graph(
+        'Function errors (5 min)',
+        Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5), label: name })),
+      ),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms (README, Runbook)', alarms: this.alarms, width: 12, height: 6 }),
+    );
+    if (props.stores) {
+      const { cluster, proxy, cacheName } = props.stores;
+      const cache = (metricName: string, label: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: cacheName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), label });
+      dashboard.addWidgets(
+        graph('Aurora: capacity used (%) and connections', [
+          cluster.metric('ACUUtilization', { ...perMinute, label: 'ACU utilisation %' }),
+          cluster.metricDatabaseConnections({ ...perMinute, label: 'cluster connections' }),
+          new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName: 'ClientConnections', dimensionsMap: { ProxyName: proxy.dbProxyName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), label: 'proxy client connections' }),
+        ]),
+        graph('Cache: throttled commands and processing units', [cache('ThrottledCmds', 'throttled commands'), cache('ElastiCacheProcessingUnits', 'ECPUs')]),
+      );
+    }
+    return dashboard;
   }
 }

@@ -27,8 +27,7 @@ const databaseEnv = z
     path: ['DATABASE_URL'],
   });
 
-/** The CloudWatch namespace of the functions' embedded metrics. */
-export const METRICS_NAMESPACE = 'TherapeuticAnalytics';
+export { METRICS_NAMESPACE } from '../ports/anomalies';
 
 const pepperEnv = z
   .object({ PEPPER_SECRET_ARN: optionalString, PSEUDONYM_PEPPER: optionalString })

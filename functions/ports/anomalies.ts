@@ -67,6 +67,9 @@ export interface OperationalSeries {
   readMinutes(from: number, to: number): Promise<OperationalMinutes>;
 }
 
+/** The CloudWatch namespace of the functions' embedded metric format lines (and the operators' dashboard). */
+export const METRICS_NAMESPACE = 'TherapeuticAnalytics';
+
 /** The names under which the ingest function reports what `OperationalSeries` reads back. */
 export const INGEST_METRIC_NAMES = {
   rejected: 'events_rejected_total',

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DETECT_ITERATOR_AGE_THRESHOLD_MS } from '../../lib/observability';
 import { HOUSE_FUNCTIONS, lambdaNamed, logicalIdOf, synthStack } from './synth';
@@ -81,5 +83,38 @@ describe('real-time monitoring', () => {
       'POST /v1/silences',
       'PUT /v1/alert-rules',
     ]);
+  });
+});
+
+describe('the operators\' dashboard and runbook', () => {
+  const { template } = synthStack();
+  // The body is a Fn::Join of JSON text and references: the text, references left out.
+  const [dashboard, ...others] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = (dashboard!.Properties.DashboardBody['Fn::Join'][1] as unknown[]).filter((part): part is string => typeof part === 'string').join('');
+
+  it('is one dashboard', () => {
+    expect(others).toEqual([]);
+  });
+
+  it.each([
+    ['ingest rate', 'events_accepted_total'],
+    ['ingest errors', 'events_rejected_total'],
+    ['ingest latency', 'ingest_latency_ms'],
+    ['iterator age per consumer', '"IteratorAge"'],
+    ['dead-letter queue depth', 'ApproximateNumberOfMessagesVisible'],
+    ['function errors', '"AWS/Lambda","Errors"'],
+    ['database health', 'ACUUtilization'],
+    ['proxy connections', 'ClientConnections'],
+    ['cache health', 'ElastiCacheProcessingUnits'],
+  ])('charts %s', (_, metric) => {
+    expect(body).toContain(metric);
+  });
+
+  it('has a runbook entry in the README for every alarm', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const runbook = readme.slice(readme.indexOf('## Runbook'), readme.indexOf('\n## ', readme.indexOf('## Runbook') + 1));
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) => /^Observability(\w+?)[0-9A-F]{8}$/.exec(id)?.[1] ?? id);
+    expect(alarms.length).toBeGreaterThan(10);
+    expect(alarms.filter((alarm) => !runbook.includes(`**${alarm}**`))).toEqual([]);
   });
 });
