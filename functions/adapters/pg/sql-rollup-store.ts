@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
-import { projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
+import { byBucketAndKey, projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 
@@ -228,13 +228,13 @@ const LAST_WHOLE = `${WATERMARK} - l.step_ms * interval '1 millisecond'`;
 // of a 13-digit int8 of epoch milliseconds.
 const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::int4`;
 // The completed rows are most of a series (11,405 rows for 30 days of events by type and platform)
-// and come as ONE text per level, a line per row: a result row cost PGlite ~20 µs (and the pg
-// driver a field parse per column), ten times what finding it cost the database. Fields:
-// minutes_from, count, users_count, users_approx as 0 or 1, [sum, min, max, p50, p95 where the
-// level wants values; a NULL quantile as an empty field, which concat_ws would drop], group_key
-// last (JSON: it may hold spaces, never a raw line break).
-const PACKED_LINE = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int,
-    CASE WHEN l.with_values THEN concat_ws(' ', r.sum, r.min, r.max, COALESCE(r.p50::text, ''), COALESCE(r.p95::text, '')) END, r.group_key)`;
+// and come as ONE text per group of a level, its rows' fields space-separated: a result row cost
+// PGlite ~20 µs (and the pg driver a field parse per column), ten times what finding it cost the
+// database, and a group key per row was a string to format, send and cut out again. Fields per
+// row: minutes_from, count, users_count, users_approx as 0 or 1, [sum, min, max, p50, p95 where
+// the level wants values; a NULL quantile as an empty field, which concat_ws would drop].
+const PACKED_ROW = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int,
+    CASE WHEN l.with_values THEN concat_ws(' ', r.sum, r.min, r.max, COALESCE(r.p50::text, ''), COALESCE(r.p95::text, '')) END)`;
 // The open rows carry their sketches and come as rows (few: the open hour and day, the minutes
 // since the watermark). OFFSET 0 keeps each lateral subquery from being flattened into a join
 // the planner might run as a scan of the whole table: PGlite keeps no statistics to warn it.
@@ -243,11 +243,11 @@ const OPEN_COLUMNS = (users: string, qsketch: string) =>
    r.sum, r.min, r.max, CASE WHEN l.with_values THEN ${qsketch} END AS qsketch`;
 const SERIES_LEVELS = `
   WITH ${LEVELS}
-  SELECT l.i::int4, NULL::int4 AS part, NULL::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+  SELECT l.i::int4, NULL::int4 AS part, NULL::int4, p.group_key, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
     NULL::float8, NULL::float8, NULL::float8, NULL::bytea, p.packed
   FROM l CROSS JOIN LATERAL (
-    SELECT string_agg(${PACKED_LINE}, E'\\n') AS packed FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
-  ) p WHERE p.packed IS NOT NULL
+    SELECT r.group_key, string_agg(${PACKED_ROW}, ' ') AS packed FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE} GROUP BY r.group_key
+  ) p
   UNION ALL
   SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
     SELECT ${OPEN_COLUMNS('COALESCE(s.users, r.users)', 'COALESCE(s.qsketch, r.qsketch)')}
@@ -307,38 +307,60 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
   return { bucket, groupKey: row[1], count: row[2], sum: row[5]!, min: row[6]!, max: row[7]!, p50: quantiles?.p50, p95: quantiles?.p95, users: row[3], usersApprox: row[4] };
 }
 
+const [ZERO, NINE] = [48, 57];
+
 /**
- * The points of PACKED_LINE lines, added to `points`: scanned in place, field by field, since
- * splitting a level's text into lines first made garbage of a string per row.
+ * The points of one group's PACKED_ROW fields, added to `points`: scanned in place, since cutting
+ * the text into a string per field made most of a 30-day read's garbage. All of a group's points
+ * share the one key string, which the table the answer builds then finds by its cached hash.
  */
-function unpackRows(packed: string, plan: SeriesSelection, points: SeriesRow[]): void {
-  const fieldCount = plan.values ? 9 : 4;
-  const fields = new Array<number>(fieldCount);
+function unpackGroup(packed: string, groupKey: string, plan: SeriesSelection, points: SeriesRow[]): void {
   let at = 0;
-  while (at < packed.length) {
-    for (let f = 0; f < fieldCount; f++) {
-      const space = packed.indexOf(' ', at);
-      // An empty field is a NULL quantile.
-      fields[f] = space === at ? NaN : Number(packed.slice(at, space));
-      at = space + 1;
-    }
-    // The group key is the rest of the line: its values may hold spaces, never a raw line break (JSON).
-    let end = packed.indexOf('\n', at);
+  // A whole number (the fields before the values are never negative).
+  const whole = () => {
+    let value = 0;
+    for (let code = packed.charCodeAt(at); code >= ZERO && code <= NINE; code = packed.charCodeAt(++at)) value = value * 10 + code - ZERO;
+    at++;
+    return value;
+  };
+  // Any number; an empty field is a NULL quantile.
+  const real = () => {
+    let end = packed.indexOf(' ', at);
     if (end < 0) end = packed.length;
-    const groupKey = packed.slice(at, end);
+    const value = end === at ? undefined : Number(packed.slice(at, end));
     at = end + 1;
-    const bucket = plan.from + fields[0]! * INTERVAL_MS.minute;
-    const count = fields[1]!;
-    const users = fields[2]!;
-    const usersApprox = fields[3] === 1;
+    return value;
+  };
+  while (at < packed.length) {
+    const bucket = plan.from + whole() * INTERVAL_MS.minute;
+    const count = whole();
+    const users = whole();
+    const usersApprox = packed.charCodeAt(at) === ZERO + 1;
+    at += 2;
     if (!plan.values) {
       points.push({ bucket, groupKey, count, users, usersApprox });
       continue;
     }
-    const p50 = Number.isNaN(fields[7]) ? undefined : fields[7];
-    const p95 = Number.isNaN(fields[8]) ? undefined : fields[8];
-    points.push({ bucket, groupKey, count, sum: fields[4]!, min: fields[5]!, max: fields[6]!, p50, p95, users, usersApprox });
+    const [sum, min, max, p50, p95] = [real()!, real()!, real()!, real(), real()];
+    points.push({ bucket, groupKey, count, sum, min, max, p50, p95, users, usersApprox });
   }
+}
+
+/**
+ * A level's rows in bucket and key order, as the table of an answer takes them (it sorts them
+ * otherwise): the groups, each in any bucket order, are laid out in key order and then counted
+ * into their buckets, which keeps that order within a bucket.
+ */
+function inBucketOrder(groups: readonly SeriesRow[][], plan: SeriesSelection): SeriesRow[] {
+  const sorted = [...groups].sort((a, b) => (a[0]!.groupKey < b[0]!.groupKey ? -1 : a[0]!.groupKey > b[0]!.groupKey ? 1 : 0));
+  const step = INTERVAL_MS[plan.interval];
+  const buckets = new Int32Array(Math.ceil((plan.to - plan.from) / step) + 1);
+  const bucketOf = (row: SeriesRow) => Math.floor((row.bucket - plan.from) / step);
+  for (const group of sorted) for (const row of group) buckets[bucketOf(row) + 1]!++;
+  for (let b = 1; b < buckets.length; b++) buckets[b]! += buckets[b - 1]!;
+  const rows = new Array<SeriesRow>(buckets.at(-1)!);
+  for (const group of sorted) for (const row of group) rows[buckets[bucketOf(row)]!++] = row;
+  return rows;
 }
 
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
@@ -845,13 +867,15 @@ export class SqlRollupStore implements RollupStore {
         numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
         textArray(minutes.map((source) => source.grouping)),
       ]);
-      const points = plans.map((): SeriesRow[] => []);
+      const groups = plans.map((): SeriesRow[][] => []);
       const open = plans.map((): SeriesSketchRow[] => []);
       for (const row of result.rows) {
         const level = row[0] - 1;
         const plan = plans[level]!;
         if (row[1] === null) {
-          unpackRows(row[12]!, plan, points[level]!);
+          const points: SeriesRow[] = [];
+          unpackGroup(row[12]!, row[3], plan, points);
+          groups[level]!.push(points);
           continue;
         }
         const { project } = minutes[level]!;
@@ -867,8 +891,10 @@ export class SqlRollupStore implements RollupStore {
         });
       }
       pending.forEach(({ resolve }, level) => {
-        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!));
-        resolve(points[level]!);
+        const points = inBucketOrder(groups[level]!, plans[level]!);
+        // The open rows' buckets come after the completed ones'.
+        if (open[level]!.length > 0) points.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
+        resolve(points);
       });
     } catch (error) {
       for (const { reject } of pending) reject(error);

@@ -395,7 +395,8 @@ interface Table {
   cellOf(level: number, groupKey: string, bucket: number): number | undefined;
 }
 
-const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<SeriesRow, 'bucket' | 'groupKey'>) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
+/** The order of a level's cells (and so of the release policy's ties). */
+export const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<SeriesRow, 'bucket' | 'groupKey'>) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
 
 /** A level's rows in bucket and key order: as the store read them, when they came so. */
 function sortedRows(rows: readonly SeriesRow[]): readonly SeriesRow[] {
