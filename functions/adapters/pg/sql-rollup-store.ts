@@ -231,10 +231,14 @@ const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::
 // and come as ONE text per group of a level, its rows' fields space-separated: a result row cost
 // PGlite ~20 µs (and the pg driver a field parse per column), ten times what finding it cost the
 // database, and a group key per row was a string to format, send and cut out again. Fields per
-// row: minutes_from, count, users_count, users_approx as 0 or 1, [sum, min, max, p50, p95 where
-// the level wants values; a NULL quantile as an empty field, which concat_ws would drop].
-const PACKED_ROW = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int,
-    CASE WHEN l.with_values THEN concat_ws(' ', r.sum, r.min, r.max, COALESCE(r.p50::text, ''), COALESCE(r.p95::text, '')) END)`;
+// row: minutes_from, count, users_count, users_approx as 0 or 1. Where the level wants values,
+// each row's sum, min, max, p50 and p95 follow in a bytea of the group, as float8send writes
+// them (8 bytes each, big-endian, in the same row order): formatting and parsing five decimal
+// doubles per row cost more than the rest of the row. A NULL quantile is sent as NaN, which no
+// quantile of finite values is.
+const PACKED_ROW = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int)`;
+const PACKED_VALUES = `string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
+    || float8send(COALESCE(r.p50, 'NaN')) || float8send(COALESCE(r.p95, 'NaN')), ''::bytea)`;
 // The open rows carry their sketches and come as rows (few: the open hour and day, the minutes
 // since the watermark). OFFSET 0 keeps each lateral subquery from being flattened into a join
 // the planner might run as a scan of the whole table: PGlite keeps no statistics to warn it.
@@ -244,9 +248,9 @@ const OPEN_COLUMNS = (users: string, qsketch: string) =>
 const SERIES_LEVELS = `
   WITH ${LEVELS}
   SELECT l.i::int4, NULL::int4 AS part, NULL::int4, p.group_key, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
-    NULL::float8, NULL::float8, NULL::float8, NULL::bytea, p.packed
+    NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
   FROM l CROSS JOIN LATERAL (
-    SELECT r.group_key, string_agg(${PACKED_ROW}, ' ') AS packed FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE} GROUP BY r.group_key
+    SELECT r.group_key, string_agg(${PACKED_ROW}, ' ') AS packed, CASE WHEN l.with_values THEN ${PACKED_VALUES} END AS packed_values FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE} GROUP BY r.group_key
   ) p
   UNION ALL
   SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
@@ -309,40 +313,48 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
 
 const [ZERO, NINE] = [48, 57];
 
+/** Bytes of one row's values in a PACKED_VALUES bytea: sum, min, max, p50 and p95. */
+const VALUES_BYTES = 5 * 8;
+
 /**
- * The points of one group's PACKED_ROW fields, added to `points`: scanned in place, since cutting
- * the text into a string per field made most of a 30-day read's garbage. All of a group's points
- * share the one key string, which the table the answer builds then finds by its cached hash.
+ * The points of one group's PACKED_ROW fields (and PACKED_VALUES where the level wants values),
+ * added to `points`: scanned in place, since cutting the text into a string per field made most
+ * of a 30-day read's garbage. All of a group's points share the one key string, which the table
+ * the answer builds then finds by its cached hash.
  */
-function unpackGroup(packed: string, groupKey: string, plan: SeriesSelection, points: SeriesRow[]): void {
+function unpackGroup(packed: string, values: Uint8Array | null, groupKey: string, plan: SeriesSelection, points: SeriesRow[]): void {
   let at = 0;
-  // A whole number (the fields before the values are never negative).
+  // A whole number: every field is one, never negative.
   const whole = () => {
     let value = 0;
     for (let code = packed.charCodeAt(at); code >= ZERO && code <= NINE; code = packed.charCodeAt(++at)) value = value * 10 + code - ZERO;
     at++;
     return value;
   };
-  // Any number; an empty field is a NULL quantile.
-  const real = () => {
-    let end = packed.indexOf(' ', at);
-    if (end < 0) end = packed.length;
-    const value = end === at ? undefined : Number(packed.slice(at, end));
-    at = end + 1;
-    return value;
-  };
-  while (at < packed.length) {
+  const doubles = values && new DataView(values.buffer, values.byteOffset, values.byteLength);
+  for (let row = 0; at < packed.length; row++) {
     const bucket = plan.from + whole() * INTERVAL_MS.minute;
     const count = whole();
     const users = whole();
-    const usersApprox = packed.charCodeAt(at) === ZERO + 1;
-    at += 2;
-    if (!plan.values) {
+    const usersApprox = whole() === 1;
+    if (!doubles) {
       points.push({ bucket, groupKey, count, users, usersApprox });
       continue;
     }
-    const [sum, min, max, p50, p95] = [real()!, real()!, real()!, real(), real()];
-    points.push({ bucket, groupKey, count, sum, min, max, p50, p95, users, usersApprox });
+    const offset = row * VALUES_BYTES;
+    const [p50, p95] = [doubles.getFloat64(offset + 24), doubles.getFloat64(offset + 32)];
+    points.push({
+      bucket,
+      groupKey,
+      count,
+      sum: doubles.getFloat64(offset),
+      min: doubles.getFloat64(offset + 8),
+      max: doubles.getFloat64(offset + 16),
+      p50: Number.isNaN(p50) ? undefined : p50,
+      p95: Number.isNaN(p95) ? undefined : p95,
+      users,
+      usersApprox,
+    });
   }
 }
 
@@ -874,7 +886,7 @@ export class SqlRollupStore implements RollupStore {
         const plan = plans[level]!;
         if (row[1] === null) {
           const points: SeriesRow[] = [];
-          unpackGroup(row[12]!, row[3], plan, points);
+          unpackGroup(row[12]!, row[11], row[3], plan, points);
           groups[level]!.push(points);
           continue;
         }
