@@ -406,14 +406,17 @@ function sortedRows(rows: readonly SeriesRow[]): readonly SeriesRow[] {
 
 /**
  * One level's cells: its groups numbered in the order met, and each cell's index by group and
- * bucket number, in a grid where the level fills enough of one (an hourly level of a month is
- * nearly full), else in a map.
+ * bucket number in an open-addressing hash table of typed arrays (a Map of numbers cost more
+ * than the rest of the table; a dense grid of groups by buckets would be mostly empty for a
+ * sparse week of minutes).
  */
 class LevelCells {
   readonly groups = new Map<string, number>();
   readonly buckets: number;
-  private grid: Int32Array | undefined;
-  private sparse: Map<number, number> | undefined;
+  /** Per slot, its cell's group * buckets + bucket number, or -1 where the slot is free. */
+  private keys = new Float64Array(0);
+  private cells = new Int32Array(0);
+  private shift = 0;
 
   constructor(
     readonly from: number,
@@ -425,21 +428,33 @@ class LevelCells {
 
   /** The level's cells, by their groups and bucket numbers in cell order, from `first` on. */
   index(groupOfCell: readonly number[], bucketOfCell: readonly number[], first: number): void {
-    const size = this.groups.size * this.buckets;
-    const count = groupOfCell.length - first;
-    if (size <= 8 * count + 65_536) this.grid = new Int32Array(size).fill(-1);
-    else this.sparse = new Map();
+    // A power of two at least twice the cells: probes stay short.
+    let bits = 1;
+    while (1 << bits < 2 * (groupOfCell.length - first)) bits++;
+    this.shift = 32 - bits;
+    this.keys = new Float64Array(1 << bits).fill(-1);
+    this.cells = new Int32Array(1 << bits);
+    const mask = (1 << bits) - 1;
     for (let cell = first; cell < groupOfCell.length; cell++) {
-      const at = groupOfCell[cell]! * this.buckets + bucketOfCell[cell]!;
-      if (this.grid) this.grid[at] = cell;
-      else this.sparse!.set(at, cell);
+      const key = groupOfCell[cell]! * this.buckets + bucketOfCell[cell]!;
+      let slot = this.slotOf(key);
+      while (this.keys[slot] !== -1) slot = (slot + 1) & mask;
+      this.keys[slot] = key;
+      this.cells[slot] = cell;
     }
   }
 
   /** The cell of a group and bucket number, or -1. */
   cellAt(group: number, bucket: number): number {
-    const at = group * this.buckets + bucket;
-    return this.grid ? (this.grid[at] ?? -1) : (this.sparse!.get(at) ?? -1);
+    const key = group * this.buckets + bucket;
+    const mask = this.keys.length - 1;
+    for (let slot = this.slotOf(key); this.keys[slot] !== -1; slot = (slot + 1) & mask) if (this.keys[slot] === key) return this.cells[slot]!;
+    return -1;
+  }
+
+  /** Fibonacci hashing: the product's top bits, which every bit of the key stirs. */
+  private slotOf(key: number): number {
+    return this.shift === 32 ? 0 : Math.imul(key | 0, 0x9e3779b1) >>> this.shift;
   }
 }
 
