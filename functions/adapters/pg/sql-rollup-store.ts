@@ -228,15 +228,16 @@ const LAST_WHOLE = `${WATERMARK} - l.step_ms * interval '1 millisecond'`;
 // of a 13-digit int8 of epoch milliseconds.
 const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::int4`;
 // The completed rows are most of a series (11,405 rows for 30 days of events by type and platform)
-// and come as ONE text per group of a level, its rows' fields space-separated: a result row cost
-// PGlite ~20 µs (and the pg driver a field parse per column), ten times what finding it cost the
-// database, and a group key per row was a string to format, send and cut out again. Fields per
-// row: minutes_from, count, users_count, users_approx as 0 or 1. Where the level wants values,
-// each row's sum, min, max, p50 and p95 follow in a bytea of the group, as float8send writes
-// them (8 bytes each, big-endian, in the same row order): formatting and parsing five decimal
-// doubles per row cost more than the rest of the row. A NULL quantile is sent as NaN, which no
-// quantile of finite values is.
-const PACKED_ROW = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int)`;
+// and come as ONE text per level, a line per row: a result row cost PGlite ~20 µs (and the pg
+// driver a field parse per column), ten times what finding it cost the database. Fields:
+// minutes_from, count, users_count, users_approx as 0 or 1, group_key last (JSON: it may hold
+// spaces, never a raw line break). Grouping them by key in SQL, to send each key once, made
+// PGlite sort every level by key, which cost more than the keys did. Where the level wants
+// values, each row's sum, min, max, p50 and p95 follow in one bytea of the level, as float8send
+// writes them (8 bytes each, big-endian, rows in the same order): formatting and parsing five
+// decimal doubles per row cost more than the rest of the row. A NULL quantile is sent as NaN,
+// which no quantile of finite values is.
+const PACKED_LINE = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int, r.group_key)`;
 const PACKED_VALUES = `string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
     || float8send(COALESCE(r.p50, 'NaN')) || float8send(COALESCE(r.p95, 'NaN')), ''::bytea)`;
 // The open rows carry their sketches and come as rows (few: the open hour and day, the minutes
@@ -247,11 +248,12 @@ const OPEN_COLUMNS = (users: string, qsketch: string) =>
    r.sum, r.min, r.max, CASE WHEN l.with_values THEN ${qsketch} END AS qsketch`;
 const SERIES_LEVELS = `
   WITH ${LEVELS}
-  SELECT l.i::int4, NULL::int4 AS part, NULL::int4, p.group_key, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+  SELECT l.i::int4, NULL::int4 AS part, NULL::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
     NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
   FROM l CROSS JOIN LATERAL (
-    SELECT r.group_key, string_agg(${PACKED_ROW}, ' ') AS packed, CASE WHEN l.with_values THEN ${PACKED_VALUES} END AS packed_values FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE} GROUP BY r.group_key
-  ) p
+    SELECT string_agg(${PACKED_LINE}, E'\\n') AS packed, CASE WHEN l.with_values THEN ${PACKED_VALUES} END AS packed_values
+    FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
+  ) p WHERE p.packed IS NOT NULL
   UNION ALL
   SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
     SELECT ${OPEN_COLUMNS('COALESCE(s.users, r.users)', 'COALESCE(s.qsketch, r.qsketch)')}
@@ -311,20 +313,20 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
   return { bucket, groupKey: row[1], count: row[2], sum: row[5]!, min: row[6]!, max: row[7]!, p50: quantiles?.p50, p95: quantiles?.p95, users: row[3], usersApprox: row[4] };
 }
 
-const [ZERO, NINE] = [48, 57];
-
 /** Bytes of one row's values in a PACKED_VALUES bytea: sum, min, max, p50 and p95. */
 const VALUES_BYTES = 5 * 8;
+const [ZERO, NINE, NEWLINE] = [48, 57, 10];
 
 /**
- * The points of one group's PACKED_ROW fields (and PACKED_VALUES where the level wants values),
+ * The points of a level's PACKED_LINE lines (and PACKED_VALUES where the level wants values),
  * added to `points`: scanned in place, since cutting the text into a string per field made most
- * of a 30-day read's garbage. All of a group's points share the one key string, which the table
- * the answer builds then finds by its cached hash.
+ * of a 30-day read's garbage. A line's key is reused from the line before it in the same place
+ * of the bucket before (the keys of every bucket come in the same order), so most rows of a
+ * group share one string, which the answer's table then finds by its cached hash.
  */
-function unpackGroup(packed: string, values: Uint8Array | null, groupKey: string, plan: SeriesSelection, points: SeriesRow[]): void {
+function unpackLines(packed: string, values: Uint8Array | null, plan: SeriesSelection, points: SeriesRow[]): void {
   let at = 0;
-  // A whole number: every field is one, never negative.
+  // A whole number: every field before the key is one, never negative.
   const whole = () => {
     let value = 0;
     for (let code = packed.charCodeAt(at); code >= ZERO && code <= NINE; code = packed.charCodeAt(++at)) value = value * 10 + code - ZERO;
@@ -332,11 +334,26 @@ function unpackGroup(packed: string, values: Uint8Array | null, groupKey: string
     return value;
   };
   const doubles = values && new DataView(values.buffer, values.byteOffset, values.byteLength);
+  // The keys of the bucket before, in order, and of this one so far.
+  let before: string[] = [];
+  let current: string[] = [];
+  let bucketBefore = NaN;
   for (let row = 0; at < packed.length; row++) {
     const bucket = plan.from + whole() * INTERVAL_MS.minute;
     const count = whole();
     const users = whole();
     const usersApprox = whole() === 1;
+    let end = packed.indexOf('\n', at);
+    if (end < 0) end = packed.length;
+    if (bucket !== bucketBefore) {
+      before = current;
+      current = [];
+      bucketBefore = bucket;
+    }
+    const guess = before[current.length];
+    const groupKey = guess !== undefined && end - at === guess.length && packed.startsWith(guess, at) ? guess : packed.slice(at, end);
+    current.push(groupKey);
+    at = packed.charCodeAt(end) === NEWLINE ? end + 1 : end;
     if (!doubles) {
       points.push({ bucket, groupKey, count, users, usersApprox });
       continue;
@@ -356,23 +373,6 @@ function unpackGroup(packed: string, values: Uint8Array | null, groupKey: string
       usersApprox,
     });
   }
-}
-
-/**
- * A level's rows in bucket and key order, as the table of an answer takes them (it sorts them
- * otherwise): the groups, each in any bucket order, are laid out in key order and then counted
- * into their buckets, which keeps that order within a bucket.
- */
-function inBucketOrder(groups: readonly SeriesRow[][], plan: SeriesSelection): SeriesRow[] {
-  const sorted = [...groups].sort((a, b) => (a[0]!.groupKey < b[0]!.groupKey ? -1 : a[0]!.groupKey > b[0]!.groupKey ? 1 : 0));
-  const step = INTERVAL_MS[plan.interval];
-  const buckets = new Int32Array(Math.ceil((plan.to - plan.from) / step) + 1);
-  const bucketOf = (row: SeriesRow) => Math.floor((row.bucket - plan.from) / step);
-  for (const group of sorted) for (const row of group) buckets[bucketOf(row) + 1]!++;
-  for (let b = 1; b < buckets.length; b++) buckets[b]! += buckets[b - 1]!;
-  const rows = new Array<SeriesRow>(buckets.at(-1)!);
-  for (const group of sorted) for (const row of group) rows[buckets[bucketOf(row)]!++] = row;
-  return rows;
 }
 
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
@@ -879,15 +879,13 @@ export class SqlRollupStore implements RollupStore {
         numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
         textArray(minutes.map((source) => source.grouping)),
       ]);
-      const groups = plans.map((): SeriesRow[][] => []);
+      const points = plans.map((): SeriesRow[] => []);
       const open = plans.map((): SeriesSketchRow[] => []);
       for (const row of result.rows) {
         const level = row[0] - 1;
         const plan = plans[level]!;
         if (row[1] === null) {
-          const points: SeriesRow[] = [];
-          unpackGroup(row[12]!, row[11], row[3], plan, points);
-          groups[level]!.push(points);
+          unpackLines(row[12]!, row[11], plan, points[level]!);
           continue;
         }
         const { project } = minutes[level]!;
@@ -903,10 +901,9 @@ export class SqlRollupStore implements RollupStore {
         });
       }
       pending.forEach(({ resolve }, level) => {
-        const points = inBucketOrder(groups[level]!, plans[level]!);
         // The open rows' buckets come after the completed ones'.
-        if (open[level]!.length > 0) points.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
-        resolve(points);
+        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
+        resolve(points[level]!);
       });
     } catch (error) {
       for (const { reject } of pending) reject(error);
