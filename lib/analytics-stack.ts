@@ -1,4 +1,5 @@
 import { Aspects, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { Alerting } from './alerting';
 import { Api } from './api';
@@ -6,7 +7,7 @@ import { Cache } from './cache';
 import { Database } from './database';
 import { ExternalCache, ExternalDatabase } from './external-stores';
 import { FunctionUrls } from './function-urls';
-import { type FunctionBinding, type FunctionPlacement, HouseFunctionsOnly } from './house-function';
+import { type FunctionBinding, type FunctionPlacement, type HouseFunction, HouseFunctionsOnly } from './house-function';
 import { Ingestion } from './ingestion';
 import { Migrations } from './migrations';
 import { Monitoring } from './monitoring';
@@ -124,6 +125,15 @@ export class AnalyticsStack extends Stack {
       removalPolicy,
     });
     this.monitoring.monitorSchedule.node.addDependency(this.migrations);
+    for (const fn of this.scheduledFunctions()) {
+      if (s.scheduledFunctionConcurrency !== undefined) (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = s.scheduledFunctionConcurrency;
+      else {
+        fn.acknowledge(
+          'HIPAA.Security-LambdaConcurrency',
+          'Runs on a schedule (or once per deploy), so its concurrency is bounded by how often it is invoked, and its code keeps it single-flight (AnalyticsStack.scheduledFunctions); reserving concurrency takes it from the account pool and fails deployment in accounts with a small quota (set scheduledFunctionConcurrency to reserve it).',
+        );
+      }
+    }
 
     const handlers = {
       ingest: this.ingestion.ingestFunction,
@@ -165,6 +175,19 @@ export class AnalyticsStack extends Stack {
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },
     });
+  }
+
+  /**
+   * The functions that run on a schedule or once per deploy, and what keeps each single-flight
+   * without reserved concurrency: the roll-up steps serialise on the rollup_writer row lock (two
+   * runs queue, neither folds a minute twice: test/contract/rollup-store.contract.test.ts); the
+   * purge's deletes are idempotent and the audit purge locks audit_head; the migrator takes an
+   * advisory lock per migration set; the monitor saves a detector's state only from the minute it
+   * loaded (anomaly-stores contract) and opens and notifies an alert once however many apply it
+   * (test/integration/alert-manager.test.ts, eight at once).
+   */
+  scheduledFunctions(): HouseFunction[] {
+    return [this.processing.rollUpFunction, this.processing.purgeFunction, this.migrations.migrateFunction, this.monitoring.monitorFunction];
   }
 
   private awsDataPlane(s: Settings, logRetention: Settings['logRetentionDays']): DataPlane {

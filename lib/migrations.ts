@@ -49,8 +49,6 @@ export class Migrations extends Construct {
       timeout: Duration.minutes(10),
       // The migrator reads the SQL files from `migrations/` beside the bundle.
       bundledFolders: [path.relative(PROJECT_ROOT, MIGRATIONS_DIR)],
-      // Two migrators at once would race on the schema; CloudFormation never needs a second.
-      reservedConcurrentExecutions: 1,
       ...props.placement,
     })
       .bind(props.database)

@@ -110,8 +110,6 @@ export class Monitoring extends Construct {
       logRetention: props.logRetention,
       memorySize: 1024,
       timeout: Duration.seconds(50),
-      // Two runs would only contend for the same detector states.
-      reservedConcurrentExecutions: 1,
       environment: { DASHBOARD_URL: props.dashboardUrl },
       ...props.placement,
     })

@@ -98,8 +98,6 @@ export class Processing extends Construct {
       memorySize: 1024,
       // Catching up after a pause goes on over several runs; each stops 30 s before this.
       timeout: Duration.minutes(5),
-      // Runs would only queue on the rollups' writer lock behind each other.
-      reservedConcurrentExecutions: 1,
       ...props.placement,
     })
       .bind(props.database)
@@ -116,7 +114,6 @@ export class Processing extends Construct {
       description: 'Scheduled: deletes the event ids, minute and hour rollups, audit entries and report index entries past their retention',
       logRetention: props.logRetention,
       timeout: Duration.minutes(15),
-      reservedConcurrentExecutions: 1,
       environment: {
         RETENTION_IDEMPOTENCY_KEY_DAYS: String(props.retention.idempotencyKeyDays),
         RETENTION_MINUTE_ROLLUP_DAYS: String(props.retention.minuteRollupDays),

@@ -57,6 +57,10 @@ const schema = z
         // Refined as a whole so the error names the key, not the position in the list.
         .refine((list) => list.every((a) => z.email().safeParse(a).success), 'must be comma-separated e-mail addresses'),
     ),
+    // Reserved for each scheduled function (roll-up, purge, migrate, monitor) only when set: a new
+    // account's small concurrency quota refuses a deploy that reserves any. Their code keeps
+    // them single-flight without it (AnalyticsStack.scheduledFunctions).
+    scheduledFunctionConcurrency: integer(1, 100).optional(),
     // 0 means on-demand capacity; a positive count provisions that many shards.
     shardCount: integer(0, 500).default(0),
     jwtIssuer: optionalText(z.url('must be a URL')),

@@ -30,8 +30,6 @@ export class Storage extends Construct {
    * records in Kinesis and the dead-letter queues, which cannot delete them (crypto-shredding).
    */
   readonly recordKeyTable: dynamodb.Table;
-  /** pk `eventId`; rows expire through `expiresAt` once a retry can no longer arrive. */
-  readonly idempotencyTable: dynamodb.Table;
   readonly reportBucket: s3.Bucket;
   /** S3 server access logs of the report bucket: who read or wrote which report, and when. */
   readonly accessLogBucket: s3.Bucket;
@@ -45,7 +43,7 @@ export class Storage extends Construct {
     // only in cdk.json, so the stack tests build the same bucket as `cdk synth`.
     this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
-    this.key = customerManagedKey(this, 'Consent and idempotency tables, report bucket, pseudonym pepper', props.removalPolicy);
+    this.key = customerManagedKey(this, 'Consent and record-key tables, report bucket, pseudonym pepper', props.removalPolicy);
 
     const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -67,12 +65,6 @@ export class Storage extends Construct {
       // No continuous backups: a restored deleted key would bring an erased user's records back.
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-    });
-
-    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
-      ...tableDefaults,
-      partitionKey: { name: 'eventId', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAt',
     });
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
@@ -150,13 +142,11 @@ export class Storage extends Construct {
       'HIPAA.Security-S3DefaultEncryptionKMS',
       'S3 server access log delivery supports only SSE-S3 on the destination bucket; the logs hold request metadata (keys, times, principals), not report contents.',
     );
-    for (const table of [this.consentTable, this.idempotencyTable]) {
-      acknowledgeFinding(
-        table.node.defaultChild!,
-        'HIPAA.Security-DynamoDBInBackupPlan',
-        'Point-in-time recovery is on (35 days of continuous backups, encrypted with the storage key); an AWS Backup plan would duplicate it for data that is either a small legal record (consent, with deletion protection) or short-lived (idempotency keys).',
-      );
-    }
+    acknowledgeFinding(
+      this.consentTable.node.defaultChild!,
+      'HIPAA.Security-DynamoDBInBackupPlan',
+      'Point-in-time recovery is on (35 days of continuous backups, encrypted with the storage key); an AWS Backup plan would duplicate it for a small legal record kept with deletion protection.',
+    );
     for (const id of ['AwsSolutions-DDB3', 'HIPAA.Security-DynamoDBPITREnabled', 'HIPAA.Security-DynamoDBInBackupPlan']) {
       acknowledgeFinding(
         this.recordKeyTable.node.defaultChild!,

@@ -25,7 +25,16 @@ export function jsonLogger(service: string, level: keyof typeof LEVELS = 'info',
   };
 }
 
+/** Lambda's application log levels (TRACE..FATAL), as this logger has them. */
+const LAMBDA_LEVELS: Readonly<Record<string, keyof typeof LEVELS>> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error' };
+
+/**
+ * The function's log level as the operator set it: Lambda's own setting (applicationLogLevelV2,
+ * passed as AWS_LAMBDA_LOG_LEVEL), else LOG_LEVEL (the local runtime, tests), else info.
+ */
 export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): keyof typeof LEVELS {
+  const lambdaLevel = LAMBDA_LEVELS[env['AWS_LAMBDA_LOG_LEVEL'] ?? ''];
+  if (lambdaLevel) return lambdaLevel;
   const value = env['LOG_LEVEL'];
   return value !== undefined && value in LEVELS ? (value as keyof typeof LEVELS) : 'info';
 }

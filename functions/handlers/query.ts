@@ -45,7 +45,7 @@ export interface QueryHandlerDeps {
   readonly verifyBearer?: BearerVerifier;
 }
 
-const METRIC_PARAMETERS = ['from', 'to', 'interval', 'groupBy', 'timeZone'];
+const METRIC_PARAMETERS = ['from', 'to', 'interval', 'groupBy', 'timeZone', 'filter'];
 
 async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   onlyParameters(event, METRIC_PARAMETERS);
@@ -54,7 +54,7 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
     const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
     const answer = await queryMetric(deps.rollups, { metric: event.pathParameters?.['metric'], ...query }, { k: deps.k, hoursKeptFrom });
     // The validated query as answered: the range widened to whole buckets is the data read.
-    noteForAudit(event, { metric: answer.metric, interval: answer.interval, timeZone: answer.timeZone, from: answer.from, to: answer.to, groupBy: answer.groupBy });
+    noteForAudit(event, { metric: answer.metric, interval: answer.interval, timeZone: answer.timeZone, from: answer.from, to: answer.to, groupBy: answer.groupBy, ...(answer.filter && { filter: answer.filter }) });
     return json(200, answer, { 'cache-control': 'no-store' });
   } catch (error) {
     if (error instanceof QueryError) throw badRequest('invalid_parameter', `${error.parameter}: ${error.message}`, { parameter: error.parameter });

@@ -3,6 +3,8 @@ import {
   planMetricQuery,
   projectSeriesRows,
   requireKeptHours,
+  seriesRowOf,
+  sumSketchRows,
   validateMetricQuery,
   type LevelPlan,
   type MergedRows,
@@ -36,8 +38,8 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
 /**
  * Each level's rows. Minute levels of groupings not stored at minute are all summed from the
  * finest grouping's rows over the same span: those are read once and projected per level
- * (projecting builds new rows and leaves the read ones as they were). Levels merged into local
- * buckets are read with their sketches, and their points taken from those.
+ * (projecting builds new rows and leaves the read ones as they were). Levels whose cells points
+ * merge (local buckets, filtered cells) are read with their sketches, and their points taken from those.
  */
 async function readLevels(store: RollupReader, levels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
   const finest = new Map<string, Promise<SeriesSketchRow[]>>();
@@ -45,9 +47,10 @@ async function readLevels(store: RollupReader, levels: readonly LevelPlan[]): Pr
   const rows = await Promise.all(
     levels.map(async ({ rows: selection, project, merged: summedLocally, spans }, l) => {
       if (summedLocally) {
-        const parts = await Promise.all((spans ?? [selection]).map((span) => store.readSeriesSketches({ ...selection, from: span.from, to: span.to })));
-        merged[l] = parts.flat();
-        return projectSeriesRows(merged[l]);
+        const parts = (await Promise.all((spans ?? [selection]).map((span) => store.readSeriesSketches({ ...selection, from: span.from, to: span.to })))).flat();
+        const levelRows = project ? sumSketchRows(parts, project) : parts;
+        merged[l] = levelRows;
+        return levelRows.map(seriesRowOf);
       }
       if (!project) return store.readSeries(selection);
       const id = `${selection.interval}\u0000${selection.grouping}\u0000${selection.from}\u0000${selection.to}`;

@@ -60,6 +60,42 @@ function exactQuantile(values: readonly number[], q: number): number {
 }
 
 /** `another` opens a second connection to the same database, as a second Lambda instance would. */
+/**
+ * A filter on a dimension not grouped by, of one value (a point is one stored cell) and of two (a
+ * point merges two), at every interval (minutes crossing the roll-up's watermark): the same
+ * answer as the reference's, and with k = 1 (nothing withheld) each point the sum of the
+ * selected groups' points, and its users no more than theirs.
+ */
+async function filtersAddUp(store: RollupReader, reference: RollupReader, range: { from: string; to: string }, k: number): Promise<void> {
+  for (const metric of METRICS.filter((m) => m.dimensions.length >= 2)) {
+    const [kept, filtered] = metric.dimensions as [string, string];
+    for (const [interval, selected] of ['minute', 'hour', 'day'].flatMap((i) => [1, 2].map((n) => [i, n] as const))) {
+      const ranged = interval === 'minute' ? { from: '2026-11-25T14:00:00Z', to: '2026-11-25T17:00:00Z' } : range;
+      const grouped = await queryMetric(store, { metric: metric.name, ...ranged, interval, groupBy: `${kept},${filtered}` }, { k: 1 });
+      const values = [...new Set(grouped.series.map((s) => s.group[filtered]!))].sort().slice(0, selected);
+      expect(values).toHaveLength(selected);
+      const query = { metric: metric.name, ...ranged, interval, groupBy: kept, filter: values.map((value) => `${filtered}:${value}`).join(',') };
+      expect(sumsToTwelveDigits(await queryMetric(store, query, { k }))).toEqual(sumsToTwelveDigits(await queryMetric(reference, query, { k })));
+      const summed = new Map<string, { count: number; sum: number; users: number }>();
+      for (const series of grouped.series.filter((s) => values.includes(s.group[filtered]!))) {
+        for (const point of series.points) {
+          const id = `${series.group[kept]} ${point.t}`;
+          const total = summed.get(id) ?? { count: 0, sum: 0, users: 0 };
+          summed.set(id, { count: total.count + point.count, sum: total.sum + (point.sum ?? 0), users: total.users + point.users });
+        }
+      }
+      const answer = await queryMetric(store, query, { k: 1 });
+      expect(answer.filter).toEqual({ [filtered]: values });
+      const points = answer.series.flatMap((series) => series.points.map((point) => ({ id: `${series.group[kept]} ${point.t}`, point })));
+      expect(points.map(({ id }) => id).sort()).toEqual([...summed.keys()].sort());
+      for (const { id, point } of points) {
+        expect([point.count, Number((point.sum ?? 0).toPrecision(9))]).toEqual([summed.get(id)!.count, Number(summed.get(id)!.sum.toPrecision(9))]);
+        expect(point.users).toBeLessThanOrEqual(summed.get(id)!.users);
+      }
+    }
+  }
+}
+
 function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () => Promise<SqlDatabase>; close: () => Promise<void> }>): void {
   let store: RollupStore;
   let db: SqlDatabase;
@@ -171,6 +207,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
           }
         }
       }
+      await filtersAddUp(seeded, reference, range, K);
       expect(traffic.length).toBeGreaterThan(1_000);
       expect(withheld).toBeGreaterThan(10);
       // And figures are compared, not only empty answers.
@@ -400,11 +437,14 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     function reference(params: MetricQueryParams & { from: string; to: string; interval: CalendarUnit }, answer: MetricAnswer) {
       const zone = answer.timeZone;
       const bounds = calendarBounds(Date.parse(params.from), Date.parse(params.to), params.interval, zone);
-      const groups = params.groupBy ? ['android', 'ios'] : [undefined];
+      const selected = typeof params.filter === 'string' ? params.filter.split(',').map((term) => term.replace('platform:', '')) : ['android', 'ios'];
+      const groups = params.groupBy ? selected : [undefined];
       return groups.map((platform) => ({
         group: platform ? { platform } : {},
         points: bounds.slice(1).flatMap((end, i): MetricPoint[] => {
-          const inside = moods.filter((m) => Date.parse(m.occurredAt) >= bounds[i]! && Date.parse(m.occurredAt) < end && (!platform || m.context.platform === platform));
+          const inside = moods.filter(
+            (m) => Date.parse(m.occurredAt) >= bounds[i]! && Date.parse(m.occurredAt) < end && (platform ? m.context.platform === platform : selected.includes(m.context.platform!)),
+          );
           if (inside.length === 0) return [];
           const users = new Set(inside.map((m) => m.subject)).size;
           const t = zone === 'UTC' ? new Date(bounds[i]!).toISOString().replace('.000Z', 'Z') : isoInstantInZone(bounds[i]!, zone);
@@ -429,6 +469,11 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       ['months of mood.valence in Europe/London', { metric: 'mood.valence', from: '2026-03-01T00:00:00Z', to: '2026-11-01T00:00:00Z', interval: 'month', timeZone: 'Europe/London' }],
       ['months of mood.valence in UTC (the default) by platform', { metric: 'mood.valence', from: '2026-03-01T00:00:00Z', to: '2026-11-03T00:00:00Z', interval: 'month', groupBy: 'platform' }],
       ['weeks of active_users in UTC (the default)', { metric: 'active_users', from: '2026-03-02T00:00:00Z', to: '2026-11-03T00:00:00Z', interval: 'week' }],
+      // Filters: a point merges the selected platforms' cells (stored days, local buckets), or selects groups.
+      ['days of mood.valence in UTC on android only', { metric: 'mood.valence', from: '2026-10-23T00:00:00Z', to: '2026-10-28T00:00:00Z', interval: 'day', filter: 'platform:android' }],
+      ['days of mood.valence in UTC on both platforms', { metric: 'mood.valence', from: '2026-10-23T00:00:00Z', to: '2026-10-28T00:00:00Z', interval: 'day', filter: 'platform:ios,platform:android' }],
+      ['days of active_users in America/New_York on ios only', { metric: 'active_users', from: '2026-10-30T00:00:00Z', to: '2026-11-03T00:00:00Z', interval: 'day', timeZone: 'America/New_York', filter: 'platform:ios' }],
+      ['weeks of mood.valence in Europe/London by platform, ios only', { metric: 'mood.valence', from: '2026-03-09T00:00:00Z', to: '2026-04-01T00:00:00Z', interval: 'week', timeZone: 'Europe/London', groupBy: 'platform', filter: 'platform:ios' }],
     ])('answers %s as the counts, sums, users and quantiles of their own events', async (_, params) => {
       const answer = await queryMetric(local.store, params, { k: 1 });
       expect(answer.suppressed).toEqual([]);

@@ -62,9 +62,9 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
   },
   'GET /v1/metrics/{metric}': {
     method: 'GET',
-    path: `/v1/metrics/events?${rangeQuery}`,
+    path: `/v1/metrics/events?${rangeQuery}&filter=platform:ios`,
     role: 'analyst',
-    details: { metric: 'events', interval: 'hour', timeZone: 'UTC', from: hourAligned(range.from, Math.floor), to: hourAligned(range.to, Math.ceil), groupBy: [] },
+    details: { metric: 'events', interval: 'hour', timeZone: 'UTC', from: hourAligned(range.from, Math.floor), to: hourAligned(range.to, Math.ceil), groupBy: [], filter: { platform: ['ios'] } },
   },
   'GET /v1/alerts': { method: 'GET', path: '/v1/alerts?status=firing', role: 'admin', details: { status: 'firing', severity: 'any', count: 1 } },
   'POST /v1/alerts/{id}/ack': {

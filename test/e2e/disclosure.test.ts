@@ -164,12 +164,32 @@ describe('disclosure control across answers, attacked through the API', () => {
     for (const interval of ['week', 'month']) expect(leavesNobodyAlone(leftOver(await get(`${around}&interval=${interval}`), days, 31 * DAY))).toBe(true);
   });
 
+  it('differencing the total and a filter of the other platforms leaves the one Android user inside k people, at every interval', async () => {
+    const spans = { minute: 60_000, hour: 3_600_000, day: DAY };
+    for (const [interval, span] of Object.entries(spans)) {
+      const total = await ask('mood.valence', dayA, interval);
+      for (const filter of ['platform:ios,platform:web', 'platform:ios', 'platform:web', 'platform:android']) {
+        const filtered = await ask('mood.valence', dayA, interval, `&filter=${filter}`);
+        // The attack: the total minus the filtered total is the platforms left out.
+        expect(leavesNobodyAlone(leftOver(total, filtered, span))).toBe(true);
+        const sums = total.series.flatMap((s) => s.points.map((p) => p.sum! - filtered.series.flatMap((g) => g.points.filter((q) => q.t === p.t)).reduce((n, q) => n + q.sum!, 0)));
+        expect(sums.some((sum) => Math.abs(sum - ANDROID_VALENCE) < 1e-9)).toBe(false);
+      }
+      // And through a metric of two dimensions: events by type, all platforms but Android's.
+      const byType = await ask('events', dayA, interval, '&groupBy=type');
+      expect(leavesNobodyAlone(leftOver(byType, await ask('events', dayA, interval, '&groupBy=type&filter=platform:ios,platform:web'), span))).toBe(true);
+    }
+    // What the grouped answer shows, a filter shows too: the web group of 12 at the hour.
+    expect((await ask('mood.valence', dayA, 'hour', '&filter=platform:web')).series).toEqual([{ group: {}, points: [expect.objectContaining({ count: 12, users: 12 })] }]);
+  });
+
   it('shows no point of fewer than k users and never names what it withheld, in any answer above', () => {
     expect(answers.length).toBeGreaterThan(20);
     for (const answer of answers) {
       for (const point of answer.series.flatMap((s) => s.points)) expect(point.users).toBeGreaterThanOrEqual(K);
       expect(answer.suppressed.every((entry) => JSON.stringify(entry) === JSON.stringify({ reason: 'k_anonymity' }))).toBe(true);
-      expect(JSON.stringify(answer)).not.toContain('android');
+      // A filter's echo names what the analyst asked for; the figures name no small group.
+      expect(JSON.stringify([answer.series, answer.suppressed])).not.toContain('android');
     }
   });
 });

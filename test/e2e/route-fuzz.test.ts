@@ -39,7 +39,7 @@ interface Seed {
 const SEEDS: Partial<Record<RouteKey, Seed>> = {
   'POST /v1/events': { body: { events: [makeEvent({ userId: 'fuzz-1', occurredAt: at.toISOString() })] } },
   'PUT /v1/consent/{userId}': { path: { userId: 'fuzz-2' }, body: DEMO_CONSENT },
-  'GET /v1/metrics/{metric}': { path: { metric: 'events' }, query: { from, to, interval: 'hour', groupBy: 'type' } },
+  'GET /v1/metrics/{metric}': { path: { metric: 'events' }, query: { from, to, interval: 'hour', groupBy: 'type', filter: 'platform:ios' } },
   'POST /v1/research/exports': { body: { metric: 'mood.valence', from, to, epsilon: 0.1, mechanism: 'gaussian', delta: 1e-6, maxContributionsPerUser: 5 } },
   'POST /v1/reports': { body: { kind: 'research', from, to, epsilon: 0.1 } },
   'GET /v1/reports/{id}': { path: { id: ID } },

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { HOUSE_FUNCTIONS, lambdaNamed, logicalIdOf, synthStack } from './synth';
 
@@ -10,10 +12,23 @@ describe('target=localstack', () => {
     (type) => template.resourceCountIs(type, 0),
   );
 
+  it("starts in the compose file every LocalStack service the template's resources need", () => {
+    const compose = readFileSync(join(__dirname, '..', '..', 'localstack-compose.yml'), 'utf8');
+    const started = new Set(/^\s*SERVICES:\s*(\S+)/m.exec(compose)![1]!.split(','));
+    // CloudFormation's service names, as LocalStack names them; custom resources run as Lambdas.
+    const needed = new Set(
+      Object.values(template.toJSON().Resources as Record<string, { Type: string }>).flatMap(({ Type }) =>
+        Type.startsWith('Custom::') || Type === 'AWS::CloudFormation::CustomResource' ? ['lambda', 'cloudformation'] : [Type.split('::')[1]!.toLowerCase()],
+      ),
+    );
+    expect([...needed].filter((service) => !started.has(service)).sort()).toEqual([]);
+    expect(needed).toContain('ses');
+  });
+
   it('keeps the serverless parts: stream and its consumer, tables, bucket, topics, DLQs, functions', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
-    // Consent, idempotency, and the record keys that seal the stream's records.
-    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // Consent, and the record keys that seal the stream's records.
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
     // The report bucket and its access-log bucket.
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourceCountIs('AWS::SNS::Topic', 2);

@@ -34,8 +34,7 @@ describe('real-time monitoring', () => {
     });
   });
 
-  it('runs the monitor every minute, one at a time', () => {
-    expect(monitor.resource.Properties.ReservedConcurrentExecutions).toBe(1);
+  it('runs the monitor every minute', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } }));
     const targets = rules.flatMap((rule) => rule.Properties.Targets as { Arn: unknown }[]).map((target) => target.Arn);
     expect(targets).toContainEqual({ 'Fn::GetAtt': [monitor.id, 'Arn'] });

@@ -26,9 +26,9 @@ describe('stream processing, migrations and alarms', () => {
     });
   });
 
-  it('runs the roll-up every minute, one at a time, only once the migrations are applied', () => {
+  it('runs the roll-up every minute, only once the migrations are applied', () => {
     const rollUp = lambdaNamed(template, HOUSE_FUNCTIONS.rollUp);
-    expect(rollUp.resource.Properties).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 300 });
+    expect(rollUp.resource.Properties).toMatchObject({ Timeout: 300 });
     const [rule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } }));
     expect(rule!.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [rollUp.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })]);
     const [migrations] = Object.keys(template.findResources('Custom::DatabaseMigrations'));

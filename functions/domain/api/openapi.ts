@@ -86,6 +86,10 @@ const metricSeries = z
     from: z.iso.datetime({ offset: true }).meta({ description: 'The range as answered: widened to whole buckets, written like t.' }),
     to: z.iso.datetime({ offset: true }),
     groupBy: z.array(z.string()),
+    filter: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .meta({ description: 'The filter as applied, when one was asked: per dimension, its values in order.' }),
     series: z.array(z.object({ group, points: z.array(point) })),
     suppressed: z
       .array(z.object({ reason: z.literal('k_anonymity') }))
@@ -100,7 +104,8 @@ const metricSeries = z
       'or the day or hour holding the point) minus the points shown would leave fewer than k people (PRIVACY.md). ' +
       'Withheld points are left out like empty buckets; suppressed says only that some were. ' +
       "t is a bucket's start: in UTC as ...Z, in another timeZone with the offset in force then (2026-10-25T00:00:00+01:00), so it reads as the local date and parses as the instant. " +
-      'A week, a month or a local day is summed from the stored UTC days and hours it is made of, and withheld when any of them is.',
+      'A week, a month or a local day is summed from the stored UTC days and hours it is made of, and withheld when any of them is. ' +
+      "A filtered point is the sum of the selected groups' points, decided as the grouped answer decides them, and withheld when any of them is.",
   }) satisfies z.ZodType<MetricAnswer>;
 
 const DIMENSIONS = [...new Set(METRICS.flatMap((metric) => metric.dimensions))];
@@ -150,6 +155,18 @@ const metricQuery = z.object({
         example: 'type,platform',
       },
     }),
+  filter: z
+    .string()
+    .optional()
+    .meta({
+      param: {
+        description:
+          'Comma-separated dimension:value terms; a cell counts when each named dimension holds one of the values named for it (repeat a dimension for several values). ' +
+          'Values are identifiers as events carry them. A point is the sum of the selected groups, released only when every one of them is released in the answer grouped by ' +
+          'groupBy and the filtered dimensions (PRIVACY.md rule 7), so a filtered total cannot be differenced against the unfiltered one.',
+        example: 'platform:ios,platform:android,scenarioId:forest-path',
+      },
+    }),
 });
 
 // Typed, so an example cannot drift from the answer it shows.
@@ -160,6 +177,7 @@ const metricExample: MetricAnswer = {
   from: '2026-11-20T10:00:00Z',
   to: '2026-11-20T12:00:00Z',
   groupBy: ['type'],
+  filter: { platform: ['android', 'ios'] },
   series: [{ group: { type: 'choice.made' }, points: [{ t: '2026-11-20T10:00:00Z', count: 123, users: 45 }] }],
   suppressed: [{ reason: 'k_anonymity' }],
 };

@@ -28,11 +28,10 @@ export const INSTRUMENTS = {
 export type Instrument = keyof typeof INSTRUMENTS;
 
 // Identifiers from the app: short tokens, never prose.
-const identifier = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, 'must be an identifier (letters, digits and . _ : @ / -)');
+/** What a scenario, choice or other id of an event may be; dimension values are these or enums. */
+export const IDENTIFIER = { pattern: /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, maxLength: 128, message: 'must be an identifier (letters, digits and . _ : @ / -)' } as const;
+
+const identifier = z.string().min(1).max(IDENTIFIER.maxLength).regex(IDENTIFIER.pattern, IDENTIFIER.message);
 const unit = z.number().min(0).max(1);
 
 const sessionStarted = z.object({ scenarioId: identifier, channel: identifier.optional() });

@@ -1,5 +1,7 @@
 import { WITHHELD, type Partitions, type ReleaseCells, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
 import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
+import { IDENTIFIER } from '../events/schema';
+import { piiIn } from '../privacy/pii';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
 import { DistinctSketch } from './distinct-sketch';
@@ -45,7 +47,12 @@ export interface MetricQueryParams {
   readonly groupBy?: unknown;
   /** An IANA time zone name; UTC when absent. */
   readonly timeZone?: unknown;
+  /** `dimension:value` pairs, comma-separated (the query string) or a list. */
+  readonly filter?: unknown;
 }
+
+/** Per filtered dimension (in grouping order), the values a cell may hold: a value of any, in every dimension. */
+export type MetricFilter = Readonly<Record<string, readonly string[]>>;
 
 export interface MetricQuery {
   readonly metric: MetricDefinition;
@@ -63,7 +70,12 @@ export interface MetricQuery {
   readonly calendar?: readonly number[];
   /** In the requested order, which is the key order of each answered group. */
   readonly groupBy: readonly string[];
+  /**
+   * The grouping the cells are read and decided at: groupBy and the filtered dimensions. Where a
+   * filter adds dimensions, each answered point merges the selected cells of this grouping.
+   */
   readonly grouping: string;
+  readonly filter: MetricFilter;
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -90,7 +102,9 @@ export function validateMetricQuery(params: MetricQueryParams): MetricQuery {
   const requestedTo = instant('to', params.to);
   if (requestedFrom >= requestedTo) throw new QueryError('to', 'must be after from');
   const groupBy = parseGroupBy(metric, params.groupBy);
-  const common = { metric, rowsMetric: 'readsFrom' in metric ? metric.readsFrom : metric.name, interval, timeZone, groupBy, grouping: groupingOf(groupBy) };
+  const filter = parseFilter(metric, params.filter);
+  const grouping = groupingOf([...new Set([...groupBy, ...Object.keys(filter)])]);
+  const common = { metric, rowsMetric: 'readsFrom' in metric ? metric.readsFrom : metric.name, interval, timeZone, groupBy, grouping, filter };
   if (interval === 'week' || interval === 'month' || (interval === 'day' && timeZone !== DEFAULT_TIME_ZONE)) {
     return { ...common, ...localCalendar(interval, timeZone, requestedFrom, requestedTo) };
   }
@@ -171,6 +185,41 @@ function parseGroupBy(metric: MetricDefinition, raw: unknown): string[] {
   return list;
 }
 
+const FILTER_TERM = /^([^:]*):(.*)$/s;
+
+/**
+ * `platform:ios,platform:android,scenarioId:forest-path`: a cell is selected when its value of
+ * every named dimension is one of those named for it. Every dimension value is an event's
+ * identifier or enum, so a value that is no identifier cannot match and is refused; so is one
+ * that looks like personal data, which ingest refuses, and which the audit trail, keeping each
+ * query for years, must never hold.
+ */
+function parseFilter(metric: MetricDefinition, raw: unknown): MetricFilter {
+  if (raw === undefined || raw === '') return {};
+  const terms = typeof raw === 'string' ? raw.split(',') : raw;
+  if (!Array.isArray(terms) || !terms.every((term): term is string => typeof term === 'string')) {
+    throw new QueryError('filter', 'must be a comma-separated list of dimension:value, like platform:ios,scenarioId:forest-path');
+  }
+  const values = new Map<string, Set<string>>();
+  for (const term of terms) {
+    const [, rawDimension, value] = FILTER_TERM.exec(term) ?? [];
+    const dimension = rawDimension?.trim();
+    if (!dimension || !value) throw new QueryError('filter', `'${term}' is not dimension:value, like platform:ios (several values of one dimension: platform:ios,platform:android)`);
+    if (!metric.dimensions.includes(dimension)) {
+      throw new QueryError('filter', `unknown dimension '${dimension}' for metric ${metric.name}; allowed: ${metric.dimensions.join(', ')}`);
+    }
+    if (value.length > IDENTIFIER.maxLength || !IDENTIFIER.pattern.test(value)) {
+      throw new QueryError('filter', `the value of ${dimension} ${IDENTIFIER.message}, at most ${IDENTIFIER.maxLength} characters`);
+    }
+    const pii = piiIn(value);
+    if (pii) throw new QueryError('filter', `the value of ${dimension} looks like personal data (${pii}); no dimension value is, and queries are audited`);
+    let set = values.get(dimension);
+    if (!set) values.set(dimension, (set = new Set()));
+    set.add(value);
+  }
+  return Object.fromEntries([...values.keys()].sort().map((dimension) => [dimension, [...values.get(dimension)!].sort()]));
+}
+
 /**
  * The next coarser interval: its buckets are unions of whole buckets of this one, so a period's
  * row is partitioned by the points within it (the release policy's time axis).
@@ -242,8 +291,10 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
       const to = Math.ceil(query.to / span) * span;
       return groupings.map((grouping): LevelPlan => {
         const source = rowSource(metric, at, grouping);
-        // A local bucket sums the query's grouping at every stored interval it is made of.
-        const merged = query.calendar !== undefined && grouping === query.grouping;
+        // A local bucket sums the query's grouping at every stored interval it is made of; a
+        // point of a filter of several values of a dimension not grouped by sums the selected
+        // cells of its own interval.
+        const merged = grouping === query.grouping && (query.calendar !== undefined || (filterMergesCells(query) && at === interval));
         const values = (at === interval || merged) && grouping === query.grouping && query.metric.kind === 'distribution';
         return {
           interval: at,
@@ -251,11 +302,20 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
           rows: { metric, interval: at, grouping: source.grouping, from, to, values },
           ...(source.project && { project: source.project }),
           ...(merged && { merged }),
-          ...(merged && at === 'hour' && { spans: cutDays(query.calendar) }),
+          ...(merged && at === 'hour' && query.calendar && { spans: cutDays(query.calendar) }),
         };
       });
     }),
   };
+}
+
+/**
+ * Whether a point sums several cells of the read grouping: the filter names several values of a
+ * dimension it is not grouped by. With one value of each, a point is one cell, read as it is
+ * stored, without the sketches a merge needs.
+ */
+function filterMergesCells(query: MetricQuery): boolean {
+  return Object.entries(query.filter).some(([dimension, values]) => values.length > 1 && !query.groupBy.includes(dimension));
 }
 
 /** The UTC days that local bounds fall inside, as spans of consecutive days. */
@@ -347,6 +407,8 @@ export interface MetricAnswer {
   from: string;
   to: string;
   groupBy: string[];
+  /** As applied: per dimension, its values in order; only where the query asked for a filter. */
+  filter?: Record<string, string[]>;
   series: { group: Group; points: MetricPoint[] }[];
   suppressed: Withheld[];
 }
@@ -562,14 +624,20 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
  * The answer: the points of the query's range that the release policy lets out. Withheld points
  * are left out like empty buckets, and `suppressed` says only that something was withheld, never
  * which group (naming it would say that a small group exists) nor how much. A query of local
- * buckets passes `merged`, the sketch rows of its `merged` levels.
+ * buckets, or of a filter that adds dimensions, passes `merged`: the sketch rows of its `merged`
+ * levels.
+ *
+ * The policy decides the cells of the read grouping, filtered values or not, as any answer of that
+ * grouping does; a filter only selects among them (PRIVACY.md rule 7).
  */
 export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy, merged?: MergedRows): MetricAnswer {
   const table = tableOf(plan, rows);
   const released = policy.releasable(table.release, table.partitions);
   const write = instantWriter(query.timeZone);
-  const { pointsByGroup, withheld } = query.calendar ? localPoints(query, query.calendar, plan, table, released, merged ?? [], write) : storedPoints(query, table, released, write);
-  const sortedDimensions = query.grouping === '' ? [] : query.grouping.split(',');
+  const select = cellSelector(query);
+  const { pointsByGroup, withheld } =
+    query.calendar || filterMergesCells(query) ? mergedPoints(query, plan, table, released, merged ?? [], write, select) : storedPoints(query, table, released, write, select);
+  const sortedDimensions = query.groupBy.length === 0 ? [] : groupingOf(query.groupBy).split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];
     return Object.fromEntries(query.groupBy.map((dimension) => [dimension, values[sortedDimensions.indexOf(dimension)]!]));
@@ -581,6 +649,7 @@ export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: Metr
     from: write(query.from),
     to: write(query.to),
     groupBy: [...query.groupBy],
+    ...(Object.keys(query.filter).length > 0 && { filter: Object.fromEntries(Object.entries(query.filter).map(([dimension, values]) => [dimension, [...values]])) }),
     series: [...pointsByGroup.keys()].sort().map((groupKey) => ({ group: groupOf(groupKey), points: pointsByGroup.get(groupKey)! })),
     suppressed: withheld ? [WITHHELD] : [],
   };
@@ -598,45 +667,80 @@ function pushPoint(pointsByGroup: Map<string, MetricPoint[]>, groupKey: string, 
   else pointsByGroup.set(groupKey, [point]);
 }
 
-/** The points of the query's own level: its cells within the range, as the policy decided them. */
-function storedPoints(query: MetricQuery, { cells, own }: Table, released: Uint8Array, write: (epochMs: number) => string): Points {
+/**
+ * For a cell of the read grouping, the group of the answer it counts in, or undefined where the
+ * filter leaves it out: its key over groupBy alone (its own key where the filter adds nothing).
+ */
+type CellSelector = (groupKey: string) => string | undefined;
+
+function cellSelector(query: MetricQuery): CellSelector {
+  const dimensions = query.grouping === '' ? [] : query.grouping.split(',');
+  const tests = Object.entries(query.filter).map(([dimension, values]) => ({ at: dimensions.indexOf(dimension), allowed: new Set(values) }));
+  const kept = query.groupBy.length === 0 ? [] : groupingOf(query.groupBy).split(',').map((dimension) => dimensions.indexOf(dimension));
+  if (tests.length === 0) return (groupKey) => groupKey;
+  // The same few keys recur in every bucket: each is parsed once.
+  const decided = new Map<string, string | undefined>();
+  return (groupKey) => {
+    if (decided.has(groupKey)) return decided.get(groupKey);
+    const values = JSON.parse(groupKey) as string[];
+    const selected = tests.every(({ at, allowed }) => allowed.has(values[at]!));
+    const answered = !selected ? undefined : kept.length === dimensions.length ? groupKey : groupKeyOf(kept.map((at) => values[at]!));
+    decided.set(groupKey, answered);
+    return answered;
+  };
+}
+
+/** The points of the query's own level: its selected cells within the range, one per point, as the policy decided them. */
+function storedPoints(query: MetricQuery, { cells, own }: Table, released: Uint8Array, write: (epochMs: number) => string, select: CellSelector): Points {
   const pointsByGroup = new Map<string, MetricPoint[]>();
   let withheld = false;
   for (let i = own; i < cells.length; i++) {
     const row = cells[i]!;
-    if (row.bucket < query.from || row.bucket >= query.to) continue;
+    const groupKey = row.bucket < query.from || row.bucket >= query.to ? undefined : select(row.groupKey);
+    if (groupKey === undefined) continue;
     if (!released[i]) {
       withheld = true;
       continue;
     }
-    pushPoint(pointsByGroup, row.groupKey, pointOf(query.metric, row, write(row.bucket)));
+    pushPoint(pointsByGroup, groupKey, pointOf(query.metric, row, write(row.bucket)));
   }
   return { pointsByGroup, withheld };
 }
 
 /**
- * The local buckets: each group's stored cells that lie wholly inside a bucket (UTC days wholly
- * inside it, and hours of the UTC days it cuts), merged. A bucket is withheld when any cell it
- * sums is: what it shows is then a sum of figures other answers release, its users and
- * quantiles those of a union of released cells, each of k people or more.
+ * The start of the answer's bucket a stored cell is summed into, or undefined outside the range:
+ * a local bucket holds the UTC days wholly inside it and the hours of the UTC days it cuts.
  */
-function localPoints(query: MetricQuery, calendar: readonly number[], plan: ReadPlan, table: Table, released: Uint8Array, merged: MergedRows, write: (epochMs: number) => string): Points {
-  // Each stored cell a bucket sums, by interval and bucket start: the start of the bucket it is in.
+type BucketOfCell = (interval: Interval, bucket: number) => number | undefined;
+
+function localBucketOf(calendar: readonly number[]): BucketOfCell {
   const bucketOfPiece = new Map<string, number>();
   for (let i = 0; i + 1 < calendar.length; i++) {
     const { days, hours } = storedPieces(calendar[i]!, calendar[i + 1]!);
     for (const day of days) bucketOfPiece.set(`day\u0000${day}`, calendar[i]!);
     for (const hour of hours) bucketOfPiece.set(`hour\u0000${hour}`, calendar[i]!);
   }
+  return (interval, bucket) => bucketOfPiece.get(`${interval}\u0000${bucket}`);
+}
+
+/**
+ * Points that merge several stored cells: local buckets (UTC days and hours), and the selected
+ * cells of a filter's values within a bucket. A point is withheld when any cell it sums is: what
+ * it shows is then a sum of figures other answers release, its users and quantiles those of a
+ * union of released cells, each of k people or more.
+ */
+function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released: Uint8Array, merged: MergedRows, write: (epochMs: number) => string, select: CellSelector): Points {
+  const bucketOf: BucketOfCell = query.calendar ? localBucketOf(query.calendar) : (_, bucket) => (bucket >= query.from && bucket < query.to ? bucket : undefined);
   const withheldBuckets = new Set<string>();
   const pieces: SeriesSketchRow[] = [];
   plan.levels.forEach((level, l) => {
     if (!level.merged) return;
     for (const row of merged[l] ?? []) {
-      const bucket = bucketOfPiece.get(`${level.interval}\u0000${row.bucket}`);
-      if (bucket === undefined) continue;
-      pieces.push({ ...row, bucket });
-      if (!released[table.cellOf(l, row.groupKey, row.bucket)!]) withheldBuckets.add(`${bucket}\u0000${row.groupKey}`);
+      const bucket = bucketOf(level.interval, row.bucket);
+      const groupKey = bucket === undefined ? undefined : select(row.groupKey);
+      if (bucket === undefined || groupKey === undefined) continue;
+      pieces.push({ ...row, bucket, groupKey });
+      if (!released[table.cellOf(l, row.groupKey, row.bucket)!]) withheldBuckets.add(`${bucket}\u0000${groupKey}`);
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();

@@ -26,7 +26,7 @@ export const ROUTES = {
   'PUT /v1/consent/{userId}': { handler: 'privacy', roles: ['admin', 'ingest'], audit: 'consent', auditDetails: ['scopes'] },
   // The catalogue holds no data, only what may be asked: same callers, nothing released, nothing read to audit.
   'GET /v1/metrics': { handler: 'query', roles: ['admin', 'analyst'] },
-  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['metric', 'interval', 'timeZone', 'from', 'to', 'groupBy'] },
+  'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['metric', 'interval', 'timeZone', 'from', 'to', 'groupBy', 'filter'] },
   'POST /v1/research/exports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['metric', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome'] },
   'GET /v1/privacy/budget': { handler: 'query', roles: ['admin', 'analyst'] },
   'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['kind', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome', 'report'] },

@@ -366,12 +366,14 @@ describe('openApiDocument', () => {
       ]);
     });
 
-    it('takes from, to, interval, groupBy and timeZone as query parameters', () => {
+    it('takes from, to, interval, groupBy, timeZone and filter as query parameters', () => {
       expect(parameter('from')).toMatchObject({ in: 'query', schema: { type: 'string', format: 'date-time' } });
       expect(parameter('to')).toMatchObject({ in: 'query', schema: { type: 'string', format: 'date-time' } });
       expect(parameter('interval')).toMatchObject({ in: 'query', schema: { enum: ['minute', 'hour', 'day', 'week', 'month'] } });
       expect(parameter('groupBy')).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
       expect(parameter('timeZone')).toMatchObject({ in: 'query', required: false, schema: { type: 'string' }, example: 'Europe/London' });
+      expect(parameter('filter')).toMatchObject({ in: 'query', required: false, schema: { type: 'string' }, example: 'platform:ios,platform:android,scenarioId:forest-path' });
+      expect(parameter('filter').description).toContain('PRIVACY.md rule 7');
     });
 
     it('answers 200 with series of points and whether anything was withheld, 400 and 401 with the envelope', () => {

@@ -46,10 +46,31 @@ describe('validateMetricQuery', () => {
     ['local hours of Kolkata', { ...base, interval: 'hour', timeZone: 'Asia/Kolkata' }, 'timeZone', /whole number of hours/],
     ['weeks over more than 10,000 days', { ...base, interval: 'week', from: '2000-01-01T00:00:00Z', to: '2030-01-01T00:00:00Z' }, 'to', /spans 10958 days, more than 10000/],
     ['local months summed from more than 10,000 hours', { ...base, interval: 'month', timeZone: 'Europe/London', to: '2028-01-01T00:00:00Z' }, 'to', /summed from hours.*about 13 months/],
+    ['a filter of an unknown dimension', { ...base, filter: 'platform:ios,device:pixel' }, 'filter', /^unknown dimension 'device' for metric events; allowed: type, platform$/],
+    ['a filter of a dimension of another metric', { ...base, metric: 'mood.valence', filter: 'scenarioId:forest-path' }, 'filter', /allowed: platform$/],
+    ['a filter term without a colon', { ...base, filter: 'platform:ios,android' }, 'filter', /^'android' is not dimension:value, like platform:ios \(several values of one dimension: platform:ios,platform:android\)$/],
+    ['a filter term without a value', { ...base, filter: 'platform:' }, 'filter', /'platform:' is not dimension:value/],
+    ['a filter term without a dimension', { ...base, filter: ':ios' }, 'filter', /':ios' is not dimension:value/],
+    ['an empty filter term', { ...base, filter: 'platform:ios,' }, 'filter', /'' is not dimension:value/],
+    ['a filter value with a control character', { ...base, filter: 'platform:io\u0000s' }, 'filter', /^the value of platform must be an identifier \(letters, digits and \. _ : @ \/ -\), at most 128 characters$/],
+    ['a filter value with a space', { ...base, filter: 'platform:i os' }, 'filter', /must be an identifier/],
+    ['a filter value longer than any dimension value', { ...base, filter: `platform:${'x'.repeat(129)}` }, 'filter', /at most 128 characters/],
+    ['a filter value that is an e-mail address', { ...base, metric: 'sessions', filter: 'scenarioId:jane.doe@example.com' }, 'filter', /^the value of scenarioId looks like personal data \(email\)/],
+    ['a filter that is no list', { ...base, filter: { platform: 'ios' } }, 'filter', /comma-separated list of dimension:value/],
   ])('refuses %s, naming the parameter', (_, params, parameter, message) => {
     const error = errorOf(params);
     expect(error.parameter).toBe(parameter);
     expect(error.message).toMatch(message);
+  });
+
+  it('reads a filter as values per dimension, and the cells at groupBy and the filtered dimensions', () => {
+    const query = validateMetricQuery({ ...base, metric: 'choice.response_time', groupBy: 'choiceType', filter: 'scenarioId:forest-path, scenarioId :lake:dawn,scenarioId:forest-path' });
+    // Spaces around a dimension are trimmed, a value may hold colons, and a repeat counts once.
+    expect(query.filter).toEqual({ scenarioId: ['forest-path', 'lake:dawn'] });
+    expect(query.grouping).toBe('choiceType,scenarioId');
+    expect(query.groupBy).toEqual(['choiceType']);
+    expect(validateMetricQuery({ ...base, groupBy: 'platform', filter: 'platform:ios' }).grouping).toBe('platform');
+    expect(validateMetricQuery({ ...base, filter: '' }).filter).toEqual({});
   });
 
   it('widens the range to whole buckets and keeps the requested groupBy order', () => {
