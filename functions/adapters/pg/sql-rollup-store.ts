@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
-import { projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
+import { byBucketAndKey, projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 
@@ -230,11 +230,16 @@ const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::
 // The completed rows are most of a series (11,405 rows for 30 days of events by type and platform)
 // and come as ONE text per level, a line per row: a result row cost PGlite ~20 µs (and the pg
 // driver a field parse per column), ten times what finding it cost the database. Fields:
-// minutes_from, count, users_count, users_approx as 0 or 1, [sum, min, max, p50, p95 where the
-// level wants values; a NULL quantile as an empty field, which concat_ws would drop], group_key
-// last (JSON: it may hold spaces, never a raw line break).
-const PACKED_LINE = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int,
-    CASE WHEN l.with_values THEN concat_ws(' ', r.sum, r.min, r.max, COALESCE(r.p50::text, ''), COALESCE(r.p95::text, '')) END, r.group_key)`;
+// minutes_from, count, users_count, users_approx as 0 or 1, group_key last (JSON: it may hold
+// spaces, never a raw line break). Grouping them by key in SQL, to send each key once, made
+// PGlite sort every level by key, which cost more than the keys did. Where the level wants
+// values, each row's sum, min, max, p50 and p95 follow in one bytea of the level, as float8send
+// writes them (8 bytes each, big-endian, rows in the same order): formatting and parsing five
+// decimal doubles per row cost more than the rest of the row. A NULL quantile is sent as NaN,
+// which no quantile of finite values is.
+const PACKED_LINE = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int, r.group_key)`;
+const PACKED_VALUES = `string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
+    || float8send(COALESCE(r.p50, 'NaN')) || float8send(COALESCE(r.p95, 'NaN')), ''::bytea)`;
 // The open rows carry their sketches and come as rows (few: the open hour and day, the minutes
 // since the watermark). OFFSET 0 keeps each lateral subquery from being flattened into a join
 // the planner might run as a scan of the whole table: PGlite keeps no statistics to warn it.
@@ -244,9 +249,10 @@ const OPEN_COLUMNS = (users: string, qsketch: string) =>
 const SERIES_LEVELS = `
   WITH ${LEVELS}
   SELECT l.i::int4, NULL::int4 AS part, NULL::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
-    NULL::float8, NULL::float8, NULL::float8, NULL::bytea, p.packed
+    NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
   FROM l CROSS JOIN LATERAL (
-    SELECT string_agg(${PACKED_LINE}, E'\\n') AS packed FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
+    SELECT string_agg(${PACKED_LINE}, E'\\n') AS packed, CASE WHEN l.with_values THEN ${PACKED_VALUES} END AS packed_values
+    FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
   ) p WHERE p.packed IS NOT NULL
   UNION ALL
   SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
@@ -307,37 +313,65 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
   return { bucket, groupKey: row[1], count: row[2], sum: row[5]!, min: row[6]!, max: row[7]!, p50: quantiles?.p50, p95: quantiles?.p95, users: row[3], usersApprox: row[4] };
 }
 
+/** Bytes of one row's values in a PACKED_VALUES bytea: sum, min, max, p50 and p95. */
+const VALUES_BYTES = 5 * 8;
+const [ZERO, NINE, NEWLINE] = [48, 57, 10];
+
 /**
- * The points of PACKED_LINE lines, added to `points`: scanned in place, field by field, since
- * splitting a level's text into lines first made garbage of a string per row.
+ * The points of a level's PACKED_LINE lines (and PACKED_VALUES where the level wants values),
+ * added to `points`: scanned in place, since cutting the text into a string per field made most
+ * of a 30-day read's garbage. A line's key is reused from the line before it in the same place
+ * of the bucket before (the keys of every bucket come in the same order), so most rows of a
+ * group share one string, which the answer's table then finds by its cached hash.
  */
-function unpackRows(packed: string, plan: SeriesSelection, points: SeriesRow[]): void {
-  const fieldCount = plan.values ? 9 : 4;
-  const fields = new Array<number>(fieldCount);
+function unpackLines(packed: string, values: Uint8Array | null, plan: SeriesSelection, points: SeriesRow[]): void {
   let at = 0;
-  while (at < packed.length) {
-    for (let f = 0; f < fieldCount; f++) {
-      const space = packed.indexOf(' ', at);
-      // An empty field is a NULL quantile.
-      fields[f] = space === at ? NaN : Number(packed.slice(at, space));
-      at = space + 1;
-    }
-    // The group key is the rest of the line: its values may hold spaces, never a raw line break (JSON).
+  // A whole number: every field before the key is one, never negative.
+  const whole = () => {
+    let value = 0;
+    for (let code = packed.charCodeAt(at); code >= ZERO && code <= NINE; code = packed.charCodeAt(++at)) value = value * 10 + code - ZERO;
+    at++;
+    return value;
+  };
+  const doubles = values && new DataView(values.buffer, values.byteOffset, values.byteLength);
+  // The keys of the bucket before, in order, and of this one so far.
+  let before: string[] = [];
+  let current: string[] = [];
+  let bucketBefore = NaN;
+  for (let row = 0; at < packed.length; row++) {
+    const bucket = plan.from + whole() * INTERVAL_MS.minute;
+    const count = whole();
+    const users = whole();
+    const usersApprox = whole() === 1;
     let end = packed.indexOf('\n', at);
     if (end < 0) end = packed.length;
-    const groupKey = packed.slice(at, end);
-    at = end + 1;
-    const bucket = plan.from + fields[0]! * INTERVAL_MS.minute;
-    const count = fields[1]!;
-    const users = fields[2]!;
-    const usersApprox = fields[3] === 1;
-    if (!plan.values) {
+    if (bucket !== bucketBefore) {
+      before = current;
+      current = [];
+      bucketBefore = bucket;
+    }
+    const guess = before[current.length];
+    const groupKey = guess !== undefined && end - at === guess.length && packed.startsWith(guess, at) ? guess : packed.slice(at, end);
+    current.push(groupKey);
+    at = packed.charCodeAt(end) === NEWLINE ? end + 1 : end;
+    if (!doubles) {
       points.push({ bucket, groupKey, count, users, usersApprox });
       continue;
     }
-    const p50 = Number.isNaN(fields[7]) ? undefined : fields[7];
-    const p95 = Number.isNaN(fields[8]) ? undefined : fields[8];
-    points.push({ bucket, groupKey, count, sum: fields[4]!, min: fields[5]!, max: fields[6]!, p50, p95, users, usersApprox });
+    const offset = row * VALUES_BYTES;
+    const [p50, p95] = [doubles.getFloat64(offset + 24), doubles.getFloat64(offset + 32)];
+    points.push({
+      bucket,
+      groupKey,
+      count,
+      sum: doubles.getFloat64(offset),
+      min: doubles.getFloat64(offset + 8),
+      max: doubles.getFloat64(offset + 16),
+      p50: Number.isNaN(p50) ? undefined : p50,
+      p95: Number.isNaN(p95) ? undefined : p95,
+      users,
+      usersApprox,
+    });
   }
 }
 
@@ -851,7 +885,7 @@ export class SqlRollupStore implements RollupStore {
         const level = row[0] - 1;
         const plan = plans[level]!;
         if (row[1] === null) {
-          unpackRows(row[12]!, plan, points[level]!);
+          unpackLines(row[12]!, row[11], plan, points[level]!);
           continue;
         }
         const { project } = minutes[level]!;
@@ -867,7 +901,8 @@ export class SqlRollupStore implements RollupStore {
         });
       }
       pending.forEach(({ resolve }, level) => {
-        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!));
+        // The open rows' buckets come after the completed ones'.
+        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
         resolve(points[level]!);
       });
     } catch (error) {

@@ -28,17 +28,27 @@
  * cell down without singling it out; an exact audit by linear programming is not done.
  */
 
-export interface ReleaseCell {
-  /** Distinct users of the cell. */
-  readonly users: number;
-  /** Whether `users` is an estimate (above the sketch's exact range). */
-  readonly usersApprox: boolean;
+/**
+ * The cells of a table, a column per figure (a 30-day answer decides tens of thousands of cells:
+ * an object per cell and per partition was most of its time and garbage).
+ */
+export interface ReleaseCells {
+  /** Distinct users of each cell. */
+  readonly users: ArrayLike<number>;
+  /** Per cell, 1 where `users` is an estimate (above the sketch's exact range), else 0. */
+  readonly usersApprox: ArrayLike<number>;
 }
 
-/** A parent cell and ALL its children along one axis (a dimension, or the finer buckets of a period), as indexes into the table's cells. */
-export interface Partition {
-  readonly parent: number;
-  readonly children: readonly number[];
+/**
+ * Partitions, each a parent cell and ALL its children along one axis (a dimension, or the finer
+ * buckets of a period), as indexes into the table's cells: partition p is `parents[p]` and the
+ * children from `children[starts[p]]` to before `children[starts[p + 1]]`.
+ */
+export interface Partitions {
+  readonly parents: ArrayLike<number>;
+  /** One more than there are partitions. */
+  readonly starts: ArrayLike<number>;
+  readonly children: ArrayLike<number>;
 }
 
 /** The one entry an answer lists when it withheld anything; it names no group and counts nothing. */
@@ -57,55 +67,60 @@ export interface ReleasePolicyOptions {
 export interface ReleasePolicy {
   readonly k: number;
   /**
-   * Per cell of the table, whether it may be released; partitions must list every child that has
-   * events. Where cells tie, the earlier is withheld first: order cells the same way every time.
+   * Per cell of the table, 1 where it may be released; partitions must list every child that
+   * has events. Where cells tie, the earlier is withheld first: order cells the same way every time.
    */
-  releasable(cells: readonly ReleaseCell[], partitions: readonly Partition[]): boolean[];
+  releasable(cells: ReleaseCells, partitions: Partitions): Uint8Array;
 }
 
 export function releasePolicy({ k, approximateMargin }: ReleasePolicyOptions): ReleasePolicy {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a whole number of users, got ${k}`);
   if (!(approximateMargin >= 0 && approximateMargin < 1)) throw new RangeError(`approximateMargin must be in [0, 1), got ${approximateMargin}`);
-  const atLeast = (cell: ReleaseCell) => (cell.usersApprox ? Math.floor(cell.users * (1 - approximateMargin)) : cell.users);
-  const atMost = (cell: ReleaseCell) => (cell.usersApprox ? Math.ceil(cell.users * (1 + approximateMargin)) : cell.users);
-
-  /** Withholds the smallest released child of `partition` where rule 2 or 3 fails; true when it did. */
-  function complement(cells: readonly ReleaseCell[], partition: Partition, released: boolean[]): boolean {
-    const parent = cells[partition.parent]!;
-    // A parent under k is itself withheld, and so is every child of it.
-    if (atLeast(parent) < k) return false;
-    let shownUsers = 0;
-    let withheld = 0;
-    let withheldUsers = 0;
-    let smallest: number | undefined;
-    for (const child of partition.children) {
-      const cell = cells[child]!;
-      if (!released[child]) {
-        withheld++;
-        withheldUsers = Math.max(withheldUsers, atLeast(cell));
-        continue;
-      }
-      shownUsers += atMost(cell);
-      // Ties go to the earlier cell, so the same data always withholds the same cells.
-      if (smallest === undefined || cell.users < cells[smallest]!.users) smallest = child;
-    }
-    const holds = released[partition.parent]
-      ? withheld === 0 || (withheld >= 2 && Math.max(withheldUsers, atLeast(parent) - shownUsers) >= k)
-      : withheld > 0;
-    if (holds || smallest === undefined) return false;
-    released[smallest] = false;
-    return true;
-  }
 
   return {
     k,
-    releasable(cells, partitions) {
-      const released = cells.map((cell) => atLeast(cell) >= k);
+    releasable({ users, usersApprox }, { parents, starts, children }) {
+      const cellCount = users.length;
+      // Each cell's users as the bounds count them.
+      const atLeast = new Float64Array(cellCount);
+      const atMost = new Float64Array(cellCount);
+      const released = new Uint8Array(cellCount);
+      for (let cell = 0; cell < cellCount; cell++) {
+        const count = users[cell]!;
+        const approximate = usersApprox[cell] === 1;
+        atLeast[cell] = approximate ? Math.floor(count * (1 - approximateMargin)) : count;
+        atMost[cell] = approximate ? Math.ceil(count * (1 + approximateMargin)) : count;
+        released[cell] = atLeast[cell]! >= k ? 1 : 0;
+      }
       // A cell is a child in several partitions (one per axis): withholding it for one can open
       // another, so sweep until nothing changes. Each sweep only withholds, so this ends.
       for (let changed = true; changed; ) {
         changed = false;
-        for (const partition of partitions) if (complement(cells, partition, released)) changed = true;
+        for (let partition = 0; partition + 1 < starts.length; partition++) {
+          const parent = parents[partition]!;
+          // A parent under k is itself withheld, and so is every child of it.
+          if (atLeast[parent]! < k) continue;
+          let shownUsers = 0;
+          let withheld = 0;
+          let withheldUsers = 0;
+          let smallest = -1;
+          for (let at = starts[partition]!, end = starts[partition + 1]!; at < end; at++) {
+            const child = children[at]!;
+            if (released[child] === 0) {
+              withheld++;
+              withheldUsers = Math.max(withheldUsers, atLeast[child]!);
+              continue;
+            }
+            shownUsers += atMost[child]!;
+            // Ties go to the earlier cell, so the same data always withholds the same cells.
+            if (smallest < 0 || users[child]! < users[smallest]!) smallest = child;
+          }
+          // Rule 2 for a released parent, rule 3 for a withheld one; where it fails, the smallest released child goes.
+          const holds = released[parent] === 1 ? withheld === 0 || (withheld >= 2 && Math.max(withheldUsers, atLeast[parent]! - shownUsers) >= k) : withheld > 0;
+          if (holds || smallest < 0) continue;
+          released[smallest] = 0;
+          changed = true;
+        }
       }
       return released;
     },

@@ -1,4 +1,4 @@
-import { WITHHELD, type Partition, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
+import { WITHHELD, type Partitions, type ReleaseCells, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
 import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
 import { IDENTIFIER } from '../events/schema';
 import { piiIn } from '../privacy/pii';
@@ -448,74 +448,176 @@ export type MergedRows = readonly (readonly SeriesSketchRow[] | undefined)[];
 interface Table {
   /** Every level's rows, each level's in bucket and key order, levels in the plan's order. */
   readonly cells: readonly SeriesRow[];
-  readonly partitions: readonly Partition[];
+  /** The cells' users, as the release policy reads them. */
+  readonly release: ReleaseCells;
+  readonly partitions: Partitions;
   /** Where the query's own level starts in `cells`. */
   readonly own: number;
-  /** Per level, each cell's index in `cells` by group key, then bucket. */
-  readonly indexes: readonly ReadonlyMap<string, ReadonlyMap<number, number>>[];
+  /** The index in `cells` of a level's cell of that group and bucket, if it has events. */
+  cellOf(level: number, groupKey: string, bucket: number): number | undefined;
 }
 
-const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<SeriesRow, 'bucket' | 'groupKey'>) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
+/** The order of a level's cells (and so of the release policy's ties). */
+export const byBucketAndKey = (a: Pick<SeriesRow, 'bucket' | 'groupKey'>, b: Pick<SeriesRow, 'bucket' | 'groupKey'>) => a.bucket - b.bucket || (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0);
+
+/** A level's rows in bucket and key order: as the store read them, when they came so. */
+function sortedRows(rows: readonly SeriesRow[]): readonly SeriesRow[] {
+  for (let i = 1; i < rows.length; i++) if (byBucketAndKey(rows[i - 1]!, rows[i]!) > 0) return [...rows].sort(byBucketAndKey);
+  return rows;
+}
+
+/**
+ * One level's cells: its groups numbered in the order met, and each cell's index by group and
+ * bucket number in an open-addressing hash table of typed arrays (a Map of numbers cost more
+ * than the rest of the table; a dense grid of groups by buckets would be mostly empty for a
+ * sparse week of minutes).
+ */
+class LevelCells {
+  readonly groups = new Map<string, number>();
+  readonly buckets: number;
+  /** Per slot, its cell's group * buckets + bucket number, or -1 where the slot is free. */
+  private keys = new Float64Array(0);
+  private cells = new Int32Array(0);
+  private shift = 0;
+
+  constructor(
+    readonly from: number,
+    to: number,
+    readonly step: number,
+  ) {
+    this.buckets = Math.max(1, (to - from) / step);
+  }
+
+  /** The level's cells, by their groups and bucket numbers in cell order, from `first` on. */
+  index(groupOfCell: readonly number[], bucketOfCell: readonly number[], first: number): void {
+    // A power of two at least twice the cells: probes stay short.
+    let bits = 1;
+    while (1 << bits < 2 * (groupOfCell.length - first)) bits++;
+    this.shift = 32 - bits;
+    this.keys = new Float64Array(1 << bits).fill(-1);
+    this.cells = new Int32Array(1 << bits);
+    const mask = (1 << bits) - 1;
+    for (let cell = first; cell < groupOfCell.length; cell++) {
+      const key = groupOfCell[cell]! * this.buckets + bucketOfCell[cell]!;
+      let slot = this.slotOf(key);
+      while (this.keys[slot] !== -1) slot = (slot + 1) & mask;
+      this.keys[slot] = key;
+      this.cells[slot] = cell;
+    }
+  }
+
+  /** The cell of a group and bucket number, or -1. */
+  cellAt(group: number, bucket: number): number {
+    const key = group * this.buckets + bucket;
+    const mask = this.keys.length - 1;
+    for (let slot = this.slotOf(key); this.keys[slot] !== -1; slot = (slot + 1) & mask) if (this.keys[slot] === key) return this.cells[slot]!;
+    return -1;
+  }
+
+  /** Fibonacci hashing: the product's top bits, which every bit of the key stirs. */
+  private slotOf(key: number): number {
+    return this.shift === 32 ? 0 : Math.imul(key | 0, 0x9e3779b1) >>> this.shift;
+  }
+}
 
 /**
  * The cells of every level and the partitions between them: a cell's parent along time is the
  * same group's row at the next coarser interval, and along each of its grouping's dimensions the
  * row of the grouping without it in the same bucket. Cells and partitions come in one order for
- * the same data, so the policy withholds the same cells in every answer.
+ * the same data, so the policy withholds the same cells in every answer: partitions in the order
+ * their first child is met (levels in the plan's order, cells in order, and per cell its period
+ * before its dimensions), children in cell order.
  */
 function tableOf(plan: ReadPlan, rows: MetricRows): Table {
   const cells: SeriesRow[] = [];
-  // Per level, each cell's index by group key, then bucket: a group's map is found once per key
-  // and probed by number, where a string built per cell and probe (bucket and key) was most of a
-  // 30-day answer's time.
-  const levels = new Map<string, Map<string, Map<number, number>>>();
-  const levelOf = (interval: Interval, grouping: string) => `${interval}\u0000${grouping}`;
-  plan.levels.forEach((level, i) => {
-    const index = new Map<string, Map<number, number>>();
-    levels.set(levelOf(level.interval, level.grouping), index);
-    for (const row of [...rows[i]!].sort(byBucketAndKey)) {
-      let group = index.get(row.groupKey);
-      if (!group) index.set(row.groupKey, (group = new Map<number, number>()));
-      group.set(row.bucket, cells.length);
+  const levels: LevelCells[] = [];
+  const groupOfCell: number[] = [];
+  const bucketOfCell: number[] = [];
+  plan.levels.forEach((level, l) => {
+    const at = new LevelCells(level.rows.from, level.rows.to, INTERVAL_MS[level.interval]);
+    levels.push(at);
+    const first = cells.length;
+    for (const row of sortedRows(rows[l]!)) {
+      let group = at.groups.get(row.groupKey);
+      if (group === undefined) at.groups.set(row.groupKey, (group = at.groups.size));
+      groupOfCell.push(group);
+      bucketOfCell.push((row.bucket - at.from) / at.step);
       cells.push(row);
     }
+    at.index(groupOfCell, bucketOfCell, first);
   });
-  // A parent's partitions, one per level of children (its finer buckets, its groups by another
-  // dimension), in the order they are first met; found per child level by the parent's index.
-  const partitions: { parent: number; children: number[] }[] = [];
-  const byParent = plan.levels.map((): ({ parent: number; children: number[] } | undefined)[] => []);
-  const childOf = (parent: number | undefined, childLevel: number, child: number) => {
-    if (parent === undefined) return;
-    const partition = byParent[childLevel]![parent];
-    if (partition) partition.children.push(child);
-    else partitions.push((byParent[childLevel]![parent] = { parent, children: [child] }));
-  };
+  const levelOf = new Map(plan.levels.map((level, l) => [`${level.interval}\u0000${level.grouping}`, l]));
+  const users = new Float64Array(cells.length);
+  const usersApprox = new Uint8Array(cells.length);
+  cells.forEach((cell, i) => {
+    users[i] = cell.users;
+    usersApprox[i] = cell.usersApprox ? 1 : 0;
+  });
+  // (partition, child) pairs as met, then counted into each partition's slice of `children`.
+  const parents: number[] = [];
+  const pairPartition: number[] = [];
+  const pairChild: number[] = [];
+  // A parent's partition for the child level at hand: one from an earlier child level is stale.
+  const partitionOfParent = new Int32Array(cells.length).fill(-1);
   let start = 0;
   plan.levels.forEach((level, childLevel) => {
+    const firstPartition = parents.length;
+    const childOf = (parent: number, child: number) => {
+      if (parent < 0) return;
+      let partition = partitionOfParent[parent]!;
+      if (partition < firstPartition) {
+        partition = parents.length;
+        parents.push(parent);
+        partitionOfParent[parent] = partition;
+      }
+      pairPartition.push(partition);
+      pairChild.push(child);
+    };
+    const own = levels[childLevel]!;
     const coarser = COARSER[level.interval];
-    const periods = coarser && levels.get(levelOf(coarser, level.grouping));
+    const period = coarser === undefined ? undefined : levels[levelOf.get(`${coarser}\u0000${level.grouping}`) ?? -1];
     const dimensions = level.grouping === '' ? [] : level.grouping.split(',');
     // Per dimension, the level of the grouping without it.
-    const marginals = dimensions.map((_, d) => ({ index: levels.get(levelOf(level.interval, groupingOf(dimensions.filter((__, j) => j !== d))))!, d }));
-    // Per group key of the level, its group's cells in the coarser period and in each marginal.
-    const parentsOf = new Map<string, { period: Map<number, number> | undefined; marginals: (Map<number, number> | undefined)[] }>();
+    const marginals = dimensions.map((_, d) => levels[levelOf.get(`${level.interval}\u0000${groupingOf(dimensions.filter((__, j) => j !== d))}`)!]!);
+    // Per group of the level, its group in the coarser period's level and in each marginal's (-1: none).
+    const periodGroup: number[] = [];
+    const marginalGroups: number[][] = [];
+    for (const [groupKey, group] of own.groups) {
+      periodGroup[group] = period?.groups.get(groupKey) ?? -1;
+      const values = JSON.parse(groupKey) as string[];
+      marginalGroups[group] = marginals.map((marginal, d) => marginal.groups.get(groupKeyOf(values.filter((__, j) => j !== d))) ?? -1);
+    }
     for (let cell = start; cell < start + rows[childLevel]!.length; cell++) {
-      const { bucket, groupKey } = cells[cell]!;
-      let parents = parentsOf.get(groupKey);
-      if (!parents) {
-        const values = JSON.parse(groupKey) as string[];
-        parents = {
-          period: periods?.get(groupKey),
-          marginals: marginals.map(({ index, d }) => index.get(groupKeyOf(values.filter((__, j) => j !== d)))),
-        };
-        parentsOf.set(groupKey, parents);
+      const group = groupOfCell[cell]!;
+      if (period) {
+        const parentGroup = periodGroup[group]!;
+        if (parentGroup >= 0) childOf(period.cellAt(parentGroup, Math.floor((cells[cell]!.bucket - period.from) / period.step)), cell);
       }
-      if (coarser) childOf(parents.period?.get(bucketStart(bucket, coarser)), childLevel, cell);
-      for (const marginal of parents.marginals) childOf(marginal?.get(bucket), childLevel, cell);
+      const groups = marginalGroups[group]!;
+      for (let d = 0; d < marginals.length; d++) {
+        if (groups[d]! >= 0) childOf(marginals[d]!.cellAt(groups[d]!, bucketOfCell[cell]!), cell);
+      }
     }
     start += rows[childLevel]!.length;
   });
-  return { cells, partitions, own: start - rows.at(-1)!.length, indexes: plan.levels.map((level) => levels.get(levelOf(level.interval, level.grouping))!) };
+  const starts = new Int32Array(parents.length + 1);
+  for (const partition of pairPartition) starts[partition + 1]!++;
+  for (let p = 0; p < parents.length; p++) starts[p + 1]! += starts[p]!;
+  const children = new Int32Array(pairChild.length);
+  const filled = starts.slice(0, parents.length);
+  pairPartition.forEach((partition, pair) => (children[filled[partition]!++] = pairChild[pair]!));
+  return {
+    cells,
+    release: { users, usersApprox },
+    partitions: { parents: Int32Array.from(parents), starts, children },
+    own: start - rows.at(-1)!.length,
+    cellOf(l, groupKey, bucket) {
+      const level = levels[l]!;
+      const group = level.groups.get(groupKey);
+      const cell = group === undefined ? -1 : level.cellAt(group, (bucket - level.from) / level.step);
+      return cell < 0 ? undefined : cell;
+    },
+  };
 }
 
 /**
@@ -530,7 +632,7 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
  */
 export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy, merged?: MergedRows): MetricAnswer {
   const table = tableOf(plan, rows);
-  const released = policy.releasable(table.cells, table.partitions);
+  const released = policy.releasable(table.release, table.partitions);
   const write = instantWriter(query.timeZone);
   const select = cellSelector(query);
   const { pointsByGroup, withheld } =
@@ -589,7 +691,7 @@ function cellSelector(query: MetricQuery): CellSelector {
 }
 
 /** The points of the query's own level: its selected cells within the range, one per point, as the policy decided them. */
-function storedPoints(query: MetricQuery, { cells, own }: Table, released: readonly boolean[], write: (epochMs: number) => string, select: CellSelector): Points {
+function storedPoints(query: MetricQuery, { cells, own }: Table, released: Uint8Array, write: (epochMs: number) => string, select: CellSelector): Points {
   const pointsByGroup = new Map<string, MetricPoint[]>();
   let withheld = false;
   for (let i = own; i < cells.length; i++) {
@@ -627,7 +729,7 @@ function localBucketOf(calendar: readonly number[]): BucketOfCell {
  * it shows is then a sum of figures other answers release, its users and quantiles those of a
  * union of released cells, each of k people or more.
  */
-function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released: readonly boolean[], merged: MergedRows, write: (epochMs: number) => string, select: CellSelector): Points {
+function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released: Uint8Array, merged: MergedRows, write: (epochMs: number) => string, select: CellSelector): Points {
   const bucketOf: BucketOfCell = query.calendar ? localBucketOf(query.calendar) : (_, bucket) => (bucket >= query.from && bucket < query.to ? bucket : undefined);
   const withheldBuckets = new Set<string>();
   const pieces: SeriesSketchRow[] = [];
@@ -638,7 +740,7 @@ function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released
       const groupKey = bucket === undefined ? undefined : select(row.groupKey);
       if (bucket === undefined || groupKey === undefined) continue;
       pieces.push({ ...row, bucket, groupKey });
-      if (!released[table.indexes[l]!.get(row.groupKey)!.get(row.bucket)!]) withheldBuckets.add(`${bucket}\u0000${groupKey}`);
+      if (!released[table.cellOf(l, row.groupKey, row.bucket)!]) withheldBuckets.add(`${bucket}\u0000${groupKey}`);
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();
