@@ -84,7 +84,9 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
     return { analytics: db, streaming: db, label: 'postgresql' };
   }
   const dataDir = resolve(config.DATA_DIR);
-  const analytics = await embeddedDatabase(join(dataDir, 'pg'), { niceness: 10 });
+  // The analytics database's buffers hold the rollup pages a dashboard reads again and again;
+  // the stream's database holds only checkpoints, record keys and dead letters.
+  const analytics = await embeddedDatabase(join(dataDir, 'pg'), { niceness: 10, sharedBuffersMb: 64 });
   closers.push(() => analytics.close());
   const streaming = await embeddedDatabase(join(dataDir, 'stream'));
   closers.push(() => streaming.close());

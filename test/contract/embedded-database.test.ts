@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { embeddedDatabase, embeddedDatabaseClient, type EmbeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 
 /** The embedded database as the local runtime shares it: an owner and clients over ports. */
@@ -29,5 +32,35 @@ describe('embedded database connections', () => {
     // Closing a client closes its port only: the owner and other clients carry on.
     await client.close();
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 2 }]);
+  });
+});
+
+/** What a data folder costs in memory and on disk: PostgreSQL's server defaults do not suit an embedded instance. */
+describe('embedded database settings', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'embedded-settings-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const settingsOf = async (db: EmbeddedDatabase) =>
+    (await db.query<{ name: string; setting: string; unit: string | null }>("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'min_wal_size') ORDER BY name")).rows;
+
+  it('keeps a small buffer pool unless told otherwise, and a write-ahead log of at most 64 MB, in a new folder and when reopened', async () => {
+    const expected = [
+      { name: 'max_wal_size', setting: '64', unit: 'MB' },
+      { name: 'min_wal_size', setting: '32', unit: 'MB' },
+      // In 8 kB pages: 16 MB.
+      { name: 'shared_buffers', setting: '2048', unit: '8kB' },
+    ];
+    const created = await embeddedDatabase(join(dataDir, 'pg'));
+    await created.exec('CREATE TABLE kept (id int)');
+    expect(await settingsOf(created)).toEqual(expected);
+    await created.close();
+    const reopened = await embeddedDatabase(join(dataDir, 'pg'), { sharedBuffersMb: 64 });
+    // The folder made by the thread that only created it is the one opened after it.
+    expect((await reopened.query('SELECT * FROM kept')).rows).toEqual([]);
+    expect(await settingsOf(reopened)).toEqual([...expected.slice(0, 2), { name: 'shared_buffers', setting: '8192', unit: '8kB' }]);
+    await reopened.close();
   });
 });

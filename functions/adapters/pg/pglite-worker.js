@@ -35,7 +35,13 @@ async function main() {
   const db = await PGlite.create(workerData.dataDir, {
     parsers: { [INT8_OID]: (value) => Number(value), [BYTEA_OID]: byteaFromHex },
     serializers: { [BYTEA_OID]: byteaToHex },
+    startParams: [...PGlite.defaultStartParams, ...Object.entries(workerData.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
   });
+  if (workerData.createOnly) {
+    await db.close();
+    parentPort.postMessage({ ready: true });
+    return;
+  }
   serve(db, parentPort);
   parentPort.postMessage({ ready: true });
 }
