@@ -16,7 +16,7 @@ import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
-import { openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
+import { STREAM_CONSUMERS, openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
 import { startDetectConsumer } from './monitoring';
 import type { LiveStore, Metrics } from '../ports';
 
@@ -328,7 +328,7 @@ export async function runAggregatorThread(): Promise<void> {
     // One store for both, so the roll-up's writes and the batches' share one row cache.
     const rollups = new SqlRollupStore(analytics);
     const poller = new StreamPoller({
-      consumer: 'aggregate',
+      consumer: STREAM_CONSUMERS.aggregate,
       reader: stream,
       checkpoints: new SqlCheckpointStore(streaming),
       deadLetters,

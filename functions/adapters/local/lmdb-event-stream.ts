@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type PutRecordResult, type StreamRecord, type StreamRecordInput, type SubjectRecords } from '../../ports';
+import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type HandledRecords, type PutRecordResult, type StreamRecord, type StreamRecordInput, type SubjectRecords } from '../../ports';
 import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 
 export interface LmdbEventStreamOptions {
@@ -38,7 +38,7 @@ interface StoredRecord {
  * a crash. LMDB has a single writer, so sequence numbers become visible in the order they were
  * taken: a reader that asks "after the last one I saw" never skips a slower writer's record.
  */
-export class LmdbEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords {
+export class LmdbEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords, HandledRecords {
   private readonly shardIds: string[];
 
   private constructor(
@@ -164,6 +164,17 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader, Su
       });
     }
     return expired.length;
+  }
+
+  async trimThrough(shardId: string, sequenceNumber: string): Promise<number> {
+    const stream = this.options.streamName;
+    const keys = [...this.records.getKeys({ start: recordKey(stream, shardId, 0), end: recordKey(stream, shardId, Number(sequenceNumber) + 1) })];
+    if (keys.length > 0) {
+      await this.root.transaction(() => {
+        for (const key of keys) void this.records.remove(key);
+      });
+    }
+    return keys.length;
   }
 
   async eraseRecordsOf(partitionKey: string): Promise<number> {
