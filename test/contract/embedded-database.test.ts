@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedDatabase, embeddedDatabaseClient, type EmbeddedDatabase } from '../../functions/adapters/pg/pglite-database';
@@ -62,5 +62,31 @@ describe('embedded database settings', () => {
     expect((await reopened.query('SELECT * FROM kept')).rows).toEqual([]);
     expect(await settingsOf(reopened)).toEqual([...expected.slice(0, 2), { name: 'shared_buffers', setting: '8192', unit: '8kB' }]);
     await reopened.close();
+  });
+});
+
+describe('embedded database write-ahead log', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'embedded-wal-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const walMb = () => {
+    const wal = join(dataDir, 'pg', 'pg_wal');
+    return readdirSync(wal).filter((name) => /^[0-9A-F]{24}$/.test(name)).reduce((total, name) => total + statSync(join(wal, name)).size, 0) / 1024 / 1024;
+  };
+
+  it('is recycled by the checkpoints the database writes by itself, so it stays near its 64 MB bound whatever is written', async () => {
+    const db = await embeddedDatabase(join(dataDir, 'pg'), { checkpointEveryMs: 200 });
+    try {
+      await db.exec('CREATE TABLE filler (id int, body text)');
+      // About 160 MB of WAL, more than twice what a checkpoint keeps.
+      for (let round = 0; round < 6; round += 1) await db.query("INSERT INTO filler SELECT n, repeat('x', 200) FROM generate_series(1, 100000) AS n");
+      while (walMb() > 64) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(walMb()).toBeLessThanOrEqual(64);
+    } finally {
+      await db.close();
+    }
   });
 });

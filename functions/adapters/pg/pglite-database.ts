@@ -18,14 +18,18 @@ export interface EmbeddedDatabaseOptions {
    * beyond it are read from the operating system's file cache.
    */
   readonly sharedBuffersMb?: number;
+  /** How often a database in a folder writes a checkpoint, which recycles its WAL (default a minute). */
+  readonly checkpointEveryMs?: number;
 }
+
+const CHECKPOINT_EVERY_MS = 60_000;
 
 /**
  * Server settings of every embedded database. PostgreSQL's defaults suit a server of its own:
  * 128 MB of buffers per instance, and a write-ahead log of up to 1 GB between checkpoints, kept at
  * 80 MB at least, which the data folder carried (128 MB of `pg_wal` after 30,000 events;
- * bench/footprint.ts). A checkpoint every 64 MB of WAL costs the aggregator little: PGlite runs
- * without fsync.
+ * bench/footprint.ts). These bound what a checkpoint keeps for recycling; the checkpoints
+ * themselves come from the worker's timer (pglite-worker.js).
  */
 const walSettings = { max_wal_size: '64MB', min_wal_size: '32MB' };
 
@@ -57,7 +61,9 @@ export async function embeddedDatabase(dataDir: string | undefined, options: Emb
       await creator.terminate();
     }
   }
-  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, settings, niceness: options.niceness ?? 0 } });
+  // In memory there is no WAL on disk to recycle.
+  const checkpointEveryMs = dataDir === undefined ? 0 : (options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS);
+  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, settings, checkpointEveryMs, niceness: options.niceness ?? 0 } });
   await workerReady(worker, 'PGlite');
   const { client, fail } = clientOver(worker);
   // PGlite is not restarted (it owns the data folder, which a crash may have left mid-write): its
