@@ -92,6 +92,8 @@ export async function openDeadLetters(config: LocalConfig, db: SqlDatabase, cons
   return new SqsDeadLetterQueue(sqs, queueUrl);
 }
 
+const streamLogPath = (config: LocalConfig) => join(resolve(config.DATA_DIR), 'stream-log');
+
 export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[], logger = emulatorLogger(config)): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
@@ -111,12 +113,20 @@ export async function openStream(config: LocalConfig, db: SqlDatabase, closers: 
     const deadLetters = new SqlDeadLetterQueue(db);
     return { stream: sqlStream, deadLetters, label: 'a table of the database', trim: trimmer(sqlStream), erasable: erasableRecords(sqlStream, deadLetters) };
   }
-  const path = join(resolve(config.DATA_DIR), 'stream-log');
-  const stream = LmdbEventStream.open(path, options);
+  const stream = LmdbEventStream.open(streamLogPath(config), options);
   closers.push(() => stream.close());
   await adoptEarlierStream(sqlStream, stream);
   const deadLetters = new SqlDeadLetterQueue(db);
   return { stream, deadLetters, label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: trimmer(stream), erasable: erasableRecords(stream, deadLetters) };
+}
+
+/**
+ * The embedded stream's file without the free pages of its largest backlog, before anything opens
+ * it (the runtime calls it first thing). Answers whether it was rewritten.
+ */
+export async function compactStreamLog(config: LocalConfig): Promise<boolean> {
+  if (config.AWS_ENDPOINT_URL || config.DATABASE_URL) return false;
+  return LmdbEventStream.compact(streamLogPath(config));
 }
 
 /**

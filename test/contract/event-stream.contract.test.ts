@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -414,6 +414,33 @@ describe('LMDB event stream (the embedded mode)', () => {
     } finally {
       await stream.close();
     }
+  });
+
+  it('gives the free pages of a trimmed backlog back to the file system when compacted, keeping its records, numbers and id', async () => {
+    const path = folder();
+    const options = { streamName: 'compacted', shardCount: 1 };
+    let stream = LmdbEventStream.open(path, options);
+    const id = await stream.streamId();
+    const put = await stream.putRecords(Array.from({ length: 4_000 }, (_, i) => record(`user-${i % 50}`, `${i}`.padEnd(900, '.'))));
+    const [shard] = await stream.listShards();
+    await stream.trimThrough(shard!, '3990');
+    await stream.close();
+    const before = statSync(join(path, 'data.mdb')).size;
+
+    expect(await LmdbEventStream.compact(path, { minFreeBytes: 1024 * 1024 })).toBe(true);
+
+    expect(statSync(join(path, 'data.mdb')).size).toBeLessThan(before / 10);
+    stream = LmdbEventStream.open(path, options);
+    try {
+      expect(await stream.streamId()).toBe(id);
+      const left = await stream.readShard(shard!, undefined, 100);
+      expect(left.map((item) => item.sequenceNumber)).toEqual(put.slice(3_990).map((result) => (result.ok ? result.sequenceNumber : '')));
+      expect(await stream.putRecords([record('user-0', 'next')])).toEqual([expect.objectContaining({ ok: true, sequenceNumber: '4001' })]);
+    } finally {
+      await stream.close();
+    }
+    // Nothing to give back a second time.
+    expect(await LmdbEventStream.compact(path, { minFreeBytes: 1024 * 1024 })).toBe(false);
   });
 
   it('adopts the records of an earlier stream with their numbers and numbers new ones after them', async () => {
