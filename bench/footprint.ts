@@ -3,15 +3,17 @@
  *
  * Fills a fresh store with about EVENTS events of the demo's traffic the way a user does: the
  * local runtime (`npm start`, a child process) fed by `npm run demo` (HTTP ingest, the stream,
- * the aggregator, the roll-up), then waits until every event is folded and rolled up. Per target:
+ * the aggregator, the roll-up, and the purge two minutes after start-up), then waits until every
+ * event is folded and rolled up. Sizes are taken after a restart and a few queries. Per target:
  * - pglite: a fresh data folder; prints each folder's size on disk (the analytics database `pg`,
  *   the stream's database `stream`, the LMDB `stream-log`, ...), then reopens `pg` and `stream`
  *   to print each table's heap, index and TOAST sizes;
  * - postgres: a fresh schema of DATABASE_URL; prints pg_total_relation_size per table (heap,
  *   indexes, TOAST) and the dead tuples the statistics count.
  * Resident memory of the runtime process (its database and aggregator threads included): the
- * peak (VmHWM) over start-up and the load, then, after a restart, the peak and the last RSS while
- * it serves grouped GET /v1/metrics queries.
+ * peak (VmHWM) over start-up and the load and the largest of one-second samples (with the part
+ * that is mapped files: the LMDB stream log), then, after a restart, the same while it serves
+ * grouped GET /v1/metrics queries.
  *
  * `npx tsx bench/footprint.ts` (TARGETS=pglite,postgres, EVENTS (default 1,000,000; the demo's
  * users are sized to it over DAYS days, default 21), DATABASE_URL, QUERIES per grouping (default 20),
@@ -53,11 +55,33 @@ function runtimePid(launcher: number): number {
   throw new Error(`no child of ${launcher}: is this Linux?`);
 }
 
-/** VmRSS and VmHWM (the peak RSS since the process started), in MB. */
-function memory(pid: number): { rss: number; peak: number } {
+interface Memory {
+  readonly rss: number;
+  /** VmHWM: the peak RSS since the process started. */
+  readonly peak: number;
+  /** Of `rss`, pages of mapped files (the LMDB stream log and consent files), which the kernel may drop and read again. */
+  readonly file: number;
+}
+
+/** The process's resident memory, in MB. */
+function memory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, file: kb('RssFile') / 1024 };
+}
+
+/** Samples the runtime's memory every second until `work` ends: VmHWM gives the peak, not what it was made of. */
+async function sampled<T>(pid: () => number, work: Promise<T>): Promise<{ value: T; peak: Memory }> {
+  let peak: Memory = { rss: 0, peak: 0, file: 0 };
+  const timer = setInterval(() => {
+    const now = memory(pid());
+    if (now.rss > peak.rss) peak = now;
+  }, 1_000);
+  try {
+    return { value: await work, peak };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Bytes allocated on disk under `path` (an LMDB file is sparse: its apparent size is its map). */
@@ -143,20 +167,23 @@ function printTables(label: string, tables: readonly TableSize[], events: number
   return total;
 }
 
-const printMemory = (label: string, { rss, peak }: { rss: number; peak: number }) => process.stdout.write(`  resident memory ${label}: peak ${peak.toFixed(0)} MB, now ${rss.toFixed(0)} MB\n`);
+const printMemory = (label: string, { rss, peak, file }: Memory) =>
+  process.stdout.write(`  resident memory ${label}: peak ${peak.toFixed(0)} MB, now ${rss.toFixed(0)} MB (${file.toFixed(0)} MB of it mapped files)\n`);
+const printSampledPeak = (label: string, { rss, file }: Memory) => process.stdout.write(`  resident memory ${label}, largest sample: ${rss.toFixed(0)} MB (${file.toFixed(0)} MB of it mapped files)\n`);
 
 async function benchPglite(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
   try {
     let runtime = await spawnRuntime({ DATA_DIR: dataDir, DEV_TOKEN });
-    await load(runtime);
-    printMemory('during start-up and the load', memory(runtimePid(runtime.pid)));
+    const loading = runtimePid(runtime.pid);
+    printSampledPeak('during the load', (await sampled(() => loading, load(runtime))).peak);
+    printMemory('during start-up and the load', memory(loading));
     await runtime.stop();
 
     runtime = await spawnRuntime({ DATA_DIR: dataDir, DEV_TOKEN });
     const pid = runtimePid(runtime.pid);
     printMemory('after a restart', memory(pid));
-    await serveQueries(runtime);
+    printSampledPeak('while serving queries', (await sampled(() => pid, serveQueries(runtime))).peak);
     printMemory(`after a restart and ${QUERIES * GROUPINGS.length} grouped queries`, memory(pid));
     await runtime.stop();
 
@@ -195,8 +222,9 @@ async function benchPostgres(): Promise<void> {
   const url = await schemaUrl(schema);
   try {
     const runtime = await spawnRuntime({ DATABASE_URL: url, DATA_DIR: dataDir, DEV_TOKEN });
-    await load(runtime);
-    printMemory('during start-up and the load', memory(runtimePid(runtime.pid)));
+    const loading = runtimePid(runtime.pid);
+    printSampledPeak('during the load', (await sampled(() => loading, load(runtime))).peak);
+    printMemory('during start-up and the load', memory(loading));
     await runtime.stop();
     const db = postgresDatabase(url);
     try {
