@@ -76,6 +76,8 @@ export function launchRuntime(env: Record<string, string>, options: { readonly s
 
 export interface RuntimeProcess {
   readonly url: string;
+  /** The tsx launcher's process id; the runtime itself is its child. */
+  readonly pid: number;
   readonly token: string;
   stop(): Promise<void>;
 }
@@ -99,6 +101,7 @@ export async function spawnRuntime(env: Record<string, string>): Promise<Runtime
   }
   return {
     url,
+    pid: child.pid!,
     token: env['DEV_TOKEN'] ?? readFileSync(join(dataDir, 'dev-token'), 'utf8').trim(),
     async stop() {
       child.kill('SIGINT');

@@ -8,6 +8,8 @@ import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlEventStream } from '../adapters/pg/sql-stream';
 import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
 import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
+import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
+import { makeTrimHandled } from '../use-cases/trim-stream';
 import { dynamoDbClient, kinesisClient, sqsClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry, ensureConsentTable } from '../adapters/aws/dynamo-consent-registry';
 import { LmdbConsentRegistry } from '../adapters/local/lmdb-consent-registry';
@@ -27,9 +29,16 @@ import type { Clock, DeadLetterQueue, EventStreamReader, EventStreamWriter, Live
 export const systemClock: Clock = { now: () => new Date() };
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-/** Kinesis keeps records 24 hours by default; the embedded stream does the same. */
+/**
+ * Kinesis keeps records 24 hours by default; the embedded stream keeps them no longer, and drops
+ * them earlier once every consumer has handled them (functions/use-cases/trim-stream.ts).
+ */
 const STREAM_RETENTION_MS = 24 * 3_600_000;
-export const TRIM_EVERY_MS = 10 * 60_000;
+/** Often enough that the stream holds little more than the consumers' backlog, whose size the data folder keeps (LMDB reuses freed pages but never shrinks its file). */
+export const TRIM_EVERY_MS = 60_000;
+
+/** The consumers of the local runtime's stream (the aggregator thread's and the monitoring's pollers). */
+export const STREAM_CONSUMERS = { aggregate: 'aggregate', detect: 'detect' } as const;
 
 export interface OpenedStream {
   readonly stream: EventStreamWriter & EventStreamReader;
@@ -83,6 +92,8 @@ export async function openDeadLetters(config: LocalConfig, db: SqlDatabase, cons
   return new SqsDeadLetterQueue(sqs, queueUrl);
 }
 
+const streamLogPath = (config: LocalConfig) => join(resolve(config.DATA_DIR), 'stream-log');
+
 export async function openStream(config: LocalConfig, db: SqlDatabase, closers: (() => Promise<void>)[], logger = emulatorLogger(config)): Promise<OpenedStream> {
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
@@ -94,16 +105,28 @@ export async function openStream(config: LocalConfig, db: SqlDatabase, closers: 
   const options = { streamName: config.STREAM_NAME, shardCount: config.SHARD_COUNT };
   const sqlStream = new SqlEventStream(db, options);
   const retention = () => new Date(systemClock.now().getTime() - STREAM_RETENTION_MS);
+  const trimmer = (stream: LmdbEventStream | SqlEventStream) => {
+    const trimHandled = makeTrimHandled({ stream, checkpoints: new SqlCheckpointStore(db), consumers: Object.values(STREAM_CONSUMERS) });
+    return async () => (await stream.trimBefore(retention())) + (await trimHandled());
+  };
   if (config.DATABASE_URL) {
     const deadLetters = new SqlDeadLetterQueue(db);
-    return { stream: sqlStream, deadLetters, label: 'a table of the database', trim: () => sqlStream.trimBefore(retention()), erasable: erasableRecords(sqlStream, deadLetters) };
+    return { stream: sqlStream, deadLetters, label: 'a table of the database', trim: trimmer(sqlStream), erasable: erasableRecords(sqlStream, deadLetters) };
   }
-  const path = join(resolve(config.DATA_DIR), 'stream-log');
-  const stream = LmdbEventStream.open(path, options);
+  const stream = LmdbEventStream.open(streamLogPath(config), options);
   closers.push(() => stream.close());
   await adoptEarlierStream(sqlStream, stream);
   const deadLetters = new SqlDeadLetterQueue(db);
-  return { stream, deadLetters, label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: () => stream.trimBefore(retention()), erasable: erasableRecords(stream, deadLetters) };
+  return { stream, deadLetters, label: `embedded (LMDB, ${join(config.DATA_DIR, 'stream-log')})`, trim: trimmer(stream), erasable: erasableRecords(stream, deadLetters) };
+}
+
+/**
+ * The embedded stream's file without the free pages of its largest backlog, before anything opens
+ * it (the runtime calls it first thing). Answers whether it was rewritten.
+ */
+export async function compactStreamLog(config: LocalConfig): Promise<boolean> {
+  if (config.AWS_ENDPOINT_URL || config.DATABASE_URL) return false;
+  return LmdbEventStream.compact(streamLogPath(config));
 }
 
 /**

@@ -10,13 +10,14 @@ import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
+import { makeVacuum } from '../adapters/pg/sql-vacuum';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
-import { openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
+import { STREAM_CONSUMERS, openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
 import { startDetectConsumer } from './monitoring';
 import type { LiveStore, Metrics } from '../ports';
 
@@ -25,6 +26,7 @@ const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttem
 
 /** Daily in the stack; hourly here, where a runtime seldom lives a day. */
 const PURGE_EVERY_MS = 3_600_000;
+const PURGE_FIRST_AFTER_MS = 2 * ROLL_UP_EVERY_MS;
 
 /**
  * In AWS the aggregate function never shares a CPU with ingest. In one process it did: its
@@ -328,7 +330,7 @@ export async function runAggregatorThread(): Promise<void> {
     // One store for both, so the roll-up's writes and the batches' share one row cache.
     const rollups = new SqlRollupStore(analytics);
     const poller = new StreamPoller({
-      consumer: 'aggregate',
+      consumer: STREAM_CONSUMERS.aggregate,
       reader: stream,
       checkpoints: new SqlCheckpointStore(streaming),
       deadLetters,
@@ -343,7 +345,18 @@ export async function runAggregatorThread(): Promise<void> {
     const detect = await startDetectConsumer({ config, analytics, streaming, stream, keys, metrics, feed: live, closers, logger });
     const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
-    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, makePurge({ rollups, audit: new SqlAuditLog(analytics), reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) }, policy: retentionPolicy(config), clock: systemClock, logger }), logger).start();
+    const purge = makePurge({
+      rollups,
+      audit: new SqlAuditLog(analytics),
+      reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) },
+      policy: retentionPolicy(config),
+      // PostgreSQL's autovacuum compacts by itself; PGlite has none.
+      ...(analyticsPort && { compact: makeVacuum(analytics) }),
+      clock: systemClock,
+      logger,
+    });
+    // A runtime that is never up for an hour (a laptop's) still purges, once the first roll-ups have folded what it may drop.
+    const purges = new RepeatingJob('purge', PURGE_EVERY_MS, purge, logger).start(PURGE_FIRST_AFTER_MS);
     port.on('message', (request: Request) => {
       const { id, op } = request;
       const done: Promise<unknown> =

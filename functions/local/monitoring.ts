@@ -22,7 +22,7 @@ import { MONITOR_EVERY_MS, makeMonitor } from '../use-cases/monitor';
 import { makeDetectHandler } from '../handlers/detect';
 import { alertConsole, alertManager, ruleEngine, seriesWatch } from '../handlers/monitoring-parts';
 import type { AlertConsole } from '../use-cases/alert-manager';
-import { openDeadLetters, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
+import { STREAM_CONSUMERS, openDeadLetters, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
 
@@ -102,7 +102,7 @@ export async function startDetectConsumer(
 ): Promise<DetectConsumer> {
   const { config, streaming, stream, keys, metrics, closers, logger } = options;
   const poller = new StreamPoller({
-    consumer: 'detect',
+    consumer: STREAM_CONSUMERS.detect,
     reader: stream,
     checkpoints: new SqlCheckpointStore(streaming),
     deadLetters: await openDeadLetters(config, streaming, 'detect', logger),

@@ -18,8 +18,9 @@ export class RepeatingJob {
     private readonly logger: Logger,
   ) {}
 
-  start(): this {
-    this.timer = setTimeout(() => void this.scheduledRun(), this.intervalMs);
+  /** `firstAfterMs`: when the first run comes, a full interval unless said otherwise. */
+  start(firstAfterMs = this.intervalMs): this {
+    this.timer = setTimeout(() => void this.scheduledRun(), firstAfterMs);
     // A pending run never keeps the process alive: stopping is the owner's call.
     this.timer.unref();
     return this;

@@ -22,7 +22,7 @@ import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
-import { TRIM_EVERY_MS, liveStoreLabel, openConsentRegistry, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
+import { TRIM_EVERY_MS, compactStreamLog, liveStoreLabel, openConsentRegistry, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
 import { CachedRecordKeys } from '../adapters/cached-record-keys';
 import { ERASED_ANALYTICS_TABLES, ERASED_STREAM_TABLES, SqlScrub } from '../adapters/pg/sql-scrub';
 import { eraseOutboxLines } from '../adapters/local/outbox-channel';
@@ -84,7 +84,9 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
     return { analytics: db, streaming: db, label: 'postgresql' };
   }
   const dataDir = resolve(config.DATA_DIR);
-  const analytics = await embeddedDatabase(join(dataDir, 'pg'), { niceness: 10 });
+  // The analytics database's buffers hold the rollup pages a dashboard reads again and again;
+  // the stream's database holds only checkpoints, record keys and dead letters.
+  const analytics = await embeddedDatabase(join(dataDir, 'pg'), { niceness: 10, sharedBuffersMb: 64 });
   closers.push(() => analytics.close());
   const streaming = await embeddedDatabase(join(dataDir, 'stream'));
   closers.push(() => streaming.close());
@@ -144,6 +146,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+  if (await compactStreamLog(config)) logger.info('stream log compacted');
   const { stream, deadLetters, label: streamLabel, trim, erasable } = await openStream(config, streaming, closers);
 
   const audit = new SqlAuditLog(analytics);

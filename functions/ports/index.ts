@@ -70,6 +70,12 @@ export interface CheckpointStore {
   set(consumer: string, shardId: string, checkpoint: Required<Checkpoint>): Promise<void>;
 }
 
+/** The embedded streams, which may drop records every consumer has handled before their retention ends. */
+export interface HandledRecords {
+  /** Deletes the shard's records up to and including `sequenceNumber`; answers how many. */
+  trimThrough(shardId: string, sequenceNumber: string): Promise<number>;
+}
+
 /**
  * A store of records keyed by subject that can forget one subject's records (erasure): the
  * embedded stream and dead-letter queue. Kinesis and SQS cannot, and their records expire.

@@ -12,17 +12,20 @@ export interface PurgeDeps {
   /** `objects` where no lifecycle rule expires the report files (every local mode). */
   readonly reports: { readonly index: Pick<ReportIndex, 'purgeBefore'>; readonly objects?: Pick<ObjectStore, 'delete'> };
   readonly policy: RetentionPolicy;
+  /** Makes the purged rows' space reusable where the database does not by itself (the embedded PGlite). */
+  readonly compact?: () => Promise<void>;
   readonly clock: Clock;
   readonly logger: Logger;
 }
 
-/** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally). */
+/** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally, and soon after the local runtime starts). */
 export function makePurge(deps: PurgeDeps) {
   return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number }> {
     const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
     const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
     for (const key of expiredReports) await deps.reports.objects?.delete(key);
     const result = { ...(await deps.rollups.purge(cutoffs)), auditEntries: await deps.audit.purgeBefore(new Date(cutoffs.audit)), reports: expiredReports.length };
+    await deps.compact?.();
     deps.logger.info('purged', result);
     return result;
   };

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { embeddedDatabase, embeddedDatabaseClient, type EmbeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 
 /** The embedded database as the local runtime shares it: an owner and clients over ports. */
@@ -29,5 +32,61 @@ describe('embedded database connections', () => {
     // Closing a client closes its port only: the owner and other clients carry on.
     await client.close();
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 2 }]);
+  });
+});
+
+/** What a data folder costs in memory and on disk: PostgreSQL's server defaults do not suit an embedded instance. */
+describe('embedded database settings', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'embedded-settings-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const settingsOf = async (db: EmbeddedDatabase) =>
+    (await db.query<{ name: string; setting: string; unit: string | null }>("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'min_wal_size') ORDER BY name")).rows;
+
+  it('keeps a small buffer pool unless told otherwise, and a write-ahead log of at most 64 MB, in a new folder and when reopened', async () => {
+    const expected = [
+      { name: 'max_wal_size', setting: '64', unit: 'MB' },
+      { name: 'min_wal_size', setting: '32', unit: 'MB' },
+      // In 8 kB pages: 16 MB.
+      { name: 'shared_buffers', setting: '2048', unit: '8kB' },
+    ];
+    const created = await embeddedDatabase(join(dataDir, 'pg'));
+    await created.exec('CREATE TABLE kept (id int)');
+    expect(await settingsOf(created)).toEqual(expected);
+    await created.close();
+    const reopened = await embeddedDatabase(join(dataDir, 'pg'), { sharedBuffersMb: 64 });
+    // The folder made by the thread that only created it is the one opened after it.
+    expect((await reopened.query('SELECT * FROM kept')).rows).toEqual([]);
+    expect(await settingsOf(reopened)).toEqual([...expected.slice(0, 2), { name: 'shared_buffers', setting: '8192', unit: '8kB' }]);
+    await reopened.close();
+  });
+});
+
+describe('embedded database write-ahead log', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'embedded-wal-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const walMb = () => {
+    const wal = join(dataDir, 'pg', 'pg_wal');
+    return readdirSync(wal).filter((name) => /^[0-9A-F]{24}$/.test(name)).reduce((total, name) => total + statSync(join(wal, name)).size, 0) / 1024 / 1024;
+  };
+
+  it('is recycled by the checkpoints the database writes by itself, so it stays near its 64 MB bound whatever is written', async () => {
+    const db = await embeddedDatabase(join(dataDir, 'pg'), { checkpointEveryMs: 200 });
+    try {
+      await db.exec('CREATE TABLE filler (id int, body text)');
+      // About 160 MB of WAL, more than twice what a checkpoint keeps.
+      for (let round = 0; round < 6; round += 1) await db.query("INSERT INTO filler SELECT n, repeat('x', 200) FROM generate_series(1, 100000) AS n");
+      while (walMb() > 64) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(walMb()).toBeLessThanOrEqual(64);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
@@ -11,7 +11,7 @@ import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlEventStream } from '../../functions/adapters/pg/sql-stream';
-import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type StreamRecord, type StreamRecordInput } from '../../functions/ports';
+import { ForeignSequenceNumberError, type EventStreamReader, type HandledRecords, type EventStreamWriter, type StreamRecord, type StreamRecordInput } from '../../functions/ports';
 import { describeWithServices, freshPostgresUrl, urls } from '../support/services';
 
 type EventStream = EventStreamWriter & EventStreamReader;
@@ -231,6 +231,33 @@ describe('SQL event stream on PGlite', () => {
   });
 });
 
+describe('SQL event stream on PGlite, trimmed through a sequence number', () => {
+  it('trims the records of a shard through a sequence number and keeps the later ones and other shards', async () => {
+    const db = await embeddedDatabase(undefined);
+    try {
+      await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
+      await expectTrimThrough(new SqlEventStream(db, { streamName: 'handled', shardCount: 2 }));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+/** What the runtime's trim of handled records relies on (functions/use-cases/trim-stream.ts). */
+async function expectTrimThrough(stream: EventStream & HandledRecords): Promise<void> {
+  const put = await stream.putRecords(Array.from({ length: 40 }, (_, i) => record(`user-${i}`, `body-${i}`)));
+  const [shard, other] = await stream.listShards();
+  const inShard = put.filter((result) => result.ok && result.shardId === shard).map((result) => (result.ok ? Number(result.sequenceNumber) : 0));
+  const through = inShard[Math.floor(inShard.length / 2)]!;
+
+  const trimmed = await stream.trimThrough(shard!, String(through));
+
+  const left = await readAll(stream);
+  expect(trimmed).toBe(inShard.filter((sequence) => sequence <= through).length);
+  expect(left.get(shard!)!.map((item) => Number(item.sequenceNumber))).toEqual(inShard.filter((sequence) => sequence > through));
+  expect(left.get(other!)!.length).toBe(put.filter((result) => result.ok && result.shardId === other).length);
+}
+
 describeWithServices(['postgres'], 'SQL event stream on PostgreSQL', () => {
   eventStreamContract(async () => {
     const schema = await freshPostgresUrl();
@@ -378,6 +405,42 @@ describe('LMDB event stream (the embedded mode)', () => {
     } finally {
       await stream.close();
     }
+  });
+
+  it('trims the records of a shard through a sequence number and keeps the later ones and other shards', async () => {
+    const stream = LmdbEventStream.open(folder(), { streamName: 'handled', shardCount: 2 });
+    try {
+      await expectTrimThrough(stream);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('gives the free pages of a trimmed backlog back to the file system when compacted, keeping its records, numbers and id', async () => {
+    const path = folder();
+    const options = { streamName: 'compacted', shardCount: 1 };
+    let stream = LmdbEventStream.open(path, options);
+    const id = await stream.streamId();
+    const put = await stream.putRecords(Array.from({ length: 4_000 }, (_, i) => record(`user-${i % 50}`, `${i}`.padEnd(900, '.'))));
+    const [shard] = await stream.listShards();
+    await stream.trimThrough(shard!, '3990');
+    await stream.close();
+    const before = statSync(join(path, 'data.mdb')).size;
+
+    expect(await LmdbEventStream.compact(path, { minFreeBytes: 1024 * 1024 })).toBe(true);
+
+    expect(statSync(join(path, 'data.mdb')).size).toBeLessThan(before / 10);
+    stream = LmdbEventStream.open(path, options);
+    try {
+      expect(await stream.streamId()).toBe(id);
+      const left = await stream.readShard(shard!, undefined, 100);
+      expect(left.map((item) => item.sequenceNumber)).toEqual(put.slice(3_990).map((result) => (result.ok ? result.sequenceNumber : '')));
+      expect(await stream.putRecords([record('user-0', 'next')])).toEqual([expect.objectContaining({ ok: true, sequenceNumber: '4001' })]);
+    } finally {
+      await stream.close();
+    }
+    // Nothing to give back a second time.
+    expect(await LmdbEventStream.compact(path, { minFreeBytes: 1024 * 1024 })).toBe(false);
   });
 
   it('adopts the records of an earlier stream with their numbers and numbers new ones after them', async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type PutRecordResult, type StreamRecord, type StreamRecordInput, type SubjectRecords } from '../../ports';
+import { ForeignSequenceNumberError, type EventStreamReader, type EventStreamWriter, type HandledRecords, type PutRecordResult, type StreamRecord, type StreamRecordInput, type SubjectRecords } from '../../ports';
 import { kinesisShardIds, shardOf } from '../stream/kinesis-shards';
 
 export interface LmdbEventStreamOptions {
@@ -17,6 +19,16 @@ type RecordKey = string;
 const SEQUENCE_DIGITS = 16;
 const recordKey = (stream: string, shardId: string, sequence: number): RecordKey => `${stream}/${shardId}/${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
 const sequenceOf = (key: RecordKey): string => String(Number(key.slice(-SEQUENCE_DIGITS)));
+
+/** Less free space than this (or than half the file) is left as it is: rewriting would save little. */
+const COMPACT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+interface LmdbStats {
+  readonly pageSize: number;
+  readonly treeBranchPageCount: number;
+  readonly treeLeafPageCount: number;
+  readonly overflowPages: number;
+}
 
 interface StoredRecord {
   readonly partitionKey: string;
@@ -38,7 +50,7 @@ interface StoredRecord {
  * a crash. LMDB has a single writer, so sequence numbers become visible in the order they were
  * taken: a reader that asks "after the last one I saw" never skips a slower writer's record.
  */
-export class LmdbEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords {
+export class LmdbEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords, HandledRecords {
   private readonly shardIds: string[];
 
   private constructor(
@@ -66,6 +78,39 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader, Su
       return drawn;
     });
     return new LmdbEventStream(root, root.openDB({ name: 'records' }), root.openDB({ name: 'heads' }), options, id);
+  }
+
+  /**
+   * Rewrites the stream's file without its free pages when they are most of it; answers whether it
+   * did. LMDB reuses the pages of trimmed records but never shrinks its file, which so keeps the
+   * size of the largest backlog it ever held (848 MB once the demo's 1,000,000 events had been
+   * sent faster than the aggregator folded them, all of it free after). Only while nobody has the
+   * file open: the local runtime calls it before it opens its stream. The copy replaces the file
+   * by a rename, so a crash leaves one or the other whole.
+   */
+  static async compact(path: string, options: { readonly minFreeBytes?: number } = {}): Promise<boolean> {
+    const file = join(path, 'data.mdb');
+    const copy = `${path}.compacting`;
+    rmSync(copy, { recursive: true, force: true });
+    if (!existsSync(file)) return false;
+    const fileBytes = statSync(file).size;
+    const minFreeBytes = options.minFreeBytes ?? COMPACT_MIN_FREE_BYTES;
+    if (fileBytes < minFreeBytes) return false;
+    const root = open({ path, compression: false });
+    try {
+      const { pageSize, treeBranchPageCount, treeLeafPageCount, overflowPages } = root.openDB({ name: 'records' }).getStats() as LmdbStats;
+      const free = fileBytes - (treeBranchPageCount + treeLeafPageCount + overflowPages) * pageSize;
+      if (free < fileBytes / 2 || free < minFreeBytes) return false;
+      mkdirSync(copy);
+      await root.backup(copy, true);
+    } finally {
+      await root.close();
+    }
+    renameSync(join(copy, 'data.mdb'), file);
+    // The lock file describes the replaced file's readers and transactions; LMDB makes a new one.
+    rmSync(join(path, 'lock.mdb'), { force: true });
+    rmSync(copy, { recursive: true, force: true });
+    return true;
   }
 
   async streamId(): Promise<string> {
@@ -164,6 +209,17 @@ export class LmdbEventStream implements EventStreamWriter, EventStreamReader, Su
       });
     }
     return expired.length;
+  }
+
+  async trimThrough(shardId: string, sequenceNumber: string): Promise<number> {
+    const stream = this.options.streamName;
+    const keys = [...this.records.getKeys({ start: recordKey(stream, shardId, 0), end: recordKey(stream, shardId, Number(sequenceNumber) + 1) })];
+    if (keys.length > 0) {
+      await this.root.transaction(() => {
+        for (const key of keys) void this.records.remove(key);
+      });
+    }
+    return keys.length;
   }
 
   async eraseRecordsOf(partitionKey: string): Promise<number> {

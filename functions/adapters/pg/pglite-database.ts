@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { threadCaller, workerReady, type ThreadEndpoint } from '../thread-calls';
@@ -11,7 +12,28 @@ export interface EmbeddedDatabaseOptions {
    * not delay ingest requests: in AWS the two never share a CPU.
    */
   readonly niceness?: number;
+  /**
+   * PostgreSQL's buffer pool, in MB (default 16). PGlite's WASM memory holds all of it once
+   * touched and never gives memory back, so it is resident for the life of the process; pages
+   * beyond it are read from the operating system's file cache.
+   */
+  readonly sharedBuffersMb?: number;
+  /** How often a database in a folder writes a checkpoint, which recycles its WAL (default a minute). */
+  readonly checkpointEveryMs?: number;
 }
+
+const CHECKPOINT_EVERY_MS = 60_000;
+
+/**
+ * Server settings of every embedded database. PostgreSQL's defaults suit a server of its own:
+ * 128 MB of buffers per instance, and a write-ahead log of up to 1 GB between checkpoints, kept at
+ * 80 MB at least, which the data folder carried (128 MB of `pg_wal` after 30,000 events;
+ * bench/footprint.ts). These bound what a checkpoint keeps for recycling; the checkpoints
+ * themselves come from the worker's timer (pglite-worker.js).
+ */
+const walSettings = { max_wal_size: '64MB', min_wal_size: '32MB' };
+
+const DEFAULT_SHARED_BUFFERS_MB = 16;
 
 /** An embedded database that other threads of the process may use too. */
 export interface EmbeddedDatabase extends SqlDatabase {
@@ -27,7 +49,21 @@ export interface EmbeddedDatabase extends SqlDatabase {
  * Lambda bundles never carry it.
  */
 export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
-  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, niceness: options.niceness ?? 0 } });
+  const settings = { ...walSettings, shared_buffers: `${options.sharedBuffersMb ?? DEFAULT_SHARED_BUFFERS_MB}MB` };
+  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) {
+    // A new folder is made by initdb, a WASM instance of its own that the thread keeps resident
+    // (~450 MB per database) until its isolate happens to collect it: a thread of its own makes
+    // the folder and ends, and its memory goes with it.
+    const creator = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, settings, createOnly: true } });
+    try {
+      await workerReady(creator, 'PGlite');
+    } finally {
+      await creator.terminate();
+    }
+  }
+  // In memory there is no WAL on disk to recycle.
+  const checkpointEveryMs = dataDir === undefined ? 0 : (options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS);
+  const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, settings, checkpointEveryMs, niceness: options.niceness ?? 0 } });
   await workerReady(worker, 'PGlite');
   const { client, fail } = clientOver(worker);
   // PGlite is not restarted (it owns the data folder, which a crash may have left mid-write): its

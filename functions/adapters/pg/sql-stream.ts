@@ -1,4 +1,5 @@
 import type {
+  HandledRecords,
   SubjectRecords,
   EventStreamReader,
   EventStreamWriter,
@@ -19,7 +20,7 @@ export interface SqlEventStreamOptions {
  * The embedded event stream: Kinesis semantics (shards chosen by the MD5 of the partition key,
  * per-shard order, string sequence numbers) in a table of the embedded PostgreSQL.
  */
-export class SqlEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords {
+export class SqlEventStream implements EventStreamWriter, EventStreamReader, SubjectRecords, HandledRecords {
   private readonly shardIds: string[];
 
   constructor(
@@ -75,6 +76,14 @@ export class SqlEventStream implements EventStreamWriter, EventStreamReader, Sub
     const { rows } = await this.db.query<{ trimmed: number }>(
       `WITH gone AS (DELETE FROM stream_records WHERE stream = $1 AND arrived_at < $2 RETURNING 1) SELECT count(*)::int AS trimmed FROM gone`,
       [this.options.streamName, cutoff],
+    );
+    return rows[0]?.trimmed ?? 0;
+  }
+
+  async trimThrough(shardId: string, sequenceNumber: string): Promise<number> {
+    const { rows } = await this.db.query<{ trimmed: number }>(
+      `WITH gone AS (DELETE FROM stream_records WHERE stream = $1 AND shard_id = $2 AND sequence <= $3::bigint RETURNING 1) SELECT count(*)::int AS trimmed FROM gone`,
+      [this.options.streamName, shardId, sequenceNumber],
     );
     return rows[0]?.trimmed ?? 0;
   }

@@ -14,3 +14,20 @@ export function resumeAfter(checkpoint: Checkpoint | undefined, streamId: string
   if (checkpoint.streamId === undefined || checkpoint.streamId === streamId) return { after: checkpoint.sequenceNumber, reset: false };
   return { after: undefined, reset: true };
 }
+
+/**
+ * The last sequence number of a shard that every consumer has handled, given each consumer's
+ * checkpoint on it: records up to it are needed by no one and may go before retention takes them.
+ * Undefined while a consumer has no checkpoint on this stream (none yet, or one taken on an
+ * earlier stream): that consumer will read the shard from its start.
+ */
+export function handledThrough(checkpoints: readonly (Checkpoint | undefined)[], streamId: string): string | undefined {
+  let lowest: bigint | undefined;
+  for (const checkpoint of checkpoints) {
+    const { after } = resumeAfter(checkpoint, streamId);
+    if (after === undefined) return undefined;
+    const sequence = BigInt(after);
+    if (lowest === undefined || sequence < lowest) lowest = sequence;
+  }
+  return lowest?.toString();
+}

@@ -27,6 +27,15 @@ describe('RepeatingJob', () => {
     await job.stop();
   });
 
+  it('runs first after the delay it is started with, then every interval', async () => {
+    const starts: number[] = [];
+    const job = new RepeatingJob('soon', 1_000, async () => void starts.push(Date.now()), jsonLogger('test', 'silent')).start(100);
+    const t0 = Date.now();
+    await jest.advanceTimersByTimeAsync(2_200);
+    expect(starts.map((t) => t - t0)).toEqual([100, 1_100, 2_100]);
+    await job.stop();
+  });
+
   it('logs a failed run and runs again on time', async () => {
     const lines: string[] = [];
     let runs = 0;

@@ -61,4 +61,19 @@ describe('retention', () => {
     expect(auditCutoffs).toEqual([new Date(now.getTime() - 2190 * 86_400_000)]);
     expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'purged', idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4 });
   });
+
+  it('compacts the database after it has deleted, where it is given how', async () => {
+    const steps: string[] = [];
+    const purge = makePurge({
+      rollups: { purge: async () => (steps.push('rollups'), { idempotencyKeys: 0, minuteRows: 0, hourRows: 0 }) } as unknown as RollupStore,
+      audit: { purgeBefore: async () => (steps.push('audit'), 0) },
+      reports: { index: { purgeBefore: async () => (steps.push('reports'), []) } },
+      policy: DEFAULT_RETENTION,
+      compact: async () => void steps.push('compact'),
+      clock: { now: () => new Date('2026-11-25T12:00:00Z') },
+      logger: jsonLogger('test', 'silent'),
+    });
+    await purge();
+    expect(steps).toEqual(['reports', 'rollups', 'audit', 'compact']);
+  });
 });

@@ -1,0 +1,29 @@
+import type { SqlDatabase } from './database';
+
+/**
+ * The tables the purge deletes from and those whose rows every batch rewrites: the space their
+ * dead rows hold is reusable only once VACUUM has passed.
+ */
+export const VACUUMED_TABLES = [
+  'rollups_minute',
+  'rollups_hour',
+  'rollups_day',
+  'rollup_sketches',
+  'rollup_processed_events',
+  'rollup_writer',
+  'research_values',
+  'erased_subjects',
+  'audit_log',
+] as const;
+
+/**
+ * VACUUM of the given tables, one statement each, so a query waits behind one table at most.
+ * PostgreSQL's autovacuum does this by itself; PGlite runs none, so without it the embedded
+ * database keeps the space of every purged and superseded row, and grows as time passes
+ * whatever the retention.
+ */
+export function makeVacuum(db: Pick<SqlDatabase, 'exec'>, tables: readonly string[] = VACUUMED_TABLES): () => Promise<void> {
+  return async function vacuum() {
+    for (const table of tables) await db.exec(`VACUUM ${table}`);
+  };
+}
