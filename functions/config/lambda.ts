@@ -9,6 +9,7 @@ import { DashboardChannel } from '../adapters/dashboard-channel';
 import type { LiveStore } from '../ports';
 import type { NotificationChannel } from '../ports/notifications';
 import { cachedSecrets, type SecretReader } from '../adapters/aws/secrets';
+import { tracedDatabase } from '../adapters/aws/tracing';
 import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
 
 /**
@@ -88,14 +89,14 @@ export async function connectDatabase(env: NodeJS.ProcessEnv = process.env, read
   const config = parseEnv(databaseEnv, env);
   // Named after the function, so its connections can be told apart in pg_stat_activity.
   const options = { max: 2, applicationName: env['AWS_LAMBDA_FUNCTION_NAME']?.slice(0, 63) };
-  if (config.DATABASE_URL !== undefined) return postgresDatabase(config.DATABASE_URL, options);
+  if (config.DATABASE_URL !== undefined) return tracedDatabase(postgresDatabase(config.DATABASE_URL, options));
   const secretId = config.DATABASE_SECRET_ARN as string;
   const credentials = async (fresh: boolean) => JSON.parse(await read(secretId, { fresh })) as { username: string; password: string };
   // Single-user rotation changes the password, never the user name.
   const url = new URL(`postgres://${config.DATABASE_HOST}:5432/${config.DATABASE_NAME}`);
   url.username = encodeURIComponent((await credentials(false)).username);
   url.searchParams.set('sslmode', 'require');
-  return postgresDatabase(url.toString(), { ...options, password: async (fresh) => (await credentials(fresh)).password });
+  return tracedDatabase(postgresDatabase(url.toString(), { ...options, password: async (fresh) => (await credentials(fresh)).password }));
 }
 
 /** What `Alerting.bindTo` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */
