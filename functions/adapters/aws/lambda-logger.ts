@@ -25,7 +25,7 @@ function apiRequestId(event: unknown): string | undefined {
  * invocations. The local runtime keeps `jsonLogger`: it has no invocations to name.
  */
 export function lambdaLogger(service: string): LambdaLogger {
-  const logger = new PowertoolsLogger({ serviceName: service, logLevel: logLevelFromEnv().toUpperCase() as 'INFO' });
+  const logger = new PowertoolsLogger({ serviceName: service, logLevel: logLevelFromEnv() });
   const fields = (values?: LogFields) => values ?? {};
   return {
     debug: (message, values) => logger.debug(message, fields(values)),
