@@ -88,6 +88,10 @@ export class Database extends Construct implements FunctionBinding {
       // Lambdas hold a connection for milliseconds; free idle ones fast so the pool stays small.
       idleClientTimeout: Duration.minutes(5),
     });
+    // Single-user rotation keeps the user and changes its password; the proxy reads the secret
+    // again when a login fails, and the functions re-read it when the proxy refuses theirs
+    // (functions/config/lambda.ts connectDatabase), so neither needs a restart.
+    this.cluster.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: isolatedSubnets });
     // addProxy opens the proxy to the cluster in both directions on the cluster's port: one more
     // rule with the literal port is a duplicate, which EC2 refuses once the port resolves.
     this.acknowledgeFindings(clusterSecurityGroup);
@@ -105,23 +109,17 @@ export class Database extends Construct implements FunctionBinding {
       'HIPAA.Security-RDSInBackupPlan',
       'Aurora continuous backups are on (14 days, point-in-time restore, encrypted with the database key) and the cluster is snapshotted on removal; an AWS Backup plan would duplicate them.',
     );
-    const secret = this.cluster.node.findChild('Secret');
-    for (const id of ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled']) {
-      acknowledgeFinding(
-        secret.node.defaultChild!,
-        id,
-        'Not yet rotated: the functions read the credentials once per cold start and do not retry with fresh ones on an authentication failure, so a rotation would break running functions until they recycle. Rotation (single-user, through the proxy) is a follow-up of the privacy issue once the pg adapter re-reads the secret on auth errors.',
-      );
-    }
     // allowDefaultPortFrom names the port by the cluster's endpoint attribute, which the rules cannot read.
-    const ingress = clusterSecurityGroup.node.children.find((c) => c.node.id.startsWith('from ') && c.node.id.includes('ProxySecurityGroup'));
-    if (ingress === undefined) throw new Error(`${this.node.path}: the proxy-to-cluster ingress rule moved`);
-    for (const id of ['HIPAA.Security-EC2RestrictedCommonPorts', 'HIPAA.Security-EC2RestrictedSSH']) {
-      acknowledgeFinding(
-        ingress,
-        id,
-        "Admits only the RDS Proxy security group, on the cluster's port (5432, an attribute until deployment, so the rule cannot read it); no SSH or other common port, and no CIDR source.",
-      );
+    for (const [source, who] of [['ProxySecurityGroup', 'the RDS Proxy'], ['RotationSingleUserSecurityGroup', 'the secret rotation function']] as const) {
+      const ingress = clusterSecurityGroup.node.children.find((c) => c.node.id.startsWith('from ') && c.node.id.includes(source));
+      if (ingress === undefined) throw new Error(`${this.node.path}: the ingress rule from ${who} moved`);
+      for (const id of ['HIPAA.Security-EC2RestrictedCommonPorts', 'HIPAA.Security-EC2RestrictedSSH']) {
+        acknowledgeFinding(
+          ingress,
+          id,
+          `Admits only the security group of ${who}, on the cluster's port (5432, an attribute until deployment, so the rule cannot read it); no SSH or other common port, and no CIDR source.`,
+        );
+      }
     }
     acknowledgeFinding(
       this.cluster.node.findChild('MonitoringRole'),

@@ -114,6 +114,8 @@ export class HouseFunction extends NodejsFunction {
       environment: {
         // Stack traces in the logs point at the TypeScript source, not the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
+        // Powertools Logger writes debug lines for this share of invocations whatever the level.
+        POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
         ...props.environment,
       },
       bundling: {

@@ -5,6 +5,8 @@
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
 export interface Logger {
+  /** Off unless the level is debug; in Lambda, also on for the sampled share of invocations. */
+  debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
@@ -19,6 +21,7 @@ export function jsonLogger(service: string, level: keyof typeof LEVELS = 'info',
     write(JSON.stringify({ level: name, time: new Date().toISOString(), service, message, ...fields }));
   };
   return {
+    debug: (message, fields) => emit('debug', message, fields),
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),

@@ -8,7 +8,8 @@ import { SnsChannel } from '../adapters/aws/sns-channel';
 import { DashboardChannel } from '../adapters/dashboard-channel';
 import type { LiveStore } from '../ports';
 import type { NotificationChannel } from '../ports/notifications';
-import { readSecretString } from '../adapters/aws/secrets';
+import { cachedSecrets, type SecretReader } from '../adapters/aws/secrets';
+import { tracedDatabase } from '../adapters/aws/tracing';
 import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
 
 /**
@@ -64,28 +65,38 @@ export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env): Beare
 // The hour rows' retention: local days, weeks and months are summed from hours, so none older is answered.
 export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape, RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS });
 
-/** The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. */
+let secrets: SecretReader | undefined;
+/** One cache of secrets per execution environment, so every read shares its client and max age. */
+const readSecret: SecretReader = (secretId, options) => (secrets ??= cachedSecrets(secretsManagerClient()))(secretId, options);
+
+/**
+ * The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. Read at cold
+ * start only: a new pepper gives every person new pseudonyms, so it is never rotated under a
+ * running function.
+ */
 export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
   const config = parseEnv(pepperEnv, env);
-  const value = config.PSEUDONYM_PEPPER ?? (await readSecretString(secretsManagerClient(), config.PEPPER_SECRET_ARN as string));
+  const value = config.PSEUDONYM_PEPPER ?? (await readSecret(config.PEPPER_SECRET_ARN as string));
   return Buffer.from(value, /^[0-9a-f]+$/i.test(value) ? 'hex' : 'utf8');
 }
 
 /**
  * PostgreSQL through RDS Proxy with the cluster's secret (TLS required by the proxy), or a plain
- * `DATABASE_URL` (LocalStack's compose file, the emulated mode).
+ * `DATABASE_URL` (LocalStack's compose file, the emulated mode). The password is read for each
+ * new connection from the secrets cache, so a rotated one reaches warm functions.
  */
-export async function connectDatabase(env: NodeJS.ProcessEnv = process.env): Promise<SqlDatabase> {
+export async function connectDatabase(env: NodeJS.ProcessEnv = process.env, read: SecretReader = readSecret): Promise<SqlDatabase> {
   const config = parseEnv(databaseEnv, env);
   // Named after the function, so its connections can be told apart in pg_stat_activity.
   const options = { max: 2, applicationName: env['AWS_LAMBDA_FUNCTION_NAME']?.slice(0, 63) };
-  if (config.DATABASE_URL !== undefined) return postgresDatabase(config.DATABASE_URL, options);
-  const secret = JSON.parse(await readSecretString(secretsManagerClient(), config.DATABASE_SECRET_ARN as string)) as { username: string; password: string };
+  if (config.DATABASE_URL !== undefined) return tracedDatabase(postgresDatabase(config.DATABASE_URL, options));
+  const secretId = config.DATABASE_SECRET_ARN as string;
+  const credentials = async (fresh: boolean) => JSON.parse(await read(secretId, { fresh })) as { username: string; password: string };
+  // Single-user rotation changes the password, never the user name.
   const url = new URL(`postgres://${config.DATABASE_HOST}:5432/${config.DATABASE_NAME}`);
-  url.username = encodeURIComponent(secret.username);
-  url.password = encodeURIComponent(secret.password);
+  url.username = encodeURIComponent((await credentials(false)).username);
   url.searchParams.set('sslmode', 'require');
-  return postgresDatabase(url.toString(), options);
+  return tracedDatabase(postgresDatabase(url.toString(), { ...options, password: async (fresh) => (await credentials(fresh)).password }));
 }
 
 /** What `Alerting.bindTo` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */

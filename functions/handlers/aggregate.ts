@@ -1,6 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { redisClient } from '../adapters/redis/redis-client';
-import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import type { Logger } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { parseEnv } from '../config/env';
@@ -33,19 +34,22 @@ export function makeAggregateHandler(deps: AggregateHandlerDeps) {
   };
 }
 
-export const handler = lazyHandler(async () => {
-  const config = parseEnv(aggregateEnv);
-  const logger = jsonLogger('aggregate', logLevelFromEnv());
-  const clock = { now: () => new Date() };
-  return makeAggregateHandler({
-    aggregate: makeAggregate({
-      rollups: new SqlRollupStore(await connectDatabase()),
-      live: new RedisLiveStore(redisClient(config.REDIS_URL, { logger })),
-      clock,
+const logger = lambdaLogger('aggregate');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const config = parseEnv(aggregateEnv);
+    const clock = { now: () => new Date() };
+    return makeAggregateHandler({
+      aggregate: makeAggregate({
+        rollups: new SqlRollupStore(await connectDatabase()),
+        live: new RedisLiveStore(redisClient(config.REDIS_URL, { logger })),
+        clock,
+        logger,
+      }),
       logger,
-    }),
-    logger,
-    keys: recordKeyStore(),
-    metrics: emfMetrics(METRICS_NAMESPACE, 'aggregate'),
-  });
-});
+      keys: recordKeyStore(),
+      metrics: emfMetrics(METRICS_NAMESPACE, 'aggregate'),
+    });
+  }),
+);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import type { Logger } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
 import { parseEnv } from '../config/env';
@@ -130,18 +131,22 @@ export function makeAlertsHandler(deps: AlertsHandlerDeps) {
   );
 }
 
-export const handler = lazyHandler(async () => {
-  const config = parseEnv(alertsEnv);
-  const clock = { now: () => new Date() };
-  const db = await connectDatabase();
-  return makeAlertsHandler({
-    alerts: alertConsole(db, clock, randomUUID),
-    rules: alertRulesAdmin(db),
-    anomalies: new SqlAnomalyStore(db),
-    k: config.K_ANONYMITY,
-    audit: new SqlAuditLog(db),
-    clock,
-    logger: jsonLogger('alerts', logLevelFromEnv()),
-    verifyBearer: functionUrlVerifier(),
-  });
-});
+const logger = lambdaLogger('alerts');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const config = parseEnv(alertsEnv);
+    const clock = { now: () => new Date() };
+    const db = await connectDatabase();
+    return makeAlertsHandler({
+      alerts: alertConsole(db, clock, randomUUID),
+      rules: alertRulesAdmin(db),
+      anomalies: new SqlAnomalyStore(db),
+      k: config.K_ANONYMITY,
+      audit: new SqlAuditLog(db),
+      clock,
+      logger,
+      verifyBearer: functionUrlVerifier(),
+    });
+  }),
+);

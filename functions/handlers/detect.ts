@@ -4,6 +4,7 @@ import { makeDetect, type Detect } from '../use-cases/detect';
 import { decodeBatch, type BatchDecoder } from './kinesis-batch';
 import { lazyHandler } from './lazy';
 import { emfMetrics } from '../adapters/aws/emf-metrics';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { METRICS_NAMESPACE, recordKeyStore } from '../config/lambda';
 import { notifyingFunction } from './monitoring-parts';
 
@@ -27,7 +28,11 @@ export function makeDetectHandler(deps: { readonly detect: Detect; readonly logg
   };
 }
 
-export const handler = lazyHandler(async () => {
-  const { logger, rules, alerts } = await notifyingFunction('detect');
-  return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger, keys: recordKeyStore(), metrics: emfMetrics(METRICS_NAMESPACE, 'detect') });
-});
+const logger = lambdaLogger('detect');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const { rules, alerts } = await notifyingFunction(logger);
+    return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger, keys: recordKeyStore(), metrics: emfMetrics(METRICS_NAMESPACE, 'detect') });
+  }),
+);

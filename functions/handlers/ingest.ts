@@ -1,5 +1,6 @@
 import middy from '@middy/core';
-import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import type { Logger } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { dynamoDbClient, kinesisClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
 import { emfMetrics } from '../adapters/aws/emf-metrics';
@@ -71,21 +72,25 @@ export function makeIngestHandler(deps: IngestHandlerDeps) {
 
 export const pseudonymisers = (pepper: Uint8Array) => ({ user: makePseudonymiser(pepper, 'user'), session: makePseudonymiser(pepper, 'session') });
 
-export const handler = lazyHandler(async () => {
-  const config = parseEnv(ingestEnv);
-  const pepper = await loadPepper();
-  const clock = { now: () => new Date() };
-  return makeIngestHandler({
-    ingest: makeIngest({
-      stream: new KinesisEventStream(kinesisClient(), config.STREAM_NAME),
-      consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
-      keys: new CachedRecordKeys(recordKeyStore(), clock),
-      pseudonymise: pseudonymisers(pepper),
-      clock,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    }),
-    logger: jsonLogger('ingest', logLevelFromEnv()),
-    metrics: emfMetrics(METRICS_NAMESPACE, 'ingest'),
-    verifyBearer: functionUrlVerifier(),
-  });
-});
+const logger = lambdaLogger('ingest');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const config = parseEnv(ingestEnv);
+    const pepper = await loadPepper();
+    const clock = { now: () => new Date() };
+    return makeIngestHandler({
+      ingest: makeIngest({
+        stream: new KinesisEventStream(kinesisClient(), config.STREAM_NAME),
+        consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
+        keys: new CachedRecordKeys(recordKeyStore(), clock),
+        pseudonymise: pseudonymisers(pepper),
+        clock,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
+      logger,
+      metrics: emfMetrics(METRICS_NAMESPACE, 'ingest'),
+      verifyBearer: functionUrlVerifier(),
+    });
+  }),
+);

@@ -1,16 +1,16 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { jsonLogger, logLevelFromEnv } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
 import { connectDatabase } from '../config/lambda';
 
-const logger = jsonLogger('migrate', logLevelFromEnv());
+const logger = lambdaLogger('migrate');
 
 /**
  * The deploy-time migration custom resource (through `cr.Provider`): applies the product's SQL
  * migrations on create and update. Delete leaves the schema alone: data outlives a stack update
  * that drops the resource, and the cluster's own removal policy decides its fate.
  */
-export async function handler(event: Pick<CloudFormationCustomResourceEvent, 'RequestType'>): Promise<{ PhysicalResourceId: string; Data: { applied: string } }> {
+export const handler = logger.around(async (event: Pick<CloudFormationCustomResourceEvent, 'RequestType'>): Promise<{ PhysicalResourceId: string; Data: { applied: string } }> => {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: 'schema-migrations', Data: { applied: '' } };
   const db = await connectDatabase();
   try {
@@ -20,4 +20,4 @@ export async function handler(event: Pick<CloudFormationCustomResourceEvent, 'Re
   } finally {
     await db.close();
   }
-}
+});

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { redisClient } from '../adapters/redis/redis-client';
-import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import type { Logger } from '../adapters/log';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { parseEnv } from '../config/env';
 import { connectDatabase, deliveryChannels, notifyingEnv } from '../config/lambda';
@@ -50,13 +50,12 @@ export const seriesWatch = (db: SqlDatabase, operational: OperationalSeries, clo
  * What the detect and monitor functions share in AWS, built at cold start: the database, the
  * rules engine, and the alert manager delivering on the stack's topics, template and Redis feed.
  */
-export async function notifyingFunction(service: string) {
+export async function notifyingFunction(logger: Logger) {
   const config = parseEnv(notifyingEnv);
-  const logger = jsonLogger(service, logLevelFromEnv());
   const clock: Clock = { now: () => new Date() };
   const db = await connectDatabase();
   const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
   const sleep: Sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const deliver = makeDeliver({ channels: deliveryChannels(live), sleep, clock, logger });
-  return { logger, clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
+  return { clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
 }

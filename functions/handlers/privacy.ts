@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { redisClient } from '../adapters/redis/redis-client';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
-import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import type { Logger } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { dynamoDbClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
 import { parseEnv } from '../config/env';
@@ -94,34 +95,38 @@ export function makePrivacyHandler(deps: PrivacyHandlerDeps) {
   );
 }
 
-export const handler = lazyHandler(async () => {
-  const config = parseEnv(privacyEnv);
-  const clock = { now: () => new Date() };
-  const consent = new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME);
-  const pseudonymiseUser = pseudonymisers(await loadPepper()).user;
-  const db = await connectDatabase();
-  const live = new RedisLiveStore(redisClient(config.REDIS_URL));
-  return makePrivacyHandler({
-    recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
-    eraseUser: makeEraseUser({
-      pseudonymiseUser,
-      targets: erasureTargets({
-        consent,
-        keys: recordKeyStore(),
-        rollups: new SqlRollupStore(db),
-        live,
-        records: [],
-        alerts: alertConsole(db, clock, randomUUID),
-        conditions: new SqlConditionStore(db),
-        alertFeed: live,
+const logger = lambdaLogger('privacy');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const config = parseEnv(privacyEnv);
+    const clock = { now: () => new Date() };
+    const consent = new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME);
+    const pseudonymiseUser = pseudonymisers(await loadPepper()).user;
+    const db = await connectDatabase();
+    const live = new RedisLiveStore(redisClient(config.REDIS_URL));
+    return makePrivacyHandler({
+      recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
+      eraseUser: makeEraseUser({
+        pseudonymiseUser,
+        targets: erasureTargets({
+          consent,
+          keys: recordKeyStore(),
+          rollups: new SqlRollupStore(db),
+          live,
+          records: [],
+          alerts: alertConsole(db, clock, randomUUID),
+          conditions: new SqlConditionStore(db),
+          alertFeed: live,
+        }),
+        retained: [...RETAINED_EVERYWHERE, ...RETAINED_IN_AWS],
+        clock,
+        newId: randomUUID,
       }),
-      retained: [...RETAINED_EVERYWHERE, ...RETAINED_IN_AWS],
+      audit: new SqlAuditLog(db),
       clock,
-      newId: randomUUID,
-    }),
-    audit: new SqlAuditLog(db),
-    clock,
-    logger: jsonLogger('privacy', logLevelFromEnv()),
-    verifyBearer: functionUrlVerifier(),
-  });
-});
+      logger,
+      verifyBearer: functionUrlVerifier(),
+    });
+  }),
+);

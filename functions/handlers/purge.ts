@@ -1,5 +1,5 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { jsonLogger, logLevelFromEnv } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
@@ -9,10 +9,14 @@ import { makePurge } from '../use-cases/purge';
 import { lazyHandler } from './lazy';
 
 /** The scheduled retention purge (EventBridge, daily): what the policy no longer keeps is deleted. */
-export const handler = lazyHandler(async () => {
-  const policy = retentionPolicy(parseEnv(retentionEnv));
-  const db = await connectDatabase();
-  // The report files expire by the bucket's lifecycle rule; the purge drops their index entries.
-  const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), reports: { index: new SqlReportIndex(db) }, policy, clock: { now: () => new Date() }, logger: jsonLogger('purge', logLevelFromEnv()) });
-  return (_event: Pick<ScheduledEvent, 'time'>) => purge();
-});
+const logger = lambdaLogger('purge');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const policy = retentionPolicy(parseEnv(retentionEnv));
+    const db = await connectDatabase();
+    // The report files expire by the bucket's lifecycle rule; the purge drops their index entries.
+    const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), reports: { index: new SqlReportIndex(db) }, policy, clock: { now: () => new Date() }, logger });
+    return (_event: Pick<ScheduledEvent, 'time'>) => purge();
+  }),
+);

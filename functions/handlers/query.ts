@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { jsonLogger, logLevelFromEnv, type Logger } from '../adapters/log';
+import type { Logger } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
 import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
@@ -130,24 +131,28 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
   );
 }
 
-export const handler = lazyHandler(async () => {
-  const config = parseEnv(queryEnv);
-  const db = await connectDatabase();
-  const ledger = new SqlPrivacyLedger(db);
-  const clock = { now: () => new Date() };
-  const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
-  const release = { values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock };
-  const reports = { index: new SqlReportIndex(db), objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET) };
-  return makeQueryHandler({
-    rollups: new SqlRollupStore(db),
-    researchExport: makeResearchExport(release),
-    reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
-    budget: { ledger, total },
-    audit: new SqlAuditLog(db),
-    k: config.K_ANONYMITY,
-    hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
-    clock: { now: () => new Date() },
-    logger: jsonLogger('query', logLevelFromEnv()),
-    verifyBearer: functionUrlVerifier(),
-  });
-});
+const logger = lambdaLogger('query');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    const config = parseEnv(queryEnv);
+    const db = await connectDatabase();
+    const ledger = new SqlPrivacyLedger(db);
+    const clock = { now: () => new Date() };
+    const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
+    const release = { values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock };
+    const reports = { index: new SqlReportIndex(db), objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET) };
+    return makeQueryHandler({
+      rollups: new SqlRollupStore(db),
+      researchExport: makeResearchExport(release),
+      reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
+      budget: { ledger, total },
+      audit: new SqlAuditLog(db),
+      k: config.K_ANONYMITY,
+      hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
+      clock: { now: () => new Date() },
+      logger,
+      verifyBearer: functionUrlVerifier(),
+    });
+  }),
+);

@@ -1,5 +1,5 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { jsonLogger, logLevelFromEnv } from '../adapters/log';
+import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { connectDatabase } from '../config/lambda';
 import { makeRollUp, type RollUp, type RollUpResult } from '../use-cases/roll-up';
@@ -18,7 +18,10 @@ export function makeRollUpHandler(rollUp: RollUp) {
   };
 }
 
-export const handler = lazyHandler(async () => {
-  const logger = jsonLogger('roll-up', logLevelFromEnv());
-  return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase()), clock: { now: () => new Date() }, logger }));
-});
+const logger = lambdaLogger('roll-up');
+
+export const handler = logger.around(
+  lazyHandler(async () => {
+    return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase()), clock: { now: () => new Date() }, logger }));
+  }),
+);

@@ -44,7 +44,7 @@ describeWithServices(['postgres'], 'the bundled migrate function', () => {
     const database = await freshPostgresUrl();
     const bundle = path.join(bundleDir(HOUSE_FUNCTIONS.migrate), 'index.mjs');
     try {
-      const script = `const { handler } = await import(${JSON.stringify(bundle)}); process.stdout.write(JSON.stringify(await handler({ RequestType: 'Create' })));`;
+      const script = `const { handler } = await import(${JSON.stringify(bundle)}); process.stdout.write(JSON.stringify(await handler({ RequestType: 'Create' }, { awsRequestId: 'bundling-test', functionName: 'migrate' })));`;
 
       const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
         env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' },

@@ -14,12 +14,22 @@ describe('Aurora and its proxy', () => {
     expect(CREATABLE_AURORA_POSTGRES_VERSIONS.map((v) => v.auroraPostgresFullVersion)).not.toContain('16.6');
   });
 
-  it('opens the proxy to the cluster by one egress rule and one ingress rule', () => {
+  it('opens the proxy to the cluster by one egress rule and one ingress rule of its own', () => {
     const [proxy, cluster] = [groupId('DatabaseProxySecurityGroup'), groupId('DatabaseClusterSecurityGroup')];
     const egress = resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress' && JSON.stringify(r.Properties.GroupId) === JSON.stringify(proxy));
     expect(egress.map((r) => r.Properties.DestinationSecurityGroupId)).toEqual([cluster]);
     const ingress = resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId) === JSON.stringify(cluster));
-    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId)).toEqual([proxy]);
+    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId)).toEqual(expect.arrayContaining([proxy]));
+  });
+
+  it('rotates the credentials secret every 30 days, by a rotation function that may reach the cluster', () => {
+    const schedules = resources.filter((r) => r.Type === 'AWS::SecretsManager::RotationSchedule');
+    expect(schedules).toHaveLength(1);
+    const secret = logicalIdOf(template, 'AWS::SecretsManager::SecretTargetAttachment', 'DatabaseClusterSecretAttachment');
+    expect(schedules[0]!.Properties).toMatchObject({ SecretId: { Ref: secret }, RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+    const cluster = groupId('DatabaseClusterSecurityGroup');
+    const ingress = resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId) === JSON.stringify(cluster));
+    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId)).toEqual([groupId('DatabaseProxySecurityGroup'), groupId('DatabaseClusterRotationSingleUserSecurityGroup')]);
   });
 });
 

@@ -14,7 +14,7 @@ import { erasureTargets } from '../../functions/use-cases/erase-user';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 
 const t0 = new Date('2026-11-20T10:00:00.000Z');
-const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const crisis: RuleRef = {
   id: 'crisis-signal',

@@ -15,7 +15,7 @@ import { steppedClock } from '../support/alert-rules';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 import { MemoryRecordKeys } from '../support/record-keys';
 
-const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const pseudonym = (n: number) => n.toString(16).padStart(64, '0');
 

@@ -7,6 +7,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { lambdaTracer } from './tracing';
 
 /**
  * The one place AWS SDK clients are built, so every client shares retry, timeouts, region and
@@ -71,8 +72,9 @@ function hasConfiguredCredentials(env: NodeJS.ProcessEnv): boolean {
   );
 }
 
+// In Lambda each call is an X-Ray subsegment named by service and operation.
 function build<Client>(ClientClass: new (config: SharedClientConfig) => Client, options?: AwsClientOptions): Client {
-  return new ClientClass(sharedClientConfig(options));
+  return lambdaTracer().captureAWSv3Client(new ClientClass(sharedClientConfig(options)));
 }
 
 export const kinesisClient = (options?: AwsClientOptions): KinesisClient => build(KinesisClient, options);

@@ -1,4 +1,5 @@
 import { Pool, types, type PoolClient } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import { StoreUnavailableError, isUnavailable } from '../../ports/unavailable';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../log';
 
@@ -81,7 +82,17 @@ export interface PostgresOptions {
   readonly connectAttempts?: number;
   readonly backoffBaseMs?: number;
   readonly logger?: Pick<Logger, 'warn'>;
+  /**
+   * The password of each new connection, for credentials that rotate (the connection string then
+   * has none): `fresh` asks for it to be read again because the server refused the last one.
+   */
+  readonly password?: (fresh: boolean) => Promise<string>;
 }
+
+/** SQLSTATEs of a refused login: invalid_password and invalid_authorization_specification. */
+const AUTHENTICATION_FAILED = new Set(['28P01', '28000']);
+
+const isAuthenticationFailure = (error: unknown): boolean => AUTHENTICATION_FAILED.has(String((error as { code?: unknown } | null)?.code));
 
 const MAX_BACKOFF_MS = 2_000;
 /** How long one connection attempt may take: a server that does not answer is as down as one that refuses. */
@@ -104,8 +115,20 @@ export function postgresDatabase(connectionString: string, options: PostgresOpti
   const logger = options.logger ?? jsonLogger('postgres', logLevelFromEnv());
   const attempts = options.connectAttempts ?? 6;
   const baseMs = options.backoffBaseMs ?? 100;
+  const readPassword = options.password;
+  let passwordRefused = false;
   const pool = new Pool({
-    connectionString,
+    // pg lets a connection string's (empty) password override a password function: parse it here.
+    ...(readPassword
+      ? {
+          ...parseIntoClientConfig(connectionString),
+          password: () => {
+            const fresh = passwordRefused;
+            passwordRefused = false;
+            return readPassword(fresh);
+          },
+        }
+      : { connectionString }),
     max: options.max ?? 4,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     ...(options.applicationName !== undefined && { application_name: options.applicationName }),
@@ -119,10 +142,16 @@ export function postgresDatabase(connectionString: string, options: PostgresOpti
   pool.on('connect', (client) => client.on('error', () => undefined));
 
   async function connect(): Promise<PoolClient> {
+    let reread = false;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await pool.connect();
       } catch (error) {
+        // A rotation may have changed the password since it was cached: read it again, once.
+        if (readPassword && !reread && isAuthenticationFailure(error)) {
+          reread = passwordRefused = true;
+          continue;
+        }
         // Whatever refused it (network, server starting, out of slots, a login refused during a
         // credentials rotation), no statement ran, so trying again is safe; and to the caller the
         // store is unavailable, not its work faulty.

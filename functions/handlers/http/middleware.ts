@@ -114,7 +114,9 @@ export function httpApi(options: HttpApiOptions): middy.MiddlewareObj<HttpEvent,
       planAudit(options, request.event, authorize(request.event));
     },
     after: async function recordInAuditTrail(request) {
-      if ((request.response?.statusCode ?? 200) < 300) await appendAudit(options, request.event);
+      const status = request.response?.statusCode ?? 200;
+      options.logger.debug('answered', { route: request.event.routeKey, status });
+      if (status < 300) await appendAudit(options, request.event);
     },
     onError: function answerError(request) {
       const error = request.error;

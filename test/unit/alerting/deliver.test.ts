@@ -38,6 +38,7 @@ function harness(channels: NotificationChannel[], overrides: Partial<DeliverDeps
   const sleeps: number[] = [];
   const lines: { level: string; message: string; fields?: object }[] = [];
   const logger: Logger = {
+    debug: (message, fields) => lines.push({ level: 'debug', message, fields }),
     info: (message, fields) => lines.push({ level: 'info', message, fields }),
     warn: (message, fields) => lines.push({ level: 'warn', message, fields }),
     error: (message, fields) => lines.push({ level: 'error', message, fields }),

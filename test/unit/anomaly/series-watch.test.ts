@@ -53,7 +53,7 @@ class MemoryAnomalies implements AnomalyStore {
   }
 }
 
-const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function heartbeats(minute: number, count: number, users: number): StoredEvent[] {
   const at = new Date(T0 + minute * MINUTE + 10_000).toISOString();
