@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
 import { LIVE_HORIZON_MS } from '../functions/domain/alerting/signals';
 import { demoConsentOf, putConsent } from '../functions/local/consent-client';
+import { IngestFailed, postEvents, type BatchResult } from '../functions/local/ingest-client';
 import { cliOptions } from './cli-options';
 
 /*
@@ -97,42 +97,17 @@ async function checkReachable(url: string): Promise<void> {
   }
 }
 
-interface BatchResult {
-  readonly accepted: number;
-  readonly rejected: readonly { code: string }[];
-}
-
-const retryable = (status: number) => status >= 500 || status === 429;
-
-/** POSTs one batch; retries network errors, 429 and 5xx with exponential backoff and full jitter. */
+/** One batch through the client the tests use too; what it gives up on stops the demo with a message for its user. */
 async function send(options: DemoOptions, events: readonly IncomingEvent[]): Promise<BatchResult> {
-  let lastProblem = '';
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    if (attempt > 1) await sleep(Math.random() * Math.min(10_000, 500 * 2 ** (attempt - 1)));
-    let response: Response;
-    try {
-      response = await fetch(`${options.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-        body: JSON.stringify({ events }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      lastProblem = unreachable(options.url, error).message;
-      continue;
+  try {
+    return await postEvents(events, { url: options.url, token: options.token, maxAttempts: MAX_ATTEMPTS, timeoutMs: REQUEST_TIMEOUT_MS });
+  } catch (error) {
+    if (!(error instanceof IngestFailed)) throw error;
+    if (error.status === 401 || error.status === 403) {
+      throw new Stop(`The token was refused (${error.status}): pass --token, or set DEV_TOKEN to the token \`npm start\` printed.`, 1);
     }
-    if (response.status === 202) return (await response.json()) as BatchResult;
-    const text = await response.text();
-    if (retryable(response.status)) {
-      lastProblem = `${options.url}/v1/events answered ${response.status}`;
-      continue;
-    }
-    if (response.status === 401 || response.status === 403) {
-      throw new Stop(`The token was refused (${response.status}): pass --token, or set DEV_TOKEN to the token \`npm start\` printed.`, 1);
-    }
-    throw new Stop(`${options.url}/v1/events answered ${response.status}: ${text.slice(0, 500)}`, 1);
+    throw new Stop(error.status === undefined ? `${error.message}. Start the runtime with \`npm start\`, or point --url / DEMO_URL at a running instance.` : error.message, 1);
   }
-  throw new Stop(`Gave up on a batch after ${MAX_ATTEMPTS} attempts. ${lastProblem}`, 1);
 }
 
 function* batches(events: Iterable<IncomingEvent>, size: number): Generator<IncomingEvent[]> {

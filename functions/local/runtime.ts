@@ -42,6 +42,7 @@ import { makeConsumerLag } from '../use-cases/consumer-lag';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { RepeatingJob } from './repeating-job';
 import { startHttpServer } from './http-server';
+import { admitted, makeAdmission } from './admission';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
 import { localPepper } from './pepper';
 import { lockDataDir } from './data-dir-lock';
@@ -177,11 +178,12 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
       return results;
     },
   };
-  const ingestHandler = makeIngestHandler({
-    ingest: makeIngest({ stream: ingestStream, consent, keys, pseudonymise, clock: systemClock, sleep }),
-    logger,
+  // Ingest refused while a consumer is too far behind: a backlog delays safety alerts and sits in memory.
+  const ingestHandler = admitted(
+    makeIngestHandler({ ingest: makeIngest({ stream: ingestStream, consent, keys, pseudonymise, clock: systemClock, sleep }), logger, metrics }),
+    makeAdmission({ lag, clock: systemClock, logger }),
     metrics,
-  });
+  );
   const privacyHandler = makePrivacyHandler({
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
     eraseUser: makeEraseUser({

@@ -82,6 +82,11 @@ export const ERRORS = {
     when: 'The body is over the limit: 1 MiB for events, 10 MiB (API Gateway\'s payload limit) for any other request.',
     example: { message: 'the body is over 1048576 bytes (1 MiB); send fewer events per request' },
   },
+  ingest_backlog: {
+    status: 429,
+    when: 'Local runtime only: a stream consumer (the safety rules or the aggregator) is too far behind; nothing of the request was stored. Send the same batch again after `Retry-After` seconds.',
+    example: { message: 'the detect consumer is 14 s behind; nothing of this request was stored: send it again after Retry-After' },
+  },
   internal: { status: 500, when: 'A fault of the service; the message says nothing more, by design.', example: { message: 'internal error' } },
   unavailable: {
     status: 503,
@@ -117,11 +122,11 @@ export const NO_STORE = z.object({ 'cache-control': z.literal('no-store') });
 export const BODY_ERRORS = ['malformed_json', 'body_not_object', 'invalid_request'] as const;
 
 const retryAfter = z.object({
-  'retry-after': z.string().optional().meta({ description: 'Seconds to wait before sending the request again; sent with `unavailable`.', example: '1' }),
+  'retry-after': z.string().optional().meta({ description: 'Seconds to wait before sending the request again; sent with `unavailable` and `ingest_backlog`.', example: '1' }),
 });
 const wwwAuthenticate = z.object({ 'www-authenticate': z.string().optional().meta({ description: 'The scheme to authenticate with (the local runtime sends it).', example: 'Bearer' }) });
 
-const RESPONSE_HEADERS: Partial<Record<number, z.ZodObject>> = { 401: wwwAuthenticate, 503: retryAfter };
+const RESPONSE_HEADERS: Partial<Record<number, z.ZodObject>> = { 401: wwwAuthenticate, 429: retryAfter, 503: retryAfter };
 
 // API Gateway answers these itself, before any function runs, in its own body.
 const gatewayMessage = z.object({ message: z.string() }).meta({ id: 'GatewayError', description: "API Gateway's own answer (AWS only), not the envelope." });
@@ -138,11 +143,13 @@ function errorResponse(status: number, codes: readonly ErrorCode[]): ResponseCon
       ...(detailsSchema && { details: detailsSchema.optional() }),
     }),
   });
-  const schema = status === 401 ? z.union([envelope, gatewayMessage]) : envelope;
+  // API Gateway answers 401 and 429 itself too (its authorizer, its throttle).
+  const schema = status === 401 || status === 429 ? z.union([envelope, gatewayMessage]) : envelope;
   const examples: Record<string, { summary: string; value: unknown }> = Object.fromEntries(
     cases.map(([code, error]) => [code, { summary: error.when, value: { error: { code, message: error.example.message, ...(error.example.details && { details: error.example.details }) } } }]),
   );
   if (status === 401) examples['gateway'] = { summary: "AWS: API Gateway's JWT authorizer refused the token before the function ran.", value: { message: 'Unauthorized' } };
+  if (status === 429) examples['gateway'] = { summary: "AWS: over the API stage's throttle (rate and burst from the stack's settings).", value: { message: 'Too Many Requests' } };
   const headers = RESPONSE_HEADERS[status];
   return {
     description: cases.map(([code, error]) => `\`${code}\`: ${error.when}`).join(' '),
@@ -202,6 +209,6 @@ export function registerRoute(registry: OpenAPIRegistry, routes: RouteTable, rou
     ...route.extensions,
     ...(isPublic ? {} : { security }),
     request: { ...route.request, ...(access.audit !== undefined && { headers: purposeHeader }) },
-    responses: { ...route.responses, ...errors, 429: throttled },
+    responses: { ...route.responses, 429: throttled, ...errors },
   });
 }

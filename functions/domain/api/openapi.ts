@@ -298,7 +298,7 @@ export function openApiDocument(routes: RouteTable): object {
         content: json(ingestResult, { accepted: 499, rejected: [{ index: 17, code: 'invalid_event', message: 'attributes.valence: Too big: expected number to be <=1' }] }),
       },
     },
-    errors: ['malformed_json', 'invalid_request', 'consent_unavailable', 'keys_unavailable'],
+    errors: ['malformed_json', 'invalid_request', 'ingest_backlog', 'consent_unavailable', 'keys_unavailable'],
   });
 
   route('GET /v1/metrics/{metric}', {

@@ -223,7 +223,8 @@ describe('openApiDocument', () => {
       .filter(([key]) => key in ROUTES)
       .flatMap(([key, operation]) =>
       Object.entries(operation.responses as Json)
-        .filter(([status]) => status >= '400' && status !== '429' && (operation.responses[status] as Json).content?.['application/json'])
+        // API Gateway's own throttle answer (a 429 without codes) has no envelope.
+        .filter(([status]) => status >= '400' && (operation.responses[status] as Json).content?.['application/json']?.examples)
         .map(([status, response]) => [key, status, response as Json] as const),
     );
 
@@ -254,7 +255,16 @@ describe('openApiDocument', () => {
       const operation = doc.paths['/v1/events'].post as Json;
       expect([...errorCodesOf(operation.responses['503'])].sort()).toEqual(['consent_unavailable', 'keys_unavailable', 'unavailable']);
       expect(operation.responses['503'].headers['retry-after']).toMatchObject({ required: false });
-      expect(deref(operation.responses['429'].content['application/json'].schema as Json).properties.message.type).toBe('string');
+      const metrics = doc.paths['/v1/metrics/{metric}'].get as Json;
+      expect(deref(metrics.responses['429'].content['application/json'].schema as Json).properties.message.type).toBe('string');
+    });
+
+    it('documents the backlog 429 of POST /v1/events, with Retry-After, beside API Gateway\'s throttle', () => {
+      const answer = (doc.paths['/v1/events'].post as Json).responses['429'] as Json;
+      expect(errorCodesOf(answer)).toEqual(['ingest_backlog']);
+      expect(answer.headers['retry-after']).toMatchObject({ required: false });
+      expect(deref(answer.content['application/json'].schema.anyOf[1] as Json).properties.message.type).toBe('string');
+      expect(Object.keys(answer.content['application/json'].examples)).toEqual(['ingest_backlog', 'gateway']);
     });
 
     it('answers the ack of a resolved alert 409 and an unknown one 404', () => {
