@@ -3,6 +3,7 @@ import type { ConsumerLag } from '../domain/operations/health';
 import type { Logger } from '../adapters/log';
 import { json } from '../handlers/http/middleware';
 import type { LambdaHttpHandler } from './http-server';
+import { STREAM_CONSUMERS } from './adapters';
 
 /**
  * How old the oldest record a consumer has not processed may be before ingest refuses more. The
@@ -15,7 +16,7 @@ import type { LambdaHttpHandler } from './http-server';
  * bounded at all. Held back, the demo ends later but the aggregator no sooner or later: the
  * same events are folded at the same pace, only no longer queued.
  */
-export const ADMISSION_BOUNDS_MS: Readonly<Record<string, number>> = { detect: 10_000, aggregate: 15_000 };
+export const ADMISSION_BOUNDS_MS: Readonly<Record<string, number>> = { [STREAM_CONSUMERS.detect]: 10_000, [STREAM_CONSUMERS.aggregate]: 15_000 };
 
 /** How long one judgement serves: the lag is read from the stream, not on every request. */
 export const ADMISSION_CACHE_MS = 1_000;

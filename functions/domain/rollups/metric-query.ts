@@ -714,13 +714,15 @@ function storedPoints(query: MetricQuery, { cells, own }: Table, released: Uint8
 type BucketOfCell = (interval: Interval, bucket: number) => number | undefined;
 
 function localBucketOf(calendar: readonly number[]): BucketOfCell {
-  const bucketOfPiece = new Map<string, number>();
+  // By interval, then by the stored bucket's start: probed once per cell read, so by number, not
+  // by a string built per probe.
+  const bucketOfPiece = { day: new Map<number, number>(), hour: new Map<number, number>() };
   for (let i = 0; i + 1 < calendar.length; i++) {
     const { days, hours } = storedPieces(calendar[i]!, calendar[i + 1]!);
-    for (const day of days) bucketOfPiece.set(`day\u0000${day}`, calendar[i]!);
-    for (const hour of hours) bucketOfPiece.set(`hour\u0000${hour}`, calendar[i]!);
+    for (const day of days) bucketOfPiece.day.set(day, calendar[i]!);
+    for (const hour of hours) bucketOfPiece.hour.set(hour, calendar[i]!);
   }
-  return (interval, bucket) => bucketOfPiece.get(`${interval}\u0000${bucket}`);
+  return (interval, bucket) => (interval === 'minute' ? undefined : bucketOfPiece[interval].get(bucket));
 }
 
 /**
