@@ -1,12 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
 import { LIVE_HORIZON_MS } from '../functions/domain/alerting/signals';
 import { demoConsentOf, putConsent } from '../functions/local/consent-client';
 import { IngestFailed, postEvents, type BatchResult } from '../functions/local/ingest-client';
-import { cliOptions } from './cli-options';
+import { Stop, checkReachable, cliOptions, requireToken, runCli } from './cli-options';
 
 /*
  * `npm run demo`: streams synthetic traffic into a running instance over its public API, the way
@@ -26,16 +24,6 @@ const USAGE = `Usage: npm run demo -- [options]
 const MAX_ATTEMPTS = 6;
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** Ends the run with a message for the user and an exit code, instead of a stack trace. */
-class Stop extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
 interface DemoOptions {
   readonly url: string;
   readonly token: string;
@@ -53,12 +41,6 @@ function integer(name: string, raw: string | undefined, fallback: number, max: n
   return value;
 }
 
-function defaultToken(): string | undefined {
-  if (process.env.DEV_TOKEN) return process.env.DEV_TOKEN;
-  const file = join(process.env.DATA_DIR ?? './.data', 'dev-token');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
-
 function parseOptions(): DemoOptions {
   const values = cliOptions(USAGE, {
     url: { type: 'string' },
@@ -69,8 +51,7 @@ function parseOptions(): DemoOptions {
     batch: { type: 'string' },
     concurrency: { type: 'string' },
   });
-  const token = values.token ?? defaultToken();
-  if (!token) throw new Stop('No token: pass --token, set DEV_TOKEN, or start the runtime once (`npm start`) so it writes .data/dev-token.', 2);
+  const token = requireToken(values.token);
   return {
     url: (values.url ?? process.env.DEMO_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
     token,
@@ -80,21 +61,6 @@ function parseOptions(): DemoOptions {
     batch: integer('batch', values.batch, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
     concurrency: integer('concurrency', values.concurrency, 4, 64),
   };
-}
-
-function unreachable(url: string, error: unknown): Stop {
-  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-  return new Stop(`Cannot reach ${url} (${cause}). Start the runtime with \`npm start\`, or point --url / DEMO_URL at a running instance.`, 1);
-}
-
-async function checkReachable(url: string): Promise<void> {
-  try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new Stop(`${url}/health answered ${response.status}: the instance is not ready yet; try again in a moment.`, 1);
-  } catch (error) {
-    if (error instanceof Stop) throw error;
-    throw unreachable(url, error);
-  }
 }
 
 /** One batch through the client the tests use too; what it gives up on stops the demo with a message for its user. */
@@ -202,17 +168,4 @@ async function main(): Promise<number> {
   return interrupted ? 130 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof Stop) {
-      (error.exitCode === 0 ? console.log : console.error)(error.message);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runCli(main);

@@ -14,6 +14,7 @@ import { Monitoring } from './monitoring';
 import { Network } from './network';
 import { Observability, type ObservabilityProps } from './observability';
 import { PrivacyService } from './privacy-service';
+import { HistoryImport } from './history-import';
 import { Processing } from './processing';
 import { QueryService } from './query-service';
 import type { Settings } from './settings';
@@ -43,6 +44,7 @@ export class AnalyticsStack extends Stack {
   readonly processing: Processing;
   readonly queryService: QueryService;
   readonly privacyService: PrivacyService;
+  readonly historyImport: HistoryImport;
   readonly migrations: Migrations;
   readonly alerting: Alerting;
   readonly monitoring: Monitoring;
@@ -88,6 +90,13 @@ export class AnalyticsStack extends Stack {
       privacyBudget: { epsilon: s.privacyBudgetEpsilon, delta: s.privacyBudgetDelta },
       placement: data.placement,
       logRetention,
+    });
+    this.historyImport = new HistoryImport(this, 'HistoryImport', {
+      storage: this.storage,
+      database: data.database,
+      placement: data.placement,
+      logRetention,
+      removalPolicy,
     });
     this.privacyService = new PrivacyService(this, 'PrivacyService', {
       database: data.database,
@@ -173,6 +182,7 @@ export class AnalyticsStack extends Stack {
         Detect: this.monitoring.detectFunction,
         Monitor: this.monitoring.monitorFunction,
         Alerts: handlers.alerts,
+        Import: this.historyImport.importFunction,
       },
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },

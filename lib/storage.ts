@@ -19,6 +19,9 @@ const INFREQUENT_ACCESS_AFTER_DAYS = 30;
 // Who read which report is audit evidence: HIPAA keeps such documentation for six years.
 const ACCESS_LOG_RETENTION_DAYS = 6 * 366;
 
+export const NO_REPLICATION =
+  'Single-region by design: the data stays in the deployment region (data residency of health-derived data); versioning, the retention lifecycle and RETAIN on stack removal protect against loss, and a second region would be a decision of the data controller.';
+
 /** The key-value stores read on the ingest path, the report bucket and the pseudonym pepper. */
 export class Storage extends Construct {
   readonly key: kms.Key;
@@ -126,10 +129,8 @@ export class Storage extends Construct {
   }
 
   private acknowledgeFindings(): void {
-    const noReplication =
-      'Single-region by design: the data stays in the deployment region (data residency of health-derived data); versioning, the retention lifecycle and RETAIN on stack removal protect against loss, and a second region would be a decision of the data controller.';
-    acknowledgeFinding(this.reportBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', noReplication);
-    acknowledgeFinding(this.accessLogBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', noReplication);
+    acknowledgeFinding(this.reportBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', NO_REPLICATION);
+    acknowledgeFinding(this.accessLogBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', NO_REPLICATION);
     for (const id of ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled']) {
       acknowledgeFinding(
         this.accessLogBucket.node.defaultChild!,

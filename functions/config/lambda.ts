@@ -46,6 +46,9 @@ export function recordKeyStore(env: NodeJS.ProcessEnv = process.env): DynamoReco
   return new DynamoRecordKeyStore(dynamoDbClient(), parseEnv(recordKeysEnv, env).RECORD_KEY_TABLE_NAME);
 }
 
+/** The import reads consent to admit events; the file's bucket and key come with its event. */
+export const importEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1) });
+
 export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1), REDIS_URL: z.string().min(1) });
 
 export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });

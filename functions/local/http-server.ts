@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
-import { ROUTES, resolveRoute, type ResolvedRoute, type RouteKey } from '../handlers/http/roles';
+import { ROUTES, resolveRoute, roleFromClaims, type ResolvedRoute, type RouteKey } from '../handlers/http/roles';
 import { bearerToken, unauthorized } from '../handlers/http/bearer';
 import { HttpError } from '../handlers/http/errors';
 import { MAX_BODY_BYTES } from '../domain/events/schema';
@@ -28,6 +28,11 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Routes the runtime answers itself (`/health`, `/metrics`, `/docs`), outside the API. */
   readonly operations: Readonly<Record<string, () => Promise<OperationAnswer>>>;
+  /**
+   * Uploads the runtime takes itself (`POST /imports`), outside the API, for an admin token only:
+   * the body is handed over as it arrives, so the operation reads it no faster than it works.
+   */
+  readonly uploads?: Readonly<Record<string, (body: AsyncIterable<Uint8Array>) => Promise<OperationAnswer>>>;
 }
 
 /** What the runtime answers on a route of its own; `headers` adds to the content type. */
@@ -138,16 +143,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
         const result = await operation();
         return send(response, result.status, { ...result.headers, 'content-type': result.contentType }, result.body);
       }
-      const route = resolveRoute(method, url.pathname);
-      if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
-      const isPublic = ROUTES[route.routeKey].roles === 'public';
       const bearer = bearerToken(request.headers.authorization);
       const verdict = bearer ? options.tokens.verify(bearer) : { rejected: 'missing' as const };
       const claims = 'claims' in verdict ? verdict.claims : undefined;
-      if (!isPublic && 'rejected' in verdict) {
+      const refuseUnverified = () => {
+        if (!('rejected' in verdict)) return false;
         const { code, message, details } = unauthorized(verdict.rejected);
-        return send(response, 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }, errorBody(code, message, details));
+        // Read and dropped, for the reason readBody gives: the client is still sending.
+        request.resume();
+        send(response, 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }, errorBody(code, message, details));
+        return true;
+      };
+      const upload = method === 'POST' ? options.uploads?.[url.pathname] : undefined;
+      if (upload) {
+        if (refuseUnverified()) return;
+        if (roleFromClaims(claims) !== 'admin') {
+          request.resume();
+          return send(response, 403, { 'content-type': 'application/json' }, errorBody('forbidden', `only an admin token may call POST ${url.pathname}`));
+        }
+        const result = await upload(request);
+        return send(response, result.status, { ...result.headers, 'content-type': result.contentType }, result.body);
       }
+      const route = resolveRoute(method, url.pathname);
+      if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
+      if (ROUTES[route.routeKey].roles !== 'public' && refuseUnverified()) return;
       const limit = bodyLimitOf(route.routeKey);
       const body = await readBody(request, limit);
       if (body === undefined) return send(response, 413, { 'content-type': 'application/json' }, errorBody('payload_too_large', `the body is over ${megabytes(limit)} (${limit} bytes)`));

@@ -15,7 +15,9 @@ import { makeResearchExport } from '../use-cases/research-export';
 import { makeResearchReport } from '../use-cases/research-report';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import type { DeadLetterQueue, EventStreamWriter, StorageScrub } from '../ports';
-import { makeIngest } from '../use-cases/ingest';
+import { makeEventAdmission, makeIngest } from '../use-cases/ingest';
+import { makeImportHistory } from '../use-cases/import-history';
+import { importUpload } from './history-import';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
 import { makePrivacyHandler } from '../handlers/privacy';
@@ -226,6 +228,8 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     clock: systemClock,
     logger,
   });
+  // History goes straight into the rollups (use-cases/import-history.ts says why), beside the aggregator's writes.
+  const historyRollups = new SqlRollupStore(analytics);
   let ready = false;
   let stopping: Promise<void> | undefined;
   const http = await startHttpServer({
@@ -255,6 +259,12 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
       },
       '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: prometheus.render() }),
       ...apiReferencePages(),
+    },
+    uploads: {
+      '/imports': importUpload(
+        makeImportHistory({ admit: makeEventAdmission({ consent, pseudonymise, clock: systemClock }), apply: (events) => historyRollups.applyEvents(events) }),
+        logger,
+      ),
     },
   });
   closers.push(() => http.close());

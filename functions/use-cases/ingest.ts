@@ -7,13 +7,16 @@ import type { StoredEvent } from '../domain/events/schema';
 import { consents, type ConsentRecord } from '../domain/privacy/consent';
 import { toStoredEvent, validateEvent, type Pseudonymisers, type Rejection } from '../domain/events/validate';
 
-export interface IngestDeps {
-  readonly stream: EventStreamWriter;
+export interface EventAdmissionDeps {
   readonly consent: Pick<ConsentRegistry, 'getMany'>;
-  /** Each user's key: their records are sealed under it, so erasing the key erases the records. */
-  readonly keys: Pick<RecordKeyStore, 'keysFor'>;
   readonly pseudonymise: Pseudonymisers;
   readonly clock: Clock;
+}
+
+export interface IngestDeps extends EventAdmissionDeps {
+  readonly stream: EventStreamWriter;
+  /** Each user's key: their records are sealed under it, so erasing the key erases the records. */
+  readonly keys: Pick<RecordKeyStore, 'keysFor'>;
   readonly sleep: Sleep;
   /** Attempts of PutRecords for records the stream turned away (throttling, internal errors). */
   readonly putAttempts?: number;
@@ -31,22 +34,22 @@ export interface IngestOptions {
   readonly freshness: boolean;
 }
 
+/** The events a batch admits (by their place in it), and the rest with why. */
+export interface Admitted {
+  readonly admitted: { readonly index: number; readonly stored: StoredEvent }[];
+  readonly rejected: Rejection[];
+}
+
 const encoder = new TextEncoder();
 
 /**
- * Validates each event on its own, pseudonymises the good ones, keeps those whose user gave
- * analytics consent (opt-in: no record is no consent), seals each under its user's key (the
- * partition key is the key's random id, not the pseudonym) and puts them on the stream. Only
- * events the stream took count as accepted: records it turns away are retried with exponential
- * backoff and full jitter, and still-failing ones are reported `stream_unavailable` so the client
- * retries them (the aggregator dedupes by eventId, so a retry never counts twice).
+ * What ingest and the history import both do before an event is kept: each event validated on
+ * its own (PII refused), pseudonymised, repeats of an eventId in the batch refused, and only
+ * events of users with analytics consent admitted (opt-in: no record is no consent), marked with
+ * the other scopes their user gave. Throws ConsentUnavailableError when the registry does not answer.
  */
-export function makeIngest(deps: IngestDeps) {
-  const putAttempts = deps.putAttempts ?? 4;
-  const backoffBaseMs = deps.backoffBaseMs ?? 25;
-  const random = deps.random ?? Math.random;
-
-  return async function ingest(rawEvents: readonly unknown[], options: IngestOptions = { freshness: true }): Promise<IngestResult> {
+export function makeEventAdmission(deps: EventAdmissionDeps) {
+  return async function admit(rawEvents: readonly unknown[], options: IngestOptions): Promise<Admitted> {
     const now = deps.clock.now();
     const rejected: Rejection[] = [];
     const valid: { index: number; stored: StoredEvent }[] = [];
@@ -73,7 +76,7 @@ export function makeIngest(deps: IngestDeps) {
     } catch (error) {
       throw new ConsentUnavailableError('the consent registry did not answer', { cause: error });
     }
-    const consenting: { index: number; stored: StoredEvent }[] = [];
+    const admitted: { index: number; stored: StoredEvent }[] = [];
     for (const { index, stored } of valid) {
       const record = consent.get(stored.subject);
       if (!consents(record, 'analytics')) {
@@ -85,8 +88,27 @@ export function makeIngest(deps: IngestDeps) {
         ...(consents(record, 'research') && { research: true }),
         ...(consents(record, 'safety_monitoring') && { safety: true }),
       };
-      consenting.push({ index, stored: marked });
+      admitted.push({ index, stored: marked });
     }
+    return { admitted, rejected };
+  };
+}
+
+/**
+ * Admits the events (makeEventAdmission), seals each under its user's key (the partition key is the
+ * key's random id, not the pseudonym) and puts them on the stream. Only events the stream took
+ * count as accepted: records it turns away are retried with exponential backoff and full jitter,
+ * and still-failing ones are reported `stream_unavailable` so the client retries them (the
+ * aggregator dedupes by eventId, so a retry never counts twice).
+ */
+export function makeIngest(deps: IngestDeps) {
+  const putAttempts = deps.putAttempts ?? 4;
+  const backoffBaseMs = deps.backoffBaseMs ?? 25;
+  const random = deps.random ?? Math.random;
+  const admit = makeEventAdmission(deps);
+
+  return async function ingest(rawEvents: readonly unknown[], options: IngestOptions = { freshness: true }): Promise<IngestResult> {
+    const { admitted: consenting, rejected } = await admit(rawEvents, options);
     let keys = new Map<string, RecordKey>();
     try {
       if (consenting.length > 0) keys = await deps.keys.keysFor(consenting.map((item) => item.stored.subject));

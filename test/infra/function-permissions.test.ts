@@ -118,6 +118,22 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
   },
   // Reads and configures in PostgreSQL only: it never notifies.
   alerts: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  import: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // The file and its FILE.result.json, under imports/ in the imports bucket (SSE-KMS with the storage key).
+      's3:GetObject',
+      's3:PutObject',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      // Consent looked up by key, as ingest does; the pepper pseudonymises the file's user ids.
+      'dynamodb:BatchGetItem',
+      'kms:DescribeKey',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ],
+    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+  },
 };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

@@ -51,6 +51,7 @@ export const HOUSE_FUNCTIONS = {
   detect: 'MonitoringDetectFunction',
   monitor: 'MonitoringMonitorFunction',
   alerts: 'MonitoringAlertsFunction',
+  import: 'HistoryImportImportFunction',
 } as const;
 
 /** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */

@@ -1,6 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { HealthReport } from '../operations/health';
+import type { ImportSummary } from '../events/history-import';
 import { json } from './openapi-route';
 
 /*
@@ -20,6 +21,31 @@ const healthReport = z
 const healthExample: HealthReport = {
   status: 'ok',
   parts: { database: { status: 'ok' }, detectLag: { status: 'ok', recordsBehind: 0, oldestAgeMs: 0, limitMs: 30_000 } },
+};
+
+const importRejectionCodes = z.enum(['malformed_line', 'invalid_event', 'pii_detected', 'occurred_at_out_of_range', 'consent_missing']);
+const importSummary = z
+  .object({
+    read: z.int(),
+    accepted: z.int(),
+    duplicates: z.int(),
+    rejected: z.partialRecord(importRejectionCodes, z.int()),
+    errors: z.array(z.object({ line: z.int(), code: importRejectionCodes, message: z.string() })),
+    errorsNotListed: z.int(),
+  })
+  .meta({ id: 'ImportSummary' }) satisfies z.ZodType<ImportSummary>;
+
+const importExample: ImportSummary = {
+  read: 120_402,
+  accepted: 120_398,
+  duplicates: 1,
+  rejected: { malformed_line: 1, consent_missing: 2 },
+  errors: [
+    { line: 17, code: 'malformed_line', message: 'not valid JSON: each line must hold one event as a JSON object' },
+    { line: 880, code: 'consent_missing', message: 'userId: the user has not given analytics consent; the event was not stored' },
+    { line: 881, code: 'consent_missing', message: 'userId: the user has not given analytics consent; the event was not stored' },
+  ],
+  errorsNotListed: 0,
 };
 
 /** Registers the local runtime's own operations. */
@@ -47,6 +73,26 @@ export function registerLocalRuntime(registry: OpenAPIRegistry): void {
         description: 'Counters, and summaries as `_sum` and `_count`.',
         content: { 'text/plain; version=0.0.4': { schema: z.string(), example: '# TYPE events_accepted_total counter\nevents_accepted_total 1200\n# TYPE ingest_latency_ms summary\ningest_latency_ms_sum 5021.4\ningest_latency_ms_count 40\n' } },
       },
+    },
+  });
+
+  const errorEnvelope = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+  registry.registerPath({
+    method: 'post',
+    path: '/imports',
+    operationId: 'importHistory',
+    summary: 'Import history: a JSON Lines file, plain or gzipped, as the body (local runtime; `npm run import` sends it)',
+    description:
+      'Each line is admitted as `POST /v1/events` admits an event (validation, PII refusal, consent, pseudonymisation) but without the 30-day window, and stored into the rollups, deduplicated by `eventId`: an import run again changes nothing. In AWS, a file put under `imports/` in the imports bucket does the same and its summary is written beside it as `FILE.result.json`. Admin token only.',
+    tags: ['Local runtime'],
+    security: [{ bearerAuth: [] }],
+    request: { body: { content: { 'application/x-ndjson': { schema: z.string(), example: '{"eventId": "...", "type": "session.started", ...}\n' } } } },
+    responses: {
+      200: { description: 'The summary: lines read, events accepted, duplicates (stored before or repeated), refusals by code, and the first 100 refused lines by number.', content: json(importSummary, importExample) },
+      400: { description: '`unreadable_file`: the body starts as gzip but is corrupt or cut off; the lines before the fault are imported.', content: json(errorEnvelope, { error: { code: 'unreadable_file', message: 'the file starts as gzip but is not valid gzip (unexpected end of file): corrupt or cut off' } }) },
+      401: { description: 'No valid bearer token.' },
+      403: { description: 'Not an admin token.' },
+      503: { description: 'The consent registry or the database did not answer; what came before is stored: run the import again.' },
     },
   });
 }

@@ -33,8 +33,8 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * Validates one event on its own. `freshness` applies the live window (not more than 24 h ahead,
- * not older than 30 days); the history import turns it off.
+ * Validates one event on its own: not more than 24 h ahead of `now`, and with `freshness` not
+ * older than 30 days (the history import turns it off: history is old, never in the future).
  */
 export function validateEvent(raw: unknown, now: Date, options: { freshness: boolean }): Validation {
   const parsed = eventSchema.safeParse(raw);
@@ -46,11 +46,9 @@ export function validateEvent(raw: unknown, now: Date, options: { freshness: boo
   const pii = findPii(event);
   // The value is not echoed: the answer and its logs would carry what they refuse.
   if (pii) return { ok: false, code: 'pii_detected', message: `${pii.field}: holds what looks like ${PII_NAMES[pii.kind]}; personal data may not be sent` };
-  if (options.freshness) {
-    const age = now.getTime() - Date.parse(event.occurredAt);
-    if (age > MAX_AGE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: older than 30 days' };
-    if (-age > MAX_FUTURE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: more than 24 h in the future' };
-  }
+  const age = now.getTime() - Date.parse(event.occurredAt);
+  if (options.freshness && age > MAX_AGE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: older than 30 days' };
+  if (-age > MAX_FUTURE_MS) return { ok: false, code: 'occurred_at_out_of_range', message: 'occurredAt: more than 24 h in the future' };
   return { ok: true, event };
 }
 
