@@ -41,7 +41,7 @@ export interface RollupStore extends RollupReader {
    * Erasure: deletes the subject's event ids and research values and records the erasure, after which the subject's
    * events received before `erasedAt` are never applied. The rollups already written stay.
    */
-  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number }>;
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number; featureRows: number }>;
 }
 
 /** The cutoffs the rollup store enforces (the audit trail has its own). */

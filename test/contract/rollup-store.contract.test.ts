@@ -3,6 +3,8 @@ import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/
 import { embeddedDatabase, embeddedDatabaseClient } from '../../functions/adapters/pg/pglite-database';
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
+import { readFeatureStates } from '../../functions/adapters/pg/sql-user-features';
+import { featureDeltas, userFeatures } from '../../functions/domain/behaviour/features';
 import type { StoredEvent } from '../../functions/domain/events/schema';
 import { computeRollups } from '../../functions/domain/rollups/rollup';
 import { METRICS } from '../../functions/domain/rollups/catalogue';
@@ -237,6 +239,41 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect(duration.series[0]!.points[0]).toMatchObject({ count: 1, sum: 90, p50: 90, p95: 90 });
   });
 
+  it('keeps each user\'s features as their events arrive, in any order and split into any batches, counting a redelivered event once', async () => {
+    const [subject, other] = [user(), user()];
+    const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 10, day, hour)).toISOString();
+    const events: StoredEvent[] = [
+      event('session.started', { scenarioId: 'lake', channel: 'app' }, subject, at(2), 'ios'),
+      event('session.ended', { scenarioId: 'lake', durationSec: 300, activeSec: 250, completed: true }, subject, at(2, 10), 'ios'),
+      event('mood.reported', { valence: -0.4, arousal: 0.5 }, subject, at(3), 'ios'),
+      event('assessment.completed', { instrument: 'PHQ-9', score: 18 }, subject, at(3), 'ios'),
+      event('session.ended', { scenarioId: 'lake', durationSec: 420, activeSec: 400, completed: false }, subject, at(9), 'ios'),
+      event('mood.reported', { valence: 0.2, arousal: 0.5 }, subject, at(10), 'ios'),
+      event('assessment.completed', { instrument: 'PHQ-9', score: 11 }, subject, at(16), 'ios'),
+      event('choice.made', { scenarioId: 'lake', sceneId: 's1', choiceId: 'c1', choiceType: 'therapeutic', therapeuticValue: 0.8, responseTimeMs: 1200 }, subject, at(16), 'ios'),
+      event('intervention.delivered', { interventionType: 'breathing', urgency: 'standard', completion: 'completed' }, subject, at(16), 'ios'),
+      event('mood.reported', { valence: 0.5, arousal: 0.5 }, other, at(4), 'web'),
+    ];
+    // Newest first, in three batches, the middle one delivered twice.
+    const batches = [events.slice(6), events.slice(3, 6), events.slice(3, 6), events.slice(0, 3)];
+    for (const batch of batches) await store.applyEvents(batch);
+
+    const states = await readFeatureStates(db, [subject, other, user()]);
+    const now = Date.UTC(2026, 10, 20);
+    expect([...states.keys()].sort()).toEqual([subject, other].sort());
+    expect(userFeatures(states.get(subject)!, now)).toEqual(userFeatures(featureDeltas(events).get(subject)!, now));
+    expect(userFeatures(states.get(subject)!, now)).toMatchObject({
+      completionRate: 0.5,
+      sessionDurationSec: 360,
+      assessments: { 'PHQ-9': { baseline: 18, latest: 11, change: -7 } },
+      daysActive: 5,
+      choiceResponseMs: 1200,
+      interventionCompletionRate: 1,
+    });
+    expect(await store.eraseSubject(subject, new Date(now))).toMatchObject({ featureRows: 1 });
+    expect([...(await readFeatureStates(db, [subject, other])).keys()]).toEqual([other]);
+  });
+
   it("erases a subject's event ids, drops its events received before the erasure and takes those received after", async () => {
     const subject = user();
     const at = '2026-11-21T09:00:00.000Z';
@@ -247,14 +284,14 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect([await ids(), await research()]).toEqual([1, 2]);
 
     const erasedAt = new Date('2026-11-21T09:30:00.000Z');
-    expect(await store.eraseSubject(subject, erasedAt)).toEqual({ eventIds: 1, researchValues: 2 });
+    expect(await store.eraseSubject(subject, erasedAt)).toEqual({ eventIds: 1, researchValues: 2, featureRows: 1 });
     const replayed = await store.applyEvents([earlier, { ...earlier, eventId: randomUUID() }]);
     const afterwards = await store.applyEvents([{ ...event('mood.reported', { valence: 0.2, arousal: 0.5 }, subject, at, 'web'), receivedAt: '2026-11-21T09:31:00.000Z' }]);
 
     expect([await ids(), await research()]).toEqual([0, 0]);
     expect(replayed).toEqual({ applied: 0, duplicates: 2 });
     expect(afterwards).toEqual({ applied: 1, duplicates: 0 });
-    expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0, researchValues: 0 });
+    expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0, researchValues: 0, featureRows: 0 });
   });
 
   it('keeps every figure of rows written before the move to partitions and the roll-up, and adds to them after it', async () => {

@@ -69,8 +69,8 @@ function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: s
   const counts = erased.body.removed.map((step: { store: string; count: number }) => [step.store, step.count]);
   expect(counts).toEqual([
     ['consent registry', 1],
-    // 4 event ids and 6 research values (events and mood.valence, events and sessions, events, events).
-    ['postgresql', 10],
+    // 4 event ids, 6 research values (events and mood.valence, events and sessions, events, events) and the feature row.
+    ['postgresql', 11],
     ['live store', 1],
     // The alert, the conditions of the rules that watched the user's signals, the feed entry.
     ['postgresql', 1],

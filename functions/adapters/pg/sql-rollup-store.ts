@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../domain/events/schema';
-import { DistinctSketch, memberHash } from '../../domain/rollups/distinct-sketch';
+import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
 import { byBucketAndKey, projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
@@ -7,6 +7,7 @@ import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinut
 
 import type { PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
+import { applyFeatures, signedSubjectHash } from './sql-user-features';
 
 /**
  * Sketches are merged in memory, so two aggregators writing the same row at once would lose one
@@ -42,8 +43,6 @@ export const ROLL_UP_SPAN_MS = 6 * 3_600_000;
  */
 export const ROLL_UP_STEP_ROWS = 10_000;
 
-/** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
-const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
 
 /** A timestamptz as epoch ms: a double is all an instant needs (extract would answer a numeric since PostgreSQL 14). */
 function epochMs(expression: string): string {
@@ -92,8 +91,9 @@ const ERASE_SUBJECT = `
     ON CONFLICT (subject_hash) DO UPDATE SET erased_at = greatest(erased_subjects.erased_at, excluded.erased_at)
   ),
   ids AS (DELETE FROM rollup_processed_events WHERE subject_hash = $1 RETURNING 1),
-  research AS (DELETE FROM research_values WHERE subject_hash = $1 RETURNING 1)
-  SELECT (SELECT count(*) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research`;
+  research AS (DELETE FROM research_values WHERE subject_hash = $1 RETURNING 1),
+  features AS (DELETE FROM user_features WHERE subject_hash = $1 RETURNING 1)
+  SELECT (SELECT count(*) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research, (SELECT count(*) FROM features)::int4 AS features`;
 
 // The values research-consented events give the research dataset ($1..$5 arrays).
 const INSERT_RESEARCH_VALUES = `
@@ -664,6 +664,7 @@ export class SqlRollupStore implements RollupStore {
         research.map((row) => row.eventId),
       ]);
     }
+    await applyFeatures(tx, fresh);
     return { applied: fresh.length, duplicates: events.length - fresh.length };
   }
 
@@ -801,11 +802,11 @@ export class SqlRollupStore implements RollupStore {
     });
   }
 
-  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number }> {
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number; featureRows: number }> {
     return this.write(async (tx, began) => {
       began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);
-      const { rows } = await tx.query<{ ids: number; research: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
-      return { eventIds: rows[0]!.ids, researchValues: rows[0]!.research };
+      const { rows } = await tx.query<{ ids: number; research: number; features: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
+      return { eventIds: rows[0]!.ids, researchValues: rows[0]!.research, featureRows: rows[0]!.features };
     });
   }
 
