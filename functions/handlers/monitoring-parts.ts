@@ -53,7 +53,7 @@ export const seriesWatch = (db: SqlDatabase, operational: OperationalSeries, clo
 export async function notifyingFunction(logger: Logger) {
   const config = parseEnv(notifyingEnv);
   const clock: Clock = { now: () => new Date() };
-  const db = await connectDatabase();
+  const db = await connectDatabase({ logger });
   const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
   const sleep: Sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const deliver = makeDeliver({ channels: deliveryChannels(live), sleep, clock, logger });

@@ -136,7 +136,7 @@ const logger = lambdaLogger('query');
 export const handler = logger.around(
   lazyHandler(async () => {
     const config = parseEnv(queryEnv);
-    const db = await connectDatabase();
+    const db = await connectDatabase({ logger });
     const ledger = new SqlPrivacyLedger(db);
     const clock = { now: () => new Date() };
     const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
