@@ -3,7 +3,8 @@ import type { Logger } from '../adapters/log';
 import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
-import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
+import { METRICS_NAMESPACE, connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
+import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import { describeMetrics } from '../domain/rollups/catalogue';
@@ -145,7 +146,7 @@ export const handler = logger.around(
     return makeQueryHandler({
       rollups: new SqlRollupStore(db),
       researchExport: makeResearchExport(release),
-      reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
+      reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
       budget: { ledger, total },
       audit: new SqlAuditLog(db),
       k: config.K_ANONYMITY,
