@@ -153,7 +153,7 @@ export class AnalyticsStack extends Stack {
       alerts: this.monitoring.alertsFunction,
     };
     if (local) {
-      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { handlers, jwtSecret: this.settings.functionUrlJwtSecret });
+      this.functionUrls = new FunctionUrls(this, 'FunctionUrls', { handlers, jwtSecret: this.settings.functionUrlJwtSecret, encryptionKey: this.storage.key });
     } else {
       this.api = new Api(this, 'Api', {
         handlers,
@@ -222,7 +222,8 @@ export class AnalyticsStack extends Stack {
 
   private externalDataPlane(s: Settings): DataPlane {
     return {
-      database: new ExternalDatabase(s.databaseUrl),
+      // The storage key already guards the pepper secret; the variant has no Aurora key of its own.
+      database: new ExternalDatabase(this, 'ExternalDatabase', { url: s.databaseUrl, encryptionKey: this.storage.key }),
       cache: new ExternalCache(s.redisUrl),
       placement: {
         outsideVpcReason:

@@ -8,7 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { AGGREGATE_LAG_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
-import { INGEST_METRIC_NAMES, METRICS_NAMESPACE } from '../functions/ports/anomalies';
+import { ALERT_LATENCY_METRIC, INGEST_METRIC_NAMES, METRICS_NAMESPACE, REPORT_METRIC_NAMES } from '../functions/ports/anomalies';
 
 export interface ObservabilityProps {
   readonly stream: kinesis.IStream;
@@ -30,6 +30,11 @@ export const DETECT_ITERATOR_AGE_THRESHOLD_MS = DETECT_LAG_LIMIT_MS;
 
 // Live counters are promised "near real time"; a consumer five minutes behind breaks that.
 export const ITERATOR_AGE_THRESHOLD_MS = AGGREGATE_LAG_LIMIT_MS;
+
+// A critical page a minute after its event reached ingest: twice what detect may lag before it
+// pages, so this one catches the lateness the iterator age cannot see (a slow database under the
+// rules, SNS throttling that the delivery retries ride out slowly).
+export const CRITICAL_ALERT_LATENCY_THRESHOLD_MS = 2 * DETECT_LAG_LIMIT_MS;
 
 /**
  * Alarms on the signals that mean events are late or lost (the warning topic, the safety path's
@@ -58,6 +63,8 @@ export class Observability extends Construct {
       this.alarms.push(alarm);
     };
     const perMinute = { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) };
+    const alertLatency = (dimensions: { channel: string; severity: string }, statistic: string) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ALERT_LATENCY_METRIC, dimensionsMap: { service: 'detect', ...dimensions }, statistic, period: Duration.minutes(1) });
 
     alarmAbove(props.aggregateFunction.metric('IteratorAge', perMinute), 'AggregateIteratorAge', {
       description: 'The aggregate consumer is falling behind the event stream',
@@ -88,6 +95,13 @@ export class Observability extends Construct {
       evaluationPeriods: 1,
       to: page,
     });
+    // The slowest critical page of the minute, not a percentile: each one is a person in crisis.
+    alarmAbove(alertLatency({ channel: 'sns', severity: 'critical' }, cloudwatch.Stats.MAXIMUM), 'CriticalAlertLatency', {
+      description: 'A critical page went out more than a minute after its event reached ingest',
+      threshold: CRITICAL_ALERT_LATENCY_THRESHOLD_MS,
+      evaluationPeriods: 1,
+      to: page,
+    });
     for (const [name, fn] of Object.entries(props.functions)) {
       alarmAbove(fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), `${name}Errors`, {
         description: `The ${name} function is throwing`,
@@ -108,7 +122,14 @@ export class Observability extends Construct {
       label: 'rejected',
       period: Duration.minutes(1),
     });
-    const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 12, height: 6 });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) => new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
+    // Every channel and severity the functions have reported, without a metric per combination here.
+    const search = (metricName: string, dimensions: string, statistic: string, label: string, periodMinutes = 1) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${dimensions}} MetricName="${metricName}"', '${statistic}', ${periodMinutes * 60})`,
+        label,
+        period: Duration.minutes(periodMinutes),
+      });
     dashboard.addWidgets(
       graph('Ingest: events per minute', [ingest('events_accepted_total', cloudwatch.Stats.SUM, 'accepted'), rejected]),
       graph('Ingest: latency (ms)', [ingest(INGEST_METRIC_NAMES.latency, cloudwatch.Stats.p(95), 'p95'), ingest(INGEST_METRIC_NAMES.latency, cloudwatch.Stats.p(50), 'p50')]),
@@ -123,6 +144,16 @@ export class Observability extends Construct {
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...perMinute, label: 'aggregate' }),
         props.safety.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...perMinute, label: 'detect (safety)' }),
       ]),
+    );
+    dashboard.addWidgets(
+      graph('Alerts: p95 latency from event receipt to notification sent (ms), per channel and severity', [
+        search(ALERT_LATENCY_METRIC, 'channel,service,severity', 'p95', 'p95'),
+      ]),
+      graph(
+        'Report runs (per hour, by outcome) and their duration (ms)',
+        [search(REPORT_METRIC_NAMES.runs, 'kind,outcome,service', 'Sum', 'runs', 60)],
+        [search(REPORT_METRIC_NAMES.duration, 'kind,service', 'Maximum', 'longest', 60)],
+      ),
     );
     dashboard.addWidgets(
       graph(

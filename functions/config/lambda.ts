@@ -11,6 +11,7 @@ import type { NotificationChannel } from '../ports/notifications';
 import { cachedSecrets, type SecretReader } from '../adapters/aws/secrets';
 import { tracedDatabase } from '../adapters/aws/tracing';
 import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
+import type { Logger } from '../adapters/log';
 
 /**
  * Configuration of the Lambda functions. Each function parses only the variables it uses, at cold
@@ -19,14 +20,18 @@ import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
 const databaseEnv = z
   .object({
     DATABASE_URL: optionalString,
+    DATABASE_URL_SECRET_ARN: optionalString,
     DATABASE_SECRET_ARN: optionalString,
     DATABASE_HOST: optionalString,
     DATABASE_NAME: z.string().default('analytics'),
   })
-  .refine((env) => env.DATABASE_URL !== undefined || (env.DATABASE_SECRET_ARN !== undefined && env.DATABASE_HOST !== undefined), {
-    message: 'set DATABASE_URL, or DATABASE_SECRET_ARN with DATABASE_HOST',
-    path: ['DATABASE_URL'],
-  });
+  .refine(
+    (env) => env.DATABASE_URL !== undefined || env.DATABASE_URL_SECRET_ARN !== undefined || (env.DATABASE_SECRET_ARN !== undefined && env.DATABASE_HOST !== undefined),
+    {
+      message: 'set DATABASE_SECRET_ARN with DATABASE_HOST, or DATABASE_URL_SECRET_ARN, or DATABASE_URL',
+      path: ['DATABASE_URL'],
+    },
+  );
 
 export { METRICS_NAMESPACE } from '../ports/anomalies';
 
@@ -58,19 +63,26 @@ export const notifyingEnv = z.object({ REDIS_URL: z.string().min(1), DASHBOARD_U
 
 export const alertsEnv = z.object({ K_ANONYMITY: kAnonymity });
 
-/** Set only in the LocalStack variant, whose function URLs have no JWT authorizer in front. */
-const functionUrlEnv = z.object({ FUNCTION_URL_JWT_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()) });
-
-export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env): BearerVerifier | undefined {
-  const secret = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET;
-  return secret === undefined ? undefined : hs256Verifier(secret);
-}
 // The hour rows' retention: local days, weeks and months are summed from hours, so none older is answered.
 export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape, RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS });
 
 let secrets: SecretReader | undefined;
 /** One cache of secrets per execution environment, so every read shares its client and max age. */
 const readSecret: SecretReader = (secretId, options) => (secrets ??= cachedSecrets(secretsManagerClient()))(secretId, options);
+
+/** Set only in the LocalStack variant, whose function URLs have no JWT authorizer in front: the secret holding their HS256 key. */
+const functionUrlEnv = z.object({ FUNCTION_URL_JWT_SECRET_ARN: optionalString });
+
+/**
+ * The bearer-token check of the LocalStack variant's function URLs; none behind API Gateway. The
+ * key is read through the secrets cache on each request, so a new one reaches warm functions
+ * within the cache's max age, as the database password does.
+ */
+export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env, read: SecretReader = readSecret): BearerVerifier | undefined {
+  const secretId = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET_ARN;
+  if (secretId === undefined) return undefined;
+  return async (token) => hs256Verifier(await read(secretId))(token);
+}
 
 /**
  * The pepper as bytes: from Secrets Manager in AWS, from the environment elsewhere. Read at cold
@@ -84,22 +96,32 @@ export async function loadPepper(env: NodeJS.ProcessEnv = process.env): Promise<
 }
 
 /**
- * PostgreSQL through RDS Proxy with the cluster's secret (TLS required by the proxy), or a plain
- * `DATABASE_URL` (LocalStack's compose file, the emulated mode). The password is read for each
- * new connection from the secrets cache, so a rotated one reaches warm functions.
+ * PostgreSQL through RDS Proxy with the cluster's secret (TLS required by the proxy); in the
+ * LocalStack variant, the compose file's database by the URL in its secret; or a plain
+ * `DATABASE_URL` (a bundled handler run by hand). The password is read for each new connection
+ * from the secrets cache, so a rotated one reaches warm functions. `logger` takes the pool's own
+ * warnings, so in Lambda they carry the invocation's request id.
  */
-export async function connectDatabase(env: NodeJS.ProcessEnv = process.env, read: SecretReader = readSecret): Promise<SqlDatabase> {
+export async function connectDatabase(options: { readonly logger?: Logger; readonly env?: NodeJS.ProcessEnv; readonly read?: SecretReader } = {}): Promise<SqlDatabase> {
+  const { logger, env = process.env, read = readSecret } = options;
   const config = parseEnv(databaseEnv, env);
   // Named after the function, so its connections can be told apart in pg_stat_activity.
-  const options = { max: 2, applicationName: env['AWS_LAMBDA_FUNCTION_NAME']?.slice(0, 63) };
-  if (config.DATABASE_URL !== undefined) return tracedDatabase(postgresDatabase(config.DATABASE_URL, options));
+  const pool = { max: 2, applicationName: env['AWS_LAMBDA_FUNCTION_NAME']?.slice(0, 63), logger };
+  if (config.DATABASE_URL_SECRET_ARN !== undefined) {
+    const urlSecretId = config.DATABASE_URL_SECRET_ARN;
+    const urlOf = async (fresh: boolean) => new URL(await read(urlSecretId, { fresh }));
+    const url = await urlOf(false);
+    url.password = '';
+    return tracedDatabase(postgresDatabase(url.toString(), { ...pool, password: async (fresh) => decodeURIComponent((await urlOf(fresh)).password) }));
+  }
+  if (config.DATABASE_URL !== undefined) return tracedDatabase(postgresDatabase(config.DATABASE_URL, pool));
   const secretId = config.DATABASE_SECRET_ARN as string;
   const credentials = async (fresh: boolean) => JSON.parse(await read(secretId, { fresh })) as { username: string; password: string };
   // Single-user rotation changes the password, never the user name.
   const url = new URL(`postgres://${config.DATABASE_HOST}:5432/${config.DATABASE_NAME}`);
   url.username = encodeURIComponent((await credentials(false)).username);
   url.searchParams.set('sslmode', 'require');
-  return tracedDatabase(postgresDatabase(url.toString(), { ...options, password: async (fresh) => (await credentials(fresh)).password }));
+  return tracedDatabase(postgresDatabase(url.toString(), { ...pool, password: async (fresh) => (await credentials(fresh)).password }));
 }
 
 /** What `Alerting.bindTo` (lib/alerting.ts) sets: the topics always, the e-mail when the stack has a sender. */

@@ -42,7 +42,7 @@ export const handler = logger.around(
     const clock = { now: () => new Date() };
     return makeAggregateHandler({
       aggregate: makeAggregate({
-        rollups: new SqlRollupStore(await connectDatabase()),
+        rollups: new SqlRollupStore(await connectDatabase({ logger })),
         live: new RedisLiveStore(redisClient(config.REDIS_URL, { logger })),
         clock,
         logger,

@@ -137,7 +137,7 @@ export const handler = logger.around(
   lazyHandler(async () => {
     const config = parseEnv(alertsEnv);
     const clock = { now: () => new Date() };
-    const db = await connectDatabase();
+    const db = await connectDatabase({ logger });
     return makeAlertsHandler({
       alerts: alertConsole(db, clock, randomUUID),
       rules: alertRulesAdmin(db),

@@ -32,7 +32,8 @@ const logger = lambdaLogger('detect');
 
 export const handler = logger.around(
   lazyHandler(async () => {
-    const { rules, alerts } = await notifyingFunction(logger);
-    return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger, keys: recordKeyStore(), metrics: emfMetrics(METRICS_NAMESPACE, 'detect') });
+    const metrics = emfMetrics(METRICS_NAMESPACE, 'detect');
+    const { rules, alerts } = await notifyingFunction(logger, metrics);
+    return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger, keys: recordKeyStore(), metrics });
   }),
 );

@@ -12,7 +12,7 @@ const logger = lambdaLogger('migrate');
  */
 export const handler = logger.around(async (event: Pick<CloudFormationCustomResourceEvent, 'RequestType'>): Promise<{ PhysicalResourceId: string; Data: { applied: string } }> => {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: 'schema-migrations', Data: { applied: '' } };
-  const db = await connectDatabase();
+  const db = await connectDatabase({ logger });
   try {
     const applied = await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
     logger.info('migrated', { applied: applied.join(',') || 'none' });

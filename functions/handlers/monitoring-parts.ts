@@ -16,7 +16,7 @@ import { SqlAnomalyStore, SqlDetectorStateStore } from '../adapters/pg/sql-anoma
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlSilenceStore } from '../adapters/pg/sql-silence-store';
-import type { Clock, Sleep } from '../ports';
+import type { Clock, Metrics, Sleep } from '../ports';
 import type { OperationalSeries } from '../ports/anomalies';
 import type { Deliver } from '../ports/notifications';
 import { makeAlertConsole, makeAlertManager, type AlertConsole, type AlertManager } from '../use-cases/alert-manager';
@@ -38,6 +38,7 @@ export interface Notifying {
   readonly clock: Clock;
   readonly newId: () => string;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'observe'>;
 }
 
 export const alertManager = (db: SqlDatabase, notifying: Notifying): AlertManager =>
@@ -49,13 +50,15 @@ export const seriesWatch = (db: SqlDatabase, operational: OperationalSeries, clo
 /**
  * What the detect and monitor functions share in AWS, built at cold start: the database, the
  * rules engine, and the alert manager delivering on the stack's topics, template and Redis feed.
+ * `metrics` takes the alerts' latency from their events' receipt (detect's; the monitor's alerts
+ * come from series and time, not events).
  */
-export async function notifyingFunction(logger: Logger) {
+export async function notifyingFunction(logger: Logger, metrics?: Pick<Metrics, 'observe'>) {
   const config = parseEnv(notifyingEnv);
   const clock: Clock = { now: () => new Date() };
-  const db = await connectDatabase();
+  const db = await connectDatabase({ logger });
   const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
   const sleep: Sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const deliver = makeDeliver({ channels: deliveryChannels(live), sleep, clock, logger });
-  return { clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger }) };
+  return { clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger, metrics }) };
 }

@@ -103,8 +103,8 @@ export const handler = logger.around(
     const clock = { now: () => new Date() };
     const consent = new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME);
     const pseudonymiseUser = pseudonymisers(await loadPepper()).user;
-    const db = await connectDatabase();
-    const live = new RedisLiveStore(redisClient(config.REDIS_URL));
+    const db = await connectDatabase({ logger });
+    const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
     return makePrivacyHandler({
       recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
       eraseUser: makeEraseUser({

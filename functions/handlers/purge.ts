@@ -14,7 +14,7 @@ const logger = lambdaLogger('purge');
 export const handler = logger.around(
   lazyHandler(async () => {
     const policy = retentionPolicy(parseEnv(retentionEnv));
-    const db = await connectDatabase();
+    const db = await connectDatabase({ logger });
     // The report files expire by the bucket's lifecycle rule; the purge drops their index entries.
     const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), reports: { index: new SqlReportIndex(db) }, policy, clock: { now: () => new Date() }, logger });
     return (_event: Pick<ScheduledEvent, 'time'>) => purge();

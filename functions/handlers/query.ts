@@ -3,7 +3,8 @@ import type { Logger } from '../adapters/log';
 import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
-import { connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
+import { METRICS_NAMESPACE, connectDatabase, functionUrlVerifier, queryEnv } from '../config/lambda';
+import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { openApiDocument } from '../domain/api/openapi';
 import { QueryError } from '../domain/rollups/metric-query';
 import { describeMetrics } from '../domain/rollups/catalogue';
@@ -136,7 +137,7 @@ const logger = lambdaLogger('query');
 export const handler = logger.around(
   lazyHandler(async () => {
     const config = parseEnv(queryEnv);
-    const db = await connectDatabase();
+    const db = await connectDatabase({ logger });
     const ledger = new SqlPrivacyLedger(db);
     const clock = { now: () => new Date() };
     const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
@@ -145,7 +146,7 @@ export const handler = logger.around(
     return makeQueryHandler({
       rollups: new SqlRollupStore(db),
       researchExport: makeResearchExport(release),
-      reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
+      reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
       budget: { ledger, total },
       audit: new SqlAuditLog(db),
       k: config.K_ANONYMITY,

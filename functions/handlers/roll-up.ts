@@ -22,6 +22,6 @@ const logger = lambdaLogger('roll-up');
 
 export const handler = logger.around(
   lazyHandler(async () => {
-    return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase()), clock: { now: () => new Date() }, logger }));
+    return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase({ logger })), clock: { now: () => new Date() }, logger }));
   }),
 );

@@ -220,7 +220,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const queryHandler = makeQueryHandler({
     rollups: new SqlRollupStore(analytics),
     researchExport: makeResearchExport(release),
-    reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID }) },
+    reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
     budget: { ledger, total: privacyBudget },
     audit,
     k: config.K_ANONYMITY,

@@ -75,3 +75,15 @@ export const INGEST_METRIC_NAMES = {
   rejected: 'events_rejected_total',
   latency: 'ingest_latency_ms',
 } as const;
+
+/**
+ * From an event's receipt at ingest to its alert's notification sent, per `channel` and
+ * `severity`: the promise the safety path makes, measured where the page goes out.
+ */
+export const ALERT_LATENCY_METRIC = 'alert_latency_ms';
+
+/** Report runs, per `kind` and `outcome` (ready, refused by the privacy budget, failed), and their duration per `kind`. */
+export const REPORT_METRIC_NAMES = {
+  runs: 'report_runs_total',
+  duration: 'report_duration_ms',
+} as const;

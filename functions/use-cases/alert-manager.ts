@@ -10,9 +10,10 @@ import {
   type AlertState,
   type NotificationKind,
 } from '../domain/alerting/alert';
-import { SEVERITIES, subjectKey, type Transition } from '../domain/alerting/model';
+import { SEVERITIES, subjectKey, type DeliveryOutcome, type Transition } from '../domain/alerting/model';
 import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
-import type { Clock, Sleep } from '../ports';
+import type { Clock, Metrics, Sleep } from '../ports';
+import { ALERT_LATENCY_METRIC } from '../ports/anomalies';
 import { isUnavailable } from '../ports/unavailable';
 import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
@@ -58,6 +59,8 @@ export interface AlertManagerDeps extends AlertConsoleDeps {
   readonly sleep: Sleep;
   readonly dashboardUrl: string;
   readonly logger: Logger;
+  /** Where each alert's latency from its event's receipt goes (`ALERT_LATENCY_METRIC`); the local runtime keeps none. */
+  readonly metrics?: Pick<Metrics, 'observe'>;
 }
 
 /** What people do with alerts (the API): nothing here notifies, so the API function holds no delivery rights. */
@@ -88,6 +91,8 @@ export interface AlertManager extends AlertConsole {
 interface Claimed {
   readonly alert: AlertState;
   readonly notificationId: string;
+  /** When the event that opened the alert reached ingest: on a first notification made from it. */
+  readonly receivedAt?: Date;
 }
 
 /** Escalations first: they are the alerts nobody has taken up yet. */
@@ -100,10 +105,11 @@ const add = (claimed: Record<NotificationKind, Claimed[]>, kind: NotificationKin
 export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
   const { alerts, clock, newId, logger } = deps;
 
-  async function claim(alert: AlertState, kind: NotificationClaim['kind'], expected: Date | undefined, at: Date): Promise<Claimed | undefined> {
+  async function claim(alert: AlertState, kind: NotificationClaim['kind'], expected: Date | undefined, at: Date, receivedAt?: Date): Promise<Claimed | undefined> {
     const notificationId = newId();
     const won = await alerts.claim({ notificationId, alertId: alert.id, kind, expected, at });
-    return won ? { alert, notificationId } : undefined;
+    if (!won) return undefined;
+    return receivedAt === undefined ? { alert, notificationId } : { alert, notificationId, receivedAt };
   }
 
   function brokenSilence(silence: Silence, error: unknown): void {
@@ -151,10 +157,22 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
       return;
     }
     await Promise.all(loud.map((c) => recordSent(c.notificationId, outcomes)));
+    observeLatency(loud, outcomes);
     const failed = outcomes.filter((o) => o.status === 'undelivered').map((o) => o.channel);
     const fields = { kind, severity: first.alert.severity, alerts: loud.length, silenced: muted.length, undelivered: failed.join(',') };
     if (failed.length > 0) logger.warn('alert notification undelivered', fields);
     else logger.info('alert notification sent', fields);
+  }
+
+  /** Per alert and channel it went out on: a message grouping several alerts kept each person waiting as long as their own event's. */
+  function observeLatency(sent: readonly Claimed[], outcomes: readonly DeliveryOutcome[]): void {
+    for (const claimed of sent) {
+      if (claimed.receivedAt === undefined) continue;
+      for (const outcome of outcomes) {
+        if (outcome.status !== 'delivered') continue;
+        deps.metrics?.observe(ALERT_LATENCY_METRIC, outcome.at.getTime() - claimed.receivedAt.getTime(), { channel: outcome.channel, severity: claimed.alert.severity });
+      }
+    }
   }
 
   /**
@@ -190,7 +208,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
           routing: t.rule.routing,
           at: t.at,
         });
-        if (alert.lastNotifiedAt === undefined) add(claimed, 'firing', await claim(alert, 'firing', undefined, now));
+        if (alert.lastNotifiedAt === undefined) add(claimed, 'firing', await claim(alert, 'firing', undefined, now, t.receivedAt));
         else if (isRepeatDue(alert, now)) add(claimed, 'repeat', await claim(alert, 'repeat', alert.lastNotifiedAt, now));
       } else {
         const notificationId = newId();

@@ -1,4 +1,5 @@
-import type { ObjectStore } from '../ports';
+import type { Metrics, ObjectStore } from '../ports';
+import { REPORT_METRIC_NAMES } from '../ports/anomalies';
 import type { ReportEntry, ReportIndex } from '../ports/reports';
 import { releaseGate } from '../domain/privacy/release-gate';
 import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, reportSuppressions, researchReportCsv, type ReportLine, type ResearchReportRequest, type Suppression } from '../domain/privacy/research-release';
@@ -8,6 +9,8 @@ export interface ResearchReportDeps extends ResearchExportDeps {
   readonly objects: ObjectStore;
   readonly index: ReportIndex;
   readonly newId: () => string;
+  /** Each run's outcome and duration (`REPORT_METRIC_NAMES`), for the operators' dashboard. */
+  readonly metrics: Pick<Metrics, 'count' | 'observe'>;
 }
 
 export type ResearchReportResult = { readonly status: 'ready'; readonly report: ReportEntry } | { readonly status: 'refused'; readonly remaining: { epsilon: number; delta: number } };
@@ -23,7 +26,24 @@ const SHARE_MARGIN = 1 - 1e-12;
  * to the report index.
  */
 export function makeResearchReport(deps: ResearchReportDeps) {
+  const run = makeRun(deps);
   return async function researchReport(request: ResearchReportRequest, caller: { actor: string; role: string }): Promise<ResearchReportResult> {
+    const started = deps.clock.now().getTime();
+    // Stays `failed` when the run throws: a store out of reach, a file not written.
+    let outcome: ResearchReportResult['status'] | 'failed' = 'failed';
+    try {
+      const result = await run(request, caller);
+      outcome = result.status;
+      return result;
+    } finally {
+      deps.metrics.count(REPORT_METRIC_NAMES.runs, 1, { kind: 'research', outcome });
+      deps.metrics.observe(REPORT_METRIC_NAMES.duration, deps.clock.now().getTime() - started, { kind: 'research' });
+    }
+  };
+}
+
+function makeRun(deps: ResearchReportDeps) {
+  return async function run(request: ResearchReportRequest, caller: { actor: string; role: string }): Promise<ResearchReportResult> {
     const id = deps.newId();
     const from = new Date(request.from);
     const to = new Date(request.to);

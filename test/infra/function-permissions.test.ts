@@ -6,8 +6,9 @@ type HouseFunctionName = keyof typeof HOUSE_FUNCTIONS;
 // Every house function writes its own log group (not logs:* on the account, as the AWS managed
 // execution policy would) and sends X-Ray segments.
 const LOGS_AND_TRACING = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-// In the VPC (AWS target): Lambda's ENI management, and the cluster credentials from Secrets Manager.
+// In the VPC (AWS target): Lambda's ENI management.
 const IN_VPC = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
+// The database from Secrets Manager: the cluster credentials in AWS, the compose file's URL in the LocalStack variant.
 const DATABASE_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 // The only actions allowed on Resource "*": neither X-Ray nor the ENI calls take resource ARNs.
 // CDK's grantRead of the stream, what an event source mapping reads it with.
@@ -26,7 +27,7 @@ const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTrac
 
 /**
  * What each function's execution role may do, and why. `everywhere` holds on both targets;
- * `awsOnly` is added on the AWS target (VPC placement, RDS Proxy credentials). A function added
+ * `awsOnly` is added on the AWS target (VPC placement). A function added
  * to HOUSE_FUNCTIONS needs a row here before this file compiles.
  */
 const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonly string[]; readonly awsOnly?: readonly string[] }> = {
@@ -51,6 +52,7 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
   aggregate: {
     everywhere: [
       ...LOGS_AND_TRACING,
+      ...DATABASE_SECRET,
       // The Kinesis event source mapping polls with the function's role.
       ...STREAM_CONSUMER,
       // Decrypt records (stream key); send failed batches to the DLQ (GenerateDataKey, Decrypt on its key).
@@ -61,24 +63,26 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'dynamodb:BatchGetItem',
       'kms:DescribeKey',
     ],
-    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+    awsOnly: IN_VPC,
   },
-  rollUp: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
-  purge: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  rollUp: { everywhere: [...LOGS_AND_TRACING, ...DATABASE_SECRET], awsOnly: IN_VPC },
+  purge: { everywhere: [...LOGS_AND_TRACING, ...DATABASE_SECRET], awsOnly: IN_VPC },
   query: {
     everywhere: [
       ...LOGS_AND_TRACING,
+      ...DATABASE_SECRET,
       // Research reports: put and get under reports/ in the report bucket, under the storage key.
       's3:GetObject',
       's3:PutObject',
       'kms:Decrypt',
       'kms:GenerateDataKey',
     ],
-    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+    awsOnly: IN_VPC,
   },
   privacy: {
     everywhere: [
       ...LOGS_AND_TRACING,
+      ...DATABASE_SECRET,
       // The pseudonymisation pepper: consent is recorded under the pseudonym.
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
@@ -91,12 +95,13 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'kms:Encrypt',
       'kms:GenerateDataKey',
     ],
-    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+    awsOnly: IN_VPC,
   },
-  migrate: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  migrate: { everywhere: [...LOGS_AND_TRACING, ...DATABASE_SECRET], awsOnly: IN_VPC },
   detect: {
     everywhere: [
       ...LOGS_AND_TRACING,
+      ...DATABASE_SECRET,
       // Its enhanced fan-out consumer subscribes to the shards with the function's role.
       ...STREAM_CONSUMER,
       // Publish to the two alert topics; decrypt records, send failed batches to its DLQ and
@@ -109,15 +114,15 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'dynamodb:BatchGetItem',
       'kms:DescribeKey',
     ],
-    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+    awsOnly: IN_VPC,
   },
   monitor: {
     // The ingest metrics read back, and the alert topics for repeats and escalations.
-    everywhere: [...LOGS_AND_TRACING, 'cloudwatch:GetMetricData', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
-    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+    everywhere: [...LOGS_AND_TRACING, ...DATABASE_SECRET, 'cloudwatch:GetMetricData', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+    awsOnly: IN_VPC,
   },
   // Reads and configures in PostgreSQL only: it never notifies.
-  alerts: { everywhere: LOGS_AND_TRACING, awsOnly: [...IN_VPC, ...DATABASE_SECRET] },
+  alerts: { everywhere: [...LOGS_AND_TRACING, ...DATABASE_SECRET], awsOnly: IN_VPC },
   import: {
     everywhere: [
       ...LOGS_AND_TRACING,
@@ -131,8 +136,9 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'kms:DescribeKey',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      ...DATABASE_SECRET,
     ],
-    awsOnly: [...IN_VPC, ...DATABASE_SECRET],
+    awsOnly: IN_VPC,
   },
 };
 

@@ -67,28 +67,56 @@ describe('target=localstack', () => {
     }
   });
 
-  it('gives the function-URL handlers the secret they verify bearer tokens with, and only them', () => {
-    const secret = synthStack({ target: 'localstack', functionUrlJwtSecret: 'a-secret-from-context' }).template;
-    const envOf = (name: keyof typeof HOUSE_FUNCTIONS) => lambdaNamed(secret, HOUSE_FUNCTIONS[name]).resource.Properties.Environment.Variables;
+  const secretNamed = (t: typeof template, prefix: string) => logicalIdOf(t, 'AWS::SecretsManager::Secret', prefix);
+  const grantsRead = (t: typeof template, fn: keyof typeof HOUSE_FUNCTIONS, secret: string) => {
+    const role = lambdaNamed(t, HOUSE_FUNCTIONS[fn]).resource.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
+    return policies.some((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).some(
+        (statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue') && JSON.stringify(statement.Resource) === JSON.stringify({ Ref: secret }),
+      ),
+    );
+  };
 
-    expect(envOf('ingest').FUNCTION_URL_JWT_SECRET).toBe('a-secret-from-context');
-    expect(envOf('query').FUNCTION_URL_JWT_SECRET).toBe('a-secret-from-context');
-    expect(envOf('aggregate').FUNCTION_URL_JWT_SECRET).toBeUndefined();
-    const aws = synthStack().template;
-    expect(lambdaNamed(aws, HOUSE_FUNCTIONS.ingest).resource.Properties.Environment.Variables.FUNCTION_URL_JWT_SECRET).toBeUndefined();
+  it('keeps the database URL and the token key out of every function environment', () => {
+    const t = synthStack({ target: 'localstack', functionUrlJwtSecret: 'a-secret-from-context', databaseUrl: 'postgres://u:a-db-password@db:5432/x' }).template;
+    const environments = JSON.stringify(Object.values(t.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Environment ?? {}));
+    expect(environments).not.toContain('a-secret-from-context');
+    expect(environments).not.toContain('a-db-password');
+    expect(environments).not.toContain('FUNCTION_URL_JWT_SECRET"');
+    expect(environments).not.toContain('DATABASE_URL"');
   });
 
-  it('points the database functions at the compose file PostgreSQL and Redis by default', () => {
-    const url = 'postgres://postgres:postgres@host.docker.internal:5432/analytics';
-    expect(env('aggregate')).toMatchObject({ DATABASE_URL: url, REDIS_URL: 'redis://host.docker.internal:6379' });
-    expect(env('query')).toMatchObject({ DATABASE_URL: url, K_ANONYMITY: '10' });
-    expect(env('migrate')).toMatchObject({ DATABASE_URL: url });
-    expect(env('rollUp')).toMatchObject({ DATABASE_URL: url });
-    expect(env('purge')).toMatchObject({ DATABASE_URL: url });
-    for (const name of ['aggregate', 'rollUp', 'purge', 'query', 'migrate'] as const) {
+  it('gives the function-URL handlers the ARN of the secret holding their token key, and read access to it, and only them', () => {
+    const t = synthStack({ target: 'localstack', functionUrlJwtSecret: 'a-secret-from-context' }).template;
+    const tokenSecret = secretNamed(t, 'FunctionUrlsTokenSecret');
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: 'a-secret-from-context', KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] } });
+    const envOf = (name: keyof typeof HOUSE_FUNCTIONS) => lambdaNamed(t, HOUSE_FUNCTIONS[name]).resource.Properties.Environment.Variables;
+    for (const name of ['ingest', 'query', 'privacy', 'alerts'] as const) {
+      expect(envOf(name).FUNCTION_URL_JWT_SECRET_ARN).toEqual({ Ref: tokenSecret });
+      expect(grantsRead(t, name, tokenSecret)).toBe(true);
+    }
+    expect(envOf('aggregate').FUNCTION_URL_JWT_SECRET_ARN).toBeUndefined();
+    expect(grantsRead(t, 'aggregate', tokenSecret)).toBe(false);
+    const aws = synthStack().template;
+    expect(lambdaNamed(aws, HOUSE_FUNCTIONS.ingest).resource.Properties.Environment.Variables.FUNCTION_URL_JWT_SECRET_ARN).toBeUndefined();
+  });
+
+  it('points the database functions at the compose file PostgreSQL (by a secret) and Redis by default', () => {
+    const urlSecret = secretNamed(template, 'ExternalDatabaseUrlSecret');
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: 'postgres://postgres:postgres@host.docker.internal:5432/analytics',
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] },
+    });
+    expect(env('aggregate')).toMatchObject({ DATABASE_URL_SECRET_ARN: { Ref: urlSecret }, REDIS_URL: 'redis://host.docker.internal:6379' });
+    expect(env('query')).toMatchObject({ DATABASE_URL_SECRET_ARN: { Ref: urlSecret }, K_ANONYMITY: '10' });
+    for (const name of ['aggregate', 'rollUp', 'purge', 'query', 'privacy', 'migrate', 'detect', 'monitor', 'alerts'] as const) {
+      expect(env(name).DATABASE_URL_SECRET_ARN).toEqual({ Ref: urlSecret });
+      expect(grantsRead(template, name, urlSecret)).toBe(true);
       expect(env(name)).not.toHaveProperty('DATABASE_SECRET_ARN');
       expect(env(name)).not.toHaveProperty('DATABASE_HOST');
     }
+    expect(env('ingest')).not.toHaveProperty('DATABASE_URL_SECRET_ARN');
   });
 
   it('keeps the pepper secret for ingest', () => {
@@ -100,10 +128,8 @@ describe('target=localstack', () => {
 
   it('takes the database and Redis URLs from context', () => {
     const { template: t } = synthStack({ target: 'localstack', databaseUrl: 'postgres://u:p@db:5432/x', redisUrl: 'redis://cache:6379' });
-    expect(lambdaNamed(t, HOUSE_FUNCTIONS.aggregate).resource.Properties.Environment.Variables).toMatchObject({
-      DATABASE_URL: 'postgres://u:p@db:5432/x',
-      REDIS_URL: 'redis://cache:6379',
-    });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: 'postgres://u:p@db:5432/x' });
+    expect(lambdaNamed(t, HOUSE_FUNCTIONS.aggregate).resource.Properties.Environment.Variables).toMatchObject({ REDIS_URL: 'redis://cache:6379' });
   });
 
   it('still applies migrations and keeps the alarms', () => {

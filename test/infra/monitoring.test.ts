@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { DETECT_ITERATOR_AGE_THRESHOLD_MS } from '../../lib/observability';
+import { CRITICAL_ALERT_LATENCY_THRESHOLD_MS, DETECT_ITERATOR_AGE_THRESHOLD_MS } from '../../lib/observability';
+import { ALERT_LATENCY_METRIC, METRICS_NAMESPACE } from '../../functions/ports/anomalies';
 import { HOUSE_FUNCTIONS, lambdaNamed, logicalIdOf, synthStack } from './synth';
 
 describe('real-time monitoring', () => {
@@ -69,6 +70,24 @@ describe('real-time monitoring', () => {
     });
   });
 
+  it('pages (critical topic) when a critical page went out more than a minute after its event reached ingest', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: ALERT_LATENCY_METRIC,
+      // CloudWatch matches an embedded metric line's dimension set whole, in any order.
+      Dimensions: Match.arrayWith([{ Name: 'channel', Value: 'sns' }]),
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: CRITICAL_ALERT_LATENCY_THRESHOLD_MS,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: criticalTopic }],
+    });
+    const [latency, ...more] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: ALERT_LATENCY_METRIC } }));
+    expect(more).toEqual([]);
+    expect(latency!.Properties.Dimensions.map((d: { Name: string; Value: string }) => `${d.Name}=${d.Value}`).sort()).toEqual(['channel=sns', 'service=detect', 'severity=critical']);
+  });
+
   it('routes the monitoring API to the alerts function', () => {
     const integrations = template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { IntegrationUri: { 'Fn::GetAtt': [alerts.id, 'Arn'] } } });
     const [integration] = Object.keys(integrations);
@@ -106,6 +125,9 @@ describe('the operators\' dashboard and runbook', () => {
     ['database health', 'ACUUtilization'],
     ['proxy connections', 'ClientConnections'],
     ['cache health', 'ElastiCacheProcessingUnits'],
+    ['alert latency per channel and severity', 'MetricName=\\"alert_latency_ms\\"'],
+    ['report runs by outcome', 'MetricName=\\"report_runs_total\\"'],
+    ['report duration', 'MetricName=\\"report_duration_ms\\"'],
   ])('charts %s', (_, metric) => {
     expect(body).toContain(metric);
   });

@@ -6,8 +6,10 @@ import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions
 import type { AlertMessage, Channel } from '../../functions/domain/alerting/model';
 import type { StoredEvent } from '../../functions/domain/events/schema';
 import { signalsOfEvent } from '../../functions/domain/alerting/signals';
+import { emfMetrics } from '../../functions/adapters/aws/emf-metrics';
 import { makeDetectHandler } from '../../functions/handlers/detect';
 import { alertManager, ruleEngine } from '../../functions/handlers/monitoring-parts';
+import { ALERT_LATENCY_METRIC, METRICS_NAMESPACE } from '../../functions/ports/anomalies';
 import type { Deliver } from '../../functions/ports/notifications';
 import { makeDetect } from '../../functions/use-cases/detect';
 import { makeMonitor } from '../../functions/use-cases/monitor';
@@ -104,6 +106,33 @@ describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
       ['firing', `user:${pseudonym(1)}`],
       ['firing', `user:${pseudonym(2)}`],
     ]);
+  });
+
+  it("measures each alert's latency from its event's receipt to each channel's send, per channel and severity, as embedded metric lines", async () => {
+    const clock = steppedClock(T0);
+    const db = open();
+    const lines: string[] = [];
+    const metrics = emfMetrics(METRICS_NAMESPACE, 'detect', (line) => lines.push(line));
+    // The page goes out 1.5 s after the events' receipt (T0 - 60 s) and the dashboard feed 2 s after; e-mail fails.
+    const sentAt: Record<Channel, number> = { sns: T0 - 58_500, dashboard: T0 - 58_000, email: T0 - 58_000 };
+    const deliver: Deliver = async (_message, channels) =>
+      channels.map((channel) => (channel === 'email' ? { channel, status: 'undelivered' as const, attempts: 4, at: new Date(sentAt.email), error: 'Throttling' } : { channel, status: 'delivered' as const, attempts: 1, at: new Date(sentAt[channel]) }));
+    const detect = makeDetect({ rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep: async () => undefined, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent, metrics }) });
+    const handle = makeDetectHandler({ detect, logger: silent, keys: new MemoryRecordKeys(), metrics });
+    const events = [storedCrisis(1), storedCrisis(2)];
+
+    await handle(batch(events));
+    // Delivered again (a retried batch): no new alert, no new measurement.
+    await handle(batch(events));
+
+    const latencies = lines.map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } }).filter((line) => ALERT_LATENCY_METRIC in line);
+    expect(latencies.map((line) => [line['channel'], line['severity'], line[ALERT_LATENCY_METRIC]]).sort()).toEqual([
+      ['dashboard', 'critical', 2_000],
+      ['dashboard', 'critical', 2_000],
+      ['sns', 'critical', 1_500],
+      ['sns', 'critical', 1_500],
+    ]);
+    expect(latencies[0]!._aws.CloudWatchMetrics).toEqual([{ Namespace: METRICS_NAMESPACE, Dimensions: [['service', 'channel', 'severity']], Metrics: [{ Name: ALERT_LATENCY_METRIC, Unit: 'Milliseconds' }] }]);
   });
 
   it('opens, on the next monitor run, an alert whose opening was lost after the rule condition was saved', async () => {

@@ -87,6 +87,7 @@ interface Moment {
   readonly forMs: number;
   readonly value?: number;
   readonly eventId?: string;
+  readonly receivedAt?: Date;
 }
 
 /** The state machine every kind shares: holding, held for long enough (active), stopped holding. */
@@ -110,6 +111,7 @@ function settle(rule: AlertRule, subject: Subject, state: ConditionState, moment
     summary: summaryOf(rule, subject, kind, moment.value),
     ...(moment.value === undefined ? {} : { value: moment.value }),
     ...(moment.eventId === undefined ? {} : { eventId: moment.eventId }),
+    ...(moment.receivedAt === undefined ? {} : { receivedAt: moment.receivedAt }),
   };
   return { state: next, transition };
 }
@@ -156,7 +158,13 @@ export function observeSignal(rule: SignalRule, stored: ConditionState | undefin
     return { state: { ...state, seen: remember(state.seen, signal.eventId) } };
   }
   const seenNow: ConditionState = { ...state, lastAt: at, lastValue: signal.value, seen: remember(state.seen, signal.eventId) };
-  const moment = { at, forMs: rule.forSec * 1000, value: signal.value, ...(signal.eventId === undefined ? {} : { eventId: signal.eventId }) };
+  const moment = {
+    at,
+    forMs: rule.forSec * 1000,
+    value: signal.value,
+    ...(signal.eventId === undefined ? {} : { eventId: signal.eventId }),
+    ...(signal.receivedAt === undefined ? {} : { receivedAt: signal.receivedAt }),
+  };
   switch (rule.kind) {
     case 'threshold':
       return settle(rule, signal.subject, seenNow, { ...moment, holds: compare(signal.value, rule.op, rule.value) });

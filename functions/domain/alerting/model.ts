@@ -55,6 +55,8 @@ export interface Signal {
   readonly labels: Readonly<Record<string, string>>;
   /** The event it came from: a record delivered twice is the same signal, and counts once. */
   readonly eventId?: string;
+  /** When that event reached ingest: what an alert's latency is measured from. */
+  readonly receivedAt?: Date;
   /** On series signals judged by an anomaly detector. */
   readonly anomaly?: Verdict & { readonly detector: 'robust_z' | 'seasonal' };
 }
@@ -69,6 +71,8 @@ export interface Transition {
   readonly summary: string;
   readonly value?: number;
   readonly eventId?: string;
+  /** When the event that made it reached ingest; none for series and for the passing of time. */
+  readonly receivedAt?: Date;
 }
 
 /** One notification of one group of alerts, as every channel renders it. */

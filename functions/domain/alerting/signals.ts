@@ -28,7 +28,7 @@ export function arrivedLive(event: Pick<StoredEvent, 'occurredAt' | 'receivedAt'
  * `safety_monitoring` consent. Nothing but numbers and closed vocabularies leaves the event.
  */
 export function signalsOfEvent(event: StoredEvent): Signal[] {
-  const base = { subject: { kind: 'user' as const, id: event.subject }, at: new Date(event.occurredAt), eventId: event.eventId };
+  const base = { subject: { kind: 'user' as const, id: event.subject }, at: new Date(event.occurredAt), eventId: event.eventId, receivedAt: new Date(event.receivedAt) };
   const signal = (name: string, value: number, labels: Record<string, string> = {}): Signal => ({ ...base, name, value, labels });
   switch (event.type) {
     case 'crisis.signal':

@@ -6,7 +6,7 @@ import type { Role } from './roles';
  * handlers: the local runtime and the LocalStack variant's function URLs. Claims come out as API
  * Gateway passes them (strings).
  */
-export type BearerVerifier = (token: string) => BearerVerdict;
+export type BearerVerifier = (token: string) => BearerVerdict | Promise<BearerVerdict>;
 
 /** Why a request was not authenticated: enough for a caller to fix it, nothing about the key or its claims. */
 export type BearerRejection = 'missing' | 'malformed' | 'expired' | 'bad_signature' | 'not_accepted';
@@ -43,7 +43,7 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1];
 }
 
-export function hs256Verifier(secret: string): BearerVerifier {
+export function hs256Verifier(secret: string): (token: string) => BearerVerdict {
   return (token) => {
     try {
       const claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer: ISSUER });

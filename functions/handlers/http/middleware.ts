@@ -82,7 +82,7 @@ async function appendAudit(options: HttpApiOptions, event: HttpEvent): Promise<v
 }
 
 /** What API Gateway would have done before the handler: name the route, verify the token. */
-function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | undefined): void {
+async function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | undefined): Promise<void> {
   if (!(event.routeKey in ROUTES)) {
     const route = resolveRoute(event.requestContext.http.method, event.rawPath);
     if (route) {
@@ -92,7 +92,7 @@ function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | unde
   }
   if (!verifyBearer || event.requestContext.authorizer?.jwt) return;
   const token = bearerToken(event.headers?.['authorization']);
-  const verdict = token ? verifyBearer(token) : { rejected: 'missing' as const };
+  const verdict = token ? await verifyBearer(token) : { rejected: 'missing' as const };
   if ('claims' in verdict) {
     event.requestContext.authorizer = { principalId: verdict.claims['sub'] ?? '', integrationLatency: 0, jwt: { claims: verdict.claims, scopes: [] } };
   } else if (event.routeKey in ROUTES && ROUTES[event.routeKey as RouteKey].roles !== 'public') {
@@ -109,8 +109,8 @@ function asApiGatewayWould(event: HttpEvent, verifyBearer: BearerVerifier | unde
 export function httpApi(options: HttpApiOptions): middy.MiddlewareObj<HttpEvent, HttpResult> {
   if (!options.logger) throw new TypeError('httpApi: option logger is required');
   return {
-    before: function checkRole(request) {
-      asApiGatewayWould(request.event, options.verifyBearer);
+    before: async function checkRole(request) {
+      await asApiGatewayWould(request.event, options.verifyBearer);
       planAudit(options, request.event, authorize(request.event));
     },
     after: async function recordInAuditTrail(request) {

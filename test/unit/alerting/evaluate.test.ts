@@ -235,10 +235,10 @@ describe('the default safety rules', () => {
 });
 
 describe('signalsOfEvent', () => {
-  it('turns events into signals of the user, at the time they happened, with the event id', () => {
-    const event = { v: 1, eventId: randomUUID(), type: 'mood.reported', occurredAt: new Date(T0).toISOString(), receivedAt: new Date(T0).toISOString(), subject: user.id, session: 's', attributes: { valence: -0.4, arousal: 0.2 }, context: {} } as StoredEvent;
+  it('turns events into signals of the user, at the time they happened, with the event id and when ingest received it', () => {
+    const event = { v: 1, eventId: randomUUID(), type: 'mood.reported', occurredAt: new Date(T0).toISOString(), receivedAt: new Date(T0 + 5_000).toISOString(), subject: user.id, session: 's', attributes: { valence: -0.4, arousal: 0.2 }, context: {} } as StoredEvent;
 
-    expect(signalsOfEvent(event)).toEqual([{ name: 'mood.valence', subject: user, value: -0.4, at: new Date(T0), labels: {}, eventId: event.eventId }]);
+    expect(signalsOfEvent(event)).toEqual([{ name: 'mood.valence', subject: user, value: -0.4, at: new Date(T0), labels: {}, eventId: event.eventId, receivedAt: new Date(T0 + 5_000) }]);
   });
 
   it('reads GAD-7 scores and PHQ-9 scores without items, and nothing from other events', () => {
