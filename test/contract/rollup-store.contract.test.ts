@@ -367,6 +367,21 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       expect(await answers(store)).toEqual(withLate);
       expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
       expect(await answers(store)).toEqual(withLate);
+
+      // Both days are whole before the watermark, so their hours are packed (rollup_hour_blocks).
+      // Events late for one of them unpack it: it is read from its rows until the roll-up packs it again.
+      const blocksOf = async (day: string) => (await subject.db.query<{ blocks: number }>('SELECT count(*)::int4 AS blocks FROM rollup_hour_blocks WHERE day = $1', [day])).rows[0]!.blocks;
+      const packed = await blocksOf('2026-11-22T00:00:00Z');
+      expect(packed).toBeGreaterThan(0);
+      expect(await blocksOf('2026-11-23T00:00:00Z')).toBeGreaterThan(0);
+      await both(Array.from({ length: 30 }, (_, i) => traffic(4_000 + i, `2026-11-22T11:${String(i).padStart(2, '0')}:30.000Z`)));
+      expect(await blocksOf('2026-11-22T00:00:00Z')).toBeLessThan(packed);
+      const withLatePacked = await answers(reference);
+      expect(withLatePacked).not.toEqual(withLate);
+      expect(await answers(store)).toEqual(withLatePacked);
+      await rollUpAll(store, '2026-11-24T00:05:00Z');
+      expect(await blocksOf('2026-11-22T00:00:00Z')).toBe(packed);
+      expect(await answers(store)).toEqual(withLatePacked);
       });
     });
 
