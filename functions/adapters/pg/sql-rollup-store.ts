@@ -244,10 +244,11 @@ const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::
 // decimal doubles per row cost more than the rest of the row. A NULL quantile is sent as NaN,
 // which no quantile of finite values is.
 //
-// Hour levels are read a UTC day at a time (a chunk; a day level is one chunk): a completed day
-// packed by the roll-up is read as it was stored (rollup_hour_blocks, migration 011), other days
-// are packed from their rows. Each chunk's lines count minutes from its start, sent beside it.
-const CHUNK_MS = `CASE WHEN l.interval = 'hour' THEN ${INTERVAL_MS.day} ELSE l.to_ms - l.from_ms END`;
+// Hour levels are read in chunks ($9 level, $10 from and $11 to, epoch ms; see hourChunks), each
+// a UTC day but for the oldest: a day the roll-up has packed is read as it was stored
+// (rollup_hour_blocks, migration 011), other chunks are packed from their rows, with the interval
+// named so the plan holds only the hour partition's lookup per chunk. A chunk's lines count
+// minutes from its start, sent beside it.
 const packedLine = (fromSeconds: string) =>
   `concat_ws(' ', ((date_part('epoch', r.bucket) - ${fromSeconds}) / 60)::int4, r.count, r.users_count, r.users_approx::int, r.group_key)`;
 const packedValues = (orderBy = '') => `string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
@@ -260,21 +261,27 @@ const OPEN_COLUMNS = (users: string, qsketch: string) =>
    r.sum, r.min, r.max, CASE WHEN l.with_values THEN ${qsketch} END AS qsketch`;
 const SERIES_LEVELS = `
   WITH ${LEVELS}
-  SELECT l.i::int4, NULL::int4 AS part, ((c.from_ms - l.from_ms) / 60000)::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+  SELECT l.i::int4, NULL::int4 AS part, 0, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
     NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
-  FROM l CROSS JOIN LATERAL generate_series(l.from_ms, l.to_ms - 1, ${CHUNK_MS}) AS c(from_ms)
+  FROM l CROSS JOIN LATERAL (
+    SELECT string_agg(${packedLine('l.from_ms / 1000')}, E'\\n') AS packed, CASE WHEN l.with_values THEN ${packedValues()} END AS packed_values
+    FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
+  ) p WHERE l.interval <> 'hour' AND p.packed IS NOT NULL
+  UNION ALL
+  SELECT l.i::int4, NULL::int4, ((c.from_ms - l.from_ms) / 60000)::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+    NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
+  FROM unnest($9::int4[], $10::int8[], $11::int8[]) AS c(i, from_ms, to_ms) JOIN l ON l.i = c.i
   LEFT JOIN LATERAL (
     SELECT b.packed, b.packed_values FROM rollup_hour_blocks b
-    WHERE l.interval = 'hour' AND b.metric = l.metric AND b.day = to_timestamp(c.from_ms / 1000) AND b.grouping = l.grouping
+    WHERE c.to_ms - c.from_ms = ${INTERVAL_MS.day} AND b.metric = l.metric AND b.day = to_timestamp(c.from_ms / 1000) AND b.grouping = l.grouping
       AND (b.packed_values IS NOT NULL OR NOT l.with_values) OFFSET 0
   ) b ON true
   CROSS JOIN LATERAL (
     SELECT b.packed, CASE WHEN l.with_values THEN b.packed_values END AS packed_values WHERE b.packed IS NOT NULL
     UNION ALL
     SELECT string_agg(${packedLine('c.from_ms / 1000')}, E'\\n'), CASE WHEN l.with_values THEN ${packedValues()} END
-    FROM rollups r WHERE b.packed IS NULL AND r.metric = l.metric AND r.interval = l.interval AND r.grouping = l.grouping
-      AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(least(c.from_ms + ${CHUNK_MS}, l.to_ms) / 1000)
-      AND r.bucket <= ${LAST_WHOLE}
+    FROM rollups r WHERE b.packed IS NULL AND r.metric = l.metric AND r.interval = 'hour' AND r.grouping = l.grouping
+      AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(c.to_ms / 1000) AND r.bucket <= ${LAST_WHOLE}
   ) p WHERE p.packed IS NOT NULL
   UNION ALL
   SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
@@ -338,6 +345,26 @@ const PACK_DAYS = `
   ) p
   WHERE p.packed IS NOT NULL
   ON CONFLICT (metric, day, grouping) DO NOTHING`;
+
+/**
+ * The chunks an hour selection is read in: its last DAY_CHUNKS UTC days (or parts of days, at
+ * its ends) one by one, and anything before them as one. Each chunk is a lookup in the plan, and
+ * past some estimated cost PostgreSQL JIT-compiles the statement (~80 ms, seconds on a busy
+ * machine): days older than the roll-up packs (PACKED_DAYS) gain nothing from their own chunk.
+ */
+const DAY_CHUNKS = PACKED_DAYS + 2;
+
+function hourChunks({ from, to }: Pick<SeriesSelection, 'from' | 'to'>): { from: number; to: number }[] {
+  const chunks: { from: number; to: number }[] = [];
+  let end = to;
+  while (end > from && chunks.length < DAY_CHUNKS) {
+    const start = Math.max(from, bucketStart(end - 1, 'day'));
+    chunks.push({ from: start, to: end });
+    end = start;
+  }
+  if (end > from) chunks.push({ from, to: end });
+  return chunks.reverse();
+}
 
 /** A row of SERIES_LEVELS (an array: no object per row). */
 type LevelReadRow = [
@@ -928,6 +955,7 @@ export class SqlRollupStore implements RollupStore {
     try {
       // Where each level's minutes are stored, and how their keys map onto the level's.
       const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
+      const chunks = plans.flatMap((plan, l) => (plan.interval === 'hour' ? hourChunks(plan).map((chunk) => ({ level: l + 1, ...chunk })) : []));
       const result = await this.db.queryArrays<LevelReadRow>(SERIES_LEVELS, [
         textArray(plans.map((plan) => plan.metric)),
         textArray(plans.map((plan) => plan.interval)),
@@ -937,6 +965,9 @@ export class SqlRollupStore implements RollupStore {
         `{${plans.map((plan) => plan.values).join(',')}}`,
         numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
         textArray(minutes.map((source) => source.grouping)),
+        numberArray(chunks.map((chunk) => chunk.level)),
+        numberArray(chunks.map((chunk) => chunk.from)),
+        numberArray(chunks.map((chunk) => chunk.to)),
       ]);
       const points = plans.map((): SeriesRow[] => []);
       const open = plans.map((): SeriesSketchRow[] => []);
