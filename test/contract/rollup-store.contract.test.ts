@@ -325,6 +325,8 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       { metric: 'sessions.completed', ...range, interval: 'hour', groupBy: 'scenarioId' },
       { metric: 'active_users', ...range, interval: 'hour', groupBy: 'platform' },
       { metric: 'events', from: '2026-11-22T10:40:00Z', to: '2026-11-22T10:55:00Z', interval: 'minute', groupBy: 'type' },
+      // Hours are read a day at a time for the last 64 days of a range, and in one piece before them.
+      { metric: 'mood.valence', from: '2026-09-10T00:00:00Z', to: '2026-11-24T00:00:00Z', interval: 'hour', groupBy: 'platform' },
     ];
     const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: 3 }))));
     const batches = (list: readonly StoredEvent[]) => Array.from({ length: Math.ceil(list.length / 100) }, (_, n) => list.slice(n * 100, n * 100 + 100));
@@ -382,6 +384,13 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       await rollUpAll(store, '2026-11-24T00:05:00Z');
       expect(await blocksOf('2026-11-22T00:00:00Z')).toBe(packed);
       expect(await answers(store)).toEqual(withLatePacked);
+      // A selection that cuts packed days reads the cut parts from their rows, as the whole days hold them.
+      const days = { metric: 'events', interval: 'hour' as const, grouping: 'type', from: Date.parse('2026-11-22T00:00:00Z'), to: Date.parse('2026-11-24T00:00:00Z'), values: false };
+      const cut = { ...days, from: Date.parse('2026-11-22T11:00:00Z'), to: Date.parse('2026-11-23T09:00:00Z') };
+      const whole = await store.readSeries(days);
+      // Both cut days have rows on either side of the cut.
+      expect([10, 11, 33].map((hour) => whole.some((row) => row.bucket === days.from + hour * 3_600_000))).toEqual([true, true, true]);
+      expect(await store.readSeries(cut)).toEqual(whole.filter((row) => row.bucket >= cut.from && row.bucket < cut.to));
       });
     });
 
