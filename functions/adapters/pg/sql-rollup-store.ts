@@ -312,7 +312,7 @@ const OPEN_SKETCHES = `
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
 /** How many days before the watermark the roll-up keeps packed (a month's hourly series, with room). */
-export const PACKED_DAYS = 62;
+const PACKED_DAYS = 62;
 
 /** At most this many days of a metric are packed per roll-up step, so a backlog (new deployment) holds the writer lock briefly. */
 const PACK_DAYS_PER_STEP = 40;
@@ -404,10 +404,11 @@ const [ZERO, NINE, NEWLINE] = [48, 57, 10];
 
 /**
  * The points of a chunk's packedLine lines (and packedValues where the level wants values), whose
- * minutes count from `from`, added to `points`: scanned in place, since cutting the text into a string per field made most
- * of a 30-day read's garbage. A line's key is reused from the line before it in the same place
- * of the bucket before (the keys of every bucket come in the same order), so most rows of a
- * group share one string, which the answer's table then finds by its cached hash.
+ * minutes count from `from`, added to `points`: scanned in place, since cutting the text into a
+ * string per field made most of a 30-day read's garbage. A line's key is reused from the line
+ * before it in the same place of the bucket before (the keys of every bucket come in the same
+ * order), so most rows of a group share one string, which the answer's table then finds by its
+ * cached hash.
  */
 function unpackLines(packed: string, values: Uint8Array | null, from: number, points: SeriesRow[]): void {
   let at = 0;

@@ -6,7 +6,7 @@
 -- events by type and platform): read from 30 blocks, the same text takes 2-4 ms. A block holds
 -- only what its rows held when the roll-up packed it: every write to an hour row of a day deletes
 -- that day's blocks of the metric (late and imported events), and the roll-up packs them again.
--- About 10 bytes per hour row once compressed (1.7 MB for the 190,000 hour rows of 1,000,000 events).
+-- 3.4 MB with its index for the 190,000 hour rows of 1,000,000 events: about 3.5 bytes an event.
 CREATE TABLE rollup_hour_blocks (
   metric text COLLATE "C" NOT NULL,
   day timestamptz NOT NULL,
