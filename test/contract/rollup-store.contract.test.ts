@@ -362,6 +362,8 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       { metric: 'sessions.completed', ...range, interval: 'hour', groupBy: 'scenarioId' },
       { metric: 'active_users', ...range, interval: 'hour', groupBy: 'platform' },
       { metric: 'events', from: '2026-11-22T10:40:00Z', to: '2026-11-22T10:55:00Z', interval: 'minute', groupBy: 'type' },
+      // Hours are read a day at a time for the last 64 days of a range, and in one piece before them.
+      { metric: 'mood.valence', from: '2026-09-10T00:00:00Z', to: '2026-11-24T00:00:00Z', interval: 'hour', groupBy: 'platform' },
     ];
     const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: 3 }))));
     const batches = (list: readonly StoredEvent[]) => Array.from({ length: Math.ceil(list.length / 100) }, (_, n) => list.slice(n * 100, n * 100 + 100));
@@ -404,6 +406,28 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       expect(await answers(store)).toEqual(withLate);
       expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
       expect(await answers(store)).toEqual(withLate);
+
+      // Both days are whole before the watermark, so their hours are packed (rollup_hour_blocks).
+      // Events late for one of them unpack it: it is read from its rows until the roll-up packs it again.
+      const blocksOf = async (day: string) => (await subject.db.query<{ blocks: number }>('SELECT count(*)::int4 AS blocks FROM rollup_hour_blocks WHERE day = $1', [day])).rows[0]!.blocks;
+      const packed = await blocksOf('2026-11-22T00:00:00Z');
+      expect(packed).toBeGreaterThan(0);
+      expect(await blocksOf('2026-11-23T00:00:00Z')).toBeGreaterThan(0);
+      await both(Array.from({ length: 30 }, (_, i) => traffic(4_000 + i, `2026-11-22T11:${String(i).padStart(2, '0')}:30.000Z`)));
+      expect(await blocksOf('2026-11-22T00:00:00Z')).toBeLessThan(packed);
+      const withLatePacked = await answers(reference);
+      expect(withLatePacked).not.toEqual(withLate);
+      expect(await answers(store)).toEqual(withLatePacked);
+      await rollUpAll(store, '2026-11-24T00:05:00Z');
+      expect(await blocksOf('2026-11-22T00:00:00Z')).toBe(packed);
+      expect(await answers(store)).toEqual(withLatePacked);
+      // A selection that cuts packed days reads the cut parts from their rows, as the whole days hold them.
+      const days = { metric: 'events', interval: 'hour' as const, grouping: 'type', from: Date.parse('2026-11-22T00:00:00Z'), to: Date.parse('2026-11-24T00:00:00Z'), values: false };
+      const cut = { ...days, from: Date.parse('2026-11-22T11:00:00Z'), to: Date.parse('2026-11-23T09:00:00Z') };
+      const whole = await store.readSeries(days);
+      // Both cut days have rows on either side of the cut.
+      expect([10, 11, 33].map((hour) => whole.some((row) => row.bucket === days.from + hour * 3_600_000))).toEqual([true, true, true]);
+      expect(await store.readSeries(cut)).toEqual(whole.filter((row) => row.bucket >= cut.from && row.bucket < cut.to));
       });
     });
 

@@ -3,7 +3,7 @@ import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
 import { byBucketAndKey, projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
-import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
+import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, STORED_GROUPINGS, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 
 import type { PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
@@ -81,6 +81,8 @@ const PURGE = `
   ),
   hours AS (DELETE FROM rollups WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000) RETURNING 1),
   hour_sketches AS (DELETE FROM rollup_sketches WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000)),
+  -- Every block that held a purged hour: the roll-up packs what is left of a day again.
+  hour_blocks AS (DELETE FROM rollup_hour_blocks WHERE day < to_timestamp($3::int8 / 1000)),
   erasures AS (DELETE FROM erased_subjects WHERE erased_at < to_timestamp($1::int8 / 1000)),
   research AS (DELETE FROM research_values WHERE occurred_at < to_timestamp($3::int8 / 1000))
   SELECT (SELECT count(*) FROM keys)::int4 AS keys, (SELECT count(*) FROM minutes)::int4 AS minutes, (SELECT count(*) FROM hours)::int4 AS hours`;
@@ -160,11 +162,15 @@ const UPSERT = `
     SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000) AS bucket, group_key, count, sum, min, max,
            CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END AS qsketch,
            substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh, p50, p95,
-           interval = 'minute' AS inline
+           interval = 'minute' AS inline, bucket_ms / ${INTERVAL_MS.day} * ${INTERVAL_MS.day} AS day_ms
     FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::float8[],
                 $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[], $19::float8[], $20::float8[])
       AS u(metric, interval, grouping, bucket_ms, group_key, count, sum, min, max,
            q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh, p50, p95)
+  ), unpacked AS (
+    -- A completed day whose hour rows change (late or imported events) is packed again by the roll-up.
+    DELETE FROM rollup_hour_blocks b USING (SELECT DISTINCT metric, day_ms FROM t WHERE interval = 'hour') h
+    WHERE b.metric = h.metric AND b.day = to_timestamp(h.day_ms / 1000)
   ), rows AS (
     SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max,
            CASE WHEN inline THEN qsketch END AS qsketch, p50, p95, CASE WHEN inline THEN users ELSE ''::bytea END AS users,
@@ -237,9 +243,16 @@ const MINUTES_FROM = `((date_part('epoch', r.bucket) - l.from_ms / 1000) / 60)::
 // writes them (8 bytes each, big-endian, rows in the same order): formatting and parsing five
 // decimal doubles per row cost more than the rest of the row. A NULL quantile is sent as NaN,
 // which no quantile of finite values is.
-const PACKED_LINE = `concat_ws(' ', ${MINUTES_FROM}, r.count, r.users_count, r.users_approx::int, r.group_key)`;
-const PACKED_VALUES = `string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
-    || float8send(COALESCE(r.p50, 'NaN')) || float8send(COALESCE(r.p95, 'NaN')), ''::bytea)`;
+//
+// Hour levels are read in chunks ($9 level, $10 from and $11 to, epoch ms; see hourChunks), each
+// a UTC day but for the oldest: a day the roll-up has packed is read as it was stored
+// (rollup_hour_blocks, migration 011), other chunks are packed from their rows, with the interval
+// named so the plan holds only the hour partition's lookup per chunk. A chunk's lines count
+// minutes from its start, sent beside it.
+const packedLine = (fromSeconds: string) =>
+  `concat_ws(' ', ((date_part('epoch', r.bucket) - ${fromSeconds}) / 60)::int4, r.count, r.users_count, r.users_approx::int, r.group_key)`;
+const packedValues = (orderBy = '') => `string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
+    || float8send(COALESCE(r.p50, 'NaN')) || float8send(COALESCE(r.p95, 'NaN')), ''::bytea ${orderBy})`;
 // The open rows carry their sketches and come as rows (few: the open hour and day, the minutes
 // since the watermark). OFFSET 0 keeps each lateral subquery from being flattened into a join
 // the planner might run as a scan of the whole table: PGlite keeps no statistics to warn it.
@@ -248,11 +261,27 @@ const OPEN_COLUMNS = (users: string, qsketch: string) =>
    r.sum, r.min, r.max, CASE WHEN l.with_values THEN ${qsketch} END AS qsketch`;
 const SERIES_LEVELS = `
   WITH ${LEVELS}
-  SELECT l.i::int4, NULL::int4 AS part, NULL::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+  SELECT l.i::int4, NULL::int4 AS part, 0, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
     NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
   FROM l CROSS JOIN LATERAL (
-    SELECT string_agg(${PACKED_LINE}, E'\\n') AS packed, CASE WHEN l.with_values THEN ${PACKED_VALUES} END AS packed_values
+    SELECT string_agg(${packedLine('l.from_ms / 1000')}, E'\\n') AS packed, CASE WHEN l.with_values THEN ${packedValues()} END AS packed_values
     FROM rollups r WHERE ${LEVEL_ROWS} AND r.bucket <= ${LAST_WHOLE}
+  ) p WHERE l.interval <> 'hour' AND p.packed IS NOT NULL
+  UNION ALL
+  SELECT l.i::int4, NULL::int4, ((c.from_ms - l.from_ms) / 60000)::int4, NULL::text, NULL::int8, NULL::int4, NULL::bool, NULL::bytea,
+    NULL::float8, NULL::float8, NULL::float8, p.packed_values, p.packed
+  FROM unnest($9::int4[], $10::int8[], $11::int8[]) AS c(i, from_ms, to_ms) JOIN l ON l.i = c.i
+  LEFT JOIN LATERAL (
+    SELECT b.packed, b.packed_values FROM rollup_hour_blocks b
+    WHERE c.to_ms - c.from_ms = ${INTERVAL_MS.day} AND b.metric = l.metric AND b.day = to_timestamp(c.from_ms / 1000) AND b.grouping = l.grouping
+      AND (b.packed_values IS NOT NULL OR NOT l.with_values) OFFSET 0
+  ) b ON true
+  CROSS JOIN LATERAL (
+    SELECT b.packed, CASE WHEN l.with_values THEN b.packed_values END AS packed_values WHERE b.packed IS NOT NULL
+    UNION ALL
+    SELECT string_agg(${packedLine('c.from_ms / 1000')}, E'\\n'), CASE WHEN l.with_values THEN ${packedValues()} END
+    FROM rollups r WHERE b.packed IS NULL AND r.metric = l.metric AND r.interval = 'hour' AND r.grouping = l.grouping
+      AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(c.to_ms / 1000) AND r.bucket <= ${LAST_WHOLE}
   ) p WHERE p.packed IS NOT NULL
   UNION ALL
   SELECT l.i::int4, ${STARTED}, o.*, NULL FROM l CROSS JOIN LATERAL (
@@ -282,10 +311,66 @@ const OPEN_SKETCHES = `
   FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
+/** How many days before the watermark the roll-up keeps packed (a month's hourly series, with room). */
+const PACKED_DAYS = 62;
+
+/** At most this many days of a metric are packed per roll-up step, so a backlog (new deployment) holds the writer lock briefly. */
+const PACK_DAYS_PER_STEP = 40;
+
+// The completed days of the last PACKED_DAYS that have no blocks (the total grouping '' stands
+// for all: a metric's blocks of a day are written and deleted together), packed into
+// rollup_hour_blocks as SERIES_LEVELS reads them ($1, $2 every stored grouping's metric and name;
+// $3 the most days of a metric). Hours, not days, of interval: a day of the session's time zone
+// may not be 24 hours long.
+const PACK_DAYS = `
+  WITH days AS (
+    SELECT m.metric, d.bucket AS day
+    FROM (SELECT DISTINCT metric FROM unnest($1::text[]) AS g(metric)) m
+    CROSS JOIN LATERAL (
+      SELECT r.bucket FROM rollups r WHERE r.metric = m.metric AND r.interval = 'day' AND r.grouping = ''
+        AND r.bucket >= ${WATERMARK} - interval '${PACKED_DAYS * 24} hours' AND r.bucket <= ${WATERMARK} - interval '24 hours'
+        AND NOT EXISTS (SELECT 1 FROM rollup_hour_blocks b WHERE b.metric = r.metric AND b.day = r.bucket AND b.grouping = '')
+      OFFSET 0
+    ) d
+    ORDER BY d.bucket DESC LIMIT $3
+  )
+  INSERT INTO rollup_hour_blocks (metric, day, grouping, packed, packed_values)
+  SELECT g.metric, days.day, g.grouping, p.packed, p.packed_values
+  FROM days JOIN unnest($1::text[], $2::text[]) AS g(metric, grouping) ON g.metric = days.metric
+  CROSS JOIN LATERAL (
+    SELECT string_agg(${packedLine("date_part('epoch', days.day)")}, E'\\n' ORDER BY r.bucket, r.group_key) AS packed,
+      CASE WHEN bool_or(r.p50 IS NOT NULL) THEN ${packedValues('ORDER BY r.bucket, r.group_key')} END AS packed_values
+    FROM rollups r WHERE r.metric = g.metric AND r.interval = 'hour' AND r.grouping = g.grouping
+      AND r.bucket >= days.day AND r.bucket < days.day + interval '24 hours'
+  ) p
+  WHERE p.packed IS NOT NULL
+  ON CONFLICT (metric, day, grouping) DO NOTHING`;
+
+/**
+ * The chunks an hour selection is read in: its last DAY_CHUNKS UTC days (or parts of days, at
+ * its ends) one by one, and anything before them as one. Each chunk is a lookup in the plan, and
+ * past some estimated cost PostgreSQL JIT-compiles the statement (~80 ms, seconds on a busy
+ * machine): days older than the roll-up packs (PACKED_DAYS) gain nothing from their own chunk.
+ */
+const DAY_CHUNKS = PACKED_DAYS + 2;
+
+function hourChunks({ from, to }: Pick<SeriesSelection, 'from' | 'to'>): { from: number; to: number }[] {
+  const chunks: { from: number; to: number }[] = [];
+  let end = to;
+  while (end > from && chunks.length < DAY_CHUNKS) {
+    const start = Math.max(from, bucketStart(end - 1, 'day'));
+    chunks.push({ from: start, to: end });
+    end = start;
+  }
+  if (end > from) chunks.push({ from, to: end });
+  return chunks.reverse();
+}
+
 /** A row of SERIES_LEVELS (an array: no object per row). */
 type LevelReadRow = [
   level: number,
   part: number | null,
+  /** A packed chunk's (part NULL) start, else the row's bucket: minutes from the level's `from`. */
   minutesFrom: number,
   groupKey: string,
   count: number,
@@ -313,18 +398,19 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
   return { bucket, groupKey: row[1], count: row[2], sum: row[5]!, min: row[6]!, max: row[7]!, p50: quantiles?.p50, p95: quantiles?.p95, users: row[3], usersApprox: row[4] };
 }
 
-/** Bytes of one row's values in a PACKED_VALUES bytea: sum, min, max, p50 and p95. */
+/** Bytes of one row's values in a packedValues bytea: sum, min, max, p50 and p95. */
 const VALUES_BYTES = 5 * 8;
 const [ZERO, NINE, NEWLINE] = [48, 57, 10];
 
 /**
- * The points of a level's PACKED_LINE lines (and PACKED_VALUES where the level wants values),
- * added to `points`: scanned in place, since cutting the text into a string per field made most
- * of a 30-day read's garbage. A line's key is reused from the line before it in the same place
- * of the bucket before (the keys of every bucket come in the same order), so most rows of a
- * group share one string, which the answer's table then finds by its cached hash.
+ * The points of a chunk's packedLine lines (and packedValues where the level wants values), whose
+ * minutes count from `from`, added to `points`: scanned in place, since cutting the text into a
+ * string per field made most of a 30-day read's garbage. A line's key is reused from the line
+ * before it in the same place of the bucket before (the keys of every bucket come in the same
+ * order), so most rows of a group share one string, which the answer's table then finds by its
+ * cached hash.
  */
-function unpackLines(packed: string, values: Uint8Array | null, plan: SeriesSelection, points: SeriesRow[]): void {
+function unpackLines(packed: string, values: Uint8Array | null, from: number, points: SeriesRow[]): void {
   let at = 0;
   // A whole number: every field before the key is one, never negative.
   const whole = () => {
@@ -339,7 +425,7 @@ function unpackLines(packed: string, values: Uint8Array | null, plan: SeriesSele
   let current: string[] = [];
   let bucketBefore = NaN;
   for (let row = 0; at < packed.length; row++) {
-    const bucket = plan.from + whole() * INTERVAL_MS.minute;
+    const bucket = from + whole() * INTERVAL_MS.minute;
     const count = whole();
     const users = whole();
     const usersApprox = whole() === 1;
@@ -712,6 +798,7 @@ export class SqlRollupStore implements RollupStore {
         if (deltas.length > 0) await this.fold(tx, seq, deltas);
       }
       await tx.query(MOVE_WATERMARK, [to]);
+      await tx.query(PACK_DAYS, [textArray(STORED_GROUPINGS.map((g) => g.metric)), textArray(STORED_GROUPINGS.map((g) => g.grouping)), PACK_DAYS_PER_STEP]);
       this.rolledUpTo = to;
       return { rolledUpTo: to, minuteRows, done: to >= end };
     });
@@ -870,6 +957,7 @@ export class SqlRollupStore implements RollupStore {
     try {
       // Where each level's minutes are stored, and how their keys map onto the level's.
       const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
+      const chunks = plans.flatMap((plan, l) => (plan.interval === 'hour' ? hourChunks(plan).map((chunk) => ({ level: l + 1, ...chunk })) : []));
       const result = await this.db.queryArrays<LevelReadRow>(SERIES_LEVELS, [
         textArray(plans.map((plan) => plan.metric)),
         textArray(plans.map((plan) => plan.interval)),
@@ -879,6 +967,9 @@ export class SqlRollupStore implements RollupStore {
         `{${plans.map((plan) => plan.values).join(',')}}`,
         numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
         textArray(minutes.map((source) => source.grouping)),
+        numberArray(chunks.map((chunk) => chunk.level)),
+        numberArray(chunks.map((chunk) => chunk.from)),
+        numberArray(chunks.map((chunk) => chunk.to)),
       ]);
       const points = plans.map((): SeriesRow[] => []);
       const open = plans.map((): SeriesSketchRow[] => []);
@@ -886,7 +977,7 @@ export class SqlRollupStore implements RollupStore {
         const level = row[0] - 1;
         const plan = plans[level]!;
         if (row[1] === null) {
-          unpackLines(row[12]!, row[11], plan, points[level]!);
+          unpackLines(row[12]!, row[11], plan.from + row[2] * INTERVAL_MS.minute, points[level]!);
           continue;
         }
         const { project } = minutes[level]!;

@@ -9,6 +9,7 @@ export const VACUUMED_TABLES = [
   'rollups_hour',
   'rollups_day',
   'rollup_sketches',
+  'rollup_hour_blocks',
   'rollup_processed_events',
   'rollup_writer',
   'research_values',

@@ -91,6 +91,11 @@ export const FINEST_GROUPINGS: readonly { readonly metric: string; readonly grou
   grouping: cube[cube.length - 1]!.name,
 }));
 
+/** Every grouping of every stored metric (each is stored at hour and day). */
+export const STORED_GROUPINGS: readonly { readonly metric: string; readonly grouping: string }[] = [...CUBES].flatMap(([metric, cube]) =>
+  cube.map(({ name }) => ({ metric: metric.name, grouping: name })),
+);
+
 /** Turns a stored row's group key into the key of a coarser grouping. */
 export type KeyProjection = (storedKey: string) => string;
 
