@@ -6,8 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IMPORT_PREFIX, IMPORT_SUFFIXES } from '../functions/handlers/import';
 import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
-import { acknowledgeFinding } from './nag';
-import { NO_REPLICATION, type Storage } from './storage';
+import type { Storage } from './storage';
 
 export interface HistoryImportProps {
   readonly storage: Storage;
@@ -34,16 +33,8 @@ export class HistoryImport extends Construct {
 
   constructor(scope: Construct, id: string, props: HistoryImportProps) {
     super(scope, id);
-    this.bucket = new s3.Bucket(this, 'ImportBucket', {
-      serverAccessLogsBucket: props.storage.accessLogBucket,
-      serverAccessLogsPrefix: 'import-bucket/',
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.storage.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    this.bucket = props.storage.dataBucket(this, 'ImportBucket', {
+      logPrefix: 'import-bucket/',
       removalPolicy: props.removalPolicy,
       lifecycleRules: [
         {
@@ -58,7 +49,6 @@ export class HistoryImport extends Construct {
     // As CloudFormation has it, not as `eventBridgeEnabled`, which CDK implements with a
     // notifications custom resource (a function of its own, with a managed policy).
     (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
-    acknowledgeFinding(this.bucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', NO_REPLICATION);
 
     this.importFunction = new HouseFunction(this, 'ImportFunction', {
       handler: 'import',

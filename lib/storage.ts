@@ -19,7 +19,7 @@ const INFREQUENT_ACCESS_AFTER_DAYS = 30;
 // Who read which report is audit evidence: HIPAA keeps such documentation for six years.
 const ACCESS_LOG_RETENTION_DAYS = 6 * 366;
 
-export const NO_REPLICATION =
+const NO_REPLICATION =
   'Single-region by design: the data stays in the deployment region (data residency of health-derived data); versioning, the retention lifecycle and RETAIN on stack removal protect against loss, and a second region would be a decision of the data controller.';
 
 /** The key-value stores read on the ingest path, the report bucket and the pseudonym pepper. */
@@ -89,19 +89,9 @@ export class Storage extends Construct {
     });
 
     const retention = props.reportRetentionDays;
-    this.reportBucket = new s3.Bucket(this, 'ReportBucket', {
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'report-bucket/',
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      // One data key per bucket instead of per object: far fewer KMS calls for report batches.
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    this.reportBucket = this.dataBucket(this, 'ReportBucket', {
+      logPrefix: 'report-bucket/',
       removalPolicy: props.removalPolicy,
-      autoDeleteObjects: false,
       lifecycleRules: [
         {
           id: 'report-retention',
@@ -128,8 +118,30 @@ export class Storage extends Construct {
     this.acknowledgeFindings();
   }
 
+  /**
+   * A bucket of the product's data (reports, history files): private, versioned, under the
+   * storage key, its access logged to the access-log bucket under `logPrefix`, single-region.
+   */
+  dataBucket(scope: Construct, id: string, props: { logPrefix: string; removalPolicy: RemovalPolicy; lifecycleRules: s3.LifecycleRule[] }): s3.Bucket {
+    const bucket = new s3.Bucket(scope, id, {
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: props.logPrefix,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      // One data key per bucket instead of per object: far fewer KMS calls for batches of objects.
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: props.removalPolicy,
+      lifecycleRules: props.lifecycleRules,
+    });
+    acknowledgeFinding(bucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', NO_REPLICATION);
+    return bucket;
+  }
+
   private acknowledgeFindings(): void {
-    acknowledgeFinding(this.reportBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', NO_REPLICATION);
     acknowledgeFinding(this.accessLogBucket.node.defaultChild!, 'HIPAA.Security-S3BucketReplicationEnabled', NO_REPLICATION);
     for (const id of ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled']) {
       acknowledgeFinding(
