@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../functions/adapters/aws/clients';
 import { motoQuery, rehearse, failures, type Moto, type Template } from '../../bin/deploy-rehearsal';
-import { describeWithServices, urls } from '../support/services';
+import { describeWithServices } from '../support/services';
+import { startPrivateMoto, type PrivateMoto } from '../support/moto';
 
 const ASSUME_LAMBDA = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
 
@@ -47,14 +48,23 @@ function template(bucket: string): Template {
   };
 }
 
+// A moto of its own: the Lambda functions a stack creates make the shared moto's /moto-api/data.json
+// fail (it asks Docker about them), which other suites read while this one runs.
 describeWithServices(['moto'], 'the deploy rehearsal on moto', () => {
-  const moto = (account: string): Moto => ({ endpoint: urls.moto, region: 'us-east-1', account });
+  let server: PrivateMoto;
+  const moto = (account: string): Moto => ({ endpoint: server.endpoint, region: 'us-east-1', account });
+  beforeAll(async () => {
+    server = await startPrivateMoto();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   it('reports each resource: created, skipped by moto, refused, refused over a skipped one, and not attempted after a refusal', async () => {
-    const xml = await motoQuery(urls.moto, 'sts', 'GetCallerIdentity', {}, 'us-east-1');
+    const xml = await motoQuery(server.endpoint, 'sts', 'GetCallerIdentity', {}, 'us-east-1');
     const account = /<Account>(\d+)<\/Account>/.exec(xml)![1]!;
     const bucket = `rehearsal-test-${randomBytes(4).toString('hex')}`;
-    const s3 = s3Client({ endpoint: urls.moto });
+    const s3 = s3Client({ endpoint: server.endpoint });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     // moto keeps code it is never asked to run: any bytes stand in for the zip.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'uploaded.zip', Body: 'PK' }));
@@ -81,4 +91,4 @@ describeWithServices(['moto'], 'the deploy rehearsal on moto', () => {
     expect(verdicts.find((v) => v.id === 'Permission')).toMatchObject({ after: 'NoResource' });
     expect(verdicts.find((v) => v.id === 'Mapping')).toMatchObject({ references: ['Consumer'] });
   }, 60_000);
-});
+}, { commands: ['moto_server'] });

@@ -99,10 +99,12 @@ describeWithServices(['postgres', 'redis', 'moto'], 'the pipeline through the lo
 
   it('sends a poison record to the DLQ and still counts the rest of its batch', async () => {
     const stream = new KinesisEventStream(kinesisClient({ endpoint: urls.moto }), streamNameOf(app));
-    const good = makeEvent({ userId: 'patient-0', occurredAt: at(2, 5) }, 'engagement.heartbeat');
+    // In hour 1, whose day always holds the twelve users' sessions: alone in hour 2, two users' events
+    // start a day of their own whenever hour 2 is past midnight (runs between 01:00 and 02:00 UTC), and k = 5 withholds it.
+    const good = makeEvent({ userId: 'patient-0', occurredAt: at(1, 50) }, 'engagement.heartbeat');
     const posted = await app.postEvents([good]);
     await stream.putRecords([{ partitionKey: 'poison', data: new TextEncoder().encode('{"not": "an event"') }]);
-    const alsoGood = makeEvent({ userId: 'patient-1', occurredAt: at(2, 6) }, 'engagement.heartbeat');
+    const alsoGood = makeEvent({ userId: 'patient-1', occurredAt: at(1, 51) }, 'engagement.heartbeat');
     await app.postEvents([alsoGood]);
 
     await app.runtime.drain();
