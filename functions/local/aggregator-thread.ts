@@ -10,7 +10,7 @@ import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
-import { makeVacuum } from '../adapters/pg/sql-vacuum';
+import { ROLLED_UP_TABLES, makeVacuum } from '../adapters/pg/sql-vacuum';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
@@ -343,7 +343,9 @@ export async function runAggregatorThread(): Promise<void> {
     });
     poller.start();
     const detect = await startDetectConsumer({ config, analytics, streaming, stream, keys, metrics, feed: live, closers, logger });
-    const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
+    // After each step, in either database: PostgreSQL's autovacuum comes a minute or more later,
+    // when a catch-up has rewritten every day's sketches many times over.
+    const rollUp = makeRollUp({ rollups, compact: makeVacuum(analytics, ROLLED_UP_TABLES), clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     const purge = makePurge({
       rollups,

@@ -16,6 +16,9 @@ export const VACUUMED_TABLES = [
   'audit_log',
 ] as const;
 
+/** The sketches each roll-up step rewrites (hour and day rows keep theirs there, migration 002). */
+export const ROLLED_UP_TABLES = ['rollup_sketches'] as const;
+
 /**
  * VACUUM of the given tables, one statement each, so a query waits behind one table at most.
  * PostgreSQL's autovacuum does this by itself; PGlite runs none, so without it the embedded
