@@ -343,8 +343,10 @@ export async function runAggregatorThread(): Promise<void> {
     });
     poller.start();
     const detect = await startDetectConsumer({ config, analytics, streaming, stream, keys, metrics, feed: live, closers, logger });
-    // After each step, in either database: PostgreSQL's autovacuum comes a minute or more later,
-    // when a catch-up has rewritten every day's sketches many times over.
+    // The runtime vacuums what it deletes and rewrites in either database: PGlite has no
+    // autovacuum, and a PostgreSQL's may be off (this machine's server has it off: after the demo,
+    // every purged row and superseded sketch still held its space) or come late, when a catch-up
+    // has rewritten every day's sketches many times over.
     const rollUp = makeRollUp({ rollups, compact: makeVacuum(analytics, ROLLED_UP_TABLES), clock: systemClock, logger });
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     const purge = makePurge({
@@ -352,8 +354,7 @@ export async function runAggregatorThread(): Promise<void> {
       audit: new SqlAuditLog(analytics),
       reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) },
       policy: retentionPolicy(config),
-      // PostgreSQL's autovacuum compacts by itself; PGlite has none.
-      ...(analyticsPort && { compact: makeVacuum(analytics) }),
+      compact: makeVacuum(analytics),
       clock: systemClock,
       logger,
     });

@@ -21,9 +21,9 @@ export const ROLLED_UP_TABLES = ['rollup_sketches'] as const;
 
 /**
  * VACUUM of the given tables, one statement each, so a query waits behind one table at most.
- * PostgreSQL's autovacuum does this by itself; PGlite runs none, so without it the embedded
- * database keeps the space of every purged and superseded row, and grows as time passes
- * whatever the retention.
+ * PGlite runs no autovacuum, so without it the embedded database keeps the space of every purged
+ * and superseded row, and grows as time passes whatever the retention; a PostgreSQL's autovacuum
+ * may be off, or come after a load has rewritten the same rows many times.
  */
 export function makeVacuum(db: Pick<SqlDatabase, 'exec'>, tables: readonly string[] = VACUUMED_TABLES): () => Promise<void> {
   return async function vacuum() {
