@@ -10,7 +10,7 @@ import { makeAggregate } from '../use-cases/aggregate';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
-import { ROLLED_UP_TABLES, makeVacuum } from '../adapters/pg/sql-vacuum';
+import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sql-vacuum';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
@@ -345,9 +345,9 @@ export async function runAggregatorThread(): Promise<void> {
     const detect = await startDetectConsumer({ config, analytics, streaming, stream, keys, metrics, feed: live, closers, logger });
     // The runtime vacuums what it deletes and rewrites in either database: PGlite has no
     // autovacuum, and a PostgreSQL's may be off (this machine's server has it off: after the demo,
-    // every purged row and superseded sketch still held its space) or come late, when a catch-up
-    // has rewritten every day's sketches many times over.
-    const rollUp = makeRollUp({ rollups, compact: makeVacuum(analytics, ROLLED_UP_TABLES), clock: systemClock, logger });
+    // every purged row and superseded sketch still held its space) or come late.
+    const rollUp = makeRollUp({ rollups, clock: systemClock, logger });
+    const vacuums = new RepeatingJob('vacuum', VACUUM_EVERY_MS, makeVacuum(analytics, REWRITTEN_TABLES), logger).start();
     const rollUps = new RepeatingJob('roll-up', ROLL_UP_EVERY_MS, (running) => rollUp(running), logger).start();
     const purge = makePurge({
       rollups,
@@ -377,7 +377,7 @@ export async function runAggregatorThread(): Promise<void> {
                   ? rollUps.runNow()
                   : op === 'status'
                     ? Promise.resolve({ aggregate: poller.status(), detect: detect.status() })
-                    : stopAll([rollUps, purges, poller], closers);
+                    : stopAll([rollUps, vacuums, purges, poller], closers);
       done.then(
         (value) => port.postMessage({ id, value } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),

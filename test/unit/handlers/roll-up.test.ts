@@ -30,21 +30,6 @@ describe('the roll-up use case', () => {
     expect(untils).toEqual([NOW - ROLL_UP_LAG_MS, NOW - ROLL_UP_LAG_MS, NOW - ROLL_UP_LAG_MS]);
   });
 
-  it('compacts after every step that folded minutes, before the next step rewrites the same sketches', async () => {
-    const { store, untils } = steppingStore(3);
-    const compactedAfter: number[] = [];
-    const rollUp = makeRollUp({ rollups: store as RollupStore, compact: async () => void compactedAfter.push(untils.length), clock, logger: jsonLogger('test', 'silent') });
-    await rollUp();
-    expect(compactedAfter).toEqual([1, 2, 3]);
-  });
-
-  it('does not compact when there was nothing to fold', async () => {
-    let compactions = 0;
-    const idle = { rollUp: async (until: number): Promise<RollUpStep> => ({ rolledUpTo: until, minuteRows: 0, done: true }) };
-    await makeRollUp({ rollups: idle as RollupStore, compact: async () => void compactions++, clock, logger: jsonLogger('test', 'silent') })();
-    expect(compactions).toBe(0);
-  });
-
   it('stops between steps when told to, and says it has not caught up', async () => {
     const { store, untils } = steppingStore(5);
     let allowed = 2;
