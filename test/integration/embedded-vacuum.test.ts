@@ -6,15 +6,16 @@ import { syntheticTraffic } from '../../functions/domain/demo/synthetic-traffic'
 import { toStoredEvent } from '../../functions/domain/events/validate';
 import { pseudonymisers } from '../../functions/handlers/ingest';
 
+// One PGlite for the file: each costs seconds and hundreds of MB to start.
+let db: EmbeddedDatabase;
+beforeAll(async () => {
+  db = await embeddedDatabase(undefined);
+  await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
+});
+afterAll(() => db.close());
+
 /** PGlite runs no autovacuum: what the purge deletes is reusable only after the runtime's VACUUM. */
 describe('compaction of the embedded database after a purge', () => {
-  let db: EmbeddedDatabase;
-  beforeAll(async () => {
-    db = await embeddedDatabase(undefined);
-    await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
-  });
-  afterAll(() => db.close());
-
   const size = async () => (await db.query<{ bytes: number }>("SELECT pg_relation_size('rollup_processed_events')::float8 AS bytes")).rows[0]!.bytes;
   const fill = () => db.query('INSERT INTO rollup_processed_events (event_id, subject_hash) SELECT gen_random_uuid(), n FROM generate_series(1, 20000) AS n');
   const purgeAll = () => db.query('DELETE FROM rollup_processed_events');
@@ -46,13 +47,6 @@ describe('compaction of the embedded database after a purge', () => {
  * lets the next batch reuse the superseded versions' space.
  */
 describe('compaction of the rows late events rewrite', () => {
-  let db: EmbeddedDatabase;
-  beforeAll(async () => {
-    db = await embeddedDatabase(undefined);
-    await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
-  });
-  afterAll(() => db.close());
-
   const now = new Date('2026-11-26T00:00:00Z');
   const pseudonymise = pseudonymisers(Buffer.alloc(32, 7));
   const traffic = [...syntheticTraffic({ seed: 7, clock: { now: () => now }, users: 400, days: 1 })].map((event) => toStoredEvent(event, pseudonymise, now));
