@@ -18,10 +18,21 @@ export const VACUUMED_TABLES = [
 ] as const;
 
 /**
+ * The rows rewritten while their bucket is open: the hour and day rows and their sketches, by each
+ * roll-up step and by every batch of events whose minute is already rolled up. A history import
+ * (the demo: three weeks sent in a quarter of an hour) is all such events, and each batch rewrote
+ * its day's users sketches: 861 MB of dead TOAST beside 53 MB live after 1,000,000 events.
+ */
+export const REWRITTEN_TABLES = ['rollup_sketches', 'rollups_hour', 'rollups_day'] as const;
+
+/** Often enough that the superseded sketches are reused before they pile up; a VACUUM of pages left as they were costs little. */
+export const VACUUM_EVERY_MS = 15_000;
+
+/**
  * VACUUM of the given tables, one statement each, so a query waits behind one table at most.
- * PostgreSQL's autovacuum does this by itself; PGlite runs none, so without it the embedded
- * database keeps the space of every purged and superseded row, and grows as time passes
- * whatever the retention.
+ * PGlite runs no autovacuum, so without it the embedded database keeps the space of every purged
+ * and superseded row, and grows as time passes whatever the retention; a PostgreSQL's autovacuum
+ * may be off, or come after a load has rewritten the same rows many times.
  */
 export function makeVacuum(db: Pick<SqlDatabase, 'exec'>, tables: readonly string[] = VACUUMED_TABLES): () => Promise<void> {
   return async function vacuum() {
