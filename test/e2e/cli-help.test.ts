@@ -12,13 +12,14 @@ async function cli(script: string, args: string[]): Promise<{ status: number; st
   );
 }
 
-// Every command-line tool a README step names: npm start, token, demo, audit:verify, import.
+// Every command-line tool a README step names: npm start, token, demo, audit:verify, import, population.
 const TOOLS = [
   ['npm start', 'bin/local.ts'],
   ['npm run token', 'bin/token.ts'],
   ['npm run demo', 'bin/demo.ts'],
   ['npm run audit:verify', 'bin/audit-verify.ts'],
   ['npm run import', 'bin/import.ts'],
+  ['npm run population', 'bin/population.ts'],
 ] as const;
 
 describe.each(TOOLS)('%s', (command, script) => {

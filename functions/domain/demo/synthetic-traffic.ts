@@ -65,20 +65,26 @@ type Engagement = 'daily' | 'weekly' | 'lapsing';
 type Outcome = 'improving' | 'stable' | 'deteriorating';
 type EmotionalState = (typeof EMOTIONAL_STATES)[number];
 
-interface DemoUser {
+/** What a session's events depend on of its user (the demo's users, and the planted population's). */
+export interface SessionUser {
   readonly id: string;
-  readonly engagement: Engagement;
   readonly outcome: Outcome;
+  /** Added to the chance of leaving a session before its last scene. */
+  readonly abandonBias: number;
+  readonly context: EventContext;
+  readonly nextAssessmentDay: Record<Instrument, number>;
+  readonly goalProgress: Map<string, number>;
+}
+
+interface DemoUser extends SessionUser {
+  readonly engagement: Engagement;
   readonly joinDay: number;
   readonly lapseDay: number;
   /** Hour of the day (UTC) around which this user opens the app. */
   readonly usualHourUtc: number;
-  readonly context: EventContext;
   /** 0 (well) .. 1 (severe) on the user's first day, and its change per day. */
   readonly baseline: number;
   readonly slopePerDay: number;
-  readonly nextAssessmentDay: Record<Instrument, number>;
-  readonly goalProgress: Map<string, number>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -89,7 +95,7 @@ const CHANNELS = ['app', 'notification', 'deep-link'] as const;
 const GOALS = ['goal-sleep-routine', 'goal-social-confidence', 'goal-panic-skills', 'goal-daily-mindfulness'] as const;
 const ASSESSMENT_EVERY_DAYS: Record<Instrument, number> = { 'PHQ-9': 7, 'GAD-7': 7, 'WHO-5': 14 };
 // Locale, time zone and its usual UTC offset (DST ignored: it only shapes the hour of day).
-const LOCALES = [
+export const LOCALES = [
   ['en-GB', 'Europe/London', 0],
   ['en-US', 'America/New_York', -5],
   ['en-US', 'America/Los_Angeles', -8],
@@ -97,7 +103,7 @@ const LOCALES = [
   ['fr-FR', 'Europe/Paris', 1],
   ['es-ES', 'Europe/Madrid', 1],
 ] as const;
-const APP_VERSIONS = ['4.2.0', '4.2.1', '4.3.0'] as const;
+export const APP_VERSIONS = ['4.2.0', '4.2.1', '4.3.0'] as const;
 const EVERYDAY_INTERVENTIONS = INTERVENTION_TYPES.filter((type) => type !== 'crisis_support');
 const DISTRESSED: ReadonlySet<EmotionalState> = new Set(['anxious', 'overwhelmed', 'distressed', 'crisis']);
 // Choices that practise a skill tend to settle the player; narrative ones mostly do not.
@@ -120,14 +126,14 @@ const CRISIS_FROM_DISTRESS = 0.015;
 /** Per session of a user of severity over 0.6, at its start. */
 const SELF_REPORTED_CRISIS = 0.0025;
 
-const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+export const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
-function pick<T>(random: Random, items: readonly T[]): T {
+export function pick<T>(random: Random, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
-function weighted<T extends string>(random: Random, weights: Readonly<Record<T, number>>): T {
+export function weighted<T extends string>(random: Random, weights: Readonly<Record<T, number>>): T {
   const entries = Object.entries(weights) as [T, number][];
   let roll = random() * entries.reduce((total, [, weight]) => total + weight, 0);
   for (const [item, weight] of entries) {
@@ -138,7 +144,7 @@ function weighted<T extends string>(random: Random, weights: Readonly<Record<T, 
 }
 
 /** Standard normal by Box-Muller. */
-function normal(random: Random): number {
+export function normal(random: Random): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
@@ -163,6 +169,7 @@ function makeUser(random: Random, index: number, days: number): DemoUser {
     id: demoUserId(index),
     engagement,
     outcome,
+    abandonBias: engagement === 'lapsing' ? 0.1 : 0,
     joinDay,
     lapseDay: joinDay + 2 + Math.floor(random() * Math.max(1, (days - joinDay) * 0.5)),
     usualHourUtc: (7 + random() * 15 - utcOffset + 24) % 24,
@@ -223,7 +230,7 @@ function nextState(random: Random, state: EmotionalState, calming: number, sever
 }
 
 /** One session's events, in time order, starting at `start` (epoch ms). */
-function session(random: Random, user: DemoUser, severity: number, start: number, day: number): IncomingEvent[] {
+export function session(random: Random, user: SessionUser, severity: number, start: number, day: number): IncomingEvent[] {
   const events: IncomingEvent[] = [];
   const sessionId = `s-${uuid(random).slice(0, 18)}`;
   const emit = <T extends EventType>(type: T, at: number, attributes: AttributesOf<T>) => {
@@ -247,7 +254,7 @@ function session(random: Random, user: DemoUser, severity: number, start: number
   if (random() < 0.6) emit('mood.reported', (t += 15_000), mood(random, severity, state));
 
   const choices = 4 + Math.floor(random() * 9);
-  const abandonAt = random() < 0.1 + 0.15 * severity + (user.engagement === 'lapsing' ? 0.1 : 0) ? Math.floor(random() * choices) : choices;
+  const abandonAt = random() < 0.1 + 0.15 * severity + user.abandonBias ? Math.floor(random() * choices) : choices;
   let lastBeat = start;
   for (let scene = 0; scene < abandonAt; scene += 1) {
     const responseTimeMs = Math.round(clamp(3_500 * (1 + EMOTIONAL_STATES.indexOf(state) * 0.3) * Math.exp(normal(random) * 0.5), 300, 120_000));
@@ -310,7 +317,7 @@ function session(random: Random, user: DemoUser, severity: number, start: number
 }
 
 // Every occurredAt comes from toISOString, so string order is time order.
-const byTime = (a: IncomingEvent, b: IncomingEvent) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0);
+export const byTime = (a: IncomingEvent, b: IncomingEvent) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0);
 
 /**
  * Yields the events of the last `days` days before the clock's now, a day at a time and in time
