@@ -40,6 +40,16 @@ export class Stop extends Error {
   }
 }
 
+/** Reads `--name` as an integer 1..max (`fallback` when absent); anything else stops with the usage, exit 2. */
+export function integerOption(usage: string) {
+  return (name: string, raw: string | undefined, fallback: number, max: number): number => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new Stop(`--${name} must be an integer 1..${max}, got ${raw}\n\n${usage}`, 2);
+    return value;
+  };
+}
+
 /** The bearer token a command sends: `--token`, else DEV_TOKEN, else the one `npm start` wrote to the data folder. */
 export function requireToken(explicit: string | undefined): string {
   if (explicit) return explicit;

@@ -4,7 +4,7 @@ import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/
 import { LIVE_HORIZON_MS } from '../functions/domain/alerting/signals';
 import { demoConsentOf, putConsent } from '../functions/local/consent-client';
 import { IngestFailed, postEvents, type BatchResult } from '../functions/local/ingest-client';
-import { Stop, checkReachable, cliOptions, requireToken, runCli } from './cli-options';
+import { Stop, integerOption, checkReachable, cliOptions, requireToken, runCli } from './cli-options';
 
 /*
  * `npm run demo`: streams synthetic traffic into a running instance over its public API, the way
@@ -34,12 +34,7 @@ interface DemoOptions {
   readonly concurrency: number;
 }
 
-function integer(name: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Stop(`--${name} must be an integer 1..${max}, got ${raw}\n\n${USAGE}`, 2);
-  return value;
-}
+const integer = integerOption(USAGE);
 
 function parseOptions(): DemoOptions {
   const values = cliOptions(USAGE, {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { MAX_PLANTED_WEEKS, plantedPopulation } from '../functions/domain/demo/planted-population';
 import { DEMO_CONSENT, putConsent } from '../functions/local/consent-client';
-import { Stop, cliOptions, requireToken, runCli, unreachable } from './cli-options';
+import { Stop, integerOption, cliOptions, requireToken, runCli, unreachable } from './cli-options';
 
 /*
  * `npm run population -- --out history.jsonl`: the planted population (functions/domain/demo/
@@ -25,12 +25,7 @@ const USAGE = `Usage: npm run population -- --out FILE.jsonl [options]
   --url URL          that runtime (default http://127.0.0.1:3000)
   --token TOKEN      an admin token (default $DEV_TOKEN, else \${DATA_DIR:-./.data}/dev-token)`;
 
-function integer(name: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Stop(`--${name} must be an integer 1..${max}, got ${raw}\n\n${USAGE}`, 2);
-  return value;
-}
+const integer = integerOption(USAGE);
 
 /** `history.jsonl` and `history.jsonl.gz` -> `history.truth.json`. */
 const truthPathOf = (out: string) => `${out.replace(/\.jsonl(\.gz)?$/, '')}.truth.json`;
