@@ -1,16 +1,16 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { dynamoDbClient, s3Client } from '../adapters/aws/clients';
 import { DynamoConsentRegistry } from '../adapters/aws/dynamo-consent-registry';
+import { isNoSuchKey } from '../adapters/aws/s3-object-store';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { jsonLines } from '../adapters/json-lines';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { parseEnv } from '../config/env';
 import { connectDatabase, importEnv, loadPepper } from '../config/lambda';
 import { makeImportHistory, importFailure, type ImportHistory } from '../use-cases/import-history';
-import { makeEventAdmission } from '../use-cases/ingest';
 import { pseudonymisers } from './ingest';
 import { lazyHandler } from './lazy';
 
@@ -51,7 +51,7 @@ export function makeImportHandler(deps: ImportHandlerDeps) {
       return;
     } catch (error) {
       // Deleted between its event and this read: there is nothing to import, and nothing to retry.
-      if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') failure = { status: 404, code: 'not_found', message: 'the file was gone before it was read' };
+      if (isNoSuchKey(error)) failure = { status: 404, code: 'not_found', message: 'the file was gone before it was read' };
       else failure = importFailure(error);
       if (!failure) throw error;
       deps.logger.warn('history import stopped', { code: failure.code });
@@ -67,15 +67,12 @@ export const handler = logger.around(
   lazyHandler(async () => {
     const config = parseEnv(importEnv);
     const clock = { now: () => new Date() };
-    const rollups = new SqlRollupStore(await connectDatabase());
     return makeImportHandler({
       importHistory: makeImportHistory({
-        admit: makeEventAdmission({
-          consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
-          pseudonymise: pseudonymisers(await loadPepper()),
-          clock,
-        }),
-        apply: (events) => rollups.applyEvents(events),
+        consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
+        pseudonymise: pseudonymisers(await loadPepper()),
+        clock,
+        rollups: new SqlRollupStore(await connectDatabase()),
       }),
       s3: s3Client(),
       logger,

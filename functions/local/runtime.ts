@@ -15,7 +15,7 @@ import { makeResearchExport } from '../use-cases/research-export';
 import { makeResearchReport } from '../use-cases/research-report';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import type { DeadLetterQueue, EventStreamWriter, StorageScrub } from '../ports';
-import { makeEventAdmission, makeIngest } from '../use-cases/ingest';
+import { makeIngest } from '../use-cases/ingest';
 import { makeImportHistory } from '../use-cases/import-history';
 import { importUpload } from './history-import';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
@@ -262,7 +262,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     },
     uploads: {
       '/imports': importUpload(
-        makeImportHistory({ admit: makeEventAdmission({ consent, pseudonymise, clock: systemClock }), apply: (events) => historyRollups.applyEvents(events) }),
+        makeImportHistory({ consent, pseudonymise, clock: systemClock, rollups: historyRollups }),
         logger,
       ),
     },

@@ -1,17 +1,15 @@
-import type { StoredEvent } from '../domain/events/schema';
 import { MAX_LISTED_ERRORS, UnreadableFileError, parseLine, type ImportLineError, type ImportProgress, type ImportRejectionCode, type ImportSummary } from '../domain/events/history-import';
 import { ConsentUnavailableError } from '../ports/consent';
 import { StoreUnavailableError } from '../ports/unavailable';
-import type { Admitted, IngestOptions } from './ingest';
+import type { RollupStore } from '../ports/rollups';
+import { makeEventAdmission, type EventAdmissionDeps } from './ingest';
 
 /** How many lines are admitted and applied together: one consent read and one store transaction each. */
 export const IMPORT_BATCH_LINES = 500;
 
-export interface ImportHistoryDeps {
-  /** Ingest's admission: validation, PII refusal, consent and pseudonymisation (makeEventAdmission). */
-  readonly admit: (rawEvents: readonly unknown[], options: IngestOptions) => Promise<Admitted>;
-  /** Stores events as the aggregate does, deduplicated by eventId. */
-  readonly apply: (events: readonly StoredEvent[]) => Promise<{ readonly applied: number; readonly duplicates: number }>;
+/** Ingest's admission (validation, PII refusal, consent, pseudonymisation), and the rollups that dedupe by eventId. */
+export interface ImportHistoryDeps extends EventAdmissionDeps {
+  readonly rollups: Pick<RollupStore, 'applyEvents'>;
   readonly batchLines?: number;
 }
 
@@ -26,6 +24,7 @@ export interface ImportHistoryDeps {
  */
 export function makeImportHistory(deps: ImportHistoryDeps) {
   const batchLines = deps.batchLines ?? IMPORT_BATCH_LINES;
+  const admit = makeEventAdmission(deps);
 
   return async function importHistory(lines: AsyncIterable<string>, onProgress?: (progress: ImportProgress) => void): Promise<ImportSummary> {
     let [read, accepted, duplicates, lineNumber, errorsNotListed] = [0, 0, 0, 0, 0];
@@ -40,7 +39,7 @@ export function makeImportHistory(deps: ImportHistoryDeps) {
 
     const flush = async () => {
       if (batch.length === 0) return;
-      const { admitted, rejected: refused } = await deps.admit(
+      const { admitted, rejected: refused } = await admit(
         batch.map((item) => item.raw),
         { freshness: false },
       );
@@ -51,7 +50,7 @@ export function makeImportHistory(deps: ImportHistoryDeps) {
         else refuse(line, refusal.code as ImportRejectionCode, refusal.message);
       }
       if (admitted.length > 0) {
-        const result = await deps.apply(admitted.map((item) => item.stored));
+        const result = await deps.rollups.applyEvents(admitted.map((item) => item.stored));
         accepted += result.applied;
         duplicates += result.duplicates;
       }

@@ -12,7 +12,6 @@ import { makeImportHandler, type ObjectCreatedEvent } from '../../functions/hand
 import { pseudonymisers } from '../../functions/handlers/ingest';
 import { makeImportHistory } from '../../functions/use-cases/import-history';
 import { queryMetric } from '../../functions/use-cases/query-metric';
-import { makeEventAdmission } from '../../functions/use-cases/ingest';
 import { makeEvent } from '../support/events';
 import { describeWithServices, freshPostgresUrl, urls } from '../support/services';
 
@@ -54,7 +53,7 @@ describeWithServices(['postgres', 'moto'], 'the import function: a file under im
     for (const userId of USERS) await consent.put({ subject: pseudonymise.user(userId), scopes: { analytics: true, research: false, safety_monitoring: false }, updatedAt: new Date().toISOString() });
     const rollups = new SqlRollupStore(db);
     handle = makeImportHandler({
-      importHistory: makeImportHistory({ admit: makeEventAdmission({ consent, pseudonymise, clock: { now: () => new Date() } }), apply: (events) => rollups.applyEvents(events) }),
+      importHistory: makeImportHistory({ consent, pseudonymise, clock: { now: () => new Date() }, rollups }),
       s3,
       logger: jsonLogger('import', 'silent'),
     });

@@ -21,11 +21,14 @@ export class S3ObjectStore implements ObjectStore {
       const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return { body: (await answer.Body?.transformToString('utf8')) ?? '', contentType: answer.ContentType ?? 'application/octet-stream' };
     } catch (error) {
-      if (error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey')) return undefined;
+      if (isNoSuchKey(error)) return undefined;
       throw error;
     }
   }
 }
+
+/** The object was not there (the SDK's class, or its name where an emulator's answer was parsed generically). */
+export const isNoSuchKey = (error: unknown): boolean => error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey');
 
 /** Creates the bucket where the stack did not (the emulated mode against moto or LocalStack). */
 export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {

@@ -2,7 +2,6 @@ import { gzipSync } from 'node:zlib';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { jsonLines } from '../../../functions/adapters/json-lines';
 import { ConsentUnavailableError } from '../../../functions/ports/consent';
-import { makeEventAdmission } from '../../../functions/use-cases/ingest';
 import { MAX_IMPORT_LINE_CHARS, MAX_LISTED_ERRORS, UnreadableFileError } from '../../../functions/domain/events/history-import';
 import { importFailure, makeImportHistory } from '../../../functions/use-cases/import-history';
 import { makeEvent } from '../../support/events';
@@ -17,16 +16,20 @@ function harness(options: { batchLines?: number; consent?: never } = {}) {
   const stored = new Map<string, StoredEvent>();
   const applied: number[] = [];
   const importHistory = makeImportHistory({
-    admit: makeEventAdmission({ consent: options.consent ?? everyone, pseudonymise, clock: { now: () => NOW } }),
-    apply: async (events) => {
-      applied.push(events.length);
-      let fresh = 0;
-      for (const event of events) {
-        if (stored.has(event.eventId)) continue;
-        stored.set(event.eventId, event);
-        fresh += 1;
-      }
-      return { applied: fresh, duplicates: events.length - fresh };
+    consent: options.consent ?? everyone,
+    pseudonymise,
+    clock: { now: () => NOW },
+    rollups: {
+      applyEvents: async (events) => {
+        applied.push(events.length);
+        let fresh = 0;
+        for (const event of events) {
+          if (stored.has(event.eventId)) continue;
+          stored.set(event.eventId, event);
+          fresh += 1;
+        }
+        return { applied: fresh, duplicates: events.length - fresh };
+      },
     },
     ...(options.batchLines === undefined ? {} : { batchLines: options.batchLines }),
   });
