@@ -1,4 +1,4 @@
-import { CHOICE_TYPES, INSTRUMENTS, INTERVENTION_TYPES, type Instrument, type StoredEvent } from '../events/schema';
+import { CHOICE_TYPES, INSTRUMENTS, INTERVENTION_TYPES, type Instrument, type Platform, type StoredEvent } from '../events/schema';
 
 const DAY_MS = 86_400_000;
 const WEEK_DAYS = 7;
@@ -53,6 +53,13 @@ export interface FeatureState {
   /** Mood valence over time. */
   readonly mood: LineSums;
   readonly assessments: Readonly<Partial<Record<Instrument, { readonly baseline: ScoreAt; readonly latest: ScoreAt }>>>;
+  /** The platform of the user's latest event that named one (cohorts select by it); absent in states stored before it was kept. */
+  readonly platform?: PlatformAt | null;
+}
+
+export interface PlatformAt {
+  readonly at: number;
+  readonly value: Platform;
 }
 
 const NO_LINE: LineSums = { n: 0, t: 0, tt: 0, y: 0, ty: 0 };
@@ -73,11 +80,14 @@ const emptyState = (at: number): FeatureState => ({
   interventionsCompleted: INTERVENTION_TYPES.map(() => 0),
   mood: NO_LINE,
   assessments: {},
+  platform: null,
 });
 
 const addLines = (a: LineSums, b: LineSums): LineSums => ({ n: a.n + b.n, t: a.t + b.t, tt: a.tt + b.tt, y: a.y + b.y, ty: a.ty + b.ty });
 const addCounts = (a: readonly number[], b: readonly number[]) => a.map((count, i) => count + (b[i] ?? 0));
 const laterOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+/** Ties go to the first argument, as for scores. */
+const laterPlatform = (a: PlatformAt | null | undefined, b: PlatformAt | null | undefined) => (!a ? (b ?? null) : !b || b.at <= a.at ? a : b);
 
 /** Ties go to the first argument, so merging is deterministic whichever side holds which. */
 const earlier = (a: ScoreAt, b: ScoreAt) => (b.at < a.at ? b : a);
@@ -111,6 +121,7 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     interventionsCompleted: addCounts(a.interventionsCompleted, b.interventionsCompleted),
     mood: addLines(a.mood, b.mood),
     assessments,
+    platform: laterPlatform(a.platform, b.platform),
   };
 }
 
@@ -132,6 +143,8 @@ function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; 
   state.lastAt = Math.max(state.lastAt, at);
   const day = Math.floor(at / DAY_MS);
   if (!state.days.includes(day)) state.days.push(day);
+  const platform = event.context.platform;
+  if (platform) state.platform = laterPlatform(state.platform, { at, value: platform });
   switch (event.type) {
     case 'session.started':
       state.sessionsStarted += 1;

@@ -18,6 +18,7 @@ export const INTERVENTION_TYPES = [
   'skill_practice',
 ] as const;
 export const PLATFORMS = ['ios', 'android', 'web', 'desktop'] as const;
+export type Platform = (typeof PLATFORMS)[number];
 
 /** Score range and per-item count and range of each instrument. */
 export const INSTRUMENTS = {

@@ -59,4 +59,13 @@ describe('user features', () => {
     expect(a.interventionShare).toMatchObject({ breathing: 0.5, grounding: 0.5, mindfulness: 0 });
     expect(a.interventionCompletionRate).toBe(0.5);
   });
+
+  it("keeps the platform of the user's latest event that names one, whatever order the parts merge in", () => {
+    const on = (platform: string | undefined, day: number) => ({ ...mood(0, day), context: platform ? { platform } : {} }) as StoredEvent;
+    const parts = [[on('ios', 1)], [on('android', 4), on(undefined, 6)], [on('web', 2)]].map((part) => featureDeltas(part).get('a')!);
+
+    expect(mergeFeatureState(mergeFeatureState(parts[0]!, parts[1]!), parts[2]!).platform?.value).toBe('android');
+    expect(mergeFeatureState(parts[2]!, mergeFeatureState(parts[1]!, parts[0]!)).platform?.value).toBe('android');
+    expect(featureDeltas([on(undefined, 1)]).get('a')!.platform).toBeNull();
+  });
 });
