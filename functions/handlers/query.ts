@@ -32,12 +32,16 @@ import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
 import { SqlResearchValues } from '../adapters/pg/sql-research-values';
 import { cryptoRandomBits } from '../adapters/crypto-random';
 import { makeResearchExport, type ResearchExport } from '../use-cases/research-export';
+import { makeCohorts, type Cohorts } from '../use-cases/cohorts';
+import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
+import { cohortRoutes } from './cohort-routes';
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
   readonly reports: { readonly researchReport: ResearchReport; readonly index: ReportIndex; readonly objects: ObjectStore };
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
+  readonly cohorts: Cohorts;
   readonly audit: AuditLog;
   readonly k: number;
   /** Days hour rollups are kept; when given, local calendars older than that are refused, not answered short. */
@@ -126,6 +130,7 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       'GET /v1/privacy/budget': () => getBudget(deps),
       'POST /v1/reports': (event) => postReport(deps, event),
       'GET /v1/reports/{id}': (event) => getReport(deps, event),
+      ...cohortRoutes(deps.cohorts),
       'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
     },
     { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
@@ -148,6 +153,7 @@ export const handler = logger.around(
       researchExport: makeResearchExport(release),
       reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
       budget: { ledger, total },
+      cohorts: makeCohorts({ store: new SqlCohortStore(db), population: new SqlCohortPopulation(db), clock, k: config.K_ANONYMITY, newId: randomUUID }),
       audit: new SqlAuditLog(db),
       k: config.K_ANONYMITY,
       hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,

@@ -20,6 +20,8 @@ import { makeImportHistory } from '../use-cases/import-history';
 import { importUpload } from './history-import';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
+import { makeCohorts } from '../use-cases/cohorts';
+import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
@@ -222,6 +224,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     researchExport: makeResearchExport(release),
     reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
     budget: { ledger, total: privacyBudget },
+    cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
     audit,
     k: config.K_ANONYMITY,
     hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,

@@ -23,6 +23,7 @@ const hourAligned = (iso: string, round: (x: number) => number) => new Date(roun
 let reportId = '';
 let alertId = '';
 let silenceId = '';
+let cohortId = '';
 const silenceEnds = new Date(now + 3_600_000).toISOString();
 const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
   'POST /v1/research/exports': {
@@ -100,6 +101,44 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     },
   },
   'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, limit: 100, count: 0 } },
+  'POST /v1/cohorts': {
+    method: 'POST',
+    path: '/v1/cohorts',
+    role: 'analyst',
+    body: { name: 'Web users: a name the trail does not keep', definition: { attribute: { platform: 'web' } } },
+    details: { cohort: expect.stringMatching(/^[0-9a-f-]{36}$/), definition: { attribute: { platform: 'web' } } },
+  },
+  'GET /v1/cohorts': { method: 'GET', path: '/v1/cohorts', role: 'analyst', details: { count: expect.any(Number) } },
+  'GET /v1/cohorts/{id}/retention': {
+    method: 'GET',
+    get path() {
+      return `/v1/cohorts/${cohortId}/retention?periods=4`;
+    },
+    role: 'analyst',
+    details: {
+      get cohort() {
+        return cohortId;
+      },
+      period: 'week',
+      periods: 4,
+    },
+  },
+  'GET /v1/cohorts/compare': {
+    method: 'GET',
+    get path() {
+      return `/v1/cohorts/compare?a=${cohortId}&b=${cohortId}&metric=sessionsPerWeek,daysActive`;
+    },
+    role: 'analyst',
+    details: {
+      get a() {
+        return cohortId;
+      },
+      get b() {
+        return cohortId;
+      },
+      metric: ['sessionsPerWeek', 'daysActive'],
+    },
+  },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',
@@ -115,6 +154,7 @@ async function prepare(target: TestRuntime): Promise<void> {
   await target.postEvents([makeEvent({ userId: 'raw-user-canary-6', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
   await target.runtime.detect();
   alertId = (await target.request('GET', '/v1/alerts')).body.alerts[0].id as string;
+  cohortId = (await target.request('POST', '/v1/cohorts', { body: { name: 'ios', definition: { attribute: { platform: 'ios' } } } })).body.id as string;
   silenceId = (await target.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: silenceEnds, comment: 'to end' } })).body.id as string;
 }
 

@@ -21,7 +21,32 @@ const moods = (platform: string, users: number) =>
 type Check = (app: TestRuntime) => Promise<{ smallSuppressed: boolean; largeShown: boolean }>;
 const researchExport = (app: TestRuntime, metric: string) =>
   app.request('POST', '/v1/research/exports', { body: { metric, from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), epsilon: 0.1 } });
+const cohort = async (app: TestRuntime, name: string, definition: object) => (await app.request('POST', '/v1/cohorts', { body: { name, definition } })).body.id as string;
+const android = (app: TestRuntime) => cohort(app, 'android', { attribute: { platform: 'android' } });
+const everyone = (app: TestRuntime) => cohort(app, 'everyone', { firstSeen: { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' } });
 const RELEASES: Partial<Record<RouteKey, Check>> = {
+  // Android's k - 1 are withheld; so would iOS's k be (everyone minus iOS is Android); everyone is shown.
+  'GET /v1/cohorts': async (app) => {
+    const [small, large] = [await android(app), await everyone(app)];
+    const { cohorts } = (await app.request('GET', '/v1/cohorts')).body as { cohorts: { id: string; users: number | null }[] };
+    const usersOf = (id: string) => cohorts.find((entry) => entry.id === id)?.users;
+    return { smallSuppressed: usersOf(small) === null, largeShown: usersOf(large) === 2 * K - 1 };
+  },
+  'GET /v1/cohorts/{id}/retention': async (app) => {
+    const [small, large] = [await android(app), await everyone(app)];
+    const withheld = await app.request('GET', `/v1/cohorts/${small}/retention`);
+    const shown = await app.request('GET', `/v1/cohorts/${large}/retention`);
+    return {
+      smallSuppressed: withheld.body.rows.length === 0 && withheld.body.suppressed[0]?.reason === 'k_anonymity',
+      largeShown: JSON.stringify(shown.body.rows.map((row: { users: number }) => row.users)) === JSON.stringify([2 * K - 1]),
+    };
+  },
+  'GET /v1/cohorts/compare': async (app) => {
+    const [small, large] = [await android(app), await everyone(app)];
+    const withheld = await app.request('GET', `/v1/cohorts/compare?a=${small}&b=${large}&metric=moodValence`);
+    const shown = await app.request('GET', `/v1/cohorts/compare?a=${large}&b=${large}&metric=moodValence`);
+    return { smallSuppressed: withheld.body.metrics.length === 0 && withheld.body.suppressed[0]?.reason === 'k_anonymity', largeShown: shown.body.metrics[0]?.a.users === 2 * K - 1 };
+  },
   // Android's k - 1 are withheld without being named; iOS goes with them (the total minus iOS
   // would be Android: test/e2e/disclosure.test.ts), and the total of 2k - 1 is shown.
   'GET /v1/metrics/{metric}': async (app) => {

@@ -16,6 +16,7 @@ const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now
 let reportId = '';
 let alertId = '';
 let silenceId = '';
+const cohortIds: string[] = [];
 const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
@@ -66,6 +67,23 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
     },
   },
   'GET /v1/anomalies': { allowed: ['admin', 'analyst'], method: 'GET', path: `/v1/anomalies?${range}` },
+  'POST /v1/cohorts': { allowed: ['admin', 'analyst'], method: 'POST', path: '/v1/cohorts', body: { name: 'roles test', definition: { attribute: { platform: 'web' } } } },
+  'GET /v1/cohorts': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/cohorts' },
+  // The cohorts made in beforeAll.
+  'GET /v1/cohorts/{id}/retention': {
+    allowed: ['admin', 'analyst'],
+    method: 'GET',
+    get path() {
+      return `/v1/cohorts/${cohortIds[0]}/retention`;
+    },
+  },
+  'GET /v1/cohorts/compare': {
+    allowed: ['admin', 'analyst'],
+    method: 'GET',
+    get path() {
+      return `/v1/cohorts/compare?a=${cohortIds[0]}&b=${cohortIds[1]}&metric=sessionsPerWeek`;
+    },
+  },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };
 
@@ -87,6 +105,7 @@ describe('roles on every route', () => {
     await app.runtime.detect();
     alertId = (await app.request('GET', '/v1/alerts')).body.alerts[0].id as string;
     silenceId = (await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: new Date(now + 3_600_000).toISOString(), comment: 'roles test' } })).body.id as string;
+    for (const platform of ['ios', 'android']) cohortIds.push((await app.request('POST', '/v1/cohorts', { body: { name: platform, definition: { attribute: { platform } } } })).body.id as string);
     reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 } })).body.id as string;
   });
   afterAll(async () => {

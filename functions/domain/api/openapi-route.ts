@@ -76,6 +76,7 @@ export const ERRORS = {
     details: z.object({ remaining: z.object({ epsilon: z.number(), delta: z.number() }) }),
   },
   not_found: { status: 404, when: 'No such resource.', example: { message: 'no alert 6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f' } },
+  limit_reached: { status: 409, when: 'A store holds as many as it keeps (200 cohorts): remove one first.', example: { message: 'at most 200 cohorts are kept' } },
   alert_resolved: { status: 409, when: 'The alert is resolved: there is nothing left to acknowledge.', example: { message: 'alert 6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f is resolved and can no longer be acknowledged' } },
   payload_too_large: {
     status: 413,

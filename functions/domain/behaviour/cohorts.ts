@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant, plainText } from '../api/input-bounds';
 import { PLATFORMS, type Platform } from '../events/schema';
 import { releasePolicy } from '../privacy/release-policy';
 
@@ -23,17 +24,20 @@ export type CohortDefinition =
   | { readonly all: readonly CohortDefinition[] };
 
 const firstSeen = z
-  .object({ from: z.iso.datetime(), to: z.iso.datetime() })
+  .object({ from: boundedInstant, to: boundedInstant })
   .strict()
   .refine(({ from, to }) => Date.parse(from) < Date.parse(to), { message: 'from must be before to', path: ['to'] });
 
-export const cohortDefinitionSchema: z.ZodType<CohortDefinition> = z.lazy(() =>
-  z.union([
-    z.object({ firstSeen }).strict(),
-    z.object({ attribute: z.object({ platform: z.enum(PLATFORMS) }).strict() }).strict(),
-    z.object({ all: z.array(cohortDefinitionSchema).min(1).max(MAX_PARTS) }).strict(),
-  ]),
-);
+// Named: the API document refers to a recursive schema by its name, or its generator never ends.
+export const cohortDefinitionSchema: z.ZodType<CohortDefinition> = z
+  .lazy(() =>
+    z.union([
+      z.object({ firstSeen }).strict(),
+      z.object({ attribute: z.object({ platform: z.enum(PLATFORMS) }).strict() }).strict(),
+      z.object({ all: z.array(cohortDefinitionSchema).min(1).max(MAX_PARTS) }).strict(),
+    ]),
+  )
+  .meta({ id: 'CohortDefinition', description: 'Users first seen in [from, to), of a platform (their latest), or in `all` of several definitions (at most 8 parts, 4 levels).' });
 
 function depthOf(definition: CohortDefinition): number {
   return 'all' in definition ? 1 + Math.max(...definition.all.map(depthOf)) : 1;
@@ -41,7 +45,7 @@ function depthOf(definition: CohortDefinition): number {
 
 export const newCohortSchema = z
   .object({
-    name: z.string().trim().min(1).max(120).regex(/^[\p{L}\p{N} .,:()/_-]+$/u, 'letters, digits, spaces and .,:()/_- only'),
+    name: plainText(z.string().trim().min(1).max(120)),
     definition: cohortDefinitionSchema.refine((definition) => depthOf(definition) <= MAX_DEPTH, { message: `nests at most ${MAX_DEPTH} levels` }),
   })
   .strict();

@@ -29,6 +29,11 @@ export const ROUTES = {
   'GET /v1/metrics/{metric}': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['metric', 'interval', 'timeZone', 'from', 'to', 'groupBy', 'filter'] },
   'POST /v1/research/exports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['metric', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome'] },
   'GET /v1/privacy/budget': { handler: 'query', roles: ['admin', 'analyst'] },
+  // A definition holds no data; its creation is recorded like any other configuration.
+  'POST /v1/cohorts': { handler: 'query', roles: ['admin', 'analyst'], audit: 'configure', auditDetails: ['cohort', 'definition'] },
+  'GET /v1/cohorts': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['count'] },
+  'GET /v1/cohorts/{id}/retention': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['cohort', 'period', 'periods'] },
+  'GET /v1/cohorts/compare': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['a', 'b', 'metric'] },
   'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['kind', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome', 'report'] },
   'GET /v1/reports/{id}': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read', auditDetails: ['id'] },
   'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase', auditDetails: ['receiptId', 'removed'] },

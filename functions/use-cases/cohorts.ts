@@ -1,0 +1,94 @@
+import { compareCohorts, type ComparableMetric, type Comparison } from '../domain/behaviour/cohort-comparison';
+import { isMember, releasableCohorts, retentionMatrix, type CohortSubject, type NewCohort, type Retention } from '../domain/behaviour/cohorts';
+import { userFeatures } from '../domain/behaviour/features';
+import type { Clock } from '../ports';
+import type { CohortPopulation, CohortStore, StoredCohort } from '../ports/cohorts';
+
+/** Every read evaluates every cohort over every user (the release rule compares them): a bound keeps that bounded. */
+export const MAX_COHORTS = 200;
+
+export interface CohortsDeps {
+  readonly store: CohortStore;
+  readonly population: CohortPopulation;
+  readonly clock: Clock;
+  readonly k: number;
+  readonly newId: () => string;
+}
+
+export interface CohortSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly definition: StoredCohort['definition'];
+  readonly createdAt: string;
+  /** Null where the cohort is withheld (PRIVACY.md "Cohorts"). */
+  readonly users: number | null;
+}
+
+const WITHHELD = { reason: 'k_anonymity' } as const;
+type Suppressed = readonly (typeof WITHHELD)[];
+
+export type CohortRead<T> = { readonly status: 'not_found' } | { readonly status: 'withheld' } | ({ readonly status: 'released' } & T);
+
+/** Each stored cohort with its members (keys ascending) and whether it may be released, oldest first. */
+async function evaluate(deps: CohortsDeps) {
+  const [cohorts, subjects] = await Promise.all([deps.store.list(), deps.population.subjects()]);
+  // The release rule walks members in one order; the database's collation may sort keys another way.
+  const sorted = [...subjects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const members = cohorts.map((cohort) => sorted.filter((subject) => isMember(cohort.definition, subject)));
+  const released = releasableCohorts(
+    members.map((list) => list.map((subject) => subject.key)),
+    sorted.length,
+    deps.k,
+  );
+  return cohorts.map((cohort, i) => ({ cohort, members: members[i]!, released: released[i]! }));
+}
+
+export function makeCohorts(deps: CohortsDeps) {
+  async function released(id: string): Promise<CohortRead<{ cohort: StoredCohort; members: CohortSubject[] }>> {
+    const found = (await evaluate(deps)).find((entry) => entry.cohort.id === id);
+    if (!found) return { status: 'not_found' };
+    return found.released ? { status: 'released', cohort: found.cohort, members: found.members } : { status: 'withheld' };
+  }
+
+  return {
+    /** Stores a definition; `limit_reached` at MAX_COHORTS. */
+    async create(cohort: NewCohort, createdBy: string): Promise<{ status: 'created'; cohort: StoredCohort } | { status: 'limit_reached' }> {
+      if ((await deps.store.count()) >= MAX_COHORTS) return { status: 'limit_reached' };
+      const stored: StoredCohort = { id: deps.newId(), name: cohort.name, definition: cohort.definition, createdAt: deps.clock.now().toISOString(), createdBy };
+      await deps.store.add(stored);
+      return { status: 'created', cohort: stored };
+    },
+
+    async list(): Promise<{ cohorts: CohortSummary[]; suppressed: Suppressed }> {
+      const entries = await evaluate(deps);
+      const cohorts = entries.map(({ cohort, members, released: shown }) => ({
+        id: cohort.id,
+        name: cohort.name,
+        definition: cohort.definition,
+        createdAt: cohort.createdAt,
+        users: shown ? members.length : null,
+      }));
+      return { cohorts, suppressed: entries.every((entry) => entry.released) ? [] : [WITHHELD] };
+    },
+
+    async retention(id: string, periods: number): Promise<CohortRead<{ cohort: StoredCohort; retention: Retention }>> {
+      const read = await released(id);
+      if (read.status !== 'released') return read;
+      return { status: 'released', cohort: read.cohort, retention: retentionMatrix(read.members, { now: deps.clock.now(), periods, k: deps.k }) };
+    },
+
+    /** Compares two released cohorts; `withheld` if either is not. */
+    async compare(a: string, b: string, metrics: readonly ComparableMetric[]): Promise<CohortRead<{ cohorts: readonly [StoredCohort, StoredCohort]; comparison: Comparison }>> {
+      const entries = await evaluate(deps);
+      const [left, right] = [a, b].map((id) => entries.find((entry) => entry.cohort.id === id));
+      if (!left || !right) return { status: 'not_found' };
+      if (!left.released || !right.released) return { status: 'withheld' };
+      const states = await deps.population.states([...new Set([...left.members, ...right.members].map((member) => member.key))]);
+      const now = deps.clock.now().getTime();
+      const featuresOf = (members: readonly CohortSubject[]) => members.flatMap((member) => (states.has(member.key) ? [userFeatures(states.get(member.key)!, now)] : []));
+      return { status: 'released', cohorts: [left.cohort, right.cohort], comparison: compareCohorts(featuresOf(left.members), featuresOf(right.members), metrics, deps.k) };
+    },
+  };
+}
+
+export type Cohorts = ReturnType<typeof makeCohorts>;
