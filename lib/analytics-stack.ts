@@ -15,6 +15,7 @@ import { Network } from './network';
 import { Observability, type ObservabilityProps } from './observability';
 import { PrivacyService } from './privacy-service';
 import { HistoryImport } from './history-import';
+import { BehaviourModel } from './behaviour-model';
 import { Processing } from './processing';
 import { QueryService } from './query-service';
 import type { Settings } from './settings';
@@ -45,6 +46,7 @@ export class AnalyticsStack extends Stack {
   readonly queryService: QueryService;
   readonly privacyService: PrivacyService;
   readonly historyImport: HistoryImport;
+  readonly behaviourModel: BehaviourModel;
   readonly migrations: Migrations;
   readonly alerting: Alerting;
   readonly monitoring: Monitoring;
@@ -98,6 +100,14 @@ export class AnalyticsStack extends Stack {
       logRetention,
       removalPolicy,
     });
+    this.behaviourModel = new BehaviourModel(this, 'BehaviourModel', {
+      storage: this.storage,
+      database: data.database,
+      kAnonymity: s.kAnonymity,
+      placement: data.placement,
+      logRetention,
+      removalPolicy,
+    });
     this.privacyService = new PrivacyService(this, 'PrivacyService', {
       database: data.database,
       cache: data.cache,
@@ -136,6 +146,7 @@ export class AnalyticsStack extends Stack {
       removalPolicy,
     });
     this.monitoring.monitorSchedule.node.addDependency(this.migrations);
+    this.behaviourModel.schedule.node.addDependency(this.migrations);
     for (const fn of this.scheduledFunctions()) {
       if (s.scheduledFunctionConcurrency !== undefined) (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = s.scheduledFunctionConcurrency;
       else {
@@ -183,6 +194,7 @@ export class AnalyticsStack extends Stack {
         Monitor: this.monitoring.monitorFunction,
         Alerts: handlers.alerts,
         Import: this.historyImport.importFunction,
+        Model: this.behaviourModel.modelFunction,
       },
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },
@@ -197,10 +209,11 @@ export class AnalyticsStack extends Stack {
    * purge's deletes are idempotent and the audit purge locks audit_head; the migrator takes an
    * advisory lock per migration set; the monitor saves a detector's state only from the minute it
    * loaded (anomaly-stores contract) and opens and notifies an alert once however many apply it
-   * (test/integration/alert-manager.test.ts, eight at once).
+   * (test/integration/alert-manager.test.ts, eight at once); each model run writes versions of
+   * its own, and readers take the newest, so two runs at once leave two whole versions.
    */
   scheduledFunctions(): HouseFunction[] {
-    return [this.processing.rollUpFunction, this.processing.purgeFunction, this.migrations.migrateFunction, this.monitoring.monitorFunction];
+    return [this.processing.rollUpFunction, this.processing.purgeFunction, this.migrations.migrateFunction, this.monitoring.monitorFunction, this.behaviourModel.modelFunction];
   }
 
   private awsDataPlane(s: Settings, logRetention: Settings['logRetentionDays']): DataPlane {

@@ -54,6 +54,9 @@ export function recordKeyStore(env: NodeJS.ProcessEnv = process.env): DynamoReco
 /** The import reads consent to admit events; the file's bucket and key come with its event. */
 export const importEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1) });
 
+/** The model function keeps each model's artefact in the model bucket. */
+export const modelEnv = z.object({ MODEL_BUCKET: z.string().min(1), K_ANONYMITY: kAnonymity });
+
 export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1), REDIS_URL: z.string().min(1) });
 
 export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });

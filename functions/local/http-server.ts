@@ -1,5 +1,6 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
@@ -29,7 +30,7 @@ export interface HttpServerOptions {
   /** Routes the runtime answers itself (`/health`, `/metrics`, `/docs`), outside the API. */
   readonly operations: Readonly<Record<string, () => Promise<OperationAnswer>>>;
   /**
-   * Uploads the runtime takes itself (`POST /imports`), outside the API, for an admin token only:
+   * Uploads the runtime takes itself (`POST /imports`, `POST /model-runs`), outside the API, for an admin token only:
    * the body is handed over as it arrives, so the operation reads it no faster than it works.
    */
   readonly uploads?: Readonly<Record<string, (body: AsyncIterable<Uint8Array>) => Promise<OperationAnswer>>>;
@@ -39,7 +40,8 @@ export interface HttpServerOptions {
 export interface OperationAnswer {
   readonly status: number;
   readonly contentType: string;
-  readonly body: string | Buffer;
+  /** A stream is sent as it is written (a long operation's progress), chunked. */
+  readonly body: string | Buffer | Readable;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -74,9 +76,10 @@ function requestUrl(target: string | undefined): URL {
 
 const megabytes = (bytes: number) => `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
 
-function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer | Readable): void {
   response.writeHead(status, headers);
-  response.end(body);
+  if (body instanceof Readable) body.pipe(response);
+  else response.end(body);
 }
 
 const errorBody = (code: string, message: string, details?: unknown) => JSON.stringify({ error: { code, message, ...(details === undefined ? {} : { details }) } });

@@ -45,6 +45,9 @@ import { httpStatusOf } from '../domain/operations/health';
 import { makeConsumerLag } from '../use-cases/consumer-lag';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { RepeatingJob } from './repeating-job';
+import { localModelRuns } from './model-runs';
+import { behaviourModelSteps } from '../config/behaviour-models';
+import { makeRunModels, type ModelRunReport } from '../use-cases/run-models';
 import { startHttpServer } from './http-server';
 import { admitted, makeAdmission } from './admission';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
@@ -63,6 +66,8 @@ export interface Runtime {
   monitor(): Promise<void>;
   /** Folds the closed minutes into hour and day rollups now, as the schedule does every minute. */
   rollUp(): Promise<void>;
+  /** One model run now (the nightly one, and `npm run model`'s), after any in flight. */
+  runModels(): Promise<ModelRunReport>;
   readonly deadLetters: DeadLetterQueue;
   stop(): Promise<void>;
 }
@@ -231,6 +236,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     clock: systemClock,
     logger,
   });
+  const models = localModelRuns(makeRunModels({ steps: behaviourModelSteps({ db: analytics, clock: systemClock, k: config.K_ANONYMITY }), artefacts: reports.objects, clock: systemClock, logger }), logger);
   // History goes straight into the rollups (use-cases/import-history.ts says why), beside the aggregator's writes.
   const historyRollups = new SqlRollupStore(analytics);
   let ready = false;
@@ -268,8 +274,11 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
         makeImportHistory({ consent, pseudonymise, clock: systemClock, rollups: historyRollups }),
         logger,
       ),
+      '/model-runs': models.upload,
     },
   });
+  models.start(systemClock.now());
+  closers.push(() => models.stop());
   closers.push(() => http.close());
   if (trim) {
     const trimmer = new RepeatingJob('stream trim', TRIM_EVERY_MS, trim, logger).start();
@@ -286,6 +295,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     detect: () => aggregator.detect(),
     monitor: () => monitoring.monitor(),
     rollUp: () => aggregator.rollUp(),
+    runModels: () => models.run(),
     // Once: a second stop (a test's cleanup after its own) must not close closed databases.
     stop() {
       ready = false;

@@ -46,7 +46,7 @@ describe('reserved concurrency', () => {
 
   it('reserves scheduledFunctionConcurrency for each scheduled function when set, and only for them', () => {
     expect(reserved({ scheduledFunctionConcurrency: '2' })).toEqual(
-      [HOUSE_FUNCTIONS.migrate, HOUSE_FUNCTIONS.monitor, HOUSE_FUNCTIONS.purge, HOUSE_FUNCTIONS.rollUp].map((prefix) => [prefix, 2]).sort(),
+      [HOUSE_FUNCTIONS.migrate, HOUSE_FUNCTIONS.model, HOUSE_FUNCTIONS.monitor, HOUSE_FUNCTIONS.purge, HOUSE_FUNCTIONS.rollUp].map((prefix) => [prefix, 2]).sort(),
     );
   });
 });

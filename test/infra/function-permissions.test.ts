@@ -140,6 +140,18 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
     ],
     awsOnly: IN_VPC,
   },
+  model: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      // Each model's artefact under models/ in the model bucket (SSE-KMS with the storage key).
+      's3:GetObject',
+      's3:PutObject',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      ...DATABASE_SECRET,
+    ],
+    awsOnly: IN_VPC,
+  },
 };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

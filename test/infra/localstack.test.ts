@@ -29,8 +29,8 @@ describe('target=localstack', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     // Consent, and the record keys that seal the stream's records.
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
-    // The report bucket, its access-log bucket and the imports bucket.
-    template.resourceCountIs('AWS::S3::Bucket', 3);
+    // The report bucket, its access-log bucket, the imports bucket and the model bucket.
+    template.resourceCountIs('AWS::S3::Bucket', 4);
     template.resourceCountIs('AWS::SNS::Topic', 2);
     // The dead-letter queues of the aggregate and detect consumers.
     template.resourceCountIs('AWS::SQS::Queue', 2);

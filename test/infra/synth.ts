@@ -52,6 +52,7 @@ export const HOUSE_FUNCTIONS = {
   monitor: 'MonitoringMonitorFunction',
   alerts: 'MonitoringAlertsFunction',
   import: 'HistoryImportImportFunction',
+  model: 'BehaviourModelModelFunction',
 } as const;
 
 /** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */

@@ -95,4 +95,23 @@ export function registerLocalRuntime(registry: OpenAPIRegistry): void {
       503: { description: 'The consent registry or the database did not answer; what came before is stored: run the import again.' },
     },
   });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/model-runs',
+    operationId: 'runModels',
+    summary: 'Run the behaviour models now (local runtime; `npm run model` calls it, and the runtime runs it nightly at 02:00 UTC)',
+    description:
+      'Fits each model in turn (the archetypes and behaviour sequences, the outcome model) over the feature rows, stores it where its route reads it, and keeps its artefact with its quality figures under `models/<step>/<version>.json` in the object store (`DATA_DIR/objects` here, the model bucket in AWS, where an EventBridge rule runs the model function nightly). The answer streams a line of JSON per step of progress, then `{"report": ...}`; a run asked for while one is going starts after it. The body is ignored. Admin token only.',
+    tags: ['Local runtime'],
+    security: [{ bearerAuth: [] }],
+    responses: {
+      200: {
+        description: 'Lines of JSON: `{"progress": {"step", "done", "total"}}` while it runs, then `{"report": {"startedAt", "finishedAt", "steps": [{"name", "status": "fitted" | "skipped" | "failed", ...}]}}`.',
+        content: { 'application/x-ndjson': { schema: z.string(), example: '{"progress":{"step":"patterns","done":1000,"total":2000}}\n{"report":{"startedAt":"2026-12-05T02:00:00.000Z","finishedAt":"2026-12-05T02:00:04.100Z","steps":[{"name":"patterns","status":"fitted","version":"2026-12-05T02-00-00Z","quality":{"users":2000,"k":5,"silhouette":0.61},"artefact":"models/patterns/2026-12-05T02-00-00Z.json","seconds":4.1}]}}\n' } },
+      },
+      401: { description: 'No valid bearer token.' },
+      403: { description: 'Not an admin token.' },
+    },
+  });
 }
