@@ -1,7 +1,18 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
-import { byBucketAndKey, projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
+import {
+  byBucketAndKey,
+  dayDecisionPlan,
+  metricReleasePolicy,
+  projectSeriesRows,
+  releasedRows,
+  sumSketchRows,
+  type DecidedHours,
+  type SeriesRow,
+  type SeriesSelection,
+  type SeriesSketchRow,
+} from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, STORED_GROUPINGS, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
 
@@ -346,6 +357,36 @@ const PACK_DAYS = `
   WHERE p.packed IS NOT NULL
   ON CONFLICT (metric, day, grouping) DO NOTHING`;
 
+/** At most this many days of metrics are decided per roll-up step (DECIDE_DAYS). */
+const DECIDE_DAYS_PER_STEP = 40;
+
+// Packed days whose decisions are not for $1 (k), newest first, at most $2 ($3 the metrics with a
+// finest grouping): every block of a metric's day is decided at once, so its total block stands for all.
+const UNDECIDED_DAYS = `
+  SELECT b.metric, ${epochMs('b.day')} AS day_ms FROM rollup_hour_blocks b
+  WHERE b.grouping = '' AND b.released_k IS DISTINCT FROM $1 AND b.metric = ANY($3::text[])
+  ORDER BY b.day DESC, b.metric LIMIT $2`;
+// $1.. the blocks' metrics, days (epoch ms), groupings, decisions (hex, a byte per line), $5 k.
+const DECIDE_BLOCKS = `
+  UPDATE rollup_hour_blocks b SET released = decode(u.released, 'hex'), released_k = $5
+  FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[]) AS u(metric, day_ms, grouping, released)
+  WHERE b.metric = u.metric AND b.day = to_timestamp(u.day_ms / 1000) AND b.grouping = u.grouping`;
+// The blocks of one grouping ($1 metric, $2 grouping) on the days $3 (epoch ms) decided for $4
+// (k), and whether each day is known to have no rows: whole before the watermark, and no total
+// day row. $5: whether the values are wanted (a block without them is read from its rows).
+const DECIDED_BLOCKS = `
+  SELECT d.day_ms, b.packed, CASE WHEN $5::bool THEN b.packed_values END AS packed_values, b.released,
+    b.packed IS NULL AND to_timestamp(d.day_ms / 1000) + interval '24 hours' <= ${WATERMARK} AND NOT EXISTS (
+      SELECT 1 FROM rollups r WHERE r.metric = $1 AND r.interval = 'day' AND r.grouping = '' AND r.bucket = to_timestamp(d.day_ms / 1000)
+    ) AS empty
+  FROM unnest($3::int8[]) AS d(day_ms)
+  LEFT JOIN LATERAL (
+    SELECT b.packed, b.packed_values, b.released FROM rollup_hour_blocks b
+    WHERE b.metric = $1 AND b.day = to_timestamp(d.day_ms / 1000) AND b.grouping = $2 AND b.released_k = $4
+      AND (b.packed_values IS NOT NULL OR NOT $5::bool) OFFSET 0
+  ) b ON true
+  ORDER BY d.day_ms`;
+
 /**
  * The chunks an hour selection is read in: its last DAY_CHUNKS UTC days (or parts of days, at
  * its ends) one by one, and anything before them as one. Each chunk is a lookup in the plan, and
@@ -677,7 +718,15 @@ export class SqlRollupStore implements RollupStore {
 
   constructor(
     private readonly db: SqlDatabase,
-    private readonly options: { cacheRows?: number; rollUpStepRows?: number } = {},
+    private readonly options: {
+      cacheRows?: number;
+      rollUpStepRows?: number;
+      /**
+       * The k of metric answers: the roll-up then decides each day it packs for it, and answers of
+       * that k read those decisions (DecidedHours); without it, answers decide every day.
+       */
+      k?: number;
+    } = {},
   ) {}
 
   applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
@@ -799,9 +848,41 @@ export class SqlRollupStore implements RollupStore {
       }
       await tx.query(MOVE_WATERMARK, [to]);
       await tx.query(PACK_DAYS, [textArray(STORED_GROUPINGS.map((g) => g.metric)), textArray(STORED_GROUPINGS.map((g) => g.grouping)), PACK_DAYS_PER_STEP]);
+      if (this.options.k !== undefined) await this.decidePackedDays(tx, this.options.k);
       this.rolledUpTo = to;
       return { rolledUpTo: to, minuteRows, done: to >= end };
     });
+  }
+
+  /**
+   * Decides the release of the packed days not decided for `k`: each day's levels read as an
+   * answer reads them (its blocks, in this transaction), the policy run over them, and each hour
+   * block's decisions stored beside its lines.
+   */
+  private async decidePackedDays(tx: SqlExecutor, k: number): Promise<void> {
+    const { rows: days } = await tx.query<{ metric: string; day_ms: number }>(UNDECIDED_DAYS, [k, DECIDE_DAYS_PER_STEP, textArray(FINEST_GROUPINGS.map((g) => g.metric))]);
+    if (days.length === 0) return;
+    const plans = days.map(({ metric, day_ms }) => dayDecisionPlan(metric, FINEST_GROUPINGS.find((g) => g.metric === metric)!.grouping, day_ms));
+    const rows = await this.readLevelsIn(
+      tx,
+      plans.flatMap((plan) => plan.levels.map((level) => level.rows)),
+    );
+    const policy = metricReleasePolicy(k);
+    const blocks = { metrics: [] as string[], days: [] as number[], groupings: [] as string[], released: [] as string[] };
+    let first = 0;
+    plans.forEach((plan, p) => {
+      const levelRows = rows.slice(first, first + plan.levels.length);
+      first += plan.levels.length;
+      const released = releasedRows(plan, levelRows, policy);
+      plan.levels.forEach((level, l) => {
+        if (level.interval !== 'hour' || levelRows[l]!.length === 0) return;
+        blocks.metrics.push(days[p]!.metric);
+        blocks.days.push(days[p]!.day_ms);
+        blocks.groupings.push(level.grouping);
+        blocks.released.push(Buffer.from(released[l]!.buffer, released[l]!.byteOffset, released[l]!.byteLength).toString('hex'));
+      });
+    });
+    await tx.query(DECIDE_BLOCKS, [textArray(blocks.metrics), numberArray(blocks.days), textArray(blocks.groupings), textArray(blocks.released), k]);
   }
 
   /** Merges the deltas into the rows they change and writes those, caching them as it goes. */
@@ -953,53 +1034,86 @@ export class SqlRollupStore implements RollupStore {
   private async readPendingSeries(): Promise<void> {
     const pending = this.pendingSeries;
     this.pendingSeries = [];
-    const plans = pending.map(({ plan }) => plan);
     try {
-      // Where each level's minutes are stored, and how their keys map onto the level's.
-      const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
-      const chunks = plans.flatMap((plan, l) => (plan.interval === 'hour' ? hourChunks(plan).map((chunk) => ({ level: l + 1, ...chunk })) : []));
-      const result = await this.db.queryArrays<LevelReadRow>(SERIES_LEVELS, [
-        textArray(plans.map((plan) => plan.metric)),
-        textArray(plans.map((plan) => plan.interval)),
-        textArray(plans.map((plan) => plan.grouping)),
-        numberArray(plans.map((plan) => plan.from)),
-        numberArray(plans.map((plan) => plan.to)),
-        `{${plans.map((plan) => plan.values).join(',')}}`,
-        numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
-        textArray(minutes.map((source) => source.grouping)),
-        numberArray(chunks.map((chunk) => chunk.level)),
-        numberArray(chunks.map((chunk) => chunk.from)),
-        numberArray(chunks.map((chunk) => chunk.to)),
-      ]);
-      const points = plans.map((): SeriesRow[] => []);
-      const open = plans.map((): SeriesSketchRow[] => []);
-      for (const row of result.rows) {
-        const level = row[0] - 1;
-        const plan = plans[level]!;
-        if (row[1] === null) {
-          unpackLines(row[12]!, row[11], plan.from + row[2] * INTERVAL_MS.minute, points[level]!);
-          continue;
-        }
-        const { project } = minutes[level]!;
-        open[level]!.push({
-          bucket: bucketStart(plan.from + row[2] * INTERVAL_MS.minute, plan.interval),
-          groupKey: row[1] === MINUTES && project ? project(row[3]) : row[3],
-          count: row[4],
-          sum: row[8],
-          min: row[9],
-          max: row[10],
-          quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
-          users: DistinctSketch.deserialize(row[7]),
-        });
-      }
-      pending.forEach(({ resolve }, level) => {
-        // The open rows' buckets come after the completed ones'.
-        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
-        resolve(points[level]!);
-      });
+      const points = await this.readLevelsIn(
+        this.db,
+        pending.map(({ plan }) => plan),
+      );
+      pending.forEach(({ resolve }, level) => resolve(points[level]!));
     } catch (error) {
       for (const { reject } of pending) reject(error);
     }
+  }
+
+  /** Hour and day selections' rows, read by one statement (SERIES_LEVELS) of `executor`. */
+  private async readLevelsIn(executor: SqlExecutor, plans: readonly SeriesSelection[]): Promise<SeriesRow[][]> {
+    // Where each level's minutes are stored, and how their keys map onto the level's.
+    const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
+    const chunks = plans.flatMap((plan, l) => (plan.interval === 'hour' ? hourChunks(plan).map((chunk) => ({ level: l + 1, ...chunk })) : []));
+    const result = await executor.queryArrays<LevelReadRow>(SERIES_LEVELS, [
+      textArray(plans.map((plan) => plan.metric)),
+      textArray(plans.map((plan) => plan.interval)),
+      textArray(plans.map((plan) => plan.grouping)),
+      numberArray(plans.map((plan) => plan.from)),
+      numberArray(plans.map((plan) => plan.to)),
+      `{${plans.map((plan) => plan.values).join(',')}}`,
+      numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
+      textArray(minutes.map((source) => source.grouping)),
+      numberArray(chunks.map((chunk) => chunk.level)),
+      numberArray(chunks.map((chunk) => chunk.from)),
+      numberArray(chunks.map((chunk) => chunk.to)),
+    ]);
+    const points = plans.map((): SeriesRow[] => []);
+    const open = plans.map((): SeriesSketchRow[] => []);
+    for (const row of result.rows) {
+      const level = row[0] - 1;
+      const plan = plans[level]!;
+      if (row[1] === null) {
+        unpackLines(row[12]!, row[11], plan.from + row[2] * INTERVAL_MS.minute, points[level]!);
+        continue;
+      }
+      const { project } = minutes[level]!;
+      open[level]!.push({
+        bucket: bucketStart(plan.from + row[2] * INTERVAL_MS.minute, plan.interval),
+        groupKey: row[1] === MINUTES && project ? project(row[3]) : row[3],
+        count: row[4],
+        sum: row[8],
+        min: row[9],
+        max: row[10],
+        quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
+        users: DistinctSketch.deserialize(row[7]),
+      });
+    }
+    // The open rows' buckets come after the completed ones'.
+    points.forEach((levelPoints, level) => {
+      if (open[level]!.length > 0) levelPoints.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
+    });
+    return points;
+  }
+
+  async readDecidedHours(plan: SeriesSelection, k: number): Promise<DecidedHours> {
+    const days: number[] = [];
+    for (let day = bucketStart(plan.from, 'day'); day < plan.to; day += INTERVAL_MS.day) days.push(day);
+    const result = await this.db.queryArrays<[dayMs: number, packed: string | null, values: Uint8Array | null, released: Uint8Array | null, empty: boolean]>(DECIDED_BLOCKS, [
+      plan.metric,
+      plan.grouping,
+      numberArray(days),
+      k,
+      plan.values,
+    ]);
+    const rows: SeriesRow[] = [];
+    const parts: Uint8Array[] = [];
+    let until = days[0] ?? plan.from;
+    for (const [day, packed, values, released, empty] of result.rows) {
+      // A day cut by the selection's ends is not whole.
+      if (day < plan.from || day + INTERVAL_MS.day > plan.to || !(empty || (packed !== null && released !== null))) break;
+      if (packed !== null) {
+        unpackLines(packed, values, day, rows);
+        parts.push(released!);
+      }
+      until = day + INTERVAL_MS.day;
+    }
+    return { until, rows, released: Buffer.concat(parts) };
   }
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
