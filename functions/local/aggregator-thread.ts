@@ -332,8 +332,9 @@ export async function runAggregatorThread(): Promise<void> {
     };
     const live = openLiveStore(config, logger);
     closers.push(() => live.close());
-    // One store for both, so the roll-up's writes and the batches' share one row cache.
-    const rollups = new SqlRollupStore(analytics);
+    // One store for both, so the roll-up's writes and the batches' share one row cache; the
+    // roll-up decides each day it packs for the k answers use.
+    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,
       reader: stream,
