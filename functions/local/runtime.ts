@@ -20,6 +20,7 @@ import { makeImportHistory } from '../use-cases/import-history';
 import { importUpload } from './history-import';
 import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
+import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
@@ -223,6 +224,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
     budget: { ledger, total: privacyBudget },
     audit,
+    predictions: new SqlOutcomePredictionStore(analytics),
     k: config.K_ANONYMITY,
     hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: systemClock,
