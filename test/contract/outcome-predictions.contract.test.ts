@@ -5,17 +5,15 @@ import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions
 import { SqlOutcomePredictionStore, SqlUserFeatureSource } from '../../functions/adapters/pg/sql-outcome-predictions';
 import { applyFeatures } from '../../functions/adapters/pg/sql-user-features';
 import { plantedPopulation } from '../../functions/domain/demo/planted-population';
-import type { StoredEvent } from '../../functions/domain/events/schema';
 import { makeTrainOutcomeModel, wholePopulation } from '../../functions/use-cases/train-outcome-model';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { storedEvent } from '../support/stored-event';
 
 const END = new Date('2026-11-30T00:00:00Z');
 const DAY = 86_400_000;
 const pseudonym = (userId: string) => createHash('sha256').update(userId).digest('hex');
 const { events } = plantedPopulation({ seed: 21, end: END, users: 300, weeks: 14 });
-const stored = [...events()].map(
-  (event) => ({ v: 1, eventId: event.eventId, type: event.type, occurredAt: event.occurredAt, receivedAt: event.occurredAt, subject: pseudonym(event.userId), session: pseudonym(event.sessionId), attributes: event.attributes, context: {} }) as StoredEvent,
-);
+const stored = [...events()].map((event) => storedEvent(event, pseudonym));
 
 /**
  * The nightly outcome model over the stored features: a version with its quality and its

@@ -4,6 +4,7 @@ import { plantedPopulation } from '../../../functions/domain/demo/planted-popula
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import type { CohortMemberships, OutcomePredictionStore, StoredOutcomeModel } from '../../../functions/ports/outcomes';
 import { makeTrainOutcomeModel } from '../../../functions/use-cases/train-outcome-model';
+import { storedEvent } from '../../support/stored-event';
 
 /*
  * Issue 16's targets for outcome prediction, on the planted population with a fixed seed: the
@@ -41,7 +42,7 @@ describe('outcome prediction on the planted population (seed 16, 2,000 users, 14
   };
   for (const event of events()) {
     platforms.set(event.userId, event.context!.platform!);
-    batch.push({ v: 1, eventId: event.eventId, type: event.type, occurredAt: event.occurredAt, receivedAt: event.occurredAt, subject: event.userId, session: event.sessionId, attributes: event.attributes, context: event.context ?? {} } as StoredEvent);
+    batch.push(storedEvent(event));
     if (batch.length >= 10_000) flush();
   }
   flush();

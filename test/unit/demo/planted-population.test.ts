@@ -1,7 +1,8 @@
 import { featureDeltas } from '../../../functions/domain/behaviour/features';
 import { outcomeStatus } from '../../../functions/domain/behaviour/outcome-labels';
 import { ARCHETYPES, ARCHETYPE_NAMES, START_SPREAD_DAYS, plantedPopulation } from '../../../functions/domain/demo/planted-population';
-import type { IncomingEvent, StoredEvent } from '../../../functions/domain/events/schema';
+import type { IncomingEvent } from '../../../functions/domain/events/schema';
+import { storedEvent } from '../../support/stored-event';
 import { validateEvent } from '../../../functions/domain/events/validate';
 
 const END = new Date('2026-11-30T00:00:00Z');
@@ -67,9 +68,8 @@ describe('the planted population', () => {
     });
 
     it('show reliable improvement by week 8, as the product reads it, for the users the model made improve', () => {
-      const stored = all.map((event) => ({ v: 1, eventId: event.eventId, type: event.type, occurredAt: event.occurredAt, receivedAt: event.occurredAt, subject: event.userId, session: event.sessionId, attributes: event.attributes, context: {} }) as StoredEvent);
       let [agree, scored] = [0, 0];
-      for (const [user, state] of featureDeltas(stored)) {
+      for (const [user, state] of featureDeltas(all.map((event) => storedEvent(event)))) {
         const status = outcomeStatus(state.outcome, 'phq9_reliable_improvement', END.getTime());
         if (status.status !== 'known') continue;
         scored += 1;
