@@ -22,6 +22,7 @@ import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
 import { makeCohorts } from '../use-cases/cohorts';
 import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
+import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
@@ -226,6 +227,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     budget: { ledger, total: privacyBudget },
     cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
     audit,
+    predictions: new SqlOutcomePredictionStore(analytics),
     k: config.K_ANONYMITY,
     hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: systemClock,

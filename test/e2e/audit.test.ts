@@ -139,6 +139,8 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       metric: ['sessionsPerWeek', 'daysActive'],
     },
   },
+  // No model is trained in this runtime: the read is audited all the same.
+  'GET /v1/predictions': { method: 'GET', path: '/v1/predictions?cohort=all', role: 'analyst', details: { cohort: 'all', model: null, count: 0 } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',

@@ -4,6 +4,9 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 import { postgresDatabase } from '../../functions/adapters/pg/database';
 import { SqlAnomalyStore } from '../../functions/adapters/pg/sql-anomaly-stores';
+import { SqlOutcomePredictionStore } from '../../functions/adapters/pg/sql-outcome-predictions';
+import { cohortPrediction } from '../../functions/domain/behaviour/outcome-predictions';
+import type { OutcomeModel } from '../../functions/domain/behaviour/outcome-model';
 
 const K = 3;
 const at = new Date(Date.now() - 30 * 60_000);
@@ -79,12 +82,22 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
  * Anomalies come from the monitor, which judges a minute 90 s after it closes and after a
  * detector's warm-up: too slow to wait for here. The rows are written to the store the runtime
  * reads (PostgreSQL), one anomaly of a minute of k - 1 users and one of k, and the route answers.
+ * Outcome predictions come from the nightly model: a version is written with a cohort of k - 1
+ * users and one of k.
  */
 const RELEASES_ON_POSTGRES: Partial<Record<RouteKey, Check>> = {
   'GET /v1/anomalies': async (app) => {
     const answer = await app.request('GET', `/v1/anomalies?${range}`);
     const shown = (answer.body.anomalies as { labels: { type: string } }[]).map((anomaly) => anomaly.labels.type);
     return { smallSuppressed: !shown.includes('crisis.signal'), largeShown: JSON.stringify(shown) === JSON.stringify(['mood.reported']) };
+  },
+  'GET /v1/predictions': async (app) => {
+    const [all, small] = await Promise.all([app.request('GET', '/v1/predictions'), app.request('GET', '/v1/predictions?cohort=small')]);
+    const shown = (answer: typeof all) => (answer.body.predictions as { cohort: string; users: number }[]).map((row) => `${row.cohort}:${row.users}`);
+    return {
+      smallSuppressed: JSON.stringify(small.body.suppressed) === JSON.stringify([{ group: { cohort: 'small' }, reason: 'k_anonymity' }]) && shown(small).length === 0 && !shown(all).some((row) => row.startsWith('small')),
+      largeShown: JSON.stringify(shown(all)) === JSON.stringify([`large:${K}`]),
+    };
   },
 };
 
@@ -110,6 +123,10 @@ describeWithServices(['postgres'], 'the release gate on routes whose data the te
       users,
     });
     await new SqlAnomalyStore(db).record([anomaly('crisis.signal', K - 1, 1), anomaly('mood.reported', K, 2)]);
+    const quality = { accuracy: 0.8, auc: 0.9, brier: 0.1, trainedOn: 70, testedOn: 30, splitAt: at.toISOString(), calibration: [] };
+    const model = { outcome: 'phq9_reliable_improvement', features: [], means: [], sds: [], regression: { name: 'LogisticRegression', numSteps: 1, learningRate: 1, numberClasses: 2, classifiers: [] }, quality } satisfies OutcomeModel;
+    const cohort = (name: string, users: number) => cohortPrediction(name, Array.from({ length: users }, () => 0.5), Array.from({ length: users }, (_, i) => i % 2 === 0));
+    await new SqlOutcomePredictionStore(db).saveVersion({ version: 'v1', trainedAt: at, model }, [cohort('small', K - 1), cohort('large', K)]);
     await db.close();
   });
   afterAll(async () => {

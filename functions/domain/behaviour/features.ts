@@ -1,4 +1,5 @@
 import { CHOICE_TYPES, INSTRUMENTS, INTERVENTION_TYPES, type Instrument, type Platform, type StoredEvent } from '../events/schema';
+import { addOutcomeEvent, mergeOutcomeState, newOutcomeState, settleOutcomeState, type OutcomeState, type OutcomeStateBuilder } from './outcome-features';
 
 const DAY_MS = 86_400_000;
 const WEEK_DAYS = 7;
@@ -53,6 +54,8 @@ export interface FeatureState {
   /** Mood valence over time. */
   readonly mood: LineSums;
   readonly assessments: Readonly<Partial<Record<Instrument, { readonly baseline: ScoreAt; readonly latest: ScoreAt }>>>;
+  /** Score history and first two weeks for outcome prediction; absent from states stored before it existed. */
+  readonly outcome?: OutcomeState;
   /** The platform of the user's latest event that named one (cohorts select by it); absent in states stored before it was kept. */
   readonly platform?: PlatformAt | null;
 }
@@ -122,6 +125,7 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     mood: addLines(a.mood, b.mood),
     assessments,
     platform: laterPlatform(a.platform, b.platform),
+    outcome: mergeOutcomeState(a.outcome, b.outcome),
   };
 }
 
@@ -184,6 +188,7 @@ function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; 
 /** Each user's (by pseudonym) state of a batch of events, to merge into what is stored. */
 export function featureDeltas(events: readonly StoredEvent[]): Map<string, FeatureState> {
   const deltas = new Map<string, Parameters<typeof addEvent>[0]>();
+  const outcomes = new Map<string, OutcomeStateBuilder>();
   for (const event of events) {
     let state = deltas.get(event.subject);
     if (!state) {
@@ -191,8 +196,14 @@ export function featureDeltas(events: readonly StoredEvent[]): Map<string, Featu
       deltas.set(event.subject, (state = { ...emptyState(at), duration: { ...NO_LINE }, mood: { ...NO_LINE } } as Parameters<typeof addEvent>[0]));
     }
     addEvent(state, event);
+    let outcome = outcomes.get(event.subject);
+    if (!outcome) outcomes.set(event.subject, (outcome = newOutcomeState()));
+    addOutcomeEvent(outcome, event);
   }
-  for (const state of deltas.values()) state.days.sort((a, b) => a - b);
+  for (const [subject, state] of deltas) {
+    state.days.sort((a, b) => a - b);
+    state.outcome = settleOutcomeState(outcomes.get(subject)!);
+  }
   return deltas;
 }
 

@@ -48,6 +48,7 @@ export const ROUTES = {
   'POST /v1/silences': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['silence', 'endsAt'] },
   'DELETE /v1/silences/{id}': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['id'] },
   'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'series', 'limit', 'count'] },
+  'GET /v1/predictions': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['cohort', 'model', 'count'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -39,6 +39,7 @@ const query = makeQueryHandler({
   budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
   audit: new RecordingAuditLog(),
+  predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused },
   k: 10,
   clock,
   logger,
