@@ -32,12 +32,16 @@ import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
 import { SqlResearchValues } from '../adapters/pg/sql-research-values';
 import { cryptoRandomBits } from '../adapters/crypto-random';
 import { makeResearchExport, type ResearchExport } from '../use-cases/research-export';
+import type { PatternStore } from '../ports/patterns';
+import { SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
+import { PATTERN_KINDS, releasePatterns, type PatternKind } from '../domain/behaviour/patterns';
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
   readonly reports: { readonly researchReport: ResearchReport; readonly index: ReportIndex; readonly objects: ObjectStore };
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
+  readonly patterns: PatternStore;
   readonly audit: AuditLog;
   readonly k: number;
   /** Days hour rollups are kept; when given, local calendars older than that are refused, not answered short. */
@@ -114,6 +118,19 @@ async function getBudget(deps: QueryHandlerDeps): Promise<HttpResult> {
   });
 }
 
+/** GET /v1/patterns: the newest fit's patterns of at least k users; the others listed as suppressed. */
+async function getPatterns(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  onlyParameters(event, ['kind']);
+  const kind = event.queryStringParameters?.['kind'];
+  if (kind !== undefined && !(PATTERN_KINDS as readonly string[]).includes(kind)) {
+    throw badRequest('invalid_parameter', `kind: must be one of ${PATTERN_KINDS.join(', ')}`, { parameter: 'kind' });
+  }
+  const stored = await deps.patterns.latest();
+  const answer = stored ? releasePatterns(stored, deps.k, kind as PatternKind | undefined) : { model: null, patterns: [], suppressed: [] };
+  noteForAudit(event, { kind: kind ?? 'any', ...(answer.model && { version: answer.model.version }), count: answer.patterns.length });
+  return json(200, answer, { 'cache-control': 'no-store' });
+}
+
 /** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
   const document = JSON.stringify(openApiDocument(ROUTES));
@@ -126,6 +143,7 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       'GET /v1/privacy/budget': () => getBudget(deps),
       'POST /v1/reports': (event) => postReport(deps, event),
       'GET /v1/reports/{id}': (event) => getReport(deps, event),
+      'GET /v1/patterns': (event) => getPatterns(deps, event),
       'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
     },
     { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
@@ -148,6 +166,7 @@ export const handler = logger.around(
       researchExport: makeResearchExport(release),
       reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
       budget: { ledger, total },
+      patterns: new SqlPatternStore(db),
       audit: new SqlAuditLog(db),
       k: config.K_ANONYMITY,
       hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,

@@ -99,6 +99,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       },
     },
   },
+  'GET /v1/patterns': { method: 'GET', path: '/v1/patterns?kind=archetype', role: 'analyst', details: { kind: 'archetype', count: 0 } },
   'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, limit: 100, count: 0 } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',

@@ -8,6 +8,7 @@ import { describeMetrics, METRIC_KINDS, METRICS, type MetricDescription } from '
 import { DEFAULT_TIME_ZONE, QUERY_INTERVALS, type MetricAnswer } from '../rollups/metric-query';
 import { registerLocalRuntime } from './openapi-local-runtime';
 import { registerMonitoring } from './openapi-monitoring';
+import { registerBehaviour } from './openapi-behaviour';
 import { registerResearch } from './openapi-research';
 import { BODY_ERRORS, NO_STORE, json, registerRoute, type RouteDocument, type RouteTable } from './openapi-route';
 
@@ -363,6 +364,7 @@ export function openApiDocument(routes: RouteTable): object {
 
   registerResearch(registry, routes, security);
   registerMonitoring(registry, routes, security);
+  registerBehaviour(registry, routes, security);
 
   route('GET /openapi.json', {
     operationId: 'openApiDocument',
@@ -392,6 +394,7 @@ export function openApiDocument(routes: RouteTable): object {
       { name: 'Research', description: 'Differentially private releases and the budget they spend.' },
       { name: 'Privacy', description: 'Consent, erasure and the audit trail.' },
       { name: 'Monitoring', description: 'Alerts, alert rules, silences and anomalies.' },
+      { name: 'Behaviour', description: 'Patterns of engagement found across users, k-anonymity applied.' },
       { name: 'Operations', description: 'This document.' },
       { name: 'Local runtime', description: 'Answered by the local runtime only, outside the API (not in AWS).' },
     ],

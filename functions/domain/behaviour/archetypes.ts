@@ -98,21 +98,22 @@ function bestOfRestarts(points: number[][], k: number, seed: number) {
   return best!;
 }
 
-/** A centre's name from its profile against the population's spread (z-scores), strongest sign first. */
-function nameOf(centre: Vector, stats: { means: readonly number[]; sds: readonly number[] }): string {
-  const z = (feature: (typeof PROFILE_FEATURES)[number]) => {
-    const c = PROFILE_FEATURES.indexOf(feature);
-    return (centre[c]! - stats.means[c]!) / stats.sds[c]!;
-  };
-  const signs: [string, number][] = [
-    ['fading', -z('sessionsPerWeekTrend')],
-    ['late_starter', z('sessionsPerWeekTrend')],
-    ['bursty', z('weeklyVariability')],
-    ['crisis_prone', -z('completionRate')],
-  ];
-  const [name, strength] = signs.reduce((best, sign) => (sign[1] > best[1] ? sign : best));
-  // Within about a standard deviation of the population on every sign: the ordinary pattern.
-  return strength >= 0.75 ? name : 'steady';
+/** A weekly change of sessions this large against the centre's own level is a trend, not noise. */
+const TREND_SHARE = 0.08;
+
+/**
+ * A centre's name from its profile, the first rule that holds: sessions falling (or rising) by a
+ * share of its own level each week, weekly swings as large as its level, or completion clearly
+ * below the population's (in its standard deviations: completion has no absolute norm).
+ */
+function nameOf(centre: ActivityProfile, stats: { means: readonly number[]; sds: readonly number[] }): string {
+  const level = Math.max(centre.sessionsPerWeek, 1e-9);
+  const completion = PROFILE_FEATURES.indexOf('completionRate');
+  if (centre.sessionsPerWeekTrend <= -TREND_SHARE * level) return 'fading';
+  if (centre.sessionsPerWeekTrend >= TREND_SHARE * level) return 'late_starter';
+  if (centre.weeklyVariability >= level) return 'bursty';
+  if ((centre.completionRate - stats.means[completion]!) / stats.sds[completion]! <= -0.75) return 'crisis_prone';
+  return 'steady';
 }
 
 /** Names made unique in order of size: a second "steady" is "steady_2". */
@@ -147,17 +148,18 @@ export function fitArchetypes(profiles: readonly ActivityProfile[], options: Arc
     confidence[clusters[i]!]!.push(Math.max(own, next) === 0 ? 0 : (next - own) / Math.max(own, next));
   });
   const order = centroids.map((_, c) => c).filter((c) => confidence[c]!.length > 0).sort((a, b) => confidence[b]!.length - confidence[a]!.length || a - b);
-  const names = uniqueNames(order.map((c) => nameOf(stats.unscale(centroids[c]!), stats)));
-  const archetypes = order.map((c, i): Archetype => {
+  const centres = order.map((c) => {
     const centre = stats.unscale(centroids[c]!);
-    return {
-      name: names[i]!,
-      users: confidence[c]!.length,
-      share: confidence[c]!.length / profiles.length,
-      confidence: mean(confidence[c]!),
-      profile: Object.fromEntries(PROFILE_FEATURES.map((feature, f) => [feature, centre[f]!])) as unknown as ActivityProfile,
-    };
+    return Object.fromEntries(PROFILE_FEATURES.map((feature, f) => [feature, centre[f]!])) as unknown as ActivityProfile;
   });
+  const names = uniqueNames(centres.map((centre) => nameOf(centre, stats)));
+  const archetypes = order.map((c, i): Archetype => ({
+    name: names[i]!,
+    users: confidence[c]!.length,
+    share: confidence[c]!.length / profiles.length,
+    confidence: mean(confidence[c]!),
+    profile: centres[i]!,
+  }));
   const position = new Map(order.map((c, i) => [c, i]));
   return { k: archetypes.length, silhouette: chosen.silhouette, archetypes, assignments: clusters.map((c) => position.get(c)!) };
 }

@@ -37,6 +37,7 @@ const query = makeQueryHandler({
   researchExport: unused,
   reports: { researchReport: unused, index: { add: unused, get: unused, purgeBefore: unused }, objects: { put: unused, get: unused, delete: unused } },
   budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
+  patterns: { save: unused, latest: unused },
   audit: new RecordingAuditLog(),
   k: 10,
   clock,
