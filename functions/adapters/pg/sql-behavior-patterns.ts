@@ -50,13 +50,14 @@ export class SqlFeatureStateSource implements FeatureStateSource {
   async *pages(pageSize: number): AsyncIterable<readonly FeatureState[]> {
     let after: string | null = null;
     for (;;) {
-      const page: { rows: { subject_hash: string; state: FeatureState }[] } = await this.db.query<{ subject_hash: string; state: FeatureState }>(
-        'SELECT subject_hash::text AS subject_hash, state FROM user_features WHERE $1::int8 IS NULL OR subject_hash > $1::int8 ORDER BY subject_hash LIMIT $2',
+      const page: { rows: { hash: string; state: FeatureState }[] } = await this.db.query<{ hash: string; state: FeatureState }>(
+        // Ordered by the column, not by its text alias: "-2" sorts after "-1" as text.
+        'SELECT subject_hash::text AS hash, state FROM user_features WHERE $1::int8 IS NULL OR subject_hash > $1::int8 ORDER BY user_features.subject_hash LIMIT $2',
         [after, pageSize],
       );
       if (page.rows.length === 0) return;
       yield page.rows.map((row) => row.state);
-      after = page.rows.at(-1)!.subject_hash;
+      after = page.rows.at(-1)!.hash;
       if (page.rows.length < pageSize) return;
     }
   }

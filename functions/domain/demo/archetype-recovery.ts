@@ -18,7 +18,7 @@ const BATCH = 20_000;
  * Each planted user's feature state, keyed by user id. The events skip pseudonymisation (the user
  * id stands for the pseudonym): what is scored is the features and the clustering.
  */
-function plantedStates(events: Iterable<IncomingEvent>): Map<string, FeatureState> {
+export function plantedStates(events: Iterable<IncomingEvent>): Map<string, FeatureState> {
   const states = new Map<string, FeatureState>();
   let batch: StoredEvent[] = [];
   const flush = () => {
