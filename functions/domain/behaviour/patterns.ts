@@ -1,6 +1,7 @@
 import { releaseGate } from '../privacy/release-gate';
 import { releasePolicy } from '../privacy/release-policy';
-import type { ActivityProfile } from './pattern-features';
+import type { Archetype } from './archetypes';
+import type { SequenceRule } from './sequences';
 
 /** What GET /v1/patterns answers and user_behavior_patterns keeps (DESIGN.md "Behaviour analysis"). */
 
@@ -17,26 +18,14 @@ export interface PatternModelInfo {
   readonly silhouette: number | null;
 }
 
-export interface ArchetypePattern {
+export interface ArchetypePattern extends Archetype {
   readonly id: string;
   readonly kind: 'archetype';
-  readonly name: string;
-  readonly users: number;
-  readonly share: number;
-  readonly confidence: number;
-  readonly profile: ActivityProfile;
 }
 
-export interface SequencePattern {
+export interface SequencePattern extends SequenceRule {
   readonly id: string;
   readonly kind: 'sequence';
-  readonly steps: readonly string[];
-  readonly users: number;
-  /** Of `users`, those who dropped out. */
-  readonly droppedOut: number;
-  readonly support: number;
-  readonly confidence: number;
-  readonly lift: number;
   readonly precedes: 'dropout';
 }
 
