@@ -39,6 +39,9 @@ import { outboxPath, startMonitoring } from './monitoring';
 import { makeAlertsHandler } from '../handlers/alerts';
 import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
+import { SqlFeatureStateSource, SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
+import type { PatternModel } from '../domain/behaviour/patterns';
+import { makeFitPatterns } from '../use-cases/fit-patterns';
 import { AggregatorThread } from './aggregator-thread';
 import { makeHealthCheck } from './health';
 import { apiReferencePages } from './api-reference';
@@ -64,6 +67,8 @@ export interface Runtime {
   monitor(): Promise<void>;
   /** Folds the closed minutes into hour and day rollups now, as the schedule does every minute. */
   rollUp(): Promise<void>;
+  /** Fits the behaviour patterns on the features stored now, as the nightly model function will. */
+  fitPatterns(): Promise<PatternModel>;
   readonly deadLetters: DeadLetterQueue;
   stop(): Promise<void>;
 }
@@ -220,12 +225,15 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const privacyBudget = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
   const release = { values: new SqlResearchValues(analytics), ledger, budget: privacyBudget, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock: systemClock };
   const reports = { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) };
+  const patterns = new SqlPatternStore(analytics);
+  const fitPatterns = makeFitPatterns({ features: new SqlFeatureStateSource(analytics), patterns, clock: systemClock, newId: randomUUID });
   const queryHandler = makeQueryHandler({
     rollups: new SqlRollupStore(analytics),
     researchExport: makeResearchExport(release),
     reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
     budget: { ledger, total: privacyBudget },
     cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
+    patterns,
     audit,
     predictions: new SqlOutcomePredictionStore(analytics),
     k: config.K_ANONYMITY,
@@ -288,6 +296,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     detect: () => aggregator.detect(),
     monitor: () => monitoring.monitor(),
     rollUp: () => aggregator.rollUp(),
+    fitPatterns,
     // Once: a second stop (a test's cleanup after its own) must not close closed databases.
     stop() {
       ready = false;

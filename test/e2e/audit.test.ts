@@ -100,6 +100,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       },
     },
   },
+  'GET /v1/patterns': { method: 'GET', path: '/v1/patterns?kind=archetype', role: 'analyst', details: { kind: 'archetype', count: 0 } },
   'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, limit: 100, count: 0 } },
   'POST /v1/cohorts': {
     method: 'POST',

@@ -7,6 +7,8 @@ import { SqlAnomalyStore } from '../../functions/adapters/pg/sql-anomaly-stores'
 import { SqlOutcomePredictionStore } from '../../functions/adapters/pg/sql-outcome-predictions';
 import { cohortPrediction } from '../../functions/domain/behaviour/outcome-predictions';
 import type { OutcomeModel } from '../../functions/domain/behaviour/outcome-model';
+import { SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
+import type { BehaviourPattern } from '../../functions/domain/behaviour/patterns';
 
 const K = 3;
 const at = new Date(Date.now() - 30 * 60_000);
@@ -99,7 +101,22 @@ const RELEASES_ON_POSTGRES: Partial<Record<RouteKey, Check>> = {
       largeShown: JSON.stringify(shown(all)) === JSON.stringify([`large:${K}`]),
     };
   },
+  // Archetypes of k - 1, k and k users: the first is withheld, and the second with it (the total
+  // minus the rest would give the first away); a sequence with k - 1 drop-outs is withheld too.
+  'GET /v1/patterns': async (app) => {
+    const answer = await app.request('GET', '/v1/patterns');
+    const shown = (answer.body.patterns as { id: string }[]).map((pattern) => pattern.id);
+    const withheld = (answer.body.suppressed as { group: { pattern: string } }[]).map((entry) => entry.group.pattern);
+    return {
+      smallSuppressed: JSON.stringify(withheld.sort()) === JSON.stringify(['archetype-k', 'archetype-k-1', 'sequence-k-1']),
+      largeShown: JSON.stringify(shown.sort()) === JSON.stringify(['archetype-k-too', 'sequence-k']),
+    };
+  },
 };
+
+const profile = { sessionsPerWeek: 4, sessionsPerWeekTrend: 0, weeklyVariability: 1, completionRate: 0.8 };
+const archetype = (id: string, users: number): BehaviourPattern => ({ id, kind: 'archetype', name: 'steady', users, share: users / (3 * K - 1), confidence: 0.7, profile });
+const sequence = (id: string, droppedOut: number): BehaviourPattern => ({ id, kind: 'sequence', steps: ['session.ended:abandoned'], users: 2 * K, droppedOut, support: 0.5, confidence: droppedOut / (2 * K), lift: 1.5, precedes: 'dropout' });
 
 describeWithServices(['postgres'], 'the release gate on routes whose data the test writes to PostgreSQL', () => {
   let app: TestRuntime;
@@ -127,6 +144,10 @@ describeWithServices(['postgres'], 'the release gate on routes whose data the te
     const model = { outcome: 'phq9_reliable_improvement', features: [], means: [], sds: [], regression: { name: 'LogisticRegression', numSteps: 1, learningRate: 1, numberClasses: 2, classifiers: [] }, quality } satisfies OutcomeModel;
     const cohort = (name: string, users: number) => cohortPrediction(name, Array.from({ length: users }, () => 0.5), Array.from({ length: users }, (_, i) => i % 2 === 0));
     await new SqlOutcomePredictionStore(db).saveVersion({ version: 'v1', trainedAt: at, model }, [cohort('small', K - 1), cohort('large', K)]);
+    await new SqlPatternStore(db).save({
+      model: { version: 'release-gate', trainedAt: new Date().toISOString(), users: 3 * K - 1, k: 3, silhouette: 0.5 },
+      patterns: [archetype('archetype-k-1', K - 1), archetype('archetype-k', K), archetype('archetype-k-too', K), sequence('sequence-k-1', K - 1), sequence('sequence-k', K)],
+    });
     await db.close();
   });
   afterAll(async () => {

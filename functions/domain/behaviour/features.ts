@@ -1,5 +1,6 @@
 import { CHOICE_TYPES, INSTRUMENTS, INTERVENTION_TYPES, type Instrument, type Platform, type StoredEvent } from '../events/schema';
 import { addOutcomeEvent, mergeOutcomeState, newOutcomeState, settleOutcomeState, type OutcomeState, type OutcomeStateBuilder } from './outcome-features';
+import { addPatternEvent, emptyPatternDraft, mergePatternFields, settlePatternDraft, type PatternDraft, type PatternFields } from './pattern-features';
 
 const DAY_MS = 86_400_000;
 const WEEK_DAYS = 7;
@@ -33,7 +34,7 @@ export interface ScoreAt {
  * (mergeFeatureState): the aggregate keeps it current as events arrive, in any order, without
  * reading raw events again. Times are epoch ms of when events occurred.
  */
-export interface FeatureState {
+export interface FeatureState extends PatternFields {
   readonly firstAt: number;
   readonly lastAt: number;
   /** Distinct UTC days (epoch day numbers) with any event, ascending. */
@@ -108,10 +109,11 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     const [mine, theirs] = [a.assessments[instrument], b.assessments[instrument]!];
     assessments[instrument] = mine ? { baseline: earlier(mine.baseline, theirs.baseline), latest: later(mine.latest, theirs.latest) } : theirs;
   }
+  const days = unionDays(a.days, b.days);
   return {
     firstAt: Math.min(a.firstAt, b.firstAt),
     lastAt: Math.max(a.lastAt, b.lastAt),
-    days: unionDays(a.days, b.days),
+    days,
     sessionsStarted: a.sessionsStarted + b.sessionsStarted,
     sessionsEnded: a.sessionsEnded + b.sessionsEnded,
     sessionsCompleted: a.sessionsCompleted + b.sessionsCompleted,
@@ -126,6 +128,7 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     assessments,
     platform: laterPlatform(a.platform, b.platform),
     outcome: mergeOutcomeState(a.outcome, b.outcome),
+    ...mergePatternFields(a, b, days),
   };
 }
 
@@ -141,7 +144,7 @@ function addToLine(line: Mutable<LineSums>, at: number, y: number): void {
 }
 
 /** Adds one event to its user's state in place: a batch makes one state per user, not one per event. */
-function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; mood: Mutable<LineSums> }, event: StoredEvent): void {
+function addEvent(state: Mutable<FeatureState> & PatternDraft & { duration: Mutable<LineSums>; mood: Mutable<LineSums> }, event: StoredEvent): void {
   const at = Date.parse(event.occurredAt);
   state.firstAt = Math.min(state.firstAt, at);
   state.lastAt = Math.max(state.lastAt, at);
@@ -149,6 +152,7 @@ function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; 
   if (!state.days.includes(day)) state.days.push(day);
   const platform = event.context.platform;
   if (platform) state.platform = laterPlatform(state.platform, { at, value: platform });
+  addPatternEvent(state, event, at, day);
   switch (event.type) {
     case 'session.started':
       state.sessionsStarted += 1;
@@ -193,7 +197,7 @@ export function featureDeltas(events: readonly StoredEvent[]): Map<string, Featu
     let state = deltas.get(event.subject);
     if (!state) {
       const at = Date.parse(event.occurredAt);
-      deltas.set(event.subject, (state = { ...emptyState(at), duration: { ...NO_LINE }, mood: { ...NO_LINE } } as Parameters<typeof addEvent>[0]));
+      deltas.set(event.subject, (state = { ...emptyState(at), ...emptyPatternDraft(), duration: { ...NO_LINE }, mood: { ...NO_LINE } } as Parameters<typeof addEvent>[0]));
     }
     addEvent(state, event);
     let outcome = outcomes.get(event.subject);
@@ -201,7 +205,8 @@ export function featureDeltas(events: readonly StoredEvent[]): Map<string, Featu
     addOutcomeEvent(outcome, event);
   }
   for (const [subject, state] of deltas) {
-    state.days.sort((a, b) => a - b);
+    // Sorts the days with their sessions, which are kept parallel to them.
+    settlePatternDraft(state);
     state.outcome = settleOutcomeState(outcomes.get(subject)!);
   }
   return deltas;

@@ -33,8 +33,8 @@ export const ARCHETYPES: Readonly<Record<Archetype, ArchetypeParameters>> = {
   steady: { share: 0.3, sessionsPerWeek: () => 4, abandonBias: 0, baseline: [0.5, 0.85] },
   fading: { share: 0.25, sessionsPerWeek: (week) => 5 * 0.6 ** week, abandonBias: 0.15, baseline: [0.5, 0.85] },
   bursty: { share: 0.15, sessionsPerWeek: (week) => (week % 2 === 0 ? 7 : 0.5), abandonBias: 0.05, baseline: [0.5, 0.85] },
-  late_starter: { share: 0.15, sessionsPerWeek: (week) => (week < 3 ? 0.5 : 4.5), abandonBias: 0, baseline: [0.5, 0.85] },
-  crisis_prone: { share: 0.15, sessionsPerWeek: () => 3, abandonBias: 0.1, baseline: [0.7, 0.92] },
+  late_starter: { share: 0.15, sessionsPerWeek: (week) => (week < 4 ? 1 : 7), abandonBias: 0, baseline: [0.5, 0.85] },
+  crisis_prone: { share: 0.15, sessionsPerWeek: () => 3, abandonBias: 0.35, baseline: [0.7, 0.92] },
 };
 
 const ARCHETYPE_SHARES = Object.fromEntries(ARCHETYPE_NAMES.map((name) => [name, ARCHETYPES[name].share])) as Record<Archetype, number>;
