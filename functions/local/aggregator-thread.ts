@@ -27,7 +27,7 @@ const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttem
 /**
  * Daily in the stack; every 10 minutes here, where a runtime seldom lives a day and a history
  * import (the demo) writes weeks of rows in minutes: purged within the import, the minute rows
- * past their retention (a third of the demo's: 7 of its 21 days) give their space to the rows
+ * past their retention (two thirds of the demo's: 14 of its 21 days) give their space to the rows
  * written after them; purged an hour later, they had taken space of their own for good.
  */
 const PURGE_EVERY_MS = 10 * 60_000;
