@@ -1,6 +1,6 @@
 /** @type {import('jest').Config} */
 // ESM-only packages that jest's CommonJS loader cannot require: turned into CommonJS by esbuild.
-const esmOnly = ['@middy', '@react-pdf', 'yoga-layout', 'color-string', 'color-name'];
+const esmOnly = ['@middy', '@react-pdf', 'yoga-layout', 'color-string', 'color-name', 'ml-[^/]+', 'is-any-array', 'cheminfo-types', 'fft.js', 'binary-search'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -18,7 +18,7 @@ const USAGE = `Usage: npm run population -- --out FILE.jsonl [options]
   --out FILE         the history, one event per line (gzipped when FILE ends in .gz); the truth goes
                      beside it as FILE's name with .truth.json for .jsonl
   --users N          users (default 2000)
-  --weeks N          weeks of history, at most ${MAX_PLANTED_WEEKS} (default 12)
+  --weeks N          weeks of history, at most ${MAX_PLANTED_WEEKS} (default 14)
   --seed N           PRNG seed (default 1)
   --end ISO          when the history ends (default: now)
   --consent          record the users' consent (analytics, safety monitoring) in the running runtime
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     seed: integer('seed', values.seed, 1, 2 ** 32 - 1),
     end,
     users: integer('users', values.users, 2_000, 999_999),
-    weeks: integer('weeks', values.weeks, 12, MAX_PLANTED_WEEKS),
+    weeks: integer('weeks', values.weeks, 14, MAX_PLANTED_WEEKS),
   });
 
   if (values.consent) {

@@ -78,6 +78,7 @@ export class AnalyticsStack extends Stack {
       stream: this.ingestion.stream,
       recordKeyTable: this.storage.recordKeyTable,
       retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays, reportDays: s.reportRetentionDays },
+      kAnonymity: s.kAnonymity,
       database: data.database,
       cache: data.cache,
       placement: data.placement,

@@ -20,6 +20,8 @@ export interface ProcessingProps {
   readonly recordKeyTable: dynamodb.ITable;
   /** Days kept of each kind of data the purge deletes (see functions/domain/privacy/retention.ts). */
   readonly retention: RetentionPolicy;
+  /** The k of metric answers: the roll-up decides each day it packs for it. */
+  readonly kAnonymity: number;
   readonly database: FunctionBinding;
   readonly cache: FunctionBinding;
   /** Present in AWS, where PostgreSQL and Redis live in the VPC; absent for LocalStack. */
@@ -98,6 +100,7 @@ export class Processing extends Construct {
       memorySize: 1024,
       // Catching up after a pause goes on over several runs; each stops 30 s before this.
       timeout: Duration.minutes(5),
+      environment: { K_ANONYMITY: String(props.kAnonymity) },
       ...props.placement,
     })
       .bind(props.database)

@@ -66,6 +66,9 @@ export const notifyingEnv = z.object({ REDIS_URL: z.string().min(1), DASHBOARD_U
 
 export const alertsEnv = z.object({ K_ANONYMITY: kAnonymity });
 
+/** The roll-up decides each day it packs for the k of metric answers. */
+export const rollUpEnv = z.object({ K_ANONYMITY: kAnonymity });
+
 // The hour rows' retention: local days, weeks and months are summed from hours, so none older is answered.
 export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape, RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS });
 

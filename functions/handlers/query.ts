@@ -35,6 +35,14 @@ import { makeResearchExport, type ResearchExport } from '../use-cases/research-e
 import { makeCohorts, type Cohorts } from '../use-cases/cohorts';
 import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
 import { cohortRoutes } from './cohort-routes';
+import type { OutcomePredictionStore } from '../ports/outcomes';
+import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
+import { predictionsQuerySchema, releasePredictions } from '../domain/behaviour/outcome-predictions';
+import { releaseGate } from '../domain/privacy/release-gate';
+import { issueMessage } from '../domain/api/issue-message';
+import type { PatternStore } from '../ports/patterns';
+import { SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
+import { PATTERN_KINDS, releasePatterns, type PatternKind } from '../domain/behaviour/patterns';
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
@@ -42,7 +50,9 @@ export interface QueryHandlerDeps {
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly cohorts: Cohorts;
+  readonly patterns: PatternStore;
   readonly audit: AuditLog;
+  readonly predictions: OutcomePredictionStore;
   readonly k: number;
   /** Days hour rollups are kept; when given, local calendars older than that are refused, not answered short. */
   readonly hourRollupDays?: number;
@@ -118,6 +128,35 @@ async function getBudget(deps: QueryHandlerDeps): Promise<HttpResult> {
   });
 }
 
+/** GET /v1/predictions: the newest outcome model and its cohorts' predictions, small cohorts withheld. */
+async function getPredictions(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  onlyParameters(event, ['cohort']);
+  const parsed = predictionsQuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest('invalid_parameter', issueMessage(issue), { parameter: String(issue.path[0]) });
+  }
+  const { cohort } = parsed.data;
+  const latest = await deps.predictions.latest('phq9_reliable_improvement');
+  const released = releasePredictions(latest ? await deps.predictions.predictions(latest.version, cohort) : [], releaseGate(deps.k));
+  noteForAudit(event, { ...(cohort && { cohort }), model: latest?.version ?? null, count: released.predictions.length });
+  const model = latest && { version: latest.version, trainedAt: latest.trainedAt, outcome: latest.outcome, quality: latest.quality, live: latest.live };
+  return json(200, { model, ...released }, { 'cache-control': 'no-store' });
+}
+
+/** GET /v1/patterns: the newest fit's patterns of at least k users; the others listed as suppressed. */
+async function getPatterns(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  onlyParameters(event, ['kind']);
+  const kind = event.queryStringParameters?.['kind'];
+  if (kind !== undefined && !(PATTERN_KINDS as readonly string[]).includes(kind)) {
+    throw badRequest('invalid_parameter', `kind: must be one of ${PATTERN_KINDS.join(', ')}`, { parameter: 'kind' });
+  }
+  const stored = await deps.patterns.latest();
+  const answer = stored ? releasePatterns(stored, deps.k, kind as PatternKind | undefined) : { model: null, patterns: [], suppressed: [] };
+  noteForAudit(event, { kind: kind ?? 'any', ...(answer.model && { version: answer.model.version }), count: answer.patterns.length });
+  return json(200, answer, { 'cache-control': 'no-store' });
+}
+
 /** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
   const document = JSON.stringify(openApiDocument(ROUTES));
@@ -131,6 +170,8 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       'POST /v1/reports': (event) => postReport(deps, event),
       'GET /v1/reports/{id}': (event) => getReport(deps, event),
       ...cohortRoutes(deps.cohorts),
+      'GET /v1/predictions': (event) => getPredictions(deps, event),
+      'GET /v1/patterns': (event) => getPatterns(deps, event),
       'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
     },
     { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
@@ -154,7 +195,9 @@ export const handler = logger.around(
       reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
       budget: { ledger, total },
       cohorts: makeCohorts({ store: new SqlCohortStore(db), population: new SqlCohortPopulation(db), clock, k: config.K_ANONYMITY, newId: randomUUID }),
+      patterns: new SqlPatternStore(db),
       audit: new SqlAuditLog(db),
+      predictions: new SqlOutcomePredictionStore(db),
       k: config.K_ANONYMITY,
       hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
       clock: { now: () => new Date() },

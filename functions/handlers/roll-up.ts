@@ -1,7 +1,8 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
-import { connectDatabase } from '../config/lambda';
+import { parseEnv } from '../config/env';
+import { connectDatabase, rollUpEnv } from '../config/lambda';
 import { makeRollUp, type RollUp, type RollUpResult } from '../use-cases/roll-up';
 import { lazyHandler } from './lazy';
 
@@ -22,6 +23,7 @@ const logger = lambdaLogger('roll-up');
 
 export const handler = logger.around(
   lazyHandler(async () => {
-    return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase({ logger })), clock: { now: () => new Date() }, logger }));
+    const config = parseEnv(rollUpEnv);
+    return makeRollUpHandler(makeRollUp({ rollups: new SqlRollupStore(await connectDatabase({ logger }), { k: config.K_ANONYMITY }), clock: { now: () => new Date() }, logger }));
   }),
 );

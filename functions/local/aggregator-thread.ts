@@ -27,7 +27,7 @@ const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttem
 /**
  * Daily in the stack; every 10 minutes here, where a runtime seldom lives a day and a history
  * import (the demo) writes weeks of rows in minutes: purged within the import, the minute rows
- * past their retention (a third of the demo's: 7 of its 21 days) give their space to the rows
+ * past their retention (two thirds of the demo's: 14 of its 21 days) give their space to the rows
  * written after them; purged an hour later, they had taken space of their own for good.
  */
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -332,8 +332,9 @@ export async function runAggregatorThread(): Promise<void> {
     };
     const live = openLiveStore(config, logger);
     closers.push(() => live.close());
-    // One store for both, so the roll-up's writes and the batches' share one row cache.
-    const rollups = new SqlRollupStore(analytics);
+    // One store for both, so the roll-up's writes and the batches' share one row cache; the
+    // roll-up decides each day it packs for the k answers use.
+    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,
       reader: stream,

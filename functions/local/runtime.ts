@@ -22,6 +22,7 @@ import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
 import { makeCohorts } from '../use-cases/cohorts';
 import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
+import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
@@ -38,6 +39,7 @@ import { outboxPath, startMonitoring } from './monitoring';
 import { makeAlertsHandler } from '../handlers/alerts';
 import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
+import { SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
 import { AggregatorThread } from './aggregator-thread';
 import { makeHealthCheck } from './health';
 import { apiReferencePages } from './api-reference';
@@ -224,13 +226,16 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const privacyBudget = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
   const release = { values: new SqlResearchValues(analytics), ledger, budget: privacyBudget, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock: systemClock };
   const reports = { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) };
+  const patterns = new SqlPatternStore(analytics);
   const queryHandler = makeQueryHandler({
     rollups: new SqlRollupStore(analytics),
     researchExport: makeResearchExport(release),
     reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
     budget: { ledger, total: privacyBudget },
     cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
+    patterns,
     audit,
+    predictions: new SqlOutcomePredictionStore(analytics),
     k: config.K_ANONYMITY,
     hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: systemClock,

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../domain/events/schema';
 import type { PurgeCutoffs } from '../domain/privacy/retention';
-import type { SeriesRow, SeriesSelection, SeriesSketchRow } from '../domain/rollups/metric-query';
+import type { DecidedHours, SeriesRow, SeriesSelection, SeriesSketchRow } from '../domain/rollups/metric-query';
 
 export interface RollUpStep {
   /** Epoch ms: hour and day rows now hold every event of the minutes before it. */
@@ -17,6 +17,11 @@ export interface RollupReader {
   readSeries(rows: SeriesSelection): Promise<SeriesRow[]>;
   /** The selected rows with their sketches, to be summed into coarser groups. */
   readSeriesSketches(rows: SeriesSelection): Promise<SeriesSketchRow[]>;
+  /**
+   * An hour selection's rows of the whole UTC days, from its start, whose release decisions for
+   * `k` the store keeps (DecidedHours), read in one snapshot. A store that keeps none leaves it out.
+   */
+  readDecidedHours?(rows: SeriesSelection, k: number): Promise<DecidedHours>;
 }
 
 /** Time-bucketed metric rollups (PostgreSQL): written by the aggregator and the roll-up, read by metric queries. */

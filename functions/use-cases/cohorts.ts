@@ -3,6 +3,8 @@ import { isMember, releasableCohorts, retentionMatrix, type CohortSubject, type 
 import { userFeatures } from '../domain/behaviour/features';
 import type { Clock } from '../ports';
 import type { CohortPopulation, CohortStore, StoredCohort } from '../ports/cohorts';
+import type { CohortMemberships } from '../ports/outcomes';
+import { ALL_USERS_COHORT } from '../domain/behaviour/outcome-predictions';
 
 /** Every read evaluates every cohort over every user (the release rule compares them): a bound keeps that bounded. */
 export const MAX_COHORTS = 200;
@@ -29,18 +31,37 @@ type Suppressed = readonly (typeof WITHHELD)[];
 
 export type CohortRead<T> = { readonly status: 'not_found' } | { readonly status: 'withheld' } | ({ readonly status: 'released' } & T);
 
-/** Each stored cohort with its members (keys ascending) and whether it may be released, oldest first. */
-async function evaluate(deps: CohortsDeps) {
-  const [cohorts, subjects] = await Promise.all([deps.store.list(), deps.population.subjects()]);
+/** Each cohort with its members among `subjects` (keys ascending) and whether it may be released, in the order given. */
+function membersOf(cohorts: readonly StoredCohort[], subjects: readonly CohortSubject[], k: number) {
   // The release rule walks members in one order; the database's collation may sort keys another way.
   const sorted = [...subjects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const members = cohorts.map((cohort) => sorted.filter((subject) => isMember(cohort.definition, subject)));
   const released = releasableCohorts(
     members.map((list) => list.map((subject) => subject.key)),
     sorted.length,
-    deps.k,
+    k,
   );
   return cohorts.map((cohort, i) => ({ cohort, members: members[i]!, released: released[i]! }));
+}
+
+async function evaluate(deps: CohortsDeps) {
+  const [cohorts, subjects] = await Promise.all([deps.store.list(), deps.population.subjects()]);
+  return membersOf(cohorts, subjects, deps.k);
+}
+
+/**
+ * The cohorts the outcome model predicts for: everyone ("all") and each stored cohort that may be
+ * released (PRIVACY.md "Cohorts"). A withheld cohort gets no prediction: set beside a cohort of
+ * one more person, two mean probabilities would give that person's own.
+ */
+export function storedCohortMemberships(store: CohortStore, k: number): CohortMemberships {
+  return {
+    async cohortsOf(users) {
+      const subjects = users.map(([key, state]) => ({ key, firstAt: state.firstAt, platform: state.platform?.value ?? null, activeDays: state.days }));
+      const released = membersOf(await store.list(), subjects, k).filter((entry) => entry.released);
+      return new Map([[ALL_USERS_COHORT, users.map(([key]) => key)], ...released.map((entry) => [entry.cohort.id, entry.members.map((member) => member.key)] as const)]);
+    },
+  };
 }
 
 export function makeCohorts(deps: CohortsDeps) {

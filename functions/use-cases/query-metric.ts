@@ -1,5 +1,8 @@
 import {
   buildMetricAnswer,
+  decidableSelection,
+  metricReleasePolicy,
+  planFrom,
   planMetricQuery,
   projectSeriesRows,
   requireKeptHours,
@@ -13,15 +16,7 @@ import {
   type SeriesRow,
   type SeriesSketchRow,
 } from '../domain/rollups/metric-query';
-import { ESTIMATE_RELATIVE_ERROR } from '../domain/rollups/distinct-sketch';
-import { releasePolicy } from '../domain/privacy/release-policy';
 import type { RollupReader } from '../ports/rollups';
-
-/**
- * An estimated count of users (above the sketch's exact range, so far above any k) enters the
- * release policy's bounds widened by four standard errors of the sketch, about 3 %.
- */
-const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
 
 /**
  * GET /v1/metrics/{metric}. Throws QueryError (with the offending parameter) for bad input;
@@ -30,9 +25,13 @@ const ESTIMATE_MARGIN = 4 * ESTIMATE_RELATIVE_ERROR;
 export async function queryMetric(store: RollupReader, request: MetricQueryParams, options: { readonly k: number; readonly hoursKeptFrom?: number | undefined }): Promise<MetricAnswer> {
   const query = validateMetricQuery(request);
   if (options.hoursKeptFrom !== undefined) requireKeptHours(query, options.hoursKeptFrom);
-  const plan = planMetricQuery(query);
+  const whole = planMetricQuery(query);
+  // The days the store has decided are read as their own cells alone; the policy decides the rest.
+  const selection = decidableSelection(query, whole);
+  const decided = selection && store.readDecidedHours ? await store.readDecidedHours(selection, options.k) : undefined;
+  const plan = decided ? planFrom(whole, decided.until) : whole;
   const { rows, merged } = await readLevels(store, plan.levels);
-  return buildMetricAnswer(query, plan, rows, releasePolicy({ k: options.k, approximateMargin: ESTIMATE_MARGIN }), merged);
+  return buildMetricAnswer(query, plan, rows, metricReleasePolicy(options.k), merged, decided);
 }
 
 /**
@@ -46,6 +45,7 @@ async function readLevels(store: RollupReader, levels: readonly LevelPlan[]): Pr
   const merged: (SeriesSketchRow[] | undefined)[] = levels.map(() => undefined);
   const rows = await Promise.all(
     levels.map(async ({ rows: selection, project, merged: summedLocally, spans }, l) => {
+      if (selection.from >= selection.to) return [];
       if (summedLocally) {
         const parts = (await Promise.all((spans ?? [selection]).map((span) => store.readSeriesSketches({ ...selection, from: span.from, to: span.to })))).flat();
         const levelRows = project ? sumSketchRows(parts, project) : parts;

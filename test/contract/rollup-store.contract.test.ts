@@ -189,9 +189,12 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     const subject = await open();
     try {
       await migrate(subject.db, 'product', ROLLUP_MIGRATIONS);
-      const seeded = new SqlRollupStore(subject.db);
+      // The roll-up decides each day it packs for K: the answers of K read those decisions.
+      const seeded = new SqlRollupStore(subject.db, { k: K });
       for (let i = 0; i < traffic.length; i += 500) await seeded.applyEvents(traffic.slice(i, i + 500));
       await rollUpAll(seeded, '2026-11-25T15:20:00Z');
+      const decided = await subject.db.query<{ day: Date }>('SELECT DISTINCT day FROM rollup_hour_blocks WHERE released_k = $1', [K]);
+      expect(decided.rows.map((row) => row.day.toISOString()).sort()).toEqual(['2026-11-24T00:00:00.000Z']);
       const range = { from: '2026-11-23T00:00:00Z', to: '2026-11-26T00:00:00Z' };
       let withheld = 0;
       let shown = 0;
@@ -210,6 +213,10 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
         }
       }
       await filtersAddUp(seeded, reference, range, K);
+      // Answers of another k decide every day themselves.
+      for (const query of [{ metric: 'events', ...range, interval: 'hour', groupBy: 'platform,type' }, { metric: 'interventions', ...range, interval: 'hour', groupBy: 'urgency' }]) {
+        expect(sumsToTwelveDigits(await queryMetric(seeded, query, { k: K - 2 }))).toEqual(sumsToTwelveDigits(await queryMetric(reference, query, { k: K - 2 })));
+      }
       expect(traffic.length).toBeGreaterThan(1_000);
       expect(withheld).toBeGreaterThan(10);
       // And figures are compared, not only empty answers.
@@ -381,7 +388,8 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     it('changes no answer before, during or after it, late events and replays included', async () => {
       // The reference is never rolled up: every answer of it is summed from minute rows.
       await withTwoDatabases(async (subject, plain) => {
-      const store = new SqlRollupStore(subject.db);
+      // Deciding the days it packs for the answers' k, which late events undo with the blocks.
+      const store = new SqlRollupStore(subject.db, { k: 3 });
       const reference = new SqlRollupStore(plain);
       const both = async (list: readonly StoredEvent[]) => {
         for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);

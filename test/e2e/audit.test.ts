@@ -100,6 +100,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       },
     },
   },
+  'GET /v1/patterns': { method: 'GET', path: '/v1/patterns?kind=archetype', role: 'analyst', details: { kind: 'archetype', count: 0 } },
   'GET /v1/anomalies': { method: 'GET', path: `/v1/anomalies?from=${range.from}&to=${range.to}`, role: 'analyst', details: { from: range.from, to: range.to, limit: 100, count: 0 } },
   'POST /v1/cohorts': {
     method: 'POST',
@@ -139,6 +140,8 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       metric: ['sessionsPerWeek', 'daysActive'],
     },
   },
+  // No model is trained in this runtime: the read is audited all the same.
+  'GET /v1/predictions': { method: 'GET', path: '/v1/predictions?cohort=all', role: 'analyst', details: { cohort: 'all', model: null, count: 0 } },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',

@@ -4,6 +4,11 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
 import { postgresDatabase } from '../../functions/adapters/pg/database';
 import { SqlAnomalyStore } from '../../functions/adapters/pg/sql-anomaly-stores';
+import { SqlOutcomePredictionStore } from '../../functions/adapters/pg/sql-outcome-predictions';
+import { cohortPrediction } from '../../functions/domain/behaviour/outcome-predictions';
+import type { OutcomeModel } from '../../functions/domain/behaviour/outcome-model';
+import { SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
+import type { BehaviourPattern } from '../../functions/domain/behaviour/patterns';
 
 const K = 3;
 const at = new Date(Date.now() - 30 * 60_000);
@@ -79,6 +84,8 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
  * Anomalies come from the monitor, which judges a minute 90 s after it closes and after a
  * detector's warm-up: too slow to wait for here. The rows are written to the store the runtime
  * reads (PostgreSQL), one anomaly of a minute of k - 1 users and one of k, and the route answers.
+ * Outcome predictions come from the nightly model: a version is written with a cohort of k - 1
+ * users and one of k.
  */
 const RELEASES_ON_POSTGRES: Partial<Record<RouteKey, Check>> = {
   'GET /v1/anomalies': async (app) => {
@@ -86,7 +93,30 @@ const RELEASES_ON_POSTGRES: Partial<Record<RouteKey, Check>> = {
     const shown = (answer.body.anomalies as { labels: { type: string } }[]).map((anomaly) => anomaly.labels.type);
     return { smallSuppressed: !shown.includes('crisis.signal'), largeShown: JSON.stringify(shown) === JSON.stringify(['mood.reported']) };
   },
+  'GET /v1/predictions': async (app) => {
+    const [all, small] = await Promise.all([app.request('GET', '/v1/predictions'), app.request('GET', '/v1/predictions?cohort=small')]);
+    const shown = (answer: typeof all) => (answer.body.predictions as { cohort: string; users: number }[]).map((row) => `${row.cohort}:${row.users}`);
+    return {
+      smallSuppressed: JSON.stringify(small.body.suppressed) === JSON.stringify([{ group: { cohort: 'small' }, reason: 'k_anonymity' }]) && shown(small).length === 0 && !shown(all).some((row) => row.startsWith('small')),
+      largeShown: JSON.stringify(shown(all)) === JSON.stringify([`large:${K}`]),
+    };
+  },
+  // Archetypes of k - 1, k and k users: the first is withheld, and the second with it (the total
+  // minus the rest would give the first away); a sequence with k - 1 drop-outs is withheld too.
+  'GET /v1/patterns': async (app) => {
+    const answer = await app.request('GET', '/v1/patterns');
+    const shown = (answer.body.patterns as { id: string }[]).map((pattern) => pattern.id);
+    const withheld = (answer.body.suppressed as { group: { pattern: string } }[]).map((entry) => entry.group.pattern);
+    return {
+      smallSuppressed: JSON.stringify(withheld.sort()) === JSON.stringify(['archetype-k', 'archetype-k-1', 'sequence-k-1']),
+      largeShown: JSON.stringify(shown.sort()) === JSON.stringify(['archetype-k-too', 'sequence-k']),
+    };
+  },
 };
+
+const profile = { sessionsPerWeek: 4, sessionsPerWeekTrend: 0, weeklyVariability: 1, completionRate: 0.8 };
+const archetype = (id: string, users: number): BehaviourPattern => ({ id, kind: 'archetype', name: 'steady', users, share: users / (3 * K - 1), confidence: 0.7, profile });
+const sequence = (id: string, droppedOut: number): BehaviourPattern => ({ id, kind: 'sequence', steps: ['session.ended:abandoned'], users: 2 * K, droppedOut, support: 0.5, confidence: droppedOut / (2 * K), lift: 1.5, precedes: 'dropout' });
 
 describeWithServices(['postgres'], 'the release gate on routes whose data the test writes to PostgreSQL', () => {
   let app: TestRuntime;
@@ -110,6 +140,14 @@ describeWithServices(['postgres'], 'the release gate on routes whose data the te
       users,
     });
     await new SqlAnomalyStore(db).record([anomaly('crisis.signal', K - 1, 1), anomaly('mood.reported', K, 2)]);
+    const quality = { accuracy: 0.8, auc: 0.9, brier: 0.1, trainedOn: 70, testedOn: 30, splitAt: at.toISOString(), calibration: [] };
+    const model = { outcome: 'phq9_reliable_improvement', features: [], means: [], sds: [], regression: { name: 'LogisticRegression', numSteps: 1, learningRate: 1, numberClasses: 2, classifiers: [] }, quality } satisfies OutcomeModel;
+    const cohort = (name: string, users: number) => cohortPrediction(name, Array.from({ length: users }, () => 0.5), Array.from({ length: users }, (_, i) => i % 2 === 0));
+    await new SqlOutcomePredictionStore(db).saveVersion({ version: 'v1', trainedAt: at, model }, [cohort('small', K - 1), cohort('large', K)]);
+    await new SqlPatternStore(db).save({
+      model: { version: 'release-gate', trainedAt: new Date().toISOString(), users: 3 * K - 1, k: 3, silhouette: 0.5 },
+      patterns: [archetype('archetype-k-1', K - 1), archetype('archetype-k', K), archetype('archetype-k-too', K), sequence('sequence-k-1', K - 1), sequence('sequence-k', K)],
+    });
     await db.close();
   });
   afterAll(async () => {

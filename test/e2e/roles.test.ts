@@ -30,6 +30,8 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
     body: { metric: 'mood.valence', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 },
   },
   'GET /v1/privacy/budget': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/privacy/budget' },
+  'GET /v1/predictions': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/predictions?cohort=all' },
+  'GET /v1/patterns': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/patterns' },
   'POST /v1/reports': {
     allowed: ['admin', 'analyst'],
     method: 'POST',

@@ -69,6 +69,7 @@ const SEEDS: Partial<Record<RouteKey, Seed>> = {
   'POST /v1/silences': { body: { matchers: [{ name: 'rule', value: 'fuzz-rule', isRegex: false }], startsAt: from, endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'fuzz' } },
   'DELETE /v1/silences/{id}': { path: { id: ID } },
   'GET /v1/anomalies': { query: { from, to, limit: '10' } },
+  'GET /v1/predictions': { query: { cohort: 'all' } },
 };
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];

@@ -152,9 +152,9 @@ describe('function configuration in AWS', () => {
     expect(env('query')).toMatchObject({ ...database, K_ANONYMITY: '25', PRIVACY_BUDGET_EPSILON: '4.5', PRIVACY_BUDGET_DELTA: '0.000001' });
   });
 
-  it('gives migrate and the roll-up the database', () => {
+  it('gives migrate and the roll-up the database, and the roll-up the k it decides packed days for', () => {
     expect(env('migrate')).toMatchObject(database);
-    expect(env('rollUp')).toMatchObject(database);
+    expect(env('rollUp')).toMatchObject({ ...database, K_ANONYMITY: '25' });
     expect(env('purge')).toMatchObject(database);
   });
 

@@ -37,18 +37,18 @@ describe('stream processing, migrations and alarms', () => {
   });
 
   it('runs the retention purge daily with the retention from context, once the migrations are applied', () => {
-    const custom = synthStack({ idempotencyKeyRetentionDays: 60, minuteRollupRetentionDays: 7, hourRollupRetentionDays: 90, auditRetentionDays: 3000 }).template;
+    const custom = synthStack({ idempotencyKeyRetentionDays: 60, minuteRollupRetentionDays: 3, hourRollupRetentionDays: 90, auditRetentionDays: 3000 }).template;
     const purge = lambdaNamed(custom, HOUSE_FUNCTIONS.purge);
     expect(purge.resource.Properties.Environment.Variables).toMatchObject({
       RETENTION_IDEMPOTENCY_KEY_DAYS: '60',
-      RETENTION_MINUTE_ROLLUP_DAYS: '7',
+      RETENTION_MINUTE_ROLLUP_DAYS: '3',
       RETENTION_HOUR_ROLLUP_DAYS: '90',
       RETENTION_AUDIT_DAYS: '3000',
       RETENTION_REPORT_DAYS: '365',
     });
     expect(lambdaNamed(template, HOUSE_FUNCTIONS.purge).resource.Properties.Environment.Variables).toMatchObject({
       RETENTION_IDEMPOTENCY_KEY_DAYS: '31',
-      RETENTION_MINUTE_ROLLUP_DAYS: '14',
+      RETENTION_MINUTE_ROLLUP_DAYS: '7',
       RETENTION_HOUR_ROLLUP_DAYS: '400',
       RETENTION_AUDIT_DAYS: '2190',
     });

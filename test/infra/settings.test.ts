@@ -8,7 +8,7 @@ describe('settings from CDK context', () => {
       kAnonymity: 10,
       reportRetentionDays: 365,
       idempotencyKeyRetentionDays: 31,
-      minuteRollupRetentionDays: 14,
+      minuteRollupRetentionDays: 7,
       hourRollupRetentionDays: 400,
       auditRetentionDays: 2190,
       privacyBudgetEpsilon: 10,

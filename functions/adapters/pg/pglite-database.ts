@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -35,6 +36,22 @@ const walSettings = { max_wal_size: '64MB', min_wal_size: '32MB' };
 
 const DEFAULT_SHARED_BUFFERS_MB = 16;
 
+/**
+ * A new data folder, made by initdb in a process of its own. initdb runs a WASM instance of its
+ * own (~450 MB while it runs). In a worker thread of this process its WASM memory and heap went
+ * with the thread, but not what its thread and the compiler threads had taken from malloc: about
+ * 200 MB of arenas that glibc keeps for the threads after it, resident for the life of the
+ * runtime (bench/footprint.ts). A process gives everything back when it exits.
+ */
+export async function createDataDir(dataDir: string, settings: Readonly<Record<string, string>>): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, [join(__dirname, 'pglite-worker.js'), JSON.stringify({ dataDir, settings })], { maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`PGlite could not create ${dataDir}: ${stderr.trim() || error.message}`));
+      else resolve();
+    });
+  });
+}
+
 /** An embedded database that other threads of the process may use too. */
 export interface EmbeddedDatabase extends SqlDatabase {
   /** A port for `embeddedDatabaseClient` in another thread (transfer it with postMessage). */
@@ -50,17 +67,7 @@ export interface EmbeddedDatabase extends SqlDatabase {
  */
 export async function embeddedDatabase(dataDir: string | undefined, options: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const settings = { ...walSettings, shared_buffers: `${options.sharedBuffersMb ?? DEFAULT_SHARED_BUFFERS_MB}MB` };
-  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) {
-    // A new folder is made by initdb, a WASM instance of its own that the thread keeps resident
-    // (~450 MB per database) until its isolate happens to collect it: a thread of its own makes
-    // the folder and ends, and its memory goes with it.
-    const creator = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, settings, createOnly: true } });
-    try {
-      await workerReady(creator, 'PGlite');
-    } finally {
-      await creator.terminate();
-    }
-  }
+  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await createDataDir(dataDir, settings);
   // In memory there is no WAL on disk to recycle.
   const checkpointEveryMs = dataDir === undefined ? 0 : (options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS);
   const worker = new Worker(join(__dirname, 'pglite-worker.js'), { workerData: { dataDir, settings, checkpointEveryMs, niceness: options.niceness ?? 0 } });

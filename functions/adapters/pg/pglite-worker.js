@@ -3,7 +3,9 @@
 //   { id, op: 'query' | 'exec', sql, params?, tx?, rowMode? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
 // Replies: { id, rows? } or { id, error: { message, code } }. { op: 'connect', port } serves the
 // same messages on a port of another thread, with transactions of its own.
-const { parentPort, workerData } = require('node:worker_threads');
+// Run as a process of its own (`node pglite-worker.js '{"dataDir":..., "settings":...}'`), it
+// creates the data folder (initdb) and exits.
+const { isMainThread, parentPort, workerData } = require('node:worker_threads');
 
 const INT8_OID = 20;
 const BYTEA_OID = 17;
@@ -21,6 +23,20 @@ function byteaFromHex(text) {
 }
 const ROLLBACK = Symbol('rollback');
 
+async function open(dataDir, settings) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  return PGlite.create(dataDir, {
+    parsers: { [INT8_OID]: (value) => Number(value), [BYTEA_OID]: byteaFromHex },
+    serializers: { [BYTEA_OID]: byteaToHex },
+    startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
+  });
+}
+
+async function create({ dataDir, settings }) {
+  const db = await open(dataDir, settings);
+  await db.close();
+}
+
 async function main() {
   if (workerData.niceness > 0) {
     // setpriority(2) with pid 0 applies to the calling thread on Linux; elsewhere it may apply to
@@ -31,17 +47,7 @@ async function main() {
       // no precedence then
     }
   }
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(workerData.dataDir, {
-    parsers: { [INT8_OID]: (value) => Number(value), [BYTEA_OID]: byteaFromHex },
-    serializers: { [BYTEA_OID]: byteaToHex },
-    startParams: [...PGlite.defaultStartParams, ...Object.entries(workerData.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
-  });
-  if (workerData.createOnly) {
-    await db.close();
-    parentPort.postMessage({ ready: true });
-    return;
-  }
+  const db = await open(workerData.dataDir, workerData.settings);
   if (workerData.checkpointEveryMs > 0) {
     // Single-user PostgreSQL has no checkpointer, and checkpoints for WAL volume are asked for
     // only under a postmaster: without this the WAL grows with every write until the database
@@ -127,4 +133,14 @@ function serve(db, endpoint) {
   });
 }
 
-main().catch((error) => parentPort.postMessage({ ready: false, error: { message: String(error && error.message ? error.message : error) } }));
+if (isMainThread) {
+  create(JSON.parse(process.argv[2])).then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(`${error && error.message ? error.message : error}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((error) => parentPort.postMessage({ ready: false, error: { message: String(error && error.message ? error.message : error) } }));
+}

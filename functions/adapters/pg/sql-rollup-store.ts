@@ -1,9 +1,33 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
-import { byBucketAndKey, projectSeriesRows, sumSketchRows, type SeriesRow, type SeriesSelection, type SeriesSketchRow } from '../../domain/rollups/metric-query';
+import {
+  byBucketAndKey,
+  dayDecisionPlan,
+  metricReleasePolicy,
+  projectSeriesRows,
+  releasedRows,
+  sumSketchRows,
+  type DecidedHours,
+  type SeriesRow,
+  type SeriesSelection,
+  type SeriesSketchRow,
+} from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
-import { bucketStart, computeRollups, FINEST_GROUPINGS, INTERVAL_MS, rollUpMinutes, rollupKeyId, rowSource, STORED_GROUPINGS, type RollupRow, type RollupValues } from '../../domain/rollups/rollup';
+import {
+  bucketStart,
+  computeRollups,
+  FINEST_GROUPINGS,
+  INTERVAL_MS,
+  rollUpMinutes,
+  rollupKeyId,
+  rowSource,
+  STORED_GROUPINGS,
+  type Interval,
+  type KeyProjection,
+  type RollupRow,
+  type RollupValues,
+} from '../../domain/rollups/rollup';
 
 import type { PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
@@ -311,6 +335,17 @@ const OPEN_SKETCHES = `
   FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
+// OPEN_SKETCHES' rows as one row of three fields: a line per row (part as 0 for a stored row,
+// bucket in epoch ms, count, the users sketch's length, the quantile sketch's or -1, group key
+// last), each row's sum, min and max as float8send writes them, and the rows' sketches end to end.
+// A result field cost PGlite a buffer of its own (most of a filtered answer's time, 16,500 hour
+// rows of nine fields), and pg a parse; all three aggregates see the rows in one order.
+const PACKED_SKETCHES = `
+  SELECT string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.group_key), E'\\n') AS packed,
+    string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea) AS packed_values,
+    string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea) AS sketches
+  FROM (${OPEN_SKETCHES}) x`;
+
 /** How many days before the watermark the roll-up keeps packed (a month's hourly series, with room). */
 const PACKED_DAYS = 62;
 
@@ -345,6 +380,39 @@ const PACK_DAYS = `
   ) p
   WHERE p.packed IS NOT NULL
   ON CONFLICT (metric, day, grouping) DO NOTHING`;
+
+/**
+ * At most this many days of metrics are decided per roll-up step, each about 15-25 ms under the
+ * writer lock on 1,000,000 events: a backlog (a new deployment, or a new k) is decided over steps.
+ */
+const DECIDE_DAYS_PER_STEP = 20;
+
+// Packed days whose decisions are not for $1 (k), newest first, at most $2 ($3 the metrics with a
+// finest grouping): every block of a metric's day is decided at once, so its total block stands for all.
+const UNDECIDED_DAYS = `
+  SELECT b.metric, ${epochMs('b.day')} AS day_ms FROM rollup_hour_blocks b
+  WHERE b.grouping = '' AND b.released_k IS DISTINCT FROM $1 AND b.metric = ANY($3::text[])
+  ORDER BY b.day DESC, b.metric LIMIT $2`;
+// $1.. the blocks' metrics, days (epoch ms), groupings, decisions (hex, a byte per line), $5 k.
+const DECIDE_BLOCKS = `
+  UPDATE rollup_hour_blocks b SET released = decode(u.released, 'hex'), released_k = $5
+  FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[]) AS u(metric, day_ms, grouping, released)
+  WHERE b.metric = u.metric AND b.day = to_timestamp(u.day_ms / 1000) AND b.grouping = u.grouping`;
+// The blocks of one grouping ($1 metric, $2 grouping) on the days $3 (epoch ms) decided for $4
+// (k), and whether each day is known to have no rows: whole before the watermark, and no total
+// day row. $5: whether the values are wanted (a block without them is read from its rows).
+const DECIDED_BLOCKS = `
+  SELECT d.day_ms, b.packed, CASE WHEN $5::bool THEN b.packed_values END AS packed_values, b.released,
+    b.packed IS NULL AND to_timestamp(d.day_ms / 1000) + interval '24 hours' <= ${WATERMARK} AND NOT EXISTS (
+      SELECT 1 FROM rollups r WHERE r.metric = $1 AND r.interval = 'day' AND r.grouping = '' AND r.bucket = to_timestamp(d.day_ms / 1000)
+    ) AS empty
+  FROM unnest($3::int8[]) AS d(day_ms)
+  LEFT JOIN LATERAL (
+    SELECT b.packed, b.packed_values, b.released FROM rollup_hour_blocks b
+    WHERE b.metric = $1 AND b.day = to_timestamp(d.day_ms / 1000) AND b.grouping = $2 AND b.released_k = $4
+      AND (b.packed_values IS NOT NULL OR NOT $5::bool) OFFSET 0
+  ) b ON true
+  ORDER BY d.day_ms`;
 
 /**
  * The chunks an hour selection is read in: its last DAY_CHUNKS UTC days (or parts of days, at
@@ -677,7 +745,15 @@ export class SqlRollupStore implements RollupStore {
 
   constructor(
     private readonly db: SqlDatabase,
-    private readonly options: { cacheRows?: number; rollUpStepRows?: number } = {},
+    private readonly options: {
+      cacheRows?: number;
+      rollUpStepRows?: number;
+      /**
+       * The k of metric answers: the roll-up then decides each day it packs for it, and answers of
+       * that k read those decisions (DecidedHours); without it, answers decide every day.
+       */
+      k?: number;
+    } = {},
   ) {}
 
   applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
@@ -799,9 +875,39 @@ export class SqlRollupStore implements RollupStore {
       }
       await tx.query(MOVE_WATERMARK, [to]);
       await tx.query(PACK_DAYS, [textArray(STORED_GROUPINGS.map((g) => g.metric)), textArray(STORED_GROUPINGS.map((g) => g.grouping)), PACK_DAYS_PER_STEP]);
+      if (this.options.k !== undefined) await this.decidePackedDays(tx, this.options.k);
       this.rolledUpTo = to;
       return { rolledUpTo: to, minuteRows, done: to >= end };
     });
+  }
+
+  /**
+   * Decides the release of the packed days not decided for `k`: each day's levels read as an
+   * answer reads them (its blocks, in this transaction), the policy run over them, and each hour
+   * block's decisions stored beside its lines.
+   */
+  private async decidePackedDays(tx: SqlExecutor, k: number): Promise<void> {
+    const { rows: days } = await tx.query<{ metric: string; day_ms: number }>(UNDECIDED_DAYS, [k, DECIDE_DAYS_PER_STEP, textArray(FINEST_GROUPINGS.map((g) => g.metric))]);
+    if (days.length === 0) return;
+    const plans = days.map(({ metric, day_ms }) => dayDecisionPlan(metric, FINEST_GROUPINGS.find((g) => g.metric === metric)!.grouping, day_ms));
+    // A statement a day, as an answer reads it: one of many days' levels is costly enough to the
+    // planner's eye for PostgreSQL to JIT-compile it (seconds).
+    const rows: SeriesRow[][][] = [];
+    for (const plan of plans) rows.push(await this.readLevelsIn(tx, plan.levels.map((level) => level.rows)));
+    const policy = metricReleasePolicy(k);
+    const blocks = { metrics: [] as string[], days: [] as number[], groupings: [] as string[], released: [] as string[] };
+    plans.forEach((plan, p) => {
+      const levelRows = rows[p]!;
+      const released = releasedRows(plan, levelRows, policy);
+      plan.levels.forEach((level, l) => {
+        if (level.interval !== 'hour' || levelRows[l]!.length === 0) return;
+        blocks.metrics.push(days[p]!.metric);
+        blocks.days.push(days[p]!.day_ms);
+        blocks.groupings.push(level.grouping);
+        blocks.released.push(Buffer.from(released[l]!.buffer, released[l]!.byteOffset, released[l]!.byteLength).toString('hex'));
+      });
+    });
+    await tx.query(DECIDE_BLOCKS, [textArray(blocks.metrics), numberArray(blocks.days), textArray(blocks.groupings), textArray(blocks.released), k]);
   }
 
   /** Merges the deltas into the rows they change and writes those, caching them as it goes. */
@@ -953,53 +1059,86 @@ export class SqlRollupStore implements RollupStore {
   private async readPendingSeries(): Promise<void> {
     const pending = this.pendingSeries;
     this.pendingSeries = [];
-    const plans = pending.map(({ plan }) => plan);
     try {
-      // Where each level's minutes are stored, and how their keys map onto the level's.
-      const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
-      const chunks = plans.flatMap((plan, l) => (plan.interval === 'hour' ? hourChunks(plan).map((chunk) => ({ level: l + 1, ...chunk })) : []));
-      const result = await this.db.queryArrays<LevelReadRow>(SERIES_LEVELS, [
-        textArray(plans.map((plan) => plan.metric)),
-        textArray(plans.map((plan) => plan.interval)),
-        textArray(plans.map((plan) => plan.grouping)),
-        numberArray(plans.map((plan) => plan.from)),
-        numberArray(plans.map((plan) => plan.to)),
-        `{${plans.map((plan) => plan.values).join(',')}}`,
-        numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
-        textArray(minutes.map((source) => source.grouping)),
-        numberArray(chunks.map((chunk) => chunk.level)),
-        numberArray(chunks.map((chunk) => chunk.from)),
-        numberArray(chunks.map((chunk) => chunk.to)),
-      ]);
-      const points = plans.map((): SeriesRow[] => []);
-      const open = plans.map((): SeriesSketchRow[] => []);
-      for (const row of result.rows) {
-        const level = row[0] - 1;
-        const plan = plans[level]!;
-        if (row[1] === null) {
-          unpackLines(row[12]!, row[11], plan.from + row[2] * INTERVAL_MS.minute, points[level]!);
-          continue;
-        }
-        const { project } = minutes[level]!;
-        open[level]!.push({
-          bucket: bucketStart(plan.from + row[2] * INTERVAL_MS.minute, plan.interval),
-          groupKey: row[1] === MINUTES && project ? project(row[3]) : row[3],
-          count: row[4],
-          sum: row[8],
-          min: row[9],
-          max: row[10],
-          quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
-          users: DistinctSketch.deserialize(row[7]),
-        });
-      }
-      pending.forEach(({ resolve }, level) => {
-        // The open rows' buckets come after the completed ones'.
-        if (open[level]!.length > 0) points[level]!.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
-        resolve(points[level]!);
-      });
+      const points = await this.readLevelsIn(
+        this.db,
+        pending.map(({ plan }) => plan),
+      );
+      pending.forEach(({ resolve }, level) => resolve(points[level]!));
     } catch (error) {
       for (const { reject } of pending) reject(error);
     }
+  }
+
+  /** Hour and day selections' rows, read by one statement (SERIES_LEVELS) of `executor`. */
+  private async readLevelsIn(executor: SqlExecutor, plans: readonly SeriesSelection[]): Promise<SeriesRow[][]> {
+    // Where each level's minutes are stored, and how their keys map onto the level's.
+    const minutes = plans.map((plan) => rowSource(plan.metric, 'minute', plan.grouping));
+    const chunks = plans.flatMap((plan, l) => (plan.interval === 'hour' ? hourChunks(plan).map((chunk) => ({ level: l + 1, ...chunk })) : []));
+    const result = await executor.queryArrays<LevelReadRow>(SERIES_LEVELS, [
+      textArray(plans.map((plan) => plan.metric)),
+      textArray(plans.map((plan) => plan.interval)),
+      textArray(plans.map((plan) => plan.grouping)),
+      numberArray(plans.map((plan) => plan.from)),
+      numberArray(plans.map((plan) => plan.to)),
+      `{${plans.map((plan) => plan.values).join(',')}}`,
+      numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
+      textArray(minutes.map((source) => source.grouping)),
+      numberArray(chunks.map((chunk) => chunk.level)),
+      numberArray(chunks.map((chunk) => chunk.from)),
+      numberArray(chunks.map((chunk) => chunk.to)),
+    ]);
+    const points = plans.map((): SeriesRow[] => []);
+    const open = plans.map((): SeriesSketchRow[] => []);
+    for (const row of result.rows) {
+      const level = row[0] - 1;
+      const plan = plans[level]!;
+      if (row[1] === null) {
+        unpackLines(row[12]!, row[11], plan.from + row[2] * INTERVAL_MS.minute, points[level]!);
+        continue;
+      }
+      const { project } = minutes[level]!;
+      open[level]!.push({
+        bucket: bucketStart(plan.from + row[2] * INTERVAL_MS.minute, plan.interval),
+        groupKey: row[1] === MINUTES && project ? project(row[3]) : row[3],
+        count: row[4],
+        sum: row[8],
+        min: row[9],
+        max: row[10],
+        quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
+        users: DistinctSketch.deserialize(row[7]),
+      });
+    }
+    // The open rows' buckets come after the completed ones'.
+    points.forEach((levelPoints, level) => {
+      if (open[level]!.length > 0) levelPoints.push(...projectSeriesRows(open[level]!).sort(byBucketAndKey));
+    });
+    return points;
+  }
+
+  async readDecidedHours(plan: SeriesSelection, k: number): Promise<DecidedHours> {
+    const days: number[] = [];
+    for (let day = bucketStart(plan.from, 'day'); day < plan.to; day += INTERVAL_MS.day) days.push(day);
+    const result = await this.db.queryArrays<[dayMs: number, packed: string | null, values: Uint8Array | null, released: Uint8Array | null, empty: boolean]>(DECIDED_BLOCKS, [
+      plan.metric,
+      plan.grouping,
+      numberArray(days),
+      k,
+      plan.values,
+    ]);
+    const rows: SeriesRow[] = [];
+    const parts: Uint8Array[] = [];
+    let until = days[0] ?? plan.from;
+    for (const [day, packed, values, released, empty] of result.rows) {
+      // A day cut by the selection's ends is not whole.
+      if (day < plan.from || day + INTERVAL_MS.day > plan.to || !(empty || (packed !== null && released !== null))) break;
+      if (packed !== null) {
+        unpackLines(packed, values, day, rows);
+        parts.push(released!);
+      }
+      until = day + INTERVAL_MS.day;
+    }
+    return { until, rows, released: Buffer.concat(parts) };
   }
 
   async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
@@ -1014,12 +1153,52 @@ export class SqlRollupStore implements RollupStore {
     // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
     // has not folded yet, as readSeries reads them.
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    const result = await this.db.query<StoredValues & { part: number | null; bucket_ms: number; group_key: string }>(OPEN_SKETCHES, [...selectionParams(plan), minutes.grouping]);
-    const rows = result.rows.map((row) => ({
-      bucket: row.part === null ? row.bucket_ms : bucketStart(row.bucket_ms, plan.interval),
-      groupKey: row.part !== null && minutes.project ? minutes.project(row.group_key) : row.group_key,
-      ...valuesOf(row),
-    }));
-    return sumSketchRows(rows);
+    const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: Uint8Array | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
+    const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
+    if (packed === null) return [];
+    return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project));
   }
+}
+
+/**
+ * The rows of PACKED_SKETCHES: a stored row's bucket as it is, a minute's (part MINUTES) as the
+ * bucket of the interval holding it, with its key projected where its grouping is finer.
+ */
+function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Array, interval: Interval, project: KeyProjection | undefined): SeriesSketchRow[] {
+  const rows: SeriesSketchRow[] = [];
+  const doubles = new DataView(values.buffer, values.byteOffset, values.byteLength);
+  let at = 0;
+  let sketchAt = 0;
+  // A whole number, maybe negative (an absent sketch's length), followed by one space.
+  const integer = () => {
+    const end = packed.indexOf(' ', at);
+    const value = Number(packed.slice(at, end));
+    at = end + 1;
+    return value;
+  };
+  for (let row = 0; at < packed.length; row++) {
+    const part = integer();
+    const bucketMs = integer();
+    const count = integer();
+    const usersLength = integer();
+    const quantilesLength = integer();
+    let end = packed.indexOf('\n', at);
+    if (end < 0) end = packed.length;
+    const storedKey = packed.slice(at, end);
+    at = end + 1;
+    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += usersLength)));
+    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
+    const offset = row * 24;
+    rows.push({
+      bucket: part === 0 ? bucketMs : bucketStart(bucketMs, interval),
+      groupKey: part !== 0 && project ? project(storedKey) : storedKey,
+      count,
+      sum: doubles.getFloat64(offset),
+      min: doubles.getFloat64(offset + 8),
+      max: doubles.getFloat64(offset + 16),
+      quantiles,
+      users,
+    });
+  }
+  return rows;
 }

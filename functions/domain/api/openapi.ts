@@ -8,6 +8,8 @@ import { describeMetrics, METRIC_KINDS, METRICS, type MetricDescription } from '
 import { DEFAULT_TIME_ZONE, QUERY_INTERVALS, type MetricAnswer } from '../rollups/metric-query';
 import { registerLocalRuntime } from './openapi-local-runtime';
 import { registerCohorts } from './openapi-cohorts';
+import { registerBehaviour } from './openapi-behaviour';
+import { registerPatterns } from './openapi-patterns';
 import { registerMonitoring } from './openapi-monitoring';
 import { registerResearch } from './openapi-research';
 import { BODY_ERRORS, NO_STORE, json, registerRoute, type RouteDocument, type RouteTable } from './openapi-route';
@@ -365,6 +367,8 @@ export function openApiDocument(routes: RouteTable): object {
   registerResearch(registry, routes, security);
   registerMonitoring(registry, routes, security);
   registerCohorts(registry, routes, security);
+  registerBehaviour(registry, routes, security);
+  registerPatterns(registry, routes, security);
 
   route('GET /openapi.json', {
     operationId: 'openApiDocument',
@@ -394,7 +398,7 @@ export function openApiDocument(routes: RouteTable): object {
       { name: 'Research', description: 'Differentially private releases and the budget they spend.' },
       { name: 'Privacy', description: 'Consent, erasure and the audit trail.' },
       { name: 'Monitoring', description: 'Alerts, alert rules, silences and anomalies.' },
-      { name: 'Behaviour', description: 'Cohorts of pseudonymous users, their retention and comparisons, k-anonymity applied.' },
+      { name: 'Behaviour', description: 'Patterns of engagement across users, cohorts of pseudonymous users (retention, comparisons) and outcome predictions per cohort, k-anonymity applied.' },
       { name: 'Operations', description: 'This document.' },
       { name: 'Local runtime', description: 'Answered by the local runtime only, outside the API (not in AWS).' },
     ],

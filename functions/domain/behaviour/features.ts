@@ -1,4 +1,6 @@
 import { CHOICE_TYPES, INSTRUMENTS, INTERVENTION_TYPES, type Instrument, type Platform, type StoredEvent } from '../events/schema';
+import { addOutcomeEvent, mergeOutcomeState, newOutcomeState, settleOutcomeState, type OutcomeState, type OutcomeStateBuilder } from './outcome-features';
+import { addPatternEvent, emptyPatternDraft, mergePatternFields, settlePatternDraft, type PatternDraft, type PatternFields } from './pattern-features';
 
 const DAY_MS = 86_400_000;
 const WEEK_DAYS = 7;
@@ -32,7 +34,7 @@ export interface ScoreAt {
  * (mergeFeatureState): the aggregate keeps it current as events arrive, in any order, without
  * reading raw events again. Times are epoch ms of when events occurred.
  */
-export interface FeatureState {
+export interface FeatureState extends PatternFields {
   readonly firstAt: number;
   readonly lastAt: number;
   /** Distinct UTC days (epoch day numbers) with any event, ascending. */
@@ -53,6 +55,8 @@ export interface FeatureState {
   /** Mood valence over time. */
   readonly mood: LineSums;
   readonly assessments: Readonly<Partial<Record<Instrument, { readonly baseline: ScoreAt; readonly latest: ScoreAt }>>>;
+  /** Score history and first two weeks for outcome prediction; absent from states stored before it existed. */
+  readonly outcome?: OutcomeState;
   /** The platform of the user's latest event that named one (cohorts select by it); absent in states stored before it was kept. */
   readonly platform?: PlatformAt | null;
 }
@@ -105,10 +109,11 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     const [mine, theirs] = [a.assessments[instrument], b.assessments[instrument]!];
     assessments[instrument] = mine ? { baseline: earlier(mine.baseline, theirs.baseline), latest: later(mine.latest, theirs.latest) } : theirs;
   }
+  const days = unionDays(a.days, b.days);
   return {
     firstAt: Math.min(a.firstAt, b.firstAt),
     lastAt: Math.max(a.lastAt, b.lastAt),
-    days: unionDays(a.days, b.days),
+    days,
     sessionsStarted: a.sessionsStarted + b.sessionsStarted,
     sessionsEnded: a.sessionsEnded + b.sessionsEnded,
     sessionsCompleted: a.sessionsCompleted + b.sessionsCompleted,
@@ -122,6 +127,8 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     mood: addLines(a.mood, b.mood),
     assessments,
     platform: laterPlatform(a.platform, b.platform),
+    outcome: mergeOutcomeState(a.outcome, b.outcome),
+    ...mergePatternFields(a, b, days),
   };
 }
 
@@ -137,7 +144,7 @@ function addToLine(line: Mutable<LineSums>, at: number, y: number): void {
 }
 
 /** Adds one event to its user's state in place: a batch makes one state per user, not one per event. */
-function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; mood: Mutable<LineSums> }, event: StoredEvent): void {
+function addEvent(state: Mutable<FeatureState> & PatternDraft & { duration: Mutable<LineSums>; mood: Mutable<LineSums> }, event: StoredEvent): void {
   const at = Date.parse(event.occurredAt);
   state.firstAt = Math.min(state.firstAt, at);
   state.lastAt = Math.max(state.lastAt, at);
@@ -145,6 +152,7 @@ function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; 
   if (!state.days.includes(day)) state.days.push(day);
   const platform = event.context.platform;
   if (platform) state.platform = laterPlatform(state.platform, { at, value: platform });
+  addPatternEvent(state, event, at, day);
   switch (event.type) {
     case 'session.started':
       state.sessionsStarted += 1;
@@ -184,15 +192,23 @@ function addEvent(state: Mutable<FeatureState> & { duration: Mutable<LineSums>; 
 /** Each user's (by pseudonym) state of a batch of events, to merge into what is stored. */
 export function featureDeltas(events: readonly StoredEvent[]): Map<string, FeatureState> {
   const deltas = new Map<string, Parameters<typeof addEvent>[0]>();
+  const outcomes = new Map<string, OutcomeStateBuilder>();
   for (const event of events) {
     let state = deltas.get(event.subject);
     if (!state) {
       const at = Date.parse(event.occurredAt);
-      deltas.set(event.subject, (state = { ...emptyState(at), duration: { ...NO_LINE }, mood: { ...NO_LINE } } as Parameters<typeof addEvent>[0]));
+      deltas.set(event.subject, (state = { ...emptyState(at), ...emptyPatternDraft(), duration: { ...NO_LINE }, mood: { ...NO_LINE } } as Parameters<typeof addEvent>[0]));
     }
     addEvent(state, event);
+    let outcome = outcomes.get(event.subject);
+    if (!outcome) outcomes.set(event.subject, (outcome = newOutcomeState()));
+    addOutcomeEvent(outcome, event);
   }
-  for (const state of deltas.values()) state.days.sort((a, b) => a - b);
+  for (const [subject, state] of deltas) {
+    // Sorts the days with their sessions, which are kept parallel to them.
+    settlePatternDraft(state);
+    state.outcome = settleOutcomeState(outcomes.get(subject)!);
+  }
   return deltas;
 }
 

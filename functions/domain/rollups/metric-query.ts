@@ -1,10 +1,10 @@
-import { WITHHELD, type Partitions, type ReleaseCells, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
+import { releasePolicy, WITHHELD, type Partitions, type ReleaseCells, type ReleasePolicy, type Withheld } from '../privacy/release-policy';
 import { boundedInstantMs, INSTANT_RANGE } from '../api/input-bounds';
 import { IDENTIFIER } from '../events/schema';
 import { piiIn } from '../privacy/pii';
 import { findMetric, METRICS, type MetricDefinition } from './catalogue';
 import { bucketStart, groupingOf, groupKeyOf, INTERVAL_MS, INTERVALS, rowSource, type Interval, type KeyProjection, type RollupRow, type RollupValues } from './rollup';
-import { DistinctSketch } from './distinct-sketch';
+import { DistinctSketch, ESTIMATE_RELATIVE_ERROR } from './distinct-sketch';
 import { QuantileSketch } from './quantile-sketch';
 import { calendarBounds, isoInstantInZone, resolveTimeZone, storedPieces, type CalendarUnit } from './calendar';
 
@@ -221,6 +221,15 @@ function parseFilter(metric: MetricDefinition, raw: unknown): MetricFilter {
 }
 
 /**
+ * The release policy of metric answers. An estimated count of users (above the sketch's exact
+ * range, so far above any k) enters its bounds widened by four standard errors of the sketch,
+ * about 3 %.
+ */
+export function metricReleasePolicy(k: number): ReleasePolicy {
+  return releasePolicy({ k, approximateMargin: 4 * ESTIMATE_RELATIVE_ERROR });
+}
+
+/**
  * The next coarser interval: its buckets are unions of whole buckets of this one, so a period's
  * row is partitioned by the points within it (the release policy's time axis).
  */
@@ -329,6 +338,69 @@ function cutDays(calendar: readonly number[]): { from: number; to: number }[] {
     else spans.push({ from: day, to: day + INTERVAL_MS.day });
   }
   return spans;
+}
+
+/**
+ * An hourly answer's points as the roll-up decided them, day by day. Every partition an hour
+ * cell is set against lies in its UTC day (its day's row, and its hour without one of its
+ * dimensions), and so does every partition of those, so the policy's decisions of a whole day
+ * depend on that day's cells alone, and on no coarser grouping's answer: the roll-up decides each
+ * day it packs (`dayDecisionPlan`), and a query reads those decisions for the days before
+ * `until` and decides only the days from there on.
+ */
+export interface DecidedHours {
+  /** A UTC midnight: the selection's days before it are decided. */
+  readonly until: number;
+  /** The selection's hour rows before `until`, in bucket and key order. */
+  readonly rows: readonly SeriesRow[];
+  /** Per row, 1 where the policy releases it. */
+  readonly released: Uint8Array;
+}
+
+/**
+ * The selection of a query's own cells whose decisions a store may keep: an hourly answer of
+ * stored cells, each point one cell (no local buckets, no filter merging cells).
+ */
+export function decidableSelection(query: MetricQuery, plan: ReadPlan): SeriesSelection | undefined {
+  if (query.interval !== 'hour' || query.calendar || filterMergesCells(query)) return undefined;
+  return plan.levels.at(-1)!.rows;
+}
+
+/** The plan's levels from `until` on (a UTC midnight): each still spans whole days, or nothing. */
+export function planFrom(plan: ReadPlan, until: number): ReadPlan {
+  return { levels: plan.levels.map((level) => ({ ...level, rows: { ...level.rows, from: Math.min(level.rows.to, Math.max(level.rows.from, until)) } })) };
+}
+
+/**
+ * What deciding one UTC day of a stored metric reads: the cells of every grouping of `grouping`
+ * (its finest) at hour and day, as an hourly answer of that grouping reads them; an answer of
+ * any of those groupings decides the day's cells the same, as the policy's decisions only flow
+ * from coarser levels to finer ones, in the same order.
+ */
+export function dayDecisionPlan(metric: string, grouping: string, day: number): ReadPlan {
+  const definition = findMetric(metric);
+  if (!definition) throw new Error(`'${metric}' is not a metric`);
+  const plan = planMetricQuery({
+    metric: definition,
+    rowsMetric: metric,
+    interval: 'hour',
+    timeZone: DEFAULT_TIME_ZONE,
+    storedInterval: 'hour',
+    from: day,
+    to: day + INTERVAL_MS.day,
+    groupBy: [],
+    grouping,
+    filter: {},
+  });
+  // The policy reads users only.
+  return { levels: plan.levels.map((level) => ({ ...level, rows: { ...level.rows, values: false } })) };
+}
+
+/** Per level of the plan, per row of it in the order given, 1 where the policy releases it. */
+export function releasedRows(plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy): Uint8Array[] {
+  const table = tableOf(plan, rows);
+  const released = policy.releasable(table.release, table.partitions);
+  return rows.map((levelRows, l) => Uint8Array.from(levelRows, (row) => released[table.cellOf(l, row.groupKey, row.bucket)!]!));
 }
 
 /** A stored row with its sketches, to be summed with the other rows of its projected group. */
@@ -625,18 +697,19 @@ function tableOf(plan: ReadPlan, rows: MetricRows): Table {
  * are left out like empty buckets, and `suppressed` says only that something was withheld, never
  * which group (naming it would say that a small group exists) nor how much. A query of local
  * buckets, or of a filter that adds dimensions, passes `merged`: the sketch rows of its `merged`
- * levels.
+ * levels. An hourly query passes the own cells the store had decided as `decided`, and a plan
+ * from their `until` on (`planFrom`).
  *
  * The policy decides the cells of the read grouping, filtered values or not, as any answer of that
  * grouping does; a filter only selects among them (PRIVACY.md rule 7).
  */
-export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy, merged?: MergedRows): MetricAnswer {
+export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: MetricRows, policy: ReleasePolicy, merged?: MergedRows, decided?: DecidedHours): MetricAnswer {
   const table = tableOf(plan, rows);
   const released = policy.releasable(table.release, table.partitions);
   const write = instantWriter(query.timeZone);
   const select = cellSelector(query);
   const { pointsByGroup, withheld } =
-    query.calendar || filterMergesCells(query) ? mergedPoints(query, plan, table, released, merged ?? [], write, select) : storedPoints(query, table, released, write, select);
+    query.calendar || filterMergesCells(query) ? mergedPoints(query, plan, table, released, merged ?? [], write, select) : storedPoints(query, table, released, write, select, decided);
   const sortedDimensions = query.groupBy.length === 0 ? [] : groupingOf(query.groupBy).split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];
@@ -690,20 +763,21 @@ function cellSelector(query: MetricQuery): CellSelector {
   };
 }
 
-/** The points of the query's own level: its selected cells within the range, one per point, as the policy decided them. */
-function storedPoints(query: MetricQuery, { cells, own }: Table, released: Uint8Array, write: (epochMs: number) => string, select: CellSelector): Points {
+/**
+ * The points of the query's own level: its selected cells within the range, one per point, as
+ * the policy decided them (the decided days' first, which come before the table's).
+ */
+function storedPoints(query: MetricQuery, { cells, own }: Table, released: Uint8Array, write: (epochMs: number) => string, select: CellSelector, decided?: DecidedHours): Points {
   const pointsByGroup = new Map<string, MetricPoint[]>();
   let withheld = false;
-  for (let i = own; i < cells.length; i++) {
-    const row = cells[i]!;
+  const add = (row: SeriesRow, isReleased: boolean) => {
     const groupKey = row.bucket < query.from || row.bucket >= query.to ? undefined : select(row.groupKey);
-    if (groupKey === undefined) continue;
-    if (!released[i]) {
-      withheld = true;
-      continue;
-    }
-    pushPoint(pointsByGroup, groupKey, pointOf(query.metric, row, write(row.bucket)));
-  }
+    if (groupKey === undefined) return;
+    if (!isReleased) withheld = true;
+    else pushPoint(pointsByGroup, groupKey, pointOf(query.metric, row, write(row.bucket)));
+  };
+  if (decided) for (let i = 0; i < decided.rows.length; i++) add(decided.rows[i]!, decided.released[i] === 1);
+  for (let i = own; i < cells.length; i++) add(cells[i]!, released[i] === 1);
   return { pointsByGroup, withheld };
 }
 

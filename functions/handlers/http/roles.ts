@@ -47,7 +47,9 @@ export const ROUTES = {
   // Silencing a safety alert is a decision about patients' care: only an administrator makes it.
   'POST /v1/silences': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['silence', 'endsAt'] },
   'DELETE /v1/silences/{id}': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['id'] },
+  'GET /v1/patterns': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['kind', 'version', 'count'] },
   'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'series', 'limit', 'count'] },
+  'GET /v1/predictions': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['cohort', 'model', 'count'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
 } as const satisfies Record<string, RouteSpec>;
 

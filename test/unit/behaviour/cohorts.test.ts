@@ -1,4 +1,7 @@
-import { cohortDefinitionSchema, isMember, newCohortSchema, releasableCohorts, retentionMatrix, type CohortSubject } from '../../../functions/domain/behaviour/cohorts';
+import { cohortDefinitionSchema, isMember, newCohortSchema, releasableCohorts, retentionMatrix, type CohortDefinition, type CohortSubject } from '../../../functions/domain/behaviour/cohorts';
+import type { FeatureState } from '../../../functions/domain/behaviour/features';
+import type { StoredCohort } from '../../../functions/ports/cohorts';
+import { storedCohortMemberships } from '../../../functions/use-cases/cohorts';
 
 const DAY = 86_400_000;
 // Monday 2026-10-05, UTC.
@@ -94,5 +97,22 @@ describe('week-N retention', () => {
 
   it('stops at `periods` weeks', () => {
     expect(retentionMatrix([subject(0, [7, 14])], { now, periods: 2, k: 1 }).rows[0]?.retained).toEqual([1, 1]);
+  });
+});
+
+describe('cohort memberships for the outcome model', () => {
+  const stored = (id: string, definition: CohortDefinition): StoredCohort => ({ id, name: id, definition, createdAt: '2026-12-01T00:00:00.000Z', createdBy: 'analyst-1' });
+  const state = (firstAt: number, platform: 'ios' | 'android') => ({ firstAt, days: [Math.floor(firstAt / DAY)], platform: { at: firstAt, value: platform } }) as unknown as FeatureState;
+
+  it('puts everyone in "all" and each user in the released cohorts they belong to, and predicts for no withheld cohort', async () => {
+    const users = [...Array.from({ length: 5 }, (_, i) => [`ios-${i}`, state(MONDAY, 'ios')] as const), ...Array.from({ length: 2 }, (_, i) => [`android-${i}`, state(MONDAY, 'android')] as const)];
+    const cohorts = [stored('ios', { attribute: { platform: 'ios' } }), stored('android', { attribute: { platform: 'android' } })];
+    const memberships = storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => cohorts.length }, 2);
+
+    const byCohort = await memberships.cohortsOf(users);
+    expect(Object.fromEntries([...byCohort].map(([cohort, keys]) => [cohort, keys.length]))).toEqual({ all: 7, ios: 5, android: 2 });
+    const strict = await storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => cohorts.length }, 3).cohortsOf(users);
+    // Android's two are under k; iOS is everyone but those two, so it goes too.
+    expect([...strict.keys()]).toEqual(['all']);
   });
 });

@@ -3,6 +3,8 @@ import { jsonLogger } from '../../../functions/adapters/log';
 import { DEFAULT_RETENTION, purgeCutoffs, type PurgeCutoffs } from '../../../functions/domain/privacy/retention';
 import type { RollupStore } from '../../../functions/ports/rollups';
 import { makePurge } from '../../../functions/use-cases/purge';
+import { MAX_POINTS_PER_GROUP } from '../../../functions/domain/rollups/metric-query';
+import { INTERVAL_MS } from '../../../functions/domain/rollups/rollup';
 
 const DAY = 86_400_000;
 
@@ -27,6 +29,11 @@ describe('retention', () => {
       auditDays: 3000,
       reportDays: 365,
     });
+  });
+
+  it('keeps minute rows by default for the week that one minute series can span, and no longer', () => {
+    const widestMinuteSeriesDays = (MAX_POINTS_PER_GROUP * INTERVAL_MS.minute) / DAY;
+    expect(DEFAULT_RETENTION.minuteRollupDays).toBe(Math.ceil(widestMinuteSeriesDays));
   });
 
   it('refuses to forget event ids while ingest still accepts their events', () => {

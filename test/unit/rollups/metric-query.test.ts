@@ -1,13 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import {
+  dayDecisionPlan,
   MAX_POINTS_PER_GROUP,
+  metricReleasePolicy,
   QueryError,
   planMetricQuery,
+  releasedRows,
   validateMetricQuery,
   type MetricQueryParams,
+  type ReadPlan,
 } from '../../../functions/domain/rollups/metric-query';
-import { computeRollups } from '../../../functions/domain/rollups/rollup';
+import { computeRollups, INTERVAL_MS } from '../../../functions/domain/rollups/rollup';
+import { syntheticTraffic } from '../../../functions/domain/demo/synthetic-traffic';
+import { toStoredEvent } from '../../../functions/domain/events/validate';
+import { pseudonymisers } from '../../../functions/handlers/ingest';
+import type { RollupReader } from '../../../functions/ports/rollups';
 import { queryMetric } from '../../../functions/use-cases/query-metric';
 import { memoryRollupReader } from '../../support/memory-rollups';
 
@@ -151,6 +159,37 @@ function moods(platform: string, users: number, at: string, valence: number): St
     context: { platform },
   })) as StoredEvent[];
 }
+
+describe('the release decisions of a UTC day', () => {
+  // Three days of the demo's traffic among few people: many cells near k, withheld at every level.
+  const now = new Date('2026-11-23T00:00:00Z');
+  const pseudonymise = pseudonymisers(Buffer.alloc(32, 3));
+  const traffic = [...syntheticTraffic({ seed: 11, clock: { now: () => now }, users: 250, days: 3 })].map((event) => toStoredEvent(event, pseudonymise, now));
+  const reader = memoryRollupReader(computeRollups(traffic, Infinity));
+  const days = [Date.parse('2026-11-20T00:00:00Z'), Date.parse('2026-11-21T00:00:00Z'), Date.parse('2026-11-22T00:00:00Z')];
+  const decide = async (plan: ReadPlan, reading: RollupReader, k: number) => {
+    const rows = await Promise.all(plan.levels.map((level) => reading.readSeries(level.rows)));
+    const released = releasedRows(plan, rows, metricReleasePolicy(k));
+    // Each hour cell's decision, by level, bucket and group.
+    return new Map(plan.levels.flatMap((level, l) => (level.interval === 'hour' ? rows[l]!.map((row, i) => [`${level.grouping} ${row.bucket} ${row.groupKey}`, released[l]![i]!] as const) : [])));
+  };
+
+  it.each([3, 5, 8])('are those of any range of whole days holding it, for k = %i: a day decided alone is decided as in three', async (k) => {
+    for (const { metric, grouping } of [
+      { metric: 'interventions', grouping: 'completion,interventionType,urgency' },
+      { metric: 'events', grouping: 'platform,type' },
+      { metric: 'choice.response_time', grouping: 'choiceType,scenarioId' },
+    ]) {
+      const query = validateMetricQuery({ metric, from: new Date(days[0]!).toISOString(), to: new Date(days[2]! + INTERVAL_MS.day).toISOString(), interval: 'hour', groupBy: grouping });
+      const together = await decide(planMetricQuery(query), reader, k);
+      const alone = new Map<string, number>();
+      for (const day of days) for (const [cell, released] of await decide(dayDecisionPlan(metric, grouping, day), reader, k)) alone.set(cell, released);
+      expect(alone).toEqual(together);
+      // Cells are withheld, and not all of them: the comparison decides something.
+      expect(new Set(together.values())).toEqual(new Set([0, 1]));
+    }
+  });
+});
 
 describe('queryMetric', () => {
   const k = 5;

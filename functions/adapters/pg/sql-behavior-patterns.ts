@@ -1,0 +1,64 @@
+import type { FeatureState } from '../../domain/behaviour/features';
+import type { BehaviourPattern, PatternModel } from '../../domain/behaviour/patterns';
+import type { FeatureStateSource, PatternStore } from '../../ports/patterns';
+import type { SqlDatabase } from './database';
+
+/** Versions kept: last night's and a few before it, to compare a new fit with. */
+const KEPT_VERSIONS = 7;
+
+const INSERT_PATTERNS = `
+  INSERT INTO user_behavior_patterns (version, id, kind, users, position, pattern)
+  SELECT $1, p.id, p.kind, p.users, p.position, p.pattern
+  FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::jsonb[]) AS p(id, kind, users, position, pattern)`;
+
+export class SqlPatternStore implements PatternStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async save({ model, patterns }: PatternModel): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO behavior_pattern_models (version, trained_at, users, k, silhouette) VALUES ($1, $2, $3, $4, $5)', [model.version, model.trainedAt, model.users, model.k, model.silhouette]);
+      await tx.query(INSERT_PATTERNS, [
+        model.version,
+        patterns.map((pattern) => pattern.id),
+        patterns.map((pattern) => pattern.kind),
+        patterns.map((pattern) => pattern.users),
+        patterns.map((_, i) => i),
+        patterns.map((pattern) => JSON.stringify(pattern)),
+      ]);
+      await tx.query(`DELETE FROM behavior_pattern_models WHERE version NOT IN (SELECT version FROM behavior_pattern_models ORDER BY trained_at DESC, version DESC LIMIT ${KEPT_VERSIONS})`);
+    });
+  }
+
+  async latest(): Promise<PatternModel | null> {
+    const { rows: models } = await this.db.query<{ version: string; trained_at: Date | string; users: number; k: number; silhouette: number | null }>(
+      'SELECT version, trained_at, users, k, silhouette FROM behavior_pattern_models ORDER BY trained_at DESC, version DESC LIMIT 1',
+    );
+    const model = models[0];
+    if (!model) return null;
+    const { rows } = await this.db.query<{ pattern: BehaviourPattern }>('SELECT pattern FROM user_behavior_patterns WHERE version = $1 ORDER BY position', [model.version]);
+    return {
+      model: { version: model.version, trainedAt: new Date(model.trained_at).toISOString(), users: model.users, k: model.k, silhouette: model.silhouette === null ? null : Number(model.silhouette) },
+      patterns: rows.map((row) => row.pattern),
+    };
+  }
+}
+
+/** user_features in subject-hash order, by keyset pages. */
+export class SqlFeatureStateSource implements FeatureStateSource {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async *pages(pageSize: number): AsyncIterable<readonly FeatureState[]> {
+    let after: string | null = null;
+    for (;;) {
+      const page: { rows: { hash: string; state: FeatureState }[] } = await this.db.query<{ hash: string; state: FeatureState }>(
+        // Ordered by the column, not by its text alias: "-2" sorts after "-1" as text.
+        'SELECT subject_hash::text AS hash, state FROM user_features WHERE $1::int8 IS NULL OR subject_hash > $1::int8 ORDER BY user_features.subject_hash LIMIT $2',
+        [after, pageSize],
+      );
+      if (page.rows.length === 0) return;
+      yield page.rows.map((row) => row.state);
+      after = page.rows.at(-1)!.hash;
+      if (page.rows.length < pageSize) return;
+    }
+  }
+}
