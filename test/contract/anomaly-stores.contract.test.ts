@@ -1,10 +1,9 @@
-import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
-import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlAnomalyStore, SqlDetectorStateStore } from '../../functions/adapters/pg/sql-anomaly-stores';
 import { initialDetectorState, observe, WATCHED_SERIES } from '../../functions/domain/anomaly/watched-series';
 import type { Anomaly, DetectorStateUpdate } from '../../functions/ports/anomalies';
-import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { contractOnBothDatabases } from '../support/both-databases';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 20, 10, 0);
@@ -85,26 +84,4 @@ async function expectContract(db: SqlDatabase): Promise<void> {
   await expectAnomalyContract(db);
 }
 
-describe('SQL detector states and anomalies', () => {
-  it('saves a state only from the minute it was loaded with, and records anomalies once, listed newest first (PGlite)', async () => {
-    const db = await embeddedDatabase(undefined);
-    try {
-      await expectContract(db);
-    } finally {
-      await db.close();
-    }
-  });
-});
-
-describeWithServices(['postgres'], 'SQL detector states and anomalies on PostgreSQL', () => {
-  it('saves a state only from the minute it was loaded with, and records anomalies once, listed newest first', async () => {
-    const fresh = await freshPostgresUrl();
-    const db = postgresDatabase(fresh.url);
-    try {
-      await expectContract(db);
-    } finally {
-      await db.close();
-      await fresh.drop();
-    }
-  });
-});
+contractOnBothDatabases('SQL detector states and anomalies', 'saves a state only from the minute it was loaded with, and records anomalies once, listed newest first', expectContract);

@@ -1,11 +1,10 @@
-import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
-import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlFeatureStateSource, SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
 import { featureDeltas } from '../../functions/domain/behaviour/features';
 import type { PatternModel } from '../../functions/domain/behaviour/patterns';
 import type { StoredEvent } from '../../functions/domain/events/schema';
-import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { contractOnBothDatabases } from '../support/both-databases';
 
 const T0 = Date.UTC(2026, 10, 20, 2);
 const model = (night: number): PatternModel => ({
@@ -28,7 +27,7 @@ async function expectContract(db: SqlDatabase): Promise<void> {
   expect(rows.map((row) => row.version)).toEqual(['v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9']);
   expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_behavior_patterns')).rows[0]!.n).toBe(7 * 3);
 
-  const states = [...featureDeltas(Array.from({ length: 7 }, (_, i) => ({ type: 'session.started', occurredAt: new Date(T0 + i).toISOString(), subject: `subject-${i}`, attributes: {} }) as unknown as StoredEvent)).values()];
+  const states = [...featureDeltas(Array.from({ length: 7 }, (_, i) => ({ type: 'session.started', occurredAt: new Date(T0 + i).toISOString(), subject: `subject-${i}`, attributes: {}, context: {} }) as unknown as StoredEvent)).values()];
   await db.query('INSERT INTO user_features (subject_hash, state, updated_at) SELECT h, s, now() FROM unnest($1::int8[], $2::jsonb[]) AS u(h, s)', [states.map((_, i) => String(i * 1_000 - 3_000)), states.map((state) => JSON.stringify(state))]);
   const pages: number[] = [];
   const read = [];
@@ -40,26 +39,4 @@ async function expectContract(db: SqlDatabase): Promise<void> {
   expect(read).toEqual(states);
 }
 
-describe('SQL behaviour patterns', () => {
-  it('keeps the newest seven versions, answers the newest with its patterns in order, and pages every feature row once (PGlite)', async () => {
-    const db = await embeddedDatabase(undefined);
-    try {
-      await expectContract(db);
-    } finally {
-      await db.close();
-    }
-  });
-});
-
-describeWithServices(['postgres'], 'SQL behaviour patterns on PostgreSQL', () => {
-  it('keeps the newest seven versions, answers the newest with its patterns in order, and pages every feature row once', async () => {
-    const fresh = await freshPostgresUrl();
-    const db = postgresDatabase(fresh.url);
-    try {
-      await expectContract(db);
-    } finally {
-      await db.close();
-      await fresh.drop();
-    }
-  });
-});
+contractOnBothDatabases('SQL behaviour patterns', 'keeps the newest seven versions, answers the newest with its patterns in order, and pages every feature row once', expectContract);

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
-import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlOutcomePredictionStore, SqlUserFeatureSource } from '../../functions/adapters/pg/sql-outcome-predictions';
 import { applyFeatures } from '../../functions/adapters/pg/sql-user-features';
 import { plantedPopulation } from '../../functions/domain/demo/planted-population';
 import { makeTrainOutcomeModel, wholePopulation } from '../../functions/use-cases/train-outcome-model';
-import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { contractOnBothDatabases } from '../support/both-databases';
 import { storedEvent } from '../support/stored-event';
 
 const END = new Date('2026-11-30T00:00:00Z');
@@ -59,26 +58,4 @@ async function expectContract(db: SqlDatabase): Promise<void> {
   expect(stored.some((event) => text.includes(event.subject))).toBe(false);
 }
 
-describe('outcome models and predictions in SQL', () => {
-  it('trains from the stored features, keeps each version with its cohorts and live accuracy, and stores no user (PGlite)', async () => {
-    const db = await embeddedDatabase(undefined);
-    try {
-      await expectContract(db);
-    } finally {
-      await db.close();
-    }
-  }, 300_000);
-});
-
-describeWithServices(['postgres'], 'outcome models and predictions on PostgreSQL', () => {
-  it('trains from the stored features, keeps each version with its cohorts and live accuracy, and stores no user', async () => {
-    const fresh = await freshPostgresUrl();
-    const db = postgresDatabase(fresh.url);
-    try {
-      await expectContract(db);
-    } finally {
-      await db.close();
-      await fresh.drop();
-    }
-  }, 300_000);
-});
+contractOnBothDatabases('outcome models and predictions in SQL', 'trains from the stored features, keeps each version with its cohorts and live accuracy, and stores no user', expectContract, 300_000);

@@ -29,7 +29,7 @@ export function plantedStates(events: Iterable<IncomingEvent>): Map<string, Feat
     batch = [];
   };
   for (const event of events) {
-    batch.push({ ...event, v: 1, subject: event.userId, session: event.sessionId ?? '', receivedAt: event.occurredAt } as unknown as StoredEvent);
+    batch.push({ ...event, v: 1, subject: event.userId, session: event.sessionId ?? '', receivedAt: event.occurredAt, context: event.context ?? {} } as unknown as StoredEvent);
     if (batch.length >= BATCH) flush();
   }
   flush();
