@@ -76,7 +76,8 @@ describe('the planted population', () => {
         if (status.improved === planted.get(user)!.improved) agree += 1;
       }
       expect(scored).toBeGreaterThan(50);
-      expect(agree / scored).toBeGreaterThan(0.95);
+      // 93.4 % since crisis-prone users leave 35 % of their sessions (so that their archetype can be recovered), 96 % before.
+      expect(agree / scored).toBeGreaterThan(0.9);
     });
   });
 });
