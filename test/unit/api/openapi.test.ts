@@ -137,7 +137,7 @@ describe('openApiDocument', () => {
 
     it('holds no operation outside ROUTES but the local runtime\'s own', () => {
       const extra = operations.filter(([key]) => !(key in ROUTES));
-      expect(extra.map(([key]) => key).sort()).toEqual(['GET /health', 'GET /metrics', 'POST /imports']);
+      expect(extra.map(([key]) => key).sort()).toEqual(['GET /health', 'GET /metrics', 'POST /imports', 'POST /model-runs']);
       for (const [, operation] of extra) expect(operation.tags).toEqual(['Local runtime']);
     });
 
