@@ -12,7 +12,7 @@ import { makeFitPatterns } from '../functions/use-cases/fit-patterns';
 const [users = 100_000, runs = 3] = process.argv.slice(2).map(Number);
 const end = new Date('2026-11-30T00:00:00Z');
 const base = [...plantedStates(plantedPopulation({ seed: 16, end, users: 2_000, weeks: 12 }).events()).values()];
-const states = Array.from({ length: users }, (_, i) => base[i % base.length]!);
+const rows = Array.from({ length: users }, (_, i) => [String(i), base[i % base.length]!] as const);
 async function main(): Promise<void> {
   const seconds: number[] = [];
   let model: PatternModel | undefined;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     const fit = makeFitPatterns({
       features: {
         async *pages(pageSize) {
-          for (let start = 0; start < states.length; start += pageSize) yield states.slice(start, start + pageSize);
+          for (let start = 0; start < rows.length; start += pageSize) yield rows.slice(start, start + pageSize);
         },
       },
       patterns: { save: async (saved) => void (model = saved), latest: async () => model ?? null },

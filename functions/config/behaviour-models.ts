@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlDatabase } from '../adapters/pg/database';
-import { SqlFeatureStateSource, SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
+import { SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
+import { SqlFeatureRows } from '../adapters/pg/sql-user-features';
 import { SqlCohortStore } from '../adapters/pg/sql-cohorts';
-import { SqlOutcomePredictionStore, SqlUserFeatureSource } from '../adapters/pg/sql-outcome-predictions';
+import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import type { Clock } from '../ports';
 import { storedCohortMemberships } from '../use-cases/cohorts';
 import { makeFitPatterns } from '../use-cases/fit-patterns';
@@ -21,9 +22,11 @@ export interface BehaviourModelDeps {
  * unit of progress: the work is the clustering and the regression, not the read.
  */
 export function behaviourModelSteps({ db, clock, k }: BehaviourModelDeps): ModelStep[] {
-  const fitPatterns = makeFitPatterns({ features: new SqlFeatureStateSource(db), patterns: new SqlPatternStore(db), clock, newId: randomUUID });
+  // One reader of the feature rows for both models.
+  const features = new SqlFeatureRows(db);
+  const fitPatterns = makeFitPatterns({ features, patterns: new SqlPatternStore(db), clock, newId: randomUUID });
   const predictions = new SqlOutcomePredictionStore(db);
-  const trainOutcomeModel = makeTrainOutcomeModel({ features: new SqlUserFeatureSource(db), cohorts: storedCohortMemberships(new SqlCohortStore(db), k), store: predictions, clock, newId: randomUUID });
+  const trainOutcomeModel = makeTrainOutcomeModel({ features, cohorts: storedCohortMemberships(new SqlCohortStore(db), k), store: predictions, clock, newId: randomUUID });
   return [
     {
       name: 'patterns',

@@ -3,11 +3,6 @@ import type { OutcomeName } from '../domain/behaviour/outcome-labels';
 import type { OutcomeModel } from '../domain/behaviour/outcome-model';
 import type { CohortPrediction, LiveAccuracy, ModelVersionView } from '../domain/behaviour/outcome-predictions';
 
-/** Every user's feature state, a page at a time, keyed by an opaque user key (no pseudonym). */
-export interface UserFeatureSource {
-  pages(): AsyncIterable<readonly (readonly [string, FeatureState])[]>;
-}
-
 /**
  * Which cohorts these users belong to: cohort id to its members among them. Stored cohort
  * definitions plug in here (storedCohortMemberships); wholePopulation puts every user in "all" alone.

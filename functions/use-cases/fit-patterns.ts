@@ -3,13 +3,14 @@ import { activityProfile, type ActivityProfile } from '../domain/behaviour/patte
 import type { BehaviourPattern, PatternModel } from '../domain/behaviour/patterns';
 import { DROPOUT_DAYS, SEQUENCE_DEFAULTS, mineSequences, type SequenceOptions, type SequenceUser } from '../domain/behaviour/sequences';
 import type { Clock } from '../ports';
-import type { FeatureStateSource, PatternStore } from '../ports/patterns';
+import type { FeatureRows } from '../ports/features';
+import type { PatternStore } from '../ports/patterns';
 
 const DAY_MS = 86_400_000;
 const PAGE_SIZE = 5_000;
 
 export interface FitPatternsDeps {
-  readonly features: FeatureStateSource;
+  readonly features: FeatureRows;
   readonly patterns: PatternStore;
   readonly clock: Clock;
   readonly newId: () => string;
@@ -31,7 +32,7 @@ export function makeFitPatterns(deps: FitPatternsDeps): () => Promise<PatternMod
     const profiles: ActivityProfile[] = [];
     const sequenceUsers: SequenceUser[] = [];
     for await (const page of deps.features.pages(PAGE_SIZE)) {
-      for (const state of page) {
+      for (const [, state] of page) {
         const profile = activityProfile(state, now);
         if (profile) profiles.push(profile);
         if (state.lastSessionAt !== null) sequenceUsers.push({ steps: (state.steps ?? []).slice(-sequenceOptions.window), droppedOut: now - state.lastSessionAt >= DROPOUT_DAYS * DAY_MS });

@@ -4,12 +4,16 @@ import { outcomeStatus, type OutcomeName } from '../domain/behaviour/outcome-lab
 import { NotEnoughOutcomes, predictOutcome, trainOutcome, type ModelQuality, type OutcomeExample } from '../domain/behaviour/outcome-model';
 import { ALL_USERS_COHORT, cohortPrediction } from '../domain/behaviour/outcome-predictions';
 import type { Clock } from '../ports';
-import type { CohortMemberships, OutcomePredictionStore, UserFeatureSource } from '../ports/outcomes';
+import type { FeatureRows } from '../ports/features';
+import type { CohortMemberships, OutcomePredictionStore } from '../ports/outcomes';
 
 const DAY_MS = 86_400_000;
 
+/** Rows a page of user features holds: a page of states is a few MB at most. */
+const FEATURE_PAGE = 2_000;
+
 export interface TrainOutcomeModelDeps {
-  readonly features: UserFeatureSource;
+  readonly features: FeatureRows;
   readonly cohorts: CohortMemberships;
   readonly store: OutcomePredictionStore;
   readonly clock: Clock;
@@ -54,7 +58,7 @@ export function makeTrainOutcomeModel(deps: TrainOutcomeModelDeps) {
   return async function trainOutcomeModel(outcome: OutcomeName = 'phq9_reliable_improvement'): Promise<TrainOutcomeResult> {
     const now = deps.clock.now();
     const all: (readonly [string, FeatureState])[] = [];
-    for await (const page of deps.features.pages()) all.push(...page);
+    for await (const page of deps.features.pages(FEATURE_PAGE)) all.push(...page);
     const users = assessable(all, outcome, now.getTime());
     const examples: OutcomeExample[] = users.flatMap((user) => (user.improved === null ? [] : [{ firstAt: user.state.firstAt, features: firstWeeksFeatures(user.state.outcome), improved: user.improved }]));
 

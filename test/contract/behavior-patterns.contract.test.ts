@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
-import { SqlFeatureStateSource, SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
+import { SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
+import { SqlFeatureRows } from '../../functions/adapters/pg/sql-user-features';
 import { featureDeltas } from '../../functions/domain/behaviour/features';
 import type { PatternModel } from '../../functions/domain/behaviour/patterns';
 import type { StoredEvent } from '../../functions/domain/events/schema';
@@ -31,9 +32,9 @@ async function expectContract(db: SqlDatabase): Promise<void> {
   await db.query('INSERT INTO user_features (subject_hash, state, updated_at) SELECT h, s, now() FROM unnest($1::int8[], $2::jsonb[]) AS u(h, s)', [states.map((_, i) => String(i * 1_000 - 3_000)), states.map((state) => JSON.stringify(state))]);
   const pages: number[] = [];
   const read = [];
-  for await (const page of new SqlFeatureStateSource(db).pages(3)) {
+  for await (const page of new SqlFeatureRows(db).pages(3)) {
     pages.push(page.length);
-    read.push(...page);
+    read.push(...page.map(([, state]) => state));
   }
   expect(pages).toEqual([3, 3, 1]);
   expect(read).toEqual(states);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
-import { SqlOutcomePredictionStore, SqlUserFeatureSource } from '../../functions/adapters/pg/sql-outcome-predictions';
+import { SqlOutcomePredictionStore } from '../../functions/adapters/pg/sql-outcome-predictions';
+import { SqlFeatureRows } from '../../functions/adapters/pg/sql-user-features';
 import { applyFeatures } from '../../functions/adapters/pg/sql-user-features';
 import { plantedPopulation } from '../../functions/domain/demo/planted-population';
 import { makeTrainOutcomeModel, wholePopulation } from '../../functions/use-cases/train-outcome-model';
@@ -25,7 +26,7 @@ async function expectContract(db: SqlDatabase): Promise<void> {
   const store = new SqlOutcomePredictionStore(db);
   let now = new Date(END.getTime() - 14 * DAY);
   const versions = ['v1', 'v2'];
-  const train = makeTrainOutcomeModel({ features: new SqlUserFeatureSource(db), cohorts: wholePopulation, store, clock: { now: () => now }, newId: () => versions.shift()! });
+  const train = makeTrainOutcomeModel({ features: new SqlFeatureRows(db), cohorts: wholePopulation, store, clock: { now: () => now }, newId: () => versions.shift()! });
 
   const first = await train();
   expect(first).toMatchObject({ status: 'trained', version: 'v1', cohorts: 1, live: null });

@@ -1,6 +1,5 @@
-import type { FeatureState } from '../../domain/behaviour/features';
 import type { BehaviourPattern, PatternModel } from '../../domain/behaviour/patterns';
-import type { FeatureStateSource, PatternStore } from '../../ports/patterns';
+import type { PatternStore } from '../../ports/patterns';
 import type { SqlDatabase } from './database';
 
 /** Versions kept: last night's and a few before it, to compare a new fit with. */
@@ -40,25 +39,5 @@ export class SqlPatternStore implements PatternStore {
       model: { version: model.version, trainedAt: new Date(model.trained_at).toISOString(), users: model.users, k: model.k, silhouette: model.silhouette === null ? null : Number(model.silhouette) },
       patterns: rows.map((row) => row.pattern),
     };
-  }
-}
-
-/** user_features in subject-hash order, by keyset pages. */
-export class SqlFeatureStateSource implements FeatureStateSource {
-  constructor(private readonly db: SqlDatabase) {}
-
-  async *pages(pageSize: number): AsyncIterable<readonly FeatureState[]> {
-    let after: string | null = null;
-    for (;;) {
-      const page: { rows: { hash: string; state: FeatureState }[] } = await this.db.query<{ hash: string; state: FeatureState }>(
-        // Ordered by the column, not by its text alias: "-2" sorts after "-1" as text.
-        'SELECT subject_hash::text AS hash, state FROM user_features WHERE $1::int8 IS NULL OR subject_hash > $1::int8 ORDER BY user_features.subject_hash LIMIT $2',
-        [after, pageSize],
-      );
-      if (page.rows.length === 0) return;
-      yield page.rows.map((row) => row.state);
-      after = page.rows.at(-1)!.hash;
-      if (page.rows.length < pageSize) return;
-    }
   }
 }

@@ -1,31 +1,8 @@
-import type { FeatureState } from '../../domain/behaviour/features';
 import type { OutcomeName } from '../../domain/behaviour/outcome-labels';
 import type { OutcomeModel } from '../../domain/behaviour/outcome-model';
 import type { CohortPrediction, LiveAccuracy } from '../../domain/behaviour/outcome-predictions';
-import type { OutcomePredictionStore, StoredOutcomeModel, UserFeatureSource } from '../../ports/outcomes';
+import type { OutcomePredictionStore, StoredOutcomeModel } from '../../ports/outcomes';
 import type { SqlDatabase } from './database';
-
-/** Rows a page of user features holds: a page of states is a few MB at most. */
-const FEATURE_PAGE = 2_000;
-
-/** Every user_features row by key order, a page at a time; the key is the subject hash, never the pseudonym. */
-export class SqlUserFeatureSource implements UserFeatureSource {
-  constructor(private readonly db: SqlDatabase) {}
-
-  async *pages(): AsyncIterable<readonly (readonly [string, FeatureState])[]> {
-    let after: string | null = null;
-    for (;;) {
-      const { rows }: { rows: { subject_hash: string; state: FeatureState }[] } = await this.db.query(
-        `SELECT subject_hash::text AS subject_hash, state FROM user_features WHERE $1::int8 IS NULL OR subject_hash > $1::int8 ORDER BY subject_hash LIMIT ${FEATURE_PAGE}`,
-        [after],
-      );
-      if (rows.length === 0) return;
-      yield rows.map((row) => [row.subject_hash, row.state] as const);
-      if (rows.length < FEATURE_PAGE) return;
-      after = rows[rows.length - 1]!.subject_hash;
-    }
-  }
-}
 
 interface ModelRow {
   version: string;

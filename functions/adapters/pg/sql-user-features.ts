@@ -1,7 +1,8 @@
 import { featureDeltas, mergeFeatureState, type FeatureState } from '../../domain/behaviour/features';
 import { memberHash } from '../../domain/rollups/distinct-sketch';
 import type { StoredEvent } from '../../domain/events/schema';
-import type { SqlExecutor } from './database';
+import type { FeatureRows } from '../../ports/features';
+import type { SqlDatabase, SqlExecutor } from './database';
 
 /** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
 export const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
@@ -35,4 +36,24 @@ export async function readFeatureStates(db: SqlExecutor, subjects: readonly stri
   const { rows } = await db.query<{ subject_hash: string; state: FeatureState }>(READ_STATES, [hashes]);
   const byHash = new Map(rows.map((row) => [row.subject_hash, row.state]));
   return new Map(subjects.flatMap((subject, i) => (byHash.has(hashes[i]!) ? [[subject, byHash.get(hashes[i]!)!] as const] : [])));
+}
+
+/** user_features in subject-hash order, by keyset pages. */
+export class SqlFeatureRows implements FeatureRows {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async *pages(pageSize: number): AsyncIterable<readonly (readonly [string, FeatureState])[]> {
+    let after: string | null = null;
+    for (;;) {
+      const page: { rows: { hash: string; state: FeatureState }[] } = await this.db.query<{ hash: string; state: FeatureState }>(
+        // Ordered by the column, not by its text alias: "-2" sorts after "-1" as text, and the keyset would skip rows.
+        'SELECT subject_hash::text AS hash, state FROM user_features WHERE $1::int8 IS NULL OR subject_hash > $1::int8 ORDER BY user_features.subject_hash LIMIT $2',
+        [after, pageSize],
+      );
+      if (page.rows.length === 0) return;
+      yield page.rows.map((row) => [row.hash, row.state] as const);
+      after = page.rows.at(-1)!.hash;
+      if (page.rows.length < pageSize) return;
+    }
+  }
 }
