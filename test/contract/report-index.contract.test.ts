@@ -1,9 +1,8 @@
-import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
-import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlReportIndex } from '../../functions/adapters/pg/sql-report-index';
 import type { ReportEntry } from '../../functions/ports/reports';
-import { describeWithServices, freshPostgresUrl } from '../support/services';
+import { contractOnBothDatabases } from '../support/both-databases';
 
 const entry = (n: number, createdAt: string): ReportEntry => ({
   id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -30,26 +29,4 @@ async function expectIndexContract(db: SqlDatabase): Promise<void> {
   expect(await index.purgeBefore(new Date('2025-11-25T00:00:00.000Z'))).toEqual([]);
 }
 
-describe('SQL report index', () => {
-  it('keeps entries as added, and purges those created before a cutoff, answering their object keys (PGlite)', async () => {
-    const db = await embeddedDatabase(undefined);
-    try {
-      await expectIndexContract(db);
-    } finally {
-      await db.close();
-    }
-  });
-});
-
-describeWithServices(['postgres'], 'SQL report index on PostgreSQL', () => {
-  it('keeps entries as added, and purges those created before a cutoff, answering their object keys', async () => {
-    const fresh = await freshPostgresUrl();
-    const db = postgresDatabase(fresh.url);
-    try {
-      await expectIndexContract(db);
-    } finally {
-      await db.close();
-      await fresh.drop();
-    }
-  });
-});
+contractOnBothDatabases('SQL report index', 'keeps entries as added, and purges those created before a cutoff, answering their object keys', expectIndexContract);
