@@ -18,6 +18,10 @@ import {
  * options give the same events, so a demo can be replayed and a test can pin it.
  */
 
+// Read once: under jest's VM contexts each lookup of a global goes through the context's
+// interceptor, which made the generator several times slower in the tests that score it.
+const { PI, cos, exp, floor, imul, log, max, min, round, sqrt } = Math;
+
 export type Random = () => number;
 
 /** mulberry32: tiny, fast and good enough for synthetic data; not for anything secret. */
@@ -26,8 +30,8 @@ export function mulberry32(seed: number): Random {
   return function next() {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
@@ -126,11 +130,11 @@ const CRISIS_FROM_DISTRESS = 0.015;
 /** Per session of a user of severity over 0.6, at its start. */
 const SELF_REPORTED_CRISIS = 0.0025;
 
-export const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
-const round2 = (value: number) => Math.round(value * 100) / 100;
+export const clamp = (value: number, lower: number, upper: number) => min(upper, max(lower, value));
+const round2 = (value: number) => round(value * 100) / 100;
 
 export function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)] as T;
+  return items[floor(random() * items.length)] as T;
 }
 
 export function weighted<T extends string>(random: Random, weights: Readonly<Record<T, number>>): T {
@@ -145,11 +149,11 @@ export function weighted<T extends string>(random: Random, weights: Readonly<Rec
 
 /** Standard normal by Box-Muller. */
 export function normal(random: Random): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return sqrt(-2 * log(1 - random())) * cos(2 * PI * random());
 }
 
 function uuid(random: Random): string {
-  const bytes = Array.from({ length: 16 }, () => Math.floor(random() * 256));
+  const bytes = Array.from({ length: 16 }, () => floor(random() * 256));
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
   const hex = bytes.map((byte) => byte.toString(16).padStart(2, '0')).join('');
@@ -162,7 +166,7 @@ function makeUser(random: Random, index: number, days: number): DemoUser {
   const [locale, timezone, utcOffset] = pick(random, LOCALES);
   const platform = weighted(random, { ios: 0.45, android: 0.4, web: 0.15 });
   // Most users were already there when the window opens; the rest join along the way.
-  const joinDay = random() < 0.6 ? 0 : Math.floor(random() * days * 0.6);
+  const joinDay = random() < 0.6 ? 0 : floor(random() * days * 0.6);
   const slopeMagnitude = 0.008 + random() * 0.014;
   const slopePerDay = outcome === 'improving' ? -slopeMagnitude : outcome === 'deteriorating' ? slopeMagnitude : normal(random) * 0.002;
   return {
@@ -171,7 +175,7 @@ function makeUser(random: Random, index: number, days: number): DemoUser {
     outcome,
     abandonBias: engagement === 'lapsing' ? 0.1 : 0,
     joinDay,
-    lapseDay: joinDay + 2 + Math.floor(random() * Math.max(1, (days - joinDay) * 0.5)),
+    lapseDay: joinDay + 2 + floor(random() * max(1, (days - joinDay) * 0.5)),
     usualHourUtc: (7 + random() * 15 - utcOffset + 24) % 24,
     context: { platform, locale, timezone, appVersion: pick(random, APP_VERSIONS) },
     baseline: clamp(outcome === 'improving' ? 0.45 + random() * 0.4 : 0.2 + random() * 0.5, 0, 1),
@@ -206,7 +210,7 @@ function assessment(random: Random, instrument: Instrument, severity: number): A
   const level = instrument === 'WHO-5' ? 1 - severity : severity;
   const items = Array.from({ length: spec.items }, (_, item) => {
     const { mean, sd } = instrument === 'PHQ-9' && item === 8 ? item9Spread(level) : { mean: level * spec.maxItem, sd: 0.6 };
-    return clamp(Math.round(mean + normal(random) * sd), 0, spec.maxItem);
+    return clamp(round(mean + normal(random) * sd), 0, spec.maxItem);
   });
   return { instrument, score: items.reduce((total, item) => total + item, 0), items };
 }
@@ -223,9 +227,9 @@ function mood(random: Random, severity: number, state: EmotionalState): Attribut
 function nextState(random: Random, state: EmotionalState, calming: number, severity: number): EmotionalState {
   const index = EMOTIONAL_STATES.indexOf(state);
   // Crisis is reached only from distress, and only by users who are doing badly.
-  if (state === 'distressed' && random() < CRISIS_FROM_DISTRESS * Math.max(0, severity - 0.6)) return 'crisis';
-  if (random() < calming) return EMOTIONAL_STATES[Math.max(0, index - 1)] as EmotionalState;
-  if (random() < 0.12 * severity) return EMOTIONAL_STATES[Math.min(4, index + 1)] as EmotionalState;
+  if (state === 'distressed' && random() < CRISIS_FROM_DISTRESS * max(0, severity - 0.6)) return 'crisis';
+  if (random() < calming) return EMOTIONAL_STATES[max(0, index - 1)] as EmotionalState;
+  if (random() < 0.12 * severity) return EMOTIONAL_STATES[min(4, index + 1)] as EmotionalState;
   return state;
 }
 
@@ -246,18 +250,18 @@ export function session(random: Random, user: SessionUser, severity: number, sta
   };
   const scenarioId = pick(random, SCENARIOS);
   let t = start;
-  let state = EMOTIONAL_STATES[clamp(Math.round(severity * 3.5 + normal(random) * 0.8), 0, 4)] as EmotionalState;
+  let state = EMOTIONAL_STATES[clamp(round(severity * 3.5 + normal(random) * 0.8), 0, 4)] as EmotionalState;
   emit('session.started', t, { scenarioId, channel: pick(random, CHANNELS) });
   if (severity > 0.6 && random() < SELF_REPORTED_CRISIS) {
     emit('crisis.signal', t + 2_000, { severity: weighted(random, { moderate: 0.6, high: 0.4 }), source: 'self_report' });
   }
   if (random() < 0.6) emit('mood.reported', (t += 15_000), mood(random, severity, state));
 
-  const choices = 4 + Math.floor(random() * 9);
-  const abandonAt = random() < 0.1 + 0.15 * severity + user.abandonBias ? Math.floor(random() * choices) : choices;
+  const choices = 4 + floor(random() * 9);
+  const abandonAt = random() < 0.1 + 0.15 * severity + user.abandonBias ? floor(random() * choices) : choices;
   let lastBeat = start;
   for (let scene = 0; scene < abandonAt; scene += 1) {
-    const responseTimeMs = Math.round(clamp(3_500 * (1 + EMOTIONAL_STATES.indexOf(state) * 0.3) * Math.exp(normal(random) * 0.5), 300, 120_000));
+    const responseTimeMs = round(clamp(3_500 * (1 + EMOTIONAL_STATES.indexOf(state) * 0.3) * exp(normal(random) * 0.5), 300, 120_000));
     t += 10_000 + random() * 30_000 + responseTimeMs;
     const choiceType = weighted(random, { narrative: 0.35, therapeutic: 0.2, skill_building: 0.15, emotional_regulation: 0.15, social_interaction: 0.15 });
     const after = nextState(random, state, CALMING[choiceType], severity);
@@ -265,7 +269,7 @@ export function session(random: Random, user: SessionUser, severity: number, sta
     emit('choice.made', t, {
       scenarioId,
       sceneId: `scene-${scene + 1}`,
-      choiceId: `choice-${scene + 1}-${1 + Math.floor(random() * 3)}`,
+      choiceId: `choice-${scene + 1}-${1 + floor(random() * 3)}`,
       choiceType,
       therapeuticValue,
       responseTimeMs,
@@ -279,7 +283,7 @@ export function session(random: Random, user: SessionUser, severity: number, sta
     if (DISTRESSED.has(state) && random() < 0.5) {
       const completion = weighted(random, { completed: 0.75 - 0.25 * severity, skipped: 0.15, abandoned: 0.1 + 0.15 * severity });
       const rated = completion === 'completed' && random() < 0.7;
-      const rating = clamp(Math.round(3 + (user.outcome === 'improving' ? 1 : user.outcome === 'deteriorating' ? -1 : 0) + normal(random) * 0.8), 1, 5);
+      const rating = clamp(round(3 + (user.outcome === 'improving' ? 1 : user.outcome === 'deteriorating' ? -1 : 0) + normal(random) * 0.8), 1, 5);
       emit('intervention.delivered', (t += 2_000), {
         interventionType: state === 'crisis' ? 'crisis_support' : pick(random, EVERYDAY_INTERVENTIONS),
         urgency: state === 'crisis' ? 'crisis' : state === 'distressed' ? 'elevated' : 'standard',
@@ -291,7 +295,7 @@ export function session(random: Random, user: SessionUser, severity: number, sta
     }
     // The app sends a heartbeat every two minutes while a scenario is on screen.
     for (; t - lastBeat >= 120_000; lastBeat += 120_000) {
-      emit('engagement.heartbeat', lastBeat + 120_000, { screen: 'scenario', activeSec: Math.round(60 + random() * 60) });
+      emit('engagement.heartbeat', lastBeat + 120_000, { screen: 'scenario', activeSec: round(60 + random() * 60) });
     }
   }
 
@@ -306,13 +310,13 @@ export function session(random: Random, user: SessionUser, severity: number, sta
   }
   if (completed && random() < 0.2) {
     const goalId = pick(random, GOALS);
-    const progress = Math.min(1, (user.goalProgress.get(goalId) ?? 0) + 0.1 + random() * 0.2);
+    const progress = min(1, (user.goalProgress.get(goalId) ?? 0) + 0.1 + random() * 0.2);
     user.goalProgress.set(goalId, progress);
     const milestone = progress >= 1 ? 'goal_completed' : random() < 0.2 ? 'breakthrough' : 'skill_acquired';
     emit('progress.milestone', (t += 1_000), { goalId, milestone, progress: round2(progress) });
   }
-  const durationSec = Math.round((t - start) / 1_000);
-  emit('session.ended', (t += 1_000), { scenarioId, durationSec, activeSec: Math.floor(durationSec * (0.6 + random() * 0.35)), completed });
+  const durationSec = round((t - start) / 1_000);
+  emit('session.ended', (t += 1_000), { scenarioId, durationSec, activeSec: floor(durationSec * (0.6 + random() * 0.35)), completed });
   return events;
 }
 
@@ -343,7 +347,7 @@ export function* syntheticTraffic(options: SyntheticTrafficOptions): Generator<I
       const sessions = user.engagement === 'daily' && random() < 0.25 ? 2 : 1;
       for (let count = 0; count < sessions; count += 1) {
         const hour = (user.usualHourUtc + normal(random) * 2 + count * 6 + 24) % 24;
-        events.push(...session(random, user, severity, dayStart + Math.floor(hour * HOUR_MS), day));
+        events.push(...session(random, user, severity, dayStart + floor(hour * HOUR_MS), day));
       }
     }
     // A session late on the last day may run past now: those events have not happened yet.
