@@ -24,7 +24,7 @@ async function main(): Promise<void> {
           for (let start = 0; start < rows.length; start += pageSize) yield rows.slice(start, start + pageSize);
         },
       },
-      patterns: { save: async (saved) => void (model = saved), latest: async () => model ?? null },
+      patterns: { save: async (saved) => void (model = saved) },
       clock: { now: () => end },
       newId: () => `pattern-${(id += 1)}`,
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
 import { SqlFeatureRows } from '../adapters/pg/sql-user-features';
-import { SqlCohortStore } from '../adapters/pg/sql-cohorts';
+import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
 import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import type { Clock } from '../ports';
 import { storedCohortMemberships } from '../use-cases/cohorts';
@@ -26,7 +26,7 @@ export function behaviourModelSteps({ db, clock, k }: BehaviourModelDeps): Model
   const features = new SqlFeatureRows(db);
   const fitPatterns = makeFitPatterns({ features, patterns: new SqlPatternStore(db), clock, newId: randomUUID });
   const predictions = new SqlOutcomePredictionStore(db);
-  const trainOutcomeModel = makeTrainOutcomeModel({ features, cohorts: storedCohortMemberships(new SqlCohortStore(db), k), store: predictions, clock, newId: randomUUID });
+  const trainOutcomeModel = makeTrainOutcomeModel({ features, cohorts: storedCohortMemberships(new SqlCohortStore(db), new SqlCohortPopulation(db), k), store: predictions, clock, newId: randomUUID });
   return [
     {
       name: 'patterns',

@@ -40,6 +40,7 @@ async function postCohort(cohorts: Cohorts, event: HttpEvent): Promise<HttpResul
   if (!parsed.success) throw invalidBody(parsed.error.issues);
   const result = await cohorts.create(parsed.data, callerOf(event).actor);
   if (result.status === 'limit_reached') throw new HttpError(409, 'limit_reached', `at most ${MAX_COHORTS} cohorts are kept`);
+  if (result.status === 'unknown_pattern') throw badRequest('invalid_request', `${result.field}: ${result.message}`, { field: result.field });
   const { createdBy: _createdBy, ...cohort } = result.cohort;
   noteForAudit(event, { cohort: cohort.id, definition: cohort.definition });
   return json(201, cohort);

@@ -50,7 +50,7 @@ export interface QueryHandlerDeps {
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly cohorts: Cohorts;
-  readonly patterns: PatternStore;
+  readonly patterns: Pick<PatternStore, 'latest'>;
   readonly audit: AuditLog;
   readonly predictions: OutcomePredictionStore;
   readonly k: number;
@@ -189,13 +189,14 @@ export const handler = logger.around(
     const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
     const release = { values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock };
     const reports = { index: new SqlReportIndex(db), objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET) };
+    const patterns = new SqlPatternStore(db);
     return makeQueryHandler({
       rollups: new SqlRollupStore(db),
       researchExport: makeResearchExport(release),
       reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
       budget: { ledger, total },
-      cohorts: makeCohorts({ store: new SqlCohortStore(db), population: new SqlCohortPopulation(db), clock, k: config.K_ANONYMITY, newId: randomUUID }),
-      patterns: new SqlPatternStore(db),
+      cohorts: makeCohorts({ store: new SqlCohortStore(db), population: new SqlCohortPopulation(db), patterns, clock, k: config.K_ANONYMITY, newId: randomUUID }),
+      patterns,
       audit: new SqlAuditLog(db),
       predictions: new SqlOutcomePredictionStore(db),
       k: config.K_ANONYMITY,

@@ -232,7 +232,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     researchExport: makeResearchExport(release),
     reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
     budget: { ledger, total: privacyBudget },
-    cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
+    cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), patterns, clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
     patterns,
     audit,
     predictions: new SqlOutcomePredictionStore(analytics),

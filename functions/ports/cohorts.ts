@@ -21,6 +21,8 @@ export interface CohortStore {
 export interface CohortPopulation {
   /** Every user with a feature row, keyed by the row's subject hash. */
   subjects(): Promise<CohortSubject[]>;
+  /** The members (keys) of each of these archetype patterns, as their fit assigned them. */
+  patternMembers(patternIds: readonly string[]): Promise<Map<string, string[]>>;
   /** The feature states of these users (by key) that still have one. */
   states(keys: readonly string[]): Promise<Map<string, FeatureState>>;
 }

@@ -43,10 +43,11 @@ export interface RollupStore extends RollupReader {
    */
   purge(cutoffs: RollupPurgeCutoffs): Promise<PurgeResult>;
   /**
-   * Erasure: deletes the subject's event ids and research values and records the erasure, after which the subject's
+   * Erasure: deletes the subject's event ids, research values, feature row and the archetypes fits put them in,
+   * and records the erasure, after which the subject's
    * events received before `erasedAt` are never applied. The rollups already written stay.
    */
-  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number; featureRows: number }>;
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number; featureRows: number; patternAssignments: number }>;
 }
 
 /** The cutoffs the rollup store enforces (the audit trail has its own). */

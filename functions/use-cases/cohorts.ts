@@ -1,9 +1,10 @@
 import { compareCohorts, type ComparableMetric, type Comparison } from '../domain/behaviour/cohort-comparison';
-import { isMember, releasableCohorts, retentionMatrix, type CohortSubject, type NewCohort, type Retention } from '../domain/behaviour/cohorts';
+import { isMember, patternReferences, releasableCohorts, retentionMatrix, type CohortSubject, type NewCohort, type Retention } from '../domain/behaviour/cohorts';
 import { userFeatures } from '../domain/behaviour/features';
 import type { Clock } from '../ports';
 import type { CohortPopulation, CohortStore, StoredCohort } from '../ports/cohorts';
 import type { CohortMemberships } from '../ports/outcomes';
+import type { PatternStore } from '../ports/patterns';
 import { ALL_USERS_COHORT } from '../domain/behaviour/outcome-predictions';
 
 /** Every read evaluates every cohort over every user (the release rule compares them): a bound keeps that bounded. */
@@ -12,6 +13,8 @@ export const MAX_COHORTS = 200;
 export interface CohortsDeps {
   readonly store: CohortStore;
   readonly population: CohortPopulation;
+  /** Where a definition's patterns are looked up when it is stored. */
+  readonly patterns: Pick<PatternStore, 'kindsOf'>;
   readonly clock: Clock;
   readonly k: number;
   readonly newId: () => string;
@@ -44,9 +47,24 @@ function membersOf(cohorts: readonly StoredCohort[], subjects: readonly CohortSu
   return cohorts.map((cohort, i) => ({ cohort, members: members[i]!, released: released[i]! }));
 }
 
+/** The subjects with the archetype patterns the cohorts refer to that each was put in. */
+async function withPatterns<S extends CohortSubject>(subjects: readonly S[], cohorts: readonly StoredCohort[], population: Pick<CohortPopulation, 'patternMembers'>): Promise<S[]> {
+  const ids = [...new Set(cohorts.flatMap((cohort) => patternReferences(cohort.definition).map((reference) => reference.id)))];
+  if (ids.length === 0) return [...subjects];
+  const patternsOf = new Map<string, Set<string>>();
+  for (const [pattern, members] of await population.patternMembers(ids)) {
+    for (const key of members) {
+      const patterns = patternsOf.get(key);
+      if (patterns) patterns.add(pattern);
+      else patternsOf.set(key, new Set([pattern]));
+    }
+  }
+  return subjects.map((subject) => (patternsOf.has(subject.key) ? { ...subject, patterns: patternsOf.get(subject.key)! } : subject));
+}
+
 async function evaluate(deps: CohortsDeps) {
   const [cohorts, subjects] = await Promise.all([deps.store.list(), deps.population.subjects()]);
-  return membersOf(cohorts, subjects, deps.k);
+  return membersOf(cohorts, await withPatterns(subjects, cohorts, deps.population), deps.k);
 }
 
 /**
@@ -54,11 +72,12 @@ async function evaluate(deps: CohortsDeps) {
  * released (PRIVACY.md "Cohorts"). A withheld cohort gets no prediction: set beside a cohort of
  * one more person, two mean probabilities would give that person's own.
  */
-export function storedCohortMemberships(store: CohortStore, k: number): CohortMemberships {
+export function storedCohortMemberships(store: CohortStore, population: Pick<CohortPopulation, 'patternMembers'>, k: number): CohortMemberships {
   return {
     async cohortsOf(users) {
+      const cohorts = await store.list();
       const subjects = users.map(([key, state]) => ({ key, firstAt: state.firstAt, platform: state.platform?.value ?? null, activeDays: state.days }));
-      const released = membersOf(await store.list(), subjects, k).filter((entry) => entry.released);
+      const released = membersOf(cohorts, await withPatterns(subjects, cohorts, population), k).filter((entry) => entry.released);
       return new Map([[ALL_USERS_COHORT, users.map(([key]) => key)], ...released.map((entry) => [entry.cohort.id, entry.members.map((member) => member.key)] as const)]);
     },
   };
@@ -72,8 +91,20 @@ export function makeCohorts(deps: CohortsDeps) {
   }
 
   return {
-    /** Stores a definition; `limit_reached` at MAX_COHORTS. */
-    async create(cohort: NewCohort, createdBy: string): Promise<{ status: 'created'; cohort: StoredCohort } | { status: 'limit_reached' }> {
+    /** Stores a definition; `limit_reached` at MAX_COHORTS, `unknown_pattern` (with the field) for a pattern no stored fit holds as an archetype. */
+    async create(
+      cohort: NewCohort,
+      createdBy: string,
+    ): Promise<{ status: 'created'; cohort: StoredCohort } | { status: 'limit_reached' } | { status: 'unknown_pattern'; field: string; message: string }> {
+      const references = patternReferences(cohort.definition);
+      if (references.length > 0) {
+        const kinds = await deps.patterns.kindsOf(references.map((reference) => reference.id));
+        const wrong = references.find((reference) => kinds.get(reference.id) !== 'archetype');
+        if (wrong) {
+          const kind = kinds.get(wrong.id);
+          return { status: 'unknown_pattern', field: wrong.path, message: kind ? `pattern ${wrong.id} is a ${kind} pattern; a cohort selects the members of an archetype` : `no stored fit holds a pattern ${wrong.id}` };
+        }
+      }
       if ((await deps.store.count()) >= MAX_COHORTS) return { status: 'limit_reached' };
       const stored: StoredCohort = { id: deps.newId(), name: cohort.name, definition: cohort.definition, createdAt: deps.clock.now().toISOString(), createdBy };
       await deps.store.add(stored);

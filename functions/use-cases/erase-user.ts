@@ -94,10 +94,10 @@ export function erasureTargets(stores: ErasableStores): ErasureTarget[] {
     { store: 'consent registry', what: 'consent record', erase: async (subject) => ((await stores.consent.remove(subject)) ? 1 : 0) },
     {
       store: 'postgresql',
-      what: "processed event ids, research values and behaviour features; the erasure is recorded so that the user's events still in the stream are dropped",
+      what: "processed event ids, research values, behaviour features and the archetypes the pattern fits put the user in; the erasure is recorded so that the user's events still in the stream are dropped",
       erase: async (subject, erasedAt) => {
         const erased = await stores.rollups.eraseSubject(subject, erasedAt);
-        return erased.eventIds + erased.researchValues + erased.featureRows;
+        return erased.eventIds + erased.researchValues + erased.featureRows + erased.patternAssignments;
       },
     },
     {

@@ -11,7 +11,7 @@ const PAGE_SIZE = 5_000;
 
 export interface FitPatternsDeps {
   readonly features: FeatureRows;
-  readonly patterns: PatternStore;
+  readonly patterns: Pick<PatternStore, 'save'>;
   readonly clock: Clock;
   readonly newId: () => string;
   readonly archetypes?: ArchetypeOptions;
@@ -30,11 +30,15 @@ export function makeFitPatterns(deps: FitPatternsDeps): () => Promise<PatternMod
     const trainedAt = deps.clock.now();
     const now = trainedAt.getTime();
     const profiles: ActivityProfile[] = [];
+    const profiled: string[] = [];
     const sequenceUsers: SequenceUser[] = [];
     for await (const page of deps.features.pages(PAGE_SIZE)) {
-      for (const [, state] of page) {
+      for (const [key, state] of page) {
         const profile = activityProfile(state, now);
-        if (profile) profiles.push(profile);
+        if (profile) {
+          profiles.push(profile);
+          profiled.push(key);
+        }
         if (state.lastSessionAt !== null) sequenceUsers.push({ steps: (state.steps ?? []).slice(-sequenceOptions.window), droppedOut: now - state.lastSessionAt >= DROPOUT_DAYS * DAY_MS });
       }
     }
@@ -47,7 +51,9 @@ export function makeFitPatterns(deps: FitPatternsDeps): () => Promise<PatternMod
       model: { version: deps.newId(), trainedAt: trainedAt.toISOString(), users: profiles.length, k: fit?.k ?? 0, silhouette: fit?.silhouette ?? null },
       patterns,
     };
-    await deps.patterns.save(model);
+    // Archetypes come first among the patterns, in the order of the fit's indices.
+    const assignments = new Map(fit ? profiled.map((key, i) => [key, patterns[fit.assignments[i]!]!.id]) : []);
+    await deps.patterns.save(model, assignments);
     return model;
   };
 }

@@ -3,7 +3,8 @@ import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/
 import { embeddedDatabase, embeddedDatabaseClient } from '../../functions/adapters/pg/pglite-database';
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
-import { readFeatureStates } from '../../functions/adapters/pg/sql-user-features';
+import { SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
+import { readFeatureStates, signedSubjectHash } from '../../functions/adapters/pg/sql-user-features';
 import { featureDeltas, userFeatures } from '../../functions/domain/behaviour/features';
 import type { StoredEvent } from '../../functions/domain/events/schema';
 import { computeRollups } from '../../functions/domain/rollups/rollup';
@@ -277,8 +278,16 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       choiceResponseMs: 1200,
       interventionCompletionRate: 1,
     });
-    expect(await store.eraseSubject(subject, new Date(now))).toMatchObject({ featureRows: 1 });
+    // A fit put both in an archetype: the erasure takes the subject's assignment, not the other's.
+    const archetype = { id: `archetype-${subject}`, kind: 'archetype' as const, name: 'steady', users: 2, share: 1, confidence: 1, profile: { sessionsPerWeek: 1, sessionsPerWeekTrend: 0, weeklyVariability: 0, completionRate: 0.5 } };
+    const fit = { model: { version: `fit-${subject}`, trainedAt: new Date(now).toISOString(), users: 2, k: 1, silhouette: null }, patterns: [archetype] };
+    await new SqlPatternStore(db).save(fit, new Map([subject, other].map((who) => [signedSubjectHash(who), archetype.id])));
+    const assigned = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM user_pattern_assignments WHERE version = $1', [fit.model.version])).rows[0]!.n;
+    expect(await assigned()).toBe(2);
+
+    expect(await store.eraseSubject(subject, new Date(now))).toMatchObject({ featureRows: 1, patternAssignments: 1 });
     expect([...(await readFeatureStates(db, [subject, other])).keys()]).toEqual([other]);
+    expect(await assigned()).toBe(1);
   });
 
   it("erases a subject's event ids, drops its events received before the erasure and takes those received after", async () => {
@@ -291,14 +300,14 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect([await ids(), await research()]).toEqual([1, 2]);
 
     const erasedAt = new Date('2026-11-21T09:30:00.000Z');
-    expect(await store.eraseSubject(subject, erasedAt)).toEqual({ eventIds: 1, researchValues: 2, featureRows: 1 });
+    expect(await store.eraseSubject(subject, erasedAt)).toEqual({ eventIds: 1, researchValues: 2, featureRows: 1, patternAssignments: 0 });
     const replayed = await store.applyEvents([earlier, { ...earlier, eventId: randomUUID() }]);
     const afterwards = await store.applyEvents([{ ...event('mood.reported', { valence: 0.2, arousal: 0.5 }, subject, at, 'web'), receivedAt: '2026-11-21T09:31:00.000Z' }]);
 
     expect([await ids(), await research()]).toEqual([0, 0]);
     expect(replayed).toEqual({ applied: 0, duplicates: 2 });
     expect(afterwards).toEqual({ applied: 1, duplicates: 0 });
-    expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0, researchValues: 0, featureRows: 0 });
+    expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0, researchValues: 0, featureRows: 0, patternAssignments: 0 });
   });
 
   it('keeps every figure of rows written before the move to partitions and the roll-up, and adds to them after it', async () => {

@@ -53,6 +53,26 @@ describe('GET /v1/patterns over the features the runtime kept, fitted by the use
     expect(sequences.body.patterns.every((pattern: { kind: string }) => pattern.kind === 'sequence')).toBe(true);
   });
 
+  it("makes a cohort of an archetype's members, kept however many fits come after, and names a pattern it cannot select by", async () => {
+    const { body } = await app.request('GET', '/v1/patterns');
+    const idOf = (name: string) => (body.patterns as { id: string; name?: string }[]).find((pattern) => pattern.name === name)!.id;
+    const sequence = (body.patterns as { id: string; kind: string }[]).find((pattern) => pattern.kind === 'sequence')!.id;
+    const create = (name: string, definition: object) => app.request('POST', '/v1/cohorts', { body: { name, definition } });
+    const [fading, steady] = await Promise.all([create('fading', { pattern: idOf('fading') }), create('steady', { pattern: idOf('steady') })]);
+    for (let night = 0; night < 8; night += 1) await app.runtime.runModels();
+
+    const listed = await app.request('GET', '/v1/cohorts');
+    const sizes = Object.fromEntries((listed.body.cohorts as { id: string; users: number }[]).map((cohort) => [cohort.id, cohort.users]));
+    expect([fading.status, steady.status, sizes[fading.body.id], sizes[steady.body.id]]).toEqual([201, 201, 6, 6]);
+    const compared = await app.request('GET', `/v1/cohorts/compare?a=${fading.body.id}&b=${steady.body.id}&metric=daysActive`);
+    expect(compared.body.metrics[0]).toMatchObject({ metric: 'daysActive', a: { users: 6, mean: 3 }, b: { users: 6, mean: 21 } });
+
+    const ofSequence = await create('dropping out', { pattern: sequence });
+    const unknown = await create('nobody', { all: [{ attribute: { platform: 'ios' } }, { pattern: 'no-such-pattern' }] });
+    expect([ofSequence.status, ofSequence.body.error.details, ofSequence.body.error.message]).toEqual([400, { field: 'definition.pattern' }, expect.stringContaining('is a sequence pattern')]);
+    expect([unknown.status, unknown.body.error.details]).toEqual([400, { field: 'definition.all.1.pattern' }]);
+  });
+
   it('names the parameter it cannot take', async () => {
     const answer = await app.request('GET', '/v1/patterns?kind=cohort');
     expect([answer.status, answer.body.error.details]).toEqual([400, { parameter: 'kind' }]);

@@ -147,7 +147,7 @@ describeWithServices(['postgres'], 'the release gate on routes whose data the te
     await new SqlPatternStore(db).save({
       model: { version: 'release-gate', trainedAt: new Date().toISOString(), users: 3 * K - 1, k: 3, silhouette: 0.5 },
       patterns: [archetype('archetype-k-1', K - 1), archetype('archetype-k', K), archetype('archetype-k-too', K), sequence('sequence-k-1', K - 1), sequence('sequence-k', K)],
-    });
+    }, new Map());
     await db.close();
   });
   afterAll(async () => {

@@ -315,7 +315,7 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
   it("is one of the erasure's targets, erasing by the user's pseudonym", async () => {
     const { manager } = harness([db]);
     await manager.apply([fire(crisis, 1)]);
-    const none = { remove: async () => false, eraseSubject: async () => ({ eventIds: 0, researchValues: 0, featureRows: 0 }), removeFromSet: async () => 0 };
+    const none = { remove: async () => false, eraseSubject: async () => ({ eventIds: 0, researchValues: 0, featureRows: 0, patternAssignments: 0 }), removeFromSet: async () => 0 };
     const noConditions = { eraseSubject: async () => 0 };
     const noFeed = { range: async () => [], removeFromList: async () => 0 };
     const noKeys = { deleteKeyOf: async () => undefined };

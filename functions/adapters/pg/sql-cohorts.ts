@@ -44,6 +44,14 @@ export class SqlCohortPopulation implements CohortPopulation {
     return rows.map((row) => ({ key: row.key, firstAt: Number(row.first_at), platform: row.platform, activeDays: row.days }));
   }
 
+  async patternMembers(patternIds: readonly string[]): Promise<Map<string, string[]>> {
+    const { rows } = await this.db.query<{ pattern_id: string; members: string[] }>(
+      'SELECT pattern_id, array_agg(subject_hash::text) AS members FROM user_pattern_assignments WHERE pattern_id = ANY($1::text[]) GROUP BY pattern_id',
+      [patternIds],
+    );
+    return new Map(rows.map((row) => [row.pattern_id, row.members]));
+  }
+
   async states(keys: readonly string[]): Promise<Map<string, FeatureState>> {
     const { rows } = await this.db.query<{ key: string; state: FeatureState }>('SELECT subject_hash::text AS key, state FROM user_features WHERE subject_hash = ANY($1::int8[])', [keys]);
     return new Map(rows.map((row) => [row.key, row.state]));

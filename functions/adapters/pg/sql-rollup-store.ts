@@ -118,8 +118,10 @@ const ERASE_SUBJECT = `
   ),
   ids AS (DELETE FROM rollup_processed_events WHERE subject_hash = $1 RETURNING 1),
   research AS (DELETE FROM research_values WHERE subject_hash = $1 RETURNING 1),
-  features AS (DELETE FROM user_features WHERE subject_hash = $1 RETURNING 1)
-  SELECT (SELECT count(*) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research, (SELECT count(*) FROM features)::int4 AS features`;
+  features AS (DELETE FROM user_features WHERE subject_hash = $1 RETURNING 1),
+  assignments AS (DELETE FROM user_pattern_assignments WHERE subject_hash = $1 RETURNING 1)
+  SELECT (SELECT count(*) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research, (SELECT count(*) FROM features)::int4 AS features,
+    (SELECT count(*) FROM assignments)::int4 AS assignments`;
 
 // The values research-consented events give the research dataset ($1..$5 arrays).
 const INSERT_RESEARCH_VALUES = `
@@ -995,11 +997,11 @@ export class SqlRollupStore implements RollupStore {
     });
   }
 
-  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number; featureRows: number }> {
+  eraseSubject(subject: string, erasedAt: Date): Promise<{ eventIds: number; researchValues: number; featureRows: number; patternAssignments: number }> {
     return this.write(async (tx, began) => {
       began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);
-      const { rows } = await tx.query<{ ids: number; research: number; features: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
-      return { eventIds: rows[0]!.ids, researchValues: rows[0]!.research, featureRows: rows[0]!.features };
+      const { rows } = await tx.query<{ ids: number; research: number; features: number; assignments: number }>(ERASE_SUBJECT, [signedSubjectHash(subject), erasedAt.getTime()]);
+      return { eventIds: rows[0]!.ids, researchValues: rows[0]!.research, featureRows: rows[0]!.features, patternAssignments: rows[0]!.assignments };
     });
   }
 

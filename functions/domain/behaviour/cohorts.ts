@@ -21,6 +21,8 @@ const MAX_PARTS = 8;
 export type CohortDefinition =
   | { readonly firstSeen: { readonly from: string; readonly to: string } }
   | { readonly attribute: { readonly platform: Platform } }
+  /** The users a fit of the pattern models put in this archetype (its pattern id, of that fit's version). */
+  | { readonly pattern: string }
   | { readonly all: readonly CohortDefinition[] };
 
 const firstSeen = z
@@ -34,10 +36,11 @@ export const cohortDefinitionSchema: z.ZodType<CohortDefinition> = z
     z.union([
       z.object({ firstSeen }).strict(),
       z.object({ attribute: z.object({ platform: z.enum(PLATFORMS) }).strict() }).strict(),
+      z.object({ pattern: z.string().trim().min(1).max(64) }).strict(),
       z.object({ all: z.array(cohortDefinitionSchema).min(1).max(MAX_PARTS) }).strict(),
     ]),
   )
-  .meta({ id: 'CohortDefinition', description: 'Users first seen in [from, to), of a platform (their latest), or in `all` of several definitions (at most 8 parts, 4 levels).' });
+  .meta({ id: 'CohortDefinition', description: 'Users first seen in [from, to), of a platform (their latest), put in an archetype by the fit that found it (`pattern`: the id `GET /v1/patterns` gives it), or in `all` of several definitions (at most 8 parts, 4 levels).' });
 
 function depthOf(definition: CohortDefinition): number {
   return 'all' in definition ? 1 + Math.max(...definition.all.map(depthOf)) : 1;
@@ -59,11 +62,21 @@ export interface CohortSubject {
   readonly platform: Platform | null;
   /** Epoch days with any activity, ascending. */
   readonly activeDays: readonly number[];
+  /** The archetype patterns (ids) the user was put in, of the fits the definitions refer to. */
+  readonly patterns?: ReadonlySet<string>;
+}
+
+/** Each pattern a definition refers to, with the path of its field for an error that names it. */
+export function patternReferences(definition: CohortDefinition, path: readonly (string | number)[] = ['definition']): { readonly id: string; readonly path: string }[] {
+  if ('pattern' in definition) return [{ id: definition.pattern, path: [...path, 'pattern'].join('.') }];
+  if ('all' in definition) return definition.all.flatMap((part, i) => patternReferences(part, [...path, 'all', i]));
+  return [];
 }
 
 export function isMember(definition: CohortDefinition, subject: CohortSubject): boolean {
   if ('firstSeen' in definition) return subject.firstAt >= Date.parse(definition.firstSeen.from) && subject.firstAt < Date.parse(definition.firstSeen.to);
   if ('attribute' in definition) return subject.platform === definition.attribute.platform;
+  if ('pattern' in definition) return subject.patterns?.has(definition.pattern) ?? false;
   return definition.all.every((part) => isMember(part, subject));
 }
 

@@ -1,4 +1,4 @@
-import { cohortDefinitionSchema, isMember, newCohortSchema, releasableCohorts, retentionMatrix, type CohortDefinition, type CohortSubject } from '../../../functions/domain/behaviour/cohorts';
+import { cohortDefinitionSchema, isMember, newCohortSchema, patternReferences, releasableCohorts, retentionMatrix, type CohortDefinition, type CohortSubject } from '../../../functions/domain/behaviour/cohorts';
 import type { FeatureState } from '../../../functions/domain/behaviour/features';
 import type { StoredCohort } from '../../../functions/ports/cohorts';
 import { storedCohortMemberships } from '../../../functions/use-cases/cohorts';
@@ -25,6 +25,22 @@ describe('cohort definitions', () => {
     expect([ios, android].map((user) => isMember({ attribute: { platform: 'android' } }, user))).toEqual([false, true]);
     expect(isMember({ all: [week1, { attribute: { platform: 'ios' } }] }, android)).toBe(false);
     expect(isMember({ all: [week1, { attribute: { platform: 'android' } }] }, android)).toBe(true);
+  });
+
+  it('selects the users a fit put in an archetype, alone and with other parts, and names where each pattern is referred to', () => {
+    const fading = { ...subject(0, []), patterns: new Set(['fading-v1']) };
+    const unfitted = subject(0, []);
+    const definition: CohortDefinition = { all: [{ attribute: { platform: 'ios' } }, { all: [{ pattern: 'fading-v1' }, { pattern: 'fading-v1' }] }] };
+
+    expect([fading, unfitted].map((user) => isMember({ pattern: 'fading-v1' }, user))).toEqual([true, false]);
+    expect(isMember({ pattern: 'steady-v1' }, fading)).toBe(false);
+    expect([fading, unfitted].map((user) => isMember(definition, user))).toEqual([true, false]);
+    expect(patternReferences(definition)).toEqual([
+      { id: 'fading-v1', path: 'definition.all.1.all.0.pattern' },
+      { id: 'fading-v1', path: 'definition.all.1.all.1.pattern' },
+    ]);
+    expect(patternReferences({ attribute: { platform: 'ios' } })).toEqual([]);
+    expect(cohortDefinitionSchema.safeParse({ pattern: '' }).error?.issues[0]?.path).toEqual(['pattern']);
   });
 
   it('refuses a period that ends before it starts, an unknown key, too deep a nesting, and names the field', () => {
@@ -107,12 +123,32 @@ describe('cohort memberships for the outcome model', () => {
   it('puts everyone in "all" and each user in the released cohorts they belong to, and predicts for no withheld cohort', async () => {
     const users = [...Array.from({ length: 5 }, (_, i) => [`ios-${i}`, state(MONDAY, 'ios')] as const), ...Array.from({ length: 2 }, (_, i) => [`android-${i}`, state(MONDAY, 'android')] as const)];
     const cohorts = [stored('ios', { attribute: { platform: 'ios' } }), stored('android', { attribute: { platform: 'android' } })];
-    const memberships = storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => cohorts.length }, 2);
+    const noFits = { patternMembers: async () => new Map<string, string[]>() };
+    const memberships = storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => cohorts.length }, noFits, 2);
 
     const byCohort = await memberships.cohortsOf(users);
     expect(Object.fromEntries([...byCohort].map(([cohort, keys]) => [cohort, keys.length]))).toEqual({ all: 7, ios: 5, android: 2 });
-    const strict = await storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => cohorts.length }, 3).cohortsOf(users);
+    const strict = await storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => cohorts.length }, noFits, 3).cohortsOf(users);
     // Android's two are under k; iOS is everyone but those two, so it goes too.
     expect([...strict.keys()]).toEqual(['all']);
+  });
+
+  it('puts the users a fit assigned to an archetype in a cohort defined by that pattern, asking only for the patterns definitions name', async () => {
+    const users = Array.from({ length: 9 }, (_, i) => [`user-${i}`, state(MONDAY, 'ios')] as const);
+    const cohorts = [stored('fading', { pattern: 'fading-v1' }), stored('fading-ios', { all: [{ pattern: 'fading-v1' }, { attribute: { platform: 'ios' } }] })];
+    const asked: string[][] = [];
+    const fits = {
+      patternMembers: async (ids: readonly string[]) => {
+        asked.push([...ids]);
+        return new Map([['fading-v1', ['user-0', 'user-1', 'user-2', 'user-3', 'gone-user']]]);
+      },
+    };
+
+    const byCohort = await storedCohortMemberships({ add: async () => undefined, list: async () => [cohorts[0]!], count: async () => 1 }, fits, 2).cohortsOf(users);
+    expect(byCohort.get('fading')).toEqual(['user-0', 'user-1', 'user-2', 'user-3']);
+    expect(asked).toEqual([['fading-v1']]);
+    // Every fading user is on iOS: the same members twice tell nothing more, so both are released.
+    const both = await storedCohortMemberships({ add: async () => undefined, list: async () => cohorts, count: async () => 2 }, fits, 2).cohortsOf(users);
+    expect([...both].map(([cohort, keys]) => [cohort, keys.length])).toEqual([['all', 9], ['fading', 4], ['fading-ios', 4]]);
   });
 });

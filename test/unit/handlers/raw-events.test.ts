@@ -38,7 +38,7 @@ const query = makeQueryHandler({
   reports: { researchReport: unused, index: { add: unused, get: unused, purgeBefore: unused }, objects: { put: unused, get: unused, delete: unused } },
   budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
-  patterns: { save: unused, latest: unused },
+  patterns: { latest: unused },
   audit: new RecordingAuditLog(),
   predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused },
   k: 10,
