@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { MAX_DAYS, MAX_USERS, syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { MAX_EVENTS_PER_REQUEST, type IncomingEvent } from '../functions/domain/events/schema';
@@ -9,8 +12,13 @@ import { Stop, integerOption, checkReachable, cliOptions, requireToken, runCli }
 /*
  * `npm run demo`: streams synthetic traffic into a running instance over its public API, the way
  * a fleet of app clients would: batches of events, several in flight, retried on 5xx and network
- * errors with backoff.
+ * errors with backoff. Then the behaviour analysis's part: a planted population's fourteen weeks
+ * (more than ingest's 30-day window) through the history import, and the nightly models run on
+ * it now, with what was planted written beside the history to score them against.
  */
+
+const HISTORY_USERS = 500;
+const HISTORY_WEEKS = 14;
 
 const USAGE = `Usage: npm run demo -- [options]
   --url URL          the running instance (default $DEMO_URL or http://127.0.0.1:3000)
@@ -19,7 +27,11 @@ const USAGE = `Usage: npm run demo -- [options]
   --days N           days of history, at most ${MAX_DAYS} (default $DEMO_DAYS or 21)
   --seed N           PRNG seed; the same seed replays the same events (default: random, printed)
   --batch N          events per request, at most ${MAX_EVENTS_PER_REQUEST} (default 500)
-  --concurrency N    requests in flight (default 4)`;
+  --concurrency N    requests in flight (default 4)
+  --history-users N  users of the planted population imported after the traffic, 14 weeks each
+                     (default $DEMO_HISTORY_USERS or ${HISTORY_USERS}); its history and truth go to
+                     \${DATA_DIR:-./.data}/demo-history.jsonl.gz and demo-history.truth.json
+  --no-history       send the traffic only: no planted population, no model run`;
 
 const MAX_ATTEMPTS = 6;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -32,6 +44,8 @@ interface DemoOptions {
   readonly seed: number;
   readonly batch: number;
   readonly concurrency: number;
+  /** Users of the planted population; 0 for none. */
+  readonly historyUsers: number;
 }
 
 const integer = integerOption(USAGE);
@@ -45,6 +59,8 @@ function parseOptions(): DemoOptions {
     seed: { type: 'string' },
     batch: { type: 'string' },
     concurrency: { type: 'string' },
+    'history-users': { type: 'string' },
+    'no-history': { type: 'boolean' },
   });
   const token = requireToken(values.token);
   return {
@@ -55,6 +71,7 @@ function parseOptions(): DemoOptions {
     seed: integer('seed', values.seed, 1 + Math.floor(Math.random() * 2 ** 31), 2 ** 32 - 1),
     batch: integer('batch', values.batch, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
     concurrency: integer('concurrency', values.concurrency, 4, 64),
+    historyUsers: values['no-history'] ? 0 : integer('history-users', values['history-users'] ?? process.env.DEMO_HISTORY_USERS, HISTORY_USERS, MAX_USERS),
   };
 }
 
@@ -69,6 +86,31 @@ async function send(options: DemoOptions, events: readonly IncomingEvent[]): Pro
     }
     throw new Stop(error.status === undefined ? `${error.message}. Start the runtime with \`npm start\`, or point --url / DEMO_URL at a running instance.` : error.message, 1);
   }
+}
+
+/** Runs another of the product's commands (bin/NAME.ts) under the same Node, its output the demo's. */
+function runCommand(name: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, `${name}.ts`), ...args], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Stop(`npm run ${name} stopped (${signal ?? `exit ${code}`}); what it printed above says why.`, 1))));
+  });
+}
+
+/**
+ * The planted population (`npm run population`, its users' consent recorded), imported
+ * (`npm run import`) and modelled (`npm run model`): the archetypes and outcomes the models find
+ * can be set against what was planted (README "A planted population").
+ */
+async function sendHistory(options: DemoOptions): Promise<void> {
+  const dataDir = process.env.DATA_DIR ?? './.data';
+  const out = join(existsSync(dataDir) ? dataDir : '.', 'demo-history.jsonl.gz');
+  const target = ['--url', options.url, '--token', options.token];
+  console.log(`\nA planted population of ${options.historyUsers} users over ${HISTORY_WEEKS} weeks, through the history import:`);
+  await runCommand('population', ['--out', out, '--users', String(options.historyUsers), '--weeks', String(HISTORY_WEEKS), '--seed', String(options.seed), '--consent', ...target]);
+  await runCommand('import', [out, ...target]);
+  console.log('\nThe nightly models, run now on everything stored:');
+  await runCommand('model', target);
 }
 
 function* batches(events: Iterable<IncomingEvent>, size: number): Generator<IncomingEvent[]> {
@@ -160,7 +202,9 @@ async function main(): Promise<number> {
     ].join('\n'),
   );
   if (failure !== undefined) throw failure;
-  return interrupted ? 130 : 0;
+  if (interrupted) return 130;
+  if (options.historyUsers > 0) await sendHistory(options);
+  return 0;
 }
 
 runCli(main);

@@ -45,7 +45,10 @@ async function main(): Promise<number> {
   }
   if (response.status === 401 || response.status === 403) throw new Stop(`The token was refused (${response.status}): a model run needs an admin token (--token, or DEV_TOKEN).`, 1);
   if (!response.ok || !response.body) throw new Stop(`The model run was refused (${response.status}).`, 1);
-  const bars = new MultiBar({ format: '{step} {bar} {percentage}% | {value}/{total}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  const bars = new MultiBar({ hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  // The step's name is in each bar's format, not its payload: off a terminal, cli-progress keeps no
+  // payload but still draws the bars when it stops (a bare "{step}" before).
+  const barOf = (step: string, total: number) => bars.create(total, 0, undefined, { format: `${step.padEnd(10)} {bar} {percentage}% | {value}/{total}` });
   const byStep = new Map<string, SingleBar>();
   let report: ModelRunReport | undefined;
   try {
@@ -53,7 +56,7 @@ async function main(): Promise<number> {
       const line = JSON.parse(text) as ModelRunLine | { error: { message: string } };
       if ('progress' in line) {
         const { step, done, total } = line.progress;
-        const bar = byStep.get(step) ?? byStep.set(step, bars.create(total, 0, { step: step.padEnd(10) })).get(step)!;
+        const bar = byStep.get(step) ?? byStep.set(step, barOf(step, total)).get(step)!;
         bar.setTotal(total);
         bar.update(done);
       } else if ('report' in line) report = line.report;

@@ -7,8 +7,9 @@ import { matchesExpected, readmeSteps, sectionOf, type ReadmeStep } from '../sup
 
 const ROOT = join(__dirname, '..', '..');
 const README_URL = 'http://127.0.0.1:3000';
-// The demo at a tenth of its default size: the same code path, a CI-sized run.
+// The demo at a tenth and a fifth of its default sizes: the same code path, a CI-sized run.
 const DEMO_USERS = '200';
+const DEMO_HISTORY_USERS = '100';
 const READ_RETRY_MS = 90_000;
 const TRANSCRIPT = join(ROOT, '.jest-cache', 'readme-setup-transcript.txt');
 const STEP_TIMEOUT_MS = 180_000;
@@ -76,7 +77,7 @@ const describeStep = (step: ReadmeStep) => `README.md line ${step.line}: ${step.
 /**
  * README.md's Set-up section, followed in order the way a new user follows it: each command run
  * in one shell against `npm start` on a fresh data folder, each output compared with what the
- * README says it prints. The only liberties: a free port for 3000, and the demo at 200 users.
+ * README says it prints. The only liberties: a free port for 3000, and the demo at 200 users and 100 planted ones.
  */
 describe('README.md Set-up, step by step', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -91,7 +92,7 @@ describe('README.md Set-up, step by step', () => {
     mkdirSync(join(ROOT, '.jest-cache'), { recursive: true });
     tree = installedTree();
     url = `http://127.0.0.1:${await freePort()}`;
-    env = { ...process.env, PORT: new URL(url).port, DEMO_URL: url, DEMO_USERS, DATABASE_URL: '', REDIS_URL: '', AWS_ENDPOINT_URL: '', LOG_LEVEL: 'warn' };
+    env = { ...process.env, PORT: new URL(url).port, DEMO_URL: url, DEMO_USERS, DEMO_HISTORY_USERS, DATABASE_URL: '', REDIS_URL: '', AWS_ENDPOINT_URL: '', LOG_LEVEL: 'warn' };
     terminal = new Terminal(tree, env);
   });
 
