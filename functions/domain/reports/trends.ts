@@ -99,8 +99,8 @@ const DAY_MS = 86_400_000;
 
 interface Observation {
   readonly epochMs: number;
-  /** When, in days, on the clock the slope is measured by (see timeInDays). */
-  readonly day: number;
+  /** When, in ms, on the clock the slope is measured by (see slopeClockMs). */
+  readonly clockMs: number;
   readonly value: number;
 }
 
@@ -110,15 +110,17 @@ interface UsableSeries {
 }
 
 /**
- * Time in days for the slope. Daily and coarser buckets start at local midnights, which a 23- or
+ * The clock slopes are measured by. Daily and coarser buckets start at local midnights, which a 23- or
  * 25-hour day sets 23 or 25 hours apart: counted in local calendar days (the wall clock), a
  * steady rise per day stays steady across the change. Hourly and finer buckets are counted in
  * elapsed time, as the wall clock repeats an hour in autumn.
  */
-function timeInDays(epochMs: number, options: TrendOptions): number {
-  const local = options.interval === 'minute' || options.interval === 'hour' ? epochMs : epochMs + zoneOffsetMs(epochMs, options.timeZone);
-  return local / DAY_MS;
+function slopeClockMs(epochMs: number, options: TrendOptions): number {
+  return options.interval === 'minute' || options.interval === 'hour' ? epochMs : epochMs + zoneOffsetMs(epochMs, options.timeZone);
 }
+
+/** Days between two observations on the slope's clock (differences first: exact for whole days). */
+const daysBetween = (earlier: Observation, later: Observation) => (later.clockMs - earlier.clockMs) / DAY_MS;
 
 /** The non-null values in time order. Bad input is a caller's bug, not data: it throws. */
 function usable(points: readonly SeriesPoint[], options: TrendOptions): UsableSeries {
@@ -131,7 +133,7 @@ function usable(points: readonly SeriesPoint[], options: TrendOptions): UsableSe
     seen.add(epochMs);
     if (point.value === null) continue;
     if (!Number.isFinite(point.value)) throw new RangeError(`a series point's value is not finite: ${point.value}`);
-    observations.push({ epochMs, day: timeInDays(epochMs, options), value: point.value });
+    observations.push({ epochMs, clockMs: slopeClockMs(epochMs, options), value: point.value });
   }
   if (observations.length > MAX_TREND_POINTS) throw new RangeError(`a trend takes at most ${MAX_TREND_POINTS} points (${observations.length} given): use a coarser interval`);
   observations.sort((a, b) => a.epochMs - b.epochMs);
@@ -157,7 +159,7 @@ function pairsOf(group: readonly Observation[]): PairSummary {
     for (let j = i + 1; j < group.length; j++) {
       const later = group[j]!;
       s += Math.sign(later.value - earlier.value);
-      slopes.push((later.value - earlier.value) / (later.day - earlier.day));
+      slopes.push((later.value - earlier.value) / daysBetween(earlier, later));
     }
   }
   const tieSizes = new Map<number, number>();
@@ -194,7 +196,7 @@ function trendOfGroups(groups: readonly (readonly Observation[])[], first: Obser
   const lower = rankAt(Math.round((n - spread) / 2));
   const upper = rankAt(Math.round((n + spread) / 2) + 1);
   const all = groups.flat();
-  const valueAtStart = median(all.map(({ value }) => value)) - perDay * median(all.map(({ day }) => day - first.day));
+  const valueAtStart = median(all.map(({ value }) => value)) - perDay * median(all.map((observation) => daysBetween(first, observation)));
   return { mannKendall: { s, variance, z, pValue, direction }, slope: { perDay, lower, upper, valueAtStart } };
 }
 
@@ -242,8 +244,8 @@ function weeklyOf(observations: readonly Observation[], timeZone: string, slopeP
   if (fewest < MIN_VALUES_PER_WEEKDAY) {
     return { status: 'not_enough_data', reason: `weekly seasonality needs at least ${MIN_VALUES_PER_WEEKDAY} values on each weekday (have is the fewest)`, needed: MIN_VALUES_PER_WEEKDAY, have: fewest };
   }
-  const start = observations[0]!.day;
-  const residual = (o: Observation) => o.value - slopePerDay * (o.day - start);
+  const first = observations[0]!;
+  const residual = (o: Observation) => o.value - slopePerDay * daysBetween(first, o);
   const ranked = byWeekday.flatMap((group, weekday) => group.map((o) => ({ weekday, residual: residual(o) }))).sort((a, b) => a.residual - b.residual);
   const n = ranked.length;
   const rankSums = new Array<number>(7).fill(0);
