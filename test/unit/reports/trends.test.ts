@@ -49,6 +49,19 @@ describe('Mann-Kendall and Theil-Sen', () => {
     expect(result.direction).toBe('increasing');
   });
 
+  it('reproduces a published worked example with one tie (Little, Holy Cross, "A Mann-Kendall Example (By Hand)")', () => {
+    // https://mathcs.holycross.edu/~little/Montserrat/MannKendallByHand.txt: 72 pairs rise, 18 fall,
+    // 1 ties, S = 54; V = 14·13·33/18 − 2·1·9/18; Z = 53/√V = 2.9058; one-sided p about .0018.
+    const values = [12.9, 14.8, 13.2, 15.7, 13.8, 15.6, 12.9, 11.0, 17.3, 15.9, 19.0, 18.3, 20.1, 21.7];
+    const result = ok(mannKendall(dailySeries(values), daily));
+    expect(result.s).toBe(54);
+    expect(result.variance).toBeCloseTo(332.666667, 5);
+    expect(result.z).toBeCloseTo(2.9058, 4);
+    // Two-sided: twice the page's one tail (scipy 1.17.1: 2·norm.sf(2.905836845996537)).
+    expect(result.pValue).toBeCloseTo(0.003662723762882436, 9);
+    expect(result.direction).toBe('increasing');
+  });
+
   it('corrects the variance for ties and agrees with scipy on S, p, the slope and its interval', () => {
     // Two 3s and three 7s: Var = (10·9·25 − 2·1·9 − 3·2·11)/18 = 120.33. The references are
     // scipy 1.17.1: S from stats.kendalltau's tau-b, the slope and interval from stats.theilslopes.
