@@ -81,14 +81,14 @@ export interface TrendOptions {
 }
 
 /**
- * Below 8 values the test can hardly reach significance (with 7 the smallest two-sided p is
- * 0.003 only if every pair agrees) and the normal approximation of S is coarse; Gilbert (1987,
- * 16.4) uses exact tables up to 10. Eight is where a report starts to say anything.
+ * Eight values make 28 pairs. With fewer, one odd value moves the slope and its interval, and
+ * the normal approximation of S behind the p-value is coarse (Gilbert 1987, 16.4, reads exact
+ * tables up to 10 values; the approximation used here is the one his procedure gives above).
  */
 export const MIN_TREND_POINTS = 8;
 /**
- * Kruskal-Wallis' chi-square approximation wants five or more values per group (Hollander and
- * Wolfe, Nonparametric Statistical Methods, 6.1): five of each weekday, five weeks of days.
+ * Kruskal-Wallis' chi-square approximation wants "at least 5 measurements" per group, the
+ * typical rule scipy.stats.kruskal's documentation gives: five of each weekday, five weeks of days.
  */
 export const MIN_VALUES_PER_WEEKDAY = 5;
 /** All-pairs methods cost n² time and memory: 3,000 points are 4.5 million slopes (36 MB). */
@@ -110,9 +110,9 @@ interface UsableSeries {
 }
 
 /**
- * The clock slopes are measured by. Daily and coarser buckets start at local midnights, which a 23- or
- * 25-hour day sets 23 or 25 hours apart: counted in local calendar days (the wall clock), a
- * steady rise per day stays steady across the change. Hourly and finer buckets are counted in
+ * The clock slopes are measured by. Daily and coarser buckets start at local midnights, which a
+ * 23- or 25-hour day sets 23 or 25 hours apart: counted in local calendar days (the wall clock),
+ * a steady rise per day stays steady across the change. Hourly and finer buckets are counted in
  * elapsed time, as the wall clock repeats an hour in autumn.
  */
 function slopeClockMs(epochMs: number, options: TrendOptions): number {
@@ -281,7 +281,7 @@ export function weeklySeasonality(points: readonly SeriesPoint[], timeZone: stri
  * and weekly seasonality. When a daily series follows the week, the seasonal Mann-Kendall test
  * and the seasonal Kendall slope (Hirsch, Slack and Smith 1982) replace the plain ones: they
  * compare Mondays with Mondays, so a month that starts on a weekend shows no false trend, and
- * the variance is not inflated by the weekday swing. Other intervals report seasonality as
+ * the weekday swing does not drown the trend in noise. Other intervals report seasonality as
  * not checked: a yearly cycle needs years of data, a daily one in hourly data is not asked for.
  */
 export function trendOf(points: readonly SeriesPoint[], options: TrendOptions): Trend | NotEnoughData {

@@ -211,6 +211,10 @@ describe('weekly seasonality', () => {
     expect(ok(trendOf(fourWeeks, daily)).method).toBe('mann-kendall');
   });
 
+  it('finds none in a series that never moves, whose ranks all tie', () => {
+    expect(weeklySeasonality(dailySeries(new Array<number>(35).fill(4)), LONDON)).toEqual({ status: 'absent', period: 'week', test: 'kruskal-wallis', statistic: 0, pValue: 1 });
+  });
+
   it('is not looked for in weekly or hourly series', () => {
     const trend = ok(trendOf(weeklySeries(sixWeeks(true)), weekly));
     expect(trend.seasonality).toEqual({ status: 'not_checked', reason: expect.stringContaining('daily series only') as string });
