@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainText } from '../api/input-bounds';
+import { plainText, slug } from '../api/input-bounds';
 import { CHANNELS, SEVERITIES, type RuleRef } from './model';
 import { DETECT_LAG_LIMIT_MS } from '../operations/health';
 
@@ -12,10 +12,6 @@ import { DETECT_LAG_LIMIT_MS } from '../operations/health';
 
 const DAY_SEC = 86_400;
 
-const slug = z
-  .string()
-  .max(64)
-  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a slug like crisis-signal');
 const signalName = z
   .string()
   .max(128)

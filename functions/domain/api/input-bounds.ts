@@ -23,6 +23,12 @@ export function plainText<Schema extends z.ZodString>(schema: Schema): Schema {
   return schema.refine(isPlainText, { message: PLAIN_TEXT_MESSAGE });
 }
 
+/** An identifier a caller chooses (a rule's, a report schedule's): lower-case words joined by hyphens. */
+export const slug = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a slug like crisis-signal');
+
 /** Instants the API takes: from 2000-01-01T00:00:00Z, before 2101-01-01T00:00:00Z. */
 export const INSTANT_RANGE = { from: '2000-01-01T00:00:00Z', to: '2101-01-01T00:00:00Z' } as const;
 const EARLIEST = Date.parse(INSTANT_RANGE.from);
