@@ -1,3 +1,5 @@
+import type { ReportDocument, ReportFormat } from '../domain/reports/document';
+
 /** A generated report as the index keeps it; the file itself is in the object store. */
 export interface ReportEntry {
   readonly id: string;
@@ -17,4 +19,11 @@ export interface ReportIndex {
   get(id: string): Promise<ReportEntry | undefined>;
   /** Retention: removes the entries created before `cutoff`, answering their object keys. */
   purgeBefore(cutoff: Date): Promise<string[]>;
+}
+
+/** One format's renderer (functions/adapters/report-formats): any report document to a file's bytes. */
+export interface ReportRenderer {
+  readonly format: ReportFormat;
+  readonly contentType: string;
+  render(document: ReportDocument): Promise<Buffer>;
 }
