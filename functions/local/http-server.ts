@@ -34,7 +34,20 @@ export interface HttpServerOptions {
    * the body is handed over as it arrives, so the operation reads it no faster than it works.
    */
   readonly uploads?: Readonly<Record<string, (body: AsyncIterable<Uint8Array>) => Promise<OperationAnswer>>>;
+  /** How long an API request's body may take to arrive (default BODY_DEADLINE_MS); uploads have no such bound. */
+  readonly bodyDeadlineMs?: number;
 }
+
+/**
+ * Node's own request timeout (300 s for a whole request, on every route) cut imports the runtime
+ * reads no faster than it stores them: a 270,000-event history on a busy machine was refused
+ * with 408 after five minutes. The server runs without it; an API body gets the same bound here,
+ * and an upload is cut only when it stops sending for UPLOAD_IDLE_MS (headers keep node's
+ * headersTimeout either way).
+ */
+const BODY_DEADLINE_MS = 300_000;
+const UPLOAD_IDLE_MS = 300_000;
+const REQUEST_TIMEOUT = { code: 'request_timeout', message: 'the request was not received in time' } as const;
 
 /** What the runtime answers on a route of its own; `headers` adds to the content type. */
 export interface OperationAnswer {
@@ -51,17 +64,28 @@ export interface OperationAnswer {
  * client still sends makes the kernel answer its next bytes with a reset, and the client never
  * sees the 413. Chunked bodies, which declare no length, are counted the same way.
  */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+function readBody(request: IncomingMessage, limit: number, deadlineMs: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] | undefined = [];
     let size = 0;
+    const deadline = setTimeout(() => {
+      // As node's own timeout did: answered, then the connection closed behind the answer.
+      reject(new HttpError(408, REQUEST_TIMEOUT.code, REQUEST_TIMEOUT.message));
+      setTimeout(() => request.socket.destroy(), 5_000).unref();
+    }, deadlineMs);
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) chunks = undefined;
       else chunks?.push(chunk);
     });
-    request.on('end', () => resolve(chunks && Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('end', () => {
+      clearTimeout(deadline);
+      resolve(chunks && Buffer.concat(chunks));
+    });
+    request.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
   });
 }
 
@@ -95,7 +119,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [431, errorBody('headers_too_large', 'the request line and headers are over 16 KiB; send long parameters in a body')]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, errorBody('request_timeout', 'the request was not received in time')]
+        ? [408, errorBody(REQUEST_TIMEOUT.code, REQUEST_TIMEOUT.message)]
         : [400, errorBody('malformed_request', 'the request is not valid HTTP/1.1')];
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   socket.resume();
@@ -137,7 +161,7 @@ function toLambdaEvent(request: IncomingMessage, url: URL, route: ResolvedRoute,
 
 /** The local HTTP front: routes like the HTTP API, verifies tokens like its JWT authorizer, invokes the same handlers. */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer((request, response) => {
+  const server = createServer({ requestTimeout: 0 }, (request, response) => {
     void (async () => {
       const url = requestUrl(request.url);
       const method = request.method ?? 'GET';
@@ -164,6 +188,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
           request.resume();
           return send(response, 403, { 'content-type': 'application/json' }, errorBody('forbidden', `only an admin token may call POST ${url.pathname}`));
         }
+        request.setTimeout(UPLOAD_IDLE_MS, () => request.destroy());
         const result = await upload(request);
         return send(response, result.status, { ...result.headers, 'content-type': result.contentType }, result.body);
       }
@@ -171,7 +196,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
       if (ROUTES[route.routeKey].roles !== 'public' && refuseUnverified()) return;
       const limit = bodyLimitOf(route.routeKey);
-      const body = await readBody(request, limit);
+      const body = await readBody(request, limit, options.bodyDeadlineMs ?? BODY_DEADLINE_MS);
       if (body === undefined) return send(response, 413, { 'content-type': 'application/json' }, errorBody('payload_too_large', `the body is over ${megabytes(limit)} (${limit} bytes)`));
       const handler = options.handlers[ROUTES[route.routeKey].handler];
       if (!handler) return send(response, 501, { 'content-type': 'application/json' }, errorBody('not_implemented', `no handler for ${route.routeKey}`));
