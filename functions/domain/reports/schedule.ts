@@ -2,6 +2,7 @@ import { Cron, type CronOptions } from 'croner';
 import { z } from 'zod';
 import { slug } from '../api/input-bounds';
 import { calendarBounds, isoInstantInZone, resolveTimeZone, type CalendarUnit } from '../rollups/calendar';
+import { REPORT_FORMATS, REPORT_KINDS } from './document';
 
 /**
  * Report schedules (`PUT /v1/report-schedules`): when a report runs, in whose time zone, and
@@ -21,8 +22,6 @@ import { calendarBounds, isoInstantInZone, resolveTimeZone, type CalendarUnit } 
  * by a gap still covers the period it was meant for.
  */
 
-export const REPORT_KINDS = ['outcomes', 'operations', 'research'] as const;
-export const REPORT_FORMATS = ['pdf', 'xlsx', 'csv', 'html'] as const;
 /**
  * The complete local periods a scheduled report can cover: the day, ISO week (Monday to Sunday)
  * or month before the run, and the month so far up to the end of the day before the run (a
