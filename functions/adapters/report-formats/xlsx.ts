@@ -9,6 +9,7 @@ import {
   cellText,
   isWithheld,
   withholdingNote,
+  wallClock,
   type CellFormat,
   type ReportCell,
   type ReportChart,
@@ -50,23 +51,14 @@ function datesNote(timeZone: string): string {
 
 /**
  * ISO instants as Dates whose UTC fields are their wall-clock time in the reader's zone: Excel's
- * dates have no zone, and exceljs writes a Date by its UTC time. The reading goes through
- * `cellText` so the workbook shows the same minute as every other format; it is remembered
- * because each reading builds an Intl formatter (about 0.15 ms), and a chart's days repeat.
+ * dates have no zone, and exceljs writes a Date by its UTC time. Read as every other format reads them (`wallClock`).
  */
 class WallClock {
-  private readonly seen = new Map<string, Date>();
-
   constructor(readonly timeZone: string) {}
 
   at(iso: string, format: 'date' | 'datetime'): Date {
-    let local = this.seen.get(iso);
-    if (local === undefined) {
-      const [year = 0, month = 1, day = 1, hour = 0, minute = 0] = (cellText(iso, 'datetime', this.timeZone).match(/\d+/g) ?? []).map(Number);
-      local = new Date(Date.UTC(year, month - 1, day, hour, minute));
-      this.seen.set(iso, local);
-    }
-    return format === 'date' ? new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate())) : local;
+    const { year, month, day, hour, minute } = wallClock(iso, this.timeZone);
+    return new Date(format === 'date' ? Date.UTC(year, month - 1, day) : Date.UTC(year, month - 1, day, hour, minute));
   }
 }
 

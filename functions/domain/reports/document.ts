@@ -100,15 +100,35 @@ const WITHHELD_TEXT: Record<Withheld['withheld'], string> = {
   not_enough_data: 'not enough data',
 };
 
+export interface WallClock {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+}
+
+// One formatter per zone: building one costs about 0.15 ms, and a report reads thousands of times.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The date and time an instant shows on a clock in `timeZone`. */
+export function wallClock(iso: string, timeZone: string): WallClock {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+    formatters.set(timeZone, formatter);
+  }
+  const parts = Object.fromEntries(formatter.formatToParts(new Date(iso)).map((part) => [part.type, Number(part.value)]));
+  return { year: parts['year']!, month: parts['month']!, day: parts['day']!, hour: parts['hour']!, minute: parts['minute']! };
+}
+
+const twoDigits = (value: number) => String(value).padStart(2, '0');
+
 /** A date or instant in the reader's zone: `2027-03-28` or `2027-03-28 09:30`. */
 function inZone(iso: string, timeZone: string, withTime: boolean): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(new Date(iso))
-      .map((part) => [part.type, part.value]),
-  );
-  const date = `${parts['year']}-${parts['month']}-${parts['day']}`;
-  return withTime ? `${date} ${parts['hour']}:${parts['minute']}` : date;
+  const { year, month, day, hour, minute } = wallClock(iso, timeZone);
+  const date = `${year}-${twoDigits(month)}-${twoDigits(day)}`;
+  return withTime ? `${date} ${twoDigits(hour)}:${twoDigits(minute)}` : date;
 }
 
 /**
