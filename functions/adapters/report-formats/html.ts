@@ -12,13 +12,30 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#
 
 const NUMERIC: readonly CellFormat[] = ['integer', 'decimal', 'percent'];
 
-/** Series colours: each at least 4.5:1 on white, and told apart by their dashes too, not by colour alone. */
+/**
+ * Series colours: each at least 4.5:1 on white, and told apart by more than colour (WCAG 1.4.1):
+ * lines by their dashes, bars by white stripes at their own angle (none for the first series).
+ */
 const SERIES_STYLES = [
-  { colour: '#1d4f91', dash: '' },
-  { colour: '#a3420a', dash: '8 4' },
-  { colour: '#2b6e34', dash: '2 3' },
-  { colour: '#6b3a8f', dash: '10 3 2 3' },
+  { colour: '#1d4f91', dash: '', stripes: null },
+  { colour: '#a3420a', dash: '8 4', stripes: 45 },
+  { colour: '#2b6e34', dash: '2 3', stripes: -45 },
+  { colour: '#6b3a8f', dash: '10 3 2 3', stripes: 90 },
 ] as const;
+
+type SeriesStyle = (typeof SERIES_STYLES)[number];
+
+const styleOf = (index: number): SeriesStyle => SERIES_STYLES[index % SERIES_STYLES.length] ?? SERIES_STYLES[0];
+
+/** A bar's fill, and the pattern it needs, named after the chart so two charts' patterns never meet. */
+function barFill(style: SeriesStyle, id: string, index: number): { fill: string; pattern: string } {
+  if (style.stripes === null) return { fill: style.colour, pattern: '' };
+  const name = `${id}-stripes-${index}`;
+  return {
+    fill: `url(#${name})`,
+    pattern: `<pattern id="${name}" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(${style.stripes})"><rect width="8" height="8" fill="${style.colour}"/><line x1="4" x2="4" y1="0" y2="8" stroke="#fff" stroke-width="2"/></pattern>`,
+  };
+}
 
 const STYLE = `
 :root { color: #1a1a1a; background: #fff; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -102,8 +119,11 @@ function chartSvg(chart: ReportChart, timeZone: string, id: string): string {
     .join('');
   const marks = geometry.series
     .map((series, index) => {
-      const style = SERIES_STYLES[index % SERIES_STYLES.length] ?? SERIES_STYLES[0];
-      if (chart.type === 'bar') return series.bars.map((bar) => `<rect x="${bar.x}" y="${bar.y}" width="${bar.width}" height="${bar.height}" fill="${style.colour}"/>`).join('');
+      const style = styleOf(index);
+      if (chart.type === 'bar') {
+        const { fill, pattern } = barFill(style, id, index);
+        return pattern + series.bars.map((bar) => `<rect x="${bar.x}" y="${bar.y}" width="${bar.width}" height="${bar.height}" fill="${fill}"/>`).join('');
+      }
       const dash = style.dash === '' ? '' : ` stroke-dasharray="${style.dash}"`;
       const lines = series.segments.map((segment) => `<path d="${pathOf(segment)}" fill="none" stroke="${style.colour}" stroke-width="2.5"${dash}/>`).join('');
       // Dots show where the values are, and a value alone between two gaps, which has no line.
@@ -135,8 +155,13 @@ function chartHtml(chart: ReportChart, timeZone: string, id: string): string {
       ? ''
       : `<ul class="legend" aria-hidden="true">${chart.series
           .map((series, index) => {
-            const style = SERIES_STYLES[index % SERIES_STYLES.length] ?? SERIES_STYLES[0];
-            return `<li><svg width="28" height="10" viewBox="0 0 28 10"><line x1="0" x2="28" y1="5" y2="5" stroke="${style.colour}" stroke-width="3"${style.dash === '' ? '' : ` stroke-dasharray="${style.dash}"`}/></svg> ${escapeHtml(series.name)}</li>`;
+            const style = styleOf(index);
+            const swatch = barFill(style, `${id}-key`, index);
+            const key =
+              chart.type === 'bar'
+                ? `<svg width="16" height="16" viewBox="0 0 16 16">${swatch.pattern}<rect width="16" height="16" fill="${swatch.fill}"/></svg>`
+                : `<svg width="28" height="10" viewBox="0 0 28 10"><line x1="0" x2="28" y1="5" y2="5" stroke="${style.colour}" stroke-width="3"${style.dash === '' ? '' : ` stroke-dasharray="${style.dash}"`}/></svg>`;
+            return `<li>${key} ${escapeHtml(series.name)}</li>`;
           })
           .join('')}</ul>`;
   return `<figure aria-labelledby="${id}-caption">
