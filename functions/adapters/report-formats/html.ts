@@ -99,8 +99,10 @@ ${body}
 
 const WIDTH = 640;
 const HEIGHT = 320;
-const BOX = { left: 72, top: 16, width: WIDTH - 72 - 16, height: HEIGHT - 16 - 72 };
-const MOST_X_LABELS = 8;
+// Room on the right for half of the last date label, which sits at the middle of the last bucket.
+const BOX = { left: 72, top: 16, width: WIDTH - 72 - 40, height: HEIGHT - 16 - 72 };
+/** Room a date label (10 characters at 13px) or a date and time (16) needs on x, so labels never overlap. */
+const X_LABEL_ROOM = { date: 90, datetime: 130 } as const;
 
 const tickText = (value: number) => value.toLocaleString('en-GB', { maximumFractionDigits: 2 });
 
@@ -111,7 +113,7 @@ function chartSvg(chart: ReportChart, timeZone: string, id: string): string {
   const yTicks = geometry.yTicks
     .map((tick) => `<line x1="${BOX.left}" x2="${BOX.left + BOX.width}" y1="${tick.y}" y2="${tick.y}" stroke="#d9d9d9"/><text x="${BOX.left - 8}" y="${tick.y}" text-anchor="end" dominant-baseline="middle">${escapeHtml(tickText(tick.value))}</text>`)
     .join('');
-  const xTicks = labelledBuckets(geometry.buckets.length, MOST_X_LABELS)
+  const xTicks = labelledBuckets(geometry.buckets.length, Math.floor(BOX.width / X_LABEL_ROOM[bucketFormat]))
     .map((index) => {
       const bucket = geometry.buckets[index];
       return bucket === undefined ? '' : `<line x1="${bucket.x}" x2="${bucket.x}" y1="${bottom}" y2="${bottom + 5}" stroke="#333"/><text x="${bucket.x}" y="${bottom + 20}" text-anchor="middle">${escapeHtml(cellText(bucket.at, bucketFormat, timeZone))}</text>`;
