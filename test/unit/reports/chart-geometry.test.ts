@@ -57,6 +57,17 @@ describe('chart geometry', () => {
     ]);
   });
 
+  it('draws an axis and nothing else for a chart whose every point is withheld, or that has none', () => {
+    const withheld = chartGeometry({ type: 'line', series: [{ name: 's', points: [{ at: at(1), value: null }, { at: at(2), value: null }] }] }, BOX);
+    const empty = chartGeometry({ type: 'bar', series: [] }, BOX);
+
+    expect(withheld.series[0]?.segments).toEqual([]);
+    expect(withheld.buckets).toHaveLength(2);
+    expect(withheld.yTicks.map((tick) => tick.value)).toContain(0);
+    expect([empty.buckets, empty.series]).toEqual([[], []]);
+    expect(empty.yTicks.every((tick) => Number.isFinite(tick.y))).toBe(true);
+  });
+
   it('shows times of day only for buckets shorter than a day, a 23-hour day being a day', () => {
     expect(bucketTextFormat(['2027-03-27T00:00:00.000Z', '2027-03-28T00:00:00.000Z', '2027-03-28T23:00:00.000Z'])).toBe('date');
     expect(bucketTextFormat(['2027-03-28T00:00:00.000Z', '2027-03-28T01:00:00.000Z'])).toBe('datetime');
