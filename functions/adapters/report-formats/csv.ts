@@ -1,5 +1,6 @@
 import { isWithheld, withholdingNote, type CellFormat, type ReportCell, type ReportChart, type ReportDocument, type ReportTable } from '../../domain/reports/document';
 import type { ReportRenderer } from '../../ports/reports';
+import { isoInstantInZone } from '../../domain/rollups/calendar';
 
 /*
  * The report as one tidy CSV table that R's read.csv, pandas' read_csv or a spreadsheet reads as
@@ -41,25 +42,12 @@ export function csvField(text: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** An instant as ISO 8601 in the reader's zone, with its offset: the same instant, and the date the reader would say. */
-export function isoInZone(iso: string, timeZone: string): string {
-  const instant = new Date(iso);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' })
-      .formatToParts(instant)
-      .map((part) => [part.type, part.value]),
-  );
-  // longOffset says "GMT" alone for a zero offset and "GMT+01:00" otherwise.
-  const offset = parts['timeZoneName'] === 'GMT' ? '+00:00' : String(parts['timeZoneName']).replace('GMT', '');
-  return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}:${parts['second']}${offset}`;
-}
-
 function valueOf(cell: ReportCell, format: CellFormat, timeZone: string): { value: string; status: CsvStatus } {
   if (cell === null) return { value: '', status: 'not_applicable' };
   if (isWithheld(cell)) return { value: '', status: cell.withheld === 'k_anonymity' ? 'suppressed' : 'not_enough_data' };
   if (typeof cell === 'number') return { value: String(cell), status: 'ok' };
-  if (format === 'date') return { value: isoInZone(cell, timeZone).slice(0, 10), status: 'ok' };
-  if (format === 'datetime') return { value: isoInZone(cell, timeZone), status: 'ok' };
+  if (format === 'date') return { value: isoInstantInZone(Date.parse(cell), timeZone).slice(0, 10), status: 'ok' };
+  if (format === 'datetime') return { value: isoInstantInZone(Date.parse(cell), timeZone), status: 'ok' };
   return { value: cell, status: 'ok' };
 }
 
@@ -103,7 +91,7 @@ function chartLines(section: string, chart: ReportChart, timeZone: string): Line
     series.points.map((point) => ({
       section,
       block: chart.title,
-      row: isoInZone(point.at, timeZone),
+      row: isoInstantInZone(Date.parse(point.at), timeZone),
       column: series.name,
       unit: chart.unit,
       format: 'decimal',
