@@ -418,12 +418,13 @@ export function sumSketchRows(rows: readonly SeriesSketchRow[], project?: KeyPro
     const id = `${row.bucket}\u0000${groupKey}`;
     const point = points.get(id);
     if (point) point.push(row);
-    else points.set(id, [project ? { ...row, groupKey } : row]);
+    else points.set(id, [groupKey === row.groupKey ? row : { bucket: row.bucket, groupKey, count: row.count, sum: row.sum, min: row.min, max: row.max, quantiles: row.quantiles, users: row.users }]);
   }
-  return [...points.values()].map((parts) => (parts.length === 1 ? parts[0]! : { ...parts[0]!, ...sumValues(parts) }));
+  return [...points.values()].map((parts) => (parts.length === 1 ? parts[0]! : summedRow(parts)));
 }
 
-function sumValues(parts: readonly RollupValues[]): RollupValues {
+// Built as one object literal: spreading rows into rows was a fifth of a merged answer's time.
+function summedRow(parts: readonly SeriesSketchRow[]): SeriesSketchRow {
   let [count, sum, min, max] = [0, 0, Infinity, -Infinity];
   let quantiles: QuantileSketch | undefined;
   for (const part of parts) {
@@ -433,13 +434,33 @@ function sumValues(parts: readonly RollupValues[]): RollupValues {
     max = Math.max(max, part.max);
     if (part.quantiles) (quantiles ??= new QuantileSketch()).merge(part.quantiles);
   }
-  return { count, sum, min, max, quantiles, users: DistinctSketch.union(parts.map((part) => part.users)) };
+  return { bucket: parts[0]!.bucket, groupKey: parts[0]!.groupKey, count, sum, min, max, quantiles, users: DistinctSketch.union(parts.map((part) => part.users)) };
+}
+
+/**
+ * The point of cells summed, as `seriesRowOf(summedRow(parts))` makes it, without the union of
+ * their users (only its count is shown) or a copy of a single cell's quantiles.
+ */
+function pointRowOf(bucket: number, groupKey: string, parts: readonly SeriesSketchRow[]): SeriesRow {
+  let { count, sum, quantiles } = parts[0]!;
+  if (parts.length > 1) {
+    [count, sum, quantiles] = [0, 0, undefined];
+    for (const part of parts) {
+      count += part.count;
+      sum += part.sum;
+      if (part.quantiles) (quantiles ??= new QuantileSketch()).merge(part.quantiles);
+    }
+  }
+  const users = DistinctSketch.unionEstimate(parts.map((part) => part.users));
+  const shown = quantiles?.pointQuantiles();
+  return { bucket, groupKey, count, sum, p50: shown?.p50, p95: shown?.p95, users: users.count, usersApprox: users.approximate };
 }
 
 /** A summed row as a point needs it: its sketches read. */
-export function seriesRowOf({ quantiles, users, ...row }: SeriesSketchRow): SeriesRow {
-  const estimate = users.estimate();
-  return { ...row, ...quantiles?.pointQuantiles(), users: estimate.count, usersApprox: estimate.approximate };
+export function seriesRowOf(row: SeriesSketchRow): SeriesRow {
+  const estimate = row.users.estimate();
+  const shown = row.quantiles?.pointQuantiles();
+  return { bucket: row.bucket, groupKey: row.groupKey, count: row.count, sum: row.sum, min: row.min, max: row.max, p50: shown?.p50, p95: shown?.p95, users: estimate.count, usersApprox: estimate.approximate };
 }
 
 /** One point per bucket and group: the rows' own groups, or those `project` maps their keys onto. */
@@ -807,24 +828,27 @@ function localBucketOf(calendar: readonly number[]): BucketOfCell {
  */
 function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released: Uint8Array, merged: MergedRows, write: (epochMs: number) => string, select: CellSelector): Points {
   const bucketOf: BucketOfCell = query.calendar ? localBucketOf(query.calendar) : (_, bucket) => (bucket >= query.from && bucket < query.to ? bucket : undefined);
-  const withheldBuckets = new Set<string>();
-  const pieces: SeriesSketchRow[] = [];
+  // Per answered point, the cells it sums in the order read (so its sum adds in one order); a
+  // withheld point's cells are not summed at all.
+  const points = new Map<string, { readonly bucket: number; readonly groupKey: string; readonly parts: SeriesSketchRow[]; withheld: boolean }>();
+  let withheld = false;
   plan.levels.forEach((level, l) => {
     if (!level.merged) return;
     for (const row of merged[l] ?? []) {
       const bucket = bucketOf(level.interval, row.bucket);
       const groupKey = bucket === undefined ? undefined : select(row.groupKey);
       if (bucket === undefined || groupKey === undefined) continue;
-      pieces.push({ ...row, bucket, groupKey });
-      if (!released[table.cellOf(l, row.groupKey, row.bucket)!]) withheldBuckets.add(`${bucket}\u0000${groupKey}`);
+      const id = `${bucket}\u0000${groupKey}`;
+      let point = points.get(id);
+      if (!point) points.set(id, (point = { bucket, groupKey, parts: [], withheld: false }));
+      point.parts.push(row);
+      if (!released[table.cellOf(l, row.groupKey, row.bucket)!]) point.withheld = withheld = true;
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();
-  for (const row of sumSketchRows(pieces).sort(byBucketAndKey)) {
-    if (withheldBuckets.has(`${row.bucket}\u0000${row.groupKey}`)) continue;
-    pushPoint(pointsByGroup, row.groupKey, pointOf(query.metric, seriesRowOf(row), write(row.bucket)));
-  }
-  return { pointsByGroup, withheld: withheldBuckets.size > 0 };
+  const shown = [...points.values()].filter((point) => !point.withheld).sort(byBucketAndKey);
+  for (const { bucket, groupKey, parts } of shown) pushPoint(pointsByGroup, groupKey, pointOf(query.metric, pointRowOf(bucket, groupKey, parts), write(bucket)));
+  return { pointsByGroup, withheld };
 }
 
 // Each kind of point is built by one object literal, so all points of an answer share one shape
