@@ -303,7 +303,7 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
         // A local bucket sums the query's grouping at every stored interval it is made of; a
         // point of a filter of several values of a dimension not grouped by sums the selected
         // cells of its own interval.
-        const merged = grouping === query.grouping && (query.calendar !== undefined || (filterMergesCells(query) && at === interval));
+        const merged = grouping === query.grouping && ((query.calendar !== undefined && !localDaysAreStored(query)) || (filterMergesCells(query) && at === interval));
         const values = (at === interval || merged) && grouping === query.grouping && query.metric.kind === 'distribution';
         return {
           interval: at,
@@ -325,6 +325,15 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
  */
 function filterMergesCells(query: MetricQuery): boolean {
   return Object.entries(query.filter).some(([dimension, values]) => values.length > 1 && !query.groupBy.includes(dimension));
+}
+
+/**
+ * Whether each local day is one stored UTC day (a zone at UTC's offset over the whole range, as
+ * London in winter): its bounds are UTC midnights, and no day is 48 hours long. Such a day is
+ * answered as the stored cell, as a UTC day is.
+ */
+function localDaysAreStored(query: MetricQuery): boolean {
+  return query.interval === 'day' && query.storedInterval === 'day';
 }
 
 /** The UTC days that local bounds fall inside, as spans of consecutive days. */
@@ -358,17 +367,26 @@ export interface DecidedHours {
 }
 
 /**
- * The selection of a query's own cells whose decisions a store may keep: an hourly answer of
- * stored cells, each point one cell (no local buckets, no filter merging cells).
+ * The selection of a query's own cells whose decisions a store may keep: its hour cells of the
+ * read grouping, whether each is a point or is summed into one (a local bucket, a filter's values).
  */
 export function decidableSelection(query: MetricQuery, plan: ReadPlan): SeriesSelection | undefined {
-  if (query.interval !== 'hour' || query.calendar || filterMergesCells(query)) return undefined;
+  if (query.storedInterval !== 'hour') return undefined;
   return plan.levels.at(-1)!.rows;
 }
 
-/** The plan's levels from `until` on (a UTC midnight): each still spans whole days, or nothing. */
+/**
+ * The plan's levels from `until` on (a UTC midnight): each still spans whole days, or nothing.
+ * Day levels stay whole where points sum day cells (local weeks and months): those cells'
+ * decisions are not kept, and they depend on the day levels alone.
+ */
 export function planFrom(plan: ReadPlan, until: number): ReadPlan {
-  return { levels: plan.levels.map((level) => ({ ...level, rows: { ...level.rows, from: Math.min(level.rows.to, Math.max(level.rows.from, until)) } })) };
+  const daysSummed = plan.levels.some((level) => level.merged && level.interval === 'day');
+  return {
+    levels: plan.levels.map((level) =>
+      daysSummed && level.interval === 'day' ? level : { ...level, rows: { ...level.rows, from: Math.min(level.rows.to, Math.max(level.rows.from, until)) } },
+    ),
+  };
 }
 
 /**
@@ -729,8 +747,9 @@ export function buildMetricAnswer(query: MetricQuery, plan: ReadPlan, rows: Metr
   const released = policy.releasable(table.release, table.partitions);
   const write = instantWriter(query.timeZone);
   const select = cellSelector(query);
-  const { pointsByGroup, withheld } =
-    query.calendar || filterMergesCells(query) ? mergedPoints(query, plan, table, released, merged ?? [], write, select) : storedPoints(query, table, released, write, select, decided);
+  const { pointsByGroup, withheld } = plan.levels.some((level) => level.merged)
+    ? mergedPoints(query, plan, table, released, merged ?? [], write, select, decided)
+    : storedPoints(query, table, released, write, select, decided);
   const sortedDimensions = query.groupBy.length === 0 ? [] : groupingOf(query.groupBy).split(',');
   const groupOf = (groupKey: string): Group => {
     const values = JSON.parse(groupKey) as string[];
@@ -826,8 +845,22 @@ function localBucketOf(calendar: readonly number[]): BucketOfCell {
  * it shows is then a sum of figures other answers release, its users and quantiles those of a
  * union of released cells, each of k people or more.
  */
-function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released: Uint8Array, merged: MergedRows, write: (epochMs: number) => string, select: CellSelector): Points {
+function mergedPoints(
+  query: MetricQuery,
+  plan: ReadPlan,
+  table: Table,
+  released: Uint8Array,
+  merged: MergedRows,
+  write: (epochMs: number) => string,
+  select: CellSelector,
+  decided?: DecidedHours,
+): Points {
   const bucketOf: BucketOfCell = query.calendar ? localBucketOf(query.calendar) : (_, bucket) => (bucket >= query.from && bucket < query.to ? bucket : undefined);
+  // The own hour cells of the decided days are decided by the store, the rest by the table; a
+  // cell neither knows is withheld.
+  const decidedAt = decided && decidedRelease(decided);
+  const isReleased = (l: number, level: LevelPlan, row: SeriesSketchRow) =>
+    (decidedAt && level.interval === 'hour' && row.bucket < decided.until ? decidedAt(row.groupKey, row.bucket) : released[table.cellOf(l, row.groupKey, row.bucket) ?? -1]) === 1;
   // Per answered point, the cells it sums in the order read (so its sum adds in one order); a
   // withheld point's cells are not summed at all.
   const points = new Map<string, { readonly bucket: number; readonly groupKey: string; readonly parts: SeriesSketchRow[]; withheld: boolean }>();
@@ -842,13 +875,33 @@ function mergedPoints(query: MetricQuery, plan: ReadPlan, table: Table, released
       let point = points.get(id);
       if (!point) points.set(id, (point = { bucket, groupKey, parts: [], withheld: false }));
       point.parts.push(row);
-      if (!released[table.cellOf(l, row.groupKey, row.bucket)!]) point.withheld = withheld = true;
+      if (!isReleased(l, level, row)) point.withheld = withheld = true;
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();
   const shown = [...points.values()].filter((point) => !point.withheld).sort(byBucketAndKey);
   for (const { bucket, groupKey, parts } of shown) pushPoint(pointsByGroup, groupKey, pointOf(query.metric, pointRowOf(bucket, groupKey, parts), write(bucket)));
   return { pointsByGroup, withheld };
+}
+
+/** The store's decision of a decided hour cell, by group key and bucket (undefined: no such cell). */
+function decidedRelease(decided: DecidedHours): (groupKey: string, bucket: number) => number | undefined {
+  const from = decided.rows[0]?.bucket ?? decided.until;
+  const level = new LevelCells(from, Math.max(from + INTERVAL_MS.hour, decided.until), INTERVAL_MS.hour);
+  const groupOfCell: number[] = [];
+  const bucketOfCell: number[] = [];
+  for (const row of decided.rows) {
+    let group = level.groups.get(row.groupKey);
+    if (group === undefined) level.groups.set(row.groupKey, (group = level.groups.size));
+    groupOfCell.push(group);
+    bucketOfCell.push((row.bucket - from) / INTERVAL_MS.hour);
+  }
+  level.index(groupOfCell, bucketOfCell, 0);
+  return (groupKey, bucket) => {
+    const group = level.groups.get(groupKey);
+    const cell = group === undefined || bucket < from ? -1 : level.cellAt(group, (bucket - from) / INTERVAL_MS.hour);
+    return cell < 0 ? undefined : decided.released[cell];
+  };
 }
 
 // Each kind of point is built by one object literal, so all points of an answer share one shape
