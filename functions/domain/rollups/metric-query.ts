@@ -863,7 +863,10 @@ function mergedPoints(
     (decidedAt && level.interval === 'hour' && row.bucket < decided.until ? decidedAt(row.groupKey, row.bucket) : released[table.cellOf(l, row.groupKey, row.bucket) ?? -1]) === 1;
   // Per answered point, the cells it sums in the order read (so its sum adds in one order); a
   // withheld point's cells are not summed at all.
-  const points = new Map<string, { readonly bucket: number; readonly groupKey: string; readonly parts: SeriesSketchRow[]; withheld: boolean }>();
+  type Point = { readonly bucket: number; readonly groupKey: string; readonly parts: SeriesSketchRow[]; withheld: boolean };
+  // By group, then by bucket: a key built per cell read cost more than the lookups.
+  const pointsOf = new Map<string, Map<number, Point>>();
+  const points: Point[] = [];
   let withheld = false;
   plan.levels.forEach((level, l) => {
     if (!level.merged) return;
@@ -871,15 +874,19 @@ function mergedPoints(
       const bucket = bucketOf(level.interval, row.bucket);
       const groupKey = bucket === undefined ? undefined : select(row.groupKey);
       if (bucket === undefined || groupKey === undefined) continue;
-      const id = `${bucket}\u0000${groupKey}`;
-      let point = points.get(id);
-      if (!point) points.set(id, (point = { bucket, groupKey, parts: [], withheld: false }));
+      let ofGroup = pointsOf.get(groupKey);
+      if (!ofGroup) pointsOf.set(groupKey, (ofGroup = new Map()));
+      let point = ofGroup.get(bucket);
+      if (!point) {
+        ofGroup.set(bucket, (point = { bucket, groupKey, parts: [], withheld: false }));
+        points.push(point);
+      }
       point.parts.push(row);
       if (!isReleased(l, level, row)) point.withheld = withheld = true;
     }
   });
   const pointsByGroup = new Map<string, MetricPoint[]>();
-  const shown = [...points.values()].filter((point) => !point.withheld).sort(byBucketAndKey);
+  const shown = points.filter((point) => !point.withheld).sort(byBucketAndKey);
   for (const { bucket, groupKey, parts } of shown) pushPoint(pointsByGroup, groupKey, pointOf(query.metric, pointRowOf(bucket, groupKey, parts), write(bucket)));
   return { pointsByGroup, withheld };
 }
