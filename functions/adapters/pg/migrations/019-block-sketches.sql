@@ -11,13 +11,18 @@ ALTER TABLE rollup_hour_blocks
 -- Hashes are random bytes: compressing them only costs the roll-up time.
 ALTER TABLE rollup_hour_blocks ALTER COLUMN sketches SET STORAGE EXTERNAL;
 
--- The days packed before this migration, as the roll-up packs a day.
+-- The days packed before this migration, as the roll-up packs a day: each sketch found by its
+-- whole key (a lateral probe, kept so by OFFSET 0), since PGlite keeps no statistics and as a
+-- plain join it read every sketch once per block.
 UPDATE rollup_hour_blocks b SET sketches = (
   SELECT string_agg(float8send(r.sum) || float8send(r.min) || float8send(r.max)
       || int4send(octet_length(COALESCE(s.users, r.users))) || COALESCE(s.users, r.users)
       || int4send(COALESCE(octet_length(COALESCE(s.qsketch, r.qsketch)), -1)) || COALESCE(s.qsketch, r.qsketch, ''::bytea), ''::bytea
     ORDER BY r.bucket, r.group_key)
   FROM rollups r
-  LEFT JOIN rollup_sketches s ON s.metric = r.metric AND s.interval = r.interval AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key
+  LEFT JOIN LATERAL (
+    SELECT s.users, s.qsketch FROM rollup_sketches s
+    WHERE s.metric = r.metric AND s.interval = r.interval AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key OFFSET 0
+  ) s ON true
   WHERE r.metric = b.metric AND r.interval = 'hour' AND r.grouping = b.grouping AND r.bucket >= b.day AND r.bucket < b.day + interval '24 hours'
 );
