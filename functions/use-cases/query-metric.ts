@@ -49,7 +49,7 @@ async function readLevels(store: RollupReader, levels: readonly LevelPlan[], who
       if (summedLocally) {
         const { rows: whole, spans } = wholeLevels[l]!;
         if (whole.from >= whole.to) return [];
-        const parts = (await Promise.all((spans ?? [whole]).map((span) => store.readSeriesSketches({ ...whole, from: span.from, to: span.to })))).flat();
+        const parts = await store.readSeriesSketches(whole, spans);
         const levelRows = project ? sumSketchRows(parts, project) : parts;
         merged[l] = levelRows;
         // The table decides the cells from the level's own start on; the store decided the rest.

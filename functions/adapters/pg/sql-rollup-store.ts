@@ -12,6 +12,7 @@ import {
   type SeriesRow,
   type SeriesSelection,
   type SeriesSketchRow,
+  type Span,
 } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import {
@@ -352,13 +353,13 @@ const BLOCK_SKETCH = `float8send(r.sum) || float8send(r.min) || float8send(r.max
     || int4send(COALESCE(octet_length(COALESCE(s.qsketch, r.qsketch)), -1)) || COALESCE(s.qsketch, r.qsketch, ''::bytea)`;
 
 // An hour selection's rows with their sketches (readSeriesSketches), a chunk at a time as
-// SERIES_LEVELS reads lines ($6 from and $7 to, epoch ms; see hourChunks): a packed day from its
-// block's lines and sketches, in one row; other chunks' rows and the minutes from the watermark
-// on as PACKED_SKETCHES sends them ($1 metric, $2 grouping, $3 from and $4 to in epoch ms, $5 the
-// grouping the minutes are stored in), in one snapshot.
+// SERIES_LEVELS reads lines ($3 from and $4 to, epoch ms; see hourChunks): a packed day from its
+// block's lines and sketches, in one row; other chunks' rows and their minutes from the watermark
+// on as PACKED_SKETCHES sends them ($1 metric, $2 grouping, $5 the grouping the minutes are
+// stored in), all in one snapshot. The chunks need not be contiguous (a local week's cut days).
 const HOUR_SKETCHES = `
   WITH c AS MATERIALIZED (
-    SELECT c.from_ms, c.to_ms, b.packed, b.sketches FROM unnest($6::int8[], $7::int8[]) AS c(from_ms, to_ms)
+    SELECT c.from_ms, c.to_ms, b.packed, b.sketches FROM unnest($3::int8[], $4::int8[]) AS c(from_ms, to_ms)
     LEFT JOIN LATERAL (
       SELECT b.packed, b.sketches FROM rollup_hour_blocks b
       WHERE c.to_ms - c.from_ms = ${INTERVAL_MS.day} AND b.metric = $1 AND b.day = to_timestamp(c.from_ms / 1000) AND b.grouping = $2
@@ -377,9 +378,11 @@ const HOUR_SKETCHES = `
         AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
     ) o WHERE c.packed IS NULL
     UNION ALL
-    SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
-    FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $5
-      AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($3::int8 / 1000)) AND r.bucket < to_timestamp($4::int8 / 1000)
+    SELECT o.* FROM c CROSS JOIN LATERAL (
+      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+      FROM rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $5
+        AND r.bucket >= greatest(${WATERMARK}, to_timestamp(c.from_ms / 1000)) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
+    ) o WHERE c.packed IS NULL
   ) x
   HAVING count(*) > 0`;
 
@@ -1179,7 +1182,7 @@ export class SqlRollupStore implements RollupStore {
     return { until, rows, released: Buffer.concat(parts) };
   }
 
-  async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
+  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[]): Promise<SeriesSketchRow[]> {
     if (plan.interval === 'minute') {
       const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
         `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
@@ -1191,7 +1194,8 @@ export class SqlRollupStore implements RollupStore {
     // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
     // has not folded yet, as readSeries reads them.
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    if (plan.interval === 'hour') return this.readHourSketches(plan, minutes);
+    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes);
+    if (spans) throw new Error(`spans of a ${plan.interval} selection are not read`);
     const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: Uint8Array | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
     const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
     if (packed === null) return [];
@@ -1199,16 +1203,14 @@ export class SqlRollupStore implements RollupStore {
   }
 
   /** Hour rows with their sketches: the packed days from their blocks, the rest from the rows (HOUR_SKETCHES). */
-  private async readHourSketches(plan: SeriesSelection, minutes: ReturnType<typeof rowSource>): Promise<SeriesSketchRow[]> {
-    const chunks = hourChunks(plan);
+  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>): Promise<SeriesSketchRow[]> {
+    const chunks = spans.flatMap((span) => hourChunks({ from: Math.max(plan.from, span.from), to: Math.min(plan.to, span.to) }));
     const result = await this.db.queryArrays<[dayMs: number | null, packed: string, values: Uint8Array | null, sketches: Uint8Array]>(HOUR_SKETCHES, [
       plan.metric,
       plan.grouping,
-      plan.from,
-      plan.to,
-      minutes.grouping,
       numberArray(chunks.map((chunk) => chunk.from)),
       numberArray(chunks.map((chunk) => chunk.to)),
+      minutes.grouping,
     ]);
     const blocks: SeriesSketchRow[] = [];
     let rest: SeriesSketchRow[] = [];

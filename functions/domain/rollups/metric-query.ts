@@ -270,7 +270,13 @@ export interface LevelPlan extends SeriesPlan {
    * hours are the only ones they sum (a month cuts two). Each holds whole days, so every cell
    * read has all its siblings and its parents for the release policy.
    */
-  readonly spans?: readonly { readonly from: number; readonly to: number }[];
+  readonly spans?: readonly Span[];
+}
+
+/** Epoch ms, `to` exclusive. */
+export interface Span {
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
