@@ -881,7 +881,7 @@ function mergedPoints(
       const groupKey = bucket === undefined ? undefined : select(row.groupKey);
       if (bucket === undefined || groupKey === undefined) continue;
       let ofGroup = pointsOf.get(groupKey);
-      if (!ofGroup) pointsOf.set(groupKey, (ofGroup = new Map()));
+      if (!ofGroup) pointsOf.set(groupKey, (ofGroup = new Map<number, Point>()));
       let point = ofGroup.get(bucket);
       if (!point) {
         ofGroup.set(bucket, (point = { bucket, groupKey, parts: [], withheld: false }));
