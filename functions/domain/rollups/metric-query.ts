@@ -343,7 +343,7 @@ function localDaysAreStored(query: MetricQuery): boolean {
 }
 
 /** The UTC days that local bounds fall inside, as spans of consecutive days. */
-function cutDays(calendar: readonly number[]): { from: number; to: number }[] {
+function cutDays(calendar: readonly number[]): Span[] {
   const spans: { from: number; to: number }[] = [];
   for (const bound of calendar) {
     if (bound % INTERVAL_MS.day === 0) continue;
