@@ -30,7 +30,7 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
   const selection = decidableSelection(query, whole);
   const decided = selection && store.readDecidedHours ? await store.readDecidedHours(selection, options.k) : undefined;
   const plan = decided ? planFrom(whole, decided.until) : whole;
-  const { rows, merged } = await readLevels(store, plan.levels);
+  const { rows, merged } = await readLevels(store, plan.levels, whole.levels);
   return buildMetricAnswer(query, plan, rows, metricReleasePolicy(options.k), merged, decided);
 }
 
@@ -38,20 +38,24 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
  * Each level's rows. Minute levels of groupings not stored at minute are all summed from the
  * finest grouping's rows over the same span: those are read once and projected per level
  * (projecting builds new rows and leaves the read ones as they were). Levels whose cells points
- * merge (local buckets, filtered cells) are read with their sketches, and their points taken from those.
+ * merge (local buckets, filtered cells) are read with their sketches over the whole query
+ * (`wholeLevels`: the days the store decided are summed too), and their points taken from those.
  */
-async function readLevels(store: RollupReader, levels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
+async function readLevels(store: RollupReader, levels: readonly LevelPlan[], wholeLevels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
   const finest = new Map<string, Promise<SeriesSketchRow[]>>();
   const merged: (SeriesSketchRow[] | undefined)[] = levels.map(() => undefined);
   const rows = await Promise.all(
-    levels.map(async ({ rows: selection, project, merged: summedLocally, spans }, l) => {
-      if (selection.from >= selection.to) return [];
+    levels.map(async ({ rows: selection, project, merged: summedLocally }, l) => {
       if (summedLocally) {
-        const parts = (await Promise.all((spans ?? [selection]).map((span) => store.readSeriesSketches({ ...selection, from: span.from, to: span.to })))).flat();
+        const { rows: whole, spans } = wholeLevels[l]!;
+        if (whole.from >= whole.to) return [];
+        const parts = await store.readSeriesSketches(whole, spans);
         const levelRows = project ? sumSketchRows(parts, project) : parts;
         merged[l] = levelRows;
-        return levelRows.map(seriesRowOf);
+        // The table decides the cells from the level's own start on; the store decided the rest.
+        return levelRows.filter((row) => row.bucket >= selection.from && row.bucket < selection.to).map(seriesRowOf);
       }
+      if (selection.from >= selection.to) return [];
       if (!project) return store.readSeries(selection);
       const id = `${selection.interval}\u0000${selection.grouping}\u0000${selection.from}\u0000${selection.to}`;
       let read = finest.get(id);

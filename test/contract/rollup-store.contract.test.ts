@@ -380,6 +380,11 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       { metric: 'events', from: '2026-11-22T10:40:00Z', to: '2026-11-22T10:55:00Z', interval: 'minute', groupBy: 'type' },
       // Hours are read a day at a time for the last 64 days of a range, and in one piece before them.
       { metric: 'mood.valence', from: '2026-09-10T00:00:00Z', to: '2026-11-24T00:00:00Z', interval: 'hour', groupBy: 'platform' },
+      // Points that sum cells: their sketches come from the packed days, their decisions from the roll-up's.
+      { metric: 'events', ...range, interval: 'hour', groupBy: 'type', filter: 'platform:ios,platform:android' },
+      { metric: 'mood.valence', ...range, interval: 'day', timeZone: 'America/New_York', groupBy: 'platform' },
+      { metric: 'events', ...range, interval: 'week', timeZone: 'America/New_York', groupBy: 'type' },
+      { metric: 'session.duration', ...range, interval: 'day', timeZone: 'Europe/London', groupBy: 'platform' },
     ];
     const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: 3 }))));
     const batches = (list: readonly StoredEvent[]) => Array.from({ length: Math.ceil(list.length / 100) }, (_, n) => list.slice(n * 100, n * 100 + 100));
@@ -429,6 +434,8 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       const blocksOf = async (day: string) => (await subject.db.query<{ blocks: number }>('SELECT count(*)::int4 AS blocks FROM rollup_hour_blocks WHERE day = $1', [day])).rows[0]!.blocks;
       const packed = await blocksOf('2026-11-22T00:00:00Z');
       expect(packed).toBeGreaterThan(0);
+      // Each with its rows' sketches (migration 019).
+      expect((await subject.db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_hour_blocks WHERE sketches IS NULL')).rows[0]!.n).toBe(0);
       expect(await blocksOf('2026-11-23T00:00:00Z')).toBeGreaterThan(0);
       await both(Array.from({ length: 30 }, (_, i) => traffic(4_000 + i, `2026-11-22T11:${String(i).padStart(2, '0')}:30.000Z`)));
       expect(await blocksOf('2026-11-22T00:00:00Z')).toBeLessThan(packed);
@@ -561,6 +568,46 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       const figures = (points: readonly MetricPoint[]) => points.map((p) => [p.t, p.count, p.users, ...[p.sum, p.mean, p.p50, p.p95].map((n) => n && Number(n.toPrecision(12)))]);
       expect(answer.series.map((series) => figures(series.points))).toEqual(expected.map((series) => figures(series.points)));
     });
+
+  });
+
+  it('answers local days and weeks across clock changes, and filters of several values, with the decisions the roll-up stored, as it does deciding every cell itself', async () => {
+    // 12 users, 8 on ios and 4 on android, from 23 October to 3 November: London's 25-hour day
+    // (25 October) and New York's (1 November). Each ios user is active in about four hours of
+    // five, each android user every hour but on 28 October, where hour cells of 3 android users
+    // are withheld at k = 4 (and their ios siblings with them), so some points are shown and some not.
+    const people = Array.from({ length: 12 }, user);
+    const hours = (Date.parse('2026-11-03T00:00:00Z') - Date.parse('2026-10-23T00:00:00Z')) / 3_600_000;
+    const moods = Array.from({ length: hours }, (_, h) =>
+      people.flatMap((who, u) => ((u * 7 + h * 3) % 5 === 0 && (u % 3 !== 0 || Math.floor(h / 24) === 5) ? [] : [event('mood.reported', { valence: ((u + h) % 9) / 10 - 0.35, arousal: 0.5 }, who, new Date(Date.parse('2026-10-23T00:00:00Z') + h * 3_600_000 + u * 60_000).toISOString(), u % 3 ? 'ios' : 'android')])),
+    ).flat();
+    const fresh = await open();
+    try {
+      await migrate(fresh.db, 'product', ROLLUP_MIGRATIONS);
+      const store = new SqlRollupStore(fresh.db, { k: 4 });
+      for (let i = 0; i < moods.length; i += 500) await store.applyEvents(moods.slice(i, i + 500));
+      await rollUpAll(store, '2026-11-04T00:00:00Z');
+      const decided = await fresh.db.query<{ day: Date }>("SELECT day FROM rollup_hour_blocks WHERE metric = 'mood.valence' AND grouping = 'platform' AND released_k = 4 AND sketches IS NOT NULL");
+      expect(decided.rows.map((row) => new Date(row.day).toISOString().slice(0, 10))).toEqual(expect.arrayContaining(['2026-10-24', '2026-10-25', '2026-10-26', '2026-10-31', '2026-11-01', '2026-11-02']));
+      // The same store without the stored decisions: every cell decided in memory.
+      const undecided: RollupReader = { readSeries: (rows) => store.readSeries(rows), readSeriesSketches: (rows) => store.readSeriesSketches(rows) };
+      const range = { from: '2026-10-23T00:00:00Z', to: '2026-11-03T00:00:00Z' };
+      const queries: MetricQueryParams[] = [
+        { metric: 'mood.valence', ...range, interval: 'day', timeZone: 'Europe/London', groupBy: 'platform' },
+        { metric: 'mood.valence', ...range, interval: 'day', timeZone: 'America/New_York', groupBy: 'platform' },
+        { metric: 'active_users', ...range, interval: 'week', timeZone: 'America/New_York', groupBy: 'platform' },
+        { metric: 'mood.valence', ...range, interval: 'day', timeZone: 'America/New_York', filter: 'platform:ios,platform:android' },
+        { metric: 'mood.valence', ...range, interval: 'hour', filter: 'platform:ios,platform:android' },
+      ];
+      const answers = await Promise.all(queries.map((q) => queryMetric(store, q, { k: 4 })));
+      expect(answers).toEqual(await Promise.all(queries.map((q) => queryMetric(undecided, q, { k: 4 }))));
+      // Both kinds of decision are compared: every answer shows points, and those that sum 28 October's
+      // hours withhold some (London's day and the week sum it as one stored day, which is shown).
+      expect(answers.map((answer) => answer.series.some((series) => series.points.length > 0))).toEqual(queries.map(() => true));
+      expect(answers.map((answer) => answer.suppressed.length > 0)).toEqual([false, true, false, true, true]);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('purges event ids, minute rows and hour rows past their cutoffs, keeping unfolded minutes and every day row', async () => {

@@ -14,6 +14,6 @@ export function memoryRollupReader(rows: readonly RollupRow[]): RollupReader {
         users: r.users.estimate().count,
         usersApprox: r.users.estimate().approximate,
       })),
-    readSeriesSketches: async (plan) => selected(plan),
+    readSeriesSketches: async (plan, spans) => selected(plan).filter((r) => !spans || spans.some((span) => r.bucket >= span.from && r.bucket < span.to)),
   };
 }

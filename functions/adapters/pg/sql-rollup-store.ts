@@ -12,6 +12,7 @@ import {
   type SeriesRow,
   type SeriesSelection,
   type SeriesSketchRow,
+  type Span,
 } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import {
@@ -348,6 +349,45 @@ const PACKED_SKETCHES = `
     string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea) AS sketches
   FROM (${OPEN_SKETCHES}) x`;
 
+// A row's part of a block's `sketches` (migration 019): sum, min, max, then each sketch after its length.
+const BLOCK_SKETCH = `float8send(r.sum) || float8send(r.min) || float8send(r.max)
+    || int4send(octet_length(${USERS_SKETCH.replace(' AS users', '')})) || ${USERS_SKETCH.replace(' AS users', '')}
+    || int4send(COALESCE(octet_length(COALESCE(s.qsketch, r.qsketch)), -1)) || COALESCE(s.qsketch, r.qsketch, ''::bytea)`;
+
+// An hour selection's rows with their sketches (readSeriesSketches), a chunk at a time as
+// SERIES_LEVELS reads lines ($3 from and $4 to, epoch ms; see hourChunks): a packed day from its
+// block's lines and sketches, in one row; other chunks' rows and their minutes from the watermark
+// on as PACKED_SKETCHES sends them ($1 metric, $2 grouping, $5 the grouping the minutes are
+// stored in), all in one snapshot. The chunks need not be contiguous (a local week's cut days).
+const HOUR_SKETCHES = `
+  WITH c AS MATERIALIZED (
+    SELECT c.from_ms, c.to_ms, b.packed, b.sketches FROM unnest($3::int8[], $4::int8[]) AS c(from_ms, to_ms)
+    LEFT JOIN LATERAL (
+      SELECT b.packed, b.sketches FROM rollup_hour_blocks b
+      WHERE c.to_ms - c.from_ms = ${INTERVAL_MS.day} AND b.metric = $1 AND b.day = to_timestamp(c.from_ms / 1000) AND b.grouping = $2
+        AND b.sketches IS NOT NULL OFFSET 0
+    ) b ON true
+  )
+  SELECT c.from_ms, c.packed, NULL::bytea AS packed_values, c.sketches FROM c WHERE c.packed IS NOT NULL
+  UNION ALL
+  SELECT NULL, string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.group_key), E'\\n'),
+    string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea),
+    string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea)
+  FROM (
+    SELECT o.* FROM c CROSS JOIN LATERAL (
+      SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
+      FROM rollups r ${JOIN_SKETCHES} WHERE r.metric = $1 AND r.interval = 'hour' AND r.grouping = $2
+        AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
+    ) o WHERE c.packed IS NULL
+    UNION ALL
+    SELECT o.* FROM c CROSS JOIN LATERAL (
+      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+      FROM rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $5
+        AND r.bucket >= greatest(${WATERMARK}, to_timestamp(c.from_ms / 1000)) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
+    ) o WHERE c.packed IS NULL
+  ) x
+  HAVING count(*) > 0`;
+
 /** How many days before the watermark the roll-up keeps packed (a month's hourly series, with room). */
 const PACKED_DAYS = 62;
 
@@ -371,13 +411,14 @@ const PACK_DAYS = `
     ) d
     ORDER BY d.bucket DESC LIMIT $3
   )
-  INSERT INTO rollup_hour_blocks (metric, day, grouping, packed, packed_values)
-  SELECT g.metric, days.day, g.grouping, p.packed, p.packed_values
+  INSERT INTO rollup_hour_blocks (metric, day, grouping, packed, packed_values, sketches)
+  SELECT g.metric, days.day, g.grouping, p.packed, p.packed_values, p.sketches
   FROM days JOIN unnest($1::text[], $2::text[]) AS g(metric, grouping) ON g.metric = days.metric
   CROSS JOIN LATERAL (
     SELECT string_agg(${packedLine("date_part('epoch', days.day)")}, E'\\n' ORDER BY r.bucket, r.group_key) AS packed,
-      CASE WHEN bool_or(r.p50 IS NOT NULL) THEN ${packedValues('ORDER BY r.bucket, r.group_key')} END AS packed_values
-    FROM rollups r WHERE r.metric = g.metric AND r.interval = 'hour' AND r.grouping = g.grouping
+      CASE WHEN bool_or(r.p50 IS NOT NULL) THEN ${packedValues('ORDER BY r.bucket, r.group_key')} END AS packed_values,
+      string_agg(${BLOCK_SKETCH}, ''::bytea ORDER BY r.bucket, r.group_key) AS sketches
+    FROM rollups r ${JOIN_SKETCHES} WHERE r.metric = g.metric AND r.interval = 'hour' AND r.grouping = g.grouping
       AND r.bucket >= days.day AND r.bucket < days.day + interval '24 hours'
   ) p
   WHERE p.packed IS NOT NULL
@@ -1143,7 +1184,7 @@ export class SqlRollupStore implements RollupStore {
     return { until, rows, released: Buffer.concat(parts) };
   }
 
-  async readSeriesSketches(plan: SeriesSelection): Promise<SeriesSketchRow[]> {
+  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[]): Promise<SeriesSketchRow[]> {
     if (plan.interval === 'minute') {
       const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
         `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
@@ -1155,10 +1196,62 @@ export class SqlRollupStore implements RollupStore {
     // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
     // has not folded yet, as readSeries reads them.
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
+    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes);
+    if (spans) throw new Error(`spans of a ${plan.interval} selection are not read`);
     const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: Uint8Array | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
     const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
     if (packed === null) return [];
     return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project));
+  }
+
+  /** Hour rows with their sketches: the packed days from their blocks, the rest from the rows (HOUR_SKETCHES). */
+  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>): Promise<SeriesSketchRow[]> {
+    const chunks = spans.flatMap((span) => hourChunks({ from: Math.max(plan.from, span.from), to: Math.min(plan.to, span.to) }));
+    const result = await this.db.queryArrays<[dayMs: number | null, packed: string, values: Uint8Array | null, sketches: Uint8Array]>(HOUR_SKETCHES, [
+      plan.metric,
+      plan.grouping,
+      numberArray(chunks.map((chunk) => chunk.from)),
+      numberArray(chunks.map((chunk) => chunk.to)),
+      minutes.grouping,
+    ]);
+    const blocks: SeriesSketchRow[] = [];
+    let rest: SeriesSketchRow[] = [];
+    for (const [dayMs, packed, values, sketches] of result.rows) {
+      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed, values!, sketches, plan.interval, minutes.project));
+      else unpackBlockSketches(packed, sketches, dayMs, blocks);
+    }
+    return blocks.length === 0 ? rest : [...blocks, ...rest];
+  }
+}
+
+/**
+ * A packed day's rows with their sketches: its lines (minutes from `dayMs`, count, users count
+ * and whether estimated, group key) and, in the same order, each row's part of `sketches`.
+ */
+function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[]): void {
+  const view = new DataView(sketches.buffer, sketches.byteOffset, sketches.byteLength);
+  let at = 0;
+  let sketchAt = 0;
+  while (at < packed.length) {
+    let end = packed.indexOf(' ', at);
+    const minutesFrom = Number(packed.slice(at, end));
+    at = end + 1;
+    end = packed.indexOf(' ', at);
+    const count = Number(packed.slice(at, end));
+    // The users' count and whether it is estimated: the sketch says both.
+    at = packed.indexOf(' ', packed.indexOf(' ', end + 1) + 1) + 1;
+    end = packed.indexOf('\n', at);
+    if (end < 0) end = packed.length;
+    const groupKey = packed.slice(at, end);
+    at = end + 1;
+    const [sum, min, max] = [view.getFloat64(sketchAt), view.getFloat64(sketchAt + 8), view.getFloat64(sketchAt + 16)];
+    const usersLength = view.getInt32(sketchAt + 24);
+    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt + 28, sketchAt + 28 + usersLength));
+    sketchAt += 28 + usersLength;
+    const quantilesLength = view.getInt32(sketchAt);
+    sketchAt += 4;
+    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
+    rows.push({ bucket: dayMs + minutesFrom * INTERVAL_MS.minute, groupKey, count, sum, min, max, quantiles, users });
   }
 }
 

@@ -131,4 +131,26 @@ describe('DistinctSketch.mergeOwned', () => {
       expect(DistinctSketch.union(some).serialize()).toEqual(pairwise.serialize());
     }
   });
+
+  it("counts a union as the union's estimate does, explicit and exact to the limit, then HyperLogLog's", () => {
+    const shared = pseudonyms(300);
+    const of = (n: number, overlap = 0) => DistinctSketch.ofMembers([...pseudonyms(n), ...shared.slice(0, overlap)]);
+    const cases = [
+      [of(0), of(0)],
+      [of(5), of(0)],
+      // Two sets with members in common, under the limit, at it, and just over it.
+      [of(200, 100), of(300, 150)],
+      [of(362, 300), of(362, 300)],
+      [of(363, 300), of(362, 300)],
+      [of(1_000), of(900)],
+      // Many parts (a local day of 24 hours), some crossing into HyperLogLog, and HyperLogLog with explicit.
+      Array.from({ length: 24 }, (_, i) => of(30 + i, i * 10)),
+      Array.from({ length: 24 }, (_, i) => of(60, i)),
+      [of(2_000), of(10, 5)],
+      [of(2_000), of(3_000)],
+    ];
+    for (const parts of cases) expect(DistinctSketch.unionEstimate(parts)).toEqual(DistinctSketch.union(parts).estimate());
+    expect(DistinctSketch.unionEstimate(cases[3]!)).toEqual({ count: EXPLICIT_LIMIT, approximate: false });
+    expect(DistinctSketch.unionEstimate(cases[4]!).approximate).toBe(true);
+  });
 });
