@@ -12,6 +12,8 @@ module.exports = {
     '^.+\\.m?js$': '<rootDir>/test/support/esm-transform.js',
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // @react-pdf/hyphenate exports its language files to `import` only, which jest's resolver does not take.
+  moduleNameMapper: { '^@react-pdf/hyphenate/(.*)$': '<rootDir>/node_modules/@react-pdf/hyphenate/lib/$1.js' },
   globalSetup: '<rootDir>/test/support/global-setup.js',
   testTimeout: 60000,
 };
