@@ -1,7 +1,6 @@
 import { extractText, getDocumentProxy, getMeta } from 'unpdf';
 import { helveticaText } from '../../../functions/adapters/report-formats/helvetica-text';
 import { pdfRenderer } from '../../../functions/adapters/report-formats/pdf';
-import { labelledInstants, unbrokenRuns, valueScale } from '../../../functions/adapters/report-formats/pdf-chart';
 import { cellText, isWithheld, withholdingNote, type ReportDocument, type ReportTable } from '../../../functions/domain/reports/document';
 import { SAMPLE_REPORT } from '../../support/report-document';
 
@@ -171,27 +170,5 @@ describe('the PDF report', () => {
     expect(helveticaText('PHQ-9 ≥ 10 − 2 → ok ✓, café – 5 %')).toBe('PHQ-9 >= 10 - 2 -> ok ?, café – 5 %');
     const { pages } = await renderPdf({ ...SAMPLE_REPORT, sections: [{ id: 'signs', heading: 'Signs', blocks: [{ kind: 'paragraph', text: 'Scores ≥ 10 and ≤ 4' }] }] });
     expect(pages.join('\n')).toContain('Scores >= 10 and <= 4');
-  });
-});
-
-describe('PDF chart geometry', () => {
-  it('splits a series at null points so the line has a gap, never a drop to zero', () => {
-    const points = [10, 12, null, 15, null, null, 9, 8].map((value, i) => ({ at: `2027-03-0${i + 1}T00:00:00.000Z`, value }));
-    expect(unbrokenRuns(points).map((run) => run.map((point) => point.value))).toEqual([[10, 12], [15], [9, 8]]);
-  });
-
-  it('puts round ticks around the values, from zero when bars need a baseline', () => {
-    expect(valueScale([812, 845, 901, 948], false).ticks).toEqual([800, 850, 900, 950]);
-    expect(valueScale([812, 948], true).ticks).toEqual([0, 200, 400, 600, 800, 1000]);
-    expect(valueScale([0.12, 0.31], false).ticks).toEqual([0.1, 0.15, 0.2, 0.25, 0.3, 0.35]);
-    expect(valueScale([5, 5], false).ticks.length).toBeGreaterThan(1);
-  });
-
-  it('labels up to six instants, the first and last always', () => {
-    const days = Array.from({ length: 365 }, (_, i) => new Date(Date.UTC(2027, 0, 1 + i)).toISOString());
-    const labelled = labelledInstants(days, 6);
-    expect(labelled).toHaveLength(6);
-    expect(labelled[0]).toBe(days[0]);
-    expect(labelled[5]).toBe(days[364]);
   });
 });
