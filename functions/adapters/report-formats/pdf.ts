@@ -30,7 +30,10 @@ import { chartDrawing } from './pdf-chart';
 /*
  * react-pdf is loaded by a dynamic import: the local runtime runs under tsx, which compiles a
  * `require`d ES module to CommonJS and then cannot resolve @react-pdf/hyphenate's import-only
- * subpaths; import() loads it as the ES module it is. esbuild still bundles it for Lambda.
+ * subpaths; import() loads it as the ES module it is. esbuild still bundles it for Lambda, but
+ * pdfkit 0.20 loads its standard fonts with createRequire('#standard-fonts/Helvetica'), which no
+ * bundler follows: a bundle needs pdfkit's js/standard-fonts folder beside it and a package.json
+ * there mapping `"imports": { "#standard-fonts/*": "./standard-fonts/*.cjs" }`.
  */
 type ReactPdf = typeof import('@react-pdf/renderer');
 
