@@ -1,19 +1,24 @@
 /**
- * The PDF renderer on a report the size of a busy month's (issue 17's target: a monthly report's
- * PDF and XLSX both in under 10 s on one core): 30 tables of 30 rows and 6 charts of 365 daily
- * points (three line, three bar, a withheld point in every 40). Prints each run's wall-clock and
- * CPU time (the process's, so other work on a shared machine does not count), their medians over
- * RUNS (default 5) after one warm-up, and the file's size and pages. React runs its development
- * build unless NODE_ENV=production, as a bundle that does not define it would.
- * `taskset -c 0 npx tsx bench/report-pdf.ts` (RUNS, NODE_ENV)
+ * Every report format on a report the size of a busy month's (issue 17's target: a monthly
+ * report's PDF and XLSX both in under 10 s on one core): 30 tables of 30 rows and 6 charts of 365
+ * daily points (three line, three bar, a withheld point in every 40). Prints each run's wall-clock
+ * and CPU time per format (the process's CPU, so other work on a shared machine does not count),
+ * their medians over RUNS (default 5) after one warm-up, PDF and XLSX together, and each file's
+ * size. React runs its development build unless NODE_ENV=production, as a bundle that does not
+ * define it would.
+ * `taskset -c 0 npx tsx bench/report-render.ts` (RUNS, NODE_ENV)
  */
+import { csvRenderer } from '../functions/adapters/report-formats/csv';
+import { htmlRenderer } from '../functions/adapters/report-formats/html';
 import { pdfRenderer } from '../functions/adapters/report-formats/pdf';
+import { xlsxReportRenderer } from '../functions/adapters/report-formats/xlsx';
 import type { ReportDocument, ReportSection } from '../functions/domain/reports/document';
 import { median } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const DAY = 24 * 3600 * 1000;
 const START = Date.parse('2027-01-01T00:00:00.000Z');
+const RENDERERS = [pdfRenderer, xlsxReportRenderer, csvRenderer, htmlRenderer];
 
 function tableSection(index: number): ReportSection {
   return {
@@ -81,24 +86,23 @@ const LARGE_REPORT: ReportDocument = {
 };
 
 async function main(): Promise<void> {
-  await pdfRenderer.render(LARGE_REPORT);
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  let file: Buffer = Buffer.alloc(0);
-  for (let run = 0; run < RUNS; run += 1) {
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    file = await pdfRenderer.render(LARGE_REPORT);
-    const cpuUsed = process.cpuUsage(cpuBefore);
-    wall.push(performance.now() - started);
-    cpu.push((cpuUsed.user + cpuUsed.system) / 1000);
-    console.log(`run ${run + 1}: ${(wall[run] ?? 0).toFixed(0)} ms wall, ${(cpu[run] ?? 0).toFixed(0)} ms CPU`);
+  const times = new Map(RENDERERS.map((renderer) => [renderer.format, { wall: [] as number[], cpu: [] as number[], bytes: 0 }]));
+  for (let run = -1; run < RUNS; run += 1) {
+    for (const renderer of RENDERERS) {
+      const started = performance.now();
+      const cpuBefore = process.cpuUsage();
+      const file = await renderer.render(LARGE_REPORT);
+      const cpuUsed = process.cpuUsage(cpuBefore);
+      if (run < 0) continue;
+      const format = times.get(renderer.format)!;
+      format.wall.push(performance.now() - started);
+      format.cpu.push((cpuUsed.user + cpuUsed.system) / 1000);
+      format.bytes = file.length;
+    }
   }
-  const pages = file.toString('latin1').match(/\/Type \/Page\b/g)?.length ?? 0;
-  console.log(
-    `PDF of 30 tables x 30 rows and 6 charts x 365 points (NODE_ENV=${process.env.NODE_ENV ?? ''}): median ${median(wall).toFixed(0)} ms wall, ` +
-      `${median(cpu).toFixed(0)} ms CPU over ${RUNS} runs; ${(file.length / 1024).toFixed(0)} KiB, ${pages} pages`,
-  );
+  for (const [format, { wall, cpu, bytes }] of times) console.log(`${format}: median ${median(wall).toFixed(0)} ms wall, ${median(cpu).toFixed(0)} ms CPU; ${(bytes / 1024).toFixed(0)} KiB`);
+  const both = (key: 'wall' | 'cpu') => median(times.get('pdf')![key].map((value, run) => value + times.get('xlsx')![key][run]!));
+  console.log(`PDF and XLSX together (NODE_ENV=${process.env.NODE_ENV ?? ''}), median of ${RUNS}: ${both('wall').toFixed(0)} ms wall, ${both('cpu').toFixed(0)} ms CPU`);
 }
 
 main().catch((error: unknown) => {
