@@ -92,26 +92,34 @@ export class DistinctSketch {
     return DistinctSketch.ofSorted(n === hashes.length ? hashes : hashes.subarray(0, n));
   }
 
-  /** The union of many sketches at once (the pairwise `merge` would copy the growing union each time). */
-  static union(sketches: readonly DistinctSketch[]): DistinctSketch {
-    if (sketches.length === 1) return sketches[0]!;
-    if (sketches.every((sketch) => sketch.hashes)) {
-      let length = 0;
-      for (const sketch of sketches) length += sketch.hashes!.length;
-      const all = new BigUint64Array(length);
-      let at = 0;
-      for (const sketch of sketches) {
-        all.set(sketch.hashes!, at);
-        at += sketch.hashes!.length;
-      }
-      return DistinctSketch.ofOwned(all);
+  /** The explicit hashes of sketches that all have them, one after another (unsorted, duplicates kept). */
+  private static concatenatedHashes(sketches: readonly DistinctSketch[]): BigUint64Array {
+    let length = 0;
+    for (const sketch of sketches) length += sketch.hashes!.length;
+    const all = new BigUint64Array(length);
+    let at = 0;
+    for (const sketch of sketches) {
+      all.set(sketch.hashes!, at);
+      at += sketch.hashes!.length;
     }
+    return all;
+  }
+
+  /** The HyperLogLog registers of the union of sketches, explicit or not. */
+  private static foldedRegisters(sketches: readonly DistinctSketch[]): Uint8Array {
     const registers = new Uint8Array(M);
     for (const sketch of sketches) {
       if (sketch.registers) maxInto(registers, sketch.registers);
       else addHashes(registers, sketch.hashes!);
     }
-    return new DistinctSketch(undefined, registers);
+    return registers;
+  }
+
+  /** The union of many sketches at once (the pairwise `merge` would copy the growing union each time). */
+  static union(sketches: readonly DistinctSketch[]): DistinctSketch {
+    if (sketches.length === 1) return sketches[0]!;
+    if (sketches.every((sketch) => sketch.hashes)) return DistinctSketch.ofOwned(DistinctSketch.concatenatedHashes(sketches));
+    return new DistinctSketch(undefined, DistinctSketch.foldedRegisters(sketches));
   }
 
   /**
@@ -127,26 +135,16 @@ export class DistinctSketch {
       const distinct = distinctOfTwo(wordsOf(sketches[0]!.hashes), wordsOf(sketches[1]!.hashes));
       if (distinct <= EXPLICIT_LIMIT) return { count: distinct, approximate: false };
     }
-    const registers = new Uint8Array(M);
+    let registers: Uint8Array;
     if (sketches.every((sketch) => sketch.hashes)) {
-      let length = 0;
-      for (const sketch of sketches) length += sketch.hashes!.length;
-      const all = new BigUint64Array(length);
-      let at = 0;
-      for (const sketch of sketches) {
-        all.set(sketch.hashes!, at);
-        at += sketch.hashes!.length;
-      }
-      all.sort();
+      const all = DistinctSketch.concatenatedHashes(sketches).sort();
       const distinct = distinctSorted(all);
       if (distinct <= EXPLICIT_LIMIT) return { count: distinct, approximate: false };
       // Duplicates leave registers as they are.
+      registers = new Uint8Array(M);
       addHashes(registers, all);
     } else {
-      for (const sketch of sketches) {
-        if (sketch.registers) maxInto(registers, sketch.registers);
-        else addHashes(registers, sketch.hashes!);
-      }
+      registers = DistinctSketch.foldedRegisters(sketches);
     }
     return { count: Math.round(ertlEstimate(histogramOf(registers))), approximate: true };
   }
