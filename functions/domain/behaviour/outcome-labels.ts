@@ -20,9 +20,13 @@ export const OUTCOME_NAMES = Object.keys(OUTCOMES) as OutcomeName[];
  *   and nothing to predict from);
  * - `pending`: the baseline is less than eight weeks old;
  * - `known`: eight weeks have passed; improved when the last score in the eight weeks after the
- *   baseline meets the outcome's rule. A user with no later score has not shown improvement.
+ *   baseline meets the outcome's rule. A user with no later score has not shown improvement, and
+ *   has no `change` (that last score minus the baseline).
  */
-export type OutcomeStatus = { readonly status: 'no_baseline' } | { readonly status: 'pending'; readonly baselineAt: number } | { readonly status: 'known'; readonly baselineAt: number; readonly improved: boolean };
+export type OutcomeStatus =
+  | { readonly status: 'no_baseline' }
+  | { readonly status: 'pending'; readonly baselineAt: number }
+  | { readonly status: 'known'; readonly baselineAt: number; readonly improved: boolean; readonly change: number | null };
 
 export function outcomeStatus(state: OutcomeState | undefined, outcome: OutcomeName, now: number): OutcomeStatus {
   const { instrument, minDrop, halved } = OUTCOMES[outcome];
@@ -33,5 +37,5 @@ export function outcomeStatus(state: OutcomeState | undefined, outcome: OutcomeN
   const later = (state?.scores[instrument] ?? []).filter((score) => score.at > baseline.at && score.at <= end);
   const last = later[later.length - 1];
   const improved = last !== undefined && (baseline.score - last.score >= minDrop || (halved && baseline.score > 0 && last.score <= baseline.score / 2));
-  return { status: 'known', baselineAt: baseline.at, improved };
+  return { status: 'known', baselineAt: baseline.at, improved, change: last === undefined ? null : last.score - baseline.score };
 }

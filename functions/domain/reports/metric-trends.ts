@@ -57,7 +57,7 @@ export function metricTrendSection(id: string, heading: string, metrics: readonl
     const current = dailySeries(metric.current, metric.figure);
     const trend = trendOf(current, { interval: 'day', timeZone: metric.current.timeZone });
     const figureOf = (answer: MetricAnswer) => periodFigure(dailySeries(answer, metric.figure), metric.aggregate);
-    const thisPeriod = figureOf(metric.current);
+    const thisPeriod = periodFigure(current, metric.aggregate);
     const previous = changeBetween(thisPeriod, figureOf(metric.previous));
     const baseline = metric.baseline ? changeBetween(thisPeriod, figureOf(metric.baseline)) : undefined;
     const ok = trend.status === 'ok' ? trend : undefined;

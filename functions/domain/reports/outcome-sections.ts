@@ -1,6 +1,6 @@
 import type { FeatureState } from '../behaviour/features';
-import { OUTCOME_DAYS, firstWeeksFeatures } from '../behaviour/outcome-features';
-import { OUTCOMES, OUTCOME_NAMES, outcomeStatus, type OutcomeName } from '../behaviour/outcome-labels';
+import { OUTCOME_DAYS } from '../behaviour/outcome-features';
+import { OUTCOME_NAMES, outcomeStatus, type OutcomeName } from '../behaviour/outcome-labels';
 import type { ReportCell, ReportSection } from './document';
 
 /*
@@ -40,16 +40,13 @@ export function tallyOutcomes(tallies: Map<string, OutcomeTally>, state: Feature
     const end = status.baselineAt + OUTCOME_DAYS * DAY_MS;
     for (const [name, window] of Object.entries(windows)) {
       if (end < window.from || end >= window.to) continue;
-      const { instrument } = OUTCOMES[outcome];
-      const baseline = firstWeeksFeatures(state.outcome).baseline[instrument]!;
-      const last = (state.outcome?.scores[instrument] ?? []).filter((score) => score.at > baseline.at && score.at <= end).at(-1);
       const key = `${name}:${outcome}`;
       const tally = tallies.get(key) ?? EMPTY_TALLY;
       tallies.set(key, {
         users: tally.users + 1,
         improved: tally.improved + (status.improved ? 1 : 0),
-        changed: tally.changed + (last ? 1 : 0),
-        changeSum: tally.changeSum + (last ? last.score - baseline.score : 0),
+        changed: tally.changed + (status.change === null ? 0 : 1),
+        changeSum: tally.changeSum + (status.change ?? 0),
       });
     }
   }

@@ -82,7 +82,7 @@ describe('reliable improvement by week 8', () => {
 
   it('is pending until eight weeks after the baseline, then known', () => {
     expect(status([phq9(18, 1), phq9(10, 30)], 56.99)).toEqual({ status: 'pending', baselineAt: START + DAY });
-    expect(status([phq9(18, 1), phq9(10, 30)], 57)).toEqual({ status: 'known', baselineAt: START + DAY, improved: true });
+    expect(status([phq9(18, 1), phq9(10, 30)], 57)).toEqual({ status: 'known', baselineAt: START + DAY, improved: true, change: -8 });
   });
 
   it('reads the last score of the eight weeks: PHQ-9 down 6 points or to half', () => {
@@ -97,7 +97,7 @@ describe('reliable improvement by week 8', () => {
   });
 
   it('counts a user with no later score as not improved, and has no outcome without a baseline in the first two weeks', () => {
-    expect(status([phq9(18, 1)], 60)).toMatchObject({ status: 'known', improved: false });
+    expect(status([phq9(18, 1)], 60)).toMatchObject({ status: 'known', improved: false, change: null });
     expect(status([phq9(18, 14), phq9(2, 40)], 80)).toEqual({ status: 'no_baseline' });
   });
 
