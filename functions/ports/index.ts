@@ -149,9 +149,24 @@ export interface Metrics {
 
 /** Where generated reports are kept (S3 in AWS, a folder of the data directory locally). */
 export interface ObjectStore {
-  put(key: string, body: string, contentType: string): Promise<void>;
+  put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  /**
+   * Writes an object that must be new: a key already there is an ObjectExistsError, never a
+   * silent overwrite (a report's versions, `reports/{kind}/{period}/v{n}.{format}`).
+   */
+  putNew(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  /** A link that reads the object without other credentials until it expires: S3 presigned, signed locally. */
+  link(key: string, expiresInSeconds: number): Promise<{ readonly url: string; readonly expiresAt: string }>;
   /** undefined when there is no such object. */
   get(key: string): Promise<{ readonly body: string; readonly contentType: string } | undefined>;
   /** Retention, where no lifecycle rule does it: removing a missing key is no error. */
   delete(key: string): Promise<void>;
+}
+
+/** putNew found the key taken. */
+export class ObjectExistsError extends Error {
+  constructor(readonly key: string) {
+    super(`object ${key} exists already`);
+    this.name = 'ObjectExistsError';
+  }
 }

@@ -2,7 +2,7 @@ import { Cron, type CronOptions } from 'croner';
 import { z } from 'zod';
 import { slug } from '../api/input-bounds';
 import { calendarBounds, isoInstantInZone, resolveTimeZone, type CalendarUnit } from '../rollups/calendar';
-import { REPORT_FORMATS, REPORT_KINDS } from './document';
+import { REPORT_FORMATS } from './document';
 
 /**
  * Report schedules (`PUT /v1/report-schedules`): when a report runs, in whose time zone, and
@@ -30,6 +30,12 @@ import { REPORT_FORMATS, REPORT_KINDS } from './document';
  */
 export const REPORT_PERIODS = ['previous_day', 'previous_week', 'previous_month', 'month_to_date'] as const;
 export type ReportPeriod = (typeof REPORT_PERIODS)[number];
+
+/**
+ * The kinds a schedule may run. Not research: each research report spends the privacy budget, so
+ * each is asked for on its own (POST /v1/reports), never repeated by a timer until the budget is gone.
+ */
+export const SCHEDULED_REPORT_KINDS = ['outcomes', 'operations'] as const;
 
 /** Recipients a schedule mails; more is a distribution list's job. */
 export const MAX_RECIPIENTS = 50;
@@ -78,7 +84,7 @@ const noRepeats = (values: readonly string[]) => new Set(values.map((value) => v
 /** A report schedule as PUT takes it; bad input fails naming its field (`cron`, `recipients.1`). */
 export const reportScheduleSchema = z.strictObject({
   id: slug,
-  kind: z.enum(REPORT_KINDS),
+  kind: z.enum(SCHEDULED_REPORT_KINDS, { error: `must be one of ${SCHEDULED_REPORT_KINDS.join(', ')}: research reports spend the privacy budget and are asked for one by one` }),
   cron: cronField,
   timeZone: timeZoneField,
   period: z.enum(REPORT_PERIODS),
