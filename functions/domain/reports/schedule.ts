@@ -70,7 +70,7 @@ const cronField = z.string().superRefine((pattern, ctx) => {
 });
 
 // Corrected to the zone's spelling (europe/london -> Europe/London): croner and Intl need it so.
-const timeZoneField = z.string().transform((name, ctx) => {
+export const timeZoneField = z.string().transform((name, ctx) => {
   const zone = resolveTimeZone(name);
   if (zone === undefined) {
     ctx.addIssue({ code: 'custom', message: `must be an IANA time zone like Europe/London (${JSON.stringify(name.slice(0, 64))} is none)` });
@@ -130,7 +130,7 @@ function periodHolding(epochMs: number, unit: CalendarUnit, timeZone: string): [
   return [start!, end!];
 }
 
-const localDate = (epochMs: number, timeZone: string) => isoInstantInZone(epochMs, timeZone).slice(0, 10);
+export const localDate = (epochMs: number, timeZone: string) => isoInstantInZone(epochMs, timeZone).slice(0, 10);
 
 /** ISO 8601 week of a Monday (YYYY-MM-DD): its Thursday's year, and which week of that year. */
 function isoWeekLabel(monday: string): string {
