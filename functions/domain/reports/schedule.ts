@@ -40,7 +40,7 @@ export const SCHEDULED_REPORT_KINDS = ['outcomes', 'operations'] as const;
 /** Recipients a schedule mails; more is a distribution list's job. */
 export const MAX_RECIPIENTS = 50;
 
-const CRON_OPTIONS = { mode: '5-part', fixedTimeRule: 'no-wildcard' } as const satisfies CronOptions;
+export const CRON_OPTIONS = { mode: '5-part', fixedTimeRule: 'no-wildcard' } as const satisfies CronOptions;
 // Any pattern that can fire does so within 8 years of this (a 29 February the longest wait).
 const CRON_PROBE_FROM = new Date('2000-01-01T00:00:00Z');
 
