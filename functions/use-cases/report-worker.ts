@@ -169,7 +169,7 @@ export function makeReportWorker(deps: ReportWorkerDeps) {
       const document = await gather(run);
       if (isEmptyDocument(document)) throw new RunFailure('empty', 'the report has no figure: no data for the period');
       const { version, files } = await render(run, document);
-      await deps.index.finish(run.id, { version, dataThrough: document.dataThrough, files, summary: { sections: document.sections.map((section) => section.id) } }, now());
+      await deps.index.finish(run.id, { version, dataThrough: document.dataThrough, files, summary: { ...run.summary, sections: document.sections.map((section) => section.id) } }, now());
       outcome = 'ready';
       deps.logger.info('report made', { report: run.id, kind: run.kind, period: run.period.label, version, files: files.length });
       const links = await Promise.all(files.map(async (file) => ({ format: file.format, ...(await deps.objects.link(file.objectKey, MAIL_LINK_SECONDS)) })));
