@@ -18,9 +18,9 @@ import { SqlReportScheduleStore } from '../adapters/pg/sql-report-schedules';
 import { LOCAL_FILES_PATH, LocalLinks } from '../adapters/local/local-links';
 import { makeReports } from '../use-cases/reports';
 import { makeReportWorker } from '../use-cases/report-worker';
-import { reportRenderersOf } from '../config/report-renderers';
 import { reportSources } from '../config/report-sources';
 import { LocalReportRuns } from './report-runs';
+import { RenderThread } from './render-thread';
 import { reportDownloads } from './report-downloads';
 import type { DeadLetterQueue, EventStreamWriter, StorageScrub } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
@@ -242,12 +242,14 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const reportIndex = new SqlReportIndex(analytics);
   const reportSchedules = new SqlReportScheduleStore(analytics);
   const { mailer, owners } = await openReportDelivery(config);
+  const renderThread = new RenderThread();
+  closers.push(() => renderThread.stop());
   const reportRuns = new LocalReportRuns(
     makeReportWorker({
       index: reportIndex,
       schedules: reportSchedules,
       sources: reportSources({ db: analytics, deadLetters, operational: metrics, k: config.K_ANONYMITY, clock: systemClock }),
-      renderersOf: reportRenderersOf,
+      renderersOf: (run) => renderThread.renderersOf(run),
       objects,
       mailer,
       owners,
