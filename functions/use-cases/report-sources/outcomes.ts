@@ -101,7 +101,7 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
       engagement.push({ ...metric, current: currentAnswer, previous: previousAnswer, ...(baselineAnswer && !baselineProblem && { baseline: baselineAnswer }) });
     }
     const engagementSection = metricTrendSection('engagement', 'Engagement', engagement);
-    const [totals, newest] = await Promise.all([periodTotals(engagement, current, timeZone, query), query('events', current, 'hour')]);
+    const [totals, newest] = await Promise.all([periodTotals(engagement, current, timeZone, query), dataThrough(deps.rollups, current, now.getTime())]);
     progress('engagement');
 
     const whole = wholePeriod(current, timeZone);
@@ -146,7 +146,7 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
       title: `Therapeutic outcomes, ${period.label}`,
       period,
       generatedAt: now.toISOString(),
-      dataThrough: dataThrough(newest, current, now.getTime()),
+      dataThrough: newest,
       k: deps.k,
       sections,
     };
@@ -154,14 +154,19 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
 }
 
 /**
- * The end of the newest hour of the period with events the gate released, or null. The rollup
- * reader keeps its watermark to itself (the RollupReader port has no read of it), so the report
- * dates its data by what it could read: an hour of fewer than k users is withheld and leaves the
- * date a little early, never late.
+ * The end of the newest hour of the period that holds events (of its newest day, once the hours
+ * are purged), or null when it holds none. The RollupReader port keeps the roll-up's watermark to
+ * itself, so the report dates its data by the store's rows; read before the release gate, as the
+ * instant says when the data ends, never who or how many were in it.
  */
-function dataThrough(hourly: MetricAnswer, period: Bounds, now: number): string | null {
-  const last = hourly.series[0]?.points.at(-1);
-  return last ? new Date(Math.min(Date.parse(last.t) + INTERVAL_MS.hour, period.to, now)).toISOString() : null;
+async function dataThrough(rollups: RollupReader, period: Bounds, now: number): Promise<string | null> {
+  for (const interval of ['hour', 'day'] as const) {
+    const step = INTERVAL_MS[interval];
+    const rows = await rollups.readSeries({ metric: 'events', interval, grouping: '', from: Math.floor(period.from / step) * step, to: Math.ceil(period.to / step) * step, values: false });
+    const newest = rows.reduce((latest, row) => (row.count > 0 ? Math.max(latest, row.bucket) : latest), -Infinity);
+    if (newest > -Infinity) return new Date(Math.min(newest + step, period.to, now)).toISOString();
+  }
+  return null;
 }
 
 type Query = (metric: string, bounds: Bounds, interval: string) => Promise<MetricAnswer>;
