@@ -4,7 +4,7 @@ import type { ReportParagraph, ReportTable } from '../../../functions/domain/rep
 import { groupTotals, patternSection, periodUnit, predictionSection, previousPeriod, summarySection } from '../../../functions/domain/reports/outcome-report';
 import type { MetricAnswer } from '../../../functions/domain/rollups/metric-query';
 
-const WITHHELD = { withheld: 'k_anonymity' };
+const WITHHELD = { withheld: 'k_anonymity' } as const;
 const at = (iso: string) => Date.parse(iso);
 
 describe('the outcome report\'s periods', () => {
