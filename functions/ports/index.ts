@@ -106,10 +106,23 @@ export interface DeadLetter {
   readonly records: readonly { sequenceNumber: string; partitionKey: string; data: string }[];
 }
 
+/** What a waiting dead letter says of itself without its records: for the operational report. */
+export interface DeadLetterHeading {
+  readonly consumer: string;
+  readonly reason: string;
+  readonly attempts: number;
+  /** How many records the letter holds. */
+  readonly records: number;
+  /** When the letter reached the queue. */
+  readonly sentAt: Date;
+}
+
 export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
   /** Oldest first; for operators and tests. */
   list(limit: number): Promise<DeadLetter[]>;
+  /** The letters waiting, oldest first, at most `limit`, as their headings. */
+  headings(limit: number): Promise<DeadLetterHeading[]>;
 }
 
 /**
