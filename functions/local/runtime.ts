@@ -248,7 +248,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     makeReportWorker({
       index: reportIndex,
       schedules: reportSchedules,
-      sources: reportSources({ db: analytics, deadLetters, operational: metrics, k: config.K_ANONYMITY, clock: systemClock }),
+      sources: reportSources({ db: analytics, deadLetters, operational: metrics, k: config.K_ANONYMITY, clock: systemClock, hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS }),
       renderersOf: (run) => renderThread.renderersOf(run),
       objects,
       mailer,
