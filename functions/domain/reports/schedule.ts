@@ -2,6 +2,7 @@ import { Cron, type CronOptions } from 'croner';
 import { z } from 'zod';
 import { slug } from '../api/input-bounds';
 import { calendarBounds, isoInstantInZone, resolveTimeZone, type CalendarUnit } from '../rollups/calendar';
+import { awsCronProblem } from './aws-cron';
 import { REPORT_FORMATS } from './document';
 
 /**
@@ -61,7 +62,8 @@ function cronProblem(pattern: string): string | undefined {
     return `is not a valid cron expression: ${(error as Error).message.replace(/^CronPattern: /, '')}`;
   }
   if (cron.nextRun(CRON_PROBE_FROM) === null) return 'never fires: no date matches it';
-  return undefined;
+  // In AWS each schedule is an EventBridge Scheduler cron: one it cannot express is refused here, not at sync.
+  return awsCronProblem(pattern);
 }
 
 const cronField = z.string().superRefine((pattern, ctx) => {
