@@ -75,8 +75,13 @@ export function scheduledRun(schedule: ReportSchedule, id: string, at: Date, tes
   };
 }
 
-/** True when a document shows nothing: no row in any table and no value in any chart. */
+/**
+ * True when a report has nothing to say: no data reached its period (the newest data it covers is
+ * before the period began, or there is none), or it has no row in any table and no value in any
+ * chart. A period of quiet is still a report where data came after it: zeros are figures.
+ */
 export function isEmptyDocument(document: ReportDocument): boolean {
+  if (document.dataThrough === null || Date.parse(document.dataThrough) < Date.parse(document.period.from)) return true;
   return document.sections.every((section) =>
     section.blocks.every((block) => (block.kind === 'table' ? block.rows.length === 0 : block.kind === 'chart' ? block.series.every((series) => series.points.every((point) => point.value === null)) : true)),
   );

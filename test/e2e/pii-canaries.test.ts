@@ -120,8 +120,8 @@ async function plantCanaries(dataDir: string, env: Record<string, string>, dumpS
       expect(report.status).toBe(202);
       const { id } = (await report.json()) as { id: string };
       await runtime.reportsIdle();
-      const page = await (await fetch(`${runtime.url}/v1/reports/${id}`, { headers: { authorization: `Bearer ${runtime.tokens.devToken}` } })).json() as { status: string; files: { url: string }[] };
-      expect(page.status).toBe('done');
+      const page = await (await fetch(`${runtime.url}/v1/reports/${id}`, { headers: { authorization: `Bearer ${runtime.tokens.devToken}` } })).json() as { status: string; error?: unknown; files: { url: string }[] };
+      expect([page.status, page.error]).toEqual(['done', undefined]);
       answers.push(JSON.stringify(page), await (await fetch(page.files[0]!.url)).text());
     }
     const dumps = await dumpStores();

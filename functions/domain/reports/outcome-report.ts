@@ -72,10 +72,31 @@ const COMPLETIONS = ['completed', 'skipped', 'abandoned'] as const;
 
 /**
  * Interventions by type: delivered, completed and the completion rate, this period beside the one
- * before. `current` and `previous` are `interventions` answers grouped by interventionType and
- * completion, each over `buckets` buckets.
+ * before, and the rated effectiveness this period. `current` and `previous` are `interventions`
+ * answers grouped by interventionType and completion, `ratings` an `intervention.effectiveness`
+ * answer grouped by interventionType, each over `buckets` buckets.
  */
-export function interventionSection(current: { readonly answer: MetricAnswer; readonly buckets: number }, previous: { readonly answer: MetricAnswer; readonly buckets: number }): ReportSection {
+/**
+ * Each group's mean over the whole answer (a distribution's points weighted by their counts), and
+ * the count it is the mean of; withheld where the gate may have taken part of it, as groupTotals.
+ */
+export function groupMeans(answer: MetricAnswer, buckets: number): (group: Readonly<Record<string, string>>) => { readonly mean: ReportCell; readonly count: ReportCell } {
+  const means = new Map<string, { mean: ReportCell; count: ReportCell }>();
+  const withheld = answer.suppressed.length > 0;
+  for (const { group, points } of answer.series) {
+    const count = points.reduce((sum, point) => sum + point.count, 0);
+    const sum = points.reduce((total, point) => total + (point.sum ?? (point.mean ?? 0) * point.count), 0);
+    means.set(keyOf(answer, group), withheld && points.length < buckets ? { mean: WITHHELD, count: WITHHELD } : { mean: count === 0 ? null : sum / count, count });
+  }
+  return (group) => means.get(keyOf(answer, group)) ?? (withheld ? { mean: WITHHELD, count: WITHHELD } : { mean: null, count: 0 });
+}
+
+export function interventionSection(
+  current: { readonly answer: MetricAnswer; readonly buckets: number },
+  previous: { readonly answer: MetricAnswer; readonly buckets: number },
+  ratings: { readonly answer: MetricAnswer; readonly buckets: number },
+): ReportSection {
+  const rated = groupMeans(ratings.answer, ratings.buckets);
   const nowTotals = groupTotals(current.answer, current.buckets);
   const beforeTotals = groupTotals(previous.answer, previous.buckets);
   const rows = INTERVENTION_TYPES.map((interventionType): ReportCell[] => {
@@ -85,7 +106,17 @@ export function interventionSection(current: { readonly answer: MetricAnswer; re
     const delivered = sumCells(now);
     const rate = share(now[0]!, delivered);
     const previousRate = share(before[0]!, sumCells(before));
-    return [interventionType.replace(/_/g, ' '), delivered, now[0]!, rate, previousRate, typeof rate === 'number' && typeof previousRate === 'number' ? rate - previousRate : rate === null || previousRate === null ? null : WITHHELD];
+    const rating = rated({ interventionType });
+    return [
+      interventionType.replace(/_/g, ' '),
+      delivered,
+      now[0]!,
+      rate,
+      previousRate,
+      typeof rate === 'number' && typeof previousRate === 'number' ? rate - previousRate : rate === null || previousRate === null ? null : WITHHELD,
+      rating.count,
+      rating.mean,
+    ];
   });
   return {
     id: 'interventions',
@@ -93,7 +124,7 @@ export function interventionSection(current: { readonly answer: MetricAnswer; re
     blocks: [
       {
         kind: 'paragraph',
-        text: 'Interventions delivered in the period by type, and the share the user completed (the others were skipped or abandoned). Rated effectiveness is not reported: the metric catalogue keeps no figure of the ratings users give, so no release of it can be made.',
+        text: 'Interventions delivered in the period by type, the share the user completed (the others were skipped or abandoned), and the effectiveness users rated them, from 1 (not at all) to 5 (very), where they gave a rating.',
       },
       {
         kind: 'table',
@@ -105,6 +136,8 @@ export function interventionSection(current: { readonly answer: MetricAnswer; re
           { label: 'Completion rate', format: 'percent' },
           { label: 'Completion rate, previous period', format: 'percent' },
           { label: 'Change in the rate', format: 'percent' },
+          { label: 'Rated', format: 'integer', unit: 'ratings' },
+          { label: 'Rated effectiveness', format: 'decimal', unit: 'mean, 1 to 5' },
         ],
         rows,
       },

@@ -106,11 +106,12 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
 
     const whole = wholePeriod(current, timeZone);
     const before = wholePeriod(previous, timeZone);
-    const [interventionsNow, interventionsBefore] = await Promise.all([
+    const [interventionsNow, interventionsBefore, ratings] = await Promise.all([
       query('interventions', current, whole.interval, ['interventionType', 'completion']),
       query('interventions', previous, before.interval, ['interventionType', 'completion']),
+      query('intervention.effectiveness', current, whole.interval, ['interventionType']),
     ]);
-    const interventions = interventionSection({ answer: interventionsNow, buckets: whole.buckets }, { answer: interventionsBefore, buckets: before.buckets });
+    const interventions = interventionSection({ answer: interventionsNow, buckets: whole.buckets }, { answer: interventionsBefore, buckets: before.buckets }, { answer: ratings, buckets: whole.buckets });
     progress('interventions');
 
     const tallies = new Map<string, OutcomeTally>();
