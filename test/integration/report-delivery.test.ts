@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { GetScheduleCommand, ListSchedulesCommand, ResourceNotFoundException, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
-import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { schedulerClient, sesClient, snsClient, sqsClient } from '../../functions/adapters/aws/clients';
+import { LambdaFailureRecords } from '../../functions/adapters/aws/lambda-failure-records';
 import { SchedulerReportTimers, ensureScheduleGroup } from '../../functions/adapters/aws/scheduler-report-timers';
 import { SesReportMailer } from '../../functions/adapters/aws/ses-report-mailer';
 import { SnsOwnerAlerts } from '../../functions/adapters/aws/sns-owner-alerts';
@@ -177,6 +178,37 @@ describeWithServices(['moto'], 'SnsOwnerAlerts against moto', () => {
       expect(received!.Message).toContain('Why: the PDF came out empty');
     } finally {
       await tap.close();
+    }
+  });
+});
+
+describeWithServices(['moto'], 'LambdaFailureRecords against moto', () => {
+  it("heads each consumer's on-failure records, oldest first, and leaves them on the queues", async () => {
+    const sqs = sqsClient({ endpoint: urls.moto });
+    const queues = { aggregate: await ensureQueue(sqs, `aggregate-dlq-${run}`), detect: await ensureQueue(sqs, `detect-dlq-${run}`) };
+    // The documented shape of a Kinesis event source mapping's on-failure record.
+    const failure = (timestamp: string, batchSize: number) =>
+      JSON.stringify({
+        requestContext: { requestId: 'r', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 6 },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp,
+        KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: '1', endSequenceNumber: '9', batchSize, streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/events' },
+      });
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.detect, MessageBody: failure('2027-03-29T10:05:00.000Z', 12) }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.aggregate, MessageBody: failure('2027-03-29T10:10:00.000Z', 500) }));
+
+      const headings = await new LambdaFailureRecords(sqs, queues).headings(100);
+
+      expect(headings).toEqual([
+        { consumer: 'detect', reason: 'RetryAttemptsExhausted: Unhandled', attempts: 6, records: 12, sentAt: new Date('2027-03-29T10:05:00.000Z') },
+        { consumer: 'aggregate', reason: 'RetryAttemptsExhausted: Unhandled', attempts: 6, records: 500, sentAt: new Date('2027-03-29T10:10:00.000Z') },
+      ]);
+      const visible = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.aggregate, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      expect(visible.Attributes?.ApproximateNumberOfMessages).toBe('1');
+    } finally {
+      await Promise.all(Object.values(queues).map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
     }
   });
 });
