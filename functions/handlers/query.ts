@@ -25,7 +25,9 @@ import { makeReports, type Reports } from '../use-cases/reports';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { SqlReportScheduleStore } from '../adapters/pg/sql-report-schedules';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store';
-import { s3Client } from '../adapters/aws/clients';
+import { s3Client, schedulerClient, sqsClient } from '../adapters/aws/clients';
+import { SqsReportJobQueue } from '../adapters/aws/sqs-report-jobs';
+import { SchedulerReportTimers } from '../adapters/aws/scheduler-report-timers';
 import { makeResearchRelease } from '../use-cases/research-report';
 import { remainingBudget, type PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
 import type { PrivacyLedger } from '../ports/privacy-ledger';
@@ -170,7 +172,7 @@ export const handler = logger.around(
         index: new SqlReportIndex(db),
         schedules: new SqlReportScheduleStore(db),
         jobs: new SqsReportJobQueue(sqsClient(), config.REPORT_QUEUE_URL),
-        timers: new SchedulerReportTimers(schedulerClient(), { group: config.REPORT_SCHEDULE_GROUP, queueArn: config.REPORT_QUEUE_ARN, roleArn: config.REPORT_SCHEDULER_ROLE_ARN }),
+        timers: new SchedulerReportTimers(schedulerClient(), { groupName: config.REPORT_SCHEDULE_GROUP, queueArn: config.REPORT_QUEUE_ARN, roleArn: config.REPORT_SCHEDULER_ROLE_ARN }),
         objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET),
         researchRelease: makeResearchRelease({ ...release, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }),
         clock,

@@ -10,18 +10,21 @@ import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
 import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { makeTrimHandled } from '../use-cases/trim-stream';
-import { dynamoDbClient, kinesisClient, sqsClient } from '../adapters/aws/clients';
+import { dynamoDbClient, kinesisClient, s3Client, sesClient, snsClient, sqsClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry, ensureConsentTable } from '../adapters/aws/dynamo-consent-registry';
 import { LmdbConsentRegistry } from '../adapters/local/lmdb-consent-registry';
 import type { ConsentRegistry } from '../ports/consent';
 import type { RecordKeyStore } from '../ports/record-keys';
 import { DynamoRecordKeyStore, ensureRecordKeyTable } from '../adapters/aws/dynamo-record-keys';
 import { SqlRecordKeyStore } from '../adapters/pg/sql-record-keys';
-import { s3Client } from '../adapters/aws/clients';
 import { S3ObjectStore, ensureBucket } from '../adapters/aws/s3-object-store';
 import { FileObjectStore } from '../adapters/local/file-object-store';
 import type { LocalLinks } from '../adapters/local/local-links';
 import { OutboxOwnerAlerts, OutboxReportMailer } from '../adapters/local/outbox-report-mail';
+import { SesReportMailer } from '../adapters/aws/ses-report-mailer';
+import { SnsOwnerAlerts } from '../adapters/aws/sns-owner-alerts';
+import { ensureAlertTopics } from '../adapters/aws/sns-channel';
+import { VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import type { OwnerAlerts, ReportMailer } from '../ports/reports';
 import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream';
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
@@ -244,5 +247,9 @@ export const outboxPath = (config: LocalConfig): string | undefined => (config.A
 export async function openReportDelivery(config: LocalConfig): Promise<{ mailer: ReportMailer; owners: OwnerAlerts }> {
   const outbox = outboxPath(config);
   if (outbox !== undefined) return { mailer: new OutboxReportMailer(outbox), owners: new OutboxOwnerAlerts(outbox) };
-  throw new Error('report delivery on an emulator: not wired yet');
+  const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
+  // The alerts' sender and warning topic, made (or found) by the monitoring's set-up the same way.
+  await withClient(sesClient(endpoint), (client) => client.send(new VerifyEmailIdentityCommand({ EmailAddress: config.ALERT_EMAIL_FROM })));
+  const topics = await withClient(snsClient(endpoint), (client) => ensureAlertTopics(client, config.STREAM_NAME));
+  return { mailer: new SesReportMailer(sesClient(endpoint), config.ALERT_EMAIL_FROM), owners: new SnsOwnerAlerts(snsClient(endpoint), topics.warning) };
 }

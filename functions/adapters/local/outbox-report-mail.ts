@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { reportFailedAlert } from '../../domain/reports/owner-alert';
 import type { OwnerAlerts, ReportMail, ReportMailer, ReportRun } from '../../ports/reports';
 
 /*
@@ -25,6 +26,7 @@ export class OutboxOwnerAlerts implements OwnerAlerts {
   constructor(private readonly path: string) {}
 
   async reportFailed(run: Pick<ReportRun, 'id' | 'kind' | 'period' | 'scheduleId'>, reason: string): Promise<void> {
-    await appendLine(this.path, { channel: 'sns', severity: 'warning', subject: `Report failed: ${run.kind} ${run.period.label}`, message: `Report ${run.id}${run.scheduleId ? ` of schedule ${run.scheduleId}` : ''}: ${reason}` });
+    const { subject, text } = reportFailedAlert(run, reason);
+    await appendLine(this.path, { channel: 'sns', severity: 'warning', subject, message: text });
   }
 }
