@@ -16,7 +16,7 @@ import type { EventType, StoredEvent } from '../../functions/domain/events/schem
 import { cellText, type ReportCell, type ReportDocument, type ReportTable } from '../../functions/domain/reports/document';
 import type { Anomaly } from '../../functions/ports/anomalies';
 import type { FiringAlert } from '../../functions/ports/alerts';
-import type { ReportProgress } from '../../functions/ports/reports';
+import type { ReportProgress, ReportSource } from '../../functions/ports/reports';
 import { makeOperationsReport } from '../../functions/use-cases/report-sources/operations';
 import { contractOnBothDatabases } from '../support/both-databases';
 import { SAMPLE_ATTRIBUTES } from '../support/events';
@@ -157,13 +157,13 @@ async function plantDeadLetters(db: SqlDatabase): Promise<void> {
   }
 }
 
-async function operationsDocument(db: SqlDatabase, progress: ReportProgress[]): Promise<ReportDocument> {
+async function plantedSource(db: SqlDatabase): Promise<ReportSource> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   await migrate(db, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
   const rollups = new SqlRollupStore(db);
   await rollups.applyEvents(plantedEvents());
   await Promise.all([plantAlerts(db), plantAnomalies(db), plantDeadLetters(db)]);
-  const source = makeOperationsReport({
+  return makeOperationsReport({
     rollups,
     operational: { readMinutes: async (from, to) => ({ ingestErrors: OPERATIONAL.ingestErrors.filter((m) => m.t >= from && m.t < to), ingestLatencyP95Ms: OPERATIONAL.ingestLatencyP95Ms.filter((m) => m.t >= from && m.t < to) }) },
     alerts: new SqlAlertStore(db),
@@ -172,7 +172,6 @@ async function operationsDocument(db: SqlDatabase, progress: ReportProgress[]): 
     clock: { now: () => NOW },
     k: K,
   });
-  return source({ period: PERIOD, parameters: {}, release: null }, (step) => progress.push(step));
 }
 
 function table(document: ReportDocument, sectionId: string, index = 0): ReportTable {
@@ -309,14 +308,25 @@ async function expectRenderedFigures(document: ReportDocument): Promise<void> {
   for (const output of rendered) for (const canary of CANARIES) expect(output).not.toContain(canary);
 }
 
+/** Against a baseline (here the week before, as a stored baseline period would be): by a day's mean, 11 events a day against 5. */
+async function expectBaselineComparison(source: ReportSource): Promise<void> {
+  const baseline = { from: '2027-03-15T00:00:00.000Z', to: '2027-03-22T00:00:00.000Z' };
+  const against = await source({ period: PERIOD, parameters: { baseline }, release: null }, () => undefined);
+  expect(row(table(against, 'volumes'), 'All events (events, mean of a day)')?.slice(1, 2)).toEqual([11]);
+  expect(row(table(against, 'volumes'), 'All events (events, mean of a day)')?.[7]).toBeCloseTo(1.2, 12);
+  await expect(source({ period: PERIOD, parameters: { baseline: { ...baseline, to: baseline.from } }, release: null }, () => undefined)).rejects.toThrow('parameters.baseline.to must end after it starts');
+}
+
 contractOnBothDatabases(
   'the operational report',
   'gathers the planted volumes, ingest minutes, alerts, anomalies and dead letters of a week, renders them to PDF and XLSX, and never shows whom they concern',
   async (db) => {
+    const source = await plantedSource(db);
     const progress: ReportProgress[] = [];
-    const document = await operationsDocument(db, progress);
+    const document = await source({ period: PERIOD, parameters: {}, release: null }, (step) => progress.push(step));
     expectDocumentFigures(document, progress);
     await expectRenderedFigures(document);
+    await expectBaselineComparison(source);
   },
   120_000,
 );
