@@ -136,18 +136,6 @@ export class AnalyticsStack extends Stack {
       alertEmailTo: s.alertEmailTo,
       removalPolicy,
     });
-    this.reporting = new Reporting(this, 'Reporting', {
-      database: data.database,
-      storage: this.storage,
-      alerting: this.alerting,
-      reportEmailFrom: s.reportEmailFrom,
-      kAnonymity: s.kAnonymity,
-      placement: data.placement,
-      logRetention,
-      removalPolicy,
-    });
-    // POST /v1/reports and PUT /v1/report-schedules hand their work to the report function.
-    this.queryService.queryFunction.bind(this.reporting);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stream: this.ingestion.stream,
       recordKeyTable: this.storage.recordKeyTable,
@@ -160,6 +148,20 @@ export class AnalyticsStack extends Stack {
       logRetention,
       removalPolicy,
     });
+    this.reporting = new Reporting(this, 'Reporting', {
+      database: data.database,
+      storage: this.storage,
+      alerting: this.alerting,
+      reportEmailFrom: s.reportEmailFrom,
+      kAnonymity: s.kAnonymity,
+      hourRollupRetentionDays: s.hourRollupRetentionDays,
+      consumerDeadLetterQueues: { aggregate: this.processing.deadLetterQueue, detect: this.monitoring.deadLetterQueue },
+      placement: data.placement,
+      logRetention,
+      removalPolicy,
+    });
+    // POST /v1/reports and PUT /v1/report-schedules hand their work to the report function.
+    this.queryService.queryFunction.bind(this.reporting);
     this.monitoring.monitorSchedule.node.addDependency(this.migrations);
     this.behaviourModel.schedule.node.addDependency(this.migrations);
     for (const fn of this.scheduledFunctions()) {

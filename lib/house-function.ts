@@ -63,12 +63,13 @@ const VPC_ENI_ACTIONS = [
 
 const HOUSE_FUNCTION = Symbol.for('therapeutic-analytics.HouseFunction');
 
+// The hooks run in a shell: a file's content goes in single quotes, its own single quotes escaped.
 const shellQuoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 // ESM output allows top-level await for cold-start initialisation and better tree-shaking, but CommonJS
 // dependencies bundled into it (pg, ioredis) still call `require` for Node built-ins: give them one.
 // Our own code finds files shipped beside the bundle (the SQL migrations) through `__dirname`.
-const ESM_REQUIRE_BANNER = [
+export const ESM_REQUIRE_BANNER = [
   "import { createRequire as __houseCreateRequire } from 'node:module';",
   "import { fileURLToPath as __houseFileURLToPath } from 'node:url';",
   "import { dirname as __houseDirname } from 'node:path';",

@@ -22,6 +22,10 @@ export interface ReportingProps {
   /** The sender of report e-mail; without it (and without the alert sender), reports are kept but not mailed. */
   readonly reportEmailFrom?: string;
   readonly kAnonymity: number;
+  /** Days hour rollups are kept: local days are summed from them. */
+  readonly hourRollupRetentionDays: number;
+  /** The stream consumers' on-failure queues, by consumer: the operations report lists their dead letters. */
+  readonly consumerDeadLetterQueues: Readonly<Record<'aggregate' | 'detect', sqs.Queue>>;
   readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -36,6 +40,8 @@ export const REPORTING_ENV = {
   bucket: 'REPORT_BUCKET',
   emailFrom: 'REPORT_EMAIL_FROM',
   ownerTopicArn: 'REPORT_OWNER_TOPIC_ARN',
+  aggregateDeadLettersUrl: 'AGGREGATE_DLQ_URL',
+  detectDeadLettersUrl: 'DETECT_DLQ_URL',
 } as const;
 
 export const REPORT_FUNCTION = {
@@ -120,6 +126,9 @@ export class Reporting extends Construct implements FunctionBinding {
       ...REPORT_FUNCTION,
       environment: {
         K_ANONYMITY: String(props.kAnonymity),
+        RETENTION_HOUR_ROLLUP_DAYS: String(props.hourRollupRetentionDays),
+        [REPORTING_ENV.aggregateDeadLettersUrl]: props.consumerDeadLetterQueues.aggregate.queueUrl,
+        [REPORTING_ENV.detectDeadLettersUrl]: props.consumerDeadLetterQueues.detect.queueUrl,
         // React (under @react-pdf/renderer) runs its development checks unless told otherwise.
         NODE_ENV: 'production',
         [REPORTING_ENV.ownerTopicArn]: this.ownerTopic.topicArn,
@@ -142,6 +151,12 @@ export class Reporting extends Construct implements FunctionBinding {
     // Owners' alerts, with the data-key actions SNS needs on the alert topics' key (not grantPublish's GenerateDataKey*).
     this.reportFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.ownerTopic.topicArn] }));
     props.alerting.key.grant(this.reportFunction, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // The operations report: the consumers' dead letters, peeked (received, then made visible again), and ingest's metrics.
+    for (const queue of Object.values(props.consumerDeadLetterQueues)) {
+      queue.grant(this.reportFunction, 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility');
+      queue.encryptionMasterKey?.grant(this.reportFunction, 'kms:Decrypt');
+    }
+    this.reportFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     if (sender !== undefined) {
       this.reportFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources: [sender.emailIdentityArn] }));
     }

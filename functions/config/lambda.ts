@@ -84,11 +84,16 @@ export const queryEnv = z.object({
 
 /**
  * The report function (lib/reporting.ts): the report bucket, the SES sender (none: reports are
- * kept but not mailed), the owners' topic, and k; its database like every function's.
+ * kept but not mailed), the owners' topic, k and the hour rollups' retention, the consumers'
+ * dead-letter queues; its database like every function's.
  */
 export const reportEnv = z.object({
   K_ANONYMITY: kAnonymity,
+  RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS,
   REPORT_BUCKET: z.string().min(1),
+  // The stream consumers' on-failure queues, whose dead letters the operations report lists.
+  AGGREGATE_DLQ_URL: z.url(),
+  DETECT_DLQ_URL: z.url(),
   REPORT_EMAIL_FROM: optionalString.pipe(z.email().optional()),
   REPORT_OWNER_TOPIC_ARN: z.string().startsWith('arn:'),
 });

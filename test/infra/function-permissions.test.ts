@@ -165,6 +165,8 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'sqs:GetQueueAttributes',
       // Owners' alerts on the operations topic (its key: GenerateDataKey, Decrypt).
       'sns:Publish',
+      // The operations report: the consumers' dead letters peeked (received, made visible again), ingest's metrics read back.
+      'cloudwatch:GetMetricData',
     ],
     awsOnly: IN_VPC,
   },

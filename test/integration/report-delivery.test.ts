@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { GetScheduleCommand, ListSchedulesCommand, ResourceNotFoundException, type GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
-import { VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
+import { VerifyEmailIdentityCommand, type SESClient } from '@aws-sdk/client-ses';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
-import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { schedulerClient, sesClient, snsClient, sqsClient } from '../../functions/adapters/aws/clients';
+import { LambdaFailureRecords } from '../../functions/adapters/aws/lambda-failure-records';
 import { SchedulerReportTimers, ensureScheduleGroup } from '../../functions/adapters/aws/scheduler-report-timers';
 import { SesReportMailer } from '../../functions/adapters/aws/ses-report-mailer';
 import { SnsOwnerAlerts } from '../../functions/adapters/aws/sns-owner-alerts';
@@ -13,7 +14,7 @@ import { reportFailedAlert } from '../../functions/domain/reports/owner-alert';
 import type { ReportSchedule } from '../../functions/domain/reports/schedule';
 import type { ReportJob } from '../../functions/ports/reports';
 import { describeWithServices, urls } from '../support/services';
-import { motoData, tapTopic } from '../support/moto';
+import { motoData, startPrivateMoto, tapTopic, type PrivateMoto } from '../support/moto';
 
 const run = randomBytes(4).toString('hex');
 
@@ -132,29 +133,46 @@ describeWithServices(['moto'], 'SchedulerReportTimers against moto', () => {
   });
 });
 
-describeWithServices(['moto'], 'SesReportMailer against moto', () => {
-  const ses = sesClient({ endpoint: urls.moto });
-  const from = `reports-${run}@example.org`;
+// On a moto of its own: the messages are read back from moto's model dump, which any model another
+// suite leaves on the shared moto can break for everyone.
+describeWithServices(
+  ['moto'],
+  'SesReportMailer against moto',
+  () => {
+    let moto: PrivateMoto;
+    let ses: SESClient;
+    const from = `reports-${run}@example.org`;
 
-  const sentFrom = async () => (await motoData(urls.moto, 'ses', 'Message')).filter((message) => message['source'] === from);
+    beforeAll(async () => {
+      moto = await startPrivateMoto();
+      ses = sesClient({ endpoint: moto.endpoint });
+    }, 60_000);
+    afterAll(async () => {
+      ses.destroy();
+      await moto.stop();
+    });
 
-  it('sends the subject, text and HTML to the recipients as blind copies, read back from moto', async () => {
-    await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: from }));
-    const recipients = ['clinical-lead@example.org', 'analytics@example.org'];
-    const mail = { subject: 'Outcomes report, week 12 of 2027', text: 'Download: https://example.org/r', html: '<p><a href="https://example.org/r">Download</a></p>' };
+    const sentFrom = async () => (await motoData(moto.endpoint, 'ses', 'Message')).filter((message) => message['source'] === from);
 
-    await new SesReportMailer(ses, from).send(recipients, mail);
+    it('sends the subject, text and HTML to the recipients as blind copies, read back from moto', async () => {
+      await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: from }));
+      const recipients = ['clinical-lead@example.org', 'analytics@example.org'];
+      const mail = { subject: 'Outcomes report, week 12 of 2027', text: 'Download: https://example.org/r', html: '<p><a href="https://example.org/r">Download</a></p>' };
 
-    const sent = await sentFrom();
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ subject: mail.subject, destinations: { BccAddresses: recipients } });
-    expect(JSON.stringify(sent[0])).toContain('https://example.org/r');
-  });
+      await new SesReportMailer(ses, from).send(recipients, mail);
 
-  it('throws when SES refuses the mail (an unverified sender)', async () => {
-    await expect(new SesReportMailer(ses, `unverified-${run}@example.org`).send(['a@example.org'], { subject: 's', text: 't', html: '<p>t</p>' })).rejects.toThrow(/not verified/);
-  });
-});
+      const sent = await sentFrom();
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ subject: mail.subject, destinations: { BccAddresses: recipients } });
+      expect(JSON.stringify(sent[0])).toContain('https://example.org/r');
+    });
+
+    it('throws when SES refuses the mail (an unverified sender)', async () => {
+      await expect(new SesReportMailer(ses, `unverified-${run}@example.org`).send(['a@example.org'], { subject: 's', text: 't', html: '<p>t</p>' })).rejects.toThrow(/not verified/);
+    });
+  },
+  { commands: ['moto_server'] },
+);
 
 describeWithServices(['moto'], 'SnsOwnerAlerts against moto', () => {
   it("publishes a failed report's alert to the operations topic: which run, which period, why", async () => {
@@ -177,6 +195,37 @@ describeWithServices(['moto'], 'SnsOwnerAlerts against moto', () => {
       expect(received!.Message).toContain('Why: the PDF came out empty');
     } finally {
       await tap.close();
+    }
+  });
+});
+
+describeWithServices(['moto'], 'LambdaFailureRecords against moto', () => {
+  it("heads each consumer's on-failure records, oldest first, and leaves them on the queues", async () => {
+    const sqs = sqsClient({ endpoint: urls.moto });
+    const queues = { aggregate: await ensureQueue(sqs, `aggregate-dlq-${run}`), detect: await ensureQueue(sqs, `detect-dlq-${run}`) };
+    // The documented shape of a Kinesis event source mapping's on-failure record.
+    const failure = (timestamp: string, batchSize: number) =>
+      JSON.stringify({
+        requestContext: { requestId: 'r', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 6 },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp,
+        KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: '1', endSequenceNumber: '9', batchSize, streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/events' },
+      });
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.detect, MessageBody: failure('2027-03-29T10:05:00.000Z', 12) }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.aggregate, MessageBody: failure('2027-03-29T10:10:00.000Z', 500) }));
+
+      const headings = await new LambdaFailureRecords(sqs, queues).headings(100);
+
+      expect(headings).toEqual([
+        { consumer: 'detect', reason: 'RetryAttemptsExhausted: Unhandled', attempts: 6, records: 12, sentAt: new Date('2027-03-29T10:05:00.000Z') },
+        { consumer: 'aggregate', reason: 'RetryAttemptsExhausted: Unhandled', attempts: 6, records: 500, sentAt: new Date('2027-03-29T10:10:00.000Z') },
+      ]);
+      const visible = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.aggregate, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      expect(visible.Attributes?.ApproximateNumberOfMessages).toBe('1');
+    } finally {
+      await Promise.all(Object.values(queues).map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
     }
   });
 });

@@ -27,11 +27,17 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** A presigned GET: it is signed with the function's credentials, so it also stops working when their session ends. */
+  /**
+   * A presigned GET. S3 refuses it once the credentials that signed it expire, whatever its own
+   * expiry: a Lambda role's session lasts hours, not the week a link may ask for, so `expiresAt`
+   * is the earlier of the two, the time the link really stops working.
+   */
   async link(key: string, expiresInSeconds: number): Promise<{ url: string; expiresAt: string }> {
     const signedAt = this.now();
+    const credentials = await this.client.config.credentials();
     const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds, signingDate: signedAt });
-    return { url, expiresAt: new Date(signedAt.getTime() + expiresInSeconds * 1000).toISOString() };
+    const expiresAt = Math.min(signedAt.getTime() + expiresInSeconds * 1000, credentials.expiration?.getTime() ?? Infinity);
+    return { url, expiresAt: new Date(expiresAt).toISOString() };
   }
 
   async delete(key: string): Promise<void> {
