@@ -11,13 +11,10 @@ import { describeWithServices, urls } from '../support/services';
 /**
  * `fetchesLinks`: a link can be fetched here. The file store's links are served by the local
  * runtime's HTTP server, so its links are tested through the runtime.
- * `racesPutNew`: concurrent putNew calls on one key are checked. The file store's writers share one
- * `.partial` name, so a loser can fail with ENOENT instead of ObjectExistsError (issue 17, for the
- * file store's owner): true for it once each write has a partial of its own.
  */
 function objectStoreContract(
   open: () => Promise<{ store: ObjectStore; close(): Promise<void> }>,
-  { fetchesLinks, racesPutNew }: { fetchesLinks: boolean; racesPutNew: boolean },
+  { fetchesLinks }: { fetchesLinks: boolean },
 ): void {
   let fixture: { store: ObjectStore; close(): Promise<void> };
   let store: ObjectStore;
@@ -76,8 +73,7 @@ function objectStoreContract(
     expect(await read('reports/outcomes/2027-03/v1.csv')).toEqual({ text: 'first', contentType: 'text/csv' });
   });
 
-  if (racesPutNew) {
-    it('lets one of several putNew calls racing for one key win, and refuses the others', async () => {
+  it('lets one of several putNew calls racing for one key win, and refuses the others', async () => {
       const attempts = await Promise.allSettled(Array.from({ length: 6 }, (_, writer) => store.putNew('reports/operations/2027-W12/v1.csv', `writer ${writer}`, 'text/csv')));
 
       const won = attempts.flatMap((attempt, writer) => (attempt.status === 'fulfilled' ? [writer] : []));
@@ -86,8 +82,7 @@ function objectStoreContract(
         Array.from({ length: 5 }, () => expect.any(ObjectExistsError)),
       );
       expect(await read('reports/operations/2027-W12/v1.csv')).toEqual({ text: `writer ${won[0]}`, contentType: 'text/csv' });
-    });
-  }
+  });
 
   if (!fetchesLinks) return;
 
@@ -109,7 +104,7 @@ describe('object store contract: files (embedded)', () => {
   objectStoreContract(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'objects-'));
     return { store: new FileObjectStore(dir), close: async () => rmSync(dir, { recursive: true, force: true }) };
-  }, { fetchesLinks: false, racesPutNew: false });
+  }, { fetchesLinks: false });
 
   it('refuses a key that would leave its folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'objects-'));
@@ -127,5 +122,5 @@ describeWithServices(['moto'], 'object store contract: S3 (moto)', () => {
     const bucket = `reports-${randomBytes(4).toString('hex')}`;
     await ensureBucket(client, bucket);
     return { store: new S3ObjectStore(client, bucket), close: async () => client.destroy() };
-  }, { fetchesLinks: true, racesPutNew: true });
+  }, { fetchesLinks: true });
 });

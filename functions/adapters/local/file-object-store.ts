@@ -1,4 +1,5 @@
 import { link as hardLink, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ObjectExistsError, type ObjectStore } from '../../ports';
 import type { LocalLinks } from './local-links';
@@ -19,21 +20,21 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: string | Uint8Array, contentType: string): Promise<void> {
-    const path = await this.written(key, body);
+    const { path, partial } = await this.written(key, body);
     await writeFile(`${path}.type`, contentType, 'utf8');
-    await rename(`${path}.partial`, path);
+    await rename(partial, path);
   }
 
   async putNew(key: string, body: string | Uint8Array, contentType: string): Promise<void> {
-    const path = await this.written(key, body);
+    const { path, partial } = await this.written(key, body);
     // A hard link fails when the name is taken, where a rename would replace it: S3's If-None-Match.
     try {
-      await hardLink(`${path}.partial`, path);
+      await hardLink(partial, path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ObjectExistsError(key);
       throw error;
     } finally {
-      await rm(`${path}.partial`, { force: true });
+      await rm(partial, { force: true });
     }
     await writeFile(`${path}.type`, contentType, 'utf8');
   }
@@ -43,12 +44,16 @@ export class FileObjectStore implements ObjectStore {
     return this.links.sign(key, expiresInSeconds);
   }
 
-  /** Written aside (`.partial`), to be renamed or linked into place: a reader never sees half a report. */
-  private async written(key: string, body: string | Uint8Array): Promise<string> {
+  /**
+   * Written aside, to be renamed or linked into place: a reader never sees half a report. Each
+   * write has its own partial file, so two writers of one key never write into each other's.
+   */
+  private async written(key: string, body: string | Uint8Array): Promise<{ path: string; partial: string }> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(`${path}.partial`, body);
-    return path;
+    const partial = `${path}.${randomUUID()}.partial`;
+    await writeFile(partial, body);
+    return { path, partial };
   }
 
   async get(key: string): Promise<{ body: Buffer; contentType: string } | undefined> {
