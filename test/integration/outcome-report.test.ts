@@ -214,6 +214,8 @@ async function expectOutcomeReport(db: SqlDatabase): Promise<void> {
   expect(row(interventions, 'grounding').slice(1)).toEqual(withheldRow);
   expect(row(interventions, 'crisis support').slice(1)).toEqual(withheldRow);
   expect(row(interventions, 'mindfulness').slice(1)).toEqual(withheldRow);
+  const allTypes = ['breathing', 'grounding', 'crisis_support'].reduce((sum, type) => sum + totalOf(type), 0);
+  expect(row(interventions, 'All types').slice(1)).toEqual([allTypes, allTypes / 3, 1 / 3, 1 / 3, 0]);
 
   // Assessment outcomes: users whose eighth week ended in November and October, and the share reliably improved.
   const assessments = table(document, 'assessments');
@@ -259,7 +261,7 @@ async function expectOutcomeReport(db: SqlDatabase): Promise<void> {
   const strict = await source(1_000)({ period: PERIOD, parameters: {}, release: null }, () => undefined);
   expect(table(strict, 'summary').rows.map((cells) => cells[1])).toEqual([WITHHELD, WITHHELD, WITHHELD]);
   expect(row(table(strict, 'assessments'), 'PHQ-9 (down 6 points or 50 %)')[1]).toEqual(WITHHELD);
-  expect(table(strict, 'interventions').rows.map((cells) => cells[1])).toEqual(Array(7).fill(WITHHELD));
+  expect(table(strict, 'interventions').rows.map((cells) => cells[1])).toEqual(Array(8).fill(WITHHELD));
   expect(row(table(strict, 'predictions', 'Predicted and observed'), 'All users').slice(1)).toEqual(Array(6).fill(WITHHELD));
   expect(table(strict, 'cohorts').rows.map((cells) => cells[1])).toEqual([WITHHELD, WITHHELD]);
   expect(strict.sections[0]!.blocks[0]).toMatchObject({ text: expect.stringContaining('No baseline period was given') });

@@ -41,6 +41,20 @@ export function previousPeriod(period: Bounds, timeZone: string): Bounds {
   return { from: calendarBounds(period.from - 1, period.from, unit, timeZone)[0]!, to: period.from };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The whole UTC days nearest a period: its bounds each rounded to a UTC midnight (at least a day).
+ * A breakdown of a local period other than UTC days sums stored hours, released only when every
+ * hour's cell is (PRIVACY.md rule 6); cells of a fine breakdown hold a few people an hour even in
+ * a busy month, so the breakdown is read over the stored days nearest the period instead, and
+ * says so.
+ */
+export function nearestUtcDays(period: Bounds): Bounds {
+  const from = Math.round(period.from / DAY_MS) * DAY_MS;
+  return { from, to: Math.max(from + DAY_MS, Math.round(period.to / DAY_MS) * DAY_MS) };
+}
+
 /** The group key of an answer's series: its dimension values in groupBy order. */
 const keyOf = (answer: MetricAnswer, group: Readonly<Record<string, string>>) => answer.groupBy.map((dimension) => group[dimension]).join('\u0000');
 
@@ -60,40 +74,58 @@ export function groupTotals(answer: MetricAnswer, buckets: number): (group: Read
   return (group) => totals.get(keyOf(answer, group)) ?? (withheld ? WITHHELD : 0);
 }
 
-const sumCells = (cells: readonly ReportCell[]): ReportCell => (cells.every((cell) => typeof cell === 'number') ? (cells as number[]).reduce((sum, cell) => sum + cell, 0) : WITHHELD);
-
 /** done / of, where both are known and `of` is not zero. */
 function share(done: ReportCell, of: ReportCell): ReportCell {
   if (typeof done !== 'number' || typeof of !== 'number') return WITHHELD;
   return of === 0 ? null : done / of;
 }
 
-const COMPLETIONS = ['completed', 'skipped', 'abandoned'] as const;
+/** Delivered and completed `interventions` over a period, each a total of `buckets` buckets. */
+export interface DeliveredAndCompleted {
+  readonly delivered: MetricAnswer;
+  /** Filtered on completion: each figure is one the API releases as it is, and a breakdown by completion too would be withheld wherever its rarer skipped or abandoned cells were. */
+  readonly completed: MetricAnswer;
+}
+
+/** A period's interventions: by type, and of all types (released where a rare type withholds its neighbours by type). */
+export interface InterventionAnswers {
+  readonly byType: DeliveredAndCompleted;
+  readonly all: DeliveredAndCompleted;
+  readonly buckets: number;
+}
 
 /**
- * Interventions by type: delivered, completed and the completion rate, this period beside the one
- * before. `current` and `previous` are `interventions` answers grouped by interventionType and
- * completion, each over `buckets` buckets.
+ * Interventions by type and in all: delivered, completed and the completion rate, this period
+ * beside the one before; `countedOver` names the UTC days they were read over where those are
+ * not the period's own.
  */
-export function interventionSection(current: { readonly answer: MetricAnswer; readonly buckets: number }, previous: { readonly answer: MetricAnswer; readonly buckets: number }): ReportSection {
-  const nowTotals = groupTotals(current.answer, current.buckets);
-  const beforeTotals = groupTotals(previous.answer, previous.buckets);
-  const rows = INTERVENTION_TYPES.map((interventionType): ReportCell[] => {
-    const cells = (totals: typeof nowTotals) => COMPLETIONS.map((completion) => totals({ interventionType, completion }));
-    const now = cells(nowTotals);
-    const before = cells(beforeTotals);
-    const delivered = sumCells(now);
-    const rate = share(now[0]!, delivered);
-    const previousRate = share(before[0]!, sumCells(before));
-    return [interventionType.replace(/_/g, ' '), delivered, now[0]!, rate, previousRate, typeof rate === 'number' && typeof previousRate === 'number' ? rate - previousRate : rate === null || previousRate === null ? null : WITHHELD];
-  });
+export function interventionSection(current: InterventionAnswers, previous: InterventionAnswers, countedOver?: Bounds): ReportSection {
+  const row = (label: string, group: Readonly<Record<string, string>>, of: (answers: InterventionAnswers) => DeliveredAndCompleted): ReportCell[] => {
+    const figures = (answers: InterventionAnswers) => {
+      const { delivered, completed } = of(answers);
+      const total = groupTotals(delivered, answers.buckets)(group);
+      const done = groupTotals(completed, answers.buckets)(group);
+      return { total, completed: done, rate: share(done, total) };
+    };
+    const [now, before] = [figures(current), figures(previous)];
+    const change = typeof now.rate === 'number' && typeof before.rate === 'number' ? now.rate - before.rate : now.rate === null || before.rate === null ? null : WITHHELD;
+    return [label, now.total, now.completed, now.rate, before.rate, change];
+  };
+  const rows = [
+    ...INTERVENTION_TYPES.map((interventionType) => row(interventionType.replace(/_/g, ' '), { interventionType }, (answers) => answers.byType)),
+    row('All types', {}, (answers) => answers.all),
+  ];
   return {
     id: 'interventions',
     heading: 'Interventions',
     blocks: [
       {
         kind: 'paragraph',
-        text: 'Interventions delivered in the period by type, and the share the user completed (the others were skipped or abandoned). Rated effectiveness is not reported: the metric catalogue keeps no figure of the ratings users give, so no release of it can be made.',
+        text: `Interventions delivered in the period by type, and the share the user completed (the others were skipped or abandoned).${
+          countedOver
+            ? ` Counted over the UTC days from ${dayOf(countedOver.from)} to ${dayOf(countedOver.to - DAY_MS)}, the whole stored days nearest the period: a breakdown this fine over the period's own hours would be withheld wherever an hour held fewer than k people.`
+            : ''
+        } Rated effectiveness is not reported: the metric catalogue keeps no figure of the ratings users give, so no release of it can be made.`,
       },
       {
         kind: 'table',
@@ -275,6 +307,7 @@ export interface OutcomeSummary {
 }
 
 const dateOf = (epochMs: number) => new Date(epochMs).toISOString();
+const dayOf = (epochMs: number) => dateOf(epochMs).slice(0, 10);
 
 /** The short summary at the top: the period's totals and what the comparisons are against. */
 export function summarySection(summary: OutcomeSummary): ReportSection {

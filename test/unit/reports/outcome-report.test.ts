@@ -1,7 +1,7 @@
 import type { PatternModel } from '../../../functions/domain/behaviour/patterns';
 import { releasePatterns } from '../../../functions/domain/behaviour/patterns';
 import type { ReportParagraph, ReportTable } from '../../../functions/domain/reports/document';
-import { groupTotals, patternSection, periodUnit, predictionSection, previousPeriod, summarySection } from '../../../functions/domain/reports/outcome-report';
+import { groupTotals, interventionSection, nearestUtcDays, patternSection, periodUnit, predictionSection, previousPeriod, summarySection } from '../../../functions/domain/reports/outcome-report';
 import type { MetricAnswer } from '../../../functions/domain/rollups/metric-query';
 
 const WITHHELD = { withheld: 'k_anonymity' } as const;
@@ -19,6 +19,22 @@ describe('the outcome report\'s periods', () => {
   it('compares a month with the month before, whatever its length, and another range with as long before it', () => {
     expect(previousPeriod({ from: at('2027-03-01T00:00:00Z'), to: at('2027-03-31T23:00:00Z') }, 'Europe/London')).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
     expect(previousPeriod({ from: at('2027-03-01T00:00:00Z'), to: at('2027-03-15T00:00:00Z') }, 'Europe/London')).toEqual({ from: at('2027-02-15T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
+  });
+});
+
+describe('the stored days a breakdown is read over', () => {
+  it('are the period itself where it is whole UTC days, else the UTC days nearest it, named in the section', () => {
+    const london = { from: at('2026-11-01T00:00:00Z'), to: at('2026-12-01T00:00:00Z') };
+    expect(nearestUtcDays(london)).toEqual(london);
+    // February in New York starts at 05:00 UTC; in Tokyo at 15:00 UTC the day before.
+    expect(nearestUtcDays({ from: at('2027-02-01T05:00:00Z'), to: at('2027-03-01T05:00:00Z') })).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
+    expect(nearestUtcDays({ from: at('2027-01-31T15:00:00Z'), to: at('2027-02-28T15:00:00Z') })).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
+    const none = { delivered: answer([], false), completed: answer([], false) };
+    const empty = { byType: none, all: none, buckets: 28 };
+    const section = interventionSection(empty, empty, nearestUtcDays({ from: at('2027-02-01T05:00:00Z'), to: at('2027-03-01T05:00:00Z') }));
+    expect((section.blocks[0] as ReportParagraph).text).toContain('Counted over the UTC days from 2027-02-01 to 2027-02-28');
+    expect((section.blocks[1] as ReportTable).rows[0]).toEqual(['mindfulness', 0, 0, null, null, null]);
+    expect((section.blocks[1] as ReportTable).rows.at(-1)).toEqual(['All types', 0, 0, null, null, null]);
   });
 });
 
