@@ -3,7 +3,7 @@ import type { ModelVersionView, ReleasedPrediction } from '../behaviour/outcome-
 import { INTERVENTION_TYPES } from '../events/schema';
 import { calendarBounds, type CalendarUnit } from '../rollups/calendar';
 import type { MetricAnswer } from '../rollups/metric-query';
-import type { ReportCell, ReportPeriod, ReportSection } from './document';
+import { cellText, type ReportCell, type ReportPeriod, type ReportSection } from './document';
 
 /*
  * The therapeutic-outcome report's sections other than the assessments (outcome-sections.ts) and
@@ -306,17 +306,19 @@ export interface OutcomeSummary {
   readonly k: number;
 }
 
-const dateOf = (epochMs: number) => new Date(epochMs).toISOString();
-const dayOf = (epochMs: number) => dateOf(epochMs).slice(0, 10);
+const dayOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
+/** The first and last days of [from, to) on the reader's calendar. */
+const localDays = (bounds: Bounds, timeZone: string) => `${cellText(new Date(bounds.from).toISOString(), 'date', timeZone)} to ${cellText(new Date(bounds.to - 1).toISOString(), 'date', timeZone)}`;
 
 /** The short summary at the top: the period's totals and what the comparisons are against. */
 export function summarySection(summary: OutcomeSummary): ReportSection {
   const { baseline } = summary;
+  const { timeZone } = summary.period;
   const against = !baseline
     ? 'No baseline period was given, so the changes against a baseline are left empty.'
     : summary.baselineProblem
-      ? `The baseline period (${dateOf(baseline.from)} to ${dateOf(baseline.to)}) could not be compared: ${summary.baselineProblem}`
-      : `Changes against the baseline compare with ${dateOf(baseline.from)} to ${dateOf(baseline.to)}.`;
+      ? `The baseline period (${localDays(baseline, timeZone)}) could not be compared: ${summary.baselineProblem}`
+      : `Changes against the baseline compare with the days from ${localDays(baseline, timeZone)}.`;
   return {
     id: 'summary',
     heading: 'Summary',

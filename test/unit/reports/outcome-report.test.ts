@@ -127,7 +127,9 @@ describe('the summary', () => {
     const base = { period, sessions: 10, completedSessions: WITHHELD, activeUsers: null, k: 10 } as const;
     expect((summarySection({ ...base, baseline: undefined }).blocks[0] as ReportParagraph).text).toContain('No baseline period was given');
     const problem = summarySection({ ...base, baseline: { from: at('2026-01-01T00:00:00Z'), to: at('2026-02-01T00:00:00Z') }, baselineProblem: 'its hours are no longer kept' });
-    expect((problem.blocks[0] as ReportParagraph).text).toContain('could not be compared: its hours are no longer kept');
+    expect((problem.blocks[0] as ReportParagraph).text).toContain('The baseline period (2026-01-01 to 2026-01-31) could not be compared: its hours are no longer kept');
+    const compared = summarySection({ ...base, baseline: { from: at('2026-03-29T23:00:00Z'), to: at('2026-04-05T23:00:00Z') } });
+    expect((compared.blocks[0] as ReportParagraph).text).toContain('compare with the days from 2026-03-30 to 2026-04-05');
     expect((problem.blocks[1] as ReportTable).rows).toEqual([
       ['Sessions started', 10],
       ['Sessions completed', WITHHELD],
