@@ -63,6 +63,20 @@ export interface AlertQuery {
   readonly before?: Date;
 }
 
+/**
+ * An alert as an operational report counts it: its rule, severity and times, and nothing of whom
+ * it concerns (no subject, labels or summary).
+ */
+export interface AlertTiming {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly status: AlertStatus;
+  readonly startsAt: Date;
+  readonly acknowledgedAt?: Date;
+  readonly resolvedAt?: Date;
+  readonly escalatedAt?: Date;
+}
+
 export interface AlertStore {
   /** Opens the alert of the fingerprint, or refreshes the open one (summary, labels, routing, updatedAt). */
   upsertFiring(alert: FiringAlert): Promise<AlertState>;
@@ -88,6 +102,8 @@ export interface AlertStore {
   list(query: AlertQuery): Promise<Alert[]>;
   /** Deletes the alerts (and their notifications) of a subject key; answers how many alerts. */
   eraseSubject(subject: string): Promise<number>;
+  /** The alerts that started in [from, to), oldest first, as their timings: every one, unpaged. */
+  timings(from: Date, to: Date): Promise<AlertTiming[]>;
 }
 
 export interface NewSilence {

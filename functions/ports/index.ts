@@ -106,10 +106,23 @@ export interface DeadLetter {
   readonly records: readonly { sequenceNumber: string; partitionKey: string; data: string }[];
 }
 
+/** What a waiting dead letter says of itself without its records: for the operational report. */
+export interface DeadLetterHeading {
+  readonly consumer: string;
+  readonly reason: string;
+  readonly attempts: number;
+  /** How many records the letter holds. */
+  readonly records: number;
+  /** When the letter reached the queue. */
+  readonly sentAt: Date;
+}
+
 export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
   /** Oldest first; for operators and tests. */
   list(limit: number): Promise<DeadLetter[]>;
+  /** The letters waiting, oldest first, at most `limit`, as their headings. */
+  headings(limit: number): Promise<DeadLetterHeading[]>;
 }
 
 /**
@@ -158,7 +171,7 @@ export interface ObjectStore {
   /** A link that reads the object without other credentials until it expires: S3 presigned, signed locally. */
   link(key: string, expiresInSeconds: number): Promise<{ readonly url: string; readonly expiresAt: string }>;
   /** undefined when there is no such object. */
-  get(key: string): Promise<{ readonly body: string; readonly contentType: string } | undefined>;
+  get(key: string): Promise<{ readonly body: Buffer; readonly contentType: string } | undefined>;
   /** Retention, where no lifecycle rule does it: removing a missing key is no error. */
   delete(key: string): Promise<void>;
 }

@@ -140,6 +140,27 @@ async function expectSilences(db: SqlDatabase): Promise<void> {
   expect(await store.expire('s2', 'admin-2', at(60))).toBe(false);
 }
 
+async function expectTimings(db: SqlDatabase): Promise<void> {
+  const store = new SqlAlertStore(db);
+  const windowStart = new Date('2026-12-01T00:00:00.000Z');
+  const inWindow = (min: number) => new Date(windowStart.getTime() + min * 60_000);
+  await store.upsertFiring(firing(21, { id: 'before', at: inWindow(-1) }));
+  const acked = await store.upsertFiring(firing(22, { id: 'acked', at: inWindow(0) }));
+  await store.upsertFiring(firing(23, { id: 'warned', rule: 'quiet-user', severity: 'warning', at: inWindow(10) }));
+  await store.upsertFiring(firing(24, { id: 'after', at: inWindow(60) }));
+  await store.acknowledge(acked.id, 'clinician-1', inWindow(5));
+  await store.resolve({ fingerprint: 'fp-22', at: inWindow(20), notificationId: 'r22', now: inWindow(20) });
+  await store.claim({ notificationId: 'e23', alertId: 'warned', kind: 'escalation', expected: undefined, at: inWindow(15) });
+
+  const timings = await store.timings(windowStart, inWindow(60));
+
+  expect(timings).toEqual([
+    { rule: 'crisis-signal', severity: 'critical', status: 'resolved', startsAt: inWindow(0), acknowledgedAt: inWindow(5), resolvedAt: inWindow(20) },
+    { rule: 'quiet-user', severity: 'warning', status: 'firing', startsAt: inWindow(10), escalatedAt: inWindow(15) },
+  ]);
+  expect(await store.timings(inWindow(60), inWindow(61))).toHaveLength(1);
+}
+
 async function expectOnMigrated(db: SqlDatabase, check: (db: SqlDatabase) => Promise<void>): Promise<void> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   await check(db);
@@ -160,6 +181,10 @@ describe('SQL alert and silence stores (PGlite)', () => {
 
   it('keeps silences, answers the active ones, expires and erases them', async () => {
     await expectOnMigrated(db, expectSilences);
+  });
+
+  it('answers the timings of the alerts that started in a window, without whom they concern', async () => {
+    await expectOnMigrated(db, expectTimings);
   });
 });
 
@@ -182,5 +207,9 @@ describeWithServices(['postgres'], 'SQL alert and silence stores on PostgreSQL',
 
   it('keeps silences, answers the active ones, expires and erases them', async () => {
     await expectOnMigrated(db, expectSilences);
+  });
+
+  it('answers the timings of the alerts that started in a window, without whom they concern', async () => {
+    await expectOnMigrated(db, expectTimings);
   });
 });

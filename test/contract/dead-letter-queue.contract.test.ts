@@ -72,6 +72,25 @@ function deadLetterQueueContract(open: () => Promise<QueueFixture>): void {
     expect(all).toHaveLength(12);
     expect(new Set(all.map((each) => each.firstSequenceNumber)).size).toBe(12);
   });
+
+  it('heads the waiting letters, oldest first, with their record counts and arrival, and nothing of their records', async () => {
+    // Prepare
+    const before = Date.now() - 1_000;
+    await fixture.queue.send(letter('shardId-000000000000', 10));
+    await fixture.queue.send({ ...letter('shardId-000000000001', 20, 'FunctionError: boom'), records: [letter('shardId-000000000001', 20).records[0]!] });
+
+    // Act
+    const headings = await fixture.queue.headings(10);
+
+    // Assess
+    expect(headings.map(({ sentAt: _sentAt, ...rest }) => rest)).toEqual([
+      { consumer: 'aggregate', reason: 'BatchItemFailure', attempts: 3, records: 2 },
+      { consumer: 'aggregate', reason: 'FunctionError: boom', attempts: 3, records: 1 },
+    ]);
+    for (const heading of headings) expect(heading.sentAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(headings[0]!.sentAt.getTime()).toBeLessThanOrEqual(headings[1]!.sentAt.getTime());
+    expect(await fixture.queue.headings(1)).toHaveLength(1);
+  });
 }
 
 async function sqlQueueFixture(db: SqlDatabase, cleanUp: () => Promise<void>): Promise<QueueFixture> {

@@ -74,7 +74,7 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
   // One report over everything: assessment.score (k - 1 users) suppressed, mood.valence (2k - 1) released.
   'POST /v1/reports': async (app) => {
     const created = await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), epsilon: 0.1 } });
-    const lines = ((await app.request('GET', `/v1/reports/${created.body.id}`)).body.content as string).split('\n');
+    const lines = (await app.madeReport(created.body.id as string)).text.split('\n');
     const line = (metric: string) => lines.find((text) => text.startsWith(`${metric},`)) ?? '';
     return { smallSuppressed: line('assessment.score').endsWith(',k_anonymity'), largeShown: /^mood\.valence,-?\d+,/.test(line('mood.valence')) };
   },

@@ -6,7 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetterQueue } from '../../ports';
+import type { DeadLetter, DeadLetterHeading, DeadLetterQueue } from '../../ports';
 
 const MAX_MESSAGES_PER_RECEIVE = 10;
 // Long enough to page past the messages already seen, short enough that a crash mid-list
@@ -25,11 +25,22 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(letter) }));
   }
 
-  /**
-   * Peeks without consuming. A receive with visibility 0 would answer the same ten messages
-   * again and again, so each page is hidden while paging and made visible again at the end.
-   */
   async list(limit: number): Promise<DeadLetter[]> {
+    return (await this.peek(limit)).map((message) => JSON.parse(message.Body ?? '{}') as DeadLetter);
+  }
+
+  async headings(limit: number): Promise<DeadLetterHeading[]> {
+    return (await this.peek(limit)).map((message) => {
+      const letter = JSON.parse(message.Body ?? '{}') as DeadLetter;
+      return { consumer: letter.consumer, reason: letter.reason, attempts: letter.attempts, records: letter.records.length, sentAt: new Date(sentAt(message)) };
+    });
+  }
+
+  /**
+   * Peeks without consuming, oldest first. A receive with visibility 0 would answer the same ten
+   * messages again and again, so each page is hidden while paging and made visible again at the end.
+   */
+  private async peek(limit: number): Promise<Message[]> {
     const seen = new Map<string, Message>();
     try {
       while (seen.size < limit) {
@@ -50,9 +61,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     } finally {
       await this.release([...seen.values()]);
     }
-    return [...seen.values()]
-      .sort((a, b) => sentAt(a) - sentAt(b))
-      .map((message) => JSON.parse(message.Body ?? '{}') as DeadLetter);
+    return [...seen.values()].sort((a, b) => sentAt(a) - sentAt(b));
   }
 
   private async release(messages: readonly Message[]): Promise<void> {

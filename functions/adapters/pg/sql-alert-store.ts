@@ -1,6 +1,6 @@
 import type { Alert, AlertCore, AlertNotification, AlertState, AlertStatus, NotificationKind } from '../../domain/alerting/alert';
 import type { Channel, Routing, Severity } from '../../domain/alerting/model';
-import type { AlertQuery, AlertStore, FiringAlert, NotificationClaim, NotificationOutcome, Resolution, StaleClaim } from '../../ports/alerts';
+import type { AlertQuery, AlertStore, AlertTiming, FiringAlert, NotificationClaim, NotificationOutcome, Resolution, StaleClaim } from '../../ports/alerts';
 import type { SqlDatabase } from './database';
 
 type AlertRow = {
@@ -199,6 +199,23 @@ export class SqlAlertStore implements AlertStore {
   async eraseSubject(subject: string): Promise<number> {
     const { rows } = await this.db.query('DELETE FROM alerts WHERE subject = $1 RETURNING id', [subject]);
     return rows.length;
+  }
+
+  async timings(from: Date, to: Date): Promise<AlertTiming[]> {
+    const { rows } = await this.db.query<Pick<AlertRow, 'rule' | 'severity' | 'status' | 'starts_at' | 'acknowledged_at' | 'resolved_at' | 'escalated_at'>>(
+      `SELECT rule, severity, status, starts_at, acknowledged_at, resolved_at, escalated_at FROM alerts
+       WHERE starts_at >= $1 AND starts_at < $2 ORDER BY starts_at, id`,
+      [from.toISOString(), to.toISOString()],
+    );
+    return rows.map((row) => ({
+      rule: row.rule,
+      severity: row.severity,
+      status: row.status,
+      startsAt: new Date(row.starts_at),
+      ...(row.acknowledged_at !== null && { acknowledgedAt: new Date(row.acknowledged_at) }),
+      ...(row.resolved_at !== null && { resolvedAt: new Date(row.resolved_at) }),
+      ...(row.escalated_at !== null && { escalatedAt: new Date(row.escalated_at) }),
+    }));
   }
 
   private async withNotifications(rows: readonly AlertRow[]): Promise<Alert[]> {

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterQueue, SubjectRecords } from '../../ports';
+import type { DeadLetter, DeadLetterHeading, DeadLetterQueue, SubjectRecords } from '../../ports';
 
 // The subject's records leave each letter that holds them ($1 partition key); a letter left with
 // no record goes. Answers the records removed.
@@ -27,6 +27,16 @@ export class SqlDeadLetterQueue implements DeadLetterQueue, SubjectRecords {
       limit,
     ]);
     return rows.map((row) => row.letter);
+  }
+
+  async headings(limit: number): Promise<DeadLetterHeading[]> {
+    const { rows } = await this.db.query<{ consumer: string; reason: string; attempts: number; records: number; created_at: Date | string }>(
+      `SELECT letter ->> 'consumer' AS consumer, letter ->> 'reason' AS reason, (letter ->> 'attempts')::int4 AS attempts,
+         jsonb_array_length(letter -> 'records') AS records, created_at
+       FROM dead_letters ORDER BY id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({ consumer: row.consumer, reason: row.reason, attempts: row.attempts, records: row.records, sentAt: new Date(row.created_at) }));
   }
 
   async eraseRecordsOf(partitionKey: string): Promise<number> {

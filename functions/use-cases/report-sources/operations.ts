@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { INTERVAL_MS } from '../../domain/rollups/rollup';
+import { EVENT_TYPES } from '../../domain/events/schema';
+import { boundedInstant } from '../../domain/api/input-bounds';
+import { issueMessage } from '../../domain/api/issue-message';
+import type { ReportDocument, ReportSection } from '../../domain/reports/document';
+import { metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
+import { alertsSection, anomaliesSection, deadLettersSection, ingestSection, type PeriodWindow } from '../../domain/reports/operations-sections';
+import { periodBefore } from '../../domain/reports/period-before';
+import type { Clock, DeadLetterQueue } from '../../ports';
+import type { AlertStore } from '../../ports/alerts';
+import type { AnomalyStore, OperationalSeries } from '../../ports/anomalies';
+import type { ReportRun, ReportSource } from '../../ports/reports';
+import type { RollupReader } from '../../ports/rollups';
+import { queryMetric } from '../query-metric';
+
+export interface OperationsReportDeps {
+  readonly rollups: RollupReader;
+  /** The ingest function's minutes: CloudWatch in AWS, the local runtime's counters locally. */
+  readonly operational: OperationalSeries;
+  readonly alerts: Pick<AlertStore, 'timings'>;
+  readonly anomalies: Pick<AnomalyStore, 'list'>;
+  readonly deadLetters: Pick<DeadLetterQueue, 'headings'>;
+  readonly clock: Clock;
+  readonly k: number;
+  /** RETENTION_HOUR_ROLLUP_DAYS: local days are summed from hours, which are kept this long. */
+  readonly hourRollupDays?: number;
+  /** The most anomalies and dead letters read; past them the report says its counts are partial. */
+  readonly limits?: { readonly anomalies: number; readonly deadLetters: number };
+}
+
+const DEFAULT_LIMITS = { anomalies: 10_000, deadLetters: 10_000 };
+const MINUTE_MS = 60_000;
+const STAGES = ['volumes', 'ingest', 'alerts', 'anomalies', 'dead letters'] as const;
+
+/** The operational report's own parameters: an optional baseline period its volumes compare with. */
+const parametersSchema = z.object({
+  baseline: z
+    .strictObject({ from: boundedInstant, to: boundedInstant })
+    .refine((range) => Date.parse(range.to) > Date.parse(range.from), { message: 'must end after it starts', path: ['to'] })
+    .optional(),
+});
+
+function baselineOf(parameters: ReportRun['parameters']): { from: string; to: string } | undefined {
+  const parsed = parametersSchema.safeParse(parameters);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RangeError(`parameters.${issue.path.join('.')} ${issueMessage(issue)}`);
+  }
+  return parsed.data.baseline;
+}
+
+/**
+ * The operational report (kind `operations`): event volumes per day and type with their trends,
+ * ingest errors and latency, alerts by rule and time to acknowledge, anomalies, and dead letters,
+ * over the run's period in its reader's zone. No figure in it is about a person, and nothing of
+ * whom an alert concerns is read. `dataThrough` is the newest instant any of its sources held
+ * data for in the period.
+ */
+export function makeOperationsReport(deps: OperationsReportDeps): ReportSource {
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  return async function operationsReport(run, onProgress) {
+    const { period } = run;
+    const baseline = baselineOf(run.parameters);
+    const window: PeriodWindow = { from: Date.parse(period.from), to: Date.parse(period.to), timeZone: period.timeZone };
+    const now = deps.clock.now();
+    let done = 0;
+    const gathered = async <T>(stage: (typeof STAGES)[number], work: Promise<T>): Promise<T> => {
+      const result = await work;
+      done += 1;
+      onProgress({ stage, done, total: STAGES.length });
+      return result;
+    };
+    const [volumes, ingest, alerts, anomalies, deadLetters] = await Promise.all([
+      gathered('volumes', volumesOf(deps, window, baseline)),
+      gathered('ingest', deps.operational.readMinutes(window.from, window.to)),
+      gathered('alerts', deps.alerts.timings(new Date(window.from), new Date(window.to))),
+      gathered('anomalies', deps.anomalies.list({ from: new Date(window.from), to: new Date(window.to), limit: limits.anomalies, minUsers: deps.k })),
+      gathered('dead letters', deps.deadLetters.headings(limits.deadLetters)),
+    ]);
+    const sections: ReportSection[] = [
+      volumes.section,
+      ingestSection(ingest, window),
+      alertsSection(alerts, window),
+      anomaliesSection(anomalies, { k: deps.k, complete: anomalies.length < limits.anomalies }),
+      deadLettersSection(deadLetters, window, { now, complete: deadLetters.length < limits.deadLetters }),
+    ];
+    // Each source's newest instant in the period, as the end of the bucket it was counted in.
+    const newest = [
+      volumes.newestHourEnd,
+      ...[...ingest.ingestErrors, ...ingest.ingestLatencyP95Ms].map((minute) => minute.t + MINUTE_MS),
+      ...alerts.flatMap((alert) => [alert.startsAt, alert.acknowledgedAt, alert.resolvedAt, alert.escalatedAt]).flatMap((at) => (at ? [at.getTime()] : [])),
+      ...anomalies.map((anomaly) => anomaly.t.getTime() + MINUTE_MS),
+      ...deadLetters.map((letter) => letter.sentAt.getTime()).filter((at) => at >= window.from && at < window.to),
+    ].reduce<number | undefined>((latest, at) => (at !== undefined && at > window.from && (latest === undefined || at > latest) ? at : latest), undefined);
+    const dataThrough = newest === undefined ? null : new Date(Math.min(newest, window.to, now.getTime())).toISOString();
+    return {
+      kind: 'operations',
+      title: `Operations, ${period.label}`,
+      period,
+      generatedAt: now.toISOString(),
+      dataThrough,
+      k: deps.k,
+      sections,
+    } satisfies ReportDocument;
+  };
+}
+
+/**
+ * Events per local day, in all and per type, as GET /v1/metrics answers them (through the release
+ * gate), for this period, the one before and the baseline; and the end of the newest hour with
+ * events in the period. A type is asked for on its own (a filter, not a grouping): the gate says
+ * only that something of an answer was withheld, so one small type in a grouped answer would make
+ * every type's quiet days unknown.
+ */
+async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, baseline: { from: string; to: string } | undefined): Promise<{ section: ReportSection; newestHourEnd: number | undefined }> {
+  const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
+  const before = periodBefore(window.from, window.to, window.timeZone);
+  const iso = (at: number) => new Date(at).toISOString();
+  const ranges = { current: { from: iso(window.from), to: iso(window.to) }, previous: { from: iso(before.from), to: iso(before.to) }, baseline };
+  // Periods of unequal length compare by a day's mean: a baseline may be any length.
+  const aggregate = baseline ? 'mean' : 'sum';
+  const answersOf = async (label: string, filter?: string): Promise<MetricSeriesAnswers> => {
+    const ask = (range: { from: string; to: string }) =>
+      queryMetric(deps.rollups, { metric: 'events', interval: 'day', timeZone: window.timeZone, ...range, ...(filter && { filter }) }, { k: deps.k, hoursKeptFrom });
+    const [current, previous, base] = await Promise.all([ask(ranges.current), ask(ranges.previous), ranges.baseline && ask(ranges.baseline)]);
+    return { label, unit: 'events', figure: 'count', aggregate, current, previous, ...(base && { baseline: base }) };
+  };
+  const hourFrom = Math.floor(window.from / INTERVAL_MS.hour) * INTERVAL_MS.hour;
+  const hourTo = Math.ceil(window.to / INTERVAL_MS.hour) * INTERVAL_MS.hour;
+  const [metrics, hours] = await Promise.all([
+    Promise.all([answersOf('All events'), ...EVENT_TYPES.map((type) => answersOf(type, `type:${type}`))]),
+    deps.rollups.readSeries({ metric: 'events', interval: 'hour', grouping: '', from: hourFrom, to: hourTo, values: false }),
+  ]);
+  const newestHour = hours.reduce<number | undefined>((newest, row) => (row.count > 0 && (newest === undefined || row.bucket > newest) ? row.bucket : newest), undefined);
+  return {
+    section: metricTrendSection('volumes', 'Event volumes', metrics),
+    newestHourEnd: newestHour === undefined ? undefined : newestHour + INTERVAL_MS.hour,
+  };
+}
