@@ -64,11 +64,11 @@ const keyOf = (answer: MetricAnswer, group: Readonly<Record<string, string>>) =>
  * altogether is withheld then, and had no events otherwise. Asked for as one bucket of the
  * period's unit, a released group has its one point and is exact.
  */
-export function groupTotals(answer: MetricAnswer, buckets: number): (group: Readonly<Record<string, string>>) => ReportCell {
+export function groupTotals(answer: MetricAnswer, buckets: number, figure: 'count' | 'sum' = 'count'): (group: Readonly<Record<string, string>>) => ReportCell {
   const totals = new Map<string, ReportCell>();
   const withheld = answer.suppressed.length > 0;
   for (const { group, points } of answer.series) {
-    const total = points.reduce((sum, point) => sum + point.count, 0);
+    const total = points.reduce((sum, point) => sum + (point[figure] ?? 0), 0);
     totals.set(keyOf(answer, group), withheld && points.length < buckets ? WITHHELD : total);
   }
   return (group) => totals.get(keyOf(answer, group)) ?? (withheld ? WITHHELD : 0);
@@ -80,11 +80,12 @@ function share(done: ReportCell, of: ReportCell): ReportCell {
   return of === 0 ? null : done / of;
 }
 
-/** Delivered and completed `interventions` over a period, each a total of `buckets` buckets. */
+/** Delivered and completed `interventions` and their `intervention.effectiveness` ratings over a period, each a total of `buckets` buckets. */
 export interface DeliveredAndCompleted {
   readonly delivered: MetricAnswer;
   /** Filtered on completion: each figure is one the API releases as it is, and a breakdown by completion too would be withheld wherever its rarer skipped or abandoned cells were. */
   readonly completed: MetricAnswer;
+  readonly rated: MetricAnswer;
 }
 
 /** A period's interventions: by type, and of all types (released where a rare type withholds its neighbours by type). */
@@ -102,14 +103,15 @@ export interface InterventionAnswers {
 export function interventionSection(current: InterventionAnswers, previous: InterventionAnswers, countedOver?: Bounds): ReportSection {
   const row = (label: string, group: Readonly<Record<string, string>>, of: (answers: InterventionAnswers) => DeliveredAndCompleted): ReportCell[] => {
     const figures = (answers: InterventionAnswers) => {
-      const { delivered, completed } = of(answers);
+      const { delivered, completed, rated } = of(answers);
       const total = groupTotals(delivered, answers.buckets)(group);
       const done = groupTotals(completed, answers.buckets)(group);
-      return { total, completed: done, rate: share(done, total) };
+      const rating = share(groupTotals(rated, answers.buckets, 'sum')(group), groupTotals(rated, answers.buckets)(group));
+      return { total, completed: done, rate: share(done, total), rating };
     };
     const [now, before] = [figures(current), figures(previous)];
     const change = typeof now.rate === 'number' && typeof before.rate === 'number' ? now.rate - before.rate : now.rate === null || before.rate === null ? null : WITHHELD;
-    return [label, now.total, now.completed, now.rate, before.rate, change];
+    return [label, now.total, now.completed, now.rate, before.rate, change, now.rating, before.rating];
   };
   const rows = [
     ...INTERVENTION_TYPES.map((interventionType) => row(interventionType.replace(/_/g, ' '), { interventionType }, (answers) => answers.byType)),
@@ -125,11 +127,11 @@ export function interventionSection(current: InterventionAnswers, previous: Inte
           countedOver
             ? ` Counted over the UTC days from ${dayOf(countedOver.from)} to ${dayOf(countedOver.to - DAY_MS)}, the whole stored days nearest the period: a breakdown this fine over the period's own hours would be withheld wherever an hour held fewer than k people.`
             : ''
-        } Rated effectiveness is not reported: the metric catalogue keeps no figure of the ratings users give, so no release of it can be made.`,
+        } Rated effectiveness is the mean of the ratings (1 to 5) users gave the interventions they rated.`,
       },
       {
         kind: 'table',
-        caption: 'Intervention completion by type, this period and the one before',
+        caption: 'Intervention completion and rated effectiveness by type, this period and the one before',
         columns: [
           { label: 'Intervention', format: 'text' },
           { label: 'Delivered', format: 'integer', unit: 'interventions' },
@@ -137,6 +139,8 @@ export function interventionSection(current: InterventionAnswers, previous: Inte
           { label: 'Completion rate', format: 'percent' },
           { label: 'Completion rate, previous period', format: 'percent' },
           { label: 'Change in the rate', format: 'percent' },
+          { label: 'Rated effectiveness', format: 'decimal', unit: 'of 5' },
+          { label: 'Rated effectiveness, previous period', format: 'decimal', unit: 'of 5' },
         ],
         rows,
       },

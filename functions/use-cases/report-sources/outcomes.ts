@@ -100,9 +100,14 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
     const overStoredDays = async (bounds: Bounds) => {
       const days = nearestUtcDays(bounds);
       const iso = (at: number) => new Date(at).toISOString();
-      const read = (groupBy: string[], filter?: string) => queryMetric(deps.rollups, { metric: 'interventions', from: iso(days.from), to: iso(days.to), interval: 'day', groupBy, ...(filter && { filter }) }, { k: deps.k });
-      const [delivered, completed, allDelivered, allCompleted] = await Promise.all([read(['interventionType']), read(['interventionType'], 'completion:completed'), read([]), read([], 'completion:completed')]);
-      return { byType: { delivered, completed }, all: { delivered: allDelivered, completed: allCompleted }, buckets: (days.to - days.from) / INTERVAL_MS.day, days };
+      const read = (metric: string, groupBy: string[], filter?: string) =>
+        queryMetric(deps.rollups, { metric, from: iso(days.from), to: iso(days.to), interval: 'day', groupBy, ...(filter && { filter }) }, { k: deps.k });
+      const figures = async (groupBy: string[]) => {
+        const [delivered, completed, rated] = await Promise.all([read('interventions', groupBy), read('interventions', groupBy, 'completion:completed'), read('intervention.effectiveness', groupBy)]);
+        return { delivered, completed, rated };
+      };
+      const [byType, all] = await Promise.all([figures(['interventionType']), figures([])]);
+      return { byType, all, buckets: (days.to - days.from) / INTERVAL_MS.day, days };
     };
     const [interventionsNow, interventionsBefore] = await Promise.all([overStoredDays(current), overStoredDays(previous)]);
     const { days } = interventionsNow;

@@ -29,12 +29,12 @@ describe('the stored days a breakdown is read over', () => {
     // February in New York starts at 05:00 UTC; in Tokyo at 15:00 UTC the day before.
     expect(nearestUtcDays({ from: at('2027-02-01T05:00:00Z'), to: at('2027-03-01T05:00:00Z') })).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
     expect(nearestUtcDays({ from: at('2027-01-31T15:00:00Z'), to: at('2027-02-28T15:00:00Z') })).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
-    const none = { delivered: answer([], false), completed: answer([], false) };
+    const none = { delivered: answer([], false), completed: answer([], false), rated: answer([], false) };
     const empty = { byType: none, all: none, buckets: 28 };
     const section = interventionSection(empty, empty, nearestUtcDays({ from: at('2027-02-01T05:00:00Z'), to: at('2027-03-01T05:00:00Z') }));
     expect((section.blocks[0] as ReportParagraph).text).toContain('Counted over the UTC days from 2027-02-01 to 2027-02-28');
-    expect((section.blocks[1] as ReportTable).rows[0]).toEqual(['mindfulness', 0, 0, null, null, null]);
-    expect((section.blocks[1] as ReportTable).rows.at(-1)).toEqual(['All types', 0, 0, null, null, null]);
+    expect((section.blocks[1] as ReportTable).rows[0]).toEqual(['mindfulness', 0, 0, null, null, null, null, null]);
+    expect((section.blocks[1] as ReportTable).rows.at(-1)).toEqual(['All types', 0, 0, null, null, null, null, null]);
   });
 });
 
