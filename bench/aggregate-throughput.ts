@@ -24,9 +24,7 @@
  *
  * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/aggregate-throughput.ts
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { MemoryLiveStore } from '../functions/adapters/local/memory-live-store';
 import { jsonLogger } from '../functions/adapters/log';
@@ -38,7 +36,7 @@ import { toStoredEvent } from '../functions/domain/events/validate';
 import { makeAggregateHandler } from '../functions/handlers/aggregate';
 import { pseudonymisers } from '../functions/handlers/ingest';
 import { makeAggregate } from '../functions/use-cases/aggregate';
-import { dropSchema, median, schemaUrl } from './support';
+import { dropSchema, median, processCpuMicros, schemaUrl } from './support';
 
 const EVENTS = Number(process.env.EVENTS ?? 200_000);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -116,11 +114,11 @@ async function run(batches: readonly KinesisStreamEvent[]): Promise<RunResult> {
     const backend = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const started = process.hrtime.bigint();
     const cpu = process.cpuUsage();
-    const backendCpu = backendCpuMicros(backend);
+    const backendCpu = processCpuMicros(backend);
     let failed = 0;
     for (const batch of batches) failed += (await handler(batch)).batchItemFailures.length;
     const used = process.cpuUsage(cpu);
-    const backendUsed = backendCpuMicros(backend) - backendCpu;
+    const backendUsed = processCpuMicros(backend) - backendCpu;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (failed > 0) throw new Error(`${failed} records failed to decode`);
     const rollUpStarted = process.hrtime.bigint();
@@ -131,25 +129,6 @@ async function run(batches: readonly KinesisStreamEvent[]): Promise<RunResult> {
   } finally {
     await db.close();
     await dropSchema(schema);
-  }
-}
-
-const CLOCK_TICKS_PER_SECOND = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-  } catch {
-    return NaN;
-  }
-})();
-
-/** User + system CPU of a local process so far, µs; NaN when it cannot be read (PostgreSQL elsewhere). */
-function backendCpuMicros(pid: number): number {
-  try {
-    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
-  } catch {
-    return NaN;
   }
 }
 

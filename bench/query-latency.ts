@@ -21,11 +21,7 @@ import { join } from 'node:path';
 import { postgresDatabase } from '../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../functions/adapters/pg/sql-rollup-store';
-import { syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
-import { toStoredEvent } from '../functions/domain/events/validate';
-import type { StoredEvent } from '../functions/domain/events/schema';
-import { pseudonymisers } from '../functions/handlers/ingest';
-import { dropSchema, format, median, sampleLatency, schemaUrl, spawnRuntime, type RuntimeProcess } from './support';
+import { dropSchema, format, loadSyntheticTraffic, median, sampleLatency, schemaUrl, spawnRuntime, type RuntimeProcess } from './support';
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -67,28 +63,13 @@ async function loadPostgres(url: string, now: Date): Promise<void> {
     const loaded = await db.query<{ events: number; loaded_at: Date }>('SELECT events, loaded_at FROM bench_loaded');
     if (loaded.rows[0]) return;
     const store = new SqlRollupStore(db);
-    const pseudonymise = pseudonymisers(Buffer.alloc(32, 1));
-    let batch: StoredEvent[] = [];
-    let count = 0;
-    const started = performance.now();
-    for (const event of syntheticTraffic({ seed: 42, clock: { now: () => now }, users: 6_000, days: 29 })) {
-      batch.push(toStoredEvent(event, pseudonymise, now));
-      count += 1;
-      if (batch.length === 500 || count === EVENTS) {
-        await store.applyEvents(batch);
-        batch = [];
-        if (count % 100_000 === 0) process.stdout.write(`loaded ${count} events (${Math.round(count / ((performance.now() - started) / 1000))}/s)\n`);
-      }
-      if (count === EVENTS) break;
-    }
-    if (batch.length > 0) await store.applyEvents(batch);
-    if (count < EVENTS) throw new Error(`the synthetic traffic gave only ${count} events`);
+    await loadSyntheticTraffic(store, EVENTS, now);
     // As the schedule would have by now: every minute before the load's end folded into hours and days.
     const rollUpStarted = performance.now();
     let steps = 1;
     while (!(await store.rollUp(now.getTime())).done) steps += 1;
     process.stdout.write(`rolled up in ${steps} steps, ${((performance.now() - rollUpStarted) / 1000).toFixed(1)} s\n`);
-    await db.query('INSERT INTO bench_loaded VALUES ($1, $2)', [count, now]);
+    await db.query('INSERT INTO bench_loaded VALUES ($1, $2)', [EVENTS, now]);
     await db.query('ANALYZE');
   } finally {
     await db.close();

@@ -1,9 +1,14 @@
 /** What the benchmarks share: percentiles, a latency sampler and a PostgreSQL schema of their own. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { SqlRollupStore } from '../functions/adapters/pg/sql-rollup-store';
+import { syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
+import type { StoredEvent } from '../functions/domain/events/schema';
+import { toStoredEvent } from '../functions/domain/events/validate';
+import { pseudonymisers } from '../functions/handlers/ingest';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -109,4 +114,46 @@ export async function spawnRuntime(env: Record<string, string>): Promise<Runtime
       if (env['DATA_DIR'] === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  } catch {
+    return NaN;
+  }
+})();
+
+/** User + system CPU of a local process so far, µs; NaN when it cannot be read (PostgreSQL elsewhere). */
+export function processCpuMicros(pid: number): number {
+  try {
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The first `events` events of the demo's synthetic traffic (6,000 users, 29 days to `now`),
+ * stored as ingest would and folded into the rollups and features in batches of 500, with progress.
+ */
+export async function loadSyntheticTraffic(store: SqlRollupStore, events: number, now: Date): Promise<void> {
+  const pseudonymise = pseudonymisers(Buffer.alloc(32, 1));
+  let batch: StoredEvent[] = [];
+  let count = 0;
+  const started = performance.now();
+  for (const event of syntheticTraffic({ seed: 42, clock: { now: () => now }, users: 6_000, days: 29 })) {
+    batch.push(toStoredEvent(event, pseudonymise, now));
+    count += 1;
+    if (batch.length === 500 || count === events) {
+      await store.applyEvents(batch);
+      batch = [];
+      if (count % 100_000 === 0) process.stdout.write(`loaded ${count} events (${Math.round(count / ((performance.now() - started) / 1000))}/s)\n`);
+    }
+    if (count === events) break;
+  }
+  if (batch.length > 0) await store.applyEvents(batch);
+  if (count < events) throw new Error(`the synthetic traffic gave only ${count} events`);
 }

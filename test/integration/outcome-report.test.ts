@@ -45,9 +45,9 @@ const pseudonym = (userId: string) => createHash('sha256').update(userId).digest
 const { events } = plantedPopulation({ seed: 7, end: END, users: 150, weeks: 14 });
 /**
  * Each of `users` users gets an intervention of `type` every day of October and November at
- * `hour` UTC, completing one, skipping one and abandoning one.
+ * `hour` UTC, completing one, skipping one and abandoning one, and rates them `ratings`.
  */
-const daily = (interventionType: 'breathing' | 'grounding' | 'crisis_support', users: number, hour: number): IncomingEvent[] =>
+const daily = (interventionType: 'breathing' | 'grounding' | 'crisis_support', users: number, hour: number, ratings: readonly [number, number, number]): IncomingEvent[] =>
   Array.from({ length: 61 * users }, (_, i) =>
     (['completed', 'skipped', 'abandoned'] as const).map(
       (completion, c): IncomingEvent => ({
@@ -56,11 +56,11 @@ const daily = (interventionType: 'breathing' | 'grounding' | 'crisis_support', u
         occurredAt: new Date(Date.parse('2026-10-01T00:00:00Z') + Math.floor(i / users) * DAY + hour * 3_600_000 + c * 60_000).toISOString(),
         userId: `${interventionType}-${i % users}`,
         sessionId: `${interventionType}-${i}`,
-        attributes: { interventionType, urgency: 'standard', completion },
+        attributes: { interventionType, urgency: 'standard', completion, effectivenessRating: ratings[c]! },
       }),
     ),
   ).flat();
-const interventionsPlanted = [...daily('breathing', 12, 12), ...daily('grounding', 3, 13), ...daily('crisis_support', 8, 14)];
+const interventionsPlanted = [...daily('breathing', 12, 12, [5, 3, 1]), ...daily('grounding', 3, 13, [4, 4, 4]), ...daily('crisis_support', 8, 14, [4, 4, 4])];
 const stored: StoredEvent[] = [...[...events()].filter((event) => event.type !== 'intervention.delivered'), ...interventionsPlanted].map((event) => storedEvent(event, pseudonym));
 
 const inWindow = (at: number, window: { from: number; to: number }) => at >= window.from && at < window.to;
@@ -207,13 +207,17 @@ async function expectOutcomeReport(db: SqlDatabase): Promise<void> {
   // Interventions: a type of fewer than k users a day withheld, one of k or more exact, and one without events
   // withheld too, as the answer cannot say which groups it left out.
   const interventions = table(document, 'interventions');
-  const withheldRow = [WITHHELD, WITHHELD, WITHHELD, WITHHELD, WITHHELD];
+  const withheldRow = Array(7).fill(WITHHELD);
   const totalOf = (type: string, completions = ['completed', 'skipped', 'abandoned']) => completions.reduce((sum, completion) => sum + (truth.interventions.get(`${type}:${completion}`)?.count ?? 0), 0);
   expect(totalOf('breathing')).toBe(30 * 12 * 3);
-  expect(row(interventions, 'breathing').slice(1)).toEqual([totalOf('breathing'), totalOf('breathing', ['completed']), 1 / 3, 1 / 3, 0]);
+  // Rated 5, 3 and 1: a mean of 3, in October as in November.
+  expect(row(interventions, 'breathing').slice(1)).toEqual([totalOf('breathing'), totalOf('breathing', ['completed']), 1 / 3, 1 / 3, 0, 3, 3]);
   expect(row(interventions, 'grounding').slice(1)).toEqual(withheldRow);
   expect(row(interventions, 'crisis support').slice(1)).toEqual(withheldRow);
   expect(row(interventions, 'mindfulness').slice(1)).toEqual(withheldRow);
+  const allTypes = ['breathing', 'grounding', 'crisis_support'].reduce((sum, type) => sum + totalOf(type), 0);
+  const meanRating = (totalOf('breathing') * 3 + (totalOf('grounding') + totalOf('crisis_support')) * 4) / allTypes;
+  expect(row(interventions, 'All types').slice(1)).toEqual([allTypes, allTypes / 3, 1 / 3, 1 / 3, 0, meanRating, meanRating]);
 
   // Assessment outcomes: users whose eighth week ended in November and October, and the share reliably improved.
   const assessments = table(document, 'assessments');
@@ -259,7 +263,7 @@ async function expectOutcomeReport(db: SqlDatabase): Promise<void> {
   const strict = await source(1_000)({ period: PERIOD, parameters: {}, release: null }, () => undefined);
   expect(table(strict, 'summary').rows.map((cells) => cells[1])).toEqual([WITHHELD, WITHHELD, WITHHELD]);
   expect(row(table(strict, 'assessments'), 'PHQ-9 (down 6 points or 50 %)')[1]).toEqual(WITHHELD);
-  expect(table(strict, 'interventions').rows.map((cells) => cells[1])).toEqual(Array(7).fill(WITHHELD));
+  expect(table(strict, 'interventions').rows.map((cells) => cells[1])).toEqual(Array(8).fill(WITHHELD));
   expect(row(table(strict, 'predictions', 'Predicted and observed'), 'All users').slice(1)).toEqual(Array(6).fill(WITHHELD));
   expect(table(strict, 'cohorts').rows.map((cells) => cells[1])).toEqual([WITHHELD, WITHHELD]);
   expect(strict.sections[0]!.blocks[0]).toMatchObject({ text: expect.stringContaining('No baseline period was given') });

@@ -3,7 +3,7 @@ import type { ModelVersionView, ReleasedPrediction } from '../behaviour/outcome-
 import { INTERVENTION_TYPES } from '../events/schema';
 import { calendarBounds, type CalendarUnit } from '../rollups/calendar';
 import type { MetricAnswer } from '../rollups/metric-query';
-import type { ReportCell, ReportPeriod, ReportSection } from './document';
+import { cellText, type ReportCell, type ReportPeriod, type ReportSection } from './document';
 
 /*
  * The therapeutic-outcome report's sections other than the assessments (outcome-sections.ts) and
@@ -41,6 +41,20 @@ export function previousPeriod(period: Bounds, timeZone: string): Bounds {
   return { from: calendarBounds(period.from - 1, period.from, unit, timeZone)[0]!, to: period.from };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The whole UTC days nearest a period: its bounds each rounded to a UTC midnight (at least a day).
+ * A breakdown of a local period other than UTC days sums stored hours, released only when every
+ * hour's cell is (PRIVACY.md rule 6); cells of a fine breakdown hold a few people an hour even in
+ * a busy month, so the breakdown is read over the stored days nearest the period instead, and
+ * says so.
+ */
+export function nearestUtcDays(period: Bounds): Bounds {
+  const from = Math.round(period.from / DAY_MS) * DAY_MS;
+  return { from, to: Math.max(from + DAY_MS, Math.round(period.to / DAY_MS) * DAY_MS) };
+}
+
 /** The group key of an answer's series: its dimension values in groupBy order. */
 const keyOf = (answer: MetricAnswer, group: Readonly<Record<string, string>>) => answer.groupBy.map((dimension) => group[dimension]).join('\u0000');
 
@@ -50,17 +64,15 @@ const keyOf = (answer: MetricAnswer, group: Readonly<Record<string, string>>) =>
  * altogether is withheld then, and had no events otherwise. Asked for as one bucket of the
  * period's unit, a released group has its one point and is exact.
  */
-export function groupTotals(answer: MetricAnswer, buckets: number): (group: Readonly<Record<string, string>>) => ReportCell {
+export function groupTotals(answer: MetricAnswer, buckets: number, figure: 'count' | 'sum' = 'count'): (group: Readonly<Record<string, string>>) => ReportCell {
   const totals = new Map<string, ReportCell>();
   const withheld = answer.suppressed.length > 0;
   for (const { group, points } of answer.series) {
-    const total = points.reduce((sum, point) => sum + point.count, 0);
+    const total = points.reduce((sum, point) => sum + (point[figure] ?? 0), 0);
     totals.set(keyOf(answer, group), withheld && points.length < buckets ? WITHHELD : total);
   }
   return (group) => totals.get(keyOf(answer, group)) ?? (withheld ? WITHHELD : 0);
 }
-
-const sumCells = (cells: readonly ReportCell[]): ReportCell => (cells.every((cell) => typeof cell === 'number') ? (cells as number[]).reduce((sum, cell) => sum + cell, 0) : WITHHELD);
 
 /** done / of, where both are known and `of` is not zero. */
 function share(done: ReportCell, of: ReportCell): ReportCell {
@@ -68,67 +80,58 @@ function share(done: ReportCell, of: ReportCell): ReportCell {
   return of === 0 ? null : done / of;
 }
 
-const COMPLETIONS = ['completed', 'skipped', 'abandoned'] as const;
-
-/**
- * Interventions by type: delivered, completed and the completion rate, this period beside the one
- * before, and the rated effectiveness this period. `current` and `previous` are `interventions`
- * answers grouped by interventionType and completion, `ratings` an `intervention.effectiveness`
- * answer grouped by interventionType, each over `buckets` buckets.
- */
-/**
- * Each group's mean over the whole answer (a distribution's points weighted by their counts), and
- * the count it is the mean of; withheld where the gate may have taken part of it, as groupTotals.
- */
-export function groupMeans(answer: MetricAnswer, buckets: number): (group: Readonly<Record<string, string>>) => { readonly mean: ReportCell; readonly count: ReportCell } {
-  const means = new Map<string, { mean: ReportCell; count: ReportCell }>();
-  const withheld = answer.suppressed.length > 0;
-  for (const { group, points } of answer.series) {
-    const count = points.reduce((sum, point) => sum + point.count, 0);
-    const sum = points.reduce((total, point) => total + (point.sum ?? (point.mean ?? 0) * point.count), 0);
-    means.set(keyOf(answer, group), withheld && points.length < buckets ? { mean: WITHHELD, count: WITHHELD } : { mean: count === 0 ? null : sum / count, count });
-  }
-  return (group) => means.get(keyOf(answer, group)) ?? (withheld ? { mean: WITHHELD, count: WITHHELD } : { mean: null, count: 0 });
+/** Delivered and completed `interventions` and their `intervention.effectiveness` ratings over a period, each a total of `buckets` buckets. */
+export interface DeliveredAndCompleted {
+  readonly delivered: MetricAnswer;
+  /** Filtered on completion: each figure is one the API releases as it is, and a breakdown by completion too would be withheld wherever its rarer skipped or abandoned cells were. */
+  readonly completed: MetricAnswer;
+  readonly rated: MetricAnswer;
 }
 
-export function interventionSection(
-  current: { readonly answer: MetricAnswer; readonly buckets: number },
-  previous: { readonly answer: MetricAnswer; readonly buckets: number },
-  ratings: { readonly answer: MetricAnswer; readonly buckets: number },
-): ReportSection {
-  const rated = groupMeans(ratings.answer, ratings.buckets);
-  const nowTotals = groupTotals(current.answer, current.buckets);
-  const beforeTotals = groupTotals(previous.answer, previous.buckets);
-  const rows = INTERVENTION_TYPES.map((interventionType): ReportCell[] => {
-    const cells = (totals: typeof nowTotals) => COMPLETIONS.map((completion) => totals({ interventionType, completion }));
-    const now = cells(nowTotals);
-    const before = cells(beforeTotals);
-    const delivered = sumCells(now);
-    const rate = share(now[0]!, delivered);
-    const previousRate = share(before[0]!, sumCells(before));
-    const rating = rated({ interventionType });
-    return [
-      interventionType.replace(/_/g, ' '),
-      delivered,
-      now[0]!,
-      rate,
-      previousRate,
-      typeof rate === 'number' && typeof previousRate === 'number' ? rate - previousRate : rate === null || previousRate === null ? null : WITHHELD,
-      rating.count,
-      rating.mean,
-    ];
-  });
+/** A period's interventions: by type, and of all types (released where a rare type withholds its neighbours by type). */
+export interface InterventionAnswers {
+  readonly byType: DeliveredAndCompleted;
+  readonly all: DeliveredAndCompleted;
+  readonly buckets: number;
+}
+
+/**
+ * Interventions by type and in all: delivered, completed and the completion rate, this period
+ * beside the one before; `countedOver` names the UTC days they were read over where those are
+ * not the period's own.
+ */
+export function interventionSection(current: InterventionAnswers, previous: InterventionAnswers, countedOver?: Bounds): ReportSection {
+  const row = (label: string, group: Readonly<Record<string, string>>, of: (answers: InterventionAnswers) => DeliveredAndCompleted): ReportCell[] => {
+    const figures = (answers: InterventionAnswers) => {
+      const { delivered, completed, rated } = of(answers);
+      const total = groupTotals(delivered, answers.buckets)(group);
+      const done = groupTotals(completed, answers.buckets)(group);
+      const rating = share(groupTotals(rated, answers.buckets, 'sum')(group), groupTotals(rated, answers.buckets)(group));
+      return { total, completed: done, rate: share(done, total), rating };
+    };
+    const [now, before] = [figures(current), figures(previous)];
+    const change = typeof now.rate === 'number' && typeof before.rate === 'number' ? now.rate - before.rate : now.rate === null || before.rate === null ? null : WITHHELD;
+    return [label, now.total, now.completed, now.rate, before.rate, change, now.rating, before.rating];
+  };
+  const rows = [
+    ...INTERVENTION_TYPES.map((interventionType) => row(interventionType.replace(/_/g, ' '), { interventionType }, (answers) => answers.byType)),
+    row('All types', {}, (answers) => answers.all),
+  ];
   return {
     id: 'interventions',
     heading: 'Interventions',
     blocks: [
       {
         kind: 'paragraph',
-        text: 'Interventions delivered in the period by type, the share the user completed (the others were skipped or abandoned), and the effectiveness users rated them, from 1 (not at all) to 5 (very), where they gave a rating.',
+        text: `Interventions delivered in the period by type, and the share the user completed (the others were skipped or abandoned).${
+          countedOver
+            ? ` Counted over the UTC days from ${dayOf(countedOver.from)} to ${dayOf(countedOver.to - DAY_MS)}, the whole stored days nearest the period: a breakdown this fine over the period's own hours would be withheld wherever an hour held fewer than k people.`
+            : ''
+        } Rated effectiveness is the mean of the ratings (1 to 5) users gave the interventions they rated.`,
       },
       {
         kind: 'table',
-        caption: 'Intervention completion by type, this period and the one before',
+        caption: 'Intervention completion and rated effectiveness by type, this period and the one before',
         columns: [
           { label: 'Intervention', format: 'text' },
           { label: 'Delivered', format: 'integer', unit: 'interventions' },
@@ -136,8 +139,8 @@ export function interventionSection(
           { label: 'Completion rate', format: 'percent' },
           { label: 'Completion rate, previous period', format: 'percent' },
           { label: 'Change in the rate', format: 'percent' },
-          { label: 'Rated', format: 'integer', unit: 'ratings' },
-          { label: 'Rated effectiveness', format: 'decimal', unit: 'mean, 1 to 5' },
+          { label: 'Rated effectiveness', format: 'decimal', unit: 'of 5' },
+          { label: 'Rated effectiveness, previous period', format: 'decimal', unit: 'of 5' },
         ],
         rows,
       },
@@ -307,16 +310,19 @@ export interface OutcomeSummary {
   readonly k: number;
 }
 
-const dateOf = (epochMs: number) => new Date(epochMs).toISOString();
+const dayOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
+/** The first and last days of [from, to) on the reader's calendar. */
+const localDays = (bounds: Bounds, timeZone: string) => `${cellText(new Date(bounds.from).toISOString(), 'date', timeZone)} to ${cellText(new Date(bounds.to - 1).toISOString(), 'date', timeZone)}`;
 
 /** The short summary at the top: the period's totals and what the comparisons are against. */
 export function summarySection(summary: OutcomeSummary): ReportSection {
   const { baseline } = summary;
+  const { timeZone } = summary.period;
   const against = !baseline
     ? 'No baseline period was given, so the changes against a baseline are left empty.'
     : summary.baselineProblem
-      ? `The baseline period (${dateOf(baseline.from)} to ${dateOf(baseline.to)}) could not be compared: ${summary.baselineProblem}`
-      : `Changes against the baseline compare with ${dateOf(baseline.from)} to ${dateOf(baseline.to)}.`;
+      ? `The baseline period (${localDays(baseline, timeZone)}) could not be compared: ${summary.baselineProblem}`
+      : `Changes against the baseline compare with the days from ${localDays(baseline, timeZone)}.`;
   return {
     id: 'summary',
     heading: 'Summary',

@@ -6,9 +6,8 @@ import { releaseGate } from '../../domain/privacy/release-gate';
 import type { ReportCell, ReportDocument, ReportSection } from '../../domain/reports/document';
 import { dailySeries, metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
 import { assessmentSection, tallyOutcomes, type OutcomeTally } from '../../domain/reports/outcome-sections';
-import { cohortSection, groupTotals, interventionSection, patternSection, periodUnit, predictionSection, previousPeriod, summarySection, type Bounds } from '../../domain/reports/outcome-report';
+import { cohortSection, groupTotals, interventionSection, nearestUtcDays, patternSection, periodUnit, predictionSection, previousPeriod, summarySection, type Bounds } from '../../domain/reports/outcome-report';
 import { periodFigure, type PeriodAggregate } from '../../domain/reports/trends';
-import { calendarBounds } from '../../domain/rollups/calendar';
 import { QueryError, type MetricAnswer } from '../../domain/rollups/metric-query';
 import { INTERVAL_MS } from '../../domain/rollups/rollup';
 import type { Clock } from '../../ports';
@@ -55,12 +54,6 @@ const STAGES = ['engagement', 'interventions', 'assessments', 'cohorts', 'patter
 const FEATURE_PAGE = 1_000;
 const WITHHELD: ReportCell = { withheld: 'k_anonymity' };
 
-/** The interval that reads a period whole (one bucket of its unit), else its local days, and how many buckets that is. */
-function wholePeriod(bounds: Bounds, timeZone: string): { readonly interval: string; readonly buckets: number } {
-  const unit = periodUnit(bounds, timeZone);
-  return unit ? { interval: unit, buckets: 1 } : { interval: 'day', buckets: calendarBounds(bounds.from, bounds.to, 'day', timeZone).length - 1 };
-}
-
 /**
  * The therapeutic-outcome report (issue 17): engagement trends and benchmarks, interventions,
  * assessment outcomes, and the cohorts, patterns and predictions of the behaviour analysis, for
@@ -104,14 +97,21 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
     const [totals, newest] = await Promise.all([periodTotals(engagement, current, timeZone, query), dataThrough(deps.rollups, current, now.getTime())]);
     progress('engagement');
 
-    const whole = wholePeriod(current, timeZone);
-    const before = wholePeriod(previous, timeZone);
-    const [interventionsNow, interventionsBefore, ratings] = await Promise.all([
-      query('interventions', current, whole.interval, ['interventionType', 'completion']),
-      query('interventions', previous, before.interval, ['interventionType', 'completion']),
-      query('intervention.effectiveness', current, whole.interval, ['interventionType']),
-    ]);
-    const interventions = interventionSection({ answer: interventionsNow, buckets: whole.buckets }, { answer: interventionsBefore, buckets: before.buckets }, { answer: ratings, buckets: whole.buckets });
+    const overStoredDays = async (bounds: Bounds) => {
+      const days = nearestUtcDays(bounds);
+      const iso = (at: number) => new Date(at).toISOString();
+      const read = (metric: string, groupBy: string[], filter?: string) =>
+        queryMetric(deps.rollups, { metric, from: iso(days.from), to: iso(days.to), interval: 'day', groupBy, ...(filter && { filter }) }, { k: deps.k });
+      const figures = async (groupBy: string[]) => {
+        const [delivered, completed, rated] = await Promise.all([read('interventions', groupBy), read('interventions', groupBy, 'completion:completed'), read('intervention.effectiveness', groupBy)]);
+        return { delivered, completed, rated };
+      };
+      const [byType, all] = await Promise.all([figures(['interventionType']), figures([])]);
+      return { byType, all, buckets: (days.to - days.from) / INTERVAL_MS.day, days };
+    };
+    const [interventionsNow, interventionsBefore] = await Promise.all([overStoredDays(current), overStoredDays(previous)]);
+    const { days } = interventionsNow;
+    const interventions = interventionSection(interventionsNow, interventionsBefore, days.from === current.from && days.to === current.to ? undefined : days);
     progress('interventions');
 
     const tallies = new Map<string, OutcomeTally>();

@@ -1,7 +1,7 @@
 import type { PatternModel } from '../../../functions/domain/behaviour/patterns';
 import { releasePatterns } from '../../../functions/domain/behaviour/patterns';
 import type { ReportParagraph, ReportTable } from '../../../functions/domain/reports/document';
-import { groupTotals, patternSection, periodUnit, predictionSection, previousPeriod, summarySection } from '../../../functions/domain/reports/outcome-report';
+import { groupTotals, interventionSection, nearestUtcDays, patternSection, periodUnit, predictionSection, previousPeriod, summarySection } from '../../../functions/domain/reports/outcome-report';
 import type { MetricAnswer } from '../../../functions/domain/rollups/metric-query';
 
 const WITHHELD = { withheld: 'k_anonymity' } as const;
@@ -19,6 +19,22 @@ describe('the outcome report\'s periods', () => {
   it('compares a month with the month before, whatever its length, and another range with as long before it', () => {
     expect(previousPeriod({ from: at('2027-03-01T00:00:00Z'), to: at('2027-03-31T23:00:00Z') }, 'Europe/London')).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
     expect(previousPeriod({ from: at('2027-03-01T00:00:00Z'), to: at('2027-03-15T00:00:00Z') }, 'Europe/London')).toEqual({ from: at('2027-02-15T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
+  });
+});
+
+describe('the stored days a breakdown is read over', () => {
+  it('are the period itself where it is whole UTC days, else the UTC days nearest it, named in the section', () => {
+    const london = { from: at('2026-11-01T00:00:00Z'), to: at('2026-12-01T00:00:00Z') };
+    expect(nearestUtcDays(london)).toEqual(london);
+    // February in New York starts at 05:00 UTC; in Tokyo at 15:00 UTC the day before.
+    expect(nearestUtcDays({ from: at('2027-02-01T05:00:00Z'), to: at('2027-03-01T05:00:00Z') })).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
+    expect(nearestUtcDays({ from: at('2027-01-31T15:00:00Z'), to: at('2027-02-28T15:00:00Z') })).toEqual({ from: at('2027-02-01T00:00:00Z'), to: at('2027-03-01T00:00:00Z') });
+    const none = { delivered: answer([], false), completed: answer([], false), rated: answer([], false) };
+    const empty = { byType: none, all: none, buckets: 28 };
+    const section = interventionSection(empty, empty, nearestUtcDays({ from: at('2027-02-01T05:00:00Z'), to: at('2027-03-01T05:00:00Z') }));
+    expect((section.blocks[0] as ReportParagraph).text).toContain('Counted over the UTC days from 2027-02-01 to 2027-02-28');
+    expect((section.blocks[1] as ReportTable).rows[0]).toEqual(['mindfulness', 0, 0, null, null, null, null, null]);
+    expect((section.blocks[1] as ReportTable).rows.at(-1)).toEqual(['All types', 0, 0, null, null, null, null, null]);
   });
 });
 
@@ -111,7 +127,9 @@ describe('the summary', () => {
     const base = { period, sessions: 10, completedSessions: WITHHELD, activeUsers: null, k: 10 } as const;
     expect((summarySection({ ...base, baseline: undefined }).blocks[0] as ReportParagraph).text).toContain('No baseline period was given');
     const problem = summarySection({ ...base, baseline: { from: at('2026-01-01T00:00:00Z'), to: at('2026-02-01T00:00:00Z') }, baselineProblem: 'its hours are no longer kept' });
-    expect((problem.blocks[0] as ReportParagraph).text).toContain('could not be compared: its hours are no longer kept');
+    expect((problem.blocks[0] as ReportParagraph).text).toContain('The baseline period (2026-01-01 to 2026-01-31) could not be compared: its hours are no longer kept');
+    const compared = summarySection({ ...base, baseline: { from: at('2026-03-29T23:00:00Z'), to: at('2026-04-05T23:00:00Z') } });
+    expect((compared.blocks[0] as ReportParagraph).text).toContain('compare with the days from 2026-03-30 to 2026-04-05');
     expect((problem.blocks[1] as ReportTable).rows).toEqual([
       ['Sessions started', 10],
       ['Sessions completed', WITHHELD],
