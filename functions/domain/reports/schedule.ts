@@ -1,9 +1,9 @@
 import { Cron, type CronOptions } from 'croner';
 import { z } from 'zod';
 import { slug } from '../api/input-bounds';
-import { calendarBounds, isoInstantInZone, resolveTimeZone, type CalendarUnit } from '../rollups/calendar';
+import { calendarBounds, isoInstantInZone, resolveTimeZone, zoneOffsetMs, type CalendarUnit } from '../rollups/calendar';
 import { awsCronProblem } from './aws-cron';
-import { REPORT_FORMATS } from './document';
+import { REPORT_FORMATS, wallClock } from './document';
 
 /**
  * Report schedules (`PUT /v1/report-schedules`): when a report runs, in whose time zone, and
@@ -11,8 +11,10 @@ import { REPORT_FORMATS } from './document';
  * in America/New_York is 08:00 on Monday in New York in winter and in summer.
  *
  * Daylight saving, as croner 11 schedules it (Vixie cron's rules) with the options below:
- * - a time the clocks skip (02:30 in New York on 14 March 2027) runs at the first instant after
- *   the gap (03:00 EDT), on the same day: a report is never silently dropped;
+ * - a time the clocks skip (02:30 in New York on 14 March 2027) is refused when a schedule names
+ *   it for a day it fires (clockChangeProblem): EventBridge Scheduler would skip that run, where
+ *   croner would run it at the first instant after the gap (03:00 EDT), and a report must be
+ *   neither dropped nor made differently in the two modes;
  * - a time the clocks pass twice (01:30 in New York on 7 November 2027) runs once, at the first
  *   pass (01:30 EDT), when the minute and the hour are single values or lists ("no-wildcard":
  *   by croner's default a list such as "30 1,13" would run twice, and skip the gap);
@@ -97,9 +99,66 @@ export const reportScheduleSchema = z.strictObject({
     .max(MAX_RECIPIENTS, `must list at most ${MAX_RECIPIENTS} recipients`)
     .refine(noRepeats, 'must not repeat a recipient'),
   enabled: z.boolean(),
+}).superRefine((schedule, ctx) => {
+  const problem = clockChangeProblem(schedule.cron, schedule.timeZone);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: ['cron'] });
 });
 
 export type ReportSchedule = z.infer<typeof reportScheduleSchema>;
+
+// The years a schedule is checked against its zone's clock changes: the rules in force now and
+// for the next ten years (a date's weekday comes back to a clock change within that).
+const CLOCK_CHANGE_PROBE = { from: Date.UTC(2026, 0, 1), years: 11 } as const;
+const WEEK_MS = 7 * 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** The instants the zone's clocks go forward in the probe's years (a week apart at least). */
+function clocksForward(timeZone: string): number[] {
+  const end = Date.UTC(new Date(CLOCK_CHANGE_PROBE.from).getUTCFullYear() + CLOCK_CHANGE_PROBE.years, 0, 1);
+  const changes: number[] = [];
+  for (let at = CLOCK_CHANGE_PROBE.from; at < end; at += WEEK_MS) {
+    if (zoneOffsetMs(at + WEEK_MS, timeZone) <= zoneOffsetMs(at, timeZone)) continue;
+    // The minute the offset grew, by halving the week.
+    let [low, high] = [at, at + WEEK_MS];
+    while (high - low > 60_000) {
+      const middle = low + Math.floor((high - low) / 2);
+      if (zoneOffsetMs(middle, timeZone) > zoneOffsetMs(low, timeZone)) high = middle;
+      else low = middle;
+    }
+    changes.push(high);
+  }
+  return changes;
+}
+
+/**
+ * What is wrong with a cron whose time the zone's clocks skip on a day it fires, or undefined.
+ * EventBridge Scheduler leaves such a run out (a time that does not exist is skipped), where
+ * croner runs it just after the gap: the two modes would disagree, and in AWS a period would go
+ * unreported. A schedule with a wildcard or step in the hour is not refused: it runs every real
+ * hour, and its period is covered by the hours around the gap.
+ */
+function clockChangeProblem(pattern: string, timeZone: string): string | undefined {
+  const [minuteField, hourField] = pattern.trim().split(/\s+/);
+  if (!/^\d{1,2}(,\d{1,2})*$/.test(hourField ?? '') || !/^\d{1,2}$/.test(minuteField ?? '')) return undefined;
+  const hours = new Set(hourField!.split(',').map(Number));
+  let cron: Cron;
+  try {
+    cron = new Cron(pattern, { ...CRON_OPTIONS, timezone: timeZone, paused: true });
+  } catch {
+    // The cron's own field names what is wrong with it.
+    return undefined;
+  }
+  for (const change of clocksForward(timeZone)) {
+    // A run due in the gap is moved to its end by croner: a run near the change at a time the cron does not name.
+    const run = cron.nextRun(new Date(change - 3 * HOUR_MS));
+    if (run === null || run.getTime() > change + 3 * HOUR_MS) continue;
+    const clock = wallClock(run.toISOString(), timeZone);
+    if (hours.has(clock.hour) && clock.minute === Number(minuteField)) continue;
+    const date = `${clock.year}-${String(clock.month).padStart(2, '0')}-${String(clock.day).padStart(2, '0')}`;
+    return `names a time ${timeZone} skips when its clocks go forward (on ${date}): EventBridge Scheduler would not run it that day, so choose a time outside the change (outside 01:00-03:00 in most zones)`;
+  }
+  return undefined;
+}
 
 /**
  * The schedule's next runs after `after`, as instants in its zone's offset then

@@ -41,6 +41,20 @@ describe('report schedule validation', () => {
     expect(problemsWith({ cron: '0 8 1 * MON' })).toEqual({ cron: expect.stringContaining('not both') as string });
   });
 
+  it('refuses a time the zone skips on a day the schedule fires (EventBridge Scheduler would not run it), and takes the same time on other days', () => {
+    const skipped = (on: string) => expect.stringMatching(new RegExp(`skips when its clocks go forward \\(on ${on}\\)`)) as string;
+
+    expect(problemsWith({ cron: '30 2 * * *', timeZone: NEW_YORK })).toEqual({ cron: skipped('2026-03-08') });
+    expect(problemsWith({ cron: '30 2 * * SUN', timeZone: NEW_YORK })).toEqual({ cron: skipped('2026-03-08') });
+    expect(problemsWith({ cron: '30 1,13 * * *', timeZone: LONDON })).toEqual({ cron: skipped('2026-03-29') });
+    // The 14th is New York's change day in 2027 only: found all the same.
+    expect(problemsWith({ cron: '30 2 14 * *', timeZone: NEW_YORK })).toEqual({ cron: skipped('2027-03-14') });
+    // Mondays never change the clocks in New York; London skips 01:00-02:00, not 02:30; every hour runs each real hour.
+    for (const [cron, timeZone] of [['30 2 * * MON', NEW_YORK], ['30 2 * * *', LONDON], ['0 * * * *', LONDON], ['0 8 * * *', NEW_YORK]] as const) {
+      expect(problemsWith({ cron, timeZone })).toEqual({});
+    }
+  });
+
   it('names the time zone when it is no IANA zone, offsets included', () => {
     for (const timeZone of ['Mars/Olympus_Mons', '+01:00', 'EST5EDT!', '']) {
       expect(problemsWith({ timeZone })).toEqual({ timeZone: expect.stringContaining('must be an IANA time zone') as string });
