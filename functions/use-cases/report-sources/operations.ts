@@ -6,7 +6,7 @@ import { issueMessage } from '../../domain/api/issue-message';
 import type { ReportDocument, ReportSection } from '../../domain/reports/document';
 import { metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
 import { alertsSection, anomaliesSection, deadLettersSection, ingestSection, type PeriodWindow } from '../../domain/reports/operations-sections';
-import { periodBefore } from '../../domain/reports/period-before';
+import { previousPeriod } from '../../domain/reports/outcome-report';
 import type { Clock, DeadLetterQueue } from '../../ports';
 import type { AlertStore } from '../../ports/alerts';
 import type { AnomalyStore, OperationalSeries } from '../../ports/anomalies';
@@ -115,7 +115,7 @@ export function makeOperationsReport(deps: OperationsReportDeps): ReportSource {
  */
 async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, baseline: { from: string; to: string } | undefined): Promise<{ section: ReportSection; newestHourEnd: number | undefined }> {
   const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
-  const before = periodBefore(window.from, window.to, window.timeZone);
+  const before = previousPeriod({ from: window.from, to: window.to }, window.timeZone);
   const iso = (at: number) => new Date(at).toISOString();
   const ranges = { current: { from: iso(window.from), to: iso(window.to) }, previous: { from: iso(before.from), to: iso(before.to) }, baseline };
   // Periods of unequal length compare by a day's mean: a baseline may be any length.

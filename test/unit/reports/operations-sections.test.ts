@@ -10,7 +10,7 @@ import {
   type AlertFacts,
   type PeriodWindow,
 } from '../../../functions/domain/reports/operations-sections';
-import { periodBefore } from '../../../functions/domain/reports/period-before';
+import { previousPeriod } from '../../../functions/domain/reports/outcome-report';
 
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);
@@ -32,14 +32,15 @@ describe('quantile', () => {
 });
 
 describe('the period before a report period', () => {
-  it('is as many local days, ending where the period starts, whatever the clocks did', () => {
+  it('is the local week or month before a whole one, whatever the clocks did, and as long again before any other range', () => {
     // The week before the change: seven 24-hour days in GMT.
-    expect(periodBefore(WEEK.from, WEEK.to, WEEK.timeZone)).toEqual({ from: at('2027-03-15T00:00:00Z'), to: WEEK.from });
+    expect(previousPeriod(WEEK, WEEK.timeZone)).toEqual({ from: at('2027-03-15T00:00:00Z'), to: WEEK.from });
     // The week after it looks back across the 23-hour Sunday: 167 hours.
-    const next = periodBefore(at('2027-03-28T23:00:00Z'), at('2027-04-04T23:00:00Z'), 'Europe/London');
-    expect(next).toEqual({ from: WEEK.from, to: at('2027-03-28T23:00:00Z') });
-    // March before April in New York: 31 days.
-    expect(periodBefore(at('2027-04-01T04:00:00Z'), at('2027-05-01T04:00:00Z'), 'America/New_York')).toEqual({ from: at('2027-03-02T05:00:00Z'), to: at('2027-04-01T04:00:00Z') });
+    expect(previousPeriod({ from: at('2027-03-28T23:00:00Z'), to: at('2027-04-04T23:00:00Z') }, 'Europe/London')).toEqual({ from: WEEK.from, to: at('2027-03-28T23:00:00Z') });
+    // April in New York looks back to the whole of March: 31 days, from its first midnight in EST.
+    expect(previousPeriod({ from: at('2027-04-01T04:00:00Z'), to: at('2027-05-01T04:00:00Z') }, 'America/New_York')).toEqual({ from: at('2027-03-01T05:00:00Z'), to: at('2027-04-01T04:00:00Z') });
+    // An hour and a minute from 09:30 is no calendar period: the same length just before it.
+    expect(previousPeriod({ from: at('2027-04-01T09:30:00Z'), to: at('2027-04-01T10:31:00Z') }, 'UTC')).toEqual({ from: at('2027-04-01T08:29:00Z'), to: at('2027-04-01T09:30:00Z') });
   });
 });
 
