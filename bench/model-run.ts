@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     }
     const clock = { now: () => end };
     const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-    const artefacts = { put: async () => undefined, get: async () => undefined, delete: async () => undefined };
+    const artefacts = { put: async () => undefined };
     const wall: number[] = [];
     const cpu: number[] = [];
     for (let run = 0; run < runs; run += 1) {

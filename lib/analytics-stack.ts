@@ -18,6 +18,7 @@ import { HistoryImport } from './history-import';
 import { BehaviourModel } from './behaviour-model';
 import { Processing } from './processing';
 import { QueryService } from './query-service';
+import { Reporting } from './reporting';
 import type { Settings } from './settings';
 import { Storage } from './storage';
 
@@ -49,6 +50,7 @@ export class AnalyticsStack extends Stack {
   readonly behaviourModel: BehaviourModel;
   readonly migrations: Migrations;
   readonly alerting: Alerting;
+  readonly reporting: Reporting;
   readonly monitoring: Monitoring;
   readonly observability: Observability;
   readonly api?: Api;
@@ -146,6 +148,20 @@ export class AnalyticsStack extends Stack {
       logRetention,
       removalPolicy,
     });
+    this.reporting = new Reporting(this, 'Reporting', {
+      database: data.database,
+      storage: this.storage,
+      alerting: this.alerting,
+      reportEmailFrom: s.reportEmailFrom,
+      kAnonymity: s.kAnonymity,
+      hourRollupRetentionDays: s.hourRollupRetentionDays,
+      consumerDeadLetterQueues: { aggregate: this.processing.deadLetterQueue, detect: this.monitoring.deadLetterQueue },
+      placement: data.placement,
+      logRetention,
+      removalPolicy,
+    });
+    // POST /v1/reports and PUT /v1/report-schedules hand their work to the report function.
+    this.queryService.queryFunction.bind(this.reporting);
     this.monitoring.monitorSchedule.node.addDependency(this.migrations);
     this.behaviourModel.schedule.node.addDependency(this.migrations);
     for (const fn of this.scheduledFunctions()) {
@@ -196,9 +212,11 @@ export class AnalyticsStack extends Stack {
         Alerts: handlers.alerts,
         Import: this.historyImport.importFunction,
         Model: this.behaviourModel.modelFunction,
+        Report: this.reporting.reportFunction,
       },
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },
+      reports: { deadLetterQueue: this.reporting.deadLetterQueue },
       stores: data.stores,
     });
   }

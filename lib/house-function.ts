@@ -16,7 +16,7 @@ import { acknowledgeFinding } from './nag';
 export const PROJECT_ROOT = path.join(__dirname, '..');
 
 /** The handler names that have an entry in functions/handlers/. */
-export type HandlerName = 'ingest' | 'aggregate' | 'roll-up' | 'purge' | 'query' | 'privacy' | 'migrate' | 'detect' | 'monitor' | 'alerts' | 'import' | 'model';
+export type HandlerName = 'ingest' | 'aggregate' | 'roll-up' | 'purge' | 'query' | 'privacy' | 'migrate' | 'detect' | 'monitor' | 'alerts' | 'import' | 'model' | 'report';
 
 /** Something a function can be connected to with one call: sets its variables and grants access. */
 export interface FunctionBinding {
@@ -42,6 +42,8 @@ export interface HouseFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** Folders (relative to the project root) copied beside the bundle, under their last path segment. */
   readonly bundledFolders?: readonly string[];
+  /** Files written beside the bundle: name, then content. */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
 /** Placement of a function: in the VPC with its security groups, or outside with the reason why. */
@@ -61,10 +63,13 @@ const VPC_ENI_ACTIONS = [
 
 const HOUSE_FUNCTION = Symbol.for('therapeutic-analytics.HouseFunction');
 
+// The hooks run in a shell: a file's content goes in single quotes, its own single quotes escaped.
+const shellQuoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 // ESM output allows top-level await for cold-start initialisation and better tree-shaking, but CommonJS
 // dependencies bundled into it (pg, ioredis) still call `require` for Node built-ins: give them one.
 // Our own code finds files shipped beside the bundle (the SQL migrations) through `__dirname`.
-const ESM_REQUIRE_BANNER = [
+export const ESM_REQUIRE_BANNER = [
   "import { createRequire as __houseCreateRequire } from 'node:module';",
   "import { fileURLToPath as __houseFileURLToPath } from 'node:url';",
   "import { dirname as __houseDirname } from 'node:path';",
@@ -138,8 +143,10 @@ export class HouseFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            (props.bundledFolders ?? []).map((folder) => `cp -R "${path.join(inputDir, folder)}" "${path.join(outputDir, path.basename(folder))}"`),
+          afterBundling: (inputDir: string, outputDir: string) => [
+            ...(props.bundledFolders ?? []).map((folder) => `cp -R "${path.join(inputDir, folder)}" "${path.join(outputDir, path.basename(folder))}"`),
+            ...Object.entries(props.bundledFiles ?? {}).map(([name, content]) => `printf '%s' ${shellQuoted(content)} > "${path.join(outputDir, name)}"`),
+          ],
         },
       },
     });

@@ -8,7 +8,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { AGGREGATE_LAG_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
-import { ALERT_LATENCY_METRIC, INGEST_METRIC_NAMES, METRICS_NAMESPACE, REPORT_METRIC_NAMES } from '../functions/ports/anomalies';
+import { REPORT_KINDS } from '../functions/domain/reports/document';
+import { ALERT_LATENCY_METRIC, INGEST_METRIC_NAMES, METRICS_NAMESPACE, REPORT_METRIC_NAMES, REPORT_SERVICE } from '../functions/ports/anomalies';
 
 export interface ObservabilityProps {
   readonly stream: kinesis.IStream;
@@ -19,6 +20,8 @@ export interface ObservabilityProps {
   readonly alarmTopic: sns.ITopic;
   /** The safety path: a late or failed detect batch may be an unseen crisis, so its alarms page. */
   readonly safety: { readonly detectFunction: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue; readonly alarmTopic: sns.ITopic };
+  /** The report function's job queue's dead letters. */
+  readonly reports: { readonly deadLetterQueue: sqs.IQueue };
   /** Aurora and the cache, where the stack builds them (not the LocalStack variant's external ones). */
   readonly stores?: { readonly cluster: rds.IDatabaseCluster; readonly proxy: rds.IDatabaseProxy; readonly cacheName: string };
 }
@@ -50,7 +53,7 @@ export class Observability extends Construct {
     const warn = new actions.SnsAction(props.alarmTopic);
     const page = new actions.SnsAction(props.safety.alarmTopic);
     // Every alarm here fires above a threshold, and no data (no traffic) is not a breach.
-    const alarmAbove = (metric: cloudwatch.Metric, id: string, options: { description: string; threshold: number; evaluationPeriods: number; to?: actions.SnsAction }): void => {
+    const alarmAbove = (metric: cloudwatch.Metric | cloudwatch.MathExpression, id: string, options: { description: string; threshold: number; evaluationPeriods: number; to?: actions.SnsAction }): void => {
       const alarm = metric.createAlarm(this, id, {
         alarmDescription: options.description,
         threshold: options.threshold,
@@ -63,6 +66,18 @@ export class Observability extends Construct {
       this.alarms.push(alarm);
     };
     const perMinute = { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) };
+    const reportFailures = () =>
+      new cloudwatch.MathExpression({
+        expression: REPORT_KINDS.map((_, index) => `failed${index}`).join(' + '),
+        usingMetrics: Object.fromEntries(
+          REPORT_KINDS.map((kind, index) => [
+            `failed${index}`,
+            new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: REPORT_METRIC_NAMES.runs, dimensionsMap: { service: REPORT_SERVICE, kind, outcome: 'failed' }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+          ]),
+        ),
+        label: 'failed report runs',
+        period: Duration.minutes(5),
+      });
     const alertLatency = (dimensions: { channel: string; severity: string }, statistic: string) =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ALERT_LATENCY_METRIC, dimensionsMap: { service: 'detect', ...dimensions }, statistic, period: Duration.minutes(1) });
 
@@ -101,6 +116,19 @@ export class Observability extends Construct {
       threshold: CRITICAL_ALERT_LATENCY_THRESHOLD_MS,
       evaluationPeriods: 1,
       to: page,
+    });
+    // A job here was tried three times: a report not made, or not mailed, until someone sends it again.
+    alarmAbove(props.reports.deadLetterQueue.metricApproximateNumberOfMessagesVisible(perMinute), 'ReportDeadLetterQueueNotEmpty', {
+      description: 'A report job failed three times and waits in the report DLQ: a report was not made or not mailed',
+      threshold: 0,
+      evaluationPeriods: 1,
+    });
+    // A run that failed is recorded and its owners alerted without the invocation failing, so the
+    // Errors alarm does not see it: the report function counts it.
+    alarmAbove(reportFailures(), 'ReportFailures', {
+      description: 'A report run failed (its recipients got a notice instead of the report)',
+      threshold: 0,
+      evaluationPeriods: 1,
     });
     for (const [name, fn] of Object.entries(props.functions)) {
       alarmAbove(fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), `${name}Errors`, {

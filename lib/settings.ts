@@ -57,6 +57,9 @@ const schema = z
         // Refined as a whole so the error names the key, not the position in the list.
         .refine((list) => list.every((a) => z.email().safeParse(a).success), 'must be comma-separated e-mail addresses'),
     ),
+    // The sender of report e-mail (a verified SES identity); without it reports are mailed from
+    // alertEmailFrom, and without either they are kept for download but not mailed.
+    reportEmailFrom: optionalText(z.email('must be an e-mail address')),
     // Reserved for each scheduled function (roll-up, purge, migrate, monitor) only when set: a new
     // account's small concurrency quota refuses a deploy that reserves any. Their code keeps
     // them single-flight without it (AnalyticsStack.scheduledFunctions).

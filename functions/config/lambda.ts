@@ -70,7 +70,33 @@ export const alertsEnv = z.object({ K_ANONYMITY: kAnonymity });
 export const rollUpEnv = z.object({ K_ANONYMITY: kAnonymity });
 
 // The hour rows' retention: local days, weeks and months are summed from hours, so none older is answered.
-export const queryEnv = z.object({ K_ANONYMITY: kAnonymity, REPORT_BUCKET: z.string().min(1), ...privacyBudgetEnv.shape, RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS });
+// The report job queue and schedule group come from Reporting.bindTo (lib/reporting.ts).
+export const queryEnv = z.object({
+  K_ANONYMITY: kAnonymity,
+  REPORT_BUCKET: z.string().min(1),
+  ...privacyBudgetEnv.shape,
+  RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS,
+  REPORT_QUEUE_URL: z.url(),
+  REPORT_QUEUE_ARN: z.string().startsWith('arn:'),
+  REPORT_SCHEDULE_GROUP: z.string().min(1),
+  REPORT_SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
+});
+
+/**
+ * The report function (lib/reporting.ts): the report bucket, the SES sender (none: reports are
+ * kept but not mailed), the owners' topic, k and the hour rollups' retention, the consumers'
+ * dead-letter queues; its database like every function's.
+ */
+export const reportEnv = z.object({
+  K_ANONYMITY: kAnonymity,
+  RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS,
+  REPORT_BUCKET: z.string().min(1),
+  // The stream consumers' on-failure queues, whose dead letters the operations report lists.
+  AGGREGATE_DLQ_URL: z.url(),
+  DETECT_DLQ_URL: z.url(),
+  REPORT_EMAIL_FROM: optionalString.pipe(z.email().optional()),
+  REPORT_OWNER_TOPIC_ARN: z.string().startsWith('arn:'),
+});
 
 let secrets: SecretReader | undefined;
 /** One cache of secrets per execution environment, so every read shares its client and max age. */

@@ -19,13 +19,16 @@ import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
 import { callerOf, json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { ROUTES } from './http/roles';
-import { RESEARCH_DATASET, researchExportSchema, researchReportSchema } from '../domain/privacy/research-release';
-import type { ObjectStore } from '../ports';
-import type { ReportIndex } from '../ports/reports';
+import { RESEARCH_DATASET, researchExportSchema } from '../domain/privacy/research-release';
+import { budgetExhausted, reportRoutes } from './report-routes';
+import { makeReports, type Reports } from '../use-cases/reports';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
+import { SqlReportScheduleStore } from '../adapters/pg/sql-report-schedules';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store';
-import { s3Client } from '../adapters/aws/clients';
-import { makeResearchReport, type ResearchReport } from '../use-cases/research-report';
+import { s3Client, schedulerClient, sqsClient } from '../adapters/aws/clients';
+import { SqsReportJobQueue } from '../adapters/aws/sqs-report-jobs';
+import { SchedulerReportTimers } from '../adapters/aws/scheduler-report-timers';
+import { makeResearchRelease } from '../use-cases/research-report';
 import { remainingBudget, type PrivacyBudget } from '../domain/privacy/noise/privacy-budget';
 import type { PrivacyLedger } from '../ports/privacy-ledger';
 import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
@@ -46,7 +49,7 @@ import { PATTERN_KINDS, releasePatterns, type PatternKind } from '../domain/beha
 
 export interface QueryHandlerDeps {
   readonly rollups: RollupReader;
-  readonly reports: { readonly researchReport: ResearchReport; readonly index: ReportIndex; readonly objects: ObjectStore };
+  readonly reports: Reports;
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly cohorts: Cohorts;
@@ -78,9 +81,6 @@ async function getMetric(deps: QueryHandlerDeps, event: HttpEvent): Promise<Http
   }
 }
 
-const budgetExhausted = (remaining: { epsilon: number; delta: number }) =>
-  new HttpError(403, 'privacy_budget_exhausted', `the ${RESEARCH_DATASET} budget has epsilon ${remaining.epsilon} and delta ${remaining.delta} left; this release asks for more`, { remaining });
-
 /** POST /v1/research/exports: a differentially private release that spends from the research budget. */
 async function postResearchExport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const parsed = researchExportSchema.safeParse(jsonBody(event));
@@ -92,29 +92,6 @@ async function postResearchExport(deps: QueryHandlerDeps, event: HttpEvent): Pro
   const answer = { dataset: RESEARCH_DATASET, metric: request.metric, from: request.from, to: request.to, mechanism: request.mechanism, maxContributionsPerUser: request.maxContributionsPerUser };
   if (result.status === 'suppressed') return json(200, { ...answer, suppressed: [result.suppressed] }, { 'cache-control': 'no-store' });
   return json(200, { ...answer, ...result.release, budgetRemaining: result.remaining }, { 'cache-control': 'no-store' });
-}
-
-/** POST /v1/reports: the research report, generated now (it is small), 201 with its index entry. */
-async function postReport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
-  const parsed = researchReportSchema.safeParse(jsonBody(event));
-  if (!parsed.success) throw invalidBody(parsed.error.issues);
-  const result = await deps.reports.researchReport(parsed.data, callerOf(event));
-  noteForAudit(event, { ...parsed.data, outcome: result.status, ...(result.status === 'ready' && { report: result.report.id }) });
-  if (result.status === 'refused') throw budgetExhausted(result.remaining);
-  return json(201, result.report);
-}
-
-const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** GET /v1/reports/{id}: the index entry, and the report itself inline (research reports are a few lines of CSV). */
-async function getReport(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
-  const id = event.pathParameters?.['id'] ?? '';
-  if (!REPORT_ID.test(id)) throw badRequest('invalid_parameter', 'id: must be a report id (a lowercase UUID)', { parameter: 'id' });
-  noteForAudit(event, { id });
-  const report = await deps.reports.index.get(id);
-  const file = report && (await deps.reports.objects.get(report.objectKey));
-  if (!report || !file) throw new HttpError(404, 'not_found', `no report ${id}`);
-  return json(200, { ...report, content: file.body }, { 'cache-control': 'no-store' });
 }
 
 /** GET /v1/privacy/budget: each dataset's budget, what its releases spent, and what is left. */
@@ -167,8 +144,7 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       'GET /v1/metrics/{metric}': (event) => getMetric(deps, event),
       'POST /v1/research/exports': (event) => postResearchExport(deps, event),
       'GET /v1/privacy/budget': () => getBudget(deps),
-      'POST /v1/reports': (event) => postReport(deps, event),
-      'GET /v1/reports/{id}': (event) => getReport(deps, event),
+      ...reportRoutes(deps.reports),
       ...cohortRoutes(deps.cohorts),
       'GET /v1/predictions': (event) => getPredictions(deps, event),
       'GET /v1/patterns': (event) => getPatterns(deps, event),
@@ -188,12 +164,20 @@ export const handler = logger.around(
     const clock = { now: () => new Date() };
     const total = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
     const release = { values: new SqlResearchValues(db), ledger, budget: total, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock };
-    const reports = { index: new SqlReportIndex(db), objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET) };
     const patterns = new SqlPatternStore(db);
     return makeQueryHandler({
       rollups: new SqlRollupStore(db),
       researchExport: makeResearchExport(release),
-      reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }) },
+      reports: makeReports({
+        index: new SqlReportIndex(db),
+        schedules: new SqlReportScheduleStore(db),
+        jobs: new SqsReportJobQueue(sqsClient(), config.REPORT_QUEUE_URL),
+        timers: new SchedulerReportTimers(schedulerClient(), { groupName: config.REPORT_SCHEDULE_GROUP, queueArn: config.REPORT_QUEUE_ARN, roleArn: config.REPORT_SCHEDULER_ROLE_ARN }),
+        objects: new S3ObjectStore(s3Client(), config.REPORT_BUCKET),
+        researchRelease: makeResearchRelease({ ...release, metrics: emfMetrics(METRICS_NAMESPACE, 'query') }),
+        clock,
+        newId: randomUUID,
+      }),
       budget: { ledger, total },
       cohorts: makeCohorts({ store: new SqlCohortStore(db), population: new SqlCohortPopulation(db), patterns, clock, k: config.K_ANONYMITY, newId: randomUUID }),
       patterns,

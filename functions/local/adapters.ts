@@ -10,16 +10,22 @@ import { LmdbEventStream } from '../adapters/local/lmdb-event-stream';
 import { SqlDeadLetterQueue } from '../adapters/pg/sql-dead-letter-queue';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { makeTrimHandled } from '../use-cases/trim-stream';
-import { dynamoDbClient, kinesisClient, sqsClient } from '../adapters/aws/clients';
+import { dynamoDbClient, kinesisClient, s3Client, sesClient, snsClient, sqsClient } from '../adapters/aws/clients';
 import { DynamoConsentRegistry, ensureConsentTable } from '../adapters/aws/dynamo-consent-registry';
 import { LmdbConsentRegistry } from '../adapters/local/lmdb-consent-registry';
 import type { ConsentRegistry } from '../ports/consent';
 import type { RecordKeyStore } from '../ports/record-keys';
 import { DynamoRecordKeyStore, ensureRecordKeyTable } from '../adapters/aws/dynamo-record-keys';
 import { SqlRecordKeyStore } from '../adapters/pg/sql-record-keys';
-import { s3Client } from '../adapters/aws/clients';
 import { S3ObjectStore, ensureBucket } from '../adapters/aws/s3-object-store';
 import { FileObjectStore } from '../adapters/local/file-object-store';
+import type { LocalLinks } from '../adapters/local/local-links';
+import { OutboxOwnerAlerts, OutboxReportMailer } from '../adapters/local/outbox-report-mail';
+import { SesReportMailer } from '../adapters/aws/ses-report-mailer';
+import { SnsOwnerAlerts } from '../adapters/aws/sns-owner-alerts';
+import { ensureAlertTopics } from '../adapters/aws/sns-channel';
+import { VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
+import type { OwnerAlerts, ReportMailer } from '../ports/reports';
 import { KinesisEventStream, ensureStream } from '../adapters/aws/kinesis-stream';
 import { SqsDeadLetterQueue, ensureQueue } from '../adapters/aws/sqs-dead-letter-queue';
 import { RedisLiveStore } from '../adapters/redis/redis-live-store';
@@ -218,7 +224,7 @@ export async function openRecordKeys(config: LocalConfig, streaming: SqlDatabase
 }
 
 /** S3 when an AWS endpoint is configured (bucket `<stream>-reports`), else files in `DATA_DIR/reports`. */
-export async function openObjectStore(config: LocalConfig): Promise<ObjectStore> {
+export async function openObjectStore(config: LocalConfig, links?: LocalLinks): Promise<ObjectStore> {
   if (config.AWS_ENDPOINT_URL) {
     const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
     const bucket = `${config.STREAM_NAME}-reports`.toLowerCase();
@@ -227,5 +233,23 @@ export async function openObjectStore(config: LocalConfig): Promise<ObjectStore>
     // Recreated empty: reports written before the restart are gone, as the emulator lost them.
     return new S3ObjectStore(recreatedWhenLost(s3Client(endpoint), { resource: `s3 bucket ${bucket}`, lostWhen: ['NoSuchBucket'], recreate: create, logger: emulatorLogger(config) }), bucket);
   }
-  return new FileObjectStore(join(resolve(config.DATA_DIR), 'objects'));
+  return new FileObjectStore(join(resolve(config.DATA_DIR), 'objects'), links);
+}
+
+/** The file that stands in for SNS and SES in the embedded mode; undefined when an emulator has them. */
+export const outboxPath = (config: LocalConfig): string | undefined => (config.AWS_ENDPOINT_URL ? undefined : join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl'));
+
+/**
+ * Where report mail and owners' alerts go: the outbox file when no AWS endpoint is configured
+ * (the alerts' outbox, so one file shows everything the product would have sent), else SES and
+ * the operations topic on the emulator.
+ */
+export async function openReportDelivery(config: LocalConfig): Promise<{ mailer: ReportMailer; owners: OwnerAlerts }> {
+  const outbox = outboxPath(config);
+  if (outbox !== undefined) return { mailer: new OutboxReportMailer(outbox), owners: new OutboxOwnerAlerts(outbox) };
+  const endpoint = { endpoint: config.AWS_ENDPOINT_URL };
+  // The alerts' sender and warning topic, made (or found) by the monitoring's set-up the same way.
+  await withClient(sesClient(endpoint), (client) => client.send(new VerifyEmailIdentityCommand({ EmailAddress: config.ALERT_EMAIL_FROM })));
+  const topics = await withClient(snsClient(endpoint), (client) => ensureAlertTopics(client, config.STREAM_NAME));
+  return { mailer: new SesReportMailer(sesClient(endpoint), config.ALERT_EMAIL_FROM), owners: new SnsOwnerAlerts(snsClient(endpoint), topics.warning) };
 }

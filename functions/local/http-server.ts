@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   readonly uploads?: Readonly<Record<string, (body: AsyncIterable<Uint8Array>) => Promise<OperationAnswer>>>;
   /** How long an API request's body may take to arrive (default BODY_DEADLINE_MS); uploads have no such bound. */
   readonly bodyDeadlineMs?: number;
+  /** GETs under `prefix` the runtime answers without a token: signed download links carry their own authority. */
+  readonly downloads?: { readonly prefix: string; readonly answer: (url: URL) => Promise<OperationAnswer> };
 }
 
 /**
@@ -166,8 +168,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       const url = requestUrl(request.url);
       const method = request.method ?? 'GET';
       const operation = method === 'GET' ? options.operations[url.pathname] : undefined;
-      if (operation) {
-        const result = await operation();
+      const download = method === 'GET' && options.downloads && url.pathname.startsWith(options.downloads.prefix) ? options.downloads : undefined;
+      if (operation || download) {
+        const result = operation ? await operation() : await download!.answer(url);
         return send(response, result.status, { ...result.headers, 'content-type': result.contentType }, result.body);
       }
       const bearer = bearerToken(request.headers.authorization);

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import type { LocalConfig } from '../config/local';
 import type { Logger } from '../adapters/log';
 import type { SqlDatabase } from '../adapters/pg/database';
@@ -22,7 +21,7 @@ import { MONITOR_EVERY_MS, makeMonitor } from '../use-cases/monitor';
 import { makeDetectHandler } from '../handlers/detect';
 import { alertConsole, alertManager, ruleEngine, seriesWatch } from '../handlers/monitoring-parts';
 import type { AlertConsole } from '../use-cases/alert-manager';
-import { STREAM_CONSUMERS, openDeadLetters, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
+import { STREAM_CONSUMERS, openDeadLetters, outboxPath, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
 
@@ -55,9 +54,6 @@ interface MonitoringStores {
   readonly feed: Pick<LiveStore, 'pushCapped' | 'publish'>;
   readonly logger: Logger;
 }
-
-/** The file that stands in for SNS and SES in the embedded mode; undefined when an emulator has them. */
-export const outboxPath = (config: LocalConfig): string | undefined => (config.AWS_ENDPOINT_URL ? undefined : join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl'));
 
 /** Alerts reach SNS and SES on the emulator when one is configured; otherwise an outbox file in the data folder stands in for both. */
 async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, 'pushCapped' | 'publish'>, logger: Logger): Promise<NotificationChannel[]> {

@@ -8,8 +8,13 @@ import { join } from 'node:path';
  */
 export function localPepper(dataDir: string, fromEnv: string | undefined): Uint8Array {
   if (fromEnv !== undefined) return Buffer.from(fromEnv, 'hex');
+  return dataDirSecret(dataDir, 'pepper');
+}
+
+/** A random 32-byte secret made once in a file of the data folder (readable by its owner only) and read from it after. */
+export function dataDirSecret(dataDir: string, name: string): Uint8Array {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, 'pepper');
+  const path = join(dataDir, name);
   if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600 });
   return Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
 }

@@ -12,8 +12,16 @@ import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
 import { SqlResearchValues } from '../adapters/pg/sql-research-values';
 import { cryptoRandomBits } from '../adapters/crypto-random';
 import { makeResearchExport } from '../use-cases/research-export';
-import { makeResearchReport } from '../use-cases/research-report';
+import { makeResearchRelease } from '../use-cases/research-report';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
+import { SqlReportScheduleStore } from '../adapters/pg/sql-report-schedules';
+import { LOCAL_FILES_PATH, LocalLinks } from '../adapters/local/local-links';
+import { makeReports } from '../use-cases/reports';
+import { makeReportWorker } from '../use-cases/report-worker';
+import { reportSources } from '../config/report-sources';
+import { LocalReportRuns } from './report-runs';
+import { RenderThread } from './render-thread';
+import { reportDownloads } from './report-downloads';
 import type { DeadLetterQueue, EventStreamWriter, StorageScrub } from '../ports';
 import { makeIngest } from '../use-cases/ingest';
 import { makeImportHistory } from '../use-cases/import-history';
@@ -27,7 +35,7 @@ import { makePrivacyHandler } from '../handlers/privacy';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
-import { TRIM_EVERY_MS, compactStreamLog, liveStoreLabel, openConsentRegistry, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
+import { TRIM_EVERY_MS, compactStreamLog, liveStoreLabel, openConsentRegistry, openObjectStore, openRecordKeys, openReportDelivery, outboxPath, openStream, sleep, systemClock } from './adapters';
 import { CachedRecordKeys } from '../adapters/cached-record-keys';
 import { ERASED_ANALYTICS_TABLES, ERASED_STREAM_TABLES, SqlScrub } from '../adapters/pg/sql-scrub';
 import { eraseOutboxLines } from '../adapters/local/outbox-channel';
@@ -35,7 +43,7 @@ import { subjectKey } from '../domain/alerting/model';
 import type { ErasureTarget } from '../use-cases/erase-user';
 import { PrometheusCounters } from './prometheus-metrics';
 import { MinuteMetrics } from '../adapters/local/minute-metrics';
-import { outboxPath, startMonitoring } from './monitoring';
+import { startMonitoring } from './monitoring';
 import { makeAlertsHandler } from '../handlers/alerts';
 import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
@@ -53,7 +61,7 @@ import { makeRunModels, type ModelRunReport } from '../use-cases/run-models';
 import { startHttpServer } from './http-server';
 import { admitted, makeAdmission } from './admission';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
-import { localPepper } from './pepper';
+import { dataDirSecret, localPepper } from './pepper';
 import { lockDataDir } from './data-dir-lock';
 
 export interface Runtime {
@@ -68,6 +76,8 @@ export interface Runtime {
   monitor(): Promise<void>;
   /** Folds the closed minutes into hour and day rollups now, as the schedule does every minute. */
   rollUp(): Promise<void>;
+  /** Resolves when every report job queued so far is done. */
+  reportsIdle(): Promise<void>;
   /** One model run now (the nightly one, and `npm run model`'s), after any in flight. */
   runModels(): Promise<ModelRunReport>;
   readonly deadLetters: DeadLetterQueue;
@@ -225,12 +235,47 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const ledger = new SqlPrivacyLedger(analytics);
   const privacyBudget = { epsilon: config.PRIVACY_BUDGET_EPSILON, delta: config.PRIVACY_BUDGET_DELTA };
   const release = { values: new SqlResearchValues(analytics), ledger, budget: privacyBudget, k: config.K_ANONYMITY, random: cryptoRandomBits(), clock: systemClock };
-  const reports = { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) };
+  // The server's URL is known once it listens; links are only made after that.
+  let serverUrl = '';
+  const links = new LocalLinks(dataDirSecret(config.DATA_DIR, 'link-secret'), () => serverUrl, () => systemClock.now());
+  const objects = await openObjectStore(config, links);
+  const reportIndex = new SqlReportIndex(analytics);
+  const reportSchedules = new SqlReportScheduleStore(analytics);
+  const { mailer, owners } = await openReportDelivery(config);
+  const renderThread = new RenderThread();
+  closers.push(() => renderThread.stop());
+  const reportRuns = new LocalReportRuns(
+    makeReportWorker({
+      index: reportIndex,
+      schedules: reportSchedules,
+      sources: reportSources({ db: analytics, deadLetters, operational: metrics, k: config.K_ANONYMITY, clock: systemClock, hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS }),
+      renderersOf: (run) => renderThread.renderersOf(run),
+      objects,
+      mailer,
+      owners,
+      clock: systemClock,
+      sleep,
+      logger,
+      metrics,
+    }),
+    logger,
+  );
+  closers.push(() => reportRuns.stop());
+  await reportRuns.sync(await reportSchedules.list());
   const patterns = new SqlPatternStore(analytics);
   const queryHandler = makeQueryHandler({
     rollups: new SqlRollupStore(analytics),
     researchExport: makeResearchExport(release),
-    reports: { ...reports, researchReport: makeResearchReport({ ...release, ...reports, newId: randomUUID, metrics }) },
+    reports: makeReports({
+      index: reportIndex,
+      schedules: reportSchedules,
+      jobs: reportRuns,
+      timers: reportRuns,
+      objects,
+      researchRelease: makeResearchRelease({ ...release, metrics }),
+      clock: systemClock,
+      newId: randomUUID,
+    }),
     budget: { ledger, total: privacyBudget },
     cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), patterns, clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
     patterns,
@@ -241,7 +286,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     clock: systemClock,
     logger,
   });
-  const models = localModelRuns(makeRunModels({ steps: behaviourModelSteps({ db: analytics, clock: systemClock, k: config.K_ANONYMITY }), artefacts: reports.objects, clock: systemClock, logger }), logger);
+  const models = localModelRuns(makeRunModels({ steps: behaviourModelSteps({ db: analytics, clock: systemClock, k: config.K_ANONYMITY }), artefacts: objects, clock: systemClock, logger }), logger);
   // History goes straight into the rollups (use-cases/import-history.ts says why), beside the aggregator's writes.
   const historyRollups = new SqlRollupStore(analytics);
   let ready = false;
@@ -281,7 +326,9 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
       ),
       '/model-runs': models.upload,
     },
+    downloads: { prefix: LOCAL_FILES_PATH, answer: reportDownloads(links, objects) },
   });
+  serverUrl = http.url;
   models.start(systemClock.now());
   closers.push(() => models.stop());
   closers.push(() => http.close());
@@ -301,6 +348,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     monitor: () => monitoring.monitor(),
     rollUp: () => aggregator.rollUp(),
     runModels: () => models.run(),
+    reportsIdle: () => reportRuns.idle(),
     // Once: a second stop (a test's cleanup after its own) must not close closed databases.
     stop() {
       ready = false;

@@ -87,3 +87,6 @@ export const REPORT_METRIC_NAMES = {
   runs: 'report_runs_total',
   duration: 'report_duration_ms',
 } as const;
+
+/** The `service` dimension of the report function's metrics, which its failure alarm reads. */
+export const REPORT_SERVICE = 'report';

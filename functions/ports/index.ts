@@ -171,7 +171,7 @@ export interface ObjectStore {
   /** A link that reads the object without other credentials until it expires: S3 presigned, signed locally. */
   link(key: string, expiresInSeconds: number): Promise<{ readonly url: string; readonly expiresAt: string }>;
   /** undefined when there is no such object. */
-  get(key: string): Promise<{ readonly body: string; readonly contentType: string } | undefined>;
+  get(key: string): Promise<{ readonly body: Buffer; readonly contentType: string } | undefined>;
   /** Retention, where no lifecycle rule does it: removing a missing key is no error. */
   delete(key: string): Promise<void>;
 }

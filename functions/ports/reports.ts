@@ -72,6 +72,7 @@ export interface ReportListQuery {
 
 /** The report index (PostgreSQL): every run, its state, its files and its deliveries. */
 export interface ReportIndex {
+  /** Adds a queued run; a run of that id already there is kept as it is (a job delivered twice). */
   add(run: NewReportRun): Promise<void>;
   get(id: string): Promise<ReportRun | undefined>;
   /** Newest first. */

@@ -1,38 +1,38 @@
-import type { Metrics, ObjectStore } from '../ports';
+import type { Metrics } from '../ports';
 import { REPORT_METRIC_NAMES } from '../ports/anomalies';
-import type { ReportEntry, ReportIndex } from '../ports/reports';
 import { releaseGate } from '../domain/privacy/release-gate';
-import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, reportSuppressions, researchReportCsv, type ReportLine, type ResearchReportRequest, type Suppression } from '../domain/privacy/research-release';
+import { RESEARCH_DATASET, RESEARCH_METRIC_NAMES, releaseResearch, reportSuppressions, type ReportLine, type Suppression } from '../domain/privacy/research-release';
+import type { ResearchReportRequest } from '../domain/reports/request';
 import { withheldFor, type ResearchExportDeps } from './research-export';
 
-export interface ResearchReportDeps extends ResearchExportDeps {
-  readonly objects: ObjectStore;
-  readonly index: ReportIndex;
-  readonly newId: () => string;
-  /** Each run's outcome and duration (`REPORT_METRIC_NAMES`), for the operators' dashboard. */
+export interface ResearchReleaseDeps extends ResearchExportDeps {
+  /** Each release's outcome and duration (`REPORT_METRIC_NAMES`), for the operators' dashboard. */
   readonly metrics: Pick<Metrics, 'count' | 'observe'>;
 }
 
-export type ResearchReportResult = { readonly status: 'ready'; readonly report: ReportEntry } | { readonly status: 'refused'; readonly remaining: { epsilon: number; delta: number } };
+export type ResearchReleaseResult =
+  | { readonly status: 'released'; readonly lines: readonly ReportLine[]; readonly summary: { readonly released: readonly string[]; readonly suppressed: ReturnType<typeof reportSuppressions> } }
+  | { readonly status: 'refused'; readonly remaining: { epsilon: number; delta: number } };
 
 // Each metric's share is a hair under ε/n, so n shares never add up past the ε the ledger records.
 const SHARE_MARGIN = 1 - 1e-12;
 
 /**
- * The research report: every research metric over the range, each a differentially private
- * release from the research dataset. Metrics with fewer than k research-consented users are listed
- * as suppressed (with the reason `withheldFor` gives) and spend nothing; the others share the report's ε (and δ) evenly, spent from the
- * ledger as one release before any noise is drawn. The CSV goes to the object store, the entry
- * to the report index.
+ * The research report's release, drawn when the report is asked for: every research metric over
+ * the range, each a differentially private release from the research dataset. Metrics with fewer
+ * than k research-consented users are listed as suppressed (with the reason `withheldFor` gives)
+ * and spend nothing; the others share the report's ε (and δ) evenly, spent from the ledger as one
+ * release before any noise is drawn. The report function renders the lines later, in any format:
+ * rendering spends nothing more.
  */
-export function makeResearchReport(deps: ResearchReportDeps) {
-  const run = makeRun(deps);
-  return async function researchReport(request: ResearchReportRequest, caller: { actor: string; role: string }): Promise<ResearchReportResult> {
+export function makeResearchRelease(deps: ResearchReleaseDeps) {
+  const release = makeRelease(deps);
+  return async function researchRelease(request: ResearchReportRequest, caller: { actor: string; role: string }, reportId: string): Promise<ResearchReleaseResult> {
     const started = deps.clock.now().getTime();
-    // Stays `failed` when the run throws: a store out of reach, a file not written.
-    let outcome: ResearchReportResult['status'] | 'failed' = 'failed';
+    // Stays `failed` when the release throws: a store out of reach.
+    let outcome: ResearchReleaseResult['status'] | 'failed' = 'failed';
     try {
-      const result = await run(request, caller);
+      const result = await release(request, caller, reportId);
       outcome = result.status;
       return result;
     } finally {
@@ -42,15 +42,14 @@ export function makeResearchReport(deps: ResearchReportDeps) {
   };
 }
 
-function makeRun(deps: ResearchReportDeps) {
-  return async function run(request: ResearchReportRequest, caller: { actor: string; role: string }): Promise<ResearchReportResult> {
-    const id = deps.newId();
+function makeRelease(deps: ResearchReleaseDeps) {
+  return async function release(request: ResearchReportRequest, caller: { actor: string; role: string }, reportId: string): Promise<ResearchReleaseResult> {
     const from = new Date(request.from);
     const to = new Date(request.to);
     const gate = releaseGate(deps.k);
     const data = await Promise.all(RESEARCH_METRIC_NAMES.map(async (metric) => ({ metric, rows: await deps.values.valuesOf(metric, from, to) })));
     const admitted = data.filter(({ rows }) => gate.settles(new Set(rows.map((row) => row.subjectHash)).size));
-    const { kind: _kind, ...parameters } = request;
+    const { kind: _kind, format: _format, timeZone: _timeZone, ...parameters } = request;
     if (admitted.length > 0) {
       const decision = await deps.ledger.spend(
         {
@@ -58,7 +57,7 @@ function makeRun(deps: ResearchReportDeps) {
           at: deps.clock.now(),
           actor: caller.actor,
           role: caller.role,
-          release: { report: id, kind: 'research', ...parameters, metrics: admitted.map(({ metric }) => metric) },
+          release: { report: reportId, kind: 'research', ...parameters, metrics: admitted.map(({ metric }) => metric) },
           cost: { epsilon: request.epsilon, delta: request.mechanism === 'gaussian' ? (request.delta ?? 0) : 0 },
         },
         deps.budget,
@@ -87,22 +86,8 @@ function makeRun(deps: ResearchReportDeps) {
           : { metric, suppressed: await (withheld ??= withheldFor(deps.values, deps.k)) },
       ),
     );
-    const objectKey = `reports/research/${id}.csv`;
-    await deps.objects.put(objectKey, researchReportCsv(lines), 'text/csv');
-    const report: ReportEntry = {
-      id,
-      kind: 'research',
-      createdAt: deps.clock.now().toISOString(),
-      createdBy: caller.actor,
-      role: caller.role,
-      parameters,
-      summary: { released: admitted.map(({ metric }) => metric), suppressed: reportSuppressions(lines) },
-      objectKey,
-      contentType: 'text/csv',
-    };
-    await deps.index.add(report);
-    return { status: 'ready', report };
+    return { status: 'released', lines, summary: { released: admitted.map(({ metric }) => metric), suppressed: reportSuppressions(lines) } };
   };
 }
 
-export type ResearchReport = ReturnType<typeof makeResearchReport>;
+export type ResearchRelease = ReturnType<typeof makeResearchRelease>;

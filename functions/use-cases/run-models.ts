@@ -41,7 +41,7 @@ export interface ModelRunReport {
 export interface RunModelsDeps {
   readonly steps: readonly ModelStep[];
   /** The model bucket in AWS, DATA_DIR/models locally. */
-  readonly artefacts: ObjectStore;
+  readonly artefacts: Pick<ObjectStore, 'put'>;
   readonly clock: Clock;
   readonly logger: Logger;
 }

@@ -21,6 +21,7 @@ const hourAligned = (iso: string, round: (x: number) => number) => new Date(roun
  * audited without a row here fails the first test.
  */
 let reportId = '';
+const AUDIT_SCHEDULE = { id: 'audit', kind: 'outcomes', cron: '0 8 * * MON', timeZone: 'Europe/London', period: 'previous_week', formats: ['csv'], recipients: ['lead@clinic.example'], enabled: true };
 let alertId = '';
 let silenceId = '';
 let cohortId = '';
@@ -38,8 +39,18 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     path: '/v1/reports',
     role: 'analyst',
     body: { kind: 'research', from: range.from, to: range.to, epsilon: 0.1 },
-    details: { kind: 'research', from: range.from, to: range.to, epsilon: 0.1, mechanism: 'laplace', maxContributionsPerUser: 10, outcome: 'ready', report: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+    details: { kind: 'research', from: range.from, to: range.to, format: 'csv', epsilon: 0.1, mechanism: 'laplace', maxContributionsPerUser: 10, outcome: 'queued', report: expect.stringMatching(/^[0-9a-f-]{36}$/) },
   },
+  'GET /v1/reports': { method: 'GET', path: '/v1/reports?kind=research&limit=1', role: 'analyst', details: { kind: 'research', count: 1 } },
+  // Who is mailed is not in the trail: how many.
+  'PUT /v1/report-schedules': {
+    method: 'PUT',
+    path: '/v1/report-schedules',
+    role: 'admin',
+    body: { schedules: [AUDIT_SCHEDULE] },
+    details: { schedules: [{ id: 'audit', kind: 'outcomes', cron: '0 8 * * MON', timeZone: 'Europe/London', period: 'previous_week', formats: ['csv'], enabled: true, recipients: 1 }] },
+  },
+  'POST /v1/report-schedules/{id}/test': { method: 'POST', path: '/v1/report-schedules/audit/test', role: 'admin', details: { schedule: 'audit', report: expect.stringMatching(/^[0-9a-f-]{36}$/) } },
   'GET /v1/reports/{id}': {
     method: 'GET',
     get path() {
@@ -154,6 +165,7 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
 /** What the samples' paths name: a report, an alert and a silence of `target`. */
 async function prepare(target: TestRuntime): Promise<void> {
   reportId = (await target.request('POST', '/v1/reports', { body: { kind: 'research', from: range.from, to: range.to, epsilon: 0.1 } })).body.id as string;
+  await target.request('PUT', '/v1/report-schedules', { body: { schedules: [AUDIT_SCHEDULE] } });
   await target.postEvents([makeEvent({ userId: 'raw-user-canary-6', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
   await target.runtime.detect();
   alertId = (await target.request('GET', '/v1/alerts')).body.alerts[0].id as string;

@@ -12,7 +12,7 @@ async function cli(script: string, args: string[]): Promise<{ status: number; st
   );
 }
 
-// Every command-line tool a README step names: npm start, token, demo, audit:verify, import, population, model.
+// Every command-line tool a README step names: npm start, token, demo, audit:verify, import, population, model, report.
 const TOOLS = [
   ['npm start', 'bin/local.ts'],
   ['npm run token', 'bin/token.ts'],
@@ -21,6 +21,7 @@ const TOOLS = [
   ['npm run import', 'bin/import.ts'],
   ['npm run population', 'bin/population.ts'],
   ['npm run model', 'bin/model.ts'],
+  ['npm run report', 'bin/report.ts'],
 ] as const;
 
 describe.each(TOOLS)('%s', (command, script) => {

@@ -105,14 +105,25 @@ async function plantCanaries(dataDir: string, env: Record<string, string>, dumpS
     const alerts = await (await fetch(`${runtime.url}/v1/alerts`, { headers: { authorization: `Bearer ${runtime.tokens.devToken}` } })).text();
     expect(JSON.parse(alerts).alerts).toHaveLength(1);
     answers.push(alerts);
-    // A research report, so the object store holds a file to search too.
-    const report = await fetch(`${runtime.url}/v1/reports`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
-      body: JSON.stringify({ kind: 'research', from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), epsilon: 0.1 }),
-    });
-    expect(report.status).toBe(201);
-    answers.push(await report.text());
+    // Reports of each kind, as HTML and CSV (text a search can read), so the object store holds files to search too.
+    const reportBodies = [
+      { kind: 'research', epsilon: 0.1 },
+      { kind: 'outcomes', format: 'html' },
+      { kind: 'operations', format: 'csv' },
+    ];
+    for (const body of reportBodies) {
+      const report = await fetch(`${runtime.url}/v1/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.devToken}` },
+        body: JSON.stringify({ ...body, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() }),
+      });
+      expect(report.status).toBe(202);
+      const { id } = (await report.json()) as { id: string };
+      await runtime.reportsIdle();
+      const page = await (await fetch(`${runtime.url}/v1/reports/${id}`, { headers: { authorization: `Bearer ${runtime.tokens.devToken}` } })).json() as { status: string; error?: unknown; files: { url: string }[] };
+      expect([page.status, page.error]).toEqual(['done', undefined]);
+      answers.push(JSON.stringify(page), await (await fetch(page.files[0]!.url)).text());
+    }
     const dumps = await dumpStores();
     return { everything: [...planted.flatMap((p) => p.canaries), 'canary-user@example.org'], logs, answers, dumps };
   } finally {

@@ -1,4 +1,5 @@
 import { ROUTES, type RouteKey } from '../../functions/handlers/http/roles';
+import { parseString } from '@fast-csv/parse';
 import { makeEvent } from '../support/events';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
@@ -23,6 +24,17 @@ const moods = (platform: string, users: number) =>
  * Android has k - 1 users, iOS k; all of them consented to research as well. A route marked as a
  * release without a row here fails the first test.
  */
+/** A report's CSV as records by its header (fast-csv's parser, not ours). */
+function csvRecords(text: string): Promise<Record<string, string>[]> {
+  return new Promise((resolve, reject) => {
+    const records: Record<string, string>[] = [];
+    parseString(text, { headers: true })
+      .on('data', (record: Record<string, string>) => records.push(record))
+      .on('error', reject)
+      .on('end', () => resolve(records));
+  });
+}
+
 type Check = (app: TestRuntime) => Promise<{ smallSuppressed: boolean; largeShown: boolean }>;
 const researchExport = (app: TestRuntime, metric: string) =>
   app.request('POST', '/v1/research/exports', { body: { metric, from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), epsilon: 0.1 } });
@@ -71,12 +83,20 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
     const large = await researchExport(app, 'mood.valence');
     return { smallSuppressed: small.body.suppressed?.[0]?.reason === 'k_anonymity' && small.body.count === undefined, largeShown: large.status === 200 && typeof large.body.count?.value === 'number' };
   },
-  // One report over everything: assessment.score (k - 1 users) suppressed, mood.valence (2k - 1) released.
+  // A research report over everything: assessment.score (k - 1 users) suppressed, mood.valence (2k - 1) released;
+  // and an operational report, whose daily volumes show mood.reported (2k - 1 users) and withhold assessment.completed (k - 1).
   'POST /v1/reports': async (app) => {
-    const created = await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), epsilon: 0.1 } });
-    const lines = ((await app.request('GET', `/v1/reports/${created.body.id}`)).body.content as string).split('\n');
+    const period = { from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString() };
+    const research = await app.request('POST', '/v1/reports', { body: { kind: 'research', ...period, epsilon: 0.1 } });
+    const lines = (await app.madeReport(research.body.id as string)).text.split('\n');
     const line = (metric: string) => lines.find((text) => text.startsWith(`${metric},`)) ?? '';
-    return { smallSuppressed: line('assessment.score').endsWith(',k_anonymity'), largeShown: /^mood\.valence,-?\d+,/.test(line('mood.valence')) };
+    const operations = await app.request('POST', '/v1/reports', { body: { kind: 'operations', ...period, format: 'csv' } });
+    const cells = await csvRecords((await app.madeReport(operations.body.id as string)).text);
+    const thisPeriod = (type: string) => cells.find((cell) => cell['section'] === 'volumes' && cell['row']!.startsWith(`${type} (`) && cell['column'] === 'This period');
+    return {
+      smallSuppressed: line('assessment.score').endsWith(',k_anonymity') && thisPeriod('assessment.completed')?.['status'] === 'suppressed' && thisPeriod('assessment.completed')?.['value'] === '',
+      largeShown: /^mood\.valence,-?\d+,/.test(line('mood.valence')) && thisPeriod('mood.reported')?.['value'] === String(2 * K - 1),
+    };
   },
 };
 

@@ -110,15 +110,15 @@ describe('the research report (epsilon 1, k 3)', () => {
 
   it('releases every research metric with k users, lists the rest as suppressed, and spends the report epsilon once', async () => {
     const created = await app.request('POST', '/v1/reports', { body });
-    const fetched = await app.request('GET', `/v1/reports/${created.body.id}`);
     const budget = await app.request('GET', '/v1/privacy/budget');
+    const { page, text } = await app.madeReport(created.body.id as string);
 
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ kind: 'research', createdBy: 'dev', role: 'admin', contentType: 'text/csv', summary: { released: ['events', 'mood.valence'] } });
-    expect(created.body.summary.suppressed).toEqual(
+    expect([created.status, created.body.status]).toEqual([202, 'queued']);
+    expect(page).toMatchObject({ kind: 'research', createdBy: 'dev', formats: ['csv'], files: [{ format: 'csv', contentType: 'text/csv; charset=utf-8' }], summary: { released: ['events', 'mood.valence'] } });
+    expect(page.summary.suppressed).toEqual(
       expect.arrayContaining([expect.objectContaining({ metric: 'assessment.score', reason: 'k_anonymity' }), expect.objectContaining({ metric: 'sessions', reason: 'k_anonymity' })]),
     );
-    const lines = (fetched.body.content as string).trim().split('\n');
+    const lines = text.trim().split('\n');
     expect(lines[0]).toBe('metric,count,count_sd,count_low,count_high,sum,sum_sd,sum_low,sum_high,mean,mean_sd,mean_low,mean_high,clamped_to,suppressed');
     // Count, sum, each with its standard deviation and interval; a mean, or none with insufficient_data.
     expect(lines.find((line) => line.startsWith('mood.valence,'))).toMatch(/^mood\.valence,\d+,[\d.]+,\d+,\d+,(-?[\d.e-]+,){4}((-?[\d.e-]+,){4}-1\.\.1,|,,,,-1\.\.1,insufficient_data)$/);

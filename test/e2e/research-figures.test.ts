@@ -109,14 +109,14 @@ describe('released figures once 30 people consent to research (k 5)', () => {
     ['laplace, one value a user', { epsilon: 2, maxContributionsPerUser: 1 }],
   ])('a research report (%s) releases every metric, with figures that all make sense, in its summary and its CSV', async (_name, parameters) => {
     const created = await app.request('POST', '/v1/reports', { body: { kind: 'research', ...range, ...parameters } });
-    const content = (await app.request('GET', `/v1/reports/${created.body.id}`)).body.content as string;
+    const { page, text: content } = await app.madeReport(created.body.id as string);
     const lines = csvReleases(content);
 
-    expect(created.status).toBe(201);
-    expect(created.body.summary.released).toHaveLength(9);
+    expect(created.status).toBe(202);
+    expect(page.summary.released).toHaveLength(9);
     expect(lines.flatMap(({ metric, release }) => nonsense(metric, release))).toEqual([]);
     // The summary withholds exactly the means the CSV left empty, each saying why.
-    expect(created.body.summary.suppressed).toEqual(
+    expect(page.summary.suppressed).toEqual(
       lines.filter(({ withheld }) => withheld !== '').map(({ metric }) => ({ metric, reason: 'insufficient_data', figure: 'mean', message: expect.stringContaining('too small to carry a mean') })),
     );
   });
@@ -154,18 +154,18 @@ describe('suppression reasons when nobody, then one person, consented to researc
 
   it('says no_research_consent, and how to give it, in the report summary, its CSV and an export, spending nothing', async () => {
     const created = await report();
-    const content = (await app.request('GET', `/v1/reports/${created.body.id}`)).body.content as string;
+    const { page, text: content } = await app.madeReport(created.body.id as string);
     const exported = await exportOf('mood.valence');
     const budget = await app.request('GET', '/v1/privacy/budget');
 
-    expect(created.status).toBe(201);
-    expect(created.body.summary.released).toEqual([]);
-    expect(created.body.summary.suppressed).toHaveLength(9);
-    expect(new Set(created.body.summary.suppressed.map((each: { reason: string }) => each.reason))).toEqual(new Set(['no_research_consent']));
-    expect(created.body.summary.suppressed[0].message).toMatch(/PUT \/v1\/consent\/\{userId\} with "research": true/);
+    expect(created.status).toBe(202);
+    expect(page.summary.released).toEqual([]);
+    expect(page.summary.suppressed).toHaveLength(9);
+    expect(new Set(page.summary.suppressed.map((each: { reason: string }) => each.reason))).toEqual(new Set(['no_research_consent']));
+    expect(page.summary.suppressed[0].message).toMatch(/PUT \/v1\/consent\/\{userId\} with "research": true/);
     expect(csvReleases(content).map(({ withheld }) => withheld)).toEqual(Array.from({ length: 9 }, () => 'no_research_consent'));
     expect(exported.status).toBe(200);
-    expect(exported.body.suppressed).toEqual([created.body.summary.suppressed[0] && { reason: 'no_research_consent', message: created.body.summary.suppressed[0].message }]);
+    expect(exported.body.suppressed).toEqual([page.summary.suppressed[0] && { reason: 'no_research_consent', message: page.summary.suppressed[0].message }]);
     expect(exported.body.count).toBeUndefined();
     expect(budget.body.datasets[0].releases).toBe(0);
   });

@@ -14,6 +14,7 @@ const range = `from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now
  * ROUTES without a row here fails the first test.
  */
 let reportId = '';
+const ROLES_SCHEDULE = { id: 'roles', kind: 'operations', cron: '0 8 * * MON', timeZone: 'Europe/London', period: 'previous_week', formats: ['csv'], recipients: [], enabled: true };
 let alertId = '';
 let silenceId = '';
 const cohortIds: string[] = [];
@@ -38,6 +39,11 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
     path: '/v1/reports',
     body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 },
   },
+  'GET /v1/reports': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/reports?limit=5' },
+  'GET /v1/report-schedules': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/report-schedules' },
+  'PUT /v1/report-schedules': { allowed: ['admin'], method: 'PUT', path: '/v1/report-schedules', body: { schedules: [ROLES_SCHEDULE] } },
+  // The schedule set in beforeAll (and set again, the same, by the PUT above).
+  'POST /v1/report-schedules/{id}/test': { allowed: ['admin'], method: 'POST', path: `/v1/report-schedules/${ROLES_SCHEDULE.id}/test` },
   // The report made in beforeAll.
   'GET /v1/reports/{id}': {
     allowed: ['admin', 'analyst'],
@@ -108,6 +114,7 @@ describe('roles on every route', () => {
     alertId = (await app.request('GET', '/v1/alerts')).body.alerts[0].id as string;
     silenceId = (await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: new Date(now + 3_600_000).toISOString(), comment: 'roles test' } })).body.id as string;
     for (const platform of ['ios', 'android']) cohortIds.push((await app.request('POST', '/v1/cohorts', { body: { name: platform, definition: { attribute: { platform } } } })).body.id as string);
+    await app.request('PUT', '/v1/report-schedules', { body: { schedules: [ROLES_SCHEDULE] } });
     reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 } })).body.id as string;
   });
   afterAll(async () => {

@@ -23,7 +23,7 @@ const STREAM_CONSUMER = [
   'kinesis:SubscribeToShard',
 ];
 
-const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'cloudwatch:GetMetricData', ...IN_VPC]);
+const WITHOUT_RESOURCE_ARNS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'cloudwatch:GetMetricData', 'scheduler:ListSchedules', ...IN_VPC]);
 
 /**
  * What each function's execution role may do, and why. `everywhere` holds on both targets;
@@ -76,6 +76,14 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       's3:PutObject',
       'kms:Decrypt',
       'kms:GenerateDataKey',
+      // Report jobs to the report queue (under its key: GenerateDataKey, Decrypt).
+      'sqs:SendMessage',
+      // Report schedules as EventBridge Scheduler schedules of the report group, with the scheduler role passed to them.
+      'scheduler:CreateSchedule',
+      'scheduler:UpdateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:ListSchedules',
+      'iam:PassRole',
     ],
     awsOnly: IN_VPC,
   },
@@ -137,6 +145,28 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       ...DATABASE_SECRET,
+    ],
+    awsOnly: IN_VPC,
+  },
+  report: {
+    everywhere: [
+      ...LOGS_AND_TRACING,
+      ...DATABASE_SECRET,
+      // Report files under reports/ in the report bucket (SSE-KMS with the storage key); get also signs the e-mailed links.
+      's3:GetObject',
+      's3:PutObject',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      // The SQS event source mapping takes jobs from the queue with the function's role (CDK's grantConsumeMessages).
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueUrl',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      // Owners' alerts on the operations topic (its key: GenerateDataKey, Decrypt).
+      'sns:Publish',
+      // The operations report: the consumers' dead letters peeked (received, made visible again), ingest's metrics read back.
+      'cloudwatch:GetMetricData',
     ],
     awsOnly: IN_VPC,
   },

@@ -32,8 +32,8 @@ describe('target=localstack', () => {
     // The report bucket, its access-log bucket, the imports bucket and the model bucket.
     template.resourceCountIs('AWS::S3::Bucket', 4);
     template.resourceCountIs('AWS::SNS::Topic', 2);
-    // The dead-letter queues of the aggregate and detect consumers.
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+    // The dead-letter queues of the aggregate and detect consumers, the report job queue and its DLQ.
+    template.resourceCountIs('AWS::SQS::Queue', 4);
     template.resourceCountIs('AWS::Kinesis::StreamConsumer', 1);
     for (const prefix of Object.values(HOUSE_FUNCTIONS)) {
       const { resource } = lambdaNamed(template, prefix);

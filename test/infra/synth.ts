@@ -53,6 +53,7 @@ export const HOUSE_FUNCTIONS = {
   alerts: 'MonitoringAlertsFunction',
   import: 'HistoryImportImportFunction',
   model: 'BehaviourModelModelFunction',
+  report: 'ReportingReportFunction',
 } as const;
 
 /** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */

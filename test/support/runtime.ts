@@ -16,6 +16,8 @@ export interface TestRuntime {
   consent(userIds: Iterable<string>, scopes?: ConsentScopes): Promise<void>;
   /** Grants consent to every user of the events, then POSTs them: what a consenting client does. */
   postEvents(events: readonly Record<string, unknown>[]): Promise<{ status: number; body: any }>;
+  /** A report asked for earlier, once the runtime's report jobs are done: its page and its first file, read through its link. */
+  madeReport(id: string): Promise<{ page: any; file: Buffer; text: string }>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -47,6 +49,15 @@ export async function startTestRuntime(env: Record<string, string> = {}): Promis
     async postEvents(events) {
       await handle.consent(events.map((event) => String(event['userId'])));
       return handle.request('POST', '/v1/events', { body: { events } });
+    },
+    async madeReport(id) {
+      await runtime.reportsIdle();
+      const page = await handle.request('GET', `/v1/reports/${id}`);
+      expect([page.status, page.body.status]).toEqual([200, 'done']);
+      const download = await fetch(page.body.files[0].url as string);
+      expect(download.status).toBe(200);
+      const file = Buffer.from(await download.arrayBuffer());
+      return { page: page.body, file, text: file.toString('utf8') };
     },
     async restart() {
       await runtime.stop();

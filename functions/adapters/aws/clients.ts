@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -86,3 +87,4 @@ export const secretsManagerClient = (options?: AwsClientOptions): SecretsManager
   build(SecretsManagerClient, options);
 export const sesClient = (options?: AwsClientOptions): SESClient => build(SESClient, options);
 export const cloudWatchClient = (options?: AwsClientOptions): CloudWatchClient => build(CloudWatchClient, options);
+export const schedulerClient = (options?: AwsClientOptions): SchedulerClient => build(SchedulerClient, options);

@@ -36,52 +36,54 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     });
   }
 
-  /**
-   * Peeks without consuming, oldest first. A receive with visibility 0 would answer the same ten
-   * messages again and again, so each page is hidden while paging and made visible again at the end.
-   */
-  private async peek(limit: number): Promise<Message[]> {
-    const seen = new Map<string, Message>();
-    try {
-      while (seen.size < limit) {
-        const { Messages = [] } = await this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.queueUrl,
-            MaxNumberOfMessages: Math.min(MAX_MESSAGES_PER_RECEIVE, limit - seen.size),
-            VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
-            // Long polling asks every SQS server, so a small queue is not reported empty by chance.
-            WaitTimeSeconds: this.options.waitTimeSeconds ?? 1,
-            MessageSystemAttributeNames: ['SentTimestamp'],
-          }),
-        );
-        const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
-        if (fresh.length === 0) break;
-        for (const message of fresh) seen.set(message.MessageId as string, message);
-      }
-    } finally {
-      await this.release([...seen.values()]);
-    }
-    return [...seen.values()].sort((a, b) => sentAt(a) - sentAt(b));
-  }
-
-  private async release(messages: readonly Message[]): Promise<void> {
-    for (let start = 0; start < messages.length; start += MAX_MESSAGES_PER_RECEIVE) {
-      const page = messages.slice(start, start + MAX_MESSAGES_PER_RECEIVE);
-      await this.client.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: page.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
+  private peek(limit: number): Promise<Message[]> {
+    return peekQueue(this.client, this.queueUrl, limit, this.options.waitTimeSeconds);
   }
 }
 
-function sentAt(message: Message): number {
+/**
+ * A queue's messages, oldest first, without consuming them. A receive with visibility 0 would
+ * answer the same ten messages again and again, so each page is hidden while paging and made
+ * visible again at the end.
+ */
+export async function peekQueue(client: SQSClient, queueUrl: string, limit: number, waitTimeSeconds = 1): Promise<Message[]> {
+  const seen = new Map<string, Message>();
+  try {
+    while (seen.size < limit) {
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(MAX_MESSAGES_PER_RECEIVE, limit - seen.size),
+          VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
+          // Long polling asks every SQS server, so a small queue is not reported empty by chance.
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
+      );
+      const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
+      if (fresh.length === 0) break;
+      for (const message of fresh) seen.set(message.MessageId as string, message);
+    }
+  } finally {
+    await release(client, queueUrl, [...seen.values()]);
+  }
+  return [...seen.values()].sort((a, b) => sentAt(a) - sentAt(b));
+}
+
+async function release(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += MAX_MESSAGES_PER_RECEIVE) {
+    const page = messages.slice(start, start + MAX_MESSAGES_PER_RECEIVE);
+    await client.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: page.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+}
+
+/** When SQS took the message: its SentTimestamp, which peekQueue asks for. */
+export function sentAt(message: Message): number {
   return Number(message.Attributes?.SentTimestamp ?? 0);
 }
 

@@ -1,16 +1,15 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { CONFIDENCE, INSUFFICIENT_MEAN, RESEARCH_DATASET, SUPPRESSION_REASONS, researchExportSchema, researchReportSchema, type ResearchRelease, type Suppression } from '../privacy/research-release';
+import { CONFIDENCE, INSUFFICIENT_MEAN, RESEARCH_DATASET, SUPPRESSION_REASONS, researchExportSchema, type ResearchRelease, type Suppression } from '../privacy/research-release';
 import { BODY_ERRORS, NO_STORE, json, registerRoute, type RouteTable } from './openapi-route';
 
 /*
- * Research releases, the research report and the budget they spend. Answers are described here,
+ * Research releases and the budget they spend (the research report is in openapi-reports.ts). Answers are described here,
  * each checked against its TypeScript type (`satisfies z.ZodType<…>`), and the examples are real
  * answers' shapes, typed the same way, so a field dropped from the code fails the build.
  */
 
 const tags = ['Research'];
-const REPORT_ID = '4c099497-681f-4332-ad50-be7f6dfc5f8f';
 
 const privacyCost = z.object({ epsilon: z.number(), delta: z.number() });
 
@@ -63,25 +62,6 @@ const researchExportAnswer = z
   ])
   .meta({ id: 'ResearchExport' });
 
-const reportEntry = z
-  .object({
-    id: z.uuid(),
-    kind: z.literal('research'),
-    createdAt: z.iso.datetime(),
-    createdBy: z.string(),
-    role: z.string(),
-    parameters: z.record(z.string(), z.unknown()),
-    summary: z.object({
-      released: z.array(z.string()),
-      suppressed: z
-        .array(suppression.extend({ metric: z.string() }))
-        .meta({ description: 'A line withheld (k_anonymity, or no_research_consent when the research dataset holds no one), or with `figure` one figure of a released line (insufficient_data: the noisy count cannot carry the mean).' }),
-    }),
-    objectKey: z.string(),
-    contentType: z.string(),
-  })
-  .meta({ id: 'ReportEntry' });
-
 const budgetAnswer = z
   .object({
     datasets: z.array(
@@ -124,19 +104,7 @@ const exportExample = {
   budgetRemaining: { epsilon: 9, delta: 0.0001 },
 };
 
-const reportExample = {
-  id: REPORT_ID,
-  kind: 'research',
-  createdAt: '2026-12-04T17:52:48.242Z',
-  createdBy: 'dev',
-  role: 'admin',
-  parameters: { from: '2026-11-13T00:00:00Z', to: '2026-12-05T00:00:00Z', epsilon: 1, mechanism: 'laplace', maxContributionsPerUser: 10 },
-  summary: { released: ['events', 'sessions', 'session.duration', 'mood.valence'], suppressed: [{ metric: 'session.duration', ...INSUFFICIENT_MEAN }] },
-  objectKey: `reports/research/${REPORT_ID}.csv`,
-  contentType: 'text/csv',
-};
-
-/** POST /v1/research/exports, GET /v1/privacy/budget, POST /v1/reports and GET /v1/reports/{id}. */
+/** POST /v1/research/exports and GET /v1/privacy/budget. */
 export function registerResearch(registry: OpenAPIRegistry, routes: RouteTable, security: RouteConfig['security']): void {
   registerRoute(
     registry,
@@ -174,45 +142,6 @@ export function registerResearch(registry: OpenAPIRegistry, routes: RouteTable, 
           content: json(budgetAnswer, { datasets: [{ dataset: 'research', composition: 'sequential', budget: { epsilon: 10, delta: 0.0001 }, spent: { epsilon: 1.5, delta: 0 }, remaining: { epsilon: 8.5, delta: 0.0001 }, releases: 3 }] }),
         },
       },
-    },
-    security,
-  );
-
-  registerRoute(
-    registry,
-    routes,
-    'POST /v1/reports',
-    {
-      operationId: 'createReport',
-      summary: 'The research report: every research metric over a range, differentially private, spending the report epsilon once',
-      tags,
-      request: { body: { required: true, content: json(researchReportSchema, { kind: 'research', from: '2026-11-13T00:00:00Z', to: '2026-12-05T00:00:00Z', epsilon: 1 }) } },
-      responses: { 201: { description: 'The report, generated and stored; its index entry.', content: json(reportEntry, reportExample) } },
-      errors: [...BODY_ERRORS, 'privacy_budget_exhausted'],
-    },
-    security,
-  );
-
-  registerRoute(
-    registry,
-    routes,
-    'GET /v1/reports/{id}',
-    {
-      operationId: 'getReport',
-      summary: 'A report: its index entry and its content',
-      tags,
-      request: { params: z.object({ id: z.uuid().meta({ param: { description: 'The report id.' } }) }) },
-      responses: {
-        200: {
-          description: 'The entry, with the CSV in `content`: a line per metric, each figure with its standard deviation and 95 % interval, and the suppression reason of what was withheld.',
-          headers: NO_STORE,
-          content: json(reportEntry.extend({ content: z.string() }), {
-            ...reportExample,
-            content: 'metric,count,count_sd,count_low,count_high,sum,sum_sd,sum_low,sum_high,mean,mean_sd,mean_low,mean_high,clamped_to,suppressed\nevents,7625,127.28,7355,7895,,,,,,,,,0..1,\n',
-          }),
-        },
-      },
-      errors: ['not_found'],
     },
     security,
   );

@@ -12,6 +12,7 @@ import { registerBehaviour } from './openapi-behaviour';
 import { registerPatterns } from './openapi-patterns';
 import { registerMonitoring } from './openapi-monitoring';
 import { registerResearch } from './openapi-research';
+import { registerReports } from './openapi-reports';
 import { BODY_ERRORS, NO_STORE, json, registerRoute, type RouteDocument, type RouteTable } from './openapi-route';
 
 /*
@@ -365,6 +366,7 @@ export function openApiDocument(routes: RouteTable): object {
   });
 
   registerResearch(registry, routes, security);
+  registerReports(registry, routes, security);
   registerMonitoring(registry, routes, security);
   registerCohorts(registry, routes, security);
   registerBehaviour(registry, routes, security);
@@ -396,6 +398,7 @@ export function openApiDocument(routes: RouteTable): object {
       { name: 'Ingest', description: 'Events from the app.' },
       { name: 'Metrics', description: 'Aggregates over the rollups, k-anonymity applied.' },
       { name: 'Research', description: 'Differentially private releases and the budget they spend.' },
+      { name: 'Reports', description: 'Outcome, operational and research reports as PDF, Excel, CSV and HTML, on demand and on schedules, behind links that expire.' },
       { name: 'Privacy', description: 'Consent, erasure and the audit trail.' },
       { name: 'Monitoring', description: 'Alerts, alert rules, silences and anomalies.' },
       { name: 'Behaviour', description: 'Patterns of engagement across users, cohorts of pseudonymous users (retention, comparisons) and outcome predictions per cohort, k-anonymity applied.' },

@@ -229,7 +229,7 @@ export const EPSILON_RANGE = { min: 0.01, max: 10 } as const;
 export const DELTA_RANGE = { min: 1e-10, max: 1e-3 } as const;
 
 /** What every release from the research dataset states: the range, the privacy cost and the contribution bound. */
-const releaseParameters = {
+export const releaseParameters = {
   from: boundedInstant,
   to: boundedInstant,
   epsilon: z.number().min(EPSILON_RANGE.min).max(EPSILON_RANGE.max),
@@ -240,7 +240,7 @@ const releaseParameters = {
 
 type ReleaseParameters = { from: string; to: string; mechanism: 'laplace' | 'gaussian'; delta?: number | undefined };
 
-function withReleaseRules<Schema extends z.ZodType<ReleaseParameters>>(schema: Schema) {
+export function withReleaseRules<Schema extends z.ZodType<ReleaseParameters>>(schema: Schema) {
   return schema
     .refine((body) => Date.parse(body.to) > Date.parse(body.from), { message: 'must be after from', path: ['to'] })
     .refine((body) => Date.parse(body.to) - Date.parse(body.from) <= MAX_RANGE_DAYS * 86_400_000, { message: `the range may be at most ${MAX_RANGE_DAYS} days`, path: ['to'] })
@@ -250,10 +250,6 @@ function withReleaseRules<Schema extends z.ZodType<ReleaseParameters>>(schema: S
 /** The body of POST /v1/research/exports: one metric. */
 export const researchExportSchema = withReleaseRules(z.strictObject({ metric: z.enum(RESEARCH_METRIC_NAMES), ...releaseParameters }));
 export type ResearchExportRequest = z.infer<typeof researchExportSchema>;
-
-/** The body of POST /v1/reports: the research report, every research metric over the range. */
-export const researchReportSchema = withReleaseRules(z.strictObject({ kind: z.literal('research'), ...releaseParameters }));
-export type ResearchReportRequest = z.infer<typeof researchReportSchema>;
 
 /** One metric's line of the research report: its release, or why it was left out. */
 export type ReportLine = { readonly metric: string; readonly release: ResearchRelease } | { readonly metric: string; readonly suppressed: Suppression };

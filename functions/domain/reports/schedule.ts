@@ -2,6 +2,7 @@ import { Cron, type CronOptions } from 'croner';
 import { z } from 'zod';
 import { slug } from '../api/input-bounds';
 import { calendarBounds, isoInstantInZone, resolveTimeZone, type CalendarUnit } from '../rollups/calendar';
+import { awsCronProblem } from './aws-cron';
 import { REPORT_FORMATS } from './document';
 
 /**
@@ -40,7 +41,7 @@ export const SCHEDULED_REPORT_KINDS = ['outcomes', 'operations'] as const;
 /** Recipients a schedule mails; more is a distribution list's job. */
 export const MAX_RECIPIENTS = 50;
 
-const CRON_OPTIONS = { mode: '5-part', fixedTimeRule: 'no-wildcard' } as const satisfies CronOptions;
+export const CRON_OPTIONS = { mode: '5-part', fixedTimeRule: 'no-wildcard' } as const satisfies CronOptions;
 // Any pattern that can fire does so within 8 years of this (a 29 February the longest wait).
 const CRON_PROBE_FROM = new Date('2000-01-01T00:00:00Z');
 
@@ -61,7 +62,8 @@ function cronProblem(pattern: string): string | undefined {
     return `is not a valid cron expression: ${(error as Error).message.replace(/^CronPattern: /, '')}`;
   }
   if (cron.nextRun(CRON_PROBE_FROM) === null) return 'never fires: no date matches it';
-  return undefined;
+  // In AWS each schedule is an EventBridge Scheduler cron: one it cannot express is refused here, not at sync.
+  return awsCronProblem(pattern);
 }
 
 const cronField = z.string().superRefine((pattern, ctx) => {
@@ -70,7 +72,7 @@ const cronField = z.string().superRefine((pattern, ctx) => {
 });
 
 // Corrected to the zone's spelling (europe/london -> Europe/London): croner and Intl need it so.
-const timeZoneField = z.string().transform((name, ctx) => {
+export const timeZoneField = z.string().transform((name, ctx) => {
   const zone = resolveTimeZone(name);
   if (zone === undefined) {
     ctx.addIssue({ code: 'custom', message: `must be an IANA time zone like Europe/London (${JSON.stringify(name.slice(0, 64))} is none)` });
@@ -130,7 +132,7 @@ function periodHolding(epochMs: number, unit: CalendarUnit, timeZone: string): [
   return [start!, end!];
 }
 
-const localDate = (epochMs: number, timeZone: string) => isoInstantInZone(epochMs, timeZone).slice(0, 10);
+export const localDate = (epochMs: number, timeZone: string) => isoInstantInZone(epochMs, timeZone).slice(0, 10);
 
 /** ISO 8601 week of a Monday (YYYY-MM-DD): its Thursday's year, and which week of that year. */
 function isoWeekLabel(monday: string): string {

@@ -117,6 +117,18 @@ export const METRICS: readonly MetricDefinition[] = [
         : undefined,
   },
   {
+    // Not in DESIGN.md's first catalogue: the outcome report's rated effectiveness per intervention (issue 17) needs it kept.
+    name: 'intervention.effectiveness',
+    kind: 'distribution',
+    description: 'intervention.delivered effectivenessRating, where the user rated it',
+    unit: 'rating from 1 to 5',
+    dimensions: ['interventionType', 'urgency'],
+    extract: (event) =>
+      event.type === 'intervention.delivered' && event.attributes.effectivenessRating !== undefined
+        ? { value: event.attributes.effectivenessRating, dimensions: [event.attributes.interventionType, event.attributes.urgency] }
+        : undefined,
+  },
+  {
     name: 'mood.valence',
     kind: 'distribution',
     description: 'mood.reported valence',

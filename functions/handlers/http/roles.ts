@@ -34,8 +34,14 @@ export const ROUTES = {
   'GET /v1/cohorts': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['count'] },
   'GET /v1/cohorts/{id}/retention': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['cohort', 'period', 'periods'] },
   'GET /v1/cohorts/compare': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['a', 'b', 'metric'] },
-  'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['kind', 'from', 'to', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome', 'report'] },
+  'POST /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'export', auditDetails: ['kind', 'from', 'to', 'format', 'epsilon', 'delta', 'mechanism', 'maxContributionsPerUser', 'outcome', 'report'] },
+  'GET /v1/reports': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read', auditDetails: ['kind', 'count'] },
   'GET /v1/reports/{id}': { handler: 'query', roles: ['admin', 'analyst'], audit: 'read', auditDetails: ['id'] },
+  // Schedules hold who is mailed: read by the same callers as reports, changed by an admin only.
+  'GET /v1/report-schedules': { handler: 'query', roles: ['admin', 'analyst'] },
+  'PUT /v1/report-schedules': { handler: 'query', roles: ['admin'], audit: 'configure', auditDetails: ['schedules'] },
+  // Its report is made and released by the same worker and report definitions as POST /v1/reports, whose release-gate check covers them.
+  'POST /v1/report-schedules/{id}/test': { handler: 'query', roles: ['admin'], audit: 'export', auditDetails: ['schedule', 'report'] },
   'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase', auditDetails: ['receiptId', 'removed'] },
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
   // Alerts name pseudonymous users: a read is audited like any read of health data.

@@ -370,6 +370,7 @@ describe('openApiDocument', () => {
         'choice.response_time',
         'choice.therapeutic_value',
         'interventions',
+        'intervention.effectiveness',
         'mood.valence',
         'assessment.score',
         'active_users',

@@ -4,13 +4,11 @@ import { untilNextRun } from '../../../functions/local/model-runs';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function memoryObjects(): ObjectStore & { readonly objects: Map<string, string> } {
+function memoryObjects(): Pick<ObjectStore, 'put'> & { readonly objects: Map<string, string> } {
   const objects = new Map<string, string>();
   return {
     objects,
-    put: async (key, body) => void objects.set(key, body),
-    get: async (key) => (objects.has(key) ? { body: objects.get(key)!, contentType: 'application/json' } : undefined),
-    delete: async (key) => void objects.delete(key),
+    put: async (key, body) => void objects.set(key, body.toString()),
   };
 }
 

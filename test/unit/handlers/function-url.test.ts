@@ -46,7 +46,7 @@ describe('the query handler behind a Lambda function URL (the LocalStack variant
   const handler = makeQueryHandler({
     rollups: emptyStore,
     researchExport: unused,
-    reports: { researchReport: unused, index: { add: unused, get: unused, purgeBefore: unused }, objects: { put: unused, get: unused, delete: unused } },
+    reports: { request: unused, view: unused, list: unused, schedules: unused, replaceSchedules: unused, testSchedule: unused },
     budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
     patterns: { latest: unused },

@@ -35,7 +35,7 @@ const privacy = makePrivacyHandler({ recordConsent: unused, eraseUser: unused, a
 const query = makeQueryHandler({
   rollups: { readSeries: unused, readSeriesSketches: unused },
   researchExport: unused,
-  reports: { researchReport: unused, index: { add: unused, get: unused, purgeBefore: unused }, objects: { put: unused, get: unused, delete: unused } },
+  reports: { request: unused, view: unused, list: unused, schedules: unused, replaceSchedules: unused, testSchedule: unused },
   budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
   patterns: { latest: unused },

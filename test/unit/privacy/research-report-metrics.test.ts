@@ -1,22 +1,25 @@
 import { emfMetrics } from '../../../functions/adapters/aws/emf-metrics';
 import { cryptoRandomBits } from '../../../functions/adapters/crypto-random';
-import { researchReportSchema } from '../../../functions/domain/privacy/research-release';
-import type { ObjectStore } from '../../../functions/ports';
+import { reportRequestSchema, type ResearchReportRequest } from '../../../functions/domain/reports/request';
 import { METRICS_NAMESPACE, REPORT_METRIC_NAMES } from '../../../functions/ports/anomalies';
 import type { PrivacyLedger } from '../../../functions/ports/privacy-ledger';
-import type { ReportEntry } from '../../../functions/ports/reports';
-import { makeResearchReport } from '../../../functions/use-cases/research-report';
+import { makeResearchRelease } from '../../../functions/use-cases/research-report';
 import { steppedClock } from '../../support/alert-rules';
 
 const T0 = Date.parse('2026-12-01T09:00:00.000Z');
 const K = 3;
-const request = researchReportSchema.parse({ kind: 'research', from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', epsilon: 1 });
+const request = reportRequestSchema.parse({ kind: 'research', from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', epsilon: 1 }) as ResearchReportRequest;
+const REPORT_ID = '5d7e9b1c-0000-4000-8000-000000000001';
 const caller = { actor: 'analyst-1', role: 'analyst' };
 
-/** Values of `users` research-consented people for every metric; each read takes 250 ms of the test's clock. */
-function researchValues(users: number, clock: ReturnType<typeof steppedClock>) {
+/** Values of `users` research-consented people for every metric; each read takes 250 ms of the test's clock, or fails with `failure`. */
+function researchValues(users: number, clock: ReturnType<typeof steppedClock>, failure?: Error) {
   return {
-    valuesOf: async () => (clock.advance(250), Array.from({ length: users }, (_, i) => ({ subjectHash: BigInt(i + 1), value: 1 }))),
+    valuesOf: async () => {
+      clock.advance(250);
+      if (failure) throw failure;
+      return Array.from({ length: users }, (_, i) => ({ subjectHash: BigInt(i + 1), value: 1 }));
+    },
     holdsAnyone: async () => users > 0,
   };
 }
@@ -28,57 +31,49 @@ function ledger(decision: 'ok' | 'exhausted'): PrivacyLedger {
   };
 }
 
-const objects = (put: ObjectStore['put']): ObjectStore => ({ put, get: async () => undefined, delete: async () => undefined });
-const index = { add: async (_entry: ReportEntry) => undefined, get: async () => undefined, purgeBefore: async () => [] };
 
-describe('research report runs, as embedded metric lines', () => {
+describe('research report releases, as embedded metric lines', () => {
   let lines: Record<string, unknown>[];
   const metrics = emfMetrics(METRICS_NAMESPACE, 'query', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
   beforeEach(() => {
     lines = [];
   });
 
-  function report(options: { users: number; decision: 'ok' | 'exhausted'; put?: ObjectStore['put'] }) {
+  function report(options: { users: number; decision: 'ok' | 'exhausted'; failure?: Error }) {
     const clock = steppedClock(T0);
-    return makeResearchReport({
-      values: researchValues(options.users, clock),
+    return makeResearchRelease({
+      values: researchValues(options.users, clock, options.failure),
       ledger: ledger(options.decision),
       budget: { epsilon: 10, delta: 0 },
       k: K,
       random: cryptoRandomBits(),
       clock,
-      objects: objects(options.put ?? (async () => undefined)),
-      index,
-      newId: () => '5d7e9b1c-0000-4000-8000-000000000001',
       metrics,
     });
   }
   const runs = () => lines.filter((line) => REPORT_METRIC_NAMES.runs in line).map((line) => [line['kind'], line['outcome'], line[REPORT_METRIC_NAMES.runs]]);
   const durations = () => lines.filter((line) => REPORT_METRIC_NAMES.duration in line).map((line) => [line['kind'], line[REPORT_METRIC_NAMES.duration]]);
 
-  it('counts a report written as ready, with its duration in milliseconds', async () => {
-    const result = await report({ users: K, decision: 'ok' })(request, caller);
+  it('counts a release drawn as released, with its duration in milliseconds', async () => {
+    const result = await report({ users: K, decision: 'ok' })(request, caller, REPORT_ID);
 
-    expect(result.status).toBe('ready');
-    expect(runs()).toEqual([['research', 'ready', 1]]);
+    expect(result.status).toBe('released');
+    expect(runs()).toEqual([['research', 'released', 1]]);
     const [[, duration]] = durations() as [[string, number]];
     // One 250 ms read per research metric, all within the run.
     expect(duration).toBeGreaterThanOrEqual(250);
     expect(lines.find((line) => REPORT_METRIC_NAMES.duration in line)?.['_aws']).toMatchObject({ CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['service', 'kind']], Metrics: [{ Name: REPORT_METRIC_NAMES.duration, Unit: 'Milliseconds' }] }] });
   });
 
-  it('counts a run the privacy budget refused as refused, not as a failure', async () => {
-    const result = await report({ users: K, decision: 'exhausted' })(request, caller);
+  it('counts a release the privacy budget refused as refused, not as a failure', async () => {
+    const result = await report({ users: K, decision: 'exhausted' })(request, caller, REPORT_ID);
 
     expect(result.status).toBe('refused');
     expect(runs()).toEqual([['research', 'refused', 1]]);
   });
 
-  it('counts a run that threw as failed, and still passes the error on', async () => {
-    const unreachable = async () => {
-      throw new Error('the report bucket did not answer');
-    };
-    await expect(report({ users: K, decision: 'ok', put: unreachable })(request, caller)).rejects.toThrow('the report bucket did not answer');
+  it('counts a release that threw as failed, and still passes the error on', async () => {
+    await expect(report({ users: K, decision: 'ok', failure: new Error('the database did not answer') })(request, caller, REPORT_ID)).rejects.toThrow('the database did not answer');
 
     expect(runs()).toEqual([['research', 'failed', 1]]);
     expect(durations()).toHaveLength(1);

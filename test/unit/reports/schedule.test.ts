@@ -38,6 +38,7 @@ describe('report schedule validation', () => {
     expect(problemsWith({ cron: '@weekly' })).toEqual({ cron: expect.stringContaining('five fields') as string });
     expect(problemsWith({ cron: '*/5 * * * *' })).toEqual({ cron: expect.stringContaining('at most once an hour') as string });
     expect(problemsWith({ cron: '0 0 30 2 *' })).toEqual({ cron: 'never fires: no date matches it' });
+    expect(problemsWith({ cron: '0 8 1 * MON' })).toEqual({ cron: expect.stringContaining('not both') as string });
   });
 
   it('names the time zone when it is no IANA zone, offsets included', () => {
