@@ -7,7 +7,8 @@ import type { MetricAnswer } from '../../domain/rollups/metric-query';
 import type { ReportDocument, ReportSection } from '../../domain/reports/document';
 import { metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
 import { alertsSection, anomaliesSection, deadLettersSection, ingestSection, type PeriodWindow } from '../../domain/reports/operations-sections';
-import { periodBefore } from '../../domain/reports/period-before';
+import { previousPeriod } from '../../domain/reports/outcome-report';
+import { calendarBounds } from '../../domain/rollups/calendar';
 import type { Clock, DeadLetterQueue } from '../../ports';
 import type { AlertStore } from '../../ports/alerts';
 import type { AnomalyStore, OperationalSeries } from '../../ports/anomalies';
@@ -129,7 +130,7 @@ async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, basel
         : await Promise.all(EVENT_TYPES.map((type) => ask(range, { filter: `type:${type}` })));
     return new Map([[ALL_EVENTS, all], ...EVENT_TYPES.map((type, i) => [type, types[i]!] as const)]);
   };
-  const before = periodBefore(window.from, window.to, window.timeZone);
+  const before = previousPeriod(window, window.timeZone);
   const iso = (at: number) => new Date(at).toISOString();
   const hourFrom = Math.floor(window.from / INTERVAL_MS.hour) * INTERVAL_MS.hour;
   const hourTo = Math.ceil(window.to / INTERVAL_MS.hour) * INTERVAL_MS.hour;
@@ -139,8 +140,10 @@ async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, basel
     baseline && answersOf(baseline),
     deps.rollups.readSeries({ metric: 'events', interval: 'hour', grouping: '', from: hourFrom, to: hourTo, values: false }),
   ]);
-  // Periods of unequal length compare by a day's mean: a baseline may be any length.
-  const aggregate = baseline ? 'mean' : 'sum';
+  // Periods of unequal length compare by a day's mean: a baseline may be any length, and the month
+  // before a month may be shorter.
+  const days = (range: { from: number; to: number }) => calendarBounds(range.from, range.to, 'day', window.timeZone).length - 1;
+  const aggregate = baseline || days(before) !== days(window) ? 'mean' : 'sum';
   const metrics = [ALL_EVENTS, ...EVENT_TYPES].map(
     (label): MetricSeriesAnswers => ({ label, unit: 'events', figure: 'count', aggregate, current: current.get(label)!, previous: previous.get(label)!, ...(base && { baseline: base.get(label)! }) }),
   );

@@ -10,7 +10,6 @@ import {
   type AlertFacts,
   type PeriodWindow,
 } from '../../../functions/domain/reports/operations-sections';
-import { periodBefore } from '../../../functions/domain/reports/period-before';
 
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);
@@ -28,18 +27,6 @@ describe('quantile', () => {
     expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBeCloseTo(9.1, 12);
     expect(quantile([7], 0.9)).toBe(7);
     expect(() => quantile([], 0.5)).toThrow(RangeError);
-  });
-});
-
-describe('the period before a report period', () => {
-  it('is as many local days, ending where the period starts, whatever the clocks did', () => {
-    // The week before the change: seven 24-hour days in GMT.
-    expect(periodBefore(WEEK.from, WEEK.to, WEEK.timeZone)).toEqual({ from: at('2027-03-15T00:00:00Z'), to: WEEK.from });
-    // The week after it looks back across the 23-hour Sunday: 167 hours.
-    const next = periodBefore(at('2027-03-28T23:00:00Z'), at('2027-04-04T23:00:00Z'), 'Europe/London');
-    expect(next).toEqual({ from: WEEK.from, to: at('2027-03-28T23:00:00Z') });
-    // March before April in New York: 31 days.
-    expect(periodBefore(at('2027-04-01T04:00:00Z'), at('2027-05-01T04:00:00Z'), 'America/New_York')).toEqual({ from: at('2027-03-02T05:00:00Z'), to: at('2027-04-01T04:00:00Z') });
   });
 });
 
