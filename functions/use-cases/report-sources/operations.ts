@@ -3,10 +3,12 @@ import { INTERVAL_MS } from '../../domain/rollups/rollup';
 import { EVENT_TYPES } from '../../domain/events/schema';
 import { boundedInstant } from '../../domain/api/input-bounds';
 import { issueMessage } from '../../domain/api/issue-message';
+import type { MetricAnswer } from '../../domain/rollups/metric-query';
 import type { ReportDocument, ReportSection } from '../../domain/reports/document';
 import { metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
 import { alertsSection, anomaliesSection, deadLettersSection, ingestSection, type PeriodWindow } from '../../domain/reports/operations-sections';
 import { previousPeriod } from '../../domain/reports/outcome-report';
+import { calendarBounds } from '../../domain/rollups/calendar';
 import type { Clock, DeadLetterQueue } from '../../ports';
 import type { AlertStore } from '../../ports/alerts';
 import type { AnomalyStore, OperationalSeries } from '../../ports/anomalies';
@@ -106,35 +108,54 @@ export function makeOperationsReport(deps: OperationsReportDeps): ReportSource {
   };
 }
 
+const ALL_EVENTS = 'All events';
+
 /**
  * Events per local day, in all and per type, as GET /v1/metrics answers them (through the release
  * gate), for this period, the one before and the baseline; and the end of the newest hour with
- * events in the period. A type is asked for on its own (a filter, not a grouping): the gate says
- * only that something of an answer was withheld, so one small type in a grouped answer would make
- * every type's quiet days unknown.
+ * events in the period. The types come from one answer grouped by type where the gate withheld
+ * none of its cells; otherwise each type is asked for on its own (a filter): the gate says only
+ * that something of an answer was withheld, so one small type would make every type's quiet days
+ * unknown in the grouped one.
  */
 async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, baseline: { from: string; to: string } | undefined): Promise<{ section: ReportSection; newestHourEnd: number | undefined }> {
   const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
-  const before = previousPeriod({ from: window.from, to: window.to }, window.timeZone);
-  const iso = (at: number) => new Date(at).toISOString();
-  const ranges = { current: { from: iso(window.from), to: iso(window.to) }, previous: { from: iso(before.from), to: iso(before.to) }, baseline };
-  // Periods of unequal length compare by a day's mean: a baseline may be any length.
-  const aggregate = baseline ? 'mean' : 'sum';
-  const answersOf = async (label: string, filter?: string): Promise<MetricSeriesAnswers> => {
-    const ask = (range: { from: string; to: string }) =>
-      queryMetric(deps.rollups, { metric: 'events', interval: 'day', timeZone: window.timeZone, ...range, ...(filter && { filter }) }, { k: deps.k, hoursKeptFrom });
-    const [current, previous, base] = await Promise.all([ask(ranges.current), ask(ranges.previous), ranges.baseline && ask(ranges.baseline)]);
-    return { label, unit: 'events', figure: 'count', aggregate, current, previous, ...(base && { baseline: base }) };
+  const ask = (range: { from: string; to: string }, slice: { groupBy?: string; filter?: string } = {}) =>
+    queryMetric(deps.rollups, { metric: 'events', interval: 'day', timeZone: window.timeZone, ...range, ...slice }, { k: deps.k, hoursKeptFrom });
+  const answersOf = async (range: { from: string; to: string }): Promise<Map<string, MetricAnswer>> => {
+    const [all, grouped] = await Promise.all([ask(range), ask(range, { groupBy: 'type' })]);
+    const types =
+      grouped.suppressed.length === 0
+        ? EVENT_TYPES.map((type) => groupOf(grouped, 'type', type))
+        : await Promise.all(EVENT_TYPES.map((type) => ask(range, { filter: `type:${type}` })));
+    return new Map([[ALL_EVENTS, all], ...EVENT_TYPES.map((type, i) => [type, types[i]!] as const)]);
   };
+  const before = previousPeriod(window, window.timeZone);
+  const iso = (at: number) => new Date(at).toISOString();
   const hourFrom = Math.floor(window.from / INTERVAL_MS.hour) * INTERVAL_MS.hour;
   const hourTo = Math.ceil(window.to / INTERVAL_MS.hour) * INTERVAL_MS.hour;
-  const [metrics, hours] = await Promise.all([
-    Promise.all([answersOf('All events'), ...EVENT_TYPES.map((type) => answersOf(type, `type:${type}`))]),
+  const [current, previous, base, hours] = await Promise.all([
+    answersOf({ from: iso(window.from), to: iso(window.to) }),
+    answersOf({ from: iso(before.from), to: iso(before.to) }),
+    baseline && answersOf(baseline),
     deps.rollups.readSeries({ metric: 'events', interval: 'hour', grouping: '', from: hourFrom, to: hourTo, values: false }),
   ]);
+  // Periods of unequal length compare by a day's mean: a baseline may be any length, and the month
+  // before a month may be shorter.
+  const days = (range: { from: number; to: number }) => calendarBounds(range.from, range.to, 'day', window.timeZone).length - 1;
+  const aggregate = baseline || days(before) !== days(window) ? 'mean' : 'sum';
+  const metrics = [ALL_EVENTS, ...EVENT_TYPES].map(
+    (label): MetricSeriesAnswers => ({ label, unit: 'events', figure: 'count', aggregate, current: current.get(label)!, previous: previous.get(label)!, ...(base && { baseline: base.get(label)! }) }),
+  );
   const newestHour = hours.reduce<number | undefined>((newest, row) => (row.count > 0 && (newest === undefined || row.bucket > newest) ? row.bucket : newest), undefined);
   return {
     section: metricTrendSection('volumes', 'Event volumes', metrics),
     newestHourEnd: newestHour === undefined ? undefined : newestHour + INTERVAL_MS.hour,
   };
+}
+
+/** One group of an answer that withheld nothing, as the ungrouped answer of that group alone. */
+function groupOf(answer: MetricAnswer, dimension: string, value: string): MetricAnswer {
+  const points = answer.series.find((series) => series.group[dimension] === value)?.points ?? [];
+  return { ...answer, groupBy: [], series: [{ group: {}, points }] };
 }

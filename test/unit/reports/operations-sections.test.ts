@@ -10,7 +10,6 @@ import {
   type AlertFacts,
   type PeriodWindow,
 } from '../../../functions/domain/reports/operations-sections';
-import { previousPeriod } from '../../../functions/domain/reports/outcome-report';
 
 const MINUTE = 60_000;
 const at = (iso: string) => Date.parse(iso);
@@ -28,19 +27,6 @@ describe('quantile', () => {
     expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBeCloseTo(9.1, 12);
     expect(quantile([7], 0.9)).toBe(7);
     expect(() => quantile([], 0.5)).toThrow(RangeError);
-  });
-});
-
-describe('the period before a report period', () => {
-  it('is the local week or month before a whole one, whatever the clocks did, and as long again before any other range', () => {
-    // The week before the change: seven 24-hour days in GMT.
-    expect(previousPeriod(WEEK, WEEK.timeZone)).toEqual({ from: at('2027-03-15T00:00:00Z'), to: WEEK.from });
-    // The week after it looks back across the 23-hour Sunday: 167 hours.
-    expect(previousPeriod({ from: at('2027-03-28T23:00:00Z'), to: at('2027-04-04T23:00:00Z') }, 'Europe/London')).toEqual({ from: WEEK.from, to: at('2027-03-28T23:00:00Z') });
-    // April in New York looks back to the whole of March: 31 days, from its first midnight in EST.
-    expect(previousPeriod({ from: at('2027-04-01T04:00:00Z'), to: at('2027-05-01T04:00:00Z') }, 'America/New_York')).toEqual({ from: at('2027-03-01T05:00:00Z'), to: at('2027-04-01T04:00:00Z') });
-    // An hour and a minute from 09:30 is no calendar period: the same length just before it.
-    expect(previousPeriod({ from: at('2027-04-01T09:30:00Z'), to: at('2027-04-01T10:31:00Z') }, 'UTC')).toEqual({ from: at('2027-04-01T08:29:00Z'), to: at('2027-04-01T09:30:00Z') });
   });
 });
 
