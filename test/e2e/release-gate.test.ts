@@ -84,7 +84,8 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
     return { smallSuppressed: small.body.suppressed?.[0]?.reason === 'k_anonymity' && small.body.count === undefined, largeShown: large.status === 200 && typeof large.body.count?.value === 'number' };
   },
   // A research report over everything: assessment.score (k - 1 users) suppressed, mood.valence (2k - 1) released;
-  // and an operational report, whose daily volumes show mood.reported (2k - 1 users) and withhold assessment.completed (k - 1).
+  // and an operational report, whose volumes withhold assessment.completed (k - 1 users) and show all events (2k - 1 users);
+  // mood.reported goes too, as all events less the moods would be Android's assessments.
   'POST /v1/reports': async (app) => {
     const period = { from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString() };
     const research = await app.request('POST', '/v1/reports', { body: { kind: 'research', ...period, epsilon: 0.1 } });
@@ -95,7 +96,7 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
     const thisPeriod = (type: string) => cells.find((cell) => cell['section'] === 'volumes' && cell['row']!.startsWith(`${type} (`) && cell['column'] === 'This period');
     return {
       smallSuppressed: line('assessment.score').endsWith(',k_anonymity') && thisPeriod('assessment.completed')?.['status'] === 'suppressed' && thisPeriod('assessment.completed')?.['value'] === '',
-      largeShown: /^mood\.valence,-?\d+,/.test(line('mood.valence')) && thisPeriod('mood.reported')?.['value'] === String(2 * K - 1),
+      largeShown: /^mood\.valence,-?\d+,/.test(line('mood.valence')) && thisPeriod('All events')?.['value'] === String(3 * K - 2),
     };
   },
 };
