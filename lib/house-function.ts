@@ -240,15 +240,16 @@ export class HouseFunction extends NodejsFunction {
    * The bucket's name plus put and get of the objects under `prefix`, and the key's data-key
    * actions an SSE-KMS object needs: not grantReadWrite's list, delete and wildcard actions.
    */
-  bindBucket(bucket: s3.IBucket, envName: string, prefix: string): this {
+  bindBucket(bucket: s3.IBucket, envName: string, prefix: string, access: 'read' | 'readWrite' = 'readWrite'): this {
     this.addEnvironment(envName, bucket.bucketName);
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
-    bucket.encryptionKey?.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
+    const writes = access === 'readWrite';
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: [...(writes ? ['s3:PutObject'] : []), 's3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+    bucket.encryptionKey?.grant(this, ...(writes ? ['kms:GenerateDataKey'] : []), 'kms:Decrypt');
     const bucketId = Stack.of(this).resolve((bucket.node.defaultChild as CfnElement).logicalId) as string;
     acknowledgeFinding(
       this.role!,
       `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-      `Object keys are made per report (${prefix}<kind>/<id>.<format>), so the grant names the prefix, not each object: put and get only, no list or delete.`,
+      `Object keys are made per file under ${prefix} (a report, a model, an upload), so the grant names the prefix, not each object: ${writes ? 'put and get' : 'get'} only, no list or delete.`,
     );
     return this;
   }

@@ -34,6 +34,6 @@ export class QueryService extends Construct {
       },
     })
       .bind(props.database)
-      .bindBucket(props.storage.reportBucket, 'REPORT_BUCKET', 'reports/');
+      .bindBucket(props.storage.reportBucket, 'REPORT_BUCKET', 'reports/', 'read');
   }
 }

@@ -71,13 +71,12 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
     everywhere: [
       ...LOGS_AND_TRACING,
       ...DATABASE_SECRET,
-      // Research reports: put and get under reports/ in the report bucket, under the storage key.
+      // Reports' links: get under reports/ in the report bucket (presigned with the function's role), decrypted with the storage key; the report function writes them.
       's3:GetObject',
-      's3:PutObject',
       'kms:Decrypt',
-      'kms:GenerateDataKey',
       // Report jobs to the report queue (under its key: GenerateDataKey, Decrypt).
       'sqs:SendMessage',
+      'kms:GenerateDataKey',
       // Report schedules as EventBridge Scheduler schedules of the report group, with the scheduler role passed to them.
       'scheduler:CreateSchedule',
       'scheduler:UpdateSchedule',
