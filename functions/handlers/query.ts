@@ -14,7 +14,7 @@ import type { RollupReader } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { queryMetric } from '../use-cases/query-metric';
-import { HttpError, badRequest, invalidBody } from './http/errors';
+import { badRequest, invalidBody } from './http/errors';
 import { lazyHandler } from './lazy';
 import type { BearerVerifier } from './http/bearer';
 import { callerOf, json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';

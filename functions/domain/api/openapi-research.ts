@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { CONFIDENCE, INSUFFICIENT_MEAN, RESEARCH_DATASET, SUPPRESSION_REASONS, researchExportSchema, type ResearchRelease, type Suppression } from '../privacy/research-release';
+import { CONFIDENCE, RESEARCH_DATASET, SUPPRESSION_REASONS, researchExportSchema, type ResearchRelease, type Suppression } from '../privacy/research-release';
 import { BODY_ERRORS, NO_STORE, json, registerRoute, type RouteTable } from './openapi-route';
 
 /*
