@@ -1,4 +1,4 @@
-import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -13,6 +13,12 @@ import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './h
 import { customerManagedKey } from './keys';
 import { acknowledgeFinding } from './nag';
 import type { Storage } from './storage';
+
+/**
+ * A stack value as cdk-nag writes it in a finding's id: the pseudo-parameter where the stack is
+ * environment-agnostic, the value where it is not (`cdk synth` with AWS_REGION set).
+ */
+const asNagShows = (value: string, pseudoParameter: string) => (Token.isUnresolved(value) ? `<${pseudoParameter}>` : value);
 
 export interface ReportingProps {
   readonly database: FunctionBinding;
@@ -203,7 +209,7 @@ export class Reporting extends Construct implements FunctionBinding {
     );
     acknowledgeFinding(
       fn.role!,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${asNagShows(Stack.of(this).region, 'AWS::Region')}:${asNagShows(Stack.of(this).account, 'AWS::AccountId')}:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
       'Report schedules are made and removed at run time (PUT /v1/report-schedules), one per report schedule, so the grant names their group, not each schedule: create, update and delete only, in that group.',
     );
     acknowledgeFinding(
