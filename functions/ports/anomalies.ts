@@ -82,7 +82,11 @@ export const INGEST_METRIC_NAMES = {
  */
 export const ALERT_LATENCY_METRIC = 'alert_latency_ms';
 
-/** Report runs, per `kind` and `outcome` (ready, refused by the privacy budget, failed), and their duration per `kind`. */
+/**
+ * Report runs, per `kind` and `outcome`, and their duration per `kind`: a run made by the report
+ * function (ready, failed), and a research report's release when it is asked for (released,
+ * refused by the privacy budget, failed).
+ */
 export const REPORT_METRIC_NAMES = {
   runs: 'report_runs_total',
   duration: 'report_duration_ms',
