@@ -92,7 +92,7 @@ describe('README.md Set-up, step by step', () => {
     mkdirSync(join(ROOT, '.jest-cache'), { recursive: true });
     tree = installedTree();
     url = `http://127.0.0.1:${await freePort()}`;
-    env = { ...process.env, PORT: new URL(url).port, DEMO_URL: url, DEMO_USERS, DEMO_HISTORY_USERS, DATABASE_URL: '', REDIS_URL: '', AWS_ENDPOINT_URL: '', LOG_LEVEL: 'warn' };
+    env = { ...process.env, PORT: new URL(url).port, DEMO_URL: url, REPORT_URL: url, DEMO_USERS, DEMO_HISTORY_USERS, DATABASE_URL: '', REDIS_URL: '', AWS_ENDPOINT_URL: '', LOG_LEVEL: 'warn' };
     terminal = new Terminal(tree, env);
   });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { extractText, getDocumentProxy } from 'unpdf';
+import { periodOf } from '../../functions/domain/reports/schedule';
 import { makeEvent } from '../support/events';
 import { startTestRuntime, type TestRuntime } from '../support/runtime';
 
@@ -32,11 +33,15 @@ describe('reports through the local runtime', () => {
 
   beforeAll(async () => {
     app = await startTestRuntime({ K_ANONYMITY: '5' });
-    const at = new Date(today - 2 * DAY + 10 * 3_600_000).toISOString();
-    const events = USERS.flatMap((userId, n) => [
-      makeEvent({ userId, occurredAt: at }, 'session.started'),
-      makeEvent({ userId, occurredAt: at, attributes: { interventionType: 'grounding', urgency: 'standard', completion: n % 3 === 0 ? 'skipped' : 'completed', effectivenessRating: 4 } }, 'intervention.delivered'),
-    ]);
+    // Two days ago, and the middle of New York's previous week, which the schedule's test send covers.
+    const previousWeek = Date.parse(periodOf('previous_week', new Date(), 'America/New_York').from) + 3.5 * DAY;
+    const days = [today - 2 * DAY + 10 * 3_600_000, previousWeek].map((at) => new Date(at).toISOString());
+    const events = days.flatMap((at) =>
+      USERS.flatMap((userId, n) => [
+        makeEvent({ userId, occurredAt: at }, 'session.started'),
+        makeEvent({ userId, occurredAt: at, attributes: { interventionType: 'grounding', urgency: 'standard', completion: n % 3 === 0 ? 'skipped' : 'completed', effectivenessRating: 4 } }, 'intervention.delivered'),
+      ]),
+    );
     const posted = await app.postEvents(events);
     if (posted.body.accepted !== events.length) throw new Error(`the runtime took ${posted.body.accepted} of ${events.length} events`);
     await app.runtime.drain();
