@@ -314,7 +314,7 @@ async function expectBaselineComparison(source: ReportSource): Promise<void> {
   const against = await source({ period: PERIOD, parameters: { baseline }, release: null }, () => undefined);
   expect(row(table(against, 'volumes'), 'All events (events, mean of a day)')?.slice(1, 2)).toEqual([11]);
   expect(row(table(against, 'volumes'), 'All events (events, mean of a day)')?.[7]).toBeCloseTo(1.2, 12);
-  await expect(source({ period: PERIOD, parameters: { baseline: { ...baseline, to: baseline.from } }, release: null }, () => undefined)).rejects.toThrow('parameters.baseline.to must end after it starts');
+  await expect(source({ period: PERIOD, parameters: { baseline: { ...baseline, to: baseline.from } }, release: null }, () => undefined)).rejects.toThrow("the operations run's parameters.baseline.to must be after from");
 }
 
 contractOnBothDatabases(

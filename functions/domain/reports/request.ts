@@ -22,6 +22,14 @@ const readerFields = {
   timeZone: timeZoneField.default('UTC'),
 };
 
+/**
+ * The parameters an outcome or operational run carries beside its period: the period its figures
+ * are benchmarked against, besides the period before.
+ */
+export const figuresParametersSchema = z.object({
+  baseline: reportRange(z.strictObject({ from: boundedInstant, to: boundedInstant })).optional(),
+});
+
 const figuresReportSchema = reportRange(
   z.strictObject({
     kind: z.enum(['outcomes', 'operations']),
@@ -29,8 +37,7 @@ const figuresReportSchema = reportRange(
     to: boundedInstant,
     ...readerFields,
     format: z.enum(REPORT_FORMATS).default('pdf'),
-    /** The period the figures are benchmarked against, besides the period before. */
-    baseline: reportRange(z.strictObject({ from: boundedInstant, to: boundedInstant })).optional(),
+    ...figuresParametersSchema.shape,
   }),
 );
 

@@ -1,20 +1,19 @@
-import { z } from 'zod';
 import { INTERVAL_MS } from '../../domain/rollups/rollup';
 import { EVENT_TYPES } from '../../domain/events/schema';
-import { boundedInstant } from '../../domain/api/input-bounds';
-import { issueMessage } from '../../domain/api/issue-message';
 import type { MetricAnswer } from '../../domain/rollups/metric-query';
 import type { ReportDocument, ReportSection } from '../../domain/reports/document';
 import { metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
 import { alertsSection, anomaliesSection, deadLettersSection, ingestSection, type PeriodWindow } from '../../domain/reports/operations-sections';
 import { previousPeriod } from '../../domain/reports/outcome-report';
+import { figuresParametersSchema } from '../../domain/reports/request';
 import { calendarBounds } from '../../domain/rollups/calendar';
 import type { Clock, DeadLetterQueue } from '../../ports';
 import type { AlertStore } from '../../ports/alerts';
 import type { AnomalyStore, OperationalSeries } from '../../ports/anomalies';
-import type { ReportRun, ReportSource } from '../../ports/reports';
+import type { ReportSource } from '../../ports/reports';
 import type { RollupReader } from '../../ports/rollups';
 import { queryMetric } from '../query-metric';
+import { newestEventsEnd, readRun } from './run-fields';
 
 export interface OperationsReportDeps {
   readonly rollups: RollupReader;
@@ -35,23 +34,6 @@ const DEFAULT_LIMITS = { anomalies: 10_000, deadLetters: 10_000 };
 const MINUTE_MS = 60_000;
 const STAGES = ['volumes', 'ingest', 'alerts', 'anomalies', 'dead letters'] as const;
 
-/** The operational report's own parameters: an optional baseline period its volumes compare with. */
-const parametersSchema = z.object({
-  baseline: z
-    .strictObject({ from: boundedInstant, to: boundedInstant })
-    .refine((range) => Date.parse(range.to) > Date.parse(range.from), { message: 'must end after it starts', path: ['to'] })
-    .optional(),
-});
-
-function baselineOf(parameters: ReportRun['parameters']): { from: string; to: string } | undefined {
-  const parsed = parametersSchema.safeParse(parameters);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new RangeError(`parameters.${issue.path.join('.')} ${issueMessage(issue)}`);
-  }
-  return parsed.data.baseline;
-}
-
 /**
  * The operational report (kind `operations`): event volumes per day and type with their trends,
  * ingest errors and latency, alerts by rule and time to acknowledge, anomalies, and dead letters,
@@ -63,7 +45,7 @@ export function makeOperationsReport(deps: OperationsReportDeps): ReportSource {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   return async function operationsReport(run, onProgress) {
     const { period } = run;
-    const baseline = baselineOf(run.parameters);
+    const { baseline } = readRun('operations', figuresParametersSchema, run.parameters, 'parameters');
     const window: PeriodWindow = { from: Date.parse(period.from), to: Date.parse(period.to), timeZone: period.timeZone };
     const now = deps.clock.now();
     let done = 0;
@@ -73,15 +55,16 @@ export function makeOperationsReport(deps: OperationsReportDeps): ReportSource {
       onProgress({ stage, done, total: STAGES.length });
       return result;
     };
-    const [volumes, ingest, alerts, anomalies, deadLetters] = await Promise.all([
+    const [volumes, newestEvents, ingest, alerts, anomalies, deadLetters] = await Promise.all([
       gathered('volumes', volumesOf(deps, window, baseline)),
+      newestEventsEnd(deps.rollups, window),
       gathered('ingest', deps.operational.readMinutes(window.from, window.to)),
       gathered('alerts', deps.alerts.timings(new Date(window.from), new Date(window.to))),
       gathered('anomalies', deps.anomalies.list({ from: new Date(window.from), to: new Date(window.to), limit: limits.anomalies, minUsers: deps.k })),
       gathered('dead letters', deps.deadLetters.headings(limits.deadLetters)),
     ]);
     const sections: ReportSection[] = [
-      volumes.section,
+      volumes,
       ingestSection(ingest, window),
       alertsSection(alerts, window),
       anomaliesSection(anomalies, { k: deps.k, complete: anomalies.length < limits.anomalies }),
@@ -89,7 +72,7 @@ export function makeOperationsReport(deps: OperationsReportDeps): ReportSource {
     ];
     // Each source's newest instant in the period, as the end of the bucket it was counted in.
     const newest = [
-      volumes.newestHourEnd,
+      newestEvents,
       ...[...ingest.ingestErrors, ...ingest.ingestLatencyP95Ms].map((minute) => minute.t + MINUTE_MS),
       ...alerts.flatMap((alert) => [alert.startsAt, alert.acknowledgedAt, alert.resolvedAt, alert.escalatedAt]).flatMap((at) => (at ? [at.getTime()] : [])),
       ...anomalies.map((anomaly) => anomaly.t.getTime() + MINUTE_MS),
@@ -112,13 +95,12 @@ const ALL_EVENTS = 'All events';
 
 /**
  * Events per local day, in all and per type, as GET /v1/metrics answers them (through the release
- * gate), for this period, the one before and the baseline; and the end of the newest hour with
- * events in the period. The types come from one answer grouped by type where the gate withheld
+ * gate), for this period, the one before and the baseline. The types come from one answer grouped by type where the gate withheld
  * none of its cells; otherwise each type is asked for on its own (a filter): the gate says only
  * that something of an answer was withheld, so one small type would make every type's quiet days
  * unknown in the grouped one.
  */
-async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, baseline: { from: string; to: string } | undefined): Promise<{ section: ReportSection; newestHourEnd: number | undefined }> {
+async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, baseline: { from: string; to: string } | undefined): Promise<ReportSection> {
   const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
   const ask = (range: { from: string; to: string }, slice: { groupBy?: string; filter?: string } = {}) =>
     queryMetric(deps.rollups, { metric: 'events', interval: 'day', timeZone: window.timeZone, ...range, ...slice }, { k: deps.k, hoursKeptFrom });
@@ -132,13 +114,10 @@ async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, basel
   };
   const before = previousPeriod(window, window.timeZone);
   const iso = (at: number) => new Date(at).toISOString();
-  const hourFrom = Math.floor(window.from / INTERVAL_MS.hour) * INTERVAL_MS.hour;
-  const hourTo = Math.ceil(window.to / INTERVAL_MS.hour) * INTERVAL_MS.hour;
-  const [current, previous, base, hours] = await Promise.all([
+  const [current, previous, base] = await Promise.all([
     answersOf({ from: iso(window.from), to: iso(window.to) }),
     answersOf({ from: iso(before.from), to: iso(before.to) }),
     baseline && answersOf(baseline),
-    deps.rollups.readSeries({ metric: 'events', interval: 'hour', grouping: '', from: hourFrom, to: hourTo, values: false }),
   ]);
   // Periods of unequal length compare by a day's mean: a baseline may be any length, and the month
   // before a month may be shorter.
@@ -147,11 +126,7 @@ async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, basel
   const metrics = [ALL_EVENTS, ...EVENT_TYPES].map(
     (label): MetricSeriesAnswers => ({ label, unit: 'events', figure: 'count', aggregate, current: current.get(label)!, previous: previous.get(label)!, ...(base && { baseline: base.get(label)! }) }),
   );
-  const newestHour = hours.reduce<number | undefined>((newest, row) => (row.count > 0 && (newest === undefined || row.bucket > newest) ? row.bucket : newest), undefined);
-  return {
-    section: metricTrendSection('volumes', 'Event volumes', metrics),
-    newestHourEnd: newestHour === undefined ? undefined : newestHour + INTERVAL_MS.hour,
-  };
+  return metricTrendSection('volumes', 'Event volumes', metrics);
 }
 
 /** One group of an answer that withheld nothing, as the ungrouped answer of that group alone. */

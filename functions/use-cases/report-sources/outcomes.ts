@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { boundedInstant } from '../../domain/api/input-bounds';
 import { releasePatterns } from '../../domain/behaviour/patterns';
 import { releasePredictions } from '../../domain/behaviour/outcome-predictions';
 import { releaseGate } from '../../domain/privacy/release-gate';
@@ -7,6 +5,7 @@ import type { ReportCell, ReportDocument, ReportSection } from '../../domain/rep
 import { dailySeries, metricTrendSection, type MetricSeriesAnswers } from '../../domain/reports/metric-trends';
 import { assessmentSection, tallyOutcomes, type OutcomeTally } from '../../domain/reports/outcome-sections';
 import { cohortSection, groupTotals, interventionSection, nearestUtcDays, patternSection, periodUnit, predictionSection, previousPeriod, summarySection, type Bounds } from '../../domain/reports/outcome-report';
+import { figuresParametersSchema } from '../../domain/reports/request';
 import { periodFigure, type PeriodAggregate } from '../../domain/reports/trends';
 import { QueryError, type MetricAnswer } from '../../domain/rollups/metric-query';
 import { INTERVAL_MS } from '../../domain/rollups/rollup';
@@ -18,6 +17,7 @@ import type { OnReportProgress, ReportSource } from '../../ports/reports';
 import type { RollupReader } from '../../ports/rollups';
 import type { Cohorts } from '../cohorts';
 import { queryMetric } from '../query-metric';
+import { newestEventsEnd, readRun } from './run-fields';
 
 export interface OutcomesReportDeps {
   readonly rollups: RollupReader;
@@ -32,14 +32,6 @@ export interface OutcomesReportDeps {
   /** Days hour rows are kept (RETENTION_HOUR_ROLLUP_DAYS): local days before then cannot be summed, as GET /v1/metrics refuses them. */
   readonly hourRollupDays?: number;
 }
-
-/** The run's parameters an outcome report reads: a stored baseline period to compare with. */
-export const outcomesParametersSchema = z.object({
-  baseline: z
-    .object({ from: boundedInstant, to: boundedInstant })
-    .refine((baseline) => Date.parse(baseline.from) < Date.parse(baseline.to), { message: 'to must be after from', path: ['to'] })
-    .optional(),
-});
 
 /** The engagement metrics of the catalogue, each compared by the mean of a day (periods differ in length). */
 const ENGAGEMENT: readonly { readonly metric: string; readonly label: string; readonly unit: string; readonly figure: MetricSeriesAnswers['figure']; readonly aggregate: PeriodAggregate }[] = [
@@ -64,12 +56,11 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
   return async function gatherOutcomes(run, onProgress: OnReportProgress): Promise<ReportDocument> {
     const { period } = run;
     const { timeZone } = period;
-    const parameters = outcomesParametersSchema.safeParse(run.parameters);
-    if (!parameters.success) throw new QueryError(`parameters.${parameters.error.issues[0]!.path.join('.')}`, parameters.error.issues[0]!.message);
+    const parameters = readRun('outcomes', figuresParametersSchema, run.parameters, 'parameters');
     const now = deps.clock.now();
     const current: Bounds = { from: Date.parse(period.from), to: Date.parse(period.to) };
     const previous = previousPeriod(current, timeZone);
-    const baseline = parameters.data.baseline && { from: Date.parse(parameters.data.baseline.from), to: Date.parse(parameters.data.baseline.to) };
+    const baseline = parameters.baseline && { from: Date.parse(parameters.baseline.from), to: Date.parse(parameters.baseline.to) };
     const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : now.getTime() - deps.hourRollupDays * INTERVAL_MS.day;
     const query = (metric: string, bounds: Bounds, interval: string, groupBy: readonly string[] = []) =>
       queryMetric(deps.rollups, { metric, from: new Date(bounds.from).toISOString(), to: new Date(bounds.to).toISOString(), interval, timeZone, groupBy: [...groupBy] }, { k: deps.k, hoursKeptFrom });
@@ -94,7 +85,7 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
       engagement.push({ ...metric, current: currentAnswer, previous: previousAnswer, ...(baselineAnswer && !baselineProblem && { baseline: baselineAnswer }) });
     }
     const engagementSection = metricTrendSection('engagement', 'Engagement', engagement);
-    const [totals, newest] = await Promise.all([periodTotals(engagement, current, timeZone, query), dataThrough(deps.rollups, current, now.getTime())]);
+    const [totals, newest] = await Promise.all([periodTotals(engagement, current, timeZone, query), newestEventsEnd(deps.rollups, current)]);
     progress('engagement');
 
     const overStoredDays = async (bounds: Bounds) => {
@@ -147,27 +138,11 @@ export function makeOutcomesReport(deps: OutcomesReportDeps): ReportSource {
       title: `Therapeutic outcomes, ${period.label}`,
       period,
       generatedAt: now.toISOString(),
-      dataThrough: newest,
+      dataThrough: newest === undefined ? null : new Date(Math.min(newest, current.to, now.getTime())).toISOString(),
       k: deps.k,
       sections,
     };
   };
-}
-
-/**
- * The end of the newest hour of the period that holds events (of its newest day, once the hours
- * are purged), or null when it holds none. The RollupReader port keeps the roll-up's watermark to
- * itself, so the report dates its data by the store's rows; read before the release gate, as the
- * instant says when the data ends, never who or how many were in it.
- */
-async function dataThrough(rollups: RollupReader, period: Bounds, now: number): Promise<string | null> {
-  for (const interval of ['hour', 'day'] as const) {
-    const step = INTERVAL_MS[interval];
-    const rows = await rollups.readSeries({ metric: 'events', interval, grouping: '', from: Math.floor(period.from / step) * step, to: Math.ceil(period.to / step) * step, values: false });
-    const newest = rows.reduce((latest, row) => (row.count > 0 ? Math.max(latest, row.bucket) : latest), -Infinity);
-    if (newest > -Infinity) return new Date(Math.min(newest + step, period.to, now)).toISOString();
-  }
-  return null;
 }
 
 type Query = (metric: string, bounds: Bounds, interval: string) => Promise<MetricAnswer>;

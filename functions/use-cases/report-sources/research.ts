@@ -1,19 +1,10 @@
-import type { z } from 'zod';
-import { issueMessage } from '../../domain/api/issue-message';
 import type { ReportDocument } from '../../domain/reports/document';
 import { researchParametersSchema, researchReleaseSchema, researchSections } from '../../domain/reports/research-sections';
 import type { Clock } from '../../ports';
 import type { ReportRun, ReportSource } from '../../ports/reports';
+import { readRun } from './run-fields';
 
 export type ResearchRun = Pick<ReportRun, 'period' | 'parameters' | 'release'>;
-
-/** The run's `field` read by `schema`, or an error naming what in it is wrong. */
-function readRun<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new RangeError(`the research run's ${[field, ...issue.path].join('.')} ${issueMessage(issue)}`);
-}
 
 /**
  * The research report of a run as a document: its release, drawn (and paid for from the ledger)
@@ -22,8 +13,8 @@ function readRun<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
  * received by the time it was drawn, which the run does not record.
  */
 export function researchDocument(run: ResearchRun, options: { readonly k: number; readonly generatedAt: Date }): ReportDocument {
-  const lines = readRun(researchReleaseSchema, run.release, 'release');
-  const parameters = readRun(researchParametersSchema, run.parameters, 'parameters');
+  const lines = readRun('research', researchReleaseSchema, run.release, 'release');
+  const parameters = readRun('research', researchParametersSchema, run.parameters, 'parameters');
   const through = Math.min(Date.parse(run.period.to), options.generatedAt.getTime());
   return {
     kind: 'research',
