@@ -7,10 +7,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   cacheDirectory: '<rootDir>/.jest-cache',
-  transform: {
-    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
-    '^.+\\.m?js$': '<rootDir>/test/support/esm-transform.js',
-  },
+  transform: { '^.+\\.(tsx?|m?js)$': '<rootDir>/test/support/esbuild-transform.js' },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   // @react-pdf/hyphenate exports its language files to `import` only, which jest's resolver does not take.
   moduleNameMapper: { '^@react-pdf/hyphenate/(.*)$': '<rootDir>/node_modules/@react-pdf/hyphenate/lib/$1.js' },
