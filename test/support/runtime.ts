@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
 import { parseEnv } from '../../functions/config/env';
 import { localEnv } from '../../functions/config/local';
 import { startRuntime, type Runtime } from '../../functions/local/runtime';
@@ -22,9 +23,41 @@ export interface TestRuntime {
   stop(): Promise<void>;
 }
 
+const EMBEDDED_DATABASES = ['pg', 'stream'];
+
+/**
+ * The embedded databases as a runtime's first start leaves them (initdb, then every migration:
+ * seconds of WASM per database, on each of some forty test runtimes), made once per set of
+ * migrations and PGlite version and kept in the system's temporary folder. They hold only what
+ * the migrations wrote; the secrets of a data folder are files beside them, made by each runtime.
+ */
+async function migratedDatabases(): Promise<string> {
+  const hash = createHash('sha256').update(readFileSync(join(__dirname, '../../node_modules/@electric-sql/pglite/package.json')));
+  for (const dir of [PRODUCT_MIGRATIONS_DIR, EMBEDDED_MIGRATIONS_DIR]) {
+    for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  }
+  const template = join(tmpdir(), `analytics-test-databases-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(template)) return template;
+  const building = mkdtempSync(`${template}.building-`);
+  const runtime = await startRuntime(parseEnv(localEnv, { PORT: '0', DATA_DIR: building, LOG_LEVEL: 'silent' }));
+  await runtime.stop();
+  for (const entry of readdirSync(building)) if (!EMBEDDED_DATABASES.includes(entry)) rmSync(join(building, entry), { recursive: true, force: true });
+  try {
+    renameSync(building, template);
+  } catch {
+    // Another test file's worker made it first.
+    rmSync(building, { recursive: true, force: true });
+  }
+  return template;
+}
+
 /** The local runtime on a free port with a throw-away DATA_DIR; `env` picks its adapters. */
 export async function startTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
   const dataDir = mkdtempSync(join(tmpdir(), 'analytics-'));
+  if (env['DATABASE_URL'] === undefined) {
+    const template = await migratedDatabases();
+    for (const database of EMBEDDED_DATABASES) cpSync(join(template, database), join(dataDir, database), { recursive: true });
+  }
   const config = parseEnv(localEnv, { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', STREAM_NAME: `events-${randomBytes(4).toString('hex')}`, ...env });
   let runtime = await startRuntime(config);
   const handle: TestRuntime = {
