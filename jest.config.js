@@ -1,4 +1,5 @@
 /** @type {import('jest').Config} */
+const { availableParallelism } = require('node:os');
 // ESM-only packages that jest's CommonJS loader cannot require: turned into CommonJS by esbuild.
 const esmOnly = ['@middy', '@react-pdf', 'yoga-layout', 'color-string', 'color-name', 'ml-[^/]+', 'is-any-array', 'cheminfo-types', 'fft.js', 'binary-search'];
 
@@ -13,4 +14,8 @@ module.exports = {
   moduleNameMapper: { '^@react-pdf/hyphenate/(.*)$': '<rootDir>/node_modules/@react-pdf/hyphenate/lib/$1.js' },
   globalSetup: '<rootDir>/test/support/global-setup.js',
   testTimeout: 60000,
+  // Jest's default (one worker fewer than the cores) runs a 2-core machine's suites one after
+  // another, in one process; most suites wait on PostgreSQL, moto, a runtime's threads or a
+  // child process for much of their time, so two workers there finish in about half the time.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
 };
