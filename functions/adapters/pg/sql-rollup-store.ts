@@ -331,20 +331,20 @@ const MINUTE_SERIES = (values: boolean) => `SELECT ${SERIES_COLUMNS(values)} FRO
 // started), and the minute rows from the watermark on ($6 the grouping they are stored in), in
 // one snapshot, as SERIES_LEVELS reads them.
 const OPEN_SKETCHES = `
-  SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
+  SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
   FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}
   UNION ALL
-  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
   FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
 // OPEN_SKETCHES' rows as one row of three fields: a line per row (part as 0 for a stored row,
-// bucket in epoch ms, count, the users sketch's length, the quantile sketch's or -1, group key
-// last), each row's sum, min and max as float8send writes them, and the rows' sketches end to end.
+// bucket in epoch ms, count, the users sketch's length, the quantile sketch's or -1, the users
+// count stored beside the sketch and whether it is estimated as 0 or 1, group key last), each row's sum, min and max as float8send writes them, and the rows' sketches end to end.
 // A result field cost PGlite a buffer of its own (most of a filtered answer's time, 16,500 hour
 // rows of nine fields), and pg a parse; all three aggregates see the rows in one order.
 const PACKED_SKETCHES = `
-  SELECT string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.group_key), E'\\n') AS packed,
+  SELECT string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.users_count, x.users_approx::int, x.group_key), E'\\n') AS packed,
     string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea) AS packed_values,
     string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea) AS sketches
   FROM (${OPEN_SKETCHES}) x`;
@@ -370,18 +370,18 @@ const HOUR_SKETCHES = `
   )
   SELECT c.from_ms, c.packed, NULL::bytea AS packed_values, c.sketches FROM c WHERE c.packed IS NOT NULL
   UNION ALL
-  SELECT NULL, string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.group_key), E'\\n'),
+  SELECT NULL, string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.users_count, x.users_approx::int, x.group_key), E'\\n'),
     string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea),
     string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea)
   FROM (
     SELECT o.* FROM c CROSS JOIN LATERAL (
-      SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
+      SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
       FROM rollups r ${JOIN_SKETCHES} WHERE r.metric = $1 AND r.interval = 'hour' AND r.grouping = $2
         AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
     ) o WHERE c.packed IS NULL
     UNION ALL
     SELECT o.* FROM c CROSS JOIN LATERAL (
-      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
       FROM rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $5
         AND r.bucket >= greatest(${WATERMARK}, to_timestamp(c.from_ms / 1000)) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
     ) o WHERE c.packed IS NULL
@@ -511,7 +511,7 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
 
 /** Bytes of one row's values in a packedValues bytea: sum, min, max, p50 and p95. */
 const VALUES_BYTES = 5 * 8;
-const [ZERO, NINE, NEWLINE] = [48, 57, 10];
+const [ZERO, ONE, NINE, NEWLINE] = [48, 49, 57, 10];
 
 /**
  * The points of a chunk's packedLine lines (and packedValues where the level wants values), whose
@@ -1149,7 +1149,7 @@ export class SqlRollupStore implements RollupStore {
         min: row[9],
         max: row[10],
         quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
-        users: DistinctSketch.deserialize(row[7]),
+        users: DistinctSketch.deserialize(row[7], { count: row[5], approximate: row[6] }),
       });
     }
     // The open rows' buckets come after the completed ones'.
@@ -1238,15 +1238,18 @@ function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number
     at = end + 1;
     end = packed.indexOf(' ', at);
     const count = Number(packed.slice(at, end));
-    // The users' count and whether it is estimated: the sketch says both.
-    at = packed.indexOf(' ', packed.indexOf(' ', end + 1) + 1) + 1;
+    at = end + 1;
+    end = packed.indexOf(' ', at);
+    const usersCount = Number(packed.slice(at, end));
+    const usersApprox = packed.charCodeAt(end + 1) === ONE;
+    at = end + 3;
     end = packed.indexOf('\n', at);
     if (end < 0) end = packed.length;
     const groupKey = packed.slice(at, end);
     at = end + 1;
     const [sum, min, max] = [view.getFloat64(sketchAt), view.getFloat64(sketchAt + 8), view.getFloat64(sketchAt + 16)];
     const usersLength = view.getInt32(sketchAt + 24);
-    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt + 28, sketchAt + 28 + usersLength));
+    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt + 28, sketchAt + 28 + usersLength), { count: usersCount, approximate: usersApprox });
     sketchAt += 28 + usersLength;
     const quantilesLength = view.getInt32(sketchAt);
     sketchAt += 4;
@@ -1277,11 +1280,13 @@ function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Ar
     const count = integer();
     const usersLength = integer();
     const quantilesLength = integer();
+    const usersCount = integer();
+    const usersApprox = integer() === 1;
     let end = packed.indexOf('\n', at);
     if (end < 0) end = packed.length;
     const storedKey = packed.slice(at, end);
     at = end + 1;
-    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += usersLength)));
+    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += usersLength)), { count: usersCount, approximate: usersApprox });
     const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
     const offset = row * 24;
     rows.push({
