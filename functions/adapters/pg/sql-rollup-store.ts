@@ -13,6 +13,7 @@ import {
   type SeriesSelection,
   type SeriesSketchRow,
   type Span,
+  type UsedRows,
 } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import {
@@ -1184,7 +1185,7 @@ export class SqlRollupStore implements RollupStore {
     return { until, rows, released: Buffer.concat(parts) };
   }
 
-  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[]): Promise<SeriesSketchRow[]> {
+  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[], used?: UsedRows): Promise<SeriesSketchRow[]> {
     if (plan.interval === 'minute') {
       const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
         `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
@@ -1196,16 +1197,16 @@ export class SqlRollupStore implements RollupStore {
     // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
     // has not folded yet, as readSeries reads them.
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes);
+    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes, used);
     if (spans) throw new Error(`spans of a ${plan.interval} selection are not read`);
     const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: Uint8Array | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
     const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
     if (packed === null) return [];
-    return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project));
+    return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project, used));
   }
 
   /** Hour rows with their sketches: the packed days from their blocks, the rest from the rows (HOUR_SKETCHES). */
-  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>): Promise<SeriesSketchRow[]> {
+  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>, used: UsedRows | undefined): Promise<SeriesSketchRow[]> {
     const chunks = spans.flatMap((span) => hourChunks({ from: Math.max(plan.from, span.from), to: Math.min(plan.to, span.to) }));
     const result = await this.db.queryArrays<[dayMs: number | null, packed: string, values: Uint8Array | null, sketches: Uint8Array]>(HOUR_SKETCHES, [
       plan.metric,
@@ -1217,8 +1218,8 @@ export class SqlRollupStore implements RollupStore {
     const blocks: SeriesSketchRow[] = [];
     let rest: SeriesSketchRow[] = [];
     for (const [dayMs, packed, values, sketches] of result.rows) {
-      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed, values!, sketches, plan.interval, minutes.project));
-      else unpackBlockSketches(packed, sketches, dayMs, blocks);
+      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed, values!, sketches, plan.interval, minutes.project, used));
+      else unpackBlockSketches(packed, sketches, dayMs, blocks, used);
     }
     return blocks.length === 0 ? rest : [...blocks, ...rest];
   }
@@ -1226,9 +1227,10 @@ export class SqlRollupStore implements RollupStore {
 
 /**
  * A packed day's rows with their sketches: its lines (minutes from `dayMs`, count, users count
- * and whether estimated, group key) and, in the same order, each row's part of `sketches`.
+ * and whether estimated, group key) and, in the same order, each row's part of `sketches`; rows
+ * `used` refuses are passed over.
  */
-function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[]): void {
+function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[], used: UsedRows | undefined): void {
   const view = new DataView(sketches.buffer, sketches.byteOffset, sketches.byteLength);
   let at = 0;
   let sketchAt = 0;
@@ -1247,22 +1249,27 @@ function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number
     if (end < 0) end = packed.length;
     const groupKey = packed.slice(at, end);
     at = end + 1;
-    const [sum, min, max] = [view.getFloat64(sketchAt), view.getFloat64(sketchAt + 8), view.getFloat64(sketchAt + 16)];
+    const bucket = dayMs + minutesFrom * INTERVAL_MS.minute;
+    const usersAt = sketchAt + 28;
     const usersLength = view.getInt32(sketchAt + 24);
-    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt + 28, sketchAt + 28 + usersLength), { count: usersCount, approximate: usersApprox });
-    sketchAt += 28 + usersLength;
-    const quantilesLength = view.getInt32(sketchAt);
-    sketchAt += 4;
-    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
-    rows.push({ bucket: dayMs + minutesFrom * INTERVAL_MS.minute, groupKey, count, sum, min, max, quantiles, users });
+    const quantilesLength = view.getInt32(usersAt + usersLength);
+    const quantilesAt = usersAt + usersLength + 4;
+    const rowAt = sketchAt;
+    sketchAt = quantilesAt + Math.max(0, quantilesLength);
+    if (used && !used(groupKey, bucket)) continue;
+    const [sum, min, max] = [view.getFloat64(rowAt), view.getFloat64(rowAt + 8), view.getFloat64(rowAt + 16)];
+    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, usersAt + usersLength), { count: usersCount, approximate: usersApprox });
+    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(quantilesAt, sketchAt));
+    rows.push({ bucket, groupKey, count, sum, min, max, quantiles, users });
   }
 }
 
 /**
  * The rows of PACKED_SKETCHES: a stored row's bucket as it is, a minute's (part MINUTES) as the
- * bucket of the interval holding it, with its key projected where its grouping is finer.
+ * bucket of the interval holding it, with its key projected where its grouping is finer; rows
+ * `used` refuses are passed over.
  */
-function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Array, interval: Interval, project: KeyProjection | undefined): SeriesSketchRow[] {
+function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Array, interval: Interval, project: KeyProjection | undefined, used: UsedRows | undefined): SeriesSketchRow[] {
   const rows: SeriesSketchRow[] = [];
   const doubles = new DataView(values.buffer, values.byteOffset, values.byteLength);
   let at = 0;
@@ -1286,12 +1293,17 @@ function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Ar
     if (end < 0) end = packed.length;
     const storedKey = packed.slice(at, end);
     at = end + 1;
-    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += usersLength)), { count: usersCount, approximate: usersApprox });
-    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
+    const bucket = part === 0 ? bucketMs : bucketStart(bucketMs, interval);
+    const groupKey = part !== 0 && project ? project(storedKey) : storedKey;
+    const [usersAt, quantilesAt] = [sketchAt, sketchAt + usersLength];
+    sketchAt = quantilesAt + Math.max(0, quantilesLength);
+    if (used && !used(groupKey, bucket)) continue;
+    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, quantilesAt), { count: usersCount, approximate: usersApprox });
+    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(quantilesAt, sketchAt));
     const offset = row * 24;
     rows.push({
-      bucket: part === 0 ? bucketMs : bucketStart(bucketMs, interval),
-      groupKey: part !== 0 && project ? project(storedKey) : storedKey,
+      bucket,
+      groupKey,
       count,
       sum: doubles.getFloat64(offset),
       min: doubles.getFloat64(offset + 8),
