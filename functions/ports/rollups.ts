@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../domain/events/schema';
 import type { PurgeCutoffs } from '../domain/privacy/retention';
-import type { DecidedHours, SeriesRow, SeriesSelection, SeriesSketchRow, Span } from '../domain/rollups/metric-query';
+import type { DecidedHours, SeriesRow, SeriesSelection, SeriesSketchRow, Span, UsedRows } from '../domain/rollups/metric-query';
 
 export interface RollUpStep {
   /** Epoch ms: hour and day rows now hold every event of the minutes before it. */
@@ -17,9 +17,10 @@ export interface RollupReader {
   readSeries(rows: SeriesSelection): Promise<SeriesRow[]>;
   /**
    * The selected rows with their sketches, to be summed into coarser groups; with `spans` (of
-   * whole UTC days within the selection, for an hour selection), only the rows within them.
+   * whole UTC days within the selection, for an hour selection), only the rows within them. Rows
+   * `used` refuses may be left out, their sketches not read back.
    */
-  readSeriesSketches(rows: SeriesSelection, spans?: readonly Span[]): Promise<SeriesSketchRow[]>;
+  readSeriesSketches(rows: SeriesSelection, spans?: readonly Span[], used?: UsedRows): Promise<SeriesSketchRow[]>;
   /**
    * An hour selection's rows of the whole UTC days, from its start, whose release decisions for
    * `k` the store keeps (DecidedHours), read in one snapshot. A store that keeps none leaves it out.

@@ -8,10 +8,12 @@ import {
   requireKeptHours,
   seriesRowOf,
   sumSketchRows,
+  usedMergedRows,
   validateMetricQuery,
   type LevelPlan,
   type MergedRows,
   type MetricAnswer,
+  type MetricQuery,
   type MetricQueryParams,
   type SeriesRow,
   type SeriesSketchRow,
@@ -30,7 +32,7 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
   const selection = decidableSelection(query, whole);
   const decided = selection && store.readDecidedHours ? await store.readDecidedHours(selection, options.k) : undefined;
   const plan = decided ? planFrom(whole, decided.until) : whole;
-  const { rows, merged } = await readLevels(store, plan.levels, whole.levels);
+  const { rows, merged } = await readLevels(store, query, plan.levels, whole.levels);
   return buildMetricAnswer(query, plan, rows, metricReleasePolicy(options.k), merged, decided);
 }
 
@@ -39,17 +41,19 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
  * finest grouping's rows over the same span: those are read once and projected per level
  * (projecting builds new rows and leaves the read ones as they were). Levels whose cells points
  * merge (local buckets, filtered cells) are read with their sketches over the whole query
- * (`wholeLevels`: the days the store decided are summed too), and their points taken from those.
+ * (`wholeLevels`: the days the store decided are summed too), and their points taken from those;
+ * of those, the rows no point sums and the table does not decide need not be read.
  */
-async function readLevels(store: RollupReader, levels: readonly LevelPlan[], wholeLevels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
+async function readLevels(store: RollupReader, query: MetricQuery, levels: readonly LevelPlan[], wholeLevels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
   const finest = new Map<string, Promise<SeriesSketchRow[]>>();
   const merged: (SeriesSketchRow[] | undefined)[] = levels.map(() => undefined);
   const rows = await Promise.all(
-    levels.map(async ({ rows: selection, project, merged: summedLocally }, l) => {
+    levels.map(async (level, l) => {
+      const { rows: selection, project, merged: summedLocally } = level;
       if (summedLocally) {
         const { rows: whole, spans } = wholeLevels[l]!;
         if (whole.from >= whole.to) return [];
-        const parts = await store.readSeriesSketches(whole, spans);
+        const parts = await store.readSeriesSketches(whole, spans, usedMergedRows(query, level));
         const levelRows = project ? sumSketchRows(parts, project) : parts;
         merged[l] = levelRows;
         // The table decides the cells from the level's own start on; the store decided the rest.

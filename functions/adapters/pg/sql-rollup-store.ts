@@ -13,6 +13,7 @@ import {
   type SeriesSelection,
   type SeriesSketchRow,
   type Span,
+  type UsedRows,
 } from '../../domain/rollups/metric-query';
 import { QuantileSketch } from '../../domain/rollups/quantile-sketch';
 import {
@@ -331,20 +332,20 @@ const MINUTE_SERIES = (values: boolean) => `SELECT ${SERIES_COLUMNS(values)} FRO
 // started), and the minute rows from the watermark on ($6 the grouping they are stored in), in
 // one snapshot, as SERIES_LEVELS reads them.
 const OPEN_SKETCHES = `
-  SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
+  SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
   FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}
   UNION ALL
-  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
   FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
 // OPEN_SKETCHES' rows as one row of three fields: a line per row (part as 0 for a stored row,
-// bucket in epoch ms, count, the users sketch's length, the quantile sketch's or -1, group key
-// last), each row's sum, min and max as float8send writes them, and the rows' sketches end to end.
+// bucket in epoch ms, count, the users sketch's length, the quantile sketch's or -1, the users
+// count stored beside the sketch and whether it is estimated as 0 or 1, group key last), each row's sum, min and max as float8send writes them, and the rows' sketches end to end.
 // A result field cost PGlite a buffer of its own (most of a filtered answer's time, 16,500 hour
 // rows of nine fields), and pg a parse; all three aggregates see the rows in one order.
 const PACKED_SKETCHES = `
-  SELECT string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.group_key), E'\\n') AS packed,
+  SELECT string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.users_count, x.users_approx::int, x.group_key), E'\\n') AS packed,
     string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea) AS packed_values,
     string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea) AS sketches
   FROM (${OPEN_SKETCHES}) x`;
@@ -370,18 +371,18 @@ const HOUR_SKETCHES = `
   )
   SELECT c.from_ms, c.packed, NULL::bytea AS packed_values, c.sketches FROM c WHERE c.packed IS NOT NULL
   UNION ALL
-  SELECT NULL, string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.group_key), E'\\n'),
+  SELECT NULL, string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.users_count, x.users_approx::int, x.group_key), E'\\n'),
     string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea),
     string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea)
   FROM (
     SELECT o.* FROM c CROSS JOIN LATERAL (
-      SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}
+      SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
       FROM rollups r ${JOIN_SKETCHES} WHERE r.metric = $1 AND r.interval = 'hour' AND r.grouping = $2
         AND r.bucket >= to_timestamp(c.from_ms / 1000) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
     ) o WHERE c.packed IS NULL
     UNION ALL
     SELECT o.* FROM c CROSS JOIN LATERAL (
-      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users
+      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
       FROM rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $5
         AND r.bucket >= greatest(${WATERMARK}, to_timestamp(c.from_ms / 1000)) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
     ) o WHERE c.packed IS NULL
@@ -511,7 +512,7 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
 
 /** Bytes of one row's values in a packedValues bytea: sum, min, max, p50 and p95. */
 const VALUES_BYTES = 5 * 8;
-const [ZERO, NINE, NEWLINE] = [48, 57, 10];
+const [ZERO, ONE, NINE, NEWLINE] = [48, 49, 57, 10];
 
 /**
  * The points of a chunk's packedLine lines (and packedValues where the level wants values), whose
@@ -1149,7 +1150,7 @@ export class SqlRollupStore implements RollupStore {
         min: row[9],
         max: row[10],
         quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
-        users: DistinctSketch.deserialize(row[7]),
+        users: DistinctSketch.deserialize(row[7], { count: row[5], approximate: row[6] }),
       });
     }
     // The open rows' buckets come after the completed ones'.
@@ -1184,7 +1185,7 @@ export class SqlRollupStore implements RollupStore {
     return { until, rows, released: Buffer.concat(parts) };
   }
 
-  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[]): Promise<SeriesSketchRow[]> {
+  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[], used?: UsedRows): Promise<SeriesSketchRow[]> {
     if (plan.interval === 'minute') {
       const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
         `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
@@ -1196,16 +1197,16 @@ export class SqlRollupStore implements RollupStore {
     // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
     // has not folded yet, as readSeries reads them.
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes);
+    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes, used);
     if (spans) throw new Error(`spans of a ${plan.interval} selection are not read`);
     const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: Uint8Array | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
     const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
     if (packed === null) return [];
-    return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project));
+    return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project, used));
   }
 
   /** Hour rows with their sketches: the packed days from their blocks, the rest from the rows (HOUR_SKETCHES). */
-  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>): Promise<SeriesSketchRow[]> {
+  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>, used: UsedRows | undefined): Promise<SeriesSketchRow[]> {
     const chunks = spans.flatMap((span) => hourChunks({ from: Math.max(plan.from, span.from), to: Math.min(plan.to, span.to) }));
     const result = await this.db.queryArrays<[dayMs: number | null, packed: string, values: Uint8Array | null, sketches: Uint8Array]>(HOUR_SKETCHES, [
       plan.metric,
@@ -1217,8 +1218,8 @@ export class SqlRollupStore implements RollupStore {
     const blocks: SeriesSketchRow[] = [];
     let rest: SeriesSketchRow[] = [];
     for (const [dayMs, packed, values, sketches] of result.rows) {
-      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed, values!, sketches, plan.interval, minutes.project));
-      else unpackBlockSketches(packed, sketches, dayMs, blocks);
+      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed, values!, sketches, plan.interval, minutes.project, used));
+      else unpackBlockSketches(packed, sketches, dayMs, blocks, used);
     }
     return blocks.length === 0 ? rest : [...blocks, ...rest];
   }
@@ -1226,9 +1227,10 @@ export class SqlRollupStore implements RollupStore {
 
 /**
  * A packed day's rows with their sketches: its lines (minutes from `dayMs`, count, users count
- * and whether estimated, group key) and, in the same order, each row's part of `sketches`.
+ * and whether estimated, group key) and, in the same order, each row's part of `sketches`; rows
+ * `used` refuses are passed over.
  */
-function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[]): void {
+function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[], used: UsedRows | undefined): void {
   const view = new DataView(sketches.buffer, sketches.byteOffset, sketches.byteLength);
   let at = 0;
   let sketchAt = 0;
@@ -1238,28 +1240,36 @@ function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number
     at = end + 1;
     end = packed.indexOf(' ', at);
     const count = Number(packed.slice(at, end));
-    // The users' count and whether it is estimated: the sketch says both.
-    at = packed.indexOf(' ', packed.indexOf(' ', end + 1) + 1) + 1;
+    at = end + 1;
+    end = packed.indexOf(' ', at);
+    const usersCount = Number(packed.slice(at, end));
+    const usersApprox = packed.charCodeAt(end + 1) === ONE;
+    at = end + 3;
     end = packed.indexOf('\n', at);
     if (end < 0) end = packed.length;
     const groupKey = packed.slice(at, end);
     at = end + 1;
-    const [sum, min, max] = [view.getFloat64(sketchAt), view.getFloat64(sketchAt + 8), view.getFloat64(sketchAt + 16)];
+    const bucket = dayMs + minutesFrom * INTERVAL_MS.minute;
+    const usersAt = sketchAt + 28;
     const usersLength = view.getInt32(sketchAt + 24);
-    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt + 28, sketchAt + 28 + usersLength));
-    sketchAt += 28 + usersLength;
-    const quantilesLength = view.getInt32(sketchAt);
-    sketchAt += 4;
-    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
-    rows.push({ bucket: dayMs + minutesFrom * INTERVAL_MS.minute, groupKey, count, sum, min, max, quantiles, users });
+    const quantilesLength = view.getInt32(usersAt + usersLength);
+    const quantilesAt = usersAt + usersLength + 4;
+    const rowAt = sketchAt;
+    sketchAt = quantilesAt + Math.max(0, quantilesLength);
+    if (used && !used(groupKey, bucket)) continue;
+    const [sum, min, max] = [view.getFloat64(rowAt), view.getFloat64(rowAt + 8), view.getFloat64(rowAt + 16)];
+    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, usersAt + usersLength), { count: usersCount, approximate: usersApprox });
+    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(quantilesAt, sketchAt));
+    rows.push({ bucket, groupKey, count, sum, min, max, quantiles, users });
   }
 }
 
 /**
  * The rows of PACKED_SKETCHES: a stored row's bucket as it is, a minute's (part MINUTES) as the
- * bucket of the interval holding it, with its key projected where its grouping is finer.
+ * bucket of the interval holding it, with its key projected where its grouping is finer; rows
+ * `used` refuses are passed over.
  */
-function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Array, interval: Interval, project: KeyProjection | undefined): SeriesSketchRow[] {
+function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Array, interval: Interval, project: KeyProjection | undefined, used: UsedRows | undefined): SeriesSketchRow[] {
   const rows: SeriesSketchRow[] = [];
   const doubles = new DataView(values.buffer, values.byteOffset, values.byteLength);
   let at = 0;
@@ -1277,16 +1287,23 @@ function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Ar
     const count = integer();
     const usersLength = integer();
     const quantilesLength = integer();
+    const usersCount = integer();
+    const usersApprox = integer() === 1;
     let end = packed.indexOf('\n', at);
     if (end < 0) end = packed.length;
     const storedKey = packed.slice(at, end);
     at = end + 1;
-    const users = DistinctSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += usersLength)));
-    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(sketchAt, (sketchAt += quantilesLength)));
+    const bucket = part === 0 ? bucketMs : bucketStart(bucketMs, interval);
+    const groupKey = part !== 0 && project ? project(storedKey) : storedKey;
+    const [usersAt, quantilesAt] = [sketchAt, sketchAt + usersLength];
+    sketchAt = quantilesAt + Math.max(0, quantilesLength);
+    if (used && !used(groupKey, bucket)) continue;
+    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, quantilesAt), { count: usersCount, approximate: usersApprox });
+    const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(quantilesAt, sketchAt));
     const offset = row * 24;
     rows.push({
-      bucket: part === 0 ? bucketMs : bucketStart(bucketMs, interval),
-      groupKey: part !== 0 && project ? project(storedKey) : storedKey,
+      bucket,
+      groupKey,
       count,
       sum: doubles.getFloat64(offset),
       min: doubles.getFloat64(offset + 8),

@@ -324,6 +324,22 @@ export function planMetricQuery(query: MetricQuery): ReadPlan {
   };
 }
 
+/** Whether an answer uses a stored row, by its group key and bucket. */
+export type UsedRows = (groupKey: string, bucket: number) => boolean;
+
+/**
+ * The rows of a merged level (`planFrom`'s) an answer uses, where it uses fewer than all: the
+ * cells its filter selects, summed into its points, and every cell the table decides (the level's
+ * own rows). A filter of two platforms of three leaves a third of a month's hour sketches unread.
+ * Undefined where every row is used, or where rows are read at a finer grouping than the level's.
+ */
+export function usedMergedRows(query: MetricQuery, level: LevelPlan): UsedRows | undefined {
+  if (!level.merged || level.project || Object.keys(query.filter).length === 0) return undefined;
+  const select = cellSelector(query);
+  const { from, to } = level.rows;
+  return (groupKey, bucket) => (bucket >= from && bucket < to) || select(groupKey) !== undefined;
+}
+
 /**
  * Whether a point sums several cells of the read grouping: the filter names several values of a
  * dimension it is not grouped by. With one value of each, a point is one cell, read as it is

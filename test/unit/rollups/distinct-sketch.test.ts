@@ -126,10 +126,26 @@ describe('DistinctSketch.mergeOwned', () => {
 
   it('answers the union of many sketches at once as pairwise merges do', () => {
     const parts = [pseudonyms(10), pseudonyms(500), pseudonyms(700), pseudonyms(2_000)].map((members) => DistinctSketch.ofMembers(members));
-    for (const some of [parts.slice(0, 2), parts.slice(0, 3), parts]) {
+    // Several HyperLogLog parts, sparse and dense, read back as a store reads them (a local week's days).
+    const hll = [1_500, 3_000, 20_000, 60_000].map((n) => DistinctSketch.deserialize(DistinctSketch.ofMembers(pseudonyms(n)).serialize()));
+    for (const some of [parts.slice(0, 2), parts.slice(0, 3), parts, hll, [...hll, ...parts]]) {
       const pairwise = some.reduce((a, b) => a.merge(b));
       expect(DistinctSketch.union(some).serialize()).toEqual(pairwise.serialize());
     }
+  });
+
+  it('answers the estimate stored beside a HyperLogLog sketch read back, until the sketch grows in place', () => {
+    const sketch = DistinctSketch.ofMembers(pseudonyms(3_000));
+    const stored = sketch.estimate();
+    const read = DistinctSketch.deserialize(sketch.serialize(), stored);
+    expect(read.estimate()).toEqual(stored);
+    expect(DistinctSketch.unionEstimate([read])).toEqual(stored);
+    // What the store wrote beside the registers is answered as written, not counted again.
+    expect(DistinctSketch.deserialize(sketch.serialize(), { count: 1, approximate: true }).estimate()).toEqual({ count: 1, approximate: true });
+    const grown = DistinctSketch.deserialize(sketch.serialize(), stored);
+    const delta = DistinctSketch.ofMembers(pseudonyms(2_000));
+    expect(grown.mergeOwned(delta).estimate()).toEqual(sketch.merge(delta).estimate());
+    expect(grown.estimate()).toEqual(sketch.merge(delta).estimate());
   });
 
   it("counts a union as the union's estimate does, explicit and exact to the limit, then HyperLogLog's", () => {

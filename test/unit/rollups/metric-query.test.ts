@@ -5,13 +5,15 @@ import {
   MAX_POINTS_PER_GROUP,
   metricReleasePolicy,
   QueryError,
+  planFrom,
   planMetricQuery,
   releasedRows,
+  usedMergedRows,
   validateMetricQuery,
   type MetricQueryParams,
   type ReadPlan,
 } from '../../../functions/domain/rollups/metric-query';
-import { computeRollups, INTERVAL_MS } from '../../../functions/domain/rollups/rollup';
+import { computeRollups, groupKeyOf, INTERVAL_MS } from '../../../functions/domain/rollups/rollup';
 import { syntheticTraffic } from '../../../functions/domain/demo/synthetic-traffic';
 import { toStoredEvent } from '../../../functions/domain/events/validate';
 import { pseudonymisers } from '../../../functions/handlers/ingest';
@@ -108,6 +110,24 @@ describe('validateMetricQuery', () => {
     expect(plan.levels.map((level) => level.spans)).toEqual([undefined, undefined, undefined, [{ from: Date.parse('2026-10-24T00:00:00Z'), to: Date.parse('2026-10-25T00:00:00Z') }]]);
     // Minutes are the same instants everywhere: a zone half an hour off only changes how t is written.
     expect(validateMetricQuery({ ...base, interval: 'minute', to: '2026-11-20T01:00:00Z', timeZone: 'Asia/Kolkata' }).timeZone).toBe('Asia/Kolkata');
+  });
+
+  it("reads the sketches of a filter's selected cells, and of every cell the table still decides", () => {
+    const query = validateMetricQuery({ ...base, from: '2026-11-18T00:00:00Z', groupBy: 'type', filter: 'platform:ios,platform:android' });
+    const whole = planMetricQuery(query);
+    // The store decided the 18th and 19th: the table decides the 20th.
+    const [until, hour] = [Date.parse('2026-11-20T00:00:00Z'), INTERVAL_MS.hour];
+    const plan = planFrom(whole, until);
+    const own = plan.levels.at(-1)!;
+    expect([own.merged, own.grouping]).toEqual([true, 'platform,type']);
+    const used = usedMergedRows(query, own)!;
+    const cell = (platform: string) => groupKeyOf([platform, 'mood_logged']);
+    expect([used(cell('ios'), until - hour), used(cell('android'), Date.parse('2026-11-18T00:00:00Z')), used(cell('web'), until - hour)]).toEqual([true, true, false]);
+    expect([used(cell('web'), until), used(cell('web'), until + 23 * hour)]).toEqual([true, true]);
+    // The levels the answer does not merge, and merged levels of no filter, are read whole.
+    expect(plan.levels.filter((level) => level !== own).map((level) => usedMergedRows(query, level))).toEqual(plan.levels.slice(1).map(() => undefined));
+    const week = validateMetricQuery({ ...base, interval: 'week', timeZone: 'America/New_York', groupBy: 'type' });
+    expect(planMetricQuery(week).levels.map((level) => usedMergedRows(week, level))).toEqual(planMetricQuery(week).levels.map(() => undefined));
   });
 
   it('reads active users from the events rows, at every level the policy sets a point against', () => {
