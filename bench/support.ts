@@ -71,7 +71,7 @@ export async function dropSchema(schema: string): Promise<void> {
  * (the banner and the JSON log) to `stdout` or nowhere. tsx runs the script in a grandchild: `detached` gives both a process group of their own,
  * so one signal to the group reaches the runtime itself (a SIGKILL is not relayed).
  */
-export function launchRuntime(env: Record<string, string>, options: { readonly stderr: 'inherit' | number; readonly stdout?: number; readonly detached?: boolean }): ChildProcess {
+export function launchRuntime(env: Record<string, string>, options: { readonly stderr: 'inherit' | number; readonly stdout?: 'inherit' | number; readonly detached?: boolean }): ChildProcess {
   return spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'local.ts')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', options.stderr],
@@ -94,7 +94,8 @@ export interface RuntimeProcess {
 export async function spawnRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
   const dataDir = env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'bench-runtime-'));
   const port = env['PORT'] ?? String(20_000 + Math.floor(Math.random() * 20_000));
-  const child = launchRuntime({ ...env, DATA_DIR: dataDir, PORT: port }, { stderr: 'inherit' });
+  // Its log (warnings and errors: LOG_LEVEL warn) goes with the bench's output, an aggregator thread's restart among them.
+  const child = launchRuntime({ ...env, DATA_DIR: dataDir, PORT: port }, { stderr: 'inherit', stdout: 'inherit' });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let attempt = 0; ; attempt += 1) {

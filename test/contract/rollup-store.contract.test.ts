@@ -354,6 +354,35 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     }
   });
 
+  it('keeps its row cache within the bytes it is given, answering as a store with room for every row', async () => {
+    const [small, large] = await Promise.all([open(), open()]);
+    try {
+      await Promise.all([migrate(small.db, 'product', ROLLUP_MIGRATIONS), migrate(large.db, 'product', ROLLUP_MIGRATIONS)]);
+      const bound = 64 * 1024;
+      const bounded = new SqlRollupStore(small.db, { cacheBytes: bound });
+      const roomy = new SqlRollupStore(large.db);
+      for (let i = 0; i < all.length; i += 100) {
+        await Promise.all([bounded.applyEvents(all.slice(i, i + 100)), roomy.applyEvents(all.slice(i, i + 100))]);
+        expect(bounded.cached().bytes).toBeLessThanOrEqual(bound);
+      }
+      for (const target of [bounded, roomy]) await rollUpAll(target, '2026-11-21T00:00:00Z');
+      expect(bounded.cached().bytes).toBeLessThanOrEqual(bound);
+      expect(bounded.cached().rows).toBeGreaterThan(0);
+      // The 10:05 choices' 1,200 users, and the hour's and day's, are 16 KiB HyperLogLog sketches:
+      // a bound in rows alone (a few hundred here) would hold many times the bytes.
+      expect(roomy.cached().bytes).toBeGreaterThan(4 * bound);
+      const queries = [
+        { metric: 'mood.valence', ...day, interval: 'hour', groupBy: 'platform' },
+        { metric: 'active_users', ...day, interval: 'day', groupBy: 'platform' },
+        { metric: 'choice.response_time', from: '2026-11-20T10:00:00Z', to: '2026-11-20T10:10:00Z', interval: 'minute', groupBy: 'choiceType' },
+      ];
+      const answers = (target: RollupReader) => Promise.all(queries.map(async (q) => sumsToTwelveDigits(await queryMetric(target, q, { k: K - 1 }))));
+      expect(await answers(bounded)).toEqual(await answers(roomy));
+    } finally {
+      await Promise.all([small.close(), large.close()]);
+    }
+  });
+
   describe('the roll-up', () => {
     // Three hours of traffic on 22 November, a few events the next morning, and events that
     // arrive late for minutes already rolled up. Platforms: 3 users on android (k = 3 shows them),

@@ -42,7 +42,7 @@ import { applyFeatures, signedSubjectHash } from './sql-user-features';
  * increments the single rollup_writer row, whose row lock serialises the short read-merge-write
  * (released by commit or rollback, never leaked) and whose value numbers the write.
  *
- * Each store keeps the rows it last wrote or read (an LRU of CACHE_ROWS rows): in live traffic a
+ * Each store keeps the rows it last wrote or read (an LRU of about CACHE_BYTES): in live traffic a
  * batch adds to the current minute's rows, which the batch before wrote, and a roll-up to the
  * current hour and day rows, which the run before wrote; their users sketches run to 16 KiB, so
  * reading them back every time would be most of the work. A cached row is trusted when it
@@ -54,7 +54,16 @@ import { applyFeatures, signedSubjectHash } from './sql-user-features';
  * - a row that is not cached is written as new without a read (see UPSERT), and read and merged
  *   only when it turns out to exist.
  */
-export const CACHE_ROWS = 100_000;
+export const CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * What a cached row holds besides its sketches: the row object, its key and the cache's entry for
+ * it (measured on Node 20). The bound is in bytes because a row's sketches are most of it and
+ * grow with the data: the 100,000 rows the cache was bounded by before would have held about
+ * 160 MB, most of it on the aggregator thread's heap, in the demo's 1,000,000 events (51,000 rows
+ * held 81 MB there at 423,000 events, 1.6 KB a row); 32 MiB holds some 20,000 such rows, hours of the current
+ * minutes', hours' and days' rows the live path writes again.
+ */
+const ROW_BYTES = 280;
 
 /**
  * How many hours of minutes one roll-up transaction folds at most (from the first minute with
@@ -575,6 +584,8 @@ function unpackLines(packed: string, values: Uint8Array | null, from: number, po
 
 /** A row as stored, with the write that stored it and the last of our writes that saw it current. */
 interface CachedRow {
+  /** What the row held in memory when last cached (ROW_BYTES and its sketches'). */
+  bytes: number;
   version: number;
   checkedAt: number;
   count: number;
@@ -648,7 +659,7 @@ function valuesOf(row: StoredValues): RollupValues {
 }
 
 function fromStored(row: ChangedRow, seq: number): CachedRow {
-  return { version: row.version!, checkedAt: seq, ...valuesOf(row), usersCount: row.users_count, usersApprox: row.users_approx };
+  return { bytes: 0, version: row.version!, checkedAt: seq, ...valuesOf(row), usersCount: row.users_count, usersApprox: row.users_approx };
 }
 
 /**
@@ -659,6 +670,7 @@ function mergeDelta(base: CachedRow | undefined, delta: RollupRow, seq: number):
   if (!base) {
     const estimate = delta.users.estimate();
     const row: CachedRow = {
+      bytes: 0,
       version: seq,
       checkedAt: seq,
       count: delta.count,
@@ -776,6 +788,8 @@ function upsertParams(
 export class SqlRollupStore implements RollupStore {
   /** Insertion order is recency order: a row used by a batch is moved to the end. */
   private readonly cache = new Map<string, CachedRow>();
+  /** The sum of the cached rows' `bytes`. */
+  private cacheBytes = 0;
   /** The sequence number of this store's last committed write. */
   private lastSeq: number | undefined;
   /** The first write of the current run of consecutive writes of ours. */
@@ -790,7 +804,7 @@ export class SqlRollupStore implements RollupStore {
   constructor(
     private readonly db: SqlDatabase,
     private readonly options: {
-      cacheRows?: number;
+      cacheBytes?: number;
       rollUpStepRows?: number;
       /**
        * The k of metric answers: the roll-up then decides each day it packs for it, and answers of
@@ -822,7 +836,7 @@ export class SqlRollupStore implements RollupStore {
         return value;
       } catch (error) {
         // Cached rows may have been merged into in place, and whether the commit happened is unknown.
-        this.cache.clear();
+        this.forget();
         this.lastSeq = undefined;
         throw error;
       }
@@ -1034,7 +1048,7 @@ export class SqlRollupStore implements RollupStore {
       began((await tx.query<{ seq: number }>(LOCK_WRITER)).rows[0]!.seq);
       const { rows } = await tx.query<{ keys: number; minutes: number; hours: number }>(PURGE, [cutoffs.idempotencyKeys, cutoffs.minuteRollups, cutoffs.hourRollups]);
       // Rows of ours may be gone, and a cached row is trusted without a read while only we write.
-      this.cache.clear();
+      this.forget();
       return { idempotencyKeys: rows[0]!.keys, minuteRows: rows[0]!.minutes, hourRows: rows[0]!.hours };
     });
   }
@@ -1061,24 +1075,43 @@ export class SqlRollupStore implements RollupStore {
 
   /** Caches a fold's rows as the most recently used, evicting the least recently used beyond the bound. */
   private remember(deltas: readonly RollupRow[], ids: readonly string[], rows: readonly CachedRow[]): void {
-    const limit = this.options.cacheRows ?? CACHE_ROWS;
+    const limit = this.options.cacheBytes ?? CACHE_BYTES;
     // Minute rows before the batch's last two minutes are done with (a batch of traffic from
     // the past spans many minutes, each written once): caching them would only evict the rows
     // that are written again, and make garbage of the rest.
     let newestMinute = -Infinity;
     for (const delta of deltas) if (delta.interval === 'minute' && delta.bucket > newestMinute) newestMinute = delta.bucket;
     for (let i = 0; i < ids.length; i++) {
-      // Moved to the end (most recent); a row new to the cache is simply added there.
-      if (this.cache.has(ids[i]!)) this.cache.delete(ids[i]!);
+      const id = ids[i]!;
+      // Moved to the end (most recent); a row new to the cache is simply added there. A row
+      // merged in place still carries the bytes it was counted with.
+      const held = this.cache.get(id);
+      if (held) {
+        this.cache.delete(id);
+        this.cacheBytes -= held.bytes;
+      }
       const delta = deltas[i]!;
-      if (delta.interval !== 'minute' || delta.bucket >= newestMinute - INTERVAL_MS.minute) this.cache.set(ids[i]!, rows[i]!);
+      if (delta.interval === 'minute' && delta.bucket < newestMinute - INTERVAL_MS.minute) continue;
+      const row = rows[i]!;
+      row.bytes = ROW_BYTES + id.length + row.users.heldBytes + (row.quantiles?.heldBytes ?? 0);
+      this.cache.set(id, row);
+      this.cacheBytes += row.bytes;
     }
-    if (this.cache.size <= limit) return;
-    let excess = this.cache.size - limit;
-    for (const id of this.cache.keys()) {
-      if (excess-- <= 0) break;
+    for (const [id, row] of this.cache) {
+      if (this.cacheBytes <= limit) break;
       this.cache.delete(id);
+      this.cacheBytes -= row.bytes;
     }
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.cacheBytes = 0;
+  }
+
+  /** The rows this store keeps and about how many bytes they hold (bounded by `cacheBytes`). */
+  cached(): { rows: number; bytes: number } {
+    return { rows: this.cache.size, bytes: this.cacheBytes };
   }
 
   /**

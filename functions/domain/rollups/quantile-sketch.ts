@@ -12,6 +12,9 @@ const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LOG_GAMMA = Math.log(GAMMA);
 const MIN_INDEXABLE = 1e-9;
 const FORMAT_VERSION = 1;
+/** The sketch object with its maps, and what each bin adds (held bytes, measured on Node 20). */
+const SKETCH_BYTES = 450;
+const BIN_BYTES = 44;
 
 export class QuantileSketch {
   count = 0;
@@ -94,6 +97,14 @@ export class QuantileSketch {
     }
     while (next < order.length) answers[order[next++]!.index] = this.max;
     return answers;
+  }
+
+  /**
+   * About how many bytes the sketch holds on the heap (measured on Node 20): a bin is a Map entry
+   * and, once sorted, a key in the sorted copy; a cache of sketches is bounded by it.
+   */
+  get heldBytes(): number {
+    return SKETCH_BYTES + ((this.positive?.size ?? 0) + (this.negative?.size ?? 0)) * BIN_BYTES;
   }
 
   serialize(): Uint8Array {

@@ -67,6 +67,18 @@ describe('DistinctSketch', () => {
     expect(DistinctSketch.ofMembers(pseudonyms(50_000)).serialize().length).toBe(16_385);
   });
 
+  it('counts the bytes it holds: eight a member while explicit, the 16 KiB of registers as HyperLogLog', () => {
+    const one = DistinctSketch.ofMembers(pseudonyms(1)).heldBytes;
+    const explicit = DistinctSketch.ofMembers(pseudonyms(EXPLICIT_LIMIT)).heldBytes;
+    expect(explicit - one).toBe((EXPLICIT_LIMIT - 1) * 8);
+    const hll = DistinctSketch.ofMembers(pseudonyms(EXPLICIT_LIMIT + 1));
+    expect(hll.heldBytes - one).toBeGreaterThanOrEqual(16_384 - 8);
+    // Estimating keeps a histogram of the registers.
+    const before = hll.heldBytes;
+    hll.estimate();
+    expect(hll.heldBytes).toBeGreaterThan(before);
+  });
+
   it('takes the hash of a hex pseudonym from its first 64 bits and mixes anything else', () => {
     expect(memberHash('00000000000000ff' + 'a'.repeat(48))).toBe(255n);
     expect(memberHash('user-1')).not.toBe(memberHash('user-2'));

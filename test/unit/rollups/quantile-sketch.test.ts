@@ -85,6 +85,17 @@ describe('QuantileSketch', () => {
     expect(sketch.serialize()).not.toEqual(before);
   });
 
+  it('counts the bytes it holds by its bins, not its values', () => {
+    const sameBin = new QuantileSketch();
+    const spread = new QuantileSketch();
+    for (let i = 1; i <= 100; i++) {
+      sameBin.add(1_000);
+      spread.add(1.05 ** i);
+    }
+    expect(sameBin.heldBytes).toBe(new QuantileSketch().add(1_000).heldBytes);
+    expect(spread.heldBytes - sameBin.heldBytes).toBeGreaterThanOrEqual(99 * 40);
+  });
+
   it('answers undefined when empty and refuses bad input', () => {
     expect(new QuantileSketch().quantile(0.5)).toBeUndefined();
     expect(new QuantileSketch().pointQuantiles()).toBeUndefined();
