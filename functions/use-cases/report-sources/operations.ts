@@ -95,10 +95,10 @@ const ALL_EVENTS = 'All events';
 
 /**
  * Events per local day, in all and per type, as GET /v1/metrics answers them (through the release
- * gate), for this period, the one before and the baseline. The types come from one answer grouped by type where the gate withheld
- * none of its cells; otherwise each type is asked for on its own (a filter): the gate says only
- * that something of an answer was withheld, so one small type would make every type's quiet days
- * unknown in the grouped one.
+ * gate), for this period, the one before and the baseline. The types come from one answer
+ * grouped by type where the gate withheld none of its cells; otherwise each type is asked for on
+ * its own (a filter): the gate says only that something of an answer was withheld, so one small
+ * type would make every type's quiet days unknown in the grouped one.
  */
 async function volumesOf(deps: OperationsReportDeps, window: PeriodWindow, baseline: { from: string; to: string } | undefined): Promise<ReportSection> {
   const hoursKeptFrom = deps.hourRollupDays === undefined ? undefined : deps.clock.now().getTime() - deps.hourRollupDays * INTERVAL_MS.day;
