@@ -5,7 +5,8 @@
  *   events), kept for later runs in BENCH_DATA_DIR (default: the system's temporary folder);
  * - PostgreSQL: 1,000,000 events of the demo's synthetic traffic (29 days, 6,000 users), folded into
  *   a schema of their own that is kept for later runs (BENCH_RELOAD=1 rebuilds both) and rolled
- *   up, as the roll-up schedule keeps it.
+ *   up, as the roll-up schedule keeps it; measured once every packed day is decided for the
+ *   runtime's k (K_ANONYMITY, default 10).
  * Every grouping of a counter (`events`) and of a distribution (`choice.response_time`), the
  * three-dimension grouping of `interventions` and the distinct `active_users`; filters on a
  * dimension not grouped by; local days and weeks of a time zone (summed from stored hours).
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { postgresDatabase } from '../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../functions/adapters/pg/sql-rollup-store';
+import { kAnonymity } from '../functions/config/env';
 import { dropSchema, format, loadSyntheticTraffic, median, sampleLatency, schemaUrl, spawnRuntime, type RuntimeProcess } from './support';
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
@@ -33,6 +35,8 @@ const SCHEMA = `bench_query_${EVENTS}`;
 const DATA_DIR = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'bench-query-latency-pglite');
 const DEV_TOKEN = 'bench-query-latency-token';
 const DAY_MS = 86_400_000;
+// The runtime's k (K_ANONYMITY, as it reads it): the days the roll-up packs are decided for it.
+const K = kAnonymity.parse(process.env.K_ANONYMITY);
 
 interface Case {
   readonly metric: string;
@@ -62,7 +66,8 @@ async function loadPostgres(url: string, now: Date): Promise<void> {
     await db.query('CREATE TABLE IF NOT EXISTS bench_loaded (events int NOT NULL, loaded_at timestamptz NOT NULL)');
     const loaded = await db.query<{ events: number; loaded_at: Date }>('SELECT events, loaded_at FROM bench_loaded');
     if (loaded.rows[0]) return;
-    const store = new SqlRollupStore(db);
+    // With the runtime's k, as its roll-up runs: each day it packs is decided as it goes.
+    const store = new SqlRollupStore(db, { k: K });
     await loadSyntheticTraffic(store, EVENTS, now);
     // As the schedule would have by now: every minute before the load's end folded into hours and days.
     const rollUpStarted = performance.now();
@@ -92,11 +97,32 @@ async function loadDemo(runtime: RuntimeProcess): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 70_000));
 }
 
+/**
+ * Waits until the roll-up has decided every packed day for the runtime's k: it decides 20
+ * metric-days a run, once a minute, and a query over an undecided day runs the release policy on
+ * it, so measuring before would time the roll-up's backlog, not the query path.
+ */
+async function decidedDays(url: string): Promise<void> {
+  const db = postgresDatabase(url);
+  try {
+    for (;;) {
+      const { rows } = await db.query<{ undecided: number }>("SELECT count(*)::int AS undecided FROM rollup_hour_blocks WHERE grouping = '' AND released_k IS DISTINCT FROM $1", [K]);
+      if (rows[0]!.undecided === 0) return;
+      process.stdout.write(`waiting for the roll-up to decide ${rows[0]!.undecided} packed metric-days\n`);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+    }
+  } finally {
+    await db.close();
+  }
+}
+
 async function runtimeFor(target: string): Promise<RuntimeProcess> {
   if (target === 'postgres') {
     const url = await schemaUrl(SCHEMA);
     await loadPostgres(url, new Date());
-    return spawnRuntime({ DATABASE_URL: url });
+    const runtime = await spawnRuntime({ DATABASE_URL: url, K_ANONYMITY: String(K) });
+    await decidedDays(url);
+    return runtime;
   }
   const loaded = join(DATA_DIR, 'bench-demo-loaded');
   mkdirSync(DATA_DIR, { recursive: true });
