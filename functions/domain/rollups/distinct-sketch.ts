@@ -177,12 +177,7 @@ export class DistinctSketch {
       const [small, large] = this.hashes.length <= other.hashes.length ? [this.hashes, other.hashes] : [other.hashes, this.hashes];
       return DistinctSketch.ofSorted(mergeSorted(small, large));
     }
-    const registers = new Uint8Array(M);
-    for (const side of [this, other]) {
-      if (side.registers) maxInto(registers, side.registers);
-      else addHashes(registers, side.hashes!);
-    }
-    return new DistinctSketch(undefined, registers);
+    return new DistinctSketch(undefined, DistinctSketch.foldedRegisters([this, other]));
   }
 
   /**
