@@ -629,16 +629,22 @@ interface ChangedRow extends StoredValues {
  * from small sets (metric, grouping and group-key values), so their quoted forms are memoised.
  */
 const quoted = new Map<string, string>();
+const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
 function textArray(values: readonly string[]): string {
   if (quoted.size > 100_000) quoted.clear();
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
     let element = quoted.get(value);
-    if (element === undefined) quoted.set(value, (element = `"${value.replace(/[\\"]/g, '\\$&')}"`));
+    if (element === undefined) quoted.set(value, (element = quote(value)));
     out += i === 0 ? element : `,${element}`;
   }
   return `${out}}`;
+}
+
+/** Texts of a large set (a batch's event ids), not memoised. */
+function quotedArray(values: readonly string[]): string {
+  return `{${values.map(quote).join(',')}}`;
 }
 
 /** Finite numbers print in the shortest form that reads back as the same double. */
@@ -854,9 +860,9 @@ export class SqlRollupStore implements RollupStore {
     }
     const firsts = [...firstById.values()];
     const begun = tx.query<{ seq: number; rolled_up_to: number; event_id: string | null }>(BEGIN_WRITE, [
-      [...firstById.keys()],
-      firsts.map((event) => signedSubjectHash(event.subject)),
-      firsts.map((event) => Date.parse(event.receivedAt)),
+      quotedArray([...firstById.keys()]),
+      `{${firsts.map((event) => signedSubjectHash(event.subject)).join(',')}}`,
+      numberArray(firsts.map((event) => Date.parse(event.receivedAt))),
     ]);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
     begun.catch(() => undefined);
