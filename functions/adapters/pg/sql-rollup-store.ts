@@ -85,8 +85,8 @@ function epochMs(expression: string): string {
 }
 
 // The write's number (taking the writer lock) and the batch's event ids not processed before, in
-// one round trip: how many were new and, only when some were not, which (comma-separated, in
-// insertion order); nearly every batch is all new, and a row per id was 500 rows for the server
+// one round trip: how many ids were new and, only when some were not, which (comma-separated, in
+// insertion order). Nearly every batch is all new, and a row per id made 500 rows for the server
 // to send and the driver to parse. The ids
 // are inserted FROM the locked writer row, so the lock is always taken first (two appliers of
 // overlapping batches never wait on each other's ids while holding the lock the other needs).
