@@ -13,7 +13,9 @@
  * Prints p50/p95 per round and the median p95 of the rounds per case, against the target (a
  * filter's target is that of the grouping it reads: groupBy and the filtered dimensions).
  * `npx tsx bench/query-latency.ts` (TARGETS=pglite,postgres, DATABASE_URL, EVENTS, ROUNDS, REQUESTS, WARMUP;
- * ONLY=text runs the cases whose name holds it, like ONLY=filter or ONLY=timeZone).
+ * ONLY=text runs the cases whose name holds it, like ONLY=filter or ONLY=timeZone; BENCH_SCHEMA
+ * names the PostgreSQL schema, bench_query_<EVENTS> by default: a branch with a migration can
+ * measure a copy of the schema another commit measures).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
