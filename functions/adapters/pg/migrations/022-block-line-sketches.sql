@@ -1,8 +1,8 @@
 -- A packed day's sketches as an array of one element per line of `packed` (issue 14), each the
 -- bytes migration 019 wrote for the line. A filter of two platforms of three reads a month of
--- the hour cells by type and platform, yet sums only the selected ones: the whole block's bytes
--- were 4.4 MB a query, sent as hex and decoded, most of its 100 ms of CPU (30 % of it collecting
--- the strings and buffers). By element, the statement sends only the lines the answer uses.
+-- the hour cells by type and platform, yet sums only the selected ones: the whole blocks' 3.8 MB
+-- of sketches were sent a query (7.6 MB of hex), and decoding and collecting them was much of its
+-- 100 ms of CPU. By element, the statement sends only the lines the answer uses.
 ALTER TABLE rollup_hour_blocks ADD COLUMN line_sketches bytea[];
 -- Hashes are random bytes: compressing them only costs the roll-up time.
 ALTER TABLE rollup_hour_blocks ALTER COLUMN line_sketches SET STORAGE EXTERNAL;
