@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
 import type { LocalConfig } from '../config/local';
 import { jsonLogger, type Logger } from '../adapters/log';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';

@@ -553,7 +553,7 @@ function minutePoint(row: MinuteReadRow, plan: SeriesSelection): SeriesRow {
 
 /** Bytes of one row's values in a packedValues bytea: sum, min, max, p50 and p95. */
 const VALUES_BYTES = 5 * 8;
-const [ZERO, ONE, NINE, NEWLINE] = [48, 49, 57, 10];
+const [ZERO, NINE, NEWLINE] = [48, 57, 10];
 
 /**
  * The points of a chunk's packedLine lines (and packedValues where the level wants values), whose
