@@ -14,6 +14,7 @@ import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sq
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
+import { purgeCutoffs } from '../domain/privacy/retention';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
@@ -344,8 +345,10 @@ export async function runAggregatorThread(): Promise<void> {
     const live = openLiveStore(config, logger);
     closers.push(() => live.close());
     // One store for both, so the roll-up's writes and the batches' share one row cache; the
-    // roll-up decides each day it packs for the k answers use.
-    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY });
+    // roll-up decides each day it packs for the k answers use. Minute rows the purge would delete
+    // are not written.
+    const retention = retentionPolicy(config);
+    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom: () => purgeCutoffs(retention, systemClock.now()).minuteRollups });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,
       reader: stream,
@@ -370,7 +373,7 @@ export async function runAggregatorThread(): Promise<void> {
       rollups,
       audit: new SqlAuditLog(analytics),
       reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) },
-      policy: retentionPolicy(config),
+      policy: retention,
       compact: makeVacuum(analytics),
       clock: systemClock,
       logger,

@@ -7,6 +7,8 @@ import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { embeddedDatabase } from '../adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
+import { retentionPolicy } from '../config/env';
+import { purgeCutoffs } from '../domain/privacy/retention';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlPrivacyLedger } from '../adapters/pg/sql-privacy-ledger';
 import { SqlResearchValues } from '../adapters/pg/sql-research-values';
@@ -295,7 +297,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   // before it wrote: a small cache serves that, where CACHE_BYTES of rows on this thread's heap
   // (which no limit bounds) let it grow to 262-273 MB during the demo's import, against 181 MB
   // with this (a 20,000-event demo with its import, bench/footprint.ts, one run each).
-  const historyRollups = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES });
+  const historyRollups = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom: () => purgeCutoffs(retentionPolicy(config), systemClock.now()).minuteRollups });
   let ready = false;
   let stopping: Promise<void> | undefined;
   const http = await startHttpServer({
