@@ -14,7 +14,7 @@ import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sq
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
-import { purgeCutoffs } from '../domain/privacy/retention';
+import { minuteRollupCutoff } from '../domain/privacy/retention';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
@@ -377,7 +377,7 @@ export async function runAggregatorThread(): Promise<void> {
     // roll-up decides each day it packs for the k answers use. Minute rows the purge would delete
     // are not written.
     const retention = retentionPolicy(config);
-    const minutesKeptFrom = () => purgeCutoffs(retention, systemClock.now()).minuteRollups;
+    const minutesKeptFrom = () => minuteRollupCutoff(retention, systemClock.now());
     const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom });
     const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
     const poller = new StreamPoller({
