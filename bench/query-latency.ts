@@ -13,7 +13,9 @@
  * Prints p50/p95 per round and the median p95 of the rounds per case, against the target (a
  * filter's target is that of the grouping it reads: groupBy and the filtered dimensions).
  * `npx tsx bench/query-latency.ts` (TARGETS=pglite,postgres, DATABASE_URL, EVENTS, ROUNDS, REQUESTS, WARMUP;
- * ONLY=text runs the cases whose name holds it, like ONLY=filter or ONLY=timeZone).
+ * ONLY=text runs the cases whose name holds it, like ONLY=filter or ONLY=timeZone; BENCH_SCHEMA
+ * names the PostgreSQL schema, bench_query_<EVENTS> by default: a branch with a migration can
+ * measure a copy of the schema another commit measures).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +33,7 @@ const REQUESTS = Number(process.env.REQUESTS ?? 50);
 const WARMUP = Number(process.env.WARMUP ?? 10);
 const TARGETS = (process.env.TARGETS ?? 'pglite,postgres').split(',');
 const ONLY = process.env.ONLY ?? '';
-const SCHEMA = `bench_query_${EVENTS}`;
+const SCHEMA = process.env.BENCH_SCHEMA ?? `bench_query_${EVENTS}`;
 const DATA_DIR = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'bench-query-latency-pglite');
 const DEV_TOKEN = 'bench-query-latency-token';
 const DAY_MS = 86_400_000;

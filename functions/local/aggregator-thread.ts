@@ -28,6 +28,16 @@ import type { StoredEvent } from '../domain/events/schema';
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
 
 /**
+ * How long a poll of the aggregate consumer waits for the detect consumer to reach the end of the
+ * stream. In AWS each has a function and a fan-out consumer of its own; here they share this
+ * thread and the analytics database, and a burst of live safety signals (the end of the demo's
+ * traffic) left detect as far behind as aggregate, 160 s, when both took turns. Aggregate, whose
+ * records may wait an hour, lets detect's batches go first; a bounded wait, so that a stuck detect
+ * consumer (which /health and the lag alert report) does not stop counting too.
+ */
+const GIVE_WAY_AT_MOST_MS = 2_000;
+
+/**
  * Daily in the stack; every 10 minutes here, where a runtime seldom lives a day and a history
  * import (the demo) writes weeks of rows in minutes: purged within the import, the minute rows
  * past their retention (two thirds of the demo's: 14 of its 21 days) give their space to the rows
@@ -50,6 +60,8 @@ interface ThreadData {
   readonly config: LocalConfig;
   /** Embedded mode: connections to the main thread's PGlite databases. */
   readonly analytics?: MessagePort;
+  /** The detect consumer's urgent connection to the analytics database. */
+  readonly safety?: MessagePort;
   readonly streaming?: MessagePort;
 }
 
@@ -103,7 +115,7 @@ const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 
 const HISTORY_CACHE_BYTES = 4 * 1024 * 1024;
 
 /** Connections to the embedded databases for one thread; a restarted thread needs new ones, since a port dies with its thread. */
-export type ConnectDatabases = () => { analytics: MessagePort; streaming: MessagePort };
+export type ConnectDatabases = () => { analytics: MessagePort; safety: MessagePort; streaming: MessagePort };
 
 /** What the thread says of itself, and what the main thread knows of its lives. */
 export interface AggregatorThreadStatus {
@@ -175,7 +187,7 @@ export class AggregatorThread implements ThreadLiveStore {
       eval: true,
       workerData: data,
       resourceLimits: HEAP_LIMITS,
-      transferList: databases ? [databases.analytics, databases.streaming] : [],
+      transferList: databases ? [databases.analytics, databases.safety, databases.streaming] : [],
     });
     worker.on('error', (error) => this.logger.error('aggregator thread failed', { error: error.message, threadId: worker.threadId }));
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
@@ -350,17 +362,22 @@ export async function runAggregatorThread(): Promise<void> {
     } catch {
       // no precedence then
     }
-    const { config, analytics: analyticsPort, streaming: streamingPort } = workerData as ThreadData;
+    const { config, analytics: analyticsPort, safety: safetyPort, streaming: streamingPort } = workerData as ThreadData;
     const logger = jsonLogger('local', config.LOG_LEVEL);
     let analytics: SqlDatabase;
+    let safety: SqlDatabase;
     let streaming: SqlDatabase;
-    if (analyticsPort && streamingPort) {
+    if (analyticsPort && safetyPort && streamingPort) {
       analytics = embeddedDatabaseClient(analyticsPort);
+      safety = embeddedDatabaseClient(safetyPort);
       streaming = embeddedDatabaseClient(streamingPort);
     } else {
-      analytics = streaming = postgresDatabase(config.DATABASE_URL!, { max: 4, applicationName: config.DATABASE_APPLICATION_NAME, logger });
+      const pool = (max: number) => postgresDatabase(config.DATABASE_URL!, { max, applicationName: config.DATABASE_APPLICATION_NAME, logger });
+      analytics = streaming = pool(4);
+      // Connections of its own: the batches, roll-ups, purges and vacuums can hold all four.
+      safety = pool(2);
     }
-    closers.push(() => analytics.close());
+    closers.push(() => analytics.close(), () => safety.close());
     if (streaming !== analytics) closers.push(() => streaming.close());
     const { stream, deadLetters } = await openStream(config, streaming, closers);
     const keys = await openRecordKeys(config, streaming);
@@ -380,6 +397,7 @@ export async function runAggregatorThread(): Promise<void> {
     const minutesKeptFrom = () => minuteRollupCutoff(retention, systemClock.now());
     const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom });
     const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
+    const detect = await startDetectConsumer({ config, safety, streaming, stream, keys, metrics, feed: live, closers, logger });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,
       reader: stream,
@@ -388,12 +406,12 @@ export async function runAggregatorThread(): Promise<void> {
       handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, clock: systemClock, logger }), logger, keys, metrics }),
       ...AGGREGATE_MAPPING,
       pollIntervalMs: 100,
+      giveWay: () => detect.caughtUp(GIVE_WAY_AT_MOST_MS),
       clock: systemClock,
       sleep,
       logger,
     });
     poller.start();
-    const detect = await startDetectConsumer({ config, analytics, streaming, stream, keys, metrics, feed: live, closers, logger });
     // The runtime vacuums what it deletes and rewrites in either database: PGlite has no
     // autovacuum, and a PostgreSQL's may be off (this machine's server has it off: after the demo,
     // every purged row and superseded sketch still held its space) or come late.

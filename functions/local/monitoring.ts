@@ -44,12 +44,15 @@ export interface DetectConsumer {
   drain(): Promise<void>;
   /** Polls now: ingest calls it after each put, as fan-out pushes records on arrival. */
   nudge(): void;
+  /** Resolves once the consumer has read to the end of the stream, or after `atMostMs`. */
+  caughtUp(atMostMs: number): Promise<void>;
   status(): PollerStatus;
 }
 
 interface MonitoringStores {
   readonly config: LocalConfig;
-  readonly analytics: SqlDatabase;
+  /** The analytics database through a connection that goes before bulk work: rules, alerts and their notifications. */
+  readonly safety: SqlDatabase;
   /** The dashboard's alert feed (Redis, or the aggregator thread's in-process store). */
   readonly feed: Pick<LiveStore, 'pushCapped' | 'publish'>;
   readonly logger: Logger;
@@ -77,10 +80,10 @@ async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, '
   ];
 }
 
-async function notifyingParts({ config, analytics, feed, logger }: MonitoringStores) {
+async function notifyingParts({ config, safety, feed, logger }: MonitoringStores) {
   const deliver = makeDeliver({ channels: await notificationChannels(config, feed, logger), sleep, clock: systemClock, logger });
   const dashboardUrl = config.DASHBOARD_URL ?? `http://${config.HOST}:${config.PORT}`;
-  return { rules: ruleEngine(analytics, systemClock), alerts: alertManager(analytics, { deliver, sleep, dashboardUrl, clock: systemClock, newId: randomUUID, logger }) };
+  return { rules: ruleEngine(safety, systemClock), alerts: alertManager(safety, { deliver, sleep, dashboardUrl, clock: systemClock, newId: randomUUID, logger }) };
 }
 
 /**
@@ -110,7 +113,7 @@ export async function startDetectConsumer(
   });
   poller.start();
   closers.push(() => poller.stop());
-  return { drain: () => poller.drain(), nudge: () => poller.nudge(), status: () => poller.status() };
+  return { drain: () => poller.drain(), nudge: () => poller.nudge(), caughtUp: (atMostMs) => poller.caughtUp(atMostMs), status: () => poller.status() };
 }
 
 /**
@@ -119,7 +122,13 @@ export async function startDetectConsumer(
  * stalls, or whose thread died, is paged about from outside it.
  */
 export async function startMonitoring(
-  options: MonitoringStores & { readonly operational: OperationalSeries; readonly lag: (consumer: string) => Promise<ConsumerLag>; readonly closers: (() => Promise<void>)[] },
+  options: MonitoringStores & {
+    /** The series watch's reads and the console's: as any query, in turn. */
+    readonly analytics: SqlDatabase;
+    readonly operational: OperationalSeries;
+    readonly lag: (consumer: string) => Promise<ConsumerLag>;
+    readonly closers: (() => Promise<void>)[];
+  },
 ): Promise<LocalMonitoring> {
   const { analytics, operational, closers, logger } = options;
   const { rules, alerts } = await notifyingParts(options);

@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { LocalConfig } from '../config/local';
 import { jsonLogger, type Logger } from '../adapters/log';
 import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
-import { embeddedDatabase } from '../adapters/pg/pglite-database';
+import { embeddedDatabase, embeddedDatabaseClient } from '../adapters/pg/pglite-database';
 import { EMBEDDED_MIGRATIONS_DIR, PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../adapters/pg/migrator';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
@@ -48,7 +48,7 @@ import { makeAlertsHandler } from '../handlers/alerts';
 import { alertRulesAdmin } from '../handlers/monitoring-parts';
 import { SqlAnomalyStore } from '../adapters/pg/sql-anomaly-stores';
 import { SqlPatternStore } from '../adapters/pg/sql-behavior-patterns';
-import { AggregatorThread } from './aggregator-thread';
+import { AggregatorThread, type ConnectDatabases } from './aggregator-thread';
 import { makeHealthCheck } from './health';
 import { apiReferencePages } from './api-reference';
 import { httpStatusOf } from '../domain/operations/health';
@@ -89,9 +89,11 @@ interface Databases {
   readonly analytics: SqlDatabase;
   /** The embedded stream, the poller's checkpoints and the dead letters (Kinesis's and SQS's part). */
   readonly streaming: SqlDatabase;
+  /** The safety rules' and alerts' way to the analytics database: never queued behind bulk work. */
+  readonly safety: SqlDatabase;
   readonly label: string;
   /** Embedded: connections to both databases for the aggregator thread. */
-  readonly connect?: () => { analytics: MessagePort; streaming: MessagePort };
+  readonly connect?: ConnectDatabases;
 }
 
 /**
@@ -103,7 +105,8 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
   if (config.DATABASE_URL) {
     const db = postgresDatabase(config.DATABASE_URL, { max: 8, applicationName: config.DATABASE_APPLICATION_NAME, logger });
     closers.push(() => db.close());
-    return { analytics: db, streaming: db, label: 'postgresql' };
+    // PostgreSQL runs the pool's connections side by side: a rule's read waits for no batch.
+    return { analytics: db, streaming: db, safety: db, label: 'postgresql' };
   }
   const dataDir = resolve(config.DATA_DIR);
   // The analytics database's buffers hold the rollup pages a dashboard reads again and again;
@@ -112,11 +115,14 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
   closers.push(() => analytics.close());
   const streaming = await embeddedDatabase(join(dataDir, 'stream'));
   closers.push(() => streaming.close());
+  const safety = embeddedDatabaseClient(analytics.connect({ urgent: true }));
+  closers.push(() => safety.close());
   return {
     analytics,
     streaming,
+    safety,
     label: `pglite (${join(config.DATA_DIR, 'pg')}, ${join(config.DATA_DIR, 'stream')})`,
-    connect: () => ({ analytics: analytics.connect(), streaming: streaming.connect() }),
+    connect: () => ({ analytics: analytics.connect(), safety: analytics.connect({ urgent: true }), streaming: streaming.connect() }),
   };
 }
 
@@ -164,7 +170,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const unlock = lockDataDir(resolve(config.DATA_DIR));
   closers.push(async () => unlock());
   const tokens = localTokenAuthority(config.DATA_DIR, config.DEV_TOKEN);
-  const { analytics, streaming, label: databaseLabel, connect } = await openDatabases(config, closers, logger);
+  const { analytics, streaming, safety, label: databaseLabel, connect } = await openDatabases(config, closers, logger);
   await migrate(analytics, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   // Checkpoints (and, embedded, the stream and the DLQ) live in a database in every local mode.
   await migrate(streaming, 'embedded', loadMigrations(EMBEDDED_MIGRATIONS_DIR));
@@ -189,7 +195,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   const aggregator = await AggregatorThread.start(config, connect, logger, metrics);
   closers.push(() => aggregator.stop());
   const lag = makeConsumerLag({ reader: stream, checkpoints: new SqlCheckpointStore(streaming), clock: systemClock });
-  const monitoring = await startMonitoring({ config, analytics, feed: aggregator, operational: metrics, lag, closers, logger });
+  const monitoring = await startMonitoring({ config, analytics, safety, feed: aggregator, operational: metrics, lag, closers, logger });
   const health = makeHealthCheck({ config, analytics, streaming, stream, thread: aggregator, lag, logger, closers });
   // Each put wakes the detect consumer, after this turn, so the answer goes out first.
   const ingestStream: EventStreamWriter = {

@@ -31,6 +31,11 @@ export interface StreamPollerOptions {
   readonly bisectBatchOnError?: boolean;
   /** Records older than this go to the dead-letter queue instead of the handler; unset: no limit. */
   readonly maxRecordAgeMs?: number;
+  /**
+   * Awaited before each poll of the loop: a consumer that shares a thread and a database with
+   * another that goes first (the aggregate consumer with the detect consumer) waits here.
+   */
+  readonly giveWay?: () => Promise<void>;
   readonly logger?: PollerLogger;
 }
 
@@ -42,6 +47,7 @@ const DEFAULTS = {
   retryAttempts: 2,
   bisectBatchOnError: false,
   maxRecordAgeMs: Number.POSITIVE_INFINITY,
+  giveWay: (): Promise<void> => Promise.resolve(),
 };
 
 const KNOWN_OPTIONS = new Set([
@@ -212,6 +218,9 @@ export class StreamPoller {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** Whether the loop's last poll filled a batch: more records wait. */
+  private backlogged = false;
+  private readonly waitingForTip: (() => void)[] = [];
 
   constructor(options: StreamPollerOptions) {
     const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
@@ -259,6 +268,20 @@ export class StreamPoller {
     while ((await this.pollOnce()) > 0);
   }
 
+  /**
+   * Resolves once the loop has read up to the end of the stream (a poll that found less than a
+   * batch) or stopped, or after `atMostMs`: a consumer that gives way must not halt for good when
+   * this one is stuck.
+   */
+  caughtUp(atMostMs: number): Promise<void> {
+    if (!this.backlogged || this.loop === undefined) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<void>((resolve) => {
+      this.waitingForTip.push(resolve);
+      timer = setTimeout(resolve, atMostMs);
+    }).finally(() => clearTimeout(timer));
+  }
+
   status(): PollerStatus {
     return { running: this.loop !== undefined && !this.stopping, lastPollAt: this.lastPollAt, consecutiveFailures: this.consecutiveFailures, lastError: this.lastError };
   }
@@ -267,6 +290,7 @@ export class StreamPoller {
     while (!this.stopping) {
       let taken = 0;
       try {
+        await this.options.giveWay();
         taken = await this.exclusively(() => this.pollShards(true));
         this.recovered();
       } catch (error) {
@@ -274,6 +298,8 @@ export class StreamPoller {
         this.options.logger.error('stream poll failed', { consumer: this.options.consumer, error: messageOf(error), failures: this.consecutiveFailures });
       }
       this.lastPollAt = this.options.clock.now();
+      this.backlogged = !this.stopping && taken >= this.options.batchSize;
+      if (!this.backlogged) for (const resolve of this.waitingForTip.splice(0)) resolve();
       if (this.stopping) break;
       // After a failure (the checkpoint store unreachable, say) the next poll waits longer each time, not the 100 ms of an idle shard.
       if (this.consecutiveFailures > 0) await this.idle(this.backoffMs());

@@ -10,6 +10,7 @@ import {
   sumSketchRows,
   usedMergedRows,
   validateMetricQuery,
+  type DecidedHours,
   type LevelPlan,
   type MergedRows,
   type MetricAnswer,
@@ -32,7 +33,7 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
   const selection = decidableSelection(query, whole);
   const decided = selection && store.readDecidedHours ? await store.readDecidedHours(selection, options.k) : undefined;
   const plan = decided ? planFrom(whole, decided.until) : whole;
-  const { rows, merged } = await readLevels(store, query, plan.levels, whole.levels);
+  const { rows, merged } = await readLevels(store, query, plan.levels, whole.levels, decided);
   return buildMetricAnswer(query, plan, rows, metricReleasePolicy(options.k), merged, decided);
 }
 
@@ -44,7 +45,7 @@ export async function queryMetric(store: RollupReader, request: MetricQueryParam
  * (`wholeLevels`: the days the store decided are summed too), and their points taken from those;
  * of those, the rows no point sums and the table does not decide need not be read.
  */
-async function readLevels(store: RollupReader, query: MetricQuery, levels: readonly LevelPlan[], wholeLevels: readonly LevelPlan[]): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
+async function readLevels(store: RollupReader, query: MetricQuery, levels: readonly LevelPlan[], wholeLevels: readonly LevelPlan[], decided: DecidedHours | undefined): Promise<{ rows: SeriesRow[][]; merged: MergedRows }> {
   const finest = new Map<string, Promise<SeriesSketchRow[]>>();
   const merged: (SeriesSketchRow[] | undefined)[] = levels.map(() => undefined);
   const rows = await Promise.all(
@@ -53,7 +54,7 @@ async function readLevels(store: RollupReader, query: MetricQuery, levels: reado
       if (summedLocally) {
         const { rows: whole, spans } = wholeLevels[l]!;
         if (whole.from >= whole.to) return [];
-        const parts = await store.readSeriesSketches(whole, spans, usedMergedRows(query, level));
+        const parts = await store.readSeriesSketches(whole, spans, usedMergedRows(query, level, decided));
         const levelRows = project ? sumSketchRows(parts, project) : parts;
         merged[l] = levelRows;
         // The table decides the cells from the level's own start on; the store decided the rest.

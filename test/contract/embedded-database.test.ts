@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataDir, embeddedDatabase, embeddedDatabaseClient, type EmbeddedDatabase } from '../../functions/adapters/pg/pglite-database';
+import type { SqlDatabase } from '../../functions/adapters/pg/database';
 
 /** The embedded database as the local runtime shares it: an owner and clients over ports. */
 describe('embedded database connections', () => {
@@ -32,6 +33,47 @@ describe('embedded database connections', () => {
     // Closing a client closes its port only: the owner and other clients carry on.
     await client.close();
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 2 }]);
+  });
+
+  /**
+   * Holds the database in a transaction of the bulk client, queues `queued` statements of the bulk
+   * client behind it and then one of `late`, and lets the transaction end: resolves to the place
+   * (0-based) at which the database ran the late statement among all the queued ones.
+   */
+  async function placeOfLateStatement(bulk: SqlDatabase, late: SqlDatabase, queued: number): Promise<number> {
+    await db.exec('DROP TABLE IF EXISTS turn_log; CREATE TABLE turn_log (id serial PRIMARY KEY, unit text NOT NULL)');
+    const log = 'INSERT INTO turn_log (unit) VALUES ($1)';
+    let holdUntil: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holdUntil = resolve));
+    let opened: () => void = () => undefined;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    const holding = bulk.transaction(async () => {
+      opened();
+      await held;
+    });
+    await isOpen;
+    const waiting = Array.from({ length: queued }, (_, index) => (index % 2 === 0 ? bulk.query(log, ['bulk']) : bulk.transaction((tx) => tx.query(log, ['bulk']))));
+    // Messages of different ports reach the database's thread in no promised order, so the late
+    // statement may be taken in after the hold ends: the queue behind it is long enough that it
+    // is taken in while most of the queue still waits.
+    waiting.push(late.query(log, ['late']));
+    holdUntil();
+    await Promise.all([holding, ...waiting]);
+    const units = (await db.query<{ unit: string }>('SELECT unit FROM turn_log ORDER BY id')).rows.map((row) => row.unit);
+    expect(units).toHaveLength(queued + 1);
+    return units.indexOf('late');
+  }
+
+  it("runs an urgent connection's statement before the statements and transactions other connections queued before it", async () => {
+    const [bulk, ordinary] = [db.connect(), db.connect()].map(embeddedDatabaseClient) as [SqlDatabase, SqlDatabase];
+    const urgent = embeddedDatabaseClient(db.connect({ urgent: true }));
+    try {
+      expect(await placeOfLateStatement(bulk, urgent, 60)).toBeLessThan(30);
+      // The control: an ordinary connection's statement waits its turn behind all of them.
+      expect(await placeOfLateStatement(bulk, ordinary, 60)).toBe(60);
+    } finally {
+      await Promise.all([bulk, urgent, ordinary].map((client) => client.close()));
+    }
   });
 });
 

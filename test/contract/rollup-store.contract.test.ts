@@ -14,7 +14,7 @@ import { toStoredEvent } from '../../functions/domain/events/validate';
 import { pseudonymisers } from '../../functions/handlers/ingest';
 import { memoryRollupReader } from '../support/memory-rollups';
 import type { RollUpStep, RollupReader, RollupStore } from '../../functions/ports/rollups';
-import type { MetricAnswer, MetricQueryParams, MetricPoint } from '../../functions/domain/rollups/metric-query';
+import type { MetricAnswer, MetricQueryParams, MetricPoint, SeriesSketchRow } from '../../functions/domain/rollups/metric-query';
 import { calendarBounds, isoInstantInZone, type CalendarUnit } from '../../functions/domain/rollups/calendar';
 import { QuantileSketch } from '../../functions/domain/rollups/quantile-sketch';
 import { queryMetric } from '../../functions/use-cases/query-metric';
@@ -255,6 +255,21 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect(duration.series[0]!.points[0]).toMatchObject({ count: 1, sum: 90, p50: 90, p95: 90 });
   });
 
+  it('counts only the new events of a batch part of which was applied before, with their users and values', async () => {
+    const [first, second] = [user(), user()];
+    const at = (minute: number) => `2026-11-22T08:${String(minute).padStart(2, '0')}:00.000Z`;
+    const ended = (subject: string, minute: number, durationSec: number) => event('session.ended', { scenarioId: 'grove', durationSec, completed: true }, subject, at(minute), 'web');
+    const applied = [ended(first, 1, 10), ended(first, 2, 20), ended(first, 3, 30)];
+    const added = [ended(second, 1, 40), ended(second, 4, 50)];
+    expect(await store.applyEvents(applied)).toEqual({ applied: 3, duplicates: 0 });
+    // A redelivery that carries new events among the processed ones, as a retried and split batch does.
+    expect(await store.applyEvents([added[0]!, applied[1]!, ...added.slice(1), applied[2]!])).toEqual({ applied: 2, duplicates: 2 });
+
+    const range = { from: '2026-11-22T08:00:00Z', to: '2026-11-22T09:00:00Z' };
+    const answer = await queryMetric(store, { metric: 'session.duration', ...range, interval: 'hour' }, { k: 1 });
+    expect(answer.series[0]!.points).toEqual([expect.objectContaining({ t: '2026-11-22T08:00:00Z', count: 5, sum: 150, mean: 30, users: 2 })]);
+  });
+
   it('keeps each user\'s features as their events arrive, in any order and split into any batches, counting a redelivered event once', async () => {
     const [subject, other] = [user(), user()];
     const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 10, day, hour)).toISOString();
@@ -471,7 +486,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       const blocksOf = async (day: string) => (await subject.db.query<{ blocks: number }>('SELECT count(*)::int4 AS blocks FROM rollup_hour_blocks WHERE day = $1', [day])).rows[0]!.blocks;
       const packed = await blocksOf('2026-11-22T00:00:00Z');
       expect(packed).toBeGreaterThan(0);
-      // Each with its rows' sketches (migration 019).
+      // Each with its rows' sketches (migrations 019 and 022).
       expect((await subject.db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_hour_blocks WHERE sketches IS NULL')).rows[0]!.n).toBe(0);
       expect(await blocksOf('2026-11-23T00:00:00Z')).toBeGreaterThan(0);
       await both(Array.from({ length: 30 }, (_, i) => traffic(4_000 + i, `2026-11-22T11:${String(i).padStart(2, '0')}:30.000Z`)));
@@ -655,6 +670,16 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       await rollUpAll(store, '2026-11-04T00:00:00Z');
       const decided = await fresh.db.query<{ day: Date }>("SELECT day FROM rollup_hour_blocks WHERE metric = 'mood.valence' AND grouping = 'platform' AND released_k = 4 AND sketches IS NOT NULL");
       expect(decided.rows.map((row) => new Date(row.day).toISOString().slice(0, 10))).toEqual(expect.arrayContaining(['2026-10-24', '2026-10-25', '2026-10-26', '2026-10-31', '2026-11-01', '2026-11-02']));
+      // Rows only some of which are used: only their sketches are sent (migration 022), and they
+      // are the rows of a whole read that the answer uses.
+      const selection = { metric: 'mood.valence', interval: 'hour' as const, grouping: 'platform', from: Date.parse('2026-10-23T00:00:00Z'), to: Date.parse('2026-11-03T00:00:00Z'), values: true };
+      const used = (groupKey: string, bucket: number) => groupKey.includes('ios') !== (bucket % (3 * 3_600_000) === 0);
+      const figures = (rows: readonly SeriesSketchRow[]) => rows.map((row) => [row.bucket, row.groupKey, row.count, row.sum, row.users.estimate().count, row.quantiles?.pointQuantiles()?.p50]);
+      const whole = await store.readSeriesSketches(selection);
+      const some = await store.readSeriesSketches(selection, undefined, used);
+      expect(some.length).toBeGreaterThan(0);
+      expect(some.length).toBeLessThan(whole.length);
+      expect(figures(some)).toEqual(figures(whole.filter((row) => used(row.groupKey, row.bucket))));
       // The same store without the stored decisions: every cell decided in memory.
       const undecided: RollupReader = { readSeries: (rows) => store.readSeries(rows), readSeriesSketches: (rows) => store.readSeriesSketches(rows) };
       const range = { from: '2026-10-23T00:00:00Z', to: '2026-11-03T00:00:00Z' };

@@ -394,6 +394,80 @@ describe('stream poller over the embedded stream', () => {
     // Assess
     expect(test.delivered).toEqual(bodies(6, 1));
   });
+  describe('a consumer that gives way to another', () => {
+    it('waits with each poll while the other has more than a batch to read, so the other reaches the end of the stream first', async () => {
+      // Prepare
+      const test = setUp(1);
+      const order: string[] = [];
+      const first = test.poller(
+        async (event) => {
+          await sleep(20);
+          order.push(...event.Records.map((record) => `first ${bodyOf(record)}`));
+        },
+        { batchSize: 2, pollIntervalMs: 10 },
+      );
+      const second = new StreamPoller({
+        consumer: `${test.consumer}-second`,
+        reader: test.stream,
+        checkpoints: new SqlCheckpointStore(db),
+        deadLetters: new SqlDeadLetterQueue(db),
+        handler: async (event) => void order.push(...event.Records.map((record) => `second ${bodyOf(record)}`)),
+        giveWay: () => first.caughtUp(10_000),
+        batchSize: 2,
+        pollIntervalMs: 10,
+        clock: systemClock,
+        sleep,
+        logger: silent,
+      });
+      await test.put(bodies(10, 1));
+      first.start();
+      for (let waited = 0; order.length === 0 && waited < 5_000; waited += 5) await sleep(5);
+
+      // Act
+      second.start();
+      for (let waited = 0; order.length < 20 && waited < 10_000; waited += 5) await sleep(5);
+      await Promise.all([first.stop(), second.stop()]);
+
+      // Assess
+      expect(order).toEqual([...bodies(10, 1).map((body) => `first ${body}`), ...bodies(10, 1).map((body) => `second ${body}`)]);
+    });
+
+    it('goes on after the longest wait it allows while the other is stuck', async () => {
+      // Prepare
+      const test = setUp(1);
+      let unblock: () => void = () => undefined;
+      const blocked = new Promise<void>((resolve) => (unblock = resolve));
+      const first = test.poller(() => blocked, { batchSize: 2, pollIntervalMs: 10 });
+      const secondDelivered: string[] = [];
+      const second = new StreamPoller({
+        consumer: `${test.consumer}-second`,
+        reader: test.stream,
+        checkpoints: new SqlCheckpointStore(db),
+        deadLetters: new SqlDeadLetterQueue(db),
+        handler: async (event) => void secondDelivered.push(...event.Records.map(bodyOf)),
+        giveWay: () => first.caughtUp(20),
+        batchSize: 2,
+        pollIntervalMs: 10,
+        clock: systemClock,
+        sleep,
+        logger: silent,
+      });
+      await test.put(bodies(6, 1));
+      first.start();
+      await sleep(50);
+
+      // Act
+      second.start();
+      for (let waited = 0; secondDelivered.length < 6 && waited < 10_000; waited += 5) await sleep(5);
+      await second.stop();
+      unblock();
+      await first.stop();
+
+      // Assess
+      expect(secondDelivered).toEqual(bodies(6, 1));
+    });
+  });
+
   it('reads a stream file deleted and begun again from its start, though its checkpoints point past its records', async () => {
     // Prepare: 12 records handled and checkpointed, then the file is lost with them
     const test = setUp(1);

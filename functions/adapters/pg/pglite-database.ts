@@ -61,8 +61,12 @@ export async function createDataDir(dataDir: string, settings: Readonly<Record<s
 
 /** An embedded database that other threads of the process may use too. */
 export interface EmbeddedDatabase extends SqlDatabase {
-  /** A port for `embeddedDatabaseClient` in another thread (transfer it with postMessage). */
-  connect(): MessagePort;
+  /**
+   * A port for `embeddedDatabaseClient` in another thread (transfer it with postMessage). An
+   * `urgent` connection's statements and transactions go before every other connection's that
+   * wait for the database: the safety rules' reads and writes, never held behind bulk work.
+   */
+  connect(options?: { readonly urgent?: boolean }): MessagePort;
 }
 
 /**
@@ -89,9 +93,9 @@ export async function embeddedDatabase(dataDir: string | undefined, options: Emb
   worker.on('exit', (code) => fail(new StoreUnavailableError('PGlite', new Error(`its thread exited with ${code}`))));
   return {
     ...client,
-    connect() {
+    connect({ urgent = false } = {}) {
       const { port1, port2 } = new MessageChannel();
-      worker.postMessage({ op: 'connect', port: port2 }, [port2]);
+      worker.postMessage({ op: 'connect', port: port2, urgent }, [port2]);
       return port1;
     },
     async close() {

@@ -1,8 +1,8 @@
 // The thread that owns one PGlite instance for `embeddedDatabase` (pglite-database.ts). Plain
 // CommonJS so it starts the same under tsx, jest and plain node. Messages:
 //   { id, op: 'query' | 'exec', sql, params?, tx?, rowMode? } and { id, op: 'begin' | 'commit' | 'rollback', tx }
-// Replies: { id, rows? } or { id, error: { message, code } }. { op: 'connect', port } serves the
-// same messages on a port of another thread, with transactions of its own.
+// Replies: { id, rows? } or { id, error: { message, code } }. { op: 'connect', port, urgent? }
+// serves the same messages on a port of another thread, with transactions of its own.
 // Run as a process of its own (`node pglite-worker.js '{"dataDir":..., "settings":...}'`), it
 // creates the data folder (initdb) and exits.
 const { isMainThread, parentPort, workerData } = require('node:worker_threads');
@@ -48,38 +48,82 @@ async function main() {
     }
   }
   const db = await open(workerData.dataDir, workerData.settings);
+  const take = turns();
   if (workerData.checkpointEveryMs > 0) {
     // Single-user PostgreSQL has no checkpointer, and checkpoints for WAL volume are asked for
     // only under a postmaster: without this the WAL grows with every write until the database
     // closes (560 MB of pg_wal while the demo's 1,000,000 events were folded). Queued behind any
     // open transaction, as every query is.
-    setInterval(() => db.exec('CHECKPOINT').catch(() => undefined), workerData.checkpointEveryMs).unref();
+    setInterval(() => void take(false).then((release) => db.exec('CHECKPOINT').catch(() => undefined).finally(release)), workerData.checkpointEveryMs).unref();
   }
-  serve(db, parentPort);
+  serve(db, parentPort, take, false);
   parentPort.postMessage({ ready: true });
 }
 
+/**
+ * Who holds PGlite next. PGlite runs one statement or transaction at a time, in the order they
+ * were asked for, so a safety rule's read waited behind every batch, roll-up, purge, import and
+ * vacuum queued before it (the detect consumer fell past its 5-minute record age at the end of a
+ * 1,000,000-event load). A unit of work (a statement outside a transaction, or a transaction from
+ * BEGIN to its end) waits here for its turn instead, and an urgent connection's unit goes before
+ * every waiting unit of the others: it waits at most for the unit that holds the database.
+ * Resolves to the function that gives the turn back.
+ */
+function turns() {
+  const waiting = { urgent: [], normal: [] };
+  let held = false;
+  const next = () => {
+    const grant = waiting.urgent.shift() ?? waiting.normal.shift();
+    if (grant) grant();
+    else held = false;
+  };
+  return function take(urgent) {
+    return new Promise((resolve) => {
+      let released = false;
+      const grant = () => {
+        held = true;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          next();
+        });
+      };
+      if (held) (urgent ? waiting.urgent : waiting.normal).push(grant);
+      else grant();
+    });
+  };
+}
+
 /** Answers one connection's messages; its transactions are its own (ids are per connection). */
-function serve(db, endpoint) {
+function serve(db, endpoint, take, urgent) {
   // Open transactions: PGlite runs its other queries after the one open transaction ends.
   const transactions = new Map();
   let closed = false;
 
+  const inTurn = async (run) => {
+    const release = await take(urgent);
+    try {
+      return await run(db);
+    } finally {
+      release();
+    }
+  };
   const reply = (id, body) => endpoint.postMessage({ id, ...body });
   const fail = (id, error) => reply(id, { error: { message: error && error.message ? error.message : String(error), code: error && error.code } });
 
   const handlers = {
     async query({ sql, params, tx, rowMode }) {
-      const target = tx === undefined ? db : transactions.get(tx).handle;
-      return { rows: (await target.query(sql, params, rowMode ? { rowMode } : undefined)).rows };
+      const run = (target) => target.query(sql, params, rowMode ? { rowMode } : undefined);
+      return { rows: (await (tx === undefined ? inTurn(run) : run(transactions.get(tx).handle))).rows };
     },
     async exec({ sql, tx }) {
-      const target = tx === undefined ? db : transactions.get(tx).handle;
-      await target.exec(sql);
+      const run = (target) => target.exec(sql);
+      await (tx === undefined ? inTurn(run) : run(transactions.get(tx).handle));
       return {};
     },
-    begin({ tx }) {
-      return new Promise((opened, failed) => {
+    async begin({ tx }) {
+      const release = await take(urgent);
+      const opening = new Promise((opened, failed) => {
         const entry = { handle: undefined, finish: undefined, done: undefined };
         const ended = new Promise((resolve) => (entry.finish = resolve));
         entry.done = db.transaction(async (handle) => {
@@ -93,7 +137,9 @@ function serve(db, endpoint) {
         entry.done.catch((error) => {
           if (entry.handle === undefined) failed(error);
         });
+        entry.done.then(release, release);
       });
+      return opening;
     },
     async commit({ tx }) {
       return end(tx, 'commit');
@@ -128,7 +174,7 @@ function serve(db, endpoint) {
   });
 
   endpoint.on('message', (message) => {
-    if (message.op === 'connect') return serve(db, message.port);
+    if (message.op === 'connect') return serve(db, message.port, take, message.urgent === true);
     handlers[message.op](message).then((body) => reply(message.id, body), (error) => fail(message.id, error));
   });
 }

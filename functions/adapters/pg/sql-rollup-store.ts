@@ -85,7 +85,9 @@ function epochMs(expression: string): string {
 }
 
 // The write's number (taking the writer lock) and the batch's event ids not processed before, in
-// one round trip: one row per new id, or a single row with a NULL id when there is none. The ids
+// one round trip: how many ids were new and, only when some were not, which (comma-separated, in
+// insertion order). Nearly every batch is all new, and a row per id made 500 rows for the server
+// to send and the driver to parse. The ids
 // are inserted FROM the locked writer row, so the lock is always taken first (two appliers of
 // overlapping batches never wait on each other's ids while holding the lock the other needs).
 // `LIMIT 1` tells the planner the writer is one row: unbounded, its guess of thousands of rows
@@ -100,8 +102,11 @@ const BEGIN_WRITE = `
     SELECT e.id, e.subject_hash FROM s, unnest($1::uuid[], $2::int8[], $3::int8[]) AS e(id, subject_hash, received_at)
     WHERE NOT EXISTS (SELECT 1 FROM erased_subjects x WHERE x.subject_hash = e.subject_hash AND x.erased_at > to_timestamp(e.received_at / 1000.0))
     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-  )
-  SELECT s.seq, s.rolled_up_to, p.event_id FROM s LEFT JOIN p ON true`;
+  ),
+  n AS (SELECT count(*)::int4 AS applied FROM p)
+  SELECT s.seq, s.rolled_up_to, n.applied,
+    CASE WHEN n.applied < cardinality($1::uuid[]) THEN (SELECT string_agg(event_id::text, ',') FROM p) END AS new_ids
+  FROM s, n`;
 
 // The writer lock for a write other than a batch (its number), and the roll-up's watermark.
 const LOCK_WRITER = `UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, ${epochMs('rolled_up_to')} AS rolled_up_to`;
@@ -352,37 +357,64 @@ const OPEN_SKETCHES = `
 // bucket in epoch ms, count, the users sketch's length, the quantile sketch's or -1, the users
 // count stored beside the sketch and whether it is estimated as 0 or 1, group key last), each row's sum, min and max as float8send writes them, and the rows' sketches end to end.
 // A result field cost PGlite a buffer of its own (most of a filtered answer's time, 16,500 hour
-// rows of nine fields), and pg a parse; all three aggregates see the rows in one order.
+// rows of nine fields), and pg a parse; all three aggregates see the rows in one order. The
+// sketches, megabytes for a month of days, travel as base64 (see SKETCHES_TEXT).
 const PACKED_SKETCHES = `
   SELECT string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.users_count, x.users_approx::int, x.group_key), E'\\n') AS packed,
     string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea) AS packed_values,
-    string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea) AS sketches
+    encode(string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea), 'base64') AS sketches
   FROM (${OPEN_SKETCHES}) x`;
 
-// A row's part of a block's `sketches` (migration 019): sum, min, max, then each sketch after its length.
+/**
+ * Sketches read by the megabyte (PACKED_SKETCHES, HOUR_SKETCHES) come as base64 text, not as
+ * bytea: pg sends a bytea as hex, twice its bytes, and Node 20 decodes hex at about a third of
+ * the speed of base64 (3 MB of sketches: 16-20 ms of CPU as hex, 7 ms as base64).
+ */
+function sketchBytes(base64: string): Buffer {
+  return Buffer.from(base64, 'base64');
+}
+
+// A line's element of a block's `sketches` (migrations 019 and 022): sum, min, max, then each sketch after its length.
 const BLOCK_SKETCH = `float8send(r.sum) || float8send(r.min) || float8send(r.max)
     || int4send(octet_length(${USERS_SKETCH.replace(' AS users', '')})) || ${USERS_SKETCH.replace(' AS users', '')}
     || int4send(COALESCE(octet_length(COALESCE(s.qsketch, r.qsketch)), -1)) || COALESCE(s.qsketch, r.qsketch, ''::bytea)`;
+
+// The lines of the packed days among $3 (epoch ms) of one grouping ($1 metric, $2 grouping), and
+// their md5, so that HOUR_SKETCHES can tell whether the lines it is told to send are still these.
+const BLOCK_LINES = `
+  SELECT d.day_ms, b.packed, md5(b.packed) FROM unnest($3::int8[]) AS d(day_ms)
+  CROSS JOIN LATERAL (
+    SELECT b.packed FROM rollup_hour_blocks b
+    WHERE b.metric = $1 AND b.day = to_timestamp(d.day_ms / 1000) AND b.grouping = $2 AND b.sketches IS NOT NULL OFFSET 0
+  ) b`;
 
 // An hour selection's rows with their sketches (readSeriesSketches), a chunk at a time as
 // SERIES_LEVELS reads lines ($3 from and $4 to, epoch ms; see hourChunks): a packed day from its
 // block's lines and sketches, in one row; other chunks' rows and their minutes from the watermark
 // on as PACKED_SKETCHES sends them ($1 metric, $2 grouping, $5 the grouping the minutes are
-// stored in), all in one snapshot. The chunks need not be contiguous (a local week's cut days).
+// stored in), all in one snapshot; sketches as base64 (sketchBytes). The chunks need not be contiguous (a local week's cut days).
+// A packed day given a mask ($6, hex, a byte per line: 1 to send it) and the md5 of the lines it
+// was made from ($7) sends only the sketches of its lines the mask keeps, and no lines: the
+// reader has them. A block packed again since (other lines) is sent whole, lines and all.
 const HOUR_SKETCHES = `
   WITH c AS MATERIALIZED (
-    SELECT c.from_ms, c.to_ms, b.packed, b.sketches FROM unnest($3::int8[], $4::int8[]) AS c(from_ms, to_ms)
+    -- The mask once per day, here: referred to below, it was computed again for every line.
+    SELECT c.from_ms, c.to_ms, b.packed, b.sketches, CASE WHEN md5(b.packed) = c.md5 THEN decode(c.mask, 'hex') END AS bits
+    FROM unnest($3::int8[], $4::int8[], $6::text[], $7::text[]) AS c(from_ms, to_ms, mask, md5)
     LEFT JOIN LATERAL (
       SELECT b.packed, b.sketches FROM rollup_hour_blocks b
       WHERE c.to_ms - c.from_ms = ${INTERVAL_MS.day} AND b.metric = $1 AND b.day = to_timestamp(c.from_ms / 1000) AND b.grouping = $2
         AND b.sketches IS NOT NULL OFFSET 0
     ) b ON true
   )
-  SELECT c.from_ms, c.packed, NULL::bytea AS packed_values, c.sketches FROM c WHERE c.packed IS NOT NULL
+  SELECT c.from_ms, CASE WHEN c.bits IS NULL THEN c.packed END, NULL::bytea AS packed_values,
+    encode((SELECT COALESCE(string_agg(u.sketch, ''::bytea ORDER BY u.line), ''::bytea) FROM unnest(c.sketches) WITH ORDINALITY AS u(sketch, line)
+      WHERE c.bits IS NULL OR get_byte(c.bits, (u.line - 1)::int4) = 1), 'base64')
+  FROM c WHERE c.packed IS NOT NULL
   UNION ALL
   SELECT NULL, string_agg(concat_ws(' ', COALESCE(x.part, 0), x.bucket_ms, x.count, octet_length(x.users), COALESCE(octet_length(x.qsketch), -1), x.users_count, x.users_approx::int, x.group_key), E'\\n'),
     string_agg(float8send(x.sum) || float8send(x.min) || float8send(x.max), ''::bytea),
-    string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea)
+    encode(string_agg(x.users || COALESCE(x.qsketch, ''::bytea), ''::bytea), 'base64')
   FROM (
     SELECT o.* FROM c CROSS JOIN LATERAL (
       SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
@@ -427,7 +459,7 @@ const PACK_DAYS = `
   CROSS JOIN LATERAL (
     SELECT string_agg(${packedLine("date_part('epoch', days.day)")}, E'\\n' ORDER BY r.bucket, r.group_key) AS packed,
       CASE WHEN bool_or(r.p50 IS NOT NULL) THEN ${packedValues('ORDER BY r.bucket, r.group_key')} END AS packed_values,
-      string_agg(${BLOCK_SKETCH}, ''::bytea ORDER BY r.bucket, r.group_key) AS sketches
+      array_agg(${BLOCK_SKETCH} ORDER BY r.bucket, r.group_key) AS sketches
     FROM rollups r ${JOIN_SKETCHES} WHERE r.metric = g.metric AND r.interval = 'hour' AND r.grouping = g.grouping
       AND r.bucket >= days.day AND r.bucket < days.day + interval '24 hours'
   ) p
@@ -629,16 +661,22 @@ interface ChangedRow extends StoredValues {
  * from small sets (metric, grouping and group-key values), so their quoted forms are memoised.
  */
 const quoted = new Map<string, string>();
+const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
 function textArray(values: readonly string[]): string {
   if (quoted.size > 100_000) quoted.clear();
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
     let element = quoted.get(value);
-    if (element === undefined) quoted.set(value, (element = `"${value.replace(/[\\"]/g, '\\$&')}"`));
+    if (element === undefined) quoted.set(value, (element = quote(value)));
     out += i === 0 ? element : `,${element}`;
   }
   return `${out}}`;
+}
+
+/** Texts of a large set (a batch's event ids), not memoised. */
+function quotedArray(values: readonly string[]): string {
+  return `{${values.map(quote).join(',')}}`;
 }
 
 /** Finite numbers print in the shortest form that reads back as the same double. */
@@ -859,10 +897,10 @@ export class SqlRollupStore implements RollupStore {
       if (!firstById.has(id)) firstById.set(id, event);
     }
     const firsts = [...firstById.values()];
-    const begun = tx.query<{ seq: number; rolled_up_to: number; event_id: string | null }>(BEGIN_WRITE, [
-      [...firstById.keys()],
-      firsts.map((event) => signedSubjectHash(event.subject)),
-      firsts.map((event) => Date.parse(event.receivedAt)),
+    const begun = tx.query<{ seq: number; rolled_up_to: number; applied: number; new_ids: string | null }>(BEGIN_WRITE, [
+      quotedArray([...firstById.keys()]),
+      `{${firsts.map((event) => signedSubjectHash(event.subject)).join(',')}}`,
+      numberArray(firsts.map((event) => Date.parse(event.receivedAt))),
     ]);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
     begun.catch(() => undefined);
@@ -872,13 +910,11 @@ export class SqlRollupStore implements RollupStore {
     const guessedWatermark = this.rolledUpTo;
     const minutesKeptFrom = this.options.minutesKeptFrom?.();
     const speculative = computeRollups(unique, guessedWatermark, minutesKeptFrom);
-    const { rows } = await begun;
-    const seq = rows[0]!.seq;
+    const { seq, rolled_up_to, applied, new_ids } = (await begun).rows[0]!;
     began(seq);
-    this.rolledUpTo = rows[0]!.rolled_up_to;
-    const fresh: StoredEvent[] = [];
-    for (const row of rows) if (row.event_id !== null) fresh.push(firstById.get(row.event_id)!);
-    if (fresh.length === 0) return { applied: 0, duplicates: events.length };
+    this.rolledUpTo = rolled_up_to;
+    if (applied === 0) return { applied: 0, duplicates: events.length };
+    const fresh = applied === unique.length ? unique : new_ids!.split(',').map((id) => firstById.get(id)!);
     const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo, minutesKeptFrom);
     await this.fold(tx, seq, deltas);
     const research = researchValues(fresh);
@@ -1239,66 +1275,144 @@ export class SqlRollupStore implements RollupStore {
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
     if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes, used);
     if (spans) throw new Error(`spans of a ${plan.interval} selection are not read`);
-    const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: Uint8Array | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
+    const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: string | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
     const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
     if (packed === null) return [];
-    return sumSketchRows(unpackSketchLines(packed, values!, sketches!, plan.interval, minutes.project, used));
+    return sumSketchRows(unpackSketchLines(packed, values!, sketchBytes(sketches!), plan.interval, minutes.project, used));
   }
 
-  /** Hour rows with their sketches: the packed days from their blocks, the rest from the rows (HOUR_SKETCHES). */
+  /**
+   * Hour rows with their sketches: the packed days from their blocks, the rest from the rows
+   * (HOUR_SKETCHES). Where only some rows are `used`, the packed days' lines are read first, so
+   * that only the used lines' sketches are sent.
+   */
   private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>, used: UsedRows | undefined): Promise<SeriesSketchRow[]> {
     const chunks = spans.flatMap((span) => hourChunks({ from: Math.max(plan.from, span.from), to: Math.min(plan.to, span.to) }));
-    const result = await this.db.queryArrays<[dayMs: number | null, packed: string, values: Uint8Array | null, sketches: Uint8Array]>(HOUR_SKETCHES, [
+    const masks = used ? await this.usedLines(plan, chunks, used) : new Map<number, UsedLines>();
+    const result = await this.db.queryArrays<[dayMs: number | null, packed: string | null, values: Uint8Array | null, sketches: string]>(HOUR_SKETCHES, [
       plan.metric,
       plan.grouping,
       numberArray(chunks.map((chunk) => chunk.from)),
       numberArray(chunks.map((chunk) => chunk.to)),
       minutes.grouping,
+      chunks.map((chunk) => masks.get(chunk.from)?.hex ?? null),
+      chunks.map((chunk) => masks.get(chunk.from)?.md5 ?? null),
     ]);
     const blocks: SeriesSketchRow[] = [];
     let rest: SeriesSketchRow[] = [];
-    for (const [dayMs, packed, values, sketches] of result.rows) {
-      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed, values!, sketches, plan.interval, minutes.project, used));
+    for (const [dayMs, packed, values, base64] of result.rows) {
+      const sketches = sketchBytes(base64);
+      if (dayMs === null) rest = sumSketchRows(unpackSketchLines(packed!, values!, sketches, plan.interval, minutes.project, used));
+      else if (packed === null) unpackBlockSketches(masks.get(dayMs)!.packed, sketches, dayMs, blocks, masks.get(dayMs)!.mask);
       else unpackBlockSketches(packed, sketches, dayMs, blocks, used);
     }
     return blocks.length === 0 ? rest : [...blocks, ...rest];
   }
+
+  /** Per packed day among the chunks, its lines and which of them are `used`, where not all are. */
+  private async usedLines(plan: SeriesSelection, chunks: readonly { from: number; to: number }[], used: UsedRows): Promise<Map<number, UsedLines>> {
+    const days = chunks.filter((chunk) => chunk.to - chunk.from === INTERVAL_MS.day).map((chunk) => chunk.from);
+    const masks = new Map<number, UsedLines>();
+    if (days.length === 0) return masks;
+    const result = await this.db.queryArrays<[dayMs: number, packed: string, md5: string]>(BLOCK_LINES, [plan.metric, plan.grouping, numberArray(days)]);
+    for (const [dayMs, packed, md5] of result.rows) {
+      const mask = usedLineMask(packed, dayMs, used);
+      if (mask.includes(0)) masks.set(dayMs, { packed, md5, mask, hex: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('hex') });
+    }
+    return masks;
+  }
+}
+
+/** A packed day's lines as read, the md5 of them, and a byte per line: 1 where its row is used. */
+interface UsedLines {
+  readonly packed: string;
+  readonly md5: string;
+  readonly mask: Uint8Array;
+  readonly hex: string;
 }
 
 /**
- * A packed day's rows with their sketches: its lines (minutes from `dayMs`, count, users count
- * and whether estimated, group key) and, in the same order, each row's part of `sketches`; rows
- * `used` refuses are passed over.
+ * A packed day's lines (minutes from the day's start, count, users count, 1 where estimated, group
+ * key), one at a time, as unpackLines reads them: a key equal to the one at the same place in the
+ * bucket before is that very string, so that maps hash each key once, not once a line.
  */
-function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[], used: UsedRows | undefined): void {
-  const view = new DataView(sketches.buffer, sketches.byteOffset, sketches.byteLength);
-  let at = 0;
-  let sketchAt = 0;
-  while (at < packed.length) {
-    let end = packed.indexOf(' ', at);
-    const minutesFrom = Number(packed.slice(at, end));
-    at = end + 1;
-    end = packed.indexOf(' ', at);
-    const count = Number(packed.slice(at, end));
-    at = end + 1;
-    end = packed.indexOf(' ', at);
-    const usersCount = Number(packed.slice(at, end));
-    const usersApprox = packed.charCodeAt(end + 1) === ONE;
-    at = end + 3;
-    end = packed.indexOf('\n', at);
+class BlockLines {
+  minutes = 0;
+  count = 0;
+  usersCount = 0;
+  usersApprox = false;
+  groupKey = '';
+  private at = 0;
+  private before: string[] = [];
+  private current: string[] = [];
+  private minutesBefore = NaN;
+
+  constructor(private readonly packed: string) {}
+
+  /** Reads the next line; false after the last. */
+  next(): boolean {
+    const packed = this.packed;
+    if (this.at >= packed.length) return false;
+    this.minutes = this.whole();
+    this.count = this.whole();
+    this.usersCount = this.whole();
+    this.usersApprox = this.whole() === 1;
+    const at = this.at;
+    let end = packed.indexOf('\n', at);
     if (end < 0) end = packed.length;
-    const groupKey = packed.slice(at, end);
-    at = end + 1;
-    const bucket = dayMs + minutesFrom * INTERVAL_MS.minute;
+    if (this.minutes !== this.minutesBefore) {
+      this.before = this.current;
+      this.current = [];
+      this.minutesBefore = this.minutes;
+    }
+    const guess = this.before[this.current.length];
+    this.groupKey = guess !== undefined && end - at === guess.length && packed.startsWith(guess, at) ? guess : packed.slice(at, end);
+    this.current.push(this.groupKey);
+    this.at = end + 1;
+    return true;
+  }
+
+  /** A whole number: every field before the key is one, never negative. */
+  private whole(): number {
+    const packed = this.packed;
+    let value = 0;
+    let at = this.at;
+    for (let code = packed.charCodeAt(at); code >= ZERO && code <= NINE; code = packed.charCodeAt(++at)) value = value * 10 + code - ZERO;
+    this.at = at + 1;
+    return value;
+  }
+}
+
+/** Per line of a packed day, 1 where `used` takes its row. */
+function usedLineMask(packed: string, dayMs: number, used: UsedRows): Uint8Array {
+  const mask: number[] = [];
+  for (const line = new BlockLines(packed); line.next(); ) mask.push(used(line.groupKey, dayMs + line.minutes * INTERVAL_MS.minute) ? 1 : 0);
+  return Uint8Array.from(mask);
+}
+
+/**
+ * A packed day's rows with their sketches: its lines and, in the same order, each row's part of
+ * `sketches`; rows `used` refuses are passed over. With a mask (a byte per line), `sketches`
+ * holds the parts of the lines it keeps alone, and the other lines are passed over.
+ */
+function unpackBlockSketches(packed: string, sketches: Uint8Array, dayMs: number, rows: SeriesSketchRow[], used: UsedRows | Uint8Array | undefined): void {
+  const view = new DataView(sketches.buffer, sketches.byteOffset, sketches.byteLength);
+  const mask = used instanceof Uint8Array ? used : undefined;
+  let sketchAt = 0;
+  const line = new BlockLines(packed);
+  for (let l = 0; line.next(); l++) {
+    if (mask && mask[l] === 0) continue;
+    const { groupKey, count } = line;
+    const bucket = dayMs + line.minutes * INTERVAL_MS.minute;
     const usersAt = sketchAt + 28;
     const usersLength = view.getInt32(sketchAt + 24);
     const quantilesLength = view.getInt32(usersAt + usersLength);
     const quantilesAt = usersAt + usersLength + 4;
     const rowAt = sketchAt;
     sketchAt = quantilesAt + Math.max(0, quantilesLength);
-    if (used && !used(groupKey, bucket)) continue;
+    if (typeof used === 'function' && !used(groupKey, bucket)) continue;
     const [sum, min, max] = [view.getFloat64(rowAt), view.getFloat64(rowAt + 8), view.getFloat64(rowAt + 16)];
-    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, usersAt + usersLength), { count: usersCount, approximate: usersApprox });
+    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, usersAt + usersLength), { count: line.usersCount, approximate: line.usersApprox });
     const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(quantilesAt, sketchAt));
     rows.push({ bucket, groupKey, count, sum, min, max, quantiles, users });
   }

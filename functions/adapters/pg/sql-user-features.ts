@@ -8,10 +8,16 @@ import type { SqlDatabase, SqlExecutor } from './database';
 export const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
 
 const READ_STATES = `SELECT subject_hash::text AS subject_hash, state FROM user_features WHERE subject_hash = ANY($1::int8[])`;
+// The states travel as one JSON array, paired with the hashes by position: as a jsonb[] each
+// state's JSON was escaped into an array literal by the driver, copies that were half of what
+// the aggregator allocated for the features.
 const WRITE_STATES = `
   INSERT INTO user_features (subject_hash, state, updated_at)
-  SELECT u.subject_hash, u.state, now() FROM unnest($1::int8[], $2::jsonb[]) AS u(subject_hash, state)
+  SELECT u.subject_hash, u.state, now() FROM ROWS FROM (unnest($1::int8[]), jsonb_array_elements($2::jsonb)) AS u(subject_hash, state)
   ON CONFLICT (subject_hash) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`;
+
+/** Subject hashes (signed decimal) as an int8[] literal: digits and a sign need no quoting. */
+const hashArray = (hashes: readonly string[]): string => `{${hashes.join(',')}}`;
 
 /**
  * Merges a batch's new events into their users' feature rows. Called inside the rollup store's
@@ -21,13 +27,13 @@ export async function applyFeatures(tx: SqlExecutor, events: readonly StoredEven
   const deltas = [...featureDeltas(events)];
   if (deltas.length === 0) return;
   const hashes = deltas.map(([subject]) => signedSubjectHash(subject));
-  const { rows } = await tx.query<{ subject_hash: string; state: FeatureState }>(READ_STATES, [hashes]);
+  const { rows } = await tx.query<{ subject_hash: string; state: FeatureState }>(READ_STATES, [hashArray(hashes)]);
   const stored = new Map(rows.map((row) => [row.subject_hash, row.state]));
   const states = deltas.map(([, delta], i) => {
     const before = stored.get(hashes[i]!);
-    return JSON.stringify(before ? mergeFeatureState(before, delta) : delta);
+    return before ? mergeFeatureState(before, delta) : delta;
   });
-  await tx.query(WRITE_STATES, [hashes, states]);
+  await tx.query(WRITE_STATES, [hashArray(hashes), JSON.stringify(states)]);
 }
 
 /** The stored feature state of each of these users (by pseudonym) that has one. */

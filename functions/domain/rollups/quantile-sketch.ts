@@ -25,26 +25,26 @@ export class QuantileSketch {
   // Created on first use: most stored sketches (a minute of one group) hold a few values of one sign.
   private positive: Map<number, number> | undefined;
   private negative: Map<number, number> | undefined;
-  // The bins' keys in ascending order, kept until the next change: a writer reads the quantiles
-  // of a row and then serialises it, and each would sort them otherwise.
+  // The bins' keys in ascending order, kept until a bin is added: a writer reads the quantiles
+  // of a row and then serialises it, and each would sort them otherwise; and a cached row of live
+  // traffic, merged with every batch, mostly gains counts in bins it has (sorting its keys again
+  // for each batch took 70 ms of a profile of 60,000 live events, more than writing the bins).
   private sortedKeys: { readonly positive: readonly number[]; readonly negative: readonly number[] } | undefined;
 
   add(value: number): this {
     if (!Number.isFinite(value)) throw new Error(`cannot add ${value} to a quantile sketch`);
-    this.sortedKeys = undefined;
     this.count++;
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    if (value > MIN_INDEXABLE) increment((this.positive ??= new Map<number, number>()), binOf(value), 1);
-    else if (value < -MIN_INDEXABLE) increment((this.negative ??= new Map<number, number>()), binOf(-value), 1);
+    if (value > MIN_INDEXABLE) this.increment((this.positive ??= new Map<number, number>()), binOf(value), 1);
+    else if (value < -MIN_INDEXABLE) this.increment((this.negative ??= new Map<number, number>()), binOf(-value), 1);
     else this.zeroCount++;
     return this;
   }
 
   /** Adds `other` into this sketch. */
   merge(other: QuantileSketch): this {
-    this.sortedKeys = undefined;
     this.count += other.count;
     this.sum += other.sum;
     this.min = Math.min(this.min, other.min);
@@ -52,11 +52,11 @@ export class QuantileSketch {
     this.zeroCount += other.zeroCount;
     if (other.positive) {
       const bins = (this.positive ??= new Map<number, number>());
-      for (const [bin, n] of other.positive) increment(bins, bin, n);
+      for (const [bin, n] of other.positive) this.increment(bins, bin, n);
     }
     if (other.negative) {
       const bins = (this.negative ??= new Map<number, number>());
-      for (const [bin, n] of other.negative) increment(bins, bin, n);
+      for (const [bin, n] of other.negative) this.increment(bins, bin, n);
     }
     return this;
   }
@@ -139,6 +139,12 @@ export class QuantileSketch {
     return sketch;
   }
 
+  private increment(bins: Map<number, number>, bin: number, n: number): void {
+    const held = bins.get(bin);
+    if (held === undefined) this.sortedKeys = undefined;
+    bins.set(bin, (held ?? 0) + n);
+  }
+
   private sorted(): { readonly positive: readonly number[]; readonly negative: readonly number[] } {
     return (this.sortedKeys ??= { positive: ascendingKeys(this.positive), negative: ascendingKeys(this.negative) });
   }
@@ -155,10 +161,6 @@ function binOf(magnitude: number): number {
 /** The point of bin i's range (GAMMA^(i-1), GAMMA^i] whose relative distance to both ends is RELATIVE_ACCURACY. */
 function valueOf(bin: number): number {
   return (2 * GAMMA ** bin) / (GAMMA + 1);
-}
-
-function increment(bins: Map<number, number>, bin: number, n: number): void {
-  bins.set(bin, (bins.get(bin) ?? 0) + n);
 }
 
 function ascendingKeys(bins: Map<number, number> | undefined): number[] {

@@ -195,22 +195,28 @@ interface Accumulator {
   readonly sketches: DistinctSketch[];
 }
 
-/** A group's rows of the batch, per interval by bucket (a batch spans few buckets; the last one is kept at hand). */
+/**
+ * A group's rows of the batch, per interval by bucket (a batch spans few buckets; the last one is
+ * kept at hand). A bucket map is made for an interval the group meets a second bucket of: a
+ * batch of a backfill holds some 800 groups, most of them with one minute row and nothing else.
+ */
 class GroupRows {
-  private readonly byInterval = INTERVALS.map(() => new Map<number, Accumulator>());
+  private readonly byInterval: (Map<number, Accumulator> | undefined)[] = INTERVALS.map(() => undefined);
   private readonly last: (Accumulator | undefined)[] = INTERVALS.map(() => undefined);
 
   constructor(private readonly ref: GroupRef) {}
 
   /** The row of `bucket` at INTERVALS[i], created (and listed in `created`) on first use. */
   row(i: number, bucket: number, created: Accumulator[]): Accumulator {
-    let row = this.last[i];
-    if (row !== undefined && row.bucket === bucket) return row;
-    row = this.byInterval[i]!.get(bucket);
+    const last = this.last[i];
+    if (last !== undefined && last.bucket === bucket) return last;
+    let buckets = this.byInterval[i];
+    if (last !== undefined && buckets === undefined) this.byInterval[i] = buckets = new Map([[last.bucket, last]]);
+    let row = buckets?.get(bucket);
     if (!row) {
       const quantiles = this.ref.metric.kind === 'distribution' ? new QuantileSketch() : undefined;
       row = { ref: this.ref, interval: INTERVALS[i]!, bucket, count: 0, sum: 0, min: Infinity, max: -Infinity, quantiles, hashes: [], sketches: [] };
-      this.byInterval[i]!.set(bucket, row);
+      buckets?.set(bucket, row);
       created.push(row);
     }
     this.last[i] = row;

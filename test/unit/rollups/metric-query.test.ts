@@ -124,6 +124,15 @@ describe('validateMetricQuery', () => {
     const cell = (platform: string) => groupKeyOf([platform, 'mood_logged']);
     expect([used(cell('ios'), until - hour), used(cell('android'), Date.parse('2026-11-18T00:00:00Z')), used(cell('web'), until - hour)]).toEqual([true, true, false]);
     expect([used(cell('web'), until), used(cell('web'), until + 23 * hour)]).toEqual([true, true]);
+    // Of the decided days, a point one of whose cells the store withheld is not read at all: at
+    // 10:00 on the 19th the ios cell is withheld, so its android sibling is not read either.
+    const [ten, eleven] = [Date.parse('2026-11-19T10:00:00Z'), Date.parse('2026-11-19T11:00:00Z')];
+    const row = (platform: string, bucket: number) => ({ bucket, groupKey: cell(platform), count: 5, users: 5, usersApprox: false });
+    const decided = { until, rows: [row('android', ten), row('ios', ten), row('web', ten), row('android', eleven), row('ios', eleven)], released: Uint8Array.of(1, 0, 1, 1, 1) };
+    const usedOfDecided = usedMergedRows(query, own, decided)!;
+    expect([ten, eleven].flatMap((bucket) => ['android', 'ios', 'web'].map((platform) => usedOfDecided(cell(platform), bucket)))).toEqual([false, false, false, true, true, false]);
+    // The table's own cells are read whatever the store decided.
+    expect(usedOfDecided(cell('ios'), until + hour)).toBe(true);
     // The levels the answer does not merge, and merged levels of no filter, are read whole.
     expect(plan.levels.filter((level) => level !== own).map((level) => usedMergedRows(query, level))).toEqual(plan.levels.slice(1).map(() => undefined));
     const week = validateMetricQuery({ ...base, interval: 'week', timeZone: 'America/New_York', groupBy: 'type' });

@@ -85,6 +85,22 @@ describe('QuantileSketch', () => {
     expect(sketch.serialize()).not.toEqual(before);
   });
 
+  it('answers from values that land in the bins it has, then in new ones, after each serialisation', () => {
+    const values = [-5, 1, 2, 3, 300];
+    const sketch = new QuantileSketch();
+    for (const value of values) sketch.add(value);
+    const reference = new QuantileSketch();
+    for (const value of values) reference.add(value);
+    sketch.serialize();
+    // Counts of bins it holds (as a live row merged with each batch), then a bin between two of them.
+    for (const more of [[3, 3, 300], [-5, 1], [2.5, 3]]) {
+      sketch.merge(more.reduce((batch, value) => batch.add(value), new QuantileSketch()));
+      for (const value of more) reference.add(value);
+      expect(sketch.serialize()).toEqual(reference.serialize());
+      for (const q of [0, 0.25, 0.5, 0.9, 1]) expect(sketch.quantile(q)).toBe(reference.quantile(q));
+    }
+  });
+
   it('counts the bytes it holds by its bins, not its values', () => {
     const sameBin = new QuantileSketch();
     const spread = new QuantileSketch();
