@@ -99,6 +99,7 @@ export class AnalyticsStack extends Stack {
     this.historyImport = new HistoryImport(this, 'HistoryImport', {
       storage: this.storage,
       database: data.database,
+      minuteRollupDays: s.minuteRollupRetentionDays,
       placement: data.placement,
       logRetention,
       removalPolicy,

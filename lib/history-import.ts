@@ -15,6 +15,8 @@ export interface HistoryImportProps {
   readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The minute rollups' retention: history older than it goes to its hour and day rows only. */
+  readonly minuteRollupDays: number;
 }
 
 // A history file holds the app's raw user ids: kept only as long as someone needs to see what was imported.
@@ -57,6 +59,7 @@ export class HistoryImport extends Construct {
       memorySize: 1024,
       // Lambda's limit: about 2,000,000 events at the aggregate path's rate; larger histories go in several files.
       timeout: Duration.minutes(15),
+      environment: { RETENTION_MINUTE_ROLLUP_DAYS: String(props.minuteRollupDays) },
       ...props.placement,
     })
       .bind(props.database)

@@ -68,6 +68,8 @@ export class Processing extends Construct {
       logRetention: props.logRetention,
       memorySize: 1024,
       timeout: Duration.minutes(2),
+      // Events of minutes past this retention go to their hour and day rows only.
+      environment: { RETENTION_MINUTE_ROLLUP_DAYS: String(props.retention.minuteRollupDays) },
       ...props.placement,
     })
       .bind(props.database)

@@ -1,4 +1,5 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { isUnavailable } from '../ports/unavailable';
 
 /**
  * Requests to another thread, answered by id: `{ id, ...request }` goes out, `{ id, ...reply }` or
@@ -9,7 +10,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 /** The other thread's end: the worker itself or a port of a MessageChannel to it. */
 export type ThreadEndpoint = Pick<Worker, 'postMessage' | 'on'> | Pick<MessagePort, 'postMessage' | 'on'>;
 
-export type ThreadReply = { id: number; error?: { message: string; code?: string } } & Record<string, unknown>;
+export type ThreadReply = { id: number; error?: { message: string; code?: string; transient?: true } } & Record<string, unknown>;
 
 export interface ThreadCaller {
   readonly call: (request: Record<string, unknown>) => Promise<ThreadReply>;
@@ -30,7 +31,7 @@ export function threadCaller(endpoint: ThreadEndpoint): ThreadCaller {
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
     if (!waiter) return;
-    if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, ...(reply.error.transient && { transient: true }) }));
     else waiter.resolve(reply);
   });
   endpoint.on('error', fail);
@@ -57,8 +58,9 @@ export function workerReady(worker: Worker, what: string): Promise<void> {
   });
 }
 
-/** The error part of a reply. */
+/** The error part of a reply; an unavailable store's error stays one (isUnavailable) on the other side. */
 export const replyError = (error: unknown): ThreadReply['error'] => ({
   message: error instanceof Error ? error.message : String(error),
   ...(typeof (error as { code?: unknown })?.code === 'string' && { code: (error as { code: string }).code }),
+  ...(isUnavailable(error) && { transient: true as const }),
 });

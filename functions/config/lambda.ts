@@ -52,14 +52,17 @@ export function recordKeyStore(env: NodeJS.ProcessEnv = process.env): DynamoReco
 }
 
 /** The import reads consent to admit events; the file's bucket and key come with its event. */
-export const importEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1) });
+/** Minute rows past their retention are not written (the purge would delete them): history and late events go to their hours and days only. */
+const minuteRetentionEnv = retentionEnv.pick({ RETENTION_MINUTE_ROLLUP_DAYS: true });
+
+export const importEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1) }).extend(minuteRetentionEnv.shape);
 
 /** The model function keeps each model's artefact in the model bucket. */
 export const modelEnv = z.object({ MODEL_BUCKET: z.string().min(1), K_ANONYMITY: kAnonymity });
 
 export const privacyEnv = z.object({ CONSENT_TABLE_NAME: z.string().min(1), REDIS_URL: z.string().min(1) });
 
-export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) });
+export const aggregateEnv = z.object({ REDIS_URL: z.string().min(1) }).extend(minuteRetentionEnv.shape);
 
 /** Detect and monitor notify: the dashboard feed is in Redis, and messages link to the dashboard. */
 export const notifyingEnv = z.object({ REDIS_URL: z.string().min(1), DASHBOARD_URL: z.url() });

@@ -8,6 +8,7 @@ import { parseEnv } from '../config/env';
 import { METRICS_NAMESPACE, aggregateEnv, connectDatabase, recordKeyStore } from '../config/lambda';
 import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { makeAggregate, type Aggregate } from '../use-cases/aggregate';
+import { minuteRollupCutoff } from '../domain/privacy/retention';
 import { lazyHandler } from './lazy';
 import { decodeBatch, type BatchDecoder } from './kinesis-batch';
 
@@ -42,7 +43,7 @@ export const handler = logger.around(
     const clock = { now: () => new Date() };
     return makeAggregateHandler({
       aggregate: makeAggregate({
-        rollups: new SqlRollupStore(await connectDatabase({ logger })),
+        rollups: new SqlRollupStore(await connectDatabase({ logger }), { minutesKeptFrom: () => minuteRollupCutoff({ minuteRollupDays: config.RETENTION_MINUTE_ROLLUP_DAYS }, clock.now()) }),
         live: new RedisLiveStore(redisClient(config.REDIS_URL, { logger })),
         clock,
         logger,

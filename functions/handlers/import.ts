@@ -12,6 +12,7 @@ import { parseEnv } from '../config/env';
 import { connectDatabase, importEnv, loadPepper } from '../config/lambda';
 import { makeImportHistory, importFailure, type ImportHistory } from '../use-cases/import-history';
 import { pseudonymisers } from './ingest';
+import { minuteRollupCutoff } from '../domain/privacy/retention';
 import { lazyHandler } from './lazy';
 
 /** Files the import takes: JSON Lines under `imports/`, plain or gzipped. Anything else there (its own results) is left alone. */
@@ -72,7 +73,7 @@ export const handler = logger.around(
         consent: new CachedConsentRegistry(new DynamoConsentRegistry(dynamoDbClient(), config.CONSENT_TABLE_NAME), clock),
         pseudonymise: pseudonymisers(await loadPepper()),
         clock,
-        rollups: new SqlRollupStore(await connectDatabase()),
+        rollups: new SqlRollupStore(await connectDatabase(), { minutesKeptFrom: () => minuteRollupCutoff({ minuteRollupDays: config.RETENTION_MINUTE_ROLLUP_DAYS }, clock.now()) }),
       }),
       s3: s3Client(),
       logger,

@@ -14,12 +14,15 @@ import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sq
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
+import { minuteRollupCutoff } from '../domain/privacy/retention';
 import { replyError, threadCaller, workerReady, type ThreadCaller, type ThreadReply } from '../adapters/thread-calls';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
 import { STREAM_CONSUMERS, openLiveStore, openObjectStore, openRecordKeys, openStream, sleep, systemClock } from './adapters';
 import { startDetectConsumer } from './monitoring';
 import type { LiveStore, Metrics } from '../ports';
+import { StoreUnavailableError } from '../ports/unavailable';
+import type { StoredEvent } from '../domain/events/schema';
 
 /** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
 const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
@@ -74,7 +77,10 @@ interface CountMessage {
   readonly dimensions?: Readonly<Record<string, string>>;
 }
 
-type Request = { id: number; op: 'drain' | 'detect' | 'nudge' | 'roll-up' | 'status' | 'stop' } | { id: number; op: 'live'; method: LiveOperation; args: unknown[] };
+type Request =
+  | { id: number; op: 'drain' | 'detect' | 'nudge' | 'roll-up' | 'status' | 'stop' }
+  | { id: number; op: 'live'; method: LiveOperation; args: unknown[] }
+  | { id: number; op: 'history'; events: StoredEvent[] };
 
 /** A thread that comes back after a crash waits this long first, doubling per crash in a row. */
 const RESTART_BACKOFF_MS = { first: 1_000, max: 30_000 } as const;
@@ -100,6 +106,13 @@ const STOP_TIMEOUT_MS = 10_000;
  * dies young, so a young generation of 16 MB (V8 lets it reach 48) costs few scavenges more.
  */
 const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } as const;
+
+/**
+ * The row cache of the store history is folded through (`applyHistory`). An import's files come
+ * in time order, so a batch writes again only the few hours and the day the one before it wrote:
+ * a small cache serves that, and leaves the live rows in the aggregator's cache alone.
+ */
+const HISTORY_CACHE_BYTES = 4 * 1024 * 1024;
 
 /** Connections to the embedded databases for one thread; a restarted thread needs new ones, since a port dies with its thread. */
 export type ConnectDatabases = () => { analytics: MessagePort; safety: MessagePort; streaming: MessagePort };
@@ -274,6 +287,23 @@ export class AggregatorThread implements ThreadLiveStore {
     await this.calls.call({ op: 'detect' });
   }
 
+  /**
+   * Folds imported history (admitted and pseudonymised on the main thread) into the rollups, in
+   * this thread: the fold's garbage, rows and sketches of weeks of events, grew the main thread's
+   * heap, which no limit bounds, past 180 MB during the demo's import, where this thread's heap is
+   * capped (HEAP_LIMITS). No thread, or one that dies during the call: the store is unavailable,
+   * and the import stops as it does when the database does not answer (run again, it completes).
+   */
+  async applyHistory(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
+    const life = this.life;
+    if (!life) throw new StoreUnavailableError('the aggregator thread', new Error(this.stopping ? 'stopped' : 'restarting'));
+    try {
+      return (await life.calls.call({ op: 'history', events }))['value'] as { applied: number; duplicates: number };
+    } catch (error) {
+      throw this.life === life ? error : new StoreUnavailableError('the aggregator thread', error);
+    }
+  }
+
   /** Wakes the detect consumer: ingest put records. */
   nudgeDetect(): void {
     // No thread, nothing to wake: the new one polls from its checkpoint anyway.
@@ -361,8 +391,12 @@ export async function runAggregatorThread(): Promise<void> {
     const live = openLiveStore(config, logger);
     closers.push(() => live.close());
     // One store for both, so the roll-up's writes and the batches' share one row cache; the
-    // roll-up decides each day it packs for the k answers use.
-    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY });
+    // roll-up decides each day it packs for the k answers use. Minute rows the purge would delete
+    // are not written.
+    const retention = retentionPolicy(config);
+    const minutesKeptFrom = () => minuteRollupCutoff(retention, systemClock.now());
+    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom });
+    const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
     const detect = await startDetectConsumer({ config, safety, streaming, stream, keys, metrics, feed: live, closers, logger });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,
@@ -388,7 +422,7 @@ export async function runAggregatorThread(): Promise<void> {
       rollups,
       audit: new SqlAuditLog(analytics),
       reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) },
-      policy: retentionPolicy(config),
+      policy: retention,
       compact: makeVacuum(analytics),
       clock: systemClock,
       logger,
@@ -402,17 +436,19 @@ export async function runAggregatorThread(): Promise<void> {
           ? LIVE_OPERATIONS.includes(request.method)
             ? (live[request.method] as (...args: unknown[]) => Promise<unknown>).apply(live, request.args)
             : Promise.reject(new TypeError(`not a live store operation: ${String(request.method)}`))
-          : op === 'drain'
-            ? poller.drain()
-            : op === 'detect'
-              ? detect.drain()
-              : op === 'nudge'
-                ? Promise.resolve(detect.nudge())
-                : op === 'roll-up'
-                  ? rollUps.runNow()
-                  : op === 'status'
-                    ? Promise.resolve({ aggregate: poller.status(), detect: detect.status() })
-                    : stopAll([rollUps, vacuums, purges, poller], closers);
+          : request.op === 'history'
+            ? history.applyEvents(request.events)
+            : op === 'drain'
+              ? poller.drain()
+              : op === 'detect'
+                ? detect.drain()
+                : op === 'nudge'
+                  ? Promise.resolve(detect.nudge())
+                  : op === 'roll-up'
+                    ? rollUps.runNow()
+                    : op === 'status'
+                      ? Promise.resolve({ aggregate: poller.status(), detect: detect.status() })
+                      : stopAll([rollUps, vacuums, purges, poller], closers);
       done.then(
         (value) => port.postMessage({ id, value } satisfies ThreadReply),
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),

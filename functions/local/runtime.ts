@@ -125,9 +125,6 @@ async function openDatabases(config: LocalConfig, closers: (() => Promise<void>)
   };
 }
 
-/** The row cache of the store the history import writes through (see where it is made). */
-const HISTORY_CACHE_BYTES = 4 * 1024 * 1024;
-
 /** The embedded mode's outbox, the stand-in for SMS and e-mail, is a file of the data folder the erasure reaches. */
 function outboxTarget(path: string | undefined): ErasureTarget[] {
   if (path === undefined) return [];
@@ -295,12 +292,6 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     logger,
   });
   const models = localModelRuns(makeRunModels({ steps: behaviourModelSteps({ db: analytics, clock: systemClock, k: config.K_ANONYMITY }), artefacts: objects, clock: systemClock, logger }), logger);
-  // History goes straight into the rollups (use-cases/import-history.ts says why), beside the aggregator's writes.
-  // Its files come in time order, so a batch writes again only the few hours and the day the one
-  // before it wrote: a small cache serves that, where CACHE_BYTES of rows on this thread's heap
-  // (which no limit bounds) let it grow to 262-273 MB during the demo's import, against 181 MB
-  // with this (a 20,000-event demo with its import, bench/footprint.ts, one run each).
-  const historyRollups = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES });
   let ready = false;
   let stopping: Promise<void> | undefined;
   const http = await startHttpServer({
@@ -333,7 +324,9 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     },
     uploads: {
       '/imports': importUpload(
-        makeImportHistory({ consent, pseudonymise, clock: systemClock, rollups: historyRollups }),
+        // History goes straight into the rollups (use-cases/import-history.ts says why), folded in
+        // the aggregator's thread beside its writes (AggregatorThread.applyHistory says why).
+        makeImportHistory({ consent, pseudonymise, clock: systemClock, rollups: { applyEvents: (events) => aggregator.applyHistory(events) } }),
         logger,
       ),
       '/model-runs': models.upload,

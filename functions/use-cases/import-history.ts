@@ -1,6 +1,6 @@
 import { MAX_LISTED_ERRORS, UnreadableFileError, parseLine, type ImportLineError, type ImportProgress, type ImportRejectionCode, type ImportSummary } from '../domain/events/history-import';
 import { ConsentUnavailableError } from '../ports/consent';
-import { StoreUnavailableError } from '../ports/unavailable';
+import { isUnavailable } from '../ports/unavailable';
 import type { RollupStore } from '../ports/rollups';
 import { makeEventAdmission, type EventAdmissionDeps } from './ingest';
 
@@ -78,6 +78,7 @@ export type ImportHistory = ReturnType<typeof makeImportHistory>;
 export function importFailure(error: unknown): { status: number; code: string; message: string } | undefined {
   if (error instanceof UnreadableFileError) return { status: 400, code: 'unreadable_file', message: error.message };
   if (error instanceof ConsentUnavailableError) return { status: 503, code: 'consent_unavailable', message: 'the consent registry did not answer' };
-  if (error instanceof StoreUnavailableError) return { status: 503, code: 'unavailable', message: 'the database did not answer' };
+  // Duck-typed: the store may answer from another thread (the local runtime folds history in its aggregator's).
+  if (isUnavailable(error)) return { status: 503, code: 'unavailable', message: 'the database did not answer' };
   return undefined;
 }

@@ -524,6 +524,35 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       });
     });
 
+    it('writes no minute rows past their retention for minutes the roll-up has passed, answering hours and days as a store that writes them', async () => {
+      await withTwoDatabases(async (subject, plain) => {
+      // Minute rows are kept from 23 November on; the reference keeps every minute row.
+      const kept = Date.parse('2026-11-23T00:00:00Z');
+      const store = new SqlRollupStore(subject.db, { k: 3, minutesKeptFrom: () => kept });
+      const reference = new SqlRollupStore(plain);
+      const both = async (list: readonly StoredEvent[]) => {
+        for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+      };
+      const minuteRowsBeforeKept = async (db: SqlDatabase) =>
+        (await db.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM rollups WHERE interval = 'minute' AND bucket < $1`, [new Date(kept)])).rows[0]!.n;
+
+      // Minutes the roll-up has not passed keep their rows, whatever their age: it folds them later.
+      await both(early);
+      const unfolded = await minuteRowsBeforeKept(subject.db);
+      expect(unfolded).toBe(await minuteRowsBeforeKept(plain));
+      await rollUpAll(store, '2026-11-23T12:00:00Z');
+      // History of the 22nd, now passed and past retention: hours and days only. The 23rd's keep their minutes.
+      await both([...late, ...later, ...nextDay]);
+      expect(await minuteRowsBeforeKept(subject.db)).toBe(unfolded);
+      expect(await minuteRowsBeforeKept(plain)).toBeGreaterThan(unfolded);
+      const minuteQuery = (q: (typeof queries)[number]) => q.interval === 'minute';
+      const [ours, theirs] = await Promise.all([answers(store), answers(reference)]);
+      expect(ours.filter((_, i) => !minuteQuery(queries[i]!))).toEqual(theirs.filter((_, i) => !minuteQuery(queries[i]!)));
+      const nextMorning = { metric: 'events', from: '2026-11-23T09:00:00Z', to: '2026-11-23T10:00:00Z', interval: 'minute', groupBy: 'type' };
+      expect(await queryMetric(store, nextMorning, { k: 3 })).toEqual(await queryMetric(reference, nextMorning, { k: 3 }));
+      });
+    });
+
     it('counts every event once when the roll-up runs in another instance while batches are applied', async () => {
       await withTwoDatabases(async (subject, plain) => {
       const writer = new SqlRollupStore(subject.db);

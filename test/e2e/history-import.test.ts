@@ -56,6 +56,8 @@ describe('npm run import: history older than the live window, into a running run
 
   beforeAll(async () => {
     app = await startTestRuntime();
+    // As in a runtime up for a minute: the roll-up has passed every minute before now.
+    await app.runtime.rollUp();
     await app.consent(USERS);
     folder = mkdtempSync(join(tmpdir(), 'history-import-'));
     plain = join(folder, 'history.jsonl');
@@ -80,6 +82,24 @@ describe('npm run import: history older than the live window, into a running run
     expect(result.stdout).toContain('line 5: consent_missing');
     expect(result.stdout + result.stderr).not.toContain(CANARY);
     expect(await counted()).toEqual([[DAY_45_T, 60]]);
+  }, 60_000);
+
+  it('writes history past the minute rows\' retention (a week) to its hours and days only, not to minute rows for the purge to delete', async () => {
+    // Every user's mood in one minute of that day: a minute point of 12 users, over k, would be shown.
+    const minute = DAY_45 + 6 * 3_600_000;
+    const moods = USERS.map((userId) => makeEvent({ eventId: randomUUID(), userId, occurredAt: new Date(minute + 30_000).toISOString() }, 'mood.reported'));
+    const file = join(folder, 'moods.jsonl');
+    writeFileSync(file, `${moods.map((event) => JSON.stringify(event)).join('\n')}\n`);
+    expect((await importCli(app, file, '--token', app.runtime.tokens.devToken)).stdout).toContain('accepted 12');
+
+    const points = async (interval: string, from: number, to: number) => {
+      const answer = await app.request('GET', `/v1/metrics/mood.valence?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&interval=${interval}`);
+      expect(answer.status).toBe(200);
+      return answer.body.series.flatMap((series: { points: { count: number }[] }) => series.points.map((point) => point.count));
+    };
+    expect(await points('hour', minute, minute + 3_600_000)).toEqual([12]);
+    expect(await points('day', DAY_45, DAY_45 + DAY)).toEqual([12]);
+    expect(await points('minute', minute, minute + 3_600_000)).toEqual([]);
   }, 60_000);
 
   it('changes nothing when run again, from the same events gzipped with CRLF line ends', async () => {

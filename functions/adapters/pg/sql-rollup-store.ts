@@ -849,6 +849,12 @@ export class SqlRollupStore implements RollupStore {
        * that k read those decisions (DecidedHours); without it, answers decide every day.
        */
       k?: number;
+      /**
+       * The minute rows' retention cutoff now (epoch ms, PurgeCutoffs.minuteRollups): events of
+       * minutes before it and the watermark are written to their hour and day rows only
+       * (computeRollups). Without it every event gets its minute row, for the purge to delete.
+       */
+      minutesKeptFrom?: () => number;
     } = {},
   ) {}
 
@@ -902,13 +908,14 @@ export class SqlRollupStore implements RollupStore {
     // is new and the watermark where it was, and otherwise the deltas are computed again.
     const unique = firsts;
     const guessedWatermark = this.rolledUpTo;
-    const speculative = computeRollups(unique, guessedWatermark);
+    const minutesKeptFrom = this.options.minutesKeptFrom?.();
+    const speculative = computeRollups(unique, guessedWatermark, minutesKeptFrom);
     const { seq, rolled_up_to, applied, new_ids } = (await begun).rows[0]!;
     began(seq);
     this.rolledUpTo = rolled_up_to;
     if (applied === 0) return { applied: 0, duplicates: events.length };
     const fresh = applied === unique.length ? unique : new_ids!.split(',').map((id) => firstById.get(id)!);
-    const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo);
+    const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo, minutesKeptFrom);
     await this.fold(tx, seq, deltas);
     const research = researchValues(fresh);
     if (research.length > 0) {

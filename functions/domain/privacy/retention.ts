@@ -27,6 +27,14 @@ export const MIN_AUDIT_DAYS = 365;
 
 export const MIN_IDEMPOTENCY_KEY_DAYS = MAX_AGE_MS / DAY_MS + 1;
 
+/**
+ * Minute rows of minutes before this (epoch ms) are purged: a writer that does not write them
+ * (the rollup store's `minutesKeptFrom`) saves writing what the purge deletes.
+ */
+export function minuteRollupCutoff(policy: Pick<RetentionPolicy, 'minuteRollupDays'>, now: Date): number {
+  return now.getTime() - policy.minuteRollupDays * DAY_MS;
+}
+
 /** Each kind's cutoff (epoch ms): data from before it is purged. */
 export interface PurgeCutoffs {
   readonly idempotencyKeys: number;
@@ -40,7 +48,7 @@ export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
   const before = (days: number) => now.getTime() - days * DAY_MS;
   return {
     idempotencyKeys: before(policy.idempotencyKeyDays),
-    minuteRollups: before(policy.minuteRollupDays),
+    minuteRollups: minuteRollupCutoff(policy, now),
     hourRollups: before(policy.hourRollupDays),
     audit: before(policy.auditDays),
     reports: before(policy.reportDays),

@@ -149,6 +149,19 @@ describe('the roll-up of minute rows', () => {
     expect(byKey(partly.filter((r) => r.interval !== 'minute'))).toEqual(byKey(computeRollups(early, Infinity).filter((r) => r.interval !== 'minute')));
   });
 
+  it('writes no minute rows for events of minutes before both the watermark and the minute rows\' retention cutoff', () => {
+    const noon = Date.parse('2026-11-20T12:00:00Z');
+    // Rolled up to the end, minutes kept from 12:00: the morning's events go to their hours and days only.
+    const kept = computeRollups(events, Infinity, noon);
+    expect(byKey(kept.filter((r) => r.interval === 'minute'))).toEqual(byKey(rows.filter((r) => r.interval === 'minute' && r.bucket >= noon)));
+    expect(byKey(kept.filter((r) => r.interval !== 'minute'))).toEqual(byKey(coarse));
+    // Minutes the roll-up has not passed keep their rows whatever their age: it folds them later.
+    expect(byKey(computeRollups(events, -Infinity, Infinity))).toEqual(byKey(computeRollups(events, -Infinity)));
+    const partly = computeRollups(events, Date.parse('2026-11-20T11:00:00Z'), noon);
+    expect(partly.filter((r) => r.interval === 'minute').every((r) => r.bucket >= Date.parse('2026-11-20T11:00:00Z'))).toBe(true);
+    expect(byKey(partly.filter((r) => r.interval === 'minute'))).toEqual(byKey(rows.filter((r) => r.interval === 'minute' && r.bucket >= Date.parse('2026-11-20T11:00:00Z'))));
+  });
+
   it('folds the finest minute rows into the same hour and day rows, of every grouping, as the events give', () => {
     const minutes = computeRollups(events, -Infinity);
     expect(new Set(minutes.map((r) => r.grouping))).toEqual(new Set(FINEST_GROUPINGS.filter((g) => minutes.some((r) => r.metric === g.metric)).map((g) => g.grouping)));
