@@ -696,6 +696,36 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       // hours withhold some (London's day and the week sum it as one stored day, which is shown).
       expect(answers.map((answer) => answer.series.some((series) => series.points.length > 0))).toEqual(queries.map(() => true));
       expect(answers.map((answer) => answer.suppressed.length > 0)).toEqual([false, true, false, true, true]);
+
+      // A day packed again between the read of its lines and the read of their sketches, with a
+      // line more (a late event of a new platform): its block is sent whole, and the rows are
+      // those of the day as it is now.
+      const packedDay = async () => (await fresh.db.query<{ packed: string }>("SELECT packed FROM rollup_hour_blocks WHERE metric = 'mood.valence' AND grouping = 'platform' AND day = '2026-10-24T00:00:00Z'")).rows[0]?.packed;
+      const linesBefore = await packedDay();
+      let beforeSketches: (() => Promise<void>) | undefined = async () => {
+        await store.applyEvents([event('mood.reported', { valence: 0.2, arousal: 0.5 }, user(), '2026-10-24T09:10:00.000Z', 'web')]);
+        // The late hour unpacks its day; a later roll-up step packs it again.
+        await rollUpAll(store, '2026-11-04T02:00:00Z');
+      };
+      const racing: SqlDatabase = {
+        query: (sql, params) => fresh.db.query(sql, params),
+        async queryArrays(sql, params) {
+          const act = sql.includes('mask, md5') ? beforeSketches : undefined;
+          if (act) beforeSketches = undefined;
+          await act?.();
+          return fresh.db.queryArrays(sql, params);
+        },
+        exec: (script) => fresh.db.exec(script),
+        transaction: (work) => fresh.db.transaction(work),
+        close: () => fresh.db.close(),
+      };
+      const raced = await new SqlRollupStore(racing, { k: 4 }).readSeriesSketches(selection, undefined, used);
+      const linesAfter = await packedDay();
+      expect(beforeSketches).toBeUndefined();
+      expect(linesAfter).toBeDefined();
+      expect(linesAfter).not.toEqual(linesBefore);
+      expect(raced.some((row) => row.groupKey.includes('web'))).toBe(true);
+      expect(figures(raced)).toEqual(figures((await store.readSeriesSketches(selection)).filter((row) => used(row.groupKey, row.bucket))));
     } finally {
       await fresh.close();
     }
