@@ -239,6 +239,8 @@ export class StreamPoller {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
+    // Behind until a poll says otherwise: a consumer giving way to this one does not slip in before its first poll.
+    this.backlogged = true;
     this.loop = this.run();
   }
 
