@@ -18,9 +18,10 @@ export interface RollupReader {
   /**
    * The selected rows with their sketches, to be summed into coarser groups; with `spans` (of
    * whole UTC days within the selection, for an hour selection), only the rows within them. Rows
-   * `used` refuses may be left out, their sketches not read back.
+   * `used` refuses may be left out, their sketches not read back. `decided`, this store's answer to
+   * readDecidedHours of the same rows, lets it reuse what that read took.
    */
-  readSeriesSketches(rows: SeriesSelection, spans?: readonly Span[], used?: UsedRows): Promise<SeriesSketchRow[]>;
+  readSeriesSketches(rows: SeriesSelection, spans?: readonly Span[], used?: UsedRows, decided?: DecidedHours): Promise<SeriesSketchRow[]>;
   /**
    * An hour selection's rows of the whole UTC days, from its start, whose release decisions for
    * `k` the store keeps (DecidedHours), read in one snapshot. A store that keeps none leaves it out.

@@ -54,7 +54,7 @@ async function readLevels(store: RollupReader, query: MetricQuery, levels: reado
       if (summedLocally) {
         const { rows: whole, spans } = wholeLevels[l]!;
         if (whole.from >= whole.to) return [];
-        const parts = await store.readSeriesSketches(whole, spans, usedMergedRows(query, level, decided));
+        const parts = await store.readSeriesSketches(whole, spans, usedMergedRows(query, level, decided), decided);
         const levelRows = project ? sumSketchRows(parts, project) : parts;
         merged[l] = levelRows;
         // The table decides the cells from the level's own start on; the store decided the rest.

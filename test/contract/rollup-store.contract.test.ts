@@ -726,6 +726,33 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       expect(linesAfter).not.toEqual(linesBefore);
       expect(raced.some((row) => row.groupKey.includes('web'))).toBe(true);
       expect(figures(raced)).toEqual(figures((await store.readSeriesSketches(selection)).filter((row) => used(row.groupKey, row.bucket))));
+
+      // Handed the decided read of the selection, the sketch read takes the lines that read took
+      // (one statement, not two), and a day packed again between the two is still sent whole.
+      const statements: string[] = [];
+      let beforeDecidedSketches: (() => Promise<void>) | undefined = async () => {
+        await store.applyEvents([event('mood.reported', { valence: -0.1, arousal: 0.5 }, user(), '2026-10-24T15:10:00.000Z', 'web')]);
+        await rollUpAll(store, '2026-11-04T03:00:00Z');
+      };
+      const watched: SqlDatabase = {
+        ...racing,
+        async queryArrays(sql, params) {
+          statements.push(sql);
+          const act = sql.includes('mask, md5') ? beforeDecidedSketches : undefined;
+          if (act) beforeDecidedSketches = undefined;
+          await act?.();
+          return fresh.db.queryArrays(sql, params);
+        },
+      };
+      const handed = new SqlRollupStore(watched, { k: 4 });
+      const decidedHours = await handed.readDecidedHours(selection, 4);
+      expect(decidedHours.rows.some((row) => row.bucket >= Date.parse('2026-10-24T00:00:00Z') && row.bucket < Date.parse('2026-10-25T00:00:00Z'))).toBe(true);
+      statements.length = 0;
+      const racedAgain = await handed.readSeriesSketches(selection, undefined, used, decidedHours);
+      expect(beforeDecidedSketches).toBeUndefined();
+      expect(statements).toHaveLength(1);
+      expect(await packedDay()).not.toEqual(linesAfter);
+      expect(figures(racedAgain)).toEqual(figures((await store.readSeriesSketches(selection)).filter((row) => used(row.groupKey, row.bucket))));
     } finally {
       await fresh.close();
     }

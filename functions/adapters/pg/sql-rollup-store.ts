@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StoredEvent } from '../../domain/events/schema';
 import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
@@ -838,6 +839,11 @@ export class SqlRollupStore implements RollupStore {
   private turn: Promise<unknown> = Promise.resolve();
   /** Series selections waiting to be read together (readSeries). */
   private pendingSeries: { plan: SeriesSelection; resolve: (rows: SeriesRow[]) => void; reject: (error: unknown) => void }[] = [];
+  /**
+   * The packed days' lines a decided read took (readDecidedHours), by the answer it gave: the
+   * sketch read handed that answer takes its lines from here instead of reading them again.
+   */
+  private readonly decidedLines = new WeakMap<DecidedHours, { readonly selection: SeriesSelection; readonly lines: ReadonlyMap<number, string> }>();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -1248,6 +1254,7 @@ export class SqlRollupStore implements RollupStore {
     ]);
     const rows: SeriesRow[] = [];
     const parts: Uint8Array[] = [];
+    const lines = new Map<number, string>();
     let until = days[0] ?? plan.from;
     for (const [day, packed, values, released, empty] of result.rows) {
       // A day cut by the selection's ends is not whole.
@@ -1255,13 +1262,16 @@ export class SqlRollupStore implements RollupStore {
       if (packed !== null) {
         unpackLines(packed, values, day, rows);
         parts.push(released!);
+        lines.set(day, packed);
       }
       until = day + INTERVAL_MS.day;
     }
-    return { until, rows, released: Buffer.concat(parts) };
+    const decided = { until, rows, released: Buffer.concat(parts) };
+    this.decidedLines.set(decided, { selection: plan, lines });
+    return decided;
   }
 
-  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[], used?: UsedRows): Promise<SeriesSketchRow[]> {
+  async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[], used?: UsedRows, decided?: DecidedHours): Promise<SeriesSketchRow[]> {
     if (plan.interval === 'minute') {
       const result = await this.db.query<StoredValues & { bucket_ms: number; group_key: string }>(
         `SELECT ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES} FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}`,
@@ -1273,7 +1283,7 @@ export class SqlRollupStore implements RollupStore {
     // Hour and day rows (summed into local days, weeks and months) with the minutes the roll-up
     // has not folded yet, as readSeries reads them.
     const minutes = rowSource(plan.metric, 'minute', plan.grouping);
-    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes, used);
+    if (plan.interval === 'hour') return this.readHourSketches(plan, spans ?? [plan], minutes, used, decided);
     if (spans) throw new Error(`spans of a ${plan.interval} selection are not read`);
     const result = await this.db.queryArrays<[packed: string | null, values: Uint8Array | null, sketches: string | null]>(PACKED_SKETCHES, [...selectionParams(plan), minutes.grouping]);
     const [packed, values, sketches] = result.rows[0] ?? [null, null, null];
@@ -1284,11 +1294,18 @@ export class SqlRollupStore implements RollupStore {
   /**
    * Hour rows with their sketches: the packed days from their blocks, the rest from the rows
    * (HOUR_SKETCHES). Where only some rows are `used`, the packed days' lines are read first, so
-   * that only the used lines' sketches are sent.
+   * that only the used lines' sketches are sent: those a `decided` read of this selection took
+   * are not read again.
    */
-  private async readHourSketches(plan: SeriesSelection, spans: readonly Span[], minutes: ReturnType<typeof rowSource>, used: UsedRows | undefined): Promise<SeriesSketchRow[]> {
+  private async readHourSketches(
+    plan: SeriesSelection,
+    spans: readonly Span[],
+    minutes: ReturnType<typeof rowSource>,
+    used: UsedRows | undefined,
+    decided: DecidedHours | undefined,
+  ): Promise<SeriesSketchRow[]> {
     const chunks = spans.flatMap((span) => hourChunks({ from: Math.max(plan.from, span.from), to: Math.min(plan.to, span.to) }));
-    const masks = used ? await this.usedLines(plan, chunks, used) : new Map<number, UsedLines>();
+    const masks = used ? await this.usedLines(plan, chunks, used, decided) : new Map<number, UsedLines>();
     const result = await this.db.queryArrays<[dayMs: number | null, packed: string | null, values: Uint8Array | null, sketches: string]>(HOUR_SKETCHES, [
       plan.metric,
       plan.grouping,
@@ -1309,18 +1326,36 @@ export class SqlRollupStore implements RollupStore {
     return blocks.length === 0 ? rest : [...blocks, ...rest];
   }
 
-  /** Per packed day among the chunks, its lines and which of them are `used`, where not all are. */
-  private async usedLines(plan: SeriesSelection, chunks: readonly { from: number; to: number }[], used: UsedRows): Promise<Map<number, UsedLines>> {
-    const days = chunks.filter((chunk) => chunk.to - chunk.from === INTERVAL_MS.day).map((chunk) => chunk.from);
+  /**
+   * Per packed day among the chunks, its lines and which of them are `used`, where not all are:
+   * the lines `decided` holds of this selection as that read took them (their md5 computed here,
+   * as PostgreSQL's of the same UTF-8 text), the other days' read.
+   */
+  private async usedLines(plan: SeriesSelection, chunks: readonly { from: number; to: number }[], used: UsedRows, decided: DecidedHours | undefined): Promise<Map<number, UsedLines>> {
     const masks = new Map<number, UsedLines>();
+    const addMask = (dayMs: number, packed: string, md5: () => string) => {
+      const mask = usedLineMask(packed, dayMs, used);
+      if (mask.includes(0)) masks.set(dayMs, { packed, md5: md5(), mask, hex: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('hex') });
+    };
+    const known = decided && this.decidedLines.get(decided);
+    const lines = known && sameRows(known.selection, plan) ? known.lines : undefined;
+    const days: number[] = [];
+    for (const chunk of chunks) {
+      if (chunk.to - chunk.from !== INTERVAL_MS.day) continue;
+      const packed = lines?.get(chunk.from);
+      if (packed === undefined) days.push(chunk.from);
+      else addMask(chunk.from, packed, () => createHash('md5').update(packed).digest('hex'));
+    }
     if (days.length === 0) return masks;
     const result = await this.db.queryArrays<[dayMs: number, packed: string, md5: string]>(BLOCK_LINES, [plan.metric, plan.grouping, numberArray(days)]);
-    for (const [dayMs, packed, md5] of result.rows) {
-      const mask = usedLineMask(packed, dayMs, used);
-      if (mask.includes(0)) masks.set(dayMs, { packed, md5, mask, hex: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('hex') });
-    }
+    for (const [dayMs, packed, md5] of result.rows) addMask(dayMs, packed, () => md5);
     return masks;
   }
+}
+
+/** Whether two selections are of the same stored rows, whatever their ranges (a packed day's lines are those of its rows). */
+function sameRows(a: SeriesSelection, b: SeriesSelection): boolean {
+  return a.metric === b.metric && a.interval === b.interval && a.grouping === b.grouping;
 }
 
 /** A packed day's lines as read, the md5 of them, and a byte per line: 1 where its row is used. */
