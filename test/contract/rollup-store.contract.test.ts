@@ -758,6 +758,55 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     }
   });
 
+  it('keeps the decided days it read, and reads a day again once it is packed and decided again', async () => {
+    // Three days of two platforms at k = 2: some hour cells released, some withheld.
+    const people = Array.from({ length: 3 }, user);
+    const moods = ['2026-10-20', '2026-10-21', '2026-10-22'].flatMap((day) => [
+      event('mood.reported', { valence: 0.3, arousal: 0.5 }, people[0]!, `${day}T09:20:00.000Z`, 'android'),
+      ...[10, 11, 12].flatMap((hour) =>
+        people.flatMap((who, u) => ['ios', 'android'].map((platform) => event('mood.reported', { valence: u / 10, arousal: 0.5 }, who, `${day}T${hour}:1${u}:00.000Z`, platform))),
+      ),
+    ]);
+    const fresh = await open();
+    try {
+      await migrate(fresh.db, 'product', ROLLUP_MIGRATIONS);
+      const writer = new SqlRollupStore(fresh.db, { k: 2 });
+      await writer.applyEvents(moods);
+      await rollUpAll(writer, '2026-10-24T00:00:00Z');
+      // Per read of the decided blocks, how many days came with their lines.
+      const linesSent: number[] = [];
+      const watched: SqlDatabase = {
+        query: (sql, params) => fresh.db.query(sql, params),
+        async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {
+          const result = await fresh.db.queryArrays<Row>(sql, params);
+          if (sql.includes('b.version')) linesSent.push(result.rows.filter((row) => row[1] !== null).length);
+          return result;
+        },
+        exec: (script) => fresh.db.exec(script),
+        transaction: (work) => fresh.db.transaction(work),
+        close: () => fresh.db.close(),
+      };
+      const store = new SqlRollupStore(watched, { k: 2 });
+      const selection = { metric: 'mood.valence', interval: 'hour' as const, grouping: 'platform', from: Date.parse('2026-10-20T00:00:00Z'), to: Date.parse('2026-10-23T00:00:00Z'), values: true };
+      const first = await store.readDecidedHours(selection, 2);
+      expect(first.until).toBe(selection.to);
+      expect([...first.released]).toContain(0);
+      expect([...first.released]).toContain(1);
+      expect(await store.readDecidedHours(selection, 2)).toEqual(first);
+      expect(linesSent).toEqual([3, 0]);
+
+      // A late event of a new platform on 21 October: the day is packed and decided again, and sent again alone.
+      await writer.applyEvents([event('mood.reported', { valence: 0.5, arousal: 0.5 }, people[1]!, '2026-10-21T11:10:00.000Z', 'web')]);
+      await rollUpAll(writer, '2026-10-24T01:00:00Z');
+      const again = await store.readDecidedHours(selection, 2);
+      expect(linesSent).toEqual([3, 0, 1]);
+      expect(again.rows).toHaveLength(first.rows.length + 1);
+      expect(again).toEqual(await new SqlRollupStore(fresh.db, { k: 2 }).readDecidedHours(selection, 2));
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('purges event ids, minute rows and hour rows past their cutoffs, keeping unfolded minutes and every day row', async () => {
     const fresh = await open();
     try {

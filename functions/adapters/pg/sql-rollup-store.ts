@@ -487,18 +487,43 @@ const DECIDE_BLOCKS = `
 // The blocks of one grouping ($1 metric, $2 grouping) on the days $3 (epoch ms) decided for $4
 // (k), and whether each day is known to have no rows: whole before the watermark, and no total
 // day row. $5: whether the values are wanted (a block without them is read from its rows).
+// Each block comes with its version, the xmin of its row: every change of a block (packed
+// again after its day's hours changed, decided again) writes a new row version in a transaction
+// of its own, and no two committed versions of a row share one. A block whose version the reader
+// says it holds ($6, per day) is sent without its lines, values and decisions.
 const DECIDED_BLOCKS = `
-  SELECT d.day_ms, b.packed, CASE WHEN $5::bool THEN b.packed_values END AS packed_values, b.released,
+  SELECT d.day_ms, CASE WHEN b.version IS DISTINCT FROM d.held THEN b.packed END AS packed,
+    CASE WHEN $5::bool AND b.version IS DISTINCT FROM d.held THEN b.packed_values END AS packed_values,
+    CASE WHEN b.version IS DISTINCT FROM d.held THEN b.released END AS released,
     b.packed IS NULL AND to_timestamp(d.day_ms / 1000) + interval '24 hours' <= ${WATERMARK} AND NOT EXISTS (
       SELECT 1 FROM rollups r WHERE r.metric = $1 AND r.interval = 'day' AND r.grouping = '' AND r.bucket = to_timestamp(d.day_ms / 1000)
-    ) AS empty
-  FROM unnest($3::int8[]) AS d(day_ms)
+    ) AS empty,
+    b.version
+  FROM unnest($3::int8[], $6::text[]) AS d(day_ms, held)
   LEFT JOIN LATERAL (
-    SELECT b.packed, b.packed_values, b.released FROM rollup_hour_blocks b
+    SELECT b.xmin::text AS version, b.packed, b.packed_values, b.released FROM rollup_hour_blocks b
     WHERE b.metric = $1 AND b.day = to_timestamp(d.day_ms / 1000) AND b.grouping = $2 AND b.released_k = $4
       AND (b.packed_values IS NOT NULL OR NOT $5::bool) OFFSET 0
   ) b ON true
   ORDER BY d.day_ms`;
+
+/**
+ * How many decided hour rows a store keeps unpacked (readDecidedHours), about 150 bytes each with
+ * their share of the lines: a dashboard asks for the same decided days again at every refresh,
+ * and unpacking them was most of the read (20,271 rows for 29 days of choice.response_time by
+ * choiceType and scenarioId on 1,000,000 events).
+ */
+const DECIDED_ROWS_KEPT = 60_000;
+
+/** A decided day's block as read: its version (DECIDED_BLOCKS), lines, rows and decisions. */
+interface DecidedDay {
+  readonly version: string;
+  readonly packed: string;
+  readonly rows: readonly SeriesRow[];
+  readonly released: Uint8Array;
+  /** The md5 of the lines, as PostgreSQL's of the same UTF-8 text (HOUR_SKETCHES), computed once. */
+  readonly md5: () => string;
+}
 
 /**
  * The chunks an hour selection is read in: its last DAY_CHUNKS UTC days (or parts of days, at
@@ -843,7 +868,10 @@ export class SqlRollupStore implements RollupStore {
    * The packed days' lines a decided read took (readDecidedHours), by the answer it gave: the
    * sketch read handed that answer takes its lines from here instead of reading them again.
    */
-  private readonly decidedLines = new WeakMap<DecidedHours, { readonly selection: SeriesSelection; readonly lines: ReadonlyMap<number, string> }>();
+  private readonly decidedLines = new WeakMap<DecidedHours, { readonly selection: SeriesSelection; readonly days: ReadonlyMap<number, DecidedDay> }>();
+  /** Decided days as last read, least recently used first (DECIDED_ROWS_KEPT), by decidedDayKey. */
+  private readonly decidedDays = new Map<string, DecidedDay>();
+  private decidedRowsKept = 0;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -1245,30 +1273,50 @@ export class SqlRollupStore implements RollupStore {
   async readDecidedHours(plan: SeriesSelection, k: number): Promise<DecidedHours> {
     const days: number[] = [];
     for (let day = bucketStart(plan.from, 'day'); day < plan.to; day += INTERVAL_MS.day) days.push(day);
-    const result = await this.db.queryArrays<[dayMs: number, packed: string | null, values: Uint8Array | null, released: Uint8Array | null, empty: boolean]>(DECIDED_BLOCKS, [
-      plan.metric,
-      plan.grouping,
-      numberArray(days),
-      k,
-      plan.values,
-    ]);
+    const keys = days.map((day) => decidedDayKey(plan, k, day));
+    const held = keys.map((key) => this.decidedDays.get(key));
+    const result = await this.db.queryArrays<[dayMs: number, packed: string | null, values: Uint8Array | null, released: Uint8Array | null, empty: boolean, version: string | null]>(
+      DECIDED_BLOCKS,
+      [plan.metric, plan.grouping, numberArray(days), k, plan.values, held.map((day) => day?.version ?? null)],
+    );
     const rows: SeriesRow[] = [];
     const parts: Uint8Array[] = [];
-    const lines = new Map<number, string>();
+    const daysRead = new Map<number, DecidedDay>();
     let until = days[0] ?? plan.from;
-    for (const [day, packed, values, released, empty] of result.rows) {
+    for (const [dayMs, packed, values, released, empty, version] of result.rows) {
       // A day cut by the selection's ends is not whole.
-      if (day < plan.from || day + INTERVAL_MS.day > plan.to || !(empty || (packed !== null && released !== null))) break;
-      if (packed !== null) {
-        unpackLines(packed, values, day, rows);
-        parts.push(released!);
-        lines.set(day, packed);
+      if (dayMs < plan.from || dayMs + INTERVAL_MS.day > plan.to) break;
+      const i = (dayMs - days[0]!) / INTERVAL_MS.day;
+      const kept = held[i];
+      const day = kept && kept.version === version ? kept : packed !== null && released !== null && version !== null ? unpackDecidedDay(version, packed, values, released, dayMs) : undefined;
+      if (!day && !empty) break;
+      if (day) {
+        this.keepDecidedDay(keys[i]!, day);
+        for (const row of day.rows) rows.push(row);
+        parts.push(day.released);
+        daysRead.set(dayMs, day);
       }
-      until = day + INTERVAL_MS.day;
+      until = dayMs + INTERVAL_MS.day;
     }
     const decided = { until, rows, released: Buffer.concat(parts) };
-    this.decidedLines.set(decided, { selection: plan, lines });
+    this.decidedLines.set(decided, { selection: plan, days: daysRead });
     return decided;
+  }
+
+  /** Keeps a decided day as the most recently used, forgetting the least recently used beyond DECIDED_ROWS_KEPT. */
+  private keepDecidedDay(key: string, day: DecidedDay): void {
+    const before = this.decidedDays.get(key);
+    if (before) {
+      this.decidedDays.delete(key);
+      this.decidedRowsKept -= before.rows.length;
+    }
+    this.decidedDays.set(key, day);
+    this.decidedRowsKept += day.rows.length;
+    for (const [oldest, { rows }] of this.decidedDays) {
+      if (this.decidedRowsKept <= DECIDED_ROWS_KEPT) break;
+      this.decidedDays.delete(oldest);
+      this.decidedRowsKept -= rows.length;
+    }
   }
 
   async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[], used?: UsedRows, decided?: DecidedHours): Promise<SeriesSketchRow[]> {
@@ -1328,8 +1376,7 @@ export class SqlRollupStore implements RollupStore {
 
   /**
    * Per packed day among the chunks, its lines and which of them are `used`, where not all are:
-   * the lines `decided` holds of this selection as that read took them (their md5 computed here,
-   * as PostgreSQL's of the same UTF-8 text), the other days' read.
+   * the lines `decided` holds of this selection as that read took them, the other days' read.
    */
   private async usedLines(plan: SeriesSelection, chunks: readonly { from: number; to: number }[], used: UsedRows, decided: DecidedHours | undefined): Promise<Map<number, UsedLines>> {
     const masks = new Map<number, UsedLines>();
@@ -1338,19 +1385,31 @@ export class SqlRollupStore implements RollupStore {
       if (mask.includes(0)) masks.set(dayMs, { packed, md5: md5(), mask, hex: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('hex') });
     };
     const known = decided && this.decidedLines.get(decided);
-    const lines = known && sameRows(known.selection, plan) ? known.lines : undefined;
+    const decidedDays = known && sameRows(known.selection, plan) ? known.days : undefined;
     const days: number[] = [];
     for (const chunk of chunks) {
       if (chunk.to - chunk.from !== INTERVAL_MS.day) continue;
-      const packed = lines?.get(chunk.from);
-      if (packed === undefined) days.push(chunk.from);
-      else addMask(chunk.from, packed, () => createHash('md5').update(packed).digest('hex'));
+      const day = decidedDays?.get(chunk.from);
+      if (day) addMask(chunk.from, day.packed, day.md5);
+      else days.push(chunk.from);
     }
     if (days.length === 0) return masks;
     const result = await this.db.queryArrays<[dayMs: number, packed: string, md5: string]>(BLOCK_LINES, [plan.metric, plan.grouping, numberArray(days)]);
     for (const [dayMs, packed, md5] of result.rows) addMask(dayMs, packed, () => md5);
     return masks;
   }
+}
+
+/** Where a store keeps a decided day of a selection's rows for `k`. */
+function decidedDayKey(plan: SeriesSelection, k: number, day: number): string {
+  return `${plan.metric}\u0000${plan.grouping}\u0000${plan.values}\u0000${k}\u0000${day}`;
+}
+
+function unpackDecidedDay(version: string, packed: string, values: Uint8Array | null, released: Uint8Array, dayMs: number): DecidedDay {
+  const rows: SeriesRow[] = [];
+  unpackLines(packed, values, dayMs, rows);
+  let md5: string | undefined;
+  return { version, packed, rows, released, md5: () => (md5 ??= createHash('md5').update(packed).digest('hex')) };
 }
 
 /** Whether two selections are of the same stored rows, whatever their ranges (a packed day's lines are those of its rows). */
