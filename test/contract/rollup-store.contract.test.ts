@@ -729,6 +729,8 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
 
       // Handed the decided read of the selection, the sketch read takes the lines that read took
       // (one statement, not two), and a day packed again between the two is still sent whole.
+      // The selection starts with two days without events, which have no lines to read.
+      const widened = { ...selection, from: Date.parse('2026-10-21T00:00:00Z') };
       const statements: string[] = [];
       let beforeDecidedSketches: (() => Promise<void>) | undefined = async () => {
         await store.applyEvents([event('mood.reported', { valence: -0.1, arousal: 0.5 }, user(), '2026-10-24T15:10:00.000Z', 'web')]);
@@ -745,10 +747,10 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
         },
       };
       const handed = new SqlRollupStore(watched, { k: 4 });
-      const decidedHours = await handed.readDecidedHours(selection, 4);
+      const decidedHours = await handed.readDecidedHours(widened, 4);
       expect(decidedHours.rows.some((row) => row.bucket >= Date.parse('2026-10-24T00:00:00Z') && row.bucket < Date.parse('2026-10-25T00:00:00Z'))).toBe(true);
       statements.length = 0;
-      const racedAgain = await handed.readSeriesSketches(selection, undefined, used, decidedHours);
+      const racedAgain = await handed.readSeriesSketches(widened, undefined, used, decidedHours);
       expect(beforeDecidedSketches).toBeUndefined();
       expect(statements).toHaveLength(1);
       expect(await packedDay()).not.toEqual(linesAfter);

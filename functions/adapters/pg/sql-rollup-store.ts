@@ -868,7 +868,7 @@ export class SqlRollupStore implements RollupStore {
    * The packed days' lines a decided read took (readDecidedHours), by the answer it gave: the
    * sketch read handed that answer takes its lines from here instead of reading them again.
    */
-  private readonly decidedLines = new WeakMap<DecidedHours, { readonly selection: SeriesSelection; readonly days: ReadonlyMap<number, DecidedDay> }>();
+  private readonly decidedLines = new WeakMap<DecidedHours, { readonly selection: SeriesSelection; readonly until: number; readonly days: ReadonlyMap<number, DecidedDay> }>();
   /** Decided days as last read, least recently used first (DECIDED_ROWS_KEPT), by decidedDayKey. */
   private readonly decidedDays = new Map<string, DecidedDay>();
   private decidedRowsKept = 0;
@@ -1299,7 +1299,7 @@ export class SqlRollupStore implements RollupStore {
       until = dayMs + INTERVAL_MS.day;
     }
     const decided = { until, rows, released: Buffer.concat(parts) };
-    this.decidedLines.set(decided, { selection: plan, days: daysRead });
+    this.decidedLines.set(decided, { selection: plan, until, days: daysRead });
     return decided;
   }
 
@@ -1384,14 +1384,18 @@ export class SqlRollupStore implements RollupStore {
       const mask = usedLineMask(packed, dayMs, used);
       if (mask.includes(0)) masks.set(dayMs, { packed, md5: md5(), mask, hex: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('hex') });
     };
-    const known = decided && this.decidedLines.get(decided);
-    const decidedDays = known && sameRows(known.selection, plan) ? known.days : undefined;
+    const handed = decided && this.decidedLines.get(decided);
+    const read = handed && sameRows(handed.selection, plan) ? handed : undefined;
     const days: number[] = [];
     for (const chunk of chunks) {
       if (chunk.to - chunk.from !== INTERVAL_MS.day) continue;
-      const day = decidedDays?.get(chunk.from);
+      const day = read?.days.get(chunk.from);
       if (day) addMask(chunk.from, day.packed, day.md5);
-      else days.push(chunk.from);
+      // A day the decided read passed without a block has no rows (a month's range often starts
+      // before the data), and a day not over yet no block (PACK_DAYS packs days before the
+      // watermark, which follows the writers' clocks): were one packed by a clock ahead of ours,
+      // HOUR_SKETCHES would send it whole, unmasked.
+      else if ((!read || chunk.from < read.selection.from || chunk.from >= read.until) && chunk.to <= Date.now()) days.push(chunk.from);
     }
     if (days.length === 0) return masks;
     const result = await this.db.queryArrays<[dayMs: number, packed: string, md5: string]>(BLOCK_LINES, [plan.metric, plan.grouping, numberArray(days)]);
