@@ -12,6 +12,7 @@ import { makeDeliver } from '../use-cases/deliver';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlAlertRuleStore } from '../adapters/pg/sql-alert-rules';
 import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
+import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
 import { SqlAnomalyStore, SqlDetectorStateStore } from '../adapters/pg/sql-anomaly-stores';
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
@@ -45,7 +46,15 @@ export const alertManager = (db: SqlDatabase, notifying: Notifying): AlertManage
   makeAlertManager({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), ...notifying });
 
 export const seriesWatch = (db: SqlDatabase, operational: OperationalSeries, clock: Clock, logger: Logger): SeriesWatch =>
-  makeSeriesWatch({ rollups: new SqlRollupStore(db), operational, states: new SqlDetectorStateStore(db), anomalies: new SqlAnomalyStore(db), clock, logger });
+  makeSeriesWatch({
+    rollups: new SqlRollupStore(db),
+    operational,
+    history: new SqlOperationalMinutes(db),
+    states: new SqlDetectorStateStore(db),
+    anomalies: new SqlAnomalyStore(db),
+    clock,
+    logger,
+  });
 
 /**
  * What the detect and monitor functions share in AWS, built at cold start: the database, the

@@ -3,6 +3,7 @@ import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
+import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
 import { parseEnv, retentionEnv, retentionPolicy } from '../config/env';
 import { connectDatabase } from '../config/lambda';
 import { makePurge } from '../use-cases/purge';
@@ -16,7 +17,15 @@ export const handler = logger.around(
     const policy = retentionPolicy(parseEnv(retentionEnv));
     const db = await connectDatabase({ logger });
     // The report files expire by the bucket's lifecycle rule; the purge drops their index entries.
-    const purge = makePurge({ rollups: new SqlRollupStore(db), audit: new SqlAuditLog(db), reports: { index: new SqlReportIndex(db) }, policy, clock: { now: () => new Date() }, logger });
+    const purge = makePurge({
+      rollups: new SqlRollupStore(db),
+      audit: new SqlAuditLog(db),
+      reports: { index: new SqlReportIndex(db) },
+      operationalMinutes: new SqlOperationalMinutes(db),
+      policy,
+      clock: { now: () => new Date() },
+      logger,
+    });
     return (_event: Pick<ScheduledEvent, 'time'>) => purge();
   }),
 );

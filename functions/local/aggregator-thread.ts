@@ -12,6 +12,7 @@ import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
 import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sql-vacuum';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
+import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
 import { minuteRollupCutoff } from '../domain/privacy/retention';
@@ -422,6 +423,7 @@ export async function runAggregatorThread(): Promise<void> {
       rollups,
       audit: new SqlAuditLog(analytics),
       reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) },
+      operationalMinutes: new SqlOperationalMinutes(analytics),
       policy: retention,
       compact: makeVacuum(analytics),
       clock: systemClock,

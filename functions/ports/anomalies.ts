@@ -67,6 +67,17 @@ export interface OperationalSeries {
   readMinutes(from: number, to: number): Promise<OperationalMinutes>;
 }
 
+/**
+ * The ingest minutes kept past the live source's horizon (CloudWatch's one-minute data lasts 15
+ * days, the local runtime's counters a day): the series watch keeps what it reads, the
+ * operational report reads them back, the purge deletes them with the hour rollups.
+ */
+export interface OperationalMinuteHistory extends OperationalSeries {
+  /** Idempotent: a minute kept again replaces its values. */
+  keep(minutes: OperationalMinutes): Promise<void>;
+  purgeBefore(cutoff: Date): Promise<number>;
+}
+
 /** The CloudWatch namespace of the functions' embedded metric format lines (and the operators' dashboard). */
 export const METRICS_NAMESPACE = 'TherapeuticAnalytics';
 

@@ -5,12 +5,15 @@ import type { PurgeResult, RollupStore } from '../ports/rollups';
 import type { AuditLog } from '../ports/audit';
 import type { ObjectStore } from '../ports';
 import type { ReportIndex } from '../ports/reports';
+import type { OperationalMinuteHistory } from '../ports/anomalies';
 
 export interface PurgeDeps {
   readonly rollups: RollupStore;
   readonly audit: Pick<AuditLog, 'purgeBefore'>;
   /** `objects` where no lifecycle rule expires the report files (every local mode). */
   readonly reports: { readonly index: Pick<ReportIndex, 'purgeBefore'>; readonly objects?: Pick<ObjectStore, 'delete'> };
+  /** Kept with the hour rollups: the operational report reads both for the same days. */
+  readonly operationalMinutes: Pick<OperationalMinuteHistory, 'purgeBefore'>;
   readonly policy: RetentionPolicy;
   /** Makes the purged rows' space reusable where the database does not by itself (the embedded PGlite). */
   readonly compact?: () => Promise<void>;
@@ -20,11 +23,16 @@ export interface PurgeDeps {
 
 /** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally, and soon after the local runtime starts). */
 export function makePurge(deps: PurgeDeps) {
-  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number }> {
+  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number }> {
     const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
     const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
     for (const key of expiredReports) await deps.reports.objects?.delete(key);
-    const result = { ...(await deps.rollups.purge(cutoffs)), auditEntries: await deps.audit.purgeBefore(new Date(cutoffs.audit)), reports: expiredReports.length };
+    const result = {
+      ...(await deps.rollups.purge(cutoffs)),
+      auditEntries: await deps.audit.purgeBefore(new Date(cutoffs.audit)),
+      reports: expiredReports.length,
+      operationalMinutes: await deps.operationalMinutes.purgeBefore(new Date(cutoffs.hourRollups)),
+    };
     await deps.compact?.();
     deps.logger.info('purged', result);
     return result;

@@ -16,7 +16,7 @@ import type { Signal } from '../domain/alerting/model';
 import { projectSeriesRows, QueryError, type SeriesRow } from '../domain/rollups/metric-query';
 import { rowSource } from '../domain/rollups/rollup';
 import type { Clock } from '../ports';
-import type { Anomaly, AnomalyStore, DetectorStateStore, DetectorStateUpdate, OperationalSeries, StoredDetectorState } from '../ports/anomalies';
+import type { Anomaly, AnomalyStore, DetectorStateStore, DetectorStateUpdate, OperationalMinuteHistory, OperationalSeries, StoredDetectorState } from '../ports/anomalies';
 import type { RollupReader } from '../ports/rollups';
 import { anomalyQuerySchema, type AnomalyQueryParameters, type AnomalyView } from '../domain/anomaly/anomaly-query';
 import { issueMessage } from '../domain/api/issue-message';
@@ -29,6 +29,8 @@ export const MAX_CATCH_UP_MS = 24 * 3_600_000;
 export interface SeriesWatchDeps {
   readonly rollups: RollupReader;
   readonly operational: OperationalSeries;
+  /** Where the operational minutes read are kept for the reports, past the live source's horizon. */
+  readonly history: Pick<OperationalMinuteHistory, 'keep'>;
   readonly states: DetectorStateStore;
   readonly anomalies: AnomalyStore;
   readonly clock: Clock;
@@ -68,6 +70,7 @@ export function makeSeriesWatch(deps: SeriesWatchDeps): SeriesWatch {
       const from = Math.min(...plans.map((plan) => plan.from));
       const to = latest + MINUTE_MS;
       const [rollups, operational] = await Promise.all([readRollupMinutes(deps.rollups, from, to), deps.operational.readMinutes(from, to)]);
+      await deps.history.keep(operational);
       const minutes = Array.from({ length: (to - from) / MINUTE_MS }, (_, i) => from + i * MINUTE_MS);
       const points = seriesPoints(minutes, rollups, operational);
 

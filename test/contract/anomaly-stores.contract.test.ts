@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlAnomalyStore, SqlDetectorStateStore } from '../../functions/adapters/pg/sql-anomaly-stores';
+import { SqlOperationalMinutes } from '../../functions/adapters/pg/sql-operational-minutes';
 import { initialDetectorState, observe, WATCHED_SERIES } from '../../functions/domain/anomaly/watched-series';
 import type { Anomaly, DetectorStateUpdate } from '../../functions/ports/anomalies';
 import { contractOnBothDatabases } from '../support/both-databases';
@@ -85,3 +86,27 @@ async function expectContract(db: SqlDatabase): Promise<void> {
 }
 
 contractOnBothDatabases('SQL detector states and anomalies', 'saves a state only from the minute it was loaded with, and records anomalies once, listed newest first', expectContract);
+
+async function expectOperationalMinutesContract(db: SqlDatabase): Promise<void> {
+  await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
+  const history = new SqlOperationalMinutes(db);
+  const at = (minute: number) => T0 + minute * MINUTE;
+  // A minute with errors and requests, one with requests only, one with errors only.
+  await history.keep({ ingestErrors: [{ t: at(0), value: 3 }, { t: at(2), value: 1 }], ingestLatencyP95Ms: [{ t: at(0), value: 41.5 }, { t: at(1), value: 12.25 }] });
+  await history.keep({ ingestErrors: [], ingestLatencyP95Ms: [] });
+  expect(await history.readMinutes(at(0), at(3))).toEqual({
+    ingestErrors: [{ t: at(0), value: 3 }, { t: at(2), value: 1 }],
+    ingestLatencyP95Ms: [{ t: at(0), value: 41.5 }, { t: at(1), value: 12.25 }],
+  });
+  // [from, to): the minute at `to` is not read.
+  expect(await history.readMinutes(at(1), at(2))).toEqual({ ingestErrors: [], ingestLatencyP95Ms: [{ t: at(1), value: 12.25 }] });
+
+  // A minute kept again (a watch run redone) is replaced, not added to.
+  await history.keep({ ingestErrors: [{ t: at(0), value: 4 }], ingestLatencyP95Ms: [{ t: at(0), value: 40 }] });
+  expect((await history.readMinutes(at(0), at(1))).ingestErrors).toEqual([{ t: at(0), value: 4 }]);
+
+  expect(await history.purgeBefore(new Date(at(2)))).toBe(2);
+  expect(await history.readMinutes(at(0), at(3))).toEqual({ ingestErrors: [{ t: at(2), value: 1 }], ingestLatencyP95Ms: [] });
+}
+
+contractOnBothDatabases('SQL operational minutes', 'keeps ingest minutes once each, reads a range back and purges before a cutoff', expectOperationalMinutesContract);

@@ -454,124 +454,124 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     it('changes no answer before, during or after it, late events and replays included', async () => {
       // The reference is never rolled up: every answer of it is summed from minute rows.
       await withTwoDatabases(async (subject, plain) => {
-      // Deciding the days it packs for the answers' k, which late events undo with the blocks.
-      const store = new SqlRollupStore(subject.db, { k: 3 });
-      const reference = new SqlRollupStore(plain);
-      const both = async (list: readonly StoredEvent[]) => {
-        for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
-      };
+        // Deciding the days it packs for the answers' k, which late events undo with the blocks.
+        const store = new SqlRollupStore(subject.db, { k: 3 });
+        const reference = new SqlRollupStore(plain);
+        const both = async (list: readonly StoredEvent[]) => {
+          for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+        };
 
-      await both(early);
-      // Part of an hour: the 10:00 rows hold 10:00-10:46, and the rest of the hour is summed from minutes.
-      expect(await rollUpAll(store, '2026-11-22T10:47:30Z')).toBe(1);
-      expect(await store.rollUp(Date.parse('2026-11-22T10:47:30Z'))).toEqual({ rolledUpTo: Date.parse('2026-11-22T10:47:00Z'), minuteRows: 0, done: true });
-      const expected = await answers(reference);
-      expect(expected[5]!.suppressed).toEqual([{ reason: 'k_anonymity' }]);
-      expect(await answers(store)).toEqual(expected);
+        await both(early);
+        // Part of an hour: the 10:00 rows hold 10:00-10:46, and the rest of the hour is summed from minutes.
+        expect(await rollUpAll(store, '2026-11-22T10:47:30Z')).toBe(1);
+        expect(await store.rollUp(Date.parse('2026-11-22T10:47:30Z'))).toEqual({ rolledUpTo: Date.parse('2026-11-22T10:47:00Z'), minuteRows: 0, done: true });
+        const expected = await answers(reference);
+        expect(expected[5]!.suppressed).toEqual([{ reason: 'k_anonymity' }]);
+        expect(await answers(store)).toEqual(expected);
 
-      // Late events for 10:15-10:44 go into the hour and day rows as they come; later ones into minutes.
-      await both([...late, ...later, ...nextDay]);
-      const withLate = await answers(reference);
-      expect(withLate).not.toEqual(expected);
-      expect(await answers(store)).toEqual(withLate);
+        // Late events for 10:15-10:44 go into the hour and day rows as they come; later ones into minutes.
+        await both([...late, ...later, ...nextDay]);
+        const withLate = await answers(reference);
+        expect(withLate).not.toEqual(expected);
+        expect(await answers(store)).toEqual(withLate);
 
-      // Two days of minutes, in steps of at most ROLL_UP_SPAN_MS each.
-      expect(await rollUpAll(store, '2026-11-24T00:00:00Z')).toBeGreaterThan(1);
-      expect(await answers(store)).toEqual(withLate);
-      expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
-      expect(await answers(store)).toEqual(withLate);
+        // Two days of minutes, in steps of at most ROLL_UP_SPAN_MS each.
+        expect(await rollUpAll(store, '2026-11-24T00:00:00Z')).toBeGreaterThan(1);
+        expect(await answers(store)).toEqual(withLate);
+        expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
+        expect(await answers(store)).toEqual(withLate);
 
-      // Both days are whole before the watermark, so their hours are packed (rollup_hour_blocks).
-      // Events late for one of them unpack it: it is read from its rows until the roll-up packs it again.
-      const blocksOf = async (day: string) => (await subject.db.query<{ blocks: number }>('SELECT count(*)::int4 AS blocks FROM rollup_hour_blocks WHERE day = $1', [day])).rows[0]!.blocks;
-      const packed = await blocksOf('2026-11-22T00:00:00Z');
-      expect(packed).toBeGreaterThan(0);
-      // Each with its rows' sketches (migrations 019 and 022).
-      expect((await subject.db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_hour_blocks WHERE sketches IS NULL')).rows[0]!.n).toBe(0);
-      expect(await blocksOf('2026-11-23T00:00:00Z')).toBeGreaterThan(0);
-      await both(Array.from({ length: 30 }, (_, i) => traffic(4_000 + i, `2026-11-22T11:${String(i).padStart(2, '0')}:30.000Z`)));
-      expect(await blocksOf('2026-11-22T00:00:00Z')).toBeLessThan(packed);
-      const withLatePacked = await answers(reference);
-      expect(withLatePacked).not.toEqual(withLate);
-      expect(await answers(store)).toEqual(withLatePacked);
-      await rollUpAll(store, '2026-11-24T00:05:00Z');
-      expect(await blocksOf('2026-11-22T00:00:00Z')).toBe(packed);
-      expect(await answers(store)).toEqual(withLatePacked);
-      // A selection that cuts packed days reads the cut parts from their rows, as the whole days hold them.
-      const days = { metric: 'events', interval: 'hour' as const, grouping: 'type', from: Date.parse('2026-11-22T00:00:00Z'), to: Date.parse('2026-11-24T00:00:00Z'), values: false };
-      const cut = { ...days, from: Date.parse('2026-11-22T11:00:00Z'), to: Date.parse('2026-11-23T09:00:00Z') };
-      const whole = await store.readSeries(days);
-      // Both cut days have rows on either side of the cut.
-      expect([10, 11, 33].map((hour) => whole.some((row) => row.bucket === days.from + hour * 3_600_000))).toEqual([true, true, true]);
-      expect(await store.readSeries(cut)).toEqual(whole.filter((row) => row.bucket >= cut.from && row.bucket < cut.to));
+        // Both days are whole before the watermark, so their hours are packed (rollup_hour_blocks).
+        // Events late for one of them unpack it: it is read from its rows until the roll-up packs it again.
+        const blocksOf = async (day: string) => (await subject.db.query<{ blocks: number }>('SELECT count(*)::int4 AS blocks FROM rollup_hour_blocks WHERE day = $1', [day])).rows[0]!.blocks;
+        const packed = await blocksOf('2026-11-22T00:00:00Z');
+        expect(packed).toBeGreaterThan(0);
+        // Each with its rows' sketches (migrations 019 and 022).
+        expect((await subject.db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_hour_blocks WHERE sketches IS NULL')).rows[0]!.n).toBe(0);
+        expect(await blocksOf('2026-11-23T00:00:00Z')).toBeGreaterThan(0);
+        await both(Array.from({ length: 30 }, (_, i) => traffic(4_000 + i, `2026-11-22T11:${String(i).padStart(2, '0')}:30.000Z`)));
+        expect(await blocksOf('2026-11-22T00:00:00Z')).toBeLessThan(packed);
+        const withLatePacked = await answers(reference);
+        expect(withLatePacked).not.toEqual(withLate);
+        expect(await answers(store)).toEqual(withLatePacked);
+        await rollUpAll(store, '2026-11-24T00:05:00Z');
+        expect(await blocksOf('2026-11-22T00:00:00Z')).toBe(packed);
+        expect(await answers(store)).toEqual(withLatePacked);
+        // A selection that cuts packed days reads the cut parts from their rows, as the whole days hold them.
+        const days = { metric: 'events', interval: 'hour' as const, grouping: 'type', from: Date.parse('2026-11-22T00:00:00Z'), to: Date.parse('2026-11-24T00:00:00Z'), values: false };
+        const cut = { ...days, from: Date.parse('2026-11-22T11:00:00Z'), to: Date.parse('2026-11-23T09:00:00Z') };
+        const whole = await store.readSeries(days);
+        // Both cut days have rows on either side of the cut.
+        expect([10, 11, 33].map((hour) => whole.some((row) => row.bucket === days.from + hour * 3_600_000))).toEqual([true, true, true]);
+        expect(await store.readSeries(cut)).toEqual(whole.filter((row) => row.bucket >= cut.from && row.bucket < cut.to));
       });
     });
 
     it('folds in steps of at most the row bound, whole minutes each', async () => {
       await withTwoDatabases(async (subject, plain) => {
-      const store = new SqlRollupStore(subject.db, { rollUpStepRows: 60 });
-      const reference = new SqlRollupStore(plain);
-      for (const batch of batches([...early, ...later])) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
-      const steps: RollUpStep[] = [];
-      do steps.push(await store.rollUp(Date.parse('2026-11-22T13:00:00Z')));
-      while (!steps.at(-1)!.done);
-      const folded = steps.reduce((n, step) => n + step.minuteRows, 0);
-      expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(folded / 60));
-      // A step stops before the minute that would take it over the bound.
-      expect(Math.max(...steps.map((step) => step.minuteRows))).toBeLessThanOrEqual(60);
-      expect(steps.map((step) => step.rolledUpTo % 60_000)).toEqual(steps.map(() => 0));
-      expect(await answers(store)).toEqual(await answers(reference));
+        const store = new SqlRollupStore(subject.db, { rollUpStepRows: 60 });
+        const reference = new SqlRollupStore(plain);
+        for (const batch of batches([...early, ...later])) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+        const steps: RollUpStep[] = [];
+        do steps.push(await store.rollUp(Date.parse('2026-11-22T13:00:00Z')));
+        while (!steps.at(-1)!.done);
+        const folded = steps.reduce((n, step) => n + step.minuteRows, 0);
+        expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(folded / 60));
+        // A step stops before the minute that would take it over the bound.
+        expect(Math.max(...steps.map((step) => step.minuteRows))).toBeLessThanOrEqual(60);
+        expect(steps.map((step) => step.rolledUpTo % 60_000)).toEqual(steps.map(() => 0));
+        expect(await answers(store)).toEqual(await answers(reference));
       });
     });
 
     it('writes no minute rows past their retention for minutes the roll-up has passed, answering hours and days as a store that writes them', async () => {
       await withTwoDatabases(async (subject, plain) => {
-      // Minute rows are kept from 23 November on; the reference keeps every minute row.
-      const kept = Date.parse('2026-11-23T00:00:00Z');
-      const store = new SqlRollupStore(subject.db, { k: 3, minutesKeptFrom: () => kept });
-      const reference = new SqlRollupStore(plain);
-      const both = async (list: readonly StoredEvent[]) => {
-        for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
-      };
-      const minuteRowsBeforeKept = async (db: SqlDatabase) =>
-        (await db.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM rollups WHERE interval = 'minute' AND bucket < $1`, [new Date(kept)])).rows[0]!.n;
+        // Minute rows are kept from 23 November on; the reference keeps every minute row.
+        const kept = Date.parse('2026-11-23T00:00:00Z');
+        const store = new SqlRollupStore(subject.db, { k: 3, minutesKeptFrom: () => kept });
+        const reference = new SqlRollupStore(plain);
+        const both = async (list: readonly StoredEvent[]) => {
+          for (const batch of batches(list)) await Promise.all([store.applyEvents(batch), reference.applyEvents(batch)]);
+        };
+        const minuteRowsBeforeKept = async (db: SqlDatabase) =>
+          (await db.query<{ n: number }>(`SELECT count(*)::int4 AS n FROM rollups WHERE interval = 'minute' AND bucket < $1`, [new Date(kept)])).rows[0]!.n;
 
-      // Minutes the roll-up has not passed keep their rows, whatever their age: it folds them later.
-      await both(early);
-      const unfolded = await minuteRowsBeforeKept(subject.db);
-      expect(unfolded).toBe(await minuteRowsBeforeKept(plain));
-      await rollUpAll(store, '2026-11-23T12:00:00Z');
-      // History of the 22nd, now passed and past retention: hours and days only. The 23rd's keep their minutes.
-      await both([...late, ...later, ...nextDay]);
-      expect(await minuteRowsBeforeKept(subject.db)).toBe(unfolded);
-      expect(await minuteRowsBeforeKept(plain)).toBeGreaterThan(unfolded);
-      const minuteQuery = (q: (typeof queries)[number]) => q.interval === 'minute';
-      const [ours, theirs] = await Promise.all([answers(store), answers(reference)]);
-      expect(ours.filter((_, i) => !minuteQuery(queries[i]!))).toEqual(theirs.filter((_, i) => !minuteQuery(queries[i]!)));
-      const nextMorning = { metric: 'events', from: '2026-11-23T09:00:00Z', to: '2026-11-23T10:00:00Z', interval: 'minute', groupBy: 'type' };
-      expect(await queryMetric(store, nextMorning, { k: 3 })).toEqual(await queryMetric(reference, nextMorning, { k: 3 }));
+        // Minutes the roll-up has not passed keep their rows, whatever their age: it folds them later.
+        await both(early);
+        const unfolded = await minuteRowsBeforeKept(subject.db);
+        expect(unfolded).toBe(await minuteRowsBeforeKept(plain));
+        await rollUpAll(store, '2026-11-23T12:00:00Z');
+        // History of the 22nd, now passed and past retention: hours and days only. The 23rd's keep their minutes.
+        await both([...late, ...later, ...nextDay]);
+        expect(await minuteRowsBeforeKept(subject.db)).toBe(unfolded);
+        expect(await minuteRowsBeforeKept(plain)).toBeGreaterThan(unfolded);
+        const minuteQuery = (q: (typeof queries)[number]) => q.interval === 'minute';
+        const [ours, theirs] = await Promise.all([answers(store), answers(reference)]);
+        expect(ours.filter((_, i) => !minuteQuery(queries[i]!))).toEqual(theirs.filter((_, i) => !minuteQuery(queries[i]!)));
+        const nextMorning = { metric: 'events', from: '2026-11-23T09:00:00Z', to: '2026-11-23T10:00:00Z', interval: 'minute', groupBy: 'type' };
+        expect(await queryMetric(store, nextMorning, { k: 3 })).toEqual(await queryMetric(reference, nextMorning, { k: 3 }));
       });
     });
 
     it('counts every event once when the roll-up runs in another instance while batches are applied', async () => {
       await withTwoDatabases(async (subject, plain) => {
-      const writer = new SqlRollupStore(subject.db);
-      const roller = new SqlRollupStore(await subject.another());
-      const reference = new SqlRollupStore(plain);
-      const all = [...early, ...later, ...late, ...nextDay];
-      for (const batch of batches(all)) await reference.applyEvents(batch);
-      // The roll-up chases the batches minute by minute through the three hours, then passes them.
-      const stops = Array.from({ length: 12 }, (_, i) => `2026-11-22T${String(10 + Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}:00Z`);
-      await Promise.all([
-        (async () => {
-          for (const batch of batches(all)) await writer.applyEvents(batch);
-        })(),
-        (async () => {
-          for (const until of stops) await rollUpAll(roller, until);
-        })(),
-      ]);
-      await rollUpAll(roller, '2026-11-24T00:00:00Z');
-      expect(await answers(writer)).toEqual(await answers(reference));
+        const writer = new SqlRollupStore(subject.db);
+        const roller = new SqlRollupStore(await subject.another());
+        const reference = new SqlRollupStore(plain);
+        const all = [...early, ...later, ...late, ...nextDay];
+        for (const batch of batches(all)) await reference.applyEvents(batch);
+        // The roll-up chases the batches minute by minute through the three hours, then passes them.
+        const stops = Array.from({ length: 12 }, (_, i) => `2026-11-22T${String(10 + Math.floor(i / 4)).padStart(2, '0')}:${String((i % 4) * 15).padStart(2, '0')}:00Z`);
+        await Promise.all([
+          (async () => {
+            for (const batch of batches(all)) await writer.applyEvents(batch);
+          })(),
+          (async () => {
+            for (const until of stops) await rollUpAll(roller, until);
+          })(),
+        ]);
+        await rollUpAll(roller, '2026-11-24T00:00:00Z');
+        expect(await answers(writer)).toEqual(await answers(reference));
       });
     });
   });

@@ -4,6 +4,7 @@ import { jsonLogger } from '../../functions/adapters/log';
 import { embeddedDatabase, type EmbeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlAnomalyStore, SqlDetectorStateStore } from '../../functions/adapters/pg/sql-anomaly-stores';
+import { SqlOperationalMinutes } from '../../functions/adapters/pg/sql-operational-minutes';
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import { WATCHED_SERIES } from '../../functions/domain/anomaly/watched-series';
 import type { EventType, StoredEvent } from '../../functions/domain/events/schema';
@@ -52,7 +53,8 @@ describe('the series watch over the rollups in PostgreSQL (PGlite)', () => {
     operational.observe(INGEST_METRIC_NAMES.latency, 55);
     const states = new SqlDetectorStateStore(db);
     const anomalies = new SqlAnomalyStore(db);
-    const watch = () => makeSeriesWatch({ rollups, operational, states, anomalies, clock, logger: jsonLogger('test', 'silent') });
+    const history = new SqlOperationalMinutes(db);
+    const watch = () => makeSeriesWatch({ rollups, operational, history, states, anomalies, clock, logger: jsonLogger('test', 'silent') });
 
     const signals = await watch().tick();
     const valueOf = (key: string) => signals.find((s) => s.subject.id === key)?.value;
@@ -70,5 +72,7 @@ describe('the series watch over the rollups in PostgreSQL (PGlite)', () => {
     expect(stored.every((s) => s.lastMinute === M)).toBe(true);
     // The next invocation finds the minute taken in.
     expect(await watch().tick()).toEqual([]);
+    // The ingest minute read is kept for the reports, past the live counters' day.
+    expect(await history.readMinutes(M, M + MINUTE)).toEqual({ ingestErrors: [], ingestLatencyP95Ms: [{ t: M, value: (await operational.readMinutes(M, M + MINUTE)).ingestLatencyP95Ms[0]!.value }] });
   });
 });

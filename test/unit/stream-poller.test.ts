@@ -406,18 +406,11 @@ describe('stream poller over the embedded stream', () => {
         },
         { batchSize: 2, pollIntervalMs: 10 },
       );
-      const second = new StreamPoller({
+      const second = test.poller(async (event) => void order.push(...event.Records.map((record) => `second ${bodyOf(record)}`)), {
         consumer: `${test.consumer}-second`,
-        reader: test.stream,
-        checkpoints: new SqlCheckpointStore(db),
-        deadLetters: new SqlDeadLetterQueue(db),
-        handler: async (event) => void order.push(...event.Records.map((record) => `second ${bodyOf(record)}`)),
         giveWay: () => first.caughtUp(10_000),
         batchSize: 2,
         pollIntervalMs: 10,
-        clock: systemClock,
-        sleep,
-        logger: silent,
       });
       await test.put(bodies(10, 1));
       first.start();
@@ -439,18 +432,11 @@ describe('stream poller over the embedded stream', () => {
       const blocked = new Promise<void>((resolve) => (unblock = resolve));
       const first = test.poller(() => blocked, { batchSize: 2, pollIntervalMs: 10 });
       const secondDelivered: string[] = [];
-      const second = new StreamPoller({
+      const second = test.poller(async (event) => void secondDelivered.push(...event.Records.map(bodyOf)), {
         consumer: `${test.consumer}-second`,
-        reader: test.stream,
-        checkpoints: new SqlCheckpointStore(db),
-        deadLetters: new SqlDeadLetterQueue(db),
-        handler: async (event) => void secondDelivered.push(...event.Records.map(bodyOf)),
         giveWay: () => first.caughtUp(20),
         batchSize: 2,
         pollIntervalMs: 10,
-        clock: systemClock,
-        sleep,
-        logger: silent,
       });
       await test.put(bodies(6, 1));
       first.start();

@@ -35,6 +35,7 @@ import {
 import type { PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { applyFeatures, signedSubjectHash } from './sql-user-features';
+import { bareArray, quotedArray, textArray } from './array-literals';
 
 /**
  * Sketches are merged in memory, so two aggregators writing the same row at once would lose one
@@ -681,35 +682,6 @@ interface ChangedRow extends StoredValues {
   users_approx: boolean;
 }
 
-/**
- * Array parameters as PostgreSQL array literals, built here: pg's own conversion prepares and
- * escapes every element in turn, which was a tenth of the client's time per batch. Key texts come
- * from small sets (metric, grouping and group-key values), so their quoted forms are memoised.
- */
-const quoted = new Map<string, string>();
-const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
-function textArray(values: readonly string[]): string {
-  if (quoted.size > 100_000) quoted.clear();
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    let element = quoted.get(value);
-    if (element === undefined) quoted.set(value, (element = quote(value)));
-    out += i === 0 ? element : `,${element}`;
-  }
-  return `${out}}`;
-}
-
-/** Texts of a large set (a batch's event ids), not memoised. */
-function quotedArray(values: readonly string[]): string {
-  return `{${values.map(quote).join(',')}}`;
-}
-
-/** Finite numbers print in the shortest form that reads back as the same double. */
-function numberArray(values: readonly number[]): string {
-  return `{${values.join(',')}}`;
-}
-
 /** A stored row's values with its sketches deserialised. */
 function valuesOf(row: StoredValues): RollupValues {
   return {
@@ -830,22 +802,22 @@ function upsertParams(
     textArray(metric),
     textArray(interval),
     textArray(grouping),
-    numberArray(bucket),
+    bareArray(bucket),
     textArray(groupKey),
-    numberArray(count),
-    numberArray(sum),
-    numberArray(min),
-    numberArray(max),
-    numberArray(qOffset),
-    numberArray(qLength),
-    numberArray(uOffset),
-    numberArray(uLength),
-    numberArray(usersCount),
-    `{${approx.join(',')}}`,
+    bareArray(count),
+    bareArray(sum),
+    bareArray(min),
+    bareArray(max),
+    bareArray(qOffset),
+    bareArray(qLength),
+    bareArray(uOffset),
+    bareArray(uLength),
+    bareArray(usersCount),
+    bareArray(approx),
     seq,
-    `{${isFresh.join(',')}}`,
-    `{${p50.join(',')}}`,
-    `{${p95.join(',')}}`,
+    bareArray(isFresh),
+    bareArray(p50),
+    bareArray(p95),
   ];
 }
 
@@ -933,8 +905,8 @@ export class SqlRollupStore implements RollupStore {
     const firsts = [...firstById.values()];
     const begun = tx.query<{ seq: number; rolled_up_to: number; applied: number; new_ids: string | null }>(BEGIN_WRITE, [
       quotedArray([...firstById.keys()]),
-      `{${firsts.map((event) => signedSubjectHash(event.subject)).join(',')}}`,
-      numberArray(firsts.map((event) => Date.parse(event.receivedAt))),
+      bareArray(firsts.map((event) => signedSubjectHash(event.subject))),
+      bareArray(firsts.map((event) => Date.parse(event.receivedAt))),
     ]);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
     begun.catch(() => undefined);
@@ -1042,7 +1014,7 @@ export class SqlRollupStore implements RollupStore {
         blocks.released.push(Buffer.from(released[l]!.buffer, released[l]!.byteOffset, released[l]!.byteLength).toString('hex'));
       });
     });
-    await tx.query(DECIDE_BLOCKS, [textArray(blocks.metrics), numberArray(blocks.days), textArray(blocks.groupings), textArray(blocks.released), k]);
+    await tx.query(DECIDE_BLOCKS, [textArray(blocks.metrics), bareArray(blocks.days), textArray(blocks.groupings), textArray(blocks.released), k]);
   }
 
   /** Merges the deltas into the rows they change and writes those, caching them as it goes. */
@@ -1144,9 +1116,9 @@ export class SqlRollupStore implements RollupStore {
       textArray(indexes.map((i) => deltas[i]!.metric)),
       textArray(indexes.map((i) => deltas[i]!.interval)),
       textArray(indexes.map((i) => deltas[i]!.grouping)),
-      numberArray(indexes.map((i) => deltas[i]!.bucket)),
+      bareArray(indexes.map((i) => deltas[i]!.bucket)),
       textArray(indexes.map((i) => deltas[i]!.groupKey)),
-      numberArray(indexes.map(version)),
+      bareArray(indexes.map(version)),
     ]);
   }
 
@@ -1233,14 +1205,14 @@ export class SqlRollupStore implements RollupStore {
       textArray(plans.map((plan) => plan.metric)),
       textArray(plans.map((plan) => plan.interval)),
       textArray(plans.map((plan) => plan.grouping)),
-      numberArray(plans.map((plan) => plan.from)),
-      numberArray(plans.map((plan) => plan.to)),
-      `{${plans.map((plan) => plan.values).join(',')}}`,
-      numberArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
+      bareArray(plans.map((plan) => plan.from)),
+      bareArray(plans.map((plan) => plan.to)),
+      bareArray(plans.map((plan) => plan.values)),
+      bareArray(plans.map((plan) => INTERVAL_MS[plan.interval])),
       textArray(minutes.map((source) => source.grouping)),
-      numberArray(chunks.map((chunk) => chunk.level)),
-      numberArray(chunks.map((chunk) => chunk.from)),
-      numberArray(chunks.map((chunk) => chunk.to)),
+      bareArray(chunks.map((chunk) => chunk.level)),
+      bareArray(chunks.map((chunk) => chunk.from)),
+      bareArray(chunks.map((chunk) => chunk.to)),
     ]);
     const points = plans.map((): SeriesRow[] => []);
     const open = plans.map((): SeriesSketchRow[] => []);
@@ -1277,7 +1249,7 @@ export class SqlRollupStore implements RollupStore {
     const held = keys.map((key) => this.decidedDays.get(key));
     const result = await this.db.queryArrays<[dayMs: number, packed: string | null, values: Uint8Array | null, released: Uint8Array | null, empty: boolean, version: string | null]>(
       DECIDED_BLOCKS,
-      [plan.metric, plan.grouping, numberArray(days), k, plan.values, held.map((day) => day?.version ?? null)],
+      [plan.metric, plan.grouping, bareArray(days), k, plan.values, held.map((day) => day?.version ?? null)],
     );
     const rows: SeriesRow[] = [];
     const parts: Uint8Array[] = [];
@@ -1357,8 +1329,8 @@ export class SqlRollupStore implements RollupStore {
     const result = await this.db.queryArrays<[dayMs: number | null, packed: string | null, values: Uint8Array | null, sketches: string]>(HOUR_SKETCHES, [
       plan.metric,
       plan.grouping,
-      numberArray(chunks.map((chunk) => chunk.from)),
-      numberArray(chunks.map((chunk) => chunk.to)),
+      bareArray(chunks.map((chunk) => chunk.from)),
+      bareArray(chunks.map((chunk) => chunk.to)),
       minutes.grouping,
       chunks.map((chunk) => masks.get(chunk.from)?.hex ?? null),
       chunks.map((chunk) => masks.get(chunk.from)?.md5 ?? null),
@@ -1398,7 +1370,7 @@ export class SqlRollupStore implements RollupStore {
       else if ((!read || chunk.from < read.selection.from || chunk.from >= read.until) && chunk.to <= Date.now()) days.push(chunk.from);
     }
     if (days.length === 0) return masks;
-    const result = await this.db.queryArrays<[dayMs: number, packed: string, md5: string]>(BLOCK_LINES, [plan.metric, plan.grouping, numberArray(days)]);
+    const result = await this.db.queryArrays<[dayMs: number, packed: string, md5: string]>(BLOCK_LINES, [plan.metric, plan.grouping, bareArray(days)]);
     for (const [dayMs, packed, md5] of result.rows) addMask(dayMs, packed, () => md5);
     return masks;
   }

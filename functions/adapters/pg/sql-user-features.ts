@@ -3,6 +3,7 @@ import { memberHash } from '../../domain/rollups/distinct-sketch';
 import type { StoredEvent } from '../../domain/events/schema';
 import type { FeatureRows } from '../../ports/features';
 import type { SqlDatabase, SqlExecutor } from './database';
+import { bareArray } from './array-literals';
 
 /** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
 export const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
@@ -16,9 +17,6 @@ const WRITE_STATES = `
   SELECT u.subject_hash, u.state, now() FROM ROWS FROM (unnest($1::int8[]), jsonb_array_elements($2::jsonb)) AS u(subject_hash, state)
   ON CONFLICT (subject_hash) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`;
 
-/** Subject hashes (signed decimal) as an int8[] literal: digits and a sign need no quoting. */
-const hashArray = (hashes: readonly string[]): string => `{${hashes.join(',')}}`;
-
 /**
  * Merges a batch's new events into their users' feature rows. Called inside the rollup store's
  * write, under its writer lock: no other writer reads a row between this read and this write.
@@ -27,13 +25,13 @@ export async function applyFeatures(tx: SqlExecutor, events: readonly StoredEven
   const deltas = [...featureDeltas(events)];
   if (deltas.length === 0) return;
   const hashes = deltas.map(([subject]) => signedSubjectHash(subject));
-  const { rows } = await tx.query<{ subject_hash: string; state: FeatureState }>(READ_STATES, [hashArray(hashes)]);
+  const { rows } = await tx.query<{ subject_hash: string; state: FeatureState }>(READ_STATES, [bareArray(hashes)]);
   const stored = new Map(rows.map((row) => [row.subject_hash, row.state]));
   const states = deltas.map(([, delta], i) => {
     const before = stored.get(hashes[i]!);
     return before ? mergeFeatureState(before, delta) : delta;
   });
-  await tx.query(WRITE_STATES, [hashArray(hashes), JSON.stringify(states)]);
+  await tx.query(WRITE_STATES, [bareArray(hashes), JSON.stringify(states)]);
 }
 
 /** The stored feature state of each of these users (by pseudonym) that has one. */

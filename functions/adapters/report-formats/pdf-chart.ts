@@ -7,6 +7,7 @@
 import { createElement as h, type ReactElement } from 'react';
 import { bucketTextFormat, chartGeometry, labelledBuckets, pathOf } from '../../domain/reports/chart-geometry';
 import { cellText, type ReportChart } from '../../domain/reports/document';
+import { tagged } from './pdf-structure';
 
 /** The react-pdf components a chart is drawn with (pdf.ts says why they are passed in). */
 type ChartPrimitives = Pick<typeof import('@react-pdf/renderer'), 'Circle' | 'G' | 'Line' | 'Path' | 'Svg' | 'Text' | 'View'>;
@@ -106,17 +107,19 @@ export function chartDrawing(
     chart.series.length > 1
       ? h(
           View,
-          { style: { flexDirection: 'row', flexWrap: 'wrap', marginTop: 2, marginBottom: 2 } },
+          { style: { flexDirection: 'row', flexWrap: 'wrap', marginTop: 2, marginBottom: 2 }, ...tagged('L') },
           chart.series.map((series, index) =>
             h(
               View,
-              { key: series.name, style: { flexDirection: 'row', alignItems: 'center', marginRight: 10 } },
+              { key: series.name, style: { flexDirection: 'row', alignItems: 'center', marginRight: 10 }, ...tagged('LI') },
               h(View, { style: { width: 8, height: 8, backgroundColor: seriesColour(index), marginRight: 3 } }),
-              h(Text, { style: { fontSize: 8 } }, series.name),
+              h(Text, { style: { fontSize: 8 }, ...tagged('LBody') }, series.name),
             ),
           ),
         )
       : null;
 
-  return h(View, { wrap: false }, h(Svg, { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}` }, [...grid, ...axes, ...timeLabels, ...marks]), legend);
+  // The drawing is one figure; its description, printed under it, is also its alternative text.
+  const figure = tagged({ type: 'Figure', alt: chart.description });
+  return h(View, { wrap: false }, h(Svg, { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, ...figure }, [...grid, ...axes, ...timeLabels, ...marks]), legend);
 }

@@ -3,12 +3,14 @@
  * Helvetica, so rendering never fetches a font. Text stays text (tables, chart labels, notes) and
  * charts are vector paths, so the file can be searched, copied from and read aloud.
  *
- * What react-pdf 4.9 cannot do: it writes no PDF structure tree. It hands pdfkit neither the
- * `tagged` option nor marked content, so headings are not /H1 /H2 tags and tables are not /Table;
- * a screen reader gets the text in drawing order but no roles. What it can do is done here: the
- * document's title (shown in the viewer's title bar), language, author, subject and keywords; an
- * outline (bookmarks) entry per section, opened beside the document; a contents list with page
- * numbers that links to each section; chart descriptions printed as text under each chart.
+ * The file is a tagged PDF: react-pdf 4.9 writes no structure tree of its own, so a patch of it
+ * (patches/, applied by `npm ci`) hands pdfkit the `tagged` option and turns a node's `structure`
+ * prop into a structure element, its drawing into marked content. The title is /H1, sections /H2,
+ * captions /H3, paragraphs /P, the header's facts a list, the contents /TOC, tables /Table with
+ * header cells, charts /Figure with their description as alternative text; running heads, rules
+ * and backgrounds are artifacts. Besides: the document's title (shown in the viewer's title bar),
+ * language, author, subject and keywords; an outline (bookmarks) entry per section, opened beside
+ * the document; a contents list with page numbers that links to each section.
  */
 import { createElement as h, type ReactElement, type ReactNode } from 'react';
 import type { Styles } from '@react-pdf/renderer';
@@ -26,6 +28,7 @@ import {
 import type { ReportRenderer } from '../../ports/reports';
 import { withHelveticaText } from './helvetica-text';
 import { chartDrawing } from './pdf-chart';
+import { tagged } from './pdf-structure';
 
 /*
  * react-pdf is loaded by a dynamic import: the local runtime runs under tsx, which compiles a
@@ -96,13 +99,15 @@ function header({ Text, View }: ReactPdf, document: ReportDocument): ReactElemen
   return h(
     View,
     null,
-    h(Text, { style: styles.title }, document.title),
+    h(Text, { style: styles.title, ...tagged('H1') }, document.title),
     h(
       View,
-      { style: styles.facts },
-      facts.map(([name, value]) => h(View, { key: name, style: styles.fact }, h(Text, { style: styles.factName }, name), h(Text, null, value))),
+      { style: styles.facts, ...tagged('L') },
+      facts.map(([name, value]) =>
+        h(View, { key: name, style: styles.fact, ...tagged('LI') }, h(Text, { style: styles.factName, ...tagged('Lbl') }, name), h(Text, { ...tagged('LBody') }, value)),
+      ),
     ),
-    h(Text, { style: styles.note }, withholdingNote(document.k)),
+    h(Text, { style: styles.note, ...tagged('P') }, withholdingNote(document.k)),
   );
 }
 
@@ -113,14 +118,18 @@ function header({ Text, View }: ReactPdf, document: ReportDocument): ReactElemen
 function contents({ Link, Text, View }: ReactPdf, sections: readonly ReportSection[], pages: HeadingPages | null): ReactElement {
   return h(
     View,
-    { style: styles.contents },
-    h(Text, { style: styles.contentsHeading }, 'Contents'),
-    sections.map((section) =>
-      h(
-        Link,
-        { key: section.id, src: `#${section.id}`, style: styles.contentsRow },
-        h(Text, null, section.heading),
-        h(Text, { style: styles.contentsPage }, pages === null ? '000' : String(pages.get(section.id) ?? '')),
+    null,
+    h(Text, { style: styles.contentsHeading, ...tagged('H2') }, 'Contents'),
+    h(
+      View,
+      { style: styles.contents, ...tagged('TOC') },
+      sections.map((section) =>
+        h(
+          Link,
+          { key: section.id, src: `#${section.id}`, style: styles.contentsRow, ...tagged('TOCI') },
+          h(Text, { ...tagged('P') }, section.heading),
+          h(Text, { style: styles.contentsPage, ...tagged('P') }, pages === null ? '000' : String(pages.get(section.id) ?? '')),
+        ),
       ),
     ),
   );
@@ -138,27 +147,36 @@ function tableBlock({ Text, View }: ReactPdf, table: ReportTable, timeZone: stri
   }));
   const cellStyles = table.columns.map((column, index) => ({ ...styles.cell, flex: columnFlex(column.format, index), ...(NUMERIC.has(column.format) ? styles.numeric : {}) }));
   const withheldStyles = cellStyles.map((style) => ({ ...style, ...styles.withheldCell }));
+  // The first cell names its row: a header cell for the row, as the column headings are for theirs.
   const cell = (value: ReportCell, format: CellFormat, index: number) =>
-    h(Text, { key: index, style: (isWithheld(value) ? withheldStyles : cellStyles)[index] }, cellText(value, format, timeZone));
+    h(
+      Text,
+      { key: index, style: (isWithheld(value) ? withheldStyles : cellStyles)[index], ...tagged(index === 0 ? { type: 'TH', scope: 'Row' } : 'TD') },
+      cellText(value, format, timeZone),
+    );
   return h(
     View,
     null,
-    h(Text, { style: styles.caption, minPresenceAhead: 48 }, table.caption),
+    h(Text, { style: styles.caption, minPresenceAhead: 48, ...tagged('H3') }, table.caption),
     h(
       View,
-      { style: styles.table },
+      { style: styles.table, ...tagged('Table') },
       // `fixed` inside the table repeats the header row on every page the table runs onto.
       h(
         View,
-        { style: styles.headerRow, fixed: true },
+        { style: styles.headerRow, fixed: true, ...tagged('TR') },
         table.columns.map((column, index) =>
-          h(Text, { key: index, style: headerStyles[index] }, column.unit === undefined ? column.label : `${column.label} (${column.unit})`),
+          h(
+            Text,
+            { key: index, style: headerStyles[index], ...tagged({ type: 'TH', scope: 'Column' }) },
+            column.unit === undefined ? column.label : `${column.label} (${column.unit})`,
+          ),
         ),
       ),
       table.rows.map((row, rowIndex) =>
         h(
           View,
-          { key: rowIndex, style: rowIndex % 2 === 1 ? [styles.row, styles.stripedRow] : styles.row, wrap: false },
+          { key: rowIndex, style: rowIndex % 2 === 1 ? [styles.row, styles.stripedRow] : styles.row, wrap: false, ...tagged('TR') },
           table.columns.map((column, index) => cell(row[index] ?? null, column.format, index)),
         ),
       ),
@@ -170,16 +188,16 @@ function block(lib: ReactPdf, content: ReportBlock, timeZone: string, key: numbe
   const { Text, View } = lib;
   switch (content.kind) {
     case 'paragraph':
-      return h(Text, { key, style: styles.paragraph }, content.text);
+      return h(Text, { key, style: styles.paragraph, ...tagged('P') }, content.text);
     case 'table':
       return h(View, { key }, tableBlock(lib, content, timeZone));
     case 'chart':
       return h(
         View,
         { key, wrap: false },
-        h(Text, { style: styles.chartTitle }, content.title),
+        h(Text, { style: styles.chartTitle, ...tagged('H3') }, content.title),
         chartDrawing(lib, content, CONTENT_WIDTH, timeZone),
-        h(Text, { style: styles.chartDescription }, content.description),
+        h(Text, { style: styles.chartDescription, ...tagged('P') }, content.description),
       );
   }
 }
@@ -195,6 +213,7 @@ function section(lib: ReactPdf, content: ReportSection, timeZone: string, record
     h(Text, {
       id: content.id,
       ...outlineEntry(content.heading),
+      ...tagged('H2'),
       style: styles.sectionHeading,
       minPresenceAhead: 60,
       // Called once the heading's page is known: the contents of the next layout print it.
@@ -216,11 +235,11 @@ function reportPdf(lib: ReactPdf, document: ReportDocument, sections: readonly R
     h(
       View,
       { style: { flexGrow: 1 } },
-      h(View, { style: styles.chrome }, h(Text, null, document.title), h(Text, null, periodText(document))),
+      h(View, { style: styles.chrome, ...tagged('Artifact') }, h(Text, null, document.title), h(Text, null, periodText(document))),
       h(View, { style: styles.flow }, children),
       h(
         View,
-        { style: styles.chrome },
+        { style: styles.chrome, ...tagged('Artifact') },
         h(Text, null, `k = ${document.k}; generated ${cellText(document.generatedAt, 'datetime', zone)} (${zone})`),
         h(Text, null, `Page ${pageNumber ?? ''} of ${totalPages ?? ''}`),
       ),
@@ -234,6 +253,9 @@ function reportPdf(lib: ReactPdf, document: ReportDocument, sections: readonly R
       keywords: `${document.kind} report, ${document.period.label}`,
       creator: 'Therapeutic analytics reporting',
       language: 'en-GB',
+      // pdfkit's default version, 1.3, predates the mark information a tagged file declares.
+      pdfVersion: '1.7',
+      ...{ tagged: true },
       // The report's own instant, not the clock: the same document gives the same file.
       creationDate: new Date(document.generatedAt),
       pageMode: 'useOutlines',

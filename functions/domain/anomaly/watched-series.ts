@@ -86,6 +86,16 @@ export interface OperationalMinutes {
   readonly ingestLatencyP95Ms: readonly MinuteValue[];
 }
 
+/**
+ * Minutes of two reads of the same source, the newer's value where both hold a minute: the kept
+ * history under the live source's recent minutes (`OperationalMinuteHistory`).
+ */
+export function overlayMinutes(older: OperationalMinutes, newer: OperationalMinutes): OperationalMinutes {
+  const overlay = (a: readonly MinuteValue[], b: readonly MinuteValue[]) =>
+    [...new Map([...a, ...b].map((point) => [point.t, point])).values()].sort((x, y) => x.t - y.t);
+  return { ingestErrors: overlay(older.ingestErrors, newer.ingestErrors), ingestLatencyP95Ms: overlay(older.ingestLatencyP95Ms, newer.ingestLatencyP95Ms) };
+}
+
 export interface WatchedPoint extends SeriesPoint {
   /** Distinct users behind the minute's value (event-derived series only). */
   readonly users?: number;

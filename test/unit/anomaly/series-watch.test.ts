@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MinuteMetrics } from '../../../functions/adapters/local/minute-metrics';
 import type { Logger } from '../../../functions/adapters/log';
+import type { MinuteValue, OperationalMinutes } from '../../../functions/domain/anomaly/watched-series';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { QueryError } from '../../../functions/domain/rollups/metric-query';
 import { computeRollups, type RollupRow } from '../../../functions/domain/rollups/rollup';
@@ -78,9 +79,13 @@ function deployment() {
   const states = new MemoryStates();
   const anomalies = new MemoryAnomalies();
   const operational = new MinuteMetrics(new PrometheusCounters(), clock);
-  const watch = () => makeSeriesWatch({ rollups: memoryRollupReader(rows), operational, states, anomalies, clock, logger: silent });
+  const kept: MinuteValue[] = [];
+  const history = { keep: async (minutes: OperationalMinutes) => void kept.push(...minutes.ingestLatencyP95Ms) };
+  const watch = () => makeSeriesWatch({ rollups: memoryRollupReader(rows), operational, history, states, anomalies, clock, logger: silent });
   return {
     states,
+    /** The ingest latency minutes the watch handed over to be kept, in order. */
+    kept,
     anomalies,
     operational,
     at: (ms: number) => (now = ms),
@@ -166,6 +171,17 @@ describe('the series watch', () => {
     expect(heartbeatSignals.map((s) => s.at.getTime())).toEqual([T0 + MINUTE, T0 + 2 * MINUTE]);
     const stored = (await d.states.loadAll()).find((s) => s.series === HEARTBEATS && s.detector === 'robust_z')!;
     expect(stored.lastMinute).toBe(T0 + 2 * MINUTE);
+  });
+
+  it('hands every ingest minute it reads over to be kept for the reports, each settled minute once', async () => {
+    const d = deployment();
+    for (let minute = 0; minute < 5; minute++) {
+      steadyMinute(d, minute);
+      await d.tick();
+    }
+    // By the fifth run (minute 4 and 30 s) minutes 0 to 2 have settled, each read by one run.
+    expect(d.kept.map((point) => (point.t - T0) / MINUTE)).toEqual([0, 1, 2]);
+    expect(d.kept).toEqual((await d.operational.readMinutes(T0, T0 + 3 * MINUTE)).ingestLatencyP95Ms);
   });
 
   it('catches up at most a day after a long pause', async () => {

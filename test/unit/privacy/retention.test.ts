@@ -60,8 +60,20 @@ describe('retention', () => {
       index: { purgeBefore: async (cutoff: Date) => (reportCutoffs.push(cutoff), ['reports/research/a.csv', 'reports/research/b.csv']) },
       objects: { delete: async (key: string) => void deleted.push(key) },
     };
-    const purge = makePurge({ rollups: rollups as unknown as RollupStore, audit, reports, policy: DEFAULT_RETENTION, clock: { now: () => now }, logger: jsonLogger('test', 'info', (line) => lines.push(line)) });
-    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2 });
+    const minuteCutoffs: Date[] = [];
+    const operationalMinutes = { purgeBefore: async (cutoff: Date) => (minuteCutoffs.push(cutoff), 9) };
+    const purge = makePurge({
+      rollups: rollups as unknown as RollupStore,
+      audit,
+      reports,
+      operationalMinutes,
+      policy: DEFAULT_RETENTION,
+      clock: { now: () => now },
+      logger: jsonLogger('test', 'info', (line) => lines.push(line)),
+    });
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9 });
+    // The ingest minutes go with the hour rows: the operational report reads both for its days.
+    expect(minuteCutoffs).toEqual([new Date(purgeCutoffs(DEFAULT_RETENTION, now).hourRollups)]);
     expect(reportCutoffs).toEqual([new Date(now.getTime() - 365 * 86_400_000)]);
     expect(deleted).toEqual(['reports/research/a.csv', 'reports/research/b.csv']);
     expect(asked).toEqual([purgeCutoffs(DEFAULT_RETENTION, now)]);
@@ -75,12 +87,13 @@ describe('retention', () => {
       rollups: { purge: async () => (steps.push('rollups'), { idempotencyKeys: 0, minuteRows: 0, hourRows: 0 }) } as unknown as RollupStore,
       audit: { purgeBefore: async () => (steps.push('audit'), 0) },
       reports: { index: { purgeBefore: async () => (steps.push('reports'), []) } },
+      operationalMinutes: { purgeBefore: async () => (steps.push('operational minutes'), 0) },
       policy: DEFAULT_RETENTION,
       compact: async () => void steps.push('compact'),
       clock: { now: () => new Date('2026-11-25T12:00:00Z') },
       logger: jsonLogger('test', 'silent'),
     });
     await purge();
-    expect(steps).toEqual(['reports', 'rollups', 'audit', 'compact']);
+    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'compact']);
   });
 });

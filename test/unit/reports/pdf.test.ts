@@ -20,6 +20,67 @@ async function renderPdf(document: ReportDocument): Promise<RenderedPdf> {
   return { raw, pages: text, meta, outline };
 }
 
+/** A structure element as a reader's assistive technology gets it: its role, alternative text, own text and children. */
+interface StructureNode {
+  readonly role: string;
+  readonly alt?: string;
+  readonly text: string;
+  readonly children: readonly StructureNode[];
+}
+
+interface PageStructure {
+  readonly tree: StructureNode;
+  /** The text drawn in each kind of marked content outside any structure element (`Artifact`), and text drawn unmarked. */
+  readonly artifacts: string;
+  readonly unmarked: string;
+}
+
+/** Each page's structure tree with the text of the marked content each element owns, read as pdf.js reads it for a screen reader. */
+async function structureOf(raw: Buffer): Promise<PageStructure[]> {
+  const proxy = await getDocumentProxy(new Uint8Array(raw));
+  const pages: PageStructure[] = [];
+  for (let number = 1; number <= proxy.numPages; number++) {
+    const page = await proxy.getPage(number);
+    const { items } = await page.getTextContent({ includeMarkedContent: true });
+    const owned = new Map<string, string>();
+    const open: string[] = [];
+    let artifacts = '';
+    let unmarked = '';
+    for (const item of items) {
+      if ('type' in item) {
+        if (item.type === 'endMarkedContent') open.pop();
+        else open.push(item.id ?? (item as { tag?: string }).tag ?? '');
+      } else {
+        // pdf.js ends a wrapped line without a space: the end of line stands for one.
+        const text = item.hasEOL ? `${item.str} ` : item.str;
+        const inside = open.at(-1);
+        if (inside === undefined) unmarked += text;
+        else if (inside === 'Artifact') artifacts += text;
+        else owned.set(inside, (owned.get(inside) ?? '') + text);
+      }
+    }
+    type RawNode = { role?: string; alt?: string; type?: string; id?: string; children?: RawNode[] };
+    const build = (node: RawNode): StructureNode => {
+      const children = node.children ?? [];
+      return {
+        role: node.role ?? '',
+        ...(node.alt === undefined ? {} : { alt: node.alt }),
+        text: children
+          .map((child) => (child.type === 'content' ? (owned.get(child.id ?? '') ?? '') : ''))
+          .join('')
+          .replace(/\s+/g, ' ')
+          .trim(),
+        children: children.filter((child) => child.type !== 'content').map(build),
+      };
+    };
+    pages.push({ tree: build(await page.getStructTree()), artifacts, unmarked });
+  }
+  return pages;
+}
+
+const allNodes = (node: StructureNode): StructureNode[] => [node, ...node.children.flatMap(allNodes)];
+const withRole = (pages: readonly PageStructure[], role: string) => pages.flatMap((page) => allNodes(page.tree)).filter((node) => node.role === role);
+
 /** The extracted line a table row (or contents entry) makes: its first cell, then the rest. */
 const lineWith = (text: string, start: string) => text.split('\n').find((line) => line.startsWith(`${start} `));
 const tables = (document: ReportDocument) =>
@@ -124,11 +185,15 @@ describe('the PDF report', () => {
         { id: 'after', heading: 'After the table', blocks: [{ kind: 'paragraph', text: 'The end.' }] },
       ],
     };
-    const { pages } = await renderPdf(long);
+    const { raw, pages } = await renderPdf(long);
     expect(pages.length).toBeGreaterThanOrEqual(3);
     const tablePages = pages.filter((page) => /^row \d+ /m.test(page));
     expect(tablePages.length).toBeGreaterThanOrEqual(3);
     for (const page of tablePages) expect(page).toMatch(/^Row Count \(events\)$/m);
+    // Each page's part of the table is a tagged table of its own, its header row repeated as header cells.
+    const tagged = withRole(await structureOf(raw), 'Table');
+    expect(tagged.length).toBe(tablePages.length);
+    for (const table of tagged) expect(table.children[0]?.children.map((cell) => [cell.role, cell.text])).toEqual([['TH', 'Row'], ['TH', 'Count (events)']]);
     pages.forEach((page, index) => expect(page).toContain(`Page ${index + 1} of ${pages.length}`));
     const headingPage = pages.findIndex((page) => page.split('\n').includes('After the table')) + 1;
     expect(headingPage).toBeGreaterThan(1);
@@ -164,6 +229,61 @@ describe('the PDF report', () => {
     expect(chartText).toMatch(/^check-ins$/m);
     expect(chartText).toContain('2027-03-01 2027-03-02 2027-03-03');
     expect(chartText).toMatch(/^ios web$/m);
+  });
+
+  describe('as a tagged PDF', () => {
+    let structure: PageStructure[];
+
+    beforeAll(async () => {
+      structure = await structureOf(sample.raw);
+    });
+
+    it('declares itself tagged and hangs every element under one Document', async () => {
+      const proxy = await getDocumentProxy(new Uint8Array(sample.raw));
+      expect(await proxy.getMarkInfo()).toMatchObject({ Marked: true });
+      expect(structure[0]?.tree.children.map((node) => node.role)).toEqual(['Document']);
+    });
+
+    it('tags the title, the sections and each table\'s and chart\'s caption as headings of three levels, in reading order', () => {
+      const captions = SAMPLE_REPORT.sections.flatMap((section) => section.blocks).flatMap((block) => (block.kind === 'table' ? [block.caption] : block.kind === 'chart' ? [block.title] : []));
+      expect(withRole(structure, 'H1').map((node) => node.text)).toEqual([SAMPLE_REPORT.title]);
+      expect(withRole(structure, 'H2').map((node) => node.text)).toEqual(['Contents', ...SAMPLE_REPORT.sections.map((section) => section.heading)]);
+      expect(withRole(structure, 'H3').map((node) => node.text)).toEqual(captions);
+    });
+
+    it('tags tables by rows, with column headers, each row named by a header cell, and withheld cells as their reason', () => {
+      const zone = SAMPLE_REPORT.period.timeZone;
+      const tagged = withRole(structure, 'Table');
+      expect(tagged).toHaveLength(tables(SAMPLE_REPORT).length);
+      tables(SAMPLE_REPORT).forEach((table, index) => {
+        const [header, ...rows] = tagged[index]!.children;
+        expect(header!.children.map((cell) => [cell.role, cell.text])).toEqual(
+          table.columns.map((column) => ['TH', column.unit === undefined ? column.label : `${column.label} (${column.unit})`]),
+        );
+        expect(rows.map((row) => row.children.map((cell) => [cell.role, cell.text]))).toEqual(
+          table.rows.map((row) => row.map((cell, column) => [column === 0 ? 'TH' : 'TD', cellText(cell, table.columns[column]?.format ?? 'text', zone)])),
+        );
+      });
+      expect(withRole(structure, 'TD').map((cell) => cell.text)).toContain('suppressed');
+    });
+
+    it('tags each chart as a figure whose alternative text is its description, the contents as a list of entries, prose as paragraphs', () => {
+      const chart = SAMPLE_REPORT.sections.flatMap((section) => section.blocks).find((block) => block.kind === 'chart');
+      expect(withRole(structure, 'Figure').map((node) => node.alt)).toEqual([chart?.kind === 'chart' ? chart.description : 'no chart']);
+      expect(withRole(structure, 'TOCI').map((entry) => entry.children.map((part) => part.text))).toEqual([
+        ['Assessment change', '1'],
+        ['Engagement', '1'],
+      ]);
+      expect(withRole(structure, 'P').map((node) => node.text)).toContain(withholdingNote(SAMPLE_REPORT.k));
+    });
+
+    it('marks the running head and footer as artifacts, and leaves no text outside marked content', () => {
+      const [page] = structure;
+      expect(page?.artifacts).toContain('Page 1 of 1');
+      expect(page?.artifacts).toContain(`k = ${SAMPLE_REPORT.k}`);
+      expect(page?.unmarked).toBe('');
+      expect(allNodes(page!.tree).map((node) => node.text).join('\n')).not.toContain('Page 1 of 1');
+    });
   });
 
   it('writes signs Helvetica lacks in plain spelling rather than as another glyph', async () => {
