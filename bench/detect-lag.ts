@@ -10,11 +10,10 @@
  * `npx tsx bench/detect-lag.ts` (USERS, default 2,000, the demo's; HISTORY_USERS, default 500;
  * SEED, default 5; SAMPLE_MS, default 2,000).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnRuntime } from './support';
+import { spawnRuntime, type RuntimeProcess } from './support';
 
 const USERS = Number(process.env.USERS ?? 2_000);
 const HISTORY_USERS = Number(process.env.HISTORY_USERS ?? 500);
@@ -43,13 +42,11 @@ async function lags(url: string): Promise<{ detect: Lag; aggregate: Lag } | unde
   }
 }
 
-function runDemo(url: string, dataDir: string): Promise<number> {
-  const args = ['tsx', 'bin/demo.ts', '--url', url, '--token', DEV_TOKEN, '--users', String(USERS), '--seed', String(SEED)];
+function runDemo(runtime: RuntimeProcess): Promise<number> {
+  const args = ['--users', String(USERS), '--seed', String(SEED)];
   if (HISTORY_USERS === 0) args.push('--no-history');
   else args.push('--history-users', String(HISTORY_USERS));
-  // The planted history's files go to the runtime's data folder, as they do beside `npm start`.
-  const demo = spawn('npx', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATA_DIR: dataDir } });
-  return new Promise((resolve) => demo.once('exit', (code) => resolve(code ?? 1)));
+  return runtime.demo(args, 'ignore');
 }
 
 async function main(): Promise<void> {
@@ -73,7 +70,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
     }
   })();
-  const code = await runDemo(runtime.url, dataDir);
+  const code = await runDemo(runtime);
   // The consumers' backlog after the demo ends counts too.
   for (let waited = 0; waited < 600_000; waited += SAMPLE_MS) {
     const seen = await lags(runtime.url);

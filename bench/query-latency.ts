@@ -17,7 +17,6 @@
  * names the PostgreSQL schema, bench_query_<EVENTS> by default: a branch with a migration can
  * measure a copy of the schema another commit measures).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,10 +84,7 @@ async function loadPostgres(url: string, now: Date): Promise<void> {
 
 /** `npm run demo` into the runtime, then waits until the aggregator has folded every event. */
 async function loadDemo(runtime: RuntimeProcess): Promise<void> {
-  const demo = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'demo.ts'), '--url', runtime.url, '--token', runtime.token, '--seed', '42'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
+  const code = await runtime.demo(['--seed', '42']);
   if (code !== 0) throw new Error(`the demo exited with ${code}`);
   for (;;) {
     const health = (await (await fetch(`${runtime.url}/health`)).json()) as { parts: { aggregateLag: { recordsBehind: number } } };

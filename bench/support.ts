@@ -84,6 +84,12 @@ export interface RuntimeProcess {
   /** The tsx launcher's process id; the runtime itself is its child. */
   readonly pid: number;
   readonly token: string;
+  /**
+   * `npm run demo` against this runtime with `args`, resolving with its exit code. Its planted
+   * history's files go to the runtime's data folder, as beside `npm start`: without DATA_DIR the
+   * demo writes them to the working directory (the checkout, for a benchmark).
+   */
+  demo(args: readonly string[], stdout?: 'inherit' | 'ignore'): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -105,10 +111,18 @@ export async function spawnRuntime(env: Record<string, string>): Promise<Runtime
     if (attempt > 600) throw new Error('the runtime did not become healthy within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const token = env['DEV_TOKEN'] ?? readFileSync(join(dataDir, 'dev-token'), 'utf8').trim();
   return {
     url,
     pid: child.pid!,
-    token: env['DEV_TOKEN'] ?? readFileSync(join(dataDir, 'dev-token'), 'utf8').trim(),
+    token,
+    demo(args, stdout = 'inherit') {
+      const demo = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'demo.ts'), '--url', url, '--token', token, ...args], {
+        stdio: ['ignore', stdout, 'inherit'],
+        env: { ...process.env, DATA_DIR: dataDir },
+      });
+      return new Promise((resolve) => demo.once('exit', (code) => resolve(code ?? 1)));
+    },
     async stop() {
       child.kill('SIGINT');
       await exited;
