@@ -79,7 +79,7 @@ export class AnalyticsStack extends Stack {
     this.processing = new Processing(this, 'Processing', {
       stream: this.ingestion.stream,
       recordKeyTable: this.storage.recordKeyTable,
-      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays, reportDays: s.reportRetentionDays },
+      retention: { idempotencyKeyDays: s.idempotencyKeyRetentionDays, minuteRollupDays: s.minuteRollupRetentionDays, hourRollupDays: s.hourRollupRetentionDays, auditDays: s.auditRetentionDays, reportDays: s.reportRetentionDays, alertDays: s.alertRetentionDays },
       kAnonymity: s.kAnonymity,
       database: data.database,
       cache: data.cache,

@@ -125,6 +125,7 @@ export class Processing extends Construct {
         RETENTION_HOUR_ROLLUP_DAYS: String(props.retention.hourRollupDays),
         RETENTION_AUDIT_DAYS: String(props.retention.auditDays),
         RETENTION_REPORT_DAYS: String(props.retention.reportDays),
+        RETENTION_ALERT_DAYS: String(props.retention.alertDays),
       },
       ...props.placement,
     })

@@ -1,5 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_RETENTION, MIN_AUDIT_DAYS, MIN_IDEMPOTENCY_KEY_DAYS } from '../functions/domain/privacy/retention';
+import { DEFAULT_RETENTION, MIN_ALERT_DAYS, MIN_AUDIT_DAYS, MIN_IDEMPOTENCY_KEY_DAYS } from '../functions/domain/privacy/retention';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 
@@ -37,6 +37,7 @@ const schema = z
     minuteRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.minuteRollupDays),
     hourRollupRetentionDays: integer(1, 3650).default(DEFAULT_RETENTION.hourRollupDays),
     auditRetentionDays: integer(MIN_AUDIT_DAYS, 3650).default(DEFAULT_RETENTION.auditDays),
+    alertRetentionDays: integer(MIN_ALERT_DAYS, 3650).default(DEFAULT_RETENTION.alertDays),
     // The research dataset's total differential-privacy budget (sequential composition).
     privacyBudgetEpsilon: decimal(0.001, 100).default(10),
     privacyBudgetDelta: decimal(0, 0.01).default(0.00001),

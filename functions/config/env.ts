@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_RETENTION, MIN_AUDIT_DAYS, MIN_IDEMPOTENCY_KEY_DAYS, type RetentionPolicy } from '../domain/privacy/retention';
+import { DEFAULT_RETENTION, MIN_ALERT_DAYS, MIN_AUDIT_DAYS, MIN_IDEMPOTENCY_KEY_DAYS, type RetentionPolicy } from '../domain/privacy/retention';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -36,6 +36,7 @@ export const retentionEnv = z.object({
   RETENTION_HOUR_ROLLUP_DAYS: days(1, DEFAULT_RETENTION.hourRollupDays),
   RETENTION_AUDIT_DAYS: days(MIN_AUDIT_DAYS, DEFAULT_RETENTION.auditDays),
   RETENTION_REPORT_DAYS: days(1, DEFAULT_RETENTION.reportDays),
+  RETENTION_ALERT_DAYS: days(MIN_ALERT_DAYS, DEFAULT_RETENTION.alertDays),
 });
 
 export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPolicy {
@@ -45,5 +46,6 @@ export function retentionPolicy(env: z.infer<typeof retentionEnv>): RetentionPol
     hourRollupDays: env.RETENTION_HOUR_ROLLUP_DAYS,
     auditDays: env.RETENTION_AUDIT_DAYS,
     reportDays: env.RETENTION_REPORT_DAYS,
+    alertDays: env.RETENTION_ALERT_DAYS,
   };
 }

@@ -4,6 +4,8 @@ import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
+import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
+import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { parseEnv, retentionEnv, retentionPolicy } from '../config/env';
 import { connectDatabase } from '../config/lambda';
 import { makePurge } from '../use-cases/purge';
@@ -22,6 +24,8 @@ export const handler = logger.around(
       audit: new SqlAuditLog(db),
       reports: { index: new SqlReportIndex(db) },
       operationalMinutes: new SqlOperationalMinutes(db),
+      alerts: new SqlAlertStore(db),
+      conditions: new SqlConditionStore(db),
       policy,
       clock: { now: () => new Date() },
       logger,

@@ -13,6 +13,8 @@ import { makePurge } from '../use-cases/purge';
 import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sql-vacuum';
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
+import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
+import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { retentionPolicy } from '../config/env';
 import { minuteRollupCutoff } from '../domain/privacy/retention';
@@ -424,6 +426,8 @@ export async function runAggregatorThread(): Promise<void> {
       audit: new SqlAuditLog(analytics),
       reports: { index: new SqlReportIndex(analytics), objects: await openObjectStore(config) },
       operationalMinutes: new SqlOperationalMinutes(analytics),
+      alerts: new SqlAlertStore(analytics),
+      conditions: new SqlConditionStore(analytics),
       policy: retention,
       compact: makeVacuum(analytics),
       clock: systemClock,

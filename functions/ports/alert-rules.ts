@@ -49,4 +49,9 @@ export interface ConditionStore {
   atRisk(at: Date): Promise<AtRiskUser[]>;
   /** Erasure: forgets every condition of the subject; answers how many. */
   eraseSubject(subject: Subject): Promise<number>;
+  /**
+   * Retention: forgets the conditions last written before `cutoff` that hold nothing any more
+   * (neither pending, nor active, nor marking a user at risk past the cutoff); answers how many.
+   */
+  purgeIdleBefore(cutoff: Date): Promise<number>;
 }

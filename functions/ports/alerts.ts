@@ -102,6 +102,8 @@ export interface AlertStore {
   list(query: AlertQuery): Promise<Alert[]>;
   /** Deletes the alerts (and their notifications) of a subject key; answers how many alerts. */
   eraseSubject(subject: string): Promise<number>;
+  /** Retention: deletes the alerts resolved before `cutoff`, their notifications with them; answers how many alerts. */
+  purgeResolvedBefore(cutoff: Date): Promise<number>;
   /** The alerts that started in [from, to), oldest first, as their timings: every one, unpaged. */
   timings(from: Date, to: Date): Promise<AlertTiming[]>;
 }

@@ -6,6 +6,8 @@ import type { AuditLog } from '../ports/audit';
 import type { ObjectStore } from '../ports';
 import type { ReportIndex } from '../ports/reports';
 import type { OperationalMinuteHistory } from '../ports/anomalies';
+import type { AlertStore } from '../ports/alerts';
+import type { ConditionStore } from '../ports/alert-rules';
 
 export interface PurgeDeps {
   readonly rollups: RollupStore;
@@ -14,6 +16,8 @@ export interface PurgeDeps {
   readonly reports: { readonly index: Pick<ReportIndex, 'purgeBefore'>; readonly objects?: Pick<ObjectStore, 'delete'> };
   /** Kept with the hour rollups: the operational report reads both for the same days. */
   readonly operationalMinutes: Pick<OperationalMinuteHistory, 'purgeBefore'>;
+  readonly alerts: Pick<AlertStore, 'purgeResolvedBefore'>;
+  readonly conditions: Pick<ConditionStore, 'purgeIdleBefore'>;
   readonly policy: RetentionPolicy;
   /** Makes the purged rows' space reusable where the database does not by itself (the embedded PGlite). */
   readonly compact?: () => Promise<void>;
@@ -23,7 +27,7 @@ export interface PurgeDeps {
 
 /** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally, and soon after the local runtime starts). */
 export function makePurge(deps: PurgeDeps) {
-  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number }> {
+  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number }> {
     const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
     const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
     for (const key of expiredReports) await deps.reports.objects?.delete(key);
@@ -32,6 +36,8 @@ export function makePurge(deps: PurgeDeps) {
       auditEntries: await deps.audit.purgeBefore(new Date(cutoffs.audit)),
       reports: expiredReports.length,
       operationalMinutes: await deps.operationalMinutes.purgeBefore(new Date(cutoffs.hourRollups)),
+      alerts: await deps.alerts.purgeResolvedBefore(new Date(cutoffs.alerts)),
+      conditions: await deps.conditions.purgeIdleBefore(new Date(cutoffs.alerts)),
     };
     await deps.compact?.();
     deps.logger.info('purged', result);

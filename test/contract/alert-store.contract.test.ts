@@ -2,6 +2,8 @@ import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/
 import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
+import { SqlConditionStore } from '../../functions/adapters/pg/sql-condition-store';
+import { INITIAL_CONDITION } from '../../functions/domain/alerting/evaluate';
 import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
 import type { FiringAlert } from '../../functions/ports/alerts';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
@@ -161,6 +163,44 @@ async function expectTimings(db: SqlDatabase): Promise<void> {
   expect(await store.timings(inWindow(60), inWindow(61))).toHaveLength(1);
 }
 
+/** Retention, in 2025 so that the other checks' alerts (November and December 2026) are not in its reach. */
+async function expectRetention(db: SqlDatabase): Promise<void> {
+  const store = new SqlAlertStore(db);
+  const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000);
+  const cutoff = day(100);
+  for (const [n, id] of [[31, 'old-resolved'], [32, 'new-resolved'], [33, 'old-firing'], [34, 'old-acked']] as const) await store.upsertFiring(firing(n, { id, at: day(0) }));
+  expect(await store.claim({ notificationId: 'n31', alertId: 'old-resolved', kind: 'firing', expected: undefined, at: day(0) })).toBe(true);
+  await store.resolve({ fingerprint: 'fp-31', at: day(99), notificationId: 'r31', now: day(99) });
+  await store.resolve({ fingerprint: 'fp-32', at: day(100), notificationId: 'r32', now: day(100) });
+  await store.acknowledge('old-acked', 'clinician-1', day(1));
+
+  // Resolved before the cutoff: gone with its notifications. Resolved at it, still firing, or acknowledged and open: kept.
+  expect(await store.purgeResolvedBefore(cutoff)).toBe(1);
+  expect(await store.get('old-resolved')).toBeUndefined();
+  expect((await db.query(`SELECT id FROM alert_notifications WHERE alert_id = 'old-resolved'`)).rows).toEqual([]);
+  for (const id of ['new-resolved', 'old-firing', 'old-acked']) expect(await store.get(id)).toBeDefined();
+  expect(await store.purgeResolvedBefore(cutoff)).toBe(0);
+
+  const conditions = new SqlConditionStore(db);
+  const user = (n: number) => ({ kind: 'user' as const, id: String(n).repeat(64).slice(0, 64) });
+  const states = {
+    idle: INITIAL_CONDITION,
+    pending: { ...INITIAL_CONDITION, holds: true, since: day(0).getTime() },
+    active: { ...INITIAL_CONDITION, holds: true, since: day(0).getTime(), active: true },
+    flagged: { ...INITIAL_CONDITION, atRisk: { since: day(0).getTime(), until: day(200).getTime() } },
+    'recently written': INITIAL_CONDITION,
+  };
+  const names = Object.keys(states);
+  for (const [i, state] of Object.values(states).entries()) expect(await conditions.save('retention-rule', user(41 + i), state, 0)).toBe(true);
+  // Written on day 50, but the last one, written on the cutoff's day.
+  await db.query(`UPDATE alert_conditions SET updated_at = CASE WHEN subject_id = $1 THEN $2::timestamptz ELSE $3::timestamptz END WHERE rule_id = 'retention-rule'`, [user(45).id, cutoff.toISOString(), day(50).toISOString()]);
+
+  // Only the idle condition last written before the cutoff holds nothing any more.
+  expect(await conditions.purgeIdleBefore(cutoff)).toBe(1);
+  const kept = await Promise.all(names.map(async (_, i) => (await conditions.get('retention-rule', user(41 + i))).version));
+  expect(Object.fromEntries(names.map((name, i) => [name, kept[i]]))).toEqual({ idle: 0, pending: 1, active: 1, flagged: 1, 'recently written': 1 });
+}
+
 async function expectOnMigrated(db: SqlDatabase, check: (db: SqlDatabase) => Promise<void>): Promise<void> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   await check(db);
@@ -185,6 +225,10 @@ describe('SQL alert and silence stores (PGlite)', () => {
 
   it('answers the timings of the alerts that started in a window, without whom they concern', async () => {
     await expectOnMigrated(db, expectTimings);
+  });
+
+  it('purges resolved alerts with their notifications, and idle rule conditions, written before a cutoff', async () => {
+    await expectOnMigrated(db, expectRetention);
   });
 });
 
@@ -211,5 +255,9 @@ describeWithServices(['postgres'], 'SQL alert and silence stores on PostgreSQL',
 
   it('answers the timings of the alerts that started in a window, without whom they concern', async () => {
     await expectOnMigrated(db, expectTimings);
+  });
+
+  it('purges resolved alerts with their notifications, and idle rule conditions, written before a cutoff', async () => {
+    await expectOnMigrated(db, expectRetention);
   });
 });

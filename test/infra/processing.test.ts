@@ -37,7 +37,7 @@ describe('stream processing, migrations and alarms', () => {
   });
 
   it('runs the retention purge daily with the retention from context, once the migrations are applied', () => {
-    const custom = synthStack({ idempotencyKeyRetentionDays: 60, minuteRollupRetentionDays: 3, hourRollupRetentionDays: 90, auditRetentionDays: 3000 }).template;
+    const custom = synthStack({ idempotencyKeyRetentionDays: 60, minuteRollupRetentionDays: 3, hourRollupRetentionDays: 90, auditRetentionDays: 3000, alertRetentionDays: 120 }).template;
     const purge = lambdaNamed(custom, HOUSE_FUNCTIONS.purge);
     expect(purge.resource.Properties.Environment.Variables).toMatchObject({
       RETENTION_IDEMPOTENCY_KEY_DAYS: '60',
@@ -45,12 +45,14 @@ describe('stream processing, migrations and alarms', () => {
       RETENTION_HOUR_ROLLUP_DAYS: '90',
       RETENTION_AUDIT_DAYS: '3000',
       RETENTION_REPORT_DAYS: '365',
+      RETENTION_ALERT_DAYS: '120',
     });
     expect(lambdaNamed(template, HOUSE_FUNCTIONS.purge).resource.Properties.Environment.Variables).toMatchObject({
       RETENTION_IDEMPOTENCY_KEY_DAYS: '31',
       RETENTION_MINUTE_ROLLUP_DAYS: '7',
       RETENTION_HOUR_ROLLUP_DAYS: '400',
       RETENTION_AUDIT_DAYS: '2190',
+      RETENTION_ALERT_DAYS: '365',
     });
     // The writers of rollups skip the minute rows the purge would delete.
     for (const writer of [HOUSE_FUNCTIONS.aggregate, HOUSE_FUNCTIONS.import]) expect(lambdaNamed(custom, writer).resource.Properties.Environment.Variables).toMatchObject({ RETENTION_MINUTE_ROLLUP_DAYS: '3' });

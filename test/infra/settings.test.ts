@@ -11,6 +11,7 @@ describe('settings from CDK context', () => {
       minuteRollupRetentionDays: 7,
       hourRollupRetentionDays: 400,
       auditRetentionDays: 2190,
+      alertRetentionDays: 365,
       privacyBudgetEpsilon: 10,
       privacyBudgetDelta: 0.00001,
       logRetentionDays: 30,
@@ -40,6 +41,8 @@ describe('settings from CDK context', () => {
     // Shorter than ingest accepts an event for: a resent event would be counted twice.
     ['idempotencyKeyRetentionDays', 30],
     ['minuteRollupRetentionDays', 0],
+    // Shorter than a month: an alert resolved today would vanish while people still ask about it.
+    ['alertRetentionDays', 29],
     ['logRetentionDays', 31],
     ['shardCount', -1],
     ['target', 'gcp'],

@@ -201,6 +201,14 @@ export class SqlAlertStore implements AlertStore {
     return rows.length;
   }
 
+  async purgeResolvedBefore(cutoff: Date): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [cutoff.toISOString()],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   async timings(from: Date, to: Date): Promise<AlertTiming[]> {
     const { rows } = await this.db.query<Pick<AlertRow, 'rule' | 'severity' | 'status' | 'starts_at' | 'acknowledged_at' | 'resolved_at' | 'escalated_at'>>(
       `SELECT rule, severity, status, starts_at, acknowledged_at, resolved_at, escalated_at FROM alerts

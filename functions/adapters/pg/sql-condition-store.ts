@@ -79,4 +79,16 @@ export class SqlConditionStore implements ConditionStore {
     );
     return rows[0]?.n ?? 0;
   }
+
+  async purgeIdleBefore(cutoff: Date): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM alert_conditions
+         WHERE updated_at < $1 AND NOT pending AND NOT active AND (at_risk_until IS NULL OR at_risk_until < $1)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [cutoff.toISOString()],
+    );
+    return rows[0]?.n ?? 0;
+  }
 }

@@ -9,6 +9,9 @@ import { MAX_AGE_MS } from '../events/validate';
  * series spans at most MAX_POINTS_PER_GROUP minutes (6.9 days), the monitor catches up a day of
  * them, and hour and day rows hold what is older. Kept 14 days, they were the largest part of
  * the data folder (382 of 1,013 bytes an event at 1,000,000 of the demo's events, bench/footprint.ts).
+ * Resolved alerts (with their notifications) and rule conditions no longer held are kept a year:
+ * the operational report compares a period with the one before and a baseline, and the clinic's
+ * own record of what was done about an alert is its case notes, not this store.
  */
 export interface RetentionPolicy {
   readonly idempotencyKeyDays: number;
@@ -16,11 +19,15 @@ export interface RetentionPolicy {
   readonly hourRollupDays: number;
   readonly auditDays: number;
   readonly reportDays: number;
+  readonly alertDays: number;
 }
 
 const DAY_MS = 86_400_000;
 
-export const DEFAULT_RETENTION: RetentionPolicy = { idempotencyKeyDays: 31, minuteRollupDays: 7, hourRollupDays: 400, auditDays: 2190, reportDays: 365 };
+export const DEFAULT_RETENTION: RetentionPolicy = { idempotencyKeyDays: 31, minuteRollupDays: 7, hourRollupDays: 400, auditDays: 2190, reportDays: 365, alertDays: 365 };
+
+/** A month: an alert resolved today stays listed while people still ask about it. */
+export const MIN_ALERT_DAYS = 30;
 
 /** A year: an audit trail shorter than that would not cover one review cycle. */
 export const MIN_AUDIT_DAYS = 365;
@@ -42,6 +49,7 @@ export interface PurgeCutoffs {
   readonly hourRollups: number;
   readonly audit: number;
   readonly reports: number;
+  readonly alerts: number;
 }
 
 export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
@@ -52,5 +60,6 @@ export function purgeCutoffs(policy: RetentionPolicy, now: Date): PurgeCutoffs {
     hourRollups: before(policy.hourRollupDays),
     audit: before(policy.auditDays),
     reports: before(policy.reportDays),
+    alerts: before(policy.alertDays),
   };
 }

@@ -11,24 +11,30 @@ const DAY = 86_400_000;
 describe('retention', () => {
   it('cuts each kind of data off its own number of days before now', () => {
     const now = new Date('2026-11-25T12:00:00Z');
-    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190, reportDays: 365 }, now)).toEqual({
+    expect(purgeCutoffs({ idempotencyKeyDays: 31, minuteRollupDays: 14, hourRollupDays: 400, auditDays: 2190, reportDays: 365, alertDays: 90 }, now)).toEqual({
       idempotencyKeys: now.getTime() - 31 * DAY,
       minuteRollups: now.getTime() - 14 * DAY,
       hourRollups: now.getTime() - 400 * DAY,
       audit: now.getTime() - 2190 * DAY,
       reports: now.getTime() - 365 * DAY,
+      alerts: now.getTime() - 90 * DAY,
     });
   });
 
   it('reads the policy from the environment, with the defaults where unset', () => {
     expect(retentionPolicy(parseEnv(retentionEnv, {}))).toEqual(DEFAULT_RETENTION);
-    expect(retentionPolicy(parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: '3', RETENTION_HOUR_ROLLUP_DAYS: '90', RETENTION_AUDIT_DAYS: '3000' }))).toEqual({
+    expect(retentionPolicy(parseEnv(retentionEnv, { RETENTION_MINUTE_ROLLUP_DAYS: '3', RETENTION_HOUR_ROLLUP_DAYS: '90', RETENTION_AUDIT_DAYS: '3000', RETENTION_ALERT_DAYS: '60' }))).toEqual({
       idempotencyKeyDays: 31,
       minuteRollupDays: 3,
       hourRollupDays: 90,
       auditDays: 3000,
       reportDays: 365,
+      alertDays: 60,
     });
+  });
+
+  it('refuses to forget resolved alerts within a month', () => {
+    expect(() => parseEnv(retentionEnv, { RETENTION_ALERT_DAYS: '29' })).toThrow(/RETENTION_ALERT_DAYS/);
   });
 
   it('keeps minute rows by default for the week that one minute series can span, and no longer', () => {
@@ -62,16 +68,23 @@ describe('retention', () => {
     };
     const minuteCutoffs: Date[] = [];
     const operationalMinutes = { purgeBefore: async (cutoff: Date) => (minuteCutoffs.push(cutoff), 9) };
+    const alertCutoffs: Date[] = [];
+    const alerts = { purgeResolvedBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 6) };
+    const conditions = { purgeIdleBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 8) };
     const purge = makePurge({
       rollups: rollups as unknown as RollupStore,
       audit,
       reports,
       operationalMinutes,
+      alerts,
+      conditions,
       policy: DEFAULT_RETENTION,
       clock: { now: () => now },
       logger: jsonLogger('test', 'info', (line) => lines.push(line)),
     });
-    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9 });
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9, alerts: 6, conditions: 8 });
+    // Resolved alerts and idle conditions go after their year, both at the same cutoff.
+    expect(alertCutoffs).toEqual([new Date(now.getTime() - 365 * 86_400_000), new Date(now.getTime() - 365 * 86_400_000)]);
     // The ingest minutes go with the hour rows: the operational report reads both for its days.
     expect(minuteCutoffs).toEqual([new Date(purgeCutoffs(DEFAULT_RETENTION, now).hourRollups)]);
     expect(reportCutoffs).toEqual([new Date(now.getTime() - 365 * 86_400_000)]);
@@ -88,12 +101,14 @@ describe('retention', () => {
       audit: { purgeBefore: async () => (steps.push('audit'), 0) },
       reports: { index: { purgeBefore: async () => (steps.push('reports'), []) } },
       operationalMinutes: { purgeBefore: async () => (steps.push('operational minutes'), 0) },
+      alerts: { purgeResolvedBefore: async () => (steps.push('alerts'), 0) },
+      conditions: { purgeIdleBefore: async () => (steps.push('conditions'), 0) },
       policy: DEFAULT_RETENTION,
       compact: async () => void steps.push('compact'),
       clock: { now: () => new Date('2026-11-25T12:00:00Z') },
       logger: jsonLogger('test', 'silent'),
     });
     await purge();
-    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'compact']);
+    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'alerts', 'conditions', 'compact']);
   });
 });
