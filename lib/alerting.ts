@@ -12,6 +12,9 @@ import { customerManagedKey } from './keys';
 export interface AlertingProps {
   readonly alertEmail?: string;
   readonly alertPhone?: string;
+  /** The secondary on-call, whom escalations page (e-mail and SMS); unset, the topic has no subscriber to add by hand. */
+  readonly escalationEmail?: string;
+  readonly escalationPhone?: string;
   /** The sender of the critical alert e-mail; with `alertEmailTo`, turns that e-mail on. */
   readonly alertEmailFrom?: string;
   readonly alertEmailTo?: readonly string[];
@@ -22,19 +25,22 @@ export interface AlertingProps {
 export const DELIVERY_ENV = {
   criticalTopicArn: 'ALERT_TOPIC_CRITICAL_ARN',
   warningTopicArn: 'ALERT_TOPIC_WARNING_ARN',
+  escalationTopicArn: 'ALERT_TOPIC_ESCALATION_ARN',
   emailTemplate: 'ALERT_EMAIL_TEMPLATE',
   emailFrom: 'ALERT_EMAIL_FROM',
   emailTo: 'ALERT_EMAIL_TO',
 } as const;
 
 /**
- * Where alerts go: `critical` pages a person (SMS and e-mail), `warning` is e-mail only; a
- * critical alert is also e-mailed through SES from a template that links to the dashboard.
+ * Where alerts go: `critical` pages a person (SMS and e-mail), `warning` is e-mail only,
+ * `escalation` pages the secondary on-call with the alerts nobody acknowledged; a critical alert
+ * is also e-mailed through SES from a template that links to the dashboard.
  */
 export class Alerting extends Construct implements FunctionBinding {
   readonly key: kms.Key;
   readonly criticalTopic: sns.Topic;
   readonly warningTopic: sns.Topic;
+  readonly escalationTopic: sns.Topic;
   readonly emailTemplate: ses.CfnTemplate;
   /** The SES template's name, as SendTemplatedEmail takes it. */
   readonly templateName: string;
@@ -67,6 +73,14 @@ export class Alerting extends Construct implements FunctionBinding {
       enforceSSL: true,
     });
 
+    this.escalationTopic = new sns.Topic(this, 'EscalationTopic', {
+      displayName: 'Analytics escalation',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    if (props.escalationEmail !== undefined) this.escalationTopic.addSubscription(new subscriptions.EmailSubscription(props.escalationEmail));
+    if (props.escalationPhone !== undefined) this.escalationTopic.addSubscription(new subscriptions.SmsSubscription(props.escalationPhone));
+
     if (props.alertEmail !== undefined) {
       this.criticalTopic.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
       this.warningTopic.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
@@ -98,14 +112,15 @@ export class Alerting extends Construct implements FunctionBinding {
 
   /**
    * Sets the function's delivery variables and grants what the SNS and SES channels call: Publish
-   * on both topics with the key's data-key actions (not grantPublish's wildcard GenerateDataKey*),
+   * on the three topics with the key's data-key actions (not grantPublish's wildcard GenerateDataKey*),
    * and, when the e-mail is configured, the templated send from the sender with this template.
    */
   bindTo(fn: HouseFunction): void {
     fn.addEnvironment(DELIVERY_ENV.criticalTopicArn, this.criticalTopic.topicArn);
     fn.addEnvironment(DELIVERY_ENV.warningTopicArn, this.warningTopic.topicArn);
+    fn.addEnvironment(DELIVERY_ENV.escalationTopicArn, this.escalationTopic.topicArn);
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.criticalTopic.topicArn, this.warningTopic.topicArn] }),
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.criticalTopic.topicArn, this.warningTopic.topicArn, this.escalationTopic.topicArn] }),
     );
     this.key.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
 

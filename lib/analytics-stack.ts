@@ -133,6 +133,8 @@ export class AnalyticsStack extends Stack {
     this.alerting = new Alerting(this, 'Alerting', {
       alertEmail: s.alertEmail,
       alertPhone: s.alertPhone,
+      escalationEmail: s.escalationEmail,
+      escalationPhone: s.escalationPhone,
       alertEmailFrom: s.alertEmailFrom,
       alertEmailTo: s.alertEmailTo,
       removalPolicy,

@@ -47,6 +47,9 @@ const schema = z
     alertEmail: optionalText(z.email('must be an e-mail address')),
     // E.164 is what SNS SMS accepts; anything else fails at deploy, later and less clearly.
     alertPhone: optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123')),
+    // The secondary on-call, whom escalations page.
+    escalationEmail: optionalText(z.email('must be an e-mail address')),
+    escalationPhone: optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123')),
     // Where alert messages link to: the clinicians' dashboard.
     dashboardUrl: z.url('must be a URL').default('https://dashboard.example.org'),
     // The SES sender and recipients of the critical alert e-mail (both or neither).

@@ -8,6 +8,8 @@ import { logicalIdOf, nagFindings, synthStack } from './synth';
 const EMAIL_CONTEXT = {
   alertEmail: 'oncall@example.org',
   alertPhone: '+447700900123',
+  escalationEmail: 'second-line@example.org',
+  escalationPhone: '+447700900456',
   alertEmailFrom: 'alerts@example.org',
   alertEmailTo: 'clinician-a@example.org, clinician-b@example.org',
 };
@@ -39,9 +41,13 @@ describe('alerting', () => {
   const { template, app } = synthStack(EMAIL_CONTEXT, { extend: withDeliverer });
   const critical = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingCriticalTopic');
   const warning = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingWarningTopic');
+  const escalation = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingEscalationTopic');
 
-  it('subscribes the e-mail from context to both topics and the phone to critical only', () => {
-    template.resourceCountIs('AWS::SNS::Subscription', 3);
+  it('subscribes the e-mail from context to both topics and the phone to critical only, and the secondary on-call to escalations', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 5);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'second-line@example.org', TopicArn: { Ref: escalation } });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sms', Endpoint: '+447700900456', TopicArn: { Ref: escalation } });
+    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'Analytics escalation', KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', TopicArn: { Ref: critical } });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', TopicArn: { Ref: warning } });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sms', Endpoint: '+447700900123', TopicArn: { Ref: critical } });
@@ -72,17 +78,18 @@ describe('alerting', () => {
     expect(probeOf(template).properties.Environment.Variables).toMatchObject({
       [DELIVERY_ENV.criticalTopicArn]: { Ref: critical },
       [DELIVERY_ENV.warningTopicArn]: { Ref: warning },
+      [DELIVERY_ENV.escalationTopicArn]: { Ref: escalation },
       [DELIVERY_ENV.emailTemplate]: { Ref: template_ },
       [DELIVERY_ENV.emailFrom]: { Ref: logicalIdOf(template, 'AWS::SES::EmailIdentity', 'AlertingSender') },
       [DELIVERY_ENV.emailTo]: 'clinician-a@example.org,clinician-b@example.org',
     });
   });
 
-  it('grants Publish on the two topics, the key for them, and the templated send on sender and template only', () => {
+  it('grants Publish on the three topics, the key for them, and the templated send on sender and template only', () => {
     const statements = probePolicyStatements(template);
     const key = logicalIdOf(template, 'AWS::KMS::Key', 'AlertingKey');
 
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Effect: 'Allow', Resource: [{ Ref: critical }, { Ref: warning }] }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Effect: 'Allow', Resource: [{ Ref: critical }, { Ref: warning }, { Ref: escalation }] }));
     expect(statements).toContainEqual(expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [key, 'Arn'] } }));
     const send = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('ses:SendTemplatedEmail'));
     expect(send!.Action).toEqual(['ses:SendTemplatedEmail', 'ses:SendEmail']);

@@ -49,6 +49,7 @@ describe('real-time monitoring', () => {
         DASHBOARD_URL: 'https://dashboard.example.org/care',
         ALERT_TOPIC_CRITICAL_ARN: { Ref: criticalTopic },
         ALERT_TOPIC_WARNING_ARN: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingWarningTopic') },
+        ALERT_TOPIC_ESCALATION_ARN: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingEscalationTopic') },
       });
     }
     expect(alerts.resource.Properties.Environment.Variables.ALERT_TOPIC_CRITICAL_ARN).toBeUndefined();

@@ -6,7 +6,7 @@ import { ensureAlertTopics, SnsChannel, type AlertTopics } from '../../functions
 import { ALERT_FEED_CHANNEL, DashboardChannel } from '../../functions/adapters/dashboard-channel';
 import { alertFeedKey } from '../../functions/domain/alerting/model';
 import { RedisLiveStore } from '../../functions/adapters/redis/redis-live-store';
-import { emailTemplateData, smsText, snsPublication } from '../../functions/domain/alerting/message';
+import { emailTemplateData, smsText, snsPublication, type AlertTopic } from '../../functions/domain/alerting/message';
 import type { AlertMessage, Severity } from '../../functions/domain/alerting/model';
 import { describeWithServices, freshRedisPrefix, urls } from '../support/services';
 import { motoData, tapTopic, type TopicTap } from '../support/moto';
@@ -29,22 +29,23 @@ describeWithServices(['moto'], 'SnsChannel against moto', () => {
   const sqs = sqsClient({ endpoint: urls.moto });
   const prefix = `delivery-${randomBytes(4).toString('hex')}`;
   let topics: AlertTopics;
-  const taps = {} as Record<Severity, TopicTap>;
+  const taps = {} as Record<AlertTopic, TopicTap>;
 
   beforeAll(async () => {
     topics = await ensureAlertTopics(sns, prefix);
-    for (const severity of ['critical', 'warning'] as const) taps[severity] = await tapTopic(sns, sqs, topics[severity], `${prefix}-${severity}`);
+    for (const topic of ['critical', 'warning', 'escalation'] as const) taps[topic] = await tapTopic(sns, sqs, topics[topic], `${prefix}-${topic}`);
   });
 
   afterAll(async () => {
     await Promise.all(Object.values(taps).map((tap) => tap.close()));
   });
 
-  const receive = (severity: Severity) => taps[severity].receive();
+  const receive = (topic: AlertTopic) => taps[topic].receive();
 
-  it('creates the two topics once: a second call answers the same ARNs', async () => {
+  it('creates the three topics once: a second call answers the same ARNs', async () => {
     expect(topics.critical).toMatch(new RegExp(`:${prefix}-alerts-critical$`));
     expect(topics.warning).toMatch(new RegExp(`:${prefix}-alerts-warning$`));
+    expect(topics.escalation).toMatch(new RegExp(`:${prefix}-alerts-escalation$`));
     expect(await ensureAlertTopics(sns, prefix)).toEqual(topics);
   });
 
@@ -69,6 +70,14 @@ describeWithServices(['moto'], 'SnsChannel against moto', () => {
     await new SnsChannel(sns, topics).send(message('warning', 2));
 
     expect((await receive('warning')).map((m) => m.Subject)).toEqual(['[WARNING] crisis-signal firing (1 alert)']);
+    expect(await receive('critical')).toEqual([]);
+  });
+
+  it('pages an escalation to the secondary on-call\'s topic, not again to the critical one', async () => {
+    const escalation = { ...message('critical', 4), kind: 'escalation' as const };
+    await new SnsChannel(sns, topics).send(escalation);
+
+    expect((await receive('escalation')).map((m) => m.Subject)).toEqual([snsPublication(escalation).Subject]);
     expect(await receive('critical')).toEqual([]);
   });
 });

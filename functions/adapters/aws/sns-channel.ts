@@ -1,11 +1,11 @@
 import { CreateTopicCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { snsPublication } from '../../domain/alerting/message';
-import type { AlertMessage, Severity } from '../../domain/alerting/model';
+import { alertTopicOf, snsPublication, type AlertTopic } from '../../domain/alerting/message';
+import type { AlertMessage } from '../../domain/alerting/model';
 import type { NotificationChannel } from '../../ports/notifications';
 
-export type AlertTopics = Readonly<Record<Severity, string>>;
+export type AlertTopics = Readonly<Record<AlertTopic, string>>;
 
-/** Pages through the SNS topic of the message's severity, whose subscriptions reach people by SMS and e-mail. */
+/** Pages through the SNS topic of the message (`alertTopicOf`), whose subscriptions reach people by SMS and e-mail. */
 export class SnsChannel implements NotificationChannel {
   readonly channel = 'sns' as const;
 
@@ -15,7 +15,7 @@ export class SnsChannel implements NotificationChannel {
   ) {}
 
   async send(message: AlertMessage): Promise<void> {
-    await this.client.send(new PublishCommand({ TopicArn: this.topics[message.severity], ...snsPublication(message) }));
+    await this.client.send(new PublishCommand({ TopicArn: this.topics[alertTopicOf(message)], ...snsPublication(message) }));
   }
 }
 
@@ -24,12 +24,12 @@ export class SnsChannel implements NotificationChannel {
  * at every start answers the same ARNs.
  */
 export async function ensureAlertTopics(client: SNSClient, prefix: string): Promise<AlertTopics> {
-  const arnOf = async (severity: Severity): Promise<string> => {
-    const name = `${prefix}-alerts-${severity}`;
+  const arnOf = async (topic: AlertTopic): Promise<string> => {
+    const name = `${prefix}-alerts-${topic}`;
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: name }));
     if (!TopicArn) throw new Error(`SNS answered no ARN for topic ${name}`);
     return TopicArn;
   };
-  const [critical, warning] = await Promise.all([arnOf('critical'), arnOf('warning')]);
-  return { critical, warning };
+  const [critical, warning, escalation] = await Promise.all([arnOf('critical'), arnOf('warning'), arnOf('escalation')]);
+  return { critical, warning, escalation };
 }

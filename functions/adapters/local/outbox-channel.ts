@@ -1,12 +1,12 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { emailTemplateData, snsPublication } from '../../domain/alerting/message';
+import { alertTopicOf, emailTemplateData, snsPublication, type AlertTopic } from '../../domain/alerting/message';
 import type { AlertMessage, Channel } from '../../domain/alerting/model';
 import type { NotificationChannel } from '../../ports/notifications';
 
 /** One line of the outbox: what the channel would have sent, as the AWS channel renders it. */
 export type OutboxEntry =
-  | { readonly channel: 'sns'; readonly severity: AlertMessage['severity']; readonly subject: string; readonly message: string }
+  | { readonly channel: 'sns'; readonly severity: AlertMessage['severity']; readonly topic: AlertTopic; readonly subject: string; readonly message: string }
   | { readonly channel: 'email'; readonly severity: AlertMessage['severity']; readonly templateData: ReturnType<typeof emailTemplateData> };
 
 /**
@@ -30,7 +30,7 @@ export class OutboxChannel implements NotificationChannel {
   private entry(message: AlertMessage): OutboxEntry {
     if (this.channel === 'email') return { channel: 'email', severity: message.severity, templateData: emailTemplateData(message) };
     const publication = snsPublication(message);
-    return { channel: 'sns', severity: message.severity, subject: publication.Subject, message: publication.Message };
+    return { channel: 'sns', severity: message.severity, topic: alertTopicOf(message), subject: publication.Subject, message: publication.Message };
   }
 }
 

@@ -2,7 +2,11 @@ import { deliveryChannels, deliveryEnv } from '../../../functions/config/lambda'
 import { MemoryLiveStore } from '../../../functions/adapters/local/memory-live-store';
 import { DELIVERY_ENV } from '../../../lib/alerting';
 
-const TOPICS = { ALERT_TOPIC_CRITICAL_ARN: 'arn:aws:sns:eu-west-2:1:critical', ALERT_TOPIC_WARNING_ARN: 'arn:aws:sns:eu-west-2:1:warning' };
+const TOPICS = {
+  ALERT_TOPIC_CRITICAL_ARN: 'arn:aws:sns:eu-west-2:1:critical',
+  ALERT_TOPIC_WARNING_ARN: 'arn:aws:sns:eu-west-2:1:warning',
+  ALERT_TOPIC_ESCALATION_ARN: 'arn:aws:sns:eu-west-2:1:escalation',
+};
 const EMAIL = { ALERT_EMAIL_TEMPLATE: 'AlertTemplate', ALERT_EMAIL_FROM: 'alerts@example.org', ALERT_EMAIL_TO: 'a@example.org,b@example.org' };
 
 describe('deliveryChannels', () => {

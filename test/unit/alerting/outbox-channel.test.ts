@@ -5,9 +5,9 @@ import { outboxChannels, type OutboxEntry } from '../../../functions/adapters/lo
 import { emailTemplateData, snsPublication } from '../../../functions/domain/alerting/message';
 import type { AlertMessage, Severity } from '../../../functions/domain/alerting/model';
 
-function message(severity: Severity): AlertMessage {
+function message(severity: Severity, kind: AlertMessage['kind'] = 'firing'): AlertMessage {
   return {
-    kind: 'firing',
+    kind,
     severity,
     groupKey: 'rule=crisis-signal',
     alerts: [{ id: 'a1', rule: 'crisis-signal', subject: `user:${'d'.repeat(64)}`, startsAt: '2026-11-20T10:00:00.000Z', summary: 'crisis signal' }],
@@ -24,7 +24,7 @@ describe('OutboxChannel', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('appends what SNS and SES would send as JSON lines, creating the folder; e-mail for critical only', async () => {
+  it('appends what SNS and SES would send as JSON lines, creating the folder, with the topic paged; e-mail for critical only', async () => {
     const path = join(dir, 'alerts', 'outbox.jsonl');
     const [sns, email] = outboxChannels(path);
 
@@ -32,13 +32,22 @@ describe('OutboxChannel', () => {
       await sns!.send(message(severity));
       await email!.send(message(severity));
     }
+    await sns!.send(message('critical', 'escalation'));
 
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as OutboxEntry);
     const critical = snsPublication(message('critical'));
     expect(lines).toEqual([
-      { channel: 'sns', severity: 'critical', subject: critical.Subject, message: critical.Message },
+      { channel: 'sns', severity: 'critical', topic: 'critical', subject: critical.Subject, message: critical.Message },
       { channel: 'email', severity: 'critical', templateData: emailTemplateData(message('critical')) },
-      { channel: 'sns', severity: 'warning', subject: snsPublication(message('warning')).Subject, message: snsPublication(message('warning')).Message },
+      { channel: 'sns', severity: 'warning', topic: 'warning', subject: snsPublication(message('warning')).Subject, message: snsPublication(message('warning')).Message },
+      // An escalation pages the secondary on-call, not the critical topic that went unanswered.
+      {
+        channel: 'sns',
+        severity: 'critical',
+        topic: 'escalation',
+        subject: snsPublication(message('critical', 'escalation')).Subject,
+        message: snsPublication(message('critical', 'escalation')).Message,
+      },
     ]);
     expect([sns!.channel, email!.channel]).toEqual(['sns', 'email']);
   });
