@@ -85,10 +85,14 @@ describe('encryption at rest with customer-managed keys', () => {
     expect(tables.filter((id) => !environments.includes(JSON.stringify({ Ref: id })))).toEqual([]);
   });
 
-  it('encrypts both alert topics with the alerting key, and lets CloudWatch use it', () => {
+  it('encrypts the three alert topics with the alerting key, and lets CloudWatch use it', () => {
     const alertingKey = logicalIdOf(template, 'AWS::KMS::Key', 'AlertingKey');
     const topics = template.findResources('AWS::SNS::Topic', { Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [alertingKey, 'Arn'] } } });
-    expect(Object.keys(topics).sort()).toEqual([expect.stringMatching(/^AlertingCriticalTopic/), expect.stringMatching(/^AlertingWarningTopic/)]);
+    expect(Object.keys(topics).sort()).toEqual([
+      expect.stringMatching(/^AlertingCriticalTopic/),
+      expect.stringMatching(/^AlertingEscalationTopic/),
+      expect.stringMatching(/^AlertingWarningTopic/),
+    ]);
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([

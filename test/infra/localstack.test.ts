@@ -31,7 +31,8 @@ describe('target=localstack', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     // The report bucket, its access-log bucket, the imports bucket and the model bucket.
     template.resourceCountIs('AWS::S3::Bucket', 4);
-    template.resourceCountIs('AWS::SNS::Topic', 2);
+    // Critical, warning and escalation.
+    template.resourceCountIs('AWS::SNS::Topic', 3);
     // The dead-letter queues of the aggregate and detect consumers, the report job queue and its DLQ.
     template.resourceCountIs('AWS::SQS::Queue', 4);
     template.resourceCountIs('AWS::Kinesis::StreamConsumer', 1);
