@@ -70,15 +70,19 @@ function memory(pid: number): Memory {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, file: kb('RssFile') / 1024 };
 }
 
-/** Samples the runtime's memory every second until `work` ends: VmHWM gives the peak, not what it was made of. */
-async function sampled<T>(pid: () => number, work: Promise<T>): Promise<{ value: T; peak: Memory }> {
-  let peak: Memory = { rss: 0, peak: 0, file: 0 };
+/**
+ * Samples the runtime's memory every second until `work` ends: VmHWM gives the peak, not what it
+ * was made of. `first`, then each name given to `phase`, says what the samples are of; the largest sample of each is kept.
+ */
+async function sampled<T>(pid: () => number, first: string, work: (phase: (name: string) => void) => Promise<T>): Promise<{ value: T; peaks: Map<string, Memory> }> {
+  const peaks = new Map<string, Memory>();
+  let current = first;
   const timer = setInterval(() => {
     const now = memory(pid());
-    if (now.rss > peak.rss) peak = now;
+    if (now.rss > (peaks.get(current)?.rss ?? 0)) peaks.set(current, now);
   }, 1_000);
   try {
-    return { value: await work, peak };
+    return { value: await work((name) => (current = name)), peaks };
   } finally {
     clearInterval(timer);
   }
@@ -96,13 +100,28 @@ async function health(runtime: RuntimeProcess): Promise<{ recordsBehind: number;
   return { recordsBehind: body.parts.aggregateLag.recordsBehind, restarts: body.parts.aggregator.thread?.restarts ?? 0 };
 }
 
-/** `npm run demo` sized to EVENTS, then waits until the aggregator has folded and rolled up every event. */
-async function load(runtime: RuntimeProcess): Promise<void> {
+// What the demo prints as it moves from its live traffic to the history import and the models.
+const DEMO_PHASES: ReadonlyArray<readonly [string, string]> = [
+  ['A planted population', 'the history import'],
+  ['The nightly models', 'the models'],
+];
+
+/**
+ * `npm run demo` sized to EVENTS, then waits until the aggregator has folded and rolled up every
+ * event; `phase` is told each part of it as it starts.
+ */
+async function load(runtime: RuntimeProcess, phase: (name: string) => void): Promise<void> {
   const users = Math.max(1, Math.round(EVENTS / (EVENTS_PER_USER_DAY * DAYS)));
   const args = ['--url', runtime.url, '--token', runtime.token, '--seed', '42', '--users', String(users), '--days', String(DAYS)];
-  const demo = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'demo.ts'), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const demo = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'demo.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  phase('the live traffic');
+  demo.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    for (const [marker, name] of DEMO_PHASES) if (chunk.toString().includes(marker)) phase(name);
+  });
   const code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
   if (code !== 0) throw new Error(`the demo exited with ${code}`);
+  phase('the folding and roll-up after the demo');
   while ((await health(runtime)).recordsBehind > 0) await new Promise((resolve) => setTimeout(resolve, 2_000));
   // The roll-up runs every minute and leaves the last 15 s open: two more runs fold the demo's last minutes.
   await new Promise((resolve) => setTimeout(resolve, 125_000));
@@ -172,20 +191,23 @@ function printTables(label: string, tables: readonly TableSize[], events: number
 const printMemory = (label: string, { rss, peak, file }: Memory) =>
   process.stdout.write(`  resident memory ${label}: peak ${peak.toFixed(0)} MB, now ${rss.toFixed(0)} MB (${file.toFixed(0)} MB of it mapped files)\n`);
 const printSampledPeak = (label: string, { rss, file }: Memory) => process.stdout.write(`  resident memory ${label}, largest sample: ${rss.toFixed(0)} MB (${file.toFixed(0)} MB of it mapped files)\n`);
+const printSampledPeaks = (peaks: ReadonlyMap<string, Memory>) => {
+  for (const [name, peak] of peaks) printSampledPeak(`during ${name}`, peak);
+};
 
 async function benchPglite(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
   try {
     let runtime = await spawnRuntime({ DATA_DIR: dataDir, DEV_TOKEN });
     const loading = runtimePid(runtime.pid);
-    printSampledPeak('during the load', (await sampled(() => loading, load(runtime))).peak);
+    printSampledPeaks((await sampled(() => loading, 'start-up', (phase) => load(runtime, phase))).peaks);
     printMemory('during start-up and the load', memory(loading));
     await runtime.stop();
 
     runtime = await spawnRuntime({ DATA_DIR: dataDir, DEV_TOKEN });
     const pid = runtimePid(runtime.pid);
     printMemory('after a restart', memory(pid));
-    printSampledPeak('while serving queries', (await sampled(() => pid, serveQueries(runtime))).peak);
+    printSampledPeaks((await sampled(() => pid, 'serving queries', () => serveQueries(runtime))).peaks);
     printMemory(`after a restart and ${QUERIES * GROUPINGS.length} grouped queries`, memory(pid));
     await runtime.stop();
 
@@ -225,7 +247,7 @@ async function benchPostgres(): Promise<void> {
   try {
     const runtime = await spawnRuntime({ DATABASE_URL: url, DATA_DIR: dataDir, DEV_TOKEN });
     const loading = runtimePid(runtime.pid);
-    printSampledPeak('during the load', (await sampled(() => loading, load(runtime))).peak);
+    printSampledPeaks((await sampled(() => loading, 'start-up', (phase) => load(runtime, phase))).peaks);
     printMemory('during start-up and the load', memory(loading));
     await runtime.stop();
     const db = postgresDatabase(url);

@@ -88,9 +88,9 @@ describe('embedded database settings', () => {
   const settingsOf = async (db: EmbeddedDatabase) =>
     (await db.query<{ name: string; setting: string; unit: string | null }>("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'min_wal_size') ORDER BY name")).rows;
 
-  it('keeps a small buffer pool unless told otherwise, and a write-ahead log of at most 64 MB, in a new folder and when reopened', async () => {
+  it('keeps a small buffer pool unless told otherwise, and a write-ahead log of at most 32 MB, in a new folder and when reopened', async () => {
     const expected = [
-      { name: 'max_wal_size', setting: '64', unit: 'MB' },
+      { name: 'max_wal_size', setting: '32', unit: 'MB' },
       { name: 'min_wal_size', setting: '32', unit: 'MB' },
       // In 8 kB pages: 16 MB.
       { name: 'shared_buffers', setting: '2048', unit: '8kB' },
@@ -119,14 +119,14 @@ describe('embedded database write-ahead log', () => {
     return readdirSync(wal).filter((name) => /^[0-9A-F]{24}$/.test(name)).reduce((total, name) => total + statSync(join(wal, name)).size, 0) / 1024 / 1024;
   };
 
-  it('is recycled by the checkpoints the database writes by itself, so it stays near its 64 MB bound whatever is written', async () => {
+  it('is recycled by the checkpoints the database writes by itself, so it stays near its 32 MB bound whatever is written', async () => {
     const db = await embeddedDatabase(join(dataDir, 'pg'), { checkpointEveryMs: 200 });
     try {
       await db.exec('CREATE TABLE filler (id int, body text)');
-      // About 160 MB of WAL, more than twice what a checkpoint keeps.
+      // About 160 MB of WAL, five times what a checkpoint keeps.
       for (let round = 0; round < 6; round += 1) await db.query("INSERT INTO filler SELECT n, repeat('x', 200) FROM generate_series(1, 100000) AS n");
-      while (walMb() > 64) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(walMb()).toBeLessThanOrEqual(64);
+      while (walMb() > 32) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(walMb()).toBeLessThanOrEqual(32);
     } finally {
       await db.close();
     }
