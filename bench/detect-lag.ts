@@ -46,7 +46,7 @@ function runDemo(runtime: RuntimeProcess): Promise<number> {
   const args = ['--users', String(USERS), '--seed', String(SEED)];
   if (HISTORY_USERS === 0) args.push('--no-history');
   else args.push('--history-users', String(HISTORY_USERS));
-  return runtime.demo(args, 'ignore');
+  return runtime.demo(args, () => undefined);
 }
 
 async function main(): Promise<void> {

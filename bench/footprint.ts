@@ -19,7 +19,6 @@
  * users are sized to it over DAYS days, default 21), DATABASE_URL, QUERIES per grouping (default 20),
  * KEEP=1 leaves the data folder and schema in place and prints where they are).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,14 +111,11 @@ const DEMO_PHASES: ReadonlyArray<readonly [string, string]> = [
  */
 async function load(runtime: RuntimeProcess, phase: (name: string) => void): Promise<void> {
   const users = Math.max(1, Math.round(EVENTS / (EVENTS_PER_USER_DAY * DAYS)));
-  const args = ['--url', runtime.url, '--token', runtime.token, '--seed', '42', '--users', String(users), '--days', String(DAYS)];
-  const demo = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'demo.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   phase('the live traffic');
-  demo.stdout.on('data', (chunk: Buffer) => {
+  const code = await runtime.demo(['--seed', '42', '--users', String(users), '--days', String(DAYS)], (chunk) => {
     process.stdout.write(chunk);
     for (const [marker, name] of DEMO_PHASES) if (chunk.toString().includes(marker)) phase(name);
   });
-  const code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
   if (code !== 0) throw new Error(`the demo exited with ${code}`);
   phase('the folding and roll-up after the demo');
   while ((await health(runtime)).recordsBehind > 0) await new Promise((resolve) => setTimeout(resolve, 2_000));

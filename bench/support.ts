@@ -85,11 +85,12 @@ export interface RuntimeProcess {
   readonly pid: number;
   readonly token: string;
   /**
-   * `npm run demo` against this runtime with `args`, resolving with its exit code. Its planted
-   * history's files go to the runtime's data folder, as beside `npm start`: without DATA_DIR the
-   * demo writes them to the working directory (the checkout, for a benchmark).
+   * `npm run demo` against this runtime with `args`, resolving with its exit code; its output goes
+   * to `output` where given, else to this process's. Its planted history's files go to the
+   * runtime's data folder, as beside `npm start`: without DATA_DIR the demo writes them to the
+   * working directory (the checkout, for a benchmark).
    */
-  demo(args: readonly string[], stdout?: 'inherit' | 'ignore'): Promise<number>;
+  demo(args: readonly string[], output?: (chunk: Buffer) => void): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -116,11 +117,12 @@ export async function spawnRuntime(env: Record<string, string>): Promise<Runtime
     url,
     pid: child.pid!,
     token,
-    demo(args, stdout = 'inherit') {
+    demo(args, output) {
       const demo = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'demo.ts'), '--url', url, '--token', token, ...args], {
-        stdio: ['ignore', stdout, 'inherit'],
+        stdio: ['ignore', output ? 'pipe' : 'inherit', 'inherit'],
         env: { ...process.env, DATA_DIR: dataDir },
       });
+      if (output) demo.stdout!.on('data', output);
       return new Promise((resolve) => demo.once('exit', (code) => resolve(code ?? 1)));
     },
     async stop() {
