@@ -14,6 +14,10 @@ export const VACUUMED_TABLES = [
   'rollup_writer',
   'research_values',
   'user_features',
+  'operational_minutes',
+  'alerts',
+  'alert_notifications',
+  'alert_conditions',
   'erased_subjects',
   'audit_log',
 ] as const;
