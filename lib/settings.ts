@@ -21,6 +21,9 @@ const flag = z.preprocess(
 
 const optionalText = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optionalEmail = () => optionalText(z.email('must be an e-mail address'));
+// E.164 is what SNS SMS accepts; anything else fails at deploy, later and less clearly.
+const optionalPhone = () => optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123'));
 
 const logRetentions = new Set<number>(
   Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
@@ -44,16 +47,15 @@ const schema = z
     logRetentionDays: integer(1, 3653)
       .refine((d) => logRetentions.has(d), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)')
       .default(30),
-    alertEmail: optionalText(z.email('must be an e-mail address')),
-    // E.164 is what SNS SMS accepts; anything else fails at deploy, later and less clearly.
-    alertPhone: optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123')),
+    alertEmail: optionalEmail(),
+    alertPhone: optionalPhone(),
     // The secondary on-call, whom escalations page.
-    escalationEmail: optionalText(z.email('must be an e-mail address')),
-    escalationPhone: optionalText(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123')),
+    escalationEmail: optionalEmail(),
+    escalationPhone: optionalPhone(),
     // Where alert messages link to: the clinicians' dashboard.
     dashboardUrl: z.url('must be a URL').default('https://dashboard.example.org'),
     // The SES sender and recipients of the critical alert e-mail (both or neither).
-    alertEmailFrom: optionalText(z.email('must be an e-mail address')),
+    alertEmailFrom: optionalEmail(),
     alertEmailTo: optionalText(
       z
         .string()
@@ -63,7 +65,7 @@ const schema = z
     ),
     // The sender of report e-mail (a verified SES identity); without it reports are mailed from
     // alertEmailFrom, and without either they are kept for download but not mailed.
-    reportEmailFrom: optionalText(z.email('must be an e-mail address')),
+    reportEmailFrom: optionalEmail(),
     // Reserved for each scheduled function (roll-up, purge, migrate, monitor) only when set: a new
     // account's small concurrency quota refuses a deploy that reserves any. Their code keeps
     // them single-flight without it (AnalyticsStack.scheduledFunctions).

@@ -48,6 +48,8 @@ describe('settings from CDK context', () => {
     ['target', 'gcp'],
     ['alertEmail', 'not-an-address'],
     ['alertPhone', '07700 900123'],
+    ['escalationPhone', '07700 900123'],
+    ['escalationEmail', 'not-an-address'],
     ['alertEmailFrom', 'not-an-address'],
     ['alertEmailTo', 'a@example.org, not-an-address'],
     ['jwtIssuer', 'issuer'],
