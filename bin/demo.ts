@@ -105,7 +105,8 @@ function runCommand(name: string, args: readonly string[]): Promise<void> {
 async function sendHistory(options: DemoOptions): Promise<void> {
   const dataDir = process.env.DATA_DIR ?? './.data';
   const out = join(existsSync(dataDir) ? dataDir : '.', 'demo-history.jsonl.gz');
-  const target = ['--url', options.url, '--token', options.token];
+  // One argument each: a token may begin with '-' (base64url), which a parser takes for an option.
+  const target = [`--url=${options.url}`, `--token=${options.token}`];
   console.log(`\nA planted population of ${options.historyUsers} users over ${HISTORY_WEEKS} weeks, through the history import:`);
   await runCommand('population', ['--out', out, '--users', String(options.historyUsers), '--weeks', String(HISTORY_WEEKS), '--seed', String(options.seed), '--consent', ...target]);
   await runCommand('import', [out, ...target]);
