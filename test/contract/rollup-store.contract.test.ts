@@ -760,6 +760,42 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     }
   });
 
+  it('goes on stepping while days wait to be packed or decided, and for a new k', async () => {
+    // Six days of moods written as a history import writes them (past the minutes' retention: hour
+    // and day rows only), then rolled up by a store that packs and decides at most two days a step.
+    const people = Array.from({ length: 3 }, user);
+    const days = ['2026-10-15', '2026-10-16', '2026-10-17', '2026-10-18', '2026-10-19', '2026-10-20'];
+    const moods = days.flatMap((day) => people.map((who, u) => event('mood.reported', { valence: u / 10, arousal: 0.5 }, who, `${day}T10:1${u}:00.000Z`, 'ios')));
+    const fresh = await open();
+    try {
+      await migrate(fresh.db, 'product', ROLLUP_MIGRATIONS);
+      const importer = new SqlRollupStore(fresh.db, { minutesKeptFrom: () => Date.parse('2026-10-21T00:00:00Z') });
+      await rollUpAll(importer, '2026-10-21T12:00:00Z');
+      await importer.applyEvents(moods);
+      // Each day of each metric the events count in is a day to pack and decide.
+      const { rows } = await fresh.db.query<{ days: number }>("SELECT count(*)::int AS days FROM rollups WHERE interval = 'day' AND grouping = ''");
+      const steps = Math.ceil(rows[0]!.days / 2) + 1;
+      expect(rows[0]!.days).toBeGreaterThanOrEqual(days.length * 2);
+      const selection = { metric: 'mood.valence', interval: 'hour' as const, grouping: '', from: Date.parse('2026-10-15T00:00:00Z'), to: Date.parse('2026-10-21T00:00:00Z'), values: true };
+      const bounded = (k: number) => new SqlRollupStore(fresh.db, { k, packDaysPerStep: 2, decideDaysPerStep: 2 });
+
+      const store = bounded(2);
+      expect((await store.readDecidedHours(selection, 2)).until).toBe(selection.from);
+      // Two metric-days packed and decided a step, with no minutes left to fold; the step that finds
+      // nothing left is the last.
+      expect(await rollUpAll(store, '2026-10-21T12:00:00Z')).toBe(steps);
+      expect((await store.readDecidedHours(selection, 2)).until).toBe(selection.to);
+
+      // A runtime started with another k decides the same days again, two a step.
+      const another = bounded(3);
+      expect(await rollUpAll(another, '2026-10-21T12:00:00Z')).toBe(steps);
+      expect((await another.readDecidedHours(selection, 3)).until).toBe(selection.to);
+      expect(await another.rollUp(Date.parse('2026-10-21T12:00:00Z'))).toEqual({ rolledUpTo: Date.parse('2026-10-21T12:00:00Z'), minuteRows: 0, done: true });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('keeps the decided days it read, and reads a day again once it is packed and decided again', async () => {
     // Three days of two platforms at k = 2: some hour cells released, some withheld.
     const people = Array.from({ length: 3 }, user);

@@ -466,7 +466,8 @@ const PACK_DAYS = `
       AND r.bucket >= days.day AND r.bucket < days.day + interval '24 hours'
   ) p
   WHERE p.packed IS NOT NULL
-  ON CONFLICT (metric, day, grouping) DO NOTHING`;
+  ON CONFLICT (metric, day, grouping) DO NOTHING
+  RETURNING metric, ${epochMs('day')} AS day_ms`;
 
 /**
  * At most this many days of metrics are decided per roll-up step, each about 15-25 ms under the
@@ -832,6 +833,13 @@ export class SqlRollupStore implements RollupStore {
   private runStart = 0;
   /** The roll-up watermark as of our last write: a batch's deltas are computed against it while the lock is taken. */
   private rolledUpTo = 0;
+  /**
+   * Whether the last step reached its bound of days to pack or decide, so that a caught-up
+   * watermark does not end the roll-up: after an import or a demo the days of weeks wait, and one
+   * step a minute left answers deciding them on every query for half an hour. A store starts
+   * unsure: its database may have been left behind (a restart, a new k).
+   */
+  private daysBehind = true;
   /** Writes of one store take turns (they would wait for each other's lock anyway). */
   private turn: Promise<unknown> = Promise.resolve();
   /** Series selections waiting to be read together (readSeries). */
@@ -850,6 +858,9 @@ export class SqlRollupStore implements RollupStore {
     private readonly options: {
       cacheBytes?: number;
       rollUpStepRows?: number;
+      /** Bounds of a step's packing and deciding (PACK_DAYS_PER_STEP, DECIDE_DAYS_PER_STEP). */
+      packDaysPerStep?: number;
+      decideDaysPerStep?: number;
       /**
        * The k of metric answers: the roll-up then decides each day it packs for it, and answers of
        * that k read those decisions (DecidedHours); without it, answers decide every day.
@@ -947,13 +958,16 @@ export class SqlRollupStore implements RollupStore {
   async rollUp(until: number): Promise<RollUpStep> {
     const end = bucketStart(until, 'minute');
     const { rows: current } = await this.db.query<{ rolled_up_to: number }>(READ_WATERMARK);
-    if (current[0]!.rolled_up_to >= end) return { rolledUpTo: current[0]!.rolled_up_to, minuteRows: 0, done: true };
+    if (current[0]!.rolled_up_to >= end && !this.daysBehind) return { rolledUpTo: current[0]!.rolled_up_to, minuteRows: 0, done: true };
     return this.write(async (tx, began) => {
       const { rows } = await tx.query<{ seq: number; rolled_up_to: number }>(LOCK_WRITER);
       const { seq, rolled_up_to: from } = rows[0]!;
       began(seq);
       this.rolledUpTo = from;
-      if (from >= end) return { rolledUpTo: from, minuteRows: 0, done: true };
+      if (from >= end) {
+        this.daysBehind = await this.packAndDecide(tx);
+        return { rolledUpTo: from, minuteRows: 0, done: !this.daysBehind };
+      }
       const metrics = FINEST_GROUPINGS.map((g) => g.metric);
       const groupings = FINEST_GROUPINGS.map((g) => g.grouping);
       const { rows: first } = await tx.query<{ bucket_ms: number | null }>(FIRST_MINUTE, [textArray(metrics), textArray(groupings), from]);
@@ -981,11 +995,24 @@ export class SqlRollupStore implements RollupStore {
         if (deltas.length > 0) await this.fold(tx, seq, deltas);
       }
       await tx.query(MOVE_WATERMARK, [to]);
-      await tx.query(PACK_DAYS, [textArray(STORED_GROUPINGS.map((g) => g.metric)), textArray(STORED_GROUPINGS.map((g) => g.grouping)), PACK_DAYS_PER_STEP]);
-      if (this.options.k !== undefined) await this.decidePackedDays(tx, this.options.k);
+      this.daysBehind = await this.packAndDecide(tx);
       this.rolledUpTo = to;
-      return { rolledUpTo: to, minuteRows, done: to >= end };
+      return { rolledUpTo: to, minuteRows, done: to >= end && !this.daysBehind };
     });
+  }
+
+  /**
+   * Packs the completed days not packed yet and decides those not decided for this store's k, at
+   * most a step's bound of each: whether days may be left for another step (a bound was reached).
+   */
+  private async packAndDecide(tx: SqlExecutor): Promise<boolean> {
+    const packDays = this.options.packDaysPerStep ?? PACK_DAYS_PER_STEP;
+    const { rows: packed } = await tx.query<{ metric: string; day_ms: number }>(PACK_DAYS, [textArray(STORED_GROUPINGS.map((g) => g.metric)), textArray(STORED_GROUPINGS.map((g) => g.grouping)), packDays]);
+    const packedDays = new Set(packed.map((block) => `${block.metric}\u0000${block.day_ms}`)).size;
+    if (this.options.k === undefined) return packedDays >= packDays;
+    const decideDays = this.options.decideDaysPerStep ?? DECIDE_DAYS_PER_STEP;
+    const decidedDays = await this.decidePackedDays(tx, this.options.k, decideDays);
+    return packedDays >= packDays || decidedDays >= decideDays;
   }
 
   /**
@@ -993,9 +1020,9 @@ export class SqlRollupStore implements RollupStore {
    * answer reads them (its blocks, in this transaction), the policy run over them, and each hour
    * block's decisions stored beside its lines.
    */
-  private async decidePackedDays(tx: SqlExecutor, k: number): Promise<void> {
-    const { rows: days } = await tx.query<{ metric: string; day_ms: number }>(UNDECIDED_DAYS, [k, DECIDE_DAYS_PER_STEP, textArray(FINEST_GROUPINGS.map((g) => g.metric))]);
-    if (days.length === 0) return;
+  private async decidePackedDays(tx: SqlExecutor, k: number, most: number): Promise<number> {
+    const { rows: days } = await tx.query<{ metric: string; day_ms: number }>(UNDECIDED_DAYS, [k, most, textArray(FINEST_GROUPINGS.map((g) => g.metric))]);
+    if (days.length === 0) return 0;
     const plans = days.map(({ metric, day_ms }) => dayDecisionPlan(metric, FINEST_GROUPINGS.find((g) => g.metric === metric)!.grouping, day_ms));
     // A statement a day, as an answer reads it: one of many days' levels is costly enough to the
     // planner's eye for PostgreSQL to JIT-compile it (seconds).
@@ -1015,6 +1042,7 @@ export class SqlRollupStore implements RollupStore {
       });
     });
     await tx.query(DECIDE_BLOCKS, [textArray(blocks.metrics), bareArray(blocks.days), textArray(blocks.groupings), textArray(blocks.released), k]);
+    return days.length;
   }
 
   /** Merges the deltas into the rows they change and writes those, caching them as it goes. */
