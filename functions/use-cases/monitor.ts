@@ -21,11 +21,15 @@ export interface MonitorResult {
 
 export function makeMonitor(deps: MonitorDeps): () => Promise<MonitorResult> {
   return async function monitor() {
-    const points = await deps.series.tick();
+    // The safety steps after it (absences, pages still firing, escalations, retries) do not wait
+    // on the series: a failure of the analytics database or of CloudWatch fails the run after them.
+    const watching = deps.series.tick();
+    const points = await watching.catch((): Signal[] => []);
     const transitions = [...(points.length > 0 ? await deps.rules.observe(points) : []), ...(await deps.rules.tick())];
     // After the new transitions, so an alert opened by them is found, not opened twice.
     await deps.alerts.apply([...transitions, ...(await deps.rules.stillFiring())]);
     await deps.alerts.tick();
+    await watching;
     return { points: points.length, anomalies: points.filter((point) => point.anomaly?.anomalous === true).length, transitions: transitions.length };
   };
 }

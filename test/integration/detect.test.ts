@@ -154,4 +154,22 @@ describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
 
     expect(sent.map((message) => [message.kind, message.alerts.map((alert) => alert.subject)])).toEqual([['firing', [`user:${pseudonym(7)}`]]]);
   });
+
+  it('pages an alert still firing when the series watch fails, and then fails the run', async () => {
+    const clock = steppedClock(T0);
+    const db = open();
+    const { deliver, sent } = recordingDeliver();
+    const rules = ruleEngine(db, clock);
+    await rules.observe(signalsOfEvent(storedCrisis(8)));
+    const outage = new Error('the analytics database is unreachable');
+    const monitor = makeMonitor({
+      series: { tick: () => Promise.reject(outage) },
+      rules,
+      alerts: alertManager(db, { deliver, sleep: async () => undefined, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent }),
+    });
+
+    await expect(monitor()).rejects.toBe(outage);
+
+    expect(sent.map((message) => [message.kind, message.alerts.map((alert) => alert.subject)])).toEqual([['firing', [`user:${pseudonym(8)}`]]]);
+  });
 });
