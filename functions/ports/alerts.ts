@@ -1,4 +1,4 @@
-import type { Alert, AlertState, AlertStatus, NotificationKind } from '../domain/alerting/alert';
+import type { Alert, AlertState, AlertStatus, NotificationKind, NotificationStatus } from '../domain/alerting/alert';
 import type { Channel, Routing, Severity } from '../domain/alerting/model';
 import type { Silence, SilenceMatcher } from '../domain/alerting/silence';
 
@@ -19,7 +19,7 @@ export interface FiringAlert {
 /** One channel's outcome of a claimed notification. */
 export interface NotificationOutcome {
   readonly channel: Channel;
-  readonly status: 'delivered' | 'undelivered' | 'silenced';
+  readonly status: NotificationStatus;
   readonly attempts: number;
   readonly at: Date;
   readonly error?: string;
@@ -38,11 +38,16 @@ export interface NotificationClaim {
   readonly at: Date;
 }
 
-/** A claim whose outcome never came (its sender crashed), taken over by `retake`. */
+/**
+ * A claim whose outcome never came within the lease: its sender crashed or stalled. One not
+ * `begun` (nothing was sent) is taken over by `retake`; one begun may have gone out, and is
+ * recorded as `unknown` rather than sent again.
+ */
 export interface StaleClaim {
   readonly notificationId: string;
   readonly kind: NotificationKind;
   readonly alert: AlertState;
+  readonly begun: boolean;
 }
 
 export interface Resolution {
@@ -87,11 +92,20 @@ export interface AlertStore {
    */
   resolve(resolution: Resolution): Promise<{ alert: AlertState; resolvedNotificationId?: string } | undefined>;
   claim(claim: NotificationClaim): Promise<boolean>;
-  /** Records the outcomes of a claimed notification; the first record wins. */
+  /**
+   * The fence before a send: of the notifications, those still claimed at `claimedAt` (the time
+   * their holder claimed or retook them) and not begun, now marked begun at `at`. A holder that
+   * stalled past its lease finds its claims retaken and sends nothing.
+   */
+  begin(notificationIds: readonly string[], claimedAt: Date, at: Date): Promise<string[]>;
+  /** Records the outcomes of a claimed notification; the first record wins, over an `unknown` one too. */
   record(notificationId: string, outcomes: readonly NotificationOutcome[]): Promise<void>;
-  /** Claims with no outcome claimed before `claimedBefore`, whose notification still makes sense. */
+  /**
+   * Claims with no outcome claimed (or begun) before `claimedBefore`: begun ones all, others when
+   * their notification still makes sense.
+   */
   staleClaims(claimedBefore: Date, limit: number): Promise<StaleClaim[]>;
-  /** Takes a stale claim over; of concurrent callers one wins. */
+  /** Takes a stale claim that was not begun over; of concurrent callers one wins. */
   retake(notificationId: string, claimedBefore: Date, at: Date): Promise<boolean>;
   /** Open alerts with status firing, oldest first: the ones a tick may notify. */
   firing(limit: number): Promise<AlertState[]>;

@@ -15,7 +15,7 @@ import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../d
 import type { Clock, Metrics, Sleep } from '../ports';
 import { ALERT_LATENCY_METRIC } from '../ports/anomalies';
 import { isUnavailable } from '../ports/unavailable';
-import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore } from '../ports/alerts';
+import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore, StaleClaim } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
 
 /** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
@@ -138,8 +138,15 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     }
   }
 
-  /** One message for the unsilenced alerts of one group; silenced ones are recorded, not sent. */
-  async function notifyGroup(kind: NotificationKind, group: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
+  /**
+   * One message for the unsilenced alerts of one group, claimed at `now`; silenced ones are
+   * recorded, not sent. Only the claims still ours when sending begins go out: one retaken while
+   * this sender stalled past the lease (a pause, a slow database) is its new holder's to send.
+   */
+  async function notifyGroup(kind: NotificationKind, claimedGroup: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
+    const held = new Set(await alerts.begin(claimedGroup.map((c) => c.notificationId), now, clock.now()));
+    const group = claimedGroup.filter((c) => held.has(c.notificationId));
+    if (group.length < claimedGroup.length) logger.warn('claims retaken before their send began; left to their new holder', { kind, retaken: claimedGroup.length - group.length });
     const first = group[0];
     if (!first) return;
     const channels = first.alert.routing.channels;
@@ -219,6 +226,19 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     await notifyAll(claimed, now);
   }
 
+  /**
+   * A send begun and not heard of within the lease may have gone out: sending it again could page
+   * someone twice, so its channels are recorded `unknown`. A critical alert nobody acknowledges
+   * still escalates.
+   */
+  async function recordUnknown(stale: StaleClaim, now: Date): Promise<void> {
+    await alerts.record(
+      stale.notificationId,
+      stale.alert.routing.channels.map((channel) => ({ channel, status: 'unknown' as const, attempts: 0, at: now })),
+    );
+    logger.error('notification sender lost after its send began; outcome unknown, not sent again', { kind: stale.kind, alert: stale.alert.id, severity: stale.alert.severity });
+  }
+
   async function tick(): Promise<void> {
     const now = clock.now();
     const claimed = noClaims();
@@ -230,7 +250,8 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     }
     const staleBefore = new Date(now.getTime() - STALE_CLAIM_MS);
     for (const stale of await alerts.staleClaims(staleBefore, TICK_BATCH)) {
-      if (await alerts.retake(stale.notificationId, staleBefore, now)) add(claimed, stale.kind, { alert: stale.alert, notificationId: stale.notificationId });
+      if (stale.begun) await recordUnknown(stale, now);
+      else if (await alerts.retake(stale.notificationId, staleBefore, now)) add(claimed, stale.kind, { alert: stale.alert, notificationId: stale.notificationId });
     }
     await notifyAll(claimed, now);
   }

@@ -201,6 +201,36 @@ async function expectRetention(db: SqlDatabase): Promise<void> {
   expect(Object.fromEntries(names.map((name, i) => [name, kept[i]]))).toEqual({ idle: 0, pending: 1, active: 1, flagged: 1, 'recently written': 1 });
 }
 
+async function expectFencedSends(db: SqlDatabase): Promise<void> {
+  const store = new SqlAlertStore(db);
+  const opened = await store.upsertFiring(firing(51, { routing: { channels: ['sns', 'email'], groupBy: ['rule'], repeatIntervalSec: 600 } }));
+  const other = await store.upsertFiring(firing(52));
+  expect(await store.claim({ notificationId: 'f1', alertId: opened.id, kind: 'firing', expected: undefined, at: at(10) })).toBe(true);
+  expect(await store.claim({ notificationId: 'f2', alertId: other.id, kind: 'firing', expected: undefined, at: at(10) })).toBe(true);
+
+  // Begun by the holder of the claim's time only, once.
+  expect(await store.begin(['f1'], at(11), at(12))).toEqual([]);
+  expect(await store.begin(['f1'], at(10), at(12))).toEqual(['f1']);
+  expect(await store.begin(['f1'], at(10), at(13))).toEqual([]);
+  // A claim not begun is retaken after its lease, and its old holder can no longer begin it.
+  expect(await store.staleClaims(at(11), 10)).toEqual([expect.objectContaining({ notificationId: 'f2', begun: false })]);
+  expect(await store.retake('f2', at(11), at(71))).toBe(true);
+  expect(await store.begin(['f2'], at(10), at(80))).toEqual([]);
+  expect(await store.begin(['f2'], at(71), at(80))).toEqual(['f2']);
+
+  // A begun claim is stale by when its send began, and is never retaken.
+  expect(await store.staleClaims(at(72), 10)).toEqual([expect.objectContaining({ notificationId: 'f1', begun: true })]);
+  expect(await store.retake('f1', at(72), at(73))).toBe(false);
+
+  // An `unknown` record gives way to the sender's own outcome; a real outcome to nothing.
+  await store.record('f1', [{ channel: 'sns', status: 'unknown', attempts: 0, at: at(73) }, { channel: 'email', status: 'unknown', attempts: 0, at: at(73) }]);
+  expect((await store.get(opened.id))?.notifications.map((n) => n.status)).toEqual(['unknown', 'unknown']);
+  expect(await store.staleClaims(at(200), 10)).toEqual([expect.objectContaining({ notificationId: 'f2', begun: true })]);
+  await store.record('f1', [{ channel: 'sns', status: 'delivered', attempts: 1, at: at(74) }, { channel: 'email', status: 'delivered', attempts: 2, at: at(74) }]);
+  await store.record('f1', [{ channel: 'sns', status: 'unknown', attempts: 0, at: at(75) }]);
+  expect((await store.get(opened.id))?.notifications.map((n) => `${n.channel}:${n.status}`)).toEqual(['sns:delivered', 'email:delivered']);
+}
+
 async function expectOnMigrated(db: SqlDatabase, check: (db: SqlDatabase) => Promise<void>): Promise<void> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
   await check(db);
@@ -217,6 +247,10 @@ describe('SQL alert and silence stores (PGlite)', () => {
 
   it('keeps one open alert per fingerprint, and lets exactly one caller claim each notification', async () => {
     await expectOnMigrated(db, expectAlertLifecycle);
+  });
+
+  it("fences each send: begun once by the claim's holder, never retaken once begun, and an unknown outcome gives way to the real one", async () => {
+    await expectOnMigrated(db, expectFencedSends);
   });
 
   it('keeps silences, answers the active ones, expires and erases them', async () => {
@@ -247,6 +281,10 @@ describeWithServices(['postgres'], 'SQL alert and silence stores on PostgreSQL',
 
   it('keeps one open alert per fingerprint, and lets exactly one caller claim each notification', async () => {
     await expectOnMigrated(db, expectAlertLifecycle);
+  });
+
+  it("fences each send: begun once by the claim's holder, never retaken once begun, and an unknown outcome gives way to the real one", async () => {
+    await expectOnMigrated(db, expectFencedSends);
   });
 
   it('keeps silences, answers the active ones, expires and erases them', async () => {

@@ -32,12 +32,16 @@ const user = (n: number) => ({ kind: 'user', id: String(n).padStart(64, '0') }) 
 const fire = (rule: RuleRef, n: number, at = t0): Transition => ({ state: 'firing', rule, subject: user(n), at, summary: `${rule.id} for user ${n}` });
 const resolve = (rule: RuleRef, n: number, at = t0): Transition => ({ state: 'resolved', rule, subject: user(n), at, summary: '' });
 
-/** Records every message; `failing` channels answer undelivered, `crash` makes it throw like a dying sender. */
+/**
+ * Records every message; `failing` channels answer undelivered, `crash` makes it throw like a
+ * sender dying mid-send, and `stall` holds a send until it settles, like a sender that stopped.
+ */
 function fakeDeliver() {
   const sent: { message: AlertMessage; channels: readonly Channel[] }[] = [];
-  const state = { failing: [] as Channel[], crash: false, now: t0 };
+  const state = { failing: [] as Channel[], crash: false, now: t0, stall: undefined as Promise<void> | undefined };
   const deliver: Deliver = async (message, channels) => {
     if (state.crash) throw new Error('process died');
+    await state.stall;
     sent.push({ message, channels });
     return channels.map((channel) =>
       state.failing.includes(channel)
@@ -243,11 +247,19 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     expect(await manager.get(alert?.id ?? '')).toEqual(alert);
   });
 
-  it('takes over a notification whose sender died after claiming it, a minute later', async () => {
-    const { manager, fake, advance, kinds } = harness([db]);
-    fake.state.crash = true;
-    await manager.apply([fire(deterioration, 1)]);
-    fake.state.crash = false;
+  it('takes over a notification whose sender died after claiming it and before sending, a minute later', async () => {
+    let dying = true;
+    const { manager, advance, kinds } = harness([db], {
+      alerts: (store) =>
+        Object.assign(new SqlAlertStore(store), {
+          async begin(...args: Parameters<SqlAlertStore['begin']>) {
+            if (dying) throw new Error('process died');
+            return SqlAlertStore.prototype.begin.apply(this, args);
+          },
+        }),
+    });
+    await manager.apply([fire(deterioration, 1)]).catch(() => undefined);
+    dying = false;
     advance(59);
     await manager.tick();
     expect(kinds()).toEqual([]);
@@ -255,6 +267,77 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     await manager.tick();
     await manager.tick();
     expect(kinds()).toEqual(['firing:1']);
+  });
+
+  it('sends nothing from a sender paused past its lease once its claim is retaken: the page goes out once', async () => {
+    // Prepare: the first sender stops just before its send begins (a pause, a slow database),
+    // for longer than the claim's lease.
+    let resume!: () => void;
+    let reachedBegin!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    const atBegin = new Promise<void>((resolve) => (reachedBegin = resolve));
+    let first = true;
+    const { managers, advance, kinds } = harness([db, db], {
+      alerts: (store) =>
+        Object.assign(new SqlAlertStore(store), {
+          async begin(...args: Parameters<SqlAlertStore['begin']>) {
+            if (first) {
+              first = false;
+              reachedBegin();
+              await paused;
+            }
+            return SqlAlertStore.prototype.begin.apply(this, args);
+          },
+        }),
+    });
+    const [slow, other] = managers as [AlertManager, AlertManager];
+    const applying = slow.apply([fire(crisis, 1)]);
+    await atBegin;
+
+    // Act: another sender's tick finds the claim a lease old and takes it over; then the first resumes.
+    advance(61);
+    await other.tick();
+    resume();
+    await applying;
+
+    // Assess
+    expect(kinds()).toEqual(['firing:1']);
+    const notifications = (await other.list({}))[0]?.notifications;
+    expect(notifications?.map((n) => `${n.kind}:${n.channel}:${n.status}`)).toEqual(['firing:sns:delivered', 'firing:email:delivered']);
+  });
+
+  it('records a page whose sender stalled mid-send as unknown and never sends it twice; the sender\'s own outcome wins when it comes', async () => {
+    let resume!: () => void;
+    const { managers, fake, advance, kinds } = harness([db, db]);
+    const [slow, other] = managers as [AlertManager, AlertManager];
+    fake.state.stall = new Promise<void>((resolve) => (resume = resolve));
+    const applying = slow.apply([fire(crisis, 1)]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    advance(61);
+    await other.tick();
+    const whileStalled = (await other.list({}))[0]?.notifications;
+    expect(whileStalled?.map((n) => `${n.channel}:${n.status}`)).toEqual(['sns:unknown', 'email:unknown']);
+    resume();
+    await applying;
+
+    expect(kinds()).toEqual(['firing:1']);
+    expect((await other.list({}))[0]?.notifications.map((n) => `${n.channel}:${n.status}`)).toEqual(['sns:delivered', 'email:delivered']);
+  });
+
+  it('escalates a critical page whose sender died mid-send, instead of paging it again', async () => {
+    const { manager, fake, advance, kinds } = harness([db]);
+    fake.state.crash = true;
+    await manager.apply([fire(crisis, 1)]);
+    fake.state.crash = false;
+    advance(61);
+    await manager.tick();
+    expect(kinds()).toEqual([]);
+    expect((await manager.list({}))[0]?.notifications.map((n) => `${n.kind}:${n.channel}:${n.status}`)).toEqual(['firing:sns:unknown', 'firing:email:unknown']);
+
+    advance(crisis.routing.escalateAfterSec! + 1);
+    await manager.tick();
+    expect(kinds()).toEqual(['escalation:1']);
   });
 
   it('keeps the outcome of a sent page through a database blip, so the page is never taken over and sent again', async () => {

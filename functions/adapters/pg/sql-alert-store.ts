@@ -137,28 +137,39 @@ export class SqlAlertStore implements AlertStore {
 
   async record(notificationId: string, outcomes: readonly NotificationOutcome[]): Promise<void> {
     const stored: StoredOutcome[] = outcomes.map((o) => ({ channel: o.channel, status: o.status, attempts: o.attempts, at: o.at.toISOString(), ...(o.error !== undefined && { error: o.error }) }));
-    await this.db.query('UPDATE alert_notifications SET outcomes = $2::jsonb, sent = $3 WHERE id = $1 AND outcomes IS NULL', [
+    // An `unknown` record (a retaker's, of a send begun and not heard of) gives way to the sender's own.
+    await this.db.query(`UPDATE alert_notifications SET outcomes = $2::jsonb, sent = $3 WHERE id = $1 AND (outcomes IS NULL OR outcomes @> '[{"status": "unknown"}]')`, [
       notificationId,
       JSON.stringify(stored),
       outcomes.some((o) => o.status !== 'silenced'),
     ]);
   }
 
+  async begin(notificationIds: readonly string[], claimedAt: Date, at: Date): Promise<string[]> {
+    if (notificationIds.length === 0) return [];
+    const { rows } = await this.db.query<{ id: string }>(
+      'UPDATE alert_notifications SET sending_at = $3 WHERE id = ANY($1::text[]) AND claimed_at = $2 AND sending_at IS NULL AND outcomes IS NULL RETURNING id',
+      [notificationIds, claimedAt.toISOString(), at.toISOString()],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async staleClaims(claimedBefore: Date, limit: number): Promise<StaleClaim[]> {
-    // A firing, repeat or escalation claim of an alert acknowledged or resolved since would now
-    // page about something settled; it is left unsent.
-    const { rows } = await this.db.query<AlertRow & { notification_id: string; notification_kind: NotificationKind }>(
-      `SELECT a.*, n.id AS notification_id, n.kind AS notification_kind
+    // A firing, repeat or escalation claim not begun, of an alert acknowledged or resolved since,
+    // would now page about something settled; it is left unsent. A begun one is stale a lease
+    // after its send began.
+    const { rows } = await this.db.query<AlertRow & { notification_id: string; notification_kind: NotificationKind; begun: boolean }>(
+      `SELECT a.*, n.id AS notification_id, n.kind AS notification_kind, n.sending_at IS NOT NULL AS begun
        FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id
-       WHERE n.outcomes IS NULL AND n.claimed_at <= $1 AND (n.kind = 'resolved' OR a.status = 'firing')
+       WHERE n.outcomes IS NULL AND COALESCE(n.sending_at, n.claimed_at) <= $1 AND (n.sending_at IS NOT NULL OR n.kind = 'resolved' OR a.status = 'firing')
        ORDER BY n.claimed_at LIMIT $2`,
       [claimedBefore.toISOString(), limit],
     );
-    return rows.map((row) => ({ notificationId: row.notification_id, kind: row.notification_kind, alert: stateOf(row) }));
+    return rows.map((row) => ({ notificationId: row.notification_id, kind: row.notification_kind, alert: stateOf(row), begun: row.begun }));
   }
 
   async retake(notificationId: string, claimedBefore: Date, at: Date): Promise<boolean> {
-    const { rows } = await this.db.query('UPDATE alert_notifications SET claimed_at = $3 WHERE id = $1 AND outcomes IS NULL AND claimed_at <= $2 RETURNING id', [
+    const { rows } = await this.db.query('UPDATE alert_notifications SET claimed_at = $3 WHERE id = $1 AND outcomes IS NULL AND sending_at IS NULL AND claimed_at <= $2 RETURNING id', [
       notificationId,
       claimedBefore.toISOString(),
       at.toISOString(),

@@ -18,11 +18,19 @@ export const alertQuerySchema = z.strictObject({
 });
 export type NotificationKind = AlertMessage['kind'];
 
+/**
+ * What became of one channel of a notification. `unknown`: its sender began sending and was not
+ * heard from again within the claim's lease (a crash or a stall mid-send), so it may have gone out;
+ * it is not sent again, and the sender's own outcome replaces it should it come after all.
+ */
+export const NOTIFICATION_STATUSES = ['delivered', 'undelivered', 'silenced', 'unknown'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
 /** One channel's part of one notification, as `GET /v1/alerts` shows it. */
 export interface AlertNotification {
   readonly kind: NotificationKind;
   readonly channel: Channel;
-  readonly status: 'delivered' | 'undelivered' | 'silenced';
+  readonly status: NotificationStatus;
   readonly attempts: number;
   readonly at: string;
   readonly error?: string;

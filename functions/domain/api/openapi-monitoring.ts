@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { ALERT_STATUSES, alertQuerySchema, type Alert } from '../alerting/alert';
+import { ALERT_STATUSES, NOTIFICATION_STATUSES, alertQuerySchema, type Alert } from '../alerting/alert';
 import { CHANNELS, SEVERITIES } from '../alerting/model';
 import { DEFAULT_RULES, alertRulesDocumentSchema } from '../alerting/rules';
 import { silenceInputSchema, type Silence } from '../alerting/silence';
@@ -36,7 +36,7 @@ const alert = z
       z.object({
         kind: z.enum(['firing', 'repeat', 'resolved', 'escalation']),
         channel: z.enum(CHANNELS),
-        status: z.enum(['delivered', 'undelivered', 'silenced']),
+        status: z.enum(NOTIFICATION_STATUSES),
         attempts: z.number().int().min(0),
         at: z.iso.datetime(),
         error: z.string().optional().meta({ description: 'Why the last attempt failed; never the payload.' }),
