@@ -15,9 +15,11 @@
  * that is mapped files: the LMDB stream log), then, after a restart, the same while it serves
  * grouped GET /v1/metrics queries.
  *
- * `npx tsx bench/footprint.ts` (TARGETS=pglite,postgres, EVENTS (default 1,000,000; the demo's
- * users are sized to it over DAYS days, default 21), DATABASE_URL, QUERIES per grouping (default 20),
- * KEEP=1 leaves the data folder and schema in place and prints where they are).
+ * `npx tsx bench/footprint.ts` (TARGETS=pglite,postgres, EVENTS: the events stored, default
+ * 1,000,000, of which the demo's planted history of HISTORY_USERS users (default 500, the demo's,
+ * about 269,000 events) and live traffic of as many users as the rest takes over DAYS days, default
+ * 21; DATABASE_URL, QUERIES per grouping (default 20), KEEP=1 leaves the data folder and schema in
+ * place and prints where they are).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,8 +34,11 @@ const QUERIES = Number(process.env.QUERIES ?? 20);
 const TARGETS = (process.env.TARGETS ?? 'pglite,postgres').split(',');
 const KEEP = process.env.KEEP === '1';
 const DEV_TOKEN = 'bench-footprint-token';
-// The demo's traffic makes about 5.75 events per user and day (2,000 users, 21 days: 241,466).
+const HISTORY_USERS = Number(process.env.HISTORY_USERS ?? 500);
+// The demo's traffic makes about 5.75 events per user and day (2,000 users, 21 days: 241,466), its
+// planted history about 537 per user (500 users over 14 weeks: 268,718).
 const EVENTS_PER_USER_DAY = 5.75;
+const HISTORY_EVENTS_PER_USER = 537;
 const DAY_MS = 86_400_000;
 const MB = 1024 * 1024;
 
@@ -110,9 +115,11 @@ const DEMO_PHASES: ReadonlyArray<readonly [string, string]> = [
  * event; `phase` is told each part of it as it starts.
  */
 async function load(runtime: RuntimeProcess, phase: (name: string) => void): Promise<void> {
-  const users = Math.max(1, Math.round(EVENTS / (EVENTS_PER_USER_DAY * DAYS)));
+  const live = EVENTS - HISTORY_USERS * HISTORY_EVENTS_PER_USER;
+  if (live <= 0) throw new Error(`EVENTS=${EVENTS} leaves no live traffic beside the history of ${HISTORY_USERS} users: set HISTORY_USERS lower`);
+  const users = Math.max(1, Math.round(live / (EVENTS_PER_USER_DAY * DAYS)));
   phase('the live traffic');
-  const code = await runtime.demo(['--seed', '42', '--users', String(users), '--days', String(DAYS)], (chunk) => {
+  const code = await runtime.demo(['--seed', '42', '--users', String(users), '--days', String(DAYS), ...(HISTORY_USERS > 0 ? ['--history-users', String(HISTORY_USERS)] : ['--no-history'])], (chunk) => {
     process.stdout.write(chunk);
     for (const [marker, name] of DEMO_PHASES) if (chunk.toString().includes(marker)) phase(name);
   });

@@ -760,7 +760,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     }
   });
 
-  it('goes on stepping while days wait to be packed or decided, and for a new k', async () => {
+  it('goes on stepping while days wait to be packed or decided and nothing else writes, and for a new k', async () => {
     // Six days of moods written as a history import writes them (past the minutes' retention: hour
     // and day rows only), then rolled up by a store that packs and decides at most two days a step.
     const people = Array.from({ length: 3 }, user);
@@ -791,6 +791,17 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       expect(await rollUpAll(another, '2026-10-21T12:00:00Z')).toBe(steps);
       expect((await another.readDecidedHours(selection, 3)).until).toBe(selection.to);
       expect(await another.rollUp(Date.parse('2026-10-21T12:00:00Z'))).toEqual({ rolledUpTo: Date.parse('2026-10-21T12:00:00Z'), minuteRows: 0, done: true });
+
+      // While other writes come between its steps (an import unpacking the days it touches), each
+      // step is the run's last, as before: packing them again after every batch would churn.
+      const busy = bounded(4);
+      const until = Date.parse('2026-10-21T12:00:00Z');
+      expect((await busy.rollUp(until)).done).toBe(false);
+      await importer.applyEvents([event('mood.reported', { valence: 0.9, arousal: 0.5 }, people[0]!, '2026-10-21T11:59:00.000Z', 'ios')]);
+      expect((await busy.rollUp(until)).done).toBe(true);
+      expect((await busy.rollUp(until)).done).toBe(false);
+      expect(await rollUpAll(busy, '2026-10-21T12:00:00Z')).toBeGreaterThan(1);
+      expect((await busy.readDecidedHours(selection, 4)).until).toBe(selection.to);
     } finally {
       await fresh.close();
     }

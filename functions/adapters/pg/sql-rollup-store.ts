@@ -834,12 +834,12 @@ export class SqlRollupStore implements RollupStore {
   /** The roll-up watermark as of our last write: a batch's deltas are computed against it while the lock is taken. */
   private rolledUpTo = 0;
   /**
-   * Whether the last step reached its bound of days to pack or decide, so that a caught-up
-   * watermark does not end the roll-up: after an import or a demo the days of weeks wait, and one
-   * step a minute left answers deciding them on every query for half an hour. A store starts
-   * unsure: its database may have been left behind (a restart, a new k).
+   * Whether the last step reached its bound of days to pack or decide. A store starts unsure: its
+   * database may have been left behind (a restart, a new k).
    */
   private daysBehind = true;
+  /** The write number of this store's last roll-up step. */
+  private lastStepSeq: number | undefined;
   /** Writes of one store take turns (they would wait for each other's lock anyway). */
   private turn: Promise<unknown> = Promise.resolve();
   /** Series selections waiting to be read together (readSeries). */
@@ -959,14 +959,22 @@ export class SqlRollupStore implements RollupStore {
     const end = bucketStart(until, 'minute');
     const { rows: current } = await this.db.query<{ rolled_up_to: number }>(READ_WATERMARK);
     if (current[0]!.rolled_up_to >= end && !this.daysBehind) return { rolledUpTo: current[0]!.rolled_up_to, minuteRows: 0, done: true };
-    return this.write(async (tx, began) => {
+    let stepSeq: number | undefined;
+    const step = await this.write(async (tx, began): Promise<RollUpStep> => {
       const { rows } = await tx.query<{ seq: number; rolled_up_to: number }>(LOCK_WRITER);
       const { seq, rolled_up_to: from } = rows[0]!;
       began(seq);
+      stepSeq = seq;
       this.rolledUpTo = from;
+      // Days left to pack or decide keep the roll-up going past a caught-up watermark (after a
+      // demo or an import, one step a minute left answers deciding weeks of days on every query
+      // for half an hour), but only while nothing else writes: a write between two steps may be
+      // an import's, which unpacks the days it touches, and packing them again after each of its
+      // batches would rewrite their sketches hundreds of times.
+      const keepGoing = () => this.daysBehind && (this.lastStepSeq === undefined || seq === this.lastStepSeq + 1);
       if (from >= end) {
         this.daysBehind = await this.packAndDecide(tx);
-        return { rolledUpTo: from, minuteRows: 0, done: !this.daysBehind };
+        return { rolledUpTo: from, minuteRows: 0, done: !keepGoing() };
       }
       const metrics = FINEST_GROUPINGS.map((g) => g.metric);
       const groupings = FINEST_GROUPINGS.map((g) => g.grouping);
@@ -997,8 +1005,10 @@ export class SqlRollupStore implements RollupStore {
       await tx.query(MOVE_WATERMARK, [to]);
       this.daysBehind = await this.packAndDecide(tx);
       this.rolledUpTo = to;
-      return { rolledUpTo: to, minuteRows, done: to >= end && !this.daysBehind };
+      return { rolledUpTo: to, minuteRows, done: to >= end && !keepGoing() };
     });
+    this.lastStepSeq = stepSeq;
+    return step;
   }
 
   /**
