@@ -1,6 +1,6 @@
 import type { Clock } from '../ports';
 import type { AlertRuleStore, ConditionStore } from '../ports/alert-rules';
-import { observeComposite, observeSignal, observeTime, stillFiring, watches, type AtRisk, type ConditionState, type Step } from '../domain/alerting/evaluate';
+import { clearing, observeComposite, observeSignal, observeTime, stillFiring, watches, type AtRisk, type ConditionState, type Step } from '../domain/alerting/evaluate';
 import { subjectKey, type Signal, type Subject, type Transition } from '../domain/alerting/model';
 import { alertRulesDocumentSchema, compositesInOrder, type AlertRule, type CompositeRule, type SignalRule } from '../domain/alerting/rules';
 
@@ -135,6 +135,11 @@ export function makeRuleEngine(deps: RuleEngineDeps): RuleEngine {
 
     for (const rule of rules) {
       if (rule.kind === 'composite') continue;
+      // Alerts kept open while their condition is clear resolve once it has been for clearForSec
+      // (an at-risk absence's are evaluated with the flagged users below).
+      if (rule.clearForSec > 0 && !(rule.kind === 'absence' && rule.scope === 'at_risk')) {
+        for (const stored of await conditions.list(rule.id, 'active')) if (clearing(stored.state)) transitions.push(...(await timed(rule, stored.subject)));
+      }
       if (rule.kind !== 'absence') {
         if (rule.forSec > 0) for (const stored of await conditions.list(rule.id, 'pending')) transitions.push(...(await timed(rule, stored.subject)));
         continue;

@@ -25,9 +25,17 @@ export interface ConditionState {
   readonly seen: readonly string[];
   /** Set while a `marksAtRisk` rule is active for a user, kept `atRiskDays` after. */
   readonly atRisk: { readonly since: number; readonly until: number } | null;
+  /**
+   * Since when an active condition no longer holds (epoch ms): it resolves once clear for the
+   * rule's `clearForSec`. Absent in states saved before flap control, which never cleared.
+   */
+  readonly clearSince?: number | null;
 }
 
-export const INITIAL_CONDITION: ConditionState = { holds: false, since: null, active: false, lastAt: null, lastValue: null, seen: [], atRisk: null };
+export const INITIAL_CONDITION: ConditionState = { holds: false, since: null, active: false, lastAt: null, lastValue: null, seen: [], atRisk: null, clearSince: null };
+
+/** Active but no longer holding: its alert stays open until the condition has been clear for `clearForSec`. */
+export const clearing = (state: ConditionState): boolean => state.active && !state.holds;
 
 export interface Step {
   readonly state: ConditionState;
@@ -90,19 +98,26 @@ interface Moment {
   readonly receivedAt?: Date;
 }
 
-/** The state machine every kind shares: holding, held for long enough (active), stopped holding. */
+/**
+ * The state machine every kind shares: holding, held for long enough (active), stopped holding
+ * (clearing), clear for long enough (resolved). Flap control: an active condition that holds again
+ * while clearing stays active, so its alert keeps its identity and pages nobody again.
+ */
 function settle(rule: AlertRule, subject: Subject, state: ConditionState, moment: Moment): Step {
   const since = !moment.holds ? null : state.holds && state.since !== null ? state.since : moment.at;
-  const active = since !== null && moment.at - since >= moment.forMs;
+  const clearSince = state.active && !moment.holds ? (state.clearSince ?? moment.at) : null;
+  const active = state.active
+    ? moment.holds || moment.at - clearSince! < rule.clearForSec * 1000
+    : since !== null && moment.at - since >= moment.forMs;
   const atRisk = rule.marksAtRisk && active ? markAtRisk(state.atRisk, moment.at, rule.atRiskDays) : state.atRisk;
-  const next: ConditionState = { ...state, holds: moment.holds, since, active, atRisk };
+  const next: ConditionState = { ...state, holds: moment.holds, since, active, atRisk, clearSince: active ? clearSince : null };
   const changed = active !== state.active;
   if (!changed || !rule.notify) return { state: next };
   const kind = active ? 'firing' : 'resolved';
-  // A resolution is never dated before the condition began to hold: an absence fires on the tick
-  // (now), and a session that arrives later with an earlier occurredAt (history, a slow client)
-  // ends it now, not before it began.
-  const at = kind === 'resolved' && state.since !== null ? Math.max(moment.at, state.since) : moment.at;
+  // A resolution is dated when the condition stopped holding, and never before it began to hold:
+  // an absence fires on the tick (now), and a session that arrives later with an earlier
+  // occurredAt (history, a slow client) ends it now, not before it began.
+  const at = kind === 'resolved' ? Math.max(clearSince ?? moment.at, state.since ?? -Infinity) : moment.at;
   const transition: Transition = {
     state: kind,
     rule: ruleRef(rule),
@@ -203,13 +218,14 @@ export interface AtRisk {
 export function observeTime(rule: SignalRule, stored: ConditionState | undefined, subject: Subject, now: number, atRisk?: AtRisk): Step {
   const state = stored ?? INITIAL_CONDITION;
   if (rule.kind !== 'absence') {
-    if (!state.holds || state.active) return { state };
-    return settle(rule, subject, state, { holds: true, at: now, forMs: rule.forSec * 1000, ...(state.lastValue === null ? {} : { value: state.lastValue }) });
+    // Only a pending condition (holding, not yet for forSec) or a clearing one changes with time.
+    if (state.holds === state.active) return { state };
+    return settle(rule, subject, state, { holds: state.holds, at: now, forMs: rule.forSec * 1000, ...(state.lastValue === null ? {} : { value: state.lastValue }) });
   }
   const watched = rule.scope === 'seen' || (atRisk !== undefined && atRisk.until > now);
   const from = state.lastAt ?? (rule.scope === 'at_risk' ? atRisk?.since : undefined);
   const absent = watched && from !== undefined && now - from >= rule.forSec * 1000;
-  if (absent === state.holds) return { state };
+  if (absent === state.holds && !clearing(state)) return { state };
   return settle(rule, subject, state, { holds: absent, at: now, forMs: 0 });
 }
 
@@ -218,6 +234,6 @@ export function observeComposite(rule: CompositeRule, stored: ConditionState | u
   const state = stored ?? INITIAL_CONDITION;
   const holds = rule.op === 'all' ? met.length > 0 && met.every(Boolean) : met.some(Boolean);
   const when = Math.max(at, state.lastAt ?? at);
-  if (holds === state.holds && (!holds || state.active || state.since === null || when - state.since < rule.forSec * 1000)) return { state };
+  if (holds === state.holds && !clearing(state) && (!holds || state.active || state.since === null || when - state.since < rule.forSec * 1000)) return { state };
   return settle(rule, subject, { ...state, lastAt: when }, { holds, at: when, forMs: rule.forSec * 1000 });
 }

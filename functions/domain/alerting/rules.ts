@@ -48,6 +48,11 @@ const common = {
   subject: z.enum(['user', 'series']),
   /** Prometheus `for`: how long the condition must hold before the rule fires. */
   forSec: seconds.default(0),
+  /**
+   * Flap control (Prometheus `keep_firing_for`): how long the condition must stay clear before
+   * its alert resolves; holding again meanwhile keeps the same alert, with no new page.
+   */
+  clearForSec: seconds.default(0),
   /** When it fires for a user, the user counts as flagged at risk for `atRiskDays`. */
   marksAtRisk: z.boolean().default(false),
   atRiskDays: z.number().int().min(1).max(365).default(30),
@@ -104,7 +109,9 @@ type RoutingInput = z.input<typeof routingSchema>;
 const criticalRouting: RoutingInput = { channels: ['sns', 'email', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: HOUR_SEC, escalateAfterSec: 900 };
 const warningRouting: RoutingInput = { channels: ['sns', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: 4 * HOUR_SEC };
 const safety = { labels: { category: 'safety' }, subject: 'user', match: {} } as const;
-const operations = { labels: { category: 'operations' }, subject: 'series', routing: warningRouting, severity: 'warning', kind: 'anomaly', detector: 'any' } as const;
+// A series judged each minute goes in and out of anomalous as it hovers at the edge: ten quiet
+// minutes end its alert, and a relapse within them is the same alert, not a new page.
+const operations = { labels: { category: 'operations' }, subject: 'series', routing: warningRouting, severity: 'warning', kind: 'anomaly', detector: 'any', clearForSec: 600 } as const;
 
 const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
   {
@@ -179,6 +186,7 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     match: { consumer: 'detect' },
     op: '>',
     value: DETECT_LAG_LIMIT_MS / 1000,
+    clearForSec: 300,
   },
   // The metric series the monitor judges each minute (functions/domain/anomaly/watched-series.ts).
   {

@@ -50,8 +50,9 @@ describe('rule engine', () => {
     expect(states(reread)).toEqual(['low-mood firing']);
   });
 
-  it('fires the default operations rules on an anomalous point of their series, and resolves on the next normal one', async () => {
-    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock: steppedClock(T0) });
+  it('fires the default operations rules on an anomalous point of their series, and resolves once normal for ten minutes', async () => {
+    const clock = steppedClock(T0);
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock });
     const series = (name: string, labels: Record<string, string>, atMs: number, anomalous: boolean): Signal => ({
       name,
       subject: { kind: 'series', id: `${name}{${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}}` },
@@ -64,8 +65,19 @@ describe('rule engine', () => {
     const spikes = await engine.observe([series('events.per_minute', { type: 'crisis.signal' }, T0, true), series('events.per_minute', { type: 'mood.reported' }, T0, true), series('ingest.errors_per_minute', {}, T0, true)]);
     const calm = await engine.observe([series('events.per_minute', { type: 'crisis.signal' }, T0 + 60_000, false), series('ingest.errors_per_minute', {}, T0 + 60_000, false)]);
 
+    // A relapse within the ten minutes is the same alert.
+    const relapse = await engine.observe([series('ingest.errors_per_minute', {}, T0 + 120_000, true), series('ingest.errors_per_minute', {}, T0 + 180_000, false)]);
+    clock.advance(659_000);
+    const early = await engine.tick();
+    clock.advance(1_000);
+    const quiet = await engine.tick();
+    clock.advance(120_000);
+    const later = await engine.tick();
+
     expect(states(spikes).sort()).toEqual(['crisis-signals-surge firing', 'ingest-errors-surge firing']);
-    expect(states(calm).sort()).toEqual(['crisis-signals-surge resolved', 'ingest-errors-surge resolved']);
+    expect([calm, relapse, early]).toEqual([[], [], []]);
+    expect(states(quiet)).toEqual(['crisis-signals-surge resolved']);
+    expect(states(later)).toEqual(['ingest-errors-surge resolved']);
   });
 
   it('keeps no condition for a threshold that never held, and keeps one from the moment it does', async () => {
@@ -119,6 +131,37 @@ describe('rule engine', () => {
     expect(await engine.tick()).toEqual([]);
     clock.advance(SECOND);
     expect(states(await engine.tick())).toEqual(['low-mood firing']);
+  });
+
+  it('keeps an alert whose condition clears and holds again within clearForSec, and resolves it on the tick once clear for that long, dated when it cleared', async () => {
+    const clock = steppedClock(T0);
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock });
+    await makeAlertRulesAdmin({ rules: stores.rules }).putRules({ rules: [lowMood({ clearForSec: 600 })] }, 'admin-1');
+
+    // Fires, clears, holds again after 5 minutes: one alert, no resolution, no second firing.
+    expect(states(await engine.observe([signal('mood.valence', -0.9, T0)]))).toEqual(['low-mood firing']);
+    expect(await engine.observe([signal('mood.valence', 0.2, T0 + 60 * SECOND)])).toEqual([]);
+    clock.advance(300 * SECOND);
+    expect(await engine.tick()).toEqual([]);
+    expect(await engine.observe([signal('mood.valence', -0.8, T0 + 360 * SECOND)])).toEqual([]);
+
+    // Clear again from 7 minutes: still open a second short of 10 minutes later, resolved at 10.
+    expect(await engine.observe([signal('mood.valence', 0.3, T0 + 420 * SECOND)])).toEqual([]);
+    clock.advance((420 + 599 - 300) * SECOND);
+    expect(await engine.tick()).toEqual([]);
+    clock.advance(SECOND);
+    const resolved = await engine.tick();
+    expect(states(resolved)).toEqual(['low-mood resolved']);
+    expect(resolved[0]!.at).toEqual(new Date(T0 + 420 * SECOND));
+    expect(await engine.tick()).toEqual([]);
+  });
+
+  it('resolves at once without clearForSec, as before flap control', async () => {
+    const engine = makeRuleEngine({ rules: stores.rules, conditions: stores.conditions, clock: steppedClock(T0) });
+    await makeAlertRulesAdmin({ rules: stores.rules }).putRules({ rules: [lowMood()] }, 'admin-1');
+    expect(states(await engine.observe([signal('mood.valence', -0.9, T0)]))).toEqual(['low-mood firing']);
+    expect(states(await engine.observe([signal('mood.valence', 0.2, T0 + 60 * SECOND)]))).toEqual(['low-mood resolved']);
+    expect(states(await engine.observe([signal('mood.valence', -0.9, T0 + 120 * SECOND)]))).toEqual(['low-mood firing']);
   });
 
   it('fires a composite over a condition-only rule and a default, and resolves it when one stops', async () => {
