@@ -107,6 +107,13 @@ export interface AlertStore {
   staleClaims(claimedBefore: Date, limit: number): Promise<StaleClaim[]>;
   /** Takes a stale claim that was not begun over; of concurrent callers one wins. */
   retake(notificationId: string, claimedBefore: Date, at: Date): Promise<boolean>;
+  /**
+   * Per subject key, an open (firing or acknowledged) critical alert of it, should it have one:
+   * what inhibits its lesser alerts' notifications.
+   */
+  openCritical(subjects: readonly string[]): Promise<Map<string, string>>;
+  /** Notes that `inhibitor` held the alert's notifications back. */
+  inhibit(alertId: string, inhibitor: string): Promise<void>;
   /** Open alerts with status firing, oldest first: the ones a tick may notify. */
   firing(limit: number): Promise<AlertState[]>;
   /** 'resolved' when the alert is resolved; an acknowledged alert is answered as it is. */

@@ -126,6 +126,22 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     }
   }
 
+  /**
+   * Inhibition: per user of the lesser alerts claimed, an open critical alert of the same user,
+   * whose page already has someone on it (Alertmanager's inhibit rule on severity). None when they
+   * cannot be read, since a notification must not wait on its inhibition.
+   */
+  async function openCriticalOf(claims: readonly Claimed[]): Promise<Map<string, string>> {
+    const subjects = claims.filter((c) => c.alert.severity !== 'critical' && c.alert.subject.startsWith('user:')).map((c) => c.alert.subject);
+    if (subjects.length === 0) return new Map();
+    try {
+      return await alerts.openCritical(subjects);
+    } catch (error) {
+      logger.error('open critical alerts could not be read; lesser alerts are notified uninhibited', { error: error instanceof Error ? error.name : 'unknown' });
+      return new Map();
+    }
+  }
+
   /** A sent notification's outcomes, kept through a store outage (see RECORD_RETRY). */
   async function recordSent(notificationId: string, outcomes: Parameters<AlertStore['record']>[1]): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
@@ -144,16 +160,24 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
    * this sender stalled past the lease (a pause, a slow database) is its new holder's to send.
    */
   async function notifyGroup(kind: NotificationKind, claimedGroup: readonly Claimed[], active: readonly Silence[], now: Date): Promise<void> {
-    const held = new Set(await alerts.begin(claimedGroup.map((c) => c.notificationId), now, clock.now()));
-    const group = claimedGroup.filter((c) => held.has(c.notificationId));
+    const begun = new Set(await alerts.begin(claimedGroup.map((c) => c.notificationId), now, clock.now()));
+    const group = claimedGroup.filter((c) => begun.has(c.notificationId));
     if (group.length < claimedGroup.length) logger.warn('claims retaken before their send began; left to their new holder', { kind, retaken: claimedGroup.length - group.length });
     const first = group[0];
     if (!first) return;
     const channels = first.alert.routing.channels;
     const muted = group.filter((c) => isSilenced(active, c.alert.labels, now, brokenSilence));
-    const loud = group.filter((c) => !muted.includes(c));
-    const silencedOutcomes = channels.map((channel) => ({ channel, status: 'silenced' as const, attempts: 0, at: now }));
-    await Promise.all(muted.map((c) => alerts.record(c.notificationId, silencedOutcomes)));
+    const inhibitors = kind === 'firing' || kind === 'repeat' ? await openCriticalOf(group.filter((c) => !muted.includes(c))) : new Map<string, string>();
+    const held = group.filter((c) => !muted.includes(c) && inhibitors.has(c.alert.subject));
+    const loud = group.filter((c) => !muted.includes(c) && !held.includes(c));
+    const outcomesOf = (status: 'silenced' | 'inhibited') => channels.map((channel) => ({ channel, status, attempts: 0, at: now }));
+    await Promise.all([
+      ...muted.map((c) => alerts.record(c.notificationId, outcomesOf('silenced'))),
+      ...held.map(async (c) => {
+        await alerts.inhibit(c.alert.id, inhibitors.get(c.alert.subject)!);
+        await alerts.record(c.notificationId, outcomesOf('inhibited'));
+      }),
+    ]);
     if (loud.length === 0) return;
     let outcomes;
     try {

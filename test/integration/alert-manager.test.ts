@@ -340,6 +340,41 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     expect(kinds()).toEqual(['escalation:1']);
   });
 
+  it("holds back a user's lesser alerts while the user has an open critical alert, lists them under it, and notifies them again once it is resolved", async () => {
+    const { manager, advance, kinds } = harness([db]);
+    await manager.apply([fire(crisis, 1)]);
+    await manager.apply([fire(deterioration, 1), fire(deterioration, 2)]);
+
+    // User 2 has no critical alert: its warning goes out; user 1's is held back under the crisis.
+    expect(kinds()).toEqual(['firing:1', 'firing:2']);
+    const alerts = await manager.list({});
+    const critical = alerts.find((a) => a.rule === crisis.id)!;
+    const held = alerts.find((a) => a.rule === deterioration.id && a.subject.endsWith('1'))!;
+    expect(held).toMatchObject({ inhibitedBy: critical.id, notifications: [expect.objectContaining({ kind: 'firing', channel: 'dashboard', status: 'inhibited' })] });
+    expect(critical.inhibits).toEqual([held.id]);
+    expect(alerts.find((a) => a.rule === deterioration.id && a.subject.endsWith('2'))).not.toHaveProperty('inhibitedBy');
+
+    // Acknowledged, the crisis still holds it back; resolved, the held alert's next repeat goes out.
+    await manager.acknowledge(critical.id, 'clinician-1');
+    advance(deterioration.routing.repeatIntervalSec);
+    await manager.tick();
+    expect(kinds()).toEqual(['firing:1', 'firing:2', 'repeat:2']);
+    await manager.apply([resolve(crisis, 1, new Date(t0.getTime() + 3_700_000))]);
+    advance(2 * deterioration.routing.repeatIntervalSec);
+    await manager.tick();
+    // The crisis' own resolution, then one repeat of both users' warnings.
+    expect(kinds().slice(3).map((line) => line.replace('2,1', '1,2'))).toEqual(['resolved:1', 'repeat:1,2']);
+    // What it held back stays listed under it while that alert is open.
+    expect((await manager.get(critical.id))?.inhibits).toEqual([held.id]);
+  });
+
+  it('sends no resolution of a lesser alert that was only ever held back', async () => {
+    const { manager, kinds } = harness([db]);
+    await manager.apply([fire(crisis, 3), fire(deterioration, 3)]);
+    await manager.apply([resolve(deterioration, 3)]);
+    expect(kinds()).toEqual(['firing:3']);
+  });
+
   it('keeps the outcome of a sent page through a database blip, so the page is never taken over and sent again', async () => {
     // Prepare: the store loses its connection twice as the sent page's outcome is written
     let blips = 2;

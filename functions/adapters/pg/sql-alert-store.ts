@@ -20,6 +20,7 @@ type AlertRow = {
   acknowledged_at: Date | string | null;
   escalated_at: Date | string | null;
   last_notified_at: Date | string | null;
+  inhibited_by: string | null;
 };
 
 type StoredOutcome = { channel: Channel; status: AlertNotification['status']; attempts: number; at: string; error?: string };
@@ -47,7 +48,7 @@ function stateOf(row: AlertRow): AlertState {
   };
 }
 
-function alertOf(row: AlertRow, notifications: readonly AlertNotification[]): Alert {
+function alertOf(row: AlertRow, notifications: readonly AlertNotification[], inhibits: readonly string[]): Alert {
   return {
     ...coreOf(row),
     startsAt: iso(row.starts_at),
@@ -56,6 +57,8 @@ function alertOf(row: AlertRow, notifications: readonly AlertNotification[]): Al
     ...(row.acknowledged_by !== null && { acknowledgedBy: row.acknowledged_by }),
     ...(row.acknowledged_at !== null && { acknowledgedAt: iso(row.acknowledged_at) }),
     ...(row.escalated_at !== null && { escalatedAt: iso(row.escalated_at) }),
+    ...(row.inhibited_by !== null && { inhibitedBy: row.inhibited_by }),
+    ...(inhibits.length > 0 && { inhibits }),
     notifications,
   };
 }
@@ -141,7 +144,8 @@ export class SqlAlertStore implements AlertStore {
     await this.db.query(`UPDATE alert_notifications SET outcomes = $2::jsonb, sent = $3 WHERE id = $1 AND (outcomes IS NULL OR outcomes @> '[{"status": "unknown"}]')`, [
       notificationId,
       JSON.stringify(stored),
-      outcomes.some((o) => o.status !== 'silenced'),
+      // What was held back was not sent: a 'resolved' notification would tell of nothing.
+      outcomes.some((o) => o.status !== 'silenced' && o.status !== 'inhibited'),
     ]);
   }
 
@@ -175,6 +179,19 @@ export class SqlAlertStore implements AlertStore {
       at.toISOString(),
     ]);
     return rows.length === 1;
+  }
+
+  async openCritical(subjects: readonly string[]): Promise<Map<string, string>> {
+    if (subjects.length === 0) return new Map();
+    const { rows } = await this.db.query<{ subject: string; id: string }>(
+      `SELECT DISTINCT ON (subject) subject, id FROM alerts WHERE subject = ANY($1::text[]) AND severity = 'critical' AND status <> 'resolved' ORDER BY subject, starts_at`,
+      [[...new Set(subjects)]],
+    );
+    return new Map(rows.map((row) => [row.subject, row.id]));
+  }
+
+  async inhibit(alertId: string, inhibitor: string): Promise<void> {
+    await this.db.query('UPDATE alerts SET inhibited_by = $2 WHERE id = $1', [alertId, inhibitor]);
   }
 
   async firing(limit: number): Promise<AlertState[]> {
@@ -249,6 +266,13 @@ export class SqlAlertStore implements AlertStore {
       for (const outcome of notification.outcomes) list.push({ kind: notification.kind, ...outcome });
       byAlert.set(notification.alert_id, list);
     }
-    return rows.map((row) => alertOf(row, byAlert.get(row.id) ?? []));
+    const criticals = rows.filter((row) => row.severity === 'critical').map((row) => row.id);
+    const { rows: held } =
+      criticals.length === 0
+        ? { rows: [] }
+        : await this.db.query<{ id: string; inhibited_by: string }>(`SELECT id, inhibited_by FROM alerts WHERE inhibited_by = ANY($1::text[]) AND status <> 'resolved' ORDER BY starts_at, id`, [criticals]);
+    const inhibits = new Map<string, string[]>();
+    for (const lesser of held) inhibits.set(lesser.inhibited_by, [...(inhibits.get(lesser.inhibited_by) ?? []), lesser.id]);
+    return rows.map((row) => alertOf(row, byAlert.get(row.id) ?? [], inhibits.get(row.id) ?? []));
   }
 }

@@ -22,8 +22,9 @@ export type NotificationKind = AlertMessage['kind'];
  * What became of one channel of a notification. `unknown`: its sender began sending and was not
  * heard from again within the claim's lease (a crash or a stall mid-send), so it may have gone out;
  * it is not sent again, and the sender's own outcome replaces it should it come after all.
+ * `inhibited`: held back, as its user had an open critical alert (the alert's `inhibitedBy`).
  */
-export const NOTIFICATION_STATUSES = ['delivered', 'undelivered', 'silenced', 'unknown'] as const;
+export const NOTIFICATION_STATUSES = ['delivered', 'undelivered', 'silenced', 'unknown', 'inhibited'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 /** One channel's part of one notification, as `GET /v1/alerts` shows it. */
@@ -44,6 +45,10 @@ export interface Alert extends AlertCore {
   readonly acknowledgedBy?: string;
   readonly acknowledgedAt?: string;
   readonly escalatedAt?: string;
+  /** The open critical alert of the same user that held this one's notifications back. */
+  readonly inhibitedBy?: string;
+  /** The open lesser alerts of the same user this one held back: listed under it. */
+  readonly inhibits?: readonly string[];
   readonly notifications: readonly AlertNotification[];
 }
 

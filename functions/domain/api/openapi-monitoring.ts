@@ -32,6 +32,8 @@ const alert = z
     acknowledgedBy: z.string().optional(),
     acknowledgedAt: z.iso.datetime().optional(),
     escalatedAt: z.iso.datetime().optional(),
+    inhibitedBy: z.string().optional().meta({ description: "The open critical alert of the same user that held this alert's notifications back." }),
+    inhibits: z.array(z.string()).optional().meta({ description: 'The open lesser alerts of the same user this one held back.' }),
     notifications: z.array(
       z.object({
         kind: z.enum(['firing', 'repeat', 'resolved', 'escalation']),
