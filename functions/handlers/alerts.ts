@@ -52,10 +52,16 @@ function parameters<T>(event: HttpEvent, schema: z.ZodType<T>): T {
   throw badRequest('invalid_parameter', `${parameter}: ${issue.code === 'unrecognized_keys' ? 'unknown parameter' : issueMessage(issue)}`, { parameter });
 }
 
+/** A clinician sees and acknowledges the alerts of their own caseload only; an administrator all. */
+function caseloadOf(event: HttpEvent): { caseloadOf?: string } {
+  const caller = callerOf(event);
+  return caller.role === 'clinician' ? { caseloadOf: caller.actor } : {};
+}
+
 /** GET /v1/alerts: newest first; `before` is the `startsAt` of the last alert of the previous page. */
 async function getAlerts(deps: AlertsHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const query = parameters(event, alertQuerySchema);
-  const alerts = await deps.alerts.list(query);
+  const alerts = await deps.alerts.list({ ...query, ...caseloadOf(event) });
   noteForAudit(event, { status: query.status ?? 'any', severity: query.severity ?? 'any', count: alerts.length });
   return json(200, { alerts }, { 'cache-control': 'no-store' });
 }
@@ -63,7 +69,7 @@ async function getAlerts(deps: AlertsHandlerDeps, event: HttpEvent): Promise<Htt
 async function acknowledge(deps: AlertsHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   const id = idFromPath(event);
   try {
-    const alert = await deps.alerts.acknowledge(id, callerOf(event).actor);
+    const alert = await deps.alerts.acknowledge(id, callerOf(event).actor, caseloadOf(event).caseloadOf);
     if (!alert) throw new HttpError(404, 'not_found', `no alert ${id}`);
     return json(200, alert);
   } catch (error) {

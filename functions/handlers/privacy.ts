@@ -24,9 +24,14 @@ import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import type { BearerVerifier } from './http/bearer';
 import { json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { pseudonymisers } from './ingest';
+import { caseloadBodySchema, clinicianIdSchema } from '../domain/alerting/caseload';
+import { issueMessage } from '../domain/api/issue-message';
+import { makeAssignCaseload, type AssignCaseload } from '../use-cases/caseloads';
+import { SqlCaseloadStore } from '../adapters/pg/sql-caseload-store';
 
 export interface PrivacyHandlerDeps {
   readonly recordConsent: RecordConsent;
+  readonly assignCaseload: AssignCaseload;
   readonly eraseUser: EraseUser;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -51,6 +56,17 @@ async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<H
   noteForAudit(event, { scopes: record.scopes });
   deps.logger.info('consent recorded', { analytics: record.scopes.analytics, research: record.scopes.research, safetyMonitoring: record.scopes.safety_monitoring });
   return json(200, record);
+}
+
+/** PUT /v1/clinicians/{clinicianId}/users: how many users the caseload holds, never who. */
+async function putCaseload(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const clinician = clinicianIdSchema.safeParse(event.pathParameters?.['clinicianId']);
+  if (!clinician.success) throw badRequest('invalid_parameter', `clinicianId: ${issueMessage(clinician.error.issues[0]!)}`, { parameter: 'clinicianId' });
+  const body = caseloadBodySchema.safeParse(jsonBody(event));
+  if (!body.success) throw invalidBody(body.error.issues);
+  const assigned = await deps.assignCaseload(clinician.data, body.data.userIds);
+  noteForAudit(event, { clinician: assigned.clinicianId, users: assigned.users });
+  return json(200, assigned);
 }
 
 /** DELETE /v1/users/{userId}/data: the receipt; its audit entry keeps the counts, not the pseudonym. */
@@ -90,6 +106,7 @@ export function makePrivacyHandler(deps: PrivacyHandlerDeps) {
       'PUT /v1/consent/{userId}': (event) => putConsent(deps, event),
       'DELETE /v1/users/{userId}/data': (event) => deleteUserData(deps, event),
       'GET /v1/audit': (event) => getAudit(deps, event),
+      'PUT /v1/clinicians/{clinicianId}/users': (event) => putCaseload(deps, event),
     },
     { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
   );
@@ -107,6 +124,7 @@ export const handler = logger.around(
     const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
     return makePrivacyHandler({
       recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser, clock }),
+      assignCaseload: makeAssignCaseload({ caseloads: new SqlCaseloadStore(db), pseudonymiseUser, clock }),
       eraseUser: makeEraseUser({
         pseudonymiseUser,
         targets: erasureTargets({

@@ -31,6 +31,8 @@ import { makeCohorts } from '../use-cases/cohorts';
 import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
 import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { makePrivacyHandler } from '../handlers/privacy';
+import { makeAssignCaseload } from '../use-cases/caseloads';
+import { SqlCaseloadStore } from '../adapters/pg/sql-caseload-store';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
 import { RETAINED_EVERYWHERE, RETAINED_IN_AWS, erasureTargets, makeEraseUser } from '../use-cases/erase-user';
@@ -212,6 +214,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   );
   const privacyHandler = makePrivacyHandler({
     recordConsent: makeRecordConsent({ registry: consent, pseudonymiseUser: pseudonymise.user, clock: systemClock }),
+    assignCaseload: makeAssignCaseload({ caseloads: new SqlCaseloadStore(analytics), pseudonymiseUser: pseudonymise.user, clock: systemClock }),
     eraseUser: makeEraseUser({
       pseudonymiseUser: pseudonymise.user,
       targets: [

@@ -61,6 +61,8 @@ export interface Resolution {
 }
 
 export interface AlertQuery {
+  /** Only the alerts of this clinician's caseload: what a clinician's token may see. */
+  readonly caseloadOf?: string;
   readonly status?: AlertStatus;
   readonly severity?: Severity;
   readonly limit?: number;
@@ -117,8 +119,9 @@ export interface AlertStore {
   /** Open alerts with status firing, oldest first: the ones a tick may notify. */
   firing(limit: number): Promise<AlertState[]>;
   /** 'resolved' when the alert is resolved; an acknowledged alert is answered as it is. */
-  acknowledge(id: string, actor: string, at: Date): Promise<Alert | 'resolved' | undefined>;
-  get(id: string): Promise<Alert | undefined>;
+  acknowledge(id: string, actor: string, at: Date, caseloadOf?: string): Promise<Alert | 'resolved' | undefined>;
+  /** Undefined for an alert outside `caseloadOf`'s caseload, where given. */
+  get(id: string, caseloadOf?: string): Promise<Alert | undefined>;
   /** Newest first (by startsAt). */
   list(query: AlertQuery): Promise<Alert[]>;
   /** Deletes the alerts (and their notifications) of a subject key; answers how many alerts. */

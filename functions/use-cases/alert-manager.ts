@@ -65,11 +65,14 @@ export interface AlertManagerDeps extends AlertConsoleDeps {
 
 /** What people do with alerts (the API): nothing here notifies, so the API function holds no delivery rights. */
 export interface AlertConsole {
-  /** Stops repeats and escalation. Throws `AlertResolvedError` for a resolved alert. */
-  acknowledge(id: string, actor: string): Promise<Alert | undefined>;
+  /**
+   * Stops repeats and escalation. Throws `AlertResolvedError` for a resolved alert; undefined for
+   * one outside `caseloadOf`'s caseload, where given (a clinician acknowledges their users' only).
+   */
+  acknowledge(id: string, actor: string, caseloadOf?: string): Promise<Alert | undefined>;
   /** Newest first; at most 500, 100 unless told. */
   list(query: AlertQuery): Promise<Alert[]>;
-  get(id: string): Promise<Alert | undefined>;
+  get(id: string, caseloadOf?: string): Promise<Alert | undefined>;
   readonly silences: {
     list(): Promise<Silence[]>;
     /** Throws `InvalidSilenceError` when the window is over or too long. */
@@ -286,8 +289,8 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
 export function makeAlertConsole(deps: AlertConsoleDeps): AlertConsole {
   const { alerts, clock, newId } = deps;
 
-  async function acknowledge(id: string, actor: string): Promise<Alert | undefined> {
-    const result = await alerts.acknowledge(id, actor, clock.now());
+  async function acknowledge(id: string, actor: string, caseloadOf?: string): Promise<Alert | undefined> {
+    const result = await alerts.acknowledge(id, actor, clock.now(), caseloadOf);
     if (result === 'resolved') throw new AlertResolvedError(id);
     return result;
   }
@@ -311,5 +314,5 @@ export function makeAlertConsole(deps: AlertConsoleDeps): AlertConsole {
     return (await alerts.eraseSubject(subject)) + (await deps.silences.eraseSubject(subject));
   }
 
-  return { acknowledge, list, get: (id) => alerts.get(id), silences, eraseSubject };
+  return { acknowledge, list, get: (id, caseloadOf) => alerts.get(id, caseloadOf), silences, eraseSubject };
 }

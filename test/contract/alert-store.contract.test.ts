@@ -60,6 +60,8 @@ async function expectAlertLifecycle(db: SqlDatabase): Promise<void> {
     startsAt: t0.toISOString(),
     updatedAt: at(5).toISOString(),
     escalatedAt: at(700).toISOString(),
+    // In no clinician's caseload.
+    unassigned: true,
     notifications: [
       { kind: 'firing', channel: 'sns', status: 'delivered', attempts: 1, at: at(6).toISOString() },
       { kind: 'firing', channel: 'email', status: 'undelivered', attempts: 3, at: at(6).toISOString(), error: 'Throttling' },

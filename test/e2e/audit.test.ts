@@ -63,13 +63,22 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
       },
     },
   },
+  // Who the clinician looks after is not in the trail: how many.
+  'PUT /v1/clinicians/{clinicianId}/users': {
+    method: 'PUT',
+    path: '/v1/clinicians/clinician-7/users',
+    role: 'admin',
+    body: { userIds: ['raw-user-canary-5', 'raw-user-canary-6'] },
+    details: { clinician: 'clinician-7', users: 2 },
+  },
   'DELETE /v1/users/{userId}/data': {
     method: 'DELETE',
     path: '/v1/users/raw-user-canary-5/data',
     role: 'admin',
     details: {
       receiptId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      removed: { 'consent registry': 0, postgresql: 0, 'live store': 0, 'record keys': 0, 'event stream': 0, 'dead-letter queue': 0, 'alert outbox': 0 },
+      // PostgreSQL: the user's place in clinician-7's caseload (the row above).
+      removed: { 'consent registry': 0, postgresql: 1, 'live store': 0, 'record keys': 0, 'event stream': 0, 'dead-letter queue': 0, 'alert outbox': 0 },
     },
   },
   'GET /v1/metrics/{metric}': {

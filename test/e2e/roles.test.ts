@@ -53,6 +53,7 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
     },
   },
   'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
+  'PUT /v1/clinicians/{clinicianId}/users': { allowed: ['admin'], method: 'PUT', path: '/v1/clinicians/clinician-1/users', body: { userIds: ['in-crisis'] } },
   'GET /v1/alerts': { allowed: ['admin', 'clinician'], method: 'GET', path: '/v1/alerts' },
   // The alert raised in beforeAll.
   'POST /v1/alerts/{id}/ack': {
@@ -112,6 +113,8 @@ describe('roles on every route', () => {
     await app.postEvents([makeEvent({ userId: 'in-crisis', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')]);
     await app.runtime.detect();
     alertId = (await app.request('GET', '/v1/alerts')).body.alerts[0].id as string;
+    // The table's clinician (clinician-1) looks after the user in crisis.
+    await app.request('PUT', '/v1/clinicians/clinician-1/users', { body: { userIds: ['in-crisis'] } });
     silenceId = (await app.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: new Date(now + 3_600_000).toISOString(), comment: 'roles test' } })).body.id as string;
     for (const platform of ['ios', 'android']) cohortIds.push((await app.request('POST', '/v1/cohorts', { body: { name: platform, definition: { attribute: { platform } } } })).body.id as string);
     await app.request('PUT', '/v1/report-schedules', { body: { schedules: [ROLES_SCHEDULE] } });
@@ -130,6 +133,35 @@ describe('roles on every route', () => {
     const response = await app.request(sample.method, sample.path, { body: sample.body, token: app.runtime.tokens.issue(role, `${role}-1`) });
     // Allowed: the handler answers (2xx); refused: 403 forbidden before any handler runs.
     expect([response.status < 300, response.status === 403 && response.body.error?.code === 'forbidden']).toEqual([allowed, !allowed]);
+  });
+
+  it("lets a clinician list and acknowledge only their own users' alerts, and marks a user in no caseload unassigned", async () => {
+    await app.consent(['in-crisis-too', 'in-no-caseload'], DEMO_CONSENT);
+    await app.postEvents(['in-crisis-too', 'in-no-caseload'].map((userId) => makeEvent({ userId, attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')));
+    await app.runtime.detect();
+    expect((await app.request('PUT', '/v1/clinicians/clinician-2/users', { body: { userIds: ['in-crisis-too'] } })).body).toEqual({ clinicianId: 'clinician-2', users: 1 });
+    const as = (clinician: string) => app.runtime.tokens.issue('clinician', clinician);
+    const all = (await app.request('GET', '/v1/alerts')).body.alerts as { id: string; subject: string; unassigned?: true }[];
+    expect(all).toHaveLength(3);
+    const [crisisTwo, noCaseload] = [all[1]!, all[0]!];
+
+    const seenBy = async (clinician: string) => ((await app.request('GET', '/v1/alerts', { token: as(clinician) })).body.alerts as { id: string }[]).map((alert) => alert.id);
+    expect(await seenBy('clinician-1')).toEqual([alertId]);
+    expect(await seenBy('clinician-2')).toEqual([crisisTwo.id]);
+    expect(await seenBy('clinician-3')).toEqual([]);
+    // Another clinician's user's alert is not found for them, and stays unacknowledged.
+    expect((await app.request('POST', `/v1/alerts/${crisisTwo.id}/ack`, { token: as('clinician-1') })).status).toBe(404);
+    expect((await app.request('POST', `/v1/alerts/${crisisTwo.id}/ack`, { token: as('clinician-2') })).body).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'clinician-2' });
+    // The unassigned user's crisis went to the on-call route all the same, marked unassigned.
+    expect(all.map((alert) => alert.unassigned ?? false)).toEqual([true, false, false]);
+    expect(noCaseload.subject).not.toBe(crisisTwo.subject);
+  });
+
+  it('refuses a malformed caseload, naming the field', async () => {
+    const bad = await app.request('PUT', '/v1/clinicians/clinician-1/users', { body: { userIds: ['a', 'a'] } });
+    const badId = await app.request('PUT', '/v1/clinicians/%20x/users', { body: { userIds: [] } });
+    expect([bad.status, bad.body.error.details]).toEqual([400, expect.objectContaining({ field: 'userIds' })]);
+    expect([badId.status, badId.body.error.details]).toEqual([400, { parameter: 'clinicianId' }]);
   });
 
   it.each(Object.keys(TABLE) as RouteKey[])('%s without a token: 401 unless public', async (route) => {

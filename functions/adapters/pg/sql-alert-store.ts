@@ -27,6 +27,9 @@ type StoredOutcome = { channel: Channel; status: AlertNotification['status']; at
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
 
+/** The alert's subject is in the caseload of the clinician `parameter` names, or it names none. */
+const IN_CASELOAD = (parameter: string) => `(${parameter}::text IS NULL OR subject IN (SELECT subject FROM clinician_users WHERE clinician_id = ${parameter}))`;
+
 const coreOf = (row: AlertRow): AlertCore => ({
   id: row.id,
   rule: row.rule,
@@ -48,7 +51,7 @@ function stateOf(row: AlertRow): AlertState {
   };
 }
 
-function alertOf(row: AlertRow, notifications: readonly AlertNotification[], inhibits: readonly string[]): Alert {
+function alertOf(row: AlertRow, notifications: readonly AlertNotification[], inhibits: readonly string[], assigned: boolean): Alert {
   return {
     ...coreOf(row),
     startsAt: iso(row.starts_at),
@@ -59,6 +62,7 @@ function alertOf(row: AlertRow, notifications: readonly AlertNotification[], inh
     ...(row.escalated_at !== null && { escalatedAt: iso(row.escalated_at) }),
     ...(row.inhibited_by !== null && { inhibitedBy: row.inhibited_by }),
     ...(inhibits.length > 0 && { inhibits }),
+    ...(!assigned && row.subject.startsWith('user:') && { unassigned: true as const }),
     notifications,
   };
 }
@@ -199,34 +203,36 @@ export class SqlAlertStore implements AlertStore {
     return rows.map(stateOf);
   }
 
-  async acknowledge(id: string, actor: string, at: Date): Promise<Alert | 'resolved' | undefined> {
+  async acknowledge(id: string, actor: string, at: Date, caseloadOf?: string): Promise<Alert | 'resolved' | undefined> {
     await this.db.query(
       `UPDATE alerts SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3, updated_at = GREATEST(updated_at, $3)
-       WHERE id = $1 AND status = 'firing'`,
-      [id, actor, at.toISOString()],
+       WHERE id = $1 AND status = 'firing' AND ${IN_CASELOAD('$4')}`,
+      [id, actor, at.toISOString(), caseloadOf ?? null],
     );
-    const alert = await this.get(id);
+    const alert = await this.get(id, caseloadOf);
     return alert?.status === 'resolved' ? 'resolved' : alert;
   }
 
-  async get(id: string): Promise<Alert | undefined> {
-    const { rows } = await this.db.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [id]);
+  async get(id: string, caseloadOf?: string): Promise<Alert | undefined> {
+    const { rows } = await this.db.query<AlertRow>(`SELECT * FROM alerts WHERE id = $1 AND ${IN_CASELOAD('$2')}`, [id, caseloadOf ?? null]);
     return (await this.withNotifications(rows))[0];
   }
 
   async list(query: AlertQuery): Promise<Alert[]> {
     const { rows } = await this.db.query<AlertRow>(
       `SELECT * FROM alerts
-       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR severity = $2) AND ($3::timestamptz IS NULL OR starts_at < $3)
+       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR severity = $2) AND ($3::timestamptz IS NULL OR starts_at < $3) AND ${IN_CASELOAD('$5')}
        ORDER BY starts_at DESC, id DESC LIMIT $4`,
-      [query.status ?? null, query.severity ?? null, query.before?.toISOString() ?? null, query.limit ?? 100],
+      [query.status ?? null, query.severity ?? null, query.before?.toISOString() ?? null, query.limit ?? 100, query.caseloadOf ?? null],
     );
     return this.withNotifications(rows);
   }
 
+  /** The subject's alerts, and its place in every caseload. */
   async eraseSubject(subject: string): Promise<number> {
     const { rows } = await this.db.query('DELETE FROM alerts WHERE subject = $1 RETURNING id', [subject]);
-    return rows.length;
+    const { rows: assignments } = await this.db.query('DELETE FROM clinician_users WHERE subject = $1 RETURNING 1', [subject]);
+    return rows.length + assignments.length;
   }
 
   async purgeResolvedBefore(cutoff: Date): Promise<number> {
@@ -273,6 +279,8 @@ export class SqlAlertStore implements AlertStore {
         : await this.db.query<{ id: string; inhibited_by: string }>(`SELECT id, inhibited_by FROM alerts WHERE inhibited_by = ANY($1::text[]) AND status <> 'resolved' ORDER BY starts_at, id`, [criticals]);
     const inhibits = new Map<string, string[]>();
     for (const lesser of held) inhibits.set(lesser.inhibited_by, [...(inhibits.get(lesser.inhibited_by) ?? []), lesser.id]);
-    return rows.map((row) => alertOf(row, byAlert.get(row.id) ?? [], inhibits.get(row.id) ?? []));
+    const { rows: assigned } = await this.db.query<{ subject: string }>('SELECT DISTINCT subject FROM clinician_users WHERE subject = ANY($1::text[])', [[...new Set(rows.map((row) => row.subject))]]);
+    const inCaseloads = new Set(assigned.map((row) => row.subject));
+    return rows.map((row) => alertOf(row, byAlert.get(row.id) ?? [], inhibits.get(row.id) ?? [], inCaseloads.has(row.subject)));
   }
 }

@@ -49,6 +49,8 @@ export interface Alert extends AlertCore {
   readonly inhibitedBy?: string;
   /** The open lesser alerts of the same user this one held back: listed under it. */
   readonly inhibits?: readonly string[];
+  /** A user alert of someone in no clinician's caseload: only the on-call route has it. */
+  readonly unassigned?: true;
   readonly notifications: readonly AlertNotification[];
 }
 

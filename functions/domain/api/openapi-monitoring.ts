@@ -34,6 +34,7 @@ const alert = z
     escalatedAt: z.iso.datetime().optional(),
     inhibitedBy: z.string().optional().meta({ description: "The open critical alert of the same user that held this alert's notifications back." }),
     inhibits: z.array(z.string()).optional().meta({ description: 'The open lesser alerts of the same user this one held back.' }),
+    unassigned: z.literal(true).optional().meta({ description: "A user's alert of someone in no clinician's caseload: only the on-call route has it." }),
     notifications: z.array(
       z.object({
         kind: z.enum(['firing', 'repeat', 'resolved', 'escalation']),

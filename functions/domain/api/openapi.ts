@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { EVENT_TYPES, INSTRUMENTS, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, eventSchema, userIdSchema } from '../events/schema';
 import { consentBodySchema, type ConsentRecord } from '../privacy/consent';
+import { caseloadBodySchema, clinicianIdSchema } from '../alerting/caseload';
 import { AUDIT_ACTIONS, AUDIT_PURPOSES } from '../privacy/audit';
 import type { AuditEntry } from '../privacy/audit';
 import { describeMetrics, METRIC_KINDS, METRICS, type MetricDescription } from '../rollups/catalogue';
@@ -343,6 +344,23 @@ export function openApiDocument(routes: RouteTable): object {
     tags: ['Privacy'],
     request: { params: userIdParams },
     responses: { 200: { description: 'What was removed from which store, and what was kept and why.', headers: NO_STORE, content: json(erasureReceipt, erasureExample) } },
+  });
+
+  route('PUT /v1/clinicians/{clinicianId}/users', {
+    operationId: 'putCaseload',
+    summary: "Replace a clinician's caseload: the users whose alerts a token with that `sub` and the clinician role lists and acknowledges",
+    tags: ['Monitoring'],
+    request: {
+      params: z.object({ clinicianId: clinicianIdSchema.meta({ param: { description: "The clinician's id: the `sub` of their tokens.", example: 'clinician-7' } }) }),
+      body: { required: true, content: json(caseloadBodySchema, { userIds: ['user-8842', 'user-1203'] }) },
+    },
+    responses: {
+      200: {
+        description: 'How many users the caseload now holds; the ids are pseudonymised on arrival and never stored.',
+        content: json(z.object({ clinicianId: z.string(), users: z.number().int().min(0) }), { clinicianId: 'clinician-7', users: 2 }),
+      },
+    },
+    errors: [...BODY_ERRORS, 'invalid_parameter'],
   });
 
   route('GET /v1/audit', {

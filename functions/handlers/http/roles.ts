@@ -44,6 +44,8 @@ export const ROUTES = {
   'POST /v1/report-schedules/{id}/test': { handler: 'query', roles: ['admin'], audit: 'export', auditDetails: ['schedule', 'report'] },
   'DELETE /v1/users/{userId}/data': { handler: 'privacy', roles: ['admin'], audit: 'erase', auditDetails: ['receiptId', 'removed'] },
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
+  // Who sees whose alerts is an administrator's decision; the ids are pseudonymised as consent's are.
+  'PUT /v1/clinicians/{clinicianId}/users': { handler: 'privacy', roles: ['admin'], audit: 'configure', auditDetails: ['clinician', 'users'] },
   // Alerts name pseudonymous users: a read is audited like any read of health data.
   'GET /v1/alerts': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'read', auditDetails: ['status', 'severity', 'count'] },
   'POST /v1/alerts/{id}/ack': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'configure', auditDetails: ['id'] },

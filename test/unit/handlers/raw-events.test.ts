@@ -31,7 +31,7 @@ function event(method: string, rawPath: string, route: { routeKey: string; pathP
   } as unknown as HttpEvent;
 }
 
-const privacy = makePrivacyHandler({ recordConsent: unused, eraseUser: unused, audit: new RecordingAuditLog(), clock, logger, verifyBearer: hs256Verifier(SECRET) });
+const privacy = makePrivacyHandler({ recordConsent: unused, assignCaseload: unused, eraseUser: unused, audit: new RecordingAuditLog(), clock, logger, verifyBearer: hs256Verifier(SECRET) });
 const query = makeQueryHandler({
   rollups: { readSeries: unused, readSeriesSketches: unused },
   researchExport: unused,
