@@ -44,12 +44,15 @@ describeWithServices(['postgres'], 'a stalled detect consumer', () => {
 
   it('pages as a critical alert on every channel once its lag passes the detect-lag rule, and resolves when it catches up', async () => {
     // Prepare: a first record through, so the consumer's checkpoint row exists; then, as the
-    // shipped rule pages at 30 s, an operator's lower threshold keeps the test short.
+    // shipped rule pages at 30 s and resolves after 5 minutes clear (flap control, tested in
+    // test/unit/alerting/rule-engine.test.ts), an operator's lower threshold and no clear time
+    // keep the test short.
     await post();
     await app.runtime.detect();
     expect(await detectLag()).toBeUndefined();
     const rule = DEFAULT_RULES.find((r) => r.id === 'detect-lag')!;
-    expect((await app.request('PUT', '/v1/alert-rules', { body: { rules: [{ ...rule, value: 2 }] } })).status).toBe(200);
+    expect(rule.clearForSec).toBe(300);
+    expect((await app.request('PUT', '/v1/alert-rules', { body: { rules: [{ ...rule, value: 2, clearForSec: 0 }] } })).status).toBe(200);
 
     // Act: the checkpoint row locked, then a record the consumer takes but cannot acknowledge.
     await locker.query('BEGIN');
