@@ -35,6 +35,9 @@ describe('embedded database connections', () => {
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 2 }]);
   });
 
+  /** Long enough for messages already posted to another thread to reach it. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+
   /**
    * Holds the database in a transaction of the bulk client, queues `queued` statements of the bulk
    * client behind it and then one of `late`, and lets the transaction end: resolves to the place
@@ -53,10 +56,13 @@ describe('embedded database connections', () => {
     });
     await isOpen;
     const waiting = Array.from({ length: queued }, (_, index) => (index % 2 === 0 ? bulk.query(log, ['bulk']) : bulk.transaction((tx) => tx.query(log, ['bulk']))));
-    // Messages of different ports reach the database's thread in no promised order, so the late
-    // statement may be taken in after the hold ends: the queue behind it is long enough that it
-    // is taken in while most of the queue still waits.
+    // Messages of different ports reach the database's thread in no promised order: a late
+    // statement sent at once could arrive before the queue it is meant to come after (under CI's
+    // load an ordinary one ran first). Each is given time to arrive while the hold keeps the
+    // queue waiting; the order asserted is the queue's, not a timing.
+    await settle();
     waiting.push(late.query(log, ['late']));
+    await settle();
     holdUntil();
     await Promise.all([holding, ...waiting]);
     const units = (await db.query<{ unit: string }>('SELECT unit FROM turn_log ORDER BY id')).rows.map((row) => row.unit);
