@@ -10,12 +10,12 @@ import {
   type AlertState,
   type NotificationKind,
 } from '../domain/alerting/alert';
-import { SEVERITIES, subjectKey, type DeliveryOutcome, type Transition } from '../domain/alerting/model';
+import { SEVERITIES, subjectKey, type Channel, type DeliveryOutcome, type Transition } from '../domain/alerting/model';
 import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
 import type { Clock, Metrics, Sleep } from '../ports';
 import { ALERT_LATENCY_METRIC } from '../ports/anomalies';
 import { isUnavailable } from '../ports/unavailable';
-import type { AlertQuery, AlertStore, NotificationClaim, SilenceStore, StaleClaim } from '../ports/alerts';
+import type { AlertQuery, AlertStore, NotificationClaim, NotificationOutcome, SilenceStore, StaleClaim } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
 
 /** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
@@ -98,6 +98,10 @@ interface Claimed {
   readonly receivedAt?: Date;
 }
 
+/** Each channel's outcome of a notification this sender did not send (or cannot say it sent). */
+const unsent = (channels: readonly Channel[], status: 'silenced' | 'inhibited' | 'unknown', at: Date): NotificationOutcome[] =>
+  channels.map((channel) => ({ channel, status, attempts: 0, at }));
+
 /** Escalations first: they are the alerts nobody has taken up yet. */
 const KIND_ORDER = ['escalation', 'firing', 'repeat', 'resolved'] as const satisfies readonly NotificationKind[];
 const noClaims = (): Record<NotificationKind, Claimed[]> => ({ firing: [], repeat: [], escalation: [], resolved: [] });
@@ -173,12 +177,11 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     const inhibitors = kind === 'firing' || kind === 'repeat' ? await openCriticalOf(group.filter((c) => !muted.includes(c))) : new Map<string, string>();
     const held = group.filter((c) => !muted.includes(c) && inhibitors.has(c.alert.subject));
     const loud = group.filter((c) => !muted.includes(c) && !held.includes(c));
-    const outcomesOf = (status: 'silenced' | 'inhibited') => channels.map((channel) => ({ channel, status, attempts: 0, at: now }));
     await Promise.all([
-      ...muted.map((c) => alerts.record(c.notificationId, outcomesOf('silenced'))),
+      ...muted.map((c) => alerts.record(c.notificationId, unsent(channels, 'silenced', now))),
       ...held.map(async (c) => {
         await alerts.inhibit(c.alert.id, inhibitors.get(c.alert.subject)!);
-        await alerts.record(c.notificationId, outcomesOf('inhibited'));
+        await alerts.record(c.notificationId, unsent(channels, 'inhibited', now));
       }),
     ]);
     if (loud.length === 0) return;
@@ -259,10 +262,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
    * still escalates.
    */
   async function recordUnknown(stale: StaleClaim, now: Date): Promise<void> {
-    await alerts.record(
-      stale.notificationId,
-      stale.alert.routing.channels.map((channel) => ({ channel, status: 'unknown' as const, attempts: 0, at: now })),
-    );
+    await alerts.record(stale.notificationId, unsent(stale.alert.routing.channels, 'unknown', now));
     logger.error('notification sender lost after its send began; outcome unknown, not sent again', { kind: stale.kind, alert: stale.alert.id, severity: stale.alert.severity });
   }
 
