@@ -67,12 +67,13 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /**
- * `npm start` as a child process (tsx, `bin/local.ts`), its stderr sent to `stderr` and its stdout
- * (the banner and the JSON log) to `stdout` or nowhere. tsx runs the script in a grandchild: `detached` gives both a process group of their own,
- * so one signal to the group reaches the runtime itself (a SIGKILL is not relayed).
+ * `npm start` as a child process (bin/start.mjs, which runs `bin/local.ts` with its memory
+ * settings), its stderr sent to `stderr` and its stdout (the banner and the JSON log) to `stdout`
+ * or nowhere. The runtime is the launcher's child: `detached` gives both a process group of their
+ * own, so one signal to the group reaches the runtime itself (a SIGKILL is not relayed).
  */
 export function launchRuntime(env: Record<string, string>, options: { readonly stderr: 'inherit' | number; readonly stdout?: 'inherit' | number; readonly detached?: boolean }): ChildProcess {
-  return spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'bin', 'local.ts')], {
+  return spawn(process.execPath, [join(__dirname, '..', 'bin', 'start.mjs')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', options.stderr],
     detached: options.detached ?? false,
