@@ -12,6 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ApiFunction, type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
 import { EncryptedQueueDestination, encryptedDeadLetterQueue } from './dead-letters';
+import { Interventions } from './interventions';
 import { SCHEDULED_RUN_NEEDS_NO_DLQ } from './processing';
 import { acknowledgeFinding } from './nag';
 import { MONITOR_EVERY_MS } from '../functions/use-cases/monitor';
@@ -61,6 +62,7 @@ export class Monitoring extends Construct {
   readonly monitorFunction: HouseFunction;
   readonly monitorSchedule: events.Rule;
   readonly alertsFunction: ApiFunction;
+  readonly interventions: Interventions;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -71,9 +73,10 @@ export class Monitoring extends Construct {
     // with the aggregate function.
     this.streamConsumer = new kinesis.StreamConsumer(this, 'DetectConsumer', { stream: props.stream, streamConsumerName: 'detect' });
 
+    this.interventions = new Interventions(this, 'Interventions', { removalPolicy: props.removalPolicy });
     this.detectFunction = new HouseFunction(this, 'DetectFunction', {
       handler: 'detect',
-      description: 'Kinesis consumer (enhanced fan-out): safety rules per event, alert lifecycle, SNS/SES/Redis delivery',
+      description: 'Kinesis consumer (enhanced fan-out): safety rules per event, alert lifecycle, SNS/SES/Redis delivery, interventions to the app',
       logRetention: props.logRetention,
       // More memory is more CPU: a faster cold start and evaluation on the path a page waits for.
       memorySize: 1024,
@@ -84,6 +87,7 @@ export class Monitoring extends Construct {
       .bind(props.database)
       .bind(props.cache)
       .bind(props.delivery)
+      .bind(this.interventions)
       .bindTable(props.recordKeyTable, 'RECORD_KEY_TABLE_NAME', 'lookup')
       .acknowledge(
         'HIPAA.Security-LambdaDLQ',

@@ -69,6 +69,9 @@ export const notifyingEnv = z.object({ REDIS_URL: z.string().min(1), DASHBOARD_U
 
 export const alertsEnv = z.object({ K_ANONYMITY: kAnonymity });
 
+/** Detect sends interventions to the product's EventBridge bus (lib/monitoring.ts). */
+export const detectEnv = z.object({ INTERVENTION_BUS_NAME: z.string().min(1) });
+
 /** The roll-up decides each day it packs for the k of metric answers. */
 export const rollUpEnv = z.object({ K_ANONYMITY: kAnonymity });
 

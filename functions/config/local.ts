@@ -23,9 +23,20 @@ export const localEnv = z.object({
   /** The critical alert e-mail's sender and recipients, in the emulated mode (SES); the embedded mode writes an outbox file. */
   ALERT_EMAIL_FROM: z.email().default('alerts@example.org'),
   ALERT_EMAIL_TO: z.string().default('on-call@example.org').pipe(z.string().transform((list) => list.split(',').map((address) => address.trim())).pipe(z.array(z.email()).min(1))),
+  /**
+   * Where interventions go: the app's webhook, signed with INTERVENTION_WEBHOOK_SECRET. Unset: the
+   * emulator's EventBridge bus when AWS_ENDPOINT_URL is set, else an outbox file in DATA_DIR.
+   */
+  INTERVENTION_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  INTERVENTION_WEBHOOK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   ...retentionEnv.shape,
   ...privacyBudgetEnv.shape,
+}).superRefine((env, ctx) => {
+  // An unsigned webhook would let anyone who finds the app's URL send it interventions.
+  if (env.INTERVENTION_WEBHOOK_URL !== undefined && env.INTERVENTION_WEBHOOK_SECRET === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['INTERVENTION_WEBHOOK_SECRET'], message: 'must be set with INTERVENTION_WEBHOOK_URL' });
+  }
 });
 
 export type LocalConfig = z.infer<typeof localEnv>;

@@ -5,7 +5,12 @@ import { decodeBatch, type BatchDecoder } from './kinesis-batch';
 import { lazyHandler } from './lazy';
 import { emfMetrics } from '../adapters/aws/emf-metrics';
 import { lambdaLogger } from '../adapters/aws/lambda-logger';
-import { METRICS_NAMESPACE, recordKeyStore } from '../config/lambda';
+import { detectEnv, METRICS_NAMESPACE, recordKeyStore } from '../config/lambda';
+import { parseEnv } from '../config/env';
+import { eventBridgeClient } from '../adapters/aws/clients';
+import { EventBridgeInterventions } from '../adapters/aws/eventbridge-interventions';
+import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
+import { makeRecommend } from '../use-cases/interventions';
 import { notifyingFunction } from './monitoring-parts';
 
 /** Safety signals of events that arrived later than the live horizon: history, watched by no rule. A count, no subject. */
@@ -20,7 +25,7 @@ export const HISTORY_SIGNALS_METRIC = 'safety_signals_history_total';
  */
 export function makeDetectHandler(deps: { readonly detect: Detect; readonly logger: Logger; readonly keys: BatchDecoder['keys']; readonly metrics: BatchDecoder['metrics'] }) {
   return async function handleKinesisBatch(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-    const { events, batchItemFailures } = await decodeBatch(event, { consumer: 'detect', ...deps });
+    const { events, batchItemFailures } = await decodeBatch(event, { consumer: 'detect', keepChannelTokens: true, ...deps });
     const result = await deps.detect(events);
     if (result.history > 0) deps.metrics.count(HISTORY_SIGNALS_METRIC, result.history);
     if (result.transitions > 0) deps.logger.info('detected', { records: event.Records.length, ...result, failed: batchItemFailures.length });
@@ -33,7 +38,9 @@ const logger = lambdaLogger('detect');
 export const handler = logger.around(
   lazyHandler(async () => {
     const metrics = emfMetrics(METRICS_NAMESPACE, 'detect');
-    const { rules, alerts } = await notifyingFunction(logger, metrics);
-    return makeDetectHandler({ detect: makeDetect({ rules, alerts }), logger, keys: recordKeyStore(), metrics });
+    const { INTERVENTION_BUS_NAME } = parseEnv(detectEnv);
+    const { rules, alerts, db, clock, sleep } = await notifyingFunction(logger, metrics);
+    const recommend = makeRecommend({ store: new SqlInterventionStore(db), sender: new EventBridgeInterventions(eventBridgeClient(), INTERVENTION_BUS_NAME), clock, sleep, logger, metrics });
+    return makeDetectHandler({ detect: makeDetect({ rules, alerts, recommend }), logger, keys: recordKeyStore(), metrics });
   }),
 );

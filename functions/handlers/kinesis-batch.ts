@@ -19,6 +19,8 @@ export interface BatchDecoder {
   readonly keys: Pick<RecordKeyStore, 'keysById'>;
   readonly logger: Pick<Logger, 'warn'>;
   readonly metrics: Pick<Metrics, 'count'>;
+  /** Detect only: events keep the app's channel token (`DecodeOptions`). */
+  readonly keepChannelTokens?: boolean;
 }
 
 /** Counted per consumer: how many records of erased users each one skipped. */
@@ -60,7 +62,7 @@ export async function decodeBatch(event: KinesisStreamEvent, deps: BatchDecoder)
       }
       plaintext = opened;
     }
-    const decoded = decodeStoredEvent(plaintext);
+    const decoded = decodeStoredEvent(plaintext, { keepChannelToken: deps.keepChannelTokens === true });
     if (decoded.ok) events.push(decoded.event);
     else poison(sequenceNumber, decoded.reason);
   }

@@ -69,5 +69,5 @@ export async function notifyingFunction(logger: Logger, metrics?: Pick<Metrics, 
   const live = new RedisLiveStore(redisClient(config.REDIS_URL, { logger }));
   const sleep: Sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const deliver = makeDeliver({ channels: deliveryChannels(live), sleep, clock, logger });
-  return { clock, db, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger, metrics }) };
+  return { clock, db, sleep, rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep, dashboardUrl: config.DASHBOARD_URL, clock, newId: randomUUID, logger, metrics }) };
 }

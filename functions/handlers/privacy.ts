@@ -27,6 +27,7 @@ import { pseudonymisers } from './ingest';
 import { caseloadBodySchema, clinicianIdSchema } from '../domain/alerting/caseload';
 import { issueMessage } from '../domain/api/issue-message';
 import { makeAssignCaseload, type AssignCaseload } from '../use-cases/caseloads';
+import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
 import { SqlCaseloadStore } from '../adapters/pg/sql-caseload-store';
 
 export interface PrivacyHandlerDeps {
@@ -136,6 +137,7 @@ export const handler = logger.around(
           alerts: alertConsole(db, clock, randomUUID),
           conditions: new SqlConditionStore(db),
           alertFeed: live,
+          interventions: new SqlInterventionStore(db),
         }),
         retained: [...RETAINED_EVERYWHERE, ...RETAINED_IN_AWS],
         clock,

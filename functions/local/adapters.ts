@@ -239,6 +239,9 @@ export async function openObjectStore(config: LocalConfig, links?: LocalLinks): 
 /** The file that stands in for SNS and SES in the embedded mode; undefined when an emulator has them. */
 export const outboxPath = (config: LocalConfig): string | undefined => (config.AWS_ENDPOINT_URL ? undefined : join(resolve(config.DATA_DIR), 'alerts', 'outbox.jsonl'));
 
+/** The interventions' outbox: a file of its own, since its lines hold the app's channel tokens. */
+export const interventionOutboxPath = (config: LocalConfig): string => join(resolve(config.DATA_DIR), 'interventions', 'outbox.jsonl');
+
 /**
  * Where report mail and owners' alerts go: the outbox file when no AWS endpoint is configured
  * (the alerts' outbox, so one file shows everything the product would have sent), else SES and

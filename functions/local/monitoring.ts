@@ -4,7 +4,13 @@ import type { Logger } from '../adapters/log';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
-import { sesClient, snsClient } from '../adapters/aws/clients';
+import { eventBridgeClient, sesClient, snsClient } from '../adapters/aws/clients';
+import { EventBridgeInterventions, ensureInterventionBus } from '../adapters/aws/eventbridge-interventions';
+import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
+import { WebhookInterventions } from '../adapters/webhook-interventions';
+import { OutboxInterventions } from '../adapters/local/outbox-interventions';
+import type { InterventionSender } from '../ports/interventions';
+import { makeRecommend } from '../use-cases/interventions';
 import { SesChannel, ensureAlertTemplate } from '../adapters/aws/ses-channel';
 import { SnsChannel, ensureAlertTopics } from '../adapters/aws/sns-channel';
 import { DashboardChannel } from '../adapters/dashboard-channel';
@@ -21,7 +27,7 @@ import { MONITOR_EVERY_MS, makeMonitor } from '../use-cases/monitor';
 import { makeDetectHandler } from '../handlers/detect';
 import { alertConsole, alertManager, ruleEngine, seriesWatch } from '../handlers/monitoring-parts';
 import type { AlertConsole } from '../use-cases/alert-manager';
-import { STREAM_CONSUMERS, openDeadLetters, outboxPath, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
+import { STREAM_CONSUMERS, interventionOutboxPath, openDeadLetters, outboxPath, recreatedWhenLost, sleep, systemClock, withClient } from './adapters';
 import { RepeatingJob } from './repeating-job';
 import { StreamPoller, type PollerStatus } from './stream-poller';
 
@@ -80,6 +86,20 @@ async function notificationChannels(config: LocalConfig, feed: Pick<LiveStore, '
   ];
 }
 
+/**
+ * Where interventions go: the app's webhook when configured, else the emulator's bus (made here,
+ * as the stack makes it in AWS), else an outbox file of their own in the data folder.
+ */
+async function interventionSender(config: LocalConfig): Promise<InterventionSender> {
+  if (config.INTERVENTION_WEBHOOK_URL !== undefined && config.INTERVENTION_WEBHOOK_SECRET !== undefined) {
+    return new WebhookInterventions(config.INTERVENTION_WEBHOOK_URL, config.INTERVENTION_WEBHOOK_SECRET, systemClock);
+  }
+  const outbox = outboxPath(config);
+  if (outbox !== undefined) return new OutboxInterventions(interventionOutboxPath(config));
+  const client = eventBridgeClient({ endpoint: config.AWS_ENDPOINT_URL });
+  return new EventBridgeInterventions(client, await ensureInterventionBus(client, `${config.STREAM_NAME}-interventions`));
+}
+
 async function notifyingParts({ config, safety, feed, logger }: MonitoringStores) {
   const deliver = makeDeliver({ channels: await notificationChannels(config, feed, logger), sleep, clock: systemClock, logger });
   const dashboardUrl = config.DASHBOARD_URL ?? `http://${config.HOST}:${config.PORT}`;
@@ -105,7 +125,7 @@ export async function startDetectConsumer(
     reader: stream,
     checkpoints: new SqlCheckpointStore(streaming),
     deadLetters: await openDeadLetters(config, streaming, 'detect', logger),
-    handler: makeDetectHandler({ detect: makeDetect(await notifyingParts(options)), logger, keys, metrics }),
+    handler: makeDetectHandler({ detect: makeDetect({ ...(await notifyingParts(options)), recommend: makeRecommend({ store: new SqlInterventionStore(options.safety), sender: await interventionSender(config), clock: systemClock, sleep, logger, metrics }) }), logger, keys, metrics }),
     ...DETECT_MAPPING,
     clock: systemClock,
     sleep,

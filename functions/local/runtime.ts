@@ -32,6 +32,7 @@ import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts'
 import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { makeAssignCaseload } from '../use-cases/caseloads';
+import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
 import { SqlCaseloadStore } from '../adapters/pg/sql-caseload-store';
 import { CachedConsentRegistry } from '../adapters/cached-consent-registry';
 import { makeRecordConsent } from '../use-cases/consent';
@@ -227,6 +228,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
           alerts: monitoring.console,
           conditions: monitoring.erasable.conditions,
           alertFeed: aggregator,
+          interventions: new SqlInterventionStore(analytics),
         }),
         ...outboxTarget(outboxPath(config)),
       ],

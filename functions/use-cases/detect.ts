@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../domain/events/schema';
 import type { Signal, Transition } from '../domain/alerting/model';
 import { arrivedLive, signalsOfEvent } from '../domain/alerting/signals';
+import type { Recommend } from './interventions';
 
 /** What detect and monitor need of the rules engine and of the alert manager. */
 export interface SignalRules {
@@ -19,6 +20,8 @@ export interface DetectResult {
   /** Signals of events that arrived more than the live horizon after they happened: history, kept out of the rules. */
   readonly history: number;
   readonly transitions: number;
+  /** Interventions sent to the app. */
+  readonly interventions: number;
 }
 
 export type Detect = (events: readonly StoredEvent[]) => Promise<DetectResult>;
@@ -29,20 +32,31 @@ export type Detect = (events: readonly StoredEvent[]) => Promise<DetectResult>;
  * a batch retried after a failure, or a record delivered twice, notifies once. History (an event
  * that arrived more than `LIVE_HORIZON_MS` after it happened) never reaches the rules: it neither
  * pages nor leaves a condition holding, flagged at risk or firing that a later live signal would
- * then not change.
+ * then not change. A rule that intervenes sends the app its recommendation beside the alert, not
+ * after it: the alert's notifications may take seconds of retries, and the person is in the app now.
  */
-export function makeDetect(deps: { readonly rules: SignalRules; readonly alerts: TransitionSink }): Detect {
+export function makeDetect(deps: { readonly rules: SignalRules; readonly alerts: TransitionSink; readonly recommend?: Recommend }): Detect {
   return async function detect(events) {
     const watched = events.filter((event) => event.safety === true);
     const signals: Signal[] = [];
+    const channelTokens = new Map<string, string>();
     let history = 0;
     for (const event of watched) {
       const ofEvent = signalsOfEvent(event);
-      if (arrivedLive(event)) signals.push(...ofEvent);
-      else history += ofEvent.length;
+      if (!arrivedLive(event)) {
+        history += ofEvent.length;
+        continue;
+      }
+      signals.push(...ofEvent);
+      if (event.channelToken !== undefined) channelTokens.set(event.eventId, event.channelToken);
     }
     const transitions = signals.length > 0 ? await deps.rules.observe(signals) : [];
-    if (transitions.length > 0) await deps.alerts.apply(transitions);
-    return { watched: watched.length, signals: signals.length, history, transitions: transitions.length };
+    if (transitions.length === 0) return { watched: watched.length, signals: signals.length, history, transitions: 0, interventions: 0 };
+    // Both run to their end before a failure of either fails the batch.
+    const [applied, recommended] = await Promise.allSettled([deps.alerts.apply(transitions), deps.recommend ? deps.recommend(transitions, channelTokens) : 0]);
+    if (applied.status === 'rejected') throw applied.reason;
+    if (recommended.status === 'rejected') throw recommended.reason;
+    const interventions = recommended.value;
+    return { watched: watched.length, signals: signals.length, history, transitions: transitions.length, interventions };
   };
 }

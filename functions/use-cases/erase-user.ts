@@ -1,3 +1,4 @@
+import type { InterventionStore } from '../ports/interventions';
 import type { Clock, LiveStore, StorageScrub, SubjectRecords } from '../ports';
 import type { ConsentRegistry } from '../ports/consent';
 import type { RecordKeyStore } from '../ports/record-keys';
@@ -86,6 +87,8 @@ export interface ErasableStores {
   readonly conditions: Pick<ConditionStore, 'eraseSubject'>;
   /** The dashboard's alert feeds, whose entries name the users alerted about. */
   readonly alertFeed: Pick<LiveStore, 'range' | 'removeFromList'>;
+  /** The records of interventions recommended to the user's app. */
+  readonly interventions: Pick<InterventionStore, 'eraseSubject'>;
 }
 
 /** What every mode erases, consent first. */
@@ -114,6 +117,11 @@ export function erasureTargets(stores: ErasableStores): ErasureTarget[] {
       store: 'postgresql',
       what: 'rule conditions kept for the user (last values, the at-risk flag)',
       erase: (subject) => stores.conditions.eraseSubject({ kind: 'user', id: subject }),
+    },
+    {
+      store: 'postgresql',
+      what: "records of interventions recommended to the user's app (never its channel token)",
+      erase: (subject) => stores.interventions.eraseSubject(subjectKey({ kind: 'user', id: subject })),
     },
     {
       store: 'live store',
@@ -163,6 +171,11 @@ export const RETAINED_EVERYWHERE: readonly Retained[] = [
     why: 'aggregates released under k-anonymity stay as released: rewriting them would change figures others already hold, and they identify no one',
   },
   { store: 'audit trail', what: 'entries of this erasure and of earlier calls', why: 'they name who acted, never the user, and the trail is append-only' },
+  {
+    store: 'interventions sent',
+    what: "intervention.recommended messages already sent to the app (the embedded mode's outbox of them included)",
+    why: "they went to the app, which holds them with its own session; they carry the app's channel token, never a user id or pseudonym",
+  },
   {
     store: 'alert notifications',
     what: 'SMS and e-mail alerts already sent (the embedded mode removes the lines of its outbox file that stand in for them)',

@@ -36,7 +36,11 @@ export interface IngestOptions {
 
 /** The events a batch admits (by their place in it), and the rest with why. */
 export interface Admitted {
-  readonly admitted: { readonly index: number; readonly stored: StoredEvent }[];
+  /**
+   * `channelToken`: the app's token for an intervention, given only for a user with
+   * safety-monitoring consent; kept out of `stored`, so that only the live stream's record takes it.
+   */
+  readonly admitted: { readonly index: number; readonly stored: StoredEvent; readonly channelToken?: string }[];
   readonly rejected: Rejection[];
 }
 
@@ -52,7 +56,7 @@ export function makeEventAdmission(deps: EventAdmissionDeps) {
   return async function admit(rawEvents: readonly unknown[], options: IngestOptions): Promise<Admitted> {
     const now = deps.clock.now();
     const rejected: Rejection[] = [];
-    const valid: { index: number; stored: StoredEvent }[] = [];
+    const valid: { index: number; stored: StoredEvent; channelToken?: string }[] = [];
     const seenIds = new Set<string>();
 
     rawEvents.forEach((raw, index) => {
@@ -67,7 +71,8 @@ export function makeEventAdmission(deps: EventAdmissionDeps) {
         return;
       }
       seenIds.add(stored.eventId);
-      valid.push({ index, stored });
+      const channelToken = validation.event.context?.channelToken;
+      valid.push(channelToken === undefined ? { index, stored } : { index, stored, channelToken });
     });
 
     let consent = new Map<string, ConsentRecord>();
@@ -76,8 +81,8 @@ export function makeEventAdmission(deps: EventAdmissionDeps) {
     } catch (error) {
       throw new ConsentUnavailableError('the consent registry did not answer', { cause: error });
     }
-    const admitted: { index: number; stored: StoredEvent }[] = [];
-    for (const { index, stored } of valid) {
+    const admitted: Admitted['admitted'] = [];
+    for (const { index, stored, channelToken } of valid) {
       const record = consent.get(stored.subject);
       if (!consents(record, 'analytics')) {
         rejected.push({ index, code: 'consent_missing', message: 'userId: the user has not given analytics consent; the event was not stored' });
@@ -88,7 +93,7 @@ export function makeEventAdmission(deps: EventAdmissionDeps) {
         ...(consents(record, 'research') && { research: true }),
         ...(consents(record, 'safety_monitoring') && { safety: true }),
       };
-      admitted.push({ index, stored: marked });
+      admitted.push(marked.safety && channelToken !== undefined ? { index, stored: marked, channelToken } : { index, stored: marked });
     }
     return { admitted, rejected };
   };
@@ -115,10 +120,11 @@ export function makeIngest(deps: IngestDeps) {
     } catch (error) {
       throw new RecordKeysUnavailableError('the record key store did not answer', { cause: error });
     }
-    const pending: { index: number; record: StreamRecordInput }[] = consenting.map(({ index, stored }) => {
+    const pending: { index: number; record: StreamRecordInput }[] = consenting.map(({ index, stored, channelToken }) => {
       const key = keys.get(stored.subject);
       if (key === undefined) throw new Error('the record key store answered no key for a user');
-      return { index, record: { partitionKey: key.keyId, data: sealRecord(key, encoder.encode(JSON.stringify(stored)), randomBytes(IV_BYTES)) } };
+      const onStream: StoredEvent = channelToken === undefined ? stored : { ...stored, channelToken };
+      return { index, record: { partitionKey: key.keyId, data: sealRecord(key, encoder.encode(JSON.stringify(onStream)), randomBytes(IV_BYTES)) } };
     });
 
     let accepted = 0;

@@ -8,6 +8,7 @@ import type { ReportIndex } from '../ports/reports';
 import type { OperationalMinuteHistory } from '../ports/anomalies';
 import type { AlertStore } from '../ports/alerts';
 import type { ConditionStore } from '../ports/alert-rules';
+import type { InterventionStore } from '../ports/interventions';
 
 export interface PurgeDeps {
   readonly rollups: RollupStore;
@@ -18,6 +19,8 @@ export interface PurgeDeps {
   readonly operationalMinutes: Pick<OperationalMinuteHistory, 'purgeBefore'>;
   readonly alerts: Pick<AlertStore, 'purgeResolvedBefore'>;
   readonly conditions: Pick<ConditionStore, 'purgeIdleBefore'>;
+  /** Kept as long as alerts: each is the other half of a rule's firing. */
+  readonly interventions: Pick<InterventionStore, 'purgeBefore'>;
   readonly policy: RetentionPolicy;
   /** Makes the purged rows' space reusable where the database does not by itself (the embedded PGlite). */
   readonly compact?: () => Promise<void>;
@@ -27,7 +30,7 @@ export interface PurgeDeps {
 
 /** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally, and soon after the local runtime starts). */
 export function makePurge(deps: PurgeDeps) {
-  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number }> {
+  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number; interventions: number }> {
     const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
     const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
     for (const key of expiredReports) await deps.reports.objects?.delete(key);
@@ -38,6 +41,7 @@ export function makePurge(deps: PurgeDeps) {
       operationalMinutes: await deps.operationalMinutes.purgeBefore(new Date(cutoffs.hourRollups)),
       alerts: await deps.alerts.purgeResolvedBefore(new Date(cutoffs.alerts)),
       conditions: await deps.conditions.purgeIdleBefore(new Date(cutoffs.alerts)),
+      interventions: await deps.interventions.purgeBefore(new Date(cutoffs.alerts)),
     };
     await deps.compact?.();
     deps.logger.info('purged', result);

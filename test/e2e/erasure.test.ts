@@ -75,6 +75,8 @@ function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: s
     // The alert, the conditions of the rules that watched the user's signals, the feed entry.
     ['postgresql', 1],
     ['postgresql', expect.any(Number)],
+    // The record of the crisis signal's intervention (its event carried no channel token).
+    ['postgresql', 1],
     ['live store', 1],
     ['record keys', 1],
     ['event stream', 4],
@@ -85,7 +87,7 @@ function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: s
   expect(erased.body.scrubbed.map((step: { store: string }) => step.store)).toEqual(['consent registry', 'postgresql', 'stream database']);
   expect(counts[4][1]).toBeGreaterThan(0);
   expect(again.body.removed.every((step: { count: number }) => step.count === 0)).toBe(true);
-  expect(erased.body.retained.map((kept: { store: string }) => kept.store)).toEqual(['postgresql', 'audit trail', 'alert notifications']);
+  expect(erased.body.retained.map((kept: { store: string }) => kept.store)).toEqual(['postgresql', 'audit trail', 'interventions sent', 'alert notifications']);
   expect(refused.body.rejected.map((r: { code: string }) => r.code)).toEqual(['consent_missing']);
   // Released aggregates stay as released: all three users' events are still counted.
   expect(metric.body.series[0].points[0].count).toBe(8);

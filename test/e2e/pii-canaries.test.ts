@@ -50,13 +50,20 @@ function plantedEvent(i: number): { event: Record<string, unknown>; canaries: st
   }
 }
 
-/** Every file under the folder, as bytes: databases, the stream, the pepper and the rest. */
-function filesUnder(dir: string): Buffer[] {
+/** Every file under the folder, as bytes: databases, the stream, the pepper and the rest, but the paths `except`. */
+function filesUnder(dir: string, except: readonly string[] = []): Buffer[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [readFileSync(path)];
+    if (except.includes(path)) return [];
+    return statSync(path).isDirectory() ? filesUnder(path, except) : [readFileSync(path)];
   });
 }
+
+/**
+ * The app's channel token of the crisis that is taken: it goes back to the app in the
+ * intervention, and must be in no store, log, alert or answer (the stream holds it sealed).
+ */
+const CHANNEL_TOKEN_CANARY = `canary-channel-token-${randomBytes(12).toString('hex')}`;
 
 interface CanaryRun {
   /** Every canary planted, and the user id that may carry PII because only its pseudonym is kept. */
@@ -89,7 +96,10 @@ async function plantCanaries(dataDir: string, env: Record<string, string>, dumpS
     }
     // Only the pseudonymised user id may hold PII and still be taken: its events are counted under a
     // pseudonym, and its crisis signal raises an alert that names the pseudonym on every channel.
-    const pseudonymOnly = [makeEvent({ userId: 'canary-user@example.org' }), makeEvent({ userId: 'canary-user@example.org', attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')];
+    const pseudonymOnly = [
+      makeEvent({ userId: 'canary-user@example.org' }),
+      makeEvent({ userId: 'canary-user@example.org', attributes: { severity: 'imminent', source: 'self_report' }, context: { channelToken: CHANNEL_TOKEN_CANARY } }, 'crisis.signal'),
+    ];
     await putConsent(runtime.url, runtime.tokens.devToken, ['canary-user@example.org'], { analytics: true, research: true, safety_monitoring: true });
     expect(
       await (
@@ -125,7 +135,7 @@ async function plantCanaries(dataDir: string, env: Record<string, string>, dumpS
       answers.push(JSON.stringify(page), await (await fetch(page.files[0]!.url)).text());
     }
     const dumps = await dumpStores();
-    return { everything: [...planted.flatMap((p) => p.canaries), 'canary-user@example.org'], logs, answers, dumps };
+    return { everything: [...planted.flatMap((p) => p.canaries), 'canary-user@example.org', CHANNEL_TOKEN_CANARY], logs, answers, dumps };
   } finally {
     await runtime.stop();
   }
@@ -152,8 +162,11 @@ describe('PII canaries through the embedded runtime', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pii-canaries-'));
     try {
       const run = await plantCanaries(dataDir, {}, async () => []);
-      // Every file of the data folder (databases, stream, consent registry, pepper), as bytes.
-      const files = filesUnder(dataDir).map((bytes) => bytes.toString('latin1'));
+      // Every file of the data folder (databases, stream, consent registry, pepper), as bytes, but
+      // the interventions' outbox: it stands in for the message to the app, which carries the token.
+      const interventions = join(dataDir, 'interventions');
+      expect(readFileSync(join(interventions, 'outbox.jsonl'), 'utf8')).toContain(`"channelToken":"${CHANNEL_TOKEN_CANARY}"`);
+      const files = filesUnder(dataDir, [interventions]).map((bytes) => bytes.toString('latin1'));
       // The outbox (the embedded mode's SNS and SES) was written, and is among the files searched.
       expect(readFileSync(join(dataDir, 'alerts', 'outbox.jsonl'), 'utf8')).toContain('CRITICAL');
       expectNoCanary(run, files);

@@ -120,6 +120,8 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
       // The record keys that open the batch's records, read by key id (no Scan or Query).
       'dynamodb:BatchGetItem',
       'kms:DescribeKey',
+      // Interventions to the product's own bus (lib/interventions.ts).
+      'events:PutEvents',
     ],
     awsOnly: IN_VPC,
   },

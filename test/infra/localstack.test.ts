@@ -33,8 +33,10 @@ describe('target=localstack', () => {
     template.resourceCountIs('AWS::S3::Bucket', 4);
     // Critical, warning and escalation.
     template.resourceCountIs('AWS::SNS::Topic', 3);
-    // The dead-letter queues of the aggregate and detect consumers, the report job queue and its DLQ.
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    // The dead-letter queues of the aggregate and detect consumers, the report job queue and its DLQ,
+    // the example app queue of the interventions and its DLQ.
+    template.resourceCountIs('AWS::SQS::Queue', 6);
+    template.resourceCountIs('AWS::Events::EventBus', 1);
     template.resourceCountIs('AWS::Kinesis::StreamConsumer', 1);
     for (const prefix of Object.values(HOUSE_FUNCTIONS)) {
       const { resource } = lambdaNamed(template, prefix);

@@ -37,6 +37,29 @@ describe('real-time monitoring', () => {
     });
   });
 
+  it("gives detect the interventions' bus, and nothing else may put on it", () => {
+    const bus = logicalIdOf(template, 'AWS::Events::EventBus', 'MonitoringInterventionsBus');
+    expect(detect.resource.Properties.Environment.Variables.INTERVENTION_BUS_NAME).toEqual({ Ref: bus });
+    const putters = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).some((statement) => [statement.Action].flat().includes('events:PutEvents')),
+    );
+    expect(putters).toHaveLength(1);
+    expect(JSON.stringify(putters[0]!.Properties.PolicyDocument)).toContain(JSON.stringify({ 'Fn::GetAtt': [bus, 'Arn'] }));
+    expect(putters[0]!.Properties.Roles).toEqual([{ Ref: detect.resource.Properties.Role['Fn::GetAtt'][0] }]);
+  });
+
+  it("ships an example of the app's subscription: a rule on the bus to an encrypted queue with a dead-letter queue", () => {
+    const bus = logicalIdOf(template, 'AWS::Events::EventBus', 'MonitoringInterventionsBus');
+    const appQueue = logicalIdOf(template, 'AWS::SQS::Queue', 'MonitoringInterventionsAppQueue');
+    const undelivered = logicalIdOf(template, 'AWS::SQS::Queue', 'MonitoringInterventionsUndeliveredQueue');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: bus },
+      EventPattern: { source: ['therapeutic-analytics.detect'], 'detail-type': ['intervention.recommended'] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [appQueue, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [undelivered, 'Arn'] } }, RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 } })],
+    });
+    for (const queue of [appQueue, undelivered]) expect(template.toJSON().Resources[queue].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'MonitoringInterventionsKey'), 'Arn'] });
+  });
+
   it('runs the monitor every minute', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 minute)' } }));
     const targets = rules.flatMap((rule) => rule.Properties.Targets as { Arn: unknown }[]).map((target) => target.Arn);

@@ -437,7 +437,7 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     const noConditions = { eraseSubject: async () => 0 };
     const noFeed = { range: async () => [], removeFromList: async () => 0 };
     const noKeys = { deleteKeyOf: async () => undefined };
-    const targets = erasureTargets({ consent: none, keys: noKeys, rollups: none, live: none, records: [], alerts: manager, conditions: noConditions, alertFeed: noFeed });
+    const targets = erasureTargets({ consent: none, keys: noKeys, rollups: none, live: none, records: [], alerts: manager, conditions: noConditions, alertFeed: noFeed, interventions: noConditions });
     const removed = await Promise.all(targets.map(async (target) => [target.what, await target.erase(user(1).id, t0, {})]));
     expect(removed).toContainEqual([expect.stringContaining('alerts about the user'), 1]);
     expect(await manager.list({})).toEqual([]);

@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -88,3 +89,4 @@ export const secretsManagerClient = (options?: AwsClientOptions): SecretsManager
 export const sesClient = (options?: AwsClientOptions): SESClient => build(SESClient, options);
 export const cloudWatchClient = (options?: AwsClientOptions): CloudWatchClient => build(CloudWatchClient, options);
 export const schedulerClient = (options?: AwsClientOptions): SchedulerClient => build(SchedulerClient, options);
+export const eventBridgeClient = (options?: AwsClientOptions): EventBridgeClient => build(EventBridgeClient, options);

@@ -42,6 +42,14 @@ export interface RuleRef {
   readonly severity: Severity;
   readonly labels: Readonly<Record<string, string>>;
   readonly routing: Routing;
+  /** The rule's action `intervene`, when it has one. */
+  readonly intervene?: Intervene;
+}
+
+/** What a rule recommends to the app when it fires for a user. */
+export interface Intervene {
+  readonly interventionType: string;
+  readonly urgency: string;
 }
 
 /** A value a rule can watch: per user from events, per series (one a minute) from the series watch. */

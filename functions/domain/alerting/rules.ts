@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { plainText, slug } from '../api/input-bounds';
 import { CHANNELS, SEVERITIES, type RuleRef } from './model';
+import { INTERVENTION_URGENCIES, RECOMMENDED_INTERVENTIONS } from './intervention';
 import { DETECT_LAG_LIMIT_MS } from '../operations/health';
 
 /**
@@ -55,6 +56,11 @@ const common = {
   clearForSec: seconds.default(0),
   /** When it fires for a user, the user counts as flagged at risk for `atRiskDays`. */
   marksAtRisk: z.boolean().default(false),
+  /**
+   * The action `intervene`: when it fires for a user with safety-monitoring consent, detect sends
+   * the app an `intervention.recommended` of this type and urgency, beside the alert.
+   */
+  intervene: z.strictObject({ interventionType: z.enum(RECOMMENDED_INTERVENTIONS), urgency: z.enum(INTERVENTION_URGENCIES) }).optional(),
   atRiskDays: z.number().int().min(1).max(365).default(30),
 };
 
@@ -93,6 +99,7 @@ export const alertRuleSchema = z
   .discriminatedUnion('kind', [thresholdRule, rateOfChangeRule, absenceRule, anomalyRule, compositeRule])
   .superRefine((rule, ctx) => {
     if (rule.marksAtRisk && rule.subject !== 'user') ctx.addIssue({ code: 'custom', path: ['marksAtRisk'], message: 'only a rule on users can flag them at risk' });
+    if (rule.intervene && rule.subject !== 'user') ctx.addIssue({ code: 'custom', path: ['intervene'], message: 'only a rule on users can send an intervention to the app' });
     if (rule.kind === 'absence' && rule.scope === 'at_risk' && rule.subject !== 'user') ctx.addIssue({ code: 'custom', path: ['scope'], message: 'at_risk applies to users only' });
     if (rule.kind === 'anomaly' && rule.subject !== 'series') ctx.addIssue({ code: 'custom', path: ['subject'], message: 'anomaly verdicts come on series signals' });
     if (rule.kind === 'composite' && new Set(rule.conditions).size !== rule.conditions.length) ctx.addIssue({ code: 'custom', path: ['conditions'], message: 'must not repeat a rule' });
@@ -125,6 +132,7 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     op: '>=',
     value: 3,
     marksAtRisk: true,
+    intervene: { interventionType: 'crisis_support', urgency: 'crisis' },
   },
   {
     ...safety,
@@ -161,6 +169,7 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     op: '>=',
     value: 5,
     marksAtRisk: true,
+    intervene: { interventionType: 'check_in', urgency: 'elevated' },
   },
   {
     ...safety,
@@ -288,5 +297,6 @@ export type AlertRulesDocument = z.infer<typeof alertRulesDocumentSchema>;
 
 /** What a transition carries of its rule. */
 export function ruleRef(rule: AlertRule): RuleRef {
-  return { id: rule.id, severity: rule.severity, labels: { ...rule.labels, rule: rule.id }, routing: rule.routing };
+  const ref = { id: rule.id, severity: rule.severity, labels: { ...rule.labels, rule: rule.id }, routing: rule.routing };
+  return rule.intervene ? { ...ref, intervene: rule.intervene } : ref;
 }

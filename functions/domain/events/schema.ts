@@ -119,6 +119,18 @@ export type EventType = keyof typeof ATTRIBUTE_SCHEMAS;
 export const EVENT_TYPES = Object.keys(ATTRIBUTE_SCHEMAS) as [EventType, ...EventType[]];
 export type AttributesOf<T extends EventType> = z.infer<(typeof ATTRIBUTE_SCHEMAS)[T]>;
 
+/**
+ * An opaque per-session token the app gives so that an intervention can reach the person in the
+ * app (`intervention.recommended` carries it back): the app's own reference, never a user id.
+ * URL-safe characters, as push and session tokens are.
+ */
+export const CHANNEL_TOKEN = { pattern: /^[A-Za-z0-9._~+/=-]+$/, minLength: 16, maxLength: 512 } as const;
+export const channelTokenSchema = z
+  .string()
+  .min(CHANNEL_TOKEN.minLength)
+  .max(CHANNEL_TOKEN.maxLength)
+  .regex(CHANNEL_TOKEN.pattern, 'must be an opaque token (letters, digits and . _ ~ + / = -)');
+
 export const eventContextSchema = z.object({
   appVersion: z.string().regex(/^\d+(\.\d+){0,3}([-+][A-Za-z0-9.]+)?$/, 'must be a version like 4.2.1').optional(),
   platform: z.enum(PLATFORMS).optional(),
@@ -126,6 +138,10 @@ export const eventContextSchema = z.object({
   timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$|^UTC$/, 'must be an IANA time zone').optional(),
 });
 export type EventContext = z.infer<typeof eventContextSchema>;
+
+/** The context an event arrives with: the stored context and the channel token, which is kept apart from it. */
+export const incomingContextSchema = eventContextSchema.extend({ channelToken: channelTokenSchema.optional() });
+export type IncomingContext = z.infer<typeof incomingContextSchema>;
 
 /** The app's user id, as events carry it and as the consent and erasure routes take it in their path. */
 export const userIdSchema = plainText(z.string().min(1).max(256));
@@ -135,7 +151,7 @@ const envelopeFields = {
   occurredAt: boundedInstant,
   userId: userIdSchema,
   sessionId: identifier,
-  context: eventContextSchema.optional(),
+  context: incomingContextSchema.optional(),
 };
 
 /** One variant per type, discriminated on `type`, so each type's attributes are checked. */
@@ -155,7 +171,7 @@ export type IncomingEvent = {
     userId: string;
     sessionId: string;
     attributes: AttributesOf<T>;
-    context?: EventContext;
+    context?: IncomingContext;
   };
 }[EventType];
 
@@ -181,6 +197,11 @@ export type StoredEvent = {
     research?: true;
     /** Present when the user had given safety-monitoring consent at ingest: the detect function watches it. */
     safety?: true;
+    /**
+     * The app's channel token, on events of users with safety-monitoring consent that carried one:
+     * where detect sends an intervention. Only the stream holds it; every decoder but detect's drops it.
+     */
+    channelToken?: string;
   };
 }[EventType];
 

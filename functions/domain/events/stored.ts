@@ -1,6 +1,7 @@
 import { regexes, z } from 'zod';
 import {
   ATTRIBUTE_SCHEMAS,
+  channelTokenSchema,
   CHOICE_TYPES,
   EMOTIONAL_STATES,
   EVENT_TYPES,
@@ -38,7 +39,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * answers what they would answer (known keys only). Anything it does not accept goes through the
  * schemas, so a rejection and its reason are zod's own.
  */
-export function decodeStoredEvent(data: Uint8Array): { ok: true; event: StoredEvent } | { ok: false; reason: string } {
+export function decodeStoredEvent(data: Uint8Array, options: DecodeOptions = {}): { ok: true; event: StoredEvent } | { ok: false; reason: string } {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(data));
@@ -46,7 +47,20 @@ export function decodeStoredEvent(data: Uint8Array): { ok: true; event: StoredEv
     return { ok: false, reason: 'not JSON' };
   }
   const fast = fastDecode(json);
-  return fast ? { ok: true, event: fast } : decodeWithSchemas(json);
+  const decoded = fast ? { ok: true as const, event: fast } : decodeWithSchemas(json);
+  if (!decoded.ok) return decoded;
+  const channelToken = (json as Json)['channelToken'];
+  if (channelToken === undefined) return decoded;
+  if (!channelTokenSchema.safeParse(channelToken).success) return { ok: false, reason: 'bad envelope at channelToken' };
+  return options.keepChannelToken === true ? { ok: true, event: { ...decoded.event, channelToken: channelToken as string } } : decoded;
+}
+
+export interface DecodeOptions {
+  /**
+   * Keep the app's channel token (detect, which sends interventions to it); every other consumer
+   * decodes without it, so no rollup, feature or log can take it.
+   */
+  readonly keepChannelToken?: boolean;
 }
 
 /** The schemas' answer for a parsed record: the reference the fast path must agree with. */

@@ -57,8 +57,9 @@ export interface Pseudonymisers {
   readonly session: Pseudonymise;
 }
 
-/** Drops the raw ids for their pseudonyms and normalises the timestamp to UTC. */
+/** Drops the raw ids for their pseudonyms and the channel token, and normalises the timestamp to UTC. */
 export function toStoredEvent(event: IncomingEvent, pseudonymise: Pseudonymisers, receivedAt: Date): StoredEvent {
+  const { channelToken: _channelToken, ...context } = event.context ?? {};
   return {
     v: 1,
     eventId: event.eventId.toLowerCase(),
@@ -68,6 +69,6 @@ export function toStoredEvent(event: IncomingEvent, pseudonymise: Pseudonymisers
     subject: pseudonymise.user(event.userId),
     session: pseudonymise.session(event.sessionId),
     attributes: event.attributes,
-    context: event.context ?? {},
+    context,
   } as StoredEvent;
 }

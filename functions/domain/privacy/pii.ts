@@ -132,6 +132,12 @@ export function piiIn(value: string): PiiKind | undefined {
 
 // A four-part app version (1.2.3.4) has an IPv4 address's shape and is none.
 const NOT_LOOKED_FOR: Readonly<Record<string, PiiKind>> = { 'context.appVersion': 'ip_address' };
+/**
+ * The app's channel token is random (a hex token holds a phone number's run of digits one time in
+ * a few), and is not kept: only the sealed stream record and the intervention back to the app
+ * that made it carry it (test/e2e/pii-canaries.test.ts looks for it everywhere else).
+ */
+const NOT_SCANNED = new Set(['context.channelToken']);
 
 /**
  * The first string field of the parts ingest keeps (as a path like `attributes.sceneId`) that
@@ -142,6 +148,7 @@ export function findPii(kept: { readonly attributes: object; readonly context?: 
   for (const part of ['attributes', 'context'] as const) {
     for (const [name, value] of Object.entries(kept[part] ?? {}) as [string, unknown][]) {
       const field = `${part}.${name}`;
+      if (NOT_SCANNED.has(field)) continue;
       const kind = typeof value === 'string' ? piiIn(value) : undefined;
       if (kind && NOT_LOOKED_FOR[field] !== kind) return { field, kind };
     }

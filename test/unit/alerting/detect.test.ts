@@ -56,7 +56,7 @@ describe('detect: history is not live', () => {
   it('raises nothing for a crisis and an item 9 that arrive days after they happened, and counts their signals as history', async () => {
     const result = await detect([crisis(late(10 * DAY, T0)), phq9(late(3 * DAY, T0), 2)]);
 
-    expect(result).toEqual({ watched: 2, signals: 0, history: 3, transitions: 0 });
+    expect(result).toEqual({ watched: 2, signals: 0, history: 3, transitions: 0, interventions: 0 });
     expect(applied).toEqual([]);
   });
 
@@ -100,6 +100,36 @@ describe('detect: history is not live', () => {
 
     const result = await detect([unwatched]);
 
-    expect(result).toEqual({ watched: 0, signals: 0, history: 0, transitions: 0 });
+    expect(result).toEqual({ watched: 0, signals: 0, history: 0, transitions: 0, interventions: 0 });
+  });
+
+  it('gives the interventions the channel token of the live event that fired, beside the alert, and no token of history', async () => {
+    const asked: { transitions: string[]; tokens: [string, string][] }[] = [];
+    const withInterventions = makeDetect({
+      rules: engine,
+      alerts: { apply: async (transitions) => void applied.push(...transitions) },
+      recommend: async (transitions, tokens) => (asked.push({ transitions: transitions.map((transition) => `${transition.rule.id} ${transition.eventId}`), tokens: [...tokens] }), 1),
+    });
+    const old = { ...crisis(late(10 * DAY, T0)), channelToken: 'history-token-0123456789' };
+    const live = { ...crisis(late(60_000, T0)), channelToken: 'live-token-0123456789abc' };
+
+    const result = await withInterventions([old, live]);
+
+    expect(result).toMatchObject({ transitions: 1, interventions: 1 });
+    expect(fired()).toEqual(['crisis-signal firing']);
+    expect(asked).toEqual([{ transitions: [`crisis-signal ${live.eventId}`], tokens: [[live.eventId, 'live-token-0123456789abc']] }]);
+  });
+
+  it('fails the batch when the interventions fail, after the alerts are applied', async () => {
+    const failing = makeDetect({
+      rules: engine,
+      alerts: { apply: async (transitions) => void applied.push(...transitions) },
+      recommend: async () => {
+        throw new Error('the interventions store did not answer');
+      },
+    });
+
+    await expect(failing([crisis(late(60_000, T0))])).rejects.toThrow('the interventions store did not answer');
+    expect(fired()).toEqual(['crisis-signal firing']);
   });
 });

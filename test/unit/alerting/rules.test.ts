@@ -105,6 +105,25 @@ describe('DEFAULT_RULES', () => {
     expect(byId.get('detect-lag')).toMatchObject({ kind: 'threshold', subject: 'series', severity: 'critical', signal: 'stream.lag_seconds', match: { consumer: 'detect' }, op: '>', value: 30, routing: { channels: ['sns', 'email', 'dashboard'] } });
   });
 
+  it('recommend crisis support on a crisis signal and a check-in on a PHQ-9 rise, and nothing on the rest', () => {
+    const intervening = DEFAULT_RULES.filter((rule) => rule.intervene).map((rule) => [rule.id, rule.intervene]);
+
+    expect(intervening).toEqual([
+      ['crisis-signal', { interventionType: 'crisis_support', urgency: 'crisis' }],
+      ['phq9-rise', { interventionType: 'check_in', urgency: 'elevated' }],
+    ]);
+  });
+
+  it('refuse an intervention on series, or of a type or urgency the app does not know, naming the field', () => {
+    const series = { ...base, id: 'errors', kind: 'anomaly', subject: 'series', signal: 'ingest.errors', detector: 'any', direction: 'spike' };
+    const intervene = { interventionType: 'grounding', urgency: 'elevated' };
+
+    expect(issuePaths(() => alertRuleSchema.parse({ ...series, intervene }))).toEqual(['intervene']);
+    expect(issuePaths(() => alertRuleSchema.parse(threshold('a', { intervene: { ...intervene, interventionType: 'hug' } })))).toEqual(['intervene.interventionType']);
+    expect(issuePaths(() => alertRuleSchema.parse(threshold('a', { intervene: { ...intervene, urgency: 'now' } })))).toEqual(['intervene.urgency']);
+    expect(alertRuleSchema.parse(threshold('a', { intervene })).intervene).toEqual(intervene);
+  });
+
   it('are replaced by a stored rule of the same id, and other stored rules follow them', () => {
     const disabled = alertRuleSchema.parse({ ...DEFAULT_RULES[0]!, enabled: false });
     const extra = alertRuleSchema.parse(threshold('low-mood'));
@@ -115,6 +134,12 @@ describe('DEFAULT_RULES', () => {
   });
 
   it('give transitions a rule label, for grouping by rule', () => {
-    expect(ruleRef(DEFAULT_RULES[0]!)).toEqual({ id: 'crisis-signal', severity: 'critical', labels: { category: 'safety', rule: 'crisis-signal' }, routing: DEFAULT_RULES[0]!.routing });
+    expect(ruleRef(DEFAULT_RULES[0]!)).toEqual({
+      id: 'crisis-signal',
+      severity: 'critical',
+      labels: { category: 'safety', rule: 'crisis-signal' },
+      routing: DEFAULT_RULES[0]!.routing,
+      intervene: { interventionType: 'crisis_support', urgency: 'crisis' },
+    });
   });
 });

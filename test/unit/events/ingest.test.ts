@@ -126,6 +126,26 @@ describe('ingest', () => {
     ]);
   });
 
+  it("puts the app's channel token beside the event, out of its context, and only for users who consented to safety monitoring", async () => {
+    const stream = new FakeStream();
+    const consent = new FakeConsent((subject) => ({ analytics: true, research: false, safety_monitoring: subject === pseudonymise.user('watched') }));
+    const token = (userId: string) => `token-of-${userId}-0123456789`;
+
+    const result = await ingestWith(stream, [], consent)(['watched', 'not-watched'].map((userId) => makeEvent({ userId, occurredAt: at(2), context: { platform: 'ios', channelToken: token(userId) } })));
+
+    expect(result.accepted).toBe(2);
+    expect(stream.taken.map((e) => [e.subject, e.channelToken, e.context])).toEqual([
+      [pseudonymise.user('watched'), token('watched'), { platform: 'ios' }],
+      [pseudonymise.user('not-watched'), undefined, { platform: 'ios' }],
+    ]);
+  });
+
+  it('refuses a channel token that is not an opaque token, naming the field', async () => {
+    const result = await ingestWith(new FakeStream())([makeEvent({ occurredAt: at(2), context: { channelToken: 'has spaces in it, not a token' } })]);
+
+    expect(result.rejected).toEqual([{ index: 0, code: 'invalid_event', message: expect.stringContaining('context.channelToken') }]);
+  });
+
   it('asks the registry once per request, by pseudonym, and not at all when nothing is valid', async () => {
     const consent = new FakeConsent();
     const ingest = ingestWith(new FakeStream(), [], consent);

@@ -78,4 +78,21 @@ describe('decodeStoredEvent', () => {
     expect(decodeStoredEvent(new Uint8Array([0xff, 0xfe]))).toEqual({ ok: false, reason: 'not JSON' });
     expect(decodeStoredEvent(new TextEncoder().encode('{"v":1'))).toEqual({ ok: false, reason: 'not JSON' });
   });
+
+  it("keeps the app's channel token only for the consumer that asks for it, and refuses a record whose token is not one", () => {
+    const token = 'app-session-token-0123456789abcdef';
+    const record = encode({ ...stored('crisis.signal'), safety: true, channelToken: token });
+
+    const forDetect = decodeStoredEvent(record, { keepChannelToken: true });
+    const forTheRest = decodeStoredEvent(record);
+
+    expect(forDetect.ok && forDetect.event.channelToken).toBe(token);
+    expect(forTheRest.ok).toBe(true);
+    expect(JSON.stringify(forTheRest)).not.toContain(token);
+    expect(decodeStoredEvent(encode({ ...stored('crisis.signal'), channelToken: 'short' }))).toEqual({ ok: false, reason: 'bad envelope at channelToken' });
+    expect(decodeStoredEvent(encode({ ...stored('crisis.signal'), channelToken: 'x'.repeat(20) + ' with space' }), { keepChannelToken: true })).toEqual({ ok: false, reason: 'bad envelope at channelToken' });
+    // Inside the context it is no field the stream knows: dropped by every decoder.
+    const inContext = decodeStoredEvent(encode({ ...stored('crisis.signal'), context: { platform: 'ios', channelToken: token } }), { keepChannelToken: true });
+    expect(JSON.stringify(inContext)).not.toContain(token);
+  });
 });

@@ -1,0 +1,78 @@
+import type { Logger } from '../adapters/log';
+import { interventionMessage, recommendationId } from '../domain/alerting/intervention';
+import { subjectKey, type Transition } from '../domain/alerting/model';
+import type { Clock, Metrics, Sleep } from '../ports';
+import type { InterventionRecord, InterventionSender, InterventionStatus, InterventionStore } from '../ports/interventions';
+
+/** Counted per status (`sent`, `no_channel`, `failed`): a recommendation that did not reach the app is a signal for operators. */
+export const INTERVENTIONS_METRIC = 'interventions_recommended_total';
+
+/**
+ * A few quick attempts (0.2 + 0.4 s between them): the person is in the app now, and a later
+ * attempt would not be one; the alert beside it still reaches a clinician.
+ */
+const SEND_RETRY = { attempts: 3, firstDelayMs: 200 } as const;
+
+export interface RecommendDeps {
+  readonly store: InterventionStore;
+  readonly sender: InterventionSender;
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'count'>;
+}
+
+/**
+ * Sends the app an `intervention.recommended` for each rule that started firing for a user and
+ * carries the action `intervene`, to the channel token of the event that fired it (by event id
+ * in `channelTokens`), and keeps a record of each without the token. Answers how many it sent.
+ * The message's id is the rule's and the event's, so a batch retried sends the app a repeat it
+ * can recognise, and records once.
+ */
+export type Recommend = (transitions: readonly Transition[], channelTokens: ReadonlyMap<string, string>) => Promise<number>;
+
+export function makeRecommend(deps: RecommendDeps): Recommend {
+  async function sendWithRetries(message: Parameters<InterventionSender['send']>[0]): Promise<{ status: InterventionStatus; attempts: number }> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await deps.sender.send(message);
+        return { status: 'sent', attempts: attempt };
+      } catch (error) {
+        // The error names the sender's failure, never the message: it holds the channel token.
+        if (attempt >= SEND_RETRY.attempts) {
+          deps.logger.warn('intervention not sent', { rule: message.rule, id: message.id, sender: deps.sender.name, attempts: attempt, error: error instanceof Error ? error.message : String(error) });
+          return { status: 'failed', attempts: attempt };
+        }
+        await deps.sleep(SEND_RETRY.firstDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async function recommendOne(transition: Transition, channelToken: string | undefined): Promise<InterventionStatus> {
+    const { rule, subject, eventId } = transition;
+    if (!rule.intervene || eventId === undefined) throw new Error('only a firing transition of an event under a rule that intervenes is recommended');
+    const outcome = channelToken === undefined ? { status: 'no_channel' as const, attempts: 0 } : await sendWithRetries(interventionMessage({ id: rule.id, intervene: rule.intervene }, { eventId, at: transition.at }, channelToken));
+    const record: InterventionRecord = {
+      id: recommendationId(rule.id, eventId),
+      ruleId: rule.id,
+      subject: subjectKey(subject),
+      eventId,
+      interventionType: rule.intervene.interventionType,
+      urgency: rule.intervene.urgency,
+      recommendedAt: transition.at,
+      status: outcome.status,
+      attempts: outcome.attempts,
+      ...(outcome.status === 'no_channel' ? {} : { sender: deps.sender.name }),
+      ...(outcome.status === 'sent' ? { sentAt: deps.clock.now() } : {}),
+    };
+    await deps.store.record(record);
+    deps.metrics?.count(INTERVENTIONS_METRIC, 1, { status: outcome.status });
+    return outcome.status;
+  }
+
+  return async function recommend(transitions, channelTokens) {
+    const due = transitions.filter((transition) => transition.state === 'firing' && transition.rule.intervene !== undefined && transition.subject.kind === 'user' && transition.eventId !== undefined);
+    const statuses = await Promise.all(due.map((transition) => recommendOne(transition, channelTokens.get(transition.eventId!))));
+    return statuses.filter((status) => status === 'sent').length;
+  };
+}
