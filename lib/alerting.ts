@@ -26,6 +26,7 @@ export const DELIVERY_ENV = {
   criticalTopicArn: 'ALERT_TOPIC_CRITICAL_ARN',
   warningTopicArn: 'ALERT_TOPIC_WARNING_ARN',
   escalationTopicArn: 'ALERT_TOPIC_ESCALATION_ARN',
+  clinicianTopicArn: 'ALERT_TOPIC_CLINICIAN_ARN',
   emailTemplate: 'ALERT_EMAIL_TEMPLATE',
   emailFrom: 'ALERT_EMAIL_FROM',
   emailTo: 'ALERT_EMAIL_TO',
@@ -34,13 +35,18 @@ export const DELIVERY_ENV = {
 /**
  * Where alerts go: `critical` pages a person (SMS and e-mail), `warning` is e-mail only,
  * `escalation` pages the secondary on-call with the alerts nobody acknowledged; a critical alert
- * is also e-mailed through SES from a template that links to the dashboard.
+ * is also e-mailed through SES from a template that links to the dashboard. The alerts of a user
+ * in a clinician's caseload go to `clinician` instead, each message carrying the clinician's id
+ * in the attribute `clinician`: each clinician's subscriptions (SMS, e-mail) are added with the
+ * filter policy `{"clinician": ["<id>"]}`, so they get their own users' alerts only, and no
+ * clinician's phone or address is kept in this product's stores.
  */
 export class Alerting extends Construct implements FunctionBinding {
   readonly key: kms.Key;
   readonly criticalTopic: sns.Topic;
   readonly warningTopic: sns.Topic;
   readonly escalationTopic: sns.Topic;
+  readonly clinicianTopic: sns.Topic;
   readonly emailTemplate: ses.CfnTemplate;
   /** The SES template's name, as SendTemplatedEmail takes it. */
   readonly templateName: string;
@@ -78,6 +84,11 @@ export class Alerting extends Construct implements FunctionBinding {
       masterKey: this.key,
       enforceSSL: true,
     });
+    this.clinicianTopic = new sns.Topic(this, 'ClinicianTopic', {
+      displayName: 'Analytics caseload',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
     if (props.escalationEmail !== undefined) this.escalationTopic.addSubscription(new subscriptions.EmailSubscription(props.escalationEmail));
     if (props.escalationPhone !== undefined) this.escalationTopic.addSubscription(new subscriptions.SmsSubscription(props.escalationPhone));
 
@@ -112,15 +123,19 @@ export class Alerting extends Construct implements FunctionBinding {
 
   /**
    * Sets the function's delivery variables and grants what the SNS and SES channels call: Publish
-   * on the three topics with the key's data-key actions (not grantPublish's wildcard GenerateDataKey*),
+   * on the four topics with the key's data-key actions (not grantPublish's wildcard GenerateDataKey*),
    * and, when the e-mail is configured, the templated send from the sender with this template.
    */
   bindTo(fn: HouseFunction): void {
     fn.addEnvironment(DELIVERY_ENV.criticalTopicArn, this.criticalTopic.topicArn);
     fn.addEnvironment(DELIVERY_ENV.warningTopicArn, this.warningTopic.topicArn);
     fn.addEnvironment(DELIVERY_ENV.escalationTopicArn, this.escalationTopic.topicArn);
+    fn.addEnvironment(DELIVERY_ENV.clinicianTopicArn, this.clinicianTopic.topicArn);
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.criticalTopic.topicArn, this.warningTopic.topicArn, this.escalationTopic.topicArn] }),
+      new iam.PolicyStatement({
+        actions: ['sns:Publish'],
+        resources: [this.criticalTopic.topicArn, this.warningTopic.topicArn, this.escalationTopic.topicArn, this.clinicianTopic.topicArn],
+      }),
     );
     this.key.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
 

@@ -168,6 +168,7 @@ export const deliveryEnv = z
     ALERT_TOPIC_CRITICAL_ARN: z.string().min(1),
     ALERT_TOPIC_WARNING_ARN: z.string().min(1),
     ALERT_TOPIC_ESCALATION_ARN: z.string().min(1),
+    ALERT_TOPIC_CLINICIAN_ARN: z.string().min(1),
     ALERT_EMAIL_TEMPLATE: optionalString,
     ALERT_EMAIL_FROM: optionalString,
     ALERT_EMAIL_TO: optionalString,
@@ -190,7 +191,7 @@ export const deliveryEnv = z
 export function deliveryChannels(live: LiveStore, env: NodeJS.ProcessEnv = process.env): NotificationChannel[] {
   const config = parseEnv(deliveryEnv, env);
   const channels: NotificationChannel[] = [
-    new SnsChannel(snsClient(), { critical: config.ALERT_TOPIC_CRITICAL_ARN, warning: config.ALERT_TOPIC_WARNING_ARN, escalation: config.ALERT_TOPIC_ESCALATION_ARN }),
+    new SnsChannel(snsClient(), { critical: config.ALERT_TOPIC_CRITICAL_ARN, warning: config.ALERT_TOPIC_WARNING_ARN, escalation: config.ALERT_TOPIC_ESCALATION_ARN, clinician: config.ALERT_TOPIC_CLINICIAN_ARN }),
     new DashboardChannel(live),
   ];
   if (config.ALERT_EMAIL_TEMPLATE !== undefined && config.ALERT_EMAIL_FROM !== undefined && config.ALERT_EMAIL_TO !== undefined) {

@@ -116,6 +116,8 @@ export interface AlertStore {
   openCritical(subjects: readonly string[]): Promise<Map<string, string>>;
   /** Notes that `inhibitor` held the alert's notifications back. */
   inhibit(alertId: string, inhibitor: string): Promise<void>;
+  /** Per subject key in a caseload, the clinicians who look after it, in id order; a subject in none is absent. */
+  cliniciansOf(subjects: readonly string[]): Promise<Map<string, string[]>>;
   /** Open alerts with status firing, oldest first: the ones a tick may notify. */
   firing(limit: number): Promise<AlertState[]>;
   /** 'resolved' when the alert is resolved; an acknowledged alert is answered as it is. */

@@ -102,6 +102,23 @@ interface Claimed {
 const unsent = (channels: readonly Channel[], status: 'silenced' | 'inhibited' | 'unknown', at: Date): NotificationOutcome[] =>
   channels.map((channel) => ({ channel, status, attempts: 0, at }));
 
+/**
+ * One outcome per channel of an alert sent to several people (a user in two caseloads): delivered
+ * only if it reached all of them, with the most attempts and the latest time.
+ */
+function mergeByChannel(outcomes: readonly DeliveryOutcome[]): DeliveryOutcome[] {
+  const merged = new Map<Channel, DeliveryOutcome>();
+  for (const outcome of outcomes) {
+    const seen = merged.get(outcome.channel);
+    if (!seen) merged.set(outcome.channel, outcome);
+    else {
+      const worse = seen.status === 'undelivered' ? seen : outcome;
+      merged.set(outcome.channel, { ...worse, attempts: Math.max(seen.attempts, outcome.attempts), at: seen.at > outcome.at ? seen.at : outcome.at });
+    }
+  }
+  return [...merged.values()];
+}
+
 /** Escalations first: they are the alerts nobody has taken up yet. */
 const KIND_ORDER = ['escalation', 'firing', 'repeat', 'resolved'] as const satisfies readonly NotificationKind[];
 const noClaims = (): Record<NotificationKind, Claimed[]> => ({ firing: [], repeat: [], escalation: [], resolved: [] });
@@ -185,31 +202,73 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
       }),
     ]);
     if (loud.length === 0) return;
-    let outcomes;
+    let outcomes: Map<Claimed, DeliveryOutcome[]>;
     try {
-      outcomes = await deps.deliver(alertMessage(kind, loud.map((c) => c.alert), deps.dashboardUrl), channels);
+      outcomes = await deliverToRecipients(kind, loud, channels);
     } catch (error) {
       // Deliver should never throw; if it does, the claims stay open and a tick takes them over.
       logger.error('delivery threw; left for retake', { kind, alerts: loud.length, error: error instanceof Error ? error.name : 'unknown' });
       return;
     }
-    await Promise.all(loud.map((c) => recordSent(c.notificationId, outcomes)));
-    observeLatency(loud, outcomes);
-    const failed = outcomes.filter((o) => o.status === 'undelivered').map((o) => o.channel);
+    await Promise.all(loud.map((c) => recordSent(c.notificationId, outcomes.get(c)!)));
+    loud.forEach((c) => observeLatency(c, outcomes.get(c)!));
+    const failed = [...new Set([...outcomes.values()].flat().filter((o) => o.status === 'undelivered').map((o) => o.channel))];
     const fields = { kind, severity: first.alert.severity, alerts: loud.length, silenced: muted.length, undelivered: failed.join(',') };
     if (failed.length > 0) logger.warn('alert notification undelivered', fields);
     else logger.info('alert notification sent', fields);
   }
 
   /** Per alert and channel it went out on: a message grouping several alerts kept each person waiting as long as their own event's. */
-  function observeLatency(sent: readonly Claimed[], outcomes: readonly DeliveryOutcome[]): void {
-    for (const claimed of sent) {
-      if (claimed.receivedAt === undefined) continue;
-      for (const outcome of outcomes) {
-        if (outcome.status !== 'delivered') continue;
-        deps.metrics?.observe(ALERT_LATENCY_METRIC, outcome.at.getTime() - claimed.receivedAt.getTime(), { channel: outcome.channel, severity: claimed.alert.severity });
+  function observeLatency(claimed: Claimed, outcomes: readonly DeliveryOutcome[]): void {
+    if (claimed.receivedAt === undefined) return;
+    for (const outcome of outcomes) {
+      if (outcome.status !== 'delivered') continue;
+      deps.metrics?.observe(ALERT_LATENCY_METRIC, outcome.at.getTime() - claimed.receivedAt.getTime(), { channel: outcome.channel, severity: claimed.alert.severity });
+    }
+  }
+
+  /** The clinicians of the claims' users; none when they cannot be read, so every alert takes the on-call route rather than wait. */
+  async function cliniciansOf(claims: readonly Claimed[]): Promise<Map<string, string[]>> {
+    const subjects = claims.filter((c) => c.alert.subject.startsWith('user:')).map((c) => c.alert.subject);
+    if (subjects.length === 0) return new Map();
+    try {
+      return await alerts.cliniciansOf(subjects);
+    } catch (error) {
+      logger.error('caseloads could not be read; alerts go to the on-call route', { error: error instanceof Error ? error.name : 'unknown' });
+      return new Map();
+    }
+  }
+
+  /**
+   * The notification to the people it is for, answering each claim's outcomes. The alerts of users
+   * in a clinician's caseload go to that clinician alone, on the clinicians' topic (their
+   * subscriptions there are their SMS and e-mail, so the message stands for both of the rule's
+   * paging channels); the rest take the on-call route on the rule's channels; the dashboard has
+   * them all once. An escalation goes to the secondary on-call, whoever's the users are.
+   */
+  async function deliverToRecipients(kind: NotificationKind, loud: readonly Claimed[], channels: readonly Channel[]): Promise<Map<Claimed, DeliveryOutcome[]>> {
+    const message = (claims: readonly Claimed[]) => alertMessage(kind, claims.map((c) => c.alert), deps.dashboardUrl);
+    const clinicians = kind === 'escalation' ? new Map<string, string[]>() : await cliniciansOf(loud);
+    if (!loud.some((c) => clinicians.has(c.alert.subject))) {
+      const outcomes = await deps.deliver(message(loud), channels);
+      return new Map(loud.map((c) => [c, outcomes]));
+    }
+    const paging = channels.filter((channel) => channel !== 'dashboard');
+    const unassigned = loud.filter((c) => !clinicians.has(c.alert.subject));
+    const caseloads = new Map<string, Claimed[]>();
+    for (const c of loud) for (const clinician of clinicians.get(c.alert.subject) ?? []) caseloads.set(clinician, [...(caseloads.get(clinician) ?? []), c]);
+    const sends: Promise<readonly [readonly Claimed[], DeliveryOutcome[]]>[] = [];
+    if (channels.includes('dashboard')) sends.push(deps.deliver(message(loud), ['dashboard']).then((outcomes) => [loud, outcomes] as const));
+    if (unassigned.length > 0 && paging.length > 0) sends.push(deps.deliver(message(unassigned), paging).then((outcomes) => [unassigned, outcomes] as const));
+    if (paging.length > 0) {
+      for (const [clinician, claims] of caseloads) {
+        const sent = deps.deliver({ ...message(claims), clinician }, ['sns']).then(([outcome]) => [claims, paging.map((channel) => ({ ...outcome!, channel }))] as const);
+        sends.push(sent);
       }
     }
+    const byClaim = new Map<Claimed, DeliveryOutcome[]>(loud.map((c) => [c, []]));
+    for (const [claims, outcomes] of await Promise.all(sends)) for (const c of claims) byClaim.get(c)!.push(...outcomes);
+    return new Map([...byClaim].map(([c, outcomes]) => [c, mergeByChannel(outcomes)]));
   }
 
   /**

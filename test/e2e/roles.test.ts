@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ROLES, ROUTES, type Role, type RouteKey } from '../../functions/handlers/http/roles';
 import { makeEvent } from '../support/events';
 import { DEMO_CONSENT } from '../../functions/local/consent-client';
@@ -157,6 +159,25 @@ describe('roles on every route', () => {
     expect((await app.request('POST', `/v1/alerts/${crisisTwo.id}/ack`, { token: as('clinician-2') })).body).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'clinician-2' });
     // The unassigned user's crisis went to the on-call route all the same, marked unassigned.
     expect(Object.fromEntries(all.map((alert) => [alert.id, alert.unassigned ?? false]))).toEqual({ [alertId]: false, [crisisTwo.id]: false, [noCaseload.id]: true });
+  });
+
+  it("pages a clinician's user's crisis to that clinician alone, on the clinicians' topic, and an unassigned user's on the on-call route", async () => {
+    const subjectOf = async (userId: string) => (await app.request('PUT', `/v1/consent/${userId}`, { body: DEMO_CONSENT })).body.subject as string;
+    const [assigned, unassigned] = [await subjectOf('paged-in-caseload'), await subjectOf('paged-in-no-caseload')];
+    await app.request('PUT', '/v1/clinicians/clinician-4/users', { body: { userIds: ['paged-in-caseload'] } });
+    const outbox = join(app.dataDir, 'alerts', 'outbox.jsonl');
+    const before = readFileSync(outbox, 'utf8').trim().split('\n').length;
+
+    await app.postEvents(['paged-in-caseload', 'paged-in-no-caseload'].map((userId) => makeEvent({ userId, attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')));
+    await app.runtime.detect();
+
+    const lines = readFileSync(outbox, 'utf8').trim().split('\n').slice(before).map((line) => JSON.parse(line) as { channel: string; topic?: string; clinician?: string });
+    const named = (line: object) => [assigned, unassigned].filter((subject) => JSON.stringify(line).includes(subject)).map((subject) => (subject === assigned ? 'assigned' : 'unassigned'));
+    expect(lines.map((line) => [line.channel, line.topic ?? '-', line.clinician ?? '-', named(line).join(',')]).sort()).toEqual([
+      ['email', '-', '-', 'unassigned'],
+      ['sns', 'clinician', 'clinician-4', 'assigned'],
+      ['sns', 'critical', '-', 'unassigned'],
+    ]);
   });
 
   it('refuses a malformed caseload, naming the field', async () => {

@@ -42,6 +42,7 @@ describe('alerting', () => {
   const critical = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingCriticalTopic');
   const warning = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingWarningTopic');
   const escalation = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingEscalationTopic');
+  const clinician = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingClinicianTopic');
 
   it('subscribes the e-mail from context to both topics and the phone to critical only, and the secondary on-call to escalations', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 5);
@@ -79,17 +80,18 @@ describe('alerting', () => {
       [DELIVERY_ENV.criticalTopicArn]: { Ref: critical },
       [DELIVERY_ENV.warningTopicArn]: { Ref: warning },
       [DELIVERY_ENV.escalationTopicArn]: { Ref: escalation },
+      [DELIVERY_ENV.clinicianTopicArn]: { Ref: clinician },
       [DELIVERY_ENV.emailTemplate]: { Ref: template_ },
       [DELIVERY_ENV.emailFrom]: { Ref: logicalIdOf(template, 'AWS::SES::EmailIdentity', 'AlertingSender') },
       [DELIVERY_ENV.emailTo]: 'clinician-a@example.org,clinician-b@example.org',
     });
   });
 
-  it('grants Publish on the three topics, the key for them, and the templated send on sender and template only', () => {
+  it('grants Publish on the four topics, the key for them, and the templated send on sender and template only', () => {
     const statements = probePolicyStatements(template);
     const key = logicalIdOf(template, 'AWS::KMS::Key', 'AlertingKey');
 
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Effect: 'Allow', Resource: [{ Ref: critical }, { Ref: warning }, { Ref: escalation }] }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Effect: 'Allow', Resource: [{ Ref: critical }, { Ref: warning }, { Ref: escalation }, { Ref: clinician }] }));
     expect(statements).toContainEqual(expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [key, 'Arn'] } }));
     const send = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('ses:SendTemplatedEmail'));
     expect(send!.Action).toEqual(['ses:SendTemplatedEmail', 'ses:SendEmail']);

@@ -85,10 +85,11 @@ describe('encryption at rest with customer-managed keys', () => {
     expect(tables.filter((id) => !environments.includes(JSON.stringify({ Ref: id })))).toEqual([]);
   });
 
-  it('encrypts the three alert topics with the alerting key, and lets CloudWatch use it', () => {
+  it('encrypts the four alert topics with the alerting key, and lets CloudWatch use it', () => {
     const alertingKey = logicalIdOf(template, 'AWS::KMS::Key', 'AlertingKey');
     const topics = template.findResources('AWS::SNS::Topic', { Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [alertingKey, 'Arn'] } } });
     expect(Object.keys(topics).sort()).toEqual([
+      expect.stringMatching(/^AlertingClinicianTopic/),
       expect.stringMatching(/^AlertingCriticalTopic/),
       expect.stringMatching(/^AlertingEscalationTopic/),
       expect.stringMatching(/^AlertingWarningTopic/),

@@ -31,8 +31,8 @@ describe('target=localstack', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     // The report bucket, its access-log bucket, the imports bucket and the model bucket.
     template.resourceCountIs('AWS::S3::Bucket', 4);
-    // Critical, warning and escalation.
-    template.resourceCountIs('AWS::SNS::Topic', 3);
+    // Critical, warning, escalation and the clinicians'.
+    template.resourceCountIs('AWS::SNS::Topic', 4);
     // The dead-letter queues of the aggregate and detect consumers, the report job queue and its DLQ,
     // the example app queue of the interventions and its DLQ.
     template.resourceCountIs('AWS::SQS::Queue', 6);

@@ -73,6 +73,7 @@ describe('real-time monitoring', () => {
         ALERT_TOPIC_CRITICAL_ARN: { Ref: criticalTopic },
         ALERT_TOPIC_WARNING_ARN: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingWarningTopic') },
         ALERT_TOPIC_ESCALATION_ARN: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingEscalationTopic') },
+        ALERT_TOPIC_CLINICIAN_ARN: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertingClinicianTopic') },
       });
     }
     expect(alerts.resource.Properties.Environment.Variables.ALERT_TOPIC_CRITICAL_ARN).toBeUndefined();

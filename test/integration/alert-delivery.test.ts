@@ -10,6 +10,9 @@ import { emailTemplateData, smsText, snsPublication, type AlertTopic } from '../
 import type { AlertMessage, Severity } from '../../functions/domain/alerting/model';
 import { describeWithServices, freshRedisPrefix, urls } from '../support/services';
 import { motoData, tapTopic, type TopicTap } from '../support/moto';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ensureQueue } from '../../functions/adapters/aws/sqs-dead-letter-queue';
 
 const PSEUDONYM = 'c'.repeat(64);
 
@@ -42,11 +45,42 @@ describeWithServices(['moto'], 'SnsChannel against moto', () => {
 
   const receive = (topic: AlertTopic) => taps[topic].receive();
 
-  it('creates the three topics once: a second call answers the same ARNs', async () => {
+  it('creates the four topics once: a second call answers the same ARNs', async () => {
     expect(topics.critical).toMatch(new RegExp(`:${prefix}-alerts-critical$`));
     expect(topics.warning).toMatch(new RegExp(`:${prefix}-alerts-warning$`));
     expect(topics.escalation).toMatch(new RegExp(`:${prefix}-alerts-escalation$`));
+    expect(topics.clinician).toMatch(new RegExp(`:${prefix}-alerts-clinician$`));
     expect(await ensureAlertTopics(sns, prefix)).toEqual(topics);
+  });
+
+  it("takes a clinician's message to the clinicians' topic, where each subscription's filter policy lets through its clinician's only", async () => {
+    // Two subscriptions as an operator adds them: clinician-a's e-mail, clinician-b's SMS (critical only).
+    const subscribe = async (name: string, filter: Record<string, string[]>) => {
+      const url = await ensureQueue(sqs, `${prefix}-${name}`);
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+      await sns.send(new SubscribeCommand({ TopicArn: topics.clinician, Protocol: 'sqs', Endpoint: Attributes!.QueueArn!, Attributes: { FilterPolicy: JSON.stringify(filter) } }));
+      return url;
+    };
+    const aEmail = await subscribe('clinician-a-email', { clinician: ['clinician-a'] });
+    const bSms = await subscribe('clinician-b-sms', { clinician: ['clinician-b'], severity: ['critical'] });
+    const received = async (url: string) => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      return Messages.map((m) => (JSON.parse(m.Body!) as { Message: string }).Message);
+    };
+    try {
+      const channel = new SnsChannel(sns, topics);
+      await channel.send({ ...message('critical', 11), clinician: 'clinician-a' });
+      await channel.send({ ...message('warning', 12), clinician: 'clinician-b' });
+      await channel.send({ ...message('critical', 13), clinician: 'clinician-b' });
+
+      expect((await received(aEmail)).map((text) => /\((\d+)\)/.exec(text)?.[1])).toEqual(['11']);
+      expect((await received(bSms)).map((text) => /\((\d+)\)/.exec(text)?.[1])).toEqual(['13']);
+      // None of them took the on-call route.
+      expect(await receive('critical')).toEqual([]);
+      expect(await receive('warning')).toEqual([]);
+    } finally {
+      await Promise.all([aEmail, bSms].map((url) => sqs.send(new DeleteQueueCommand({ QueueUrl: url }))));
+    }
   });
 
   it('publishes to the topic of the severity, read back from a subscribed queue and from the topic', async () => {

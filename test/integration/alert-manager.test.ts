@@ -5,6 +5,7 @@ import { embeddedDatabase } from '../../functions/adapters/pg/pglite-database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
 import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
+import { SqlCaseloadStore } from '../../functions/adapters/pg/sql-caseload-store';
 import type { AlertMessage, Channel, RuleRef, Transition } from '../../functions/domain/alerting/model';
 import type { AlertStore, SilenceStore } from '../../functions/ports/alerts';
 import { StoreUnavailableError } from '../../functions/ports/unavailable';
@@ -77,7 +78,7 @@ function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlData
 
 async function migrated(db: SqlDatabase): Promise<SqlDatabase> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
-  await db.query('TRUNCATE alerts, alert_notifications, silences');
+  await db.query('TRUNCATE alerts, alert_notifications, silences, clinician_users');
   return db;
 }
 
@@ -104,6 +105,51 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     await manager.apply([fire(deterioration, 1, new Date(t0.getTime() + 3_600_000))]);
     expect(kinds()).toEqual(['firing:1', 'repeat:1']);
     expect(await manager.list({})).toEqual([expect.objectContaining({ summary: 'phq9-rise for user 1', updatedAt: new Date(t0.getTime() + 3_600_000).toISOString() })]);
+  });
+
+  it("pages each clinician with their own caseload's alerts only, the rest on the on-call route, the dashboard once, and escalates to the secondary on-call", async () => {
+    const caseloads = new SqlCaseloadStore(db);
+    await caseloads.replace('clinician-a', [`user:${user(1).id}`, `user:${user(2).id}`], t0);
+    await caseloads.replace('clinician-b', [`user:${user(2).id}`], t0);
+    const everywhere: RuleRef = { ...crisis, routing: { ...crisis.routing, channels: ['sns', 'email', 'dashboard'] } };
+    const { manager, fake, advance } = harness([db]);
+
+    await manager.apply([fire(everywhere, 1), fire(everywhere, 2), fire(everywhere, 3)]);
+
+    const sent = fake.sent.map((s) => [s.message.clinician ?? 'on-call', s.channels.join(','), s.message.alerts.map((a) => a.subject.slice(-1)).join(',')]).sort();
+    expect(sent).toEqual([
+      ['clinician-a', 'sns', '1,2'],
+      ['clinician-b', 'sns', '2'],
+      ['on-call', 'dashboard', '1,2,3'],
+      ['on-call', 'sns,email', '3'],
+    ]);
+    // Each alert holds one outcome per channel of its rule: the clinicians' topic stands for their SMS and e-mail.
+    for (const alert of await manager.list({})) {
+      expect(alert.notifications.map((n) => [n.kind, n.channel, n.status]).sort()).toEqual([
+        ['firing', 'dashboard', 'delivered'],
+        ['firing', 'email', 'delivered'],
+        ['firing', 'sns', 'delivered'],
+      ]);
+    }
+
+    // A send that failed for one of a user's two clinicians is a failure of that alert's page.
+    fake.sent.length = 0;
+    const failingForB: typeof fake.deliver = async (message, channels) => (message.clinician === 'clinician-b' ? channels.map((channel) => ({ channel, status: 'undelivered' as const, attempts: 4, at: t0, error: 'Throttled' })) : fake.deliver(message, channels));
+    const partial = makeAlertManager({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), deliver: failingForB, sleep: async () => undefined, clock: { now: () => t0 }, newId: randomUUID, dashboardUrl: 'https://dash.example', logger: quiet });
+    await partial.apply([fire(everywhere, 4)]);
+    await caseloads.replace('clinician-b', [`user:${user(2).id}`, `user:${user(5).id}`], t0);
+    await partial.apply([fire(everywhere, 5)]);
+    const five = (await partial.list({})).find((alert) => alert.subject.endsWith('5'))!;
+    expect(five.notifications.map((n) => [n.channel, n.status]).sort()).toEqual([
+      ['dashboard', 'delivered'],
+      ['email', 'undelivered'],
+      ['sns', 'undelivered'],
+    ]);
+
+    advance(300);
+    fake.sent.length = 0;
+    await manager.tick();
+    expect(fake.sent.filter((s) => s.message.kind === 'escalation').map((s) => [s.message.clinician, s.channels.join(','), s.message.alerts.length])).toEqual([[undefined, 'sns,email,dashboard', 5]]);
   });
 
   it('notifies new alerts of one group in one message, critical groups before warnings', async () => {

@@ -1,11 +1,16 @@
 import { CreateTopicCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { alertTopicOf, snsPublication, type AlertTopic } from '../../domain/alerting/message';
+import { alertTopicOf, CLINICIAN_ATTRIBUTE, snsPublication, type AlertTopic } from '../../domain/alerting/message';
 import type { AlertMessage } from '../../domain/alerting/model';
 import type { NotificationChannel } from '../../ports/notifications';
 
 export type AlertTopics = Readonly<Record<AlertTopic, string>>;
 
-/** Pages through the SNS topic of the message (`alertTopicOf`), whose subscriptions reach people by SMS and e-mail. */
+/**
+ * Pages through the SNS topic of the message (`alertTopicOf`), whose subscriptions reach people by
+ * SMS and e-mail; a clinician's message carries their id and its severity as the attributes their
+ * subscriptions' filter policies match (`{"clinician": ["<id>"]}` for e-mail, with
+ * `"severity": ["critical"]` for SMS), so each of them gets only their own caseload's alerts.
+ */
 export class SnsChannel implements NotificationChannel {
   readonly channel = 'sns' as const;
 
@@ -15,7 +20,12 @@ export class SnsChannel implements NotificationChannel {
   ) {}
 
   async send(message: AlertMessage): Promise<void> {
-    await this.client.send(new PublishCommand({ TopicArn: this.topics[alertTopicOf(message)], ...snsPublication(message) }));
+    // `severity` too: a clinician's SMS subscription filters on critical, as only the critical topic has SMS subscribers.
+    const attributes =
+      message.clinician === undefined
+        ? {}
+        : { MessageAttributes: { [CLINICIAN_ATTRIBUTE]: { DataType: 'String', StringValue: message.clinician }, severity: { DataType: 'String', StringValue: message.severity } } };
+    await this.client.send(new PublishCommand({ TopicArn: this.topics[alertTopicOf(message)], ...snsPublication(message), ...attributes }));
   }
 }
 
@@ -30,6 +40,6 @@ export async function ensureAlertTopics(client: SNSClient, prefix: string): Prom
     if (!TopicArn) throw new Error(`SNS answered no ARN for topic ${name}`);
     return TopicArn;
   };
-  const [critical, warning, escalation] = await Promise.all([arnOf('critical'), arnOf('warning'), arnOf('escalation')]);
-  return { critical, warning, escalation };
+  const [critical, warning, escalation, clinician] = await Promise.all([arnOf('critical'), arnOf('warning'), arnOf('escalation'), arnOf('clinician')]);
+  return { critical, warning, escalation, clinician };
 }

@@ -194,6 +194,15 @@ export class SqlAlertStore implements AlertStore {
     return new Map(rows.map((row) => [row.subject, row.id]));
   }
 
+  async cliniciansOf(subjects: readonly string[]): Promise<Map<string, string[]>> {
+    if (subjects.length === 0) return new Map();
+    const { rows } = await this.db.query<{ subject: string; clinicians: string[] }>(
+      'SELECT subject, array_agg(clinician_id ORDER BY clinician_id) AS clinicians FROM clinician_users WHERE subject = ANY($1::text[]) GROUP BY subject',
+      [[...new Set(subjects)]],
+    );
+    return new Map(rows.map((row) => [row.subject, row.clinicians]));
+  }
+
   async inhibit(alertId: string, inhibitor: string): Promise<void> {
     await this.db.query('UPDATE alerts SET inhibited_by = $2 WHERE id = $1', [alertId, inhibitor]);
   }

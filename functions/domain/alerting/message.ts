@@ -52,14 +52,23 @@ export interface SnsPublication {
  * One publication per message: SMS subscribers get the short text, e-mail subscribers the list,
  * every other protocol (SQS, HTTPS, Lambda) the default, which is the e-mail text too.
  */
-/** The alert topics: one per severity, and the secondary on-call's, which escalations page. */
-export type AlertTopic = Severity | 'escalation';
+/**
+ * The alert topics: one per severity (the on-call's), the secondary on-call's, which escalations
+ * page, and the clinicians', where each clinician's subscriptions take only their own caseload's.
+ */
+export type AlertTopic = Severity | 'escalation' | 'clinician';
 
 /**
  * Where a message is paged: an escalation is an alert nobody took up on the first page, so it
  * goes to someone else (the secondary on-call), not again to the people who did not answer.
  */
-export const alertTopicOf = (message: Pick<AlertMessage, 'kind' | 'severity'>): AlertTopic => (message.kind === 'escalation' ? 'escalation' : message.severity);
+export const alertTopicOf = (message: Pick<AlertMessage, 'kind' | 'severity' | 'clinician'>): AlertTopic => {
+  if (message.kind === 'escalation') return 'escalation';
+  return message.clinician === undefined ? message.severity : 'clinician';
+};
+
+/** The message attribute the clinicians' subscriptions filter on (`{"clinician": ["<id>"]}`). */
+export const CLINICIAN_ATTRIBUTE = 'clinician';
 
 export function snsPublication(message: AlertMessage): SnsPublication {
   const long = plainText(message);

@@ -97,6 +97,11 @@ export interface AlertMessage {
   }[];
   /** The dashboard's page of the (first) alert: where the e-mail links to. */
   readonly dashboardUrl: string;
+  /**
+   * The clinician whose caseload the alerts are of: the message goes to the clinicians' topic,
+   * whose subscriptions (their phone, their e-mail) filter on it. None: the on-call route.
+   */
+  readonly clinician?: string;
 }
 
 export interface DeliveryOutcome {

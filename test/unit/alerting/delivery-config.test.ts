@@ -6,6 +6,7 @@ const TOPICS = {
   ALERT_TOPIC_CRITICAL_ARN: 'arn:aws:sns:eu-west-2:1:critical',
   ALERT_TOPIC_WARNING_ARN: 'arn:aws:sns:eu-west-2:1:warning',
   ALERT_TOPIC_ESCALATION_ARN: 'arn:aws:sns:eu-west-2:1:escalation',
+  ALERT_TOPIC_CLINICIAN_ARN: 'arn:aws:sns:eu-west-2:1:clinician',
 };
 const EMAIL = { ALERT_EMAIL_TEMPLATE: 'AlertTemplate', ALERT_EMAIL_FROM: 'alerts@example.org', ALERT_EMAIL_TO: 'a@example.org,b@example.org' };
 
