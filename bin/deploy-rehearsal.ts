@@ -173,12 +173,26 @@ export function rehearsalTemplate(
       .map(([id, resource]) => {
         const { DependsOn: _dependsOn, Properties, ...rest } = resource;
         const kept = dependsOn(resource).filter((name) => keep.has(name) && !skipped(name));
-        const properties = Properties === undefined ? {} : { Properties: replace(Properties, id) as Record<string, unknown> };
+        const properties = Properties === undefined ? {} : { Properties: unique(resource.Type, replace(Properties, id) as Record<string, unknown>) };
         return [id, { ...rest, ...properties, ...(kept.length > 0 ? { DependsOn: kept } : {}) }];
       }),
   );
   const { Outputs: _outputs, ...rest } = template;
   return { template: { ...rest, Resources: resources }, placeheld };
+}
+
+/**
+ * Types whose name CloudFormation requires and moto keeps after a stack that failed (it does not
+ * roll back): each attempt names them anew, or the next attempt is refused with "already exists"
+ * and the refusal pinned on them.
+ */
+const NAMED_TYPES = new Set(['AWS::Events::EventBus']);
+let attempts = 0;
+
+function unique(type: string, properties: Record<string, unknown>): Record<string, unknown> {
+  if (!NAMED_TYPES.has(type) || typeof properties['Name'] !== 'string') return properties;
+  attempts += 1;
+  return { ...properties, Name: `${properties['Name']}-${attempts}` };
 }
 
 /** The verdict on every resource of the template, from what was refused, skipped and created. */

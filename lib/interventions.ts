@@ -53,6 +53,9 @@ export class Interventions extends Construct implements FunctionBinding {
       eventPattern: { source: [INTERVENTION_EVENT_SOURCE], detailType: ['intervention.recommended'] },
       targets: [new targets.SqsQueue(this.appQueue, { deadLetterQueue: this.undeliveredQueue, retryAttempts: 8, maxEventAge: Duration.hours(1) })],
     });
+    // The bus by ARN, which EventBusName takes as well as the name: moto's CloudFormation resolves a
+    // Ref of a bus to the bus itself, not its name, and fails the rule (npm run rehearse).
+    (this.exampleRule.node.defaultChild as events.CfnRule).eventBusName = this.bus.eventBusArn;
   }
 
   /** INTERVENTION_BUS_NAME and events:PutEvents on this bus only. */

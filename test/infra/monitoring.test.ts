@@ -53,7 +53,7 @@ describe('real-time monitoring', () => {
     const appQueue = logicalIdOf(template, 'AWS::SQS::Queue', 'MonitoringInterventionsAppQueue');
     const undelivered = logicalIdOf(template, 'AWS::SQS::Queue', 'MonitoringInterventionsUndeliveredQueue');
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: bus },
+      EventBusName: { 'Fn::GetAtt': [bus, 'Arn'] },
       EventPattern: { source: ['therapeutic-analytics.detect'], 'detail-type': ['intervention.recommended'] },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [appQueue, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [undelivered, 'Arn'] } }, RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 } })],
     });

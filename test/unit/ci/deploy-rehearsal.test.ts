@@ -55,4 +55,14 @@ describe('the template the rehearsal gives moto', () => {
   it('gives moto only the resources kept', () => {
     expect(Object.keys(rehearsalTemplate(template, new Set(['Role']), unsupported, ENV).template.Resources)).toEqual(['Role']);
   });
+
+  it('names an event bus anew in each attempt, as moto keeps the bus of a stack that failed', () => {
+    const withBus = { Resources: { Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'interventions' } } } };
+    const named = () => rehearsalTemplate(withBus, new Set(['Bus']), new Set(), ENV).template.Resources['Bus']!.Properties!['Name'] as string;
+    const [first, second] = [named(), named()];
+
+    expect(first).toMatch(/^interventions-\d+$/);
+    expect(second).toMatch(/^interventions-\d+$/);
+    expect(second).not.toBe(first);
+  });
 });
