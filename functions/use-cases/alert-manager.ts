@@ -155,13 +155,21 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
    * whose page already has someone on it (Alertmanager's inhibit rule on severity). None when they
    * cannot be read, since a notification must not wait on its inhibition.
    */
-  async function openCriticalOf(claims: readonly Claimed[]): Promise<Map<string, string>> {
-    const subjects = claims.filter((c) => c.alert.severity !== 'critical' && c.alert.subject.startsWith('user:')).map((c) => c.alert.subject);
+  const openCriticalOf = (claims: readonly Claimed[]): Promise<Map<string, string>> =>
+    perUser(
+      claims.filter((c) => c.alert.severity !== 'critical'),
+      (subjects) => alerts.openCritical(subjects),
+      'open critical alerts could not be read; lesser alerts are notified uninhibited',
+    );
+
+  /** A lookup by the claims' users; empty when it fails, logged with what that means: a notification never waits on it. */
+  async function perUser<T>(claims: readonly Claimed[], read: (subjects: readonly string[]) => Promise<Map<string, T>>, whenUnread: string): Promise<Map<string, T>> {
+    const subjects = claims.filter((c) => c.alert.subject.startsWith('user:')).map((c) => c.alert.subject);
     if (subjects.length === 0) return new Map();
     try {
-      return await alerts.openCritical(subjects);
+      return await read(subjects);
     } catch (error) {
-      logger.error('open critical alerts could not be read; lesser alerts are notified uninhibited', { error: error instanceof Error ? error.name : 'unknown' });
+      logger.error(whenUnread, { error: error instanceof Error ? error.name : 'unknown' });
       return new Map();
     }
   }
@@ -228,16 +236,8 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
   }
 
   /** The clinicians of the claims' users; none when they cannot be read, so every alert takes the on-call route rather than wait. */
-  async function cliniciansOf(claims: readonly Claimed[]): Promise<Map<string, string[]>> {
-    const subjects = claims.filter((c) => c.alert.subject.startsWith('user:')).map((c) => c.alert.subject);
-    if (subjects.length === 0) return new Map();
-    try {
-      return await alerts.cliniciansOf(subjects);
-    } catch (error) {
-      logger.error('caseloads could not be read; alerts go to the on-call route', { error: error instanceof Error ? error.name : 'unknown' });
-      return new Map();
-    }
-  }
+  const cliniciansOf = (claims: readonly Claimed[]): Promise<Map<string, string[]>> =>
+    perUser(claims, (subjects) => alerts.cliniciansOf(subjects), 'caseloads could not be read; alerts go to the on-call route');
 
   /**
    * The notification to the people it is for, answering each claim's outcomes. The alerts of users

@@ -152,6 +152,18 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     expect(fake.sent.filter((s) => s.message.kind === 'escalation').map((s) => [s.message.clinician, s.channels.join(','), s.message.alerts.length])).toEqual([[undefined, 'sns,email,dashboard', 5]]);
   });
 
+  it('pages on the on-call route when the caseloads cannot be read, and logs it', async () => {
+    await new SqlCaseloadStore(db).replace('clinician-a', [`user:${user(1).id}`], t0);
+    const errors: string[] = [];
+    const unreadable = (store: SqlDatabase) => Object.assign(new SqlAlertStore(store), { cliniciansOf: async () => Promise.reject(new StoreUnavailableError('PostgreSQL', new Error('connection reset'))) });
+    const { manager, fake } = harness([db], { alerts: unreadable, logger: { ...quiet, error: (message) => void errors.push(message) } });
+
+    await manager.apply([fire(crisis, 1)]);
+
+    expect(fake.sent.map((s) => [s.message.clinician, s.channels.join(',')])).toEqual([[undefined, 'sns,email']]);
+    expect(errors).toEqual(['caseloads could not be read; alerts go to the on-call route']);
+  });
+
   it('notifies new alerts of one group in one message, critical groups before warnings', async () => {
     const { manager, fake } = harness([db]);
     await manager.apply([fire(deterioration, 3), fire(crisis, 1), fire(crisis, 2)]);
