@@ -256,7 +256,13 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
     const paging = channels.filter((channel) => channel !== 'dashboard');
     const unassigned = loud.filter((c) => !clinicians.has(c.alert.subject));
     const caseloads = new Map<string, Claimed[]>();
-    for (const c of loud) for (const clinician of clinicians.get(c.alert.subject) ?? []) caseloads.set(clinician, [...(caseloads.get(clinician) ?? []), c]);
+    for (const c of loud) {
+      for (const clinician of clinicians.get(c.alert.subject) ?? []) {
+        const caseload = caseloads.get(clinician) ?? [];
+        caseload.push(c);
+        caseloads.set(clinician, caseload);
+      }
+    }
     const sends: Promise<readonly [readonly Claimed[], DeliveryOutcome[]]>[] = [];
     if (channels.includes('dashboard')) sends.push(deps.deliver(message(loud), ['dashboard']).then((outcomes) => [loud, outcomes] as const));
     if (unassigned.length > 0 && paging.length > 0) sends.push(deps.deliver(message(unassigned), paging).then((outcomes) => [unassigned, outcomes] as const));

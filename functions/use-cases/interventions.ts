@@ -1,6 +1,6 @@
 import type { Logger } from '../adapters/log';
 import { interventionMessage, recommendationId } from '../domain/alerting/intervention';
-import { subjectKey, type Transition } from '../domain/alerting/model';
+import { subjectKey, type Intervene, type Transition } from '../domain/alerting/model';
 import type { Clock, Metrics, Sleep } from '../ports';
 import type { InterventionRecord, InterventionSender, InterventionStatus, InterventionStore } from '../ports/interventions';
 
@@ -29,6 +29,13 @@ export interface RecommendDeps {
  * The message's id is the rule's and the event's, so a batch retried sends the app a repeat it
  * can recognise, and records once.
  */
+/** A user's rule that started firing on an event, and intervenes. */
+interface Due {
+  readonly transition: Transition;
+  readonly rule: { readonly id: string; readonly intervene: Intervene };
+  readonly eventId: string;
+}
+
 export type Recommend = (transitions: readonly Transition[], channelTokens: ReadonlyMap<string, string>) => Promise<number>;
 
 export function makeRecommend(deps: RecommendDeps): Recommend {
@@ -48,14 +55,12 @@ export function makeRecommend(deps: RecommendDeps): Recommend {
     }
   }
 
-  async function recommendOne(transition: Transition, channelToken: string | undefined): Promise<InterventionStatus> {
-    const { rule, subject, eventId } = transition;
-    if (!rule.intervene || eventId === undefined) throw new Error('only a firing transition of an event under a rule that intervenes is recommended');
-    const outcome = channelToken === undefined ? { status: 'no_channel' as const, attempts: 0 } : await sendWithRetries(interventionMessage({ id: rule.id, intervene: rule.intervene }, { eventId, at: transition.at }, channelToken));
+  async function recommendOne({ transition, rule, eventId }: Due, channelToken: string | undefined): Promise<InterventionStatus> {
+    const outcome = channelToken === undefined ? { status: 'no_channel' as const, attempts: 0 } : await sendWithRetries(interventionMessage(rule, { eventId, at: transition.at }, channelToken));
     const record: InterventionRecord = {
       id: recommendationId(rule.id, eventId),
       ruleId: rule.id,
-      subject: subjectKey(subject),
+      subject: subjectKey(transition.subject),
       eventId,
       interventionType: rule.intervene.interventionType,
       urgency: rule.intervene.urgency,
@@ -71,8 +76,11 @@ export function makeRecommend(deps: RecommendDeps): Recommend {
   }
 
   return async function recommend(transitions, channelTokens) {
-    const due = transitions.filter((transition) => transition.state === 'firing' && transition.rule.intervene !== undefined && transition.subject.kind === 'user' && transition.eventId !== undefined);
-    const statuses = await Promise.all(due.map((transition) => recommendOne(transition, channelTokens.get(transition.eventId!))));
+    const due = transitions.flatMap((transition): Due[] => {
+      const { state, rule, subject, eventId } = transition;
+      return state === 'firing' && rule.intervene !== undefined && subject.kind === 'user' && eventId !== undefined ? [{ transition, rule: { id: rule.id, intervene: rule.intervene }, eventId }] : [];
+    });
+    const statuses = await Promise.all(due.map((item) => recommendOne(item, channelTokens.get(item.eventId))));
     return statuses.filter((status) => status === 'sent').length;
   };
 }

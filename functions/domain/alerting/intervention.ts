@@ -7,8 +7,6 @@ import type { Intervene } from './model';
  * is, and a mood check-in answers it).
  */
 export const RECOMMENDED_INTERVENTIONS = [...INTERVENTION_TYPES, 'check_in'] as const;
-/** As `intervention.delivered` events carry urgency, so the app answers in the words it was asked in. */
-export const INTERVENTION_URGENCIES = ['standard', 'elevated', 'crisis'] as const;
 
 /**
  * The message detect sends the app, as DESIGN.md "Interventions and clinicians" gives it. `id` is

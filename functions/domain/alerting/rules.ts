@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { plainText, slug } from '../api/input-bounds';
 import { CHANNELS, SEVERITIES, type RuleRef } from './model';
-import { INTERVENTION_URGENCIES, RECOMMENDED_INTERVENTIONS } from './intervention';
+import { RECOMMENDED_INTERVENTIONS } from './intervention';
+import { INTERVENTION_URGENCIES } from '../events/schema';
 import { DETECT_LAG_LIMIT_MS } from '../operations/health';
 
 /**

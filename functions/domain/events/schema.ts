@@ -17,6 +17,8 @@ export const INTERVENTION_TYPES = [
   'crisis_support',
   'skill_practice',
 ] as const;
+/** How urgent an intervention is, in the app's words: as it reports one delivered, and as detect recommends one. */
+export const INTERVENTION_URGENCIES = ['standard', 'elevated', 'crisis'] as const;
 export const PLATFORMS = ['ios', 'android', 'web', 'desktop'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
@@ -59,7 +61,7 @@ const choiceMade = z.object({
 });
 const interventionDelivered = z.object({
   interventionType: z.enum(INTERVENTION_TYPES),
-  urgency: z.enum(['standard', 'elevated', 'crisis']),
+  urgency: z.enum(INTERVENTION_URGENCIES),
   completion: z.enum(['completed', 'skipped', 'abandoned']),
   effectivenessRating: z.number().int().min(1).max(5).optional(),
 });

@@ -1,13 +1,14 @@
 import { regexes, z } from 'zod';
 import {
   ATTRIBUTE_SCHEMAS,
-  channelTokenSchema,
+  CHANNEL_TOKEN,
   CHOICE_TYPES,
   EMOTIONAL_STATES,
   EVENT_TYPES,
   eventContextSchema,
   INSTRUMENTS,
   INTERVENTION_TYPES,
+  INTERVENTION_URGENCIES,
   PLATFORMS,
   type EventType,
   type StoredEvent,
@@ -51,8 +52,8 @@ export function decodeStoredEvent(data: Uint8Array, options: DecodeOptions = {})
   if (!decoded.ok) return decoded;
   const channelToken = (json as Json)['channelToken'];
   if (channelToken === undefined) return decoded;
-  if (!channelTokenSchema.safeParse(channelToken).success) return { ok: false, reason: 'bad envelope at channelToken' };
-  return options.keepChannelToken === true ? { ok: true, event: { ...decoded.event, channelToken: channelToken as string } } : decoded;
+  if (!isChannelToken(channelToken)) return { ok: false, reason: 'bad envelope at channelToken' };
+  return options.keepChannelToken === true ? { ok: true, event: { ...decoded.event, channelToken } } : decoded;
 }
 
 export interface DecodeOptions {
@@ -97,7 +98,9 @@ const isPlatform = oneOf(PLATFORMS);
 const isChoiceType = oneOf(CHOICE_TYPES);
 const isEmotionalState = oneOf(EMOTIONAL_STATES);
 const isInterventionType = oneOf(INTERVENTION_TYPES);
-const isUrgency = oneOf(['standard', 'elevated', 'crisis']);
+const isChannelToken = (value: unknown): value is string =>
+  isString(value) && value.length >= CHANNEL_TOKEN.minLength && value.length <= CHANNEL_TOKEN.maxLength && CHANNEL_TOKEN.pattern.test(value);
+const isUrgency = oneOf(INTERVENTION_URGENCIES);
 const isCompletion = oneOf(['completed', 'skipped', 'abandoned']);
 const isInstrument = oneOf(Object.keys(INSTRUMENTS) as (keyof typeof INSTRUMENTS)[]);
 const isMilestone = oneOf(['breakthrough', 'skill_acquired', 'goal_completed']);
