@@ -21,6 +21,8 @@ import type { BearerVerifier } from './http/bearer';
 import { lazyHandler } from './lazy';
 import { alertConsole, alertRulesAdmin } from './monitoring-parts';
 import { issueMessage } from '../domain/api/issue-message';
+import { recipientPreferencesSchema } from '../domain/alerting/recipient';
+import { clinicianFromPath } from './http/clinician-path';
 
 export interface AlertsHandlerDeps {
   readonly alerts: AlertConsole;
@@ -120,6 +122,22 @@ async function getAnomalies(deps: AlertsHandlerDeps, event: HttpEvent): Promise<
   }
 }
 
+/** The clinician of the path, when the caller may read and set their preferences: an administrator, or that clinician. */
+function preferencesOwner(event: HttpEvent): string {
+  const clinician = clinicianFromPath(event);
+  const caller = callerOf(event);
+  if (caller.role === 'clinician' && caller.actor !== clinician) throw new HttpError(403, 'forbidden', 'a clinician may read and set only their own preferences');
+  return clinician;
+}
+
+async function putPreferences(deps: AlertsHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  const clinician = preferencesOwner(event);
+  const body = recipientPreferencesSchema.safeParse(jsonBody(event));
+  if (!body.success) throw invalidBody(body.error.issues);
+  noteForAudit(event, { clinician });
+  return json(200, await deps.alerts.preferences.set(clinician, body.data));
+}
+
 /** Monitoring: alerts and their acknowledgement, alert rules, silences and the anomalies found. */
 export function makeAlertsHandler(deps: AlertsHandlerDeps) {
   return routedHandler(
@@ -132,6 +150,8 @@ export function makeAlertsHandler(deps: AlertsHandlerDeps) {
       'POST /v1/silences': (event) => postSilence(deps, event),
       'DELETE /v1/silences/{id}': (event) => deleteSilence(deps, event),
       'GET /v1/anomalies': (event) => getAnomalies(deps, event),
+      'GET /v1/clinicians/{clinicianId}/preferences': async (event) => json(200, await deps.alerts.preferences.get(preferencesOwner(event))),
+      'PUT /v1/clinicians/{clinicianId}/preferences': (event) => putPreferences(deps, event),
     },
     { logger: deps.logger, verifyBearer: deps.verifyBearer, audit: { log: deps.audit, clock: deps.clock } },
   );

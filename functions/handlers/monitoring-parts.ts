@@ -12,6 +12,7 @@ import { makeDeliver } from '../use-cases/deliver';
 import type { SqlDatabase } from '../adapters/pg/database';
 import { SqlAlertRuleStore } from '../adapters/pg/sql-alert-rules';
 import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
+import { SqlRecipientStore } from '../adapters/pg/sql-recipient-store';
 import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
 import { SqlAnomalyStore, SqlDetectorStateStore } from '../adapters/pg/sql-anomaly-stores';
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
@@ -25,7 +26,7 @@ import { makeAlertRulesAdmin, makeRuleEngine, type AlertRulesAdmin, type RuleEng
 import { makeSeriesWatch, type SeriesWatch } from '../use-cases/watch-series';
 
 export const alertConsole = (db: SqlDatabase, clock: Clock, newId: () => string): AlertConsole =>
-  makeAlertConsole({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), clock, newId });
+  makeAlertConsole({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), recipients: new SqlRecipientStore(db), clock, newId });
 
 export const alertRulesAdmin = (db: SqlDatabase): AlertRulesAdmin => makeAlertRulesAdmin({ rules: new SqlAlertRuleStore(db) });
 
@@ -43,7 +44,7 @@ export interface Notifying {
 }
 
 export const alertManager = (db: SqlDatabase, notifying: Notifying): AlertManager =>
-  makeAlertManager({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), ...notifying });
+  makeAlertManager({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), recipients: new SqlRecipientStore(db), ...notifying });
 
 export const seriesWatch = (db: SqlDatabase, operational: OperationalSeries, clock: Clock, logger: Logger): SeriesWatch =>
   makeSeriesWatch({

@@ -24,8 +24,8 @@ import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import type { BearerVerifier } from './http/bearer';
 import { json, jsonBody, noteForAudit, onlyParameters, routedHandler, type HttpEvent, type HttpResult } from './http/middleware';
 import { pseudonymisers } from './ingest';
-import { caseloadBodySchema, clinicianIdSchema } from '../domain/alerting/caseload';
-import { issueMessage } from '../domain/api/issue-message';
+import { caseloadBodySchema } from '../domain/alerting/caseload';
+import { clinicianFromPath } from './http/clinician-path';
 import { makeAssignCaseload, type AssignCaseload } from '../use-cases/caseloads';
 import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
 import { SqlCaseloadStore } from '../adapters/pg/sql-caseload-store';
@@ -61,11 +61,10 @@ async function putConsent(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<H
 
 /** PUT /v1/clinicians/{clinicianId}/users: how many users the caseload holds, never who. */
 async function putCaseload(deps: PrivacyHandlerDeps, event: HttpEvent): Promise<HttpResult> {
-  const clinician = clinicianIdSchema.safeParse(event.pathParameters?.['clinicianId']);
-  if (!clinician.success) throw badRequest('invalid_parameter', `clinicianId: ${issueMessage(clinician.error.issues[0]!)}`, { parameter: 'clinicianId' });
+  const clinician = clinicianFromPath(event);
   const body = caseloadBodySchema.safeParse(jsonBody(event));
   if (!body.success) throw invalidBody(body.error.issues);
-  const assigned = await deps.assignCaseload(clinician.data, body.data.userIds);
+  const assigned = await deps.assignCaseload(clinician, body.data.userIds);
   noteForAudit(event, { clinician: assigned.clinicianId, users: assigned.users });
   return json(200, assigned);
 }

@@ -5,6 +5,7 @@ import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
 import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
 import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
+import { SqlRecipientStore } from '../adapters/pg/sql-recipient-store';
 import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { parseEnv, retentionEnv, retentionPolicy } from '../config/env';
@@ -28,6 +29,7 @@ export const handler = logger.around(
       alerts: new SqlAlertStore(db),
       conditions: new SqlConditionStore(db),
       interventions: new SqlInterventionStore(db),
+      recipients: new SqlRecipientStore(db),
       policy,
       clock: { now: () => new Date() },
       logger,

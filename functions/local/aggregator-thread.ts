@@ -14,6 +14,7 @@ import { REWRITTEN_TABLES, VACUUM_EVERY_MS, makeVacuum } from '../adapters/pg/sq
 import { SqlAuditLog } from '../adapters/pg/sql-audit-log';
 import { SqlOperationalMinutes } from '../adapters/pg/sql-operational-minutes';
 import { SqlAlertStore } from '../adapters/pg/sql-alert-store';
+import { SqlRecipientStore } from '../adapters/pg/sql-recipient-store';
 import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
 import { SqlConditionStore } from '../adapters/pg/sql-condition-store';
 import { SqlReportIndex } from '../adapters/pg/sql-report-index';
@@ -430,6 +431,7 @@ export async function runAggregatorThread(): Promise<void> {
       alerts: new SqlAlertStore(analytics),
       conditions: new SqlConditionStore(analytics),
       interventions: new SqlInterventionStore(analytics),
+      recipients: new SqlRecipientStore(analytics),
       policy: retention,
       compact: makeVacuum(analytics),
       clock: systemClock,

@@ -1,5 +1,6 @@
 import type { Alert, AlertState, AlertStatus, NotificationKind, NotificationStatus } from '../domain/alerting/alert';
 import type { Channel, Routing, Severity } from '../domain/alerting/model';
+import type { RecipientPreferences } from '../domain/alerting/recipient';
 import type { Silence, SilenceMatcher } from '../domain/alerting/silence';
 
 /** A firing transition as the store takes it: the alert to open, or the open one to refresh. */
@@ -132,6 +133,46 @@ export interface AlertStore {
   purgeResolvedBefore(cutoff: Date): Promise<number>;
   /** The alerts that started in [from, to), oldest first, as their timings: every one, unpaged. */
   timings(from: Date, to: Date): Promise<AlertTiming[]>;
+}
+
+/** An alert for a recipient's next digest; a recipient new to digests gets theirs at `nextDigestAt`. */
+export interface DigestEntry {
+  readonly recipient: string;
+  readonly alertId: string;
+  readonly nextDigestAt: Date;
+}
+
+/** A recipient whose digest was due at `dueAt`. */
+export interface DueDigest {
+  readonly recipient: string;
+  readonly dueAt: Date;
+}
+
+/**
+ * The second tier: recipients' preferences, their warning pages against the day's cap, and what
+ * waits for their digest. Recipients are clinician ids and `ON_CALL`.
+ */
+export interface RecipientStore {
+  /** Per recipient with preferences stored; the others are absent (they have the defaults). */
+  preferencesOf(recipients: readonly string[]): Promise<Map<string, RecipientPreferences>>;
+  /** Stores a recipient's preferences, their next digest moved to `nextDigestAt`. */
+  setPreferences(recipient: string, preferences: RecipientPreferences, nextDigestAt: Date, at: Date): Promise<void>;
+  /** One warning page of the recipient's local `day`, taken only while fewer than `cap` were: false once the cap is reached. */
+  takeWarningPage(recipient: string, day: string, cap: number): Promise<boolean>;
+  /** Puts alerts in recipients' next digests; an alert that a digest already took goes in again. */
+  queueForDigest(entries: readonly DigestEntry[], at: Date): Promise<void>;
+  /** Recipients whose next digest is due at `now`, the longest due first. */
+  dueDigests(now: Date, limit: number): Promise<DueDigest[]>;
+  /**
+   * Claims a due digest: moves the recipient's next digest from `due.dueAt` to `next` (of callers
+   * that read the same due time one wins; the others get undefined) and takes the alerts queued
+   * for it by then, as the digest `digestId`.
+   */
+  claimDigest(due: DueDigest, next: Date, digestId: string): Promise<AlertState[] | undefined>;
+  /** What became of a claimed digest, and how many alerts it listed. */
+  recordDigest(digestId: string, status: 'delivered' | 'undelivered' | 'empty', alerts: number, at: Date): Promise<void>;
+  /** Retention: digests due and warning-page counts of days before `cutoff`; answers how many rows. */
+  purgeBefore(cutoff: Date): Promise<number>;
 }
 
 export interface NewSilence {

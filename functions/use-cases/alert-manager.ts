@@ -10,12 +10,13 @@ import {
   type AlertState,
   type NotificationKind,
 } from '../domain/alerting/alert';
-import { SEVERITIES, subjectKey, type Channel, type DeliveryOutcome, type Transition } from '../domain/alerting/model';
+import { SEVERITIES, subjectKey, type Channel, type Transition } from '../domain/alerting/model';
+import { DEFAULT_PREFERENCES, inQuietHours, localDay, nextDigestAt, ON_CALL, type RecipientPreferences } from '../domain/alerting/recipient';
 import { isSilenced, silenceWindow, type Silence, type SilenceInput } from '../domain/alerting/silence';
 import type { Clock, Metrics, Sleep } from '../ports';
 import { ALERT_LATENCY_METRIC } from '../ports/anomalies';
 import { isUnavailable } from '../ports/unavailable';
-import type { AlertQuery, AlertStore, NotificationClaim, NotificationOutcome, SilenceStore, StaleClaim } from '../ports/alerts';
+import type { AlertQuery, AlertStore, DigestEntry, NotificationClaim, NotificationOutcome, RecipientStore, SilenceStore, StaleClaim } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
 
 /** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
@@ -50,6 +51,7 @@ export class InvalidSilenceError extends Error {
 export interface AlertConsoleDeps {
   readonly alerts: AlertStore;
   readonly silences: SilenceStore;
+  readonly recipients: RecipientStore;
   readonly clock: Clock;
   readonly newId: () => string;
 }
@@ -82,6 +84,12 @@ export interface AlertConsole {
   };
   /** GDPR erasure: the alerts of a subject key and silences naming it; answers how many went. */
   eraseSubject(subjectKey: string): Promise<number>;
+  /** A clinician's digest time, quiet hours and warning cap: the defaults until they set theirs. */
+  readonly preferences: {
+    get(clinicianId: string): Promise<RecipientPreferences>;
+    /** Replaces them; the next digest moves to the new time. */
+    set(clinicianId: string, preferences: RecipientPreferences): Promise<RecipientPreferences>;
+  };
 }
 
 export interface AlertManager extends AlertConsole {
@@ -102,17 +110,20 @@ interface Claimed {
 const unsent = (channels: readonly Channel[], status: 'silenced' | 'inhibited' | 'unknown', at: Date): NotificationOutcome[] =>
   channels.map((channel) => ({ channel, status, attempts: 0, at }));
 
+/** Of one channel's outcomes for several people, the one that tells most of what did not reach them. */
+const shortfall = (status: NotificationOutcome['status']): number => (status === 'undelivered' ? 0 : status === 'deferred' ? 1 : 2);
+
 /**
  * One outcome per channel of an alert sent to several people (a user in two caseloads): delivered
  * only if it reached all of them, with the most attempts and the latest time.
  */
-function mergeByChannel(outcomes: readonly DeliveryOutcome[]): DeliveryOutcome[] {
-  const merged = new Map<Channel, DeliveryOutcome>();
+function mergeByChannel(outcomes: readonly NotificationOutcome[]): NotificationOutcome[] {
+  const merged = new Map<Channel, NotificationOutcome>();
   for (const outcome of outcomes) {
     const seen = merged.get(outcome.channel);
     if (!seen) merged.set(outcome.channel, outcome);
     else {
-      const worse = seen.status === 'undelivered' ? seen : outcome;
+      const worse = shortfall(seen.status) <= shortfall(outcome.status) ? seen : outcome;
       merged.set(outcome.channel, { ...worse, attempts: Math.max(seen.attempts, outcome.attempts), at: seen.at > outcome.at ? seen.at : outcome.at });
     }
   }
@@ -127,7 +138,7 @@ const add = (claimed: Record<NotificationKind, Claimed[]>, kind: NotificationKin
 };
 
 export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
-  const { alerts, clock, newId, logger } = deps;
+  const { alerts, recipients, clock, newId, logger } = deps;
 
   async function claim(alert: AlertState, kind: NotificationClaim['kind'], expected: Date | undefined, at: Date, receivedAt?: Date): Promise<Claimed | undefined> {
     const notificationId = newId();
@@ -210,9 +221,9 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
       }),
     ]);
     if (loud.length === 0) return;
-    let outcomes: Map<Claimed, DeliveryOutcome[]>;
+    let outcomes: Map<Claimed, NotificationOutcome[]>;
     try {
-      outcomes = await deliverToRecipients(kind, loud, channels);
+      outcomes = await deliverToRecipients(kind, loud, channels, now);
     } catch (error) {
       // Deliver should never throw; if it does, the claims stay open and a tick takes them over.
       logger.error('delivery threw; left for retake', { kind, alerts: loud.length, error: error instanceof Error ? error.name : 'unknown' });
@@ -227,7 +238,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
   }
 
   /** Per alert and channel it went out on: a message grouping several alerts kept each person waiting as long as their own event's. */
-  function observeLatency(claimed: Claimed, outcomes: readonly DeliveryOutcome[]): void {
+  function observeLatency(claimed: Claimed, outcomes: readonly NotificationOutcome[]): void {
     if (claimed.receivedAt === undefined) return;
     for (const outcome of outcomes) {
       if (outcome.status !== 'delivered') continue;
@@ -244,37 +255,109 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
    * in a clinician's caseload go to that clinician alone, on the clinicians' topic (their
    * subscriptions there are their SMS and e-mail, so the message stands for both of the rule's
    * paging channels); the rest take the on-call route on the rule's channels; the dashboard has
-   * them all once. An escalation goes to the secondary on-call, whoever's the users are.
+   * them all once. An escalation goes to the secondary on-call, whoever's the users are. A new
+   * alert of a rule with the `digest` channel waits for each recipient's digest, and so does a
+   * warning's page in its recipient's quiet hours or over their daily cap.
    */
-  async function deliverToRecipients(kind: NotificationKind, loud: readonly Claimed[], channels: readonly Channel[]): Promise<Map<Claimed, DeliveryOutcome[]>> {
+  async function deliverToRecipients(kind: NotificationKind, loud: readonly Claimed[], channels: readonly Channel[], now: Date): Promise<Map<Claimed, NotificationOutcome[]>> {
     const message = (claims: readonly Claimed[]) => alertMessage(kind, claims.map((c) => c.alert), deps.dashboardUrl);
     const clinicians = kind === 'escalation' ? new Map<string, string[]>() : await cliniciansOf(loud);
-    if (!loud.some((c) => clinicians.has(c.alert.subject))) {
-      const outcomes = await deps.deliver(message(loud), channels);
-      return new Map(loud.map((c) => [c, outcomes]));
-    }
-    const paging = channels.filter((channel) => channel !== 'dashboard');
-    const unassigned = loud.filter((c) => !clinicians.has(c.alert.subject));
-    const caseloads = new Map<string, Claimed[]>();
+    const byRecipient = new Map<string, Claimed[]>();
     for (const c of loud) {
-      for (const clinician of clinicians.get(c.alert.subject) ?? []) {
-        const caseload = caseloads.get(clinician) ?? [];
-        caseload.push(c);
-        caseloads.set(clinician, caseload);
+      for (const recipient of clinicians.get(c.alert.subject) ?? [ON_CALL]) {
+        const claims = byRecipient.get(recipient) ?? [];
+        claims.push(c);
+        byRecipient.set(recipient, claims);
       }
     }
-    const sends: Promise<readonly [readonly Claimed[], DeliveryOutcome[]]>[] = [];
-    if (channels.includes('dashboard')) sends.push(deps.deliver(message(loud), ['dashboard']).then((outcomes) => [loud, outcomes] as const));
-    if (unassigned.length > 0 && paging.length > 0) sends.push(deps.deliver(message(unassigned), paging).then((outcomes) => [unassigned, outcomes] as const));
-    if (paging.length > 0) {
-      for (const [clinician, claims] of caseloads) {
-        const sent = deps.deliver({ ...message(claims), clinician }, ['sns']).then(([outcome]) => [claims, paging.map((channel) => ({ ...outcome!, channel }))] as const);
-        sends.push(sent);
+    const paging = channels.filter((channel) => channel === 'sns' || channel === 'email');
+    const toDigest = channels.includes('digest') && kind === 'firing';
+    // Caps and quiet hours are for warnings: a critical page, an escalation and a digest entry know none.
+    const limited = paging.length > 0 && kind !== 'escalation' && loud[0]!.alert.severity !== 'critical';
+    const preferences = toDigest || limited ? await preferencesOf([...byRecipient.keys()]) : new Map<string, RecipientPreferences>();
+    const prefer = (recipient: string) => preferences.get(recipient) ?? DEFAULT_PREFERENCES;
+    const queued: DigestEntry[] = [];
+    const sends: Promise<readonly [readonly Claimed[], NotificationOutcome[]]>[] = [];
+    const settled = (claims: readonly Claimed[], outcomes: NotificationOutcome[]) => sends.push(Promise.resolve([claims, outcomes] as const));
+    const queue = (recipient: string, claims: readonly Claimed[]) => {
+      const digestAt = nextDigestAt(prefer(recipient), now);
+      for (const c of claims) queued.push({ recipient, alertId: c.alert.id, nextDigestAt: digestAt });
+    };
+    let dashboardSent = !channels.includes('dashboard');
+    for (const [recipient, claims] of byRecipient) {
+      if (toDigest) {
+        queue(recipient, claims);
+        settled(claims, [{ channel: 'digest', status: 'queued', attempts: 0, at: now }]);
+      }
+      if (paging.length === 0) continue;
+      if (limited && (await heldForDigest(recipient, prefer(recipient), now))) {
+        if (kind !== 'resolved') queue(recipient, claims);
+        settled(claims, paging.map((channel) => ({ channel, status: 'deferred', attempts: 0, at: now })));
+        continue;
+      }
+      if (recipient === ON_CALL) {
+        // The dashboard rides on the on-call's message when that message is the whole group's.
+        const ride = !dashboardSent && claims.length === loud.length;
+        dashboardSent ||= ride;
+        sends.push(deps.deliver(message(claims), ride ? [...paging, 'dashboard'] : paging).then((outcomes) => [claims, outcomes] as const));
+      } else {
+        sends.push(deps.deliver({ ...message(claims), clinician: recipient }, ['sns']).then(([outcome]) => [claims, paging.map((channel) => ({ ...outcome!, channel }))] as const));
       }
     }
-    const byClaim = new Map<Claimed, DeliveryOutcome[]>(loud.map((c) => [c, []]));
-    for (const [claims, outcomes] of await Promise.all(sends)) for (const c of claims) byClaim.get(c)!.push(...outcomes);
+    if (!dashboardSent) sends.push(deps.deliver(message(loud), ['dashboard']).then((outcomes) => [loud, outcomes] as const));
+    const [results] = await Promise.all([Promise.all(sends), recipients.queueForDigest(queued, now)]);
+    const byClaim = new Map<Claimed, NotificationOutcome[]>(loud.map((c) => [c, []]));
+    for (const [claims, outcomes] of results) for (const c of claims) byClaim.get(c)!.push(...outcomes);
     return new Map([...byClaim].map(([c, outcomes]) => [c, mergeByChannel(outcomes)]));
+  }
+
+  /** Recipients' preferences; the defaults when they cannot be read, since a page must not wait on them. */
+  async function preferencesOf(ids: readonly string[]): Promise<Map<string, RecipientPreferences>> {
+    try {
+      return await recipients.preferencesOf(ids);
+    } catch (error) {
+      logger.error('recipient preferences could not be read; the defaults apply', { error: error instanceof Error ? error.name : 'unknown' });
+      return new Map();
+    }
+  }
+
+  /**
+   * Whether a warning's page to the recipient waits for their digest: in their quiet hours, or
+   * once their day's cap of warning pages is taken. When the count cannot be kept the page goes
+   * out: a cap protects people from noise, and must not cost them a warning.
+   */
+  async function heldForDigest(recipient: string, preferences: RecipientPreferences, now: Date): Promise<boolean> {
+    if (inQuietHours(preferences, now)) return true;
+    try {
+      return !(await recipients.takeWarningPage(recipient, localDay(preferences, now), preferences.warningPagesPerDay));
+    } catch (error) {
+      logger.error('warning pages could not be counted; the page goes out', { error: error instanceof Error ? error.name : 'unknown' });
+      return false;
+    }
+  }
+
+  /**
+   * The digests that are due: each recipient's worklist alerts queued since their last digest and
+   * still firing, in one e-mail to them (clinicians on their topic, the on-call on the warning
+   * topic). The claim moves the recipient's next digest on before sending, so a tick running
+   * beside this one, or a later one after a crash, never sends the same digest twice.
+   */
+  async function sendDueDigests(now: Date): Promise<void> {
+    for (const due of await recipients.dueDigests(now, TICK_BATCH)) {
+      const preferences = (await preferencesOf([due.recipient])).get(due.recipient) ?? DEFAULT_PREFERENCES;
+      const digestId = newId();
+      const taken = await recipients.claimDigest(due, nextDigestAt(preferences, now), digestId);
+      if (taken === undefined || taken.length === 0) continue;
+      const open = taken.filter((alert) => alert.status === 'firing').sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
+      if (open.length === 0) {
+        await recipients.recordDigest(digestId, 'empty', 0, now);
+        continue;
+      }
+      const message = { ...alertMessage('digest', open, deps.dashboardUrl), dashboardUrl: `${deps.dashboardUrl}/alerts`, ...(due.recipient !== ON_CALL && { clinician: due.recipient }) };
+      const [outcome] = await deps.deliver(message, ['sns']);
+      await recipients.recordDigest(digestId, outcome!.status, open.length, clock.now());
+      logger.info('alert digest sent', { recipient: due.recipient === ON_CALL ? 'on-call' : 'clinician', alerts: open.length, status: outcome!.status });
+    }
   }
 
   /**
@@ -346,6 +429,7 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
       else if (await alerts.retake(stale.notificationId, staleBefore, now)) add(claimed, stale.kind, { alert: stale.alert, notificationId: stale.notificationId });
     }
     await notifyAll(claimed, now);
+    await sendDueDigests(now);
   }
 
   return { ...makeAlertConsole(deps), apply, tick };
@@ -379,5 +463,14 @@ export function makeAlertConsole(deps: AlertConsoleDeps): AlertConsole {
     return (await alerts.eraseSubject(subject)) + (await deps.silences.eraseSubject(subject));
   }
 
-  return { acknowledge, list, get: (id, caseloadOf) => alerts.get(id, caseloadOf), silences, eraseSubject };
+  const preferences: AlertConsole['preferences'] = {
+    get: async (clinicianId) => (await deps.recipients.preferencesOf([clinicianId])).get(clinicianId) ?? DEFAULT_PREFERENCES,
+    async set(clinicianId, chosen) {
+      const now = clock.now();
+      await deps.recipients.setPreferences(clinicianId, chosen, nextDigestAt(chosen, now), now);
+      return chosen;
+    },
+  };
+
+  return { acknowledge, list, get: (id, caseloadOf) => alerts.get(id, caseloadOf), silences, eraseSubject, preferences };
 }

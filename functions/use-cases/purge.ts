@@ -6,7 +6,7 @@ import type { AuditLog } from '../ports/audit';
 import type { ObjectStore } from '../ports';
 import type { ReportIndex } from '../ports/reports';
 import type { OperationalMinuteHistory } from '../ports/anomalies';
-import type { AlertStore } from '../ports/alerts';
+import type { AlertStore, RecipientStore } from '../ports/alerts';
 import type { ConditionStore } from '../ports/alert-rules';
 import type { InterventionStore } from '../ports/interventions';
 
@@ -21,6 +21,8 @@ export interface PurgeDeps {
   readonly conditions: Pick<ConditionStore, 'purgeIdleBefore'>;
   /** Kept as long as alerts: each is the other half of a rule's firing. */
   readonly interventions: Pick<InterventionStore, 'purgeBefore'>;
+  /** Digests sent and warning pages counted: kept as long as the alerts they were of. */
+  readonly recipients: Pick<RecipientStore, 'purgeBefore'>;
   readonly policy: RetentionPolicy;
   /** Makes the purged rows' space reusable where the database does not by itself (the embedded PGlite). */
   readonly compact?: () => Promise<void>;
@@ -30,7 +32,7 @@ export interface PurgeDeps {
 
 /** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally, and soon after the local runtime starts). */
 export function makePurge(deps: PurgeDeps) {
-  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number; interventions: number }> {
+  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number; interventions: number; digests: number }> {
     const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
     const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
     for (const key of expiredReports) await deps.reports.objects?.delete(key);
@@ -42,6 +44,7 @@ export function makePurge(deps: PurgeDeps) {
       alerts: await deps.alerts.purgeResolvedBefore(new Date(cutoffs.alerts)),
       conditions: await deps.conditions.purgeIdleBefore(new Date(cutoffs.alerts)),
       interventions: await deps.interventions.purgeBefore(new Date(cutoffs.alerts)),
+      digests: await deps.recipients.purgeBefore(new Date(cutoffs.alerts)),
     };
     await deps.compact?.();
     deps.logger.info('purged', result);

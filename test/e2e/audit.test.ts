@@ -71,6 +71,13 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     body: { userIds: ['raw-user-canary-5', 'raw-user-canary-6'] },
     details: { clinician: 'clinician-7', users: 2 },
   },
+  'PUT /v1/clinicians/{clinicianId}/preferences': {
+    method: 'PUT',
+    path: '/v1/clinicians/clinician-7/preferences',
+    role: 'admin',
+    body: { digestAt: '07:45', quietHours: { from: '22:00', to: '06:30' } },
+    details: { clinician: 'clinician-7' },
+  },
   'DELETE /v1/users/{userId}/data': {
     method: 'DELETE',
     path: '/v1/users/raw-user-canary-5/data',

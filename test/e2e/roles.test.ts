@@ -56,6 +56,8 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
   },
   'GET /v1/audit': { allowed: ['admin'], method: 'GET', path: '/v1/audit?limit=5' },
   'PUT /v1/clinicians/{clinicianId}/users': { allowed: ['admin'], method: 'PUT', path: '/v1/clinicians/clinician-1/users', body: { userIds: ['in-crisis'] } },
+  'GET /v1/clinicians/{clinicianId}/preferences': { allowed: ['admin', 'clinician'], method: 'GET', path: '/v1/clinicians/clinician-1/preferences' },
+  'PUT /v1/clinicians/{clinicianId}/preferences': { allowed: ['admin', 'clinician'], method: 'PUT', path: '/v1/clinicians/clinician-1/preferences', body: { digestAt: '07:30' } },
   'GET /v1/alerts': { allowed: ['admin', 'clinician'], method: 'GET', path: '/v1/alerts' },
   // The alert raised in beforeAll.
   'POST /v1/alerts/{id}/ack': {
@@ -178,6 +180,21 @@ describe('roles on every route', () => {
       ['sns', 'clinician', 'clinician-4', 'assigned'],
       ['sns', 'critical', '-', 'unassigned'],
     ]);
+  });
+
+  it("lets a clinician read and set only their own alerting preferences, an administrator anyone's, and names a wrong field", async () => {
+    const as = (clinician: string) => app.runtime.tokens.issue('clinician', clinician);
+    const mine = { timeZone: 'Europe/London', digestAt: '18:00', quietHours: { from: '21:00', to: '07:00' }, warningPagesPerDay: 3 };
+
+    expect((await app.request('GET', '/v1/clinicians/clinician-5/preferences', { token: as('clinician-5') })).body).toEqual({ timeZone: 'UTC', digestAt: '08:00', warningPagesPerDay: 10 });
+    expect((await app.request('PUT', '/v1/clinicians/clinician-5/preferences', { body: mine, token: as('clinician-5') })).body).toEqual(mine);
+    expect((await app.request('GET', '/v1/clinicians/clinician-5/preferences')).body).toEqual(mine);
+    const theirs = await app.request('PUT', '/v1/clinicians/clinician-5/preferences', { body: { digestAt: '09:00' }, token: as('clinician-6') });
+    expect([theirs.status, theirs.body.error.code]).toEqual([403, 'forbidden']);
+    expect((await app.request('GET', '/v1/clinicians/clinician-5/preferences', { token: as('clinician-6') })).status).toBe(403);
+    const bad = await app.request('PUT', '/v1/clinicians/clinician-5/preferences', { body: { ...mine, quietHours: { from: '7pm', to: '07:00' } } });
+    expect([bad.status, bad.body.error.details]).toEqual([400, expect.objectContaining({ field: 'quietHours.from' })]);
+    expect((await app.request('GET', '/v1/clinicians/clinician-5/preferences')).body).toEqual(mine);
   });
 
   it('refuses a malformed caseload, naming the field', async () => {

@@ -122,10 +122,12 @@ describe('real-time monitoring', () => {
       'GET /v1/alert-rules',
       'GET /v1/alerts',
       'GET /v1/anomalies',
+      'GET /v1/clinicians/{clinicianId}/preferences',
       'GET /v1/silences',
       'POST /v1/alerts/{id}/ack',
       'POST /v1/silences',
       'PUT /v1/alert-rules',
+      'PUT /v1/clinicians/{clinicianId}/preferences',
     ]);
   });
 });

@@ -6,8 +6,10 @@ import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions
 import { SqlAlertStore } from '../../functions/adapters/pg/sql-alert-store';
 import { SqlSilenceStore } from '../../functions/adapters/pg/sql-silence-store';
 import { SqlCaseloadStore } from '../../functions/adapters/pg/sql-caseload-store';
+import { SqlRecipientStore } from '../../functions/adapters/pg/sql-recipient-store';
+import { alertTopicOf, severityAttribute } from '../../functions/domain/alerting/message';
 import type { AlertMessage, Channel, RuleRef, Transition } from '../../functions/domain/alerting/model';
-import type { AlertStore, SilenceStore } from '../../functions/ports/alerts';
+import type { AlertStore, RecipientStore, SilenceStore } from '../../functions/ports/alerts';
 import { StoreUnavailableError } from '../../functions/ports/unavailable';
 import type { Deliver } from '../../functions/ports/notifications';
 import { AlertResolvedError, InvalidSilenceError, makeAlertManager, type AlertManager } from '../../functions/use-cases/alert-manager';
@@ -28,6 +30,12 @@ const deterioration: RuleRef = {
   severity: 'warning',
   labels: {},
   routing: { channels: ['dashboard'], groupBy: ['rule'], repeatIntervalSec: 3600 },
+};
+const worklist: RuleRef = {
+  id: 'phq9-item9',
+  severity: 'critical',
+  labels: {},
+  routing: { channels: ['dashboard', 'digest'], groupBy: ['rule'], repeatIntervalSec: 86_400 },
 };
 const user = (n: number) => ({ kind: 'user', id: String(n).padStart(64, '0') }) as const;
 const fire = (rule: RuleRef, n: number, at = t0): Transition => ({ state: 'firing', rule, subject: user(n), at, summary: `${rule.id} for user ${n}` });
@@ -53,7 +61,7 @@ function fakeDeliver() {
   return { deliver, sent, state };
 }
 
-function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlDatabase) => SilenceStore; alerts?: (db: SqlDatabase) => AlertStore; logger?: Logger } = {}) {
+function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlDatabase) => SilenceStore; alerts?: (db: SqlDatabase) => AlertStore; recipients?: (db: SqlDatabase) => RecipientStore; logger?: Logger } = {}) {
   const fake = fakeDeliver();
   const clock = { now: () => fake.state.now };
   const slept: number[] = [];
@@ -62,6 +70,7 @@ function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlData
       alerts: options.alerts?.(db) ?? new SqlAlertStore(db),
       sleep: async (ms) => void slept.push(ms),
       silences: options.silences?.(db) ?? new SqlSilenceStore(db),
+      recipients: options.recipients?.(db) ?? new SqlRecipientStore(db),
       deliver: fake.deliver,
       clock,
       newId: randomUUID,
@@ -78,7 +87,7 @@ function harness(dbs: readonly SqlDatabase[], options: { silences?: (db: SqlData
 
 async function migrated(db: SqlDatabase): Promise<SqlDatabase> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
-  await db.query('TRUNCATE alerts, alert_notifications, silences, clinician_users');
+  await db.query('TRUNCATE alerts, alert_notifications, silences, clinician_users, alert_recipients, alert_warning_pages, alert_digest_items, alert_digests');
   return db;
 }
 
@@ -135,7 +144,7 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
     // A send that failed for one of a user's two clinicians is a failure of that alert's page.
     fake.sent.length = 0;
     const failingForB: typeof fake.deliver = async (message, channels) => (message.clinician === 'clinician-b' ? channels.map((channel) => ({ channel, status: 'undelivered' as const, attempts: 4, at: t0, error: 'Throttled' })) : fake.deliver(message, channels));
-    const partial = makeAlertManager({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), deliver: failingForB, sleep: async () => undefined, clock: { now: () => t0 }, newId: randomUUID, dashboardUrl: 'https://dash.example', logger: quiet });
+    const partial = makeAlertManager({ alerts: new SqlAlertStore(db), silences: new SqlSilenceStore(db), recipients: new SqlRecipientStore(db), deliver: failingForB, sleep: async () => undefined, clock: { now: () => t0 }, newId: randomUUID, dashboardUrl: 'https://dash.example', logger: quiet });
     await partial.apply([fire(everywhere, 4)]);
     await caseloads.replace('clinician-b', [`user:${user(2).id}`, `user:${user(5).id}`], t0);
     await partial.apply([fire(everywhere, 5)]);
@@ -162,6 +171,97 @@ function lifecycleSuite(open: () => Promise<SqlDatabase>) {
 
     expect(fake.sent.map((s) => [s.message.clinician, s.channels.join(',')])).toEqual([[undefined, 'sns,email']]);
     expect(errors).toEqual(['caseloads could not be read; alerts go to the on-call route']);
+  });
+
+  it("puts worklist alerts in each recipient's digest, not on their phone, and sends each digest once at the recipient's time", async () => {
+    await new SqlCaseloadStore(db).replace('clinician-a', [`user:${user(1).id}`, `user:${user(2).id}`], t0);
+    const { manager, managers, fake, advance } = harness([db, db]);
+    await manager.preferences.set('clinician-a', { timeZone: 'Europe/London', digestAt: '17:30', warningPagesPerDay: 10 });
+
+    await manager.apply([fire(worklist, 1), fire(worklist, 2), fire(worklist, 3)]);
+
+    // The dashboard has them at once; nobody is paged.
+    expect(fake.sent.map((s) => [s.message.kind, s.channels.join(','), s.message.alerts.length])).toEqual([['firing', 'dashboard', 3]]);
+    for (const alert of await manager.list({})) {
+      expect(alert.notifications.map((n) => [n.channel, n.status]).sort()).toEqual([
+        ['dashboard', 'delivered'],
+        ['digest', 'queued'],
+      ]);
+    }
+    fake.sent.length = 0;
+    // 10:00Z: before the clinician's 17:30 in London (UTC in November) and after the on-call's default 08:00 UTC, which comes tomorrow.
+    await Promise.all(managers.map((m) => m.tick()));
+    expect(fake.sent).toEqual([]);
+
+    await manager.acknowledge((await manager.list({})).find((a) => a.subject.endsWith('2'))!.id, 'clinician-a');
+    advance(7.5 * 3600);
+    await Promise.all(managers.map((m) => m.tick()));
+    // One digest however many ticks find it due, of what is still firing and unacknowledged, e-mail only.
+    expect(fake.sent.map((s) => [s.message.kind, s.message.clinician, s.channels.join(','), s.message.alerts.map((a) => a.subject.slice(-1)).join(',')])).toEqual([['digest', 'clinician-a', 'sns', '1']]);
+    expect(fake.sent[0]!.message.dashboardUrl).toBe('https://dash.example/alerts');
+    expect(alertTopicOf(fake.sent[0]!.message)).toBe('clinician');
+    expect(severityAttribute(fake.sent[0]!.message)).toBe('digest');
+
+    fake.sent.length = 0;
+    advance(22 * 3600);
+    await manager.tick();
+    // The next morning the on-call gets the unassigned user's; the clinician's digest took theirs and sends none today.
+    expect(fake.sent.map((s) => [s.message.kind, s.message.clinician ?? 'on-call', s.message.alerts.map((a) => a.subject.slice(-1)).join(',')])).toEqual([['digest', 'on-call', '3']]);
+    expect(alertTopicOf(fake.sent[0]!.message)).toBe('warning');
+    advance(26 * 3600);
+    fake.sent.length = 0;
+    await manager.tick();
+    expect(fake.sent.filter((s) => s.message.kind === 'digest')).toEqual([]);
+  });
+
+  it("defers a warning's page over the recipient's daily cap or in their quiet hours to their digest, and never a critical page", async () => {
+    await new SqlCaseloadStore(db).replace('clinician-a', [1, 2, 3, 4, 5].map((n) => `user:${user(n).id}`), t0);
+    const { manager, fake, advance } = harness([db]);
+    await manager.preferences.set('clinician-a', { timeZone: 'UTC', digestAt: '08:00', quietHours: { from: '22:00', to: '07:00' }, warningPagesPerDay: 2 });
+    const paging: RuleRef = { ...deterioration, id: 'ingest-slow', routing: { channels: ['sns', 'dashboard'], groupBy: ['rule', 'subject'], repeatIntervalSec: 7 * 86_400 } };
+
+    await manager.apply([fire(paging, 1), fire(paging, 2), fire(paging, 3)]);
+
+    // The three groups go out side by side: which two take the cap is a race, that only two do is not.
+    const paged = fake.sent.filter((s) => s.channels.includes('sns')).map((s) => s.message.alerts[0]!.subject.slice(-1));
+    expect(paged).toHaveLength(2);
+    const deferred = (await manager.list({})).filter((a) => a.notifications.some((n) => n.status === 'deferred'));
+    expect(deferred.map((a) => a.notifications.map((n) => [n.channel, n.status]).sort())).toEqual([
+      [
+        ['dashboard', 'delivered'],
+        ['sns', 'deferred'],
+      ],
+    ]);
+    expect(paged).not.toContain(deferred[0]!.subject.slice(-1));
+
+    // 23:00: quiet hours. The warning waits; a crisis pages.
+    advance(13 * 3600);
+    fake.sent.length = 0;
+    await manager.apply([fire(paging, 4, new Date(t0.getTime() + 13 * 3_600_000)), fire(crisis, 5, new Date(t0.getTime() + 13 * 3_600_000))]);
+    expect(fake.sent.filter((s) => s.channels.includes('sns')).map((s) => [s.message.severity, s.message.clinician])).toEqual([['critical', 'clinician-a']]);
+
+    // 08:00 the next day: the digest lists the deferred warnings.
+    advance(22 * 3600);
+    fake.sent.length = 0;
+    await manager.tick();
+    const digest = fake.sent.find((s) => s.message.kind === 'digest')!;
+    expect(digest.message.alerts.map((a) => a.subject.slice(-1)).sort()).toEqual([deferred[0]!.subject.slice(-1), '4'].sort());
+  });
+
+  it('pages a warning when its recipient\'s preferences or page count cannot be read, and logs it', async () => {
+    const errors: string[] = [];
+    const broken = (store: SqlDatabase) =>
+      Object.assign(new SqlRecipientStore(store), {
+        preferencesOf: async () => Promise.reject(new StoreUnavailableError('PostgreSQL', new Error('connection reset'))),
+        takeWarningPage: async () => Promise.reject(new StoreUnavailableError('PostgreSQL', new Error('connection reset'))),
+      });
+    const { manager, fake } = harness([db], { recipients: broken, logger: { ...quiet, error: (message) => void errors.push(message) } });
+    const paging: RuleRef = { ...deterioration, routing: { channels: ['sns'], groupBy: ['rule'], repeatIntervalSec: 3600 } };
+
+    await manager.apply([fire(paging, 1)]);
+
+    expect(fake.sent.map((s) => s.channels.join(','))).toEqual(['sns']);
+    expect(errors).toEqual(['recipient preferences could not be read; the defaults apply', 'warning pages could not be counted; the page goes out']);
   });
 
   it('notifies new alerts of one group in one message, critical groups before warnings', async () => {

@@ -114,9 +114,9 @@ describeWithServices(['postgres'], 'the detect path on PostgreSQL', () => {
     const lines: string[] = [];
     const metrics = emfMetrics(METRICS_NAMESPACE, 'detect', (line) => lines.push(line));
     // The page goes out 1.5 s after the events' receipt (T0 - 60 s) and the dashboard feed 2 s after; e-mail fails.
-    const sentAt: Record<Channel, number> = { sns: T0 - 58_500, dashboard: T0 - 58_000, email: T0 - 58_000 };
+    const sentAt: Partial<Record<Channel, number>> = { sns: T0 - 58_500, dashboard: T0 - 58_000, email: T0 - 58_000 };
     const deliver: Deliver = async (_message, channels) =>
-      channels.map((channel) => (channel === 'email' ? { channel, status: 'undelivered' as const, attempts: 4, at: new Date(sentAt.email), error: 'Throttling' } : { channel, status: 'delivered' as const, attempts: 1, at: new Date(sentAt[channel]) }));
+      channels.map((channel) => (channel === 'email' ? { channel, status: 'undelivered' as const, attempts: 4, at: new Date(sentAt.email!), error: 'Throttling' } : { channel, status: 'delivered' as const, attempts: 1, at: new Date(sentAt[channel]!) }));
     const detect = makeDetect({ rules: ruleEngine(db, clock), alerts: alertManager(db, { deliver, sleep: async () => undefined, dashboardUrl: 'https://dashboard.example.org', clock, newId: randomUUID, logger: silent, metrics }) });
     const handle = makeDetectHandler({ detect, logger: silent, keys: new MemoryRecordKeys(), metrics });
     const events = [storedCrisis(1), storedCrisis(2)];

@@ -1,5 +1,5 @@
 import { CreateTopicCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { alertTopicOf, CLINICIAN_ATTRIBUTE, snsPublication, type AlertTopic } from '../../domain/alerting/message';
+import { alertTopicOf, CLINICIAN_ATTRIBUTE, severityAttribute, snsPublication, type AlertTopic } from '../../domain/alerting/message';
 import type { AlertMessage } from '../../domain/alerting/model';
 import type { NotificationChannel } from '../../ports/notifications';
 
@@ -24,7 +24,7 @@ export class SnsChannel implements NotificationChannel {
     const attributes =
       message.clinician === undefined
         ? {}
-        : { MessageAttributes: { [CLINICIAN_ATTRIBUTE]: { DataType: 'String', StringValue: message.clinician }, severity: { DataType: 'String', StringValue: message.severity } } };
+        : { MessageAttributes: { [CLINICIAN_ATTRIBUTE]: { DataType: 'String', StringValue: message.clinician }, severity: { DataType: 'String', StringValue: severityAttribute(message) } } };
     await this.client.send(new PublishCommand({ TopicArn: this.topics[alertTopicOf(message)], ...snsPublication(message), ...attributes }));
   }
 }

@@ -6,7 +6,7 @@ import type { NotificationChannel } from '../../ports/notifications';
 
 /** One line of the outbox: what the channel would have sent, as the AWS channel renders it. */
 export type OutboxEntry =
-  | { readonly channel: 'sns'; readonly severity: AlertMessage['severity']; readonly topic: AlertTopic; readonly clinician?: string; readonly subject: string; readonly message: string }
+  | { readonly channel: 'sns'; readonly kind: AlertMessage['kind']; readonly severity: AlertMessage['severity']; readonly topic: AlertTopic; readonly clinician?: string; readonly subject: string; readonly message: string }
   | { readonly channel: 'email'; readonly severity: AlertMessage['severity']; readonly templateData: ReturnType<typeof emailTemplateData> };
 
 /**
@@ -30,7 +30,7 @@ export class OutboxChannel implements NotificationChannel {
   private entry(message: AlertMessage): OutboxEntry {
     if (this.channel === 'email') return { channel: 'email', severity: message.severity, templateData: emailTemplateData(message) };
     const publication = snsPublication(message);
-    return { channel: 'sns', severity: message.severity, topic: alertTopicOf(message), ...(message.clinician === undefined ? {} : { clinician: message.clinician }), subject: publication.Subject, message: publication.Message };
+    return { channel: 'sns', kind: message.kind, severity: message.severity, topic: alertTopicOf(message), ...(message.clinician === undefined ? {} : { clinician: message.clinician }), subject: publication.Subject, message: publication.Message };
   }
 }
 

@@ -3,7 +3,7 @@ import type { Channel, Routing, Severity } from '../../domain/alerting/model';
 import type { AlertQuery, AlertStore, AlertTiming, FiringAlert, NotificationClaim, NotificationOutcome, Resolution, StaleClaim } from '../../ports/alerts';
 import type { SqlDatabase } from './database';
 
-type AlertRow = {
+export type AlertRow = {
   id: string;
   fingerprint: string;
   rule: string;
@@ -27,6 +27,9 @@ type StoredOutcome = { channel: Channel; status: AlertNotification['status']; at
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
 
+/** Outcomes of a channel nothing went out on now: a 'resolved' notification of only these would tell of nothing. */
+const HELD_BACK: ReadonlySet<AlertNotification['status']> = new Set(['silenced', 'inhibited', 'queued', 'deferred']);
+
 /** The alert's subject is in the caseload of the clinician `parameter` names, or it names none. */
 const IN_CASELOAD = (parameter: string) => `(${parameter}::text IS NULL OR subject IN (SELECT subject FROM clinician_users WHERE clinician_id = ${parameter}))`;
 
@@ -40,7 +43,7 @@ const coreOf = (row: AlertRow): AlertCore => ({
   summary: row.summary,
 });
 
-function stateOf(row: AlertRow): AlertState {
+export function stateOf(row: AlertRow): AlertState {
   return {
     ...coreOf(row),
     fingerprint: row.fingerprint,
@@ -148,8 +151,7 @@ export class SqlAlertStore implements AlertStore {
     await this.db.query(`UPDATE alert_notifications SET outcomes = $2::jsonb, sent = $3 WHERE id = $1 AND (outcomes IS NULL OR outcomes @> '[{"status": "unknown"}]')`, [
       notificationId,
       JSON.stringify(stored),
-      // What was held back was not sent: a 'resolved' notification would tell of nothing.
-      outcomes.some((o) => o.status !== 'silenced' && o.status !== 'inhibited'),
+      outcomes.some((o) => !HELD_BACK.has(o.status)),
     ]);
   }
 

@@ -16,15 +16,18 @@ export const alertQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'Only alerts that started before this instant: the `startsAt` of the last alert of the previous page.' }),
 });
-export type NotificationKind = AlertMessage['kind'];
+/** The notifications of one alert; a digest is of a recipient, not of an alert. */
+export type NotificationKind = Exclude<AlertMessage['kind'], 'digest'>;
 
 /**
  * What became of one channel of a notification. `unknown`: its sender began sending and was not
  * heard from again within the claim's lease (a crash or a stall mid-send), so it may have gone out;
  * it is not sent again, and the sender's own outcome replaces it should it come after all.
  * `inhibited`: held back, as its user had an open critical alert (the alert's `inhibitedBy`).
+ * `queued`: in its recipients' next digest (the rule's `digest` channel). `deferred`: a warning's
+ * page held back by its recipient's quiet hours or daily cap, and queued for their digest.
  */
-export const NOTIFICATION_STATUSES = ['delivered', 'undelivered', 'silenced', 'unknown', 'inhibited'] as const;
+export const NOTIFICATION_STATUSES = ['delivered', 'undelivered', 'silenced', 'unknown', 'inhibited', 'queued', 'deferred'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 /** One channel's part of one notification, as `GET /v1/alerts` shows it. */
@@ -116,7 +119,7 @@ export function isEscalationDue(alert: Pick<AlertState, 'status' | 'severity' | 
 }
 
 /** One message for alerts of one bucket; the e-mail links to the first alert's page. */
-export function alertMessage(kind: NotificationKind, alerts: readonly AlertState[], dashboardUrl: string): AlertMessage {
+export function alertMessage(kind: AlertMessage['kind'], alerts: readonly AlertState[], dashboardUrl: string): AlertMessage {
   const first = alerts[0];
   if (first === undefined) throw new Error('a message needs at least one alert');
   return {

@@ -20,6 +20,7 @@ const KIND_WORDS: Record<AlertMessage['kind'], string> = {
   repeat: 'still firing',
   resolved: 'resolved',
   escalation: 'ESCALATED',
+  digest: 'worklist digest',
 };
 
 const SEVERITY_WORDS: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING' };
@@ -60,15 +61,23 @@ export type AlertTopic = Severity | 'escalation' | 'clinician';
 
 /**
  * Where a message is paged: an escalation is an alert nobody took up on the first page, so it
- * goes to someone else (the secondary on-call), not again to the people who did not answer.
+ * goes to someone else (the secondary on-call), not again to the people who did not answer. The
+ * on-call's digest goes to the warning topic, whose subscribers take e-mail only.
  */
 export const alertTopicOf = (message: Pick<AlertMessage, 'kind' | 'severity' | 'clinician'>): AlertTopic => {
   if (message.kind === 'escalation') return 'escalation';
+  if (message.kind === 'digest' && message.clinician === undefined) return 'warning';
   return message.clinician === undefined ? message.severity : 'clinician';
 };
 
 /** The message attribute the clinicians' subscriptions filter on (`{"clinician": ["<id>"]}`). */
 export const CLINICIAN_ATTRIBUTE = 'clinician';
+
+/**
+ * The `severity` attribute of a clinician's message, which their SMS subscription filters on
+ * (`critical` only): a digest's is `digest`, so it reaches their e-mail and never their phone.
+ */
+export const severityAttribute = (message: Pick<AlertMessage, 'kind' | 'severity'>): string => (message.kind === 'digest' ? 'digest' : message.severity);
 
 export function snsPublication(message: AlertMessage): SnsPublication {
   const long = plainText(message);

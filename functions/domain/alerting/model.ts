@@ -21,9 +21,12 @@ export const subjectKey = (subject: Subject): string => `${subject.kind}:${subje
 /**
  * Where a rule's alerts go. `sns`: the topic of the alert's severity (its subscriptions page by
  * SMS and e-mail); `email`: an SES e-mail from the alert template; `dashboard`: the Redis alert
- * list of the severity and the live dashboard's pub/sub channel.
+ * list of the severity and the live dashboard's pub/sub channel; `digest`: the worklist tier,
+ * the next digest e-mail of each recipient (their clinicians, or the on-call route), at the time
+ * they chose. `sns` and `email` page now; a warning's page over its recipient's daily cap or in
+ * their quiet hours waits for their digest instead.
  */
-export const CHANNELS = ['sns', 'email', 'dashboard'] as const;
+export const CHANNELS = ['sns', 'email', 'dashboard', 'digest'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface Routing {
@@ -85,7 +88,8 @@ export interface Transition {
 
 /** One notification of one group of alerts, as every channel renders it. */
 export interface AlertMessage {
-  readonly kind: 'firing' | 'repeat' | 'resolved' | 'escalation';
+  /** `digest`: a recipient's worklist alerts of the day, sent at their digest time, never by SMS. */
+  readonly kind: 'firing' | 'repeat' | 'resolved' | 'escalation' | 'digest';
   readonly severity: Severity;
   readonly groupKey: string;
   readonly alerts: readonly {

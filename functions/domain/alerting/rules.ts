@@ -116,6 +116,9 @@ const HOUR_SEC = 3_600;
 type RoutingInput = z.input<typeof routingSchema>;
 const criticalRouting: RoutingInput = { channels: ['sns', 'email', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: HOUR_SEC, escalateAfterSec: 900 };
 const warningRouting: RoutingInput = { channels: ['sns', 'dashboard'], groupBy: ['rule'], repeatIntervalSec: 4 * HOUR_SEC };
+// The second tier: a safety finding that needs a clinician today, not now, goes to their worklist
+// (the alerts API and the dashboard) and their next digest e-mail; no page, so no escalation.
+const worklistRouting: RoutingInput = { channels: ['dashboard', 'digest'], groupBy: ['rule'], repeatIntervalSec: 24 * HOUR_SEC };
 const safety = { labels: { category: 'safety' }, subject: 'user', match: {} } as const;
 // A series judged each minute goes in and out of anomalous as it hovers at the edge: ten quiet
 // minutes end its alert, and a relapse within them is the same alert, not a new page.
@@ -153,7 +156,7 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     kind: 'threshold',
     description: 'PHQ-9 item 9 (thoughts of self-harm) above 0',
     severity: 'critical',
-    routing: criticalRouting,
+    routing: worklistRouting,
     signal: 'phq9.item9',
     op: '>',
     value: 0,
@@ -165,7 +168,7 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     kind: 'rate_of_change',
     description: 'PHQ-9 score up by 5 or more since the previous assessment',
     severity: 'warning',
-    routing: warningRouting,
+    routing: worklistRouting,
     signal: 'phq9.score',
     op: '>=',
     value: 5,
@@ -178,7 +181,7 @@ const DEFAULT_RULE_INPUTS: readonly AlertRuleInput[] = [
     kind: 'absence',
     description: 'A user flagged at risk has started no session for 7 days',
     severity: 'warning',
-    routing: warningRouting,
+    routing: worklistRouting,
     signal: 'session.started',
     forSec: 7 * DAY_SEC,
     scope: 'at_risk',

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ALERT_STATUSES, NOTIFICATION_STATUSES, alertQuerySchema, type Alert } from '../alerting/alert';
 import { CHANNELS, SEVERITIES } from '../alerting/model';
 import { DEFAULT_RULES, alertRulesDocumentSchema } from '../alerting/rules';
+import { clinicianIdSchema } from '../alerting/caseload';
+import { recipientPreferencesSchema } from '../alerting/recipient';
 import { silenceInputSchema, type Silence } from '../alerting/silence';
 import { anomalyQuerySchema, type AnomalyView } from '../anomaly/anomaly-query';
 import { DETECTORS } from '../anomaly/watched-series';
@@ -163,6 +165,27 @@ export function registerMonitoring(registry: OpenAPIRegistry, routes: RouteTable
     request: { body: { required: true, content: { 'application/json': { schema: alertRules } } } },
     responses: { 200: rulesAnswer },
     errors: ['malformed_json', 'body_not_object', 'invalid_request'],
+  });
+
+  const clinicianParams = z.object({ clinicianId: clinicianIdSchema.meta({ param: { description: "The clinician's id: the `sub` of their tokens.", example: 'clinician-7' } }) });
+  const preferences = recipientPreferencesSchema.meta({ id: 'AlertingPreferences' });
+  const preferencesExample = { timeZone: 'Europe/London', digestAt: '17:30', quietHours: { from: '21:00', to: '07:00' }, warningPagesPerDay: 5 };
+  route('GET /v1/clinicians/{clinicianId}/preferences', {
+    operationId: 'getAlertingPreferences',
+    summary: "A clinician's digest time, quiet hours and daily cap of warning pages (the defaults until set); a clinician reads only their own",
+    tags,
+    request: { params: clinicianParams },
+    responses: { 200: { description: 'The preferences in force.', content: { 'application/json': { schema: preferences, example: preferencesExample } } } },
+    errors: ['invalid_parameter'],
+  });
+  route('PUT /v1/clinicians/{clinicianId}/preferences', {
+    operationId: 'putAlertingPreferences',
+    summary:
+      "Set a clinician's alerting preferences: the wall-clock time of their daily digest of worklist alerts, and the quiet hours and daily cap after which warning pages wait for that digest (never critical ones); a clinician sets only their own",
+    tags,
+    request: { params: clinicianParams, body: { required: true, content: { 'application/json': { schema: preferences, example: preferencesExample } } } },
+    responses: { 200: { description: 'The preferences now in force; the next digest moves to the new time.', content: { 'application/json': { schema: preferences, example: preferencesExample } } } },
+    errors: ['malformed_json', 'body_not_object', 'invalid_request', 'invalid_body', 'invalid_parameter'],
   });
 
   route('GET /v1/silences', {

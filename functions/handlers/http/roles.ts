@@ -46,6 +46,9 @@ export const ROUTES = {
   'GET /v1/audit': { handler: 'privacy', roles: ['admin'] },
   // Who sees whose alerts is an administrator's decision; the ids are pseudonymised as consent's are.
   'PUT /v1/clinicians/{clinicianId}/users': { handler: 'privacy', roles: ['admin'], audit: 'configure', auditDetails: ['clinician', 'users'] },
+  // A clinician reads and sets their own (the handler refuses another's); an administrator anyone's.
+  'GET /v1/clinicians/{clinicianId}/preferences': { handler: 'alerts', roles: ['admin', 'clinician'] },
+  'PUT /v1/clinicians/{clinicianId}/preferences': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'configure', auditDetails: ['clinician'] },
   // Alerts name pseudonymous users: a read is audited like any read of health data.
   'GET /v1/alerts': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'read', auditDetails: ['status', 'severity', 'count'] },
   'POST /v1/alerts/{id}/ack': { handler: 'alerts', roles: ['admin', 'clinician'], audit: 'configure', auditDetails: ['id'] },

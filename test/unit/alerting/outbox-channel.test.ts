@@ -37,12 +37,13 @@ describe('OutboxChannel', () => {
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as OutboxEntry);
     const critical = snsPublication(message('critical'));
     expect(lines).toEqual([
-      { channel: 'sns', severity: 'critical', topic: 'critical', subject: critical.Subject, message: critical.Message },
+      { channel: 'sns', kind: 'firing', severity: 'critical', topic: 'critical', subject: critical.Subject, message: critical.Message },
       { channel: 'email', severity: 'critical', templateData: emailTemplateData(message('critical')) },
-      { channel: 'sns', severity: 'warning', topic: 'warning', subject: snsPublication(message('warning')).Subject, message: snsPublication(message('warning')).Message },
+      { channel: 'sns', kind: 'firing', severity: 'warning', topic: 'warning', subject: snsPublication(message('warning')).Subject, message: snsPublication(message('warning')).Message },
       // An escalation pages the secondary on-call, not the critical topic that went unanswered.
       {
         channel: 'sns',
+        kind: 'escalation',
         severity: 'critical',
         topic: 'escalation',
         subject: snsPublication(message('critical', 'escalation')).Subject,

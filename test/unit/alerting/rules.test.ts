@@ -96,11 +96,16 @@ describe('DEFAULT_RULES', () => {
     for (const id of ['crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']) {
       expect(byId.get(id)).toMatchObject({ kind: 'anomaly', subject: 'series', severity: 'warning', direction: 'spike', labels: { category: 'operations' } });
     }
-    for (const id of ['crisis-signal', 'emotional-state-crisis', 'phq9-item9']) {
+    // Two tiers: a crisis pages now and escalates; the other safety findings go to the worklist and the digest, never paged or escalated.
+    for (const id of ['crisis-signal', 'emotional-state-crisis']) {
       expect(byId.get(id)).toMatchObject({ severity: 'critical', marksAtRisk: true, routing: { channels: ['sns', 'email', 'dashboard'], repeatIntervalSec: 3600, escalateAfterSec: 900 } });
     }
-    expect(byId.get('phq9-rise')).toMatchObject({ kind: 'rate_of_change', severity: 'warning', routing: { channels: ['sns', 'dashboard'], repeatIntervalSec: 14_400 } });
-    expect(byId.get('at-risk-no-session')).toMatchObject({ kind: 'absence', scope: 'at_risk', forSec: 7 * 86_400 });
+    const worklist = { channels: ['dashboard', 'digest'], repeatIntervalSec: 86_400 };
+    expect(byId.get('phq9-item9')).toMatchObject({ severity: 'critical', marksAtRisk: true, routing: worklist });
+    expect(byId.get('phq9-item9')!.routing.escalateAfterSec).toBeUndefined();
+    expect(byId.get('phq9-rise')).toMatchObject({ kind: 'rate_of_change', severity: 'warning', routing: worklist });
+    expect(byId.get('at-risk-no-session')).toMatchObject({ kind: 'absence', scope: 'at_risk', forSec: 7 * 86_400, routing: worklist });
+    for (const id of ['crisis-signals-surge', 'ingest-errors-surge', 'ingest-slow']) expect(byId.get(id)).toMatchObject({ routing: { channels: ['sns', 'dashboard'] } });
     // A stalled detect consumer pages like a crisis, at the stack's detect iterator-age alarm limit.
     expect(byId.get('detect-lag')).toMatchObject({ kind: 'threshold', subject: 'series', severity: 'critical', signal: 'stream.lag_seconds', match: { consumer: 'detect' }, op: '>', value: 30, routing: { channels: ['sns', 'email', 'dashboard'] } });
   });

@@ -72,6 +72,7 @@ describe('retention', () => {
     const alerts = { purgeResolvedBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 6) };
     const conditions = { purgeIdleBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 8) };
     const interventions = { purgeBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 3) };
+    const recipients = { purgeBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 2) };
     const purge = makePurge({
       rollups: rollups as unknown as RollupStore,
       audit,
@@ -80,13 +81,14 @@ describe('retention', () => {
       alerts,
       conditions,
       interventions,
+      recipients,
       policy: DEFAULT_RETENTION,
       clock: { now: () => now },
       logger: jsonLogger('test', 'info', (line) => lines.push(line)),
     });
-    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9, alerts: 6, conditions: 8, interventions: 3 });
-    // Resolved alerts, idle conditions and interventions go after their year, all at the same cutoff.
-    expect(alertCutoffs).toEqual([0, 1, 2].map(() => new Date(now.getTime() - 365 * 86_400_000)));
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9, alerts: 6, conditions: 8, interventions: 3, digests: 2 });
+    // Resolved alerts, idle conditions, interventions and digests go after their year, all at the same cutoff.
+    expect(alertCutoffs).toEqual([0, 1, 2, 3].map(() => new Date(now.getTime() - 365 * 86_400_000)));
     // The ingest minutes go with the hour rows: the operational report reads both for its days.
     expect(minuteCutoffs).toEqual([new Date(purgeCutoffs(DEFAULT_RETENTION, now).hourRollups)]);
     expect(reportCutoffs).toEqual([new Date(now.getTime() - 365 * 86_400_000)]);
@@ -106,12 +108,13 @@ describe('retention', () => {
       alerts: { purgeResolvedBefore: async () => (steps.push('alerts'), 0) },
       conditions: { purgeIdleBefore: async () => (steps.push('conditions'), 0) },
       interventions: { purgeBefore: async () => (steps.push('interventions'), 0) },
+      recipients: { purgeBefore: async () => (steps.push('digests'), 0) },
       policy: DEFAULT_RETENTION,
       compact: async () => void steps.push('compact'),
       clock: { now: () => new Date('2026-11-25T12:00:00Z') },
       logger: jsonLogger('test', 'silent'),
     });
     await purge();
-    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'alerts', 'conditions', 'interventions', 'compact']);
+    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'alerts', 'conditions', 'interventions', 'digests', 'compact']);
   });
 });
