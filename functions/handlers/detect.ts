@@ -10,7 +10,7 @@ import { parseEnv } from '../config/env';
 import { eventBridgeClient } from '../adapters/aws/clients';
 import { EventBridgeInterventions } from '../adapters/aws/eventbridge-interventions';
 import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
-import { makeRecommend } from '../use-cases/interventions';
+import { makeFollowUps, makeRecommend } from '../use-cases/interventions';
 import { notifyingFunction } from './monitoring-parts';
 
 /** Safety signals of events that arrived later than the live horizon: history, watched by no rule. A count, no subject. */
@@ -40,7 +40,8 @@ export const handler = logger.around(
     const metrics = emfMetrics(METRICS_NAMESPACE, 'detect');
     const { INTERVENTION_BUS_NAME } = parseEnv(detectEnv);
     const { rules, alerts, db, clock, sleep } = await notifyingFunction(logger, metrics);
-    const recommend = makeRecommend({ store: new SqlInterventionStore(db), sender: new EventBridgeInterventions(eventBridgeClient(), INTERVENTION_BUS_NAME), clock, sleep, logger, metrics });
-    return makeDetectHandler({ detect: makeDetect({ rules, alerts, recommend }), logger, keys: recordKeyStore(), metrics });
+    const interventions = new SqlInterventionStore(db);
+    const recommend = makeRecommend({ store: interventions, sender: new EventBridgeInterventions(eventBridgeClient(), INTERVENTION_BUS_NAME), clock, sleep, logger, metrics });
+    return makeDetectHandler({ detect: makeDetect({ rules, alerts, recommend, followUp: makeFollowUps(interventions) }), logger, keys: recordKeyStore(), metrics });
   }),
 );

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { effectivenessQuerySchema, effectivenessWeeks, releaseEffectiveness } from '../domain/alerting/intervention-effectiveness';
+import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
+import type { InterventionStore } from '../ports/interventions';
 import type { Logger } from '../adapters/log';
 import { lambdaLogger } from '../adapters/aws/lambda-logger';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
@@ -56,6 +59,7 @@ export interface QueryHandlerDeps {
   readonly patterns: Pick<PatternStore, 'latest'>;
   readonly audit: AuditLog;
   readonly predictions: OutcomePredictionStore;
+  readonly interventions: Pick<InterventionStore, 'effectiveness'>;
   readonly k: number;
   /** Days hour rollups are kept; when given, local calendars older than that are refused, not answered short. */
   readonly hourRollupDays?: number;
@@ -121,6 +125,22 @@ async function getPredictions(deps: QueryHandlerDeps, event: HttpEvent): Promise
   return json(200, { model, ...released }, { 'cache-control': 'no-store' });
 }
 
+/** GET /v1/interventions/effectiveness: per UTC week and intervention type, each withheld under k users. */
+async function getInterventionEffectiveness(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
+  onlyParameters(event, ['from', 'to']);
+  const parsed = effectivenessQuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const parameter = String(issue.path[0]);
+    throw badRequest('invalid_parameter', `${parameter}: ${issueMessage(issue)}`, { parameter });
+  }
+  const weeks = effectivenessWeeks(parsed.data, deps.clock.now());
+  if ('error' in weeks) throw badRequest('invalid_parameter', `${weeks.parameter}: ${weeks.error}`, { parameter: weeks.parameter });
+  const answer = releaseEffectiveness(await deps.interventions.effectiveness(new Date(weeks.from), new Date(weeks.to)), weeks, deps.k);
+  noteForAudit(event, { from: answer.from, to: answer.to, count: answer.weeks.reduce((sum, week) => sum + week.types.length, 0) });
+  return json(200, answer, { 'cache-control': 'no-store' });
+}
+
 /** GET /v1/patterns: the newest fit's patterns of at least k users; the others listed as suppressed. */
 async function getPatterns(deps: QueryHandlerDeps, event: HttpEvent): Promise<HttpResult> {
   onlyParameters(event, ['kind']);
@@ -147,6 +167,7 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       ...reportRoutes(deps.reports),
       ...cohortRoutes(deps.cohorts),
       'GET /v1/predictions': (event) => getPredictions(deps, event),
+      'GET /v1/interventions/effectiveness': (event) => getInterventionEffectiveness(deps, event),
       'GET /v1/patterns': (event) => getPatterns(deps, event),
       'GET /openapi.json': async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: document }),
     },
@@ -183,6 +204,7 @@ export const handler = logger.around(
       patterns,
       audit: new SqlAuditLog(db),
       predictions: new SqlOutcomePredictionStore(db),
+      interventions: new SqlInterventionStore(db),
       k: config.K_ANONYMITY,
       hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
       clock: { now: () => new Date() },

@@ -10,7 +10,7 @@ import { SqlInterventionStore } from '../adapters/pg/sql-intervention-store';
 import { WebhookInterventions } from '../adapters/webhook-interventions';
 import { OutboxInterventions } from '../adapters/local/outbox-interventions';
 import type { InterventionSender } from '../ports/interventions';
-import { makeRecommend } from '../use-cases/interventions';
+import { makeFollowUps, makeRecommend } from '../use-cases/interventions';
 import { SesChannel, ensureAlertTemplate } from '../adapters/aws/ses-channel';
 import { SnsChannel, ensureAlertTopics } from '../adapters/aws/sns-channel';
 import { DashboardChannel } from '../adapters/dashboard-channel';
@@ -120,12 +120,22 @@ export async function startDetectConsumer(
   },
 ): Promise<DetectConsumer> {
   const { config, streaming, stream, keys, metrics, closers, logger } = options;
+  const interventions = new SqlInterventionStore(options.safety);
   const poller = new StreamPoller({
     consumer: STREAM_CONSUMERS.detect,
     reader: stream,
     checkpoints: new SqlCheckpointStore(streaming),
     deadLetters: await openDeadLetters(config, streaming, 'detect', logger),
-    handler: makeDetectHandler({ detect: makeDetect({ ...(await notifyingParts(options)), recommend: makeRecommend({ store: new SqlInterventionStore(options.safety), sender: await interventionSender(config), clock: systemClock, sleep, logger, metrics }) }), logger, keys, metrics }),
+    handler: makeDetectHandler({
+      detect: makeDetect({
+        ...(await notifyingParts(options)),
+        recommend: makeRecommend({ store: interventions, sender: await interventionSender(config), clock: systemClock, sleep, logger, metrics }),
+        followUp: makeFollowUps(interventions),
+      }),
+      logger,
+      keys,
+      metrics,
+    }),
     ...DETECT_MAPPING,
     clock: systemClock,
     sleep,

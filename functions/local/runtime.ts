@@ -291,6 +291,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     patterns,
     audit,
     predictions: new SqlOutcomePredictionStore(analytics),
+    interventions: new SqlInterventionStore(analytics),
     k: config.K_ANONYMITY,
     hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS,
     clock: systemClock,

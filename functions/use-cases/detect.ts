@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../domain/events/schema';
 import type { Signal, Transition } from '../domain/alerting/model';
 import { arrivedLive, signalsOfEvent } from '../domain/alerting/signals';
-import type { Recommend } from './interventions';
+import type { FollowUps, Recommend } from './interventions';
 
 /** What detect and monitor need of the rules engine and of the alert manager. */
 export interface SignalRules {
@@ -34,8 +34,10 @@ export type Detect = (events: readonly StoredEvent[]) => Promise<DetectResult>;
  * pages nor leaves a condition holding, flagged at risk or firing that a later live signal would
  * then not change. A rule that intervenes sends the app its recommendation beside the alert, not
  * after it: the alert's notifications may take seconds of retries, and the person is in the app now.
+ * Last, the watched events' follow-ups (completions, mood reports) close earlier recommendations'
+ * loops for the effectiveness figures.
  */
-export function makeDetect(deps: { readonly rules: SignalRules; readonly alerts: TransitionSink; readonly recommend?: Recommend }): Detect {
+export function makeDetect(deps: { readonly rules: SignalRules; readonly alerts: TransitionSink; readonly recommend?: Recommend; readonly followUp?: FollowUps }): Detect {
   return async function detect(events) {
     const watched = events.filter((event) => event.safety === true);
     const signals: Signal[] = [];
@@ -51,11 +53,16 @@ export function makeDetect(deps: { readonly rules: SignalRules; readonly alerts:
       if (event.channelToken !== undefined) channelTokens.set(event.eventId, event.channelToken);
     }
     const transitions = signals.length > 0 ? await deps.rules.observe(signals) : [];
-    if (transitions.length === 0) return { watched: watched.length, signals: signals.length, history, transitions: 0, interventions: 0 };
     // Both run to their end before a failure of either fails the batch.
-    const [applied, recommended] = await Promise.allSettled([deps.alerts.apply(transitions), deps.recommend ? deps.recommend(transitions, channelTokens) : 0]);
+    const [applied, recommended] = await Promise.allSettled([
+      transitions.length > 0 ? deps.alerts.apply(transitions) : undefined,
+      transitions.length > 0 && deps.recommend ? deps.recommend(transitions, channelTokens) : 0,
+    ]);
     if (applied.status === 'rejected') throw applied.reason;
     if (recommended.status === 'rejected') throw recommended.reason;
+    // After the pages and the batch's recommendations: a completion in the batch can follow one of
+    // them, and this bookkeeping holds no page back.
+    await deps.followUp?.(watched);
     const interventions = recommended.value;
     return { watched: watched.length, signals: signals.length, history, transitions: transitions.length, interventions };
   };

@@ -1,5 +1,7 @@
 import type { Logger } from '../adapters/log';
 import { interventionMessage, recommendationId } from '../domain/alerting/intervention';
+import { followUpsOf } from '../domain/alerting/intervention-effectiveness';
+import type { StoredEvent } from '../domain/events/schema';
 import { subjectKey, type Intervene, type Transition } from '../domain/alerting/model';
 import type { Clock, Metrics, Sleep } from '../ports';
 import type { InterventionRecord, InterventionSender, InterventionStatus, InterventionStore } from '../ports/interventions';
@@ -14,7 +16,7 @@ export const INTERVENTIONS_METRIC = 'interventions_recommended_total';
 const SEND_RETRY = { attempts: 3, firstDelayMs: 200 } as const;
 
 export interface RecommendDeps {
-  readonly store: InterventionStore;
+  readonly store: Pick<InterventionStore, 'record'>;
   readonly sender: InterventionSender;
   readonly clock: Clock;
   readonly sleep: Sleep;
@@ -83,4 +85,11 @@ export function makeRecommend(deps: RecommendDeps): Recommend {
     const statuses = await Promise.all(due.map((item) => recommendOne(item, channelTokens.get(item.eventId))));
     return statuses.filter((status) => status === 'sent').length;
   };
+}
+
+/** Detect's closing of the loops its watched events close: the app's completions and the people's mood reports. */
+export type FollowUps = (events: readonly StoredEvent[]) => Promise<void>;
+
+export function makeFollowUps(store: Pick<InterventionStore, 'followUp'>): FollowUps {
+  return (events) => store.followUp(followUpsOf(events));
 }

@@ -9,6 +9,7 @@ import type { OperationalMinuteHistory } from '../ports/anomalies';
 import type { AlertStore, RecipientStore } from '../ports/alerts';
 import type { ConditionStore } from '../ports/alert-rules';
 import type { InterventionStore } from '../ports/interventions';
+import { MOOD_WINDOW_MS } from '../domain/alerting/intervention-effectiveness';
 
 export interface PurgeDeps {
   readonly rollups: RollupStore;
@@ -20,7 +21,7 @@ export interface PurgeDeps {
   readonly alerts: Pick<AlertStore, 'purgeResolvedBefore'>;
   readonly conditions: Pick<ConditionStore, 'purgeIdleBefore'>;
   /** Kept as long as alerts: each is the other half of a rule's firing. */
-  readonly interventions: Pick<InterventionStore, 'purgeBefore'>;
+  readonly interventions: Pick<InterventionStore, 'purgeBefore' | 'forgetMoodsBefore'>;
   /** Digests sent and warning pages counted: kept as long as the alerts they were of. */
   readonly recipients: Pick<RecipientStore, 'purgeBefore'>;
   readonly policy: RetentionPolicy;
@@ -32,8 +33,9 @@ export interface PurgeDeps {
 
 /** Deletes what the retention policy no longer keeps (scheduled daily in AWS, hourly locally, and soon after the local runtime starts). */
 export function makePurge(deps: PurgeDeps) {
-  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number; interventions: number; digests: number }> {
-    const cutoffs = purgeCutoffs(deps.policy, deps.clock.now());
+  return async function purge(): Promise<PurgeResult & { auditEntries: number; reports: number; operationalMinutes: number; alerts: number; conditions: number; interventions: number; moods: number; digests: number }> {
+    const now = deps.clock.now();
+    const cutoffs = purgeCutoffs(deps.policy, now);
     const expiredReports = await deps.reports.index.purgeBefore(new Date(cutoffs.reports));
     for (const key of expiredReports) await deps.reports.objects?.delete(key);
     const result = {
@@ -44,6 +46,8 @@ export function makePurge(deps: PurgeDeps) {
       alerts: await deps.alerts.purgeResolvedBefore(new Date(cutoffs.alerts)),
       conditions: await deps.conditions.purgeIdleBefore(new Date(cutoffs.alerts)),
       interventions: await deps.interventions.purgeBefore(new Date(cutoffs.alerts)),
+      // A last mood is kept only while it can still be a mood before: a week.
+      moods: await deps.interventions.forgetMoodsBefore(new Date(now.getTime() - MOOD_WINDOW_MS)),
       digests: await deps.recipients.purgeBefore(new Date(cutoffs.alerts)),
     };
     await deps.compact?.();

@@ -169,6 +169,12 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
   },
   // No model is trained in this runtime: the read is audited all the same.
   'GET /v1/predictions': { method: 'GET', path: '/v1/predictions?cohort=all', role: 'analyst', details: { cohort: 'all', model: null, count: 0 } },
+  'GET /v1/interventions/effectiveness': {
+    method: 'GET',
+    path: '/v1/interventions/effectiveness?from=2026-11-10T00:00:00Z&to=2026-11-17T00:00:00Z',
+    role: 'analyst',
+    details: { from: '2026-11-09T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z', count: 0 },
+  },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',

@@ -75,8 +75,8 @@ function expectErased(result: Awaited<ReturnType<typeof eraseAndScan>>, after: s
     // The alert, the conditions of the rules that watched the user's signals, the feed entry.
     ['postgresql', 1],
     ['postgresql', expect.any(Number)],
-    // The record of the crisis signal's intervention (its event carried no channel token).
-    ['postgresql', 1],
+    // The record of the crisis signal's intervention (its event carried no channel token), and the user's last mood.
+    ['postgresql', 2],
     ['live store', 1],
     ['record keys', 1],
     ['event stream', 4],

@@ -72,6 +72,43 @@ describe('interventions through the local runtime (embedded: the outbox)', () =>
   });
 });
 
+describe('the effectiveness of interventions through the local runtime', () => {
+  const K = 2;
+  let app: TestRuntime;
+
+  beforeAll(async () => {
+    app = await startTestRuntime({ K_ANONYMITY: String(K) });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it("counts a recommendation the app followed with the intervention completed, and the mood change after it, once k users' are in", async () => {
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const loop = (userId: string, completion: string) => [
+      makeEvent({ userId, occurredAt: minutesAgo(40), attributes: { valence: -0.5, arousal: 0.6 } }, 'mood.reported'),
+      { ...crisis(userId, token(userId)), occurredAt: minutesAgo(30) },
+      makeEvent({ userId, occurredAt: minutesAgo(20), attributes: { interventionType: 'crisis_support', urgency: 'crisis', completion } }, 'intervention.delivered'),
+      makeEvent({ userId, occurredAt: minutesAgo(10), attributes: { valence: 0.1, arousal: 0.4 } }, 'mood.reported'),
+    ];
+    const effectiveness = async () =>
+      ((await app.request('GET', '/v1/interventions/effectiveness')).body.weeks as { types: { interventionType: string }[] }[]).flatMap((week) => week.types);
+    for (const userId of ['followed-1', 'followed-2', 'skipped-1']) await app.request('PUT', `/v1/consent/${userId}`, { body: WATCHED });
+
+    await send(app, loop('followed-1', 'completed'));
+    // One user is fewer than k: the week's crisis support is withheld.
+    expect(await effectiveness()).toEqual([{ interventionType: 'crisis_support', suppressed: true }]);
+
+    await send(app, [...loop('followed-2', 'completed'), ...loop('skipped-1', 'skipped')]);
+
+    expect(await effectiveness()).toEqual([
+      { interventionType: 'crisis_support', users: 3, recommended: 3, sent: 3, followed: 2, followedShare: 2 / 3, moodChange: { users: 2, mean: expect.closeTo(0.6, 9) } },
+    ]);
+    const bad = await app.request('GET', '/v1/interventions/effectiveness?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z');
+    expect([bad.status, bad.body.error.details]).toEqual([400, { parameter: 'from' }]);
+  });
+});
+
 describe('interventions through the local runtime (the app’s webhook)', () => {
   const SECRET = 'app-webhook-secret-'.padEnd(40, 'z');
   let app: TestRuntime;

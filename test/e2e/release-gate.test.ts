@@ -35,6 +35,20 @@ function csvRecords(text: string): Promise<Record<string, string>[]> {
   });
 }
 
+/** A user rule that recommends a breathing exercise on a very low mood: what the effectiveness row of k users is made of. */
+const LOW_MOOD_RULE = {
+  id: 'low-mood',
+  kind: 'threshold',
+  description: 'A very low mood',
+  severity: 'warning',
+  subject: 'user',
+  signal: 'mood.valence',
+  op: '<',
+  value: -0.5,
+  routing: { channels: ['dashboard'], groupBy: ['rule'], repeatIntervalSec: 3600 },
+  intervene: { interventionType: 'breathing', urgency: 'standard' },
+};
+
 type Check = (app: TestRuntime) => Promise<{ smallSuppressed: boolean; largeShown: boolean }>;
 const researchExport = (app: TestRuntime, metric: string) =>
   app.request('POST', '/v1/research/exports', { body: { metric, from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString(), epsilon: 0.1 } });
@@ -97,6 +111,23 @@ const RELEASES: Partial<Record<RouteKey, Check>> = {
     return {
       smallSuppressed: line('assessment.score').endsWith(',k_anonymity') && thisPeriod('assessment.completed')?.['status'] === 'suppressed' && thisPeriod('assessment.completed')?.['value'] === '',
       largeShown: /^mood\.valence,-?\d+,/.test(line('mood.valence')) && thisPeriod('All events')?.['value'] === String(3 * K - 2),
+    };
+  },
+  // Last: its events change what the routes above would read. Android's k - 1 get crisis support
+  // recommended (the default crisis rule), iOS's k a breathing exercise (LOW_MOOD_RULE).
+  'GET /v1/interventions/effectiveness': async (app) => {
+    const now = new Date().toISOString();
+    const events = [
+      ...Array.from({ length: K - 1 }, (_, i) => makeEvent({ userId: `android-person-${i}`, occurredAt: now, attributes: { severity: 'imminent', source: 'self_report' } }, 'crisis.signal')),
+      ...Array.from({ length: K }, (_, i) => makeEvent({ userId: `ios-person-${i}`, occurredAt: now, attributes: { valence: -0.8, arousal: 0.7 } }, 'mood.reported')),
+    ];
+    await app.request('POST', '/v1/events', { body: { events } });
+    await app.runtime.detect();
+    const answer = await app.request('GET', '/v1/interventions/effectiveness');
+    const types = (answer.body.weeks as { types: { interventionType: string; suppressed?: true; users?: number }[] }[]).at(-1)!.types;
+    return {
+      smallSuppressed: JSON.stringify(types.find((row) => row.interventionType === 'crisis_support')) === JSON.stringify({ interventionType: 'crisis_support', suppressed: true }),
+      largeShown: types.find((row) => row.interventionType === 'breathing')?.users === K,
     };
   },
 };
@@ -186,6 +217,8 @@ describe('the release gate on every route that releases aggregates', () => {
 
   beforeAll(async () => {
     app = await startTestRuntime({ K_ANONYMITY: String(K) });
+    // Before any event: detect reads the rules through a cache of a few seconds.
+    await app.request('PUT', '/v1/alert-rules', { body: { rules: [LOW_MOOD_RULE] } });
     const events = [...moods('android', K - 1), ...moods('ios', K)];
     const assessments = events.filter((event) => String(event['userId']).startsWith('android')).map((event) => makeEvent({ userId: event['userId'], occurredAt: at.toISOString() }, 'assessment.completed'));
     await app.consent(events.map((event) => String(event['userId'])), { analytics: true, research: true, safety_monitoring: true });

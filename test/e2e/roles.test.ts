@@ -34,6 +34,7 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
   },
   'GET /v1/privacy/budget': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/privacy/budget' },
   'GET /v1/predictions': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/predictions?cohort=all' },
+  'GET /v1/interventions/effectiveness': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/interventions/effectiveness' },
   'GET /v1/patterns': { allowed: ['admin', 'analyst'], method: 'GET', path: '/v1/patterns' },
   'POST /v1/reports': {
     allowed: ['admin', 'analyst'],

@@ -4,6 +4,7 @@ import { ALERT_STATUSES, NOTIFICATION_STATUSES, alertQuerySchema, type Alert } f
 import { CHANNELS, SEVERITIES } from '../alerting/model';
 import { DEFAULT_RULES, alertRulesDocumentSchema } from '../alerting/rules';
 import { clinicianIdSchema } from '../alerting/caseload';
+import { effectivenessQuerySchema, type EffectivenessAnswer } from '../alerting/intervention-effectiveness';
 import { recipientPreferencesSchema } from '../alerting/recipient';
 import { silenceInputSchema, type Silence } from '../alerting/silence';
 import { anomalyQuerySchema, type AnomalyView } from '../anomaly/anomaly-query';
@@ -123,6 +124,42 @@ const anomalyExample: AnomalyView = {
 
 const idParams = (what: string) => z.object({ id: z.uuid().meta({ param: { description: `The ${what} id (a lowercase UUID).`, example: ALERT_ID } }) });
 
+const moodChange = z.union([z.object({ users: z.number().int().min(1), mean: z.number().min(-2).max(2) }), z.object({ suppressed: z.literal(true) })]);
+const effectivenessRow = z.union([
+  z.object({ interventionType: z.string(), suppressed: z.literal(true) }),
+  z.object({
+    interventionType: z.string(),
+    users: z.number().int().min(1).meta({ description: 'Distinct users recommended this type this week: at least k, or the row is suppressed.' }),
+    recommended: z.number().int().min(0),
+    sent: z.number().int().min(0).meta({ description: 'Recommendations the app received.' }),
+    followed: z.number().int().min(0).meta({ description: 'Of those sent, followed within 24 h by the intervention completed (a check-in: by a mood check-in).' }),
+    followedShare: z.number().min(0).max(1).nullable(),
+    moodChange: moodChange.meta({ description: 'Mood valence (-1 to 1) from the last report in the week before the recommendation to the first in the week after the intervention, mean over followed recommendations; suppressed under k users.' }),
+  }),
+]);
+const effectivenessAnswer = z.object({
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
+  interval: z.literal('week'),
+  k: z.number().int().min(1),
+  weeks: z.array(z.object({ start: z.iso.datetime(), types: z.array(effectivenessRow) })),
+}) satisfies z.ZodType<EffectivenessAnswer>;
+const effectivenessExample: EffectivenessAnswer = {
+  from: '2026-11-09T00:00:00.000Z',
+  to: '2026-11-16T00:00:00.000Z',
+  interval: 'week',
+  k: 10,
+  weeks: [
+    {
+      start: '2026-11-09T00:00:00.000Z',
+      types: [
+        { interventionType: 'check_in', users: 41, recommended: 44, sent: 40, followed: 29, followedShare: 0.725, moodChange: { users: 22, mean: 0.12 } },
+        { interventionType: 'crisis_support', suppressed: true },
+      ],
+    },
+  ],
+};
+
 /** Registers the monitoring routes. */
 export function registerMonitoring(registry: OpenAPIRegistry, routes: RouteTable, security: RouteConfig['security']): void {
   const route = (routeKey: string, document: Parameters<typeof registerRoute>[3]) => registerRoute(registry, routes, routeKey, document, security);
@@ -186,6 +223,21 @@ export function registerMonitoring(registry: OpenAPIRegistry, routes: RouteTable
     request: { params: clinicianParams, body: { required: true, content: { 'application/json': { schema: preferences, example: preferencesExample } } } },
     responses: { 200: { description: 'The preferences now in force; the next digest moves to the new time.', content: { 'application/json': { schema: preferences, example: preferencesExample } } } },
     errors: ['malformed_json', 'body_not_object', 'invalid_request', 'invalid_body', 'invalid_parameter'],
+  });
+
+  route('GET /v1/interventions/effectiveness', {
+    operationId: 'getInterventionEffectiveness',
+    summary: 'Whether the interventions detect recommends help: per UTC week and intervention type, the share followed and the mood change after, each week and type withheld under k users',
+    tags,
+    request: { query: effectivenessQuerySchema },
+    responses: {
+      200: {
+        description: 'The asked range widened to whole weeks (Monday 00:00 UTC; the last four by default). Only whole buckets are released and no totals, so no answer can be differenced into a small group.',
+        headers: NO_STORE,
+        content: { 'application/json': { schema: effectivenessAnswer, example: effectivenessExample } },
+      },
+    },
+    errors: ['invalid_parameter'],
   });
 
   route('GET /v1/silences', {

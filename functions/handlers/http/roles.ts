@@ -60,6 +60,7 @@ export const ROUTES = {
   'DELETE /v1/silences/{id}': { handler: 'alerts', roles: ['admin'], audit: 'configure', auditDetails: ['id'] },
   'GET /v1/patterns': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['kind', 'version', 'count'] },
   'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'series', 'limit', 'count'] },
+  'GET /v1/interventions/effectiveness': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'count'] },
   'GET /v1/predictions': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['cohort', 'model', 'count'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
 } as const satisfies Record<string, RouteSpec>;

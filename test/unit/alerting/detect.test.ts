@@ -132,4 +132,20 @@ describe('detect: history is not live', () => {
     await expect(failing([crisis(late(60_000, T0))])).rejects.toThrow('the interventions store did not answer');
     expect(fired()).toEqual(['crisis-signal firing']);
   });
+
+  it("gives the follow-ups the watched users' events after the batch's recommendations are kept, and also when nothing fires", async () => {
+    const steps: string[] = [];
+    const followed = makeDetect({
+      rules: engine,
+      alerts: { apply: async (transitions) => void applied.push(...transitions) },
+      recommend: async () => (steps.push('recommended'), 1),
+      followUp: async (events) => void steps.push(`followed up ${events.length}`),
+    });
+    const { safety: _safety, ...unwatched } = crisis(late(60_000, T0));
+
+    await followed([crisis(late(60_000, T0)), unwatched]);
+    await followed([{ ...stored(late(60_000, T0), { type: 'crisis.signal', attributes: { severity: 'low', source: 'self_report' } }), subject: 'f'.repeat(64) }]);
+
+    expect(steps).toEqual(['recommended', 'followed up 1', 'followed up 1']);
+  });
 });

@@ -13,7 +13,7 @@ const quietRule: RuleRef = { id: 'phq9-item9', severity: 'critical', labels: {},
 
 const firing = (rule: RuleRef, eventId: string, extra: Partial<Transition> = {}): Transition => ({ state: 'firing', rule, subject: USER, at: AT, summary: 'fired', eventId, ...extra });
 
-class MemoryInterventions implements InterventionStore {
+class MemoryInterventions implements Pick<InterventionStore, 'record' | 'ofSubject'> {
   readonly records = new Map<string, InterventionRecord>();
   async record(intervention: InterventionRecord): Promise<boolean> {
     if (this.records.has(intervention.id)) return false;
@@ -22,12 +22,6 @@ class MemoryInterventions implements InterventionStore {
   }
   async ofSubject(subject: string) {
     return [...this.records.values()].filter((record) => record.subject === subject);
-  }
-  async eraseSubject() {
-    return 0;
-  }
-  async purgeBefore() {
-    return 0;
   }
 }
 

@@ -50,7 +50,7 @@ describe('the query handler behind a Lambda function URL (the LocalStack variant
     budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
     patterns: { latest: unused },
-    audit, predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused }, k: 10, clock: { now: () => new Date('2026-11-25T10:00:00Z') }, logger, verifyBearer: hs256Verifier(SECRET) });
+    audit, predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused }, interventions: { effectiveness: unused }, k: 10, clock: { now: () => new Date('2026-11-25T10:00:00Z') }, logger, verifyBearer: hs256Verifier(SECRET) });
   const invoke = (event: HttpEvent) => handler(event, {} as Context);
 
   it('routes by path and answers a request whose token it verified itself', async () => {

@@ -41,6 +41,7 @@ const query = makeQueryHandler({
   patterns: { latest: unused },
   audit: new RecordingAuditLog(),
   predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused },
+  interventions: { effectiveness: unused },
   k: 10,
   clock,
   logger,

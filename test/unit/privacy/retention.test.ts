@@ -71,7 +71,8 @@ describe('retention', () => {
     const alertCutoffs: Date[] = [];
     const alerts = { purgeResolvedBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 6) };
     const conditions = { purgeIdleBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 8) };
-    const interventions = { purgeBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 3) };
+    const moodCutoffs: Date[] = [];
+    const interventions = { purgeBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 3), forgetMoodsBefore: async (cutoff: Date) => (moodCutoffs.push(cutoff), 4) };
     const recipients = { purgeBefore: async (cutoff: Date) => (alertCutoffs.push(cutoff), 2) };
     const purge = makePurge({
       rollups: rollups as unknown as RollupStore,
@@ -86,9 +87,11 @@ describe('retention', () => {
       clock: { now: () => now },
       logger: jsonLogger('test', 'info', (line) => lines.push(line)),
     });
-    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9, alerts: 6, conditions: 8, interventions: 3, digests: 2 });
+    expect(await purge()).toEqual({ idempotencyKeys: 5, minuteRows: 7, hourRows: 2, auditEntries: 4, reports: 2, operationalMinutes: 9, alerts: 6, conditions: 8, interventions: 3, moods: 4, digests: 2 });
     // Resolved alerts, idle conditions, interventions and digests go after their year, all at the same cutoff.
     expect(alertCutoffs).toEqual([0, 1, 2, 3].map(() => new Date(now.getTime() - 365 * 86_400_000)));
+    // A last mood is kept a week: only as long as it can be the mood before a recommendation.
+    expect(moodCutoffs).toEqual([new Date(now.getTime() - 7 * 86_400_000)]);
     // The ingest minutes go with the hour rows: the operational report reads both for its days.
     expect(minuteCutoffs).toEqual([new Date(purgeCutoffs(DEFAULT_RETENTION, now).hourRollups)]);
     expect(reportCutoffs).toEqual([new Date(now.getTime() - 365 * 86_400_000)]);
@@ -107,7 +110,7 @@ describe('retention', () => {
       operationalMinutes: { purgeBefore: async () => (steps.push('operational minutes'), 0) },
       alerts: { purgeResolvedBefore: async () => (steps.push('alerts'), 0) },
       conditions: { purgeIdleBefore: async () => (steps.push('conditions'), 0) },
-      interventions: { purgeBefore: async () => (steps.push('interventions'), 0) },
+      interventions: { purgeBefore: async () => (steps.push('interventions'), 0), forgetMoodsBefore: async () => (steps.push('moods'), 0) },
       recipients: { purgeBefore: async () => (steps.push('digests'), 0) },
       policy: DEFAULT_RETENTION,
       compact: async () => void steps.push('compact'),
@@ -115,6 +118,6 @@ describe('retention', () => {
       logger: jsonLogger('test', 'silent'),
     });
     await purge();
-    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'alerts', 'conditions', 'interventions', 'digests', 'compact']);
+    expect(steps).toEqual(['reports', 'rollups', 'audit', 'operational minutes', 'alerts', 'conditions', 'interventions', 'moods', 'digests', 'compact']);
   });
 });
