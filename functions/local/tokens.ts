@@ -25,7 +25,8 @@ function readOrCreate(path: string, make: () => string): string {
 export function localTokenAuthority(dataDir: string, devToken: string | undefined): TokenAuthority {
   mkdirSync(dataDir, { recursive: true });
   const secret = readOrCreate(join(dataDir, 'jwt-secret'), () => randomBytes(32).toString('hex'));
-  const token = devToken ?? readOrCreate(join(dataDir, 'dev-token'), () => randomBytes(24).toString('base64url'));
+  // Hex, not base64url: one token in 64 of those began with '-', which a CLI's `--token <value>` takes for an option.
+  const token = devToken ?? readOrCreate(join(dataDir, 'dev-token'), () => randomBytes(24).toString('hex'));
   const verifyJwt = hs256Verifier(secret);
   return {
     devToken: token,
