@@ -72,12 +72,19 @@ describeWithServices(['moto'], 'SnsChannel against moto', () => {
       await channel.send({ ...message('critical', 11), clinician: 'clinician-a' });
       await channel.send({ ...message('warning', 12), clinician: 'clinician-b' });
       await channel.send({ ...message('critical', 13), clinician: 'clinician-b' });
+      // A digest of a critical worklist alert: to the clinician's e-mail, never their phone.
+      await channel.send({ ...message('critical', 14), kind: 'digest', clinician: 'clinician-a' });
+      await channel.send({ ...message('critical', 15), kind: 'digest', clinician: 'clinician-b' });
 
-      expect((await received(aEmail)).map((text) => /\((\d+)\)/.exec(text)?.[1])).toEqual(['11']);
+      expect((await received(aEmail)).map((text) => /\((\d+)\)/.exec(text)?.[1]).sort()).toEqual(['11', '14']);
       expect((await received(bSms)).map((text) => /\((\d+)\)/.exec(text)?.[1])).toEqual(['13']);
       // None of them took the on-call route.
       expect(await receive('critical')).toEqual([]);
       expect(await receive('warning')).toEqual([]);
+      // The on-call's digest goes to the warning topic, which has no SMS subscribers.
+      await channel.send({ ...message('critical', 16), kind: 'digest' });
+      expect((await receive('warning')).map((m) => /\((\d+)\)/.exec(m.Message)?.[1])).toEqual(['16']);
+      expect(await receive('critical')).toEqual([]);
     } finally {
       await Promise.all([aEmail, bSms].map((url) => sqs.send(new DeleteQueueCommand({ QueueUrl: url }))));
     }
