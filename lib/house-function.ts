@@ -29,6 +29,8 @@ export interface HouseFunctionProps {
   readonly description?: string;
   readonly logRetention: logs.RetentionDays;
   readonly memorySize?: number;
+  /** Node.js flags beside `--enable-source-maps` (NODE_OPTIONS). */
+  readonly nodeOptions?: readonly string[];
   readonly timeout?: Duration;
   readonly environment?: Readonly<Record<string, string>>;
   /** Given only to functions that reach VPC-only stores; the function lands in isolated subnets. */
@@ -118,7 +120,7 @@ export class HouseFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         // Stack traces in the logs point at the TypeScript source, not the minified bundle.
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeOptions ?? [])].join(' '),
         // Powertools Logger writes debug lines for this share of invocations whatever the level.
         POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
         ...props.environment,

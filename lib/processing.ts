@@ -67,6 +67,9 @@ export class Processing extends Construct {
       description: 'Kinesis consumer: dedupe, rollups to PostgreSQL, live counters to Redis',
       logRetention: props.logRetention,
       memorySize: 1024,
+      // A young generation of 2 x 64 MB instead of 2 x 16: a batch's short-lived objects die
+      // before a scavenge, 8-13 % less of its CPU an event (README "Benchmarks", aggregate path).
+      nodeOptions: ['--max-semi-space-size=64'],
       timeout: Duration.minutes(2),
       // Events of minutes past this retention go to their hour and day rows only.
       environment: { RETENTION_MINUTE_ROLLUP_DAYS: String(props.retention.minuteRollupDays) },

@@ -25,8 +25,13 @@ describe('HouseFunction', () => {
       Handler: 'index.handler',
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
-      Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+      Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: expect.stringMatching(/^--enable-source-maps( |$)/) }) },
     });
+  });
+
+  it('gives the aggregate consumer a larger young generation, and no other function', () => {
+    const nodeOptions = Object.entries(HOUSE_FUNCTIONS).map(([name, prefix]) => [name, lambdaNamed(template, prefix).resource.Properties.Environment.Variables.NODE_OPTIONS]);
+    expect(nodeOptions.filter(([, options]) => options !== '--enable-source-maps')).toEqual([['aggregate', '--enable-source-maps --max-semi-space-size=64']]);
   });
 
   it('runs every Lambda in the stack on nodejs22.x, except CDK framework handlers on a newer runtime', () => {
