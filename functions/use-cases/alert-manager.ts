@@ -18,6 +18,7 @@ import { ALERT_LATENCY_METRIC } from '../ports/anomalies';
 import { isUnavailable } from '../ports/unavailable';
 import type { AlertQuery, AlertStore, DigestEntry, NotificationClaim, NotificationOutcome, RecipientStore, SilenceStore, StaleClaim } from '../ports/alerts';
 import type { Deliver } from '../ports/notifications';
+import { attempt, doubling } from './retry';
 
 /** A claim not followed by an outcome within this long was lost with its sender, and is taken over. */
 const STALE_CLAIM_MS = 60_000;
@@ -27,7 +28,7 @@ const STALE_CLAIM_MS = 60_000;
  * claim open, and its retake a minute later paged the same crisis a second time. Recording is
  * idempotent (the first record wins), so a retry whose predecessor did commit changes nothing.
  */
-const RECORD_RETRY = { attempts: 7, firstDelayMs: 200 } as const;
+const RECORD_RETRY = { attempts: 7, delayMs: doubling(200), retryable: isUnavailable } as const;
 const MAX_LIST = 500;
 /** Per tick; the rest waits for the next tick. */
 const TICK_BATCH = 1000;
@@ -187,14 +188,8 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
 
   /** A sent notification's outcomes, kept through a store outage (see RECORD_RETRY). */
   async function recordSent(notificationId: string, outcomes: Parameters<AlertStore['record']>[1]): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await alerts.record(notificationId, outcomes);
-      } catch (error) {
-        if (!isUnavailable(error) || attempt >= RECORD_RETRY.attempts) throw error;
-        await deps.sleep(RECORD_RETRY.firstDelayMs * 2 ** (attempt - 1));
-      }
-    }
+    const recorded = await attempt(RECORD_RETRY, deps.sleep, () => alerts.record(notificationId, outcomes));
+    if (!recorded.ok) throw recorded.error;
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Logger } from '../adapters/log';
 import type { AlertMessage, Channel, DeliveryOutcome } from '../domain/alerting/model';
 import type { Clock, Sleep } from '../ports';
 import type { Deliver, NotificationChannel } from '../ports/notifications';
+import { attempt, doubling } from './retry';
 
 export interface DeliverDeps {
   readonly channels: readonly NotificationChannel[];
@@ -38,20 +39,21 @@ export function makeDeliver(deps: DeliverDeps): Deliver {
     byChannel.set(channel.channel, channel);
   }
 
+  const backoff = doubling(baseDelayMs, maxDelayMs);
   async function sendWithRetries(channel: NotificationChannel, message: AlertMessage): Promise<DeliveryOutcome> {
-    let lastError = '';
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      if (attempt > 1) await deps.sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 2)));
-      try {
-        await channel.send(message);
-        return { channel: channel.channel, status: 'delivered', attempts: attempt, at: deps.clock.now() };
-      } catch (error) {
-        lastError = describe(error);
-        deps.logger.warn('alert send failed', { channel: channel.channel, groupKey: message.groupKey, attempt, error: lastError });
-      }
-    }
-    deps.logger.error('alert undelivered', { channel: channel.channel, groupKey: message.groupKey, attempts, error: lastError });
-    return { channel: channel.channel, status: 'undelivered', attempts, at: deps.clock.now(), error: lastError };
+    const sent = await attempt(
+      {
+        attempts,
+        delayMs: (tried) => random() * backoff(tried),
+        onFailure: (error, tried) => deps.logger.warn('alert send failed', { channel: channel.channel, groupKey: message.groupKey, attempt: tried, error: describe(error) }),
+      },
+      deps.sleep,
+      () => channel.send(message),
+    );
+    if (sent.ok) return { channel: channel.channel, status: 'delivered', attempts: sent.attempts, at: deps.clock.now() };
+    const error = describe(sent.error);
+    deps.logger.error('alert undelivered', { channel: channel.channel, groupKey: message.groupKey, attempts, error });
+    return { channel: channel.channel, status: 'undelivered', attempts, at: deps.clock.now(), error };
   }
 
   return async function deliver(message, channels) {

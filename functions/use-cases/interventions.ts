@@ -5,6 +5,7 @@ import type { StoredEvent } from '../domain/events/schema';
 import { subjectKey, type Intervene, type Transition } from '../domain/alerting/model';
 import type { Clock, Metrics, Sleep } from '../ports';
 import type { InterventionRecord, InterventionSender, InterventionStatus, InterventionStore } from '../ports/interventions';
+import { attempt, doubling } from './retry';
 
 /** Counted per status (`sent`, `no_channel`, `failed`): a recommendation that did not reach the app is a signal for operators. */
 export const INTERVENTIONS_METRIC = 'interventions_recommended_total';
@@ -13,7 +14,7 @@ export const INTERVENTIONS_METRIC = 'interventions_recommended_total';
  * A few quick attempts (0.2 + 0.4 s between them): the person is in the app now, and a later
  * attempt would not be one; the alert beside it still reaches a clinician.
  */
-const SEND_RETRY = { attempts: 3, firstDelayMs: 200 } as const;
+const SEND_RETRY = { attempts: 3, delayMs: doubling(200) } as const;
 
 export interface RecommendDeps {
   readonly store: Pick<InterventionStore, 'record'>;
@@ -24,13 +25,6 @@ export interface RecommendDeps {
   readonly metrics?: Pick<Metrics, 'count'>;
 }
 
-/**
- * Sends the app an `intervention.recommended` for each rule that started firing for a user and
- * carries the action `intervene`, to the channel token of the event that fired it (by event id
- * in `channelTokens`), and keeps a record of each without the token. Answers how many it sent.
- * The message's id is the rule's and the event's, so a batch retried sends the app a repeat it
- * can recognise, and records once.
- */
 /** A user's rule that started firing on an event, and intervenes. */
 interface Due {
   readonly transition: Transition;
@@ -40,21 +34,21 @@ interface Due {
 
 export type Recommend = (transitions: readonly Transition[], channelTokens: ReadonlyMap<string, string>) => Promise<number>;
 
+/**
+ * Sends the app an `intervention.recommended` for each rule that started firing for a user and
+ * carries the action `intervene`, to the channel token of the event that fired it (by event id
+ * in `channelTokens`), and keeps a record of each without the token. Answers how many it sent.
+ * The message's id is the rule's and the event's, so a batch retried sends the app a repeat it
+ * can recognise, and records once.
+ */
 export function makeRecommend(deps: RecommendDeps): Recommend {
   async function sendWithRetries(message: Parameters<InterventionSender['send']>[0]): Promise<{ status: InterventionStatus; attempts: number }> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await deps.sender.send(message);
-        return { status: 'sent', attempts: attempt };
-      } catch (error) {
-        // The error names the sender's failure, never the message: it holds the channel token.
-        if (attempt >= SEND_RETRY.attempts) {
-          deps.logger.warn('intervention not sent', { rule: message.rule, id: message.id, sender: deps.sender.name, attempts: attempt, error: error instanceof Error ? error.message : String(error) });
-          return { status: 'failed', attempts: attempt };
-        }
-        await deps.sleep(SEND_RETRY.firstDelayMs * 2 ** (attempt - 1));
-      }
-    }
+    const sent = await attempt(SEND_RETRY, deps.sleep, () => deps.sender.send(message));
+    if (sent.ok) return { status: 'sent', attempts: sent.attempts };
+    // The error names the sender's failure, never the message: it holds the channel token.
+    const error = sent.error instanceof Error ? sent.error.message : String(sent.error);
+    deps.logger.warn('intervention not sent', { rule: message.rule, id: message.id, sender: deps.sender.name, attempts: sent.attempts, error });
+    return { status: 'failed', attempts: sent.attempts };
   }
 
   async function recommendOne({ transition, rule, eventId }: Due, channelToken: string | undefined): Promise<InterventionStatus> {
