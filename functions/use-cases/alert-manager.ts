@@ -338,10 +338,12 @@ export function makeAlertManager(deps: AlertManagerDeps): AlertManager {
    * beside this one, or a later one after a crash, never sends the same digest twice.
    */
   async function sendDueDigests(now: Date): Promise<void> {
-    for (const due of await recipients.dueDigests(now, TICK_BATCH)) {
-      const preferences = (await preferencesOf([due.recipient])).get(due.recipient) ?? DEFAULT_PREFERENCES;
+    const dueDigests = await recipients.dueDigests(now, TICK_BATCH);
+    if (dueDigests.length === 0) return;
+    const preferences = await preferencesOf(dueDigests.map((due) => due.recipient));
+    for (const due of dueDigests) {
       const digestId = newId();
-      const taken = await recipients.claimDigest(due, nextDigestAt(preferences, now), digestId);
+      const taken = await recipients.claimDigest(due, nextDigestAt(preferences.get(due.recipient) ?? DEFAULT_PREFERENCES, now), digestId);
       if (taken === undefined || taken.length === 0) continue;
       const open = taken.filter((alert) => alert.status === 'firing').sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
       if (open.length === 0) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { boundedInstant } from '../api/input-bounds';
 import type { StoredEvent } from '../events/schema';
 import { releaseGate } from '../privacy/release-gate';
+import { calendarBounds } from '../rollups/calendar';
 
 /**
  * Whether the interventions detect recommends help: of the recommendations the app received, the
@@ -18,8 +19,6 @@ import { releaseGate } from '../privacy/release-gate';
 export const FOLLOW_WINDOW_MS = 24 * 3_600_000;
 export const MOOD_WINDOW_MS = 7 * 24 * 3_600_000;
 const WEEK_MS = 7 * 24 * 3_600_000;
-/** 1970-01-05 was a Monday: weeks start on Mondays at 00:00 UTC, as ISO weeks do. */
-const FIRST_MONDAY_MS = 4 * 24 * 3_600_000;
 const MAX_WEEKS = 106;
 const DEFAULT_WEEKS = 4;
 
@@ -88,13 +87,16 @@ export const effectivenessQuerySchema = z.strictObject({
   to: boundedInstant.optional(),
 });
 
-export const weekStart = (ms: number): number => ms - ((((ms - FIRST_MONDAY_MS) % WEEK_MS) + WEEK_MS) % WEEK_MS);
-
-/** The asked range widened to whole weeks (the last 4 up to now by default); an error message, when it is no range. */
+/**
+ * The asked range widened to whole weeks, Monday to Monday in UTC as the metric answers' weeks
+ * (by default the four weeks up to the end of this one, or before `to`); an error message, when
+ * it is no range.
+ */
 export function effectivenessWeeks(query: z.infer<typeof effectivenessQuerySchema>, now: Date): { from: number; to: number } | { error: string; parameter: 'from' | 'to' } {
-  const to = query.to === undefined ? weekStart(now.getTime()) + WEEK_MS : weekStart(Date.parse(query.to) - 1) + WEEK_MS;
-  const from = query.from === undefined ? to - DEFAULT_WEEKS * WEEK_MS : weekStart(Date.parse(query.from));
-  if (from >= to) return { error: 'must be before to', parameter: 'from' };
+  const toMs = query.to === undefined ? calendarBounds(now.getTime(), now.getTime() + 1, 'week', 'UTC')[1]! : Date.parse(query.to);
+  const bounds = calendarBounds(query.from === undefined ? toMs - DEFAULT_WEEKS * WEEK_MS : Date.parse(query.from), toMs, 'week', 'UTC');
+  const [from, to] = [bounds[0]!, bounds.at(-1)!];
+  if (bounds.length < 2) return { error: 'must be before to', parameter: 'from' };
   if ((to - from) / WEEK_MS > MAX_WEEKS) return { error: `must be at most ${MAX_WEEKS} weeks before to`, parameter: 'from' };
   return { from, to };
 }
