@@ -4,7 +4,7 @@ const { defineConfig } = require('eslint/config');
 const tseslint = require('typescript-eslint');
 const jest = require('eslint-plugin-jest');
 
-const TS_SOURCES = ['{bin,lib,functions,test,bench}/**/*.ts'];
+const TS_SOURCES = ['{bin,lib,functions,test,bench}/**/*.ts', 'web/src/**/*.{ts,tsx}'];
 const TESTS = ['test/**/*.ts'];
 
 module.exports = defineConfig(

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from './web-build.mjs';
 
 /**
  * V8's young generation of the main thread at 3 x 8 MB instead of 3 x 16, and its old generation
@@ -19,6 +20,10 @@ const NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=384'];
  * one set by the caller wins.
  */
 const ENV = { MALLOC_ARENA_MAX: '2' };
+
+// The web app served at `/` is built here when its sources are newer than the build (a fresh
+// clone, a pull): `npm ci && npm start` stays the whole set-up.
+await buildWeb({ quiet: true });
 
 const runtime = join(dirname(fileURLToPath(import.meta.url)), 'local.ts');
 const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', runtime, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...ENV, ...process.env } });

@@ -6,7 +6,8 @@ import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { embeddedDatabaseClient } from '../adapters/pg/pglite-database';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
-import { makeAggregate } from '../use-cases/aggregate';
+import { REALTIME_CHANNEL, makeAggregate } from '../use-cases/aggregate';
+import { ALERT_FEED_CHANNEL } from '../adapters/dashboard-channel';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
 import { makePurge } from '../use-cases/purge';
@@ -70,10 +71,17 @@ interface ThreadData {
   readonly streaming?: MessagePort;
 }
 
-/** The live store operations the main thread makes on the thread's store (in-process in the embedded mode): erasure, and the monitor's dashboard feed. */
-const LIVE_OPERATIONS = ['removeFromSet', 'range', 'removeFromList', 'pushCapped', 'publish'] as const;
+/** The live store operations the main thread makes on the thread's store (in-process in the embedded mode): erasure, the monitor's dashboard feed, the live view's first counters. */
+const LIVE_OPERATIONS = ['removeFromSet', 'range', 'removeFromList', 'pushCapped', 'publish', 'getHash'] as const;
 type LiveOperation = (typeof LIVE_OPERATIONS)[number];
 export type ThreadLiveStore = Pick<LiveStore, LiveOperation>;
+
+/** The channels whose publications the thread passes to the main thread, for the live view. */
+export const LIVE_CHANNELS = [REALTIME_CHANNEL, ALERT_FEED_CHANNEL] as const;
+interface Publication {
+  readonly channel: string;
+  readonly message: string;
+}
 
 /** A count the thread reports to the runtime's metrics (replies to calls carry an id instead). */
 interface CountMessage {
@@ -165,6 +173,7 @@ export class AggregatorThread implements ThreadLiveStore {
   private lastExit: { at: Date; reason: string } | undefined;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Map<string, Set<(message: string) => void>>();
 
   private constructor(
     private readonly config: LocalConfig,
@@ -198,8 +207,9 @@ export class AggregatorThread implements ThreadLiveStore {
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     // A thread that ends before it is ready (process.exit in it) posts no message and raises no error.
     await Promise.race([workerReady(worker, 'the aggregator thread'), exited.then((code) => Promise.reject(new Error(`the aggregator thread exited with ${code} while starting`)))]);
-    worker.on('message', (message: { count?: CountMessage }) => {
+    worker.on('message', (message: { count?: CountMessage; published?: Publication }) => {
       if (message.count) this.metrics.count(message.count.name, message.count.value, message.count.dimensions);
+      if (message.published) for (const listener of this.listeners.get(message.published.channel) ?? []) listener(message.published.message);
     });
     const life: Life = { worker, calls: threadCaller(worker), startedAt: new Date() };
     this.life = life;
@@ -309,6 +319,18 @@ export class AggregatorThread implements ThreadLiveStore {
     }
   }
 
+  /**
+   * Hears what is published on one of the live channels (LIVE_CHANNELS) of the thread's store, a
+   * Redis server's pub/sub where there is one; answers a function that stops it. A restarted
+   * thread subscribes again, so a listener outlives the thread it first heard.
+   */
+  onPublished(channel: (typeof LIVE_CHANNELS)[number], listener: (message: string) => void): () => void {
+    const listeners = this.listeners.get(channel) ?? new Set();
+    listeners.add(listener);
+    this.listeners.set(channel, listeners);
+    return () => void listeners.delete(listener);
+  }
+
   /** Wakes the detect consumer: ingest put records. */
   nudgeDetect(): void {
     // No thread, nothing to wake: the new one polls from its checkpoint anyway.
@@ -333,6 +355,10 @@ export class AggregatorThread implements ThreadLiveStore {
 
   async publish(channel: string, message: string): Promise<void> {
     await this.live('publish', channel, message);
+  }
+
+  getHash(key: string): Promise<Record<string, string>> {
+    return this.live('getHash', key) as Promise<Record<string, string>>;
   }
 
   private async live(method: LiveOperation, ...args: unknown[]): Promise<unknown> {
@@ -464,6 +490,11 @@ export async function runAggregatorThread(): Promise<void> {
         (error: unknown) => port.postMessage({ id, error: replyError(error) } satisfies ThreadReply),
       );
     });
+    for (const channel of LIVE_CHANNELS) {
+      // Dropped until the ready message is out, for the reason `early` gives; the live view starts from the stored counters.
+      const unsubscribe = await live.subscribe(channel, (message) => started && port.postMessage({ published: { channel, message } satisfies Publication }));
+      closers.push(unsubscribe);
+    }
     port.postMessage({ ready: true });
     started = true;
     for (const count of early.splice(0)) port.postMessage({ count });

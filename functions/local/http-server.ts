@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../adapters/log';
 import type { HttpEvent, HttpResult } from '../handlers/http/middleware';
-import { ROUTES, resolveRoute, roleFromClaims, type ResolvedRoute, type RouteKey } from '../handlers/http/roles';
+import { ROUTES, resolveRoute, roleFromClaims, type ResolvedRoute, type Role, type RouteKey } from '../handlers/http/roles';
 import { bearerToken, unauthorized } from '../handlers/http/bearer';
 import { HttpError } from '../handlers/http/errors';
 import { MAX_BODY_BYTES } from '../domain/events/schema';
@@ -36,6 +36,16 @@ export interface HttpServerOptions {
   readonly uploads?: Readonly<Record<string, (body: AsyncIterable<Uint8Array>) => Promise<OperationAnswer>>>;
   /** How long an API request's body may take to arrive (default BODY_DEADLINE_MS); uploads have no such bound. */
   readonly bodyDeadlineMs?: number;
+  /**
+   * The web app: GETs of no API route nor operation (its files, and its own routes such as
+   * `/alerts/{id}`), answered without a token; undefined leaves the path to the API's 404.
+   */
+  readonly site?: (url: URL) => Promise<OperationAnswer | undefined>;
+  /**
+   * Long-lived GETs outside the API Gateway routes (server-sent events), for a verified token of
+   * one of `roles`: `open` owns the response until the client goes.
+   */
+  readonly streams?: Readonly<Record<string, { readonly roles: readonly Role[]; readonly open: (response: ServerResponse) => void }>>;
   /** GETs under `prefix` the runtime answers without a token: signed download links carry their own authority. */
   readonly downloads?: { readonly prefix: string; readonly answer: (url: URL) => Promise<OperationAnswer> };
 }
@@ -195,7 +205,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
         const result = await upload(request);
         return send(response, result.status, { ...result.headers, 'content-type': result.contentType }, result.body);
       }
+      const stream = method === 'GET' ? options.streams?.[url.pathname] : undefined;
+      if (stream) {
+        if (refuseUnverified()) return;
+        const role = roleFromClaims(claims);
+        if (!role || !stream.roles.includes(role)) return send(response, 403, { 'content-type': 'application/json' }, errorBody('forbidden', `role ${role ?? 'none'} may not call GET ${url.pathname}`));
+        return stream.open(response);
+      }
       const route = resolveRoute(method, url.pathname);
+      const page = !route && method === 'GET' ? await options.site?.(url) : undefined;
+      if (page) return send(response, page.status, { ...page.headers, 'content-type': page.contentType }, page.body);
       if (!route) return send(response, 404, { 'content-type': 'application/json' }, errorBody('not_found', `no route ${method} ${url.pathname}`));
       if (ROUTES[route.routeKey].roles !== 'public' && refuseUnverified()) return;
       const limit = bodyLimitOf(route.routeKey);

@@ -61,6 +61,8 @@ import { localModelRuns } from './model-runs';
 import { behaviourModelSteps } from '../config/behaviour-models';
 import { makeRunModels, type ModelRunReport } from '../use-cases/run-models';
 import { startHttpServer } from './http-server';
+import { webApp } from './web-app';
+import { liveEvents } from './live-events';
 import { admitted, makeAdmission } from './admission';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
 import { dataDirSecret, localPepper } from './pepper';
@@ -338,6 +340,8 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
       '/model-runs': models.upload,
     },
     downloads: { prefix: LOCAL_FILES_PATH, answer: reportDownloads(links, objects) },
+    site: webApp(),
+    streams: { '/v1/live': { roles: ['admin', 'analyst', 'clinician'], open: liveEvents(aggregator, { k: config.K_ANONYMITY, logger }) } },
   });
   serverUrl = http.url;
   models.start(systemClock.now());

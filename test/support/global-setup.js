@@ -1,6 +1,7 @@
 // Probes the services the integration and contract suites need, once per run, and writes what it
 // found for the suites to read. With REQUIRE_SERVICES=1 (set by .ci/run) a missing service fails
 // the run instead of skipping its suites.
+const { execFileSync } = require('node:child_process');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const { join } = require('node:path');
@@ -20,7 +21,16 @@ function reachable(url) {
   });
 }
 
+/**
+ * The web app, built when its sources are newer than the build: here, once, rather than by each
+ * suite that starts a runtime or a browser side by side with another.
+ */
+function buildWebApp() {
+  execFileSync(process.execPath, [join(__dirname, '../../bin/web-build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 module.exports = async function globalSetup() {
+  buildWebApp();
   const urls = serviceUrls();
   const status = {};
   for (const [name, url] of Object.entries(urls)) status[name] = { url, ...(await reachable(url)) };

@@ -1,0 +1,136 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, Route, Switch, useLocation } from 'wouter';
+import { ApiError, api, claimsOf, storeToken, storedToken, type Role, type Session } from './api';
+import { SessionContext, VIEWS, mayOpen } from './session';
+import { Overview } from './views/Overview';
+import { Explorer } from './views/Explorer';
+import { Alerts } from './views/Alerts';
+import { Dashboards, DashboardView } from './views/Dashboards';
+import { Cohorts } from './views/Cohorts';
+import { Patterns } from './views/Patterns';
+import { Predictions } from './views/Predictions';
+import { Anomalies } from './views/Anomalies';
+import { Reports } from './views/Reports';
+import { Privacy } from './views/Privacy';
+
+/** A route every token of the role may call, read to check the token works before anything is shown. */
+const CHECK_ROUTE: Record<Role, string> = { admin: '/v1/audit?limit=1', analyst: '/v1/metrics', clinician: '/v1/alert-rules', ingest: '' };
+
+/**
+ * Who the token is: a JWT says (the API checks its signature; the app only decides what to show);
+ * the local runtime's opaque development token is an admin's, which the audit trail (admins only) confirms.
+ */
+async function signIn(token: string): Promise<Session> {
+  const claimed = claimsOf(token) ?? { role: 'admin' as const, subject: 'dev' };
+  if (claimed.role === 'ingest') throw new ApiError(403, 'forbidden', 'an ingest token sends events; it has nothing to read here');
+  await api(token, 'GET', CHECK_ROUTE[claimed.role]);
+  return { token, ...claimed };
+}
+
+function SignIn({ onSession }: { onSession: (session: Session) => void }) {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string>();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    signIn(token.trim())
+      .then((session) => {
+        storeToken(session.token);
+        onSession(session);
+      })
+      .catch((failure: unknown) => setError(failure instanceof ApiError && failure.status === 401 ? 'That token was not accepted.' : failure instanceof Error ? failure.message : 'Sign-in failed.'));
+  };
+  return (
+    <main className="sign-in">
+      <h1>Therapeutic analytics</h1>
+      <form onSubmit={submit} aria-describedby="sign-in-help">
+        <label htmlFor="token">Bearer token</label>
+        <input id="token" name="token" type="password" autoComplete="off" value={token} onChange={(event) => setToken(event.target.value)} required />
+        <p id="sign-in-help" className="hint">
+          Locally, <code>npm run token</code> prints the development token; in AWS, sign in with the user pool.
+        </p>
+        <button type="submit">Sign in</button>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}
+
+function Navigation({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const [location] = useLocation();
+  const current = (path: string) => (path === '/' ? location === '/' : location.startsWith(path));
+  return (
+    <header className="top">
+      <span className="brand">Therapeutic analytics</span>
+      <nav aria-label="Views">
+        <ul>
+          {VIEWS.filter((view) => mayOpen(session.role, view.path)).map((view) => (
+            <li key={view.path}>
+              <Link href={view.path} aria-current={current(view.path) ? 'page' : undefined}>
+                {view.label}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <span className="who">
+        {session.subject} ({session.role}){' '}
+        <button type="button" className="link" onClick={onSignOut}>
+          Sign out
+        </button>
+      </span>
+    </header>
+  );
+}
+
+function Forbidden() {
+  return <p className="notice">Your role does not open this view.</p>;
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [checking, setChecking] = useState(() => storedToken() !== null);
+  useEffect(() => {
+    const token = storedToken();
+    if (!token) return;
+    signIn(token)
+      .then(setSession)
+      .catch(() => storeToken(null))
+      .finally(() => setChecking(false));
+  }, []);
+  if (checking) return <p className="notice">Signing in…</p>;
+  if (!session) return <SignIn onSession={setSession} />;
+  const allowed = (path: (typeof VIEWS)[number]['path']) => mayOpen(session.role, path);
+  const signOut = () => {
+    storeToken(null);
+    setSession(null);
+  };
+  return (
+    <SessionContext.Provider value={session}>
+      <Navigation session={session} onSignOut={signOut} />
+      <main id="main">
+        <Switch>
+          <Route path="/">{allowed('/') ? <Overview /> : <Forbidden />}</Route>
+          <Route path="/explore">{allowed('/explore') ? <Explorer /> : <Forbidden />}</Route>
+          <Route path="/dashboards">{allowed('/dashboards') ? <Dashboards /> : <Forbidden />}</Route>
+          <Route path="/dashboards/:id">{(params) => (allowed('/dashboards') ? <DashboardView id={params.id} /> : <Forbidden />)}</Route>
+          <Route path="/cohorts">{allowed('/cohorts') ? <Cohorts /> : <Forbidden />}</Route>
+          <Route path="/patterns">{allowed('/patterns') ? <Patterns /> : <Forbidden />}</Route>
+          <Route path="/predictions">{allowed('/predictions') ? <Predictions /> : <Forbidden />}</Route>
+          <Route path="/alerts">{allowed('/alerts') ? <Alerts /> : <Forbidden />}</Route>
+          <Route path="/alerts/:id">{(params) => (allowed('/alerts') ? <Alerts focus={params.id} /> : <Forbidden />)}</Route>
+          <Route path="/anomalies">{allowed('/anomalies') ? <Anomalies /> : <Forbidden />}</Route>
+          <Route path="/reports">{allowed('/reports') ? <Reports /> : <Forbidden />}</Route>
+          <Route path="/privacy">{allowed('/privacy') ? <Privacy /> : <Forbidden />}</Route>
+          <Route>
+            <p className="notice">No such view.</p>
+          </Route>
+        </Switch>
+      </main>
+    </SessionContext.Provider>
+  );
+}

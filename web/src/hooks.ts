@@ -1,0 +1,27 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api } from './api';
+import { useSession } from './session';
+
+export type Loaded<T> = { state: 'loading' } | { state: 'failed'; error: Error } | { state: 'ready'; value: T };
+
+/**
+ * A GET through the API with the session's token, read again whenever `path` changes or
+ * `reload` is called; null reads nothing (a form not yet filled in).
+ */
+export function useApiGet<T>(path: string | null): [Loaded<T>, () => void] {
+  const { token } = useSession();
+  const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    if (path === null) return undefined;
+    let current = true;
+    setLoaded({ state: 'loading' });
+    api<T>(token, 'GET', path)
+      .then((value) => current && setLoaded({ state: 'ready', value }))
+      .catch((error: unknown) => current && setLoaded({ state: 'failed', error: error instanceof Error ? error : new Error(String(error)) }));
+    return () => {
+      current = false;
+    };
+  }, [token, path, generation]);
+  return [loaded, useCallback(() => setGeneration((value) => value + 1), [])];
+}
