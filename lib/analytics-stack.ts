@@ -92,6 +92,7 @@ export class AnalyticsStack extends Stack {
       storage: this.storage,
       kAnonymity: s.kAnonymity,
       hourRollupRetentionDays: s.hourRollupRetentionDays,
+      minuteRollupRetentionDays: s.minuteRollupRetentionDays,
       privacyBudget: { epsilon: s.privacyBudgetEpsilon, delta: s.privacyBudgetDelta },
       placement: data.placement,
       logRetention,

@@ -9,6 +9,8 @@ export interface QueryServiceProps {
   readonly kAnonymity: number;
   /** Days hour rollups are kept: local calendars are summed from them. */
   readonly hourRollupRetentionDays: number;
+  /** Days minute rollups are kept: no dashboard widget reaches back further at minute buckets. */
+  readonly minuteRollupRetentionDays: number;
   readonly privacyBudget: { readonly epsilon: number; readonly delta: number };
   readonly placement?: FunctionPlacement;
   readonly logRetention: logs.RetentionDays;
@@ -29,6 +31,7 @@ export class QueryService extends Construct {
       environment: {
         K_ANONYMITY: String(props.kAnonymity),
         RETENTION_HOUR_ROLLUP_DAYS: String(props.hourRollupRetentionDays),
+        RETENTION_MINUTE_ROLLUP_DAYS: String(props.minuteRollupRetentionDays),
         PRIVACY_BUDGET_EPSILON: String(props.privacyBudget.epsilon),
         PRIVACY_BUDGET_DELTA: String(props.privacyBudget.delta),
       },

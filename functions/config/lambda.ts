@@ -82,6 +82,8 @@ export const queryEnv = z.object({
   REPORT_BUCKET: z.string().min(1),
   ...privacyBudgetEnv.shape,
   RETENTION_HOUR_ROLLUP_DAYS: retentionEnv.shape.RETENTION_HOUR_ROLLUP_DAYS,
+  // No dashboard widget reaches back past the minute rows.
+  ...minuteRetentionEnv.shape,
   REPORT_QUEUE_URL: z.url(),
   REPORT_QUEUE_ARN: z.string().startsWith('arn:'),
   REPORT_SCHEDULE_GROUP: z.string().min(1),

@@ -41,6 +41,9 @@ import { makeResearchExport, type ResearchExport } from '../use-cases/research-e
 import { makeCohorts, type Cohorts } from '../use-cases/cohorts';
 import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
 import { cohortRoutes } from './cohort-routes';
+import { dashboardRoutes } from './dashboard-routes';
+import { makeDashboards, type Dashboards } from '../use-cases/dashboards';
+import { SqlDashboardStore } from '../adapters/pg/sql-dashboards';
 import type { OutcomePredictionStore } from '../ports/outcomes';
 import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { predictionsQuerySchema, releasePredictions } from '../domain/behaviour/outcome-predictions';
@@ -56,6 +59,7 @@ export interface QueryHandlerDeps {
   readonly researchExport: ResearchExport;
   readonly budget: { readonly ledger: PrivacyLedger; readonly total: PrivacyBudget };
   readonly cohorts: Cohorts;
+  readonly dashboards: Dashboards;
   readonly patterns: Pick<PatternStore, 'latest'>;
   readonly audit: AuditLog;
   readonly predictions: OutcomePredictionStore;
@@ -154,7 +158,7 @@ async function getPatterns(deps: QueryHandlerDeps, event: HttpEvent): Promise<Ht
   return json(200, answer, { 'cache-control': 'no-store' });
 }
 
-/** The read side of the API: metrics, research exports, the privacy budget and GET /openapi.json. */
+/** The read side of the API: metrics, research exports, the privacy budget, dashboards and GET /openapi.json. */
 export function makeQueryHandler(deps: QueryHandlerDeps) {
   const document = JSON.stringify(openApiDocument(ROUTES));
   const catalogue = { metrics: describeMetrics() };
@@ -166,6 +170,7 @@ export function makeQueryHandler(deps: QueryHandlerDeps) {
       'GET /v1/privacy/budget': () => getBudget(deps),
       ...reportRoutes(deps.reports),
       ...cohortRoutes(deps.cohorts),
+      ...dashboardRoutes(deps.dashboards),
       'GET /v1/predictions': (event) => getPredictions(deps, event),
       'GET /v1/interventions/effectiveness': (event) => getInterventionEffectiveness(deps, event),
       'GET /v1/patterns': (event) => getPatterns(deps, event),
@@ -201,6 +206,12 @@ export const handler = logger.around(
       }),
       budget: { ledger, total },
       cohorts: makeCohorts({ store: new SqlCohortStore(db), population: new SqlCohortPopulation(db), patterns, clock, k: config.K_ANONYMITY, newId: randomUUID }),
+      dashboards: makeDashboards({
+        store: new SqlDashboardStore(db),
+        clock,
+        newId: randomUUID,
+        retention: { minuteRollupDays: config.RETENTION_MINUTE_ROLLUP_DAYS, hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS },
+      }),
       patterns,
       audit: new SqlAuditLog(db),
       predictions: new SqlOutcomePredictionStore(db),

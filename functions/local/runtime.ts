@@ -29,6 +29,8 @@ import { makeIngestHandler, pseudonymisers } from '../handlers/ingest';
 import { makeQueryHandler } from '../handlers/query';
 import { makeCohorts } from '../use-cases/cohorts';
 import { SqlCohortPopulation, SqlCohortStore } from '../adapters/pg/sql-cohorts';
+import { makeDashboards } from '../use-cases/dashboards';
+import { SqlDashboardStore } from '../adapters/pg/sql-dashboards';
 import { SqlOutcomePredictionStore } from '../adapters/pg/sql-outcome-predictions';
 import { makePrivacyHandler } from '../handlers/privacy';
 import { makeAssignCaseload } from '../use-cases/caseloads';
@@ -290,6 +292,12 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     }),
     budget: { ledger, total: privacyBudget },
     cohorts: makeCohorts({ store: new SqlCohortStore(analytics), population: new SqlCohortPopulation(analytics), patterns, clock: systemClock, k: config.K_ANONYMITY, newId: randomUUID }),
+    dashboards: makeDashboards({
+      store: new SqlDashboardStore(analytics),
+      clock: systemClock,
+      newId: randomUUID,
+      retention: { minuteRollupDays: config.RETENTION_MINUTE_ROLLUP_DAYS, hourRollupDays: config.RETENTION_HOUR_ROLLUP_DAYS },
+    }),
     patterns,
     audit,
     predictions: new SqlOutcomePredictionStore(analytics),

@@ -25,6 +25,10 @@ const AUDIT_SCHEDULE = { id: 'audit', kind: 'outcomes', cron: '0 8 * * MON', tim
 let alertId = '';
 let silenceId = '';
 let cohortId = '';
+// Each call saves or deletes a dashboard of its own, so a second call finds it as the first did.
+const dashboardsToSave: string[] = [];
+const dashboardsToDelete: string[] = [];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const silenceEnds = new Date(now + 3_600_000).toISOString();
 const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'analyst' | 'ingest' | 'admin'; body?: unknown; details: Record<string, unknown> }>> = {
   'POST /v1/research/exports': {
@@ -175,6 +179,25 @@ const AUDITED: Partial<Record<RouteKey, { method: string; path: string; role: 'a
     role: 'analyst',
     details: { from: '2026-11-09T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z', count: 0 },
   },
+  // The title is free text: the trail keeps the dashboard's id and version only.
+  'POST /v1/dashboards': { method: 'POST', path: '/v1/dashboards', role: 'analyst', body: { title: 'A title the trail does not keep' }, details: { dashboard: expect.stringMatching(UUID) } },
+  'PUT /v1/dashboards/{id}': {
+    method: 'PUT',
+    get path() {
+      return `/v1/dashboards/${dashboardsToSave.shift()}`;
+    },
+    role: 'admin',
+    body: { version: 1, title: 'Saved', sharedWith: ['analyst'], widgets: [] },
+    details: { dashboard: expect.stringMatching(UUID), version: 2 },
+  },
+  'DELETE /v1/dashboards/{id}': {
+    method: 'DELETE',
+    get path() {
+      return `/v1/dashboards/${dashboardsToDelete.shift()}`;
+    },
+    role: 'admin',
+    details: { dashboard: expect.stringMatching(UUID) },
+  },
   'PUT /v1/consent/{userId}': {
     method: 'PUT',
     path: '/v1/consent/raw-user-canary-5',
@@ -193,6 +216,11 @@ async function prepare(target: TestRuntime): Promise<void> {
   alertId = (await target.request('GET', '/v1/alerts')).body.alerts[0].id as string;
   cohortId = (await target.request('POST', '/v1/cohorts', { body: { name: 'ios', definition: { attribute: { platform: 'ios' } } } })).body.id as string;
   silenceId = (await target.request('POST', '/v1/silences', { body: { matchers: [{ name: 'rule', value: 'none' }], endsAt: silenceEnds, comment: 'to end' } })).body.id as string;
+  // Enough for every call the tests make of each route (three at most: two with canaries, one with a bad purpose).
+  for (const pool of [dashboardsToSave, dashboardsToDelete]) {
+    pool.length = 0;
+    for (let i = 0; i < 3; i += 1) pool.push((await target.request('POST', '/v1/dashboards', { body: { title: 'to change' } })).body.id as string);
+  }
 }
 
 type CallOptions = { body?: unknown; purpose?: string; headers?: Record<string, string> };

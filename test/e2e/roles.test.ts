@@ -20,6 +20,14 @@ const ROLES_SCHEDULE = { id: 'roles', kind: 'operations', cron: '0 8 * * MON', t
 let alertId = '';
 let silenceId = '';
 const cohortIds: string[] = [];
+// Shared with every role that may read dashboards.
+let sharedDashboardId = '';
+// A save or a delete is its owner's or an admin's: beforeAll makes each role's caller a dashboard
+// of their own to save and one to delete, in ROLES order, the order the cases below take them in.
+const dashboardsToSave: string[] = [];
+const dashboardsToDelete: string[] = [];
+let saveTurn = 0;
+let deleteTurn = 0;
 const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: string; path: string; body?: unknown }> = {
   'POST /v1/events': { allowed: ['admin', 'ingest'], method: 'POST', path: '/v1/events', body: { events: [makeEvent()] } },
   'PUT /v1/consent/{userId}': { allowed: ['admin', 'ingest'], method: 'PUT', path: '/v1/consent/user-1', body: DEMO_CONSENT },
@@ -98,6 +106,30 @@ const TABLE: Record<RouteKey, { allowed: readonly Role[] | 'public'; method: str
       return `/v1/cohorts/compare?a=${cohortIds[0]}&b=${cohortIds[1]}&metric=sessionsPerWeek`;
     },
   },
+  'GET /v1/dashboards': { allowed: ['admin', 'analyst', 'clinician'], method: 'GET', path: '/v1/dashboards' },
+  'POST /v1/dashboards': { allowed: ['admin', 'analyst', 'clinician'], method: 'POST', path: '/v1/dashboards', body: { title: 'roles test' } },
+  'GET /v1/dashboards/{id}': {
+    allowed: ['admin', 'analyst', 'clinician'],
+    method: 'GET',
+    get path() {
+      return `/v1/dashboards/${sharedDashboardId}`;
+    },
+  },
+  'PUT /v1/dashboards/{id}': {
+    allowed: ['admin', 'analyst', 'clinician'],
+    method: 'PUT',
+    get path() {
+      return `/v1/dashboards/${dashboardsToSave[saveTurn++ % ROLES.length]}`;
+    },
+    body: { version: 1, title: 'roles test, saved', sharedWith: [], widgets: [] },
+  },
+  'DELETE /v1/dashboards/{id}': {
+    allowed: ['admin', 'analyst', 'clinician'],
+    method: 'DELETE',
+    get path() {
+      return `/v1/dashboards/${dashboardsToDelete[deleteTurn++ % ROLES.length]}`;
+    },
+  },
   'GET /openapi.json': { allowed: 'public', method: 'GET', path: '/openapi.json' },
 };
 
@@ -124,6 +156,13 @@ describe('roles on every route', () => {
     for (const platform of ['ios', 'android']) cohortIds.push((await app.request('POST', '/v1/cohorts', { body: { name: platform, definition: { attribute: { platform } } } })).body.id as string);
     await app.request('PUT', '/v1/report-schedules', { body: { schedules: [ROLES_SCHEDULE] } });
     reportId = (await app.request('POST', '/v1/reports', { body: { kind: 'research', from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), epsilon: 0.1 } })).body.id as string;
+    sharedDashboardId = (await app.request('POST', '/v1/dashboards', { body: { title: 'roles test, shared', sharedWith: ['analyst', 'clinician'] } })).body.id as string;
+    for (const role of ROLES) {
+      // An ingest token may not make one: the admin's stands in, refused all the same.
+      const token = role === 'ingest' ? app.runtime.tokens.devToken : app.runtime.tokens.issue(role, `${role}-1`);
+      dashboardsToSave.push((await app.request('POST', '/v1/dashboards', { body: { title: `${role}'s to save` }, token })).body.id as string);
+      dashboardsToDelete.push((await app.request('POST', '/v1/dashboards', { body: { title: `${role}'s to delete` }, token })).body.id as string);
+    }
   });
   afterAll(async () => {
     await app?.stop();

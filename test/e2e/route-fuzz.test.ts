@@ -30,6 +30,14 @@ const from = new Date(at.getTime() - 3_600_000).toISOString();
 const to = new Date(at.getTime() + 3_600_000).toISOString();
 const ID = '00000000-0000-4000-8000-000000000000';
 
+const DASHBOARD_WIDGET = {
+  id: 'w1',
+  title: 'Sessions',
+  query: { metric: 'sessions', interval: 'hour', groupBy: ['platform'], filter: { platform: ['ios'] }, timeZone: 'Europe/London', range: 'P2D' },
+  chart: 'line',
+  grid: { x: 0, y: 0, w: 6, h: 4 },
+};
+
 interface Seed {
   readonly path?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, string>>;
@@ -70,6 +78,10 @@ const SEEDS: Partial<Record<RouteKey, Seed>> = {
   'DELETE /v1/silences/{id}': { path: { id: ID } },
   'GET /v1/anomalies': { query: { from, to, limit: '10' } },
   'GET /v1/predictions': { query: { cohort: 'all' } },
+  'POST /v1/dashboards': { body: { title: 'Fuzz', sharedWith: ['analyst'], widgets: [DASHBOARD_WIDGET] } },
+  'GET /v1/dashboards/{id}': { path: { id: 'outcomes' } },
+  'PUT /v1/dashboards/{id}': { path: { id: ID }, body: { version: 1, title: 'Fuzz', sharedWith: ['clinician'], widgets: [DASHBOARD_WIDGET] } },
+  'DELETE /v1/dashboards/{id}': { path: { id: ID } },
 };
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];

@@ -56,6 +56,8 @@ describe('stream processing, migrations and alarms', () => {
     });
     // The writers of rollups skip the minute rows the purge would delete.
     for (const writer of [HOUSE_FUNCTIONS.aggregate, HOUSE_FUNCTIONS.import]) expect(lambdaNamed(custom, writer).resource.Properties.Environment.Variables).toMatchObject({ RETENTION_MINUTE_ROLLUP_DAYS: '3' });
+    // Dashboards keep each widget's range within the rollups it reads.
+    expect(lambdaNamed(custom, HOUSE_FUNCTIONS.query).resource.Properties.Environment.Variables).toMatchObject({ RETENTION_MINUTE_ROLLUP_DAYS: '3', RETENTION_HOUR_ROLLUP_DAYS: '90' });
     const [rule] = Object.values(custom.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 day)' } }));
     expect(rule!.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [purge.id, 'Arn'] } })]);
     expect(rule!.DependsOn).toContain(Object.keys(custom.findResources('Custom::DatabaseMigrations'))[0]);

@@ -68,7 +68,12 @@ export const ERRORS = {
     example: { message: 'the bearer token has expired: get a new one', details: { reason: 'expired' } },
     details: z.object({ reason: z.enum(BEARER_REJECTIONS) }),
   },
-  forbidden: { status: 403, when: "The token's role may not call this route.", example: { message: 'role ingest may not call GET /v1/metrics/{metric}' } },
+  forbidden: { status: 403, when: "The token's role may not call this route, or the caller may not change this resource (another's preferences, another's dashboard).", example: { message: 'role ingest may not call GET /v1/metrics/{metric}' } },
+  read_only: {
+    status: 403,
+    when: 'A ready-made dashboard: nobody changes or deletes it; POST a copy to make one of your own.',
+    example: { message: 'outcomes is a ready-made dashboard: nobody changes or deletes it; POST its title, sharedWith and widgets to /v1/dashboards to make a copy of your own' },
+  },
   privacy_budget_exhausted: {
     status: 403,
     when: 'The release would overspend the privacy budget; `details.remaining` is what is left (nothing was spent).',
@@ -76,7 +81,13 @@ export const ERRORS = {
     details: z.object({ remaining: z.object({ epsilon: z.number(), delta: z.number() }) }),
   },
   not_found: { status: 404, when: 'No such resource.', example: { message: 'no alert 6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f' } },
-  limit_reached: { status: 409, when: 'A store holds as many as it keeps (200 cohorts): remove one first.', example: { message: 'at most 200 cohorts are kept' } },
+  limit_reached: { status: 409, when: 'A store holds as many as it keeps (200 cohorts, 100 dashboards per owner): remove one first.', example: { message: 'at most 200 cohorts are kept' } },
+  version_conflict: {
+    status: 409,
+    when: 'The dashboard was saved by someone else since the version sent; nothing was changed. Read it again and make the change on `details.currentVersion`.',
+    example: { message: 'dashboard 9b2e4f1c-3a5d-4e6f-8a7b-1c2d3e4f5a6b was saved since version 3: it is at version 4, and nothing was changed; read it again, make the change on that version and send it with its version', details: { currentVersion: 4 } },
+    details: z.object({ currentVersion: z.number().int().min(1) }),
+  },
   alert_resolved: { status: 409, when: 'The alert is resolved: there is nothing left to acknowledge.', example: { message: 'alert 6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f is resolved and can no longer be acknowledged' } },
   payload_too_large: {
     status: 413,

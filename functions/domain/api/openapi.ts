@@ -9,6 +9,7 @@ import { describeMetrics, METRIC_KINDS, METRICS, type MetricDescription } from '
 import { DEFAULT_TIME_ZONE, QUERY_INTERVALS, type MetricAnswer } from '../rollups/metric-query';
 import { registerLocalRuntime } from './openapi-local-runtime';
 import { registerCohorts } from './openapi-cohorts';
+import { registerDashboards } from './openapi-dashboards';
 import { registerBehaviour } from './openapi-behaviour';
 import { registerPatterns } from './openapi-patterns';
 import { registerMonitoring } from './openapi-monitoring';
@@ -389,6 +390,7 @@ export function openApiDocument(routes: RouteTable): object {
   registerCohorts(registry, routes, security);
   registerBehaviour(registry, routes, security);
   registerPatterns(registry, routes, security);
+  registerDashboards(registry, routes, security);
 
   route('GET /openapi.json', {
     operationId: 'openApiDocument',
@@ -420,6 +422,7 @@ export function openApiDocument(routes: RouteTable): object {
       { name: 'Privacy', description: 'Consent, erasure and the audit trail.' },
       { name: 'Monitoring', description: 'Alerts, alert rules, silences and anomalies.' },
       { name: 'Behaviour', description: 'Patterns of engagement across users, cohorts of pseudonymous users (retention, comparisons) and outcome predictions per cohort, k-anonymity applied.' },
+      { name: 'Dashboards', description: 'Saved dashboards of metric widgets, shared by role, saved with optimistic versions; and the ready-made ones.' },
       { name: 'Operations', description: 'This document.' },
       { name: 'Local runtime', description: 'Answered by the local runtime only, outside the API (not in AWS).' },
     ],

@@ -62,6 +62,14 @@ export const ROUTES = {
   'GET /v1/anomalies': { handler: 'alerts', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'series', 'limit', 'count'] },
   'GET /v1/interventions/effectiveness': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['from', 'to', 'count'] },
   'GET /v1/predictions': { handler: 'query', roles: ['admin', 'analyst'], releases: true, audit: 'read', auditDetails: ['cohort', 'model', 'count'] },
+  // Dashboards are configuration, no data: listed and read unaudited, changes recorded. A
+  // clinician may keep and be shown dashboards; their widgets' figures come through the metrics
+  // routes, whose own roles apply.
+  'GET /v1/dashboards': { handler: 'query', roles: ['admin', 'analyst', 'clinician'] },
+  'POST /v1/dashboards': { handler: 'query', roles: ['admin', 'analyst', 'clinician'], audit: 'configure', auditDetails: ['dashboard'] },
+  'GET /v1/dashboards/{id}': { handler: 'query', roles: ['admin', 'analyst', 'clinician'] },
+  'PUT /v1/dashboards/{id}': { handler: 'query', roles: ['admin', 'analyst', 'clinician'], audit: 'configure', auditDetails: ['dashboard', 'version'] },
+  'DELETE /v1/dashboards/{id}': { handler: 'query', roles: ['admin', 'analyst', 'clinician'], audit: 'configure', auditDetails: ['dashboard'] },
   'GET /openapi.json': { handler: 'query', roles: 'public' },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -49,6 +49,7 @@ describe('the query handler behind a Lambda function URL (the LocalStack variant
     reports: { request: unused, view: unused, list: unused, schedules: unused, replaceSchedules: unused, testSchedule: unused },
     budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
+    dashboards: { list: unused, get: unused, create: unused, save: unused, remove: unused },
     patterns: { latest: unused },
     audit, predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused }, interventions: { effectiveness: unused }, k: 10, clock: { now: () => new Date('2026-11-25T10:00:00Z') }, logger, verifyBearer: hs256Verifier(SECRET) });
   const invoke = (event: HttpEvent) => handler(event, {} as Context);

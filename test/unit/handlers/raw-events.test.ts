@@ -38,6 +38,7 @@ const query = makeQueryHandler({
   reports: { request: unused, view: unused, list: unused, schedules: unused, replaceSchedules: unused, testSchedule: unused },
   budget: { ledger: { spend: unused, spent: unused }, total: { epsilon: 1, delta: 0 } },
     cohorts: { create: unused, list: unused, retention: unused, compare: unused },
+    dashboards: { list: unused, get: unused, create: unused, save: unused, remove: unused },
   patterns: { latest: unused },
   audit: new RecordingAuditLog(),
   predictions: { saveVersion: unused, latest: unused, recordLive: unused, predictions: unused },
