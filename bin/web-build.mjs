@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WEB = join(ROOT, 'web');
 const BUILT = join(WEB, 'dist', 'index.html');
-const SOURCES = [join(WEB, 'src'), join(WEB, 'index.html'), join(WEB, 'vite.config.ts'), join(ROOT, 'package-lock.json')];
+const SOURCES = [join(WEB, 'src'), join(WEB, 'index.html'), join(WEB, 'vite.config.mts'), join(ROOT, 'package-lock.json')];
 
 function newestChange(path) {
   const stat = statSync(path);
@@ -23,7 +23,7 @@ export function webBuildIsCurrent() {
 export async function buildWeb({ force = false, quiet = false } = {}) {
   if (!force && webBuildIsCurrent()) return false;
   const { build } = await import('vite');
-  await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+  await build({ configFile: join(WEB, 'vite.config.mts'), logLevel: quiet ? 'warn' : 'info' });
   return true;
 }
 

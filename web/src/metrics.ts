@@ -4,7 +4,8 @@ export interface WidgetQuery {
   metric: string;
   interval: 'minute' | 'hour' | 'day' | 'week' | 'month';
   groupBy?: string[];
-  filter?: string;
+  /** Per dimension, the values kept: `{"platform": ["ios"]}`. */
+  filter?: Record<string, string[]>;
   timeZone?: string;
   /** An ISO-8601 duration back from now: P30D, P4W, PT6H, P3M. */
   range: string;
@@ -25,12 +26,29 @@ export function rangeOf(range: string, now: Date = new Date()): { from: string; 
   return { from: from.toISOString(), to: now.toISOString() };
 }
 
+/** The API's `filter` parameter: `platform:ios,platform:android`. */
+const filterText = (filter: Record<string, string[]>): string =>
+  Object.entries(filter)
+    .flatMap(([dimension, values]) => values.map((value) => `${dimension}:${value}`))
+    .join(',');
+
+/** `platform:ios, scenarioId:forest-path` as the object a widget keeps; a term without a colon is left for the API to name. */
+export function parseFilter(text: string): Record<string, string[]> | undefined {
+  const filter: Record<string, string[]> = {};
+  for (const term of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const colon = term.indexOf(':');
+    const [dimension, value] = colon < 0 ? [term, ''] : [term.slice(0, colon), term.slice(colon + 1)];
+    (filter[dimension] ??= []).push(value);
+  }
+  return Object.keys(filter).length > 0 ? filter : undefined;
+}
+
 export function metricPath(query: WidgetQuery, range: { from: string; to: string } = rangeOf(query.range)): string {
   return `/v1/metrics/${encodeURIComponent(query.metric)}${queryString({
     ...range,
     interval: query.interval,
     groupBy: query.groupBy?.join(','),
-    filter: query.filter,
+    filter: query.filter && filterText(query.filter),
     timeZone: query.timeZone,
   })}`;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CatalogueEntry } from '../api';
-import { INTERVALS, readCatalogue, type WidgetQuery } from '../metrics';
+import { INTERVALS, parseFilter, readCatalogue, type WidgetQuery } from '../metrics';
 import { useSession } from '../session';
 import { Failure } from '../components/Status';
 import { Widget } from '../components/Widget';
@@ -103,7 +103,7 @@ export function Explorer() {
           <Widget
             title={`${asked.metric} by ${asked.interval}`}
             chart={asked.chart}
-            query={{ metric: asked.metric, interval: asked.interval, groupBy: asked.groupBy, filter: asked.filter || undefined, timeZone: asked.timeZone, range: '' }}
+            query={{ metric: asked.metric, interval: asked.interval, groupBy: asked.groupBy, filter: parseFilter(asked.filter), timeZone: asked.timeZone, range: '' }}
             range={{ from: `${asked.from}T00:00:00Z`, to: `${asked.to}T00:00:00Z` }}
           />
         </section>

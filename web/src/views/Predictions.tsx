@@ -33,7 +33,8 @@ interface Prediction {
 }
 
 interface PredictionAnswer {
-  model: OutcomeModel | null;
+  /** Absent until a model has been trained. */
+  model?: OutcomeModel;
   predictions: Prediction[];
   suppressed: { group: { cohort: string }; reason: string }[];
 }
@@ -174,7 +175,7 @@ export function Predictions() {
       <h1>Predictions</h1>
       <Status loaded={answer}>
         {(value) =>
-          value.model === null ? (
+          !value.model ? (
             <p className="notice">No outcome model yet: the nightly model run (or npm run model) trains the first once outcomes are known.</p>
           ) : (
             <>

@@ -6,7 +6,7 @@ import { defineConfig } from 'vite';
  * plugin is needed for a build; nothing loads from a CDN, as the runtime works offline.
  */
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   base: '/',
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 700 },
   oxc: { jsx: { runtime: 'automatic' } },
