@@ -17,7 +17,7 @@ export interface LiveAlert {
   alertIds: string[];
 }
 
-export type LiveEvent = { type: 'counters'; data: LiveCounters } | { type: 'alert'; data: LiveAlert } | { type: 'status'; data: 'open' | 'reconnecting' };
+export type LiveEvent = { type: 'counters'; data: LiveCounters } | { type: 'alert'; data: LiveAlert } | { type: 'status'; data: 'open' | 'reconnecting' | 'unavailable' };
 
 const RECONNECT_MS = { first: 1_000, max: 30_000 };
 
@@ -42,6 +42,8 @@ export function useLive(onEvent: (event: LiveEvent) => void): void {
       while (!abort.signal.aborted) {
         try {
           const response = await fetch('/v1/live', { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: abort.signal });
+          // Served by the local runtime; where it is not (API Gateway in AWS buffers answers), the views work without it.
+          if (response.status === 404) return handler.current({ type: 'status', data: 'unavailable' });
           if (!response.ok || !response.body) throw new Error(`live stream answered ${response.status}`);
           handler.current({ type: 'status', data: 'open' });
           wait = RECONNECT_MS.first;

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api, type CatalogueEntry, type Role } from '../api';
 import { useApiGet } from '../hooks';
@@ -26,6 +26,8 @@ export interface Dashboard {
 }
 
 type DashboardInput = Pick<Dashboard, 'title' | 'sharedWith' | 'widgets'>;
+
+export const DASHBOARD_DRAWN = 'dashboard-drawn';
 
 const SHAREABLE: Role[] = ['admin', 'analyst', 'clinician'];
 const ROW_PX = 90;
@@ -182,6 +184,7 @@ export function DashboardView({ id }: { id: string }) {
   const [catalogue, setCatalogue] = useState<CatalogueEntry[]>([]);
   const [error, setError] = useState<Error>();
   const [saved, setSaved] = useState(false);
+  const settledWidgets = useRef(new Set<string>());
   useEffect(() => {
     readCatalogue(session.token).then(setCatalogue, () => setCatalogue([]));
   }, [session.token]);
@@ -203,6 +206,11 @@ export function DashboardView({ id }: { id: string }) {
       (failure: Error) => setError(failure),
     );
   const stale = error instanceof ApiError && error.status === 409;
+  // The Performance API's record of when every widget first stood drawn (bench/web-speed.ts reads it).
+  const settledWidget = (widgetId: string) => {
+    settledWidgets.current.add(widgetId);
+    if (settledWidgets.current.size === dashboard.widgets.length && performance.getEntriesByName(DASHBOARD_DRAWN).length === 0) performance.mark(DASHBOARD_DRAWN);
+  };
   const rows = Math.max(0, ...dashboard.widgets.map((widget) => widget.grid.y + widget.grid.h));
   return (
     <>
@@ -251,7 +259,7 @@ export function DashboardView({ id }: { id: string }) {
         {dashboard.widgets.map((widget) => (
           <section key={widget.id} className="widget" aria-label={widget.title} style={{ gridColumn: `${widget.grid.x + 1} / span ${widget.grid.w}`, gridRow: `${widget.grid.y + 1} / span ${widget.grid.h}` }}>
             <h2>{widget.title}</h2>
-            <Widget title={widget.title} chart={widget.chart} query={widget.query} />
+            <Widget title={widget.title} chart={widget.chart} query={widget.query} onSettled={() => settledWidget(widget.id)} />
             {editing && (
               <button type="button" onClick={() => change({ widgets: dashboard.widgets.filter((other) => other.id !== widget.id) })}>
                 Remove<span className="visually-hidden"> {widget.title}</span>
