@@ -7,7 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import { AGGREGATE_LAG_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
+import { AGGREGATE_LAG_LIMIT_MS, CRITICAL_ALERT_LATENCY_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
 import { REPORT_KINDS } from '../functions/domain/reports/document';
 import { ALERT_LATENCY_METRIC, INGEST_METRIC_NAMES, METRICS_NAMESPACE, REPORT_METRIC_NAMES, REPORT_SERVICE } from '../functions/ports/anomalies';
 
@@ -34,10 +34,9 @@ export const DETECT_ITERATOR_AGE_THRESHOLD_MS = DETECT_LAG_LIMIT_MS;
 // Live counters are promised "near real time"; a consumer five minutes behind breaks that.
 export const ITERATOR_AGE_THRESHOLD_MS = AGGREGATE_LAG_LIMIT_MS;
 
-// A critical page a minute after its event reached ingest: twice what detect may lag before it
-// pages, so this one catches the lateness the iterator age cannot see (a slow database under the
-// rules, SNS throttling that the delivery retries ride out slowly).
-export const CRITICAL_ALERT_LATENCY_THRESHOLD_MS = 2 * DETECT_LAG_LIMIT_MS;
+// The same limit as the buckets of the local runtime's alert latency histogram, so Grafana and
+// CloudWatch draw the same line.
+export const CRITICAL_ALERT_LATENCY_THRESHOLD_MS = CRITICAL_ALERT_LATENCY_LIMIT_MS;
 
 /**
  * Alarms on the signals that mean events are late or lost (the warning topic, the safety path's
