@@ -26,6 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { emfMetrics } from '../functions/adapters/aws/emf-metrics';
 import { MemoryLiveStore } from '../functions/adapters/local/memory-live-store';
 import { jsonLogger } from '../functions/adapters/log';
 import { postgresDatabase } from '../functions/adapters/pg/database';
@@ -36,6 +37,7 @@ import { toStoredEvent } from '../functions/domain/events/validate';
 import { makeAggregateHandler } from '../functions/handlers/aggregate';
 import { pseudonymisers } from '../functions/handlers/ingest';
 import { makeAggregate } from '../functions/use-cases/aggregate';
+import { METRICS_NAMESPACE } from '../functions/ports/anomalies';
 import { dropSchema, median, processCpuMicros, schemaUrl } from './support';
 
 const EVENTS = Number(process.env.EVENTS ?? 200_000);
@@ -105,7 +107,8 @@ async function run(batches: readonly KinesisStreamEvent[]): Promise<RunResult> {
     const logger = jsonLogger('bench', 'silent');
     const rollups = new SqlRollupStore(db);
     const handler = makeAggregateHandler({
-      aggregate: makeAggregate({ rollups, live: new MemoryLiveStore({ clock }), clock, logger }),
+      // The usage metrics' lines formatted as the function formats them, and written nowhere.
+      aggregate: makeAggregate({ rollups, live: new MemoryLiveStore({ clock }), metrics: emfMetrics(METRICS_NAMESPACE, 'aggregate', () => undefined), clock, logger }),
       logger,
       // The batches are plain JSON, so no key is asked for: this measures the aggregation alone.
       keys: { keysById: async () => new Map() },

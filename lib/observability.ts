@@ -7,8 +7,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import { AGGREGATE_LAG_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
+import { AGGREGATE_LAG_LIMIT_MS, CRITICAL_ALERT_LATENCY_LIMIT_MS, DETECT_LAG_LIMIT_MS } from '../functions/domain/operations/health';
 import { REPORT_KINDS } from '../functions/domain/reports/document';
+import { USAGE_METRIC_NAMES } from '../functions/domain/operations/usage-metrics';
 import { ALERT_LATENCY_METRIC, INGEST_METRIC_NAMES, METRICS_NAMESPACE, REPORT_METRIC_NAMES, REPORT_SERVICE } from '../functions/ports/anomalies';
 
 export interface ObservabilityProps {
@@ -34,10 +35,9 @@ export const DETECT_ITERATOR_AGE_THRESHOLD_MS = DETECT_LAG_LIMIT_MS;
 // Live counters are promised "near real time"; a consumer five minutes behind breaks that.
 export const ITERATOR_AGE_THRESHOLD_MS = AGGREGATE_LAG_LIMIT_MS;
 
-// A critical page a minute after its event reached ingest: twice what detect may lag before it
-// pages, so this one catches the lateness the iterator age cannot see (a slow database under the
-// rules, SNS throttling that the delivery retries ride out slowly).
-export const CRITICAL_ALERT_LATENCY_THRESHOLD_MS = 2 * DETECT_LAG_LIMIT_MS;
+// The same limit as the buckets of the local runtime's alert latency histogram, so Grafana and
+// CloudWatch draw the same line.
+export const CRITICAL_ALERT_LATENCY_THRESHOLD_MS = CRITICAL_ALERT_LATENCY_LIMIT_MS;
 
 /**
  * Alarms on the signals that mean events are late or lost (the warning topic, the safety path's
@@ -150,7 +150,7 @@ export class Observability extends Construct {
       label: 'rejected',
       period: Duration.minutes(1),
     });
-    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) => new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = [], width = 12) => new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
     // Every channel and severity the functions have reported, without a metric per combination here.
     const search = (metricName: string, dimensions: string, statistic: string, label: string, periodMinutes = 1) =>
       new cloudwatch.MathExpression({
@@ -161,6 +161,20 @@ export class Observability extends Construct {
     dashboard.addWidgets(
       graph('Ingest: events per minute', [ingest('events_accepted_total', cloudwatch.Stats.SUM, 'accepted'), rejected]),
       graph('Ingest: latency (ms)', [ingest(INGEST_METRIC_NAMES.latency, cloudwatch.Stats.p(95), 'p95'), ingest(INGEST_METRIC_NAMES.latency, cloudwatch.Stats.p(50), 'p50')]),
+    );
+    // The platform's usage metrics (functions/domain/operations/usage-metrics.ts), the same counts
+    // as the local runtime's tta_ metrics for Grafana: the aggregate function's of the events it
+    // applied (once per eventId), ingest's of those it refused. Named by dimension in the legend.
+    const byDimension = (...dimensions: string[]) => dimensions.map((name) => `\${PROP('Dim.${name}')}`).join(' ');
+    dashboard.addWidgets(
+      graph('Sessions started per minute, by session type (platform)', [search(USAGE_METRIC_NAMES.sessions, 'service,session_type', 'Sum', byDimension('session_type'))], [], 8),
+      graph('Interactions per minute, by type and success', [search(USAGE_METRIC_NAMES.interactions, 'interaction_type,service,success', 'Sum', byDimension('interaction_type', 'success'))], [], 8),
+      graph(
+        'Session duration (s), by session type: median and p90 per hour',
+        [search(USAGE_METRIC_NAMES.sessionDuration, 'service,session_type', 'p50', `p50 ${byDimension('session_type')}`, 60), search(USAGE_METRIC_NAMES.sessionDuration, 'service,session_type', 'p90', `p90 ${byDimension('session_type')}`, 60)],
+        [],
+        8,
+      ),
     );
     dashboard.addWidgets(
       graph('Iterator age per consumer (ms): how late counts and safety checks are', [

@@ -41,16 +41,18 @@ export const handler = logger.around(
   lazyHandler(async () => {
     const config = parseEnv(aggregateEnv);
     const clock = { now: () => new Date() };
+    const metrics = emfMetrics(METRICS_NAMESPACE, 'aggregate');
     return makeAggregateHandler({
       aggregate: makeAggregate({
         rollups: new SqlRollupStore(await connectDatabase({ logger }), { minutesKeptFrom: () => minuteRollupCutoff({ minuteRollupDays: config.RETENTION_MINUTE_ROLLUP_DAYS }, clock.now()) }),
         live: new RedisLiveStore(redisClient(config.REDIS_URL, { logger })),
+        metrics,
         clock,
         logger,
       }),
       logger,
       keys: recordKeyStore(),
-      metrics: emfMetrics(METRICS_NAMESPACE, 'aggregate'),
+      metrics,
     });
   }),
 );

@@ -11,6 +11,7 @@ import { METRICS_NAMESPACE, functionUrlVerifier, ingestEnv, loadPepper, recordKe
 import { CachedRecordKeys } from '../adapters/cached-record-keys';
 import { MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST } from '../domain/events/schema';
 import { makePseudonymiser } from '../domain/privacy/pseudonymise';
+import { usageOfRejected } from '../domain/operations/usage-metrics';
 import type { Metrics } from '../ports';
 import { INGEST_METRIC_NAMES } from '../ports/anomalies';
 import { ConsentUnavailableError } from '../ports/consent';
@@ -28,12 +29,18 @@ export interface IngestHandlerDeps {
   readonly verifyBearer?: BearerVerifier;
 }
 
-/** Accepted events, and rejected ones by code: `consent_missing` counts events refused for want of consent. */
-function countOutcome(metrics: Metrics, result: IngestResult): void {
+/**
+ * Accepted events, and rejected ones by code: `consent_missing` counts events refused for want of
+ * consent. The rejected ones are also the platform's unsuccessful interactions, by the type they
+ * claimed: they never reach the stream, so only ingest sees them (the aggregate consumer counts the
+ * successful ones, once each, after its dedupe).
+ */
+function countOutcome(metrics: Metrics, events: readonly unknown[], result: IngestResult): void {
   if (result.accepted > 0) metrics.count('events_accepted_total', result.accepted);
   const byCode = new Map<string, number>();
   for (const rejection of result.rejected) byCode.set(rejection.code, (byCode.get(rejection.code) ?? 0) + 1);
   for (const [code, count] of byCode) metrics.count(INGEST_METRIC_NAMES.rejected, count, { code });
+  for (const { name, value, dimensions } of usageOfRejected(events, result.rejected)) metrics.count(name, value, dimensions);
 }
 
 function parseEventsBody(event: HttpEvent): unknown[] {
@@ -65,7 +72,7 @@ export function makeIngestHandler(deps: IngestHandlerDeps) {
     // The use case's time (consent, pseudonymisation, the stream's put): what the series watch judges.
     deps.metrics.observe(INGEST_METRIC_NAMES.latency, performance.now() - started);
     deps.logger.info('ingested', { accepted: result.accepted, rejected: result.rejected.length });
-    countOutcome(deps.metrics, result);
+    countOutcome(deps.metrics, events, result);
     return json(202, result);
   }).use(httpApi({ logger: deps.logger, verifyBearer: deps.verifyBearer }));
 }

@@ -83,8 +83,9 @@ interface Publication {
   readonly message: string;
 }
 
-/** A count the thread reports to the runtime's metrics (replies to calls carry an id instead). */
-interface CountMessage {
+/** A count or a measurement the thread reports to the runtime's metrics (replies to calls carry an id instead). */
+interface MetricMessage {
+  readonly kind: keyof Metrics;
   readonly name: string;
   readonly value: number;
   readonly dimensions?: Readonly<Record<string, string>>;
@@ -179,14 +180,14 @@ export class AggregatorThread implements ThreadLiveStore {
     private readonly config: LocalConfig,
     private readonly connect: ConnectDatabases | undefined,
     private readonly logger: Logger,
-    private readonly metrics: Pick<Metrics, 'count'>,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
    * Starts the thread; resolves once its poller runs. A thread that cannot start the first time
-   * fails the start-up. The thread's counts go to `metrics`.
+   * fails the start-up. The thread's counts and measurements go to `metrics`.
    */
-  static async start(config: LocalConfig, connect: ConnectDatabases | undefined, logger: Logger, metrics: Pick<Metrics, 'count'>): Promise<AggregatorThread> {
+  static async start(config: LocalConfig, connect: ConnectDatabases | undefined, logger: Logger, metrics: Metrics): Promise<AggregatorThread> {
     const thread = new AggregatorThread(config, connect, logger, metrics);
     await thread.spawn();
     return thread;
@@ -207,8 +208,9 @@ export class AggregatorThread implements ThreadLiveStore {
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     // A thread that ends before it is ready (process.exit in it) posts no message and raises no error.
     await Promise.race([workerReady(worker, 'the aggregator thread'), exited.then((code) => Promise.reject(new Error(`the aggregator thread exited with ${code} while starting`)))]);
-    worker.on('message', (message: { count?: CountMessage; published?: Publication }) => {
-      if (message.count) this.metrics.count(message.count.name, message.count.value, message.count.dimensions);
+    worker.on('message', (message: { metric?: MetricMessage; published?: Publication }) => {
+      const metric = message.metric;
+      if (metric) this.metrics[metric.kind](metric.name, metric.value, metric.dimensions);
       if (message.published) for (const listener of this.listeners.get(message.published.channel) ?? []) listener(message.published.message);
     });
     const life: Life = { worker, calls: threadCaller(worker), startedAt: new Date() };
@@ -413,11 +415,13 @@ export async function runAggregatorThread(): Promise<void> {
     const { stream, deadLetters } = await openStream(config, streaming, closers);
     const keys = await openRecordKeys(config, streaming);
     // Held until the ready message is out: the runtime takes the thread's first message for it,
-    // and the pollers may count erased records before then.
+    // and the pollers may count erased records or aggregated events before then.
     let started = false;
-    const early: CountMessage[] = [];
-    const metrics: Pick<Metrics, 'count'> = {
-      count: (name, value, dimensions) => (started ? port.postMessage({ count: { name, value, dimensions } }) : early.push({ name, value, dimensions })),
+    const early: MetricMessage[] = [];
+    const report = (metric: MetricMessage) => (started ? port.postMessage({ metric }) : early.push(metric));
+    const metrics: Metrics = {
+      count: (name, value, dimensions) => report({ kind: 'count', name, value, dimensions }),
+      observe: (name, value, dimensions) => report({ kind: 'observe', name, value, dimensions }),
     };
     const live = openLiveStore(config, logger);
     closers.push(() => live.close());
@@ -434,7 +438,7 @@ export async function runAggregatorThread(): Promise<void> {
       reader: stream,
       checkpoints: new SqlCheckpointStore(streaming),
       deadLetters,
-      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, clock: systemClock, logger }), logger, keys, metrics }),
+      handler: makeAggregateHandler({ aggregate: makeAggregate({ rollups, live, metrics, clock: systemClock, logger }), logger, keys, metrics }),
       ...AGGREGATE_MAPPING,
       pollIntervalMs: 100,
       giveWay: () => detect.caughtUp(GIVE_WAY_AT_MOST_MS),
@@ -473,7 +477,8 @@ export async function runAggregatorThread(): Promise<void> {
             ? (live[request.method] as (...args: unknown[]) => Promise<unknown>).apply(live, request.args)
             : Promise.reject(new TypeError(`not a live store operation: ${String(request.method)}`))
           : request.op === 'history'
-            ? history.applyEvents(request.events)
+            ? // The counts only: the fresh events would cross back to the main thread for nothing.
+              history.applyEvents(request.events).then(({ applied, duplicates }) => ({ applied, duplicates }))
             : op === 'drain'
               ? poller.drain()
               : op === 'detect'
@@ -497,7 +502,7 @@ export async function runAggregatorThread(): Promise<void> {
     }
     port.postMessage({ ready: true });
     started = true;
-    for (const count of early.splice(0)) port.postMessage({ count });
+    for (const metric of early.splice(0)) port.postMessage({ metric });
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     port.postMessage({ ready: false, error: replyError(error) });

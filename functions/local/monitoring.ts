@@ -61,6 +61,8 @@ interface MonitoringStores {
   readonly safety: SqlDatabase;
   /** The dashboard's alert feed (Redis, or the aggregator thread's in-process store). */
   readonly feed: Pick<LiveStore, 'pushCapped' | 'publish'>;
+  /** The runtime's metrics (in the aggregator thread, passed on to them): alert latency, interventions, history signals. */
+  readonly metrics: Metrics;
   readonly logger: Logger;
 }
 
@@ -100,10 +102,10 @@ async function interventionSender(config: LocalConfig): Promise<InterventionSend
   return new EventBridgeInterventions(client, await ensureInterventionBus(client, `${config.STREAM_NAME}-interventions`));
 }
 
-async function notifyingParts({ config, safety, feed, logger }: MonitoringStores) {
+async function notifyingParts({ config, safety, feed, metrics, logger }: MonitoringStores) {
   const deliver = makeDeliver({ channels: await notificationChannels(config, feed, logger), sleep, clock: systemClock, logger });
   const dashboardUrl = config.DASHBOARD_URL ?? `http://${config.HOST}:${config.PORT}`;
-  return { rules: ruleEngine(safety, systemClock), alerts: alertManager(safety, { deliver, sleep, dashboardUrl, clock: systemClock, newId: randomUUID, logger }) };
+  return { rules: ruleEngine(safety, systemClock), alerts: alertManager(safety, { deliver, sleep, dashboardUrl, clock: systemClock, newId: randomUUID, logger, metrics }) };
 }
 
 /**
@@ -115,7 +117,6 @@ export async function startDetectConsumer(
     readonly streaming: SqlDatabase;
     readonly stream: EventStreamReader;
     readonly keys: Pick<RecordKeyStore, 'keysById'>;
-    readonly metrics: Pick<Metrics, 'count'>;
     readonly closers: (() => Promise<void>)[];
   },
 ): Promise<DetectConsumer> {

@@ -45,7 +45,7 @@ import { ERASED_ANALYTICS_TABLES, ERASED_STREAM_TABLES, SqlScrub } from '../adap
 import { eraseOutboxLines } from '../adapters/local/outbox-channel';
 import { subjectKey } from '../domain/alerting/model';
 import type { ErasureTarget } from '../use-cases/erase-user';
-import { PrometheusCounters } from './prometheus-metrics';
+import { PrometheusMetrics } from './prometheus-metrics';
 import { MinuteMetrics } from '../adapters/local/minute-metrics';
 import { startMonitoring } from './monitoring';
 import { makeAlertsHandler } from '../handlers/alerts';
@@ -194,14 +194,14 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
   // One cache for both handlers, as if they were one instance: a withdrawal is seen by the next request.
   const consent = new CachedConsentRegistry(registry, systemClock);
   const pseudonymise = pseudonymisers(localPepper(config.DATA_DIR, config.PSEUDONYM_PEPPER));
-  const prometheus = new PrometheusCounters();
+  const prometheus = new PrometheusMetrics(logger);
   // Also the monitor's record of ingest errors and latency per minute (CloudWatch's part in AWS).
   const metrics = new MinuteMetrics(prometheus, systemClock);
   // Started before the HTTP server, stopped after it: no accepted event waits for a poller.
   const aggregator = await AggregatorThread.start(config, connect, logger, metrics);
   closers.push(() => aggregator.stop());
   const lag = makeConsumerLag({ reader: stream, checkpoints: new SqlCheckpointStore(streaming), clock: systemClock });
-  const monitoring = await startMonitoring({ config, analytics, safety, feed: aggregator, operational: metrics, lag, closers, logger });
+  const monitoring = await startMonitoring({ config, analytics, safety, feed: aggregator, operational: metrics, metrics, lag, closers, logger });
   const health = makeHealthCheck({ config, analytics, streaming, stream, thread: aggregator, lag, logger, closers });
   // Each put wakes the detect consumer, after this turn, so the answer goes out first.
   const ingestStream: EventStreamWriter = {
@@ -335,7 +335,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
         const report = await health();
         return { status: httpStatusOf(report), contentType: 'application/json', body: JSON.stringify(report) };
       },
-      '/metrics': async () => ({ status: 200, contentType: 'text/plain; version=0.0.4', body: prometheus.render() }),
+      '/metrics': async () => ({ status: 200, contentType: prometheus.contentType, body: await prometheus.render() }),
       ...apiReferencePages(),
     },
     uploads: {

@@ -30,12 +30,22 @@ export interface RollupReader {
 }
 
 /** Time-bucketed metric rollups (PostgreSQL): written by the aggregator and the roll-up, read by metric queries. */
+export interface AppliedEvents {
+  readonly applied: number;
+  readonly duplicates: number;
+  /**
+   * The events applied by this call (the first of each new eventId), in no set order: what may be
+   * counted downstream once per event, whatever the stream redelivers.
+   */
+  readonly fresh: readonly StoredEvent[];
+}
+
 export interface RollupStore extends RollupReader {
   /**
    * Folds the events into the rollups exactly once per eventId: events seen before (a replayed
    * stream batch) and repeats within the batch are counted in `duplicates` and change nothing.
    */
-  applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }>;
+  applyEvents(events: readonly StoredEvent[]): Promise<AppliedEvents>;
   /**
    * One step of the roll-up: folds minutes before `until` (epoch ms) into hour and day rows, as
    * many as one step may take. Reads answer the same before and after; the roll-up only makes

@@ -1,11 +1,14 @@
-import type { Clock, LiveStore } from '../ports';
+import type { Clock, LiveStore, Metrics } from '../ports';
 import type { RollupStore } from '../ports/rollups';
 import type { StoredEvent } from '../domain/events/schema';
+import { usageOfAccepted } from '../domain/operations/usage-metrics';
 import type { Logger } from '../adapters/log';
 
 export interface AggregateDeps {
   readonly rollups: RollupStore;
   readonly live: LiveStore;
+  /** The platform's session and interaction metrics (`USAGE_METRIC_NAMES`) of the events applied. */
+  readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -30,7 +33,13 @@ export function activeUserSetKeys(now: Date): string[] {
 
 /**
  * Applies a batch to the rollups (deduplicated there, in the same transaction as the rollup
- * writes, so a redelivered batch changes nothing) and then refreshes the live counters.
+ * writes, so a redelivered batch changes nothing), counts the events it applied in the platform's
+ * usage metrics and then refreshes the live counters.
+ *
+ * Counted here, after the store's dedupe, not at ingest: a client that sends a batch again (after
+ * a timeout, a 503 or a 429), or a stream that delivers a batch again, puts the same events through
+ * ingest twice, and only the store knows which eventIds it has already seen. A batch whose rollups
+ * committed but whose checkpoint did not is delivered again and counts nothing the second time.
  *
  * The live counters are best-effort by design: PostgreSQL is the record, and failing a batch whose
  * rollups already committed because Redis hiccuped would only make Redis count the redelivery
@@ -40,12 +49,15 @@ export function makeAggregate(deps: AggregateDeps) {
   return async function aggregate(events: readonly StoredEvent[]): Promise<AggregateResult> {
     if (events.length === 0) return { applied: 0, duplicates: 0 };
     const result = await deps.rollups.applyEvents(events);
+    const usage = usageOfAccepted(result.fresh);
+    for (const { name, value, dimensions } of usage.counts) deps.metrics.count(name, value, dimensions);
+    for (const { name, value, dimensions } of usage.observations) deps.metrics.observe(name, value, dimensions);
     if (result.applied > 0) {
       await refreshLiveCounters(deps, events, result.applied).catch((error: unknown) => {
         deps.logger.warn('live counters not updated', { error: error instanceof Error ? error.name : 'unknown' });
       });
     }
-    return result;
+    return { applied: result.applied, duplicates: result.duplicates };
   };
 }
 

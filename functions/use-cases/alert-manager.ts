@@ -62,7 +62,7 @@ export interface AlertManagerDeps extends AlertConsoleDeps {
   readonly sleep: Sleep;
   readonly dashboardUrl: string;
   readonly logger: Logger;
-  /** Where each alert's latency from its event's receipt goes (`ALERT_LATENCY_METRIC`); the local runtime keeps none. */
+  /** Where each alert's latency from its event's receipt goes (`ALERT_LATENCY_METRIC`). */
   readonly metrics?: Pick<Metrics, 'observe'>;
 }
 

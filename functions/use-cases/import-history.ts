@@ -1,7 +1,7 @@
 import { MAX_LISTED_ERRORS, UnreadableFileError, parseLine, type ImportLineError, type ImportProgress, type ImportRejectionCode, type ImportSummary } from '../domain/events/history-import';
 import { ConsentUnavailableError } from '../ports/consent';
 import { isUnavailable } from '../ports/unavailable';
-import type { RollupStore } from '../ports/rollups';
+import type { AppliedEvents, RollupStore } from '../ports/rollups';
 import { makeEventAdmission, type EventAdmissionDeps } from './ingest';
 
 /** How many lines are admitted and applied together: one consent read and one store transaction each. */
@@ -9,7 +9,8 @@ export const IMPORT_BATCH_LINES = 500;
 
 /** Ingest's admission (validation, PII refusal, consent, pseudonymisation), and the rollups that dedupe by eventId. */
 export interface ImportHistoryDeps extends EventAdmissionDeps {
-  readonly rollups: Pick<RollupStore, 'applyEvents'>;
+  /** The store's counts suffice: imported history is not live traffic, and counts in no usage metric. */
+  readonly rollups: { applyEvents(events: Parameters<RollupStore['applyEvents']>[0]): Promise<Pick<AppliedEvents, 'applied' | 'duplicates'>> };
   readonly batchLines?: number;
 }
 

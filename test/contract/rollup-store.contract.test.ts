@@ -244,11 +244,11 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
 
   it('changes no figure when a batch is replayed, and counts duplicates within a batch once', async () => {
     const before = await queryMetric(store, { metric: 'events', ...day, interval: 'minute', groupBy: 'type' }, { k: 1 });
-    expect(await store.applyEvents(all.slice(0, 500))).toEqual({ applied: 0, duplicates: 500 });
+    expect(await store.applyEvents(all.slice(0, 500))).toEqual({ applied: 0, duplicates: 500, fresh: [] });
     expect(await queryMetric(store, { metric: 'events', ...day, interval: 'minute', groupBy: 'type' }, { k: 1 })).toEqual(before);
 
     const late = event('session.ended', { scenarioId: 'lake', durationSec: 90, completed: true }, iosUsers[0]!, '2026-11-20T23:00:00.000Z', 'ios');
-    expect(await store.applyEvents([late, late, { ...late }])).toEqual({ applied: 1, duplicates: 2 });
+    expect(await store.applyEvents([late, late, { ...late }])).toEqual({ applied: 1, duplicates: 2, fresh: [late] });
     const completed = await queryMetric(store, { metric: 'sessions.completed', ...day, interval: 'day', groupBy: 'scenarioId' }, { k: 1 });
     expect(completed.series).toEqual([{ group: { scenarioId: 'lake' }, points: [{ t: '2026-11-20T00:00:00Z', count: 1, users: 1 }] }]);
     const duration = await queryMetric(store, { metric: 'session.duration', ...day, interval: 'day' }, { k: 1 });
@@ -261,9 +261,11 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     const ended = (subject: string, minute: number, durationSec: number) => event('session.ended', { scenarioId: 'grove', durationSec, completed: true }, subject, at(minute), 'web');
     const applied = [ended(first, 1, 10), ended(first, 2, 20), ended(first, 3, 30)];
     const added = [ended(second, 1, 40), ended(second, 4, 50)];
-    expect(await store.applyEvents(applied)).toEqual({ applied: 3, duplicates: 0 });
+    expect(await store.applyEvents(applied)).toEqual({ applied: 3, duplicates: 0, fresh: applied });
     // A redelivery that carries new events among the processed ones, as a retried and split batch does.
-    expect(await store.applyEvents([added[0]!, applied[1]!, ...added.slice(1), applied[2]!])).toEqual({ applied: 2, duplicates: 2 });
+    const redelivered = await store.applyEvents([added[0]!, applied[1]!, ...added.slice(1), applied[2]!]);
+    expect(redelivered).toMatchObject({ applied: 2, duplicates: 2 });
+    expect(redelivered.fresh.map((e) => e.eventId).sort()).toEqual(added.map((e) => e.eventId).sort());
 
     const range = { from: '2026-11-22T08:00:00Z', to: '2026-11-22T09:00:00Z' };
     const answer = await queryMetric(store, { metric: 'session.duration', ...range, interval: 'hour' }, { k: 1 });
@@ -318,7 +320,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     const at = '2026-11-21T09:00:00.000Z';
     const earlier: StoredEvent = { ...event('mood.reported', { valence: 0.1, arousal: 0.5 }, subject, at, 'web'), research: true };
     const research = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM research_values WHERE event_id = $1', [earlier.eventId])).rows[0]!.n;
-    expect(await store.applyEvents([earlier])).toEqual({ applied: 1, duplicates: 0 });
+    expect(await store.applyEvents([earlier])).toEqual({ applied: 1, duplicates: 0, fresh: [earlier] });
     const ids = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_processed_events WHERE event_id = $1', [earlier.eventId])).rows[0]!.n;
     expect([await ids(), await research()]).toEqual([1, 2]);
 
@@ -328,8 +330,9 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     const afterwards = await store.applyEvents([{ ...event('mood.reported', { valence: 0.2, arousal: 0.5 }, subject, at, 'web'), receivedAt: '2026-11-21T09:31:00.000Z' }]);
 
     expect([await ids(), await research()]).toEqual([0, 0]);
-    expect(replayed).toEqual({ applied: 0, duplicates: 2 });
-    expect(afterwards).toEqual({ applied: 1, duplicates: 0 });
+    expect(replayed).toEqual({ applied: 0, duplicates: 2, fresh: [] });
+    expect(afterwards).toMatchObject({ applied: 1, duplicates: 0 });
+    expect(afterwards.fresh).toHaveLength(1);
     expect(await store.eraseSubject(user(), erasedAt)).toEqual({ eventIds: 0, researchValues: 0, featureRows: 0, patternAssignments: 0 });
   });
 
@@ -478,7 +481,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
         // Two days of minutes, in steps of at most ROLL_UP_SPAN_MS each.
         expect(await rollUpAll(store, '2026-11-24T00:00:00Z')).toBeGreaterThan(1);
         expect(await answers(store)).toEqual(withLate);
-        expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100 });
+        expect(await store.applyEvents(early.slice(0, 100))).toEqual({ applied: 0, duplicates: 100, fresh: [] });
         expect(await answers(store)).toEqual(withLate);
 
         // Both days are whole before the watermark, so their hours are packed (rollup_hour_blocks).
@@ -888,11 +891,11 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       // minute row and four hour rows, and `mood.valence`, a minute row and two hour rows.)
       expect(await store.purge(keepIds)).toEqual({ idempotencyKeys: 0, minuteRows: 2, hourRows: 6 });
       expect(await figures()).toEqual([0, 0, 1, 1, 1, 1]);
-      expect(await store.applyEvents([recent])).toEqual({ applied: 0, duplicates: 1 });
+      expect(await store.applyEvents([recent])).toEqual({ applied: 0, duplicates: 1, fresh: [] });
 
       // Past their retention, ids are forgotten: the same event would now count again.
       expect((await store.purge({ ...keepIds, idempotencyKeys: Date.now() + 60_000 })).idempotencyKeys).toBe(3);
-      expect(await store.applyEvents([recent])).toEqual({ applied: 1, duplicates: 0 });
+      expect(await store.applyEvents([recent])).toEqual({ applied: 1, duplicates: 0, fresh: [recent] });
     } finally {
       await fresh.close();
     }
@@ -914,7 +917,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     for (const [who, n] of [[a, 0], [a, 1], [b, 2], [a, 3], [b, 4], [b, 5], [a, 6], [b, 7], [a, 8]] as const) await who.applyEvents(batch(n));
     await Promise.all([a.applyEvents(batch(9)), b.applyEvents(batch(10)), a.applyEvents(batch(11)), b.applyEvents(batch(12))]);
     // A replay through the other instance changes nothing.
-    expect(await b.applyEvents(batch(8))).toEqual({ applied: 0, duplicates: 100 });
+    expect(await b.applyEvents(batch(8))).toEqual({ applied: 0, duplicates: 100, fresh: [] });
     await a.applyEvents(batch(13));
     await b.applyEvents(batch(14));
 

@@ -155,6 +155,9 @@ describe('the operators\' dashboard and runbook', () => {
     ['alert latency per channel and severity', 'MetricName=\\"alert_latency_ms\\"'],
     ['report runs by outcome', 'MetricName=\\"report_runs_total\\"'],
     ['report duration', 'MetricName=\\"report_duration_ms\\"'],
+    ['sessions by session type', '{TherapeuticAnalytics,service,session_type} MetricName=\\"tta_user_sessions_total\\"'],
+    ['interactions by type and success', '{TherapeuticAnalytics,interaction_type,service,success} MetricName=\\"tta_user_interactions_total\\"'],
+    ['session duration quantiles', 'MetricName=\\"tta_session_duration_seconds\\"\', \'p90\''],
   ])('charts %s', (_, metric) => {
     expect(body).toContain(metric);
   });

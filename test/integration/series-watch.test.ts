@@ -8,7 +8,7 @@ import { SqlOperationalMinutes } from '../../functions/adapters/pg/sql-operation
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import { WATCHED_SERIES } from '../../functions/domain/anomaly/watched-series';
 import type { EventType, StoredEvent } from '../../functions/domain/events/schema';
-import { PrometheusCounters } from '../../functions/local/prometheus-metrics';
+import { PrometheusMetrics } from '../../functions/local/prometheus-metrics';
 import { INGEST_METRIC_NAMES } from '../../functions/ports/anomalies';
 import { makeSeriesWatch } from '../../functions/use-cases/watch-series';
 import { SAMPLE_ATTRIBUTES } from '../support/events';
@@ -49,7 +49,7 @@ describe('the series watch over the rollups in PostgreSQL (PGlite)', () => {
       event('mood.reported', 5, { valence: -0.1, arousal: 0.5 }),
     ]);
     const clock = { now: () => new Date(M + 3 * MINUTE) };
-    const operational = new MinuteMetrics(new PrometheusCounters(), { now: () => new Date(M + 20_000) });
+    const operational = new MinuteMetrics(new PrometheusMetrics(jsonLogger('test', 'silent')), { now: () => new Date(M + 20_000) });
     operational.observe(INGEST_METRIC_NAMES.latency, 55);
     const states = new SqlDetectorStateStore(db);
     const anomalies = new SqlAnomalyStore(db);

@@ -32,7 +32,7 @@ import {
   type RollupValues,
 } from '../../domain/rollups/rollup';
 
-import type { PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
+import type { AppliedEvents, PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { applyFeatures, signedSubjectHash } from './sql-user-features';
 import { bareArray, quotedArray, textArray } from './array-literals';
@@ -875,8 +875,8 @@ export class SqlRollupStore implements RollupStore {
     } = {},
   ) {}
 
-  applyEvents(events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
-    if (events.length === 0) return Promise.resolve({ applied: 0, duplicates: 0 });
+  applyEvents(events: readonly StoredEvent[]): Promise<AppliedEvents> {
+    if (events.length === 0) return Promise.resolve({ applied: 0, duplicates: 0, fresh: [] });
     return this.write((tx, began) => this.apply(tx, began, events));
   }
 
@@ -906,7 +906,7 @@ export class SqlRollupStore implements RollupStore {
     return result;
   }
 
-  private async apply(tx: SqlExecutor, began: (seq: number) => void, events: readonly StoredEvent[]): Promise<{ applied: number; duplicates: number }> {
+  private async apply(tx: SqlExecutor, began: (seq: number) => void, events: readonly StoredEvent[]): Promise<AppliedEvents> {
     const firstById = new Map<string, StoredEvent>();
     // uuid comes back lower-case, whatever case the client sent.
     for (const event of events) {
@@ -930,7 +930,7 @@ export class SqlRollupStore implements RollupStore {
     const { seq, rolled_up_to, applied, new_ids } = (await begun).rows[0]!;
     began(seq);
     this.rolledUpTo = rolled_up_to;
-    if (applied === 0) return { applied: 0, duplicates: events.length };
+    if (applied === 0) return { applied: 0, duplicates: events.length, fresh: [] };
     const fresh = applied === unique.length ? unique : new_ids!.split(',').map((id) => firstById.get(id)!);
     const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo, minutesKeptFrom);
     await this.fold(tx, seq, deltas);
@@ -945,7 +945,7 @@ export class SqlRollupStore implements RollupStore {
       ]);
     }
     await applyFeatures(tx, fresh);
-    return { applied: fresh.length, duplicates: events.length - fresh.length };
+    return { applied: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
 
   /**

@@ -66,12 +66,37 @@ export function registerLocalRuntime(registry: OpenAPIRegistry): void {
     method: 'get',
     path: '/metrics',
     operationId: 'prometheusMetrics',
-    summary: "The runtime's counters in the Prometheus text format (local runtime)",
+    summary: "The runtime's metrics in the Prometheus text format (local runtime)",
     tags: ['Local runtime'],
     responses: {
       200: {
-        description: 'Counters, and summaries as `_sum` and `_count`.',
-        content: { 'text/plain; version=0.0.4': { schema: z.string(), example: '# TYPE events_accepted_total counter\nevents_accepted_total 1200\n# TYPE ingest_latency_ms summary\ningest_latency_ms_sum 5021.4\ningest_latency_ms_count 40\n' } },
+        description:
+          "The process's default metrics (`process_*`, `nodejs_*`), the product's counters, histograms and summaries, and the platform's `tta_user_sessions_total`, `tta_user_interactions_total` and `tta_session_duration_seconds` (README, Prometheus and Grafana).",
+        content: {
+          'text/plain; version=0.0.4': {
+            schema: z.string(),
+            example: [
+              '# HELP events_accepted_total Events ingest put on the stream.',
+              '# TYPE events_accepted_total counter',
+              'events_accepted_total 1200',
+              '# HELP tta_user_sessions_total Sessions started, by session type (the platform the session ran on).',
+              '# TYPE tta_user_sessions_total counter',
+              'tta_user_sessions_total{session_type="ios"} 85',
+              '# HELP tta_session_duration_seconds Duration of the sessions ended, in seconds, by session type.',
+              '# TYPE tta_session_duration_seconds histogram',
+              'tta_session_duration_seconds_bucket{le="60",session_type="ios"} 4',
+              'tta_session_duration_seconds_bucket{le="300",session_type="ios"} 19',
+              'tta_session_duration_seconds_bucket{le="600",session_type="ios"} 41',
+              'tta_session_duration_seconds_bucket{le="1800",session_type="ios"} 72',
+              'tta_session_duration_seconds_bucket{le="3600",session_type="ios"} 79',
+              'tta_session_duration_seconds_bucket{le="7200",session_type="ios"} 80',
+              'tta_session_duration_seconds_bucket{le="+Inf",session_type="ios"} 80',
+              'tta_session_duration_seconds_sum{session_type="ios"} 61250',
+              'tta_session_duration_seconds_count{session_type="ios"} 80',
+              '',
+            ].join('\n'),
+          },
+        },
       },
     },
   });

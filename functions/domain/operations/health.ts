@@ -24,6 +24,13 @@ export interface HealthReport {
  */
 export const DETECT_LAG_LIMIT_MS = 30_000;
 
+/**
+ * A critical page a minute after its event reached ingest: twice what detect may lag before it
+ * pages, so this one catches the lateness the lag cannot see (a slow database under the rules,
+ * SNS throttling that the delivery retries ride out slowly). The stack's alarm on alert latency.
+ */
+export const CRITICAL_ALERT_LATENCY_LIMIT_MS = 2 * DETECT_LAG_LIMIT_MS;
+
 /** The aggregate consumer feeds the dashboards, promised within minutes (the stack's aggregate iterator-age alarm). */
 export const AGGREGATE_LAG_LIMIT_MS = 5 * 60_000;
 

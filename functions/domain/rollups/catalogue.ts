@@ -38,7 +38,8 @@ export interface DerivedMetric extends MetricBase {
 
 export type MetricDefinition = StoredMetric | DerivedMetric;
 
-const platformOf = (event: StoredEvent): string => event.context.platform ?? 'unknown';
+/** The `platform` dimension: the app's platform, or `unknown` when the event did not say. */
+export const platformOf = (event: StoredEvent): string => event.context.platform ?? 'unknown';
 
 export const METRICS: readonly MetricDefinition[] = [
   {

@@ -1,10 +1,12 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
+import { jsonLogger } from '../../../functions/adapters/log';
 import { emfMetrics } from '../../../functions/adapters/aws/emf-metrics';
 import { CloudWatchOperationalSeries } from '../../../functions/adapters/aws/cloudwatch-operational-series';
 import { MinuteMetrics } from '../../../functions/adapters/local/minute-metrics';
-import { PrometheusCounters } from '../../../functions/local/prometheus-metrics';
+import { PrometheusMetrics } from '../../../functions/local/prometheus-metrics';
 import { INGEST_METRIC_NAMES } from '../../../functions/ports/anomalies';
+import { USAGE_METRIC_NAMES } from '../../../functions/domain/operations/usage-metrics';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 10, 20, 10, 0);
@@ -56,12 +58,20 @@ describe('emfMetrics', () => {
     expect(line._aws.CloudWatchMetrics).toEqual([{ Namespace: 'TherapeuticAnalytics', Dimensions: [['service']], Metrics: [{ Name: 'ingest_latency_ms', Unit: 'Milliseconds' }] }]);
     expect(line).toMatchObject({ service: 'ingest', ingest_latency_ms: 42.5 });
   });
+
+  it('writes a duration in seconds, with its dimensions, for CloudWatch to take percentiles of', () => {
+    const lines: string[] = [];
+    emfMetrics('TherapeuticAnalytics', 'aggregate', (line) => lines.push(line)).observe(USAGE_METRIC_NAMES.sessionDuration, 600, { session_type: 'ios' });
+    const line = JSON.parse(lines[0]!) as Record<string, unknown> & { _aws: { CloudWatchMetrics: unknown[] } };
+    expect(line._aws.CloudWatchMetrics).toEqual([{ Namespace: 'TherapeuticAnalytics', Dimensions: [['service', 'session_type']], Metrics: [{ Name: 'tta_session_duration_seconds', Unit: 'Seconds' }] }]);
+    expect(line).toMatchObject({ service: 'aggregate', session_type: 'ios', tta_session_duration_seconds: 600 });
+  });
 });
 
 describe('MinuteMetrics', () => {
   it('keeps the ingest rejections and latency p95 of each minute, and passes everything on to the Prometheus counters', async () => {
     let now = T0 + 5_000;
-    const prometheus = new PrometheusCounters();
+    const prometheus = new PrometheusMetrics(jsonLogger('test', 'silent'));
     const metrics = new MinuteMetrics(prometheus, { now: () => new Date(now) });
     metrics.count(INGEST_METRIC_NAMES.rejected, 2, { code: 'invalid_event' });
     metrics.count('events_accepted_total', 7);
@@ -76,8 +86,10 @@ describe('MinuteMetrics', () => {
     expect(minutes.ingestLatencyP95Ms[0]!.value).toBeCloseTo(95, -0.5);
     expect(await metrics.readMinutes(T0 + MINUTE, T0 + 2 * MINUTE)).toEqual({ ingestErrors: [], ingestLatencyP95Ms: [] });
 
-    expect(prometheus.render()).toContain('events_rejected_total{code="invalid_event"} 2');
-    expect(prometheus.render()).toContain('events_accepted_total 7');
-    expect(prometheus.render()).toContain('# TYPE ingest_latency_ms summary\ningest_latency_ms_sum 5050\ningest_latency_ms_count 100');
+    const text = await prometheus.render();
+    expect(text).toContain('events_rejected_total{code="invalid_event"} 2');
+    expect(text).toContain('events_accepted_total 7');
+    expect(text).toContain('ingest_latency_ms_bucket{le="20"} 20\n');
+    expect(text).toContain('ingest_latency_ms_sum 5050\ningest_latency_ms_count 100\n');
   });
 });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { MinuteMetrics } from '../../../functions/adapters/local/minute-metrics';
-import type { Logger } from '../../../functions/adapters/log';
+import { jsonLogger, type Logger } from '../../../functions/adapters/log';
 import type { MinuteValue, OperationalMinutes } from '../../../functions/domain/anomaly/watched-series';
 import type { StoredEvent } from '../../../functions/domain/events/schema';
 import { QueryError } from '../../../functions/domain/rollups/metric-query';
 import { computeRollups, type RollupRow } from '../../../functions/domain/rollups/rollup';
-import { PrometheusCounters } from '../../../functions/local/prometheus-metrics';
+import { PrometheusMetrics } from '../../../functions/local/prometheus-metrics';
 import type { Anomaly, AnomalyQuery, AnomalyStore, DetectorStateStore, DetectorStateUpdate, StoredDetectorState } from '../../../functions/ports/anomalies';
 import { INGEST_METRIC_NAMES } from '../../../functions/ports/anomalies';
 import { listAnomalies, makeSeriesWatch } from '../../../functions/use-cases/watch-series';
@@ -78,7 +78,7 @@ function deployment() {
   const rows: RollupRow[] = [];
   const states = new MemoryStates();
   const anomalies = new MemoryAnomalies();
-  const operational = new MinuteMetrics(new PrometheusCounters(), clock);
+  const operational = new MinuteMetrics(new PrometheusMetrics(jsonLogger('test', 'silent')), clock);
   const kept: MinuteValue[] = [];
   const history = { keep: async (minutes: OperationalMinutes) => void kept.push(...minutes.ingestLatencyP95Ms) };
   const watch = () => makeSeriesWatch({ rollups: memoryRollupReader(rows), operational, history, states, anomalies, clock, logger: silent });

@@ -8,6 +8,7 @@ import { makeIngest } from '../../../functions/use-cases/ingest';
 import { pseudonymisers } from '../../../functions/handlers/ingest';
 import { makeEvent } from '../../support/events';
 import { INGEST_METRIC_NAMES } from '../../../functions/ports/anomalies';
+import { USAGE_METRIC_NAMES } from '../../../functions/domain/operations/usage-metrics';
 import { MemoryRecordKeys } from '../../support/record-keys';
 
 const SECRET = 'ingest-test-secret';
@@ -43,6 +44,30 @@ describe('the ingest handler', () => {
     expect(observed).toEqual([[INGEST_METRIC_NAMES.latency, expect.any(Number)]]);
     expect(observed[0]![1]).toBeGreaterThanOrEqual(0);
     expect(counted).toContainEqual([INGEST_METRIC_NAMES.rejected, 1, { code: 'invalid_event' }]);
+  });
+
+  it("counts the rejected events as the platform's unsuccessful interactions, by the type they claimed", async () => {
+    const counted: [string, number, Readonly<Record<string, string>> | undefined][] = [];
+    const handler = makeIngestHandler({
+      ingest: async () => ({
+        accepted: 1,
+        rejected: [
+          { index: 1, code: 'consent_missing', message: 'userId: no consent' },
+          { index: 2, code: 'invalid_event', message: 'type: unknown' },
+        ],
+      }),
+      logger: jsonLogger('test', 'silent'),
+      metrics: { count: (name, value, dimensions) => counted.push([name, value, dimensions]), observe: () => undefined },
+      verifyBearer: hs256Verifier(SECRET),
+    });
+
+    await handler(post({ events: [makeEvent(), makeEvent({}, 'crisis.signal'), { ...makeEvent(), type: 'user-42@example.org' }] }), {} as Context);
+
+    const interactions = counted.filter(([name]) => name === USAGE_METRIC_NAMES.interactions);
+    expect(interactions).toEqual([
+      [USAGE_METRIC_NAMES.interactions, 1, { interaction_type: 'crisis.signal', success: 'false' }],
+      [USAGE_METRIC_NAMES.interactions, 1, { interaction_type: 'invalid', success: 'false' }],
+    ]);
   });
 
   const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' });
