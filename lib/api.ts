@@ -7,7 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES, type RouteHandler } from '../functions/handlers/http/roles';
+import { ROLES, ROUTES, type RouteHandler } from '../functions/handlers/http/roles';
 import { logsKey } from './keys';
 import { acknowledgeFinding } from './nag';
 
@@ -54,6 +54,10 @@ export class Api extends Construct {
         'AwsSolutions-COG8',
         'Essentials tier: accounts are created by administrators only (no self sign-up), TOTP MFA is required for every user and passwords are long; the Plus tier adds risk-based sign-in checks whose cost is a product decision, open in the privacy issue.',
       );
+      // A user's role is the group they are in (roleFromClaims reads cognito:groups).
+      for (const role of ROLES) {
+        new cognito.CfnUserPoolGroup(this, `${capitalised(role)}Group`, { userPoolId: this.userPool.userPoolId, groupName: role, description: `The API's ${role} role` });
+      }
       this.userPoolClient = this.userPool.addClient('ApiClient', {
         authFlows: { userSrp: true },
         generateSecret: false,

@@ -45,6 +45,12 @@ describe('HTTP API', () => {
     });
   });
 
+  it("gives the user pool a group per role, which is how a user's token names their role", () => {
+    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map((g) => g.Properties);
+    expect(groups.map((g) => g.GroupName).sort()).toEqual(['admin', 'analyst', 'clinician', 'ingest']);
+    for (const group of groups) expect(group.UserPoolId).toEqual({ Ref: logicalIdOf(template, 'AWS::Cognito::UserPool', 'ApiUserPool') });
+  });
+
   it('uses jwtIssuer and jwtAudience from context instead of Cognito', () => {
     const { template: t } = synthStack({ jwtIssuer: 'https://id.example.com/', jwtAudience: 'analytics-api, dashboard' });
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
