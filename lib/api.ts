@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -28,15 +28,16 @@ export class Api extends Construct {
   readonly authorizer: HttpJwtAuthorizer;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** The clients (`aud`, or `client_id` of an access token) whose tokens the authorizer accepts. */
+  private readonly audience: string[];
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
 
     let issuer: string;
-    let audience: string[];
     if (props.jwt) {
       issuer = props.jwt.issuer;
-      audience = [...props.jwt.audience];
+      this.audience = [...props.jwt.audience];
     } else {
       this.userPool = new cognito.UserPool(this, 'UserPool', {
         // Accounts are provisioned by administrators: a public sign-up would hand out tokens.
@@ -66,12 +67,14 @@ export class Api extends Construct {
         preventUserExistenceErrors: true,
       });
       issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
-      audience = [this.userPoolClient.userPoolClientId];
+      this.audience = [this.userPoolClient.userPoolClientId];
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
     }
 
-    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: audience });
+    // Lazy: clients added after the routes (the web app's, which needs the distribution's address
+    // first) are still in the audience the authorizer is deployed with.
+    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: Lazy.list({ produce: () => this.audience }) });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'Therapeutic analytics API v1',
@@ -132,6 +135,11 @@ export class Api extends Construct {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
+  }
+
+  /** Accepts the tokens the user pool issues to another of its clients. */
+  acceptTokensOf(client: cognito.IUserPoolClient): void {
+    this.audience.push(client.userPoolClientId);
   }
 }
 

@@ -33,13 +33,13 @@ describe('HTTP API', () => {
     expect(integrationFor('GET /openapi.json')).toBe(lambdaNamed(template, HOUSE_FUNCTIONS.query).id);
   });
 
-  it('validates tokens from the Cognito user pool it creates when no issuer is configured', () => {
+  it('validates tokens from the Cognito user pool it creates when no issuer is configured: its API client\'s and the web app\'s', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: [{ Ref: Match.stringLikeRegexp('^ApiUserPoolApiClient') }],
+        Audience: [{ Ref: Match.stringLikeRegexp('^ApiUserPoolApiClient') }, { Ref: Match.stringLikeRegexp('^WebAppSignInClient') }],
         Issuer: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('https://cognito-idp\\.'), { Ref: Match.stringLikeRegexp('^ApiUserPool') }])] },
       },
     });
