@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { AnalyticsStack } from '../lib/analytics-stack';
@@ -12,6 +13,7 @@ process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => (typeof chunk ==
 const app = new App();
 new AnalyticsStack(app, 'AnalyticsStack', {
   settings: settingsFromContext(app.node),
+  webBuildFolder: path.join(__dirname, '..', 'web', 'dist'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'Therapeutic analytics: ingestion, aggregation, query API and alerting',
 });

@@ -1,4 +1,4 @@
-import { Aspects, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Lazy, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { Alerting } from './alerting';
@@ -21,9 +21,15 @@ import { QueryService } from './query-service';
 import { Reporting } from './reporting';
 import type { Settings } from './settings';
 import { Storage } from './storage';
+import { WebHosting } from './web-hosting';
 
 export interface AnalyticsStackProps extends StackProps {
   readonly settings: Settings;
+  /**
+   * The built web app (`web/dist`), which the AWS target serves from CloudFront; synthesis stops
+   * when it holds no index.html. The LocalStack target has no CloudFront and does not read it.
+   */
+  readonly webBuildFolder?: string;
 }
 
 interface DataPlane {
@@ -35,9 +41,13 @@ interface DataPlane {
   readonly migrationDependencies: Construct[];
 }
 
+// Alert messages need some address: LocalStack hosts no web app.
+const LOCALSTACK_DASHBOARD_URL = 'https://dashboard.example.org';
+
 /**
  * The whole product in one stack. `target: 'localstack'` keeps the serverless parts and swaps
- * the VPC stores and the HTTP API (absent from LocalStack community) for URLs and function URLs.
+ * the VPC stores and the HTTP API (absent from LocalStack community) for URLs and function URLs,
+ * and leaves out the web app's hosting (no CloudFront there).
  */
 export class AnalyticsStack extends Stack {
   readonly settings: Settings;
@@ -55,6 +65,7 @@ export class AnalyticsStack extends Stack {
   readonly observability: Observability;
   readonly api?: Api;
   readonly functionUrls?: FunctionUrls;
+  readonly webHosting?: WebHosting;
 
   constructor(scope: Construct, id: string, props: AnalyticsStackProps) {
     super(scope, id, props);
@@ -147,7 +158,9 @@ export class AnalyticsStack extends Stack {
       cache: data.cache,
       delivery: this.alerting,
       kAnonymity: s.kAnonymity,
-      dashboardUrl: s.dashboardUrl,
+      // The web app is hosted in front of the API, which needs monitoring's alerts function: its
+      // address is read once it exists.
+      dashboardUrl: s.dashboardUrl ?? (local ? LOCALSTACK_DASHBOARD_URL : Lazy.string({ produce: () => this.webHosting!.url })),
       placement: data.placement,
       logRetention,
       removalPolicy,
@@ -194,6 +207,16 @@ export class AnalyticsStack extends Stack {
             ? { issuer: s.jwtIssuer, audience: s.jwtAudience.split(',').map((a) => a.trim()) }
             : undefined,
         throttle: { rateLimit: s.throttleRateLimit, burstLimit: s.throttleBurstLimit },
+        logRetention,
+        removalPolicy,
+      });
+      if (props.webBuildFolder === undefined) throw new Error('AnalyticsStack: the AWS target serves the web app, so webBuildFolder (web/dist) must be given');
+      this.webHosting = new WebHosting(this, 'WebApp', {
+        buildFolder: props.webBuildFolder,
+        api: this.api,
+        accessLogBucket: this.storage.accessLogBucket,
+        customDomain: s.webDomainName !== undefined && s.webCertificateArn !== undefined ? { name: s.webDomainName, certificateArn: s.webCertificateArn } : undefined,
+        signInDomainPrefix: s.signInDomainPrefix,
         logRetention,
         removalPolicy,
       });

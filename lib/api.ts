@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -7,7 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES, type RouteHandler } from '../functions/handlers/http/roles';
+import { ROLES, ROUTES, type RouteHandler } from '../functions/handlers/http/roles';
 import { logsKey } from './keys';
 import { acknowledgeFinding } from './nag';
 
@@ -28,15 +28,16 @@ export class Api extends Construct {
   readonly authorizer: HttpJwtAuthorizer;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** The clients (`aud`, or `client_id` of an access token) whose tokens the authorizer accepts. */
+  private readonly audience: string[];
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
 
     let issuer: string;
-    let audience: string[];
     if (props.jwt) {
       issuer = props.jwt.issuer;
-      audience = [...props.jwt.audience];
+      this.audience = [...props.jwt.audience];
     } else {
       this.userPool = new cognito.UserPool(this, 'UserPool', {
         // Accounts are provisioned by administrators: a public sign-up would hand out tokens.
@@ -54,6 +55,10 @@ export class Api extends Construct {
         'AwsSolutions-COG8',
         'Essentials tier: accounts are created by administrators only (no self sign-up), TOTP MFA is required for every user and passwords are long; the Plus tier adds risk-based sign-in checks whose cost is a product decision, open in the privacy issue.',
       );
+      // A user's role is the group they are in (roleFromClaims reads cognito:groups).
+      for (const role of ROLES) {
+        new cognito.CfnUserPoolGroup(this, `${capitalised(role)}Group`, { userPoolId: this.userPool.userPoolId, groupName: role, description: `The API's ${role} role` });
+      }
       this.userPoolClient = this.userPool.addClient('ApiClient', {
         authFlows: { userSrp: true },
         generateSecret: false,
@@ -62,12 +67,14 @@ export class Api extends Construct {
         preventUserExistenceErrors: true,
       });
       issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
-      audience = [this.userPoolClient.userPoolClientId];
+      this.audience = [this.userPoolClient.userPoolClientId];
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
     }
 
-    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: audience });
+    // Lazy: clients added after the routes (the web app's, which needs the distribution's address
+    // first) are still in the audience the authorizer is deployed with.
+    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: Lazy.list({ produce: () => this.audience }) });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'Therapeutic analytics API v1',
@@ -128,6 +135,11 @@ export class Api extends Construct {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
+  }
+
+  /** Accepts the tokens the user pool issues to another of its clients. */
+  acceptTokensOf(client: cognito.IUserPoolClient): void {
+    this.audience.push(client.userPoolClientId);
   }
 }
 

@@ -52,8 +52,21 @@ const schema = z
     // The secondary on-call, whom escalations page.
     escalationEmail: optionalEmail(),
     escalationPhone: optionalPhone(),
-    // Where alert messages link to: the clinicians' dashboard.
-    dashboardUrl: z.url('must be a URL').default('https://dashboard.example.org'),
+    // Where alert messages link to: the clinicians' dashboard. Unset, the address of the web app
+    // the stack hosts (a placeholder on LocalStack, which hosts none).
+    dashboardUrl: optionalText(z.url('must be a URL')),
+    // The web app's own name instead of CloudFront's, with its ACM certificate, which CloudFront
+    // takes from us-east-1 only (both or neither). Only with a certificate of its own does the
+    // distribution refuse TLS older than 1.2.
+    webDomainName: optionalText(z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case domain name such as analytics.example.org')),
+    webCertificateArn: optionalText(z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/, 'must be the ARN of an ACM certificate in us-east-1 (the only region CloudFront takes certificates from)')),
+    // The hosted sign-in's `<prefix>.auth.<region>.amazoncognito.com`; unset, one unique to the stack.
+    signInDomainPrefix: optionalText(
+      z
+        .string()
+        .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lower-case letters, digits and inner hyphens, at most 63')
+        .refine((p) => !/aws|amazon|cognito/.test(p), 'must not contain "aws", "amazon" or "cognito" (Cognito refuses them)'),
+    ),
     // The SES sender and recipients of the critical alert e-mail (both or neither).
     alertEmailFrom: optionalEmail(),
     alertEmailTo: optionalText(
@@ -97,6 +110,13 @@ const schema = z
     }
     if (s.alertEmailTo !== undefined && s.alertEmailFrom === undefined) {
       ctx.addIssue({ code: 'custom', path: ['alertEmailFrom'], message: 'is required when alertEmailTo is set' });
+    }
+    // A name without its certificate cannot be served; a certificate without a name serves nothing.
+    if (s.webDomainName !== undefined && s.webCertificateArn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['webCertificateArn'], message: 'is required when webDomainName is set' });
+    }
+    if (s.webCertificateArn !== undefined && s.webDomainName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['webDomainName'], message: 'is required when webCertificateArn is set' });
     }
   });
 

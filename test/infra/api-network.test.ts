@@ -33,16 +33,22 @@ describe('HTTP API', () => {
     expect(integrationFor('GET /openapi.json')).toBe(lambdaNamed(template, HOUSE_FUNCTIONS.query).id);
   });
 
-  it('validates tokens from the Cognito user pool it creates when no issuer is configured', () => {
+  it('validates tokens from the Cognito user pool it creates when no issuer is configured: its API client\'s and the web app\'s', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: [{ Ref: Match.stringLikeRegexp('^ApiUserPoolApiClient') }],
+        Audience: [{ Ref: Match.stringLikeRegexp('^ApiUserPoolApiClient') }, { Ref: Match.stringLikeRegexp('^WebAppSignInClient') }],
         Issuer: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('https://cognito-idp\\.'), { Ref: Match.stringLikeRegexp('^ApiUserPool') }])] },
       },
     });
+  });
+
+  it("gives the user pool a group per role, which is how a user's token names their role", () => {
+    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map((g) => g.Properties);
+    expect(groups.map((g) => g.GroupName).sort()).toEqual(['admin', 'analyst', 'clinician', 'ingest']);
+    for (const group of groups) expect(group.UserPoolId).toEqual({ Ref: logicalIdOf(template, 'AWS::Cognito::UserPool', 'ApiUserPool') });
   });
 
   it('uses jwtIssuer and jwtAudience from context instead of Cognito', () => {

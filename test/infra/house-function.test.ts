@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { AnalyticsStack } from '../../lib/analytics-stack';
 import { HouseFunction, HouseFunctionsOnly, PROJECT_ROOT } from '../../lib/house-function';
 import { settingsFromContext } from '../../lib/settings';
-import { HOUSE_FUNCTIONS, lambdaNamed, synthStack } from './synth';
+import { HOUSE_FUNCTIONS, lambdaNamed, synthStack, WEB_BUILD_FIXTURE } from './synth';
 
 function bareStack(): Stack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -40,7 +40,11 @@ describe('HouseFunction', () => {
     const ours = runtimes.filter(([id]) => Object.values(HOUSE_FUNCTIONS).some((p) => id!.startsWith(p)));
     expect(ours).toHaveLength(Object.keys(HOUSE_FUNCTIONS).length);
     for (const [, runtime] of ours) expect(runtime).toBe('nodejs22.x');
-    for (const [, runtime] of runtimes) expect(Number(/^nodejs(\d+)\.x$/.exec(runtime!)?.[1])).toBeGreaterThanOrEqual(22);
+    // CDK's BucketDeployment handler (the web app's deployment) runs the AWS CLI, on Python.
+    const [deployment, ...others] = runtimes.filter(([id]) => id!.startsWith('CustomCDKBucketDeployment'));
+    expect(others).toEqual([]);
+    expect(deployment![1]).toMatch(/^python3\.\d+$/);
+    for (const [, runtime] of runtimes.filter(([id]) => id !== deployment![0])) expect(Number(/^nodejs(\d+)\.x$/.exec(runtime!)?.[1])).toBeGreaterThanOrEqual(22);
   });
 
   it('gives each function its own log group with the configured retention', () => {
@@ -90,7 +94,7 @@ describe('HouseFunctionsOnly aspect', () => {
 
   it('is installed by AnalyticsStack, so a stray NodejsFunction added to it fails synthesis', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new AnalyticsStack(app, 'AnalyticsStack', { settings: settingsFromContext(app.node) });
+    const stack = new AnalyticsStack(app, 'AnalyticsStack', { settings: settingsFromContext(app.node), webBuildFolder: WEB_BUILD_FIXTURE });
     new NodejsFunction(stack, 'Sneaky', { entry: path.join(PROJECT_ROOT, 'functions/handlers/ingest.ts') });
     Annotations.fromStack(stack).hasError('/AnalyticsStack/Sneaky', Match.stringLikeRegexp('HouseFunction'));
   });

@@ -7,7 +7,7 @@ describe('target=localstack', () => {
   const { template } = synthStack({ target: 'localstack' });
   const env = (name: keyof typeof HOUSE_FUNCTIONS) => lambdaNamed(template, HOUSE_FUNCTIONS[name]).resource.Properties.Environment.Variables;
 
-  it.each(['AWS::RDS::DBCluster', 'AWS::RDS::DBProxy', 'AWS::ApiGatewayV2::Api', 'AWS::ElastiCache::ServerlessCache', 'AWS::EC2::VPC', 'AWS::Cognito::UserPool'])(
+  it.each(['AWS::RDS::DBCluster', 'AWS::RDS::DBProxy', 'AWS::ApiGatewayV2::Api', 'AWS::ElastiCache::ServerlessCache', 'AWS::EC2::VPC', 'AWS::Cognito::UserPool', 'AWS::CloudFront::Distribution'])(
     'builds no %s (absent from LocalStack community)',
     (type) => template.resourceCountIs(type, 0),
   );
@@ -120,6 +120,11 @@ describe('target=localstack', () => {
       expect(env(name)).not.toHaveProperty('DATABASE_HOST');
     }
     expect(env('ingest')).not.toHaveProperty('DATABASE_URL_SECRET_ARN');
+  });
+
+  it('hosts no web app (LocalStack community has no CloudFront): alert messages link to dashboardUrl, or a placeholder', () => {
+    expect(env('detect').DASHBOARD_URL).toBe('https://dashboard.example.org');
+    expect(lambdaNamed(synthStack({ target: 'localstack', dashboardUrl: 'https://care.example.org' }).template, HOUSE_FUNCTIONS.monitor).resource.Properties.Environment.Variables.DASHBOARD_URL).toBe('https://care.example.org');
   });
 
   it('keeps the pepper secret for ingest', () => {

@@ -20,6 +20,10 @@ describe('settings from CDK context', () => {
       alertEmail: undefined,
       alertPhone: undefined,
       jwtIssuer: undefined,
+      // Unset, alert messages link to the web app the stack hosts.
+      dashboardUrl: undefined,
+      webDomainName: undefined,
+      signInDomainPrefix: undefined,
       databaseUrl: 'postgres://postgres:postgres@host.docker.internal:5432/analytics',
       redisUrl: 'redis://host.docker.internal:6379',
     });
@@ -54,6 +58,14 @@ describe('settings from CDK context', () => {
     ['alertEmailTo', 'a@example.org, not-an-address'],
     ['jwtIssuer', 'issuer'],
     ['deletionProtection', 'maybe'],
+    ['dashboardUrl', 'dashboard.example.org'],
+    ['webDomainName', 'https://analytics.example.org'],
+    ['webDomainName', 'Analytics.Example.org'],
+    // CloudFront takes certificates from us-east-1 only.
+    ['webCertificateArn', 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6a6a53-3bd5-4a8c-9a61-2d6f0c1d1e6f'],
+    ['signInDomainPrefix', 'my-aws-analytics'],
+    ['signInDomainPrefix', 'Analytics'],
+    ['signInDomainPrefix', '-analytics'],
   ])('rejects %s = %j with an error naming the key', (key, value) => {
     expect(() => parseSettings({ [key]: value })).toThrow(SettingsError);
     expect(() => parseSettings({ [key]: value })).toThrow(new RegExp(`"${key}"`));
@@ -67,6 +79,13 @@ describe('settings from CDK context', () => {
     expect(parseSettings({ alertEmailFrom: 'alerts@example.org', alertEmailTo: 'a@example.org, b@example.org' }).alertEmailTo).toEqual(['a@example.org', 'b@example.org']);
     expect(() => parseSettings({ alertEmailFrom: 'alerts@example.org' })).toThrow(/"alertEmailTo" is required when alertEmailFrom is set/);
     expect(() => parseSettings({ alertEmailTo: 'a@example.org' })).toThrow(/"alertEmailFrom" is required when alertEmailTo is set/);
+  });
+
+  it('wants webDomainName and webCertificateArn together, both ways', () => {
+    const certificate = 'arn:aws:acm:us-east-1:123456789012:certificate/0b6a6a53-3bd5-4a8c-9a61-2d6f0c1d1e6f';
+    expect(parseSettings({ webDomainName: 'analytics.example.org', webCertificateArn: certificate })).toMatchObject({ webDomainName: 'analytics.example.org', webCertificateArn: certificate });
+    expect(() => parseSettings({ webDomainName: 'analytics.example.org' })).toThrow(/"webCertificateArn" is required when webDomainName is set/);
+    expect(() => parseSettings({ webCertificateArn: certificate })).toThrow(/"webDomainName" is required when webCertificateArn is set/);
   });
 
   it('stops the stack from being built when a context value is bad', () => {

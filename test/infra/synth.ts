@@ -1,9 +1,13 @@
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { AnalyticsStack } from '../../lib/analytics-stack';
 import { settingsFromContext } from '../../lib/settings';
+
+/** A built web app in miniature (index.html, one hashed script), so no test needs `npm run build:web`. */
+export const WEB_BUILD_FIXTURE = path.join(__dirname, 'fixtures', 'web-dist');
 
 export interface Synthesised {
   readonly app: App;
@@ -19,7 +23,7 @@ export function synthStack(context: Record<string, unknown> = {}, options: { bun
   const app = new App({
     context: options.bundle ? context : { 'aws:cdk:bundling-stacks': [], ...context },
   });
-  const stack = new AnalyticsStack(app, 'AnalyticsStack', { settings: settingsFromContext(app.node) });
+  const stack = new AnalyticsStack(app, 'AnalyticsStack', { settings: settingsFromContext(app.node), webBuildFolder: WEB_BUILD_FIXTURE });
   options.extend?.(stack);
   return { app, stack, template: Template.fromStack(stack) };
 }
