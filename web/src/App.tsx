@@ -1,17 +1,19 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { Suspense, lazy, useEffect, useState, type FormEvent } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { ApiError, api, claimsOf, storeToken, storedToken, type Role, type Session } from './api';
 import { SessionContext, VIEWS, mayOpen } from './session';
 import { Overview } from './views/Overview';
-import { Explorer } from './views/Explorer';
 import { Alerts } from './views/Alerts';
 import { Dashboards, DashboardView } from './views/Dashboards';
-import { Cohorts } from './views/Cohorts';
-import { Patterns } from './views/Patterns';
-import { Predictions } from './views/Predictions';
-import { Anomalies } from './views/Anomalies';
-import { Reports } from './views/Reports';
-import { Privacy } from './views/Privacy';
+
+// The views a clinic opens less often load when first opened: the overview does not wait for them.
+const Explorer = lazy(() => import('./views/Explorer').then((module) => ({ default: module.Explorer })));
+const Cohorts = lazy(() => import('./views/Cohorts').then((module) => ({ default: module.Cohorts })));
+const Patterns = lazy(() => import('./views/Patterns').then((module) => ({ default: module.Patterns })));
+const Predictions = lazy(() => import('./views/Predictions').then((module) => ({ default: module.Predictions })));
+const Anomalies = lazy(() => import('./views/Anomalies').then((module) => ({ default: module.Anomalies })));
+const Reports = lazy(() => import('./views/Reports').then((module) => ({ default: module.Reports })));
+const Privacy = lazy(() => import('./views/Privacy').then((module) => ({ default: module.Privacy })));
 
 /** A route every token of the role may call, read to check the token works before anything is shown. */
 const CHECK_ROUTE: Record<Role, string> = { admin: '/v1/audit?limit=1', analyst: '/v1/metrics', clinician: '/v1/alert-rules', ingest: '' };
@@ -113,23 +115,25 @@ export function App() {
     <SessionContext.Provider value={session}>
       <Navigation session={session} onSignOut={signOut} />
       <main id="main">
-        <Switch>
-          <Route path="/">{allowed('/') ? <Overview /> : <Forbidden />}</Route>
-          <Route path="/explore">{allowed('/explore') ? <Explorer /> : <Forbidden />}</Route>
-          <Route path="/dashboards">{allowed('/dashboards') ? <Dashboards /> : <Forbidden />}</Route>
-          <Route path="/dashboards/:id">{(params) => (allowed('/dashboards') ? <DashboardView id={params.id} /> : <Forbidden />)}</Route>
-          <Route path="/cohorts">{allowed('/cohorts') ? <Cohorts /> : <Forbidden />}</Route>
-          <Route path="/patterns">{allowed('/patterns') ? <Patterns /> : <Forbidden />}</Route>
-          <Route path="/predictions">{allowed('/predictions') ? <Predictions /> : <Forbidden />}</Route>
-          <Route path="/alerts">{allowed('/alerts') ? <Alerts /> : <Forbidden />}</Route>
-          <Route path="/alerts/:id">{(params) => (allowed('/alerts') ? <Alerts focus={params.id} /> : <Forbidden />)}</Route>
-          <Route path="/anomalies">{allowed('/anomalies') ? <Anomalies /> : <Forbidden />}</Route>
-          <Route path="/reports">{allowed('/reports') ? <Reports /> : <Forbidden />}</Route>
-          <Route path="/privacy">{allowed('/privacy') ? <Privacy /> : <Forbidden />}</Route>
-          <Route>
-            <p className="notice">No such view.</p>
-          </Route>
-        </Switch>
+        <Suspense fallback={<p className="notice">Loading…</p>}>
+          <Switch>
+            <Route path="/">{allowed('/') ? <Overview /> : <Forbidden />}</Route>
+            <Route path="/explore">{allowed('/explore') ? <Explorer /> : <Forbidden />}</Route>
+            <Route path="/dashboards">{allowed('/dashboards') ? <Dashboards /> : <Forbidden />}</Route>
+            <Route path="/dashboards/:id">{(params) => (allowed('/dashboards') ? <DashboardView id={params.id} /> : <Forbidden />)}</Route>
+            <Route path="/cohorts">{allowed('/cohorts') ? <Cohorts /> : <Forbidden />}</Route>
+            <Route path="/patterns">{allowed('/patterns') ? <Patterns /> : <Forbidden />}</Route>
+            <Route path="/predictions">{allowed('/predictions') ? <Predictions /> : <Forbidden />}</Route>
+            <Route path="/alerts">{allowed('/alerts') ? <Alerts /> : <Forbidden />}</Route>
+            <Route path="/alerts/:id">{(params) => (allowed('/alerts') ? <Alerts focus={params.id} /> : <Forbidden />)}</Route>
+            <Route path="/anomalies">{allowed('/anomalies') ? <Anomalies /> : <Forbidden />}</Route>
+            <Route path="/reports">{allowed('/reports') ? <Reports /> : <Forbidden />}</Route>
+            <Route path="/privacy">{allowed('/privacy') ? <Privacy /> : <Forbidden />}</Route>
+            <Route>
+              <p className="notice">No such view.</p>
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </SessionContext.Provider>
   );

@@ -1,10 +1,10 @@
+import { useEffect, useRef } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { CatalogueEntry, MetricAnswer, MetricPoint } from '../api';
 import { Suppressed } from './Status';
+import type { ChartKind } from './chart-kinds';
 import { PALETTE, TableRegion, shade } from './format';
 
-export const CHARTS = ['line', 'bar', 'area', 'table', 'number', 'heatmap'] as const;
-export type ChartKind = (typeof CHARTS)[number];
 
 
 /** The one number a point stands for: events for a counter, the median for a distribution, people for a distinct count. */
@@ -42,7 +42,10 @@ function tabulate(answer: MetricAnswer, kind: CatalogueEntry['kind'] | undefined
 
 const format = (value: number) => (Number.isInteger(value) ? value.toLocaleString('en') : value.toLocaleString('en', { maximumFractionDigits: 2 }));
 
-export function MetricChart({ answer, chart, kind, title, height = 260 }: { answer: MetricAnswer; chart: ChartKind; kind: CatalogueEntry['kind'] | undefined; title: string; height?: number }) {
+/** `onDrawn` hears when the chart first stands on the page. */
+export function MetricChart({ answer, chart, kind, title, height = 260, onDrawn }: { answer: MetricAnswer; chart: ChartKind; kind: CatalogueEntry['kind'] | undefined; title: string; height?: number; onDrawn?: () => void }) {
+  const drawn = useRef(onDrawn);
+  useEffect(() => drawn.current?.(), []);
   const table = tabulate(answer, kind);
   const withheld = answer.suppressed.length > 0;
   const missing = withheld ? 'suppressed' : '0';

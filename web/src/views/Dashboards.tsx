@@ -6,7 +6,7 @@ import { INTERVALS, readCatalogue, type WidgetQuery } from '../metrics';
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
 import { Widget } from '../components/Widget';
-import { CHARTS, type ChartKind } from '../components/MetricChart';
+import { CHARTS, type ChartKind } from '../components/chart-kinds';
 
 export interface DashboardWidget {
   id: string;

@@ -4,7 +4,7 @@ import { INTERVALS, parseFilter, readCatalogue, type WidgetQuery } from '../metr
 import { useSession } from '../session';
 import { Failure } from '../components/Status';
 import { Widget } from '../components/Widget';
-import { CHARTS, type ChartKind } from '../components/MetricChart';
+import { CHARTS, type ChartKind } from '../components/chart-kinds';
 
 const days = (count: number) => new Date(Date.now() - count * 86_400_000).toISOString().slice(0, 10);
 
