@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -150,6 +151,52 @@ describeWithServices(
       await expect(page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Overview', 'Dashboards', 'Alerts']);
       await page.goto(`${app.runtime.url}/privacy`);
       await page.getByText('Your role does not open this view.').waitFor();
+      await done(page);
+    }, 60_000);
+
+    it('signs in on the user pool’s hosted pages where config.json says so: PKCE, the state checked, the access token used', async () => {
+      const hosted = 'https://sign-in.example';
+      // The runtime's CSP lets the app call its own origin only; in AWS CloudFront's adds the hosted domain.
+      const context = await browser.newContext({ bypassCSP: true });
+      const page = await context.newPage();
+      page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+      let challenge = '';
+      const exchanged: Record<string, string>[] = [];
+      await page.route('**/config.json', (route) =>
+        route.fulfill({ json: { apiBase: '', auth: { kind: 'cognito', clientId: 'web-client', domain: hosted, redirectUri: `${app.runtime.url}/`, scopes: ['openid', 'profile'] } } }),
+      );
+      await page.route(`${hosted}/oauth2/authorize?**`, (route) => {
+        const asked = new URL(route.request().url());
+        challenge = asked.searchParams.get('code_challenge') ?? '';
+        expect(Object.fromEntries([...asked.searchParams].filter(([name]) => !['state', 'code_challenge'].includes(name)))).toEqual({
+          response_type: 'code',
+          client_id: 'web-client',
+          redirect_uri: `${app.runtime.url}/`,
+          scope: 'openid profile',
+          code_challenge_method: 'S256',
+        });
+        return route.fulfill({ status: 302, headers: { location: `${app.runtime.url}/?code=the-code&state=${asked.searchParams.get('state')}` } });
+      });
+      await page.route(`${hosted}/oauth2/token`, (route) => {
+        const form = Object.fromEntries(new URLSearchParams(route.request().postData() ?? ''));
+        exchanged.push(form);
+        const verified = createHash('sha256').update(form['code_verifier'] ?? '').digest('base64url') === challenge;
+        return verified ? route.fulfill({ json: { access_token: app.runtime.tokens.issue('analyst', 'analyst-hosted'), token_type: 'Bearer' } }) : route.fulfill({ status: 400, json: { error: 'invalid_grant' } });
+      });
+
+      await page.goto(`${app.runtime.url}/`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+      expect(exchanged.map(({ grant_type, client_id, code, redirect_uri }) => ({ grant_type, client_id, code, redirect_uri }))).toEqual([
+        { grant_type: 'authorization_code', client_id: 'web-client', code: 'the-code', redirect_uri: `${app.runtime.url}/` },
+      ]);
+      expect(page.url()).toBe(`${app.runtime.url}/`);
+      await expect(page.locator('.who').innerText()).resolves.toContain('analyst-hosted (analyst)');
+
+      // An answer this tab did not ask for (another state) is refused.
+      await page.goto(`${app.runtime.url}/?code=the-code&state=forged`);
+      await expect(page.getByRole('alert').innerText()).resolves.toContain('was not asked for here');
+      expect(exchanged).toHaveLength(1);
       await done(page);
     }, 60_000);
 

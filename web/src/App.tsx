@@ -1,6 +1,7 @@
 import { Suspense, lazy, useEffect, useState, type FormEvent } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { ApiError, api, claimsOf, storeToken, storedToken, type Role, type Session } from './api';
+import { authorizeUrl, completeSignIn, readConfig, type AppConfig } from './hosted-sign-in';
 import { SessionContext, VIEWS, mayOpen } from './session';
 import { Overview } from './views/Overview';
 import { Alerts } from './views/Alerts';
@@ -29,9 +30,25 @@ async function signIn(token: string): Promise<Session> {
   return { token, ...claimed };
 }
 
-function SignIn({ onSession }: { onSession: (session: Session) => void }) {
+function SignIn({ config, onSession, failure }: { config: AppConfig; onSession: (session: Session) => void; failure?: string }) {
   const [token, setToken] = useState('');
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<string | undefined>(failure);
+  if (config.auth.kind === 'cognito') {
+    const hosted = config.auth;
+    return (
+      <main className="sign-in">
+        <h1>Therapeutic analytics</h1>
+        <button type="button" onClick={() => void authorizeUrl(hosted).then((url) => window.location.assign(url))}>
+          Sign in
+        </button>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+      </main>
+    );
+  }
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
@@ -93,19 +110,43 @@ function Forbidden() {
   return <p className="notice">Your role does not open this view.</p>;
 }
 
+/**
+ * The token of this tab: one kept from earlier, or, back from the user pool's hosted pages, the
+ * one their answer is exchanged for (the address is then cleaned of the code).
+ */
+async function tokenOnArrival(config: AppConfig): Promise<string | null> {
+  if (config.auth.kind === 'cognito') {
+    const token = await completeSignIn(config.auth, new URL(window.location.href));
+    if (token) {
+      window.history.replaceState(null, '', '/');
+      return token;
+    }
+  }
+  return storedToken();
+}
+
 export function App() {
+  const [config, setConfig] = useState<AppConfig>();
   const [session, setSession] = useState<Session | null>(null);
-  const [checking, setChecking] = useState(() => storedToken() !== null);
+  const [failure, setFailure] = useState<string>();
   useEffect(() => {
-    const token = storedToken();
-    if (!token) return;
-    signIn(token)
-      .then(setSession)
-      .catch(() => storeToken(null))
-      .finally(() => setChecking(false));
+    void readConfig().then(async (read) => {
+      try {
+        const token = await tokenOnArrival(read);
+        if (token) {
+          const signedIn = await signIn(token);
+          storeToken(token);
+          setSession(signedIn);
+        }
+      } catch (error) {
+        storeToken(null);
+        setFailure(error instanceof Error ? error.message : 'Sign-in failed.');
+      }
+      setConfig(read);
+    });
   }, []);
-  if (checking) return <p className="notice">Signing in…</p>;
-  if (!session) return <SignIn onSession={setSession} />;
+  if (!config) return <p className="notice">Signing in…</p>;
+  if (!session) return <SignIn config={config} onSession={setSession} failure={failure} />;
   const allowed = (path: (typeof VIEWS)[number]['path']) => mayOpen(session.role, path);
   const signOut = () => {
     storeToken(null);
