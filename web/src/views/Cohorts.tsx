@@ -334,6 +334,21 @@ function ComparisonTable({ comparison, names }: { comparison: Comparison; names:
   );
 }
 
+function CohortChoice({ id, label, cohorts, value, onChange }: { id: string; label: string; cohorts: Cohort[]; value: string; onChange: (id: string) => void }) {
+  return (
+    <label htmlFor={id}>
+      {label}
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        {cohorts.map((each) => (
+          <option key={each.id} value={each.id}>
+            {each.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function ComparisonSection({ cohorts }: { cohorts: Cohort[] }) {
   const [a, setA] = useState(cohorts[0]!.id);
   const [b, setB] = useState(cohorts[1]!.id);
@@ -350,26 +365,8 @@ function ComparisonSection({ cohorts }: { cohorts: Cohort[] }) {
     <section aria-labelledby="compare-heading">
       <h2 id="compare-heading">Compare two cohorts</h2>
       <form className="query" onSubmit={submit}>
-        <label htmlFor="compare-a">
-          Cohort A
-          <select id="compare-a" value={a} onChange={(event) => setA(event.target.value)}>
-            {cohorts.map((each) => (
-              <option key={each.id} value={each.id}>
-                {each.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label htmlFor="compare-b">
-          Cohort B
-          <select id="compare-b" value={b} onChange={(event) => setB(event.target.value)}>
-            {cohorts.map((each) => (
-              <option key={each.id} value={each.id}>
-                {each.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CohortChoice id="compare-a" label="Cohort A" cohorts={cohorts} value={a} onChange={setA} />
+        <CohortChoice id="compare-b" label="Cohort B" cohorts={cohorts} value={b} onChange={setB} />
         <fieldset>
           <legend>Metrics</legend>
           {COMPARABLE.map((metric) => (
