@@ -88,14 +88,19 @@ describeWithServices(
       await page.getByRole('button', { name: 'Create' }).click();
       await page.getByRole('heading', { level: 1, name: 'Ward overview' }).waitFor();
       await page.getByRole('button', { name: 'Edit' }).click();
-      const addWidget = async (title: string, metric: string, chart: string) => {
+      const addWidget = async (title: string, metric: string, chart: string, filter = '') => {
         await page.getByLabel('Widget title').fill(title);
         await page.getByLabel('Metric').selectOption(metric);
         await page.getByLabel('Chart').selectOption(chart);
+        await page.getByLabel('Filter').fill(filter);
         await page.getByRole('button', { name: 'Add widget' }).click();
       };
       await addWidget('Events a day', 'events', 'line');
-      await addWidget('Sessions a day', 'sessions', 'table');
+      await addWidget('Sessions a day', 'sessions', 'table', 'platform:ios');
+      // Beside the first instead of under it.
+      const place = page.getByRole('group', { name: 'Place of Sessions a day' });
+      await place.getByLabel('Column').fill('6');
+      await place.getByLabel('Row').fill('0');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
 
@@ -107,8 +112,11 @@ describeWithServices(
       await expect(page.locator('[data-widget-state="drawn"]').count()).resolves.toBe(2);
       // The three users' sessions, read through the API's release gate (k = 2).
       await expect(widgets.nth(1).locator('td').first().innerText()).resolves.toBe('3');
-      const stored = (await app.request('GET', '/v1/dashboards')).body.dashboards as { title: string; widgets: { title: string }[] }[];
-      expect(stored.find((dashboard) => dashboard.title === 'Ward overview')?.widgets.map((widget) => widget.title)).toEqual(['Events a day', 'Sessions a day']);
+      const stored = (await app.request('GET', '/v1/dashboards')).body.dashboards as { title: string; widgets: { title: string; grid: unknown; query: { filter?: unknown } }[] }[];
+      expect(stored.find((dashboard) => dashboard.title === 'Ward overview')?.widgets.map(({ title, grid, query }) => ({ title, grid, filter: query.filter }))).toEqual([
+        { title: 'Events a day', grid: { x: 0, y: 0, w: 6, h: 3 }, filter: undefined },
+        { title: 'Sessions a day', grid: { x: 6, y: 0, w: 6, h: 3 }, filter: { platform: ['ios'] } },
+      ]);
       await done(page);
     }, 60_000);
 

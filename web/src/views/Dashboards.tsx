@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api, type CatalogueEntry, type Role } from '../api';
 import { useApiGet } from '../hooks';
-import { INTERVALS, readCatalogue, type WidgetQuery } from '../metrics';
+import { INTERVALS, parseFilter, readCatalogue, type WidgetQuery } from '../metrics';
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
 import { Widget } from '../components/Widget';
@@ -113,10 +113,12 @@ function WidgetForm({ catalogue, onAdd, nextY }: { catalogue: CatalogueEntry[]; 
   const [groupBy, setGroupBy] = useState('');
   const [range, setRange] = useState('P30D');
   const [width, setWidth] = useState(6);
+  const [filter, setFilter] = useState('');
   const dimensions = catalogue.find((entry) => entry.name === metric)?.dimensions ?? [];
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    onAdd({ id: crypto.randomUUID(), title, chart, query: { metric, interval, range, ...(groupBy ? { groupBy: [groupBy] } : {}) }, grid: { x: 0, y: nextY, w: width, h: 3 } });
+    const filtered = parseFilter(filter);
+    onAdd({ id: crypto.randomUUID(), title, chart, query: { metric, interval, range, ...(groupBy ? { groupBy: [groupBy] } : {}), ...(filtered ? { filter: filtered } : {}) }, grid: { x: 0, y: nextY, w: width, h: 3 } });
     setTitle('');
   };
   return (
@@ -168,11 +170,36 @@ function WidgetForm({ catalogue, onAdd, nextY }: { catalogue: CatalogueEntry[]; 
         </select>
       </label>
       <label>
+        Filter
+        <input value={filter} placeholder="platform:ios" onChange={(event) => setFilter(event.target.value)} />
+      </label>
+      <label>
         Width (of 12)
-        <input type="number" min={2} max={12} value={width} onChange={(event) => setWidth(Number(event.target.value))} />
+        <input type="number" min={1} max={12} value={width} onChange={(event) => setWidth(Number(event.target.value))} />
       </label>
       <button type="submit">Add widget</button>
     </form>
+  );
+}
+
+const GRID_LIMITS = { x: [0, 11], y: [0, 99], w: [1, 12], h: [1, 12] } as const;
+const GRID_LABELS = { x: 'Column', y: 'Row', w: 'Width', h: 'Height' } as const;
+
+/** A widget's place and size on the 12-column grid, as numbers (the API refuses one that leaves the grid, naming it). */
+function PlaceEditor({ widget, onPlace, onRemove }: { widget: DashboardWidget; onPlace: (grid: DashboardWidget['grid']) => void; onRemove: () => void }) {
+  return (
+    <fieldset className="place">
+      <legend>Place of {widget.title}</legend>
+      {(Object.keys(GRID_LIMITS) as (keyof typeof GRID_LIMITS)[]).map((field) => (
+        <label key={field} className="inline">
+          {GRID_LABELS[field]}
+          <input type="number" min={GRID_LIMITS[field][0]} max={GRID_LIMITS[field][1]} value={widget.grid[field]} onChange={(event) => onPlace({ ...widget.grid, [field]: Number(event.target.value) })} />
+        </label>
+      ))}
+      <button type="button" onClick={onRemove}>
+        Remove<span className="visually-hidden"> {widget.title}</span>
+      </button>
+    </fieldset>
   );
 }
 
@@ -261,9 +288,11 @@ export function DashboardView({ id }: { id: string }) {
             <h2>{widget.title}</h2>
             <Widget title={widget.title} chart={widget.chart} query={widget.query} onSettled={() => settledWidget(widget.id)} />
             {editing && (
-              <button type="button" onClick={() => change({ widgets: dashboard.widgets.filter((other) => other.id !== widget.id) })}>
-                Remove<span className="visually-hidden"> {widget.title}</span>
-              </button>
+              <PlaceEditor
+                widget={widget}
+                onPlace={(grid) => change({ widgets: dashboard.widgets.map((other) => (other.id === widget.id ? { ...other, grid } : other)) })}
+                onRemove={() => change({ widgets: dashboard.widgets.filter((other) => other.id !== widget.id) })}
+              />
             )}
           </section>
         ))}
