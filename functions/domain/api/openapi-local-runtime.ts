@@ -73,7 +73,7 @@ export function registerLocalRuntime(registry: OpenAPIRegistry): void {
         description:
           "The process's default metrics (`process_*`, `nodejs_*`), the product's counters, histograms and summaries, and the platform's `tta_user_sessions_total`, `tta_user_interactions_total` and `tta_session_duration_seconds` (README, Prometheus and Grafana).",
         content: {
-          'text/plain; version=0.0.4': {
+          'text/plain; version=0.0.4; charset=utf-8': {
             schema: z.string(),
             example: [
               '# HELP events_accepted_total Events ingest put on the stream.',

@@ -444,7 +444,7 @@ describe('openApiDocument', () => {
 
   describe('the local runtime\'s operations', () => {
     it('answers /metrics in the Prometheus text format and /health with each part', () => {
-      expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain; version=0.0.4']);
+      expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain; version=0.0.4; charset=utf-8']);
       expect(schemas.HealthReport.properties.status.enum).toEqual(['ok', 'degraded', 'down']);
       expect(doc.paths['/health'].get.responses['503']).toBeDefined();
     });
