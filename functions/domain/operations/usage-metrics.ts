@@ -60,14 +60,20 @@ function summed(measurements: readonly Measurement[]): Measurement[] {
  * applied for the first time (a redelivered batch's events are duplicates there, and count nothing).
  */
 export function usageOfAccepted(events: readonly StoredEvent[]): Usage {
-  const counts: Measurement[] = [];
+  // Counted by key as they come, not listed and summed after: this runs on the aggregate path, per event.
+  const interactions = new Map<string, number>();
+  const sessions = new Map<string, number>();
   const observations: Measurement[] = [];
   for (const event of events) {
-    counts.push({ name: USAGE_METRIC_NAMES.interactions, value: 1, dimensions: { interaction_type: event.type, success: 'true' } });
-    if (event.type === 'session.started') counts.push({ name: USAGE_METRIC_NAMES.sessions, value: 1, dimensions: { session_type: sessionType(event) } });
+    interactions.set(event.type, (interactions.get(event.type) ?? 0) + 1);
+    if (event.type === 'session.started') sessions.set(sessionType(event), (sessions.get(sessionType(event)) ?? 0) + 1);
     if (event.type === 'session.ended') observations.push({ name: USAGE_METRIC_NAMES.sessionDuration, value: event.attributes.durationSec, dimensions: { session_type: sessionType(event) } });
   }
-  return { counts: summed(counts), observations };
+  const counts = [
+    ...[...interactions].map(([type, value]) => ({ name: USAGE_METRIC_NAMES.interactions, value, dimensions: { interaction_type: type, success: 'true' } })),
+    ...[...sessions].map(([type, value]) => ({ name: USAGE_METRIC_NAMES.sessions, value, dimensions: { session_type: type } })),
+  ];
+  return { counts, observations };
 }
 
 const isEventType = (value: unknown): value is EventType => (EVENT_TYPES as readonly unknown[]).includes(value);
