@@ -11,6 +11,7 @@ import type { NotificationChannel } from '../ports/notifications';
 import { cachedSecrets, type SecretReader } from '../adapters/aws/secrets';
 import { tracedDatabase } from '../adapters/aws/tracing';
 import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
+import { mirroredJwksVerifier } from '../adapters/mirrored-jwks-verifier';
 import type { Logger } from '../adapters/log';
 
 /**
@@ -122,6 +123,35 @@ export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env, read: 
   const secretId = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET_ARN;
   if (secretId === undefined) return undefined;
   return async (token) => hs256Verifier(await read(secretId))(token);
+}
+
+/** The key mirror (lib/live-stream.ts): whose keys it copies, and the secret it keeps them in. */
+export const jwksMirrorEnv = z.object({ JWT_ISSUER: z.url(), JWKS_SECRET_ARN: z.string().startsWith('arn:') });
+
+/**
+ * The live function (lib/live-stream.ts): Redis, k, and whose tokens it accepts, as the API's
+ * authorizer does: the stack's user pool (USER_POOL_ID) or an external issuer (JWT_ISSUER), each
+ * with the API's audience (JWT_AUDIENCE, comma-separated), verified against the mirrored keys.
+ */
+export const liveEnv = z
+  .object({
+    REDIS_URL: z.string().min(1),
+    K_ANONYMITY: kAnonymity,
+    JWKS_SECRET_ARN: z.string().startsWith('arn:'),
+    USER_POOL_ID: optionalString,
+    JWT_ISSUER: optionalString.pipe(z.url().optional()),
+    JWT_AUDIENCE: z.string().min(1),
+  })
+  .refine((env) => (env.USER_POOL_ID === undefined) !== (env.JWT_ISSUER === undefined), {
+    message: "set USER_POOL_ID (the stack's user pool) or JWT_ISSUER (an external issuer), not both",
+    path: ['USER_POOL_ID'],
+  });
+
+/** The live function's token check, against the keys the mirror keeps (read through the secrets cache, so a rotated key arrives within its max age). */
+export function liveTokenVerifier(config: z.infer<typeof liveEnv>, read: SecretReader = readSecret): BearerVerifier {
+  const audience = config.JWT_AUDIENCE.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const trusted = config.USER_POOL_ID !== undefined ? { userPoolId: config.USER_POOL_ID, clientIds: audience } : { issuer: config.JWT_ISSUER as string, audience };
+  return mirroredJwksVerifier(trusted, () => read(config.JWKS_SECRET_ARN));
 }
 
 /**
