@@ -10,35 +10,44 @@ import {
 } from 'aws-jwt-verify/error';
 import { assertIsJwks } from 'aws-jwt-verify/jwk';
 import type { BearerRejection, BearerVerdict, BearerVerifier } from '../handlers/http/bearer';
+import type { MirroredTrust } from '../use-cases/mirror-jwks';
 
 /**
  * Whose tokens are accepted, as the HTTP API's JWT authorizer accepts them: the stack's user pool
- * with its clients (an id token's `aud` or an access token's `client_id`), or an external issuer
- * with its audience (`aud`).
+ * (the audience is then its clients: an id token's `aud` or an access token's `client_id`), or an
+ * external issuer (its `aud`).
  */
-export type TokenIssuer = { readonly userPoolId: string; readonly clientIds: readonly string[] } | { readonly issuer: string; readonly audience: readonly string[] };
+export type TokenIssuer = { readonly userPoolId: string } | { readonly issuer: string };
+
+type Verify = (token: string) => Record<string, unknown>;
+
+/** A verifier of the issuer's tokens for the trust's audience, holding the trust's keys only. */
+function verifierOf(issuer: TokenIssuer, trust: MirroredTrust): Verify {
+  const jwks = trust.jwks as Parameters<typeof assertIsJwks>[0];
+  assertIsJwks(jwks);
+  if ('userPoolId' in issuer) {
+    const verifier = CognitoJwtVerifier.create({ userPoolId: issuer.userPoolId, clientId: [...trust.audience], tokenUse: null });
+    verifier.cacheJwks(jwks);
+    return (token) => verifier.verifySync(token);
+  }
+  const verifier = JwtRsaVerifier.create({ issuer: issuer.issuer, audience: [...trust.audience] });
+  verifier.cacheJwks(jwks);
+  return (token) => verifier.verifySync(token);
+}
 
 /**
- * Bearer tokens verified with aws-jwt-verify against a JWKS that `jwks` reads (a mirror), never
- * fetched from the issuer: the function that verifies them runs in isolated subnets, which reach
- * no issuer. An unknown key id is refused as a bad signature until the mirror holds it.
+ * Bearer tokens verified with aws-jwt-verify against the keys and audience that `trust` reads (a
+ * mirror, MirroredTrust as JSON), never fetched from the issuer: the function that verifies them
+ * runs in isolated subnets, which reach no issuer. An unknown key id is refused as a bad signature
+ * until the mirror holds it.
  */
-export function mirroredJwksVerifier(trusted: TokenIssuer, jwks: () => Promise<string>): BearerVerifier {
-  const verifier =
-    'userPoolId' in trusted
-      ? CognitoJwtVerifier.create({ userPoolId: trusted.userPoolId, clientId: [...trusted.clientIds], tokenUse: null })
-      : JwtRsaVerifier.create({ issuer: trusted.issuer, audience: [...trusted.audience] });
-  let cached: string | undefined;
+export function mirroredJwksVerifier(issuer: TokenIssuer, trust: () => Promise<string>): BearerVerifier {
+  let cached: { readonly text: string; readonly verify: Verify } | undefined;
   return async (token): Promise<BearerVerdict> => {
-    const current = await jwks();
-    if (current !== cached) {
-      const parsed = JSON.parse(current) as Parameters<typeof assertIsJwks>[0];
-      assertIsJwks(parsed);
-      verifier.cacheJwks(parsed);
-      cached = current;
-    }
+    const text = await trust();
+    if (text !== cached?.text) cached = { text, verify: verifierOf(issuer, JSON.parse(text) as MirroredTrust) };
     try {
-      return { claims: claimsAsStrings(verifier.verifySync(token)) };
+      return { claims: claimsAsStrings(cached.verify(token)) };
     } catch (error) {
       const rejected = rejectionOf(error);
       if (rejected === undefined) throw error;

@@ -66,8 +66,9 @@ export const handler = logger.around(async (event: ScheduledEvent | CloudFormati
   return makeJwksHandler({
     mirror: makeMirrorJwks({
       issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
       fetchJson,
-      keep: async (jwks) => void (await secrets.send(new PutSecretValueCommand({ SecretId: config.JWKS_SECRET_ARN, SecretString: jwks }))),
+      keep: async (trust) => void (await secrets.send(new PutSecretValueCommand({ SecretId: config.JWKS_SECRET_ARN, SecretString: trust }))),
     }),
     // The URL is signed for an empty content type, as CloudFormation's own cfn-response sends it.
     answer: async (url, body) => {

@@ -6,13 +6,26 @@ export type FetchJson = (url: string) => Promise<unknown>;
 export interface MirrorJwksDeps {
   /** The token issuer, as the HTTP API's authorizer names it. */
   readonly issuer: string;
+  /** The clients or audiences the API accepts tokens of. */
+  readonly audience: readonly string[];
   readonly fetchJson: FetchJson;
-  /** Keeps the key set where the live function reads it. */
-  readonly keep: (jwks: string) => Promise<void>;
+  /** Keeps the trust (MirroredTrust, as JSON) where the live function reads it. */
+  readonly keep: (trust: string) => Promise<void>;
 }
 
 /**
- * Copies an issuer's signing keys to where the live function reads them: that function runs in
+ * What the live function trusts: the issuer's keys, and the audience the API accepts. The
+ * audience travels here rather than in the function's environment because it names the web
+ * app's sign-in client, which needs the distribution, which needs the function's URL: the
+ * function cannot wait for it.
+ */
+export interface MirroredTrust {
+  readonly audience: readonly string[];
+  readonly jwks: unknown;
+}
+
+/**
+ * Copies an issuer's signing keys, with the accepted audience, to where the live function reads them: that function runs in
  * isolated subnets, which reach no issuer. The keys are found as the HTTP API's JWT authorizer
  * finds them, through the issuer's OpenID discovery document, so a rotated key reaches both.
  */
@@ -25,7 +38,8 @@ export function makeMirrorJwks(deps: MirrorJwksDeps): () => Promise<{ readonly k
     if (typeof discovery.jwks_uri !== 'string' || !discovery.jwks_uri.startsWith('https://')) throw new Error(`the discovery document of ${issuer} names no https jwks_uri`);
     const jwks = (await deps.fetchJson(discovery.jwks_uri)) as Parameters<typeof assertIsJwks>[0];
     assertIsJwks(jwks);
-    await deps.keep(JSON.stringify(jwks));
+    const trust: MirroredTrust = { audience: deps.audience, jwks };
+    await deps.keep(JSON.stringify(trust));
     return { keys: jwks.keys.length };
   };
 }

@@ -28,7 +28,7 @@ describeWithServices(['redis'], 'the live function on Redis pub/sub', () => {
     await publisher.setHash('performance:realtime', { minute: '2026-12-06T08:00', events_per_min: 40, active_users: 12, avg_ingest_ms: 3, updated_at: 'u0' });
     const live = makeLiveHandler({
       source: store,
-      verifyBearer: liveTokenVerifier(parseEnv(liveEnv, { REDIS_URL: urls.redis, JWKS_SECRET_ARN: 'arn:aws:secretsmanager:x', USER_POOL_ID: POOL, JWT_AUDIENCE: CLIENT }), async () => pool.jwks),
+      verifyBearer: liveTokenVerifier(parseEnv(liveEnv, { REDIS_URL: urls.redis, JWKS_SECRET_ARN: 'arn:aws:secretsmanager:x', USER_POOL_ID: POOL }), async () => pool.trust([CLIENT])),
       k: 10,
       logger: jsonLogger('test', 'silent'),
       streamForMs: 3_000,

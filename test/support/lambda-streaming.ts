@@ -84,8 +84,11 @@ export function liveRequest(token?: string, method = 'GET'): LambdaFunctionURLEv
 export function tokenIssuer(issuer: string) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID();
+  const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] });
   return {
-    jwks: JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] }),
+    jwks,
+    /** What the key mirror keeps for the live function: these keys, and the audience the API accepts. */
+    trust: (audience: readonly string[]) => JSON.stringify({ audience, jwks: JSON.parse(jwks) as unknown }),
     /** Valid five minutes unless the claims carry their own `exp`. */
     sign: (claims: Record<string, unknown>) => jwt.sign({ iss: issuer, exp: Math.floor(Date.now() / 1000) + 300, ...claims }, privateKey, { algorithm: 'RS256', keyid: kid }),
   };

@@ -25,7 +25,7 @@ function mirrorWith(documents: Record<string, unknown>) {
   const kept: string[] = [];
   const answers: { url: string; body: Record<string, string> }[] = [];
   const handler = makeJwksHandler({
-    mirror: makeMirrorJwks({ issuer: ISSUER, fetchJson: issuerOnTheWeb(documents), keep: async (jwks) => void kept.push(jwks) }),
+    mirror: makeMirrorJwks({ issuer: ISSUER, audience: ['apiclient', 'webclient'], fetchJson: issuerOnTheWeb(documents), keep: async (jwks) => void kept.push(jwks) }),
     answer: async (url, body) => void answers.push({ url, body: JSON.parse(body) as Record<string, string> }),
     logger,
   });
@@ -36,10 +36,10 @@ const deploy = (RequestType: 'Create' | 'Update' | 'Delete') =>
   ({ RequestType, ResponseURL: 'https://cloudformation-responses.example/signed', StackId: 'stack', RequestId: 'r1', LogicalResourceId: 'Jwks', ResourceType: 'Custom::Jwks', ServiceToken: 'arn', ResourceProperties: { ServiceToken: 'arn' } }) as unknown as CloudFormationCustomResourceEvent;
 
 describe('the key mirror of the live function', () => {
-  it('keeps the key set the discovery document names, on its hourly run', async () => {
+  it('keeps the key set the discovery document names, with the audience, on its hourly run', async () => {
     const { handler, kept } = mirrorWith(published);
     await handler({ source: 'aws.events' } as ScheduledEvent);
-    expect(kept.map((jwks) => JSON.parse(jwks) as unknown)).toEqual([JSON.parse(keys.jwks)]);
+    expect(kept.map((trust) => JSON.parse(trust) as unknown)).toEqual([JSON.parse(keys.trust(['apiclient', 'webclient']))]);
   });
 
   it('answers CloudFormation at a deploy, with success once the keys are kept', async () => {

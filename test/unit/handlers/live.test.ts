@@ -17,8 +17,8 @@ const pool = tokenIssuer(POOL_ISSUER);
 const impostor = tokenIssuer(POOL_ISSUER);
 /** The verifier as the live function builds it: the stack's pool and the API's clients, the keys from the mirror. */
 const poolVerifier = liveTokenVerifier(
-  parseEnv(liveEnv, { REDIS_URL: 'redis://unused', JWKS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwks', USER_POOL_ID: POOL, JWT_AUDIENCE: `${API_CLIENT}, ${WEB_CLIENT}` }),
-  async () => pool.jwks,
+  parseEnv(liveEnv, { REDIS_URL: 'redis://unused', JWKS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwks', USER_POOL_ID: POOL }),
+  async () => pool.trust([API_CLIENT, WEB_CLIENT]),
 );
 const idToken = (groups: string[], overrides: Record<string, unknown> = {}) => pool.sign({ sub: 'clinician-7', aud: WEB_CLIENT, token_use: 'id', 'cognito:groups': groups, ...overrides });
 
@@ -69,7 +69,7 @@ describe('GET /v1/live in AWS (a streaming function behind a function URL)', () 
   });
 
   it('answers 503 when the mirrored keys cannot be read, so the client retries', async () => {
-    const unreadable = liveTokenVerifier(parseEnv(liveEnv, { REDIS_URL: 'r', JWKS_SECRET_ARN: 'arn:aws:secretsmanager:x', USER_POOL_ID: POOL, JWT_AUDIENCE: WEB_CLIENT }), async () => {
+    const unreadable = liveTokenVerifier(parseEnv(liveEnv, { REDIS_URL: 'r', JWKS_SECRET_ARN: 'arn:aws:secretsmanager:x', USER_POOL_ID: POOL }), async () => {
       throw new Error('secrets manager unreachable');
     });
     const { statusCode, body } = await refused(idToken(['admin']), unreadable);
@@ -88,8 +88,8 @@ describe('GET /v1/live in AWS (a streaming function behind a function URL)', () 
   it('with an external issuer, checks its audience', async () => {
     const external = tokenIssuer('https://login.example.org/');
     const verifier = liveTokenVerifier(
-      parseEnv(liveEnv, { REDIS_URL: 'r', JWKS_SECRET_ARN: 'arn:aws:secretsmanager:x', JWT_ISSUER: 'https://login.example.org/', JWT_AUDIENCE: 'analytics-api' }),
-      async () => external.jwks,
+      parseEnv(liveEnv, { REDIS_URL: 'r', JWKS_SECRET_ARN: 'arn:aws:secretsmanager:x', JWT_ISSUER: 'https://login.example.org/' }),
+      async () => external.trust(['analytics-api']),
     );
     await expect(verifier(external.sign({ aud: 'analytics-api', role: 'clinician' }))).resolves.toMatchObject({ claims: { role: 'clinician' } });
     await expect(verifier(external.sign({ aud: 'another-api', role: 'clinician' }))).resolves.toEqual({ rejected: 'not_accepted' });
