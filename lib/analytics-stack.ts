@@ -252,6 +252,7 @@ export class AnalyticsStack extends Stack {
         Import: this.historyImport.importFunction,
         Model: this.behaviourModel.modelFunction,
         Report: this.reporting.reportFunction,
+        ...(this.liveStream && { Live: this.liveStream.liveFunction, JwksMirror: this.liveStream.jwksFunction }),
       },
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },
