@@ -58,7 +58,7 @@ describe('the live view\'s server-sent events', () => {
     expect(source.listeners()).toBe(0);
   });
 
-  it('ends the response at once when the live store refuses the subscription, and keeps the other channel no longer', async () => {
+  it('ends the response at once when the live store refuses a subscription, and stops the one it made', async () => {
     const source = publishingSource({});
     let stops = 0;
     const refusing = {
