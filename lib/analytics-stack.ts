@@ -9,6 +9,7 @@ import { ExternalCache, ExternalDatabase } from './external-stores';
 import { FunctionUrls } from './function-urls';
 import { type FunctionBinding, type FunctionPlacement, type HouseFunction, HouseFunctionsOnly } from './house-function';
 import { Ingestion } from './ingestion';
+import { LiveStream } from './live-stream';
 import { Migrations } from './migrations';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
@@ -65,6 +66,7 @@ export class AnalyticsStack extends Stack {
   readonly observability: Observability;
   readonly api?: Api;
   readonly functionUrls?: FunctionUrls;
+  readonly liveStream?: LiveStream;
   readonly webHosting?: WebHosting;
 
   constructor(scope: Construct, id: string, props: AnalyticsStackProps) {
@@ -210,10 +212,20 @@ export class AnalyticsStack extends Stack {
         logRetention,
         removalPolicy,
       });
+      // GET /v1/live, which the HTTP API cannot stream: served beside it through the same distribution.
+      this.liveStream = new LiveStream(this, 'LiveStream', {
+        cache: data.cache,
+        placement: data.placement ?? {},
+        tokens: { issuer: this.api.issuer, userPoolId: this.api.userPool?.userPoolId, audience: this.api.audienceList() },
+        kAnonymity: s.kAnonymity,
+        encryptionKey: this.storage.key,
+        logRetention,
+      });
       if (props.webBuildFolder === undefined) throw new Error('AnalyticsStack: the AWS target serves the web app, so webBuildFolder (web/dist) must be given');
       this.webHosting = new WebHosting(this, 'WebApp', {
         buildFolder: props.webBuildFolder,
         api: this.api,
+        liveStream: this.liveStream.functionUrl,
         accessLogBucket: this.storage.accessLogBucket,
         customDomain: s.webDomainName !== undefined && s.webCertificateArn !== undefined ? { name: s.webDomainName, certificateArn: s.webCertificateArn } : undefined,
         signInDomainPrefix: s.signInDomainPrefix,
@@ -240,6 +252,7 @@ export class AnalyticsStack extends Stack {
         Import: this.historyImport.importFunction,
         Model: this.behaviourModel.modelFunction,
         Report: this.reporting.reportFunction,
+        ...(this.liveStream && { Live: this.liveStream.liveFunction, JwksMirror: this.liveStream.jwksFunction }),
       },
       alarmTopic: this.alerting.warningTopic,
       safety: { detectFunction: this.monitoring.detectFunction, deadLetterQueue: this.monitoring.deadLetterQueue, alarmTopic: this.alerting.criticalTopic },

@@ -28,15 +28,16 @@ export class Api extends Construct {
   readonly authorizer: HttpJwtAuthorizer;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** The issuer whose tokens the authorizer accepts: the user pool's, or the external one. */
+  readonly issuer: string;
   /** The clients (`aud`, or `client_id` of an access token) whose tokens the authorizer accepts. */
   private readonly audience: string[];
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
 
-    let issuer: string;
     if (props.jwt) {
-      issuer = props.jwt.issuer;
+      this.issuer = props.jwt.issuer;
       this.audience = [...props.jwt.audience];
     } else {
       this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -66,7 +67,7 @@ export class Api extends Construct {
         idTokenValidity: Duration.hours(1),
         preventUserExistenceErrors: true,
       });
-      issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+      this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
       this.audience = [this.userPoolClient.userPoolClientId];
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
@@ -74,7 +75,7 @@ export class Api extends Construct {
 
     // Lazy: clients added after the routes (the web app's, which needs the distribution's address
     // first) are still in the audience the authorizer is deployed with.
-    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: Lazy.list({ produce: () => this.audience }) });
+    this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', this.issuer, { jwtAudience: Lazy.list({ produce: () => this.audience }) });
 
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'Therapeutic analytics API v1',
@@ -135,6 +136,11 @@ export class Api extends Construct {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
+  }
+
+  /** The accepted audience as one comma-separated value, with every client added before synthesis (for a function that checks tokens itself). */
+  audienceList(): string {
+    return Lazy.string({ produce: () => this.audience.join(',') });
   }
 
   /** Accepts the tokens the user pool issues to another of its clients. */

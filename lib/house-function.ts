@@ -16,7 +16,7 @@ import { acknowledgeFinding } from './nag';
 export const PROJECT_ROOT = path.join(__dirname, '..');
 
 /** The handler names that have an entry in functions/handlers/. */
-export type HandlerName = 'ingest' | 'aggregate' | 'roll-up' | 'purge' | 'query' | 'privacy' | 'migrate' | 'detect' | 'monitor' | 'alerts' | 'import' | 'model' | 'report';
+export type HandlerName = 'ingest' | 'aggregate' | 'roll-up' | 'purge' | 'query' | 'privacy' | 'migrate' | 'detect' | 'monitor' | 'alerts' | 'import' | 'model' | 'report' | 'live' | 'jwks';
 
 /** Something a function can be connected to with one call: sets its variables and grants access. */
 export interface FunctionBinding {

@@ -6,6 +6,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -19,6 +20,11 @@ export interface WebHostingProps {
   readonly buildFolder: string;
   /** The API the app calls, served from the same origin under /v1/* and /openapi.json. */
   readonly api: Api;
+  /**
+   * GET /v1/live's function URL (lib/live-stream.ts), which streams where the API buffers: served
+   * under its own path, before the API's /v1/*.
+   */
+  readonly liveStream: lambda.IFunctionUrl;
   /** Where the bucket's S3 server access logs go, beside the other buckets' (lib/storage.ts). */
   readonly accessLogBucket: s3.IBucket;
   /** A name of the operator's own, with its ACM certificate (us-east-1); the cloudfront.net name otherwise. */
@@ -159,7 +165,8 @@ export class WebHosting extends Construct {
         responseHeadersPolicy: securityHeaders,
         functionAssociations: [{ function: appRoutes, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       },
-      additionalBehaviors: { '/v1/*': apiBehaviour, '/openapi.json': apiBehaviour },
+      // CloudFront takes the first pattern that matches, in this order: /v1/live before /v1/*.
+      additionalBehaviors: { '/v1/live': liveBehaviour(props.liveStream, securityHeaders), '/v1/*': apiBehaviour, '/openapi.json': apiBehaviour },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       ...ownDomain,
     });
@@ -310,6 +317,23 @@ export class WebHosting extends Construct {
       );
     }
   }
+}
+
+/**
+ * The live stream's function URL as an origin that only this distribution may call: its origin
+ * access control signs every request with SigV4 in `Authorization`, overwriting the viewer's, so
+ * the web app sends its bearer token in `x-bearer-token` as well (functions/handlers/live.ts).
+ * Nothing is cached, every viewer header but Host is forwarded (the URL's own host is signed).
+ */
+function liveBehaviour(functionUrl: lambda.IFunctionUrl, securityHeaders: cloudfront.IResponseHeadersPolicy): cloudfront.BehaviorOptions {
+  return {
+    origin: origins.FunctionUrlOrigin.withOriginAccessControl(functionUrl),
+    viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+    allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+    cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+    originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+    responseHeadersPolicy: securityHeaders,
+  };
 }
 
 /** The CDK bootstrap bucket of the stack's assets, as cdk-nag names it in a finding. */

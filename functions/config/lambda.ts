@@ -11,6 +11,7 @@ import type { NotificationChannel } from '../ports/notifications';
 import { cachedSecrets, type SecretReader } from '../adapters/aws/secrets';
 import { tracedDatabase } from '../adapters/aws/tracing';
 import { hs256Verifier, type BearerVerifier } from '../handlers/http/bearer';
+import { mirroredJwksVerifier } from '../adapters/mirrored-jwks-verifier';
 import type { Logger } from '../adapters/log';
 
 /**
@@ -122,6 +123,39 @@ export function functionUrlVerifier(env: NodeJS.ProcessEnv = process.env, read: 
   const secretId = parseEnv(functionUrlEnv, env).FUNCTION_URL_JWT_SECRET_ARN;
   if (secretId === undefined) return undefined;
   return async (token) => hs256Verifier(await read(secretId))(token);
+}
+
+/** The audience the API accepts, comma-separated. */
+const audienceList = z
+  .string()
+  .transform((list) => list.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+  .refine((list) => list.length > 0, 'must name at least one client or audience');
+
+/** The key mirror (lib/live-stream.ts): whose keys it copies, for which audience, and the secret it keeps them in. */
+export const jwksMirrorEnv = z.object({ JWT_ISSUER: z.url(), JWT_AUDIENCE: audienceList, JWKS_SECRET_ARN: z.string().startsWith('arn:') });
+
+/**
+ * The live function (lib/live-stream.ts): Redis, k, and whose tokens it accepts, as the API's
+ * authorizer does: the stack's user pool (USER_POOL_ID) or an external issuer (JWT_ISSUER), for
+ * the audience mirrored with the keys (JWKS_SECRET_ARN).
+ */
+export const liveEnv = z
+  .object({
+    REDIS_URL: z.string().min(1),
+    K_ANONYMITY: kAnonymity,
+    JWKS_SECRET_ARN: z.string().startsWith('arn:'),
+    USER_POOL_ID: optionalString,
+    JWT_ISSUER: optionalString.pipe(z.url().optional()),
+  })
+  .refine((env) => (env.USER_POOL_ID === undefined) !== (env.JWT_ISSUER === undefined), {
+    message: "set USER_POOL_ID (the stack's user pool) or JWT_ISSUER (an external issuer), not both",
+    path: ['USER_POOL_ID'],
+  });
+
+/** The live function's token check, against what the mirror keeps (read through the secrets cache, so a rotated key arrives within its max age). */
+export function liveTokenVerifier(config: z.infer<typeof liveEnv>, read: SecretReader = readSecret): BearerVerifier {
+  const issuer = config.USER_POOL_ID !== undefined ? { userPoolId: config.USER_POOL_ID } : { issuer: config.JWT_ISSUER as string };
+  return mirroredJwksVerifier(issuer, () => read(config.JWKS_SECRET_ARN));
 }
 
 /**

@@ -324,13 +324,14 @@ export class AggregatorThread implements ThreadLiveStore {
   /**
    * Hears what is published on one of the live channels (LIVE_CHANNELS) of the thread's store, a
    * Redis server's pub/sub where there is one; answers a function that stops it. A restarted
-   * thread subscribes again, so a listener outlives the thread it first heard.
+   * thread subscribes again, so a listener outlives the thread it first heard. Asynchronous as
+   * the live store's own `subscribe`, so the live view takes either.
    */
-  onPublished(channel: (typeof LIVE_CHANNELS)[number], listener: (message: string) => void): () => void {
+  async subscribe(channel: (typeof LIVE_CHANNELS)[number], listener: (message: string) => void): Promise<() => Promise<void>> {
     const listeners = this.listeners.get(channel) ?? new Set();
     listeners.add(listener);
     this.listeners.set(channel, listeners);
-    return () => void listeners.delete(listener);
+    return async () => void listeners.delete(listener);
   }
 
   /** Wakes the detect consumer: ingest put records. */

@@ -65,6 +65,7 @@ import { makeRunModels, type ModelRunReport } from '../use-cases/run-models';
 import { startHttpServer } from './http-server';
 import { webApp } from './web-app';
 import { liveEvents } from './live-events';
+import { LIVE_ROLES } from '../handlers/http/roles';
 import { admitted, makeAdmission } from './admission';
 import { localTokenAuthority, type TokenAuthority } from './tokens';
 import { dataDirSecret, localPepper } from './pepper';
@@ -349,7 +350,7 @@ async function assemble(config: LocalConfig, logger: Logger, closers: (() => Pro
     },
     downloads: { prefix: LOCAL_FILES_PATH, answer: reportDownloads(links, objects) },
     site: webApp(),
-    streams: { '/v1/live': { roles: ['admin', 'analyst', 'clinician'], open: liveEvents(aggregator, { k: config.K_ANONYMITY, logger }) } },
+    streams: { '/v1/live': { roles: LIVE_ROLES, open: liveEvents(aggregator, { k: config.K_ANONYMITY, logger }) } },
   });
   serverUrl = http.url;
   models.start(systemClock.now());

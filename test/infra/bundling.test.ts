@@ -8,7 +8,7 @@ import { extractText, getDocumentProxy } from 'unpdf';
 import { ESM_REQUIRE_BANNER } from '../../lib/house-function';
 import { PDF_FONT_BUNDLE } from '../../lib/reporting';
 import { describeWithServices, freshPostgresUrl } from '../support/services';
-import { HOUSE_FUNCTIONS, lambdaNamed, synthStack } from './synth';
+import { AWS_ONLY_FUNCTIONS, HOUSE_FUNCTIONS, lambdaNamed, synthStack } from './synth';
 
 // The one synthesis that bundles for real with the local esbuild: proves the ESM output, the
 // require shim and the source maps reach the asset that would be deployed, and that a bundle runs.
@@ -21,7 +21,7 @@ const bundleDir = (prefix: string) => {
 
 describe('bundling', () => {
   it('bundles every handler as minified ESM with a require shim and a source map', () => {
-    for (const prefix of Object.values(HOUSE_FUNCTIONS)) {
+    for (const prefix of Object.values({ ...HOUSE_FUNCTIONS, ...AWS_ONLY_FUNCTIONS })) {
       const bundle = path.join(bundleDir(prefix), 'index.mjs');
       expect(existsSync(bundle)).toBe(true);
       const code = readFileSync(bundle, 'utf8');

@@ -1,7 +1,9 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { HOUSE_FUNCTIONS, lambdaNamed, synthStack } from './synth';
+import { AWS_ONLY_FUNCTIONS, HOUSE_FUNCTIONS, lambdaNamed, synthStack } from './synth';
 
 type HouseFunctionName = keyof typeof HOUSE_FUNCTIONS;
+type AwsOnlyFunctionName = keyof typeof AWS_ONLY_FUNCTIONS;
+const PREFIXES: Readonly<Record<HouseFunctionName | AwsOnlyFunctionName, string>> = { ...HOUSE_FUNCTIONS, ...AWS_ONLY_FUNCTIONS };
 
 // Every house function writes its own log group (not logs:* on the account, as the AWS managed
 // execution policy would) and sends X-Ray segments.
@@ -185,12 +187,25 @@ const EXPECTED_ACTIONS: Record<HouseFunctionName, { readonly everywhere: readonl
   },
 };
 
+/** The same, for the functions the AWS target alone builds. */
+const AWS_ONLY_EXPECTED_ACTIONS: Record<AwsOnlyFunctionName, readonly string[]> = {
+  live: [
+    ...LOGS_AND_TRACING,
+    ...IN_VPC,
+    // The mirrored keys and audience (its secret; the storage key's policy lets Secrets Manager decrypt for it). Redis needs no IAM.
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+  ],
+  // Writes the mirrored keys' secret (a new version, under the storage key), and nothing else: it reads no data.
+  jwks: [...LOGS_AND_TRACING, 'secretsmanager:PutSecretValue', 'kms:GenerateDataKey', 'kms:Decrypt'],
+};
+
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
 
 /** The statements of every policy attached to the function's role, and the role's managed policies. */
-function permissionsOf(template: Template, name: HouseFunctionName): { statements: Statement[]; managedPolicies: unknown[] } {
-  const roleId = lambdaNamed(template, HOUSE_FUNCTIONS[name]).resource.Properties.Role['Fn::GetAtt'][0] as string;
+function permissionsOf(template: Template, name: HouseFunctionName | AwsOnlyFunctionName): { statements: Statement[]; managedPolicies: unknown[] } {
+  const roleId = lambdaNamed(template, PREFIXES[name]).resource.Properties.Role['Fn::GetAtt'][0] as string;
   const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
   const statements = Object.values(resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && list(r.Properties.Roles).some((role: any) => role.Ref === roleId))
@@ -218,6 +233,20 @@ describe.each([
 
   it.each(names)('name a resource in every statement of %s, except for actions that take none', (name) => {
     const wildcard = permissionsOf(template, name).statements.filter((s) => list(s.Resource).includes('*'));
+    for (const statement of wildcard) expect(list(statement.Action).filter((a) => !WITHOUT_RESOURCE_ARNS.has(a))).toEqual([]);
+  });
+});
+
+describe('execution roles of the functions only the AWS target builds', () => {
+  const { template } = synthStack();
+  const names = Object.keys(AWS_ONLY_FUNCTIONS) as AwsOnlyFunctionName[];
+
+  it.each(names)('grant %s exactly the actions of its row in AWS_ONLY_EXPECTED_ACTIONS, no managed policy, and name a resource wherever one can be named', (name) => {
+    const { statements, managedPolicies } = permissionsOf(template, name);
+    const actions = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
+    expect([...actions].sort()).toEqual([...new Set(AWS_ONLY_EXPECTED_ACTIONS[name])].sort());
+    expect(managedPolicies).toEqual([]);
+    const wildcard = statements.filter((s) => list(s.Resource).includes('*'));
     for (const statement of wildcard) expect(list(statement.Action).filter((a) => !WITHOUT_RESOURCE_ARNS.has(a))).toEqual([]);
   });
 });

@@ -60,6 +60,12 @@ export const HOUSE_FUNCTIONS = {
   report: 'ReportingReportFunction',
 } as const;
 
+/** Functions the AWS target alone builds: the live stream's (lib/live-stream.ts), which serves behind CloudFront. */
+export const AWS_ONLY_FUNCTIONS = {
+  live: 'LiveStreamLiveFunction',
+  jwks: 'LiveStreamJwksFunction',
+} as const;
+
 /** One unacknowledged finding, as a line a reader can act on: rule, severity, construct path. */
 export function nagFindings(scope: IConstruct): string[] {
   const lines: string[] = [];

@@ -41,8 +41,10 @@ export function useLive(onEvent: (event: LiveEvent) => void): void {
     const connect = async () => {
       while (!abort.signal.aborted) {
         try {
-          const response = await fetch('/v1/live', { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: abort.signal });
-          // Served by the local runtime; where it is not (API Gateway in AWS buffers answers), the views work without it.
+          // In AWS, CloudFront signs its request to the stream's function URL in Authorization,
+          // overwriting ours: the token travels in x-bearer-token as well (functions/handlers/live.ts).
+          const response = await fetch('/v1/live', { headers: { authorization: `Bearer ${token}`, 'x-bearer-token': token, accept: 'text/event-stream' }, signal: abort.signal });
+          // Served by the local runtime and, in AWS, by a streaming function behind CloudFront; where it is not, the views work without it.
           if (response.status === 404) return handler.current({ type: 'status', data: 'unavailable' });
           if (!response.ok || !response.body) throw new Error(`live stream answered ${response.status}`);
           handler.current({ type: 'status', data: 'open' });

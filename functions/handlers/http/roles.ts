@@ -75,6 +75,13 @@ export const ROUTES = {
 
 export type RouteKey = keyof typeof ROUTES;
 
+/**
+ * GET /v1/live (server-sent events) is no route of the HTTP API, which buffers answers: the local
+ * runtime serves it itself and, in AWS, a streaming function behind CloudFront. Every reader of
+ * the dashboards may watch it; an ingest token reads nothing.
+ */
+export const LIVE_ROLES: readonly Role[] = ['admin', 'analyst', 'clinician'];
+
 /** The functions that serve the API, by the name of their handler. */
 export type RouteHandler = (typeof ROUTES)[RouteKey]['handler'];
 

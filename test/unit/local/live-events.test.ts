@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { jsonLogger } from '../../../functions/adapters/log';
-import { COUNTERS_EVERY_MS, alertNotice, liveEvents, releasedCounters, type LiveSource } from '../../../functions/local/live-events';
+import { liveEvents } from '../../../functions/local/live-events';
+import { COUNTERS_EVERY_MS, alertNotice, releasedCounters } from '../../../functions/use-cases/live-events';
+import { publishingSource } from '../../support/live-source';
 
 /** A response that records what is written, and can be closed as a client going away. */
 function recordingResponse(): ServerResponse & { written: string[] } {
@@ -16,21 +18,6 @@ function recordingResponse(): ServerResponse & { written: string[] } {
       return true;
     },
   }) as unknown as ServerResponse & { written: string[] };
-}
-
-function publishingSource(stored: Record<string, string>): LiveSource & { publish(channel: string, message: string): void; listeners(): number } {
-  const listeners = new Map<string, Set<(message: string) => void>>();
-  return {
-    getHash: async () => stored,
-    onPublished(channel, listener) {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(listener);
-      listeners.set(channel, set);
-      return () => void set.delete(listener);
-    },
-    publish: (channel, message) => listeners.get(channel)?.forEach((listener) => listener(message)),
-    listeners: () => [...listeners.values()].reduce((total, set) => total + set.size, 0),
-  };
 }
 
 const events = (written: string[], name: string) => written.filter((chunk) => chunk.startsWith(`event: ${name}\n`)).map((chunk) => JSON.parse(chunk.split('data: ')[1]!) as Record<string, unknown>);
@@ -67,6 +54,30 @@ describe('the live view\'s server-sent events', () => {
     expect(response.written.join('')).not.toContain('user:p');
 
     response.emit('close');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(source.listeners()).toBe(0);
+  });
+
+  it('ends the response at once when the live store refuses a subscription, and stops the one it made', async () => {
+    const source = publishingSource({});
+    let stops = 0;
+    const refusing = {
+      ...source,
+      subscribe: async (channel: 'performance:realtime' | 'alerts', listener: (message: string) => void) => {
+        if (channel === 'alerts') throw new Error('Redis down');
+        const stop = await source.subscribe(channel, listener);
+        return async () => {
+          stops++;
+          await stop();
+        };
+      },
+    };
+    const response = Object.assign(recordingResponse(), { ended: false });
+    response.end = (() => ((response.ended = true), response)) as never;
+    liveEvents(refusing, { k: 2, logger: jsonLogger('test', 'silent') })(response);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(response.ended).toBe(true);
+    expect(stops).toBe(1);
     expect(source.listeners()).toBe(0);
   });
 });
