@@ -37,3 +37,18 @@ export function shade(share: number): CSSProperties {
   const whiteText = 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05;
   return { background: `rgb(${red}, ${green}, ${blue})`, color: whiteText ? '#fff' : '#000' };
 }
+
+/** A table's column headings, each a header of its column for assistive technology. */
+export function ColumnHeads({ names }: { names: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

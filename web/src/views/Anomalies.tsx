@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { queryString } from '../api';
 import { useApiGet } from '../hooks';
 import { Status } from '../components/Status';
-import { decimal, TableRegion } from '../components/format';
+import { decimal, TableRegion, ColumnHeads } from '../components/format';
 
 /* What the detectors found in the watched series over a range, newest first. */
 
@@ -34,17 +34,7 @@ function AnomalyTable({ anomalies, range }: { anomalies: Anomaly[]; range: strin
       <TableRegion label="Anomalies">
         <table data-testid="anomalies">
           <caption className="visually-hidden">Anomalies {range}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Minute</th>
-              <th scope="col">Series</th>
-              <th scope="col">Detector</th>
-              <th scope="col">Direction</th>
-              <th scope="col">Value</th>
-              <th scope="col">Expected</th>
-              <th scope="col">Score</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Minute', 'Series', 'Detector', 'Direction', 'Value', 'Expected', 'Score']} />
           <tbody>
             {anomalies.map((anomaly) => (
               <tr key={`${anomaly.series} ${anomaly.detector} ${anomaly.t}`}>

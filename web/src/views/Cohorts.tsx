@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { TableRegion, Withheld, decimal, percent, shade } from '../components/format';
+import { TableRegion, Withheld, decimal, percent, shade, ColumnHeads } from '../components/format';
 import { api, queryString } from '../api';
 import { useApiGet } from '../hooks';
 import { useSession } from '../session';
@@ -72,14 +72,7 @@ function CohortTable({ list, archetypes }: { list: CohortList; archetypes: Arche
     <TableRegion label="Stored cohorts">
       <table>
         <caption className="visually-hidden">Stored cohorts, oldest first, with their members now</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Definition</th>
-            <th scope="col">Users</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Name', 'Definition', 'Users', 'Created']} />
         <tbody>
           {list.cohorts.map((cohort) => (
             <tr key={cohort.id}>
@@ -242,16 +235,7 @@ function RetentionSection({ cohorts }: { cohorts: Cohort[] }) {
     <section aria-labelledby="retention-heading">
       <h2 id="retention-heading">Retention</h2>
       <form className="query" onSubmit={(event) => event.preventDefault()}>
-        <label htmlFor="retention-cohort">
-          Cohort
-          <select id="retention-cohort" value={chosen.id} onChange={(event) => setCohort(event.target.value)}>
-            {cohorts.map((each) => (
-              <option key={each.id} value={each.id}>
-                {each.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CohortChoice id="retention-cohort" label="Cohort" cohorts={cohorts} value={chosen.id} onChange={setCohort} />
         <label htmlFor="retention-period">
           Period
           <select id="retention-period" defaultValue="week">
@@ -282,18 +266,7 @@ function ComparisonTable({ comparison, names }: { comparison: Comparison; names:
           <caption className="visually-hidden">
             {names.a} (A) compared with {names.b} (B): means with 95 % intervals, Welch&apos;s t-test
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Metric</th>
-              <th scope="col">A mean (95 % interval)</th>
-              <th scope="col">A users</th>
-              <th scope="col">B mean (95 % interval)</th>
-              <th scope="col">B users</th>
-              <th scope="col">A minus B (95 % interval)</th>
-              <th scope="col">p (Holm-adjusted)</th>
-              <th scope="col">Hedges&apos; g</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Metric', 'A mean (95 % interval)', 'A users', 'B mean (95 % interval)', 'B users', 'A minus B (95 % interval)', 'p (Holm-adjusted)', 'Hedges&apos; g']} />
           <tbody>
             {comparison.metrics.map(({ metric, a, b, difference }) => (
               <tr key={metric}>

@@ -6,6 +6,7 @@ import { INTERVALS, parseFilter, readCatalogue, type WidgetQuery } from '../metr
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
 import { Widget } from '../components/Widget';
+import { ColumnHeads } from '../components/format';
 import { CHARTS, type ChartKind } from '../components/chart-kinds';
 
 export interface DashboardWidget {
@@ -67,15 +68,7 @@ export function Dashboards() {
         {(value) => (
           <table>
             <caption className="visually-hidden">Dashboards</caption>
-            <thead>
-              <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Shared with</th>
-                <th scope="col">Widgets</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Title', 'Owner', 'Shared with', 'Widgets', 'Actions']} />
             <tbody>
               {value.dashboards.map((dashboard) => (
                 <tr key={dashboard.id}>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { queryString } from '../api';
 import { useApiGet } from '../hooks';
 import { Status } from '../components/Status';
-import { decimal, percent, TableRegion, Withheld } from '../components/format';
+import { decimal, percent, TableRegion, Withheld, ColumnHeads } from '../components/format';
 
 /* The engagement archetypes and the behaviour sequences before drop-out of the newest nightly fit. */
 
@@ -108,16 +108,7 @@ function Sequences({ sequences }: { sequences: Sequence[] }) {
         <TableRegion label="Sequences before drop-out">
           <table data-testid="sequences">
             <caption className="visually-hidden">Behaviour sequences that precede drop-out (no session for 14 days), highest lift first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Steps</th>
-                <th scope="col">Users</th>
-                <th scope="col">Dropped out</th>
-                <th scope="col">Support</th>
-                <th scope="col">Confidence</th>
-                <th scope="col">Lift</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Steps', 'Users', 'Dropped out', 'Support', 'Confidence', 'Lift']} />
             <tbody>
               {sequences.map((sequence) => (
                 <tr key={sequence.id}>

@@ -1,7 +1,7 @@
 import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useApiGet } from '../hooks';
 import { Status } from '../components/Status';
-import { PALETTE, decimal, percent, TableRegion, Withheld } from '../components/format';
+import { PALETTE, decimal, percent, TableRegion, Withheld, ColumnHeads } from '../components/format';
 import type { CohortList } from './Cohorts';
 
 /* Predicted reliable improvement by week 8 per cohort beside the rate observed, and how good the model is. */
@@ -70,14 +70,7 @@ function ModelQuality({ model }: { model: OutcomeModel }) {
         <TableRegion label="Calibration">
           <table>
             <caption>Calibration on held-out users: predicted against observed, by tenth of predicted probability</caption>
-            <thead>
-              <tr>
-                <th scope="col">Predicted probability</th>
-                <th scope="col">Mean predicted</th>
-                <th scope="col">Observed</th>
-                <th scope="col">Users</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Predicted probability', 'Mean predicted', 'Observed', 'Users']} />
             <tbody>
               {quality.calibration.map((tenth) => (
                 <tr key={tenth.from}>
@@ -129,15 +122,7 @@ function PredictionTable({ answer, nameOf }: { answer: PredictionAnswer; nameOf:
     <TableRegion label="Predictions against actuals">
       <table data-testid="predictions">
         <caption className="visually-hidden">Predicted and actual rate of reliable improvement per cohort</caption>
-        <thead>
-          <tr>
-            <th scope="col">Cohort</th>
-            <th scope="col">Users</th>
-            <th scope="col">Predicted (95 % interval)</th>
-            <th scope="col">Actual</th>
-            <th scope="col">Outcomes known</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Cohort', 'Users', 'Predicted (95 % interval)', 'Actual', 'Outcomes known']} />
         <tbody>
           {answer.predictions.map((prediction) => (
             <tr key={prediction.cohort}>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { queryString } from '../api';
 import { useApiGet } from '../hooks';
 import { Status } from '../components/Status';
-import { decimal, percent, TableRegion } from '../components/format';
+import { decimal, percent, TableRegion, ColumnHeads } from '../components/format';
 
 /* For admins: what each dataset's differentially private releases have spent, and the audit trail. */
 
@@ -38,16 +38,7 @@ function BudgetTable({ budget }: { budget: Budget }) {
     <TableRegion label="Privacy budget">
       <table data-testid="privacy-budget">
         <caption className="visually-hidden">Privacy budget per dataset, sequential composition</caption>
-        <thead>
-          <tr>
-            <th scope="col">Dataset</th>
-            <th scope="col">Budget</th>
-            <th scope="col">Spent</th>
-            <th scope="col">Remaining</th>
-            <th scope="col">Share of ε spent</th>
-            <th scope="col">Releases</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Dataset', 'Budget', 'Spent', 'Remaining', 'Share of ε spent', 'Releases']} />
         <tbody>
           {budget.datasets.map((dataset) => (
             <tr key={dataset.dataset}>
@@ -71,19 +62,7 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
     <TableRegion label="Audit trail">
       <table data-testid="audit">
         <caption className="visually-hidden">Audit trail, newest first; each entry holds the hash of the one before it</caption>
-        <thead>
-          <tr>
-            <th scope="col">Seq</th>
-            <th scope="col">When</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Role</th>
-            <th scope="col">Action</th>
-            <th scope="col">Resource</th>
-            <th scope="col">Purpose</th>
-            <th scope="col">Details</th>
-            <th scope="col">Hash</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Seq', 'When', 'Actor', 'Role', 'Action', 'Resource', 'Purpose', 'Details', 'Hash']} />
         <tbody>
           {entries.map((entry) => (
             <tr key={entry.seq}>

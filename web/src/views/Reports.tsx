@@ -3,7 +3,7 @@ import { api, queryString } from '../api';
 import { useApiGet } from '../hooks';
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
-import { TableRegion, Withheld } from '../components/format';
+import { TableRegion, Withheld, ColumnHeads } from '../components/format';
 
 /*
  * Reports: ask for one, follow it until it is made, download its files through the links its page
@@ -210,15 +210,7 @@ function ReportDetail({ id }: { id: string }) {
             {value.deliveries.length > 0 && (
               <table>
                 <caption>Deliveries</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Recipients</th>
-                    <th scope="col">Attempts</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['When', 'Kind', 'Status', 'Recipients', 'Attempts']} />
                 <tbody>
                   {value.deliveries.map((delivery) => (
                     <tr key={`${delivery.kind} ${delivery.at}`}>
@@ -251,17 +243,7 @@ function ReportList({ reports, onOpen }: { reports: Report[]; onOpen: (id: strin
     <TableRegion label="Reports">
       <table data-testid="reports">
         <caption className="visually-hidden">Reports, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Requested</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Period</th>
-            <th scope="col">Status</th>
-            <th scope="col">Formats</th>
-            <th scope="col">Version</th>
-            <th scope="col">Page</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Requested', 'Kind', 'Period', 'Status', 'Formats', 'Version', 'Page']} />
         <tbody>
           {reports.map((report) => (
             <tr key={report.id}>
