@@ -154,6 +154,24 @@ describeWithServices(
       await done(page);
     }, 60_000);
 
+    it('schedules a report as an admin: a bad zone is named, a good schedule is listed with its next runs', async () => {
+      const page = await signedIn();
+      await page.goto(`${app.runtime.url}/reports`);
+      const form = page.getByRole('form', { name: 'New schedule' });
+      await form.getByLabel('Schedule id').fill('weekly-outcomes');
+      await form.getByLabel('Time zone').fill('Mars/Olympus');
+      await form.getByRole('button', { name: 'Add schedule' }).click();
+      await expect(page.getByRole('alert').innerText()).resolves.toContain('timeZone');
+
+      await form.getByLabel('Time zone').fill('Europe/London');
+      await form.getByLabel('Recipients (comma-separated)').fill('clinic-lead@example.org');
+      await form.getByRole('button', { name: 'Add schedule' }).click();
+      await page.getByTestId('schedules').getByRole('rowheader', { name: 'weekly-outcomes' }).waitFor();
+      const stored = (await app.request('GET', '/v1/report-schedules')).body.schedules as { id: string; cron: string; timeZone: string; next: string[] }[];
+      expect(stored.map(({ id, cron, timeZone, next }) => ({ id, cron, timeZone, runs: next.length }))).toEqual([{ id: 'weekly-outcomes', cron: '0 8 * * MON', timeZone: 'Europe/London', runs: 3 }]);
+      await done(page);
+    }, 60_000);
+
     it('shows a clinician only the views their role may open', async () => {
       const page = await signedIn(app.runtime.tokens.issue('clinician', 'clinician-web'));
       await expect(page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Overview', 'Dashboards', 'Alerts']);

@@ -342,7 +342,60 @@ function Schedules({ onQueued }: { onQueued: (id: string) => void }) {
           )
         }
       </Status>
+      {role === 'admin' && schedules.state === 'ready' && (
+        <NewSchedule onAdd={(schedule) => act(api(token, 'PUT', '/v1/report-schedules', { schedules: [...schedules.value.schedules.map(({ next: _next, ...kept }) => kept), schedule] }), reload)} />
+      )}
     </section>
+  );
+}
+
+const SCHEDULED_KINDS = ['outcomes', 'operations'] as const;
+const PERIODS = ['previous_day', 'previous_week', 'previous_month', 'month_to_date'] as const;
+
+/** A new schedule, added to the set the PUT replaces; the API names a bad field (a cron, a zone, an address). */
+function NewSchedule({ onAdd }: { onAdd: (schedule: Omit<Schedule, 'next'>) => void }) {
+  const [draft, setDraft] = useState({ id: '', kind: 'outcomes', cron: '0 8 * * MON', timeZone: 'Europe/London', period: 'previous_week', format: 'pdf', recipients: '' });
+  const change = (patch: Partial<typeof draft>) => setDraft((current) => ({ ...current, ...patch }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const recipients = draft.recipients.split(',').map((recipient) => recipient.trim()).filter(Boolean);
+    onAdd({ id: draft.id, kind: draft.kind, cron: draft.cron, timeZone: draft.timeZone, period: draft.period, formats: [draft.format], recipients, enabled: true });
+  };
+  const choice = (id: string, label: string, value: string, options: readonly string[], onChange: (value: string) => void) => (
+    <label htmlFor={id}>
+      {label}
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {option.replace(/_/g, ' ')}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <form className="query" onSubmit={submit} aria-label="New schedule">
+      <label htmlFor="schedule-id">
+        Schedule id
+        <input id="schedule-id" value={draft.id} onChange={(event) => change({ id: event.target.value })} required placeholder="weekly-outcomes" />
+      </label>
+      {choice('schedule-kind', 'Kind', draft.kind, SCHEDULED_KINDS, (kind) => change({ kind }))}
+      <label htmlFor="schedule-cron">
+        Cron
+        <input id="schedule-cron" value={draft.cron} onChange={(event) => change({ cron: event.target.value })} required />
+      </label>
+      <label htmlFor="schedule-zone">
+        Time zone
+        <input id="schedule-zone" value={draft.timeZone} onChange={(event) => change({ timeZone: event.target.value })} required />
+      </label>
+      {choice('schedule-period', 'Period', draft.period, PERIODS, (period) => change({ period }))}
+      {choice('schedule-format', 'Format', draft.format, FORMATS, (format) => change({ format }))}
+      <label htmlFor="schedule-recipients">
+        Recipients (comma-separated)
+        <input id="schedule-recipients" value={draft.recipients} onChange={(event) => change({ recipients: event.target.value })} />
+      </label>
+      <button type="submit">Add schedule</button>
+    </form>
   );
 }
 
