@@ -65,6 +65,22 @@ const localMidnight = (date: string, days = 0) => {
 };
 const localDay = (epochMs: number) => new Date(epochMs - new Date(epochMs).getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 
+/** A labelled choice among fixed options; underscores read as spaces. */
+function Choice({ id, label, value, options, onChange }: { id: string; label: string; value: string; options: readonly string[]; onChange: (value: string) => void }) {
+  return (
+    <label htmlFor={id}>
+      {label}
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {option.replace(/_/g, ' ')}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function RequestReport({ onQueued }: { onQueued: (id: string) => void }) {
   const { token } = useSession();
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -93,14 +109,7 @@ function RequestReport({ onQueued }: { onQueued: (id: string) => void }) {
     <section aria-labelledby="request-heading">
       <h2 id="request-heading">Request a report</h2>
       <form className="query" onSubmit={submit} aria-describedby="request-help">
-        <label htmlFor="report-kind">
-          Kind
-          <select id="report-kind" value={form.kind} onChange={(event) => change({ kind: event.target.value })}>
-            {KINDS.map((kind) => (
-              <option key={kind}>{kind}</option>
-            ))}
-          </select>
-        </label>
+        <Choice id="report-kind" label="Kind" value={form.kind} options={KINDS} onChange={(kind) => change({ kind })} />
         <label htmlFor="report-first">
           First day
           <input id="report-first" type="date" value={form.first} onChange={(event) => change({ first: event.target.value })} required />
@@ -109,14 +118,7 @@ function RequestReport({ onQueued }: { onQueued: (id: string) => void }) {
           Last day
           <input id="report-last" type="date" value={form.last} onChange={(event) => change({ last: event.target.value })} required />
         </label>
-        <label htmlFor="report-format">
-          Format
-          <select id="report-format" value={form.format} onChange={(event) => change({ format: event.target.value })}>
-            {FORMATS.map((format) => (
-              <option key={format}>{format}</option>
-            ))}
-          </select>
-        </label>
+        <Choice id="report-format" label="Format" value={form.format} options={FORMATS} onChange={(format) => change({ format })} />
         {form.kind === 'research' && (
           <label htmlFor="report-epsilon">
             Privacy budget to spend (ε)
@@ -361,25 +363,13 @@ function NewSchedule({ onAdd }: { onAdd: (schedule: Omit<Schedule, 'next'>) => v
     const recipients = draft.recipients.split(',').map((recipient) => recipient.trim()).filter(Boolean);
     onAdd({ id: draft.id, kind: draft.kind, cron: draft.cron, timeZone: draft.timeZone, period: draft.period, formats: [draft.format], recipients, enabled: true });
   };
-  const choice = (id: string, label: string, value: string, options: readonly string[], onChange: (value: string) => void) => (
-    <label htmlFor={id}>
-      {label}
-      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
-        {options.map((option) => (
-          <option key={option} value={option}>
-            {option.replace(/_/g, ' ')}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
   return (
     <form className="query" onSubmit={submit} aria-label="New schedule">
       <label htmlFor="schedule-id">
         Schedule id
         <input id="schedule-id" value={draft.id} onChange={(event) => change({ id: event.target.value })} required placeholder="weekly-outcomes" />
       </label>
-      {choice('schedule-kind', 'Kind', draft.kind, SCHEDULED_KINDS, (kind) => change({ kind }))}
+      <Choice id="schedule-kind" label="Kind" value={draft.kind} options={SCHEDULED_KINDS} onChange={(kind) => change({ kind })} />
       <label htmlFor="schedule-cron">
         Cron
         <input id="schedule-cron" value={draft.cron} onChange={(event) => change({ cron: event.target.value })} required />
@@ -388,8 +378,8 @@ function NewSchedule({ onAdd }: { onAdd: (schedule: Omit<Schedule, 'next'>) => v
         Time zone
         <input id="schedule-zone" value={draft.timeZone} onChange={(event) => change({ timeZone: event.target.value })} required />
       </label>
-      {choice('schedule-period', 'Period', draft.period, PERIODS, (period) => change({ period }))}
-      {choice('schedule-format', 'Format', draft.format, FORMATS, (format) => change({ format }))}
+      <Choice id="schedule-period" label="Period" value={draft.period} options={PERIODS} onChange={(period) => change({ period })} />
+      <Choice id="schedule-format" label="Format" value={draft.format} options={FORMATS} onChange={(format) => change({ format })} />
       <label htmlFor="schedule-recipients">
         Recipients (comma-separated)
         <input id="schedule-recipients" value={draft.recipients} onChange={(event) => change({ recipients: event.target.value })} />
