@@ -208,9 +208,8 @@ export class AggregatorThread implements ThreadLiveStore {
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     // A thread that ends before it is ready (process.exit in it) posts no message and raises no error.
     await Promise.race([workerReady(worker, 'the aggregator thread'), exited.then((code) => Promise.reject(new Error(`the aggregator thread exited with ${code} while starting`)))]);
-    worker.on('message', (message: { metric?: MetricMessage; published?: Publication }) => {
-      const metric = message.metric;
-      if (metric) this.metrics[metric.kind](metric.name, metric.value, metric.dimensions);
+    worker.on('message', (message: { metrics?: MetricMessage[]; published?: Publication }) => {
+      for (const metric of message.metrics ?? []) this.metrics[metric.kind](metric.name, metric.value, metric.dimensions);
       if (message.published) for (const listener of this.listeners.get(message.published.channel) ?? []) listener(message.published.message);
     });
     const life: Life = { worker, calls: threadCaller(worker), startedAt: new Date() };
@@ -418,8 +417,17 @@ export async function runAggregatorThread(): Promise<void> {
     // Held until the ready message is out: the runtime takes the thread's first message for it,
     // and the pollers may count erased records or aggregated events before then.
     let started = false;
-    const early: MetricMessage[] = [];
-    const report = (metric: MetricMessage) => (started ? port.postMessage({ metric }) : early.push(metric));
+    // A batch reports a few counts and an observation per session it ends: sent together, one
+    // message a turn rather than one each, and none before the ready message.
+    let unsent: MetricMessage[] = [];
+    const sendMetrics = () => {
+      if (!started || unsent.length === 0) return;
+      port.postMessage({ metrics: unsent });
+      unsent = [];
+    };
+    const report = (metric: MetricMessage) => {
+      if (unsent.push(metric) === 1 && started) setImmediate(sendMetrics);
+    };
     const metrics: Metrics = {
       count: (name, value, dimensions) => report({ kind: 'count', name, value, dimensions }),
       observe: (name, value, dimensions) => report({ kind: 'observe', name, value, dimensions }),
@@ -497,13 +505,13 @@ export async function runAggregatorThread(): Promise<void> {
       );
     });
     for (const channel of LIVE_CHANNELS) {
-      // Dropped until the ready message is out, for the reason `early` gives; the live view starts from the stored counters.
+      // Dropped until the ready message is out, for the reason given at `started`; the live view starts from the stored counters.
       const unsubscribe = await live.subscribe(channel, (message) => started && port.postMessage({ published: { channel, message } satisfies Publication }));
       closers.push(unsubscribe);
     }
     port.postMessage({ ready: true });
     started = true;
-    for (const metric of early.splice(0)) port.postMessage({ metric });
+    sendMetrics();
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     port.postMessage({ ready: false, error: replyError(error) });
