@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { OperationAnswer } from './http-server';
@@ -65,6 +65,6 @@ export function webApp(dist: string = WEB_DIST): (url: URL) => Promise<Operation
       return { status: 200, contentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', body, headers: { ...WEB_SECURITY_HEADERS, 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' } };
     }
     if (extname(url.pathname) !== '') return { status: 404, contentType: 'application/json', body: errorEnvelope('not_found', `no file ${url.pathname}`) };
-    return { status: 200, contentType: CONTENT_TYPES['.html']!, body: readFileSync(index), headers: { ...WEB_SECURITY_HEADERS, 'cache-control': 'no-cache' } };
+    return { status: 200, contentType: CONTENT_TYPES['.html']!, body: await readFile(index), headers: { ...WEB_SECURITY_HEADERS, 'cache-control': 'no-cache' } };
   };
 }
