@@ -66,7 +66,10 @@ export function usageOfAccepted(events: readonly StoredEvent[]): Usage {
   const observations: Measurement[] = [];
   for (const event of events) {
     interactions.set(event.type, (interactions.get(event.type) ?? 0) + 1);
-    if (event.type === 'session.started') sessions.set(sessionType(event), (sessions.get(sessionType(event)) ?? 0) + 1);
+    if (event.type === 'session.started') {
+      const type = sessionType(event);
+      sessions.set(type, (sessions.get(type) ?? 0) + 1);
+    }
     if (event.type === 'session.ended') observations.push({ name: USAGE_METRIC_NAMES.sessionDuration, value: event.attributes.durationSec, dimensions: { session_type: sessionType(event) } });
   }
   const counts = [
