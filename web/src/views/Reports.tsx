@@ -284,8 +284,9 @@ function Schedules({ onQueued }: { onQueued: (id: string) => void }) {
       (failure: Error) => setError(failure),
     );
   // PUT takes the whole set; `next` is the answer's, not part of a schedule.
-  const toggle = (all: Schedule[], id: string) =>
-    act(api(token, 'PUT', '/v1/report-schedules', { schedules: all.map(({ next: _next, ...schedule }) => (schedule.id === id ? { ...schedule, enabled: !schedule.enabled } : schedule)) }), reload);
+  const replaceAll = (all: Schedule[], added: Omit<Schedule, 'next'>[] = [], change: (schedule: Omit<Schedule, 'next'>) => Omit<Schedule, 'next'> = (same) => same) =>
+    act(api(token, 'PUT', '/v1/report-schedules', { schedules: [...all.map(({ next: _next, ...schedule }) => change(schedule)), ...added] }), reload);
+  const toggle = (all: Schedule[], id: string) => replaceAll(all, [], (schedule) => (schedule.id === id ? { ...schedule, enabled: !schedule.enabled } : schedule));
   const test = (id: string) => act(api<{ id: string }>(token, 'POST', `/v1/report-schedules/${encodeURIComponent(id)}/test`), (queued) => onQueued(queued.id));
   return (
     <section aria-labelledby="schedules-heading">
@@ -345,7 +346,7 @@ function Schedules({ onQueued }: { onQueued: (id: string) => void }) {
         }
       </Status>
       {role === 'admin' && schedules.state === 'ready' && (
-        <NewSchedule onAdd={(schedule) => act(api(token, 'PUT', '/v1/report-schedules', { schedules: [...schedules.value.schedules.map(({ next: _next, ...kept }) => kept), schedule] }), reload)} />
+        <NewSchedule onAdd={(schedule) => replaceAll(schedules.value.schedules, [schedule])} />
       )}
     </section>
   );
