@@ -3,6 +3,7 @@ import { boundedInstant } from '../api/input-bounds';
 import type { StoredEvent } from '../events/schema';
 import { releaseGate } from '../privacy/release-gate';
 import { calendarBounds } from '../rollups/calendar';
+import { subjectKey } from './model';
 
 /**
  * Whether the interventions detect recommends help: of the recommendations the app received, the
@@ -34,7 +35,7 @@ export type FollowUp =
 /** The follow-ups of a batch of events, in event order. */
 export function followUpsOf(events: readonly StoredEvent[]): FollowUp[] {
   return events.flatMap((event): FollowUp[] => {
-    const subject = `user:${event.subject}`;
+    const subject = subjectKey({ kind: 'user', id: event.subject });
     if (event.type === 'intervention.delivered' && event.attributes.completion === 'completed') {
       return [{ kind: 'completed', subject, interventionType: event.attributes.interventionType, at: new Date(event.occurredAt) }];
     }
