@@ -3,7 +3,7 @@ import type { SqlDatabase } from '../../functions/adapters/pg/database';
 import { PRODUCT_MIGRATIONS_DIR, loadMigrations, migrate } from '../../functions/adapters/pg/migrator';
 import { SqlOutcomePredictionStore } from '../../functions/adapters/pg/sql-outcome-predictions';
 import { SqlFeatureRows } from '../../functions/adapters/pg/sql-user-features';
-import { applyFeatures } from '../../functions/adapters/pg/sql-user-features';
+import { FeatureStateWriter } from '../../functions/adapters/pg/sql-user-features';
 import { plantedPopulation } from '../../functions/domain/demo/planted-population';
 import { makeTrainOutcomeModel, wholePopulation } from '../../functions/use-cases/train-outcome-model';
 import { contractOnBothDatabases } from '../support/both-databases';
@@ -22,7 +22,8 @@ const stored = [...events()].map((event) => storedEvent(event, pseudonym));
  */
 async function expectContract(db: SqlDatabase): Promise<void> {
   await migrate(db, 'product', loadMigrations(PRODUCT_MIGRATIONS_DIR));
-  for (let i = 0; i < stored.length; i += 5_000) await applyFeatures(db, stored.slice(i, i + 5_000));
+  const features = new FeatureStateWriter();
+  for (let i = 0; i < stored.length; i += 5_000) await features.apply(db, stored.slice(i, i + 5_000), i + 1);
   const store = new SqlOutcomePredictionStore(db);
   let now = new Date(END.getTime() - 14 * DAY);
   const versions = ['v1', 'v2'];

@@ -4,7 +4,7 @@ import { embeddedDatabase, embeddedDatabaseClient } from '../../functions/adapte
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
 import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import { SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
-import { readFeatureStates, signedSubjectHash } from '../../functions/adapters/pg/sql-user-features';
+import { FeatureStateWriter, readFeatureStates, signedSubjectHash } from '../../functions/adapters/pg/sql-user-features';
 import { featureDeltas, userFeatures } from '../../functions/domain/behaviour/features';
 import type { StoredEvent } from '../../functions/domain/events/schema';
 import { computeRollups } from '../../functions/domain/rollups/rollup';
@@ -313,6 +313,55 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     expect(await store.eraseSubject(subject, new Date(now))).toMatchObject({ featureRows: 1, patternAssignments: 1 });
     expect([...(await readFeatureStates(db, [subject, other])).keys()]).toEqual([other]);
     expect(await assigned()).toBe(1);
+  });
+
+  it("keeps a user's features whole when two instances, each holding the states it wrote, take turns on them, and holds none past an erasure", async () => {
+    const a = new SqlRollupStore(db);
+    const b = new SqlRollupStore(await another());
+    const [subject, other] = [user(), user()];
+    // January 2027: days no other test of this store counts.
+    const at = (day: number) => new Date(Date.UTC(2027, 0, day, 9)).toISOString();
+    const ended = (who: string, day: number, durationSec: number) => event('session.ended', { scenarioId: 'lake', durationSec, completed: day % 2 === 0 }, who, at(day), 'ios');
+    const before = [ended(subject, 1, 100), ended(other, 1, 50), ended(subject, 2, 200), ended(subject, 3, 300), ended(other, 3, 60)];
+    // A writes both users, B adds to them (A's held states are then stale), A adds again.
+    for (const [who, batch] of [[a, before.slice(0, 2)], [b, before.slice(2, 3)], [a, before.slice(3)]] as const) await who.applyEvents(batch);
+    const now = Date.UTC(2027, 0, 20);
+    const stored = async () => readFeatureStates(db, [subject, other]);
+    expect(userFeatures((await stored()).get(subject)!, now)).toEqual(userFeatures(featureDeltas(before).get(subject)!, now));
+    expect(userFeatures((await stored()).get(other)!, now)).toEqual(userFeatures(featureDeltas(before).get(other)!, now));
+
+    // B erases the subject; A still holds the state it wrote, and must not write it back.
+    await b.eraseSubject(subject, new Date(at(4)));
+    const after = [ended(subject, 5, 500), ended(other, 5, 70)];
+    await a.applyEvents(after);
+    expect(userFeatures((await stored()).get(subject)!, now)).toEqual(userFeatures(featureDeltas(after).get(subject)!, now));
+    expect(userFeatures((await stored()).get(other)!, now)).toEqual(userFeatures(featureDeltas([...before, ...after]).get(other)!, now));
+  });
+
+  it('keeps the same features whatever room it has to hold states', async () => {
+    const [small, large] = await Promise.all([open(), open()]);
+    try {
+      await Promise.all([migrate(small.db, 'product', ROLLUP_MIGRATIONS), migrate(large.db, 'product', ROLLUP_MIGRATIONS)]);
+      const [bounded, roomy] = [new FeatureStateWriter(4 * 1024), new FeatureStateWriter()];
+      const people = Array.from({ length: 40 }, user);
+      const at = (i: number) => new Date(Date.UTC(2026, 11, 1 + (i % 20), 8 + (i % 9))).toISOString();
+      const moods = Array.from({ length: 600 }, (_, i) => event('mood.reported', { valence: ((i % 21) - 10) / 10, arousal: 0.5 }, people[(i * 7) % 40]!, at(i), 'web'));
+      for (let i = 0; i < moods.length; i += 50) {
+        await bounded.apply(small.db, moods.slice(i, i + 50), i + 1);
+        await roomy.apply(large.db, moods.slice(i, i + 50), i + 1);
+        expect(bounded.held().bytes).toBeLessThanOrEqual(4 * 1024);
+      }
+      expect(roomy.held().states).toBe(40);
+      expect(bounded.held().states).toBeLessThan(40);
+      const now = Date.UTC(2026, 11, 25);
+      const features = async (target: SqlDatabase) => [...(await readFeatureStates(target, people))].map(([who, state]) => [who, userFeatures(state, now)]).sort();
+      expect(await features(small.db)).toEqual(await features(large.db));
+      // Against the states of all events at once, to six digits: sums taken in another order differ in the last bits.
+      const sixDigits = (value: unknown) => JSON.parse(JSON.stringify(value, (_, x: unknown) => (typeof x === 'number' ? (Math.abs(x) < 1e-9 ? 0 : Number(x.toPrecision(6))) : x))) as unknown;
+      expect(sixDigits(await features(small.db))).toEqual(sixDigits(people.map((who) => [who, userFeatures(featureDeltas(moods).get(who)!, now)]).sort()));
+    } finally {
+      await Promise.all([small.close(), large.close()]);
+    }
   });
 
   it("erases a subject's event ids, drops its events received before the erasure and takes those received after", async () => {

@@ -34,7 +34,7 @@ import {
 
 import type { AppliedEvents, PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
-import { applyFeatures, signedSubjectHash } from './sql-user-features';
+import { FeatureStateWriter, signedSubjectHash } from './sql-user-features';
 import { bareArray, quotedArray, textArray } from './array-literals';
 
 /**
@@ -852,6 +852,8 @@ export class SqlRollupStore implements RollupStore {
   /** Decided days as last read, least recently used first (DECIDED_ROWS_KEPT), by decidedDayKey. */
   private readonly decidedDays = new Map<string, DecidedDay>();
   private decidedRowsKept = 0;
+  /** The users' feature rows, written in the same transaction as the rollups. */
+  private readonly features = new FeatureStateWriter();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -944,7 +946,7 @@ export class SqlRollupStore implements RollupStore {
         research.map((row) => row.eventId),
       ]);
     }
-    await applyFeatures(tx, fresh);
+    await this.features.apply(tx, fresh, seq);
     return { applied: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
 
@@ -1194,6 +1196,7 @@ export class SqlRollupStore implements RollupStore {
   private forget(): void {
     this.cache.clear();
     this.cacheBytes = 0;
+    this.features.forget();
   }
 
   /** The rows this store keeps and about how many bytes they hold (bounded by `cacheBytes`). */
