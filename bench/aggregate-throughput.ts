@@ -17,10 +17,10 @@
  * Two shapes of the same traffic (SHAPE=history,live by default):
  * - history: as generated, 29 days of it, so the 200,000 events come about 19 to a minute (a
  *   backfill, such as the demo or a history import): nearly every minute row a batch writes is new;
- * - live: the same events re-timed to arrive at 20,000 a second, the target rate: a batch spans
- *   25 ms, so it adds to minute rows the batches before it wrote.
+ * - live: the same events re-timed to arrive at 20,000 a second, the target rate: a batch of 2,000
+ *   spans 100 ms, so it adds to minute rows the batches before it wrote.
  *
- *   npx tsx bench/aggregate-throughput.ts      (env: DATABASE_URL, EVENTS=200000, RUNS=3, SHAPE)
+ *   npx tsx bench/aggregate-throughput.ts      (env: DATABASE_URL, EVENTS=200000, RUNS=3, SHAPE, BATCH)
  *
  * Profile: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/aggregate-throughput.ts
  */
@@ -36,13 +36,13 @@ import { syntheticTraffic } from '../functions/domain/demo/synthetic-traffic';
 import { toStoredEvent } from '../functions/domain/events/validate';
 import { makeAggregateHandler } from '../functions/handlers/aggregate';
 import { pseudonymisers } from '../functions/handlers/ingest';
-import { makeAggregate } from '../functions/use-cases/aggregate';
+import { AGGREGATE_BATCH_SIZE, makeAggregate } from '../functions/use-cases/aggregate';
 import { METRICS_NAMESPACE } from '../functions/ports/anomalies';
 import { dropSchema, median, processCpuMicros, schemaUrl } from './support';
 
 const EVENTS = Number(process.env.EVENTS ?? 200_000);
 const RUNS = Number(process.env.RUNS ?? 3);
-const BATCH = 500;
+const BATCH = Number(process.env.BATCH ?? AGGREGATE_BATCH_SIZE);
 const USERS = 5_000;
 const DAYS = 29;
 const NOW = new Date('2026-11-20T12:00:00Z');

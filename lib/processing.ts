@@ -12,6 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionBinding, type FunctionPlacement, HouseFunction } from './house-function';
 import { ROLL_UP_EVERY_MS } from '../functions/use-cases/roll-up';
+import { AGGREGATE_BATCH_SIZE } from '../functions/use-cases/aggregate';
 import { EncryptedQueueDestination, encryptedDeadLetterQueue } from './dead-letters';
 
 export interface ProcessingProps {
@@ -32,9 +33,11 @@ export interface ProcessingProps {
 
 /** Batch tuning of the stream-to-rollups path, exported so tests assert the same numbers. */
 export const AGGREGATE_EVENT_SOURCE = {
-  // The rollup upsert is per batch: larger batches mean fewer round trips to PostgreSQL.
-  batchSize: 500,
-  maxBatchingWindow: Duration.seconds(1),
+  batchSize: AGGREGATE_BATCH_SIZE,
+  // A shard takes at most 1,000 records a second: a full one fills a batch in 2 s, and the live
+  // counters lag by as much more. Safety alerts do not wait for it: detect reads the stream on its
+  // own, without a window.
+  maxBatchingWindow: Duration.seconds(2),
   retryAttempts: 5,
   // Past an hour a record is stale for live counters; it goes to the DLQ for a replay instead.
   maxRecordAge: Duration.hours(1),

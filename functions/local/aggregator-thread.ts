@@ -6,7 +6,7 @@ import { postgresDatabase, type SqlDatabase } from '../adapters/pg/database';
 import { embeddedDatabaseClient } from '../adapters/pg/pglite-database';
 import { SqlCheckpointStore } from '../adapters/pg/sql-checkpoint-store';
 import { SqlRollupStore } from '../adapters/pg/sql-rollup-store';
-import { REALTIME_CHANNEL, makeAggregate } from '../use-cases/aggregate';
+import { AGGREGATE_BATCH_SIZE, REALTIME_CHANNEL, makeAggregate } from '../use-cases/aggregate';
 import { ALERT_FEED_CHANNEL } from '../adapters/dashboard-channel';
 import { makeAggregateHandler } from '../handlers/aggregate';
 import { makeRollUp, ROLL_UP_EVERY_MS } from '../use-cases/roll-up';
@@ -30,8 +30,8 @@ import type { LiveStore, Metrics } from '../ports';
 import { StoreUnavailableError } from '../ports/unavailable';
 import type { StoredEvent } from '../domain/events/schema';
 
-/** The stack's event source mapping settings for the aggregate function, but for the batching window (1 s there). */
-const AGGREGATE_MAPPING = { batchSize: 500, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
+/** The stack's event source mapping settings for the aggregate function, but for the batching window (2 s there). */
+const AGGREGATE_MAPPING = { batchSize: AGGREGATE_BATCH_SIZE, maxBatchingWindowMs: 200, retryAttempts: 5, bisectBatchOnError: true, maxRecordAgeMs: 3_600_000 } as const;
 
 /**
  * How long a poll of the aggregate consumer waits for the detect consumer to reach the end of the
@@ -115,16 +115,24 @@ const STOP_TIMEOUT_MS = 10_000;
  * The thread's V8 heap. Left to itself it grew to 4-5 times what it held live under the demo's
  * load (217-253 MB for 48.5 MB at 243,000 events), most of the runtime's memory past 1 GB. What
  * it holds is mostly the roll-up store's row cache (CACHE_BYTES, about 32 MB, most of it on the
- * heap), the batch in flight and the code: the old generation's cap leaves room for that twice
+ * heap), its feature states (FEATURE_CACHE_BYTES), the batch in flight and the code: the old generation's cap leaves room for that twice
  * over (a thread that outgrows it dies and is restarted, as after any crash); a batch's garbage
  * dies young, so a young generation of 16 MB (V8 lets it reach 48) costs few scavenges more.
  */
 const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } as const;
 
 /**
+ * The feature states the live store keeps (FEATURE_STATE_CACHE_BYTES in AWS, where a function has
+ * memory to spare): within the heap's cap beside the row cache, still the states of some 1,300
+ * of the demo's users, the users a few batches of its traffic touch.
+ */
+const FEATURE_CACHE_BYTES = 8 * 1024 * 1024;
+
+/**
  * The row cache of the store history is folded through (`applyHistory`). An import's files come
  * in time order, so a batch writes again only the few hours and the day the one before it wrote:
- * a small cache serves that, and leaves the live rows in the aggregator's cache alone.
+ * a small cache serves that, and leaves the live rows in the aggregator's cache alone. Its feature
+ * states are bounded alike: an import's users are few beside the live traffic's.
  */
 const HISTORY_CACHE_BYTES = 4 * 1024 * 1024;
 
@@ -439,8 +447,8 @@ export async function runAggregatorThread(): Promise<void> {
     // are not written.
     const retention = retentionPolicy(config);
     const minutesKeptFrom = () => minuteRollupCutoff(retention, systemClock.now());
-    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom });
-    const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
+    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom, featureCacheBytes: FEATURE_CACHE_BYTES });
+    const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, featureCacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
     const detect = await startDetectConsumer({ config, safety, streaming, stream, keys, metrics, feed: live, closers, logger });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,

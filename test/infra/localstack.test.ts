@@ -48,7 +48,7 @@ describe('target=localstack', () => {
   it('keeps the same event source mapping and dead-letter destination', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: lambdaNamed(template, HOUSE_FUNCTIONS.aggregate).id },
-      BatchSize: 500,
+      BatchSize: 2000,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       StartingPosition: 'TRIM_HORIZON',

@@ -16,8 +16,8 @@ describe('stream processing, migrations and alarms', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: aggregate },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestionStream'), 'Arn'] },
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 1,
+      BatchSize: 2000,
+      MaximumBatchingWindowInSeconds: 2,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,
       MaximumRecordAgeInSeconds: 3600,

@@ -853,12 +853,14 @@ export class SqlRollupStore implements RollupStore {
   private readonly decidedDays = new Map<string, DecidedDay>();
   private decidedRowsKept = 0;
   /** The users' feature rows, written in the same transaction as the rollups. */
-  private readonly features = new FeatureStateWriter();
+  private readonly features: FeatureStateWriter;
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly options: {
       cacheBytes?: number;
+      /** The bound of the feature states kept (FEATURE_STATE_CACHE_BYTES). */
+      featureCacheBytes?: number;
       rollUpStepRows?: number;
       /** Bounds of a step's packing and deciding (PACK_DAYS_PER_STEP, DECIDE_DAYS_PER_STEP). */
       packDaysPerStep?: number;
@@ -875,7 +877,9 @@ export class SqlRollupStore implements RollupStore {
        */
       minutesKeptFrom?: () => number;
     } = {},
-  ) {}
+  ) {
+    this.features = new FeatureStateWriter(options.featureCacheBytes);
+  }
 
   applyEvents(events: readonly StoredEvent[]): Promise<AppliedEvents> {
     if (events.length === 0) return Promise.resolve({ applied: 0, duplicates: 0, fresh: [] });
