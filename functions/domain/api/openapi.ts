@@ -7,6 +7,7 @@ import { AUDIT_ACTIONS, AUDIT_PURPOSES } from '../privacy/audit';
 import type { AuditEntry } from '../privacy/audit';
 import { describeMetrics, METRIC_KINDS, METRICS, type MetricDescription } from '../rollups/catalogue';
 import { DEFAULT_TIME_ZONE, QUERY_INTERVALS, type MetricAnswer } from '../rollups/metric-query';
+import { registerLiveStream } from './openapi-live';
 import { registerLocalRuntime } from './openapi-local-runtime';
 import { registerCohorts } from './openapi-cohorts';
 import { registerDashboards } from './openapi-dashboards';
@@ -399,6 +400,7 @@ export function openApiDocument(routes: RouteTable): object {
     responses: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
   });
 
+  registerLiveStream(registry);
   registerLocalRuntime(registry);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -423,6 +425,7 @@ export function openApiDocument(routes: RouteTable): object {
       { name: 'Monitoring', description: 'Alerts, alert rules, silences and anomalies.' },
       { name: 'Behaviour', description: 'Patterns of engagement across users, cohorts of pseudonymous users (retention, comparisons) and outcome predictions per cohort, k-anonymity applied.' },
       { name: 'Dashboards', description: 'Saved dashboards of metric widgets, shared by role, saved with optimistic versions; and the ready-made ones.' },
+      { name: 'Live view', description: 'Server-sent events for the live dashboard: outside the HTTP API, which buffers answers.' },
       { name: 'Operations', description: 'This document.' },
       { name: 'Local runtime', description: 'Answered by the local runtime only, outside the API (not in AWS).' },
     ],

@@ -5,7 +5,11 @@ import { ERRORS } from '../../../functions/domain/api/openapi-route';
 import { ATTRIBUTE_SCHEMAS, EVENT_TYPES, INSTRUMENTS } from '../../../functions/domain/events/schema';
 import { AUDIT_PURPOSES } from '../../../functions/domain/privacy/audit';
 import { METRICS } from '../../../functions/domain/rollups/catalogue';
-import { ROUTES, type RouteKey } from '../../../functions/handlers/http/roles';
+import { LIVE_ROLES, ROUTES, type RouteKey } from '../../../functions/handlers/http/roles';
+// The runtime's streaming global first: the live function's module calls it as it loads.
+import '../../support/lambda-streaming';
+import { BEARER_HEADER, LIVE_STREAM_MS } from '../../../functions/handlers/live';
+import { COUNTERS_EVERY_MS, alertNotice, releasedCounters } from '../../../functions/use-cases/live-events';
 
 /*
  * @seriousme/openapi-schema-validator is ESM-only and jest runs CommonJS here, so the OpenAPI
@@ -135,10 +139,29 @@ describe('openApiDocument', () => {
       expect(operationOf(routeKey)).toBeDefined();
     });
 
-    it('holds no operation outside ROUTES but the local runtime\'s own', () => {
-      const extra = operations.filter(([key]) => !(key in ROUTES));
+    it('holds no operation outside ROUTES but the local runtime\'s own and the live stream', () => {
+      const extra = operations.filter(([key]) => !(key in ROUTES) && key !== 'GET /v1/live');
       expect(extra.map(([key]) => key).sort()).toEqual(['GET /health', 'GET /metrics', 'POST /imports', 'POST /model-runs']);
       for (const [, operation] of extra) expect(operation.tags).toEqual(['Local runtime']);
+    });
+
+    it('documents the live stream as the code serves it: its events, roles and times', () => {
+      const live = operationOf('GET /v1/live')!;
+      expect(live.tags).toEqual(['Live view']);
+      const stream = live.responses['200'].content['text/event-stream'];
+      // Blocks as the stream writes them (eventsource-parser, the app's, is ESM-only under jest).
+      const blocks = (stream.example as string).split('\n\n').filter((block) => block !== '');
+      expect(blocks.map((block) => block.split(/[:\n]/)[0])).toEqual(['retry', 'event', 'event', '']);
+      const [counters, alert] = blocks.filter((block) => block.startsWith('event: ')).map((block) => JSON.parse(block.split('data: ')[1]!) as Json);
+      expect(blocks.filter((block) => block.startsWith('event: ')).map((block) => block.split('\n')[0])).toEqual(['event: counters', 'event: alert']);
+      // The example's fields are those the code releases, of the types it releases them as.
+      expect(counters).toEqual(releasedCounters({ ...counters!, active_users: String(counters!.active_users) }, 5));
+      expect(alert).toEqual(alertNotice(JSON.stringify({ kind: alert!.kind, severity: alert!.severity, alerts: (alert!.alertIds as string[]).map((id) => ({ id })) })));
+      const description = live.description as string;
+      for (const role of LIVE_ROLES) expect(description).toContain(role);
+      expect(description).toContain(`every ${COUNTERS_EVERY_MS / 1000} s`);
+      expect(description).toContain(`after ${LIVE_STREAM_MS / 60_000} minutes`);
+      expect(description).toContain(BEARER_HEADER);
     });
 
     const publicRoutes = routeKeys.filter((key) => ROUTES[key].roles === 'public');
