@@ -36,7 +36,7 @@ export const AGGREGATE_EVENT_SOURCE = {
   batchSize: AGGREGATE_BATCH_SIZE,
   // A shard takes at most 1,000 records a second: a full one fills a batch in 2 s, and the live
   // counters lag by as much more. Safety alerts do not wait for it: detect reads the stream on its
-  // own, without a window.
+  // own, without a window. Whatever the count, the mapping ends a batch at Lambda's 6 MB payload.
   maxBatchingWindow: Duration.seconds(2),
   retryAttempts: 5,
   // Past an hour a record is stale for live counters; it goes to the DLQ for a replay instead.
