@@ -115,9 +115,10 @@ const STOP_TIMEOUT_MS = 10_000;
  * The thread's V8 heap. Left to itself it grew to 4-5 times what it held live under the demo's
  * load (217-253 MB for 48.5 MB at 243,000 events), most of the runtime's memory past 1 GB. What
  * it holds is mostly the roll-up store's row cache (CACHE_BYTES, about 32 MB, most of it on the
- * heap), its feature states (FEATURE_CACHE_BYTES), the batch in flight and the code: the old generation's cap leaves room for that twice
- * over (a thread that outgrows it dies and is restarted, as after any crash); a batch's garbage
- * dies young, so a young generation of 16 MB (V8 lets it reach 48) costs few scavenges more.
+ * heap), its feature states (FEATURE_CACHE_BYTES), the batch in flight and the code: the old
+ * generation's cap leaves room for that twice over (a thread that outgrows it dies and is
+ * restarted, as after any crash); a batch's garbage dies young, so a young generation of 16 MB
+ * (V8 lets it reach 48) costs few scavenges more.
  */
 const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } as const;
 
