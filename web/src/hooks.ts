@@ -25,3 +25,21 @@ export function useApiGet<T>(path: string | null): [Loaded<T>, () => void] {
   }, [token, path, generation]);
   return [loaded, useCallback(() => setGeneration((value) => value + 1), [])];
 }
+
+/**
+ * A change through the API, as every form and button of the views makes one: `act(work, then)`
+ * calls `then` with the answer and clears the failure shown, or keeps the failure to show.
+ */
+export function useAction(): { error: Error | undefined; setError: (error: Error | undefined) => void; act: <T>(work: Promise<T>, then: (value: T) => void) => void } {
+  const [error, setError] = useState<Error>();
+  const act = useCallback(<T,>(work: Promise<T>, then: (value: T) => void): void => {
+    void work.then(
+      (value) => {
+        setError(undefined);
+        then(value);
+      },
+      (failure: Error) => setError(failure),
+    );
+  }, []);
+  return { error, setError, act };
+}

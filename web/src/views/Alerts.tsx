@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type AlertView } from '../api';
-import { useApiGet } from '../hooks';
+import { useAction, useApiGet } from '../hooks';
 import { useLive } from '../live';
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
@@ -18,20 +18,12 @@ const HOURS = [1, 4, 24, 72];
 
 function AlertDetail({ alert, onChanged }: { alert: AlertView; onChanged: () => void }) {
   const { token, role } = useSession();
-  const [error, setError] = useState<Error>();
+  const { error, act } = useAction();
   const [hours, setHours] = useState(4);
   const [comment, setComment] = useState('');
-  const act = (work: Promise<unknown>) =>
-    void work.then(
-      () => {
-        setError(undefined);
-        onChanged();
-      },
-      (failure: Error) => setError(failure),
-    );
   const silence = (event: FormEvent) => {
     event.preventDefault();
-    act(api(token, 'POST', '/v1/silences', { matchers: [{ name: 'rule', value: alert.rule }], endsAt: new Date(Date.now() + hours * 3_600_000).toISOString(), comment }));
+    act(api(token, 'POST', '/v1/silences', { matchers: [{ name: 'rule', value: alert.rule }], endsAt: new Date(Date.now() + hours * 3_600_000).toISOString(), comment }), onChanged);
   };
   return (
     <section aria-labelledby="alert-heading" className="detail">
@@ -51,7 +43,7 @@ function AlertDetail({ alert, onChanged }: { alert: AlertView; onChanged: () => 
         </dd>
       </dl>
       {alert.status === 'firing' && (
-        <button type="button" onClick={() => act(api(token, 'POST', `/v1/alerts/${alert.id}/ack`))}>
+        <button type="button" onClick={() => act(api(token, 'POST', `/v1/alerts/${alert.id}/ack`), onChanged)}>
           Acknowledge
         </button>
       )}

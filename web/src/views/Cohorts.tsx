@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { TableRegion, Withheld, decimal, percent, shade, ColumnHeads } from '../components/format';
 import { api, queryString } from '../api';
-import { useApiGet } from '../hooks';
+import { useAction, useApiGet } from '../hooks';
 import { useSession } from '../session';
 import { Failure, Status, Suppressed } from '../components/Status';
 import type { PatternAnswer } from './Patterns';
@@ -98,7 +98,7 @@ function NewCohort({ archetypes, onCreated }: { archetypes: ArchetypeNames; onCr
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [pattern, setPattern] = useState('');
-  const [error, setError] = useState<Error>();
+  const { error, setError, act } = useAction();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const parts: CohortDefinition[] = [
@@ -110,14 +110,10 @@ function NewCohort({ archetypes, onCreated }: { archetypes: ArchetypeNames; onCr
       setError(new Error('Choose at least one of platform, first seen or archetype.'));
       return;
     }
-    api(token, 'POST', '/v1/cohorts', { name, definition: parts.length === 1 ? parts[0] : { all: parts } }).then(
-      () => {
-        setError(undefined);
-        setName('');
-        onCreated();
-      },
-      (failure: Error) => setError(failure),
-    );
+    act(api(token, 'POST', '/v1/cohorts', { name, definition: parts.length === 1 ? parts[0] : { all: parts } }), () => {
+      setName('');
+      onCreated();
+    });
   };
   return (
     <section aria-labelledby="new-cohort-heading">

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api, type CatalogueEntry, type Role } from '../api';
-import { useApiGet } from '../hooks';
+import { useAction, useApiGet } from '../hooks';
 import { INTERVALS, parseFilter, readCatalogue, type WidgetQuery } from '../metrics';
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
@@ -43,15 +43,11 @@ export function Dashboards() {
   const [, navigate] = useLocation();
   const [dashboards, reload] = useApiGet<{ dashboards: Dashboard[] }>('/v1/dashboards');
   const [title, setTitle] = useState('');
-  const [error, setError] = useState<Error>();
-  const create = (input: DashboardInput) =>
-    api<Dashboard>(session.token, 'POST', '/v1/dashboards', input).then(
-      (made) => navigate(`/dashboards/${made.id}`),
-      (failure: Error) => setError(failure),
-    );
+  const { error, act } = useAction();
+  const create = (input: DashboardInput) => act(api<Dashboard>(session.token, 'POST', '/v1/dashboards', input), (made) => navigate(`/dashboards/${made.id}`));
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void create({ title, sharedWith: [], widgets: [] });
+    create({ title, sharedWith: [], widgets: [] });
   };
   return (
     <>
@@ -79,11 +75,11 @@ export function Dashboards() {
                   <td>{dashboard.sharedWith.join(', ') || 'nobody'}</td>
                   <td>{dashboard.widgets.length}</td>
                   <td>
-                    <button type="button" onClick={() => void create({ ...inputOf(dashboard), title: `Copy of ${dashboard.title}`.slice(0, 120), sharedWith: [] })}>
+                    <button type="button" onClick={() => create({ ...inputOf(dashboard), title: `Copy of ${dashboard.title}`.slice(0, 120), sharedWith: [] })}>
                       Duplicate<span className="visually-hidden"> {dashboard.title}</span>
                     </button>{' '}
                     {mayEdit(dashboard, session) && (
-                      <button type="button" onClick={() => void api(session.token, 'DELETE', `/v1/dashboards/${dashboard.id}`).then(reload, (failure: Error) => setError(failure))}>
+                      <button type="button" onClick={() => act(api(session.token, 'DELETE', `/v1/dashboards/${dashboard.id}`), reload)}>
                         Delete<span className="visually-hidden"> {dashboard.title}</span>
                       </button>
                     )}
@@ -202,7 +198,7 @@ export function DashboardView({ id }: { id: string }) {
   const [loaded, reload] = useApiGet<{ dashboards: Dashboard[] }>('/v1/dashboards');
   const [draft, setDraft] = useState<Dashboard>();
   const [catalogue, setCatalogue] = useState<CatalogueEntry[]>([]);
-  const [error, setError] = useState<Error>();
+  const { error, setError, act } = useAction();
   const [saved, setSaved] = useState(false);
   const settledWidgets = useRef(new Set<string>());
   useEffect(() => {
@@ -216,15 +212,11 @@ export function DashboardView({ id }: { id: string }) {
   const editing = draft !== undefined;
   const change = (patch: Partial<Dashboard>) => setDraft({ ...dashboard, ...patch });
   const save = () =>
-    api<Dashboard>(session.token, 'PUT', `/v1/dashboards/${dashboard.id}`, { ...inputOf(dashboard), version: dashboard.version }).then(
-      () => {
-        setDraft(undefined);
-        setError(undefined);
-        setSaved(true);
-        reload();
-      },
-      (failure: Error) => setError(failure),
-    );
+    act(api<Dashboard>(session.token, 'PUT', `/v1/dashboards/${dashboard.id}`, { ...inputOf(dashboard), version: dashboard.version }), () => {
+      setDraft(undefined);
+      setSaved(true);
+      reload();
+    });
   const stale = error instanceof ApiError && error.status === 409;
   // The Performance API's record of when every widget first stood drawn (bench/web-speed.ts reads it).
   const settledWidget = (widgetId: string) => {
@@ -257,7 +249,7 @@ export function DashboardView({ id }: { id: string }) {
             ))}
           </fieldset>
           <WidgetForm catalogue={catalogue} nextY={rows} onAdd={(widget) => change({ widgets: [...dashboard.widgets, widget] })} />
-          <button type="button" onClick={() => void save()}>
+          <button type="button" onClick={save}>
             Save
           </button>{' '}
           <button type="button" onClick={() => (setDraft(undefined), setError(undefined))}>

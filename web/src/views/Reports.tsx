@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, queryString } from '../api';
-import { useApiGet } from '../hooks';
+import { useAction, useApiGet } from '../hooks';
 import { useSession } from '../session';
 import { Failure, Status } from '../components/Status';
 import { TableRegion, Withheld, ColumnHeads } from '../components/format';
@@ -85,7 +85,7 @@ function RequestReport({ onQueued }: { onQueued: (id: string) => void }) {
   const { token } = useSession();
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [form, setForm] = useState(() => ({ kind: 'outcomes', first: localDay(Date.now() - 30 * DAY_MS), last: localDay(Date.now() - DAY_MS), format: 'pdf', epsilon: '1' }));
-  const [error, setError] = useState<Error>();
+  const { error, act } = useAction();
   const change = (patch: Partial<typeof form>) => setForm((current) => ({ ...current, ...patch }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -97,13 +97,7 @@ function RequestReport({ onQueued }: { onQueued: (id: string) => void }) {
       format: form.format,
       ...(form.kind === 'research' ? { epsilon: Number(form.epsilon) } : {}),
     };
-    api<{ id: string }>(token, 'POST', '/v1/reports', body).then(
-      (queued) => {
-        setError(undefined);
-        onQueued(queued.id);
-      },
-      (failure: Error) => setError(failure),
-    );
+    act(api<{ id: string }>(token, 'POST', '/v1/reports', body), (queued) => onQueued(queued.id));
   };
   return (
     <section aria-labelledby="request-heading">
@@ -274,15 +268,7 @@ function ReportList({ reports, onOpen }: { reports: Report[]; onOpen: (id: strin
 function Schedules({ onQueued }: { onQueued: (id: string) => void }) {
   const { token, role } = useSession();
   const [schedules, reload] = useApiGet<{ schedules: Schedule[] }>('/v1/report-schedules');
-  const [error, setError] = useState<Error>();
-  const act = <T,>(work: Promise<T>, then: (value: T) => void): void =>
-    void work.then(
-      (value) => {
-        setError(undefined);
-        then(value);
-      },
-      (failure: Error) => setError(failure),
-    );
+  const { error, act } = useAction();
   // PUT takes the whole set; `next` is the answer's, not part of a schedule.
   const replaceAll = (all: Schedule[], added: Omit<Schedule, 'next'>[] = [], change: (schedule: Omit<Schedule, 'next'>) => Omit<Schedule, 'next'> = (same) => same) =>
     act(api(token, 'PUT', '/v1/report-schedules', { schedules: [...all.map(({ next: _next, ...schedule }) => change(schedule)), ...added] }), reload);
