@@ -920,9 +920,16 @@ export class SqlRollupStore implements RollupStore {
       if (!firstById.has(id)) firstById.set(id, event);
     }
     const firsts = [...firstById.values()];
+    // Once per subject, for the event ids and the feature rows: a batch holds several events of most of its users.
+    const subjectHashes = new Map<string, string>();
+    const hashOf = (subject: string): string => {
+      let hash = subjectHashes.get(subject);
+      if (hash === undefined) subjectHashes.set(subject, (hash = signedSubjectHash(subject)));
+      return hash;
+    };
     const begun = tx.query<{ seq: number; rolled_up_to: number; applied: number; new_ids: string | null }>(BEGIN_WRITE, [
       quotedArray([...firstById.keys()]),
-      bareArray(firsts.map((event) => signedSubjectHash(event.subject))),
+      bareArray(firsts.map((event) => hashOf(event.subject))),
       bareArray(firsts.map((event) => Date.parse(event.receivedAt))),
     ]);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
@@ -950,7 +957,7 @@ export class SqlRollupStore implements RollupStore {
         research.map((row) => row.eventId),
       ]);
     }
-    await this.features.apply(tx, fresh, seq);
+    await this.features.apply(tx, fresh, seq, hashOf);
     return { applied: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
 

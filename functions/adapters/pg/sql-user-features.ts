@@ -55,10 +55,11 @@ export class FeatureStateWriter {
 
   constructor(private readonly cacheBytes = FEATURE_STATE_CACHE_BYTES) {}
 
-  async apply(tx: SqlExecutor, events: readonly StoredEvent[], version: number): Promise<void> {
+  /** `hashOf` is signedSubjectHash, or a caller's memo of it. */
+  async apply(tx: SqlExecutor, events: readonly StoredEvent[], version: number, hashOf: (subject: string) => string = signedSubjectHash): Promise<void> {
     const deltas = [...featureDeltas(events)];
     if (deltas.length === 0) return;
-    const hashes = deltas.map(([subject]) => signedSubjectHash(subject));
+    const hashes = deltas.map(([subject]) => hashOf(subject));
     const bases = hashes.map((hash) => this.states.get(hash));
     const { rows } = await tx.query<{ i: number; state: FeatureState | null; version: number | null }>(READ_CHANGED_STATES, [
       bareArray(hashes),
