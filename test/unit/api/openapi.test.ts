@@ -151,9 +151,8 @@ describe('openApiDocument', () => {
       const stream = live.responses['200'].content['text/event-stream'];
       // Blocks as the stream writes them (eventsource-parser, the app's, is ESM-only under jest).
       const blocks = (stream.example as string).split('\n\n').filter((block) => block !== '');
-      expect(blocks.map((block) => block.split(/[:\n]/)[0])).toEqual(['retry', 'event', 'event', '']);
+      expect(blocks.map((block) => block.split('\n')[0])).toEqual(['retry: 2000', 'event: counters', 'event: alert', ': keep-alive']);
       const [counters, alert] = blocks.filter((block) => block.startsWith('event: ')).map((block) => JSON.parse(block.split('data: ')[1]!) as Json);
-      expect(blocks.filter((block) => block.startsWith('event: ')).map((block) => block.split('\n')[0])).toEqual(['event: counters', 'event: alert']);
       // The example's fields are those the code releases, of the types it releases them as.
       expect(counters).toEqual(releasedCounters({ ...counters!, active_users: String(counters!.active_users) }, 5));
       expect(alert).toEqual(alertNotice(JSON.stringify({ kind: alert!.kind, severity: alert!.severity, alerts: (alert!.alertIds as string[]).map((id) => ({ id })) })));
