@@ -1,6 +1,7 @@
 import { Pool, types, type PoolClient } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { StoreUnavailableError, isUnavailable } from '../../ports/unavailable';
+import { preparedName } from './prepared-statements';
 import { jsonLogger, logLevelFromEnv, type Logger } from '../log';
 
 /**
@@ -58,7 +59,7 @@ async function classified<T>(statement: Promise<T>): Promise<T> {
 function executorOver(target: PoolClient): SqlExecutor {
   return {
     async query<Row>(sql: string, params?: readonly unknown[]) {
-      const result = await classified(target.query(sql, params as unknown[] | undefined));
+      const result = await classified(target.query({ name: preparedName(sql), text: sql, values: params as unknown[] | undefined }));
       return { rows: result.rows as Row[] };
     },
     async queryArrays<Row extends readonly unknown[]>(sql: string, params?: readonly unknown[]) {

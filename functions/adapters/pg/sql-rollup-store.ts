@@ -34,6 +34,7 @@ import {
 
 import type { AppliedEvents, PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
+import { prepared } from './prepared-statements';
 import { FeatureStateWriter, signedSubjectHash } from './sql-user-features';
 import { bareArray, quotedArray, textArray } from './array-literals';
 
@@ -96,7 +97,7 @@ function epochMs(expression: string): string {
 // made the statement costly enough to be JIT-compiled (~80 ms) every time. An event of a subject
 // erased after it was received ($2 subject hashes, $3 receipt times in epoch ms) is left out, as
 // if processed already: under the lock, so an erasure and a batch never interleave.
-const BEGIN_WRITE = `
+const BEGIN_WRITE = prepared('rollups.begin-write', `
   WITH w AS (UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, rolled_up_to),
   s AS (SELECT seq, ${epochMs('rolled_up_to')} AS rolled_up_to FROM w LIMIT 1),
   p AS (
@@ -108,7 +109,7 @@ const BEGIN_WRITE = `
   n AS (SELECT count(*)::int4 AS applied FROM p)
   SELECT s.seq, s.rolled_up_to, n.applied,
     CASE WHEN n.applied < cardinality($1::uuid[]) THEN (SELECT string_agg(event_id::text, ',') FROM p) END AS new_ids
-  FROM s, n`;
+  FROM s, n`);
 
 // The writer lock for a write other than a batch (its number), and the roll-up's watermark.
 const LOCK_WRITER = `UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, ${epochMs('rolled_up_to')} AS rolled_up_to`;
@@ -142,9 +143,9 @@ const ERASE_SUBJECT = `
     (SELECT count(*) FROM assignments)::int4 AS assignments`;
 
 // The values research-consented events give the research dataset ($1..$5 arrays).
-const INSERT_RESEARCH_VALUES = `
+const INSERT_RESEARCH_VALUES = prepared('rollups.research-values', `
   INSERT INTO research_values (subject_hash, metric, occurred_at, value, event_id)
-  SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[])`;
+  SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::float8[], $5::uuid[])`);
 const READ_WATERMARK = `SELECT ${epochMs('rolled_up_to')} AS rolled_up_to FROM rollup_writer`;
 const MOVE_WATERMARK = `UPDATE rollup_writer SET rolled_up_to = to_timestamp($1::int8 / 1000)`;
 
@@ -179,14 +180,14 @@ const SKETCHES = `COALESCE(s.qsketch, r.qsketch) AS qsketch, ${USERS_SKETCH}`;
 
 // Rows of the batch's keys whose version is not the one cached (NULL: not cached); a cached key
 // whose row is gone comes back with NULLs.
-const READ_CHANGED = `
+const READ_CHANGED = prepared('rollups.read-changed', `
   SELECT k.i::int4 AS i, r.version, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[])
     WITH ORDINALITY AS k(metric, interval, grouping, bucket_ms, group_key, version, i)
   LEFT JOIN rollups r ON r.metric = k.metric AND r.interval = k.interval AND r.grouping = k.grouping
     AND r.bucket = to_timestamp(k.bucket_ms / 1000) AND r.group_key = k.group_key
   ${JOIN_SKETCHES}
-  WHERE r.version IS DISTINCT FROM k.version`;
+  WHERE r.version IS DISTINCT FROM k.version`);
 
 // All sketches travel as ONE bytea parameter (sent in binary by pg), each row naming its slice:
 // no hex encoding and array-literal escaping per sketch. A users sketch the batch did not change
@@ -201,7 +202,7 @@ const READ_CHANGED = `
 // among the batch's other rows. A fresh row that turns out to exist is left untouched (DO
 // NOTHING); the count of inserted rows tells when that happened, and only then are those rows
 // read back, merged and written again. Known rows (cached and current) are upserted as before.
-const UPSERT = `
+const UPSERT = prepared('rollups.upsert', `
   WITH t AS MATERIALIZED (
     SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000) AS bucket, group_key, count, sum, min, max,
            CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END AS qsketch,
@@ -248,7 +249,7 @@ const UPSERT = `
       qsketch = EXCLUDED.qsketch,
       users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollup_sketches.users ELSE EXCLUDED.users END
   )
-  SELECT count(*)::int4 AS inserted FROM inserted`;
+  SELECT count(*)::int4 AS inserted FROM inserted`);
 
 const BUCKET_MS = `${epochMs('r.bucket')} AS bucket_ms`;
 // The rows `r` of a SeriesSelection ($1 metric, $2 interval, $3 grouping, $4 from and $5 to in epoch ms).

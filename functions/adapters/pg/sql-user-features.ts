@@ -3,6 +3,7 @@ import { memberHash } from '../../domain/rollups/distinct-sketch';
 import type { StoredEvent } from '../../domain/events/schema';
 import type { FeatureRows } from '../../ports/features';
 import type { SqlDatabase, SqlExecutor } from './database';
+import { prepared } from './prepared-statements';
 import { bareArray } from './array-literals';
 
 /** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
@@ -11,18 +12,18 @@ export const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, 
 const READ_STATES = `SELECT subject_hash::text AS subject_hash, state FROM user_features WHERE subject_hash = ANY($1::int8[])`;
 // The batch's users ($1) whose stored version is not the one held ($2, NULL where none is held),
 // numbered 1.. in order: a held user whose row is gone (erased) comes back with a NULL state.
-const READ_CHANGED_STATES = `
+const READ_CHANGED_STATES = prepared('features.read-changed', `
   SELECT k.i::int4 AS i, u.state, u.version
   FROM unnest($1::int8[], $2::int8[]) WITH ORDINALITY AS k(subject_hash, version, i)
   LEFT JOIN user_features u ON u.subject_hash = k.subject_hash
-  WHERE u.version IS DISTINCT FROM k.version`;
+  WHERE u.version IS DISTINCT FROM k.version`);
 // The states travel as one JSON array, paired with the hashes by position: as an array of json
 // each state's JSON was escaped into an array literal by the driver, copies that were half of what
 // the aggregator allocated for the features.
-const WRITE_STATES = `
+const WRITE_STATES = prepared('features.write', `
   INSERT INTO user_features (subject_hash, state, version, updated_at)
   SELECT u.subject_hash, u.state, $3, now() FROM ROWS FROM (unnest($1::int8[]), json_array_elements($2::json)) AS u(subject_hash, state)
-  ON CONFLICT (subject_hash) DO UPDATE SET state = excluded.state, version = excluded.version, updated_at = excluded.updated_at`;
+  ON CONFLICT (subject_hash) DO UPDATE SET state = excluded.state, version = excluded.version, updated_at = excluded.updated_at`);
 
 /**
  * About how many bytes of heap a held state takes per character of its JSON, with its place in the
