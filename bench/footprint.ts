@@ -175,7 +175,7 @@ async function tableSizes(db: SqlDatabase): Promise<TableSize[]> {
 }
 
 async function storedEvents(db: SqlDatabase): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM rollup_processed_events');
+  const { rows } = await db.query<{ n: number }>('SELECT coalesce(sum(octet_length(ids) / 16), 0)::int AS n FROM rollup_event_ids');
   return rows[0]!.n;
 }
 

@@ -370,7 +370,7 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     const earlier: StoredEvent = { ...event('mood.reported', { valence: 0.1, arousal: 0.5 }, subject, at, 'web'), research: true };
     const research = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM research_values WHERE event_id = $1', [earlier.eventId])).rows[0]!.n;
     expect(await store.applyEvents([earlier])).toEqual({ applied: 1, duplicates: 0, fresh: [earlier] });
-    const ids = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_processed_events WHERE event_id = $1', [earlier.eventId])).rows[0]!.n;
+    const ids = async () => (await db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_event_ids WHERE position(uuid_send($1::uuid) IN ids) > 0', [earlier.eventId])).rows[0]!.n;
     expect([await ids(), await research()]).toEqual([1, 2]);
 
     const erasedAt = new Date('2026-11-21T09:30:00.000Z');
@@ -947,6 +947,51 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       expect(await store.applyEvents([recent])).toEqual({ applied: 1, duplicates: 0, fresh: [recent] });
     } finally {
       await fresh.close();
+    }
+  });
+
+  it('counts an event its user sends again once, whichever instance takes it and however few id lists it holds; the same id from another user counts', async () => {
+    const holdsNothing = new SqlRollupStore(db, { eventIdCacheBytes: 1 });
+    const other = new SqlRollupStore(await another());
+    const [person, stranger] = [user(), user()];
+    const mood = (at: string) => event('mood.reported', { valence: 0.3, arousal: 0.5 }, person, at, 'ios');
+    const [monday, tuesday, later] = [mood('2026-12-07T23:59:59.000Z'), mood('2026-12-08T00:00:00.000Z'), mood('2026-12-08T09:00:00.000Z')];
+    expect(await holdsNothing.applyEvents([monday, tuesday])).toMatchObject({ applied: 2, duplicates: 0 });
+    // The app sends Monday's again (a timeout), received later, in the other instance's batch.
+    const resent = { ...monday, receivedAt: '2026-12-08T10:00:00.000Z' };
+    expect(await other.applyEvents([resent, later])).toEqual({ applied: 1, duplicates: 1, fresh: [later] });
+    expect(await holdsNothing.applyEvents([later, tuesday, resent])).toEqual({ applied: 0, duplicates: 3, fresh: [] });
+    expect(await other.applyEvents([tuesday])).toEqual({ applied: 0, duplicates: 1, fresh: [] });
+    // Another user's event with the same id is another event: one user cannot silence another's.
+    const borrowed = { ...event('mood.reported', { valence: -0.3, arousal: 0.5 }, stranger, monday.occurredAt, 'web'), eventId: monday.eventId };
+    expect(await other.applyEvents([borrowed])).toEqual({ applied: 1, duplicates: 0, fresh: [borrowed] });
+    const answer = await queryMetric(other, { metric: 'mood.valence', from: '2026-12-07T00:00:00Z', to: '2026-12-09T00:00:00Z', interval: 'day' }, { k: 1 });
+    expect(answer.series[0]!.points.map((p) => [p.t, p.count, p.users])).toEqual([
+      ['2026-12-07T00:00:00Z', 2, 2],
+      ['2026-12-08T00:00:00Z', 2, 1],
+    ]);
+  });
+
+  it('counts once the events whose ids were recorded before the lists by day, until their retention ends', async () => {
+    const earlier = await open();
+    try {
+      await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS.filter((m) => m.name < '032'));
+      const before = Array.from({ length: 3 }, () => event('mood.reported', { valence: 0.1, arousal: 0.5 }, user(), '2026-12-01T08:00:00.000Z', 'web'));
+      // As the aggregate recorded them then: one row per event id, with its subject's hash.
+      for (const recorded of before) await earlier.db.query('INSERT INTO rollup_processed_events (event_id, subject_hash) VALUES ($1, $2)', [recorded.eventId, signedSubjectHash(recorded.subject)]);
+      expect(await migrate(earlier.db, 'product', ROLLUP_MIGRATIONS)).toContain('032-event-ids-by-user-day.sql');
+      const upgraded = new SqlRollupStore(earlier.db);
+      const next = event('mood.reported', { valence: 0.1, arousal: 0.5 }, before[0]!.subject, '2026-12-01T08:00:00.000Z', 'web');
+      expect(await upgraded.applyEvents([...before, next])).toEqual({ applied: 1, duplicates: 3, fresh: [next] });
+      expect(await new SqlRollupStore(earlier.db).applyEvents([before[1]!])).toEqual({ applied: 0, duplicates: 1, fresh: [] });
+      // Kept as long as ids are: a purge within their retention keeps them, one past it takes them.
+      const cutoffs = { minuteRollups: 0, hourRollups: 0 };
+      expect(await upgraded.purge({ ...cutoffs, idempotencyKeys: Date.now() - 86_400_000 })).toMatchObject({ idempotencyKeys: 0 });
+      expect(await upgraded.applyEvents([before[2]!])).toMatchObject({ applied: 0 });
+      expect(await upgraded.purge({ ...cutoffs, idempotencyKeys: Date.now() + 60_000 })).toMatchObject({ idempotencyKeys: 4 });
+      expect(await upgraded.applyEvents([before[2]!])).toEqual({ applied: 1, duplicates: 0, fresh: [before[2]] });
+    } finally {
+      await earlier.close();
     }
   });
 

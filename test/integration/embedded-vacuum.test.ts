@@ -16,9 +16,9 @@ afterAll(() => db.close());
 
 /** PGlite runs no autovacuum: what the purge deletes is reusable only after the runtime's VACUUM. */
 describe('compaction of the embedded database after a purge', () => {
-  const size = async () => (await db.query<{ bytes: number }>("SELECT pg_relation_size('rollup_processed_events')::float8 AS bytes")).rows[0]!.bytes;
-  const fill = () => db.query('INSERT INTO rollup_processed_events (event_id, subject_hash) SELECT gen_random_uuid(), n FROM generate_series(1, 20000) AS n');
-  const purgeAll = () => db.query('DELETE FROM rollup_processed_events');
+  const size = async () => (await db.query<{ bytes: number }>("SELECT pg_relation_size('rollup_event_ids')::float8 AS bytes")).rows[0]!.bytes;
+  const fill = () => db.query('INSERT INTO rollup_event_ids (subject_hash, day, ids, version, processed_at) SELECT n, 20000, uuid_send(gen_random_uuid()), 1, now() FROM generate_series(1, 20000) AS n');
+  const purgeAll = () => db.query('DELETE FROM rollup_event_ids');
 
   it('grows by what it purged when nothing compacts it', async () => {
     await fill();
@@ -55,7 +55,7 @@ describe('compaction of the rows late events rewrite', () => {
 
   /** The day's traffic, all of it late, in batches of 25; answers the size of `tables`. */
   async function importHistory(between: () => Promise<void>, tables: readonly string[]): Promise<number> {
-    await db.exec('TRUNCATE rollups, rollup_sketches, rollup_processed_events, user_features');
+    await db.exec('TRUNCATE rollups, rollup_sketches, rollup_event_ids, user_features');
     const store = new SqlRollupStore(db);
     await store.rollUp(now.getTime());
     for (let i = 0; i < traffic.length; i += 25) {

@@ -44,7 +44,7 @@ describeWithServices(['postgres'], 'the aggregate on PostgreSQL', () => {
       const first = await store.applyEvents(users.map((user) => mood(user, '2027-02-01T10:00:05.000Z')));
       expect(first).toMatchObject({ applied: 3, duplicates: 0 });
       const afterFirst = await namesOnConnection();
-      expect(afterFirst).toEqual(expect.arrayContaining(['features.read-changed', 'features.write', 'rollups.begin-write', 'rollups.upsert']));
+      expect(afterFirst).toEqual(expect.arrayContaining(['event-ids.append', 'event-ids.read-changed', 'features.read-changed', 'features.write', 'rollups.upsert']));
 
       // The same users again and a batch delivered twice: counted once, through the same statements.
       const again = users.map((user) => mood(user, '2027-02-01T10:00:35.000Z'));

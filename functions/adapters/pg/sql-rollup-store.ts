@@ -36,7 +36,8 @@ import type { AppliedEvents, PurgeResult, RollUpStep, RollupPurgeCutoffs, Rollup
 import type { SqlDatabase, SqlExecutor } from './database';
 import { prepared } from './prepared-statements';
 import { FeatureStateWriter, signedSubjectHash } from './sql-user-features';
-import { bareArray, quotedArray, textArray } from './array-literals';
+import { EventIdWriter } from './sql-event-ids';
+import { bareArray, textArray } from './array-literals';
 
 /**
  * Sketches are merged in memory, so two aggregators writing the same row at once would lose one
@@ -87,37 +88,13 @@ function epochMs(expression: string): string {
   return `(date_part('epoch', ${expression}) * 1000)::int8`;
 }
 
-// The write's number (taking the writer lock) and the batch's event ids not processed before, in
-// one round trip: how many ids were new and, only when some were not, which (comma-separated, in
-// insertion order). Nearly every batch is all new, and a row per id made 500 rows for the server
-// to send and the driver to parse. The ids
-// are inserted FROM the locked writer row, so the lock is always taken first (two appliers of
-// overlapping batches never wait on each other's ids while holding the lock the other needs).
-// `LIMIT 1` tells the planner the writer is one row: unbounded, its guess of thousands of rows
-// made the statement costly enough to be JIT-compiled (~80 ms) every time. An event of a subject
-// erased after it was received ($2 subject hashes, $3 receipt times in epoch ms) is left out, as
-// if processed already: under the lock, so an erasure and a batch never interleave.
-const BEGIN_WRITE = prepared('rollups.begin-write', `
-  WITH w AS (UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, rolled_up_to),
-  s AS (SELECT seq, ${epochMs('rolled_up_to')} AS rolled_up_to FROM w LIMIT 1),
-  p AS (
-    INSERT INTO rollup_processed_events (event_id, subject_hash)
-    SELECT e.id, e.subject_hash FROM s, unnest($1::uuid[], $2::int8[], $3::int8[]) AS e(id, subject_hash, received_at)
-    WHERE NOT EXISTS (SELECT 1 FROM erased_subjects x WHERE x.subject_hash = e.subject_hash AND x.erased_at > to_timestamp(e.received_at / 1000.0))
-    ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-  ),
-  n AS (SELECT count(*)::int4 AS applied FROM p)
-  SELECT s.seq, s.rolled_up_to, n.applied,
-    CASE WHEN n.applied < cardinality($1::uuid[]) THEN (SELECT string_agg(event_id::text, ',') FROM p) END AS new_ids
-  FROM s, n`);
-
-// The writer lock for a write other than a batch (its number), and the roll-up's watermark.
+// The writer lock (the write's number) and the roll-up's watermark.
 const LOCK_WRITER = `UPDATE rollup_writer SET seq = seq + 1 RETURNING seq, ${epochMs('rolled_up_to')} AS rolled_up_to`;
 
 // Retention ($1 event ids, $2 minute rows, $3 hour rows: epoch ms cutoffs). Minute rows from the
 // watermark on are still to be folded into hours and days, so they stay whatever their age.
 const PURGE = `
-  WITH keys AS (DELETE FROM rollup_processed_events WHERE processed_at < to_timestamp($1::int8 / 1000) RETURNING 1),
+  WITH keys AS (DELETE FROM rollup_event_ids WHERE processed_at < to_timestamp($1::int8 / 1000) RETURNING octet_length(ids) / 16 AS ids),
   minutes AS (
     DELETE FROM rollups r USING rollup_writer w
     WHERE r.interval = 'minute' AND r.bucket < least(to_timestamp($2::int8 / 1000), w.rolled_up_to) RETURNING 1
@@ -128,18 +105,18 @@ const PURGE = `
   hour_blocks AS (DELETE FROM rollup_hour_blocks WHERE day < to_timestamp($3::int8 / 1000)),
   erasures AS (DELETE FROM erased_subjects WHERE erased_at < to_timestamp($1::int8 / 1000)),
   research AS (DELETE FROM research_values WHERE occurred_at < to_timestamp($3::int8 / 1000))
-  SELECT (SELECT count(*) FROM keys)::int4 AS keys, (SELECT count(*) FROM minutes)::int4 AS minutes, (SELECT count(*) FROM hours)::int4 AS hours`;
+  SELECT (SELECT coalesce(sum(ids), 0) FROM keys)::int4 AS keys, (SELECT count(*) FROM minutes)::int4 AS minutes, (SELECT count(*) FROM hours)::int4 AS hours`;
 // Erasure ($1 subject hash, $2 epoch ms): the tombstone first, then the subject's event ids.
 const ERASE_SUBJECT = `
   WITH tombstone AS (
     INSERT INTO erased_subjects (subject_hash, erased_at) VALUES ($1, to_timestamp($2::int8 / 1000.0))
     ON CONFLICT (subject_hash) DO UPDATE SET erased_at = greatest(erased_subjects.erased_at, excluded.erased_at)
   ),
-  ids AS (DELETE FROM rollup_processed_events WHERE subject_hash = $1 RETURNING 1),
+  ids AS (DELETE FROM rollup_event_ids WHERE subject_hash = $1 RETURNING octet_length(ids) / 16 AS ids),
   research AS (DELETE FROM research_values WHERE subject_hash = $1 RETURNING 1),
   features AS (DELETE FROM user_features WHERE subject_hash = $1 RETURNING 1),
   assignments AS (DELETE FROM user_pattern_assignments WHERE subject_hash = $1 RETURNING 1)
-  SELECT (SELECT count(*) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research, (SELECT count(*) FROM features)::int4 AS features,
+  SELECT (SELECT coalesce(sum(ids), 0) FROM ids)::int4 AS ids, (SELECT count(*) FROM research)::int4 AS research, (SELECT count(*) FROM features)::int4 AS features,
     (SELECT count(*) FROM assignments)::int4 AS assignments`;
 
 // The values research-consented events give the research dataset ($1..$5 arrays).
@@ -855,6 +832,8 @@ export class SqlRollupStore implements RollupStore {
   private decidedRowsKept = 0;
   /** The users' feature rows, written in the same transaction as the rollups. */
   private readonly features: FeatureStateWriter;
+  /** The event ids counted, by user and day, written in the same transaction. */
+  private readonly eventIds: EventIdWriter;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -862,6 +841,8 @@ export class SqlRollupStore implements RollupStore {
       cacheBytes?: number;
       /** The bound of the feature states kept (FEATURE_STATE_CACHE_BYTES). */
       featureCacheBytes?: number;
+      /** The bound of the event id lists kept (EVENT_ID_CACHE_BYTES). */
+      eventIdCacheBytes?: number;
       rollUpStepRows?: number;
       /** Bounds of a step's packing and deciding (PACK_DAYS_PER_STEP, DECIDE_DAYS_PER_STEP). */
       packDaysPerStep?: number;
@@ -880,6 +861,7 @@ export class SqlRollupStore implements RollupStore {
     } = {},
   ) {
     this.features = new FeatureStateWriter(options.featureCacheBytes);
+    this.eventIds = new EventIdWriter(options.eventIdCacheBytes);
   }
 
   applyEvents(events: readonly StoredEvent[]): Promise<AppliedEvents> {
@@ -914,13 +896,6 @@ export class SqlRollupStore implements RollupStore {
   }
 
   private async apply(tx: SqlExecutor, began: (seq: number) => void, events: readonly StoredEvent[]): Promise<AppliedEvents> {
-    const firstById = new Map<string, StoredEvent>();
-    // uuid comes back lower-case, whatever case the client sent.
-    for (const event of events) {
-      const id = event.eventId.toLowerCase();
-      if (!firstById.has(id)) firstById.set(id, event);
-    }
-    const firsts = [...firstById.values()];
     // Once per subject, for the event ids and the feature rows: a batch holds several events of most of its users.
     const subjectHashes = new Map<string, string>();
     const hashOf = (subject: string): string => {
@@ -928,26 +903,26 @@ export class SqlRollupStore implements RollupStore {
       if (hash === undefined) subjectHashes.set(subject, (hash = signedSubjectHash(subject)));
       return hash;
     };
-    const begun = tx.query<{ seq: number; rolled_up_to: number; applied: number; new_ids: string | null }>(BEGIN_WRITE, [
-      quotedArray([...firstById.keys()]),
-      bareArray(firsts.map((event) => hashOf(event.subject))),
-      bareArray(firsts.map((event) => Date.parse(event.receivedAt))),
-    ]);
+    const plan = this.eventIds.plan(events, hashOf);
+    const locked = tx.query<{ seq: number; rolled_up_to: number }>(LOCK_WRITER);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
-    begun.catch(() => undefined);
-    // Computed while the database takes the lock and records the ids: nearly always every event
-    // is new and the watermark where it was, and otherwise the deltas are computed again.
-    const unique = firsts;
+    locked.catch(() => undefined);
+    // Computed while the database takes the lock and the ids are looked up: nearly always every
+    // event is new and the watermark where it was, and otherwise the deltas are computed again.
     const guessedWatermark = this.rolledUpTo;
     const minutesKeptFrom = this.options.minutesKeptFrom?.();
-    const speculative = computeRollups(unique, guessedWatermark, minutesKeptFrom);
-    const { seq, rolled_up_to, applied, new_ids } = (await begun).rows[0]!;
+    const speculative = computeRollups(plan.unique, guessedWatermark, minutesKeptFrom);
+    const { seq, rolled_up_to } = (await locked).rows[0]!;
     began(seq);
     this.rolledUpTo = rolled_up_to;
-    if (applied === 0) return { applied: 0, duplicates: events.length, fresh: [] };
-    const fresh = applied === unique.length ? unique : new_ids!.split(',').map((id) => firstById.get(id)!);
-    const deltas = fresh.length === unique.length && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo, minutesKeptFrom);
+    const unseen = await this.eventIds.unseen(tx, plan);
+    if (unseen.length === 0) return { applied: 0, duplicates: events.length, fresh: [] };
+    // In the batch's order.
+    const counted = new Set(unseen);
+    const fresh = counted.size === plan.unique.length ? plan.unique : plan.unique.filter((event) => counted.has(event));
+    const deltas = fresh === plan.unique && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo, minutesKeptFrom);
     await this.fold(tx, seq, deltas);
+    await this.eventIds.record(tx, plan, fresh, seq);
     const research = researchValues(fresh);
     if (research.length > 0) {
       await tx.query(INSERT_RESEARCH_VALUES, [
@@ -1209,6 +1184,7 @@ export class SqlRollupStore implements RollupStore {
     this.cache.clear();
     this.cacheBytes = 0;
     this.features.forget();
+    this.eventIds.forget();
   }
 
   /** The rows this store keeps and about how many bytes they hold (bounded by `cacheBytes`). */

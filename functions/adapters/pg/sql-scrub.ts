@@ -2,7 +2,7 @@ import type { StorageScrub } from '../../ports';
 import type { SqlDatabase } from './database';
 
 /** The product's tables an erasure deletes from (the analytics database). */
-export const ERASED_ANALYTICS_TABLES = ['alerts', 'alert_notifications', 'alert_digest_items', 'silences', 'alert_conditions', 'clinician_users', 'interventions', 'subject_moods', 'rollup_processed_events', 'research_values'] as const;
+export const ERASED_ANALYTICS_TABLES = ['alerts', 'alert_notifications', 'alert_digest_items', 'silences', 'alert_conditions', 'clinician_users', 'interventions', 'subject_moods', 'rollup_event_ids', 'research_values'] as const;
 /**
  * The stream database's: record keys and dead letters. Not the stream table, whose records are
  * sealed under the deleted key and keyed by its random id (rewriting a day of stream on every

@@ -10,7 +10,7 @@ export const VACUUMED_TABLES = [
   'rollups_day',
   'rollup_sketches',
   'rollup_hour_blocks',
-  'rollup_processed_events',
+  'rollup_event_ids',
   'rollup_writer',
   'research_values',
   'user_features',
@@ -28,9 +28,10 @@ export const VACUUMED_TABLES = [
  * (the demo: three weeks sent in a quarter of an hour) is all such events, and each batch rewrote
  * its day's users sketches: 861 MB of dead TOAST beside 53 MB live after 1,000,000 events. And
  * each user's feature row, rewritten by every batch holding one of the user's events: never
- * vacuumed, it held 54.9 MB for the 8,782 users of the demo's 1,297,109 events (bench/footprint.ts).
+ * vacuumed, it held 54.9 MB for the 8,782 users of the demo's 1,297,109 events (bench/footprint.ts);
+ * and each user's list of the day's event ids, which such a batch adds to.
  */
-export const REWRITTEN_TABLES = ['rollup_sketches', 'rollups_hour', 'rollups_day', 'user_features'] as const;
+export const REWRITTEN_TABLES = ['rollup_sketches', 'rollups_hour', 'rollups_day', 'user_features', 'rollup_event_ids'] as const;
 
 /** Often enough that the superseded sketches are reused before they pile up; a VACUUM of pages left as they were costs little. */
 export const VACUUM_EVERY_MS = 15_000;

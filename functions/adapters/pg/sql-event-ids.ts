@@ -1,0 +1,218 @@
+import type { StoredEvent } from '../../domain/events/schema';
+import type { SqlExecutor } from './database';
+import { bareArray } from './array-literals';
+import { prepared } from './prepared-statements';
+
+const DAY_MS = 86_400_000;
+/** The day of the ids recorded before they were kept by day (migration 032): a user's ids of any day. */
+const UNDATED = -1;
+
+// The lists of the batch's (user, day) keys ($1, $2) whose stored version is not the one held ($3,
+// NULL where none is held), and every key of a user with an erasure tombstone, numbered 1.. in
+// order. A held key whose list is gone (erased, purged) comes back with NULL ids. Run after the
+// writer lock is taken, in a statement of its own: a statement's snapshot is taken when it starts,
+// and one that waited for the lock would not see what the writer before it committed.
+const READ_CHANGED_IDS = prepared(
+  'event-ids.read-changed',
+  `
+  SELECT k.i::int4 AS i, r.ids, r.version, (date_part('epoch', x.erased_at) * 1000)::int8 AS erased_at
+  FROM unnest($1::int8[], $2::int4[], $3::int8[]) WITH ORDINALITY AS k(subject_hash, day, version, i)
+  LEFT JOIN rollup_event_ids r ON r.subject_hash = k.subject_hash AND r.day = k.day
+  LEFT JOIN erased_subjects x ON x.subject_hash = k.subject_hash
+  WHERE r.version IS DISTINCT FROM k.version OR x.subject_hash IS NOT NULL`,
+);
+// The new ids of each key ($3: their 16-byte forms in hex, one text per key) appended to its list.
+const APPEND_IDS = prepared(
+  'event-ids.append',
+  `
+  INSERT INTO rollup_event_ids (subject_hash, day, ids, version, processed_at)
+  SELECT u.subject_hash, u.day, decode(u.ids, 'hex'), $4::int8, now() FROM unnest($1::int8[], $2::int4[], $3::text[]) AS u(subject_hash, day, ids)
+  ON CONFLICT (subject_hash, day) DO UPDATE SET ids = rollup_event_ids.ids || excluded.ids, version = excluded.version, processed_at = excluded.processed_at`,
+);
+const ANY_UNDATED = `SELECT EXISTS (SELECT 1 FROM rollup_event_ids WHERE day = ${UNDATED}) AS undated`;
+
+/** What the held lists may take: the ids of some 5,000 users' days of the demo's traffic. */
+export const EVENT_ID_CACHE_BYTES = 16 * 1024 * 1024;
+/** A held id with its place in a Set, and a list with its key and place in the map (Node 20, about). */
+const HEAP_BYTES_PER_ID = 100;
+const HEAP_BYTES_PER_LIST = 300;
+
+interface HeldIds {
+  readonly ids: Set<string>;
+  readonly version: number;
+  readonly bytes: number;
+}
+
+/** One user's events of one day in a batch: the key of the list their ids are recorded in. */
+interface DayOfUser {
+  readonly subjectHash: string;
+  readonly day: number;
+  readonly events: StoredEvent[];
+}
+
+/** A batch's events grouped by user and day, each event id once per user (`unique`). */
+export interface EventIdPlan {
+  readonly unique: readonly StoredEvent[];
+  readonly days: ReadonlyMap<string, DayOfUser>;
+  /** The ids recorded for each key before this batch, as `unseen` found them: what `record` adds to. */
+  readonly recorded: Map<string, Set<string>>;
+}
+
+const keyOf = (subjectHash: string, day: number) => `${subjectHash}:${day}`;
+
+/** A uuid in its 16 bytes' hex (its text without the dashes), and back. */
+const hexOf = (uuid: string) => uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
+function uuidsOf(bytes: Uint8Array): string[] {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  const uuids: string[] = [];
+  for (let at = 0; at + 32 <= hex.length; at += 32) {
+    uuids.push(`${hex.slice(at, at + 8)}-${hex.slice(at + 8, at + 12)}-${hex.slice(at + 12, at + 16)}-${hex.slice(at + 16, at + 20)}-${hex.slice(at + 20, at + 32)}`);
+  }
+  return uuids;
+}
+
+/**
+ * The event ids the rollups have counted, kept per user and UTC day of occurrence: what makes a
+ * batch delivered again, or an event a client sent twice, count once. An event sent again carries
+ * the same user, id and time, so its list is the one to look in; a batch writes one row per user
+ * and day it touches instead of one per event (the per-event row and its random-uuid index entry
+ * were a fifth of the aggregate's CPU per event, bench/aggregate-throughput.ts).
+ *
+ * Used inside the rollup store's write, under its writer lock, with that write's number as the
+ * lists' version. As with the feature states, the lists this writer wrote are kept (least recently
+ * used dropped beyond `cacheBytes`) and a batch reads only the lists another writer changed since:
+ * the stream is partitioned by user, so nearly every read finds nothing.
+ */
+export class EventIdWriter {
+  /** Insertion order is recency order. */
+  private readonly lists = new Map<string, HeldIds>();
+  private heldBytes = 0;
+  /** Whether lists of ids recorded before the lists by day may remain (unknown until asked). */
+  private undated: boolean | undefined;
+
+  constructor(private readonly cacheBytes = EVENT_ID_CACHE_BYTES) {}
+
+  /** The batch's events by user and day, the later of two with the same id and user left out. */
+  plan(events: readonly StoredEvent[], hashOf: (subject: string) => string): EventIdPlan {
+    const days = new Map<string, DayOfUser>();
+    const byDate = new Map<string, number>();
+    const unique: StoredEvent[] = [];
+    const seen = new Set<string>();
+    for (const event of events) {
+      // Times are ISO instants in UTC (the decoder checks), so the date is their first ten characters.
+      const date = event.occurredAt.slice(0, 10);
+      let day = byDate.get(date);
+      if (day === undefined) byDate.set(date, (day = Math.floor(Date.parse(date) / DAY_MS)));
+      const subjectHash = hashOf(event.subject);
+      const idOfUser = `${subjectHash}:${event.eventId.toLowerCase()}`;
+      if (seen.has(idOfUser)) continue;
+      seen.add(idOfUser);
+      unique.push(event);
+      const key = keyOf(subjectHash, day);
+      const ofDay = days.get(key);
+      if (ofDay) ofDay.events.push(event);
+      else days.set(key, { subjectHash, day, events: [event] });
+    }
+    return { unique, days, recorded: new Map() };
+  }
+
+  /**
+   * The planned events not counted before: neither in their user's list nor of a user erased after
+   * the event was received (its events still in the stream, or replayed from it, bring nothing back).
+   */
+  async unseen(tx: SqlExecutor, plan: EventIdPlan): Promise<StoredEvent[]> {
+    if (plan.unique.length === 0) return [];
+    this.undated ??= (await tx.query<{ undated: boolean }>(ANY_UNDATED)).rows[0]!.undated;
+    const keys = [...plan.days.values()].map(({ subjectHash, day }) => ({ subjectHash, day }));
+    if (this.undated) for (const subjectHash of new Set(keys.map((key) => key.subjectHash))) keys.push({ subjectHash, day: UNDATED });
+    const held = keys.map(({ subjectHash, day }) => this.lists.get(keyOf(subjectHash, day)));
+    const { rows } = await tx.query<{ i: number; ids: Uint8Array | null; version: number | null; erased_at: number | null }>(READ_CHANGED_IDS, [
+      bareArray(keys.map((key) => key.subjectHash)),
+      bareArray(keys.map((key) => key.day)),
+      bareArray(held.map((list) => list?.version ?? 'NULL')),
+    ]);
+    const recorded = held.map((list) => list?.ids);
+    const erasedAt = new Map<string, number>();
+    for (const row of rows) {
+      const key = keys[row.i - 1]!;
+      if (row.erased_at !== null) erasedAt.set(key.subjectHash, row.erased_at);
+      if (row.version !== held[row.i - 1]?.version) recorded[row.i - 1] = row.ids === null ? undefined : new Set(uuidsOf(row.ids));
+    }
+    keys.forEach((key, i) => {
+      if (recorded[i]) plan.recorded.set(keyOf(key.subjectHash, key.day), recorded[i]);
+    });
+    const unseen: StoredEvent[] = [];
+    for (const { subjectHash, day, events } of plan.days.values()) {
+      const ofDay = plan.recorded.get(keyOf(subjectHash, day));
+      const undated = plan.recorded.get(keyOf(subjectHash, UNDATED));
+      const erased = erasedAt.get(subjectHash);
+      for (const event of events) {
+        const id = event.eventId.toLowerCase();
+        if (ofDay?.has(id) || undated?.has(id) || (erased !== undefined && erased > Date.parse(event.receivedAt))) continue;
+        unseen.push(event);
+      }
+    }
+    // The lists read are held as read: `record` adds to them what this write counts.
+    rows.forEach((row) => {
+      const key = keys[row.i - 1]!;
+      if (row.version !== null && row.version !== held[row.i - 1]?.version) this.hold(keyOf(key.subjectHash, key.day), recorded[row.i - 1]!, row.version);
+      else if (row.version === null) this.drop(keyOf(key.subjectHash, key.day));
+    });
+    return unseen;
+  }
+
+  /** Adds the ids of `counted` (planned events `unseen` found new) to their lists, as write `version`. */
+  async record(tx: SqlExecutor, plan: EventIdPlan, counted: readonly StoredEvent[], version: number): Promise<void> {
+    const fresh = new Set(counted);
+    const written: { key: string; subjectHash: string; day: number; ids: string[] }[] = [];
+    for (const { subjectHash, day, events } of plan.days.values()) {
+      const ids = events.filter((event) => fresh.has(event)).map((event) => event.eventId.toLowerCase());
+      if (ids.length > 0) written.push({ key: keyOf(subjectHash, day), subjectHash, day, ids });
+    }
+    if (written.length === 0) return;
+    await tx.query(APPEND_IDS, [
+      bareArray(written.map((list) => list.subjectHash)),
+      bareArray(written.map((list) => list.day)),
+      bareArray(written.map((list) => list.ids.map(hexOf).join(''))),
+      version,
+    ]);
+    for (const { key, ids } of written) {
+      const list = plan.recorded.get(key) ?? new Set<string>();
+      for (const id of ids) list.add(id);
+      this.hold(key, list, version);
+    }
+  }
+
+  /** How many lists and ids are held and about how many bytes they take (bounded by `cacheBytes`). */
+  held(): { lists: number; ids: number; bytes: number } {
+    let ids = 0;
+    for (const list of this.lists.values()) ids += list.ids.size;
+    return { lists: this.lists.size, ids, bytes: this.heldBytes };
+  }
+
+  /** Drops every held list: after a failed write, whose lists may not have been stored, or a purge. */
+  forget(): void {
+    this.lists.clear();
+    this.heldBytes = 0;
+    this.undated = undefined;
+  }
+
+  private drop(key: string): void {
+    const before = this.lists.get(key);
+    if (!before) return;
+    this.lists.delete(key);
+    this.heldBytes -= before.bytes;
+  }
+
+  private hold(key: string, ids: Set<string>, version: number): void {
+    this.drop(key);
+    const bytes = HEAP_BYTES_PER_LIST + ids.size * HEAP_BYTES_PER_ID;
+    this.lists.set(key, { ids, version, bytes });
+    this.heldBytes += bytes;
+    for (const [oldest, list] of this.lists) {
+      if (this.heldBytes <= this.cacheBytes) break;
+      this.lists.delete(oldest);
+      this.heldBytes -= list.bytes;
+    }
+  }
+}
