@@ -972,6 +972,29 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
     ]);
   });
 
+  it("drops a user's events when another instance erases the user while the batch waits for the writer lock", async () => {
+    const person = user();
+    const other = await another();
+    const mood = event('mood.reported', { valence: 0.4, arousal: 0.5 }, person, '2026-12-09T08:00:00.000Z', 'ios');
+    let locked!: () => void;
+    let release!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // The erasure's transaction as eraseSubject runs it, held open between its tombstone and its commit.
+    const erasing = other.transaction(async (tx) => {
+      await tx.query('UPDATE rollup_writer SET seq = seq + 1');
+      await tx.query("INSERT INTO erased_subjects (subject_hash, erased_at) VALUES ($1, '2026-12-09T09:00:00Z')", [signedSubjectHash(person)]);
+      locked();
+      await released;
+    });
+    await lockTaken;
+    const applying = store.applyEvents([mood]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await erasing;
+    expect(await applying).toEqual({ applied: 0, duplicates: 1, fresh: [] });
+  });
+
   it('counts once the events whose ids were recorded before the lists by day, until their retention ends', async () => {
     const earlier = await open();
     try {
