@@ -31,6 +31,8 @@ const ODD_VALUES: unknown[] = [
   [0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 0, 0], [3, 3, 3, 3, 3, 3, 3, 3, 4], [1, 1, 1, 1, 1, 1, 1, 0.5, 0.5], [1, 1, 1, 1, 1, 1, 1],
   '2026-11-20T10:00:00Z', '2026-11-20T10:00:00.123456Z', '2026-11-20T10:00:00+01:00', '2026-02-30T10:00:00.000Z', '2026-11-20T24:00:00.000Z', '2026-11-20 10:00:00Z',
   '3F2A8C1E-5B7D-4E9F-A1C3-7D5E9B2F4A6C', '3f2a8c1e-5b7d-0e9f-a1c3-7d5e9b2f4a6c', '00000000-0000-0000-0000-000000000000', HEX.toUpperCase(), HEX.slice(1), `${HEX}0`,
+  '3f2a8c1e-5b7d-9e9f-a1c3-7d5e9b2f4a6c', '3f2a8c1e-5b7d-8e9f-B1c3-7d5e9b2f4a6c', '3f2a8c1e-5b7d-4e9f-c1c3-7d5e9b2f4a6c', '3f2a8c1e-5b7d-4e9f-71c3-7d5e9b2f4a6c',
+  '3f2a8c1e-5b7d-4e9f-a1c3-7d5e9b2f4a6g', '3f2a8c1e_5b7d-4e9f-a1c3-7d5e9b2f4a6c', 'ffffffff-ffff-ffff-ffff-ffffffffffff', `${HEX.slice(0, 63)}g`,
 ];
 
 describe('decodeStoredEvent', () => {
