@@ -43,17 +43,21 @@ interface HeldIds {
   readonly bytes: number;
 }
 
-/** One user's events of one day in a batch: the key of the list their ids are recorded in. */
+/** One user's events of one day in a batch, and their ids: the list those are recorded in. */
 interface DayOfUser {
+  readonly key: string;
   readonly subjectHash: string;
   readonly day: number;
   readonly events: StoredEvent[];
+  /** The events' ids in lower case, in the same order. */
+  readonly ids: string[];
+  readonly distinct: Set<string>;
 }
 
 /** A batch's events grouped by user and day, each event id once per user (`unique`). */
 export interface EventIdPlan {
   readonly unique: readonly StoredEvent[];
-  readonly days: ReadonlyMap<string, DayOfUser>;
+  readonly days: readonly DayOfUser[];
   /** The ids recorded for each key before this batch, as `unseen` found them: what `record` adds to. */
   readonly recorded: Map<string, Set<string>>;
 }
@@ -92,26 +96,31 @@ export class EventIdWriter {
 
   constructor(private readonly cacheBytes = EVENT_ID_CACHE_BYTES) {}
 
-  /** The batch's events by user and day, the later of two with the same id and user left out. */
+  /** The batch's events by user and day, the later of two with the same id, user and day left out. */
   plan(events: readonly StoredEvent[], hashOf: (subject: string) => string): EventIdPlan {
-    const days = new Map<string, DayOfUser>();
+    const byUser = new Map<string, Map<string, DayOfUser>>();
     const byDate = new Map<string, number>();
+    const days: DayOfUser[] = [];
     const unique: StoredEvent[] = [];
-    const seen = new Set<string>();
     for (const event of events) {
       // Times are ISO instants in UTC (the decoder checks), so the date is their first ten characters.
       const date = event.occurredAt.slice(0, 10);
-      let day = byDate.get(date);
-      if (day === undefined) byDate.set(date, (day = Math.floor(Date.parse(date) / DAY_MS)));
-      const subjectHash = hashOf(event.subject);
-      const idOfUser = `${subjectHash}:${event.eventId.toLowerCase()}`;
-      if (seen.has(idOfUser)) continue;
-      seen.add(idOfUser);
+      let ofUser = byUser.get(event.subject);
+      if (!ofUser) byUser.set(event.subject, (ofUser = new Map<string, DayOfUser>()));
+      let ofDay = ofUser.get(date);
+      if (!ofDay) {
+        let day = byDate.get(date);
+        if (day === undefined) byDate.set(date, (day = Math.floor(Date.parse(date) / DAY_MS)));
+        const subjectHash = hashOf(event.subject);
+        ofUser.set(date, (ofDay = { key: keyOf(subjectHash, day), subjectHash, day, events: [], ids: [], distinct: new Set() }));
+        days.push(ofDay);
+      }
+      const id = event.eventId.toLowerCase();
+      if (ofDay.distinct.has(id)) continue;
+      ofDay.distinct.add(id);
+      ofDay.events.push(event);
+      ofDay.ids.push(id);
       unique.push(event);
-      const key = keyOf(subjectHash, day);
-      const ofDay = days.get(key);
-      if (ofDay) ofDay.events.push(event);
-      else days.set(key, { subjectHash, day, events: [event] });
     }
     return { unique, days, recorded: new Map() };
   }
@@ -123,51 +132,53 @@ export class EventIdWriter {
   async unseen(tx: SqlExecutor, plan: EventIdPlan): Promise<StoredEvent[]> {
     if (plan.unique.length === 0) return [];
     this.undated ??= (await tx.query<{ undated: boolean }>(ANY_UNDATED)).rows[0]!.undated;
-    const keys = [...plan.days.values()].map(({ subjectHash, day }) => ({ subjectHash, day }));
-    if (this.undated) for (const subjectHash of new Set(keys.map((key) => key.subjectHash))) keys.push({ subjectHash, day: UNDATED });
-    const held = keys.map(({ subjectHash, day }) => this.lists.get(keyOf(subjectHash, day)));
+    const keys: { key: string; subjectHash: string; day: number }[] = [...plan.days];
+    if (this.undated) for (const subjectHash of new Set(plan.days.map((ofDay) => ofDay.subjectHash))) keys.push({ key: keyOf(subjectHash, UNDATED), subjectHash, day: UNDATED });
+    const held = keys.map(({ key }) => this.lists.get(key));
     const { rows } = await tx.query<{ i: number; ids: Uint8Array | null; version: number | null; erased_at: number | null }>(READ_CHANGED_IDS, [
       bareArray(keys.map((key) => key.subjectHash)),
       bareArray(keys.map((key) => key.day)),
       bareArray(held.map((list) => list?.version ?? 'NULL')),
     ]);
-    const recorded = held.map((list) => list?.ids);
+    held.forEach((list, i) => {
+      if (list) plan.recorded.set(keys[i]!.key, list.ids);
+    });
     const erasedAt = new Map<string, number>();
     for (const row of rows) {
-      const key = keys[row.i - 1]!;
-      if (row.erased_at !== null) erasedAt.set(key.subjectHash, row.erased_at);
-      if (row.version !== held[row.i - 1]?.version) recorded[row.i - 1] = row.ids === null ? undefined : new Set(uuidsOf(row.ids));
-    }
-    keys.forEach((key, i) => {
-      if (recorded[i]) plan.recorded.set(keyOf(key.subjectHash, key.day), recorded[i]);
-    });
-    const unseen: StoredEvent[] = [];
-    for (const { subjectHash, day, events } of plan.days.values()) {
-      const ofDay = plan.recorded.get(keyOf(subjectHash, day));
-      const undated = plan.recorded.get(keyOf(subjectHash, UNDATED));
-      const erased = erasedAt.get(subjectHash);
-      for (const event of events) {
-        const id = event.eventId.toLowerCase();
-        if (ofDay?.has(id) || undated?.has(id) || (erased !== undefined && erased > Date.parse(event.receivedAt))) continue;
-        unseen.push(event);
+      const { key, subjectHash } = keys[row.i - 1]!;
+      if (row.erased_at !== null) erasedAt.set(subjectHash, row.erased_at);
+      if (row.version === held[row.i - 1]?.version) continue;
+      // Changed by another writer, or gone: what the database holds replaces what was held.
+      if (row.ids === null || row.version === null) {
+        plan.recorded.delete(key);
+        this.drop(key);
+      } else {
+        const ids = new Set(uuidsOf(row.ids));
+        plan.recorded.set(key, ids);
+        this.hold(key, ids, row.version);
       }
     }
-    // The lists read are held as read: `record` adds to them what this write counts.
-    rows.forEach((row) => {
-      const key = keys[row.i - 1]!;
-      if (row.version !== null && row.version !== held[row.i - 1]?.version) this.hold(keyOf(key.subjectHash, key.day), recorded[row.i - 1]!, row.version);
-      else if (row.version === null) this.drop(keyOf(key.subjectHash, key.day));
-    });
+    const unseen: StoredEvent[] = [];
+    for (const { key, subjectHash, events, ids } of plan.days) {
+      const ofDay = plan.recorded.get(key);
+      const undated = plan.recorded.get(keyOf(subjectHash, UNDATED));
+      const erased = erasedAt.get(subjectHash);
+      events.forEach((event, i) => {
+        if (ofDay?.has(ids[i]!) || undated?.has(ids[i]!) || (erased !== undefined && erased > Date.parse(event.receivedAt))) return;
+        unseen.push(event);
+      });
+    }
     return unseen;
   }
 
   /** Adds the ids of `counted` (planned events `unseen` found new) to their lists, as write `version`. */
   async record(tx: SqlExecutor, plan: EventIdPlan, counted: readonly StoredEvent[], version: number): Promise<void> {
-    const fresh = new Set(counted);
+    const all = counted.length === plan.unique.length;
+    const fresh = all ? undefined : new Set(counted);
     const written: { key: string; subjectHash: string; day: number; ids: string[] }[] = [];
-    for (const { subjectHash, day, events } of plan.days.values()) {
-      const ids = events.filter((event) => fresh.has(event)).map((event) => event.eventId.toLowerCase());
-      if (ids.length > 0) written.push({ key: keyOf(subjectHash, day), subjectHash, day, ids });
+    for (const { key, subjectHash, day, events, ids } of plan.days) {
+      const added = fresh ? ids.filter((_, i) => fresh.has(events[i]!)) : ids;
+      if (added.length > 0) written.push({ key, subjectHash, day, ids: added });
     }
     if (written.length === 0) return;
     await tx.query(APPEND_IDS, [
