@@ -115,10 +115,10 @@ const STOP_TIMEOUT_MS = 10_000;
  * The thread's V8 heap. Left to itself it grew to 4-5 times what it held live under the demo's
  * load (217-253 MB for 48.5 MB at 243,000 events), most of the runtime's memory past 1 GB. What
  * it holds is mostly the roll-up store's row cache (CACHE_BYTES, about 32 MB, most of it on the
- * heap), its feature states (FEATURE_CACHE_BYTES), the batch in flight and the code: the old
- * generation's cap leaves room for that twice over (a thread that outgrows it dies and is
- * restarted, as after any crash); a batch's garbage dies young, so a young generation of 16 MB
- * (V8 lets it reach 48) costs few scavenges more.
+ * heap), its feature states and event id lists (FEATURE_CACHE_BYTES, ID_CACHE_BYTES), the batch
+ * in flight and the code: the old generation's cap leaves room for that twice over (a thread that
+ * outgrows it dies and is restarted, as after any crash); a batch's garbage dies young, so a young
+ * generation of 16 MB (V8 lets it reach 48) costs few scavenges more.
  */
 const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } as const;
 
@@ -128,12 +128,14 @@ const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 
  * of the demo's users, the users a few batches of its traffic touch.
  */
 const FEATURE_CACHE_BYTES = 8 * 1024 * 1024;
+/** The event id lists it keeps (EVENT_ID_CACHE_BYTES in AWS): some 80,000 ids, the days of the users a few batches touch. */
+const ID_CACHE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The row cache of the store history is folded through (`applyHistory`). An import's files come
  * in time order, so a batch writes again only the few hours and the day the one before it wrote:
  * a small cache serves that, and leaves the live rows in the aggregator's cache alone. Its feature
- * states are bounded alike: an import's users are few beside the live traffic's.
+ * states and event id lists are bounded alike: an import's users are few beside the live traffic's.
  */
 const HISTORY_CACHE_BYTES = 4 * 1024 * 1024;
 
@@ -448,8 +450,8 @@ export async function runAggregatorThread(): Promise<void> {
     // are not written.
     const retention = retentionPolicy(config);
     const minutesKeptFrom = () => minuteRollupCutoff(retention, systemClock.now());
-    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom, featureCacheBytes: FEATURE_CACHE_BYTES });
-    const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, featureCacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
+    const rollups = new SqlRollupStore(analytics, { k: config.K_ANONYMITY, minutesKeptFrom, featureCacheBytes: FEATURE_CACHE_BYTES, eventIdCacheBytes: ID_CACHE_BYTES });
+    const history = new SqlRollupStore(analytics, { cacheBytes: HISTORY_CACHE_BYTES, featureCacheBytes: HISTORY_CACHE_BYTES, eventIdCacheBytes: HISTORY_CACHE_BYTES, minutesKeptFrom });
     const detect = await startDetectConsumer({ config, safety, streaming, stream, keys, metrics, feed: live, closers, logger });
     const poller = new StreamPoller({
       consumer: STREAM_CONSUMERS.aggregate,
