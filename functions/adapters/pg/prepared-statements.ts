@@ -6,7 +6,8 @@ const names = new Map<string, string>();
  * for the statements the aggregate runs on every batch, whose planning was a third of the rollup
  * upsert's database time (bench/aggregate-throughput.ts). Through RDS Proxy a named statement pins
  * the session to its database connection; only functions that hold one connection and keep it busy
- * (the aggregate, the roll-up) run them. PGlite plans each time: it takes the text alone.
+ * run them (the aggregate, the roll-up, the history import). PGlite plans each time: it takes the
+ * text alone.
  */
 export function prepared(name: string, text: string): string {
   const held = [...names].find(([, heldName]) => heldName === name);
