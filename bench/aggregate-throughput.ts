@@ -1,9 +1,9 @@
 /**
  * Aggregator throughput, measured at the HANDLER: the demo generator's realistic, time-ordered
  * traffic, pseudonymised into StoredEvents as ingest does and encoded as Kinesis records (base64
- * JSON), goes through makeAggregateHandler in KinesisStreamEvent batches of 2,000 (the mapping's), wired as in
- * production (makeAggregate over SqlRollupStore on real PostgreSQL, an in-memory live store in
- * place of Redis). Decoding, validation, rollups, sketches, the transaction and the live counters
+ * JSON), goes through makeAggregateHandler in KinesisStreamEvent batches of 2,000 (the mapping's),
+ * wired as in production (makeAggregate over SqlRollupStore on real PostgreSQL, an in-memory live
+ * store in place of Redis). Decoding, validation, rollups, sketches, the transaction and the live counters
  * are all inside the measured time; generating and encoding the records is not.
  *
  * Each run uses a fresh schema (dropped afterwards). Prints per run the events/s and the CPU time
