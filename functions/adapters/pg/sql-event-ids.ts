@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import type { SqlExecutor } from './database';
 import { bareArray } from './array-literals';
+import { HeldByBytes } from './held-by-bytes';
 import { prepared } from './prepared-statements';
 
 const DAY_MS = 86_400_000;
@@ -88,13 +89,13 @@ function uuidsOf(bytes: Uint8Array): string[] {
  * the stream is partitioned by user, so nearly every read finds nothing.
  */
 export class EventIdWriter {
-  /** Insertion order is recency order. */
-  private readonly lists = new Map<string, HeldIds>();
-  private heldBytes = 0;
+  private readonly lists: HeldByBytes<HeldIds>;
   /** Whether lists of ids recorded before the lists by day may remain (unknown until asked). */
   private undated: boolean | undefined;
 
-  constructor(private readonly cacheBytes = EVENT_ID_CACHE_BYTES) {}
+  constructor(cacheBytes = EVENT_ID_CACHE_BYTES) {
+    this.lists = new HeldByBytes(cacheBytes);
+  }
 
   /** The batch's events by user and day, the later of two with the same id, user and day left out. */
   plan(events: readonly StoredEvent[], hashOf: (subject: string) => string): EventIdPlan {
@@ -151,7 +152,7 @@ export class EventIdWriter {
       // Changed by another writer, or gone: what the database holds replaces what was held.
       if (row.ids === null || row.version === null) {
         plan.recorded.delete(key);
-        this.drop(key);
+        this.lists.delete(key);
       } else {
         const ids = new Set(uuidsOf(row.ids));
         plan.recorded.set(key, ids);
@@ -194,36 +195,13 @@ export class EventIdWriter {
     }
   }
 
-  /** How many lists and ids are held and about how many bytes they take (bounded by `cacheBytes`). */
-  held(): { lists: number; ids: number; bytes: number } {
-    let ids = 0;
-    for (const list of this.lists.values()) ids += list.ids.size;
-    return { lists: this.lists.size, ids, bytes: this.heldBytes };
-  }
-
   /** Drops every held list: after a failed write, whose lists may not have been stored, or a purge. */
   forget(): void {
     this.lists.clear();
-    this.heldBytes = 0;
     this.undated = undefined;
   }
 
-  private drop(key: string): void {
-    const before = this.lists.get(key);
-    if (!before) return;
-    this.lists.delete(key);
-    this.heldBytes -= before.bytes;
-  }
-
   private hold(key: string, ids: Set<string>, version: number): void {
-    this.drop(key);
-    const bytes = HEAP_BYTES_PER_LIST + ids.size * HEAP_BYTES_PER_ID;
-    this.lists.set(key, { ids, version, bytes });
-    this.heldBytes += bytes;
-    for (const [oldest, list] of this.lists) {
-      if (this.heldBytes <= this.cacheBytes) break;
-      this.lists.delete(oldest);
-      this.heldBytes -= list.bytes;
-    }
+    this.lists.set(key, { ids, version, bytes: HEAP_BYTES_PER_LIST + ids.size * HEAP_BYTES_PER_ID });
   }
 }

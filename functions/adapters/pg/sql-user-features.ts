@@ -5,6 +5,7 @@ import type { FeatureRows } from '../../ports/features';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { prepared } from './prepared-statements';
 import { bareArray } from './array-literals';
+import { HeldByBytes } from './held-by-bytes';
 
 /** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
 export const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
@@ -50,11 +51,11 @@ interface HeldState {
  * user, so a user's events reach one aggregator instance, and nearly every read finds nothing new.
  */
 export class FeatureStateWriter {
-  /** Insertion order is recency order. */
-  private readonly states = new Map<string, HeldState>();
-  private heldBytes = 0;
+  private readonly states: HeldByBytes<HeldState>;
 
-  constructor(private readonly cacheBytes = FEATURE_STATE_CACHE_BYTES) {}
+  constructor(cacheBytes = FEATURE_STATE_CACHE_BYTES) {
+    this.states = new HeldByBytes(cacheBytes);
+  }
 
   /** `hashOf` is signedSubjectHash, or a caller's memo of it. */
   async apply(tx: SqlExecutor, events: readonly StoredEvent[], version: number, hashOf: (subject: string) => string = signedSubjectHash): Promise<void> {
@@ -74,33 +75,17 @@ export class FeatureStateWriter {
     });
     const texts = states.map((state) => JSON.stringify(state));
     await tx.query(WRITE_STATES, [bareArray(hashes), `[${texts.join(',')}]`, version]);
-    hashes.forEach((hash, i) => this.hold(hash, { state: states[i]!, version, bytes: texts[i]!.length * HEAP_BYTES_PER_JSON_CHAR }));
+    hashes.forEach((hash, i) => this.states.set(hash, { state: states[i]!, version, bytes: texts[i]!.length * HEAP_BYTES_PER_JSON_CHAR }));
   }
 
   /** How many states are held and about how many bytes they take (bounded by `cacheBytes`). */
   held(): { states: number; bytes: number } {
-    return { states: this.states.size, bytes: this.heldBytes };
+    return { states: this.states.size, bytes: this.states.bytes };
   }
 
   /** Drops every held state: after a failed write, whose states may not have been stored. */
   forget(): void {
     this.states.clear();
-    this.heldBytes = 0;
-  }
-
-  private hold(hash: string, state: HeldState): void {
-    const before = this.states.get(hash);
-    if (before) {
-      this.states.delete(hash);
-      this.heldBytes -= before.bytes;
-    }
-    this.states.set(hash, state);
-    this.heldBytes += state.bytes;
-    for (const [oldest, { bytes }] of this.states) {
-      if (this.heldBytes <= this.cacheBytes) break;
-      this.states.delete(oldest);
-      this.heldBytes -= bytes;
-    }
   }
 }
 
