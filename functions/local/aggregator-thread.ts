@@ -128,7 +128,7 @@ const HEAP_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 
  * of the demo's users, the users a few batches of its traffic touch.
  */
 const FEATURE_CACHE_BYTES = 8 * 1024 * 1024;
-/** The event id lists it keeps (EVENT_ID_CACHE_BYTES in AWS): some 80,000 ids, the days of the users a few batches touch. */
+/** The event id lists it keeps (EVENT_ID_CACHE_BYTES in AWS): some 10,000 users' days of the demo's traffic. */
 const ID_CACHE_BYTES = 8 * 1024 * 1024;
 
 /**
