@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../domain/events/schema';
 import type { SqlExecutor } from './database';
 import { bareArray } from './array-literals';
-import { HeldByBytes } from './held-by-bytes';
+import { RecencyBoundedMap } from './recency-bounded-map';
 import { prepared } from './prepared-statements';
 
 const DAY_MS = 86_400_000;
@@ -92,12 +92,12 @@ function uuidsOf(bytes: Uint8Array): string[] {
  * the stream is partitioned by user, so nearly every read finds nothing.
  */
 export class EventIdWriter {
-  private readonly lists: HeldByBytes<HeldIds>;
+  private readonly lists: RecencyBoundedMap<HeldIds>;
   /** Whether lists of ids recorded before the lists by day may remain (unknown until asked). */
   private undated: boolean | undefined;
 
   constructor(cacheBytes = EVENT_ID_CACHE_BYTES) {
-    this.lists = new HeldByBytes(cacheBytes);
+    this.lists = new RecencyBoundedMap(cacheBytes, (held) => held.bytes);
   }
 
   /** The batch's events by user and day, the later of two with the same id, user and day left out. */

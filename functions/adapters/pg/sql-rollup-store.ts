@@ -35,6 +35,7 @@ import {
 import type { AppliedEvents, PurgeResult, RollUpStep, RollupPurgeCutoffs, RollupStore } from '../../ports/rollups';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { prepared } from './prepared-statements';
+import { RecencyBoundedMap } from './recency-bounded-map';
 import { FeatureStateWriter, signedSubjectHash } from './sql-user-features';
 import { EventIdWriter } from './sql-event-ids';
 import { bareArray, textArray } from './array-literals';
@@ -828,8 +829,7 @@ export class SqlRollupStore implements RollupStore {
    */
   private readonly decidedLines = new WeakMap<DecidedHours, { readonly selection: SeriesSelection; readonly until: number; readonly days: ReadonlyMap<number, DecidedDay> }>();
   /** Decided days as last read, least recently used first (DECIDED_ROWS_KEPT), by decidedDayKey. */
-  private readonly decidedDays = new Map<string, DecidedDay>();
-  private decidedRowsKept = 0;
+  private readonly decidedDays = new RecencyBoundedMap<DecidedDay>(DECIDED_ROWS_KEPT, (day) => day.rows.length);
   /** The users' feature rows, written in the same transaction as the rollups. */
   private readonly features: FeatureStateWriter;
   /** The event ids counted, by user and day, written in the same transaction. */
@@ -1292,7 +1292,7 @@ export class SqlRollupStore implements RollupStore {
       const day = kept && kept.version === version ? kept : packed !== null && released !== null && version !== null ? unpackDecidedDay(version, packed, values, released, dayMs) : undefined;
       if (!day && !empty) break;
       if (day) {
-        this.keepDecidedDay(keys[i]!, day);
+        this.decidedDays.set(keys[i]!, day);
         for (const row of day.rows) rows.push(row);
         parts.push(day.released);
         daysRead.set(dayMs, day);
@@ -1302,22 +1302,6 @@ export class SqlRollupStore implements RollupStore {
     const decided = { until, rows, released: Buffer.concat(parts) };
     this.decidedLines.set(decided, { selection: plan, until, days: daysRead });
     return decided;
-  }
-
-  /** Keeps a decided day as the most recently used, forgetting the least recently used beyond DECIDED_ROWS_KEPT. */
-  private keepDecidedDay(key: string, day: DecidedDay): void {
-    const before = this.decidedDays.get(key);
-    if (before) {
-      this.decidedDays.delete(key);
-      this.decidedRowsKept -= before.rows.length;
-    }
-    this.decidedDays.set(key, day);
-    this.decidedRowsKept += day.rows.length;
-    for (const [oldest, { rows }] of this.decidedDays) {
-      if (this.decidedRowsKept <= DECIDED_ROWS_KEPT) break;
-      this.decidedDays.delete(oldest);
-      this.decidedRowsKept -= rows.length;
-    }
   }
 
   async readSeriesSketches(plan: SeriesSelection, spans?: readonly Span[], used?: UsedRows, decided?: DecidedHours): Promise<SeriesSketchRow[]> {

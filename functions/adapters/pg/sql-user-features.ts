@@ -5,7 +5,7 @@ import type { FeatureRows } from '../../ports/features';
 import type { SqlDatabase, SqlExecutor } from './database';
 import { prepared } from './prepared-statements';
 import { bareArray } from './array-literals';
-import { HeldByBytes } from './held-by-bytes';
+import { RecencyBoundedMap } from './recency-bounded-map';
 
 /** A subject's member hash as int8 takes it: the same 64 bits, read as signed. */
 export const signedSubjectHash = (subject: string): string => BigInt.asIntN(64, memberHash(subject)).toString();
@@ -51,10 +51,10 @@ interface HeldState {
  * user, so a user's events reach one aggregator instance, and nearly every read finds nothing new.
  */
 export class FeatureStateWriter {
-  private readonly states: HeldByBytes<HeldState>;
+  private readonly states: RecencyBoundedMap<HeldState>;
 
   constructor(cacheBytes = FEATURE_STATE_CACHE_BYTES) {
-    this.states = new HeldByBytes(cacheBytes);
+    this.states = new RecencyBoundedMap(cacheBytes, (held) => held.bytes);
   }
 
   /** `hashOf` is signedSubjectHash, or a caller's memo of it. */
@@ -80,7 +80,7 @@ export class FeatureStateWriter {
 
   /** How many states are held and about how many bytes they take (bounded by `cacheBytes`). */
   held(): { states: number; bytes: number } {
-    return { states: this.states.size, bytes: this.states.bytes };
+    return { states: this.states.size, bytes: this.states.weight };
   }
 
   /** Drops every held state: after a failed write, whose states may not have been stored. */
