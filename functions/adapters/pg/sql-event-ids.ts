@@ -64,6 +64,8 @@ export interface EventIdPlan {
   readonly days: readonly DayOfUser[];
   /** The ids recorded for each key before this batch, as `unseen` found them: what `record` adds to. */
   readonly recorded: Map<string, Set<string>>;
+  /** The planned events `unseen` found counted already or erased: what `record` leaves out. */
+  readonly skipped: Set<StoredEvent>;
 }
 
 const keyOf = (subjectHash: string, day: number) => `${subjectHash}:${day}`;
@@ -126,14 +128,15 @@ export class EventIdWriter {
       ofDay.ids.push(id);
       unique.push(event);
     }
-    return { unique, days, recorded: new Map() };
+    return { unique, days, recorded: new Map(), skipped: new Set() };
   }
 
   /**
-   * The planned events not counted before: neither in their user's list nor of a user erased after
-   * the event was received (its events still in the stream, or replayed from it, bring nothing back).
+   * The planned events not counted before, in the batch's order (`plan.unique` itself when that is
+   * all of them): neither in their user's list nor of a user erased after the event was received
+   * (its events still in the stream, or replayed from it, bring nothing back).
    */
-  async unseen(tx: SqlExecutor, plan: EventIdPlan): Promise<StoredEvent[]> {
+  async unseen(tx: SqlExecutor, plan: EventIdPlan): Promise<readonly StoredEvent[]> {
     if (plan.unique.length === 0) return [];
     this.undated ??= (await tx.query<{ undated: boolean }>(ANY_UNDATED)).rows[0]!.undated;
     const keys: { key: string; subjectHash: string; day: number }[] = [...plan.days];
@@ -162,26 +165,23 @@ export class EventIdWriter {
         this.hold(key, ids, row.version);
       }
     }
-    const unseen: StoredEvent[] = [];
     for (const { key, subjectHash, events, ids } of plan.days) {
       const ofDay = plan.recorded.get(key);
       const undated = plan.recorded.get(keyOf(subjectHash, UNDATED));
       const erased = erasedAt.get(subjectHash);
       events.forEach((event, i) => {
-        if (ofDay?.has(ids[i]!) || undated?.has(ids[i]!) || (erased !== undefined && erased > Date.parse(event.receivedAt))) return;
-        unseen.push(event);
+        if (ofDay?.has(ids[i]!) || undated?.has(ids[i]!) || (erased !== undefined && erased > Date.parse(event.receivedAt))) plan.skipped.add(event);
       });
     }
-    return unseen;
+    return plan.skipped.size === 0 ? plan.unique : plan.unique.filter((event) => !plan.skipped.has(event));
   }
 
-  /** Adds the ids of `counted` (planned events `unseen` found new) to their lists, as write `version`. */
-  async record(tx: SqlExecutor, plan: EventIdPlan, counted: readonly StoredEvent[], version: number): Promise<void> {
-    const all = counted.length === plan.unique.length;
-    const fresh = all ? undefined : new Set(counted);
+  /** Adds the ids of the planned events `unseen` found new to their lists, as write `version`. */
+  async record(tx: SqlExecutor, plan: EventIdPlan, version: number): Promise<void> {
+    const { skipped } = plan;
     const written: { key: string; subjectHash: string; day: number; ids: string[] }[] = [];
     for (const { key, subjectHash, day, events, ids } of plan.days) {
-      const added = fresh ? ids.filter((_, i) => fresh.has(events[i]!)) : ids;
+      const added = skipped.size === 0 ? ids : ids.filter((_, i) => !skipped.has(events[i]!));
       if (added.length > 0) written.push({ key, subjectHash, day, ids: added });
     }
     if (written.length === 0) return;

@@ -907,22 +907,19 @@ export class SqlRollupStore implements RollupStore {
     const locked = tx.query<{ seq: number; rolled_up_to: number }>(LOCK_WRITER);
     // Settled here too, so a throw below cannot leave its rejection unhandled.
     locked.catch(() => undefined);
-    // Computed while the database takes the lock and the ids are looked up: nearly always every
-    // event is new and the watermark where it was, and otherwise the deltas are computed again.
+    // Computed while the database takes the lock: nearly always every event is new and the
+    // watermark where it was, and otherwise the deltas are computed again.
     const guessedWatermark = this.rolledUpTo;
     const minutesKeptFrom = this.options.minutesKeptFrom?.();
     const speculative = computeRollups(plan.unique, guessedWatermark, minutesKeptFrom);
     const { seq, rolled_up_to } = (await locked).rows[0]!;
     began(seq);
     this.rolledUpTo = rolled_up_to;
-    const unseen = await this.eventIds.unseen(tx, plan);
-    if (unseen.length === 0) return { applied: 0, duplicates: events.length, fresh: [] };
-    // In the batch's order.
-    const counted = new Set(unseen);
-    const fresh = counted.size === plan.unique.length ? plan.unique : plan.unique.filter((event) => counted.has(event));
+    const fresh = await this.eventIds.unseen(tx, plan);
+    if (fresh.length === 0) return { applied: 0, duplicates: events.length, fresh: [] };
     const deltas = fresh === plan.unique && guessedWatermark === this.rolledUpTo ? speculative : computeRollups(fresh, this.rolledUpTo, minutesKeptFrom);
     await this.fold(tx, seq, deltas);
-    await this.eventIds.record(tx, plan, fresh, seq);
+    await this.eventIds.record(tx, plan, seq);
     const research = researchValues(fresh);
     if (research.length > 0) {
       await tx.query(INSERT_RESEARCH_VALUES, [
