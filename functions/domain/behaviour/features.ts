@@ -68,25 +68,6 @@ export interface PlatformAt {
 
 const NO_LINE: LineSums = { n: 0, t: 0, tt: 0, y: 0, ty: 0 };
 
-const emptyState = (at: number): FeatureState => ({
-  firstAt: at,
-  lastAt: at,
-  days: [],
-  sessionsStarted: 0,
-  sessionsEnded: 0,
-  sessionsCompleted: 0,
-  lastSessionAt: null,
-  duration: NO_LINE,
-  choices: 0,
-  responseMsSum: 0,
-  choiceTypes: CHOICE_TYPES.map(() => 0),
-  interventions: INTERVENTION_TYPES.map(() => 0),
-  interventionsCompleted: INTERVENTION_TYPES.map(() => 0),
-  mood: NO_LINE,
-  assessments: {},
-  platform: null,
-});
-
 const addLines = (a: LineSums, b: LineSums): LineSums => ({ n: a.n + b.n, t: a.t + b.t, tt: a.tt + b.tt, y: a.y + b.y, ty: a.ty + b.ty });
 const addCounts = (a: readonly number[], b: readonly number[]) => a.map((count, i) => count + (b[i] ?? 0));
 const laterOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
@@ -110,6 +91,7 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     assessments[instrument] = mine ? { baseline: earlier(mine.baseline, theirs.baseline), latest: later(mine.latest, theirs.latest) } : theirs;
   }
   const days = unionDays(a.days, b.days);
+  const { daySessions, steps } = mergePatternFields(a, b, days);
   return {
     firstAt: Math.min(a.firstAt, b.firstAt),
     lastAt: Math.max(a.lastAt, b.lastAt),
@@ -128,7 +110,8 @@ export function mergeFeatureState(a: FeatureState, b: FeatureState): FeatureStat
     assessments,
     platform: laterPlatform(a.platform, b.platform),
     outcome: mergeOutcomeState(a.outcome, b.outcome),
-    ...mergePatternFields(a, b, days),
+    daySessions,
+    steps,
   };
 }
 
@@ -143,15 +126,46 @@ function addToLine(line: Mutable<LineSums>, at: number, y: number): void {
   line.ty += t * y;
 }
 
-/** Adds one event to its user's state in place: a batch makes one state per user, not one per event. */
-function addEvent(state: Mutable<FeatureState> & PatternDraft & { duration: Mutable<LineSums>; mood: Mutable<LineSums> }, event: StoredEvent): void {
-  const at = Date.parse(event.occurredAt);
-  state.firstAt = Math.min(state.firstAt, at);
-  state.lastAt = Math.max(state.lastAt, at);
+type Draft = Mutable<FeatureState> & PatternDraft & { duration: Mutable<LineSums>; mood: Mutable<LineSums>; outcome: OutcomeState | undefined };
+
+/**
+ * A user's empty state as a batch builds it, written out in full: an object spread here gave
+ * states whose every field the per-event additions then read and wrote slowly, the largest part of
+ * the features' CPU in the aggregate (bench/aggregate-throughput.ts).
+ */
+function emptyDraft(at: number): Draft {
+  const pattern = emptyPatternDraft();
+  return {
+    firstAt: at,
+    lastAt: at,
+    days: [],
+    sessionsStarted: 0,
+    sessionsEnded: 0,
+    sessionsCompleted: 0,
+    lastSessionAt: null,
+    duration: { ...NO_LINE },
+    choices: 0,
+    responseMsSum: 0,
+    choiceTypes: CHOICE_TYPES.map(() => 0),
+    interventions: INTERVENTION_TYPES.map(() => 0),
+    interventionsCompleted: INTERVENTION_TYPES.map(() => 0),
+    mood: { ...NO_LINE },
+    assessments: {},
+    platform: null,
+    outcome: undefined,
+    daySessions: pattern.daySessions,
+    steps: pattern.steps,
+  };
+}
+
+/** Adds one event, which occurred at `at` (epoch ms), to its user's state in place: a batch makes one state per user, not one per event. */
+function addEvent(state: Draft, event: StoredEvent, at: number): void {
+  if (at < state.firstAt) state.firstAt = at;
+  if (at > state.lastAt) state.lastAt = at;
   const day = Math.floor(at / DAY_MS);
   if (!state.days.includes(day)) state.days.push(day);
   const platform = event.context.platform;
-  if (platform) state.platform = laterPlatform(state.platform, { at, value: platform });
+  if (platform && (!state.platform || at > state.platform.at)) state.platform = { at, value: platform };
   addPatternEvent(state, event, at, day);
   switch (event.type) {
     case 'session.started':
@@ -191,18 +205,18 @@ function addEvent(state: Mutable<FeatureState> & PatternDraft & { duration: Muta
 
 /** Each user's (by pseudonym) state of a batch of events, to merge into what is stored. */
 export function featureDeltas(events: readonly StoredEvent[]): Map<string, FeatureState> {
-  const deltas = new Map<string, Parameters<typeof addEvent>[0]>();
+  const deltas = new Map<string, Draft>();
   const outcomes = new Map<string, OutcomeStateBuilder>();
   for (const event of events) {
+    const at = Date.parse(event.occurredAt);
     let state = deltas.get(event.subject);
-    if (!state) {
-      const at = Date.parse(event.occurredAt);
-      deltas.set(event.subject, (state = { ...emptyState(at), ...emptyPatternDraft(), duration: { ...NO_LINE }, mood: { ...NO_LINE } } as Parameters<typeof addEvent>[0]));
-    }
-    addEvent(state, event);
     let outcome = outcomes.get(event.subject);
-    if (!outcome) outcomes.set(event.subject, (outcome = newOutcomeState()));
-    addOutcomeEvent(outcome, event);
+    if (!state || !outcome) {
+      deltas.set(event.subject, (state = emptyDraft(at)));
+      outcomes.set(event.subject, (outcome = newOutcomeState()));
+    }
+    addEvent(state, event, at);
+    addOutcomeEvent(outcome, event, at);
   }
   for (const [subject, state] of deltas) {
     // Sorts the days with their sessions, which are kept parallel to them.

@@ -63,14 +63,14 @@ const emptyDay = (day: number): Mutable<DayActivity> => ({
 });
 
 function dayOf(state: OutcomeStateBuilder, day: number): Mutable<DayActivity> {
-  let bucket = state.firstDays.find((candidate) => candidate.day === day);
-  if (!bucket) state.firstDays.push((bucket = emptyDay(day)));
+  for (const bucket of state.firstDays) if (bucket.day === day) return bucket;
+  const bucket = emptyDay(day);
+  state.firstDays.push(bucket);
   return bucket;
 }
 
-/** Adds one event in place; `settleOutcomeState` trims the windows once the batch is in. */
-export function addOutcomeEvent(state: OutcomeStateBuilder, event: StoredEvent): void {
-  const at = Date.parse(event.occurredAt);
+/** Adds one event, which occurred at `at` (epoch ms), in place; `settleOutcomeState` trims the windows once the batch is in. */
+export function addOutcomeEvent(state: OutcomeStateBuilder, event: StoredEvent, at: number): void {
   const day = dayOf(state, Math.floor(at / DAY_MS));
   switch (event.type) {
     case 'session.started':

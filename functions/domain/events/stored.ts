@@ -204,5 +204,9 @@ function fastDecode(json: unknown): StoredEvent | undefined {
   if (!parsedAttributes) return undefined;
   const context = fastContext(json['context']);
   if (!context) return undefined;
-  return { v, eventId, type, occurredAt, receivedAt, subject, session, attributes: parsedAttributes, context, ...(research === true && { research }), ...(safety === true && { safety }) } as StoredEvent;
+  // Flags set after the literal, not spread into it: spreading was a tenth of the decoder's CPU.
+  const event: Json = { v, eventId, type, occurredAt, receivedAt, subject, session, attributes: parsedAttributes, context };
+  if (research === true) event['research'] = true;
+  if (safety === true) event['safety'] = true;
+  return event as unknown as StoredEvent;
 }
