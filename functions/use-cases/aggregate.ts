@@ -1,3 +1,4 @@
+import { instantMs } from '../domain/events/instant';
 import type { Clock, LiveStore, Metrics } from '../ports';
 import type { RollupStore } from '../ports/rollups';
 import type { StoredEvent } from '../domain/events/schema';
@@ -72,7 +73,7 @@ export function makeAggregate(deps: AggregateDeps) {
 async function refreshLiveCounters(deps: AggregateDeps, events: readonly StoredEvent[], applied: number): Promise<void> {
   const now = deps.clock.now();
   const minute = minuteOf(now);
-  const ingestLagMs = events.reduce((total, event) => total + Math.max(0, now.getTime() - Date.parse(event.receivedAt)), 0);
+  const ingestLagMs = events.reduce((total, event) => total + Math.max(0, now.getTime() - instantMs(event.receivedAt)), 0);
   const minuteKey = `performance:minute:${minute}`;
   await deps.live.incrementHash(minuteKey, { events: applied, ingest_ms_total: Math.round(ingestLagMs), ingest_samples: events.length }, MINUTE_TTL_SECONDS);
   const activeUsers = await deps.live.addToSet(activeUsersKey(minute), [...new Set(events.map((event) => event.subject))], MINUTE_TTL_SECONDS);

@@ -1,3 +1,4 @@
+import { instantMs } from '../../domain/events/instant';
 import type { StoredEvent } from '../../domain/events/schema';
 import type { SqlExecutor } from './database';
 import { bareArray } from './array-literals';
@@ -104,21 +105,17 @@ export class EventIdWriter {
 
   /** The batch's events by user and day, the later of two with the same id, user and day left out. */
   plan(events: readonly StoredEvent[], hashOf: (subject: string) => string): EventIdPlan {
-    const byUser = new Map<string, Map<string, DayOfUser>>();
-    const byDate = new Map<string, number>();
+    const byUser = new Map<string, Map<number, DayOfUser>>();
     const days: DayOfUser[] = [];
     const unique: StoredEvent[] = [];
     for (const event of events) {
-      // Times are ISO instants in UTC (the decoder checks), so the date is their first ten characters.
-      const date = event.occurredAt.slice(0, 10);
+      const day = Math.floor(instantMs(event.occurredAt) / DAY_MS);
       let ofUser = byUser.get(event.subject);
-      if (!ofUser) byUser.set(event.subject, (ofUser = new Map<string, DayOfUser>()));
-      let ofDay = ofUser.get(date);
+      if (!ofUser) byUser.set(event.subject, (ofUser = new Map<number, DayOfUser>()));
+      let ofDay = ofUser.get(day);
       if (!ofDay) {
-        let day = byDate.get(date);
-        if (day === undefined) byDate.set(date, (day = Math.floor(Date.parse(date) / DAY_MS)));
         const subjectHash = hashOf(event.subject);
-        ofUser.set(date, (ofDay = { key: keyOf(subjectHash, day), subjectHash, day, events: [], ids: [], distinct: new Set() }));
+        ofUser.set(day, (ofDay = { key: keyOf(subjectHash, day), subjectHash, day, events: [], ids: [], distinct: new Set() }));
         days.push(ofDay);
       }
       const id = event.eventId.toLowerCase();
@@ -170,7 +167,7 @@ export class EventIdWriter {
       const undated = plan.recorded.get(keyOf(subjectHash, UNDATED));
       const erased = erasedAt.get(subjectHash);
       events.forEach((event, i) => {
-        if (ofDay?.has(ids[i]!) || undated?.has(ids[i]!) || (erased !== undefined && erased > Date.parse(event.receivedAt))) plan.skipped.add(event);
+        if (ofDay?.has(ids[i]!) || undated?.has(ids[i]!) || (erased !== undefined && erased > instantMs(event.receivedAt))) plan.skipped.add(event);
       });
     }
     return plan.skipped.size === 0 ? plan.unique : plan.unique.filter((event) => !plan.skipped.has(event));

@@ -1,3 +1,4 @@
+import { instantMs } from '../events/instant';
 import { CHOICE_TYPES, INSTRUMENTS, INTERVENTION_TYPES, type Instrument, type Platform, type StoredEvent } from '../events/schema';
 import { addOutcomeEvent, mergeOutcomeState, newOutcomeState, settleOutcomeState, type OutcomeState, type OutcomeStateBuilder } from './outcome-features';
 import { addPatternEvent, emptyPatternDraft, mergePatternFields, settlePatternDraft, type PatternDraft, type PatternFields } from './pattern-features';
@@ -208,7 +209,7 @@ export function featureDeltas(events: readonly StoredEvent[]): Map<string, Featu
   const deltas = new Map<string, Draft>();
   const outcomes = new Map<string, OutcomeStateBuilder>();
   for (const event of events) {
-    const at = Date.parse(event.occurredAt);
+    const at = instantMs(event.occurredAt);
     let state = deltas.get(event.subject);
     let outcome = outcomes.get(event.subject);
     if (!state || !outcome) {

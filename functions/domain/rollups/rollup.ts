@@ -1,3 +1,4 @@
+import { instantMs } from '../events/instant';
 import type { StoredEvent } from '../events/schema';
 import { STORED_METRICS, type StoredMetric } from './catalogue';
 import { DistinctSketch, memberHash } from './distinct-sketch';
@@ -264,7 +265,7 @@ export function computeRollups(events: readonly StoredEvent[], rolledUpTo: numbe
   const accumulators: Accumulator[] = [];
   const buckets = new Array<number>(INTERVALS.length);
   for (const event of events) {
-    const at = Date.parse(event.occurredAt);
+    const at = instantMs(event.occurredAt);
     const hash = memberHash(event.subject);
     for (let i = 0; i < INTERVALS.length; i++) buckets[i] = bucketStart(at, INTERVALS[i]!);
     const intervals = buckets[MINUTE]! < rolledUpTo ? INTERVALS.length : MINUTE + 1;
