@@ -181,15 +181,20 @@ const ATTRIBUTES: { readonly [T in EventType]: (a: Json) => Json | undefined } =
   'engagement.heartbeat': (a) => (isIdentifier(a['screen']) && inRange(a['activeSec'], 0, 3_600) ? { screen: a['screen'], activeSec: a['activeSec'] } : undefined),
 };
 
+/** Each field read and written by name: through `optional`'s computed keys this was a quarter of the fast path. */
 function fastContext(context: unknown): Json | undefined {
   if (!isObject(context)) return undefined;
+  const { appVersion, platform, locale, timezone } = context;
+  if (appVersion !== undefined && !(isString(appVersion) && APP_VERSION.test(appVersion))) return undefined;
+  if (platform !== undefined && !isPlatform(platform)) return undefined;
+  if (locale !== undefined && !(isString(locale) && LOCALE.test(locale))) return undefined;
+  if (timezone !== undefined && !(isString(timezone) && TIMEZONE.test(timezone))) return undefined;
   const out: Json = {};
-  const ok =
-    optional(out, context, 'appVersion', (v) => isString(v) && APP_VERSION.test(v)) &&
-    optional(out, context, 'platform', isPlatform) &&
-    optional(out, context, 'locale', (v) => isString(v) && LOCALE.test(v)) &&
-    optional(out, context, 'timezone', (v) => isString(v) && TIMEZONE.test(v));
-  return ok ? out : undefined;
+  if (appVersion !== undefined) out['appVersion'] = appVersion;
+  if (platform !== undefined) out['platform'] = platform;
+  if (locale !== undefined) out['locale'] = locale;
+  if (timezone !== undefined) out['timezone'] = timezone;
+  return out;
 }
 
 /** The event when the record is certainly valid, else undefined (the schemas then decide). */
