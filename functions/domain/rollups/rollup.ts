@@ -84,6 +84,8 @@ function cubeOf(dimensions: readonly string[]): Grouping[] {
 
 const CUBES = new Map<StoredMetric, Grouping[]>(STORED_METRICS.map((metric) => [metric, cubeOf(metric.dimensions)]));
 const CUBES_BY_NAME = new Map([...CUBES].map(([metric, cube]) => [metric.name, cube]));
+/** The same pairs as an array: every event visits each, and a Map's iterator took half again as long. */
+const CUBE_LIST: readonly (readonly [StoredMetric, readonly Grouping[]])[] = [...CUBES];
 const STORED_BY_NAME = new Map(STORED_METRICS.map((metric) => [metric.name, metric]));
 
 /** The finest grouping of each stored metric: the minute rows the roll-up folds. */
@@ -264,13 +266,17 @@ export function computeRollups(events: readonly StoredEvent[], rolledUpTo: numbe
   const groups = new Map<GroupRef, GroupRows>();
   const accumulators: Accumulator[] = [];
   const buckets = new Array<number>(INTERVALS.length);
+  // A batch holds some 150 users' runs of events: a user's hash is looked up, not parsed into a bigint again (200 ns).
+  const hashes = new Map<string, bigint>();
   for (const event of events) {
     const at = instantMs(event.occurredAt);
-    const hash = memberHash(event.subject);
+    let hash = hashes.get(event.subject);
+    if (hash === undefined) hashes.set(event.subject, (hash = memberHash(event.subject)));
     for (let i = 0; i < INTERVALS.length; i++) buckets[i] = bucketStart(at, INTERVALS[i]!);
     const intervals = buckets[MINUTE]! < rolledUpTo ? INTERVALS.length : MINUTE + 1;
     const past = buckets[MINUTE]! < rolledUpTo && buckets[MINUTE]! < minutesKeptFrom;
-    for (const [metric, cube] of CUBES) {
+    for (let m = 0; m < CUBE_LIST.length; m++) {
+      const [metric, cube] = CUBE_LIST[m]!;
       const contribution = metric.extract(event);
       if (!contribution) continue;
       const value = contribution.value;
