@@ -1,7 +1,7 @@
-import { instantMs } from '../domain/events/instant';
 import type { Clock, LiveStore, Metrics } from '../ports';
 import type { RollupStore } from '../ports/rollups';
 import type { StoredEvent } from '../domain/events/schema';
+import { instantMs } from '../domain/events/instant';
 import { usageOfAccepted } from '../domain/operations/usage-metrics';
 import type { Logger } from '../adapters/log';
 

@@ -209,7 +209,7 @@ function fastDecode(json: unknown): StoredEvent | undefined {
   if (!parsedAttributes) return undefined;
   const context = fastContext(json['context']);
   if (!context) return undefined;
-  // Flags set after the literal, not spread into it: spreading was a tenth of the decoder's CPU.
+  // Flags set after the literal, not spread into it: the spread was 7 % of the decoder's profile.
   const event: Json = { v, eventId, type, occurredAt, receivedAt, subject, session, attributes: parsedAttributes, context };
   if (research === true) event['research'] = true;
   if (safety === true) event['safety'] = true;
