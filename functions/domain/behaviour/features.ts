@@ -72,8 +72,9 @@ const NO_LINE: LineSums = { n: 0, t: 0, tt: 0, y: 0, ty: 0 };
 const addLines = (a: LineSums, b: LineSums): LineSums => ({ n: a.n + b.n, t: a.t + b.t, tt: a.tt + b.tt, y: a.y + b.y, ty: a.ty + b.ty });
 const addCounts = (a: readonly number[], b: readonly number[]) => a.map((count, i) => count + (b[i] ?? 0));
 const laterOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
-/** Ties go to the first argument, as for scores. */
-const laterPlatform = (a: PlatformAt | null | undefined, b: PlatformAt | null | undefined) => (!a ? (b ?? null) : !b || b.at <= a.at ? a : b);
+/** Whether a platform seen at `at` replaces the one held: ties go to the one held, as for scores. */
+const replacesPlatform = (held: PlatformAt | null | undefined, at: number) => !held || at > held.at;
+const laterPlatform = (a: PlatformAt | null | undefined, b: PlatformAt | null | undefined) => (b && replacesPlatform(a, b.at) ? b : (a ?? null));
 
 /** Ties go to the first argument, so merging is deterministic whichever side holds which. */
 const earlier = (a: ScoreAt, b: ScoreAt) => (b.at < a.at ? b : a);
@@ -166,7 +167,7 @@ function addEvent(state: Draft, event: StoredEvent, at: number): void {
   const day = Math.floor(at / DAY_MS);
   if (!state.days.includes(day)) state.days.push(day);
   const platform = event.context.platform;
-  if (platform && (!state.platform || at > state.platform.at)) state.platform = { at, value: platform };
+  if (platform && replacesPlatform(state.platform, at)) state.platform = { at, value: platform };
   addPatternEvent(state, event, at, day);
   switch (event.type) {
     case 'session.started':
