@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { postgresDatabase, type SqlDatabase } from '../../functions/adapters/pg/database';
 import { embeddedDatabase, embeddedDatabaseClient } from '../../functions/adapters/pg/pglite-database';
 import { loadMigrations, migrate, PRODUCT_MIGRATIONS_DIR } from '../../functions/adapters/pg/migrator';
-import { SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
+import { MINUTE_USER_PARTS, SqlRollupStore } from '../../functions/adapters/pg/sql-rollup-store';
 import { SqlPatternStore } from '../../functions/adapters/pg/sql-behavior-patterns';
 import { FeatureStateWriter, readFeatureStates, signedSubjectHash } from '../../functions/adapters/pg/sql-user-features';
 import { featureDeltas, userFeatures } from '../../functions/domain/behaviour/features';
@@ -945,6 +945,83 @@ function rollupStoreContract(open: () => Promise<{ db: SqlDatabase; another: () 
       // Past their retention, ids are forgotten: the same event would now count again.
       expect((await store.purge({ ...keepIds, idempotencyKeys: Date.now() + 60_000 })).idempotencyKeys).toBe(3);
       expect(await store.applyEvents([recent])).toEqual({ applied: 1, duplicates: 0, fresh: [recent] });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("keeps the users later batches add to a minute row beside it, at most MINUTE_USER_PARTS of them, folds them in once the minute has passed, and purges what is left with the row", async () => {
+    const fresh = await open();
+    try {
+      await migrate(fresh.db, 'product', ROLLUP_MIGRATIONS);
+      const a = new SqlRollupStore(fresh.db);
+      const b = new SqlRollupStore(await fresh.another());
+      const people = Array.from({ length: 400 }, user);
+      const mood = (who: string, at: string) => event('mood.reported', { valence: 0.5, arousal: 0.5 }, who, at, 'ios');
+      // What each minute holds: its events and its users.
+      const sent = new Map<string, { count: number; users: Set<string> }>();
+      const send = async (store: SqlRollupStore, batch: StoredEvent[]) => {
+        for (const e of batch) {
+          const minute = sent.get(e.occurredAt.slice(11, 16)) ?? { count: 0, users: new Set<string>() };
+          minute.count++;
+          sent.set(e.occurredAt.slice(11, 16), minute.users.add(e.subject) && minute);
+        }
+        await store.applyEvents(batch);
+      };
+      const truth = () => {
+        const minutes = [...sent.entries()].sort(([x], [y]) => x.localeCompare(y));
+        const everyone = new Set(minutes.flatMap(([, m]) => [...m.users]));
+        return [minutes.map(([t, m]) => [t, m.count, m.users.size]), [[minutes.reduce((n, [, m]) => n + m.count, 0), everyone.size]]];
+      };
+      const answers = async (store: SqlRollupStore) => {
+        const range = { from: '2026-12-03T09:00:00Z', to: '2026-12-03T10:00:00Z' };
+        const minutes = await queryMetric(store, { metric: 'mood.valence', ...range, interval: 'minute' }, { k: 1 });
+        const hour = await queryMetric(store, { metric: 'mood.valence', ...range, interval: 'hour' }, { k: 1 });
+        return [minutes.series[0]!.points.map((p) => [p.t.slice(11, 16), p.count, p.users]), hour.series[0]!.points.map((p) => [p.count, p.users])];
+      };
+      // The row's parts, by what the row says and by what is kept beside it.
+      const parts = async (minute: string) => {
+        const { rows } = await fresh.db.query<{ user_parts: number; kept: number }>(
+          `SELECT r.user_parts, (SELECT count(*) FROM rollup_minute_users p WHERE p.metric = r.metric AND p.grouping = r.grouping AND p.bucket = r.bucket AND p.group_key = r.group_key)::int4 AS kept
+           FROM rollups r WHERE r.metric = 'mood.valence' AND r.interval = 'minute' AND r.bucket = $1::timestamptz`,
+          [minute],
+        );
+        return [rows[0]!.user_parts, rows[0]!.kept];
+      };
+
+      // 100 users open the minute (a row written whole), then each batch brings 10 more and 10 seen.
+      const at = '2026-12-03T09:00:30.000Z';
+      await send(a, people.slice(0, 100).map((p) => mood(p, at)));
+      expect(await parts('2026-12-03T09:00:00Z')).toEqual([0, 0]);
+      const batch = (n: number) => [...people.slice(100 + 10 * n, 110 + 10 * n), ...people.slice(5 * n, 5 * n + 10)].map((p) => mood(p, at));
+      for (let n = 0; n < MINUTE_USER_PARTS; n++) await send(a, batch(n));
+      expect(await parts('2026-12-03T09:00:00Z')).toEqual([MINUTE_USER_PARTS, MINUTE_USER_PARTS]);
+      expect(await answers(a)).toEqual(truth());
+      // At the bound the sketch is written whole with every part in it; the next batch starts again.
+      await send(a, batch(MINUTE_USER_PARTS));
+      expect(await parts('2026-12-03T09:00:00Z')).toEqual([0, 0]);
+      await send(a, batch(MINUTE_USER_PARTS + 1));
+      expect(await parts('2026-12-03T09:00:00Z')).toEqual([1, 1]);
+      // Another instance reads the row with its part, adds its own, and the first reads both.
+      await send(b, batch(MINUTE_USER_PARTS + 2));
+      expect(await parts('2026-12-03T09:00:00Z')).toEqual([2, 2]);
+      await send(a, batch(MINUTE_USER_PARTS + 3));
+      expect(await parts('2026-12-03T09:00:00Z')).toEqual([3, 3]);
+      expect(await answers(b)).toEqual(truth());
+
+      // A batch that reaches the next minute writes this one's row whole; the next minute's row,
+      // last added to by a part, keeps it.
+      await send(b, [...batch(MINUTE_USER_PARTS + 4), ...people.slice(0, 100).map((p) => mood(p, '2026-12-03T09:01:10.000Z'))]);
+      await send(b, people.slice(100, 200).map((p) => mood(p, '2026-12-03T09:01:20.000Z')));
+      expect([await parts('2026-12-03T09:00:00Z'), await parts('2026-12-03T09:01:00Z')]).toEqual([[0, 0], [1, 1]]);
+      expect(await answers(a)).toEqual(truth());
+
+      // The roll-up folds the parts in with their row; the purge deletes them with it.
+      await rollUpAll(a, '2026-12-03T10:00:00Z');
+      expect(await answers(b)).toEqual(truth());
+      await a.purge({ idempotencyKeys: 0, minuteRollups: Date.parse('2026-12-03T09:02:00Z'), hourRollups: 0 });
+      expect((await fresh.db.query<{ n: number }>('SELECT count(*)::int4 AS n FROM rollup_minute_users')).rows[0]!.n).toBe(0);
+      expect((await queryMetric(a, { metric: 'mood.valence', from: '2026-12-03T09:00:00Z', to: '2026-12-03T10:00:00Z', interval: 'hour' }, { k: 1 })).series[0]!.points.map((p) => [p.count, p.users])).toEqual(truth()[1]);
     } finally {
       await fresh.close();
     }

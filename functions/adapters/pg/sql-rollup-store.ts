@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StoredEvent } from '../../domain/events/schema';
-import { DistinctSketch } from '../../domain/rollups/distinct-sketch';
+import { DistinctSketch, type DistinctEstimate } from '../../domain/rollups/distinct-sketch';
 import { researchValues } from '../../domain/privacy/research-release';
 import {
   byBucketAndKey,
@@ -69,6 +69,14 @@ export const CACHE_BYTES = 32 * 1024 * 1024;
  * minutes', hours' and days' rows the live path writes again.
  */
 const ROW_BYTES = 280;
+/**
+ * At most this many parts a minute row keeps beside its users sketch (migration 033) before a
+ * write folds them into it: a read of the row merges them, and the sketch is written whole once
+ * in this many batches instead of in every one.
+ */
+export const MINUTE_USER_PARTS = 16;
+/** Under this many users (8 bytes each) a minute row's sketch is written whole: a part's row would cost as much. */
+const PART_FROM_USERS = 64;
 
 /**
  * How many hours of minutes one roll-up transaction folds at most (from the first minute with
@@ -99,6 +107,9 @@ const PURGE = `
   minutes AS (
     DELETE FROM rollups r USING rollup_writer w
     WHERE r.interval = 'minute' AND r.bucket < least(to_timestamp($2::int8 / 1000), w.rolled_up_to) RETURNING 1
+  ),
+  minute_users AS (
+    DELETE FROM rollup_minute_users p USING rollup_writer w WHERE p.bucket < least(to_timestamp($2::int8 / 1000), w.rolled_up_to)
   ),
   hours AS (DELETE FROM rollups WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000) RETURNING 1),
   hour_sketches AS (DELETE FROM rollup_sketches WHERE interval = 'hour' AND bucket < to_timestamp($3::int8 / 1000)),
@@ -153,13 +164,20 @@ const FIRST_MINUTE = `
 const JOIN_SKETCHES = `LEFT JOIN LATERAL (
     SELECT s.qsketch, s.users FROM rollup_sketches s WHERE r.interval <> 'minute' AND s.metric = r.metric AND s.interval = r.interval
       AND s.grouping = r.grouping AND s.bucket = r.bucket AND s.group_key = r.group_key OFFSET 0) s ON true`;
-const USERS_SKETCH = `COALESCE(s.users, r.users) AS users`;
+// A row's users sketch with the parts kept beside a minute row (migration 033), as ONE value
+// that storedUsers reads: where there are parts, a 0 byte (no sketch's kind), then each sketch
+// after its length, the row's own first. Most rows have none and are read as they are stored.
+const MINUTE_USERS = `CASE WHEN r.user_parts > 0 THEN '\\x00'::bytea || int4send(octet_length(r.users)) || r.users
+    || COALESCE((SELECT string_agg(int4send(octet_length(p.users)) || p.users, ''::bytea) FROM rollup_minute_users p
+      WHERE p.metric = r.metric AND p.grouping = r.grouping AND p.bucket = r.bucket AND p.group_key = r.group_key), ''::bytea)
+    ELSE r.users END`;
+const USERS_SKETCH = `COALESCE(s.users, ${MINUTE_USERS}) AS users`;
 const SKETCHES = `COALESCE(s.qsketch, r.qsketch) AS qsketch, ${USERS_SKETCH}`;
 
 // Rows of the batch's keys whose version is not the one cached (NULL: not cached); a cached key
 // whose row is gone comes back with NULLs.
 const READ_CHANGED = prepared('rollups.read-changed', `
-  SELECT k.i::int4 AS i, r.version, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
+  SELECT k.i::int4 AS i, r.version, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx, r.user_parts
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[])
     WITH ORDINALITY AS k(metric, interval, grouping, bucket_ms, group_key, version, i)
   LEFT JOIN rollups r ON r.metric = k.metric AND r.interval = k.interval AND r.grouping = k.grouping
@@ -180,40 +198,52 @@ const READ_CHANGED = prepared('rollups.read-changed', `
 // among the batch's other rows. A fresh row that turns out to exist is left untouched (DO
 // NOTHING); the count of inserted rows tells when that happened, and only then are those rows
 // read back, merged and written again. Known rows (cached and current) are upserted as before.
+//
+// A minute row's users slice may instead be a part (`u_part`, see migration 033): added beside
+// the row, whose own sketch stays as stored. A row written whole that had parts (`drop_parts`)
+// drops them: its sketch now holds their users.
 const UPSERT = prepared('rollups.upsert', `
   WITH t AS MATERIALIZED (
     SELECT metric, interval, grouping, to_timestamp(bucket_ms / 1000) AS bucket, group_key, count, sum, min, max,
            CASE WHEN q_length > 0 THEN substring($1::bytea FROM q_offset + 1 FOR q_length) END AS qsketch,
            substring($1::bytea FROM u_offset + 1 FOR u_length) AS users, users_count, users_approx, fresh, p50, p95,
+           user_parts, u_part, drop_parts,
            interval = 'minute' AS inline, bucket_ms / ${INTERVAL_MS.day} * ${INTERVAL_MS.day} AS day_ms
     FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::float8[],
-                $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[], $19::float8[], $20::float8[])
+                $11::int4[], $12::int4[], $13::int4[], $14::int4[], $15::int4[], $16::bool[], $18::bool[], $19::float8[], $20::float8[],
+                $21::int2[], $22::bool[], $23::bool[])
       AS u(metric, interval, grouping, bucket_ms, group_key, count, sum, min, max,
-           q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh, p50, p95)
+           q_offset, q_length, u_offset, u_length, users_count, users_approx, fresh, p50, p95, user_parts, u_part, drop_parts)
   ), unpacked AS (
     -- A completed day whose hour rows change (late or imported events) is packed again by the roll-up.
     DELETE FROM rollup_hour_blocks b USING (SELECT DISTINCT metric, day_ms FROM t WHERE interval = 'hour') h
     WHERE b.metric = h.metric AND b.day = to_timestamp(h.day_ms / 1000)
   ), rows AS (
     SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max,
-           CASE WHEN inline THEN qsketch END AS qsketch, p50, p95, CASE WHEN inline THEN users ELSE ''::bytea END AS users,
-           users_count, users_approx, fresh
+           CASE WHEN inline THEN qsketch END AS qsketch, p50, p95, CASE WHEN inline AND NOT u_part THEN users ELSE ''::bytea END AS users,
+           users_count, users_approx, user_parts, fresh
     FROM t
   ), inserted AS (
-    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
-    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, $17::int8
+    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, user_parts, version)
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, user_parts, $17::int8
     FROM rows WHERE fresh ORDER BY metric, interval, grouping, bucket, group_key
     ON CONFLICT (metric, interval, grouping, bucket, group_key) DO NOTHING
     RETURNING metric, interval, grouping, bucket, group_key
   ), updated AS (
-    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, version)
-    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, $17::int8
+    INSERT INTO rollups (metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, user_parts, version)
+    SELECT metric, interval, grouping, bucket, group_key, count, sum, min, max, qsketch, p50, p95, users, users_count, users_approx, user_parts, $17::int8
     FROM rows WHERE NOT fresh
     ON CONFLICT (metric, interval, grouping, bucket, group_key) DO UPDATE SET
       count = EXCLUDED.count, sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, qsketch = EXCLUDED.qsketch,
       p50 = EXCLUDED.p50, p95 = EXCLUDED.p95,
       users = CASE WHEN octet_length(EXCLUDED.users) = 0 THEN rollups.users ELSE EXCLUDED.users END,
-      users_count = EXCLUDED.users_count, users_approx = EXCLUDED.users_approx, version = EXCLUDED.version
+      users_count = EXCLUDED.users_count, users_approx = EXCLUDED.users_approx, user_parts = EXCLUDED.user_parts, version = EXCLUDED.version
+  ), parts AS (
+    INSERT INTO rollup_minute_users (metric, grouping, bucket, group_key, version, users)
+    SELECT metric, grouping, bucket, group_key, $17::int8, users FROM t WHERE u_part
+  ), folded_parts AS (
+    DELETE FROM rollup_minute_users p USING t
+    WHERE t.drop_parts AND p.metric = t.metric AND p.grouping = t.grouping AND p.bucket = t.bucket AND p.group_key = t.group_key
   ), sketched AS (
     -- Hour and day sketches that changed, of the rows written above (a fresh row left alone
     -- because it exists is merged and written again by the caller).
@@ -313,7 +343,7 @@ const SERIES_LEVELS = `
   ) o
   UNION ALL
   SELECT l.i::int4, ${MINUTES}, o.*, NULL FROM l CROSS JOIN LATERAL (
-    SELECT ${OPEN_COLUMNS('r.users', 'r.qsketch')}
+    SELECT ${OPEN_COLUMNS(MINUTE_USERS, 'r.qsketch')}
     FROM rollups r WHERE r.metric = l.metric AND r.interval = 'minute' AND r.grouping = l.minute_grouping
       AND r.bucket >= greatest(${WATERMARK}, to_timestamp(l.from_ms / 1000)) AND r.bucket < to_timestamp(l.to_ms / 1000) OFFSET 0
   ) o`;
@@ -330,7 +360,7 @@ const OPEN_SKETCHES = `
   SELECT NULL::int4 AS part, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, ${SKETCHES}, r.users_count, r.users_approx
   FROM rollups r ${JOIN_SKETCHES} WHERE ${SELECTION}
   UNION ALL
-  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
+  SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, ${MINUTE_USERS} AS users, r.users_count, r.users_approx
   FROM rollup_writer w, rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $6
     AND r.bucket >= greatest(w.rolled_up_to, to_timestamp($4::int8 / 1000)) AND r.bucket < to_timestamp($5::int8 / 1000)`;
 
@@ -404,7 +434,7 @@ const HOUR_SKETCHES = `
     ) o WHERE c.packed IS NULL
     UNION ALL
     SELECT o.* FROM c CROSS JOIN LATERAL (
-      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, r.users, r.users_count, r.users_approx
+      SELECT ${MINUTES}, ${BUCKET_MS}, r.group_key, r.count, r.sum, r.min, r.max, r.qsketch, ${MINUTE_USERS} AS users, r.users_count, r.users_approx
       FROM rollups r WHERE r.metric = $1 AND r.interval = 'minute' AND r.grouping = $5
         AND r.bucket >= greatest(${WATERMARK}, to_timestamp(c.from_ms / 1000)) AND r.bucket < to_timestamp(c.to_ms / 1000) OFFSET 0
     ) o WHERE c.packed IS NULL
@@ -635,6 +665,8 @@ interface CachedRow {
   users: DistinctSketch;
   usersCount: number;
   usersApprox: boolean;
+  /** How many parts a minute row keeps beside its users sketch (migration 033); `users` holds them. */
+  userParts: number;
 }
 
 /** What a stored row holds of its events, with its sketches, as read. */
@@ -660,6 +692,7 @@ interface ChangedRow extends StoredValues {
   version: number | null;
   users_count: number;
   users_approx: boolean;
+  user_parts: number;
 }
 
 /** A stored row's values with its sketches deserialised. */
@@ -670,19 +703,50 @@ function valuesOf(row: StoredValues): RollupValues {
     min: row.min,
     max: row.max,
     quantiles: row.qsketch ? QuantileSketch.deserialize(row.qsketch) : undefined,
-    users: DistinctSketch.deserialize(row.users),
+    users: storedUsers(row.users),
   };
 }
 
+/** The users sketch of a row as MINUTE_USERS reads it: the row's own, or its union with its parts. */
+function storedUsers(bytes: Uint8Array, stored?: DistinctEstimate): DistinctSketch {
+  if (bytes[0] !== 0) return DistinctSketch.deserialize(bytes, stored);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sketches: DistinctSketch[] = [];
+  for (let at = 1; at < bytes.length; ) {
+    const length = view.getInt32(at);
+    sketches.push(DistinctSketch.deserialize(bytes.subarray(at + 4, at + 4 + length)));
+    at += 4 + length;
+  }
+  return DistinctSketch.union(sketches);
+}
+
 function fromStored(row: ChangedRow, seq: number): CachedRow {
-  return { bytes: 0, version: row.version!, checkedAt: seq, ...valuesOf(row), usersCount: row.users_count, usersApprox: row.users_approx };
+  return { bytes: 0, version: row.version!, checkedAt: seq, ...valuesOf(row), usersCount: row.users_count, usersApprox: row.users_approx, userParts: row.user_parts };
+}
+
+/** The bucket of the latest minute rows among `deltas` (-Infinity: none). */
+function newestMinuteOf(deltas: readonly RollupRow[]): number {
+  let newest = -Infinity;
+  for (const delta of deltas) if (delta.interval === 'minute' && delta.bucket > newest) newest = delta.bucket;
+  return newest;
+}
+
+/**
+ * What a write stores of a row's users: its whole sketch (which holds the parts the row had, so
+ * they are dropped), or the batch's sketch of them as a part beside the row's (migration 033).
+ */
+interface UsersWrite {
+  bytes: Uint8Array;
+  part: boolean;
+  dropsParts: boolean;
 }
 
 /**
  * The row holding `base` (undefined: none) and the batch's `delta`, merged into `base` in place,
- * and the users sketch to write (undefined when the stored one already holds the batch's users).
+ * and what to write of its users (undefined when the stored sketch already holds the batch's
+ * users). `mayPart`: the row is a minute row the batch may add a part to.
  */
-function mergeDelta(base: CachedRow | undefined, delta: RollupRow, seq: number): { row: CachedRow; users: Uint8Array | undefined } {
+function mergeDelta(base: CachedRow | undefined, delta: RollupRow, seq: number, mayPart: boolean): { row: CachedRow; users: UsersWrite | undefined } {
   if (!base) {
     const estimate = delta.users.estimate();
     const row: CachedRow = {
@@ -697,8 +761,9 @@ function mergeDelta(base: CachedRow | undefined, delta: RollupRow, seq: number):
       users: delta.users,
       usersCount: estimate.count,
       usersApprox: estimate.approximate,
+      userParts: 0,
     };
-    return { row, users: delta.users.serialize() };
+    return { row, users: { bytes: delta.users.serialize(), part: false, dropsParts: false } };
   }
   const row = base;
   row.version = seq;
@@ -715,13 +780,19 @@ function mergeDelta(base: CachedRow | undefined, delta: RollupRow, seq: number):
   row.users = users;
   row.usersCount = estimate.count;
   row.usersApprox = estimate.approximate;
-  return { row, users: users.serialize() };
+  if (mayPart && row.userParts < MINUTE_USER_PARTS && (estimate.approximate || estimate.count >= PART_FROM_USERS)) {
+    row.userParts++;
+    return { row, users: { bytes: delta.users.serialize(), part: true, dropsParts: false } };
+  }
+  const dropsParts = row.userParts > 0;
+  row.userParts = 0;
+  return { row, users: { bytes: users.serialize(), part: false, dropsParts } };
 }
 
 function upsertParams(
   deltas: readonly RollupRow[],
   rows: readonly CachedRow[],
-  newUsers: readonly (Uint8Array | undefined)[],
+  newUsers: readonly (UsersWrite | undefined)[],
   fresh: readonly boolean[],
   seq: number,
 ): unknown[] {
@@ -735,7 +806,7 @@ function upsertParams(
     const bytes = rows[i]!.quantiles?.serialize();
     quantiles[i] = bytes;
     quantileBytes += bytes?.length ?? 0;
-    userBytes += newUsers[i]?.length ?? 0;
+    userBytes += newUsers[i]?.bytes.length ?? 0;
   }
   const blob = Buffer.allocUnsafe(quantileBytes + userBytes);
   const [metric, interval, grouping, groupKey] = [new Array<string>(n), new Array<string>(n), new Array<string>(n), new Array<string>(n)];
@@ -743,6 +814,7 @@ function upsertParams(
   const [qOffset, qLength, uOffset, uLength] = [new Array<number>(n), new Array<number>(n), new Array<number>(n), new Array<number>(n)];
   const approx = new Array<string>(n);
   const isFresh = new Array<string>(n);
+  const [userParts, isPart, dropsParts] = [new Array<number>(n), new Array<string>(n), new Array<string>(n)];
   const [p50, p95] = [new Array<string>(n), new Array<string>(n)];
   let q = 0;
   let u = quantileBytes;
@@ -769,13 +841,16 @@ function upsertParams(
     usersCount[i] = row.usersCount;
     approx[i] = row.usersApprox ? 't' : 'f';
     isFresh[i] = fresh[i] ? 't' : 'f';
+    userParts[i] = row.userParts;
+    isPart[i] = newUsers[i]?.part ? 't' : 'f';
+    dropsParts[i] = newUsers[i]?.dropsParts ? 't' : 'f';
     // Hour and day rows only: most rows a batch writes are minute rows, and a minute series spans
     // few enough points to read their sketches instead.
     const kept = delta.interval === 'minute' ? undefined : row.quantiles?.pointQuantiles();
     p50[i] = String(kept?.p50 ?? 'NULL');
     p95[i] = String(kept?.p95 ?? 'NULL');
     q = place(quantiles[i], i, q, qOffset, qLength);
-    u = place(newUsers[i], i, u, uOffset, uLength);
+    u = place(newUsers[i]?.bytes, i, u, uOffset, uLength);
   }
   return [
     blob,
@@ -798,6 +873,9 @@ function upsertParams(
     bareArray(isFresh),
     bareArray(p50),
     bareArray(p95),
+    bareArray(userParts),
+    bareArray(isPart),
+    bareArray(dropsParts),
   ];
 }
 
@@ -979,7 +1057,7 @@ export class SqlRollupStore implements RollupStore {
           }
         }
         const { rows: minutes } = await tx.query<MinuteRow>(
-          `SELECT r.metric, r.grouping, r.group_key, ${BUCKET_MS}, r.count, r.sum, r.min, r.max, r.qsketch, r.users FROM ${FINEST_MINUTES}`,
+          `SELECT r.metric, r.grouping, r.group_key, ${BUCKET_MS}, r.count, r.sum, r.min, r.max, r.qsketch, ${MINUTE_USERS} AS users FROM ${FINEST_MINUTES}`,
           [textArray(metrics), textArray(groupings), from, to],
         );
         minuteRows = minutes.length;
@@ -1066,9 +1144,13 @@ export class SqlRollupStore implements RollupStore {
     // Merged in place: the store's turn and the cache reset on failure keep a half-applied merge
     // from ever being read.
     const rows = new Array<CachedRow>(deltas.length);
-    const newUsers = new Array<Uint8Array | undefined>(deltas.length);
+    const newUsers = new Array<UsersWrite | undefined>(deltas.length);
+    // Parts go to the rows of the batch's newest minute, which the next batches add to again; a
+    // row of an earlier minute is written whole, folding in its parts, as its minute has passed.
+    const newestMinute = newestMinuteOf(deltas);
+    const mayPart = (i: number) => deltas[i]!.bucket === newestMinute && deltas[i]!.interval === 'minute';
     for (let i = 0; i < deltas.length; i++) {
-      const merged = mergeDelta(bases[i], deltas[i]!, seq);
+      const merged = mergeDelta(bases[i], deltas[i]!, seq, mayPart(i));
       rows[i] = merged.row;
       newUsers[i] = merged.users;
     }
@@ -1092,7 +1174,7 @@ export class SqlRollupStore implements RollupStore {
       for (const row of existing.rows) {
         if (row.version === null) continue;
         const i = missed[row.i - 1]!;
-        const merged = mergeDelta(fromStored(row, seq), deltas[i]!, seq);
+        const merged = mergeDelta(fromStored(row, seq), deltas[i]!, seq, mayPart(i));
         rows[i] = merged.row;
         newUsers[i] = merged.users;
         redo.push(i);
@@ -1152,8 +1234,7 @@ export class SqlRollupStore implements RollupStore {
     // Minute rows before the batch's last two minutes are done with (a batch of traffic from
     // the past spans many minutes, each written once): caching them would only evict the rows
     // that are written again, and make garbage of the rest.
-    let newestMinute = -Infinity;
-    for (const delta of deltas) if (delta.interval === 'minute' && delta.bucket > newestMinute) newestMinute = delta.bucket;
+    const newestMinute = newestMinuteOf(deltas);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       // Moved to the end (most recent); a row new to the cache is simply added there. A row
@@ -1258,7 +1339,7 @@ export class SqlRollupStore implements RollupStore {
         min: row[9],
         max: row[10],
         quantiles: row[11] ? QuantileSketch.deserialize(row[11]) : undefined,
-        users: DistinctSketch.deserialize(row[7], { count: row[5], approximate: row[6] }),
+        users: storedUsers(row[7], { count: row[5], approximate: row[6] }),
       });
     }
     // The open rows' buckets come after the completed ones'.
@@ -1532,7 +1613,7 @@ function unpackSketchLines(packed: string, values: Uint8Array, sketches: Uint8Ar
     const [usersAt, quantilesAt] = [sketchAt, sketchAt + usersLength];
     sketchAt = quantilesAt + Math.max(0, quantilesLength);
     if (used && !used(groupKey, bucket)) continue;
-    const users = DistinctSketch.deserialize(sketches.subarray(usersAt, quantilesAt), { count: usersCount, approximate: usersApprox });
+    const users = storedUsers(sketches.subarray(usersAt, quantilesAt), { count: usersCount, approximate: usersApprox });
     const quantiles = quantilesLength < 0 ? undefined : QuantileSketch.deserialize(sketches.subarray(quantilesAt, sketchAt));
     const offset = row * 24;
     rows.push({

@@ -6,6 +6,7 @@ import type { SqlDatabase } from './database';
  */
 export const VACUUMED_TABLES = [
   'rollups_minute',
+  'rollup_minute_users',
   'rollups_hour',
   'rollups_day',
   'rollup_sketches',
@@ -29,9 +30,10 @@ export const VACUUMED_TABLES = [
  * its day's users sketches: 861 MB of dead TOAST beside 53 MB live after 1,000,000 events. And
  * each user's feature row, rewritten by every batch holding one of the user's events: never
  * vacuumed, it held 54.9 MB for the 8,782 users of the demo's 1,297,109 events (bench/footprint.ts);
- * and each user's list of the day's event ids, which such a batch adds to.
+ * and each user's list of the day's event ids, which such a batch adds to; and the parts of the
+ * current minute's users, which a write adds and deletes as it folds them in (migration 033).
  */
-export const REWRITTEN_TABLES = ['rollup_sketches', 'rollups_hour', 'rollups_day', 'user_features', 'rollup_event_ids'] as const;
+export const REWRITTEN_TABLES = ['rollup_sketches', 'rollups_hour', 'rollups_day', 'user_features', 'rollup_event_ids', 'rollup_minute_users'] as const;
 
 /** Often enough that the superseded sketches are reused before they pile up; a VACUUM of pages left as they were costs little. */
 export const VACUUM_EVERY_MS = 15_000;
