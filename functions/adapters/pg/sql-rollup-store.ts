@@ -707,7 +707,11 @@ function valuesOf(row: StoredValues): RollupValues {
   };
 }
 
-/** The users sketch of a row as MINUTE_USERS reads it: the row's own, or its union with its parts. */
+/**
+ * The users sketch of a row as MINUTE_USERS reads it: the row's own, or its union with its parts.
+ * `stored`, the estimate written beside the row, is taken for the row's own sketch; a union is
+ * counted from its registers, which hold the same users.
+ */
 function storedUsers(bytes: Uint8Array, stored?: DistinctEstimate): DistinctSketch {
   if (bytes[0] !== 0) return DistinctSketch.deserialize(bytes, stored);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
