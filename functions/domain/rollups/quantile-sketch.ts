@@ -29,7 +29,7 @@ export class QuantileSketch {
   // of a row and then serialises it, and each would sort them otherwise; and a cached row of live
   // traffic, merged with every batch, mostly gains counts in bins it has (sorting its keys again
   // for each batch took 70 ms of a profile of 60,000 live events, more than writing the bins).
-  private sortedKeys: { readonly positive: Int32Array; readonly negative: Int32Array } | undefined;
+  private sortedKeys: { readonly positive: readonly number[]; readonly negative: readonly number[] } | undefined;
 
   add(value: number): this {
     if (!Number.isFinite(value)) throw new Error(`cannot add ${value} to a quantile sketch`);
@@ -145,7 +145,7 @@ export class QuantileSketch {
     bins.set(bin, (held ?? 0) + n);
   }
 
-  private sorted(): { readonly positive: Int32Array; readonly negative: Int32Array } {
+  private sorted(): { readonly positive: readonly number[]; readonly negative: readonly number[] } {
     return (this.sortedKeys ??= { positive: ascendingKeys(this.positive), negative: ascendingKeys(this.negative) });
   }
 
@@ -163,20 +163,13 @@ function valueOf(bin: number): number {
   return (2 * GAMMA ** bin) / (GAMMA + 1);
 }
 
-// Bin indexes are small integers (|index| < 40,000 for any double): a typed array sorts them
-// numerically without a comparator call per comparison, a quarter of the time of an array's sort
-// (150 keys: 4.9 µs against 18; a live batch sorts those of every distribution row it changes).
-function ascendingKeys(bins: Map<number, number> | undefined): Int32Array {
-  if (!bins) return NO_KEYS;
-  const keys = new Int32Array(bins.size);
-  let i = 0;
-  for (const key of bins.keys()) keys[i++] = key;
-  return keys.sort();
+function ascendingKeys(bins: Map<number, number> | undefined): number[] {
+  if (!bins) return [];
+  return bins.size === 1 ? [bins.keys().next().value!] : [...bins.keys()].sort((a, b) => a - b);
 }
-const NO_KEYS = new Int32Array(0);
 
 /** Bins as a count, then ascending (zig-zag first index, index deltas) with their counts. */
-function writeBins(writer: ByteWriter, bins: Map<number, number> | undefined, keys: Int32Array): void {
+function writeBins(writer: ByteWriter, bins: Map<number, number> | undefined, keys: readonly number[]): void {
   // Two varints of at most 8 bytes per bin, reserved once.
   writer.reserve(8 + keys.length * 16);
   writer.varint(keys.length);
