@@ -1165,7 +1165,7 @@ export class SqlRollupStore implements RollupStore {
     upserted.catch(() => undefined);
     // The cache is brought up to date while the database writes: should the transaction fail,
     // apply drops the whole cache, so no row of an uncommitted write is ever trusted.
-    this.remember(deltas, ids, rows);
+    this.remember(deltas, ids, rows, newestMinute);
     const { inserted } = (await upserted).rows[0]!;
     if (inserted < freshCount) {
       // Rows we had no copy of that exist after all (another instance wrote them, or this one
@@ -1195,6 +1195,7 @@ export class SqlRollupStore implements RollupStore {
           redo.map((i) => deltas[i]!),
           redo.map((i) => ids[i]!),
           redo.map((i) => rows[i]!),
+          newestMinute,
         );
         await tx.query(UPSERT, params);
       }
@@ -1232,13 +1233,15 @@ export class SqlRollupStore implements RollupStore {
     ]);
   }
 
-  /** Caches a fold's rows as the most recently used, evicting the least recently used beyond the bound. */
-  private remember(deltas: readonly RollupRow[], ids: readonly string[], rows: readonly CachedRow[]): void {
+  /**
+   * Caches a fold's rows as the most recently used, evicting the least recently used beyond the
+   * bound. `newestMinute`: the bucket of the batch's latest minute rows (newestMinuteOf).
+   */
+  private remember(deltas: readonly RollupRow[], ids: readonly string[], rows: readonly CachedRow[], newestMinute: number): void {
     const limit = this.options.cacheBytes ?? CACHE_BYTES;
     // Minute rows before the batch's last two minutes are done with (a batch of traffic from
     // the past spans many minutes, each written once): caching them would only evict the rows
     // that are written again, and make garbage of the rest.
-    const newestMinute = newestMinuteOf(deltas);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       // Moved to the end (most recent); a row new to the cache is simply added there. A row
